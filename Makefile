@@ -1,0 +1,73 @@
+# imgtool: one non-recursive Makefile.
+#   make              build build/imgtool
+#   make check        unit + integration tests; last line "N passed, N failed"
+#   make check SAN=1  the same with ASan+UBSan (objects in build-san/)
+#   make install      install to $(DESTDIR)$(PREFIX)/bin
+#   make fmt          clang-format the sources
+#   make clean
+
+CC ?= cc
+PREFIX ?= /usr/local
+PKGS := libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1 -g
+else
+BUILD ?= build
+SANFLAGS :=
+OPT := -O2 -g
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= $(OPT)
+ALL_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wshadow -Wformat=2 -Wvla -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread
+
+LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c builder/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+
+all: $(BUILD)/imgtool
+
+$(BUILD)/libimgtool.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/imgtool: $(CMD_OBJ) $(BUILD)/libimgtool.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libimgtool.a $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libimgtool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
+
+unit: $(UNIT_BIN)
+
+check: all unit
+	@BUILD=$(BUILD) tests/run.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/imgtool $(DESTDIR)$(PREFIX)/bin/imgtool
+
+fmt:
+	clang-format -i $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(wildcard */*.h)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all unit check install fmt clean
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -1,0 +1,41 @@
+/* The command table: one file per command in cmd/, each with one entry
+ * point of this signature, listed in cmd/main.c (git's builtin table).
+ *
+ * Adding a command: write cmd/foo.c with `int cmd_foo (struct global *, int
+ * argc, char **argv, struct err **err)`, declare it below, add a row to
+ * the table in cmd/main.c, document it in docs/commands.md, add tests. */
+#ifndef IMGTOOL_COMMAND_H
+#define IMGTOOL_COMMAND_H
+
+#include <stdbool.h>
+
+struct err;
+
+/* Options that come before the command name, shared by every command. */
+struct global
+{
+  const char *root;        /* --root / $IMGTOOL_ROOT, else the default */
+  const char *config_path; /* --config / $IMGTOOL_CONFIG, else the default */
+  bool quiet;              /* -q: no progress output */
+};
+
+/* argv[0] is the command's name; options start at argv[1]. A command
+ * returns its exit status (0 ok), or -1 with *err set. */
+typedef int (*command_fn) (struct global *g, int argc, char **argv,
+                           struct err **err);
+
+#define COMMAND(name)                                                         \
+  int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
+
+COMMAND (version);
+
+/* The default store root for this user (DESIGN.md). Returned string is
+ * static or owned by the environment. */
+const char *global_default_root (void);
+
+/* Print "usage: <text>" to stderr and return the exit status for bad
+ * usage (docker uses 125 for its own usage errors; we use 2 like most
+ * Unix tools for flag errors, 125 only for run/exec, see docs). */
+int command_usage_error (const char *usage, struct err **err);
+
+#endif

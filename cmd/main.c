@@ -1,0 +1,153 @@
+/* imgtool: global options, the command table, and the one place that
+ * prints errors. */
+#include "cmd/command.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef IMGTOOL_VERSION
+#define IMGTOOL_VERSION "0.1.0"
+#endif
+
+struct command
+{
+  const char *name;
+  command_fn fn;
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "version", cmd_version, "Show the version" },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "usage: imgtool [--root DIR] [--config FILE] [-q] [-v|--debug] "
+           "COMMAND [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'imgtool COMMAND --help' for a command's options.\n");
+}
+
+const char *
+global_default_root (void)
+{
+  static char buf[4096];
+  const char *xdg, *home;
+  if (geteuid () == 0)
+    return "/var/lib/imgtool";
+  xdg = getenv ("XDG_DATA_HOME");
+  if (xdg && *xdg)
+    snprintf (buf, sizeof buf, "%s/imgtool", xdg);
+  else if ((home = getenv ("HOME")) && *home)
+    snprintf (buf, sizeof buf, "%s/.local/share/imgtool", home);
+  else
+    return "/var/lib/imgtool";
+  return buf;
+}
+
+int
+command_usage_error (const char *usage_text, struct err **err)
+{
+  err_set (err, 0, "usage: %s", usage_text);
+  return err_exit (err, 2);
+}
+
+COMMAND (version)
+{
+  (void) g;
+  (void) argc;
+  (void) argv;
+  (void) err;
+  printf ("imgtool version %s\n", IMGTOOL_VERSION);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "config", required_argument, NULL, 'c' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "debug", no_argument, NULL, 'D' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { 0 },
+  };
+  struct global g = { 0 };
+  struct err *err = NULL;
+  int c, status;
+  const char *env;
+
+  g.root = getenv ("IMGTOOL_ROOT");
+  g.config_path = getenv ("IMGTOOL_CONFIG");
+  if ((env = getenv ("IMGTOOL_DEBUG")) && *env && strcmp (env, "0"))
+    log_level = LOG_DEBUG;
+
+  /* '+': stop at the command name; its options are its own. */
+  while ((c = getopt_long (argc, argv, "+qvh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'r':
+        g.root = optarg;
+        break;
+      case 'c':
+        g.config_path = optarg;
+        break;
+      case 'q':
+        g.quiet = true;
+        break;
+      case 'v':
+        log_level = LOG_INFO;
+        break;
+      case 'D':
+        log_level = LOG_DEBUG;
+        break;
+      case 'h':
+        usage (stdout);
+        return 0;
+      case 'V':
+        argv[optind - 1] = (char *) "version";
+        return cmd_version (&g, 1, argv + optind - 1, &err);
+      default:
+        usage (stderr);
+        return 2;
+      }
+  if (!g.root || !*g.root)
+    g.root = global_default_root ();
+  if (optind >= argc)
+    {
+      usage (stderr);
+      return 2;
+    }
+
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    {
+      int first = optind;
+      if (strcmp (argv[first], commands[i].name))
+        continue;
+      optind = 0; /* glibc: a full reset for the command's own getopt */
+      status = commands[i].fn (&g, argc - first, argv + first, &err);
+      if (status < 0 || err)
+        {
+          fflush (stdout);
+          fprintf (stderr, "imgtool: %s\n", err ? err->msg : "unknown error");
+          status = err ? err->exit : 1;
+          err_free (err);
+        }
+      return status;
+    }
+  fprintf (stderr, "imgtool: unknown command '%s'; see 'imgtool --help'\n",
+           argv[optind]);
+  return 2;
+}

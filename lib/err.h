@@ -1,0 +1,43 @@
+/* Errors: one convention for the whole program (crun's, see DESIGN.md).
+ *
+ * A function that can fail returns int (0 ok, -1 failed) or a pointer (NULL
+ * failed) and takes `struct err **err` last. On failure it sets *err once
+ * with err_set() or adds context to a callee's error with err_wrap(); on
+ * success *err is untouched. Only cmd/main.c prints an error, on one line:
+ *   imgtool: pull 'docker.io/library/alpine:latest': fetch blob sha256:..: digest mismatch
+ * Messages are lowercase, without a full stop, what failed first. */
+#ifndef IMGTOOL_ERR_H
+#define IMGTOOL_ERR_H
+
+struct err
+{
+  int errnum; /* errno of the root cause, or 0 */
+  int exit;   /* exit status the program should end with (default 1) */
+  char *msg;
+};
+
+/* Set *err to fmt (and ": strerror(errnum)" when errnum != 0). Returns -1.
+ * If *err is already set, the new message is dropped: the first failure
+ * is the one that explains. */
+int err_set (struct err **err, int errnum, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/* Prefix the existing error with "context: ". Returns -1. */
+int err_wrap (struct err **err, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* Set the exit status the error should end the program with. Returns -1. */
+int err_exit (struct err **err, int status);
+
+void err_free (struct err *e);
+static inline void
+err_freep (struct err **e)
+{
+  err_free (*e);
+}
+#define _cleanup_err_ __attribute__ ((cleanup (err_freep)))
+
+/* Discard an error the caller chose to tolerate. */
+void err_clear (struct err **err);
+
+#endif

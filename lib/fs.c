@@ -1,0 +1,224 @@
+#include "lib/fs.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+fs_write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+ssize_t
+fs_read_full (int fd, void *buf, size_t len)
+{
+  size_t got = 0;
+  while (got < len)
+    {
+      ssize_t n = read (fd, (char *) buf + got, len - got);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      if (n == 0)
+        break;
+      got += (size_t) n;
+    }
+  return (ssize_t) got;
+}
+
+int
+fs_read_file (int dirfd, const char *path, size_t max, char **out,
+              size_t *len, struct err **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  _cleanup_free_ char *buf = NULL;
+  size_t used = 0, alloc = 0;
+  if (fd < 0)
+    return err_set (err, errno, "open '%s'", path);
+  for (;;)
+    {
+      ssize_t n;
+      buf = xgrow (buf, &alloc, used + 65536 + 1, 1);
+      n = read (fd, buf + used, alloc - used - 1);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return err_set (err, errno, "read '%s'", path);
+        }
+      if (n == 0)
+        break;
+      used += (size_t) n;
+      if (used > max)
+        return err_set (err, EFBIG, "read '%s'", path);
+    }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = steal_pointer (&buf);
+  return 0;
+}
+
+int
+fs_fsync_dir (int dirfd, const char *path, struct err **err)
+{
+  _cleanup_free_ char *dir = xstrdup (path);
+  char *slash = strrchr (dir, '/');
+  const char *d = ".";
+  _cleanup_close_ int fd = -1;
+  if (slash)
+    {
+      *slash = '\0';
+      d = slash == dir ? "/" : dir;
+    }
+  fd = openat (dirfd, d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync (fd) < 0)
+    return err_set (err, errno, "sync directory of '%s'", path);
+  return 0;
+}
+
+int
+fs_write_file_atomic (int dirfd, const char *path, const void *data,
+                      size_t len, mode_t mode, struct err **err)
+{
+  _cleanup_free_ char *tmp = NULL;
+  _cleanup_close_ int fd = -1;
+  static unsigned counter;
+  tmp = xasprintf ("%s.tmp-%d-%u", path, (int) getpid (),
+                   __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED));
+  fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0)
+    return err_set (err, errno, "create '%s'", tmp);
+  if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+    {
+      err_set (err, errno, "write '%s'", tmp);
+      unlinkat (dirfd, tmp, 0);
+      return -1;
+    }
+  if (renameat (dirfd, tmp, dirfd, path) < 0)
+    {
+      err_set (err, errno, "rename '%s'", tmp);
+      unlinkat (dirfd, tmp, 0);
+      return -1;
+    }
+  return fs_fsync_dir (dirfd, path, err);
+}
+
+int
+fs_mkdir_p (int dirfd, const char *path, mode_t mode, struct err **err)
+{
+  _cleanup_free_ char *p = xstrdup (path);
+  for (char *s = p + (*p == '/'); ; s++)
+    {
+      char c = *s;
+      if (c != '/' && c != '\0')
+        continue;
+      *s = '\0';
+      if (*p && mkdirat (dirfd, p, mode) < 0 && errno != EEXIST)
+        return err_set (err, errno, "create directory '%s'", p);
+      if (c == '\0')
+        break;
+      *s = '/';
+    }
+  return 0;
+}
+
+static int
+rm_rf_at (int dirfd, const char *name, dev_t dev, struct err **err)
+{
+  struct stat st;
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : err_set (err, errno, "stat '%s'", name);
+  if (S_ISDIR (st.st_mode))
+    {
+      int fd;
+      DIR *d;
+      struct dirent *de;
+      if (st.st_dev != dev)
+        return err_set (err, EBUSY, "remove '%s': a mount is on it", name);
+      fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return err_set (err, errno, "open '%s'", name);
+      d = fdopendir (fd);
+      if (!d)
+        {
+          close (fd);
+          return err_set (err, errno, "open '%s'", name);
+        }
+      while ((de = readdir (d)))
+        {
+          if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
+            continue;
+          if (rm_rf_at (fd, de->d_name, dev, err) < 0)
+            {
+              closedir (d);
+              return err_wrap (err, "%s", name);
+            }
+        }
+      closedir (d);
+      if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return err_set (err, errno, "remove '%s'", name);
+      return 0;
+    }
+  if (unlinkat (dirfd, name, 0) < 0 && errno != ENOENT)
+    return err_set (err, errno, "remove '%s'", name);
+  return 0;
+}
+
+int
+fs_rm_rf (int dirfd, const char *path, struct err **err)
+{
+  struct stat st;
+  if (fstatat (dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : err_set (err, errno, "stat '%s'", path);
+  return rm_rf_at (dirfd, path, st.st_dev, err);
+}
+
+int
+fs_lock (int dirfd, const char *path, int op, struct err **err)
+{
+  int fd = openat (dirfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return err_set (err, errno, "open lock '%s'", path);
+  while (flock (fd, op) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      err_set (err, errno, "lock '%s'", path);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+int
+fs_open_dir (int dirfd, const char *path, struct err **err)
+{
+  int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open directory '%s'", path);
+  return fd;
+}

@@ -1,0 +1,44 @@
+/* Safe file operations: fd-relative, O_CLOEXEC, atomic replace, locks.
+ * Every function takes struct err ** last and returns 0/-1 (or an fd). */
+#ifndef IMGTOOL_FS_H
+#define IMGTOOL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct err;
+
+/* write(2)/read(2) loops that retry EINTR and short transfers.
+ * fs_write_all returns 0 or -1 with errno set; fs_read_full returns the
+ * number of bytes read (less than len only at EOF) or -1. */
+int fs_write_all (int fd, const void *buf, size_t len);
+ssize_t fs_read_full (int fd, void *buf, size_t len);
+
+/* Read a whole file (at most max bytes, else EFBIG) into a NUL-terminated
+ * buffer. dirfd may be AT_FDCWD. */
+int fs_read_file (int dirfd, const char *path, size_t max, char **out,
+                  size_t *len, struct err **err);
+
+/* Replace path atomically: write a temp file beside it, fsync, rename over,
+ * fsync the directory. Readers see the old or the new file, never a part. */
+int fs_write_file_atomic (int dirfd, const char *path, const void *data,
+                          size_t len, mode_t mode, struct err **err);
+
+/* mkdir -p; existing directories are fine. */
+int fs_mkdir_p (int dirfd, const char *path, mode_t mode, struct err **err);
+
+/* rm -rf of dirfd/path without following symlinks or crossing into other
+ * mounts. A missing path is not an error. */
+int fs_rm_rf (int dirfd, const char *path, struct err **err);
+
+/* fsync the directory that holds an entry, so a rename is durable. */
+int fs_fsync_dir (int dirfd, const char *path, struct err **err);
+
+/* Take an flock on dirfd/path (created if missing, mode 0600) and return
+ * its fd; closing the fd releases the lock. op is LOCK_EX or LOCK_SH. */
+int fs_lock (int dirfd, const char *path, int op, struct err **err);
+
+/* Open a directory (O_DIRECTORY|O_CLOEXEC|O_PATH-less) relative to dirfd. */
+int fs_open_dir (int dirfd, const char *path, struct err **err);
+
+#endif

@@ -1,0 +1,106 @@
+/* Unit tests for lib/: err, strbuf, fs. */
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+#include "tests/unit/test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+static int
+fails_with_enoent (struct err **err)
+{
+  return err_set (err, ENOENT, "open '%s'", "x");
+}
+
+static void
+test_err (void)
+{
+  struct err *err = NULL;
+  CHECK (fails_with_enoent (&err) == -1, "err_set returns -1");
+  CHECK_STR (err->msg, "open 'x': No such file or directory",
+             "err_set appends strerror");
+  err_wrap (&err, "pull '%s'", "alpine");
+  CHECK_STR (err->msg, "pull 'alpine': open 'x': No such file or directory",
+             "err_wrap prefixes context");
+  err_set (&err, 0, "second");
+  CHECK (strstr (err->msg, "second") == NULL, "the first error is kept");
+  CHECK (err->exit == 1, "default exit status is 1");
+  err_exit (&err, 125);
+  CHECK (err->exit == 125, "err_exit sets the exit status");
+  err_free (err);
+}
+
+static void
+test_strbuf (void)
+{
+  struct strbuf sb = STRBUF_INIT;
+  CHECK (sb.buf && sb.buf[0] == '\0' && sb.len == 0, "empty strbuf is \"\"");
+  strbuf_addstr (&sb, "hello");
+  strbuf_addch (&sb, ' ');
+  strbuf_addf (&sb, "%d-%s", 42, "x");
+  CHECK_STR (sb.buf, "hello 42-x", "strbuf_add* append");
+  CHECK (sb.len == 10, "len is tracked");
+  for (int i = 0; i < 10000; i++)
+    strbuf_addch (&sb, 'a');
+  CHECK (sb.len == 10010 && sb.buf[sb.len] == '\0', "grows and stays NUL-terminated");
+  char *s = strbuf_detach (&sb, NULL);
+  CHECK (sb.len == 0 && sb.buf[0] == '\0', "detach resets");
+  free (s);
+  strbuf_release (&sb);
+}
+
+static void
+test_fs (void)
+{
+  struct err *err = NULL;
+  char tmpl[] = "/tmp/imgtool-test-XXXXXX";
+  char *dir = mkdtemp (tmpl);
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *buf = NULL;
+  size_t len = 0;
+
+  CHECK (fs_write_file_atomic (dfd, "f", "abc", 3, 0644, &err) == 0,
+         "atomic write");
+  CHECK (fs_read_file (dfd, "f", 100, &buf, &len, &err) == 0 && len == 3
+             && !strcmp (buf, "abc"),
+         "read back what was written");
+  free (buf);
+  CHECK (fs_read_file (dfd, "f", 2, &buf, &len, &err) == -1
+             && err->errnum == EFBIG,
+         "a file over the limit is refused");
+  err_clear (&err);
+  CHECK (fs_mkdir_p (dfd, "a/b/c", 0755, &err) == 0
+             && faccessat (dfd, "a/b/c", F_OK, 0) == 0,
+         "mkdir -p makes every level");
+  CHECK (fs_mkdir_p (dfd, "a/b/c", 0755, &err) == 0, "mkdir -p is idempotent");
+  CHECK (symlinkat ("/etc", dfd, "a/b/link") == 0, "make a symlink");
+  CHECK (fs_rm_rf (dfd, "a", &err) == 0 && faccessat (dfd, "a", F_OK, 0) < 0
+             && access ("/etc/passwd", F_OK) == 0,
+         "rm -rf removes the tree and does not follow symlinks");
+  int l1 = fs_lock (dfd, "lock", LOCK_EX, &err);
+  int l2 = open (dir, O_RDONLY);
+  int l3 = openat (dfd, "lock", O_RDWR | O_CLOEXEC);
+  CHECK (l1 >= 0 && flock (l3, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK,
+         "fs_lock holds an exclusive lock");
+  close (l1);
+  CHECK (flock (l3, LOCK_EX | LOCK_NB) == 0, "closing the fd releases it");
+  close (l2);
+  close (l3);
+  fs_rm_rf (AT_FDCWD, dir, &err);
+  close (dfd);
+  CHECK (err == NULL, "no error left over");
+}
+
+int
+main (void)
+{
+  test_err ();
+  test_strbuf ();
+  test_fs ();
+  return test_done ();
+}
