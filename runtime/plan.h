@@ -1,0 +1,104 @@
+/* The plan: everything the runtime core needs to start one container
+ * process. `run`, `exec` and the builder's RUN steps all fill a plan and
+ * call rt_run(); the core turns it into namespaces, mounts, cgroup limits,
+ * seccomp and capabilities, execs the process and returns its exit status.
+ * Plan, then execute (bubblewrap): parsers only fill this struct; nothing
+ * here touches the system until rt_run(). */
+#ifndef IMGTOOL_PLAN_H
+#define IMGTOOL_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct err;
+
+enum rt_mount_kind
+{
+  RT_MOUNT_BIND,  /* source = host path; created if missing (docker -v) */
+  RT_MOUNT_TMPFS, /* --tmpfs dest[:opts] */
+};
+
+struct rt_mount
+{
+  enum rt_mount_kind kind;
+  char *source;      /* host path for binds */
+  char *destination; /* absolute path in the container */
+  bool readonly;
+  char *options;     /* tmpfs options ("size=64m,mode=1777"), or NULL */
+};
+
+enum rt_network_mode
+{
+  RT_NET_NONE,   /* a new netns with only lo (the default until bridge) */
+  RT_NET_HOST,   /* the host's netns */
+  RT_NET_BRIDGE, /* a new netns joined to the imgtool0 bridge */
+};
+
+struct rt_limits
+{
+  int64_t memory;       /* bytes, 0 = unlimited */
+  int64_t memory_swap;  /* bytes incl. memory, 0 = default, -1 = unlimited */
+  int64_t cpu_quota;    /* microseconds per cpu_period, 0 = unlimited */
+  int64_t cpu_period;   /* microseconds, default 100000 */
+  int64_t cpu_shares;   /* 0 = default */
+  int64_t pids;         /* 0 = default (RT_DEFAULT_PIDS), -1 = unlimited */
+};
+
+#define RT_DEFAULT_PIDS 2048 /* podman's default; docker has none */
+
+struct rt_user
+{
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups; /* supplementary groups */
+  size_t n_groups;
+};
+
+struct rt_plan
+{
+  /* Root filesystem: overlay of lower dirs (top first, as overlay's
+   * lowerdir= wants), with upper/work dirs (NULL upper = read-only stack,
+   * a tmpfs upper is then used). */
+  char **lower_dirs;  /* NULL-terminated, top layer first */
+  char *upper_dir;
+  char *work_dir;
+  bool readonly_rootfs;
+
+  /* Process. */
+  char **argv;        /* resolved: entrypoint + cmd, never empty */
+  char **env;         /* "K=V", NULL-terminated */
+  char *cwd;          /* absolute; created if missing */
+  struct rt_user user;
+  bool tty;           /* allocate a pty (the caller passes its fd back) */
+  bool stdin_open;    /* -i */
+
+  /* Identity. */
+  char *id;           /* container id (64 hex) */
+  char *name;
+  char *hostname;
+  char *state_dir;    /* containers/<id>: hostname, hosts, resolv.conf */
+
+  /* Mounts after the root is in place, in order. */
+  struct rt_mount *mounts;
+  size_t n_mounts;
+
+  /* Namespaces and network. */
+  enum rt_network_mode network;
+
+  /* Limits and security. */
+  struct rt_limits limits;
+  char *cgroup_parent;          /* default "imgtool" */
+  uint64_t cap_add;             /* bitmask of CAP_* to add to the default */
+  uint64_t cap_drop;            /* bitmask to drop; bit 63 = "ALL" */
+  bool privileged;              /* all caps, no seccomp, no masks, rw /sys */
+  bool no_new_privs;            /* default true */
+  char *seccomp_profile;        /* NULL = default, "unconfined", or a path */
+  char *stop_signal;
+};
+
+void rt_plan_init (struct rt_plan *p);
+void rt_plan_release (struct rt_plan *p);
+
+#endif
