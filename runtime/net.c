@@ -218,10 +218,23 @@ check_id (const char *id, struct err **err)
   return 0;
 }
 
+/* The host end: imgv + the id's first 11 hex digits (docker-like, easy to
+ * match by eye); attempt > 0 gives a hash of the id instead, for ids that
+ * share a prefix with a running container's. */
 static void
-veth_name (const char *id, char out[IFNAMSIZ])
+veth_name (const char *id, unsigned attempt, char out[IFNAMSIZ])
 {
-  snprintf (out, IFNAMSIZ, VETH_PREFIX "%.11s", id);
+  uint64_t h = 1469598103934665603ull;
+  if (attempt == 0)
+    {
+      snprintf (out, IFNAMSIZ, VETH_PREFIX "%.11s", id);
+      return;
+    }
+  for (const char *p = id; *p; p++)
+    h = (h ^ (uint8_t) *p) * 1099511628211ull;
+  h = (h ^ attempt) * 1099511628211ull;
+  snprintf (out, IFNAMSIZ, VETH_PREFIX "%011llx",
+            (unsigned long long) (h & ((1ull << 44) - 1)));
 }
 
 /* A locally administered unicast MAC derived from the bridge and subnet, so
@@ -372,7 +385,6 @@ static int
 teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
                  const char *id, struct err **err)
 {
-  char veth[IFNAMSIZ];
   struct net_config cfg;
   _cleanup_close_ int netfd = -1;
   struct net_lease *all = NULL;
@@ -380,9 +392,6 @@ teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
   int r = 0;
 
   if (net_nft_del_container (nft, id, err) < 0)
-    r = -1;
-  veth_name (id, veth);
-  if (net_nl_link_del (nl, veth, err) < 0)
     r = -1;
   if (saved_config (root, &cfg, err) < 0)
     return -1;
@@ -392,7 +401,9 @@ teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
   for (size_t i = 0; i < n; i++)
     if (all[i].container_id && !strcmp (all[i].container_id, id))
       {
-        if (all[i].host_veth && strcmp (all[i].host_veth, veth)
+        /* Only the veth its lease names: another container's may share
+         * the name derived from a common id prefix. */
+        if (all[i].host_veth
             && net_nl_link_del (nl, all[i].host_veth, err) < 0)
           r = -1;
         if (net_ipam_release (netfd, all[i].ip, err) < 0)
@@ -401,6 +412,47 @@ teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
   net_leases_free (all, n);
   net_ports_release_owner (root, id);
   net_hosts_refresh (root, netfd, &cfg, NULL);
+  return r;
+}
+
+/* Choose the host end's name (lock held). A leftover holding the name (of
+ * this container after a crash, or of a dead one, or of nobody) is torn
+ * down; a live container of another id holding it makes us try the next
+ * name. */
+static int
+pick_veth (const char *root, int netfd, struct net_nl *nl,
+           struct nft_ctx *nft, const char *id, char out[IFNAMSIZ],
+           struct err **err)
+{
+  struct net_lease *all = NULL;
+  size_t n = 0;
+  int r = -1;
+  if (net_ipam_load_all (netfd, &all, &n, err) < 0)
+    return -1;
+  for (unsigned attempt = 0; attempt < 16; attempt++)
+    {
+      struct net_lease *owner = NULL;
+      int idx;
+      veth_name (id, attempt, out);
+      idx = net_nl_link_index (nl, out, NULL, err);
+      if (idx < 0)
+        goto done;
+      for (size_t i = 0; i < n && !owner; i++)
+        if (all[i].container_id && all[i].host_veth
+            && !strcmp (all[i].host_veth, out))
+          owner = &all[i];
+      if (owner && strcmp (owner->container_id, id)
+          && net_lease_alive (root, owner))
+        continue;
+      if (owner)
+        r = teardown_locked (root, nft, nl, owner->container_id, err);
+      else
+        r = idx > 0 ? net_nl_link_del (nl, out, err) : 0;
+      goto done;
+    }
+  err_set (err, 0, "no free name for the host end of the veth");
+done:
+  net_leases_free (all, n);
   return r;
 }
 
@@ -439,19 +491,13 @@ net_setup (const struct net_request *req, pid_t pid,
   if (net_nl_open (&host, err) < 0)
     return -1;
   nft = net_nft_new ();
-  veth_name (req->container_id, veth);
 
   save_subnet (netfd, &cfg);
   if (ensure_bridge (&host, &cfg, &br, err) < 0
-      || net_nft_ensure (nft, &cfg, err) < 0)
+      || net_nft_ensure (nft, &cfg, err) < 0
+      || pick_veth (req->root, netfd, &host, nft, req->container_id, veth,
+                    err) < 0)
     goto out;
-  /* A leftover of the same container (a crash mid-setup): clear it. */
-  if (net_nl_link_index (&host, veth, NULL, err) != 0)
-    {
-      if (*err || teardown_locked (req->root, nft, &host, req->container_id,
-                                   err) < 0)
-        goto out;
-    }
 
   if (req->n_ports)
     {
