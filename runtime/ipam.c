@@ -389,18 +389,24 @@ net_lease_set_process (struct net_lease *l, pid_t pid, struct err **err)
 }
 
 bool
-net_lease_alive (const char *root, const struct net_lease *l)
+net_lease_process_alive (const struct net_lease *l)
 {
   unsigned long long st;
   _cleanup_free_ char *bid = NULL;
-  _cleanup_free_ char *cdir = NULL;
-  struct stat sb;
-  if (!l->container_id || l->pid <= 0)
+  if (l->pid <= 0)
     return false;
   if (proc_start_time (l->pid, &st) < 0 || st != l->start_time)
     return false;
   bid = boot_id ();
-  if (!l->boot_id || strcmp (bid, l->boot_id))
+  return l->boot_id && !strcmp (bid, l->boot_id);
+}
+
+bool
+net_lease_alive (const char *root, const struct net_lease *l)
+{
+  _cleanup_free_ char *cdir = NULL;
+  struct stat sb;
+  if (!l->container_id || !net_lease_process_alive (l))
     return false;
   cdir = xasprintf ("%s/containers/%s", root, l->container_id);
   return stat (cdir, &sb) == 0 && S_ISDIR (sb.st_mode);

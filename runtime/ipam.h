@@ -57,6 +57,9 @@ int net_ipam_load_all (int netfd, struct net_lease **out, size_t *n,
  * its <root>/containers/<id> directory exists. */
 bool net_lease_alive (const char *root, const struct net_lease *l);
 
+/* Whether only the lease's process still runs (same pid, start time, boot). */
+bool net_lease_process_alive (const struct net_lease *l);
+
 /* Fill pid, start_time and boot_id for pid. */
 int net_lease_set_process (struct net_lease *l, pid_t pid, struct err **err);
 

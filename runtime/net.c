@@ -402,8 +402,11 @@ teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
     if (all[i].container_id && !strcmp (all[i].container_id, id))
       {
         /* Only the veth its lease names: another container's may share
-         * the name derived from a common id prefix. */
-        if (all[i].host_veth
+         * the name derived from a common id prefix. When the container's
+         * process is gone the kernel removes the pair with its netns, and
+         * an explicit delete would cost ~10-20 ms of synchronize_net; gc
+         * removes a veth whose netns something else kept alive. */
+        if (all[i].host_veth && net_lease_process_alive (&all[i])
             && net_nl_link_del (nl, all[i].host_veth, err) < 0)
           r = -1;
         if (net_ipam_release (netfd, all[i].ip, err) < 0)

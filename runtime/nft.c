@@ -46,6 +46,37 @@ run (struct nft_ctx *ctx, const char *script, const char *what,
   return 0;
 }
 
+/* Append deletes of the old stamp chains (a config change) to s. */
+static int
+delete_stamps (struct nft_ctx *ctx, struct strbuf *s, struct err **err)
+{
+  unsigned flags = nft_ctx_output_get_flags (ctx);
+  json_t *list, *items, *it;
+  size_t i;
+  int r;
+  nft_ctx_output_set_flags (ctx, flags | NFT_CTX_OUTPUT_JSON);
+  r = nft_run_cmd_from_buffer (ctx, "list chains inet");
+  nft_ctx_output_set_flags (ctx, flags);
+  if (r != 0)
+    return 0;
+  list = json_loads (nft_ctx_get_output_buffer (ctx), 0, NULL);
+  if (!list)
+    return err_set (err, 0, "list firewall chains: bad JSON from nftables");
+  items = json_object_get (list, "nftables");
+  json_array_foreach (items, i, it)
+  {
+    json_t *chain = json_object_get (it, "chain");
+    const char *table = json_string_value (json_object_get (chain, "table"));
+    const char *name = json_string_value (json_object_get (chain, "name"));
+    if (table && name && !strcmp (table, NET_NFT_TABLE)
+        && !strncmp (name, "stamp-", 6)
+        && strspn (name + 6, "0123456789abcdef") == strlen (name + 6))
+      strbuf_addf (s, "delete chain " T " %s\n", name);
+  }
+  json_decref (list);
+  return 0;
+}
+
 int
 net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
                 struct err **err)
@@ -57,6 +88,12 @@ net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
   net_ip_str (cfg->subnet, net);
   sub = xasprintf ("%s/%u", net, cfg->prefix);
 
+  /* The base chains are stamped with a chain named after a hash of their
+   * script: when it is there nothing is rewritten. Rewriting (a flush)
+   * would cost a synchronize_rcu, ~10 ms, when the nft socket closes. */
+  _cleanup_free_ char *stamp = NULL;
+  _cleanup_free_ char *probe = NULL;
+  uint64_t h = 1469598103934665603ull;
   strbuf_addstr (&s, "add table " T "\n"
                      "add chain " T " hostports\n"
                      "add chain " T " rawpre { type filter hook prerouting "
@@ -101,6 +138,15 @@ net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
                "add rule " T " forward oifname \"%s\" ct status dnat accept\n"
                "add rule " T " forward iifname \"%s\" ip saddr %s accept\n",
                br, br, br, sub);
+  for (size_t i = 0; i < s.len; i++)
+    h = (h ^ (uint8_t) s.buf[i]) * 1099511628211ull;
+  stamp = xasprintf ("stamp-%016llx", (unsigned long long) h);
+  probe = xasprintf ("list chain " T " %s", stamp);
+  if (nft_run_cmd_from_buffer (ctx, probe) == 0)
+    return 0;
+  if (delete_stamps (ctx, &s, err) < 0)
+    return -1;
+  strbuf_addf (&s, "add chain " T " %s\n", stamp);
   return run (ctx, s.buf, "set up firewall table", err);
 }
 

@@ -6,7 +6,8 @@
  *       line per published port
  *   nethelper teardown ROOT ID
  *   nethelper gc ROOT
- *   nethelper bench ROOT PID N   N x (setup + teardown), prints the mean ms
+ *   nethelper bench ROOT N       N x (new netns, setup, exit, teardown),
+ *                                prints the median and minimum ms
  *   nethelper inspect ROOT       one line per lease: IP ID NAME alive|dead
  * Errors print "nethelper: MESSAGE" and exit 1. */
 #include "runtime/net.h"
@@ -14,6 +15,13 @@
 #include "lib/xalloc.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,32 +93,96 @@ now_ms (void)
   return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
+/* A "container": a child in a new netns that waits to be killed. */
+static pid_t
+spawn_netns_child (void)
+{
+  int p[2];
+  char c;
+  pid_t pid;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return -1;
+  pid = fork ();
+  if (pid == 0)
+    {
+      if (unshare (CLONE_NEWNET) < 0)
+        _exit (1);
+      if (write (p[1], "x", 1) != 1)
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (p[1]);
+  if (pid < 0 || read (p[0], &c, 1) != 1)
+    pid = -1;
+  close (p[0]);
+  return pid;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Start-to-exit as the runtime will do it: a new netns, net_setup, the
+ * container exits, net_teardown. Prints the median and the minimum. */
 static int
 do_bench (char **argv)
 {
-  int n = atoi (argv[4]);
-  pid_t pid = (pid_t) atoi (argv[3]);
-  double setup = 0, teardown = 0;
+  int n = atoi (argv[3]);
+  double *setup = xcalloc ((size_t) n, sizeof *setup);
+  double *teardown = xcalloc ((size_t) n, sizeof *teardown);
   struct err *e = NULL;
+  /* NETHELPER_BENCH_NONE=1: the same loop without networking (the
+   * --network none baseline for the wall time per start+exit). */
+  bool none = getenv ("NETHELPER_BENCH_NONE") != NULL;
+  double start;
+  if (n < 1)
+    return 2;
+  start = now_ms ();
   for (int i = 0; i < n; i++)
     {
       char id[65];
       struct net_request req = { .root = argv[2], .container_id = id };
       struct net_attachment a;
+      _cleanup_free_ char *cdir = NULL;
       double t0, t1, t2;
+      pid_t pid = spawn_netns_child ();
+      if (pid < 0)
+        {
+          perror ("nethelper: spawn");
+          return 1;
+        }
       snprintf (id, sizeof id, "%064x", 0xbe00 + i);
+      cdir = xasprintf ("%s/containers/%s", argv[2], id);
+      mkdir (cdir, 0700);
+      memset (&a, 0, sizeof a);
       t0 = now_ms ();
-      if (net_setup (&req, pid, &a, &e) < 0)
+      if (!none && net_setup (&req, pid, &a, &e) < 0)
         return fail (e);
       t1 = now_ms ();
-      if (net_teardown (argv[2], id, &e) < 0)
-        return fail (e);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
       t2 = now_ms ();
+      if (!none && net_teardown (argv[2], id, &e) < 0)
+        return fail (e);
+      teardown[i] = now_ms () - t2;
+      setup[i] = t1 - t0;
+      rmdir (cdir);
+      if (getenv ("NETHELPER_PAUSE_MS"))
+        usleep ((useconds_t) atoi (getenv ("NETHELPER_PAUSE_MS")) * 1000);
       net_attachment_release (&a);
-      setup += t1 - t0;
-      teardown += t2 - t1;
     }
-  printf ("setup_ms=%.2f teardown_ms=%.2f\n", setup / n, teardown / n);
+  start = (now_ms () - start) / n;
+  qsort (setup, (size_t) n, sizeof *setup, cmp_double);
+  qsort (teardown, (size_t) n, sizeof *teardown, cmp_double);
+  printf ("setup_ms median=%.2f min=%.2f teardown_ms median=%.2f min=%.2f "
+          "loop_ms mean=%.2f (n=%d)\n",
+          setup[n / 2], setup[0], teardown[n / 2], teardown[0], start, n);
+  free (setup);
+  free (teardown);
   return 0;
 }
 
@@ -142,7 +214,7 @@ main (int argc, char **argv)
     return net_teardown (argv[2], argv[3], &e) < 0 ? fail (e) : 0;
   if (argc == 3 && !strcmp (argv[1], "gc"))
     return net_gc (argv[2], &e) < 0 ? fail (e) : 0;
-  if (argc == 5 && !strcmp (argv[1], "bench"))
+  if (argc == 4 && !strcmp (argv[1], "bench"))
     return do_bench (argv);
   if (argc == 3 && !strcmp (argv[1], "inspect"))
     return do_inspect (argv);
