@@ -23,20 +23,47 @@
 /* Names as the kernel numbers them (linux/capability.h); the index is the
  * capability number. */
 static const char *const cap_names[] = {
-  "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH",
-  "CAP_FOWNER",          "CAP_FSETID",         "CAP_KILL",
-  "CAP_SETGID",          "CAP_SETUID",         "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER",       "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",
-  "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",     "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN",       "CAP_SYS_BOOT",       "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",
-  "CAP_MKNOD",           "CAP_LEASE",          "CAP_AUDIT_WRITE",
-  "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",        "CAP_MAC_OVERRIDE",
-  "CAP_MAC_ADMIN",       "CAP_SYSLOG",         "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",
-  "CAP_BPF",             "CAP_CHECKPOINT_RESTORE",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
 };
 
 uint64_t
@@ -76,7 +103,7 @@ rt_cap_last (void)
       long v = strtol (buf, NULL, 10);
       /* Our masks are 64-bit with bit 63 reserved for ALL. */
       if (v > 0 && v < RT_CAP_ALL_BIT)
-        last = (int) v;
+        last = (int)v;
     }
   return last;
 }
@@ -110,7 +137,7 @@ rt_caps_for_plan (const struct rt_plan *p)
 const char *
 rt_cap_name (int cap)
 {
-  if (cap < 0 || (size_t) cap >= ARRAY_SIZE (cap_names))
+  if (cap < 0 || (size_t)cap >= ARRAY_SIZE (cap_names))
     return NULL;
   return cap_names[cap];
 }
@@ -129,7 +156,7 @@ rt_cap_parse (const char *name, int *cap, struct err **err)
   for (size_t i = 0; *n && i < ARRAY_SIZE (cap_names); i++)
     if (!strcasecmp (cap_names[i] + 4, n))
       {
-        *cap = (int) i;
+        *cap = (int)i;
         return 0;
       }
   return err_set (err, 0, "unknown capability '%s'", name);
@@ -139,7 +166,7 @@ static int
 capget_now (struct __user_cap_data_struct d[2])
 {
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-  return (int) syscall (SYS_capget, &h, d);
+  return (int)syscall (SYS_capget, &h, d);
 }
 
 static int
@@ -147,10 +174,10 @@ capset_now (uint64_t eff, uint64_t perm, uint64_t inh)
 {
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2] = {
-    { (uint32_t) eff, (uint32_t) perm, (uint32_t) inh },
-    { (uint32_t) (eff >> 32), (uint32_t) (perm >> 32), (uint32_t) (inh >> 32) },
+    { (uint32_t)eff, (uint32_t)perm, (uint32_t)inh },
+    { (uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32) },
   };
-  return (int) syscall (SYS_capset, &h, d);
+  return (int)syscall (SYS_capset, &h, d);
 }
 
 int
@@ -162,7 +189,7 @@ rt_caps_apply (const struct rt_plan *p, struct err **err)
   struct __user_cap_data_struct cur[2];
   if (capget_now (cur) < 0)
     return err_set (err, errno, "read capabilities");
-  uint64_t perm = cur[0].permitted | ((uint64_t) cur[1].permitted << 32);
+  uint64_t perm = cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
 
   /* Dropping from the bounding set needs CAP_SETPCAP in the effective
    * set; after setresuid to a non-root uid (with PR_SET_KEEPCAPS) the

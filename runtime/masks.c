@@ -35,8 +35,8 @@ const char *const rt_masked_paths[] = {
   "/proc/timer_stats",   /* same, on older kernels */
   "/sys/devices/virtual/powercap", /* RAPL energy counters: a side channel
                                       (Platypus, GHSA-jq35-85cj-fj4p) */
-  "/sys/firmware",       /* host firmware tables (ACPI, EFI variables) */
-  "/sys/fs/selinux",     /* the host's SELinux policy interface */
+  "/sys/firmware",   /* host firmware tables (ACPI, EFI variables) */
+  "/sys/fs/selinux", /* the host's SELinux policy interface */
   NULL,
 };
 
@@ -53,7 +53,7 @@ const char *const rt_readonly_paths[] = {
 char **
 rt_masked_paths_all (void)
 {
-  char **v = strv_dup ((char *const *) rt_masked_paths);
+  char **v = strv_dup ((char *const *)rt_masked_paths);
   /* docker masks each CPU's thermal_throttle counters (side channel,
    * GHSA-jq35-85cj-fj4p), those that exist. */
   for (int cpu = 0; cpu < 8192; cpu++)
@@ -76,10 +76,10 @@ open_beneath (int rootfd, const char *path, int flags)
   while (*path == '/')
     path++;
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
   };
-  return (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+  return (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
 static void
@@ -106,8 +106,10 @@ mask_one (int rootfd, int nullfd, const char *path, struct err **err)
   if (S_ISDIR (st.st_mode))
     {
       /* An empty read-only tmpfs that can hold nothing. */
-      if (mount ("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV
-                 | MS_NOEXEC, "nr_blocks=1,nr_inodes=1,mode=0755") < 0)
+      if (mount ("tmpfs", target, "tmpfs",
+                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "nr_blocks=1,nr_inodes=1,mode=0755")
+          < 0)
         return err_set (err, errno, "mask '%s'", path);
       return 0;
     }
@@ -159,8 +161,7 @@ rt_masks_apply (const struct rt_plan *p, const char *root, struct err **err)
   /* --privileged sees the host's /proc and /sys as they are (docker). */
   if (p->privileged)
     return 0;
-  _cleanup_close_ int rootfd
-      = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", root);
 

@@ -92,9 +92,8 @@ add_rule (scmp_filter_ctx ctx, const struct rt_sc_rule *r, const char *name,
   for (unsigned i = 0; i < r->n_args; i++)
     {
       cmp[i] = (struct scmp_arg_cmp){ r->args[i].index,
-                                      (enum scmp_compare) r->args[i].op,
-                                      r->args[i].value,
-                                      r->args[i].value_two };
+                                      (enum scmp_compare)r->args[i].op,
+                                      r->args[i].value, r->args[i].value_two };
       for (unsigned j = 0; j < i; j++)
         same_index |= r->args[j].index == r->args[i].index;
     }
@@ -132,8 +131,7 @@ build_ctx (const struct rt_sc_profile *prof, uint64_t caps,
     {
       if (prof->archmap[i].arch != native)
         continue;
-      for (size_t j = 0; j < RT_SC_MAX_SUBARCH && prof->archmap[i].sub[j];
-           j++)
+      for (size_t j = 0; j < RT_SC_MAX_SUBARCH && prof->archmap[i].sub[j]; j++)
         {
           int rc = seccomp_arch_add (ctx, prof->archmap[i].sub[j]);
           if (rc < 0 && rc != -EEXIST)
@@ -193,16 +191,16 @@ compile (const struct rt_sc_profile *prof, uint64_t caps,
   if (rc < 0)
     return err_set (err, -rc, "seccomp: export the filter");
   off_t size = lseek (fd, 0, SEEK_END);
-  if (size <= 0 || size % (off_t) sizeof (struct sock_filter)
-      || size > (off_t) (BPF_MAXINSNS * sizeof (struct sock_filter)))
-    return err_set (err, 0, "seccomp: filter of %lld bytes", (long long) size);
-  *insns = xmalloc ((size_t) size);
-  if (pread (fd, *insns, (size_t) size, 0) != size)
+  if (size <= 0 || size % (off_t)sizeof (struct sock_filter)
+      || size > (off_t)(BPF_MAXINSNS * sizeof (struct sock_filter)))
+    return err_set (err, 0, "seccomp: filter of %lld bytes", (long long)size);
+  *insns = xmalloc ((size_t)size);
+  if (pread (fd, *insns, (size_t)size, 0) != size)
     {
       free (*insns);
       return err_set (err, errno, "seccomp: read the filter back");
     }
-  *n = (size_t) size / sizeof (struct sock_filter);
+  *n = (size_t)size / sizeof (struct sock_filter);
   return 0;
 }
 
@@ -239,7 +237,7 @@ cache_key (const struct rt_sc_profile *prof, uint64_t caps,
   char head[256];
   snprintf (head, sizeof head, "%s %u.%u.%u %s %u %016llx", CACHE_FORMAT,
             v->major, v->minor, v->micro, u.release, seccomp_arch_native (),
-            (unsigned long long) caps);
+            (unsigned long long)caps);
   hash_str (&d, head);
   digester_update (&d, &prof->default_action, sizeof prof->default_action);
   for (size_t i = 0; i < prof->n_archmap; i++)
@@ -251,16 +249,15 @@ cache_key (const struct rt_sc_profile *prof, uint64_t caps,
         hash_str (&d, r->names[k]);
       char line[128];
       snprintf (line, sizeof line, "|%x %u %llx %llx %x %x|", r->action,
-                r->n_args, (unsigned long long) r->inc_caps,
-                (unsigned long long) r->exc_caps, r->inc_arches,
-                r->exc_arches);
+                r->n_args, (unsigned long long)r->inc_caps,
+                (unsigned long long)r->exc_caps, r->inc_arches, r->exc_arches);
       hash_str (&d, line);
       hash_str (&d, r->min_kernel);
       for (unsigned a = 0; a < r->n_args; a++)
         {
           snprintf (line, sizeof line, "%u %d %llx %llx", r->args[a].index,
-                    r->args[a].op, (unsigned long long) r->args[a].value,
-                    (unsigned long long) r->args[a].value_two);
+                    r->args[a].op, (unsigned long long)r->args[a].value,
+                    (unsigned long long)r->args[a].value_two);
           hash_str (&d, line);
         }
     }
@@ -268,9 +265,10 @@ cache_key (const struct rt_sc_profile *prof, uint64_t caps,
   digester_release (&d);
 }
 
+/* The cache lives in the store (root's, 0700 directories): a program read
+ * from it is trusted as the store's blobs are. */
 static int
-cache_read (int dirfd, const char *name, struct sock_filter **insns,
-            size_t *n)
+cache_read (int dirfd, const char *name, struct sock_filter **insns, size_t *n)
 {
   char *buf = NULL;
   size_t len = 0;
@@ -287,7 +285,7 @@ cache_read (int dirfd, const char *name, struct sock_filter **insns,
       free (buf);
       return -1;
     }
-  *insns = (struct sock_filter *) buf;
+  *insns = (struct sock_filter *)buf;
   *n = len / sizeof (struct sock_filter);
   return 0;
 }
@@ -386,7 +384,7 @@ rt_seccomp_install (const struct rt_plan *p, struct err **err)
         return -1;
       insns = own;
     }
-  struct sock_fprog prog = { .len = (unsigned short) n, .filter = insns };
+  struct sock_fprog prog = { .len = (unsigned short)n, .filter = insns };
   if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
     {
       if (errno == EACCES)

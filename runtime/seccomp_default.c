@@ -28,6 +28,8 @@
 /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
 #define CLONE_NS_FLAGS 0x7E020000ULL
 
+/* A data table, kept dense. */
+// clang-format off
 static const char *const allowed[] = {
   "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk",
   "cachestat", "capget", "capset", "chdir", "chmod", "chown", "chown32",
@@ -98,13 +100,15 @@ static const char *const allowed[] = {
   "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
   "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "uretprobe", "utime",
   "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4",
-  "waitid", "waitpid", "write", "writev", NULL,};
+  "waitid", "waitpid", "write", "writev", NULL,
+};
+// clang-format on
 
-#define CLONE_NS_EPERM(flag)                                                  \
-  {                                                                           \
-    .names = NAMES ("clone"), .action = EPERM_,                               \
-    .args = { { 0, flag, flag, SCMP_CMP_MASKED_EQ } }, .n_args = 1,           \
-    .exc_caps = CAP (SYS_ADMIN), .exc_arches = RT_SC_S390 | RT_SC_S390X,      \
+#define CLONE_NS_EPERM(flag)                                                   \
+  {                                                                            \
+    .names = NAMES ("clone"), .action = EPERM_,                                \
+    .args = { { 0, flag, flag, SCMP_CMP_MASKED_EQ } }, .n_args = 1,            \
+    .exc_caps = CAP (SYS_ADMIN), .exc_arches = RT_SC_S390 | RT_SC_S390X,       \
   }
 
 static const struct rt_sc_rule rules[] = {
@@ -113,102 +117,149 @@ static const struct rt_sc_rule rules[] = {
 
   /* Before 4.8, ptrace could be used to bypass seccomp. */
   { .names = NAMES ("process_vm_readv", "process_vm_writev", "ptrace"),
-    .action = SCMP_ACT_ALLOW, .min_kernel = "4.8" },
+    .action = SCMP_ACT_ALLOW,
+    .min_kernel = "4.8" },
 
   /* socket: every family but AF_ALG (38, CVE-2026-31431 "Copy Fail") and
    * AF_VSOCK (40, reaches the hypervisor). Conditions in one rule are
    * ANDed, so the allowed ranges are three rules. */
-  { .names = NAMES ("socket"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 38, 0, SCMP_CMP_LT } }, .n_args = 1 },
-  { .names = NAMES ("socket"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 39, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("socket"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 40, 0, SCMP_CMP_GT } }, .n_args = 1 },
-  { .names = NAMES ("socket"), .action = EPERM_,
-    .args = { { 0, 38, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("socket"), .action = EPERM_,
-    .args = { { 0, 40, 0, SCMP_CMP_EQ } }, .n_args = 1 },
+  { .names = NAMES ("socket"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 38, 0, SCMP_CMP_LT } },
+    .n_args = 1 },
+  { .names = NAMES ("socket"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 39, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("socket"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 40, 0, SCMP_CMP_GT } },
+    .n_args = 1 },
+  { .names = NAMES ("socket"),
+    .action = EPERM_,
+    .args = { { 0, 38, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("socket"),
+    .action = EPERM_,
+    .args = { { 0, 40, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
 
   /* personality: Linux, Linux32, UNAME26 and the query only; other
    * personalities (BSD emulation, READ_IMPLIES_EXEC...) are poorly tested
    * kernel paths. They get the default ENOSYS (an unconditional EPERM
    * rule would override these conditional allows in libseccomp). */
-  { .names = NAMES ("personality"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 0x0, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("personality"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 0x8, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("personality"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 0x20000, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("personality"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 0x20008, 0, SCMP_CMP_EQ } }, .n_args = 1 },
-  { .names = NAMES ("personality"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, 0xffffffff, 0, SCMP_CMP_EQ } }, .n_args = 1 },
+  { .names = NAMES ("personality"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 0x0, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("personality"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 0x8, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("personality"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 0x20000, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("personality"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 0x20008, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
+  { .names = NAMES ("personality"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, 0xffffffff, 0, SCMP_CMP_EQ } },
+    .n_args = 1 },
 
   /* Architecture-specific calls. */
   { .names = NAMES ("sync_file_range2", "swapcontext"),
-    .action = SCMP_ACT_ALLOW, .inc_arches = RT_SC_PPC64LE },
+    .action = SCMP_ACT_ALLOW,
+    .inc_arches = RT_SC_PPC64LE },
   { .names = NAMES ("arm_fadvise64_64", "arm_sync_file_range",
                     "sync_file_range2", "breakpoint", "cacheflush", "set_tls"),
-    .action = SCMP_ACT_ALLOW, .inc_arches = RT_SC_ARM | RT_SC_ARM64 },
-  { .names = NAMES ("arch_prctl"), .action = SCMP_ACT_ALLOW,
+    .action = SCMP_ACT_ALLOW,
+    .inc_arches = RT_SC_ARM | RT_SC_ARM64 },
+  { .names = NAMES ("arch_prctl"),
+    .action = SCMP_ACT_ALLOW,
     .inc_arches = RT_SC_AMD64 | RT_SC_X32 },
-  { .names = NAMES ("modify_ldt"), .action = SCMP_ACT_ALLOW,
+  { .names = NAMES ("modify_ldt"),
+    .action = SCMP_ACT_ALLOW,
     .inc_arches = RT_SC_AMD64 | RT_SC_X32 | RT_SC_X86 },
-  { .names = NAMES ("s390_pci_mmio_read", "s390_pci_mmio_write",
-                    "s390_runtime_instr"),
-    .action = SCMP_ACT_ALLOW, .inc_arches = RT_SC_S390 | RT_SC_S390X },
-  { .names = NAMES ("riscv_flush_icache"), .action = SCMP_ACT_ALLOW,
+  { .names
+    = NAMES ("s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"),
+    .action = SCMP_ACT_ALLOW,
+    .inc_arches = RT_SC_S390 | RT_SC_S390X },
+  { .names = NAMES ("riscv_flush_icache"),
+    .action = SCMP_ACT_ALLOW,
     .inc_arches = RT_SC_RISCV64 },
 
   /* Calls a granted capability opens up (docker's "includes.caps"). */
   /* The "shocker" breakout read host files by handle. */
-  { .names = NAMES ("open_by_handle_at"), .action = SCMP_ACT_ALLOW,
+  { .names = NAMES ("open_by_handle_at"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (DAC_READ_SEARCH) },
-  { .names = NAMES ("bpf", "clone", "clone3", "fanotify_init", "fsconfig",
-                    "fsmount", "fsopen", "fspick", "lookup_dcookie",
-                    "lsm_get_self_attr", "lsm_list_modules",
-                    "lsm_set_self_attr", "mount", "mount_setattr",
-                    "move_mount", "open_tree", "perf_event_open", "quotactl",
-                    "quotactl_fd", "setdomainname", "sethostname", "setns",
-                    "syslog", "umount", "umount2", "unshare"),
-    .action = SCMP_ACT_ALLOW, .inc_caps = CAP (SYS_ADMIN) },
+  { .names
+    = NAMES ("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount",
+             "fsopen", "fspick", "lookup_dcookie", "lsm_get_self_attr",
+             "lsm_list_modules", "lsm_set_self_attr", "mount", "mount_setattr",
+             "move_mount", "open_tree", "perf_event_open", "quotactl",
+             "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog",
+             "umount", "umount2", "unshare"),
+    .action = SCMP_ACT_ALLOW,
+    .inc_caps = CAP (SYS_ADMIN) },
   /* clone without namespace flags; s390 passes flags in arg 1. */
-  { .names = NAMES ("clone"), .action = SCMP_ACT_ALLOW,
-    .args = { { 0, CLONE_NS_FLAGS, 0, SCMP_CMP_MASKED_EQ } }, .n_args = 1,
-    .exc_caps = CAP (SYS_ADMIN), .exc_arches = RT_SC_S390 | RT_SC_S390X },
-  { .names = NAMES ("clone"), .action = SCMP_ACT_ALLOW,
-    .args = { { 1, CLONE_NS_FLAGS, 0, SCMP_CMP_MASKED_EQ } }, .n_args = 1,
-    .inc_arches = RT_SC_S390 | RT_SC_S390X, .exc_caps = CAP (SYS_ADMIN) },
+  { .names = NAMES ("clone"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 0, CLONE_NS_FLAGS, 0, SCMP_CMP_MASKED_EQ } },
+    .n_args = 1,
+    .exc_caps = CAP (SYS_ADMIN),
+    .exc_arches = RT_SC_S390 | RT_SC_S390X },
+  { .names = NAMES ("clone"),
+    .action = SCMP_ACT_ALLOW,
+    .args = { { 1, CLONE_NS_FLAGS, 0, SCMP_CMP_MASKED_EQ } },
+    .n_args = 1,
+    .inc_arches = RT_SC_S390 | RT_SC_S390X,
+    .exc_caps = CAP (SYS_ADMIN) },
   /* clone3 hides its flags in a struct BPF cannot read: ENOSYS, so glibc
    * falls back to clone (EPERM would stop glibc >= 2.34 making threads).
    * Skipped while it equals the default action. */
-  { .names = NAMES ("clone3"), .action = SCMP_ACT_ERRNO (ENOSYS),
+  { .names = NAMES ("clone3"),
+    .action = SCMP_ACT_ERRNO (ENOSYS),
     .exc_caps = CAP (SYS_ADMIN) },
-  { .names = NAMES ("reboot"), .action = SCMP_ACT_ALLOW,
+  { .names = NAMES ("reboot"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYS_BOOT) },
-  { .names = NAMES ("chroot"), .action = SCMP_ACT_ALLOW,
+  { .names = NAMES ("chroot"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYS_CHROOT) },
   { .names = NAMES ("delete_module", "init_module", "finit_module"),
-    .action = SCMP_ACT_ALLOW, .inc_caps = CAP (SYS_MODULE) },
-  { .names = NAMES ("acct"), .action = SCMP_ACT_ALLOW,
+    .action = SCMP_ACT_ALLOW,
+    .inc_caps = CAP (SYS_MODULE) },
+  { .names = NAMES ("acct"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYS_PACCT) },
   { .names = NAMES ("kcmp", "pidfd_getfd", "process_madvise",
                     "process_vm_readv", "process_vm_writev", "ptrace"),
-    .action = SCMP_ACT_ALLOW, .inc_caps = CAP (SYS_PTRACE) },
-  { .names = NAMES ("iopl", "ioperm"), .action = SCMP_ACT_ALLOW,
+    .action = SCMP_ACT_ALLOW,
+    .inc_caps = CAP (SYS_PTRACE) },
+  { .names = NAMES ("iopl", "ioperm"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYS_RAWIO) },
-  { .names = NAMES ("settimeofday", "stime", "clock_settime",
-                    "clock_settime64"),
-    .action = SCMP_ACT_ALLOW, .inc_caps = CAP (SYS_TIME) },
-  { .names = NAMES ("vhangup"), .action = SCMP_ACT_ALLOW,
+  { .names
+    = NAMES ("settimeofday", "stime", "clock_settime", "clock_settime64"),
+    .action = SCMP_ACT_ALLOW,
+    .inc_caps = CAP (SYS_TIME) },
+  { .names = NAMES ("vhangup"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYS_TTY_CONFIG) },
   { .names = NAMES ("get_mempolicy", "mbind", "set_mempolicy",
                     "set_mempolicy_home_node"),
-    .action = SCMP_ACT_ALLOW, .inc_caps = CAP (SYS_NICE) },
-  { .names = NAMES ("syslog"), .action = SCMP_ACT_ALLOW,
+    .action = SCMP_ACT_ALLOW,
+    .inc_caps = CAP (SYS_NICE) },
+  { .names = NAMES ("syslog"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (SYSLOG) },
   { .names = NAMES ("bpf"), .action = SCMP_ACT_ALLOW, .inc_caps = CAP (BPF) },
-  { .names = NAMES ("perf_event_open"), .action = SCMP_ACT_ALLOW,
+  { .names = NAMES ("perf_event_open"),
+    .action = SCMP_ACT_ALLOW,
     .inc_caps = CAP (PERFMON) },
 
   /* Explicit EPERM for what docker's documentation names as blocked,
@@ -232,12 +283,13 @@ static const struct rt_sc_rule rules[] = {
   /* pivot_root has no capability gate in docker's profile. */
   { .names = NAMES ("pivot_root"), .action = EPERM_ },
   /* Namespaces and mounts: CAP_SYS_ADMIN's. */
-  { .names = NAMES ("mount", "umount", "umount2", "mount_setattr",
-                    "move_mount", "open_tree", "fsopen", "fsconfig",
-                    "fsmount", "fspick", "unshare", "setns", "sethostname",
-                    "setdomainname", "quotactl", "quotactl_fd",
-                    "fanotify_init", "lookup_dcookie"),
-    .action = EPERM_, .exc_caps = CAP (SYS_ADMIN) },
+  { .names
+    = NAMES ("mount", "umount", "umount2", "mount_setattr", "move_mount",
+             "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "unshare",
+             "setns", "sethostname", "setdomainname", "quotactl", "quotactl_fd",
+             "fanotify_init", "lookup_dcookie"),
+    .action = EPERM_,
+    .exc_caps = CAP (SYS_ADMIN) },
   CLONE_NS_EPERM (0x00020000ULL), /* CLONE_NEWNS */
   CLONE_NS_EPERM (0x02000000ULL), /* CLONE_NEWCGROUP */
   CLONE_NS_EPERM (0x04000000ULL), /* CLONE_NEWUTS */
@@ -245,29 +297,37 @@ static const struct rt_sc_rule rules[] = {
   CLONE_NS_EPERM (0x10000000ULL), /* CLONE_NEWUSER */
   CLONE_NS_EPERM (0x20000000ULL), /* CLONE_NEWPID */
   CLONE_NS_EPERM (0x40000000ULL), /* CLONE_NEWNET */
-  { .names = NAMES ("bpf"), .action = EPERM_,
+  { .names = NAMES ("bpf"),
+    .action = EPERM_,
     .exc_caps = CAP (SYS_ADMIN) | CAP (BPF) },
-  { .names = NAMES ("perf_event_open"), .action = EPERM_,
+  { .names = NAMES ("perf_event_open"),
+    .action = EPERM_,
     .exc_caps = CAP (SYS_ADMIN) | CAP (PERFMON) },
-  { .names = NAMES ("syslog"), .action = EPERM_,
+  { .names = NAMES ("syslog"),
+    .action = EPERM_,
     .exc_caps = CAP (SYS_ADMIN) | CAP (SYSLOG) },
-  { .names = NAMES ("open_by_handle_at"), .action = EPERM_,
+  { .names = NAMES ("open_by_handle_at"),
+    .action = EPERM_,
     .exc_caps = CAP (DAC_READ_SEARCH) },
   { .names = NAMES ("reboot"), .action = EPERM_, .exc_caps = CAP (SYS_BOOT) },
-  { .names = NAMES ("chroot"), .action = EPERM_,
-    .exc_caps = CAP (SYS_CHROOT) },
+  { .names = NAMES ("chroot"), .action = EPERM_, .exc_caps = CAP (SYS_CHROOT) },
   { .names = NAMES ("delete_module", "init_module", "finit_module"),
-    .action = EPERM_, .exc_caps = CAP (SYS_MODULE) },
+    .action = EPERM_,
+    .exc_caps = CAP (SYS_MODULE) },
   { .names = NAMES ("acct"), .action = EPERM_, .exc_caps = CAP (SYS_PACCT) },
   { .names = NAMES ("kcmp", "pidfd_getfd", "process_madvise"),
-    .action = EPERM_, .exc_caps = CAP (SYS_PTRACE) },
-  { .names = NAMES ("iopl", "ioperm"), .action = EPERM_,
+    .action = EPERM_,
+    .exc_caps = CAP (SYS_PTRACE) },
+  { .names = NAMES ("iopl", "ioperm"),
+    .action = EPERM_,
     .exc_caps = CAP (SYS_RAWIO) },
   /* Time is not namespaced. */
-  { .names = NAMES ("settimeofday", "stime", "clock_settime",
-                    "clock_settime64"),
-    .action = EPERM_, .exc_caps = CAP (SYS_TIME) },
-  { .names = NAMES ("vhangup"), .action = EPERM_,
+  { .names
+    = NAMES ("settimeofday", "stime", "clock_settime", "clock_settime64"),
+    .action = EPERM_,
+    .exc_caps = CAP (SYS_TIME) },
+  { .names = NAMES ("vhangup"),
+    .action = EPERM_,
     .exc_caps = CAP (SYS_TTY_CONFIG) },
   /* NUMA policy calls (get_mempolicy, mbind...) keep the default ENOSYS:
    * libnuma then reports "no NUMA" instead of failing. */

@@ -13,11 +13,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <jansson.h>
-#include <seccomp.h>
 #include <string.h>
 
 #define PROFILE_MAX_BYTES (4u << 20) /* docker's default is ~20 KiB */
@@ -25,7 +25,7 @@
 /* What a parsed profile owns; profile.owner points here. */
 struct owned
 {
-  json_t *doc;         /* names point into its strings */
+  json_t *doc; /* names point into its strings */
   struct rt_sc_rule *rules;
   struct rt_sc_archmap *archmap;
   const char ***names; /* one array per rule */
@@ -50,16 +50,26 @@ rt_sc_arch_bit (uint32_t a)
 {
   switch (a)
     {
-    case SCMP_ARCH_X86_64: return RT_SC_AMD64;
-    case SCMP_ARCH_X86: return RT_SC_X86;
-    case SCMP_ARCH_X32: return RT_SC_X32;
-    case SCMP_ARCH_ARM: return RT_SC_ARM;
-    case SCMP_ARCH_AARCH64: return RT_SC_ARM64;
-    case SCMP_ARCH_PPC64LE: return RT_SC_PPC64LE;
-    case SCMP_ARCH_S390: return RT_SC_S390;
-    case SCMP_ARCH_S390X: return RT_SC_S390X;
-    case SCMP_ARCH_RISCV64: return RT_SC_RISCV64;
-    default: return RT_SC_OTHER;
+    case SCMP_ARCH_X86_64:
+      return RT_SC_AMD64;
+    case SCMP_ARCH_X86:
+      return RT_SC_X86;
+    case SCMP_ARCH_X32:
+      return RT_SC_X32;
+    case SCMP_ARCH_ARM:
+      return RT_SC_ARM;
+    case SCMP_ARCH_AARCH64:
+      return RT_SC_ARM64;
+    case SCMP_ARCH_PPC64LE:
+      return RT_SC_PPC64LE;
+    case SCMP_ARCH_S390:
+      return RT_SC_S390;
+    case SCMP_ARCH_S390X:
+      return RT_SC_S390X;
+    case SCMP_ARCH_RISCV64:
+      return RT_SC_RISCV64;
+    default:
+      return RT_SC_OTHER;
     }
 }
 
@@ -73,7 +83,7 @@ scmp_arch (const char *s)
   if (!strncmp (s, "SCMP_ARCH_", 10))
     s += 10;
   for (; s[i] && i < sizeof buf - 1; i++)
-    buf[i] = (char) tolower ((unsigned char) s[i]);
+    buf[i] = (char)tolower ((unsigned char)s[i]);
   buf[i] = '\0';
   return seccomp_arch_resolve_name (buf);
 }
@@ -81,11 +91,13 @@ scmp_arch (const char *s)
 static int
 parse_action (const char *s, json_t *errno_ret, uint32_t *out)
 {
-  int e = errno_ret ? (int) json_integer_value (errno_ret) : EPERM;
+  json_int_t e = errno_ret ? json_integer_value (errno_ret) : EPERM;
+  if (e < 0 || e > 4095) /* the kernel's MAX_ERRNO */
+    return -1;
   if (!strcmp (s, "SCMP_ACT_ALLOW"))
     *out = SCMP_ACT_ALLOW;
   else if (!strcmp (s, "SCMP_ACT_ERRNO"))
-    *out = SCMP_ACT_ERRNO ((uint32_t) e);
+    *out = SCMP_ACT_ERRNO ((uint32_t)e);
   else if (!strcmp (s, "SCMP_ACT_KILL") || !strcmp (s, "SCMP_ACT_KILL_THREAD"))
     *out = SCMP_ACT_KILL_THREAD;
   else if (!strcmp (s, "SCMP_ACT_KILL_PROCESS"))
@@ -93,7 +105,7 @@ parse_action (const char *s, json_t *errno_ret, uint32_t *out)
   else if (!strcmp (s, "SCMP_ACT_TRAP"))
     *out = SCMP_ACT_TRAP;
   else if (!strcmp (s, "SCMP_ACT_TRACE"))
-    *out = SCMP_ACT_TRACE ((uint32_t) e);
+    *out = SCMP_ACT_TRACE ((uint32_t)e);
   else if (!strcmp (s, "SCMP_ACT_LOG"))
     *out = SCMP_ACT_LOG;
   else
@@ -126,8 +138,7 @@ parse_op (const char *s, int *op)
   return -1;
 }
 
-static int
-fail (struct err **err, const char *path, const char *fmt, ...)
+static int fail (struct err **err, const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static int
@@ -161,8 +172,7 @@ parse_filter (json_t *f, const char *path, size_t i, const char *what,
     int cap;
     struct err *e = NULL;
     if (!json_is_string (v))
-      return fail (err, path, "syscalls[%zu]: %s.caps: not a string", i,
-                   what);
+      return fail (err, path, "syscalls[%zu]: %s.caps: not a string", i, what);
     if (rt_cap_parse (json_string_value (v), &cap, &e) < 0)
       {
         /* A capability this build does not know is never held. */
@@ -186,8 +196,8 @@ parse_filter (json_t *f, const char *path, size_t i, const char *what,
   if (v && !json_is_null (v))
     {
       if (!json_is_string (v))
-        return fail (err, path, "syscalls[%zu]: %s.minKernel: not a string",
-                     i, what);
+        return fail (err, path, "syscalls[%zu]: %s.minKernel: not a string", i,
+                     what);
       *min_kernel = json_string_value (v);
     }
   return 0;
@@ -211,8 +221,8 @@ parse_rule (json_t *sc, const char *path, size_t i, struct owned *o,
   json_array_foreach (names, k, e)
   {
     if (!json_is_string (e))
-      return fail (err, path, "syscalls[%zu]: names[%zu] is not a string",
-                   i, k);
+      return fail (err, path, "syscalls[%zu]: names[%zu] is not a string", i,
+                   k);
     v[k] = json_string_value (e);
   }
   if (json_is_string (name))
@@ -228,7 +238,8 @@ parse_rule (json_t *sc, const char *path, size_t i, struct owned *o,
   if (!json_is_string (action))
     return fail (err, path, "syscalls[%zu]: no action", i);
   if (parse_action (json_string_value (action), errno_ret, &r->action) < 0)
-    return fail (err, path, "syscalls[%zu]: unsupported action '%s'", i,
+    return fail (err, path,
+                 "syscalls[%zu]: unsupported action '%s' or errnoRet", i,
                  json_string_value (action));
 
   json_t *args = json_object_get (sc, "args");
@@ -250,13 +261,13 @@ parse_rule (json_t *sc, const char *path, size_t i, struct owned *o,
     if (!json_is_integer (val) || (val2 && !json_is_integer (val2)))
       return fail (err, path, "syscalls[%zu]: args[%zu]: bad value", i, k);
     if (!json_is_string (op) || parse_op (json_string_value (op), &a->op) < 0)
-      return fail (err, path, "syscalls[%zu]: args[%zu]: unknown op '%s'", i,
-                   k, json_is_string (op) ? json_string_value (op) : "");
-    a->index = (unsigned) json_integer_value (idx);
+      return fail (err, path, "syscalls[%zu]: args[%zu]: unknown op '%s'", i, k,
+                   json_is_string (op) ? json_string_value (op) : "");
+    a->index = (unsigned)json_integer_value (idx);
     /* JSON integers are signed 64-bit in jansson; values like
      * 18446744073709551615 do not fit and fail the parse above. */
-    a->value = (uint64_t) json_integer_value (val);
-    a->value_two = val2 ? (uint64_t) json_integer_value (val2) : 0;
+    a->value = (uint64_t)json_integer_value (val);
+    a->value_two = val2 ? (uint64_t)json_integer_value (val2) : 0;
     r->n_args++;
   }
   if (parse_filter (json_object_get (sc, "includes"), path, i, "includes",
@@ -294,8 +305,8 @@ parse_arches (json_t *doc, const char *path, struct owned *o,
         size_t n = 0;
         json_array_foreach (json_object_get (e, "subArchitectures"), j, s)
         {
-          uint32_t sub = json_is_string (s) ? scmp_arch (json_string_value (s))
-                                            : 0;
+          uint32_t sub
+              = json_is_string (s) ? scmp_arch (json_string_value (s)) : 0;
           if (sub && n < RT_SC_MAX_SUBARCH - 1)
             m->sub[n++] = sub;
         }
@@ -310,8 +321,7 @@ parse_arches (json_t *doc, const char *path, struct owned *o,
       size_t n = 0;
       json_array_foreach (list, k, s)
       {
-        uint32_t a = json_is_string (s) ? scmp_arch (json_string_value (s))
-                                        : 0;
+        uint32_t a = json_is_string (s) ? scmp_arch (json_string_value (s)) : 0;
         if (a && a != o->archmap[0].arch && n < RT_SC_MAX_SUBARCH - 1)
           o->archmap[0].sub[n++] = a;
       }
@@ -348,7 +358,7 @@ rt_sc_profile_load (const char *path, struct rt_sc_profile *out,
   if (!json_is_string (da))
     return fail (err, path, "no defaultAction");
   if (parse_action (json_string_value (da), der, &out->default_action) < 0)
-    return fail (err, path, "unsupported defaultAction '%s'",
+    return fail (err, path, "unsupported defaultAction '%s' or errnoRet",
                  json_string_value (da));
 
   if (parse_arches (o->doc, path, o, out, err) < 0)

@@ -45,7 +45,7 @@ struct rt_sc_rule
   unsigned n_args;
   uint64_t inc_caps, exc_caps;
   uint32_t inc_arches, exc_arches;
-  const char *min_kernel;   /* "4.8" */
+  const char *min_kernel; /* "4.8" */
 };
 
 /* archMap: for a native arch, the sub-architectures added to the filter
@@ -53,7 +53,7 @@ struct rt_sc_rule
  * by the bad-arch action). */
 struct rt_sc_archmap
 {
-  uint32_t arch;                    /* SCMP_ARCH_* */
+  uint32_t arch;                   /* SCMP_ARCH_* */
   uint32_t sub[RT_SC_MAX_SUBARCH]; /* 0-terminated */
 };
 

@@ -39,8 +39,8 @@ plan_default (struct rt_plan *p)
 /* Run fn in a forked child; it fills out[] (long values), which the parent
  * gets back. Returns the number of values, or -1 if the child failed. */
 static int
-in_child (int (*fn) (const struct rt_plan *, long *, char *), const struct rt_plan *p,
-          long *out, char *msg)
+in_child (int (*fn) (const struct rt_plan *, long *, char *),
+          const struct rt_plan *p, long *out, char *msg)
 {
   int fds[2];
   if (pipe2 (fds, O_CLOEXEC) < 0)
@@ -73,7 +73,7 @@ in_child (int (*fn) (const struct rt_plan *, long *, char *), const struct rt_pl
   close (fds[0]);
   int status;
   waitpid (pid, &status, 0);
-  if (got != (ssize_t) sizeof r)
+  if (got != (ssize_t)sizeof r)
     return -1;
   memcpy (out, r.v, sizeof r.v);
   if (msg)
@@ -89,8 +89,7 @@ status_field (const char *field)
 {
   _cleanup_free_ char *buf = NULL;
   struct err *e = NULL;
-  if (fs_read_file (AT_FDCWD, "/proc/self/status", 1 << 16, &buf, NULL, &e)
-      < 0)
+  if (fs_read_file (AT_FDCWD, "/proc/self/status", 1 << 16, &buf, NULL, &e) < 0)
     {
       err_free (e);
       return -1;
@@ -98,8 +97,8 @@ status_field (const char *field)
   char *at = strstr (buf, field);
   if (!at)
     return -1;
-  return (long) strtoull (at + strlen (field) + 1, NULL,
-                          strstr (field, "Cap") ? 16 : 10);
+  return (long)strtoull (at + strlen (field) + 1, NULL,
+                         strstr (field, "Cap") ? 16 : 10);
 }
 
 enum
@@ -143,7 +142,8 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   /* Every probe is harmless if it were let through: bad magic numbers,
    * NULL pointers, invalid flags, or a private namespace of a child that
    * exits right away. */
-  v[R_MOUNT] = SYS (SYS_mount, "none", "/nonexistent-imgtool", "tmpfs", 0, NULL);
+  v[R_MOUNT]
+      = SYS (SYS_mount, "none", "/nonexistent-imgtool", "tmpfs", 0, NULL);
   v[R_UNSHARE] = SYS (SYS_unshare, CLONE_NEWNS);
   v[R_SETNS] = SYS (SYS_setns, nsfd, 0);
   v[R_KEYCTL] = SYS (SYS_keyctl, 0 /* GET_KEYRING_ID */, -3, 0);
@@ -157,7 +157,7 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   long s = syscall (SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0);
   v[R_VSOCK] = s < 0 ? -errno : 0;
   if (s >= 0)
-    close ((int) s);
+    close ((int)s);
   v[R_PERSONALITY_BSD] = SYS (SYS_personality, 6 /* PER_BSD */);
   v[R_PERSONALITY_QUERY] = SYS (SYS_personality, 0xffffffffUL);
   v[R_GETPID] = syscall (SYS_getpid) == getpid () ? 0 : -1;
@@ -169,7 +169,7 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   v[R_UNIX_SOCKET] = s < 0 ? -errno : 0;
   if (s >= 0)
-    close ((int) s);
+    close ((int)s);
   pid_t pid = fork ();
   if (pid == 0)
     _exit (7);
@@ -184,7 +184,7 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
     _exit (0);
   v[R_CLONE_NEWNS] = c < 0 ? -errno : 0;
   if (c > 0)
-    waitpid ((pid_t) c, NULL, 0);
+    waitpid ((pid_t)c, NULL, 0);
   char dir[128];
   snprintf (dir, sizeof dir, "%s/made-by-child", tmpdir);
   v[R_MKDIR] = mkdir (dir, 0700) == 0 ? 0 : -errno;
@@ -318,7 +318,8 @@ test_seccomp_json (void)
       "{ \"defaultAction\": \"SCMP_ACT_ALLOW\",\n"
       "  \"syscalls\": [ { \"names\": [\"personality\"],\n"
       "    \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 22,\n"
-      "    \"args\": [ { \"index\": 0, \"value\": 6, \"op\": \"SCMP_CMP_EQ\" } ] },\n"
+      "    \"args\": [ { \"index\": 0, \"value\": 6, \"op\": \"SCMP_CMP_EQ\" } "
+      "] },\n"
       "   { \"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
       "     \"includes\": { \"caps\": [\"CAP_SYS_MODULE\"] } } ] }\n");
   p.seccomp_profile = args;
@@ -348,17 +349,19 @@ static void
 test_seccomp_bad (void)
 {
   check_bad_profile ("broken.json", "{ \"defaultAction\": ", "line 1");
-  check_bad_profile ("action.json",
-                     "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
-                     "[ { \"names\": [\"read\"], \"action\": \"SCMP_ACT_FOO\" } ] }",
-                     "unsupported action 'SCMP_ACT_FOO'");
+  check_bad_profile (
+      "action.json",
+      "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+      "[ { \"names\": [\"read\"], \"action\": \"SCMP_ACT_FOO\" } ] }",
+      "unsupported action 'SCMP_ACT_FOO'");
   check_bad_profile ("noaction.json", "{ \"syscalls\": [] }",
                      "no defaultAction");
-  check_bad_profile ("op.json",
-                     "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
-                     "[ { \"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
-                     " \"args\": [ { \"index\": 0, \"value\": 1, \"op\": \"LT\" } ] } ] }",
-                     "unknown op 'LT'");
+  check_bad_profile (
+      "op.json",
+      "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+      "[ { \"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
+      " \"args\": [ { \"index\": 0, \"value\": 1, \"op\": \"LT\" } ] } ] }",
+      "unknown op 'LT'");
   struct rt_plan p;
   plan_default (&p);
   p.seccomp_profile = "/nonexistent/profile.json";
@@ -399,7 +402,7 @@ test_seccomp_cache (void)
   if (fs_read_file (AT_FDCWD, path, 1 << 20, &buf, &len, &err) < 0)
     err_free (err);
   err = NULL;
-  const struct sock_filter *f = (const void *) buf;
+  const struct sock_filter *f = (const void *)buf;
   bool x86_64 = false, i386 = false;
   for (size_t i = 0; buf && i < len / sizeof *f; i++)
     if (f[i].code == (BPF_JMP | BPF_JEQ | BPF_K))
@@ -415,8 +418,7 @@ test_seccomp_cache (void)
   long v[MAX_RESULTS];
   char msg[256] = "";
   int n = in_child (child_seccomp, &p, v, msg);
-  CHECK (n == R_N && v[R_LOAD] == 0 && v[R_MOUNT] == -EPERM
-             && v[R_GETPID] == 0,
+  CHECK (n == R_N && v[R_LOAD] == 0 && v[R_MOUNT] == -EPERM && v[R_GETPID] == 0,
          "the cached program loads and filters (%s)", msg);
 
   /* Other caps, other program. */
@@ -481,9 +483,9 @@ test_caps (void)
   char msg[256] = "";
   int n = in_child (child_caps, &p, v, msg);
   CHECK (n == C_N && v[C_RC] == 0, "rt_caps_apply as root (%s)", msg);
-  CHECK ((uint64_t) v[C_EFF] == def && (uint64_t) v[C_PRM] == def,
+  CHECK ((uint64_t)v[C_EFF] == def && (uint64_t)v[C_PRM] == def,
          "CapEff/CapPrm are the default set (%lx)", v[C_EFF]);
-  CHECK ((uint64_t) v[C_BND] == def, "CapBnd is the default set (%lx)",
+  CHECK ((uint64_t)v[C_BND] == def, "CapBnd is the default set (%lx)",
          v[C_BND]);
   CHECK (v[C_INH] == 0 && v[C_AMB] == 0, "no inheritable or ambient caps");
 
@@ -493,8 +495,8 @@ test_caps (void)
   p.cap_add = UINT64_C (1) << cap;
   n = in_child (child_caps, &p, v, msg);
   CHECK (n == C_N && v[C_RC] == 0
-             && (uint64_t) v[C_EFF] == (def | (UINT64_C (1) << 12))
-             && (uint64_t) v[C_BND] == (def | (UINT64_C (1) << 12)),
+             && (uint64_t)v[C_EFF] == (def | (UINT64_C (1) << 12))
+             && (uint64_t)v[C_BND] == (def | (UINT64_C (1) << 12)),
          "--cap-add NET_ADMIN adds it (%lx)", v[C_EFF]);
 
   plan_default (&p);
@@ -512,7 +514,7 @@ test_caps (void)
   plan_default (&p);
   p.cap_drop = (UINT64_C (1) << 0) | (UINT64_C (1) << 7); /* CHOWN, SETUID */
   n = in_child (child_caps, &p, v, msg);
-  CHECK (n == C_N && (uint64_t) v[C_EFF] == (def & ~UINT64_C (0x81)),
+  CHECK (n == C_N && (uint64_t)v[C_EFF] == (def & ~UINT64_C (0x81)),
          "--cap-drop CHOWN,SETUID drops them");
 
   plan_default (&p);
@@ -520,7 +522,7 @@ test_caps (void)
   p.user.gid = 1000;
   n = in_child (child_caps, &p, v, msg);
   CHECK (n == C_N && v[C_RC] == 0 && v[C_EFF] == 0 && v[C_PRM] == 0
-             && (uint64_t) v[C_BND] == def,
+             && (uint64_t)v[C_BND] == def,
          "a non-root user gets no effective caps, bounding = default (%s)",
          msg);
 
@@ -542,8 +544,9 @@ test_cap_parse (void)
     const char *in;
     int want;
   } ok[] = {
-    { "NET_ADMIN", 12 },     { "CAP_NET_ADMIN", 12 }, { "net_admin", 12 },
-    { "cap_sys_admin", 21 }, { "all", RT_CAP_ALL_BIT }, { "ALL", RT_CAP_ALL_BIT },
+    { "NET_ADMIN", 12 },          { "CAP_NET_ADMIN", 12 },
+    { "net_admin", 12 },          { "cap_sys_admin", 21 },
+    { "all", RT_CAP_ALL_BIT },    { "ALL", RT_CAP_ALL_BIT },
     { "CHECKPOINT_RESTORE", 40 }, { "chown", 0 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
@@ -646,9 +649,8 @@ child_masks (const struct rt_plan *p, long *v, char *msg)
     v[M_SYSRQ_RO] = 1; /* not in this kernel */
   if (fd >= 0)
     close (fd);
-  v[M_FIRMWARE_EMPTY] = access ("/sys/firmware", F_OK) == 0
-                            ? dir_entries ("/sys/firmware")
-                            : 0;
+  v[M_FIRMWARE_EMPTY]
+      = access ("/sys/firmware", F_OK) == 0 ? dir_entries ("/sys/firmware") : 0;
   v[M_STATUS_READABLE] = read_len ("/proc/self/status") > 0;
   return M_N;
 }
