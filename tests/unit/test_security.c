@@ -330,6 +330,36 @@ test_seccomp_json (void)
          "arg condition matches only its value, with errnoRet");
 }
 
+/* A real profile from a peer: Debian's containers-common ships podman's. */
+static void
+test_seccomp_podman_profile (void)
+{
+  const char *path = "/usr/share/containers/seccomp.json";
+  if (access (path, R_OK) < 0)
+    {
+      SKIP ("no %s (containers-common)", path);
+      return;
+    }
+  struct rt_plan p;
+  plan_default (&p);
+  p.seccomp_profile = (char *)path;
+  long v[MAX_RESULTS];
+  char msg[256] = "";
+  int n = in_child (child_seccomp, &p, v, msg);
+  CHECK (n == R_N && v[R_LOAD] == 0, "podman's own profile loads (%s)", msg);
+  if (n != R_N)
+    return;
+  CHECK (v[R_SECCOMP_MODE] == 2 && v[R_GETPID] == 0 && v[R_FORK] == 0
+             && v[R_MKDIR] == 0,
+         "under podman's profile ordinary calls work");
+  CHECK (v[R_KEXEC] == -EPERM, "podman's profile: kexec_load is EPERM");
+  CHECK (v[R_OPEN_BY_HANDLE] == -EPERM,
+         "podman's profile: open_by_handle_at is EPERM");
+  CHECK (v[R_KEYCTL] != -EPERM && v[R_KEYCTL] != -ENOSYS,
+         "podman's profile lets keyctl through, unlike imgtool's (got %ld)",
+         v[R_KEYCTL]);
+}
+
 static void
 check_bad_profile (const char *name, const char *json, const char *want)
 {
@@ -706,6 +736,7 @@ main (void)
   test_seccomp_sys_admin ();
   test_seccomp_unconfined ();
   test_seccomp_json ();
+  test_seccomp_podman_profile ();
   test_seccomp_bad ();
   test_seccomp_cache ();
   test_cap_parse ();
