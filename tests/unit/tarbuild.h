@@ -30,7 +30,7 @@ struct ent
   int gnu_longname; /* use a GNU 'L' record instead of pax for the name */
 };
 
-static void
+static __attribute__ ((unused)) void
 octal (char *f, size_t n, unsigned long long v)
 {
   /* n - 1 octal digits, then NUL; caller's values fit */
@@ -39,7 +39,7 @@ octal (char *f, size_t n, unsigned long long v)
     f[i] = (char) ('0' + (v & 7));
 }
 
-static void
+static __attribute__ ((unused)) void
 header (struct tb *t, char type, const char *name, const char *link,
         unsigned mode, unsigned uid, unsigned gid, long long mtime,
         size_t size, unsigned major, unsigned minor)
@@ -65,7 +65,7 @@ header (struct tb *t, char type, const char *name, const char *link,
   strbuf_add (&t->sb, h, 512);
 }
 
-static void
+static __attribute__ ((unused)) void
 body (struct tb *t, const char *data, size_t len)
 {
   static const char zeros[512];
@@ -73,7 +73,7 @@ body (struct tb *t, const char *data, size_t len)
   strbuf_add (&t->sb, zeros, (512 - len % 512) % 512);
 }
 
-static void
+static __attribute__ ((unused)) void
 pax_rec (struct strbuf *sb, const char *key, const char *val)
 {
   size_t n = strlen (key) + strlen (val) + 3, len = n + 1;
@@ -82,7 +82,7 @@ pax_rec (struct strbuf *sb, const char *key, const char *val)
   strbuf_addf (sb, "%zu %s=%s\n", len, key, val);
 }
 
-static void
+static __attribute__ ((unused)) void
 add (struct tb *t, const struct ent *e)
 {
   size_t size = e->data ? strlen (e->data) : 0;
@@ -116,7 +116,7 @@ add (struct tb *t, const struct ent *e)
     body (t, e->data, size);
 }
 
-static void
+static __attribute__ ((unused)) void
 tb_end (struct tb *t)
 {
   static const char zeros[1024];
@@ -133,7 +133,7 @@ tb_end (struct tb *t)
     t_.sb;                                                                    \
   })
 
-static struct strbuf
+static __attribute__ ((unused)) struct strbuf
 gzip_buf (const struct strbuf *in)
 {
   struct strbuf out = STRBUF_INIT;
@@ -150,7 +150,7 @@ gzip_buf (const struct strbuf *in)
   return out;
 }
 
-static struct strbuf
+static __attribute__ ((unused)) struct strbuf
 zstd_buf (const struct strbuf *in)
 {
   struct strbuf out = STRBUF_INIT;
