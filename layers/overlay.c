@@ -127,6 +127,23 @@ out:
   return rc;
 }
 
+/* overlayfs wants two lower dirs when it has no upper: one layer alone is
+ * bind-mounted read-only instead. */
+static int
+bind_readonly (const char *dir, const char *target, struct err **err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  _cleanup_close_ int fd
+      = open_tree (AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "bind '%s'", dir);
+  if (mount_setattr (fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return err_set (err, errno, "make '%s' read-only", dir);
+  if (move_mount (fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return err_set (err, errno, "mount '%s' on '%s'", dir, target);
+  return 0;
+}
+
 int
 layer_overlay_mount (char *const *lower_dirs, const char *upper,
                      const char *work, const char *target, bool readonly,
@@ -137,6 +154,8 @@ layer_overlay_mount (char *const *lower_dirs, const char *upper,
     return err_set (err, 0, "overlay needs at least one lower dir");
   if (!upper != !work)
     return err_set (err, 0, "overlay needs both an upper and a work dir");
+  if (!upper && !lower_dirs[1])
+    return bind_readonly (lower_dirs[0], target, err);
   rc = mount_new_api (lower_dirs, upper, work, target, readonly, err);
   if (rc == 1)
     rc = mount_legacy (lower_dirs, upper, work, target, readonly, err);
