@@ -410,6 +410,17 @@ apply_whiteout (struct layer_unpacker *u, const char *parent,
   if (!*name || !strcmp (name, ".") || !strcmp (name, ".."))
     return err_set (err, 0, "invalid whiteout name '%s%s'", WH_PREFIX, name);
   path = *parent ? xasprintf ("%s/%s", parent, name) : xstrdup (name);
+  if (u->o.whiteouts == APPLY_WHITEOUT_DELETE && !pathset_has (&u->made, path))
+    {
+      /* nothing to delete under a missing parent: do not create it */
+      _cleanup_close_ int dfd
+          = fs_open_in_root (u->root_fd, parent, O_PATH | O_DIRECTORY, 0);
+      if (dfd < 0)
+        return errno == ENOENT || errno == ENOTDIR
+                   ? 0
+                   : err_set (err, errno, "open directory '%s'", parent);
+      return remove_at (u, dfd, name, path, err);
+    }
   if ((pfd = parent_fd (u, parent, err)) < 0)
     return -1;
   if (pathset_has (&u->made, path))
@@ -420,8 +431,6 @@ apply_whiteout (struct layer_unpacker *u, const char *parent,
         return 0;
       return apply_opaque (u, path, err);
     }
-  if (u->o.whiteouts == APPLY_WHITEOUT_DELETE)
-    return remove_at (u, pfd, name, path, err);
   if (mknodat (pfd, name, S_IFCHR | 0600, makedev (0, 0)) == 0)
     return 0;
   if (errno != EEXIST)

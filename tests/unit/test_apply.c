@@ -37,8 +37,8 @@ fresh (void)
   err_free (err);
   err = NULL;
   mkdir (base, 0700);
-  fs_mkdir_p (AT_FDCWD, xasprintf ("%s/root", base), 0755, &err);
   char *p = xasprintf ("%s/root", base);
+  fs_mkdir_p (AT_FDCWD, p, 0755, &err);
   root_fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free (p);
   /* a file outside the layer dir that escapes would target */
@@ -520,6 +520,7 @@ test_whiteouts_delete (void)
              { .type = '0', .name = "e/w", .data = "2" },
              { .type = '0', .name = "e/.wh..wh..opq" },
              { .type = '0', .name = "g/.wh.nothing" },
+             { .type = '0', .name = "nope/.wh.x" },
              { .type = '0', .name = "h", .data = "file over dir" }, );
   CHECK (apply_delete (&l1) == 0 && apply_delete (&l2) == 0,
          "two layers applied in one dir with delete whiteouts (%s)",
@@ -531,6 +532,7 @@ test_whiteouts_delete (void)
          "an opaque marker after the layer's own child keeps that child");
   CHECK (lst ("g/keep") && !lst ("g/nothing"),
          "a whiteout of a missing name is fine");
+  CHECK (!lst ("nope"), "a whiteout in a missing dir does not create it");
   CHECK (lst ("h") && S_ISREG (st.st_mode),
          "a file replaces a lower directory");
   struct strbuf l3 = TAR ({ .type = '5', .name = "d/", .mode = 0700 },

@@ -130,12 +130,13 @@ main (void)
          err ? err->msg : "");
   err_clear (&err);
 
-  char *target = xasprintf ("%s/merged", base);
+  _cleanup_free_ char *target = xasprintf ("%s/merged", base);
+  _cleanup_free_ char *common = xasprintf ("%s/common", target);
   mkdir (target, 0755);
   CHECK (layer_overlay_mount (lowers, NULL, NULL, target, true, &err) == 0,
          "%d layers mount read-only (%s)", N_LAYERS, err ? err->msg : "");
   err_clear (&err);
-  char *s = slurp (xasprintf ("%s/common", target));
+  char *s = slurp (common);
   CHECK_STR (s, "119", "the top layer's file wins");
   free (s);
   int seen = 0;
@@ -159,7 +160,8 @@ main (void)
          "read-only mount refuses writes");
   CHECK (umount2 (target, MNT_DETACH) == 0, "unmount");
 
-  char *upper = xasprintf ("%s/upper", base), *work = xasprintf ("%s/work", base);
+  _cleanup_free_ char *upper = xasprintf ("%s/upper", base);
+  _cleanup_free_ char *work = xasprintf ("%s/work", base);
   mkdir (upper, 0755);
   mkdir (work, 0755);
   CHECK (layer_overlay_mount (lowers, upper, work, target, false, &err) == 0,
@@ -194,5 +196,6 @@ main (void)
 
   fs_rm_rf (AT_FDCWD, base, &err);
   err_free (err);
+  strv_free (lowers);
   return test_done ();
 }
