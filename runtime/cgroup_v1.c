@@ -90,6 +90,18 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
                                                    | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", cg->root);
+  /* A hierarchy that is not mounted is fine for the defaults (pids,
+   * devices), an error when a limit was asked for: check before making
+   * anything. */
+  for (size_t i = 0; i < n; i++)
+    {
+      struct stat st;
+      if ((!strcmp (s[i].controller, "memory")
+           || !strcmp (s[i].controller, "cpu"))
+          && fstatat (rootfd, s[i].controller, &st, 0) < 0)
+        return err_set (err, 0, "cgroup v1 controller '%s' is not mounted",
+                        s[i].controller);
+    }
   cg->created = true;
   for (size_t c = 0; rt_cgroup_v1_controllers[c]; c++)
     {
@@ -100,17 +112,7 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
       if (!needed (ctl, s, n))
         continue;
       if (fstatat (rootfd, ctl, &st, 0) < 0)
-        {
-          /* a hierarchy that is not mounted: fine for the defaults
-           * (pids, devices), an error when a limit was asked for */
-          if (!strcmp (ctl, "memory") || !strcmp (ctl, "cpu"))
-            for (size_t i = 0; i < n; i++)
-              if (!strcmp (s[i].controller, ctl))
-                return err_set (err, 0,
-                                "cgroup v1 controller '%s' is not mounted",
-                                ctl);
-          continue;
-        }
+        continue; /* not mounted: checked above */
       if (fs_mkdir_p (rootfd, dir, 0755, err) < 0)
         return -1;
       fd = openat (rootfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
