@@ -46,6 +46,12 @@ int rt_net_lo_up (struct err **err);
 /* state files the parent writes into p->state_dir before clone. */
 int rt_write_etc_files (const struct rt_plan *p, struct err **err);
 
+/* container.c: wait for a child with the caller's signals forwarded
+ * (docker's status in *status); report a child's failure on the sync
+ * socket and exit with its status. */
+int rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err);
+void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e);
+
 /* process.c: the last steps before exec. */
 /* Make io the process's 0, 1, 2 (the pty slave for all three with tty;
  * -1 = the container's /dev/null). Never touches fds other than 0-2. */

@@ -68,8 +68,8 @@ cgroup_mode (void)
 
 /* ---- child ---------------------------------------------------------- */
 
-static void __attribute__ ((noreturn))
-child_fail (int sync, struct err *e)
+void __attribute__ ((noreturn))
+rt_child_fail (int sync, struct err *e)
 {
   char msg[1024];
   int status = e && e->exit > 1 ? e->exit : 125;
@@ -106,34 +106,34 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
     {
       err_set (&e, errno, "cgroup namespace");
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   if (p->network != RT_NET_HOST && rt_net_lo_up (&e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   /* why: nothing mounted here may propagate back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     {
       err_set (&e, errno, "make mounts private");
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   target = xasprintf ("%s/rootfs", p->state_dir);
   if (mkdir (target, 0755) < 0 && errno != EEXIST)
     {
       err_set (&e, errno, "create '%s'", target);
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   if (rt_rootfs_mount (p, target, &e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   rootfd = open (target, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     {
       err_set (&e, errno, "open '%s'", target);
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   if (rt_dev_setup (rootfd, p->tty ? io->tty : -1, &e) < 0
       || rt_mounts_setup (rootfd, p, &e) < 0
       || rt_rootfs_pivot (rootfd, p->readonly_rootfs, &e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   host = p->hostname;
   if (!host)
     {
@@ -143,21 +143,21 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   if (sethostname (host, strlen (host)) < 0)
     {
       err_set (&e, errno, "set hostname '%s'", host);
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   /* a session of its own: the caller's terminal signals go through
    * rt_wait's forwarding, not straight to the container */
   setsid ();
   if (rt_process_stdio (io, p->tty, &e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   umask (022);
   if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0
       || rt_caps_apply (p, &e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     {
       err_set (&e, errno, "set no_new_privs");
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   /* the container outlives a killed `imgtool run`, as with docker */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -165,12 +165,12 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     {
       err_set (&e, errno, "close_range");
-      child_fail (sync, e);
+      rt_child_fail (sync, e);
     }
   if (rt_seccomp_install (p, &e) < 0)
-    child_fail (sync, e);
+    rt_child_fail (sync, e);
   rt_process_exec (p, &e);
-  child_fail (sync, e);
+  rt_child_fail (sync, e);
 }
 
 /* ---- parent --------------------------------------------------------- */
@@ -200,8 +200,8 @@ docker_status (const siginfo_t *si)
 }
 
 /* Wait for pidfd's process, forwarding the caller's signals to it. */
-static int
-wait_forwarding (pid_t pid, int pidfd, int *status, struct err **err)
+int
+rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err)
 {
   sigset_t set, old;
   siginfo_t si;
@@ -415,7 +415,7 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
   int r = 0;
   if (!c->reaped)
     {
-      if (wait_forwarding (c->pid, c->pidfd, status, err) < 0)
+      if (rt_wait_pidfd (c->pid, c->pidfd, status, err) < 0)
         {
           rt_container_release (c);
           return -1;
