@@ -33,10 +33,12 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c builder/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+HELPER_BIN := $(HELPER_SRC:%.c=$(BUILD)/%)
 
 all: $(BUILD)/imgtool
 
@@ -55,7 +57,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libimgtool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
 
-unit: $(UNIT_BIN)
+# test helpers (tests/helpers/*.c): small programs the tests and benchmarks run
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libimgtool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
+
+unit: $(UNIT_BIN) $(HELPER_BIN)
 
 check: all unit
 	@BUILD=$(BUILD) tests/run.sh

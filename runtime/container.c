@@ -8,9 +8,10 @@
  * shim (the image's process reaps orphans as docker's does without
  * --init; the kernel kills the rest of the namespace when it exits).
  *
- * Parent and child talk over a SOCK_SEQPACKET pair: the parent sends one
- * byte ("go") once the child is in its cgroup and the network hook ran;
- * the child either execs (its end is O_CLOEXEC, so the parent reads EOF)
+ * Parent and child talk over a SOCK_SEQPACKET pair. The child builds its
+ * root while the parent puts it in the cgroup and runs the network hook;
+ * the parent then sends one byte ("go"), which the child waits for before
+ * it switches user and execs. The child either execs (its end is O_CLOEXEC, so the parent reads EOF)
  * or sends "<exit status>\0<message>" and exits. */
 #include "runtime/container.h"
 #include "runtime/cgroup.h"
@@ -100,14 +101,6 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
    * /proc/<pid>/exe (the host binary) while we still run imgtool code */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask (0);
-  if (read (sync, &go, 1) != 1)
-    _exit (125); /* the parent gave up */
-
-  if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
-    {
-      err_set (&e, errno, "cgroup namespace");
-      rt_child_fail (sync, e);
-    }
   if (p->network != RT_NET_HOST && rt_net_lo_up (&e) < 0)
     rt_child_fail (sync, e);
   /* why: nothing mounted here may propagate back to the host */
@@ -143,6 +136,17 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   if (sethostname (host, strlen (host)) < 0)
     {
       err_set (&e, errno, "set hostname '%s'", host);
+      rt_child_fail (sync, e);
+    }
+  /* Setup above overlapped with the parent moving us into the cgroup
+   * (a v1 migration waits for an RCU grace period, ~10 ms) and running
+   * the network hook; wait for both before anything the limits or the
+   * network must see. */
+  if (read (sync, &go, 1) != 1)
+    _exit (125); /* the parent gave up */
+  if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      err_set (&e, errno, "cgroup namespace");
       rt_child_fail (sync, e);
     }
   /* a session of its own: the caller's terminal signals go through
@@ -362,7 +366,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
       err_wrap (err, "network");
       goto fail_child;
     }
-  if (write (sv[0], &go, 1) != 1)
+  if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
     {
       err_set (err, errno, "start the container");
       goto fail_child;

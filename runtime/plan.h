@@ -88,8 +88,9 @@ struct rt_plan
   enum rt_network_mode network;
   /* Hook point for bridge networking (issue 4): if set, called in the
    * parent after clone and before the child goes on, with the child's pid
-   * (its netns is /proc/<pid>/ns/net). It may rewrite state_dir/hosts and
-   * state_dir/resolv.conf: the child bind-mounts them only afterwards.
+   * (its netns is /proc/<pid>/ns/net); the child does not exec before it
+   * returns. It may rewrite state_dir/hosts and state_dir/resolv.conf in
+   * place (O_TRUNC, not rename: the child may have bind-mounted them).
    * Returns 0, or -1 with *err set (the container is then torn down). */
   int (*net_setup) (const struct rt_plan *p, pid_t pid, void *data,
                     struct err **err);

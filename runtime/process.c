@@ -14,6 +14,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 int
@@ -109,6 +111,93 @@ env_path (char *const *env)
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+/* execve(path), but with "#!" scripts handled here rather than by the
+ * kernel. why: CVE-2019-5736, the kernel would resolve "#!/proc/self/exe"
+ * (or a symlink to it) in this process, which still is imgtool, and run
+ * the host binary inside the container. Interpreters are opened with
+ * RESOLVE_NO_MAGICLINKS, so no /proc/<pid>/exe or fd link is reachable,
+ * and exec'd by fd. Same argv as binfmt_script: interp [arg] path args. */
+static void
+exec_path (const char *path, char *const *argv, char *const *env)
+{
+  struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
+                          .resolve = RESOLVE_NO_MAGICLINKS };
+  char line[256], *interp, *arg = NULL, *end;
+  char *args[4096];
+  const char *script = path;
+  int fd = -1;
+  for (int depth = 0; depth < 5; depth++)
+    {
+      ssize_t n;
+      size_t argc = 0, i;
+      fd = (int) syscall (SYS_openat2, AT_FDCWD, script, &how, sizeof how);
+      if (fd < 0)
+        {
+          if (errno == ELOOP)
+            errno = EACCES; /* a magic link: refuse like a non-executable */
+          return;
+        }
+      n = pread (fd, line, sizeof line - 1, 0);
+      if (n < 2 || line[0] != '#' || line[1] != '!')
+        break; /* not a script: the kernel execs it (ELF, by fd) */
+      line[n] = '\0';
+      end = strchr (line, '\n');
+      if (!end)
+        {
+          errno = ENOEXEC;
+          close (fd);
+          return;
+        }
+      *end = '\0';
+      for (interp = line + 2; *interp == ' ' || *interp == '\t'; interp++)
+        ;
+      while (end > interp && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+      if (!*interp)
+        {
+          errno = ENOEXEC;
+          close (fd);
+          return;
+        }
+      arg = interp + strcspn (interp, " \t");
+      if (*arg)
+        {
+          *arg++ = '\0';
+          while (*arg == ' ' || *arg == '\t')
+            arg++;
+        }
+      close (fd);
+      fd = -1;
+      args[argc++] = interp;
+      if (*arg)
+        args[argc++] = arg;
+      args[argc++] = (char *) script;
+      for (i = 1; argv[i] && argc < ARRAY_SIZE (args) - 1; i++)
+        args[argc++] = argv[i];
+      args[argc] = NULL;
+      /* the interpreter may itself be a script: loop like the kernel */
+      {
+        static char keep[5][256];
+        memcpy (keep[depth], line, sizeof line);
+        for (size_t k = 0; k < argc; k++)
+          if (args[k] >= line && args[k] < line + sizeof line)
+            args[k] = keep[depth] + (args[k] - line);
+        script = args[0];
+        static char *keepargv[5][4096];
+        memcpy (keepargv[depth], args, (argc + 1) * sizeof *args);
+        argv = keepargv[depth];
+      }
+    }
+  if (fd < 0)
+    {
+      errno = ELOOP;
+      return;
+    }
+  /* exec by fd: ELF only, so the fd's O_CLOEXEC does not matter */
+  syscall (SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+  close (fd);
+}
+
 int
 rt_process_exec (const struct rt_plan *p, struct err **err)
 {
@@ -119,7 +208,7 @@ rt_process_exec (const struct rt_plan *p, struct err **err)
   int denied = 0;
   if (strchr (cmd, '/'))
     {
-      execve (cmd, p->argv, env);
+      exec_path (cmd, p->argv, env);
       err_set (err, errno, "exec: '%s'", cmd);
       return err_exit (err, errno == ENOENT || errno == ENOTDIR ? 127 : 126);
     }
@@ -131,7 +220,7 @@ rt_process_exec (const struct rt_plan *p, struct err **err)
                         len ? "/" : "", cmd);
       if (n > 0 && (size_t) n < sizeof buf)
         {
-          execve (buf, p->argv, env);
+          exec_path (buf, p->argv, env);
           if (errno != ENOENT && errno != ENOTDIR)
             {
               /* found but not runnable: remember, like execvp */

@@ -54,6 +54,26 @@ make_layer (void)
       _cleanup_free_ char *l = xasprintf ("%s/%s", bin, applets[i]);
       CHECK (symlink ("busybox", l) == 0, "link %s", applets[i]);
     }
+  /* scripts: a good one, and CVE-2019-5736 attempts */
+  {
+    static const struct
+    {
+      const char *name, *text;
+    } scripts[] = {
+      { "script", "#!/bin/echo  x-y \n" },
+      { "evil", "#!/proc/self/exe\n" },
+      { "evil2", "#!/bin/selfexe\n" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE (scripts); i++)
+      {
+        _cleanup_free_ char *f = xasprintf ("%s/%s", bin, scripts[i].name);
+        int fd = open (f, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+        fs_write_all (fd, scripts[i].text, strlen (scripts[i].text));
+        close (fd);
+      }
+    CHECK (symlink ("/proc/self/exe", xasprintf ("%s/selfexe", bin)) == 0,
+           "link selfexe");
+  }
   /* a plain file that is not executable, for exit 126 */
   close (open (xasprintf ("%s/notexec", bin), O_CREAT | O_WRONLY, 0644));
   err_free (e);
@@ -170,6 +190,27 @@ test_status (void)
   msg = NULL;
   plan_for (&p, (char *[]){ "/bin/notexec", NULL });
   CHECK (run (&p, NULL, &msg) == -1000 - 126, "a non-executable file is 126");
+  rt_plan_release (&p);
+  {
+    _cleanup_free_ char *out = NULL;
+    plan_for (&p, (char *[]){ "script", "a1", NULL });
+    CHECK (run (&p, &out, NULL) == 0 && out
+               && !strcmp (out, "x-y /bin/script a1\n"),
+           "a #! script runs with binfmt_script's argv (%s)", out ? out : "");
+    rt_plan_release (&p);
+  }
+  free (msg);
+  msg = NULL;
+  plan_for (&p, (char *[]){ "evil", NULL });
+  CHECK (run (&p, NULL, &msg) == -1000 - 126,
+         "#!/proc/self/exe cannot run imgtool in the container (%s)",
+         msg ? msg : "");
+  rt_plan_release (&p);
+  free (msg);
+  msg = NULL;
+  plan_for (&p, (char *[]){ "evil2", NULL });
+  CHECK (run (&p, NULL, &msg) == -1000 - 126,
+         "nor through a symlink to it (%s)", msg ? msg : "");
   rt_plan_release (&p);
 }
 
