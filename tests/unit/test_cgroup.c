@@ -268,7 +268,10 @@ test_real_v2 (const char *tmp)
   CHECK (stat (procs, &st) < 0, "and leaves no cgroup behind");
   rt_cgroup_free (cg);
   err_free (e);
-  rmdir (xasprintf ("%s/imgtool-test", mnt));
+  {
+    _cleanup_free_ char *d = xasprintf ("%s/imgtool-test", mnt);
+    rmdir (d);
+  }
   umount2 (mnt, MNT_DETACH);
 }
 

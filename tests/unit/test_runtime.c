@@ -43,8 +43,10 @@ make_layer (void)
   fs_mkdir_p (AT_FDCWD, bin, 0755, &e);
   fs_mkdir_p (AT_FDCWD, etc, 0755, &e);
   in = open ("/bin/busybox", O_RDONLY | O_CLOEXEC);
-  out = open (xasprintf ("%s/busybox", bin), O_WRONLY | O_CREAT | O_CLOEXEC,
-              0755);
+  {
+    _cleanup_free_ char *f = xasprintf ("%s/busybox", bin);
+    out = open (f, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+  }
   while ((n = read (in, buf, sizeof buf)) > 0)
     fs_write_all (out, buf, (size_t) n);
   close (in);
@@ -71,11 +73,16 @@ make_layer (void)
         fs_write_all (fd, scripts[i].text, strlen (scripts[i].text));
         close (fd);
       }
-    CHECK (symlink ("/proc/self/exe", xasprintf ("%s/selfexe", bin)) == 0,
-           "link selfexe");
+    {
+      _cleanup_free_ char *f = xasprintf ("%s/selfexe", bin);
+      CHECK (symlink ("/proc/self/exe", f) == 0, "link selfexe");
+    }
   }
   /* a plain file that is not executable, for exit 126 */
-  close (open (xasprintf ("%s/notexec", bin), O_CREAT | O_WRONLY, 0644));
+  {
+    _cleanup_free_ char *f = xasprintf ("%s/notexec", bin);
+    close (open (f, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  }
   err_free (e);
 }
 
@@ -314,7 +321,10 @@ test_mounts (void)
          "a ro bind is read-only, tmpfs works (%s)", out ? out : "");
   CHECK (stat (vol, &st) == 0 && S_ISDIR (st.st_mode),
          "a missing bind source is created");
-  fs_read_file (AT_FDCWD, xasprintf ("%s/f", vol), 100, &seen, NULL, &e);
+  {
+    _cleanup_free_ char *f = xasprintf ("%s/f", vol);
+    fs_read_file (AT_FDCWD, f, 100, &seen, NULL, &e);
+  }
   CHECK (seen && !strcmp (seen, "hi\n"), "a rw bind writes to the host");
   rt_plan_release (&p);
   plan_for (&p, SH ("touch /x; echo $?; touch /dev/shm/y && echo shm-ok"));
