@@ -155,8 +155,13 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   if (rt_process_stdio (io, p->tty, &e) < 0)
     rt_child_fail (sync, e);
   umask (022);
-  if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0
-      || rt_caps_apply (p, &e) < 0)
+  if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0)
+    rt_child_fail (sync, e);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (rt_caps_apply (p, &e) < 0)
     rt_child_fail (sync, e);
   if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     {
@@ -171,7 +176,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
       err_set (&e, errno, "close_range");
       rt_child_fail (sync, e);
     }
-  if (rt_seccomp_install (p, &e) < 0)
+  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
     rt_child_fail (sync, e);
   rt_process_exec (p, &e);
   rt_child_fail (sync, e);
@@ -318,6 +323,10 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (!io)
     io = &def;
   if (check_plan (p, err) < 0 || rt_write_etc_files (p, err) < 0)
+    return err_exit (err, 125);
+  /* parse and compile the profile while its path is reachable; a bad
+   * profile fails here, before anything exists */
+  if (rt_seccomp_prepare (p, NULL, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {

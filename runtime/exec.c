@@ -36,7 +36,13 @@ exec_process (const struct rt_plan *p, const struct rt_stdio *io, int sync)
   struct err *e = NULL;
   setsid ();
   if (rt_process_stdio (io, p->tty, &e) < 0 || rt_process_cwd (p, &e) < 0
-      || rt_process_user (p, &e) < 0 || rt_caps_apply (p, &e) < 0)
+      || rt_process_user (p, &e) < 0)
+    rt_child_fail (sync, e);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (rt_caps_apply (p, &e) < 0)
     rt_child_fail (sync, e);
   if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     {
@@ -49,7 +55,7 @@ exec_process (const struct rt_plan *p, const struct rt_stdio *io, int sync)
       err_set (&e, errno, "close_range");
       rt_child_fail (sync, e);
     }
-  if (rt_seccomp_install (p, &e) < 0)
+  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
     rt_child_fail (sync, e);
   rt_process_exec (p, &e);
   rt_child_fail (sync, e);

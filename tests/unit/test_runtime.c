@@ -298,6 +298,23 @@ test_process (void)
 }
 
 static void
+test_security (void)
+{
+  _cleanup_free_ char *out = NULL;
+  CHECK (run_argv (SH ("grep -E '^(Seccomp|NoNewPrivs|CapBnd):' "
+                       "/proc/self/status | tr -d ' \\t'; "
+                       "mkdir /m; mount -t tmpfs t /m 2>/dev/null || echo "
+                       "mount-denied"),
+                   &out)
+             == 0
+             && out && strstr (out, "NoNewPrivs:1\nSeccomp:2\n")
+             && !strstr (out, "CapBnd:000001ffffffffff")
+             && strstr (out, "mount-denied"),
+         "seccomp filter, no_new_privs and a cut bounding set inside, mount "
+         "denied (%s)", out ? out : "");
+}
+
+static void
 test_mounts (void)
 {
   _cleanup_free_ char *vol = xasprintf ("%s/vol", tmp);
@@ -455,6 +472,7 @@ main (int argc, char **argv)
   test_inside ();
   test_process ();
   test_mounts ();
+  test_security ();
   test_exec ();
   test_cgroups ();
   after = count_lines ("/proc/self/mountinfo");
