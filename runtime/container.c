@@ -326,7 +326,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     return err_exit (err, 125);
   /* parse and compile the profile while its path is reachable; a bad
    * profile fails here, before anything exists */
-  if (rt_seccomp_prepare (p, NULL, err) < 0)
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {

@@ -38,6 +38,7 @@ rt_plan_release (struct rt_plan *p)
   free (p->mounts);
   free (p->cgroup_parent);
   free (p->seccomp_profile);
+  free (p->seccomp_cache_dir);
   free (p->stop_signal);
   memset (p, 0, sizeof *p);
 }

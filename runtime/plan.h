@@ -104,6 +104,8 @@ struct rt_plan
   bool privileged;              /* all caps, no seccomp, no masks, rw /sys */
   bool no_new_privs;            /* default true */
   char *seccomp_profile;        /* NULL = default, "unconfined", or a path */
+  char *seccomp_cache_dir;      /* compiled filters (<store>/cache/seccomp);
+                                   NULL = compile on every start (~25 ms) */
   char *stop_signal;
 };
 

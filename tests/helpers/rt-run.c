@@ -38,6 +38,7 @@ main (int argc, char **argv)
   p.id = xasprintf ("rtrun%d", (int) getpid ());
   p.state_dir = xasprintf ("%s/%s", argv[i + 1], p.id);
   p.upper_dir = xasprintf ("%s/upper", p.state_dir);
+  p.seccomp_cache_dir = xasprintf ("%s/.seccomp-cache", argv[i + 1]);
   p.work_dir = xasprintf ("%s/work", p.state_dir);
   p.argv = strv_dup (argv + i + 2);
   p.env = strv_dup ((char *[]){ "PATH=/usr/local/sbin:/usr/local/bin:"
