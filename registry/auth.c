@@ -2,6 +2,7 @@
 #include "registry/auth.h"
 #include "lib/base64.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/log.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -152,30 +153,6 @@ auth_challenge_pick (const struct auth_challenge *c, size_t n)
 
 /* --- token answers --- */
 
-/* RFC 3339 ("2024-01-02T03:04:05.123Z" or "+01:00") to time_t; -1 if not. */
-static time_t
-parse_rfc3339 (const char *s)
-{
-  struct tm tm = { 0 };
-  const char *p = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
-  time_t t;
-  if (!p)
-    return -1;
-  if (*p == '.')
-    for (p++; isdigit ((unsigned char) *p); p++)
-      ;
-  t = timegm (&tm);
-  if (*p == 'Z' || *p == 'z')
-    return p[1] ? -1 : t;
-  if ((*p == '+' || *p == '-') && strlen (p) == 6 && p[3] == ':')
-    {
-      int off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600
-                + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-      return *p == '+' ? t - off : t + off;
-    }
-  return -1;
-}
-
 int
 auth_token_parse (const char *body, size_t len, time_t now,
                   struct auth_token *out, struct err **err)
@@ -206,7 +183,9 @@ auth_token_parse (const char *body, size_t len, time_t now,
     life = 366 * 86400;
   if ((s = json_string_value (json_object_get (j, "issued_at"))))
     {
-      time_t t = parse_rfc3339 (s);
+      time_t t = -1;
+      if (rfc3339_parse (s, &t) < 0)
+        t = -1;
       /* A skewed clock must not make every token look expired. */
       if (t > 0 && t <= now + life && t + life > now)
         issued = t;
