@@ -39,7 +39,7 @@ reg_repo_init (struct reg_repo *r, struct reg_client *c, const char *endpoint,
 {
   memset (r, 0, sizeof *r);
   r->c = c;
-  r->path = xstrdup (path);
+  r->path = xstrdup (path ? path : "");
   if (strstr (endpoint, "://"))
     {
       size_t n = strlen (endpoint);
@@ -61,7 +61,8 @@ reg_repo_init (struct reg_repo *r, struct reg_client *c, const char *endpoint,
     }
   auth_set_cred_domain (c->auth, r->host,
                         cred_domain ? cred_domain : r->host, path);
-  strv_push (&r->scopes, auth_scope (path, actions));
+  if (path && *path)
+    strv_push (&r->scopes, auth_scope (path, actions));
   return 0;
 }
 

@@ -46,7 +46,8 @@ struct reg_repo
 
 /* endpoint: "host[:port]" (HTTPS, or plain HTTP when the host is
  * insecure) or a URL with a scheme (a mirror from the config).
- * cred_domain names the credentials ("docker.io" for Docker Hub). */
+ * cred_domain names the credentials ("docker.io" for Docker Hub). With
+ * path NULL no repository scope is asked (login's GET /v2/). */
 int reg_repo_init (struct reg_repo *r, struct reg_client *c,
                    const char *endpoint, const char *cred_domain,
                    const char *path, const char *actions, struct err **err);
