@@ -646,7 +646,7 @@ auth_challenge (struct reg_auth *a, const char *host,
       if (load_cred (h, err) < 0)
         goto out;
       if (had)
-        err_set (err, 0, "%s rejected the credentials", host);
+        err_set (err, 0, "%s rejected the credentials: 401 unauthorized", host);
       else if (!has_password (h))
         err_set (err, 0, "%s requires a login (no credentials for it)", host);
       else

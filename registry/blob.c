@@ -206,7 +206,9 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, struct xf **out,
   char label[20];
   if (store_has_blob (fe->s, job->digest))
     {
-      int id = progress_add (fe->p, digest_hex (job->digest), job->size);
+      char short_hex[13];
+      snprintf (short_hex, sizeof short_hex, "%.12s", digest_hex (job->digest));
+      int id = progress_add (fe->p, short_hex, job->size);
       progress_done (fe->p, id, "Already exists");
       return 1;
     }
@@ -428,6 +430,8 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
         }
       if (ret < 0)
         break;
+      if (!n_act)
+        continue; /* start the next ones, or leave */
 
       /* Retries whose pause is over go back on the wire. */
       t = now_ns ();
