@@ -322,7 +322,8 @@ xf_done (struct xf *f, int rc, struct err **err)
     case HTTP_REDIRECT:
       return xf_launch (f, false, err) < 0 ? -1 : 0;
     case HTTP_RETRY:
-      log_debug ("%s: %s; retrying", f->job->digest, e->msg);
+      log_debug ("%s: %s; retrying", f->job->digest,
+                 e ? e->msg : "server busy");
       err_free (e);
       /* Progress was made: a fresh transfer with a fresh retry budget. */
       if (http_xfer_wrote (f->x))
