@@ -86,6 +86,14 @@ struct rt_plan
 
   /* Namespaces and network. */
   enum rt_network_mode network;
+  /* Hook point for bridge networking (issue 4): if set, called in the
+   * parent after clone and before the child goes on, with the child's pid
+   * (its netns is /proc/<pid>/ns/net). It may rewrite state_dir/hosts and
+   * state_dir/resolv.conf: the child bind-mounts them only afterwards.
+   * Returns 0, or -1 with *err set (the container is then torn down). */
+  int (*net_setup) (const struct rt_plan *p, pid_t pid, void *data,
+                    struct err **err);
+  void *net_setup_data;
 
   /* Limits and security. */
   struct rt_limits limits;
