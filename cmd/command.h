@@ -33,6 +33,13 @@ COMMAND (inspect);
 COMMAND (tag);
 COMMAND (rmi);
 COMMAND (prune);
+COMMAND (run);
+COMMAND (ps);
+COMMAND (logs);
+COMMAND (exec);
+COMMAND (stop);
+COMMAND (kill);
+COMMAND (rm);
 
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "runtime/container.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,13 @@ static const struct command commands[] = {
   { "tag", cmd_tag, "Give an image another name" },
   { "rmi", cmd_rmi, "Remove images" },
   { "prune", cmd_prune, "Remove blobs no image uses" },
+  { "run", cmd_run, "Run a command in a new container" },
+  { "ps", cmd_ps, "List containers" },
+  { "logs", cmd_logs, "Show the output of a detached container" },
+  { "exec", cmd_exec, "Run a command in a running container" },
+  { "stop", cmd_stop, "Stop running containers" },
+  { "kill", cmd_kill, "Send a signal to running containers" },
+  { "rm", cmd_rm, "Remove containers" },
   { "version", cmd_version, "Show the version" },
 };
 
@@ -141,6 +149,15 @@ main (int argc, char **argv)
       int first = optind;
       if (strcmp (argv[first], commands[i].name))
         continue;
+      /* why: CVE-2019-5736: a process that enters a container runs from
+       * a sealed copy of imgtool, never the host binary */
+      if ((!strcmp (argv[first], "run") || !strcmp (argv[first], "exec"))
+          && rt_seal_self (argv, &err) < 0)
+        {
+          fprintf (stderr, "imgtool: %s\n", err->msg);
+          err_free (err);
+          return 125;
+        }
       optind = 0; /* glibc: a full reset for the command's own getopt */
       status = commands[i].fn (&g, argc - first, argv + first, &err);
       if (status < 0 || err)

@@ -175,7 +175,7 @@ set_nonblock (int fd)
 int
 rt_pump_run (struct rt_pump *p, struct err **err)
 {
-  bool exited = p->pidfd < 0;
+  bool exited = false;
   int in = p->in, out_from = p->out_from, err_from = p->err_from;
 
   if (out_from >= 0)
@@ -186,7 +186,7 @@ rt_pump_run (struct rt_pump *p, struct err **err)
     {
       struct pollfd fds[5];
       int n = 0, i_pid = -1, i_sig = -1, i_in = -1, i_out = -1, i_err = -1;
-      if (!exited)
+      if (!exited && p->pidfd >= 0)
         {
           i_pid = n;
           fds[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
@@ -211,7 +211,7 @@ rt_pump_run (struct rt_pump *p, struct err **err)
           i_err = n;
           fds[n++] = (struct pollfd){ .fd = err_from, .events = POLLIN };
         }
-      if (exited && out_from < 0 && err_from < 0)
+      if ((exited || p->pidfd < 0) && out_from < 0 && err_from < 0)
         return 0;
       /* Once PID 1 is gone, output is drained to its end (EOF, or EIO of
        * the pty): what it wrote last may still be in the tty's buffer. */

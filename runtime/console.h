@@ -44,7 +44,8 @@ void rt_signals_unblock (int sfd);
 /* What the pump connects. Any fd may be -1. */
 struct rt_pump
 {
-  int pidfd;      /* the container's PID 1: the loop ends when it exits */
+  int pidfd;      /* the container's PID 1: the loop ends when it exits
+                     and its output is drained; -1: at the output's end */
   int sigfd;      /* from rt_signals_block, or -1 */
   int in;         /* user input (stdin with -i) ... */
   int in_to;      /* ... copied here (pty master, or a pipe) */
