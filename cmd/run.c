@@ -296,12 +296,18 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
     }
   else if (!f->interactive)
     io.in = -1; /* docker: without -i the container reads EOF */
-  sigfd = rt_signals_block (err);
-  if (sigfd < 0)
-    goto failed;
   fflush (stdout);
   if (rt_start (&rec->plan, &io, &c, err) < 0)
     goto failed;
+  /* Blocked only now: the container would inherit the mask (the core
+   * does not reset it yet). */
+  sigfd = rt_signals_block (err);
+  if (sigfd < 0)
+    {
+      rt_kill (&c, SIGKILL, NULL);
+      rt_wait (&c, &status, NULL);
+      goto failed;
+    }
   if (pty.slave >= 0)
     {
       close (pty.slave);
@@ -402,9 +408,15 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
       io.out = out[1];
       io.err = errp[1];
     }
-  sigfd = rt_signals_block (&err);
-  if (sigfd < 0 || rt_start (&rec->plan, &io, &c, &err) < 0)
+  if (rt_start (&rec->plan, &io, &c, &err) < 0)
     goto failed;
+  sigfd = rt_signals_block (&err);
+  if (sigfd < 0)
+    {
+      rt_kill (&c, SIGKILL, NULL);
+      rt_wait (&c, &status, NULL);
+      goto failed;
+    }
   if (pty.slave >= 0)
     close (steal_fd (&pty.slave));
   if (out[1] >= 0)
