@@ -315,7 +315,7 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
     }
   started (cs, rec, &c);
   if (rec->plan.limits.memory)
-    oomfd = rt_oom_open (c.pid);
+    oomfd = rt_oom_open (c.cgroup);
 
   pump = (struct rt_pump){ .pidfd = c.pidfd, .sigfd = sigfd, .in = -1,
                            .in_to = -1, .out_from = -1, .out = 1,
@@ -425,7 +425,7 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
     close (steal_fd (&errp[1]));
   started (cs, rec, &c);
   if (rec->plan.limits.memory)
-    oomfd = rt_oom_open (c.pid);
+    oomfd = rt_oom_open (c.cgroup);
   fs_write_all (report, "ok", 2);
   close (report);
   report = -1;

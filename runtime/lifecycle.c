@@ -1,5 +1,6 @@
 /* Signals, stop, monitor waits, OOM counts and the log file. */
 #include "runtime/lifecycle.h"
+#include "runtime/cgroup.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -99,36 +100,18 @@ rt_record_stop (struct rt_containers *cs, const struct rt_record *rec,
 }
 
 int
-rt_oom_open (pid_t pid)
+rt_oom_open (const struct rt_cgroup *cg)
 {
-  char path[64], *buf = NULL, *line, *save = NULL;
-  struct err *e = NULL;
-  int fd = -1;
-  snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
-  if (fs_read_file (AT_FDCWD, path, 1 << 20, &buf, NULL, &e) < 0)
-    {
-      err_free (e);
-      return -1;
-    }
-  for (line = strtok_r (buf, "\n", &save); line && fd < 0;
-       line = strtok_r (NULL, "\n", &save))
-    {
-      char *ctrl = strchr (line, ':'), *cg;
-      _cleanup_free_ char *dir = NULL;
-      if (!ctrl || !(cg = strchr (ctrl + 1, ':')))
-        continue;
-      *cg++ = '\0';
-      ctrl++;
-      if (!strcmp (ctrl, "memory"))
-        dir = xasprintf ("/sys/fs/cgroup/memory%s", cg);
-      else if (!*ctrl && !strncmp (line, "0", 1))
-        dir = xasprintf ("/sys/fs/cgroup%s", cg);
-      else
-        continue;
-      fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-  free (buf);
-  return fd;
+  _cleanup_free_ char *dir = NULL;
+  if (!cg || !cg->path)
+    return -1;
+  if (cg->mode == RT_CGROUP_V1)
+    dir = xasprintf ("%s/memory/%s", cg->root, cg->path);
+  else if (cg->mode == RT_CGROUP_V2)
+    dir = xasprintf ("%s/%s", cg->root, cg->path);
+  else
+    return -1;
+  return open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 long

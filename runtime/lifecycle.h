@@ -29,9 +29,11 @@ int rt_record_stop (struct rt_containers *cs, const struct rt_record *rec,
  * has been recorded, and with --rm the container removed). */
 void rt_record_wait_monitor (struct rt_containers *cs, const char *id);
 
-/* OOM kills in the memory cgroup of pid: open it while pid lives, read the
- * count later (before the cgroup is removed). -1 when unknown. */
-int rt_oom_open (pid_t pid);
+/* OOM kills in a container's memory cgroup (struct rt_container's): open
+ * it after rt_start, read the count before rt_wait removes the cgroup.
+ * -1 when unknown. */
+struct rt_cgroup;
+int rt_oom_open (const struct rt_cgroup *cg);
 long rt_oom_count (int cgroup_fd);
 
 /* The log of a detached container, in the CRI format (one record a line):
