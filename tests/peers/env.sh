@@ -190,6 +190,7 @@ peers_bundle () {
   cfg=$(jq --arg cg "/$PEERS_CGROUP/$name" '
       .process.terminal = false
     | .process.args = ["true"]
+    | .hostname = "peers"
     | .linux.namespaces = [{"type":"mount"},{"type":"pid"},{"type":"uts"},
                            {"type":"ipc"},{"type":"cgroup"},{"type":"network"}]
     | .linux.cgroupsPath = $cg' "$bundle/config.json") &&
@@ -220,7 +221,7 @@ peers_bundle_podman () {
   cfg=$(jq --arg cg "/$PEERS_CGROUP/$name" '
       del(.annotations)
     | .root = {"path": "rootfs", "readonly": false}
-    | .hostname = "bundle"
+    | .hostname = "peers"
     | .process.terminal = false
     | .process.args = ["true"]
     | .process.env |= map(select(startswith("HOSTNAME=") | not))
