@@ -44,7 +44,8 @@ peers_env () {
   export PEERS_DIR=$dir
   # One cgroup parent of our own in every hierarchy, so peers_cleanup can
   # remove exactly what these peers made and nothing of anyone else's.
-  export PEERS_CGROUP=imgtool-peers-$(printf %s "$dir" | sha256sum | cut -c1-12)
+  PEERS_CGROUP=imgtool-peers-$(printf %s "$dir" | sha256sum | cut -c1-12)
+  export PEERS_CGROUP
   mkdir -p "$dir/storage" "$dir/run" "$dir/tmp" "$dir/networks" "$dir/crun" || return 1
   # Root here lacks CAP_SYS_RESOURCE: podman's default (nofile 1048576)
   # cannot be set, so ask for what the hard limits allow.
@@ -109,10 +110,10 @@ _peers_ns_setup () {
 }
 
 peers_ns () {
-  local net=--net new=1
-  if [ "${1:-}" = --host-net ]; then net= new=0; shift; fi
+  local net=(--net) new=1
+  if [ "${1:-}" = --host-net ]; then net=() new=0; shift; fi
   # --propagation private: nothing mounted in here reaches the host.
-  unshare --mount --propagation private $net -- \
+  unshare --mount --propagation private "${net[@]}" -- \
     bash -c "$(declare -f _peers_ns_setup)"'
       _peers_ns_setup "$0" || { echo "peers: namespace setup failed" >&2; exit 125; }
       export PEERS_IN_NS=1
