@@ -28,6 +28,25 @@ typedef int (*command_fn) (struct global *g, int argc, char **argv,
   int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
 
 COMMAND (version);
+COMMAND (images);
+COMMAND (inspect);
+COMMAND (tag);
+COMMAND (rmi);
+COMMAND (prune);
+COMMAND (pull);
+COMMAND (login);
+COMMAND (logout);
+COMMAND (run);
+COMMAND (ps);
+COMMAND (logs);
+COMMAND (exec);
+COMMAND (stop);
+COMMAND (kill);
+COMMAND (rm);
+
+/* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
+ * Returns -1 for anything else. */
+int command_parse_bool (const char *arg, bool *out);
 
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */

@@ -23,6 +23,21 @@ struct command
 };
 
 static const struct command commands[] = {
+  { "pull", cmd_pull, "Pull an image from a registry" },
+  { "login", cmd_login, "Log in to a registry" },
+  { "logout", cmd_logout, "Log out from a registry" },
+  { "images", cmd_images, "List images in the store" },
+  { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
+  { "tag", cmd_tag, "Give an image another name" },
+  { "rmi", cmd_rmi, "Remove images" },
+  { "prune", cmd_prune, "Remove blobs no image uses" },
+  { "run", cmd_run, "Run a command in a new container" },
+  { "ps", cmd_ps, "List containers" },
+  { "logs", cmd_logs, "Show the output of a detached container" },
+  { "exec", cmd_exec, "Run a command in a running container" },
+  { "stop", cmd_stop, "Stop running containers" },
+  { "kill", cmd_kill, "Send a signal to running containers" },
+  { "rm", cmd_rm, "Remove containers" },
   { "version", cmd_version, "Show the version" },
 };
 
