@@ -43,6 +43,7 @@ COMMAND (exec);
 COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
+COMMAND (network);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

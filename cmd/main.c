@@ -38,6 +38,7 @@ static const struct command commands[] = {
   { "stop", cmd_stop, "Stop running containers" },
   { "kill", cmd_kill, "Send a signal to running containers" },
   { "rm", cmd_rm, "Remove containers" },
+  { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
 };
 

@@ -3,6 +3,7 @@
 #include "runtime/ipam.h"
 #include "runtime/netlink.h"
 #include "runtime/nft.h"
+#include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -707,6 +708,34 @@ out:
   net_nft_free (nft);
   net_nl_close (&nl);
   return r < 0 ? err_wrap (err, "network gc") : 0;
+}
+
+int
+net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
+               struct err **err)
+{
+  struct net_hook *h = data;
+  struct net_request req = h->req;
+  if (!req.container_id)
+    req.container_id = p->id;
+  if (!req.name)
+    req.name = p->name;
+  if (!req.hostname)
+    req.hostname = p->hostname;
+  if (net_setup (&req, pid, &h->att, err) < 0)
+    return -1;
+  if (p->state_dir
+      && net_write_etc (req.root, &h->att, req.container_id, req.hostname,
+                        p->state_dir, err)
+             < 0)
+    {
+      struct err *e = NULL;
+      net_teardown (req.root, req.container_id, &e);
+      err_free (e);
+      net_attachment_release (&h->att);
+      return -1;
+    }
+  return 0;
 }
 
 /* ---- ls / inspect ---- */

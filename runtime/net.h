@@ -128,6 +128,20 @@ int net_write_etc (const char *root, const struct net_attachment *a,
 /* --network host: dir/hosts and dir/resolv.conf are copies of the host's. */
 int net_write_etc_host (const char *dir, struct err **err);
 
+/* The runtime's hook (rt_plan.net_setup), for --network bridge: data is a
+ * struct net_hook whose req the caller fills (root, config_path, ports;
+ * container_id, name and hostname default to the plan's). Attaches the
+ * container whose init is pid and writes hosts and resolv.conf into
+ * p->state_dir (before the child bind-mounts them). */
+struct rt_plan;
+struct net_hook
+{
+  struct net_request req;
+  struct net_attachment att; /* out */
+};
+int net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
+                   struct err **err);
+
 /* Pure helpers (also for tests). */
 
 /* The container's resolv.conf from the host's text: loopback and IPv6

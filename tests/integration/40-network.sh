@@ -102,6 +102,14 @@ like "the first container's veth is still there" "$(ip -o link show imgv00000000
 is "bridge MAC stays pinned as ports come" "$(mac_of imgtool0)" "$mac1"
 like "bridge MAC is locally administered" "$mac1" '^02:'
 
+# imgtool network ls / inspect
+like "network ls shows the default network with 2 containers" "$(img network ls)" 'bridge +bridge +10\.89\.0\.0/16 +10\.89\.0\.1 +imgtool0 +2'
+insp=$(img network inspect bridge)
+like "network inspect lists the first container" "$insp" "\"$ID1\": \\{[^}]*\"Name\": \"web\",[^}]*\"IPv4Address\": \"10\\.89\\.0\\.2/16\""
+like "network inspect shows published ports" "$insp" '"0\.0\.0\.0:8080->80/tcp"'
+fails "network inspect of an unknown network fails" img network inspect nosuch
+like "with a clear error" "$LAST_OUT" "^imgtool: network 'nosuch' not found$"
+
 # /etc files
 hosts2=$(cat "$T_TMP/etc2/hosts")
 like "hosts has localhost" "$hosts2" $'127\\.0\\.0\\.1\tlocalhost'
