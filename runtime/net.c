@@ -641,6 +641,13 @@ net_gc (const char *root, struct err **err)
   netfd = net_ipam_open_net (root, cfg.name, err);
   if (netfd < 0 || net_ipam_load_all (netfd, &all, &n, err) < 0)
     return -1;
+  /* Nothing recorded, nothing to reclaim: a lease is written before its
+   * veth and rules exist and removed after they are gone. This keeps gc
+   * free of netlink and nftables (and root) when networking is unused. */
+  owners = net_ports_owners (root);
+  if (n == 0 && !owners[0])
+    return 0;
+  strv_free (steal_pointer (&owners));
   if (net_nl_open (&nl, err) < 0)
     goto out;
   nft = net_nft_new ();
