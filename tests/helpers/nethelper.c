@@ -8,10 +8,17 @@
  *   nethelper gc ROOT
  *   nethelper bench ROOT N       N x (new netns, setup, exit, teardown),
  *                                prints the median and minimum ms
+ *   nethelper run ROOT LOWER ID NAME [-p SPEC]... -- CMD [ARG...]
+ *       runs CMD through the real runtime (rt_run) with --network bridge:
+ *       net_plan_hook as rt_plan.net_setup, <ROOT>/containers/ID as state
+ *       dir; tears the network down after; exits with CMD's status
  *   nethelper inspect ROOT       one line per lease: IP ID NAME alive|dead
  * Errors print "nethelper: MESSAGE" and exit 1. */
+#include "runtime/container.h"
 #include "runtime/net.h"
+#include "runtime/plan.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/xalloc.h"
 
 #include <arpa/inet.h>
@@ -204,6 +211,53 @@ do_inspect (char **argv)
   return 0;
 }
 
+static int
+do_run (int argc, char **argv)
+{
+  struct rt_plan p;
+  struct net_hook h = { 0 };
+  struct err *e = NULL;
+  struct port_map *ports = xcalloc ((size_t) argc, sizeof *ports);
+  int status = 0, i = 6;
+  rt_plan_init (&p);
+  h.req.root = argv[2];
+  for (; i < argc && strcmp (argv[i], "--"); i++)
+    if (!strcmp (argv[i], "-p") && i + 1 < argc)
+      {
+        if (net_parse_publish (argv[++i], &ports[h.req.n_ports], &e) < 0)
+          return fail (e);
+        h.req.n_ports++;
+      }
+  if (i + 1 >= argc)
+    return 2;
+  h.req.ports = ports;
+  p.lower_dirs = strv_dup ((char *[]){ argv[3], NULL });
+  p.id = xstrdup (argv[4]);
+  p.name = xstrdup (argv[5]);
+  p.hostname = xstrdup (argv[5]);
+  p.state_dir = xasprintf ("%s/containers/%s", argv[2], p.id);
+  p.upper_dir = xasprintf ("%s/upper", p.state_dir);
+  p.work_dir = xasprintf ("%s/work", p.state_dir);
+  p.argv = strv_dup (argv + i + 1);
+  p.env = strv_dup ((char *[]){ "PATH=/bin", NULL });
+  p.network = RT_NET_BRIDGE;
+  p.net_setup = net_plan_hook;
+  p.net_setup_data = &h;
+  if (fs_mkdir_p (AT_FDCWD, p.upper_dir, 0755, &e) < 0
+      || fs_mkdir_p (AT_FDCWD, p.work_dir, 0755, &e) < 0)
+    return fail (e);
+  if (rt_run (&p, NULL, &status, &e) < 0 && !e)
+    status = 125;
+  if (net_teardown (argv[2], argv[4], e ? NULL : &e) < 0 && !e)
+    status = 125;
+  net_attachment_release (&h.att);
+  rt_plan_release (&p);
+  free (ports);
+  if (e)
+    return fail (e);
+  return status;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,6 +270,8 @@ main (int argc, char **argv)
     return net_gc (argv[2], &e) < 0 ? fail (e) : 0;
   if (argc == 4 && !strcmp (argv[1], "bench"))
     return do_bench (argv);
+  if (argc >= 8 && !strcmp (argv[1], "run"))
+    return do_run (argc, argv);
   if (argc == 3 && !strcmp (argv[1], "inspect"))
     return do_inspect (argv);
   fprintf (stderr, "usage: nethelper setup|teardown|gc|bench|inspect ...\n");

@@ -137,6 +137,22 @@ fails "a port published on 127.0.0.1 is not on other addresses" curl -s -m 3 htt
 is "a container reaches a published port via the host address (hairpin)" \
   "$(in_ctr "$P2" curl -s -m 10 http://10.90.0.1:8080/)" hello-from-web
 
+# A real container through the runtime core (rt_run + net_plan_hook):
+# its own address, and the other containers by name from /etc/hosts.
+LOWER=$T_TMP/lower
+mkdir -p "$LOWER/bin" "$LOWER/etc" "$LOWER/proc" "$LOWER/sys" "$LOWER/dev" "$LOWER/tmp"
+cp "$(command -v busybox)" "$LOWER/bin/busybox"
+for c in sh ip cat hostname nc printf; do ln -s busybox "$LOWER/bin/$c"; done
+touch "$LOWER/etc/hosts" "$LOWER/etc/resolv.conf" "$LOWER/etc/hostname"
+IDR=$(id_of real)
+out=$("$NH" run "$R" "$LOWER" "$IDR" client -- sh -c \
+  'ip -4 -o addr show eth0; ip route show default; cat /etc/hosts; printf "GET / HTTP/1.0\r\n\r\n" | nc web 80' 2>&1)
+like "runtime container: eth0 from the bridge" "$out" 'inet 10\.89\.0\.4/16'
+like "runtime container: default route" "$out" 'default via 10\.89\.0\.1 dev eth0'
+like "runtime container: /etc/hosts names itself" "$out" $'10\\.89\\.0\\.4\tclient'
+like "runtime container reaches another by name" "$out" 'hello-from-web'
+is "the runtime container's lease is gone after teardown" "$(lease_count)" 2
+
 # port clashes: with another container, and with a host service
 start_ctr; P3=$CPID; ID3=$(id_of 3); mkdir -p "$R/containers/$ID3"
 fails "a second container cannot take 8080" "$NH" setup "$R" "$ID3" "$P3" -p 8080:80
