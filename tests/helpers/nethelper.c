@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,17 @@ do_bench (char **argv)
           perror ("nethelper: spawn");
           return 1;
         }
-      snprintf (id, sizeof id, "%064x", 0xbe00 + i);
+      /* Ids like the runtime's (random): distinct first digits, so each
+       * container gets its own veth name. */
+      {
+        uint64_t h = 1469598103934665603ull ^ (uint64_t) (i + 1);
+        for (int k = 0; k < 8; k++)
+          {
+            h = (h ^ (uint64_t) getpid ()) * 1099511628211ull;
+            snprintf (id + 16 * (k / 2) + 8 * (k % 2), 9, "%08x",
+                      (unsigned) (h >> 24));
+          }
+      }
       cdir = xasprintf ("%s/containers/%s", argv[2], id);
       mkdir (cdir, 0700);
       memset (&a, 0, sizeof a);
