@@ -79,7 +79,7 @@ start_ctr; P1=$CPID; ID1=$(printf '%064x' 1); mkdir -p "$R/containers/$ID1" "$T_
 start_ctr; P2=$CPID; ID2=$(printf '%064x' 2); mkdir -p "$R/containers/$ID2" "$T_TMP/etc2"
 
 out=$("$NH" setup "$R" "$ID1" "$P1" --name web --etc "$T_TMP/etc1" \
-  -p 8080:80 -p 127.0.0.1:8081:80 -p 127.0.0.1::80 2>&1)
+  -p 8080:80 -p 127.0.0.1:8081:80 -p 127.0.0.1::80 -p 5353:53/udp 2>&1)
 ok "set up the first container" test $? -eq 0
 like "first container gets 10.89.0.2" "$out" '^ip=10\.89\.0\.2 veth=imgv00000000000'
 rand=$(echo "$out" | sed -n 's/^port=tcp:\([0-9]*\):80$/\1/p' | tail -1)
@@ -165,7 +165,7 @@ like "the host clash names the address" "$LAST_OUT" 'bind 0\.0\.0\.0:8090: Addre
 kill "$HNC" 2>/dev/null
 is "failed setups leave no lease" "$(lease_count)" 2
 is "failed setups leave no veth" "$(veth_count)" 2
-is "failed setups leave no port record" "$(port_count)" 3
+is "failed setups leave no port record" "$(port_count)" 4
 fails "a bad publish spec is refused" "$NH" setup "$R" "$ID3" "$P3" -p 80:http
 like "bad spec error" "$LAST_OUT" "publish '80:http': invalid container port 'http'"
 
@@ -173,6 +173,10 @@ like "bad spec error" "$LAST_OUT" "publish '80:http': invalid container port 'ht
 table=$(nft list table inet imgtool)
 like "masquerade rule for the subnet" "$table" 'ip saddr 10\.89\.0\.0/16 oifname != "imgtool0" masquerade'
 like "DNAT rule tagged with the container id" "$table" "tcp dport 8080 dnat ip to 10\.89\.0\.2:80 comment \"$ID1\""
+like "UDP DNAT rule" "$table" "meta nfproto ipv4 udp dport 5353 dnat ip to 10\.89\.0\.2:53 comment \"$ID1\""
+like "loopback-only DNAT rule" "$table" "ip daddr 127\.0\.0\.1 tcp dport 8081 dnat ip to 10\.89\.0\.2:80"
+like "loopback is protected from other interfaces" "$table" 'iifname != "lo" ip daddr 127\.0\.0\.0/8 drop'
+like "no direct access to the subnet from outside" "$table" 'iifname != "imgtool0" ip daddr 10\.89\.0\.0/16 drop' 
 # An "outside" host on 10.91.0.0/24 with no route back to 10.89.0.0/16:
 # the container's connection only completes if its source is masqueraded.
 start_ctr; PO=$CPID
@@ -185,7 +189,7 @@ is "outbound traffic is masqueraded" "$(nc_line "$P1" 10.91.0.2 7000 "$PO" hello
 # ---- kill -9 of imgtool: leftovers are reclaimed by gc ----
 ok "gc keeps live containers" "$NH" gc "$R"
 is "live leases survive gc" "$(lease_count)" 2
-is "live rules survive gc" "$(rule_count)" 3
+is "live rules survive gc" "$(rule_count)" 4
 start_ctr; P4=$CPID; ID4=$(id_of 4); mkdir -p "$R/containers/$ID4"
 ok "set up a container that will die" "$NH" setup "$R" "$ID4" "$P4" -p 8200:80
 start_ctr; P5=$CPID; ID5=$(id_of 5); mkdir -p "$R/containers/$ID5"
@@ -195,10 +199,26 @@ rm -rf "${R:?}/containers/$ID5"
 is "before gc: the dead ones' leases remain" "$(lease_count)" 4
 ok "gc runs" "$NH" gc "$R"
 is "gc reclaims the leases" "$(lease_count)" 2
-is "gc removes the rules" "$(rule_count)" 3
-is "gc removes the port records" "$(port_count)" 3
+is "gc removes the rules" "$(rule_count)" 4
+is "gc removes the port records" "$(port_count)" 4
 is "gc removes the veth of the running container without a dir" "$(veth_count)" 2
 ok "teardown of an unknown container is fine (idempotent)" "$NH" teardown "$R" "$ID4"
+
+# ---- concurrent setups get distinct addresses (the lock) ----
+cids=(); cpids=()
+for i in $(seq 200 209); do
+  start_ctr; cpids+=("$CPID"); cids+=("$(id_of "$i")"); mkdir -p "$R/containers/$(id_of "$i")"
+done
+spids=()
+for k in $(seq 0 9); do
+  "$NH" setup "$R" "${cids[$k]}" "${cpids[$k]}" > "$T_TMP/par.$k" 2>&1 &
+  spids+=($!)
+done
+wait "${spids[@]}"
+is "10 parallel setups all succeed" "$(cat "$T_TMP"/par.* | grep -c '^ip=')" 10
+is "and get 10 distinct addresses" "$(cat "$T_TMP"/par.* | grep -o '^ip=[0-9.]*' | sort -u | wc -l)" 10
+for k in $(seq 0 9); do "$NH" teardown "$R" "${cids[$k]}"; kill "${cpids[$k]}"; done
+is "parallel containers torn down" "$(lease_count)" 2
 
 # ---- 50 attachments come and go without leftovers ----
 ids=(); n_ok=0
@@ -217,8 +237,8 @@ for id in "${ids[@]}"; do "$NH" teardown "$R" "$id" && n_ok=$((n_ok + 1)); done
 is "50 containers torn down" "$n_ok" 50
 is "no lease left" "$(lease_count)" 2
 is "no veth left" "$(veth_count)" 2
-is "no rule left" "$(rule_count)" 3
-is "no port record left" "$(port_count)" 3
+is "no rule left" "$(rule_count)" 4
+is "no port record left" "$(port_count)" 4
 
 # ---- teardown of the first two ----
 ok "tear down the first container" "$NH" teardown "$R" "$ID1"

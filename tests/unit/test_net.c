@@ -306,6 +306,24 @@ test_hosts (void)
          "hostname and name both resolve to the container");
 }
 
+/* --network host: the host's hosts file as is, a resolv.conf. */
+static void
+test_etc_host (void)
+{
+  struct err *e = NULL;
+  _cleanup_free_ char *dir = xasprintf ("%s/etc-host", tmp);
+  _cleanup_free_ char *hp = xasprintf ("%s/hosts", dir);
+  _cleanup_free_ char *rp = xasprintf ("%s/resolv.conf", dir);
+  _cleanup_free_ char *want = NULL, *got = NULL;
+  CHECK (fs_mkdir_p (AT_FDCWD, dir, 0700, &e) == 0, "make the dir");
+  CHECK (net_write_etc_host (dir, &e) == 0, "write the host mode files");
+  if (fs_read_file (AT_FDCWD, "/etc/hosts", 1 << 20, &want, NULL, &e) < 0
+      || fs_read_file (AT_FDCWD, hp, 1 << 20, &got, NULL, &e) < 0)
+    err_clear (&e);
+  CHECK_STR (got, want, "hosts is the host's");
+  CHECK (access (rp, F_OK) == 0, "resolv.conf is written");
+}
+
 int
 main (void)
 {
@@ -319,6 +337,7 @@ main (void)
   test_ipam ();
   test_resolv ();
   test_hosts ();
+  test_etc_host ();
   fs_rm_rf (AT_FDCWD, tmp, &e);
   err_free (e);
   return test_done ();
