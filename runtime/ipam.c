@@ -35,6 +35,7 @@ net_lease_release (struct net_lease *l)
   free (l->hostname);
   free (l->host_veth);
   free (l->hosts_path);
+  free (l->state_dir);
   free (l->boot_id);
   free (l->ports);
   memset (l, 0, sizeof *l);
@@ -117,10 +118,10 @@ lease_to_json (const struct net_lease *l)
 {
   char ip[INET_ADDRSTRLEN];
   json_t *o = json_pack (
-      "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o}", "ip",
+      "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o}", "ip",
       net_ip_str (l->ip, ip), "container_id", l->container_id, "name",
       l->name, "hostname", l->hostname, "host_veth", l->host_veth,
-      "hosts_path", l->hosts_path, "pid", (int) l->pid, "start_time",
+      "hosts_path", l->hosts_path, "state_dir", l->state_dir, "pid", (int) l->pid, "start_time",
       (json_int_t) l->start_time, "boot_id", l->boot_id, "ports",
       ports_to_json (l->ports, l->n_ports));
   char *s = json_dumps (o, JSON_COMPACT);
@@ -161,6 +162,7 @@ lease_from_json (const char *text, struct net_lease *l)
   l->hostname = json_strdup (o, "hostname");
   l->host_veth = json_strdup (o, "host_veth");
   l->hosts_path = json_strdup (o, "hosts_path");
+  l->state_dir = json_strdup (o, "state_dir");
   l->boot_id = json_strdup (o, "boot_id");
   l->pid = (pid_t) json_integer_value (json_object_get (o, "pid"));
   l->start_time = (unsigned long long) json_integer_value (
@@ -408,7 +410,8 @@ net_lease_alive (const char *root, const struct net_lease *l)
   struct stat sb;
   if (!l->container_id || !net_lease_process_alive (l))
     return false;
-  cdir = xasprintf ("%s/containers/%s", root, l->container_id);
+  cdir = l->state_dir ? xstrdup (l->state_dir)
+                     : xasprintf ("%s/containers/%s", root, l->container_id);
   return stat (cdir, &sb) == 0 && S_ISDIR (sb.st_mode);
 }
 

@@ -20,6 +20,8 @@ struct net_lease
   char *hostname;
   char *host_veth;
   char *hosts_path; /* the container's hosts file, or NULL */
+  char *state_dir;  /* must exist while the container lives; NULL =
+                       <root>/containers/<id> */
   char *boot_id;
   struct in_addr ip;
   pid_t pid;
@@ -54,7 +56,7 @@ int net_ipam_load_all (int netfd, struct net_lease **out, size_t *n,
                        struct err **err);
 
 /* Whether the lease's process still runs (same pid, start time, boot) and
- * its <root>/containers/<id> directory exists. */
+ * its state dir (<root>/containers/<id> by default) exists. */
 bool net_lease_alive (const char *root, const struct net_lease *l);
 
 /* Whether only the lease's process still runs (same pid, start time, boot). */

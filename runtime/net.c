@@ -524,6 +524,7 @@ net_setup (const struct net_request *req, pid_t pid,
       lease.hostname = xstrndup (req->container_id, 12);
     }
   lease.host_veth = xstrdup (veth);
+  lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
   lease.ports = ports;
   lease.n_ports = req->n_ports;
   if (net_lease_set_process (&lease, pid, err) < 0
@@ -729,6 +730,8 @@ net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
     req.name = p->name;
   if (!req.hostname)
     req.hostname = p->hostname;
+  if (!req.state_dir)
+    req.state_dir = p->state_dir;
   if (net_setup (&req, pid, &h->att, err) < 0)
     return -1;
   if (p->state_dir

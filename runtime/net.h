@@ -76,6 +76,8 @@ struct net_request
   const char *container_id;  /* 12..64 lowercase hex */
   const char *name;          /* container name, may be NULL */
   const char *hostname;      /* may be NULL: then name, then id[0:12] */
+  const char *state_dir;     /* exists while the container lives (gc's
+                                test); NULL = <root>/containers/<id> */
   const struct port_map *ports;
   size_t n_ports;
 };
@@ -113,9 +115,10 @@ int net_teardown (const char *root, const char *container_id,
                   struct err **err);
 
 /* Tear down every container whose lease says it is dead: its pid is gone
- * (or was reused: start time and boot id differ) or <root>/containers/<id>
- * is gone. Also drops rules, port records and imgtool veths that no lease
- * owns. Call at the start of a command. */
+ * (or was reused: start time and boot id differ) or its state dir
+ * (net_request.state_dir, default <root>/containers/<id>) is gone. Also
+ * drops rules, port records and imgtool veths that no lease owns. Call at
+ * the start of a command. */
 int net_gc (const char *root, struct err **err);
 
 /* Write dir/hosts and dir/resolv.conf for an attached container, and record

@@ -198,6 +198,15 @@ test_ipam (void)
     CHECK (!net_lease_alive (root, &l), "no container dir: dead");
     CHECK (fs_mkdir_p (AT_FDCWD, cdir, 0700, &e) == 0, "make the dir");
     CHECK (net_lease_alive (root, &l), "running with its dir: alive");
+    l.state_dir = xasprintf ("%s/elsewhere", tmp);
+    CHECK (!net_lease_alive (root, &l), "a recorded state dir that is gone: "
+                                        "dead");
+    CHECK (fs_mkdir_p (AT_FDCWD, l.state_dir, 0700, &e) == 0,
+           "make the recorded state dir");
+    CHECK (net_lease_alive (root, &l), "the recorded state dir counts");
+    CHECK (fs_rm_rf (AT_FDCWD, cdir, &e) == 0
+               && net_lease_alive (root, &l),
+           "not <root>/containers/<id>");
     l.start_time++;
     CHECK (!net_lease_alive (root, &l), "another start time (pid reuse): dead");
     l.start_time--;
