@@ -75,11 +75,28 @@ net_resolv_conf_filter (const char *host_text)
   return strbuf_detach (&out, NULL);
 }
 
-/* Append "ip\tnames" unless every name is already present. */
+/* A name fit for a hosts line: letters, digits, '-', '_', '.' (what
+ * docker allows in names and hostnames). Anything else, a newline above
+ * all, could add entries of its own to other containers' hosts files. */
+static bool
+host_name_ok (const char *n)
+{
+  size_t len = n ? strlen (n) : 0;
+  return len && len < 254
+         && strspn (n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789-_.")
+                == len;
+}
+
+/* Append "ip\ta[ b]" with the names that are fit and distinct. */
 static void
 hosts_line (struct strbuf *s, struct in_addr ip, const char *a, const char *b)
 {
   char buf[INET_ADDRSTRLEN];
+  if (!host_name_ok (a))
+    a = NULL;
+  if (!host_name_ok (b))
+    b = NULL;
   if (!a || !*a)
     {
       a = b;
@@ -109,7 +126,22 @@ net_hosts_render (struct in_addr own_ip, const char *hostname,
   hosts_line (&s, gateway, "host.containers.internal",
               "host.docker.internal");
   for (size_t i = 0; i < n_peers; i++)
-    hosts_line (&s, peers[i].ip, peers[i].names, NULL);
+    {
+      /* names is "a b ...": each must be fit */
+      _cleanup_free_ char *copy = xstrdup (peers[i].names ? peers[i].names
+                                                          : "");
+      char *save = NULL, *tok;
+      bool ok = *copy != '\0';
+      for (tok = strtok_r (copy, " ", &save); tok && ok;
+           tok = strtok_r (NULL, " ", &save))
+        ok = host_name_ok (tok);
+      if (ok)
+        {
+          char buf[INET_ADDRSTRLEN];
+          strbuf_addf (&s, "%s\t%s\n", net_ip_str (peers[i].ip, buf),
+                       peers[i].names);
+        }
+    }
   return strbuf_detach (&s, NULL);
 }
 
@@ -130,9 +162,14 @@ write_in_place (const char *path, const char *text, struct err **err)
 static char *
 peer_names (const struct net_lease *l)
 {
-  const char *a = l->name && *l->name ? l->name : l->hostname;
-  const char *b = a == l->name ? l->hostname : NULL;
-  if (!a || !*a)
+  const char *a = host_name_ok (l->name) ? l->name : NULL;
+  const char *b = host_name_ok (l->hostname) ? l->hostname : NULL;
+  if (!a)
+    {
+      a = b;
+      b = NULL;
+    }
+  if (!a)
     return NULL;
   if (b && *b && strcmp (a, b))
     return xasprintf ("%s %s", a, b);

@@ -313,6 +313,12 @@ test_hosts (void)
   h2 = net_hosts_render (own, "box1", "db", gw, NULL, 0);
   CHECK (strstr (h2, "10.89.0.3\tbox1 db\n") != NULL,
          "hostname and name both resolve to the container");
+  {
+    _cleanup_free_ char *h3 = net_hosts_render (
+        own, "ok", "bad\n6.6.6.6 evil", gw, NULL, 0);
+    CHECK (strstr (h3, "10.89.0.3\tok\n") && !strstr (h3, "evil"),
+           "a name that is not a host name is left out");
+  }
 }
 
 /* --network host: the host's hosts file as is, a resolv.conf. */
