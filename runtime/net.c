@@ -507,6 +507,7 @@ net_setup (const struct net_request *req, pid_t pid,
     {
       ports = xcalloc (req->n_ports, sizeof *ports);
       memcpy (ports, req->ports, req->n_ports * sizeof *ports);
+      lease.ports = ports; /* owned by the lease from here */
       if (reserve_ports (req->root, req->container_id, ports, req->n_ports,
                          err) < 0)
         goto out;
@@ -525,7 +526,6 @@ net_setup (const struct net_request *req, pid_t pid,
     }
   lease.host_veth = xstrdup (veth);
   lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
-  lease.ports = ports;
   lease.n_ports = req->n_ports;
   if (net_lease_set_process (&lease, pid, err) < 0
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
