@@ -249,6 +249,10 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
           err_set (err, 0, "cannot set up zstd compression");
           return NULL;
         }
+      /* One worker thread compresses while this one reads and hashes. The
+         bytes depend on nbWorkers being 0 or not (not on how many), so it
+         is fixed at 1; a libzstd built without threads stays in-line. */
+      (void) ZSTD_CCtx_setParameter (tw->zc, ZSTD_c_nbWorkers, 1);
     }
   return tw;
 }
