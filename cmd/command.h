@@ -28,6 +28,11 @@ typedef int (*command_fn) (struct global *g, int argc, char **argv,
   int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
 
 COMMAND (version);
+COMMAND (images);
+COMMAND (inspect);
+COMMAND (tag);
+COMMAND (rmi);
+COMMAND (prune);
 
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */

@@ -23,6 +23,11 @@ struct command
 };
 
 static const struct command commands[] = {
+  { "images", cmd_images, "List images in the store" },
+  { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
+  { "tag", cmd_tag, "Give an image another name" },
+  { "rmi", cmd_rmi, "Remove images" },
+  { "prune", cmd_prune, "Remove blobs no image uses" },
   { "version", cmd_version, "Show the version" },
 };
 

@@ -103,11 +103,4 @@ int store_ref_remove (struct store *s, const char *name, struct err **err);
 int store_ref_list (struct store *s, struct store_ref **out, size_t *n,
                     struct err **err);
 
-/* Remove blobs that no reference reaches (through indexes, manifests,
- * configs and layers) and temp files older than a day. Extra roots (for
- * example the build cache) are passed by the caller. Reports what it
- * freed. */
-int store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
-              size_t *freed_blobs, struct err **err);
-
 #endif

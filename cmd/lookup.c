@@ -1,0 +1,102 @@
+#include "cmd/lookup.h"
+#include "layers/image_store.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+#include "registry/ref.h"
+
+#include <ctype.h>
+#include <string.h>
+
+char *
+lookup_image_id (struct store *s, const struct store_ref *ref)
+{
+  struct image img;
+  struct err *err = NULL;
+  char *id;
+  if (image_load_ref (s, ref, NULL, &img, &err) < 0)
+    {
+      err_free (err);
+      return NULL;
+    }
+  id = xstrdup (img.manifest.config.digest);
+  image_release (&img);
+  return id;
+}
+
+static bool
+is_hex_prefix (const char *s)
+{
+  size_t n = strlen (s);
+  if (n < 4 || n > DIGEST_HEX_LEN)
+    return false;
+  for (; *s; s++)
+    if (!isxdigit ((unsigned char) *s) || isupper ((unsigned char) *s))
+      return false;
+  return true;
+}
+
+static int
+lookup_by_id (struct store *s, const char *user, struct store_ref *out,
+              struct err **err)
+{
+  const char *hex = strncmp (user, "sha256:", 7) ? user : user + 7;
+  struct store_ref *refs;
+  size_t n, found = 0;
+  if (!is_hex_prefix (hex) || store_ref_list (s, &refs, &n, err) < 0)
+    return 1;
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *id = lookup_image_id (s, &refs[i]);
+      bool match = (id && !strncmp (id + 7, hex, strlen (hex)))
+                   || !strncmp (refs[i].digest + 7, hex, strlen (hex));
+      if (!match)
+        continue;
+      if (found++ == 0)
+        {
+          out->name = xstrdup (refs[i].name);
+          out->media_type = xstrdup (refs[i].media_type);
+          out->digest = xstrdup (refs[i].digest);
+          out->size = refs[i].size;
+        }
+      else if (strcmp (out->digest, refs[i].digest))
+        {
+          store_refs_free (refs, n);
+          store_ref_release (out);
+          return err_set (err, 0, "image id prefix '%s' is ambiguous", user);
+        }
+    }
+  store_refs_free (refs, n);
+  return found ? 0 : 1;
+}
+
+int
+lookup_image (struct store *s, const char *user, struct store_ref *out,
+              struct err **err)
+{
+  struct ref r;
+  struct err *parse_err = NULL;
+  int ret;
+  memset (out, 0, sizeof *out);
+  if (ref_parse (user, &r, &parse_err) == 0)
+    {
+      _cleanup_free_ char *name = ref_string (&r);
+      ref_release (&r);
+      ret = store_ref_get (s, name, out, err);
+      if (ret <= 0)
+        {
+          err_free (parse_err);
+          return ret;
+        }
+    }
+  ret = lookup_by_id (s, user, out, err);
+  if (ret == 1 && parse_err)
+    {
+      /* neither a reference nor an ID: say why it is not a reference */
+      *err = parse_err;
+      return -1;
+    }
+  err_free (parse_err);
+  if (ret == 1)
+    return err_set (err, 0, "no such image: '%s'", user);
+  return ret;
+}

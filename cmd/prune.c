@@ -1,0 +1,36 @@
+/* imgtool prune: remove blobs no reference reaches and stale temp files. */
+#include "cmd/command.h"
+#include "layers/image_store.h"
+#include "lib/err.h"
+#include "lib/human.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] = "imgtool prune";
+
+COMMAND (prune)
+{
+  struct store s;
+  uint64_t freed_bytes;
+  size_t freed_blobs;
+  char size[32];
+  int ret;
+  if (argc == 2 && !strcmp (argv[1], "--help"))
+    {
+      printf ("usage: %s\n", usage_text);
+      return 0;
+    }
+  if (argc != 1)
+    return command_usage_error (usage_text, err);
+  if (store_open (&s, g->root, err) < 0)
+    return -1;
+  ret = store_gc (&s, NULL, &freed_bytes, &freed_blobs, err);
+  if (ret == 0)
+    {
+      human_size ((int64_t) freed_bytes, size, sizeof size);
+      printf ("Deleted %zu blobs, reclaimed %s\n", freed_blobs, size);
+    }
+  store_release (&s);
+  return ret;
+}

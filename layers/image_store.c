@@ -1,0 +1,262 @@
+/* Images as the store holds them (see image_store.h) and store gc. */
+#include "layers/image_store.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GC_LOCK "gc.lock"
+#define TMP_MAX_AGE (24 * 3600)
+
+void
+image_release (struct image *img)
+{
+  free (img->name);
+  free (img->top_digest);
+  free (img->top_media_type);
+  free (img->manifest_digest);
+  free (img->manifest_raw);
+  free (img->config_raw);
+  image_manifest_release (&img->manifest);
+  image_config_release (&img->config);
+  memset (img, 0, sizeof *img);
+}
+
+static int
+load_manifest (struct store *s, struct image *img, struct err **err)
+{
+  const struct descriptor *cfg;
+  if (store_blob_read (s, img->manifest_digest, MANIFEST_MAX_SIZE,
+                       &img->manifest_raw, &img->manifest_len, err)
+          < 0
+      || image_manifest_parse (img->manifest_raw, img->manifest_len,
+                               &img->manifest, err)
+             < 0)
+    return -1;
+  cfg = &img->manifest.config;
+  if (store_blob_read (s, cfg->digest, CONFIG_MAX_SIZE, &img->config_raw,
+                       &img->config_len, err)
+          < 0
+      || image_config_parse (img->config_raw, img->config_len, &img->config,
+                             err)
+             < 0)
+    return err_wrap (err, "config %s", cfg->digest);
+  if (strv_len (img->config.diff_ids) != img->manifest.n_layers)
+    return err_set (err, 0,
+                    "image is inconsistent: %zu layers but %zu diff_ids",
+                    img->manifest.n_layers, strv_len (img->config.diff_ids));
+  return 0;
+}
+
+int
+image_load (struct store *s, const char *top_digest,
+            const char *top_media_type, const struct platform *want,
+            struct image *out, struct err **err)
+{
+  _cleanup_free_ char *raw = NULL;
+  size_t len;
+  enum doc_kind kind;
+  char *mt = NULL;
+  memset (out, 0, sizeof *out);
+  out->top_digest = xstrdup (top_digest);
+  if (store_blob_read (s, top_digest, MANIFEST_MAX_SIZE, &raw, &len, err) < 0
+      || image_doc_kind (top_media_type, raw, len, &kind, &mt, err) < 0)
+    goto fail;
+  out->top_media_type = mt;
+  if (kind == DOC_INDEX)
+    {
+      struct image_index ix;
+      struct platform host = { 0 };
+      size_t chosen;
+      int ret;
+      if (image_index_parse (raw, len, &ix, err) < 0)
+        goto fail;
+      if (!want)
+        {
+          platform_host (&host);
+          want = &host;
+        }
+      ret = image_index_choose (&ix, want, &chosen, err);
+      if (ret == 0)
+        {
+          out->manifest_digest = xstrdup (ix.manifests[chosen].digest);
+          if (!store_has_blob (s, out->manifest_digest))
+            {
+              _cleanup_free_ char *p = platform_string (want);
+              ret = err_set (err, 0,
+                             "the %s image is not in the store; pull it "
+                             "with --platform %s",
+                             p, p);
+            }
+        }
+      platform_release (&host);
+      image_index_release (&ix);
+      if (ret < 0)
+        goto fail;
+    }
+  else
+    out->manifest_digest = xstrdup (top_digest);
+  if (load_manifest (s, out, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  image_release (out);
+  return -1;
+}
+
+int
+image_load_ref (struct store *s, const struct store_ref *ref,
+                const struct platform *want, struct image *out,
+                struct err **err)
+{
+  if (image_load (s, ref->digest, ref->media_type, want, out, err) < 0)
+    return err_wrap (err, "image '%s'", ref->name);
+  out->name = xstrdup (ref->name);
+  return 0;
+}
+
+int64_t
+image_size (const struct image *img)
+{
+  int64_t n = img->manifest.config.size;
+  for (size_t i = 0; i < img->manifest.n_layers; i++)
+    n += img->manifest.layers[i].size;
+  return n;
+}
+
+static bool
+strv_has (char **v, const char *s)
+{
+  for (; v && *v; v++)
+    if (!strcmp (*v, s))
+      return true;
+  return false;
+}
+
+int
+image_reachable_blobs (struct store *s, const char *digest, char ***v,
+                       struct err **err)
+{
+  _cleanup_free_ char *raw = NULL;
+  size_t len;
+  enum doc_kind kind;
+  if (strv_has (*v, digest) || !store_has_blob (s, digest))
+    return 0;
+  strv_push (v, xstrdup (digest));
+  if (store_blob_read (s, digest, MANIFEST_MAX_SIZE, &raw, &len, err) < 0)
+    return -1;
+  if (image_doc_kind (NULL, raw, len, &kind, NULL, err) < 0)
+    {
+      /* Not a document we know (an artifact): keep it, reach nothing. */
+      err_clear (err);
+      return 0;
+    }
+  if (kind == DOC_INDEX)
+    {
+      struct image_index ix;
+      int ret = 0;
+      if (image_index_parse (raw, len, &ix, err) < 0)
+        return -1;
+      for (size_t i = 0; i < ix.n_manifests && ret == 0; i++)
+        ret = image_reachable_blobs (s, ix.manifests[i].digest, v, err);
+      image_index_release (&ix);
+      return ret;
+    }
+  struct image_manifest m;
+  if (image_manifest_parse (raw, len, &m, err) < 0)
+    return -1;
+  if (!strv_has (*v, m.config.digest))
+    strv_push (v, xstrdup (m.config.digest));
+  for (size_t i = 0; i < m.n_layers; i++)
+    if (!strv_has (*v, m.layers[i].digest))
+      strv_push (v, xstrdup (m.layers[i].digest));
+  image_manifest_release (&m);
+  return 0;
+}
+
+int
+store_writer_guard (struct store *s, struct err **err)
+{
+  return fs_lock (s->root_fd, GC_LOCK, LOCK_SH, err);
+}
+
+static void
+remove_old_tmp (struct store *s)
+{
+  DIR *d = fdopendir (dup (s->tmp_fd));
+  struct dirent *de;
+  time_t now = time (NULL);
+  struct err *ignored = NULL;
+  if (!d)
+    return;
+  rewinddir (d);
+  while ((de = readdir (d)))
+    {
+      struct stat st;
+      if (de->d_name[0] == '.'
+          || fstatat (s->tmp_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0
+          || now - st.st_mtime < TMP_MAX_AGE)
+        continue;
+      fs_rm_rf (s->tmp_fd, de->d_name, &ignored);
+      err_clear (&ignored);
+    }
+  closedir (d);
+}
+
+int
+store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
+          size_t *freed_blobs, struct err **err)
+{
+  _cleanup_close_ int lock = fs_lock (s->root_fd, GC_LOCK, LOCK_EX, err);
+  _cleanup_strv_ char **keep = NULL;
+  struct store_ref *refs = NULL;
+  size_t n = 0;
+  DIR *d;
+  struct dirent *de;
+  int ret = 0;
+
+  *freed_bytes = 0;
+  *freed_blobs = 0;
+  if (lock < 0 || store_ref_list (s, &refs, &n, err) < 0)
+    return err_wrap (err, "prune");
+  for (size_t i = 0; i < n && ret == 0; i++)
+    ret = image_reachable_blobs (s, refs[i].digest, &keep, err);
+  for (size_t i = 0; extra_roots && extra_roots[i] && ret == 0; i++)
+    ret = image_reachable_blobs (s, extra_roots[i], &keep, err);
+  store_refs_free (refs, n);
+  if (ret < 0)
+    return err_wrap (err, "prune");
+
+  d = fdopendir (dup (s->blobs_fd));
+  if (!d)
+    return err_set (err, errno, "prune: list blobs");
+  rewinddir (d);
+  while ((de = readdir (d)))
+    {
+      char digest[DIGEST_STR_LEN + 8];
+      struct stat st;
+      if (de->d_name[0] == '.' || strlen (de->d_name) != DIGEST_HEX_LEN)
+        continue;
+      memcpy (digest, "sha256:", 7);
+      memcpy (digest + 7, de->d_name, DIGEST_HEX_LEN + 1);
+      if (strv_has (keep, digest)
+          || fstatat (s->blobs_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (unlinkat (s->blobs_fd, de->d_name, 0) == 0)
+        {
+          *freed_bytes += (uint64_t) st.st_size;
+          (*freed_blobs)++;
+        }
+    }
+  closedir (d);
+  remove_old_tmp (s);
+  return 0;
+}

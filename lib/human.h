@@ -1,0 +1,20 @@
+/* Numbers and times as docker prints them for people. */
+#ifndef IMGTOOL_HUMAN_H
+#define IMGTOOL_HUMAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* "4.26MB", "812kB", "0B": decimal units, 3 significant digits (docker's
+ * units.HumanSize). */
+void human_size (int64_t bytes, char *buf, size_t len);
+/* "3 seconds ago", "About a minute ago", "2 weeks ago" relative to now. */
+void human_ago (time_t then, time_t now, char *buf, size_t len);
+/* Parse an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+01:00" offsets).
+ * Returns 0 and the UTC time, -1 if it is not one. */
+int rfc3339_parse (const char *s, time_t *out);
+/* Format a UTC time as RFC 3339 with a Z. */
+void rfc3339_format (time_t t, char *buf, size_t len);
+
+#endif
