@@ -408,3 +408,18 @@ out:
   free (d.lower_fds);
   return r;
 }
+
+int
+layer_diff (int upper_fd, char *const *lower_dirs, const struct layer_opts *o,
+            struct store *s, struct layer_result *out, struct err **err)
+{
+  struct layer_store_out lo;
+  if (layer_store_begin (s, &lo, err) < 0)
+    return -1;
+  if (layer_diff_to_sink (upper_fd, lower_dirs, o, &lo.sink, out, err) < 0)
+    {
+      layer_store_abort (&lo);
+      return -1;
+    }
+  return layer_store_commit (&lo, out, err);
+}

@@ -37,4 +37,9 @@ int layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                         const struct layer_sink *sink,
                         struct layer_result *out, struct err **err);
 
+/* Write the layer into the store as a new blob; out->digest names it. */
+int layer_diff (int upper_fd, char *const *lower_dirs,
+                const struct layer_opts *o, struct store *s,
+                struct layer_result *out, struct err **err);
+
 #endif

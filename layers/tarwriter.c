@@ -92,7 +92,8 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
 {
   if (!len)
     return 0;
-  if (tw->comp != LAYER_NONE) /* the blob is the tar: hash it once */
+  /* An uncompressed blob is the tar: hash it once. */
+  if (tw->comp != LAYER_NONE && !tw->sink.hashes_itself)
     digester_update (&tw->blob, data, len);
   tw->blob_size += (int64_t) len;
   return tw->sink.write (tw->sink.ctx, data, len, err);
@@ -511,6 +512,8 @@ tarw_finish (struct tar_writer *tw, struct layer_result *out,
   digester_final (&tw->diff_id, out->diff_id);
   if (tw->comp == LAYER_NONE)
     memcpy (out->digest, out->diff_id, sizeof out->digest);
+  else if (tw->sink.hashes_itself)
+    out->digest[0] = '\0';
   else
     digester_final (&tw->blob, out->digest);
   out->size = tw->blob_size;

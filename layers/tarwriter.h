@@ -38,6 +38,9 @@ struct layer_sink
 {
   int (*write) (void *ctx, const void *data, size_t len, struct err **err);
   void *ctx;
+  bool hashes_itself; /* the sink digests what it gets (a store blob
+                         writer): the tar writer leaves result.digest ""
+                         for the caller to fill, saving a hash pass */
 };
 
 /* What a finished layer is. */
@@ -104,5 +107,22 @@ void tarw_free (struct tar_writer *tw);
 /* A sink that writes to a file descriptor. ctx is a pointer to the fd. */
 int layer_sink_fd_write (void *ctx, const void *data, size_t len,
                          struct err **err);
+
+/* A sink into a new store blob (layers/store.h). begin, write through
+ * out->sink, then commit (fills res->digest; the blob is in the store) or
+ * abort (nothing is left behind). */
+struct store;
+struct blob_writer;
+struct layer_store_out
+{
+  struct store *store;
+  struct blob_writer *w;
+  struct layer_sink sink;
+};
+int layer_store_begin (struct store *s, struct layer_store_out *out,
+                       struct err **err);
+int layer_store_commit (struct layer_store_out *out, struct layer_result *res,
+                        struct err **err);
+void layer_store_abort (struct layer_store_out *out);
 
 #endif
