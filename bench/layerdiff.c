@@ -38,7 +38,7 @@ main (int argc, char **argv)
       perror ("open");
       return 1;
     }
-  struct layer_sink sink = { layer_sink_fd_write, &ofd };
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res;
   if (layer_diff_to_sink (ufd, argc > 4 ? argv + 4 : NULL, &o, &sink, &res,
                           &err)

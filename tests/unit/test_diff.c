@@ -1,7 +1,9 @@
 /* Unit tests for layers/diff.c, tarfs.c and tarwriter.c: a real overlay
  * mount is changed through its merged dir, unmounted, and its upper dir
  * diffed; libarchive (an independent reader) reads the layer back. */
+#include "layers/copy.h"
 #include "layers/diff.h"
+#include "layers/store.h"
 #include "layers/digest.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -193,7 +195,7 @@ diff (const char *upper, char *const *lowers, const struct layer_opts *o,
 {
   int ufd = open (P (upper), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int ofd = open (P (out), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  struct layer_sink sink = { layer_sink_fd_write, &ofd };
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   int r = layer_diff_to_sink (ufd, lowers, o, &sink, res, err);
   close (ufd);
   close (ofd);
@@ -454,6 +456,159 @@ test_crafted (void)
   free (lowers[1]);
 }
 
+static enum layer_copy_filter
+no_logs (void *ctx, const char *path, bool is_dir)
+{
+  size_t n = strlen (path);
+  (void) ctx;
+  if (n > 4 && !strcmp (path + n - 4, ".log"))
+    return LAYER_COPY_EXCLUDE;
+  if (is_dir && !strcmp (path, "app/secret"))
+    return LAYER_COPY_EXCLUDE_SUBTREE;
+  if (is_dir && !strcmp (path, "app/hidden"))
+    return LAYER_COPY_EXCLUDE; /* but app/hidden/keep is included */
+  if (!strcmp (path, "app/hidden/drop"))
+    return LAYER_COPY_EXCLUDE;
+  return LAYER_COPY_INCLUDE;
+}
+
+static int
+copy_layer (struct layer_copy **cp, const struct layer_opts *o,
+            struct err **err)
+{
+  int ctx = open (P ("ctx"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct layer_copy *c = layer_copy_new (o);
+  struct tarfs_override ov = { .chown = true, .uid = 1000, .gid = 1000 };
+  struct tarfs_override ov2 = { .chmod = true, .mode = 0755 };
+  int r = layer_copy_add_path (c, ctx, "app", "/dst/", &ov, no_logs, NULL,
+                               err);
+  if (r == 0)
+    r = layer_copy_add_path (c, ctx, "/single.txt", "/dst/renamed.txt", &ov2,
+                             NULL, NULL, err);
+  if (r == 0)
+    r = layer_copy_add_path (c, ctx, "lnk", "/dst/viasym", NULL, NULL, NULL,
+                             err);
+  layer_copy_add_data (c, "/etc/conf", "hello\n", 6, 0644, 0, 0, 5);
+  layer_copy_add_dir (c, "/work/", 0750, 7, 8, 9);
+  close (ctx);
+  *cp = c;
+  return r;
+}
+
+static void
+test_copy (void)
+{
+  struct err *err = NULL;
+  mkdir (P ("ctx"), 0755);
+  mkdir (P ("ctx/app"), 0711);
+  mkdir (P ("ctx/app/sub"), 0755);
+  mkdir (P ("ctx/app/secret"), 0755);
+  mkdir (P ("ctx/app/hidden"), 0755);
+  put_file ("ctx/app/a.txt", "a", 0644);
+  put_file ("ctx/app/sub/b.txt", "b", 0600);
+  put_file ("ctx/app/skip.log", "x", 0644);
+  put_file ("ctx/app/secret/k", "k", 0644);
+  put_file ("ctx/app/hidden/keep", "keep", 0644);
+  put_file ("ctx/app/hidden/drop", "drop", 0644);
+  put_file ("ctx/app/hl1", "same inode", 0644);
+  put_file ("ctx/single.txt", "single", 0600);
+  CHECK (link (P ("ctx/app/hl1"), P ("ctx/app/hl2")) == 0, "hardlink");
+  CHECK (symlink ("a.txt", P ("ctx/app/link")) == 0, "symlink in tree");
+  CHECK (symlink ("/single.txt", P ("ctx/lnk")) == 0, "absolute symlink");
+  CHECK (symlink ("/etc/passwd", P ("ctx/escape")) == 0, "escaping symlink");
+
+  struct layer_opts o = { .compression = LAYER_GZIP };
+  struct layer_copy *c = NULL;
+  CHECK (copy_layer (&c, &o, &err) == 0, "collect COPY sources (%s)",
+         err ? err->msg : "ok");
+  int ofd = open (P ("copy.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0644);
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
+  struct layer_result res, res2;
+  CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write COPY layer");
+  close (ofd);
+  layer_copy_free (c);
+  struct tarlist l;
+  CHECK (read_tar (P ("copy.tgz"), &l) == 0, "read COPY layer back");
+  char *got = paths (&l);
+  CHECK_STR (got,
+             "dst/ dst/a.txt dst/hidden/ dst/hidden/keep dst/hl1 dst/hl2 "
+             "dst/link dst/renamed.txt dst/sub/ dst/sub/b.txt dst/viasym "
+             "etc/conf work/",
+             "COPY layer entries: sorted, filtered, no parents not asked for");
+  free (got);
+  struct ent *e = find (&l, "dst/");
+  CHECK (e && e->mode == 0711 && e->uid == 1000 && e->gid == 1000,
+         "dest dir takes the source dir's mode, --chown applies");
+  e = find (&l, "dst/sub/b.txt");
+  CHECK (e && e->mode == 0600 && e->uid == 1000 && e->data
+             && !strcmp (e->data, "b"),
+         "file mode kept, owner changed");
+  e = find (&l, "dst/hl2");
+  CHECK (e && e->link && !strcmp (e->link, "dst/hl1"), "hardlinks kept");
+  e = find (&l, "dst/link");
+  CHECK (e && e->symlink && !strcmp (e->symlink, "a.txt"),
+         "symlinks inside a tree stay symlinks");
+  e = find (&l, "dst/renamed.txt");
+  CHECK (e && e->mode == 0755 && e->uid == 0 && !strcmp (e->data, "single"),
+         "--chmod applies; without --chown the owner is the file's");
+  e = find (&l, "dst/viasym");
+  CHECK (e && e->type == AE_IFREG && e->data && !strcmp (e->data, "single"),
+         "a symlink source is followed inside the context");
+  e = find (&l, "etc/conf");
+  CHECK (e && e->mtime == 5 && !strcmp (e->data, "hello\n"), "data entry");
+  e = find (&l, "work/");
+  CHECK (e && e->mode == 0750 && e->uid == 7 && e->gid == 8 && e->mtime == 9,
+         "dir entry");
+  CHECK_STR (l.diff_id, res.diff_id, "COPY layer diff_id");
+  tarlist_free (&l);
+
+  /* Same sources, same bytes; through the store. */
+  struct store st;
+  CHECK (store_open (&st, P ("store"), &err) == 0, "open a store");
+  CHECK (copy_layer (&c, &o, &err) == 0
+             && layer_copy_commit (c, &st, &res2, &err) == 0,
+         "COPY layer into the store (%s)", err ? err->msg : "ok");
+  layer_copy_free (c);
+  CHECK_STR (res2.digest, res.digest, "COPY layers are reproducible");
+  CHECK (store_has_blob (&st, res.digest)
+             && store_blob_size (&st, res.digest) == res.size,
+         "the blob is in the store with its size");
+
+  int ctx = open (P ("ctx"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  c = layer_copy_new (&o);
+  CHECK (layer_copy_add_path (c, ctx, "escape", "/x", NULL, NULL, NULL, &err)
+             == -1,
+         "a symlink out of the context does not escape it (%s)",
+         err ? err->msg : "");
+  err_clear (&err);
+  CHECK (layer_copy_add_path (c, ctx, "../../../etc/passwd", "/x", NULL, NULL,
+                              NULL, &err)
+             == -1,
+         "../ cannot leave the context");
+  err_clear (&err);
+  layer_copy_free (c);
+  close (ctx);
+
+  /* layer_diff into the store too. */
+  char *lowers[] = { xstrdup (P ("l1")), xstrdup (P ("l2")), NULL };
+  int ufd = open (P ("u"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  o.compression = LAYER_ZSTD;
+  CHECK (layer_diff (ufd, lowers, &o, &st, &res, &err) == 0
+             && store_has_blob (&st, res.digest),
+         "layer_diff writes a store blob (%s)", err ? err->msg : "ok");
+  char *path = store_blob_path (&st, res.digest);
+  CHECK (read_tar (path, &l) == 0 && !strcmp (l.diff_id, res.diff_id),
+         "the stored blob reads back to the diff_id");
+  tarlist_free (&l);
+  free (path);
+  close (ufd);
+  free (lowers[0]);
+  free (lowers[1]);
+  store_release (&st);
+  err_clear (&err);
+}
+
 int
 main (void)
 {
@@ -468,6 +623,8 @@ main (void)
   test_overlay ();
   if (overlay_ok)
     test_crafted ();
+  if (overlay_ok)
+    test_copy ();
   struct err *err = NULL;
   fs_rm_rf (AT_FDCWD, root, &err);
   err_free (err);
