@@ -332,7 +332,8 @@ layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
   if (!tw)
     return -1;
   tarfs_init (&tf, tw, c->o);
-  qsort (c->v, c->n, sizeof *c->v, cmp_entry);
+  if (c->n)
+    qsort (c->v, c->n, sizeof *c->v, cmp_entry);
 
   /* Keep the last add of each path, and excluded dirs with something
      written below them. */

@@ -250,7 +250,8 @@ read_names (int fd, const char *what, struct name **out, size_t *n_out,
   /* Byte order of the names entries have in the tar (strcmp compares
      unsigned bytes), so the layer is the same whatever order readdir
      gives, and whiteouts sort as the ".wh." files they become. */
-  qsort (v, n, sizeof *v, cmp_key);
+  if (n)
+    qsort (v, n, sizeof *v, cmp_key);
   *out = v;
   *n_out = n;
   return 0;

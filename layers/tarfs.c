@@ -172,7 +172,8 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
       x = xrealloc (x, (n + 1) * sizeof *x);
       x[n++] = (struct tar_xattr){ xstrdup (k), v, (size_t) vl };
     }
-  qsort (x, n, sizeof *x, cmp_xattr);
+  if (n)
+    qsort (x, n, sizeof *x, cmp_xattr);
   *out = x;
   *n_out = n;
   return 0;
