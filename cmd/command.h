@@ -33,6 +33,13 @@ COMMAND (inspect);
 COMMAND (tag);
 COMMAND (rmi);
 COMMAND (prune);
+COMMAND (pull);
+COMMAND (login);
+COMMAND (logout);
+
+/* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
+ * Returns -1 for anything else. */
+int command_parse_bool (const char *arg, bool *out);
 
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */

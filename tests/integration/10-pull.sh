@@ -1,0 +1,171 @@
+#!/bin/bash
+# pull, login, logout against the lab's real registries (plain HTTP, HTTPS +
+# Basic, HTTPS + token), with skopeo as the oracle and the fault proxy for
+# retries, corruption, truncation, stalls and resume.
+. "$(dirname "$0")/../lib.sh"
+
+if [ -z "${LAB_HTTP:-}" ]; then
+  skip "the lab is not up (tests/lab/up)"
+  done_testing; exit
+fi
+F=$LAB_FAULTCTL
+BB=library/busybox
+conf () { echo "$1" > "$IMGTOOL_CONFIG"; }
+insecure="\"insecure-registries\": [\"$LAB_HTTP\", \"$LAB_FAULT\"]"
+conf "{$insecure, \"http-timeout\": 3, \"http-retries\": 3}"
+blobs () { ls "$IMGTOOL_ROOT/oci/blobs/sha256" 2>/dev/null | sort; }
+ref_digest () { jq -r --arg n "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $n) | .digest' "$IMGTOOL_ROOT/oci/index.json" 2>/dev/null; }
+fresh () { rm -rf "$IMGTOOL_ROOT"; }
+stderr_of () { "$IMGTOOL" "$@" 2>&1 >/dev/null; }
+
+# --- plain HTTP, compared with skopeo ----------------------------------------
+out=$(img pull "$LAB_HTTP/$BB" 2>&1); rc=$?
+is "pull busybox over plain HTTP" "$rc" 0
+like "prints the index digest" "$out" "Digest: $LAB_DIGEST_BUSYBOX"
+like "says it downloaded" "$out" "Status: Downloaded newer image for $LAB_HTTP/$BB:latest"
+is "ref points at the index" "$(ref_digest "$LAB_HTTP/$BB:latest")" "$LAB_DIGEST_BUSYBOX"
+skopeo copy -q --src-tls-verify=false "docker://$LAB_HTTP/$BB" "oci:$T_TMP/sk:bb" >/dev/null 2>&1
+sk_manifest=$(jq -r '.manifests[0].digest' "$T_TMP/sk/index.json")
+is "skopeo chose the amd64 manifest" "$sk_manifest" "$LAB_DIGEST_BUSYBOX_AMD64"
+missing=$(comm -23 <(ls "$T_TMP/sk/blobs/sha256" | sort) <(blobs))
+is "every blob skopeo fetched is in imgtool's store" "$missing" ""
+got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$LAB_HTTP/$BB:latest" 2>&1)
+is "skopeo reads imgtool's store (same index)" "$got" "$LAB_DIGEST_BUSYBOX"
+got=$(skopeo inspect --raw "oci:$IMGTOOL_ROOT/oci:$LAB_HTTP/$BB:latest" 2>/dev/null | sha256sum | cut -c1-64)
+is "the stored index is byte-identical" "sha256:$got" "$LAB_DIGEST_BUSYBOX"
+is "no partial files left" "$(ls "$IMGTOOL_ROOT/tmp")" ""
+out=$(img pull "$LAB_HTTP/$BB" 2>&1)
+like "second pull is up to date" "$out" "Image is up to date for $LAB_HTTP/$BB:latest"
+like "-q prints only the name" "$(img pull -q "$LAB_HTTP/$BB")" "^$LAB_HTTP/$BB:latest$"
+
+# --- token mode: platform, anonymous denied, login ---------------------------
+fresh
+ok "pull --platform linux/arm64 (token, anonymous)" img pull -q --platform linux/arm64 "$LAB_TOKEN/$BB"
+[ -f "$IMGTOOL_ROOT/oci/blobs/sha256/${LAB_DIGEST_BUSYBOX_ARM64#sha256:}" ]; is "arm64 manifest stored" $? 0
+[ -f "$IMGTOOL_ROOT/oci/blobs/sha256/${LAB_DIGEST_BUSYBOX_AMD64#sha256:}" ]; is "amd64 manifest not fetched" $? 1
+fails "a platform not in the index" img pull --platform linux/s390x "$LAB_TOKEN/$BB"
+like "the error lists the platforms" "$LAST_OUT" "linux/s390x.*available: linux/amd64, linux/arm64"
+fails "anonymous pull of a private repo" img pull "$LAB_TOKEN/private/app"
+like "denied in one line" "$(stderr_of pull "$LAB_TOKEN/private/app")" "^imgtool: pull '$LAB_TOKEN/private/app:latest': .*401 unauthorized"
+is "no ref for the denied pull" "$(ref_digest "$LAB_TOKEN/private/app:latest")" ""
+fails "login with a wrong password" sh -c "echo wrong | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_TOKEN'"
+like "login failed ... unauthorized" "$LAST_OUT" "login failed: .*unauthorized"
+[ -e "$DOCKER_CONFIG/config.json" ]; is "nothing written after a failed login" $? 1
+ok "login" sh -c "echo '$LAB_PASS' | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_TOKEN'"
+is "config.json is mode 0600" "$(stat -c %a "$DOCKER_CONFIG/config.json")" 600
+is "credentials under the registry's key" "$(jq -r --arg k "$LAB_TOKEN" '.auths[$k].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" "$LAB_USER:$LAB_PASS"
+out=$(img pull "$LAB_TOKEN/private/app" 2>&1)
+like "pull private/app after login" "$out" "Digest: $LAB_DIGEST_APP"
+ok "pull by digest" img pull -q "$LAB_TOKEN/$BB@$LAB_DIGEST_BUSYBOX_AMD64"
+is "digest ref stored" "$(ref_digest "$LAB_TOKEN/$BB@$LAB_DIGEST_BUSYBOX_AMD64")" "$LAB_DIGEST_BUSYBOX_AMD64"
+ok "logout" img logout "$LAB_TOKEN"
+fails "logout twice" img logout "$LAB_TOKEN"
+fresh
+fails "private pull after logout" img pull -q "$LAB_TOKEN/private/app:latest@$LAB_DIGEST_APP"
+
+# --- Basic mode and TLS ------------------------------------------------------
+fails "basic registry without credentials" img pull "$LAB_BASIC/$BB"
+like "says a login is needed" "$LAST_OUT" "requires a login"
+fails "basic login with a wrong password" sh -c "echo nope | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_BASIC'"
+like "basic wrong password: unauthorized" "$LAST_OUT" "login failed: .*unauthorized"
+ok "basic login" sh -c "echo '$LAB_PASS' | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_BASIC'"
+ok "pull over HTTPS + Basic" img pull -q "$LAB_BASIC/$BB"
+mkdir -p "$T_TMP/nocerts"
+fails "TLS with an unknown CA" img pull --cert-dir "$T_TMP/nocerts" "$LAB_BASIC/$BB"
+like "TLS error names host and reason" "$LAST_OUT" "tls: certificate verify failed for $LAB_BASIC: "
+ok "--tls-verify=false accepts it" img pull -q --tls-verify=false --cert-dir "$T_TMP/nocerts" "$LAB_TOKEN/$BB"
+conf '{}'
+fails "a plain-HTTP registry not marked insecure" img pull "$LAB_HTTP/$BB"
+like "the error is the TLS handshake" "$LAST_OUT" "tls: handshake with $LAB_HTTP failed"
+conf "{$insecure, \"http-timeout\": 3}"
+
+# --- mirrors -------------------------------------------------------------------
+fresh
+conf "{$insecure, \"registry-mirrors\": {\"docker.io\": [\"http://127.0.0.1:9\", \"http://$LAB_HTTP\"]}}"
+out=$(img pull busybox 2>&1)
+like "docker.io served by the second mirror" "$out" "Digest: $LAB_DIGEST_BUSYBOX"
+is "stored under docker.io's name" "$(ref_digest docker.io/library/busybox:latest)" "$LAB_DIGEST_BUSYBOX"
+conf "{$insecure, \"registry-mirrors\": {\"$LAB_HTTP\": [\"http://127.0.0.1:9\"]}}"
+ok "a mirror that is down falls back to the registry" img pull -q "$LAB_HTTP/library/layered"
+conf "{$insecure, \"http-timeout\": 3, \"http-retries\": 3}"
+
+# --- faults through the proxy --------------------------------------------------
+layer=${LAB_DIGEST_BUSYBOX_LAYER#sha256:}
+fresh; $F reset
+$F add status code=503 path=/manifests/ count=2 >/dev/null
+ok "503 twice, then ok" img pull -q "$LAB_FAULT/$BB"
+is "the manifest was asked three times" "$($F count '/manifests/latest' GET)" 3
+fresh; $F reset
+$F add corrupt path="/blobs/sha256:$layer" count=1 >/dev/null
+fails "a corrupted blob" img pull -q "$LAB_FAULT/$BB"
+like "digest mismatch in one line" "$LAST_OUT" "^imgtool: pull '$LAB_FAULT/$BB:latest': fetch blob sha256:${layer:0:12}: digest mismatch"
+is "no ref after a corrupted blob" "$(ref_digest "$LAB_FAULT/$BB:latest")" ""
+[ -e "$IMGTOOL_ROOT/oci/blobs/sha256/$layer" ] || [ -e "$IMGTOOL_ROOT/tmp/$layer.partial" ]; is "nothing of the corrupt blob kept" $? 1
+fresh; $F reset
+$F add truncate path="/blobs/sha256:$layer" >/dev/null
+fails "a truncated body" img pull -q "$LAB_FAULT/$BB"
+like "truncated in one line" "$LAST_OUT" "truncated body: got [0-9]+ of [0-9]+ bytes"
+[ -e "$IMGTOOL_ROOT/oci/blobs/sha256/$layer" ]; is "no blob of the truncated body" $? 1
+fresh; $F reset
+$F add corrupt offset=0 path=/manifests/latest count=1 >/dev/null
+fails "a malformed manifest" img pull -q "$LAB_FAULT/$BB"
+like "malformed manifest error" "$LAST_OUT" "manifest"
+fresh; $F reset
+$F add cut bytes=200000 path="/blobs/sha256:$layer" count=1 >/dev/null
+ok "a broken connection resumes" img pull -q "$LAB_FAULT/$BB"
+like "resumed with Range" "$($F requests)" "\"range\": *\"bytes=200000-\""
+fresh; $F reset
+$F add hang path=/manifests/ seconds=60 >/dev/null
+conf "{$insecure, \"http-timeout\": 2, \"http-retries\": 1}"
+fails "a registry that stops answering" img pull -q "$LAB_FAULT/$BB"
+like "timeout in one line" "$LAST_OUT" "$LAB_FAULT stopped answering"
+$F reset
+conf "{$insecure, \"http-timeout\": 5, \"http-retries\": 3}"
+
+# --- kill -9 halfway, then resume ---------------------------------------------
+fresh
+$F add slow rate=100000 path="/blobs/sha256:$layer" count=1 >/dev/null
+"$IMGTOOL" pull -q "$LAB_FAULT/$BB" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  s=$(stat -c %s "$IMGTOOL_ROOT/tmp/$layer.partial" 2>/dev/null || echo 0)
+  [ "$s" -gt 150000 ] && break
+  sleep 0.1
+done
+kill -9 $pid; wait $pid 2>/dev/null
+have=$(stat -c %s "$IMGTOOL_ROOT/tmp/$layer.partial" 2>/dev/null || echo 0)
+[ "$have" -gt 0 ]; is "the partial file survives kill -9" $? 0
+ok "rerun after kill" img pull -q "$LAB_FAULT/$BB"
+like "rerun asked only for the missing bytes" "$($F requests)" "\"range\": *\"bytes=$have-\""
+is "blob complete after resume" "$(sha256sum "$IMGTOOL_ROOT/oci/blobs/sha256/$layer" | cut -c1-64)" "$layer"
+$F reset
+
+# --- eight pulls at once -------------------------------------------------------
+fresh
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  "$IMGTOOL" pull -q "$LAB_HTTP/library/layered" > "$T_TMP/p$i.out" 2>&1 & pids+=($!)
+done
+fails_n=0
+for p in "${pids[@]}"; do wait "$p" || fails_n=$((fails_n + 1)); done
+is "eight concurrent pulls all succeed" "$fails_n" 0
+is "one ref entry" "$(jq '[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "'"$LAB_HTTP"'/library/layered:latest")] | length' "$IMGTOOL_ROOT/oci/index.json")" 1
+bad=0
+for b in $(blobs); do
+  [ "$(sha256sum "$IMGTOOL_ROOT/oci/blobs/sha256/$b" | cut -c1-64)" = "$b" ] || bad=$((bad + 1))
+done
+is "every blob is good" "$bad" 0
+got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$LAB_HTTP/library/layered:latest" 2>&1)
+is "skopeo reads the result" "$got" "$LAB_DIGEST_LAYERED"
+
+# --- bad references ------------------------------------------------------------
+fails "an invalid reference" img pull "UPPER/Case"
+like "one line naming it" "$LAST_OUT" "^imgtool: .*UPPER/Case"
+is "only one line" "$(echo "$LAST_OUT" | wc -l)" 1
+fails "a bad digest" img pull "$LAB_HTTP/$BB@sha256:abc"
+fails "no such repository" img pull "$LAB_HTTP/library/nope"
+like "not found" "$LAST_OUT" "not found"
+fails "no such tag" img pull "$LAB_HTTP/$BB:nope"
+like "tag not found in one line" "$(stderr_of pull "$LAB_HTTP/$BB:nope")" "^imgtool: pull .*manifest 'nope' not found"
+
+done_testing
