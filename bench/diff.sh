@@ -12,7 +12,7 @@ out=bench/out/diff
 mkdir -p "$out"
 make -s -j2 build/libimgtool.a
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I. bench/layerdiff.c build/libimgtool.a \
-  $(pkg-config --libs libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal) -lpthread \
+  $(pkg-config --libs libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal) -lpthread -lm \
   -o "$out/layerdiff"
 up="$out/upper"
 if [ ! -d "$up" ] || [ "$(cat "$out/size" 2>/dev/null)" != "$size" ]; then

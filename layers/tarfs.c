@@ -184,7 +184,7 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
            const struct stat *st, const char *tar_path,
            const struct tarfs_override *ov, struct err **err)
 {
-  struct tar_entry e = { .path = tar_path };
+  struct tar_entry e = { .path = (char *) tar_path };
   struct tar_xattr *xattrs = NULL;
   size_t n_xattrs = 0;
   _cleanup_free_ char *target = NULL;
@@ -223,7 +223,7 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
                           tar_path);
         target[n] = '\0';
         e.type = TAR_SYMLINK;
-        e.linkname = target;
+        e.linkpath = target;
         break;
       }
     case S_IFCHR:
@@ -251,13 +251,13 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
         {
           /* Later names of one inode are links to the first one, which
              carried the data and the attributes. */
-          struct tar_entry l = { .path = tar_path,
-                                 .type = TAR_LINK,
+          struct tar_entry l = { .path = (char *) tar_path,
+                                 .type = TAR_HARDLINK,
                                  .mode = e.mode,
                                  .uid = e.uid,
                                  .gid = e.gid,
                                  .mtime = e.mtime,
-                                 .linkname = first };
+                                 .linkpath = (char *) first };
           return tarw_header (t->tw, &l, err);
         }
     }
@@ -286,6 +286,6 @@ out:
 int
 tarfs_add_whiteout (struct tarfs *t, const char *tar_path, struct err **err)
 {
-  struct tar_entry e = { .path = tar_path, .type = TAR_REG };
+  struct tar_entry e = { .path = (char *) tar_path, .type = TAR_REG };
   return tarw_header (t->tw, &e, err);
 }

@@ -17,7 +17,8 @@ struct err;
 /* Options shared by every way of making a layer. */
 struct layer_opts
 {
-  enum layer_compression compression; /* default LAYER_GZIP (0) */
+  enum layer_compression compression; /* builds use LAYER_GZIP unless
+                                         told --compression */
   int level;                          /* 0 = the default level */
   bool clamp_mtime;         /* clamp mtimes to source_date_epoch */
   int64_t source_date_epoch;

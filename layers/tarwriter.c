@@ -53,7 +53,7 @@ layer_compression_parse (const char *s, enum layer_compression *out,
   else if (!strcmp (s, "zstd"))
     *out = LAYER_ZSTD;
   else if (!strcmp (s, "none") || !strcmp (s, "uncompressed"))
-    *out = LAYER_NONE;
+    *out = LAYER_UNCOMPRESSED;
   else
     return err_set (err, 0,
                     "unknown compression '%s' (want gzip, zstd or none)", s);
@@ -66,12 +66,12 @@ layer_media_type (enum layer_compression c)
   switch (c)
     {
     case LAYER_ZSTD:
-      return "application/vnd.oci.image.layer.v1.tar+zstd";
-    case LAYER_NONE:
-      return "application/vnd.oci.image.layer.v1.tar";
+      return MT_OCI_LAYER_ZSTD;
+    case LAYER_UNCOMPRESSED:
+      return MT_OCI_LAYER;
     case LAYER_GZIP:
     default:
-      return "application/vnd.oci.image.layer.v1.tar+gzip";
+      return MT_OCI_LAYER_GZIP;
     }
 }
 
@@ -93,7 +93,7 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
   if (!len)
     return 0;
   /* An uncompressed blob is the tar: hash it once. */
-  if (tw->comp != LAYER_NONE && !tw->sink.hashes_itself)
+  if (tw->comp != LAYER_UNCOMPRESSED && !tw->sink.hashes_itself)
     digester_update (&tw->blob, data, len);
   tw->blob_size += (int64_t) len;
   return tw->sink.write (tw->sink.ctx, data, len, err);
@@ -159,7 +159,7 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
     case LAYER_ZSTD:
       r = compress_zstd (tw, tw->ibuf, tw->ilen, final, err);
       break;
-    case LAYER_NONE:
+    default:
       r = emit (tw, tw->ibuf, tw->ilen, err);
       break;
     }
@@ -206,6 +206,11 @@ struct tar_writer *
 tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
           struct err **err)
 {
+  if (c != LAYER_GZIP && c != LAYER_ZSTD && c != LAYER_UNCOMPRESSED)
+    {
+      err_set (err, 0, "cannot write layers with this compression");
+      return NULL;
+    }
   struct tar_writer *tw = xcalloc (1, sizeof *tw);
   tw->comp = c;
   tw->sink = *sink;
@@ -352,7 +357,7 @@ fill_header (char h[512], const char *name, size_t nlen, size_t cut,
     memcpy (h + 157, link, llen > 100 ? 100 : llen);
   memcpy (h + 257, "ustar", 6);
   memcpy (h + 263, "00", 2);
-  if (type == TAR_CHR || type == TAR_BLK)
+  if (type == '3' || type == '4')
     {
       octal (h + 329, 8, major);
       octal (h + 337, 8, minor);
@@ -363,6 +368,29 @@ fill_header (char h[512], const char *name, size_t nlen, size_t cut,
     sum += (unsigned char) h[i];
   octal (h + 148, 7, sum);
   h[155] = ' ';
+}
+
+static char
+typeflag (enum tar_type t)
+{
+  switch (t)
+    {
+    case TAR_HARDLINK:
+      return '1';
+    case TAR_SYMLINK:
+      return '2';
+    case TAR_CHR:
+      return '3';
+    case TAR_BLK:
+      return '4';
+    case TAR_DIR:
+      return '5';
+    case TAR_FIFO:
+      return '6';
+    case TAR_REG:
+    default:
+      return '0';
+    }
 }
 
 static int
@@ -379,7 +407,7 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
   _cleanup_strbuf_ struct strbuf pax = STRBUF_INIT;
   _cleanup_free_ char *path = NULL;
   char h[512];
-  size_t cut = 0, llen = e->linkname ? strlen (e->linkname) : 0;
+  size_t cut = 0, llen = e->linkpath ? strlen (e->linkpath) : 0;
 
   if (tw->data_left)
     return err_set (err, 0, "tar entry before the previous one's data");
@@ -397,7 +425,7 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
   if (!ustar_split (path, plen, &cut))
     pax_record (&pax, "path", path, plen);
   if (llen > 100)
-    pax_record (&pax, "linkpath", e->linkname, llen);
+    pax_record (&pax, "linkpath", e->linkpath, llen);
   char num[24];
   if (e->uid > USTAR_MAX_OCTAL8)
     pax_record (&pax, "uid", num,
@@ -439,8 +467,9 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
       if (cut == 0 && plen > 100)
         plen = 100; /* truncated name in the ustar header, like Go */
     }
-  fill_header (h, path, plen, cut, e->type, e->mode, e->uid, e->gid, size,
-               mtime, e->linkname, llen, e->devmajor, e->devminor);
+  fill_header (h, path, plen, cut, typeflag (e->type), e->mode, e->uid,
+               e->gid, size, mtime, e->linkpath, llen, e->devmajor,
+               e->devminor);
   if (put (tw, h, 512, err) < 0)
     return -1;
   tw->data_left = size;
@@ -510,7 +539,7 @@ tarw_finish (struct tar_writer *tw, struct layer_result *out,
     return -1;
   tw->finished = true;
   digester_final (&tw->diff_id, out->diff_id);
-  if (tw->comp == LAYER_NONE)
+  if (tw->comp == LAYER_UNCOMPRESSED)
     memcpy (out->digest, out->diff_id, sizeof out->digest);
   else if (tw->sink.hashes_itself)
     out->digest[0] = '\0';

@@ -17,17 +17,12 @@
 #include <stdint.h>
 
 #include "layers/digest.h"
+#include "layers/image.h" /* enum layer_compression */
+#include "layers/tar.h"   /* struct tar_entry, the reader's, shared */
 
 struct err;
 
-enum layer_compression
-{
-  LAYER_GZIP = 0, /* default: every consumer reads it */
-  LAYER_ZSTD,     /* opt-in: OCI consumers SHOULD (not MUST) support it */
-  LAYER_NONE,
-};
-
-/* "gzip", "zstd" or "none" (also "uncompressed"). */
+/* "gzip", "zstd" or "none" (also "uncompressed"): --compression. */
 int layer_compression_parse (const char *s, enum layer_compression *out,
                              struct err **err);
 /* The OCI media type of a layer blob with this compression. */
@@ -53,44 +48,16 @@ struct layer_result
   const char *media_type;           /* static string */
 };
 
-/* Tar entry types (typeflag bytes). */
-#define TAR_REG '0'
-#define TAR_LINK '1'
-#define TAR_SYMLINK '2'
-#define TAR_CHR '3'
-#define TAR_BLK '4'
-#define TAR_DIR '5'
-#define TAR_FIFO '6'
-
-struct tar_xattr
-{
-  char *name;
-  char *value;
-  size_t len;
-};
-
-struct tar_entry
-{
-  const char *path; /* relative, no leading "/" or "./"; a directory's
-                       trailing "/" is added by the writer */
-  char type;        /* TAR_* */
-  uint32_t mode;    /* permission bits and suid/sgid/sticky (07777) */
-  uint64_t uid, gid;
-  int64_t mtime; /* whole seconds */
-  uint64_t size; /* TAR_REG only */
-  const char *linkname; /* TAR_LINK, TAR_SYMLINK */
-  uint32_t devmajor, devminor;
-  const struct tar_xattr *xattrs; /* written in this order */
-  size_t n_xattrs;
-};
-
 struct tar_writer;
 
-/* level 0 picks the default (gzip: igzip level 1; zstd: 3). */
+/* level 0 picks the default (gzip: igzip level 1; zstd: 3).
+ * LAYER_UNKNOWN is refused. */
 struct tar_writer *tarw_new (enum layer_compression c, int level,
                              const struct layer_sink *sink, struct err **err);
-/* Write an entry's header. A TAR_REG entry must be followed by exactly
- * e->size bytes through tarw_data or tarw_data_fd. */
+/* Write an entry's header. e->path is relative, without a leading "/" or
+ * "./" (a directory's trailing "/" is added here); e->mtime_nsec is
+ * dropped; xattrs are written in the order given. A TAR_REG entry must be
+ * followed by exactly e->size bytes through tarw_data or tarw_data_fd. */
 int tarw_header (struct tar_writer *tw, const struct tar_entry *e,
                  struct err **err);
 int tarw_data (struct tar_writer *tw, const void *data, size_t len,

@@ -366,7 +366,7 @@ test_overlay (void)
              && !strcmp (l.diff_id, res.diff_id),
          "zstd layer reads back");
   tarlist_free (&l);
-  o.compression = LAYER_NONE;
+  o.compression = LAYER_UNCOMPRESSED;
   CHECK (diff ("u", lowers, &o, "layer.tar", &res2, &err) == 0
              && !strcmp (res2.digest, res.diff_id),
          "an uncompressed layer's digest is its diff_id");
@@ -399,7 +399,7 @@ static void
 test_crafted (void)
 {
   struct err *err = NULL;
-  struct layer_opts o = { .compression = LAYER_NONE };
+  struct layer_opts o = { .compression = LAYER_UNCOMPRESSED };
   struct layer_result res;
   struct tarlist l;
 
