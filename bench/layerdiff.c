@@ -17,7 +17,9 @@ main (int argc, char **argv)
   struct layer_opts o = { .compression = LAYER_GZIP };
   if (argc < 3)
     {
-      fprintf (stderr, "usage: layerdiff UPPER OUT [gzip|zstd|none[:LEVEL]] [LOWER...]\n");
+      fprintf (
+          stderr,
+          "usage: layerdiff UPPER OUT [gzip|zstd|none[:LEVEL]] [LOWER...]\n");
       return 2;
     }
   if (argc > 3)
@@ -44,7 +46,7 @@ main (int argc, char **argv)
                           &err)
       < 0)
     goto fail;
-  printf ("%s %s %lld\n", res.digest, res.diff_id, (long long) res.size);
+  printf ("%s %s %lld\n", res.digest, res.diff_id, (long long)res.size);
   return 0;
 fail:
   fprintf (stderr, "layerdiff: %s\n", err->msg);

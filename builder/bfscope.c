@@ -67,10 +67,10 @@ bf_kvs_copy (struct bf_kvs *dst, const struct bf_kvs *src)
 bool
 bf_is_proxy_arg (const char *name)
 {
-  static const char *const proxies[]
-      = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
-          "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
-          "ALL_PROXY",  "all_proxy" };
+  static const char *const proxies[] = {
+    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+    "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy"
+  };
   for (size_t i = 0; i < ARRAY_SIZE (proxies); i++)
     if (!strcmp (name, proxies[i]))
       return true;
@@ -135,20 +135,19 @@ bf_plan_resolve (struct bf_plan *p, const struct bf_kvs *build_args,
     {
       struct bf_stage *st = &p->stages[i];
       char *base = NULL, *plat = NULL;
-      if (bf_shlex_word (st->from->args[0], p->escape, meta_lookup, &mc,
-                         &base, err)
+      if (bf_shlex_word (st->from->args[0], p->escape, meta_lookup, &mc, &base,
+                         err)
           < 0)
         return err_wrap (err, "%s:%d", p->file, st->line);
       if (!*base)
         {
-          err_set (err, 0, "%s:%d: base name (%s) should not be blank",
-                   p->file, st->line, st->from->args[0]);
+          err_set (err, 0, "%s:%d: base name (%s) should not be blank", p->file,
+                   st->line, st->from->args[0]);
           free (base);
           return -1;
         }
       const char *pf = bf_flag (st->from, "platform");
-      if (pf
-          && bf_shlex_word (pf, p->escape, meta_lookup, &mc, &plat, err) < 0)
+      if (pf && bf_shlex_word (pf, p->escape, meta_lookup, &mc, &plat, err) < 0)
         {
           free (base);
           return err_wrap (err, "%s:%d", p->file, st->line);
@@ -169,7 +168,7 @@ bf_plan_stage (struct bf_plan *p, const char *name)
       return &p->stages[i];
   char *end;
   long idx = strtol (name, &end, 10);
-  if (*name && !*end && idx >= 0 && (size_t) idx < p->n_stages)
+  if (*name && !*end && idx >= 0 && (size_t)idx < p->n_stages)
     return &p->stages[idx];
   return NULL;
 }
@@ -179,7 +178,7 @@ bf_plan_stage (struct bf_plan *p, const char *name)
 static char **
 default_shell (void)
 {
-  return strv_dup ((char *[]){ (char *) "/bin/sh", (char *) "-c", NULL });
+  return strv_dup ((char *[]){ (char *)"/bin/sh", (char *)"-c", NULL });
 }
 
 void
@@ -193,7 +192,7 @@ bf_scope_init (struct bf_scope *s, const struct bf_plan *p,
     {
       const char *eq = strchr (base_env[i], '=');
       _cleanup_free_ char *k
-          = eq ? xstrndup (base_env[i], (size_t) (eq - base_env[i]))
+          = eq ? xstrndup (base_env[i], (size_t)(eq - base_env[i]))
                : xstrdup (base_env[i]);
       bf_kvs_set (&s->env, k, eq ? eq + 1 : "");
     }
@@ -243,13 +242,12 @@ bf_scope_run_env (const struct bf_scope *s)
                               s->env.v[i].value ? s->env.v[i].value : ""));
   for (size_t i = 0; i < s->args.n; i++)
     if (s->args.v[i].value && !kvs_find (&s->env, s->args.v[i].key))
-      strv_push (&v, xasprintf ("%s=%s", s->args.v[i].key,
-                                s->args.v[i].value));
+      strv_push (&v, xasprintf ("%s=%s", s->args.v[i].key, s->args.v[i].value));
   for (size_t i = 0; s->build_args && i < s->build_args->n; i++)
     {
       const struct bf_kv *kv = &s->build_args->v[i];
-      if (kv->value && bf_is_proxy_arg (kv->key)
-          && !kvs_find (&s->env, kv->key) && !kvs_find (&s->args, kv->key))
+      if (kv->value && bf_is_proxy_arg (kv->key) && !kvs_find (&s->env, kv->key)
+          && !kvs_find (&s->args, kv->key))
         strv_push (&v, xasprintf ("%s=%s", kv->key, kv->value));
     }
   return v;
@@ -271,20 +269,20 @@ instr_dup (const struct bf_instr *in)
     {
       o->flags = xcalloc (in->n_flags, sizeof *o->flags);
       for (size_t i = 0; i < in->n_flags; i++)
-        o->flags[i] = (struct bf_flag){
-          xstrdup (in->flags[i].name),
-          in->flags[i].value ? xstrdup (in->flags[i].value) : NULL
-        };
+        o->flags[i] = (struct bf_flag){ xstrdup (in->flags[i].name),
+                                        in->flags[i].value
+                                            ? xstrdup (in->flags[i].value)
+                                            : NULL };
       o->n_flags = in->n_flags;
     }
   if (in->n_kvs)
     {
       o->kvs = xcalloc (in->n_kvs, sizeof *o->kvs);
       for (size_t i = 0; i < in->n_kvs; i++)
-        o->kvs[i] = (struct bf_kv){
-          xstrdup (in->kvs[i].key),
-          in->kvs[i].value ? xstrdup (in->kvs[i].value) : NULL
-        };
+        o->kvs[i]
+            = (struct bf_kv){ xstrdup (in->kvs[i].key),
+                              in->kvs[i].value ? xstrdup (in->kvs[i].value)
+                                               : NULL };
       o->n_kvs = in->n_kvs;
     }
   if (in->n_heredocs)
@@ -350,10 +348,10 @@ step (struct bf_scope *s, struct bf_instr *o, struct err **err)
               }
             /* --build-arg, else this ARG's default, else the global
                ARG's value, else unset. */
-            const char *v = given    ? given->value
+            const char *v = given       ? given->value
                             : kv->value ? kv->value
-                            : global  ? global->value
-                                      : NULL;
+                            : global    ? global->value
+                                        : NULL;
             if (v != kv->value)
               {
                 free (kv->value);
@@ -457,8 +455,7 @@ bf_instr_argv (const struct bf_instr *in, char *const *shell)
           && (!strcmp (w, in->heredocs[0].name)
               || (strlen (w) == strlen (in->heredocs[0].name) + 2
                   && (w[0] == '"' || w[0] == '\'')
-                  && !strncmp (w + 1, in->heredocs[0].name,
-                               strlen (w) - 2))))
+                  && !strncmp (w + 1, in->heredocs[0].name, strlen (w) - 2))))
         {
           strv_push (&v, xstrdup (in->heredocs[0].body));
           return v;
@@ -472,8 +469,7 @@ bf_instr_argv (const struct bf_instr *in, char *const *shell)
       strbuf_addstr (&sb, cmd);
       strbuf_addch (&sb, '\n');
       for (size_t i = 0; i < in->n_heredocs; i++)
-        strbuf_addf (&sb, "%s%s\n", in->heredocs[i].body,
-                     in->heredocs[i].name);
+        strbuf_addf (&sb, "%s%s\n", in->heredocs[i].body, in->heredocs[i].name);
       strv_push (&v, strbuf_detach (&sb, NULL));
       return v;
     }

@@ -36,7 +36,7 @@ static const char *const kind_names[] = {
 const char *
 bf_kind_name (enum bf_kind k)
 {
-  return (size_t) k < ARRAY_SIZE (kind_names) ? kind_names[k] : "?";
+  return (size_t)k < ARRAY_SIZE (kind_names) ? kind_names[k] : "?";
 }
 
 /* Flags each instruction takes. "!" marks a boolean flag, "-" one that
@@ -48,15 +48,14 @@ allowed_flags (enum bf_kind k)
   static const char *const from[] = { "platform", NULL };
   static const char *const run[]
       = { "network", "-mount", "-security", "-device", NULL };
-  static const char *const copy[] = { "from",     "chown",     "chmod",
-                                      "!link",    "-parents",  "-exclude",
-                                      NULL };
+  static const char *const copy[]
+      = { "from", "chown", "chmod", "!link", "-parents", "-exclude", NULL };
   static const char *const add[]
-      = { "chown",     "chmod",    "!link",    "checksum",
+      = { "chown",         "chmod",   "!link",    "checksum",
           "!keep-git-dir", "!unpack", "-exclude", NULL };
   static const char *const health[]
-      = { "interval", "timeout", "start-period", "start-interval",
-          "retries", NULL };
+      = { "interval",       "timeout", "start-period",
+          "start-interval", "retries", NULL };
   static const char *const none[] = { NULL };
   switch (k)
     {
@@ -171,7 +170,7 @@ next_line (struct reader *r)
     return NULL;
   const char *s = r->text + r->pos;
   const char *nl = memchr (s, '\n', r->len - r->pos);
-  size_t n = nl ? (size_t) (nl - s) : r->len - r->pos;
+  size_t n = nl ? (size_t)(nl - s) : r->len - r->pos;
   r->pos += n + (nl ? 1 : 0);
   r->lineno++;
   if (n && s[n - 1] == '\r')
@@ -191,7 +190,7 @@ static void
 rtrim (char *s)
 {
   size_t n = strlen (s);
-  while (n && isspace ((unsigned char) s[n - 1]))
+  while (n && isspace ((unsigned char)s[n - 1]))
     s[--n] = '\0';
 }
 
@@ -232,8 +231,7 @@ struct parser
   char esc;
 };
 
-#define PERR(P, line, ...)                                                    \
-  perr ((P), (line), err, __VA_ARGS__)
+#define PERR(P, line, ...) perr ((P), (line), err, __VA_ARGS__)
 
 static int __attribute__ ((format (printf, 4, 5)))
 perr (struct parser *P, int line, struct err **err, const char *fmt, ...)
@@ -264,16 +262,16 @@ parse_directives (struct parser *P, struct err **err)
       if (*s == '#')
         {
           const char *k = skip_ws (s + 1), *ke = k;
-          while (isalnum ((unsigned char) *ke))
+          while (isalnum ((unsigned char)*ke))
             ke++;
           const char *eq = skip_ws (ke);
-          if (ke > k && isalpha ((unsigned char) *k) && *eq == '=')
+          if (ke > k && isalpha ((unsigned char)*k) && *eq == '=')
             {
-              _cleanup_free_ char *key = xstrndup (k, (size_t) (ke - k));
+              _cleanup_free_ char *key = xstrndup (k, (size_t)(ke - k));
               _cleanup_free_ char *val = xstrdup (skip_ws (eq + 1));
               rtrim (val);
               for (char *c = key; *c; c++)
-                *c = (char) tolower ((unsigned char) *c);
+                *c = (char)tolower ((unsigned char)*c);
               bool *seen = !strcmp (key, "escape")   ? &seen_escape
                            : !strcmp (key, "syntax") ? &seen_syntax
                            : !strcmp (key, "check")  ? &seen_check
@@ -322,7 +320,7 @@ split_flags (const char *rest, struct bf_instr *in)
     {
       const char *e = s;
       char quote = 0;
-      while (*e && (quote || !isspace ((unsigned char) *e)))
+      while (*e && (quote || !isspace ((unsigned char)*e)))
         {
           if (quote && *e == quote)
             quote = 0;
@@ -332,11 +330,11 @@ split_flags (const char *rest, struct bf_instr *in)
         }
       if (e == s + 2) /* "--" ends the flags */
         return skip_ws (e);
-      const char *eq = memchr (s, '=', (size_t) (e - s));
+      const char *eq = memchr (s, '=', (size_t)(e - s));
       in->flags = xrealloc (in->flags, (in->n_flags + 1) * sizeof *in->flags);
       struct bf_flag *f = &in->flags[in->n_flags++];
-      f->name = xstrndup (s + 2, (size_t) ((eq ? eq : e) - (s + 2)));
-      f->value = eq ? xstrndup (eq + 1, (size_t) (e - eq - 1)) : NULL;
+      f->name = xstrndup (s + 2, (size_t)((eq ? eq : e) - (s + 2)));
+      f->value = eq ? xstrndup (eq + 1, (size_t)(e - eq - 1)) : NULL;
       s = skip_ws (e);
     }
   return s;
@@ -418,14 +416,14 @@ split_ws (const char *s)
   char **v = xcalloc (1, sizeof *v);
   for (;;)
     {
-      while (isspace ((unsigned char) *s))
+      while (isspace ((unsigned char)*s))
         s++;
       if (!*s)
         return v;
       const char *e = s;
-      while (*e && !isspace ((unsigned char) *e))
+      while (*e && !isspace ((unsigned char)*e))
         e++;
-      strv_push (&v, xstrndup (s, (size_t) (e - s)));
+      strv_push (&v, xstrndup (s, (size_t)(e - s)));
       s = e;
     }
 }
@@ -450,8 +448,8 @@ parse_maybe_json (struct parser *P, struct bf_instr *in, const char *rest,
 }
 
 static int
-parse_maybe_json_list (struct parser *P, struct bf_instr *in,
-                       const char *rest, struct err **err)
+parse_maybe_json_list (struct parser *P, struct bf_instr *in, const char *rest,
+                       struct err **err)
 {
   int r = parse_json_array (rest, &in->args);
   if (r < 0)
@@ -485,13 +483,13 @@ parse_name_val (struct parser *P, struct bf_instr *in, const char *rest,
       /* Legacy form: the first word is the name, the rest of the line
          (as written) the value. */
       const char *s = skip_ws (rest), *e = s;
-      while (*e && !isspace ((unsigned char) *e))
+      while (*e && !isspace ((unsigned char)*e))
         e++;
       const char *v = skip_ws (e);
       if (!*v)
         return PERR (P, in->line, "%s %s: missing value (use %s %s=value)",
                      what, words[0], what, words[0]);
-      add_kv (in, xstrndup (s, (size_t) (e - s)), xstrdup (v));
+      add_kv (in, xstrndup (s, (size_t)(e - s)), xstrdup (v));
       return 0;
     }
   for (size_t i = 0; words[i]; i++)
@@ -504,7 +502,7 @@ parse_name_val (struct parser *P, struct bf_instr *in, const char *rest,
                      what, words[i]);
       if (eq == words[i])
         return PERR (P, in->line, "%s: empty name in '%s'", what, words[i]);
-      add_kv (in, xstrndup (words[i], (size_t) (eq - words[i])),
+      add_kv (in, xstrndup (words[i], (size_t)(eq - words[i])),
               xstrdup (eq + 1));
     }
   return 0;
@@ -513,10 +511,10 @@ parse_name_val (struct parser *P, struct bf_instr *in, const char *rest,
 static bool
 valid_var_name (const char *s)
 {
-  if (!*s || isdigit ((unsigned char) *s))
+  if (!*s || isdigit ((unsigned char)*s))
     return false;
   for (; *s; s++)
-    if (!isalnum ((unsigned char) *s) && *s != '_')
+    if (!isalnum ((unsigned char)*s) && *s != '_')
       return false;
   return true;
 }
@@ -531,7 +529,7 @@ parse_arg (struct parser *P, struct bf_instr *in, const char *rest,
   for (size_t i = 0; words[i]; i++)
     {
       char *eq = strchr (words[i], '=');
-      char *key = eq ? xstrndup (words[i], (size_t) (eq - words[i]))
+      char *key = eq ? xstrndup (words[i], (size_t)(eq - words[i]))
                      : xstrdup (words[i]);
       if (!valid_var_name (key))
         {
@@ -552,9 +550,8 @@ parse_duration (const char *s, int64_t *out)
   {
     const char *unit;
     double ns;
-  } units[] = { { "ns", 1 },      { "us", 1e3 },   { "µs", 1e3 },
-                { "ms", 1e6 },    { "s", 1e9 },    { "m", 60e9 },
-                { "h", 3600e9 } };
+  } units[] = { { "ns", 1 },  { "us", 1e3 }, { "µs", 1e3 },  { "ms", 1e6 },
+                { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
   double total = 0;
   if (!strcmp (s, "0"))
     {
@@ -566,7 +563,7 @@ parse_duration (const char *s, int64_t *out)
   while (*s)
     {
       char *end;
-      if (!isdigit ((unsigned char) *s) && *s != '.')
+      if (!isdigit ((unsigned char)*s) && *s != '.')
         return -1;
       double v = strtod (s, &end);
       if (end == s)
@@ -586,7 +583,7 @@ parse_duration (const char *s, int64_t *out)
     }
   if (total > 9.2e18)
     return -1;
-  *out = (int64_t) total;
+  *out = (int64_t)total;
   return 0;
 }
 
@@ -599,15 +596,15 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
                    struct err **err)
 {
   const char *s = skip_ws (rest), *e = s;
-  while (*e && !isspace ((unsigned char) *e))
+  while (*e && !isspace ((unsigned char)*e))
     e++;
-  _cleanup_free_ char *type = xstrndup (s, (size_t) (e - s));
+  _cleanup_free_ char *type = xstrndup (s, (size_t)(e - s));
   if (!strcasecmp (type, "NONE"))
     {
       if (*skip_ws (e) || in->n_flags)
         return PERR (P, in->line, "HEALTHCHECK NONE takes no arguments");
       in->health.none = true;
-      in->args = strv_dup ((char *[]){ (char *) "NONE", NULL });
+      in->args = strv_dup ((char *[]){ (char *)"NONE", NULL });
       return 0;
     }
   if (strcasecmp (type, "CMD"))
@@ -615,9 +612,9 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
                  type);
   static const char *const durs[]
       = { "interval", "timeout", "start-period", "start-interval" };
-  int64_t *fields[] = { &in->health.interval_ns, &in->health.timeout_ns,
-                        &in->health.start_period_ns,
-                        &in->health.start_interval_ns };
+  int64_t *fields[]
+      = { &in->health.interval_ns, &in->health.timeout_ns,
+          &in->health.start_period_ns, &in->health.start_interval_ns };
   for (size_t i = 0; i < ARRAY_SIZE (durs); i++)
     {
       const char *v = bf_flag (in, durs[i]);
@@ -625,8 +622,8 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
         return PERR (P, in->line, "HEALTHCHECK --%s: bad duration '%s'",
                      durs[i], v);
       if (v && *fields[i] != 0 && *fields[i] < 1000000)
-        return PERR (P, in->line,
-                     "HEALTHCHECK --%s cannot be less than 1ms", durs[i]);
+        return PERR (P, in->line, "HEALTHCHECK --%s cannot be less than 1ms",
+                     durs[i]);
     }
   const char *rv = bf_flag (in, "retries");
   if (rv)
@@ -634,14 +631,13 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
       char *end;
       long n = strtol (rv, &end, 10);
       if (*end || end == rv || n < 0 || n > 1000000)
-        return PERR (P, in->line, "HEALTHCHECK --retries: bad number '%s'",
-                     rv);
-      in->health.retries = (int) n;
+        return PERR (P, in->line, "HEALTHCHECK --retries: bad number '%s'", rv);
+      in->health.retries = (int)n;
     }
   const char *cmd = skip_ws (e);
   if (!*cmd)
     return PERR (P, in->line, "HEALTHCHECK CMD requires a command");
-  in->args = strv_dup ((char *[]){ (char *) "CMD", NULL });
+  in->args = strv_dup ((char *[]){ (char *)"CMD", NULL });
   in->sub = xcalloc (1, sizeof *in->sub);
   in->sub->kind = BF_CMD;
   in->sub->line = in->line;
@@ -652,10 +648,10 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
 static bool
 valid_stage_name (const char *s)
 {
-  if (!islower ((unsigned char) *s))
+  if (!islower ((unsigned char)*s))
     return false;
   for (; *s; s++)
-    if (!islower ((unsigned char) *s) && !isdigit ((unsigned char) *s)
+    if (!islower ((unsigned char)*s) && !isdigit ((unsigned char)*s)
         && *s != '-' && *s != '_' && *s != '.')
       return false;
   return true;
@@ -671,7 +667,7 @@ parse_from (struct parser *P, struct bf_instr *in, const char *rest,
     {
       char *name = in->args[2];
       for (char *c = name; *c; c++)
-        *c = (char) tolower ((unsigned char) *c);
+        *c = (char)tolower ((unsigned char)*c);
       if (!valid_stage_name (name))
         return PERR (P, in->line,
                      "invalid name for build stage: '%s', name can't start "
@@ -699,7 +695,7 @@ read_heredocs (struct parser *P, struct bf_instr *in, const char *rest,
   for (size_t i = 0; words[i]; i++)
     {
       const char *w = words[i];
-      while (isdigit ((unsigned char) *w))
+      while (isdigit ((unsigned char)*w))
         w++;
       if (w[0] != '<' || w[1] != '<' || w[2] == '<')
         continue;
@@ -748,8 +744,7 @@ read_heredocs (struct parser *P, struct bf_instr *in, const char *rest,
                                (in->n_heredocs + 1) * sizeof *in->heredocs);
       in->heredocs[in->n_heredocs++]
           = (struct bf_heredoc){ steal_pointer (&name),
-                                 strbuf_detach (&body, NULL), !quoted,
-                                 strip };
+                                 strbuf_detach (&body, NULL), !quoted, strip };
     }
   return 0;
 }
@@ -780,7 +775,7 @@ lookup_kind (const char *kw, enum bf_kind *k)
   for (size_t i = 0; i < ARRAY_SIZE (kind_names); i++)
     if (!strcasecmp (kw, kind_names[i]))
       {
-        *k = (enum bf_kind) i;
+        *k = (enum bf_kind)i;
         return 0;
       }
   return -1;
@@ -791,9 +786,9 @@ parse_instruction (struct parser *P, const char *line, int lineno,
                    struct bf_instr *in, bool in_onbuild, struct err **err)
 {
   const char *s = skip_ws (line), *e = s;
-  while (*e && !isspace ((unsigned char) *e))
+  while (*e && !isspace ((unsigned char)*e))
     e++;
-  _cleanup_free_ char *kw = xstrndup (s, (size_t) (e - s));
+  _cleanup_free_ char *kw = xstrndup (s, (size_t)(e - s));
   in->line = lineno;
   in->raw = xstrdup (s);
   if (lookup_kind (kw, &in->kind) < 0)
@@ -862,8 +857,8 @@ parse_instruction (struct parser *P, const char *line, int lineno,
           bool ok = true;
           for (const char *c = m; *c; c++)
             if (!strchr ("01234567ugoa+-=rwxXst,$", *c)
-                && !isalnum ((unsigned char) *c) && *c != '{'
-                && *c != '}' && *c != '_')
+                && !isalnum ((unsigned char)*c) && *c != '{' && *c != '}'
+                && *c != '_')
               ok = false;
           if (!ok)
             return PERR (P, lineno, "%s --chmod: bad mode '%s'", what, m);
@@ -880,7 +875,7 @@ parse_instruction (struct parser *P, const char *line, int lineno,
     case BF_MAINTAINER:
       if (!*rest)
         return PERR (P, lineno, "%s requires exactly one argument", what);
-      in->args = strv_dup ((char *[]){ (char *) rest, NULL });
+      in->args = strv_dup ((char *[]){ (char *)rest, NULL });
       return 0;
     case BF_EXPOSE:
       in->args = split_ws (rest);
@@ -894,36 +889,39 @@ parse_instruction (struct parser *P, const char *line, int lineno,
         return PERR (P, lineno, "VOLUME requires at least one argument");
       for (size_t i = 0; in->args[i]; i++)
         if (!*in->args[i])
-          return PERR (P, lineno, "VOLUME specified can not be an empty "
-                                  "string");
+          return PERR (P, lineno,
+                       "VOLUME specified can not be an empty "
+                       "string");
       return 0;
     case BF_HEALTHCHECK:
       return parse_healthcheck (P, in, rest, err);
     case BF_ONBUILD:
       {
         if (in_onbuild)
-          return PERR (P, lineno, "chaining ONBUILD via 'ONBUILD ONBUILD' "
-                                  "isn't allowed");
+          return PERR (P, lineno,
+                       "chaining ONBUILD via 'ONBUILD ONBUILD' "
+                       "isn't allowed");
         if (!*rest)
           return PERR (P, lineno, "ONBUILD requires an instruction");
         const char *t = rest, *te = t;
-        while (*te && !isspace ((unsigned char) *te))
+        while (*te && !isspace ((unsigned char)*te))
           te++;
-        _cleanup_free_ char *tkw = xstrndup (t, (size_t) (te - t));
+        _cleanup_free_ char *tkw = xstrndup (t, (size_t)(te - t));
         enum bf_kind tk;
         if (lookup_kind (tkw, &tk) == 0
             && (tk == BF_ONBUILD || tk == BF_FROM || tk == BF_MAINTAINER))
           {
             if (tk == BF_ONBUILD)
-              return PERR (P, lineno, "chaining ONBUILD via 'ONBUILD "
-                                      "ONBUILD' isn't allowed");
+              return PERR (P, lineno,
+                           "chaining ONBUILD via 'ONBUILD "
+                           "ONBUILD' isn't allowed");
             return PERR (P, lineno, "%s isn't allowed as an ONBUILD trigger",
                          bf_kind_name (tk));
           }
         in->sub = xcalloc (1, sizeof *in->sub);
         if (parse_instruction (P, rest, lineno, in->sub, true, err) < 0)
           return -1;
-        in->args = strv_dup ((char *[]){ (char *) rest, NULL });
+        in->args = strv_dup ((char *[]){ (char *)rest, NULL });
         return 0;
       }
     }
@@ -938,12 +936,12 @@ push_instr (struct bf_instr **v, size_t *n, struct bf_instr *in)
 }
 
 int
-bf_parse (const char *text, size_t len, const char *file,
-          struct bf_plan **out, struct err **err)
+bf_parse (const char *text, size_t len, const char *file, struct bf_plan **out,
+          struct err **err)
 {
   struct bf_plan *p = xcalloc (1, sizeof *p);
-  struct parser P = { .r = { text, len, 0, 0 }, .p = p, .file = file,
-                      .esc = '\\' };
+  struct parser P
+      = { .r = { text, len, 0, 0 }, .p = p, .file = file, .esc = '\\' };
   p->file = xstrdup (file);
   p->escape = '\\';
   char *line;
@@ -989,11 +987,11 @@ bf_parse (const char *text, size_t len, const char *file,
         }
       if (in.kind == BF_FROM)
         {
-          p->stages = xrealloc (p->stages,
-                                (p->n_stages + 1) * sizeof *p->stages);
+          p->stages
+              = xrealloc (p->stages, (p->n_stages + 1) * sizeof *p->stages);
           struct bf_stage *st = &p->stages[p->n_stages];
           memset (st, 0, sizeof *st);
-          st->index = (int) p->n_stages++;
+          st->index = (int)p->n_stages++;
           st->line = lineno;
           st->base = xstrdup (in.args[0]);
           st->name = in.args[1] ? xstrdup (in.args[1]) : NULL;

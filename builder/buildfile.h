@@ -56,17 +56,17 @@ struct bf_flag
 
 struct bf_heredoc
 {
-  char *name;    /* the delimiter word, unquoted */
-  char *body;    /* the lines between, each ending in "\n" (<<- strips
-                    leading tabs) */
-  bool expand;   /* false when the delimiter was quoted */
+  char *name;  /* the delimiter word, unquoted */
+  char *body;  /* the lines between, each ending in "\n" (<<- strips
+                  leading tabs) */
+  bool expand; /* false when the delimiter was quoted */
   bool strip_tabs;
 };
 
 struct bf_health
 {
-  bool none;            /* HEALTHCHECK NONE */
-  int64_t interval_ns;  /* 0 = inherit */
+  bool none;           /* HEALTHCHECK NONE */
+  int64_t interval_ns; /* 0 = inherit */
   int64_t timeout_ns;
   int64_t start_period_ns;
   int64_t start_interval_ns;
@@ -106,11 +106,11 @@ const char *bf_flag (const struct bf_instr *in, const char *name);
 struct bf_stage
 {
   int index;
-  int line;      /* of its FROM */
-  char *name;    /* "AS name" lower-cased, or NULL */
-  char *base;    /* FROM image as written; expanded by bf_plan_resolve */
+  int line;       /* of its FROM */
+  char *name;     /* "AS name" lower-cased, or NULL */
+  char *base;     /* FROM image as written; expanded by bf_plan_resolve */
   char *platform; /* --platform as written / expanded, or NULL */
-  struct bf_instr *from; /* the FROM instruction */
+  struct bf_instr *from;   /* the FROM instruction */
   struct bf_instr *instrs; /* the instructions after FROM */
   size_t n_instrs;
 };
@@ -119,7 +119,7 @@ struct bf_plan
 {
   char *file; /* name used in messages ("Buildfile", "-") */
   char escape;
-  char *syntax; /* "# syntax=" value or NULL */
+  char *syntax;               /* "# syntax=" value or NULL */
   struct bf_instr *meta_args; /* ARGs before the first FROM */
   size_t n_meta_args;
   struct bf_kv *meta; /* their values after bf_plan_resolve */

@@ -45,8 +45,8 @@ match_class (const char **pp, char c)
             return -1;
           p++;
         }
-      if ((unsigned char) c >= (unsigned char) lo
-          && (unsigned char) c <= (unsigned char) hi)
+      if ((unsigned char)c >= (unsigned char)lo
+          && (unsigned char)c <= (unsigned char)hi)
         ok = true;
     }
   *pp = p + 1;
@@ -170,18 +170,19 @@ bf_ignore_parse (const char *text, size_t len, const char *file,
     s += 3;
   while (s < end)
     {
-      const char *nl = memchr (s, '\n', (size_t) (end - s));
+      const char *nl = memchr (s, '\n', (size_t)(end - s));
       const char *le = nl ? nl : end;
       lineno++;
-      _cleanup_free_ char *line = xstrndup (s, (size_t) (le - s));
+      _cleanup_free_ char *line = xstrndup (s, (size_t)(le - s));
       s = nl ? nl + 1 : end;
       if (line[0] == '#') /* comments only in column 1 */
         continue;
       char *b = line, *e = line + strlen (line);
       while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\v' || *b == '\f')
         b++;
-      while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'
-                       || e[-1] == '\v' || e[-1] == '\f'))
+      while (e > b
+             && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\v'
+                 || e[-1] == '\f'))
         *--e = '\0';
       if (!*b)
         continue;
@@ -229,8 +230,8 @@ bf_ignore_load (int context_fd, const char *buildfile, struct bf_ignore **out,
       _cleanup_free_ char *text = NULL;
       size_t len = 0;
       struct err *e = NULL;
-      if (fs_read_file (tries[i].dirfd, tries[i].path, IGNORE_MAX, &text,
-                        &len, &e)
+      if (fs_read_file (tries[i].dirfd, tries[i].path, IGNORE_MAX, &text, &len,
+                        &e)
           < 0)
         {
           if (e->errnum == ENOENT)

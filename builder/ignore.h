@@ -18,7 +18,7 @@ struct err;
 
 struct bf_ignore_pat
 {
-  char *pattern; /* cleaned, without "!" */
+  char *pattern;  /* cleaned, without "!" */
   bool exclusion; /* a "!" line */
 };
 

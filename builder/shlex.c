@@ -25,7 +25,7 @@ static int process (struct lexer *L, struct strbuf *out, char stop,
 static bool
 name_char (char c)
 {
-  return isalnum ((unsigned char) c) || c == '_';
+  return isalnum ((unsigned char)c) || c == '_';
 }
 
 static int
@@ -61,8 +61,7 @@ dollar (struct lexer *L, struct strbuf *out, struct err **err)
         {
           if (!c)
             return err_set (err, 0, "missing '}' in '%s'", L->word);
-          return err_set (err, 0,
-                          "unsupported modifier '%s%c' in '${%s...}'",
+          return err_set (err, 0, "unsupported modifier '%s%c' in '${%s...}'",
                           colon ? ":" : "", c, name);
         }
       L->i++;
@@ -92,7 +91,7 @@ dollar (struct lexer *L, struct strbuf *out, struct err **err)
   if (name_char (c))
     {
       size_t start = L->i;
-      if (isdigit ((unsigned char) c))
+      if (isdigit ((unsigned char)c))
         L->i++; /* $1: a positional parameter, never set here */
       else
         while (name_char (s[L->i]))
@@ -130,8 +129,8 @@ process (struct lexer *L, struct strbuf *out, char stop, struct err **err)
                             "unexpected end of statement while looking for "
                             "matching single-quote in '%s'",
                             L->word);
-          strbuf_add (out, s + L->i + 1, (size_t) (end - (s + L->i + 1)));
-          L->i = (size_t) (end - s) + 1;
+          strbuf_add (out, s + L->i + 1, (size_t)(end - (s + L->i + 1)));
+          L->i = (size_t)(end - s) + 1;
           continue;
         }
       if (c == '"' && !L->heredoc)
@@ -208,8 +207,8 @@ process (struct lexer *L, struct strbuf *out, char stop, struct err **err)
 }
 
 int
-bf_shlex_word (const char *word, char escape, bf_lookup_fn lookup,
-               void *ctx, char **out, struct err **err)
+bf_shlex_word (const char *word, char escape, bf_lookup_fn lookup, void *ctx,
+               char **out, struct err **err)
 {
   struct lexer L = { word, 0, escape, lookup, ctx, word, false };
   _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -220,8 +219,8 @@ bf_shlex_word (const char *word, char escape, bf_lookup_fn lookup,
 }
 
 int
-bf_shlex_heredoc (const char *body, char escape, bf_lookup_fn lookup,
-                  void *ctx, char **out, struct err **err)
+bf_shlex_heredoc (const char *body, char escape, bf_lookup_fn lookup, void *ctx,
+                  char **out, struct err **err)
 {
   struct lexer L = { body, 0, escape, lookup, ctx, "heredoc", true };
   _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -245,7 +244,7 @@ bf_shlex_split (const char *s, char escape)
       char c = s[i];
       if (!in_word)
         {
-          if (isspace ((unsigned char) c))
+          if (isspace ((unsigned char)c))
             {
               i++;
               continue;
@@ -270,7 +269,7 @@ bf_shlex_split (const char *s, char escape)
           i++;
           continue;
         }
-      if (isspace ((unsigned char) c))
+      if (isspace ((unsigned char)c))
         {
           if (blank_ok || w.len)
             strv_push (&words, strbuf_detach (&w, NULL));

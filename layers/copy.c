@@ -134,8 +134,7 @@ layer_copy_add_dir (struct layer_copy *c, const char *dest, uint32_t mode,
 
 static struct entry *
 push_fs (struct layer_copy *c, const char *dest, size_t root,
-         const char *parent, const char *name,
-         const struct tarfs_override *ov)
+         const char *parent, const char *name, const struct tarfs_override *ov)
 {
   struct entry *e = push (c, dest);
   e->kind = E_FS;
@@ -153,14 +152,13 @@ push_fs (struct layer_copy *c, const char *dest, size_t root,
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static int
 walk (struct layer_copy *c, size_t root, int dfd, const char *rel,
-      const char *src_rel, const char *dest,
-      const struct tarfs_override *ov, layer_copy_filter_fn filter,
-      void *fctx, struct err **err)
+      const char *src_rel, const char *dest, const struct tarfs_override *ov,
+      layer_copy_filter_fn filter, void *fctx, struct err **err)
 {
   int dup = fcntl (dfd, F_DUPFD_CLOEXEC, 0);
   DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
@@ -227,8 +225,7 @@ layer_copy_add_path (struct layer_copy *c, int src_dirfd, const char *src_path,
      and absolute paths all stay inside the context. */
   struct open_how how = { .flags = O_PATH | O_CLOEXEC,
                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  int pfd = (int) syscall (SYS_openat2, src_dirfd, src_path, &how,
-                           sizeof how);
+  int pfd = (int)syscall (SYS_openat2, src_dirfd, src_path, &how, sizeof how);
   if (pfd < 0)
     return err_set (err, errno, "copy '%s'", src_path);
   _cleanup_close_ int path_fd = pfd;
@@ -288,8 +285,8 @@ static int
 cmp_entry (const void *pa, const void *pb)
 {
   const struct entry *a = pa, *b = pb;
-  const unsigned char *x = (const unsigned char *) a->path,
-                      *y = (const unsigned char *) b->path;
+  const unsigned char *x = (const unsigned char *)a->path,
+                      *y = (const unsigned char *)b->path;
   while (*x && *x == *y)
     x++, y++;
   if (*x != *y)
@@ -315,8 +312,8 @@ open_parent (struct layer_copy *c, const struct entry *e, struct err **err)
     return fcntl (c->roots[e->root], F_DUPFD_CLOEXEC, 0);
   struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
-  int fd = (int) syscall (SYS_openat2, c->roots[e->root], e->parent, &how,
-                          sizeof how);
+  int fd = (int)syscall (SYS_openat2, c->roots[e->root], e->parent, &how,
+                         sizeof how);
   if (fd < 0)
     err_set (err, errno, "open '%s'", e->parent);
   return fd;
@@ -327,8 +324,7 @@ layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
                   struct layer_result *out, struct err **err)
 {
   struct tarfs tf;
-  struct tar_writer *tw = tarw_new (c->o->compression, c->o->level, sink,
-                                    err);
+  struct tar_writer *tw = tarw_new (c->o->compression, c->o->level, sink, err);
   if (!tw)
     return -1;
   tarfs_init (&tf, tw, c->o);
@@ -393,8 +389,8 @@ layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
           r = err_set (err, errno, "stat '%s'", e->path);
           break;
         }
-      r = tarfs_add (&tf, pfd, e->name, &st, e->path,
-                     e->has_ov ? &e->ov : NULL, err);
+      r = tarfs_add (&tf, pfd, e->name, &st, e->path, e->has_ov ? &e->ov : NULL,
+                     err);
     }
   if (pfd >= 0)
     close (pfd);

@@ -59,9 +59,8 @@ void layer_copy_add_data (struct layer_copy *c, const char *dest,
                           const void *data, size_t len, uint32_t mode,
                           uint64_t uid, uint64_t gid, int64_t mtime);
 /* A directory (a parent to create, or WORKDIR). */
-void layer_copy_add_dir (struct layer_copy *c, const char *dest,
-                         uint32_t mode, uint64_t uid, uint64_t gid,
-                         int64_t mtime);
+void layer_copy_add_dir (struct layer_copy *c, const char *dest, uint32_t mode,
+                         uint64_t uid, uint64_t gid, int64_t mtime);
 
 /* Write what was added. The collected sources are read now, so they must
  * still be there. */

@@ -15,13 +15,13 @@
 
 struct level
 {
-  int fd;          /* the upper directory */
-  char *tar_path;  /* "" for the root, else "a/b" */
-  char *name;      /* name in the parent level */
+  int fd;         /* the upper directory */
+  char *tar_path; /* "" for the root, else "a/b" */
+  char *name;     /* name in the parent level */
   struct stat st;
-  bool emitted;    /* header written (the root never is) */
+  bool emitted; /* header written (the root never is) */
   bool opaque_marker;
-  size_t *lowers;  /* indices of lower dirs holding this dir, top first */
+  size_t *lowers; /* indices of lower dirs holding this dir, top first */
   size_t n_lowers;
 };
 
@@ -67,17 +67,17 @@ overlay_xattrs (int dirfd, const char *name, const char *what, int *flags,
       /* A long list: look the few names up directly. */
       len = 0;
       static const char *const names[]
-          = { "trusted.overlay.opaque", "user.overlay.opaque",
+          = { "trusted.overlay.opaque",   "user.overlay.opaque",
               "trusted.overlay.redirect", "user.overlay.redirect",
               "trusted.overlay.metacopy", "user.overlay.metacopy" };
       for (size_t i = 0; i < ARRAY_SIZE (names); i++)
         {
           size_t l = strlen (names[i]) + 1;
           if (lgetxattr (proc, names[i], NULL, 0) >= 0
-              && (size_t) len + l <= sizeof list)
+              && (size_t)len + l <= sizeof list)
             {
               memcpy (list + len, names[i], l);
-              len += (ssize_t) l;
+              len += (ssize_t)l;
             }
         }
     }
@@ -191,8 +191,7 @@ struct name
 static int
 cmp_key (const void *a, const void *b)
 {
-  return strcmp (((const struct name *) a)->key,
-                 ((const struct name *) b)->key);
+  return strcmp (((const struct name *)a)->key, ((const struct name *)b)->key);
 }
 
 static void
@@ -303,8 +302,8 @@ visit (struct differ *d, const char *name, struct err **err)
 
   bool below = lower_lookup (d, lv, name, &lst) && S_ISDIR (lst.st_mode);
   bool opaque = (flags & OVL_OPAQUE) != 0;
-  int fd = openat (lv->fd, name,
-                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd
+      = openat (lv->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return err_set (err, errno, "open '%s'", path);
 
@@ -323,8 +322,8 @@ visit (struct differ *d, const char *name, struct err **err)
   /* A directory that is new, opaque, or whose mode or owner changed is a
      change by itself; one overlay only copied up is held back until an
      entry below it is written. */
-  if (!below || opaque || st.st_mode != lst.st_mode
-      || st.st_uid != lst.st_uid || st.st_gid != lst.st_gid)
+  if (!below || opaque || st.st_mode != lst.st_mode || st.st_uid != lst.st_uid
+      || st.st_gid != lst.st_gid)
     r = flush_parents (d, err);
   if (r == 0)
     r = walk (d, err);
@@ -344,8 +343,7 @@ walk (struct differ *d, struct err **err)
   struct name *names = NULL;
   size_t n = 0;
   int r = 0;
-  if (read_names (lv->fd, *lv->tar_path ? lv->tar_path : "/", &names, &n,
-                  err)
+  if (read_names (lv->fd, *lv->tar_path ? lv->tar_path : "/", &names, &n, err)
       < 0)
     return -1;
   for (size_t i = 0; i < n && r == 0; i++)
@@ -356,9 +354,8 @@ walk (struct differ *d, struct err **err)
 
 int
 layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
-                    const struct layer_opts *o,
-                    const struct layer_sink *sink, struct layer_result *out,
-                    struct err **err)
+                    const struct layer_opts *o, const struct layer_sink *sink,
+                    struct layer_result *out, struct err **err)
 {
   struct differ d = { 0 };
   struct tar_writer *tw = NULL;
@@ -370,8 +367,7 @@ layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
     d.lower_fds[i] = -1;
   for (size_t i = 0; i < d.n_lower; i++)
     {
-      d.lower_fds[i] = open (lower_dirs[i],
-                             O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      d.lower_fds[i] = open (lower_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (d.lower_fds[i] < 0)
         {
           err_set (err, errno, "open lower dir '%s'", lower_dirs[i]);
@@ -385,7 +381,8 @@ layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
 
   d.lv = xgrow (NULL, &d.alloc, 8, sizeof *d.lv);
   d.depth = 1;
-  d.lv[0] = (struct level){ .fd = upper_fd, .tar_path = (char *) "",
+  d.lv[0] = (struct level){ .fd = upper_fd,
+                            .tar_path = (char *)"",
                             .emitted = true };
   d.lv[0].lowers = xcalloc (d.n_lower + 1, sizeof *d.lv[0].lowers);
   for (size_t i = 0; i < d.n_lower; i++)

@@ -34,8 +34,8 @@ struct store;
 /* Write the layer to sink. lower_dirs is NULL-terminated (may be NULL). */
 int layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                         const struct layer_opts *o,
-                        const struct layer_sink *sink,
-                        struct layer_result *out, struct err **err);
+                        const struct layer_sink *sink, struct layer_result *out,
+                        struct err **err);
 
 /* Write the layer into the store as a new blob; out->digest names it. */
 int layer_diff (int upper_fd, char *const *lower_dirs,

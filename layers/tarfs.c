@@ -48,11 +48,11 @@ tarfs_mtime (const struct tarfs *t, int64_t sec)
 static size_t
 link_hash (dev_t dev, ino_t ino, size_t cap)
 {
-  uint64_t h = ((uint64_t) dev * 0x9e3779b97f4a7c15ULL) ^ (uint64_t) ino;
+  uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)ino;
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ULL;
   h ^= h >> 32;
-  return (size_t) (h & (cap - 1));
+  return (size_t)(h & (cap - 1));
 }
 
 /* The first path seen for dev+ino, or NULL after recording path as it. */
@@ -103,8 +103,8 @@ tarfs_xattr_skipped (const char *name)
 static int
 cmp_xattr (const void *a, const void *b)
 {
-  return strcmp (((const struct tar_xattr *) a)->name,
-                 ((const struct tar_xattr *) b)->name);
+  return strcmp (((const struct tar_xattr *)a)->name,
+                 ((const struct tar_xattr *)b)->name);
 }
 
 static void
@@ -143,8 +143,8 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
       if (len == 0)
         return 0;
       free (list);
-      list = xmalloc ((size_t) len);
-      ssize_t got = llistxattr (proc, list, (size_t) len);
+      list = xmalloc ((size_t)len);
+      ssize_t got = llistxattr (proc, list, (size_t)len);
       if (got < 0 && errno == ERANGE)
         continue; /* grew meanwhile */
       if (got < 0)
@@ -159,9 +159,9 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
       ssize_t vl = lgetxattr (proc, k, NULL, 0);
       if (vl < 0 && errno == ENODATA)
         continue;
-      char *v = xmalloc (vl > 0 ? (size_t) vl : 1);
+      char *v = xmalloc (vl > 0 ? (size_t)vl : 1);
       if (vl >= 0)
-        vl = lgetxattr (proc, k, v, (size_t) vl);
+        vl = lgetxattr (proc, k, v, (size_t)vl);
       if (vl < 0)
         {
           int e = errno;
@@ -170,7 +170,7 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
           return err_set (err, e, "read xattr '%s' of '%s'", k, tar_path);
         }
       x = xrealloc (x, (n + 1) * sizeof *x);
-      x[n++] = (struct tar_xattr){ xstrdup (k), v, (size_t) vl };
+      x[n++] = (struct tar_xattr){ xstrdup (k), v, (size_t)vl };
     }
   if (n)
     qsort (x, n, sizeof *x, cmp_xattr);
@@ -180,11 +180,11 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
 }
 
 int
-tarfs_add (struct tarfs *t, int dirfd, const char *name,
-           const struct stat *st, const char *tar_path,
-           const struct tarfs_override *ov, struct err **err)
+tarfs_add (struct tarfs *t, int dirfd, const char *name, const struct stat *st,
+           const char *tar_path, const struct tarfs_override *ov,
+           struct err **err)
 {
-  struct tar_entry e = { .path = (char *) tar_path };
+  struct tar_entry e = { .path = (char *)tar_path };
   struct tar_xattr *xattrs = NULL;
   size_t n_xattrs = 0;
   _cleanup_free_ char *target = NULL;
@@ -214,13 +214,12 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
       {
         if (st->st_size < 0 || st->st_size >= PATH_MAX)
           return err_set (err, 0, "symlink '%s' target too long", tar_path);
-        target = xmalloc ((size_t) st->st_size + 2);
-        ssize_t n = readlinkat (dirfd, name, target, (size_t) st->st_size + 1);
+        target = xmalloc ((size_t)st->st_size + 2);
+        ssize_t n = readlinkat (dirfd, name, target, (size_t)st->st_size + 1);
         if (n < 0)
           return err_set (err, errno, "readlink '%s'", tar_path);
         if (n > st->st_size)
-          return err_set (err, 0, "symlink '%s' changed while read",
-                          tar_path);
+          return err_set (err, 0, "symlink '%s' changed while read", tar_path);
         target[n] = '\0';
         e.type = TAR_SYMLINK;
         e.linkpath = target;
@@ -237,7 +236,7 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
       break;
     case S_IFREG:
       e.type = TAR_REG;
-      e.size = (uint64_t) st->st_size;
+      e.size = (uint64_t)st->st_size;
       break;
     default:
       return err_set (err, 0, "'%s': unsupported file type", tar_path);
@@ -251,13 +250,13 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name,
         {
           /* Later names of one inode are links to the first one, which
              carried the data and the attributes. */
-          struct tar_entry l = { .path = (char *) tar_path,
+          struct tar_entry l = { .path = (char *)tar_path,
                                  .type = TAR_HARDLINK,
                                  .mode = e.mode,
                                  .uid = e.uid,
                                  .gid = e.gid,
                                  .mtime = e.mtime,
-                                 .linkpath = (char *) first };
+                                 .linkpath = (char *)first };
           return tarw_header (t->tw, &l, err);
         }
     }
@@ -286,6 +285,6 @@ out:
 int
 tarfs_add_whiteout (struct tarfs *t, const char *tar_path, struct err **err)
 {
-  struct tar_entry e = { .path = (char *) tar_path, .type = TAR_REG };
+  struct tar_entry e = { .path = (char *)tar_path, .type = TAR_REG };
   return tarw_header (t->tw, &e, err);
 }

@@ -20,7 +20,7 @@ struct layer_opts
   enum layer_compression compression; /* builds use LAYER_GZIP unless
                                          told --compression */
   int level;                          /* 0 = the default level */
-  bool clamp_mtime;         /* clamp mtimes to source_date_epoch */
+  bool clamp_mtime;                   /* clamp mtimes to source_date_epoch */
   int64_t source_date_epoch;
 };
 

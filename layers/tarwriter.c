@@ -19,8 +19,8 @@
 #define IBUF_SIZE (1u << 20)
 #define OBUF_SIZE (1u << 20)
 
-#define USTAR_MAX_OCTAL8 07777777ULL         /* 7 digits */
-#define USTAR_MAX_OCTAL12 077777777777ULL    /* 11 digits */
+#define USTAR_MAX_OCTAL8 07777777ULL      /* 7 digits */
+#define USTAR_MAX_OCTAL12 077777777777ULL /* 11 digits */
 
 struct tar_writer
 {
@@ -76,10 +76,9 @@ layer_media_type (enum layer_compression c)
 }
 
 int
-layer_sink_fd_write (void *ctx, const void *data, size_t len,
-                     struct err **err)
+layer_sink_fd_write (void *ctx, const void *data, size_t len, struct err **err)
 {
-  int fd = *(int *) ctx;
+  int fd = *(int *)ctx;
   if (fs_write_all (fd, data, len) < 0)
     return err_set (err, errno, "write layer");
   return 0;
@@ -95,7 +94,7 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
   /* An uncompressed blob is the tar: hash it once. */
   if (tw->comp != LAYER_UNCOMPRESSED && !tw->sink.hashes_itself)
     digester_update (&tw->blob, data, len);
-  tw->blob_size += (int64_t) len;
+  tw->blob_size += (int64_t)len;
   return tw->sink.write (tw->sink.ctx, data, len, err);
 }
 
@@ -104,8 +103,8 @@ compress_gzip (struct tar_writer *tw, const unsigned char *in, size_t len,
                bool final, struct err **err)
 {
   struct isal_zstream *zs = &tw->zs;
-  zs->next_in = (uint8_t *) in;
-  zs->avail_in = (uint32_t) len;
+  zs->next_in = (uint8_t *)in;
+  zs->avail_in = (uint32_t)len;
   zs->end_of_stream = final;
   do
     {
@@ -113,13 +112,11 @@ compress_gzip (struct tar_writer *tw, const unsigned char *in, size_t len,
       zs->avail_out = OBUF_SIZE;
       int r = isal_deflate (zs);
       if (r != COMP_OK)
-        return err_set (err, 0, "gzip compression failed (igzip error %d)",
-                        r);
+        return err_set (err, 0, "gzip compression failed (igzip error %d)", r);
       if (emit (tw, tw->obuf, OBUF_SIZE - zs->avail_out, err) < 0)
         return -1;
     }
-  while (zs->avail_in > 0
-         || (final && zs->internal_state.state != ZSTATE_END));
+  while (zs->avail_in > 0 || (final && zs->internal_state.state != ZSTATE_END));
   return 0;
 }
 
@@ -222,13 +219,13 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
     {
       /* igzip levels 1..3; 1 is several times faster than zlib -6 with a
          ratio close to zlib -1..-3. A fixed level keeps the bytes fixed. */
-      static const uint32_t bufsz[] = { 0, ISAL_DEF_LVL1_DEFAULT,
-                                        ISAL_DEF_LVL2_DEFAULT,
-                                        ISAL_DEF_LVL3_DEFAULT };
+      static const uint32_t bufsz[]
+          = { 0, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT,
+              ISAL_DEF_LVL3_DEFAULT };
       int lvl = level <= 0 ? 1 : level > 3 ? 3 : level;
       isal_deflate_init (&tw->zs);
       tw->level_buf = xmalloc (bufsz[lvl]);
-      tw->zs.level = (uint32_t) lvl;
+      tw->zs.level = (uint32_t)lvl;
       tw->zs.level_buf = tw->level_buf;
       tw->zs.level_buf_size = bufsz[lvl];
       tw->zs.gzip_flag = IGZIP_GZIP_NO_HDR;
@@ -258,7 +255,7 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
       /* One worker thread compresses while this one reads and hashes. The
          bytes depend on nbWorkers being 0 or not (not on how many), so it
          is fixed at 1; a libzstd built without threads stays in-line. */
-      (void) ZSTD_CCtx_setParameter (tw->zc, ZSTD_c_nbWorkers, 1);
+      (void)ZSTD_CCtx_setParameter (tw->zc, ZSTD_c_nbWorkers, 1);
     }
   return tw;
 }
@@ -286,7 +283,7 @@ octal (char *field, size_t width, uint64_t v)
   field[width - 1] = '\0';
   for (size_t i = width - 1; i-- > 0;)
     {
-      field[i] = (char) ('0' + (v & 7));
+      field[i] = (char)('0' + (v & 7));
       v >>= 3;
     }
 }
@@ -299,7 +296,7 @@ pax_record (struct strbuf *sb, const char *key, const char *val, size_t vlen)
   for (;;)
     {
       char tmp[24];
-      size_t digits = (size_t) snprintf (tmp, sizeof tmp, "%zu", n);
+      size_t digits = (size_t)snprintf (tmp, sizeof tmp, "%zu", n);
       if (base + digits == n)
         break;
       n = base + digits;
@@ -334,10 +331,10 @@ ustar_split (const char *path, size_t len, size_t *cut)
 }
 
 static void
-fill_header (char h[512], const char *name, size_t nlen, size_t cut,
-             char type, uint32_t mode, uint64_t uid, uint64_t gid,
-             uint64_t size, uint64_t mtime, const char *link, size_t llen,
-             uint32_t major, uint32_t minor)
+fill_header (char h[512], const char *name, size_t nlen, size_t cut, char type,
+             uint32_t mode, uint64_t uid, uint64_t gid, uint64_t size,
+             uint64_t mtime, const char *link, size_t llen, uint32_t major,
+             uint32_t minor)
 {
   memset (h, 0, 512);
   if (cut)
@@ -365,7 +362,7 @@ fill_header (char h[512], const char *name, size_t nlen, size_t cut,
   memset (h + 148, ' ', 8);
   unsigned sum = 0;
   for (int i = 0; i < 512; i++)
-    sum += (unsigned char) h[i];
+    sum += (unsigned char)h[i];
   octal (h + 148, 7, sum);
   h[155] = ' ';
 }
@@ -396,13 +393,12 @@ typeflag (enum tar_type t)
 static int
 pad_block (struct tar_writer *tw, uint64_t size, struct err **err)
 {
-  size_t rem = (size_t) (size % 512);
+  size_t rem = (size_t)(size % 512);
   return rem ? put_zeros (tw, 512 - rem, err) : 0;
 }
 
 int
-tarw_header (struct tar_writer *tw, const struct tar_entry *e,
-             struct err **err)
+tarw_header (struct tar_writer *tw, const struct tar_entry *e, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf pax = STRBUF_INIT;
   _cleanup_free_ char *path = NULL;
@@ -420,7 +416,7 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
   uint64_t size = e->type == TAR_REG ? e->size : 0;
   /* mtime before 1970 is stored as 0: layers never need it and the ustar
      field is unsigned. */
-  uint64_t mtime = e->mtime < 0 ? 0 : (uint64_t) e->mtime;
+  uint64_t mtime = e->mtime < 0 ? 0 : (uint64_t)e->mtime;
 
   if (!ustar_split (path, plen, &cut))
     pax_record (&pax, "path", path, plen);
@@ -428,25 +424,25 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
     pax_record (&pax, "linkpath", e->linkpath, llen);
   char num[24];
   if (e->uid > USTAR_MAX_OCTAL8)
-    pax_record (&pax, "uid", num,
-                (size_t) snprintf (num, sizeof num, "%llu",
-                                   (unsigned long long) e->uid));
+    pax_record (
+        &pax, "uid", num,
+        (size_t)snprintf (num, sizeof num, "%llu", (unsigned long long)e->uid));
   if (e->gid > USTAR_MAX_OCTAL8)
-    pax_record (&pax, "gid", num,
-                (size_t) snprintf (num, sizeof num, "%llu",
-                                   (unsigned long long) e->gid));
+    pax_record (
+        &pax, "gid", num,
+        (size_t)snprintf (num, sizeof num, "%llu", (unsigned long long)e->gid));
   if (size > USTAR_MAX_OCTAL12)
-    pax_record (&pax, "size", num,
-                (size_t) snprintf (num, sizeof num, "%llu",
-                                   (unsigned long long) size));
+    pax_record (
+        &pax, "size", num,
+        (size_t)snprintf (num, sizeof num, "%llu", (unsigned long long)size));
   if (mtime > USTAR_MAX_OCTAL12)
-    pax_record (&pax, "mtime", num,
-                (size_t) snprintf (num, sizeof num, "%llu",
-                                   (unsigned long long) mtime));
+    pax_record (
+        &pax, "mtime", num,
+        (size_t)snprintf (num, sizeof num, "%llu", (unsigned long long)mtime));
   for (size_t i = 0; i < e->n_xattrs; i++)
     {
-      _cleanup_free_ char *key = xasprintf ("SCHILY.xattr.%s",
-                                            e->xattrs[i].name);
+      _cleanup_free_ char *key
+          = xasprintf ("SCHILY.xattr.%s", e->xattrs[i].name);
       pax_record (&pax, key, e->xattrs[i].value, e->xattrs[i].len);
     }
 
@@ -455,7 +451,7 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
       /* Go's name for the extended header: dir/PaxHeaders.0/base. */
       const char *slash = plen > 1 ? memrchr (path, '/', plen - 1) : NULL;
       _cleanup_free_ char *xname
-          = slash ? xasprintf ("%.*s/PaxHeaders.0/%s", (int) (slash - path),
+          = slash ? xasprintf ("%.*s/PaxHeaders.0/%s", (int)(slash - path),
                                path, slash + 1)
                   : xasprintf ("PaxHeaders.0/%s", path);
       size_t xlen = strlen (xname);
@@ -467,9 +463,8 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e,
       if (cut == 0 && plen > 100)
         plen = 100; /* truncated name in the ustar header, like Go */
     }
-  fill_header (h, path, plen, cut, typeflag (e->type), e->mode, e->uid,
-               e->gid, size, mtime, e->linkpath, llen, e->devmajor,
-               e->devminor);
+  fill_header (h, path, plen, cut, typeflag (e->type), e->mode, e->uid, e->gid,
+               size, mtime, e->linkpath, llen, e->devmajor, e->devminor);
   if (put (tw, h, 512, err) < 0)
     return -1;
   tw->data_left = size;
@@ -507,7 +502,7 @@ tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size, const char *path,
     {
       size_t room = IBUF_SIZE - tw->ilen;
       if (room > tw->data_left)
-        room = (size_t) tw->data_left;
+        room = (size_t)tw->data_left;
       ssize_t n = read (fd, tw->ibuf + tw->ilen, room);
       if (n < 0 && errno == EINTR)
         continue;
@@ -516,8 +511,8 @@ tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size, const char *path,
       if (n == 0)
         return err_set (err, 0, "read '%s': file shrank while it was read",
                         path);
-      tw->ilen += (size_t) n;
-      tw->data_left -= (uint64_t) n;
+      tw->ilen += (size_t)n;
+      tw->data_left -= (uint64_t)n;
       if (tw->ilen == IBUF_SIZE && flush_input (tw, false, err) < 0)
         return -1;
     }
@@ -527,8 +522,7 @@ tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size, const char *path,
 }
 
 int
-tarw_finish (struct tar_writer *tw, struct layer_result *out,
-             struct err **err)
+tarw_finish (struct tar_writer *tw, struct layer_result *out, struct err **err)
 {
   if (tw->data_left)
     return err_set (err, 0, "tar ended inside an entry's data");

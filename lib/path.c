@@ -24,7 +24,8 @@ path_clean (const char *p)
         r++;
       else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))
         r++;
-      else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/'))
+      else if (p[r] == '.' && p[r + 1] == '.'
+               && (r + 2 == n || p[r + 2] == '/'))
         {
           r += 2;
           if (w > dotdot)

@@ -58,13 +58,13 @@ I (struct bf_plan *p, size_t stage, size_t i)
   return &p->stages[stage].instrs[i];
 }
 
-#define CHECK_ARGS(in, want, ...)                                             \
-  do                                                                          \
-    {                                                                         \
-      char *j_ = (in) ? join ((in)->args) : xstrdup ("(none)");               \
-      CHECK_STR (j_, want, __VA_ARGS__);                                      \
-      free (j_);                                                              \
-    }                                                                         \
+#define CHECK_ARGS(in, want, ...)                                              \
+  do                                                                           \
+    {                                                                          \
+      char *j_ = (in) ? join ((in)->args) : xstrdup ("(none)");                \
+      CHECK_STR (j_, want, __VA_ARGS__);                                       \
+      free (j_);                                                               \
+    }                                                                          \
   while (0)
 
 static void
@@ -114,8 +114,7 @@ test_lexical (void)
   CHECK (p && p->escape == '\\', "a directive after a blank line is a comment");
   bf_plan_free (p);
   p = parse ("# unknown=1\n# escape=`\nFROM x\n");
-  CHECK (p && p->escape == '\\',
-         "an unknown directive ends the directives");
+  CHECK (p && p->escape == '\\', "an unknown directive ends the directives");
   bf_plan_free (p);
   CHECK_STR (parse_err ("# escape=`\n# escape=\\\nFROM x\n"),
              "Buildfile:2: only one escape parser directive can be used",
@@ -228,33 +227,33 @@ test_errors (void)
 static void
 test_instructions (void)
 {
-  struct bf_plan *p = parse (
-      "ARG BASE=alpine\n"
-      "FROM --platform=linux/arm64 $BASE AS Build\n"
-      "RUN [\"/bin/echo\", \"a b\"]\n"
-      "RUN --network=none make\n"
-      "RUN [not json\n"
-      "CMD [\"a\"] trailing\n"
-      "ENTRYPOINT exec top -b\n"
-      "SHELL [\"/bin/bash\", \"-c\"]\n"
-      "COPY --from=build --chown=1:2 --chmod=0755 --link a b* /dst/\n"
-      "ADD [\"with space\", \"/x y/\"]\n"
-      "ADD --checksum=sha256:00 https://example.com/f /f\n"
-      "WORKDIR /a b\n"
-      "USER app:app\n"
-      "EXPOSE 80 443/udp\n"
-      "VOLUME /a /b\n"
-      "VOLUME [\"/c\"]\n"
-      "STOPSIGNAL SIGKILL\n"
-      "HEALTHCHECK --interval=1m30s --timeout=500ms --start-period=2s "
-      "--start-interval=1s --retries=4 CMD curl -f http://localhost/\n"
-      "HEALTHCHECK NONE\n"
-      "HEALTHCHECK CMD [\"/bin/check\"]\n"
-      "ONBUILD RUN make install\n"
-      "MAINTAINER Jane <j@example.com>\n"
-      "LABEL a=b \"c d\"=\"e f\"\n"
-      "FROM scratch\n"
-      "FROM build\n");
+  struct bf_plan *p
+      = parse ("ARG BASE=alpine\n"
+               "FROM --platform=linux/arm64 $BASE AS Build\n"
+               "RUN [\"/bin/echo\", \"a b\"]\n"
+               "RUN --network=none make\n"
+               "RUN [not json\n"
+               "CMD [\"a\"] trailing\n"
+               "ENTRYPOINT exec top -b\n"
+               "SHELL [\"/bin/bash\", \"-c\"]\n"
+               "COPY --from=build --chown=1:2 --chmod=0755 --link a b* /dst/\n"
+               "ADD [\"with space\", \"/x y/\"]\n"
+               "ADD --checksum=sha256:00 https://example.com/f /f\n"
+               "WORKDIR /a b\n"
+               "USER app:app\n"
+               "EXPOSE 80 443/udp\n"
+               "VOLUME /a /b\n"
+               "VOLUME [\"/c\"]\n"
+               "STOPSIGNAL SIGKILL\n"
+               "HEALTHCHECK --interval=1m30s --timeout=500ms --start-period=2s "
+               "--start-interval=1s --retries=4 CMD curl -f http://localhost/\n"
+               "HEALTHCHECK NONE\n"
+               "HEALTHCHECK CMD [\"/bin/check\"]\n"
+               "ONBUILD RUN make install\n"
+               "MAINTAINER Jane <j@example.com>\n"
+               "LABEL a=b \"c d\"=\"e f\"\n"
+               "FROM scratch\n"
+               "FROM build\n");
   CHECK (p && p->n_stages == 3 && p->n_meta_args == 1, "stages and meta ARGs");
   if (!p)
     return;
@@ -262,7 +261,8 @@ test_instructions (void)
   CHECK_STR (st->name, "build", "AS name lower-cased");
   CHECK_STR (st->platform, "linux/arm64", "--platform");
   CHECK_STR (st->base, "$BASE", "FROM kept as written until resolved");
-  CHECK (bf_plan_stage (p, "BUILD") == st && bf_plan_stage (p, "2") == &p->stages[2]
+  CHECK (bf_plan_stage (p, "BUILD") == st
+             && bf_plan_stage (p, "2") == &p->stages[2]
              && !bf_plan_stage (p, "nope"),
          "stage lookup by name and index");
   size_t k = 0;
@@ -406,8 +406,8 @@ test_heredocs (void)
   CHECK_ARGS (in, "[<<EOT] [/etc/conf]", "COPY heredoc source");
   in = I (p, 0, 3);
   CHECK (in->n_heredocs == 2 && !strcmp (in->heredocs[0].body, "a\n")
-             && !strcmp (in->heredocs[1].body, "b\n")
-             && in->heredocs[0].expand && !in->heredocs[1].expand,
+             && !strcmp (in->heredocs[1].body, "b\n") && in->heredocs[0].expand
+             && !in->heredocs[1].expand,
          "two heredocs on one line");
 
   /* COPY heredoc bodies expand with the scope. */
@@ -429,7 +429,7 @@ test_heredocs (void)
 static const char *
 vars (void *ctx, const char *name)
 {
-  (void) ctx;
+  (void)ctx;
   if (!strcmp (name, "foo"))
     return "hello";
   if (!strcmp (name, "empty"))
@@ -494,8 +494,7 @@ test_substitution (void)
   bf_shlex_word ("`$foo `` x", '`', vars, NULL, &out, &err);
   CHECK_STR (out, "$foo ` x", "escape ` escapes $ and itself");
   free (out);
-  bf_shlex_heredoc ("'$foo' \"x\" \\$foo \\n\n", '\\', vars, NULL, &out,
-                    &err);
+  bf_shlex_heredoc ("'$foo' \"x\" \\$foo \\n\n", '\\', vars, NULL, &out, &err);
   CHECK_STR (out, "'hello' \"x\" $foo \\n\n",
              "heredoc: quotes literal, \\$ escaped, other \\ kept");
   free (out);
@@ -599,7 +598,8 @@ test_scoping (void)
   CHECK_STR (o[k]->kvs[0].value, "bye", "... and the new value after");
   k++; /* ARG abc=fromarg */
   k++;
-  CHECK_STR (o[k]->kvs[0].value, "bye", "ENV wins over an ARG of the same name");
+  CHECK_STR (o[k]->kvs[0].value, "bye",
+             "ENV wins over an ARG of the same name");
   k++; /* ARG LOCAL */
   CHECK_STR (o[k]->kvs[0].value, "x1.0y", "ARG default expands");
   k++;

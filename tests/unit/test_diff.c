@@ -3,8 +3,8 @@
  * diffed; libarchive (an independent reader) reads the layer back. */
 #include "layers/copy.h"
 #include "layers/diff.h"
-#include "layers/store.h"
 #include "layers/digest.h"
+#include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -113,10 +113,10 @@ read_tar (const char *file, struct tarlist *l)
       struct ent *e = &l->e[l->n++];
       memset (e, 0, sizeof *e);
       e->path = xstrdup (archive_entry_pathname (ae));
-      e->type = (int) archive_entry_filetype (ae);
+      e->type = (int)archive_entry_filetype (ae);
       e->mode = archive_entry_perm (ae);
-      e->uid = (long) archive_entry_uid (ae);
-      e->gid = (long) archive_entry_gid (ae);
+      e->uid = (long)archive_entry_uid (ae);
+      e->gid = (long)archive_entry_gid (ae);
       e->mtime = archive_entry_mtime (ae);
       e->size = archive_entry_size (ae);
       if (archive_entry_hardlink (ae))
@@ -137,8 +137,8 @@ read_tar (const char *file, struct tarlist *l)
       e->xattrs = strbuf_detach (&xs, NULL);
       if (e->type == AE_IFREG && e->size < 4096)
         {
-          e->data = xcalloc (1, (size_t) e->size + 1);
-          archive_read_data (a, e->data, (size_t) e->size);
+          e->data = xcalloc (1, (size_t)e->size + 1);
+          archive_read_data (a, e->data, (size_t)e->size);
         }
     }
   if (r != ARCHIVE_EOF)
@@ -162,7 +162,7 @@ read_tar (const char *file, struct tarlist *l)
   char buf[65536];
   ssize_t n;
   while ((n = archive_read_data (a, buf, sizeof buf)) > 0)
-    digester_update (&d, buf, (size_t) n);
+    digester_update (&d, buf, (size_t)n);
   l->diff_id = xmalloc (DIGEST_STR_LEN + 1);
   digester_final (&d, l->diff_id);
   digester_release (&d);
@@ -216,12 +216,11 @@ file_digest (const char *rel, int64_t *size)
   char *d = xmalloc (DIGEST_STR_LEN + 1);
   digest_buf (buf, len, d);
   free (buf);
-  *size = (int64_t) len;
+  *size = (int64_t)len;
   return d;
 }
 
-static bool
-overlay_ok;
+static bool overlay_ok;
 
 static void
 make_lowers (void)
@@ -253,10 +252,10 @@ make_lowers (void)
 static void
 change_merged (void)
 {
-  put_file ("m/a.txt", "new a\n", 0644);     /* copy-up, new content */
-  unlink (P ("m/d/x"));                       /* whiteout in kept dir */
-  unlink (P ("m/gone"));                      /* whiteout at the top */
-  unlink (P ("m/bottom"));                    /* exists only in l2 */
+  put_file ("m/a.txt", "new a\n", 0644); /* copy-up, new content */
+  unlink (P ("m/d/x"));                  /* whiteout in kept dir */
+  unlink (P ("m/gone"));                 /* whiteout at the top */
+  unlink (P ("m/bottom"));               /* exists only in l2 */
   struct err *err = NULL;
   fs_rm_rf (AT_FDCWD, P ("m/opq"), &err); /* opaque replace */
   err_free (err);
@@ -265,7 +264,7 @@ change_merged (void)
   put_file ("m/opq/new", "new\n", 0644);
   put_file ("m/tmpfile", "t", 0644); /* made and removed: no trace */
   unlink (P ("m/tmpfile"));
-  chmod (P ("m/perm"), 0700);               /* dir change by itself */
+  chmod (P ("m/perm"), 0700); /* dir change by itself */
   mkdir (P ("m/new"), 0755);
   put_file ("m/new/h1", "linked\n", 0600);
   CHECK (link (P ("m/new/h1"), P ("m/new/h2")) == 0, "make a hardlink");
@@ -460,7 +459,7 @@ static enum layer_copy_filter
 no_logs (void *ctx, const char *path, bool is_dir)
 {
   size_t n = strlen (path);
-  (void) ctx;
+  (void)ctx;
   if (n > 4 && !strcmp (path + n - 4, ".log"))
     return LAYER_COPY_EXCLUDE;
   if (is_dir && !strcmp (path, "app/secret"))
@@ -480,8 +479,7 @@ copy_layer (struct layer_copy **cp, const struct layer_opts *o,
   struct layer_copy *c = layer_copy_new (o);
   struct tarfs_override ov = { .chown = true, .uid = 1000, .gid = 1000 };
   struct tarfs_override ov2 = { .chmod = true, .mode = 0755 };
-  int r = layer_copy_add_path (c, ctx, "app", "/dst/", &ov, no_logs, NULL,
-                               err);
+  int r = layer_copy_add_path (c, ctx, "app", "/dst/", &ov, no_logs, NULL, err);
   if (r == 0)
     r = layer_copy_add_path (c, ctx, "/single.txt", "/dst/renamed.txt", &ov2,
                              NULL, NULL, err);
@@ -521,8 +519,8 @@ test_copy (void)
   struct layer_copy *c = NULL;
   CHECK (copy_layer (&c, &o, &err) == 0, "collect COPY sources (%s)",
          err ? err->msg : "ok");
-  int ofd = open (P ("copy.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
+  int ofd
+      = open (P ("copy.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res, res2;
   CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write COPY layer");

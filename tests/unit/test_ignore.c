@@ -117,7 +117,8 @@ test_ignore (void)
   struct bf_ignore *bad = NULL;
   struct err *err = NULL;
   CHECK (bf_ignore_parse ("ok\n[abc\n", 8, ".dockerignore", &bad, &err) < 0
-             && err && !strcmp (err->msg, ".dockerignore:2: bad pattern '[abc'"),
+             && err
+             && !strcmp (err->msg, ".dockerignore:2: bad pattern '[abc'"),
          "a bad pattern names file:line (%s)", err ? err->msg : "");
   err_free (err);
 }
