@@ -1,6 +1,7 @@
 /* Unit tests for lib/: err, strbuf, fs. */
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/path.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
@@ -96,9 +97,27 @@ test_fs (void)
   CHECK (err == NULL, "no error left over");
 }
 
+static void
+test_path (void)
+{
+  static const char *const cases[][2] = {
+    { "", "." },           { "/", "/" },         { "a/b", "a/b" },
+    { "a//b/", "a/b" },    { "./a/./b/.", "a/b" }, { "a/../b", "b" },
+    { "../a", "../a" },    { "/../a", "/a" },    { "a/b/../../..", ".." },
+    { "/a/b/../c/", "/a/c" }, { "..//x/..", ".." }, { ".", "." },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      char *c = path_clean (cases[i][0]);
+      CHECK_STR (c, cases[i][1], "path_clean '%s'", cases[i][0]);
+      free (c);
+    }
+}
+
 int
 main (void)
 {
+  test_path ();
   test_err ();
   test_strbuf ();
   test_fs ();
