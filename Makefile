@@ -33,10 +33,13 @@ LIBS := $(PKG_LIBS) -lpthread
 LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c builder/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# Small programs the integration tests drive (not part of the product).
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+HELPER_BIN := $(HELPER_SRC:%.c=$(BUILD)/%)
 
 all: $(BUILD)/imgtool
 
@@ -55,7 +58,11 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libimgtool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
 
-unit: $(UNIT_BIN)
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libimgtool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
+
+unit: $(UNIT_BIN) $(HELPER_BIN)
 
 check: all unit
 	@BUILD=$(BUILD) tests/run.sh
@@ -64,7 +71,7 @@ install: all
 	install -D -m 0755 $(BUILD)/imgtool $(DESTDIR)$(PREFIX)/bin/imgtool
 
 fmt:
-	clang-format -i $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(wildcard */*.h)
+	clang-format -i $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(HELPER_SRC) $(wildcard */*.h)
 
 clean:
 	rm -rf build build-san

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -221,4 +223,24 @@ fs_open_dir (int dirfd, const char *path, struct err **err)
   if (fd < 0)
     return err_set (err, errno, "open directory '%s'", path);
   return fd;
+}
+
+int
+fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode)
+{
+  struct open_how how = {
+    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+    /* why: a path from an image must resolve inside its root, and
+     * /proc magic links could jump anywhere */
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  for (int tries = 0;; tries++)
+    {
+      long fd = syscall (SYS_openat2, root_fd, *path ? path : ".", &how,
+                         sizeof how);
+      /* EAGAIN: a concurrent rename made the kernel give up; try again */
+      if (fd >= 0 || errno != EAGAIN || tries > 16)
+        return (int) fd;
+    }
 }

@@ -41,4 +41,12 @@ int fs_lock (int dirfd, const char *path, int op, struct err **err);
 /* Open a directory (O_DIRECTORY|O_CLOEXEC|O_PATH-less) relative to dirfd. */
 int fs_open_dir (int dirfd, const char *path, struct err **err);
 
+/* Open path inside the directory root_fd as if root_fd were "/": `..`
+ * and symlinks (absolute or relative) can never leave it (openat2 with
+ * RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS, Linux >= 5.6). flags are open(2)
+ * flags (O_CLOEXEC is added); O_NOFOLLOW applies to the last component.
+ * Returns the fd, or -1 with errno set (no struct err: callers decide
+ * whether ENOENT is an error). */
+int fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode);
+
 #endif

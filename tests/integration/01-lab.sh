@@ -204,7 +204,7 @@ is "faultctl count sees the blobs written (upload PUTs + mount POSTs)" \
 ok "add: 503 twice on manifests" "$FCTL" add status code=503 path=/manifests/ count=2
 MF="$F/v2/library/busybox/manifests/latest"
 codes=""
-for i in 1 2 3; do codes+="$(code -H "$ACC" "$MF") "; done
+for _ in 1 2 3; do codes+="$(code -H "$ACC" "$MF") "; done
 is "503, 503, then the registry's 200" "$codes" "503 503 200 "
 ok "add: 429 once" "$FCTL" add status code=429 path=/manifests/ count=1
 h=$(curl -s -D - -o /dev/null -H "$ACC" "$MF" | tr -d '\r')
@@ -253,7 +253,7 @@ is "a dropped connection gives no reply (curl 52)" "$rc" 52
 
 ok "add: skip one, then 500 once" "$FCTL" add status code=500 path=/v2/$ skip=1 count=1
 codes=""
-for i in 1 2 3; do codes+="$(code "$F/v2/") "; done
+for _ in 1 2 3; do codes+="$(code "$F/v2/") "; done
 is "skip lets the first through" "$codes" "200 500 200 "
 
 ok "add: delay 1 s" "$FCTL" add delay seconds=1 path=/v2/$ count=1

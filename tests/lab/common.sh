@@ -41,7 +41,7 @@ our_pid () {
   pid=$(cat "$f" 2>/dev/null)
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$RUN/" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF " $RUN/" || return 1
   echo "$pid"
 }
 
@@ -70,4 +70,25 @@ stop_service () {
     [ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$PIDS/$name.pid"
+}
+
+# A process listening on a lab port whose command line names our run
+# directory, but whose PID file was lost: ours all the same. Prints the PID.
+orphan_pid () { # port
+  local pid
+  pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF " $RUN/" || return 1
+  echo "$pid"
+}
+stop_orphans () {
+  local s pid i
+  for s in $SERVICES; do
+    if pid=$(orphan_pid "$(port_of "$s")"); then
+      say "stopping $s (pid $pid), which lost its PID file"
+      kill "$pid" 2>/dev/null
+      for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+      [ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null
+    fi
+  done
 }

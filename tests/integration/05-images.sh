@@ -1,0 +1,60 @@
+#!/bin/bash
+# images, inspect, tag, rmi, prune on a store filled by skopeo (a peer) from
+# the lab's fixture layouts, so the store format is checked against skopeo.
+. "$(dirname "$0")/../lib.sh"
+
+if [ -z "${LAB_FIXTURES:-}" ]; then skip "the lab is not running"; done_testing; exit; fi
+mkdir -p "$IMGTOOL_ROOT"
+sk () { skopeo --policy "$LAB_POLICY" "$@"; }
+ok "skopeo copies busybox (all platforms) into imgtool's store" \
+  sk copy -q --all "oci:$LAB_FIXTURES/busybox:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+ok "skopeo copies layered into imgtool's store" \
+  sk copy -q "oci:$LAB_FIXTURES/layered:latest" "oci:$IMGTOOL_ROOT/oci:127.0.0.1:5000/test/layered:v1"
+
+out=$(img images)
+like "images lists busybox by its short name" "$out" $'\n''busybox +latest +sha256:'
+like "images lists a registry image with its host" "$out" '127\.0\.0\.1:5000/test/layered +v1'
+json=$(img images --format json)
+is "images --format json: digest of busybox is the index digest" \
+  "$(jq -r '.[] | select(.Repository=="busybox") | .Digest' <<<"$json")" "$LAB_DIGEST_BUSYBOX"
+amd64_config=$(sk inspect --config "oci:$LAB_FIXTURES/busybox:amd64" | jq -r '.rootfs.diff_ids[0]')
+[ -n "$amd64_config" ]
+cfg_digest=$(sk inspect --raw "oci:$LAB_FIXTURES/busybox:amd64" | jq -r .config.digest)
+is "images --format json: Id is the config digest" \
+  "$(jq -r '.[] | select(.Repository=="busybox") | .Id' <<<"$json")" "$cfg_digest"
+
+is "inspect picks the host's platform from the index" \
+  "$(img inspect busybox | jq -r '.[0].ManifestDigest')" "$LAB_DIGEST_BUSYBOX_AMD64"
+is "inspect --platform linux/arm64 picks the arm64 manifest" \
+  "$(img inspect --platform linux/arm64 busybox | jq -r '.[0].ManifestDigest')" "$LAB_DIGEST_BUSYBOX_ARM64"
+is "inspect shows the config" "$(img inspect busybox | jq -r '.[0].Config.config.Cmd[0]')" "sh"
+fails "inspect --platform linux/s390x fails" img inspect --platform linux/s390x busybox
+like "and lists the platforms there" "$LAST_OUT" 'no matching manifest for linux/s390x.*linux/amd64, linux/arm64/v8'
+is "inspect by image ID prefix" \
+  "$(img inspect "${cfg_digest:7:12}" | jq -r '.[0].Reference')" "docker.io/library/busybox:latest"
+fails "inspect of an unknown image fails" img inspect nosuch
+like "with one clear line" "$LAST_OUT" "^imgtool: no such image: 'nosuch'$"
+fails "an invalid reference fails" img inspect Busybox
+like "saying why" "$LAST_OUT" 'must be lowercase'
+
+ok "tag busybox mine:1" img tag busybox mine:1
+like "the new name is listed" "$(img images)" $'\n''mine +1 '
+ok "skopeo reads the new name from imgtool's store" sk inspect --raw "oci:$IMGTOOL_ROOT/oci:docker.io/library/mine:1"
+fails "tag to a name with a digest fails" img tag busybox "x@$LAB_DIGEST_BUSYBOX"
+fails "tag of an unknown image fails" img tag nosuch x:1
+
+nblobs () { find "$IMGTOOL_ROOT/oci/blobs/sha256" -type f | wc -l; }
+before=$(nblobs)
+ok "rmi mine:1" img rmi mine:1
+is "rmi of one of two names keeps every blob" "$(nblobs)" "$before"
+fails "mine:1 is gone" img inspect mine:1
+ok "rmi busybox" img rmi busybox
+is "rmi of the last name frees the image's blobs (layered's 5 remain)" "$(nblobs)" 5
+ok "skopeo still reads the remaining image" sk inspect --raw "oci:$IMGTOOL_ROOT/oci:127.0.0.1:5000/test/layered:v1"
+fails "rmi of an unknown image fails" img rmi nosuch
+
+printf 'junk' > "$IMGTOOL_ROOT/oci/blobs/sha256/$(printf junk | sha256sum | cut -d' ' -f1)"
+like "prune removes an unreferenced blob" "$(img prune)" 'Deleted 1 blobs'
+is "and keeps what an image uses" "$(nblobs)" 5
+ok "the layered image still inspects after prune" img inspect 127.0.0.1:5000/test/layered:v1
+done_testing
