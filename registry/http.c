@@ -296,6 +296,13 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
     free (r->retry_after), r->retry_after = steal_pointer (&v);
   else if (IS ("www-authenticate"))
     strv_push (&r->www_authenticate, steal_pointer (&v));
+  else if (IS ("oci-chunk-min-length"))
+    {
+      char *end;
+      errno = 0;
+      long long l = strtoll (v, &end, 10);
+      r->chunk_min = (!errno && end != v && !*end && l > 0) ? l : 0;
+    }
   else if (IS ("content-length"))
     {
       char *end;
