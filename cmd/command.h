@@ -36,6 +36,7 @@ COMMAND (prune);
 COMMAND (pull);
 COMMAND (login);
 COMMAND (logout);
+COMMAND (push);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
