@@ -176,6 +176,14 @@ up_read (void *ctx, char *buf, size_t len)
   return (size_t) r;
 }
 
+static int
+up_rewind (void *ctx)
+{
+  struct up *up = ctx;
+  up->pos = up->offset;
+  return 0;
+}
+
 static void
 up_clear_request (struct up *up)
 {
@@ -295,6 +303,7 @@ up_launch (struct up *up, struct err **err)
         return -1;
       up->hdrs[nh++] = xstrdup ("Content-Type: application/octet-stream");
       up->req.read = up_read;
+      up->req.rewind = up_rewind;
       up->req.ctx = up;
       up->req.upload_len = len;
       up->pos = up->offset;
@@ -646,8 +655,8 @@ reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
   char sbuf[20];
 
   u.retries = o && o->retries >= 0 ? o->retries
-              : repo->c->cfg.retries > 0 ? (int) repo->c->cfg.retries
-                                         : DEFAULT_RETRIES;
+              : repo->c->cfg.retries >= 0 ? (int) repo->c->cfg.retries
+                                          : DEFAULT_RETRIES;
   act = xcalloc ((size_t) max, sizeof *act);
   for (size_t i = 0; i < n; i++)
     {
