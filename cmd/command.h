@@ -37,6 +37,7 @@ COMMAND (pull);
 COMMAND (login);
 COMMAND (logout);
 COMMAND (push);
+COMMAND (copy);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
