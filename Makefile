@@ -28,12 +28,12 @@ ALL_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wformat=2 -Wvla -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread
+LIBS := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c builder/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-# Small programs the integration tests drive (not part of the product).
+# Small programs the tests and benchmarks drive (not part of the product).
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

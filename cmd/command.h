@@ -38,6 +38,13 @@ COMMAND (login);
 COMMAND (logout);
 COMMAND (push);
 COMMAND (copy);
+COMMAND (run);
+COMMAND (ps);
+COMMAND (logs);
+COMMAND (exec);
+COMMAND (stop);
+COMMAND (kill);
+COMMAND (rm);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

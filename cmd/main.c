@@ -33,6 +33,13 @@ static const struct command commands[] = {
   { "tag", cmd_tag, "Give an image another name" },
   { "rmi", cmd_rmi, "Remove images" },
   { "prune", cmd_prune, "Remove blobs no image uses" },
+  { "run", cmd_run, "Run a command in a new container" },
+  { "ps", cmd_ps, "List containers" },
+  { "logs", cmd_logs, "Show the output of a detached container" },
+  { "exec", cmd_exec, "Run a command in a running container" },
+  { "stop", cmd_stop, "Stop running containers" },
+  { "kill", cmd_kill, "Send a signal to running containers" },
+  { "rm", cmd_rm, "Remove containers" },
   { "version", cmd_version, "Show the version" },
 };
 

@@ -52,14 +52,10 @@ fs_read_full (int fd, void *buf, size_t len)
 }
 
 int
-fs_read_file (int dirfd, const char *path, size_t max, char **out,
-              size_t *len, struct err **err)
+fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err)
 {
-  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   _cleanup_free_ char *buf = NULL;
   size_t used = 0, alloc = 0;
-  if (fd < 0)
-    return err_set (err, errno, "open '%s'", path);
   for (;;)
     {
       ssize_t n;
@@ -69,18 +65,35 @@ fs_read_file (int dirfd, const char *path, size_t max, char **out,
         {
           if (errno == EINTR)
             continue;
-          return err_set (err, errno, "read '%s'", path);
+          return err_set (err, errno, "read");
         }
       if (n == 0)
         break;
       used += (size_t) n;
       if (used > max)
-        return err_set (err, EFBIG, "read '%s'", path);
+        return err_set (err, EFBIG, "read");
     }
   buf[used] = '\0';
   if (len)
     *len = used;
   *out = steal_pointer (&buf);
+  return 0;
+}
+
+int
+fs_read_file (int dirfd, const char *path, size_t max, char **out,
+              size_t *len, struct err **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  struct err *e = NULL;
+  if (fd < 0)
+    return err_set (err, errno, "open '%s'", path);
+  if (fs_read_fd (fd, max, out, len, &e) < 0)
+    {
+      err_set (err, e->errnum, "read '%s'", path);
+      err_free (e);
+      return -1;
+    }
   return 0;
 }
 

@@ -19,6 +19,10 @@ ssize_t fs_read_full (int fd, void *buf, size_t len);
 int fs_read_file (int dirfd, const char *path, size_t max, char **out,
                   size_t *len, struct err **err);
 
+/* Read everything left in fd (at most max bytes, else EFBIG) into a
+ * NUL-terminated buffer. */
+int fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err);
+
 /* Replace path atomically: write a temp file beside it, fsync, rename over,
  * fsync the directory. Readers see the old or the new file, never a part. */
 int fs_write_file_atomic (int dirfd, const char *path, const void *data,

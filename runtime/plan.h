@@ -86,6 +86,15 @@ struct rt_plan
 
   /* Namespaces and network. */
   enum rt_network_mode network;
+  /* Hook point for bridge networking (issue 4): if set, called in the
+   * parent after clone and before the child goes on, with the child's pid
+   * (its netns is /proc/<pid>/ns/net); the child does not exec before it
+   * returns. It may rewrite state_dir/hosts and state_dir/resolv.conf in
+   * place (O_TRUNC, not rename: the child may have bind-mounted them).
+   * Returns 0, or -1 with *err set (the container is then torn down). */
+  int (*net_setup) (const struct rt_plan *p, pid_t pid, void *data,
+                    struct err **err);
+  void *net_setup_data;
 
   /* Limits and security. */
   struct rt_limits limits;
@@ -95,6 +104,8 @@ struct rt_plan
   bool privileged;              /* all caps, no seccomp, no masks, rw /sys */
   bool no_new_privs;            /* default true */
   char *seccomp_profile;        /* NULL = default, "unconfined", or a path */
+  char *seccomp_cache_dir;      /* compiled filters (<store>/cache/seccomp);
+                                   NULL = compile on every start (~25 ms) */
   char *stop_signal;
 };
 

@@ -1,0 +1,186 @@
+/* imgtool exec [-i] [-t] [-e K=V] [--env-file F] [-w DIR] [-u USER]
+ * CONTAINER COMMAND [ARG...]: run a process in a running container. It
+ * joins every namespace and the cgroup of the container and gets the same
+ * seccomp filter and capabilities (the runtime core's rt_exec). */
+#include "cmd/command.h"
+#include "cmd/containers.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/lifecycle.h"
+#include "runtime/runopts.h"
+#include "runtime/user.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[]
+    = "imgtool exec [-i] [-t] [-e K=V] [--env-file FILE] [-w DIR] [-u USER] "
+      "CONTAINER COMMAND [ARG...]";
+
+enum
+{
+  OPT_ENV_FILE = 256,
+};
+
+/* rt_exec waits in this thread; a second one pumps the pty. */
+static void *
+pump_thread (void *arg)
+{
+  sigset_t all;
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, NULL);
+  rt_pump_run (arg, NULL);
+  return NULL;
+}
+
+COMMAND (exec)
+{
+  static const struct option opts[] = {
+    { "interactive", no_argument, NULL, 'i' },
+    { "tty", no_argument, NULL, 't' },
+    { "env", required_argument, NULL, 'e' },
+    { "env-file", required_argument, NULL, OPT_ENV_FILE },
+    { "workdir", required_argument, NULL, 'w' },
+    { "user", required_argument, NULL, 'u' },
+    { 0 },
+  };
+  struct rt_containers cs = { .fd = -1 };
+  struct rt_record rec = { 0 };
+  _cleanup_strv_ char **env = NULL;
+  const char *workdir = NULL, *user = NULL;
+  bool interactive = false, tty = false;
+  struct rt_stdio io = RT_STDIO_INIT;
+  struct rt_pty pty = { -1, -1 };
+  int c, status = -1;
+
+  while ((c = getopt_long (argc, argv, "+ite:w:u:", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'i':
+        interactive = true;
+        break;
+      case 't':
+        tty = true;
+        break;
+      case 'e':
+        if (rt_env_arg (optarg, &env, err) < 0)
+          return -1;
+        break;
+      case OPT_ENV_FILE:
+        if (rt_env_file_read (optarg, &env, err) < 0)
+          return -1;
+        break;
+      case 'w':
+        workdir = optarg;
+        break;
+      case 'u':
+        user = optarg;
+        break;
+      default:
+        err_set (err, 0, "usage: %s", usage_text);
+        return err_exit (err, 125);
+      }
+  if (argc - optind < 2)
+    {
+      err_set (err, 0, "usage: %s", usage_text);
+      return err_exit (err, 125);
+    }
+  if (workdir && *workdir != '/')
+    {
+      err_set (err, 0, "the working directory '%s' is invalid, it needs to "
+               "be an absolute path", workdir);
+      return err_exit (err, 125);
+    }
+  if (tty && interactive && !isatty (0))
+    {
+      err_set (err, 0, "the input device is not a TTY");
+      return -1;
+    }
+  if (containers_load (&cs, g->root, argv[optind], &rec, err) < 0)
+    goto out;
+  {
+    int fd = rt_record_pidfd (&rec);
+    if (fd < 0)
+      {
+        err_set (err, 0, "container '%s' is not running", argv[optind]);
+        goto out;
+      }
+    close (fd);
+  }
+
+  /* The container's process settings, with the exec's overrides. */
+  strv_free (rec.plan.argv);
+  rec.plan.argv = strv_dup (argv + optind + 1);
+  for (size_t i = 0; env && env[i]; i++)
+    rt_env_set (&rec.plan.env, env[i]);
+  if (workdir)
+    {
+      free (rec.plan.cwd);
+      rec.plan.cwd = rt_path_clean (workdir);
+    }
+  if (user)
+    {
+      /* The running container's own files, through its root. */
+      _cleanup_free_ char *root = xasprintf ("/proc/%d/root",
+                                             (int) rec.state.pid);
+      char *dirs[] = { root, NULL };
+      struct rt_user_info ui;
+      if (rt_user_resolve (dirs, user, &ui, err) < 0)
+        goto out;
+      free (rec.plan.user.groups);
+      rec.plan.user = ui.user;
+      ui.user.groups = NULL;
+      rt_user_info_release (&ui);
+    }
+  rec.plan.tty = tty;
+  rec.plan.stdin_open = interactive;
+  if (!interactive)
+    io.in = -1;
+  fflush (stdout);
+  if (!tty)
+    {
+      if (rt_exec (rec.state.pid, &rec.plan, &io, &status, err) < 0)
+        status = -1;
+      goto out;
+    }
+
+  if (rt_pty_open (&pty, isatty (0) ? 0 : isatty (1) ? 1 : -1, err) < 0)
+    goto out;
+  io.tty = pty.slave;
+  {
+    struct rt_pump pump = { .pidfd = -1, .sigfd = -1,
+                            .in = interactive ? 0 : -1, .in_to = pty.master,
+                            .out_from = pty.master, .out = 1,
+                            .err_from = -1, .err = 2, .winch_to = -1 };
+    pthread_t th;
+    int ret;
+    if (interactive && rt_term_raw (0, err) < 0)
+      goto out;
+    if (pthread_create (&th, NULL, pump_thread, &pump) != 0)
+      {
+        rt_term_restore ();
+        err_set (err, 0, "start the terminal pump");
+        goto out;
+      }
+    ret = rt_exec (rec.state.pid, &rec.plan, &io, &status, err);
+    /* Our copy of the slave keeps the pty open: close it so the pump
+     * reads the end of the output. */
+    close (pty.slave);
+    pty.slave = -1;
+    pthread_join (th, NULL);
+    rt_term_restore ();
+    if (ret < 0)
+      status = -1;
+  }
+out:
+  rt_pty_close (&pty);
+  rt_record_release (&rec);
+  rt_containers_release (&cs);
+  return status;
+}

@@ -1,0 +1,167 @@
+/* imgtool ps [-a] [-q] [--no-trunc]: containers, as docker ps lists them. */
+#include "cmd/command.h"
+#include "lib/err.h"
+#include "lib/human.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+#include "runtime/state.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] = "imgtool ps [-a] [-q] [--no-trunc]";
+
+/* docker: the command quoted, cut to 20 characters with an ellipsis. */
+static char *
+command_text (char *const *argv, bool no_trunc)
+{
+  struct strbuf sb = STRBUF_INIT;
+  for (size_t i = 0; argv && argv[i]; i++)
+    {
+      if (i)
+        strbuf_addch (&sb, ' ');
+      strbuf_addstr (&sb, argv[i]);
+    }
+  if (!no_trunc && sb.len > 20)
+    {
+      strbuf_setlen (&sb, 19);
+      strbuf_addstr (&sb, "…");
+    }
+  {
+    char *s = xasprintf ("\"%s\"", sb.buf);
+    strbuf_release (&sb);
+    return s;
+  }
+}
+
+static int
+by_created (const void *a, const void *b)
+{
+  const struct rt_record *x = a, *y = b;
+  return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
+}
+
+/* Display width of UTF-8 text (the ellipsis is one column). */
+static size_t
+width (const char *s)
+{
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char) *s & 0xc0) != 0x80;
+  return n;
+}
+
+COMMAND (ps)
+{
+  static const struct option opts[] = {
+    { "all", no_argument, NULL, 'a' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "no-trunc", no_argument, NULL, 'T' },
+    { "help", no_argument, NULL, 'H' },
+    { 0 },
+  };
+  bool all = false, quiet = false, no_trunc = false;
+  struct rt_containers cs;
+  _cleanup_strv_ char **ids = NULL;
+  struct rt_record *recs = NULL;
+  size_t n = 0;
+  int c;
+  time_t now = time (NULL);
+
+  while ((c = getopt_long (argc, argv, "aq", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        all = true;
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'T':
+        no_trunc = true;
+        break;
+      default:
+        return command_usage_error (usage_text, err);
+      }
+  if (optind != argc)
+    return command_usage_error (usage_text, err);
+  if (rt_containers_open (&cs, g->root, err) < 0
+      || rt_record_list (&cs, &ids, err) < 0)
+    return -1;
+  recs = xcalloc (strv_len (ids) + 1, sizeof *recs);
+  for (size_t i = 0; ids[i]; i++)
+    {
+      struct err *e = NULL;
+      /* A container removed meanwhile (or half-made) is skipped. */
+      if (rt_record_load (&cs, ids[i], &recs[n], &e) < 0)
+        {
+          err_free (e);
+          rt_record_release (&recs[n]);
+          continue;
+        }
+      if (!all && recs[n].state.status != RT_RUNNING)
+        {
+          rt_record_release (&recs[n]);
+          continue;
+        }
+      n++;
+    }
+  qsort (recs, n, sizeof *recs, by_created);
+
+  {
+    char ***rows = xcalloc (n + 1, sizeof *rows);
+    static const char *const head[]
+        = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES" };
+    size_t w[6];
+    for (int k = 0; k < 6; k++)
+      w[k] = strlen (head[k]);
+    for (size_t i = 0; i < n; i++)
+      {
+        char created[64], status[96];
+        struct rt_record *r = &recs[i];
+        human_ago (r->created, now, created, sizeof created);
+        rt_record_status_text (r, now, status, sizeof status);
+        rows[i] = xcalloc (7, sizeof (char *));
+        rows[i][0] = no_trunc ? xstrdup (r->id)
+                              : xstrndup (r->id, RT_SHORT_ID);
+        rows[i][1] = xstrdup (r->image ? r->image : "");
+        rows[i][2] = command_text (r->command, no_trunc);
+        rows[i][3] = xstrdup (created);
+        rows[i][4] = xstrdup (status);
+        rows[i][5] = xstrdup (r->name ? r->name : "");
+        for (int k = 0; k < 6; k++)
+          if (width (rows[i][k]) > w[k])
+            w[k] = width (rows[i][k]);
+      }
+    if (quiet)
+      for (size_t i = 0; i < n; i++)
+        printf ("%s\n", rows[i][0]);
+    else
+      {
+        for (int k = 0; k < 6; k++)
+          if (k < 5)
+            printf ("%-*s   ", (int) w[k], head[k]);
+          else
+            printf ("%s\n", head[k]);
+        for (size_t i = 0; i < n; i++)
+          for (int k = 0; k < 6; k++)
+            {
+              /* pad by display width, not bytes */
+              size_t pad = w[k] - width (rows[i][k]);
+              if (k < 5)
+                printf ("%s%*s   ", rows[i][k], (int) pad, "");
+              else
+                printf ("%s\n", rows[i][k]);
+            }
+      }
+    for (size_t i = 0; i < n; i++)
+      strv_free (rows[i]);
+    free (rows);
+  }
+  for (size_t i = 0; i < n; i++)
+    rt_record_release (&recs[i]);
+  free (recs);
+  rt_containers_release (&cs);
+  return 0;
+}

@@ -1,0 +1,361 @@
+/* docker run's options (see runflags.h). */
+#include "cmd/runflags.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+#include "runtime/lifecycle.h"
+#include "runtime/runopts.h"
+#include "runtime/security.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum
+{
+  OPT_RM = 256,
+  OPT_NAME,
+  OPT_ENV_FILE,
+  OPT_ENTRYPOINT,
+  OPT_TMPFS,
+  OPT_READ_ONLY,
+  OPT_MEMORY_SWAP,
+  OPT_CPUS,
+  OPT_PIDS_LIMIT,
+  OPT_CAP_ADD,
+  OPT_CAP_DROP,
+  OPT_PRIVILEGED,
+  OPT_SECURITY_OPT,
+  OPT_NETWORK,
+  OPT_PLATFORM,
+  OPT_PULL,
+  OPT_ROOTFS,
+  OPT_STOP_SIGNAL,
+  OPT_STOP_TIMEOUT,
+  OPT_HELP,
+};
+
+static const char usage_text[]
+    = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+      "  --rm -i -t -d --name NAME -e K=V --env-file FILE -w DIR -u USER\n"
+      "  --entrypoint CMD -v SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only\n"
+      "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
+      "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
+      "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
+      "  --network none|host|bridge --platform OS/ARCH --pull "
+      "missing|never|always\n"
+      "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
+      "directory)";
+
+static int
+usage (struct err **err)
+{
+  err_set (err, 0, "usage: %s", usage_text);
+  return err_exit (err, 125);
+}
+
+int
+run_flags_cap (const char *name, uint64_t *mask, struct err **err)
+{
+  int cap;
+  if (!strcasecmp (name, "ALL"))
+    {
+      *mask |= 1ull << 63;
+      return 0;
+    }
+  if (rt_cap_parse (name, &cap, err) < 0)
+    return err_exit (err, 125);
+  if (cap < 0 || cap > 63)
+    {
+      err_set (err, 0, "unknown capability '%s'", name);
+      return err_exit (err, 125);
+    }
+  *mask |= 1ull << cap;
+  return 0;
+}
+
+static int
+security_opt (struct run_flags *f, const char *v, struct err **err)
+{
+  if (!strncmp (v, "seccomp=", 8) || !strncmp (v, "seccomp:", 8))
+    {
+      const char *s = v + 8;
+      if (!*s)
+        goto bad;
+      free (f->seccomp);
+      f->seccomp = xstrdup (s);
+      if (strcmp (s, "unconfined") && access (s, R_OK) < 0)
+        {
+          err_set (err, 0, "--security-opt seccomp: cannot read the profile "
+                   "'%s'", s);
+          return err_exit (err, 125);
+        }
+      return 0;
+    }
+  if (!strcmp (v, "no-new-privileges") || !strcmp (v, "no-new-privileges=true")
+      || !strcmp (v, "no-new-privileges:true"))
+    {
+      f->no_new_privs = true;
+      return 0;
+    }
+  if (!strcmp (v, "no-new-privileges=false")
+      || !strcmp (v, "no-new-privileges:false"))
+    {
+      f->no_new_privs = false;
+      return 0;
+    }
+bad:
+  err_set (err, 0, "invalid --security-opt '%s': expected seccomp=FILE, "
+           "seccomp=unconfined or no-new-privileges[=true|false]", v);
+  return err_exit (err, 125);
+}
+
+int
+run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
+{
+  static const struct option opts[] = {
+    { "rm", no_argument, NULL, OPT_RM },
+    { "interactive", no_argument, NULL, 'i' },
+    { "tty", no_argument, NULL, 't' },
+    { "detach", no_argument, NULL, 'd' },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "env", required_argument, NULL, 'e' },
+    { "env-file", required_argument, NULL, OPT_ENV_FILE },
+    { "workdir", required_argument, NULL, 'w' },
+    { "user", required_argument, NULL, 'u' },
+    { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+    { "volume", required_argument, NULL, 'v' },
+    { "tmpfs", required_argument, NULL, OPT_TMPFS },
+    { "read-only", no_argument, NULL, OPT_READ_ONLY },
+    { "hostname", required_argument, NULL, 'h' },
+    { "memory", required_argument, NULL, 'm' },
+    { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+    { "cpus", required_argument, NULL, OPT_CPUS },
+    { "cpu-shares", required_argument, NULL, 'c' },
+    { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+    { "cap-add", required_argument, NULL, OPT_CAP_ADD },
+    { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+    { "privileged", no_argument, NULL, OPT_PRIVILEGED },
+    { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+    { "network", required_argument, NULL, OPT_NETWORK },
+    { "net", required_argument, NULL, OPT_NETWORK },
+    { "platform", required_argument, NULL, OPT_PLATFORM },
+    { "pull", required_argument, NULL, OPT_PULL },
+    { "rootfs", no_argument, NULL, OPT_ROOTFS },
+    { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+    { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+    { "help", no_argument, NULL, OPT_HELP },
+    { 0 },
+  };
+  const char *memory = NULL, *swap = NULL;
+  bool rootfs = false;
+  int c;
+  int64_t v;
+
+  memset (f, 0, sizeof *f);
+  f->no_new_privs = true;
+  f->stop_timeout = -1;
+  f->network = RT_NET_NONE;
+  while ((c = getopt_long (argc, argv, "+itde:w:u:v:h:m:c:", opts, NULL))
+         != -1)
+    switch (c)
+      {
+      case OPT_RM:
+        f->rm = true;
+        break;
+      case 'i':
+        f->interactive = true;
+        break;
+      case 't':
+        f->tty = true;
+        break;
+      case 'd':
+        f->detach = true;
+        break;
+      case OPT_NAME:
+        free (f->name);
+        f->name = xstrdup (*optarg == '/' ? optarg + 1 : optarg);
+        break;
+      case 'e':
+        if (rt_env_arg (optarg, &f->env, err) < 0)
+          return -1;
+        break;
+      case OPT_ENV_FILE:
+        if (rt_env_file_read (optarg, &f->env, err) < 0)
+          return -1;
+        break;
+      case 'w':
+        free (f->workdir);
+        f->workdir = xstrdup (optarg);
+        break;
+      case 'u':
+        free (f->user);
+        f->user = xstrdup (optarg);
+        break;
+      case OPT_ENTRYPOINT:
+        free (f->entrypoint);
+        f->entrypoint = xstrdup (optarg);
+        f->entrypoint_set = true;
+        break;
+      case 'v':
+      case OPT_TMPFS:
+        f->mounts = xrealloc (f->mounts, (f->n_mounts + 1) * sizeof *f->mounts);
+        if ((c == 'v' ? rt_volume_parse (optarg, &f->mounts[f->n_mounts], err)
+                      : rt_tmpfs_parse (optarg, &f->mounts[f->n_mounts], err))
+            < 0)
+          return -1;
+        for (size_t i = 0; i < f->n_mounts; i++)
+          if (!strcmp (f->mounts[i].destination,
+                       f->mounts[f->n_mounts].destination))
+            {
+              err_set (err, 0, "duplicate mount point: '%s'",
+                       f->mounts[i].destination);
+              rt_mount_release (&f->mounts[f->n_mounts]);
+              return err_exit (err, 125);
+            }
+        f->n_mounts++;
+        break;
+      case OPT_READ_ONLY:
+        f->read_only = true;
+        break;
+      case 'h':
+        free (f->hostname);
+        f->hostname = xstrdup (optarg);
+        break;
+      case 'm':
+        memory = optarg;
+        break;
+      case OPT_MEMORY_SWAP:
+        swap = optarg;
+        break;
+      case OPT_CPUS:
+        if (rt_parse_cpus (optarg, sysconf (_SC_NPROCESSORS_ONLN),
+                           &f->limits.cpu_quota, &f->limits.cpu_period, err)
+            < 0)
+          return -1;
+        break;
+      case 'c':
+        if (rt_parse_int (optarg, "--cpu-shares", &v, err) < 0)
+          return -1;
+        if (v < 0 || v > 262144)
+          {
+            err_set (err, 0, "invalid value '%s' for --cpu-shares: the range "
+                     "is 2 to 262144", optarg);
+            return err_exit (err, 125);
+          }
+        f->limits.cpu_shares = v;
+        break;
+      case OPT_PIDS_LIMIT:
+        if (rt_parse_int (optarg, "--pids-limit", &v, err) < 0)
+          return -1;
+        /* docker: 0 or -1 is unlimited */
+        f->limits.pids = v <= 0 ? -1 : v;
+        break;
+      case OPT_CAP_ADD:
+        if (run_flags_cap (optarg, &f->cap_add, err) < 0)
+          return -1;
+        break;
+      case OPT_CAP_DROP:
+        if (run_flags_cap (optarg, &f->cap_drop, err) < 0)
+          return -1;
+        break;
+      case OPT_PRIVILEGED:
+        f->privileged = true;
+        break;
+      case OPT_SECURITY_OPT:
+        if (security_opt (f, optarg, err) < 0)
+          return -1;
+        break;
+      case OPT_NETWORK:
+        if (!strcmp (optarg, "none"))
+          f->network = RT_NET_NONE;
+        else if (!strcmp (optarg, "host"))
+          f->network = RT_NET_HOST;
+        else if (!strcmp (optarg, "bridge") || !strcmp (optarg, "default"))
+          f->network = RT_NET_BRIDGE;
+        else
+          {
+            err_set (err, 0, "invalid --network '%s': expected none, host "
+                     "or bridge", optarg);
+            return err_exit (err, 125);
+          }
+        break;
+      case OPT_PLATFORM:
+        free (f->platform);
+        f->platform = xstrdup (optarg);
+        break;
+      case OPT_PULL:
+        if (strcmp (optarg, "missing") && strcmp (optarg, "never")
+            && strcmp (optarg, "always"))
+          {
+            err_set (err, 0, "invalid --pull '%s': expected missing, never "
+                     "or always", optarg);
+            return err_exit (err, 125);
+          }
+        free (f->pull);
+        f->pull = xstrdup (optarg);
+        break;
+      case OPT_ROOTFS:
+        rootfs = true;
+        break;
+      case OPT_STOP_SIGNAL:
+        {
+          int sig;
+          if (rt_signal_parse (optarg, &sig, err) < 0)
+            return -1;
+          free (f->stop_signal);
+          f->stop_signal = xstrdup (optarg);
+        }
+        break;
+      case OPT_STOP_TIMEOUT:
+        if (rt_parse_int (optarg, "--stop-timeout", &v, err) < 0)
+          return -1;
+        f->stop_timeout = v < 0 ? -1 : (int) v;
+        break;
+      default:
+        return usage (err);
+      }
+  if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
+    return -1;
+  if (optind >= argc)
+    {
+      err_set (err, 0, "run needs an image: %s", usage_text);
+      return err_exit (err, 125);
+    }
+  f->image = xstrdup (argv[optind]);
+  if (rootfs)
+    {
+      if (*f->image != '/')
+        {
+          err_set (err, 0, "--rootfs '%s': the root filesystem must be an "
+                   "absolute path", f->image);
+          return err_exit (err, 125);
+        }
+      f->rootfs = xstrdup (f->image);
+    }
+  f->args = strv_dup (argv + optind + 1);
+  return 0;
+}
+
+void
+run_flags_release (struct run_flags *f)
+{
+  free (f->name);
+  strv_free (f->env);
+  free (f->workdir);
+  free (f->user);
+  free (f->hostname);
+  free (f->entrypoint);
+  for (size_t i = 0; i < f->n_mounts; i++)
+    rt_mount_release (&f->mounts[i]);
+  free (f->mounts);
+  free (f->seccomp);
+  free (f->platform);
+  free (f->pull);
+  free (f->rootfs);
+  free (f->stop_signal);
+  free (f->image);
+  strv_free (f->args);
+  memset (f, 0, sizeof *f);
+}

@@ -1,0 +1,45 @@
+/* The options of `run` (and a future `create`), parsed into the request
+ * that cmd/run.c turns into a container record and a plan. */
+#ifndef IMGTOOL_RUNFLAGS_H
+#define IMGTOOL_RUNFLAGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/plan.h"
+
+struct err;
+
+struct run_flags
+{
+  bool rm, interactive, tty, detach, read_only, privileged;
+  bool no_new_privs;
+  char *name;
+  char **env;           /* --env-file then -e, in command-line order */
+  char *workdir, *user, *hostname;
+  bool entrypoint_set;
+  char *entrypoint;
+  struct rt_mount *mounts;
+  size_t n_mounts;
+  struct rt_limits limits;
+  uint64_t cap_add, cap_drop;
+  char *seccomp;        /* NULL default, "unconfined", or a path */
+  enum rt_network_mode network;
+  char *platform;
+  char *pull;           /* missing (default), never, always */
+  char *rootfs;         /* --rootfs DIR: run a directory, not an image */
+  char *stop_signal;
+  int stop_timeout;     /* -1 = default */
+  char *image;          /* the first argument (or the rootfs dir) */
+  char **args;          /* the command after the image */
+};
+
+/* Parse argv (argv[0] is the command name). Errors exit 125. */
+int run_flags_parse (int argc, char **argv, struct run_flags *f,
+                     struct err **err);
+void run_flags_release (struct run_flags *f);
+
+/* Bit 63 of a cap mask means "ALL" (plan.h). */
+int run_flags_cap (const char *name, uint64_t *mask, struct err **err);
+
+#endif

@@ -1,0 +1,67 @@
+/* Internal to runtime/: the steps the container's child runs between
+ * clone and exec, one file each (rootfs.c, mounts.c, dev.c, ns.c,
+ * process.c). All paths inside the new root are resolved fd-relative
+ * with openat2(RESOLVE_IN_ROOT) so an image's symlinks cannot point a
+ * mount at the host (CVE-2021-30465, CVE-2026-41579). */
+#ifndef IMGTOOL_CHILD_H
+#define IMGTOOL_CHILD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct rt_plan;
+struct rt_stdio;
+struct err;
+
+/* rootfs.c: mount the plan's overlay at target (an existing directory),
+ * and later pivot into it, detaching the old root. */
+int rt_rootfs_mount (const struct rt_plan *p, const char *target,
+                     struct err **err);
+int rt_rootfs_pivot (int rootfd, bool readonly, struct err **err);
+
+/* mounts.c: helpers and the container's mount table. */
+/* O_PATH fd of path inside rootfd, creating what is missing: directories
+ * on the way, and the last component as a directory (or an empty file
+ * when file is true). */
+int rt_open_in_root (int rootfd, const char *path, bool create, bool file,
+                     struct err **err);
+/* Make rootfd/name a real directory, replacing an image's symlink or file
+ * (CVE-2026-41579; docker's init layer does the same). */
+int rt_ensure_dir (int rootfd, const char *name, struct err **err);
+/* "/proc/self/fd/N" for an fd, in buf. */
+const char *rt_fd_path (int fd, char buf[static 32]);
+/* /proc, /sys, the plan's binds and tmpfs, /etc/{hostname,hosts,resolv.conf}
+ * and the masked / read-only paths, all under rootfd before pivot. */
+int rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err);
+/* Bind a private recursive copy of the mount at fd read-only. */
+int rt_mount_readonly (int fd, struct err **err);
+
+/* dev.c: /dev as a tmpfs with the standard nodes, links, pts, shm and
+ * mqueue; /dev/console bound to tty when tty >= 0. */
+int rt_dev_setup (int rootfd, int tty, struct err **err);
+
+/* ns.c: bring lo up in the current network namespace. */
+int rt_net_lo_up (struct err **err);
+
+/* state files the parent writes into p->state_dir before clone. */
+int rt_write_etc_files (const struct rt_plan *p, struct err **err);
+
+/* container.c: wait for a child with the caller's signals forwarded
+ * (docker's status in *status); report a child's failure on the sync
+ * socket and exit with its status. */
+int rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err);
+void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e);
+
+/* process.c: the last steps before exec. */
+/* Make io the process's 0, 1, 2 (the pty slave for all three with tty;
+ * -1 = the container's /dev/null). Never touches fds other than 0-2. */
+int rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err);
+/* chdir to p->cwd (created if missing) and check it is inside the root. */
+int rt_process_cwd (const struct rt_plan *p, struct err **err);
+/* setgroups, setresgid, setresuid, keeping capabilities for rt_caps_apply. */
+int rt_process_user (const struct rt_plan *p, struct err **err);
+/* execve p->argv, searching PATH from p->env like docker; returns only on
+ * failure, with err->exit 127 (not found) or 126 (not executable). */
+int rt_process_exec (const struct rt_plan *p, struct err **err);
+
+#endif

@@ -1,0 +1,260 @@
+/* Terminal and stdio plumbing for run and exec (see console.h). */
+#include "runtime/console.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO ('T', 0x41)
+#endif
+
+const int rt_forwarded_signals[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                     SIGUSR1, SIGUSR2, SIGWINCH, 0 };
+
+int
+rt_pty_open (struct rt_pty *p, int winsize_from, struct err **err)
+{
+  p->slave = -1;
+  p->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (p->master < 0)
+    return err_set (err, errno, "open a pty");
+  if (grantpt (p->master) < 0 || unlockpt (p->master) < 0)
+    {
+      err_set (err, errno, "unlock the pty");
+      goto fail;
+    }
+  /* why: TIOCGPTPEER opens the peer from the master itself, so no path in
+   * a /dev/pts that someone else controls is ever looked up (runc
+   * 531ef794e, CVE-2025-52565) */
+  p->slave = ioctl (p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (p->slave < 0)
+    {
+      err_set (err, errno, "open the pty's peer");
+      goto fail;
+    }
+  if (winsize_from >= 0)
+    rt_pty_resize (p->master, winsize_from);
+  return 0;
+fail:
+  rt_pty_close (p);
+  return -1;
+}
+
+void
+rt_pty_close (struct rt_pty *p)
+{
+  if (p->master >= 0)
+    close (p->master);
+  if (p->slave >= 0)
+    close (p->slave);
+  p->master = p->slave = -1;
+}
+
+void
+rt_pty_resize (int master, int from)
+{
+  struct winsize ws;
+  if (master >= 0 && from >= 0 && ioctl (from, TIOCGWINSZ, &ws) == 0
+      && (ws.ws_row || ws.ws_col))
+    ioctl (master, TIOCSWINSZ, &ws);
+}
+
+/* The user's terminal mode before raw mode, for every exit path. */
+static struct termios saved_mode;
+static int saved_fd = -1;
+
+void
+rt_term_restore (void)
+{
+  if (saved_fd >= 0)
+    {
+      tcsetattr (saved_fd, TCSADRAIN, &saved_mode);
+      saved_fd = -1;
+    }
+}
+
+int
+rt_term_raw (int fd, struct err **err)
+{
+  static bool registered;
+  struct termios t;
+  if (!isatty (fd))
+    return 0;
+  if (tcgetattr (fd, &saved_mode) < 0)
+    return err_set (err, errno, "read the terminal's mode");
+  t = saved_mode;
+  cfmakeraw (&t);
+  /* Keep output post-processing off too: the container's pty does it. */
+  if (!registered)
+    {
+      atexit (rt_term_restore);
+      registered = true;
+    }
+  saved_fd = fd;
+  if (tcsetattr (fd, TCSADRAIN, &t) < 0)
+    {
+      saved_fd = -1;
+      return err_set (err, errno, "set the terminal to raw mode");
+    }
+  return 0;
+}
+
+int
+rt_signals_block (struct err **err)
+{
+  sigset_t set;
+  int fd;
+  sigemptyset (&set);
+  for (const int *s = rt_forwarded_signals; *s; s++)
+    sigaddset (&set, *s);
+  if (sigprocmask (SIG_BLOCK, &set, NULL) < 0)
+    return err_set (err, errno, "block signals");
+  fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0)
+    {
+      sigprocmask (SIG_UNBLOCK, &set, NULL);
+      return err_set (err, errno, "signalfd");
+    }
+  return fd;
+}
+
+void
+rt_signals_unblock (int sfd)
+{
+  sigset_t set;
+  sigemptyset (&set);
+  for (const int *s = rt_forwarded_signals; *s; s++)
+    sigaddset (&set, *s);
+  if (sfd >= 0)
+    close (sfd);
+  sigprocmask (SIG_UNBLOCK, &set, NULL);
+}
+
+/* Copy what is readable on from; returns bytes read, 0 at EOF (or EIO of a
+ * pty master whose slaves are all closed), -1 with EAGAIN when nothing
+ * is there. */
+static ssize_t
+copy_once (struct rt_pump *p, int from, int to, int stream)
+{
+  char buf[65536];
+  ssize_t n;
+  do
+    n = read (from, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno == EIO ? 0 : -1;
+  if (n == 0)
+    return 0;
+  if (p->sink)
+    p->sink (p->sink_data, stream, buf, (size_t) n);
+  else if (to >= 0)
+    fs_write_all (to, buf, (size_t) n); /* a closed reader is not ours */
+  return n;
+}
+
+static void
+set_nonblock (int fd)
+{
+  int fl = fcntl (fd, F_GETFL);
+  if (fl >= 0)
+    fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+rt_pump_run (struct rt_pump *p, struct err **err)
+{
+  bool exited = false;
+  int in = p->in, out_from = p->out_from, err_from = p->err_from;
+
+  if (out_from >= 0)
+    set_nonblock (out_from);
+  if (err_from >= 0)
+    set_nonblock (err_from);
+  for (;;)
+    {
+      struct pollfd fds[5];
+      int n = 0, i_pid = -1, i_sig = -1, i_in = -1, i_out = -1, i_err = -1;
+      if (!exited && p->pidfd >= 0)
+        {
+          i_pid = n;
+          fds[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+        }
+      if (p->sigfd >= 0 && !exited)
+        {
+          i_sig = n;
+          fds[n++] = (struct pollfd){ .fd = p->sigfd, .events = POLLIN };
+        }
+      if (in >= 0 && p->in_to >= 0 && !exited)
+        {
+          i_in = n;
+          fds[n++] = (struct pollfd){ .fd = in, .events = POLLIN };
+        }
+      if (out_from >= 0)
+        {
+          i_out = n;
+          fds[n++] = (struct pollfd){ .fd = out_from, .events = POLLIN };
+        }
+      if (err_from >= 0)
+        {
+          i_err = n;
+          fds[n++] = (struct pollfd){ .fd = err_from, .events = POLLIN };
+        }
+      if ((exited || p->pidfd < 0) && out_from < 0 && err_from < 0)
+        return 0;
+      /* Once PID 1 is gone, output is drained to its end (EOF, or EIO of
+       * the pty): what it wrote last may still be in the tty's buffer. */
+      if (poll (fds, (nfds_t) n, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return err_set (err, errno, "poll");
+        }
+      if (i_out >= 0 && fds[i_out].revents)
+        {
+          ssize_t r = copy_once (p, out_from, p->out, 1);
+          if (r == 0)
+            out_from = -1;
+        }
+      if (i_err >= 0 && fds[i_err].revents)
+        {
+          ssize_t r = copy_once (p, err_from, p->err, 2);
+          if (r == 0)
+            err_from = -1;
+        }
+      if (i_in >= 0 && fds[i_in].revents)
+        {
+          char buf[65536];
+          ssize_t r = read (in, buf, sizeof buf);
+          if (r > 0)
+            fs_write_all (p->in_to, buf, (size_t) r);
+          else if (r == 0 || errno != EINTR)
+            in = -1; /* EOF of the user's input: stop reading it */
+        }
+      if (i_sig >= 0 && fds[i_sig].revents)
+        {
+          struct signalfd_siginfo si;
+          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
+                rt_pty_resize (p->winch_to, p->in >= 0 ? p->in : 0);
+              else
+                syscall (SYS_pidfd_send_signal, p->pidfd, si.ssi_signo, NULL,
+                         0);
+            }
+        }
+      if (i_pid >= 0 && fds[i_pid].revents)
+        exited = true;
+    }
+}

@@ -1,0 +1,480 @@
+/* Container lifecycle: plan -> cgroup -> clone3 -> (child) setup -> exec
+ * -> wait. See runtime/container.h.
+ *
+ * One fork per container: the parent clone3()s straight into new mount,
+ * PID, UTS, IPC, network and (v2) cgroup namespaces, and on cgroup v2
+ * straight into the container's cgroup (CLONE_INTO_CGROUP). The child is
+ * the container's PID 1 and execs the image's process itself: no init
+ * shim (the image's process reaps orphans as docker's does without
+ * --init; the kernel kills the rest of the namespace when it exits).
+ *
+ * Parent and child talk over a SOCK_SEQPACKET pair. The child builds its
+ * root while the parent puts it in the cgroup and runs the network hook;
+ * the parent then sends one byte ("go"), which the child waits for before
+ * it switches user and execs. The child either execs (its end is O_CLOEXEC, so the parent reads EOF)
+ * or sends "<exit status>\0<message>" and exits. */
+#include "runtime/container.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/security.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+static const int forwarded[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                 SIGUSR1, SIGUSR2, SIGWINCH };
+
+static enum rt_cgroup_mode
+cgroup_mode (void)
+{
+  static int mode = -1;
+  if (mode < 0)
+    {
+      enum rt_cgroup_mode m;
+      struct err *e = NULL;
+      if (rt_cgroup_detect (RT_CGROUP_ROOT, &m, &e) < 0)
+        {
+          log_warn ("%s", e->msg);
+          err_free (e);
+          m = RT_CGROUP_NONE;
+        }
+      mode = (int) m;
+    }
+  return (enum rt_cgroup_mode) mode;
+}
+
+/* ---- child ---------------------------------------------------------- */
+
+void __attribute__ ((noreturn))
+rt_child_fail (int sync, struct err *e)
+{
+  char msg[1024];
+  int status = e && e->exit > 1 ? e->exit : 125;
+  int n = snprintf (msg, sizeof msg, "%d", status);
+  n += 1 + snprintf (msg + n + 1, sizeof msg - (size_t) n - 1, "%s",
+                     e && e->msg ? e->msg : "container setup failed");
+  if ((size_t) n > sizeof msg)
+    n = sizeof msg;
+  (void) !write (sync, msg, (size_t) n);
+  _exit (status);
+}
+
+/* Everything in the container's process between clone and exec. */
+static void __attribute__ ((noreturn))
+child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
+            enum rt_cgroup_mode mode)
+{
+  struct err *e = NULL;
+  _cleanup_free_ char *target = NULL;
+  _cleanup_close_ int rootfd = -1;
+  char go;
+  const char *host;
+  char shortid[13];
+
+  /* die with the parent while it sets us up */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* why: CVE-2019-5736, no process in the container may open our
+   * /proc/<pid>/exe (the host binary) while we still run imgtool code */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask (0);
+  if (p->network != RT_NET_HOST && rt_net_lo_up (&e) < 0)
+    rt_child_fail (sync, e);
+  /* why: nothing mounted here may propagate back to the host */
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    {
+      err_set (&e, errno, "make mounts private");
+      rt_child_fail (sync, e);
+    }
+  target = xasprintf ("%s/rootfs", p->state_dir);
+  if (mkdir (target, 0755) < 0 && errno != EEXIST)
+    {
+      err_set (&e, errno, "create '%s'", target);
+      rt_child_fail (sync, e);
+    }
+  if (rt_rootfs_mount (p, target, &e) < 0)
+    rt_child_fail (sync, e);
+  rootfd = open (target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    {
+      err_set (&e, errno, "open '%s'", target);
+      rt_child_fail (sync, e);
+    }
+  if (rt_dev_setup (rootfd, p->tty ? io->tty : -1, &e) < 0
+      || rt_mounts_setup (rootfd, p, &e) < 0
+      || rt_rootfs_pivot (rootfd, p->readonly_rootfs, &e) < 0)
+    rt_child_fail (sync, e);
+  host = p->hostname;
+  if (!host)
+    {
+      snprintf (shortid, sizeof shortid, "%s", p->id ? p->id : "imgtool");
+      host = shortid;
+    }
+  if (sethostname (host, strlen (host)) < 0)
+    {
+      err_set (&e, errno, "set hostname '%s'", host);
+      rt_child_fail (sync, e);
+    }
+  /* Setup above overlapped with the parent moving us into the cgroup
+   * (a v1 migration waits for an RCU grace period, ~10 ms) and running
+   * the network hook; wait for both before anything the limits or the
+   * network must see. */
+  if (read (sync, &go, 1) != 1)
+    _exit (125); /* the parent gave up */
+  if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      err_set (&e, errno, "cgroup namespace");
+      rt_child_fail (sync, e);
+    }
+  /* a session of its own: the caller's terminal signals go through
+   * rt_wait's forwarding, not straight to the container */
+  setsid ();
+  if (rt_process_stdio (io, p->tty, &e) < 0)
+    rt_child_fail (sync, e);
+  umask (022);
+  if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0)
+    rt_child_fail (sync, e);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (rt_caps_apply (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    {
+      err_set (&e, errno, "set no_new_privs");
+      rt_child_fail (sync, e);
+    }
+  /* the container outlives a killed `imgtool run`, as with docker */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  /* why: CVE-2024-21626, no host fd may survive into the container */
+  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    {
+      err_set (&e, errno, "close_range");
+      rt_child_fail (sync, e);
+    }
+  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  rt_process_exec (p, &e);
+  rt_child_fail (sync, e);
+}
+
+/* ---- parent --------------------------------------------------------- */
+
+static pid_t
+clone_child (uint64_t flags, int cgroup_fd, int *pidfd)
+{
+  struct clone_args args;
+  memset (&args, 0, sizeof args);
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgroup_fd;
+    }
+  return (pid_t) syscall (SYS_clone3, &args, sizeof args);
+}
+
+static int
+docker_status (const siginfo_t *si)
+{
+  if (si->si_code == CLD_EXITED)
+    return si->si_status;
+  return 128 + si->si_status;
+}
+
+/* Wait for pidfd's process, forwarding the caller's signals to it. */
+int
+rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err)
+{
+  sigset_t set, old;
+  siginfo_t si;
+  _cleanup_close_ int sfd = -1;
+  int r = 0;
+  sigemptyset (&set);
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaddset (&set, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &set, &old);
+  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  for (;;)
+    {
+      struct pollfd pf[2] = { { .fd = pidfd, .events = POLLIN },
+                              { .fd = sfd, .events = POLLIN } };
+      struct signalfd_siginfo ssi;
+      if (poll (pf, sfd >= 0 ? 2 : 1, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          r = err_set (err, errno, "poll");
+          break;
+        }
+      while (sfd >= 0 && read (sfd, &ssi, sizeof ssi) == sizeof ssi)
+        pidfd_send_signal (pidfd, (int) ssi.ssi_signo, NULL, 0);
+      if (!(pf[0].revents & (POLLIN | POLLHUP)))
+        continue;
+      memset (&si, 0, sizeof si);
+      if (waitid (P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          r = err_set (err, errno, "wait for pid %d", (int) pid);
+          break;
+        }
+      *status = docker_status (&si);
+      break;
+    }
+  /* signals that came after the last read must not hit the caller */
+  if (sfd >= 0)
+    {
+      struct signalfd_siginfo ssi;
+      while (read (sfd, &ssi, sizeof ssi) == sizeof ssi)
+        ;
+    }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  return r;
+}
+
+static void
+reap (pid_t pid, int pidfd)
+{
+  siginfo_t si;
+  if (pidfd >= 0)
+    pidfd_send_signal (pidfd, SIGKILL, NULL, 0);
+  while (waitid (pidfd >= 0 ? P_PIDFD : P_PID,
+                 (id_t) (pidfd >= 0 ? pidfd : pid), &si, WEXITED)
+             < 0
+         && errno == EINTR)
+    ;
+}
+
+/* Read the child's verdict: 0 = exec'd, -1 = its error (with its status). */
+static int
+read_verdict (int sync, struct err **err)
+{
+  char msg[1024];
+  ssize_t n;
+  do
+    n = read (sync, msg, sizeof msg - 1);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    return 0;
+  if (n < 0)
+    return err_set (err, errno, "read from the container's init");
+  msg[n] = '\0';
+  {
+    int status = atoi (msg);
+    size_t len = strlen (msg);
+    err_set (err, 0, "%s", (size_t) n > len + 1 ? msg + len + 1 : "failed");
+    return err_exit (err, status > 0 ? status : 125);
+  }
+}
+
+static int
+check_plan (const struct rt_plan *p, struct err **err)
+{
+  if (!p->argv || !p->argv[0] || !*p->argv[0])
+    return err_set (err, 0, "no command to run");
+  if (!p->state_dir)
+    return err_set (err, 0, "the plan has no state directory");
+  if (!p->id || !*p->id || strchr (p->id, '/') || p->id[0] == '.')
+    return err_set (err, 0, "invalid container id '%s'", p->id ? p->id : "");
+  return 0;
+}
+
+int
+rt_start (const struct rt_plan *p, const struct rt_stdio *io,
+          struct rt_container *out, struct err **err)
+{
+  struct rt_stdio def = RT_STDIO_INIT;
+  struct rt_cgroup *cg = NULL;
+  enum rt_cgroup_mode mode = cgroup_mode ();
+  int sv[2] = { -1, -1 }, pidfd = -1;
+  uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  pid_t pid;
+  char go = 'g';
+
+  memset (out, 0, sizeof *out);
+  out->pidfd = -1;
+  if (!io)
+    io = &def;
+  if (check_plan (p, err) < 0 || rt_write_etc_files (p, err) < 0)
+    return err_exit (err, 125);
+  /* parse and compile the profile while its path is reachable; a bad
+   * profile fails here, before anything exists */
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+    return err_exit (err, 125);
+  if (mode != RT_CGROUP_NONE)
+    {
+      cg = rt_cgroup_new (RT_CGROUP_ROOT, mode, p->cgroup_parent, p->id);
+      if (rt_cgroup_create (cg, &p->limits, err) < 0)
+        {
+          rt_cgroup_free (cg);
+          return err_exit (err, 125);
+        }
+    }
+  if (p->network != RT_NET_HOST)
+    flags |= CLONE_NEWNET;
+  if (mode == RT_CGROUP_V2)
+    /* entered at clone time, so the namespace's root is the container's */
+    flags |= CLONE_NEWCGROUP;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      err_set (err, errno, "socketpair");
+      goto fail;
+    }
+  /* keep the sync fds out of 0-2, which the child overwrites */
+  for (int i = 0; i < 2; i++)
+    if (sv[i] < 3)
+      {
+        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
+        close (sv[i]);
+        sv[i] = fd;
+      }
+  pid = clone_child (flags, cg && cg->fd >= 0 ? cg->fd : -1, &pidfd);
+  if (pid < 0)
+    {
+      err_set (err, errno, "clone");
+      goto fail;
+    }
+  if (pid == 0)
+    {
+      close (sv[0]);
+      child_main (p, io, sv[1], mode);
+    }
+  close (sv[1]);
+  sv[1] = -1;
+  if (cg && mode == RT_CGROUP_V1 && rt_cgroup_add (cg, pid, err) < 0)
+    goto fail_child;
+  if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
+    {
+      err_wrap (err, "network");
+      goto fail_child;
+    }
+  if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
+    {
+      err_set (err, errno, "start the container");
+      goto fail_child;
+    }
+  if (read_verdict (sv[0], err) < 0)
+    goto fail_child;
+  close (sv[0]);
+  out->pid = pid;
+  out->pidfd = pidfd;
+  out->id = xstrdup (p->id);
+  out->cgroup = cg;
+  return 0;
+
+fail_child:
+  reap (pid, pidfd);
+  close (pidfd);
+fail:
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (sv[1] >= 0)
+    close (sv[1]);
+  if (cg)
+    {
+      struct err *e = NULL;
+      if (rt_cgroup_destroy (cg, &e) < 0)
+        log_warn ("%s", e->msg);
+      err_free (e);
+      rt_cgroup_free (cg);
+    }
+  if (*err && (*err)->exit == 1)
+    err_exit (err, 125);
+  return -1;
+}
+
+void
+rt_container_release (struct rt_container *c)
+{
+  if (c->pidfd >= 0)
+    close (c->pidfd);
+  c->pidfd = -1;
+  free (c->id);
+  c->id = NULL;
+  rt_cgroup_free (c->cgroup);
+  c->cgroup = NULL;
+}
+
+int
+rt_wait (struct rt_container *c, int *status, struct err **err)
+{
+  int r = 0;
+  if (!c->reaped)
+    {
+      if (rt_wait_pidfd (c->pid, c->pidfd, status, err) < 0)
+        {
+          rt_container_release (c);
+          return -1;
+        }
+      c->reaped = true;
+    }
+  /* PID 1 is gone, so the kernel has killed the rest of its namespace;
+   * the mount namespace (overlay, /proc, binds) died with it */
+  if (c->cgroup && rt_cgroup_destroy (c->cgroup, err) < 0)
+    r = -1;
+  rt_container_release (c);
+  return r;
+}
+
+int
+rt_run (const struct rt_plan *p, const struct rt_stdio *io, int *status,
+        struct err **err)
+{
+  struct rt_container c;
+  if (rt_start (p, io, &c, err) < 0)
+    {
+      if (*err)
+        *status = (*err)->exit;
+      return -1;
+    }
+  return rt_wait (&c, status, err);
+}
+
+int
+rt_kill (struct rt_container *c, int sig, struct err **err)
+{
+  if (pidfd_send_signal (c->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+    return err_set (err, errno, "signal the container");
+  return 0;
+}
+
+int
+rt_cleanup (const char *id, const char *cgroup_parent, struct err **err)
+{
+  enum rt_cgroup_mode mode = cgroup_mode ();
+  struct rt_cgroup *cg;
+  int r;
+  if (mode == RT_CGROUP_NONE || !id || !*id || strchr (id, '/'))
+    return 0;
+  cg = rt_cgroup_new (RT_CGROUP_ROOT, mode, cgroup_parent, id);
+  r = rt_cgroup_destroy (cg, err);
+  rt_cgroup_free (cg);
+  return r;
+}

@@ -1,0 +1,184 @@
+/* exec into a running container (rt_exec): join every namespace of its
+ * PID 1 and its cgroups, then the same process setup as rt_start's child.
+ *
+ * caller ── fork ──► helper: join cgroups (host paths), setns(pidfd, all)
+ *                      └─ clone3(CLONE_PARENT) ──► process: now in the
+ *                         container's pid ns, a child of the caller;
+ *                         stdio, cwd, user, caps, nnp, seccomp, exec
+ * The helper sends the process's pid and exits; the caller waits on it
+ * with signals forwarded. Errors travel on the same socket as rt_start's. */
+#include "runtime/container.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/security.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+static void __attribute__ ((noreturn))
+exec_process (const struct rt_plan *p, const struct rt_stdio *io, int sync)
+{
+  struct err *e = NULL;
+  setsid ();
+  if (rt_process_stdio (io, p->tty, &e) < 0 || rt_process_cwd (p, &e) < 0
+      || rt_process_user (p, &e) < 0)
+    rt_child_fail (sync, e);
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (rt_caps_apply (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    {
+      err_set (&e, errno, "set no_new_privs");
+      rt_child_fail (sync, e);
+    }
+  /* why: CVE-2024-21626, no host fd may survive into the container */
+  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    {
+      err_set (&e, errno, "close_range");
+      rt_child_fail (sync, e);
+    }
+  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
+    rt_child_fail (sync, e);
+  rt_process_exec (p, &e);
+  rt_child_fail (sync, e);
+}
+
+static void __attribute__ ((noreturn))
+helper (pid_t target, int tpidfd, const struct rt_plan *p,
+        const struct rt_stdio *io, int sync)
+{
+  struct err *e = NULL;
+  struct clone_args args;
+  char msg[32];
+  pid_t pid;
+  /* why: CVE-2019-5736, processes already in the container must not open
+   * /proc/<pid>/exe of an imgtool process that joined it */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (rt_cgroup_join_pid (RT_CGROUP_ROOT, target, &e) < 0)
+    rt_child_fail (sync, e);
+  if (setns (tpidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+                         | CLONE_NEWNET | CLONE_NEWCGROUP)
+      < 0)
+    {
+      err_set (&e, errno, "join the namespaces of pid %d", (int) target);
+      rt_child_fail (sync, e);
+    }
+  memset (&args, 0, sizeof args);
+  /* the caller, not this helper, is the process's parent and reaps it */
+  args.flags = CLONE_PARENT;
+  pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0)
+    {
+      err_set (&e, errno, "clone");
+      rt_child_fail (sync, e);
+    }
+  if (pid == 0)
+    exec_process (p, io, sync);
+  snprintf (msg, sizeof msg, "P%d", (int) pid);
+  (void) !write (sync, msg, strlen (msg));
+  _exit (0);
+}
+
+int
+rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
+         int *status, struct err **err)
+{
+  struct rt_stdio def = RT_STDIO_INIT;
+  int sv[2] = { -1, -1 }, tpidfd, pidfd = -1, r = -1;
+  pid_t hpid, pid = -1;
+  char msg[1024];
+  ssize_t n;
+  if (!io)
+    io = &def;
+  if (!p->argv || !p->argv[0] || !*p->argv[0])
+    return err_set (err, 0, "no command to run"), err_exit (err, 125);
+  tpidfd = pidfd_open (target, 0);
+  if (tpidfd < 0)
+    return err_set (err, errno, "container process %d", (int) target),
+           err_exit (err, 125);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      err_set (err, errno, "socketpair");
+      goto out;
+    }
+  for (int i = 0; i < 2; i++)
+    if (sv[i] < 3)
+      {
+        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
+        close (sv[i]);
+        sv[i] = fd;
+      }
+  hpid = fork ();
+  if (hpid < 0)
+    {
+      err_set (err, errno, "fork");
+      goto out;
+    }
+  if (hpid == 0)
+    {
+      close (sv[0]);
+      helper (target, tpidfd, p, io, sv[1]);
+    }
+  close (sv[1]);
+  sv[1] = -1;
+  while (waitpid (hpid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  /* first message: "P<pid>" from the helper, or an error */
+  n = read (sv[0], msg, sizeof msg - 1);
+  if (n > 1 && msg[0] == 'P')
+    {
+      msg[n] = '\0';
+      pid = atoi (msg + 1);
+      pidfd = pidfd_open (pid, 0);
+      n = read (sv[0], msg, sizeof msg - 1);
+    }
+  if (n > 0)
+    {
+      int st;
+      msg[n] = '\0';
+      st = atoi (msg);
+      err_set (err, 0, "%s",
+               (size_t) n > strlen (msg) + 1 ? msg + strlen (msg) + 1
+                                              : "exec failed");
+      err_exit (err, st > 0 ? st : 125);
+      if (pid > 0)
+        while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+          ;
+      goto out;
+    }
+  if (pid <= 0 || pidfd < 0)
+    {
+      err_set (err, n < 0 ? errno : 0, "exec into the container failed");
+      err_exit (err, 125);
+      goto out;
+    }
+  r = rt_wait_pidfd (pid, pidfd, status, err);
+out:
+  if (pidfd >= 0)
+    close (pidfd);
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (sv[1] >= 0)
+    close (sv[1]);
+  close (tpidfd);
+  return r;
+}

@@ -1,0 +1,365 @@
+/* The container's mount table, built under the new root before pivot:
+ * /proc, /sys, the plan's binds and tmpfs, /etc/{hostname,hosts,
+ * resolv.conf}, masked and read-only paths. Every target inside the root
+ * is resolved with openat2(RESOLVE_IN_ROOT) to an O_PATH fd and mounted
+ * on through /proc/self/fd/N, so an image's symlinks stay inside it. */
+#include "runtime/child.h"
+#include "runtime/plan.h"
+#include "runtime/security.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+const char *
+rt_fd_path (int fd, char buf[static 32])
+{
+  snprintf (buf, 32, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+static int
+open_in (int rootfd, const char *path)
+{
+  struct open_how how = {
+    .flags = O_PATH | O_CLOEXEC,
+    /* why: symlinks in the image resolve inside it, never to the host */
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+int
+rt_open_in_root (int rootfd, const char *path, bool create, bool file,
+                 struct err **err)
+{
+  int fd = open_in (rootfd, path);
+  _cleanup_free_ char *buf = NULL;
+  _cleanup_close_ int parent = -1;
+  if (fd >= 0 || errno != ENOENT || !create)
+    return fd >= 0 ? fd : err_set (err, errno, "open '%s' in the container",
+                                   path);
+  /* Create it one component at a time, each parent resolved in the root. */
+  buf = xstrdup (path);
+  parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+  if (parent < 0)
+    return err_set (err, errno, "dup");
+  for (char *s = buf;;)
+    {
+      char *name, c;
+      int next;
+      while (*s == '/')
+        s++;
+      if (!*s)
+        break;
+      name = s;
+      s += strcspn (s, "/");
+      c = *s;
+      *s = '\0';
+      next = open_in (rootfd, buf);
+      if (next < 0 && errno == ENOENT)
+        {
+          bool last = true;
+          for (const char *t = s + (c != '\0'); *t; t++)
+            if (*t != '/')
+              last = false;
+          if (last && file)
+            {
+              int f = openat (parent, name,
+                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                  | O_CLOEXEC,
+                              0644);
+              if (f < 0)
+                return err_set (err, errno, "create '%s' in the container",
+                                buf);
+              close (f);
+            }
+          else if (mkdirat (parent, name, 0755) < 0 && errno != EEXIST)
+            return err_set (err, errno, "create '%s' in the container", buf);
+          next = open_in (rootfd, buf);
+        }
+      if (next < 0)
+        return err_set (err, errno, "open '%s' in the container", buf);
+      close (parent);
+      parent = next;
+      *s = c;
+    }
+  return steal_fd (&parent);
+}
+
+int
+rt_mount_readonly (int fd, struct err **err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  /* mount_setattr changes only the read-only bit, so the nosuid, nodev,
+   * noexec flags already there (locked in a user namespace) stay, and
+   * AT_RECURSIVE makes the submounts read-only too */
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                     sizeof attr)
+      < 0)
+    return err_set (err, errno, "make mount read-only");
+  return 0;
+}
+
+/* Make rootfd/name a real directory: an image may ship /proc, /sys or
+ * /dev as a symlink (CVE-2026-41579); like docker's init layer, replace
+ * it. */
+int
+rt_ensure_dir (int rootfd, const char *name, struct err **err)
+{
+  struct stat st;
+  if (fstatat (rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        return 0;
+      if (unlinkat (rootfd, name, 0) < 0)
+        return err_set (err, errno, "remove '/%s' in the container", name);
+    }
+  if (mkdirat (rootfd, name, 0755) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '/%s' in the container", name);
+  return 0;
+}
+
+static int
+mount_fs (int rootfd, const char *dest, const char *type,
+          unsigned long flags, const char *data, struct err **err)
+{
+  char fdp[32];
+  _cleanup_close_ int fd = rt_open_in_root (rootfd, dest, true, false, err);
+  if (fd < 0)
+    return -1;
+  if (mount (type, rt_fd_path (fd, fdp), type, flags, data) < 0)
+    return err_set (err, errno, "mount %s on '%s'", type, dest);
+  return 0;
+}
+
+/* Parse "ro,nosuid,size=64m,mode=1777" into flags and the data the
+ * filesystem gets. */
+static char *
+parse_tmpfs_options (const char *opts, unsigned long *flags)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long set, clear;
+  } known[] = {
+    { "ro", MS_RDONLY, 0 },      { "rw", 0, MS_RDONLY },
+    { "nosuid", MS_NOSUID, 0 },  { "suid", 0, MS_NOSUID },
+    { "nodev", MS_NODEV, 0 },    { "dev", 0, MS_NODEV },
+    { "noexec", MS_NOEXEC, 0 },  { "exec", 0, MS_NOEXEC },
+    { "noatime", MS_NOATIME, 0 }, { "relatime", MS_RELATIME, 0 },
+  };
+  _cleanup_free_ char *copy = xstrdup (opts ? opts : "");
+  char *data = xstrdup (""), *save = NULL;
+  for (char *o = strtok_r (copy, ",", &save); o; o = strtok_r (NULL, ",", &save))
+    {
+      size_t i;
+      for (i = 0; i < ARRAY_SIZE (known); i++)
+        if (!strcmp (o, known[i].name))
+          {
+            *flags = (*flags | known[i].set) & ~known[i].clear;
+            break;
+          }
+      if (i == ARRAY_SIZE (known))
+        {
+          char *d = xasprintf ("%s%s%s", data, *data ? "," : "", o);
+          free (data);
+          data = d;
+        }
+    }
+  return data;
+}
+
+static int
+mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
+{
+  char fdp[32];
+  _cleanup_close_ int fd = -1;
+  if (!m->destination || m->destination[0] != '/')
+    return err_set (err, 0, "mount destination '%s' is not absolute",
+                    m->destination ? m->destination : "");
+  if (m->kind == RT_MOUNT_TMPFS)
+    {
+      /* why: docker's --tmpfs defaults, no setuid or device files */
+      unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+      _cleanup_free_ char *data = parse_tmpfs_options (m->options, &flags);
+      if (m->readonly)
+        flags |= MS_RDONLY;
+      fd = rt_open_in_root (rootfd, m->destination, true, false, err);
+      if (fd < 0)
+        return -1;
+      if (mount ("tmpfs", rt_fd_path (fd, fdp), "tmpfs", flags, data) < 0)
+        return err_set (err, errno, "mount tmpfs on '%s'", m->destination);
+      return 0;
+    }
+  else
+    {
+      struct stat st;
+      _cleanup_close_ int src = -1;
+      if (!m->source || m->source[0] != '/')
+        return err_set (err, 0, "bind source '%s' is not absolute",
+                        m->source ? m->source : "");
+      /* docker -v creates a missing source directory */
+      if (stat (m->source, &st) < 0)
+        {
+          if (errno != ENOENT || fs_mkdir_p (AT_FDCWD, m->source, 0755, err) < 0
+              || stat (m->source, &st) < 0)
+            return err_set (err, errno, "bind source '%s'", m->source);
+        }
+      src = open (m->source, O_PATH | O_CLOEXEC);
+      if (src < 0)
+        return err_set (err, errno, "open bind source '%s'", m->source);
+      fd = rt_open_in_root (rootfd, m->destination, true,
+                            !S_ISDIR (st.st_mode), err);
+      if (fd < 0)
+        return -1;
+      {
+        char srcp[32];
+        if (mount (rt_fd_path (src, srcp), rt_fd_path (fd, fdp), NULL,
+                   MS_BIND | MS_REC, NULL)
+            < 0)
+          return err_set (err, errno, "bind '%s' on '%s'", m->source,
+                          m->destination);
+      }
+      if (m->readonly)
+        {
+          /* reopen: the fd we have is on the mount underneath */
+          _cleanup_close_ int top = rt_open_in_root (rootfd, m->destination,
+                                                     false, false, err);
+          if (top < 0 || rt_mount_readonly (top, err) < 0)
+            return err_wrap (err, "bind '%s'", m->destination);
+        }
+    }
+  return 0;
+}
+
+/* Bind state_dir/name over /etc/name (the runtime writes these files). An
+ * image's symlink or file there is replaced, as docker's init layer does. */
+static int
+bind_etc_file (int rootfd, int etcfd, const char *state_dir, const char *name,
+               struct err **err)
+{
+  _cleanup_free_ char *src = xasprintf ("%s/%s", state_dir, name);
+  char a[32], b[32];
+  struct stat st;
+  _cleanup_close_ int fd = -1, sfd = open (src, O_PATH | O_CLOEXEC);
+  (void) rootfd;
+  if (sfd < 0)
+    return errno == ENOENT ? 0 : err_set (err, errno, "open '%s'", src);
+  if (fstatat (etcfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && !S_ISREG (st.st_mode) && unlinkat (etcfd, name, 0) < 0)
+    return err_set (err, errno, "replace '/etc/%s' in the container", name);
+  fd = openat (etcfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+               0644);
+  if (fd < 0)
+    return err_set (err, errno, "create '/etc/%s' in the container", name);
+  if (mount (rt_fd_path (sfd, a), rt_fd_path (fd, b), NULL, MS_BIND, NULL) < 0)
+    return err_set (err, errno, "bind '/etc/%s'", name);
+  return 0;
+}
+
+static int
+mask_paths (int rootfd, struct err **err)
+{
+  char a[32], b[32];
+  struct stat st;
+  _cleanup_close_ int null = rt_open_in_root (rootfd, "/dev/null", false,
+                                              false, err);
+  if (null < 0)
+    return -1;
+  /* why: CVE-2025-31133, the /dev/null we bind over secrets must really
+   * be the null device, not a symlink or a file the image planted */
+  if (fstat (null, &st) < 0 || !S_ISCHR (st.st_mode)
+      || st.st_rdev != makedev (1, 3))
+    return err_set (err, 0, "/dev/null in the container is not the null "
+                            "device");
+  for (size_t i = 0; rt_masked_paths[i]; i++)
+    {
+      _cleanup_close_ int fd = open_in (rootfd, rt_masked_paths[i]);
+      int r;
+      if (fd < 0)
+        continue; /* not there: nothing to hide */
+      if (fstat (fd, &st) < 0)
+        return err_set (err, errno, "stat '%s'", rt_masked_paths[i]);
+      if (S_ISDIR (st.st_mode))
+        r = mount ("tmpfs", rt_fd_path (fd, b), "tmpfs",
+                   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "nr_blocks=1,nr_inodes=1,mode=555");
+      else
+        r = mount (rt_fd_path (null, a), rt_fd_path (fd, b), NULL, MS_BIND,
+                   NULL);
+      if (r < 0)
+        return err_set (err, errno, "mask '%s'", rt_masked_paths[i]);
+    }
+  for (size_t i = 0; rt_readonly_paths[i]; i++)
+    {
+      _cleanup_close_ int fd = open_in (rootfd, rt_readonly_paths[i]);
+      _cleanup_close_ int top = -1;
+      if (fd < 0)
+        continue;
+      if (mount (rt_fd_path (fd, a), rt_fd_path (fd, b), NULL,
+                 MS_BIND | MS_REC, NULL)
+          < 0)
+        return err_set (err, errno, "bind '%s'", rt_readonly_paths[i]);
+      top = open_in (rootfd, rt_readonly_paths[i]);
+      if (top < 0)
+        return err_set (err, errno, "open '%s'", rt_readonly_paths[i]);
+      if (rt_mount_readonly (top, err) < 0)
+        return err_wrap (err, "'%s'", rt_readonly_paths[i]);
+    }
+  return 0;
+}
+
+int
+rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
+{
+  if (rt_ensure_dir (rootfd, "proc", err) < 0
+      || rt_ensure_dir (rootfd, "sys", err) < 0)
+    return -1;
+  /* a new procfs: it shows only the container's pid namespace */
+  if (mount_fs (rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                NULL, err)
+      < 0)
+    return -1;
+  /* why: a writable /sys lets root reconfigure the host's devices */
+  if (mount_fs (rootfd, "/sys", "sysfs",
+                MS_NOSUID | MS_NODEV | MS_NOEXEC
+                    | (p->privileged ? 0 : MS_RDONLY),
+                NULL, err)
+      < 0)
+    return -1;
+  for (size_t i = 0; i < p->n_mounts; i++)
+    if (mount_plan_entry (rootfd, &p->mounts[i], err) < 0)
+      return -1;
+  if (p->state_dir)
+    {
+      static const char *const files[] = { "hostname", "hosts",
+                                           "resolv.conf" };
+      _cleanup_close_ int etc = rt_open_in_root (rootfd, "/etc", true, false,
+                                                 err);
+      _cleanup_close_ int etcdir = -1;
+      if (etc < 0)
+        return -1;
+      etcdir = openat (etc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (etcdir < 0)
+        return err_set (err, errno, "open '/etc' in the container");
+      for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+        if (bind_etc_file (rootfd, etcdir, p->state_dir, files[i], err) < 0)
+          return -1;
+    }
+  /* why: /proc/kcore, /proc/keys, /sys/firmware... leak or change host
+   * state; docker hides them unless --privileged */
+  if (!p->privileged && mask_paths (rootfd, err) < 0)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,44 @@
+/* The plan's life cycle: defaults and freeing (the fields are described
+ * in runtime/plan.h). */
+#include "runtime/plan.h"
+#include "lib/xalloc.h"
+
+#include <string.h>
+
+void
+rt_plan_init (struct rt_plan *p)
+{
+  memset (p, 0, sizeof *p);
+  p->network = RT_NET_NONE;
+  /* why: no_new_privs stops setuid binaries regaining dropped privileges
+   * and lets seccomp load without CAP_SYS_ADMIN (runtime-security.md §1) */
+  p->no_new_privs = true;
+}
+
+void
+rt_plan_release (struct rt_plan *p)
+{
+  strv_free (p->lower_dirs);
+  free (p->upper_dir);
+  free (p->work_dir);
+  strv_free (p->argv);
+  strv_free (p->env);
+  free (p->cwd);
+  free (p->user.groups);
+  free (p->id);
+  free (p->name);
+  free (p->hostname);
+  free (p->state_dir);
+  for (size_t i = 0; i < p->n_mounts; i++)
+    {
+      free (p->mounts[i].source);
+      free (p->mounts[i].destination);
+      free (p->mounts[i].options);
+    }
+  free (p->mounts);
+  free (p->cgroup_parent);
+  free (p->seccomp_profile);
+  free (p->seccomp_cache_dir);
+  free (p->stop_signal);
+  memset (p, 0, sizeof *p);
+}

@@ -1,0 +1,242 @@
+/* The container process's last steps: stdio, working directory, user,
+ * and the exec itself with docker's 126/127 distinction. */
+#include "runtime/child.h"
+#include "runtime/container.h"
+#include "runtime/plan.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <unistd.h>
+
+int
+rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err)
+{
+  int want[3] = { io->in, io->out, io->err }, high[3];
+  _cleanup_close_ int null = -1;
+  if (tty)
+    {
+      if (io->tty < 0)
+        return err_set (err, 0, "a terminal was asked for but none given");
+      want[0] = want[1] = want[2] = io->tty;
+    }
+  /* Copy every source above 2 first, so dup2 cannot clobber a source
+   * that happens to be 0, 1 or 2 already. */
+  for (int i = 0; i < 3; i++)
+    {
+      if (want[i] < 0)
+        {
+          if (null < 0)
+            null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+          if (null < 0)
+            return err_set (err, errno, "open '/dev/null'");
+        }
+      high[i] = fcntl (want[i] < 0 ? null : want[i], F_DUPFD_CLOEXEC, 3);
+      if (high[i] < 0)
+        return err_set (err, errno, "duplicate stdio fd");
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      if (dup2 (high[i], i) < 0)
+        return err_set (err, errno, "set up stdio");
+      close (high[i]);
+    }
+  if (tty && ioctl (0, TIOCSCTTY, 0) < 0)
+    return err_set (err, errno, "set the controlling terminal");
+  return 0;
+}
+
+int
+rt_process_cwd (const struct rt_plan *p, struct err **err)
+{
+  const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+  char buf[PATH_MAX];
+  if (cwd[0] != '/')
+    return err_set (err, 0, "working directory '%s' is not absolute", cwd);
+  if (chdir (cwd) < 0)
+    {
+      _cleanup_close_ int root = -1, fd = -1;
+      if (errno != ENOENT)
+        return err_set (err, errno, "chdir '%s'", cwd);
+      /* docker creates a missing working directory */
+      root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root < 0)
+        return err_set (err, errno, "open '/'");
+      fd = rt_open_in_root (root, cwd, true, false, err);
+      if (fd < 0)
+        return err_wrap (err, "working directory");
+      if (chdir (cwd) < 0)
+        return err_set (err, errno, "chdir '%s'", cwd);
+    }
+  /* why: CVE-2024-21626, a cwd reached through a leaked fd lies outside
+   * the root and getcwd() then does not start with '/' */
+  if (!getcwd (buf, sizeof buf) || buf[0] != '/')
+    return err_set (err, 0, "working directory '%s' is outside the "
+                            "container", cwd);
+  return 0;
+}
+
+int
+rt_process_user (const struct rt_plan *p, struct err **err)
+{
+  const struct rt_user *u = &p->user;
+  /* drop the host's supplementary groups even when none are asked for */
+  if (setgroups (u->n_groups, u->groups) < 0)
+    return err_set (err, errno, "setgroups");
+  /* rt_caps_apply sets the final sets after the uid change */
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return err_set (err, errno, "keep capabilities");
+  if (setresgid (u->gid, u->gid, u->gid) < 0)
+    return err_set (err, errno, "setresgid %u", (unsigned) u->gid);
+  if (setresuid (u->uid, u->uid, u->uid) < 0)
+    return err_set (err, errno, "setresuid %u", (unsigned) u->uid);
+  return 0;
+}
+
+static const char *
+env_path (char *const *env)
+{
+  for (size_t i = 0; env && env[i]; i++)
+    if (!strncmp (env[i], "PATH=", 5))
+      return env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/* execve(path), but with "#!" scripts handled here rather than by the
+ * kernel. why: CVE-2019-5736, the kernel would resolve "#!/proc/self/exe"
+ * (or a symlink to it) in this process, which still is imgtool, and run
+ * the host binary inside the container. Interpreters are opened with
+ * RESOLVE_NO_MAGICLINKS, so no /proc/<pid>/exe or fd link is reachable,
+ * and exec'd by fd. Same argv as binfmt_script: interp [arg] path args. */
+static void
+exec_path (const char *path, char *const *argv, char *const *env)
+{
+  struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
+                          .resolve = RESOLVE_NO_MAGICLINKS };
+  char line[256], *interp, *arg = NULL, *end;
+  char *args[4096];
+  const char *script = path;
+  int fd = -1;
+  for (int depth = 0; depth < 5; depth++)
+    {
+      ssize_t n;
+      size_t argc = 0, i;
+      fd = (int) syscall (SYS_openat2, AT_FDCWD, script, &how, sizeof how);
+      if (fd < 0)
+        {
+          if (errno == ELOOP)
+            errno = EACCES; /* a magic link: refuse like a non-executable */
+          return;
+        }
+      n = pread (fd, line, sizeof line - 1, 0);
+      if (n < 2 || line[0] != '#' || line[1] != '!')
+        break; /* not a script: the kernel execs it (ELF, by fd) */
+      line[n] = '\0';
+      end = strchr (line, '\n');
+      if (!end)
+        {
+          errno = ENOEXEC;
+          close (fd);
+          return;
+        }
+      *end = '\0';
+      for (interp = line + 2; *interp == ' ' || *interp == '\t'; interp++)
+        ;
+      while (end > interp && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+      if (!*interp)
+        {
+          errno = ENOEXEC;
+          close (fd);
+          return;
+        }
+      arg = interp + strcspn (interp, " \t");
+      if (*arg)
+        {
+          *arg++ = '\0';
+          while (*arg == ' ' || *arg == '\t')
+            arg++;
+        }
+      close (fd);
+      fd = -1;
+      args[argc++] = interp;
+      if (*arg)
+        args[argc++] = arg;
+      args[argc++] = (char *) script;
+      for (i = 1; argv[i] && argc < ARRAY_SIZE (args) - 1; i++)
+        args[argc++] = argv[i];
+      args[argc] = NULL;
+      /* the interpreter may itself be a script: loop like the kernel */
+      {
+        static char keep[5][256];
+        memcpy (keep[depth], line, sizeof line);
+        for (size_t k = 0; k < argc; k++)
+          if (args[k] >= line && args[k] < line + sizeof line)
+            args[k] = keep[depth] + (args[k] - line);
+        script = args[0];
+        static char *keepargv[5][4096];
+        memcpy (keepargv[depth], args, (argc + 1) * sizeof *args);
+        argv = keepargv[depth];
+      }
+    }
+  if (fd < 0)
+    {
+      errno = ELOOP;
+      return;
+    }
+  /* exec by fd: ELF only, so the fd's O_CLOEXEC does not matter */
+  syscall (SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+  close (fd);
+}
+
+int
+rt_process_exec (const struct rt_plan *p, struct err **err)
+{
+  const char *cmd = p->argv[0];
+  char *const *env = p->env ? p->env : (char *const[]){ NULL };
+  const char *path;
+  char buf[PATH_MAX];
+  int denied = 0;
+  if (strchr (cmd, '/'))
+    {
+      exec_path (cmd, p->argv, env);
+      err_set (err, errno, "exec: '%s'", cmd);
+      return err_exit (err, errno == ENOENT || errno == ENOTDIR ? 127 : 126);
+    }
+  path = env_path (env);
+  for (const char *dir = path;; dir++)
+    {
+      size_t len = strcspn (dir, ":");
+      int n = snprintf (buf, sizeof buf, "%.*s%s%s", (int) len, dir,
+                        len ? "/" : "", cmd);
+      if (n > 0 && (size_t) n < sizeof buf)
+        {
+          exec_path (buf, p->argv, env);
+          if (errno != ENOENT && errno != ENOTDIR)
+            {
+              /* found but not runnable: remember, like execvp */
+              if (!denied)
+                denied = errno;
+            }
+        }
+      dir += len;
+      if (!*dir)
+        break;
+    }
+  if (denied)
+    {
+      err_set (err, denied, "exec: '%s'", cmd);
+      return err_exit (err, 126);
+    }
+  err_set (err, 0, "exec: '%s': executable file not found in $PATH", cmd);
+  return err_exit (err, 127);
+}

@@ -1,0 +1,140 @@
+/* Containers on disk: what was asked (config.json), where it is
+ * (state.json), and the names index.
+ *
+ *   <root>/containers/lock          flock: creating, naming, removing
+ *   <root>/containers/names/<name>  symlink -> <id> (names are unique)
+ *   <root>/containers/<id>/         id = 64 random hex digits
+ *       config.json   image, name, command, the plan (for exec and ps)
+ *       state.json    status, pid + its start time, exit code, times, OOM
+ *       monitor.lock  flock held for its whole life by the process that
+ *                     waits for the container (`run`, or the -d monitor):
+ *                     when nobody holds it, nobody will record the exit
+ *       upper/ work/  the overlay's writable layer
+ *       hostname hosts resolv.conf container.log
+ *
+ * Every state change is written atomically (temp + rename). A container
+ * whose process is gone (or whose pid now belongs to another process, by
+ * start time) while no monitor holds monitor.lock is reported and saved
+ * as exited. */
+#ifndef IMGTOOL_STATE_H
+#define IMGTOOL_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "runtime/plan.h"
+
+struct err;
+
+#define RT_ID_HEX 64
+#define RT_SHORT_ID 12
+
+enum rt_status
+{
+  RT_CREATED,
+  RT_RUNNING,
+  RT_EXITED,
+};
+
+struct rt_state
+{
+  enum rt_status status;
+  pid_t pid;           /* container PID 1 in the host pid ns */
+  uint64_t pid_start;  /* its start time (/proc/<pid>/stat field 22) */
+  int exit_code;       /* docker's: 128+N for signal N, 255 unknown */
+  bool oom_killed;
+  time_t started;
+  time_t finished;
+  char *error;         /* why it could not start, or NULL */
+};
+
+struct rt_record
+{
+  char *id;
+  char *name;      /* without docker's leading '/' */
+  char *image;     /* as the user typed it */
+  char *image_ref; /* the store reference it resolved to, or NULL */
+  char *image_id;  /* config digest, or NULL (--rootfs) */
+  char **command;  /* argv, for ps */
+  time_t created;
+  bool auto_remove; /* --rm */
+  bool detach;
+  int stop_timeout; /* seconds, -1 = default (10) */
+  struct rt_plan plan;
+  struct rt_state state;
+};
+
+struct rt_containers
+{
+  char *path; /* <root>/containers */
+  int fd;
+};
+
+int rt_containers_open (struct rt_containers *cs, const char *store_root,
+                        struct err **err);
+void rt_containers_release (struct rt_containers *cs);
+
+/* Create a container: a new id (rec->id NULL) and rec->name reserved (a
+ * random docker-style name when NULL; a clash is an error with exit 125:
+ * the container name "/web" is already in use by container "<id>"), its
+ * directory with upper/, work/, config.json and state.json (created).
+ * Fills rec->plan.id, name, state_dir, upper_dir and work_dir. */
+int rt_record_create (struct rt_containers *cs, struct rt_record *rec,
+                      struct err **err);
+
+/* Find a container by full id, name, or unique id prefix (in that order,
+ * as docker). Errors: no such container: 'x' / more than one container
+ * starts with 'x'. *id is allocated. */
+int rt_record_lookup (struct rt_containers *cs, const char *key, char **id,
+                      struct err **err);
+
+/* Load config.json and state.json; a dead container is marked exited. */
+int rt_record_load (struct rt_containers *cs, const char *id,
+                    struct rt_record *out, struct err **err);
+
+/* Every container id. */
+int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);
+
+/* Write rec->state to state.json atomically. */
+int rt_record_save_state (struct rt_containers *cs,
+                          const struct rt_record *rec, struct err **err);
+
+/* Remove the container's directory and its name (it must not run). */
+int rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
+                      struct err **err);
+
+void rt_record_release (struct rt_record *rec);
+
+/* <containers>/<id>/<file>, allocated. */
+char *rt_record_path (struct rt_containers *cs, const char *id,
+                      const char *file);
+
+/* Write hostname, hosts and resolv.conf into the container's directory
+ * (host network: the host's hosts and resolv.conf). */
+int rt_record_write_etc (struct rt_containers *cs, const struct rt_record *rec,
+                         struct err **err);
+
+/* Take monitor.lock (LOCK_EX|LOCK_NB) for the caller's life; returns the
+ * fd (O_CLOEXEC) to keep open. */
+int rt_record_monitor_lock (struct rt_containers *cs, const char *id,
+                            struct err **err);
+
+/* Start time of pid in clock ticks since boot, 0 if it is not there. */
+uint64_t rt_proc_start (pid_t pid);
+/* pid is alive and still the same process (start time matches). */
+bool rt_proc_same (pid_t pid, uint64_t start);
+
+/* A pidfd for the container's process, checked to be the recorded one
+ * (start time), or -1 with errno ESRCH when it is gone. */
+int rt_record_pidfd (const struct rt_record *rec);
+
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (docker ps). */
+void rt_record_status_text (const struct rt_record *rec, time_t now,
+                            char *buf, size_t len);
+
+/* A random 64-hex id whose 12-digit prefix is not all digits (docker). */
+char *rt_new_id (void);
+
+#endif

@@ -1,0 +1,363 @@
+/* -u / User resolution from the image's own /etc/passwd and /etc/group,
+ * read through the layer stack; never through NSS (see user.h). */
+#include "runtime/user.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* /etc/passwd and /etc/group bigger than this are not plausible. */
+#define ID_FILE_MAX (16u << 20)
+
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
+}
+
+static bool
+is_opaque (int dirfd)
+{
+  char v[2];
+  ssize_t n = fgetxattr (dirfd, "trusted.overlay.opaque", v, sizeof v);
+  if (n != 1)
+    n = fgetxattr (dirfd, "user.overlay.opaque", v, sizeof v);
+  return n == 1 && v[0] == 'y';
+}
+
+/* Look path up in one layer. Returns 1 and an fd in *fd when found, 0 when
+ * this layer says nothing about it, 2 when this layer hides it (whiteout,
+ * a non-directory over a parent), -1 on error. *opaque is set when a
+ * directory on the way is opaque (lower layers are then hidden). */
+static int
+layer_lookup (const char *dir, const char *path, int *fd, bool *opaque,
+              struct err **err)
+{
+  _cleanup_close_ int cur = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *p = xstrdup (path);
+  char *save = NULL, *comp, *next;
+  if (cur < 0)
+    return err_set (err, errno, "open layer '%s'", dir);
+  comp = strtok_r (p, "/", &save);
+  while (comp)
+    {
+      struct stat st;
+      next = strtok_r (NULL, "/", &save);
+      if (fstatat (cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          if (errno == ENOENT)
+            return 0;
+          return err_set (err, errno, "stat '%s' in '%s'", comp, dir);
+        }
+      if (is_whiteout (&st))
+        return 2;
+      if (S_ISLNK (st.st_mode))
+        return err_set (err, ELOOP, "read '/%s' of the image", path);
+      if (!next)
+        {
+          int f;
+          if (!S_ISREG (st.st_mode))
+            return err_set (err, EINVAL, "read '/%s' of the image: not a "
+                            "regular file", path);
+          f = openat (cur, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          if (f < 0)
+            return err_set (err, errno, "open '/%s' in '%s'", path, dir);
+          *fd = f;
+          return 1;
+        }
+      if (!S_ISDIR (st.st_mode))
+        return 2;
+      {
+        int d = openat (cur, comp,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d < 0)
+          return err_set (err, errno, "open '%s' in '%s'", comp, dir);
+        close (cur);
+        cur = d;
+      }
+      if (is_opaque (cur))
+        *opaque = true;
+      comp = next;
+    }
+  return 0;
+}
+
+int
+rt_stack_open (char *const *dirs, const char *path, struct err **err)
+{
+  for (size_t i = 0; dirs && dirs[i]; i++)
+    {
+      bool opaque = false;
+      int fd = -1;
+      int r = layer_lookup (dirs[i], path, &fd, &opaque, err);
+      if (r < 0)
+        return -1;
+      if (r == 1)
+        return fd;
+      if (r == 2 || opaque)
+        break;
+    }
+  errno = ENOENT;
+  return -1;
+}
+
+/* Read a whole id file from the stack; *buf = NULL when it is not there. */
+static int
+read_id_file (char *const *dirs, const char *path, char **buf,
+              struct err **err)
+{
+  _cleanup_close_ int fd = rt_stack_open (dirs, path, err);
+  *buf = NULL;
+  if (fd < 0)
+    return errno == ENOENT && !*err ? 0 : -1;
+  return fs_read_fd (fd, ID_FILE_MAX, buf, NULL, err) < 0
+             ? err_wrap (err, "read '/%s' of the image", path)
+             : 0;
+}
+
+/* Parse a decimal id; false unless s is all digits and <= RT_ID_MAX. */
+static bool
+parse_id (const char *s, unsigned *out)
+{
+  unsigned long v = 0;
+  if (!*s)
+    return false;
+  for (const char *c = s; *c; c++)
+    {
+      if (*c < '0' || *c > '9')
+        return false;
+      v = v * 10 + (unsigned long) (*c - '0');
+      if (v > RT_ID_MAX)
+        return false;
+    }
+  *out = (unsigned) v;
+  return true;
+}
+
+static bool
+all_digits (const char *s)
+{
+  if (!*s)
+    return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9')
+      return false;
+  return true;
+}
+
+/* Split one colon-separated line into at most max fields (in place). */
+static size_t
+split_fields (char *line, char **f, size_t max)
+{
+  size_t n = 0;
+  f[n++] = line;
+  for (char *c = line; *c && n < max; c++)
+    if (*c == ':')
+      {
+        *c = '\0';
+        f[n++] = c + 1;
+      }
+  return n;
+}
+
+/* Iterate the lines of buf (modified in place). */
+static char *
+next_line (char **cursor)
+{
+  char *s = *cursor, *nl;
+  if (!s || !*s)
+    return NULL;
+  nl = strchr (s, '\n');
+  if (nl)
+    {
+      *nl = '\0';
+      *cursor = nl + 1;
+    }
+  else
+    *cursor = s + strlen (s);
+  return s;
+}
+
+struct pw_entry
+{
+  char *name;
+  unsigned uid, gid;
+  char *home;
+};
+
+/* First passwd entry matching name_or_uid (by name, or by uid string as
+ * runc does). Returns 1 found, 0 not. */
+static int
+find_passwd (char *buf, const char *want, struct pw_entry *out)
+{
+  char *cur = buf, *line;
+  while ((line = next_line (&cur)))
+    {
+      char *f[7];
+      unsigned uid, gid;
+      if (!*line || *line == '#')
+        continue;
+      if (split_fields (line, f, 7) < 7)
+        continue;
+      if (!parse_id (f[2], &uid) || !parse_id (f[3], &gid))
+        continue;
+      if (strcmp (f[0], want) && strcmp (f[2], want))
+        continue;
+      out->name = xstrdup (f[0]);
+      out->uid = uid;
+      out->gid = gid;
+      out->home = xstrdup (*f[5] ? f[5] : "/");
+      return 1;
+    }
+  return 0;
+}
+
+/* gid of the first group matching want by name or gid string. */
+static int
+find_group (const char *buf, const char *want, unsigned *gid)
+{
+  _cleanup_free_ char *copy = xstrdup (buf);
+  char *cur = copy, *line;
+  while ((line = next_line (&cur)))
+    {
+      char *f[4];
+      unsigned g;
+      if (!*line || *line == '#')
+        continue;
+      if (split_fields (line, f, 4) < 3 || !parse_id (f[2], &g))
+        continue;
+      if (!strcmp (f[0], want) || !strcmp (f[2], want))
+        {
+          *gid = g;
+          return 1;
+        }
+    }
+  return 0;
+}
+
+/* Groups that list user as a member, without duplicates. */
+static void
+member_groups (const char *buf, const char *user, struct rt_user *u)
+{
+  _cleanup_free_ char *copy = xstrdup (buf);
+  char *cur = copy, *line;
+  size_t alloc = 0;
+  while ((line = next_line (&cur)))
+    {
+      char *f[4], *save = NULL, *m;
+      unsigned g;
+      bool dup = false;
+      if (!*line || *line == '#')
+        continue;
+      if (split_fields (line, f, 4) < 4 || !parse_id (f[2], &g))
+        continue;
+      for (m = strtok_r (f[3], ",", &save); m; m = strtok_r (NULL, ",", &save))
+        if (!strcmp (m, user))
+          break;
+      if (!m)
+        continue;
+      for (size_t i = 0; i < u->n_groups; i++)
+        dup |= u->groups[i] == g;
+      if (dup)
+        continue;
+      u->groups = xgrow (u->groups, &alloc, u->n_groups + 1, sizeof (gid_t));
+      u->groups[u->n_groups++] = g;
+    }
+}
+
+int
+rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
+                 struct err **err)
+{
+  _cleanup_free_ char *user = xstrdup (spec ? spec : "");
+  _cleanup_free_ char *passwd = NULL, *group = NULL;
+  char *grp = strchr (user, ':');
+  struct pw_entry pw = { 0 };
+  unsigned id;
+  bool found = false;
+
+  memset (out, 0, sizeof *out);
+  if (grp)
+    *grp++ = '\0';
+  if (!*user && grp)
+    {
+      err_set (err, 0, "invalid user '%s': the user part is empty", spec);
+      return err_exit (err, 125);
+    }
+  if (!*user)
+    user = (free (user), xstrdup ("0"));
+  if (grp && !*grp)
+    {
+      err_set (err, 0, "invalid user '%s': the group part is empty", spec);
+      return err_exit (err, 125);
+    }
+  if ((all_digits (user) && !parse_id (user, &id))
+      || (grp && all_digits (grp) && !parse_id (grp, &id)))
+    {
+      err_set (err, 0, "invalid user '%s': uids and gids must be in range "
+               "0-%u", spec, RT_ID_MAX);
+      return err_exit (err, 125);
+    }
+
+  if (read_id_file (dirs, "etc/passwd", &passwd, err) < 0
+      || read_id_file (dirs, "etc/group", &group, err) < 0)
+    return err_exit (err, 125);
+
+  if (passwd)
+    found = find_passwd (passwd, user, &pw);
+  if (found)
+    {
+      out->user.uid = pw.uid;
+      out->user.gid = pw.gid;
+      out->name = pw.name;
+      out->home = pw.home;
+    }
+  else if (parse_id (user, &id))
+    {
+      out->user.uid = id;
+      out->user.gid = 0;
+      out->home = xstrdup ("/");
+    }
+  else
+    {
+      err_set (err, 0, "unable to find user %s: no matching entries in "
+               "passwd file", user);
+      return err_exit (err, 125);
+    }
+
+  if (grp)
+    {
+      unsigned g;
+      if (group && find_group (group, grp, &g))
+        out->user.gid = g;
+      else if (parse_id (grp, &g))
+        out->user.gid = g;
+      else
+        {
+          rt_user_info_release (out);
+          err_set (err, 0, "unable to find group %s: no matching entries in "
+                   "group file", grp);
+          return err_exit (err, 125);
+        }
+    }
+  else if (group && out->name)
+    member_groups (group, out->name, &out->user);
+  return 0;
+}
+
+void
+rt_user_info_release (struct rt_user_info *u)
+{
+  free (u->user.groups);
+  free (u->name);
+  free (u->home);
+  memset (u, 0, sizeof *u);
+}
