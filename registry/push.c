@@ -216,9 +216,12 @@ push_plan (struct push *ps, const char *top_digest, const char *top_mt,
           struct pdoc *d = &ps->mans[ps->n_mans];
           _cleanup_free_ char *plat
               = e->has_platform ? platform_string (&e->platform) : NULL;
+          _cleanup_free_ char *have
+              = digest_is_sha256 (e->digest)
+                    ? ps->src->blob_path (ps->src->ctx, e->digest)
+                    : NULL;
           char sbuf[20];
-          if (!ps->src->blob_path (ps->src->ctx, e->digest)
-              && digest_is_sha256 (e->digest))
+          if (!have && digest_is_sha256 (e->digest))
             {
               ret = err_set (err, 0,
                              "manifest %s%s%s%s of the index is not in the "
