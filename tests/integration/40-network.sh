@@ -59,10 +59,11 @@ in_ctr () { local p=$1; shift; nsenter -t "$p" -n "$@"; }
 nc_line () {
   local from=$1 addr=$2 port=$3 to=$4 line=$5 out="$T_TMP/nc.$RANDOM"
   : > "$out"
-  in_ctr "$to" busybox nc -l -p "$port" > "$out" &
+  # nsenter itself, not the in_ctr function: $! must be the server's pid
+  nsenter -t "$to" -n busybox nc -l -p "$port" > "$out" &
   local lp=$!
   wait_listen "$to" "$port"
-  echo "$line" | in_ctr "$from" busybox nc -w 3 "$addr" "$port" > /dev/null &
+  echo "$line" | nsenter -t "$from" -n busybox nc -w 3 "$addr" "$port" > /dev/null &
   local cp=$!
   for _ in $(seq 150); do [ -s "$out" ] && break; sleep 0.02; done
   kill "$lp" "$cp" 2>/dev/null; wait "$lp" "$cp" 2>/dev/null
@@ -126,7 +127,7 @@ is "nc from one container to the other by IP" "$(nc_line "$P2" 10.89.0.2 9000 "$
 
 # published ports
 mkdir -p "$T_TMP/www"; echo hello-from-web > "$T_TMP/www/index.html"
-in_ctr "$P1" busybox httpd -f -p 80 -h "$T_TMP/www" &
+nsenter -t "$P1" -n busybox httpd -f -p 80 -h "$T_TMP/www" &
 PIDS+=($!)
 wait_listen "$P1" 80
 is "published port answers on 127.0.0.1:8080" "$(curl -s -m 10 http://127.0.0.1:8080/)" hello-from-web
