@@ -43,6 +43,8 @@ COMMAND (exec);
 COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
+COMMAND (build);
+COMMAND (history);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
