@@ -146,7 +146,7 @@ find_image (struct build *b, const char *name, const char *platform,
                                   .out = b->out };
       struct reg_pull_result res;
       if (reg_pull (b->store, &po, full, &res, err) < 0)
-        return err_wrap (err, "pull '%s'", name);
+        return -1;
       reg_pull_result_release (&res);
       if (store_ref_get (b->store, full, &ref, err) != 0)
         return -1;
