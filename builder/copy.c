@@ -180,8 +180,7 @@ match_sources (const struct bf_instr *x, struct srcs *s, struct err **err)
         }
       _cleanup_close_ int fd = open_in (s->root_fd, p, O_PATH);
       if (fd < 0 || ignored (s, p))
-        return err_set (err, fd < 0 ? errno : 0,
-                        "%s '%s': not found in the %s%s",
+        return err_set (err, 0, "%s '%s': not found in the %s%s",
                         bf_kind_name (x->kind), arg,
                         s->ig ? "build context" : "source stage",
                         fd >= 0 ? " (excluded by .dockerignore)" : "");
