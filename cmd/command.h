@@ -36,6 +36,8 @@ COMMAND (prune);
 COMMAND (pull);
 COMMAND (login);
 COMMAND (logout);
+COMMAND (push);
+COMMAND (copy);
 COMMAND (run);
 COMMAND (ps);
 COMMAND (logs);

@@ -2,6 +2,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/path.h"
+#include "lib/human.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
@@ -114,10 +115,40 @@ test_path (void)
     }
 }
 
+static void
+test_size_parse (void)
+{
+  static const struct
+  {
+    const char *in;
+    int64_t want; /* -1: refused */
+  } cases[] = {
+    { "5242880", 5242880 }, { "512k", 512 * 1024 },
+    { "5m", 5 << 20 },      { "5MiB", 5 << 20 },
+    { "5MB", 5 << 20 },     { "1G", 1LL << 30 },
+    { "100b", 100 },        { "0", -1 },
+    { "", -1 },             { "-5m", -1 },
+    { "5x", -1 },           { "5iB", -1 },
+    { "m", -1 },            { "99999999999999999999", -1 },
+    { "9000000000000G", -1 },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      int64_t v = -1;
+      int r = human_size_parse (cases[i].in, &v);
+      if (cases[i].want < 0)
+        CHECK (r < 0, "size '%s' is refused", cases[i].in);
+      else
+        CHECK (r == 0 && v == cases[i].want, "size '%s' is %lld",
+               cases[i].in, (long long) cases[i].want);
+    }
+}
+
 int
 main (void)
 {
   test_path ();
+  test_size_parse ();
   test_err ();
   test_strbuf ();
   test_fs ();
