@@ -35,9 +35,9 @@ struct build_state
   size_t n_layers;
   char key[DIGEST_STR_LEN + 1]; /* cache chain: base, then each step */
   struct bf_scope scope;
-  bool cmd_set;        /* CMD given in this stage (ENTRYPOINT keeps it) */
-  bool history_added;  /* a step of this build added history */
-  char **lowers;       /* snapshot dirs, top first; NULL: not made yet */
+  bool cmd_set;       /* CMD given in this stage (ENTRYPOINT keeps it) */
+  bool history_added; /* a step of this build added history */
+  char **lowers;      /* snapshot dirs, top first; NULL: not made yet */
   bool done;
 };
 
@@ -48,8 +48,8 @@ struct build
   struct bf_plan *plan;
   int context_fd;
   struct bf_ignore *ignore;
-  char *tmp;       /* <root>/tmp/build-XXXXXX, removed at the end */
-  char *empty_dir; /* an empty lower dir for FROM scratch */
+  char *tmp;             /* <root>/tmp/build-XXXXXX, removed at the end */
+  char *empty_dir;       /* an empty lower dir for FROM scratch */
   struct bf_kvs args;    /* --build-arg plus the automatic platform ARGs */
   struct bf_kvs builtin; /* the automatic platform ARGs */
   struct platform target;
@@ -77,8 +77,7 @@ void build_config_add_set (json_t *doc, const char *key, const char *item);
 /* Env from the scope's ENV, in order. */
 void build_config_set_env (json_t *doc, const struct bf_kvs *env);
 /* A history entry: created (RFC 3339 of t), created_by, comment. */
-json_t *build_history_new (int64_t t, const char *created_by,
-                           bool empty_layer);
+json_t *build_history_new (int64_t t, const char *created_by, bool empty_layer);
 /* Append a history entry (and the layer's diff_id when it has one). */
 void build_state_add (struct build_state *st, json_t *history,
                       const struct build_layer *layer);
@@ -176,9 +175,8 @@ int build_check_interrupt (struct err **err);
 struct bf_stage *build_from_stage (struct build *b, const char *name,
                                    size_t before);
 /* The state of an image for COPY --from=image (pulled if needed). */
-int build_image_state (struct build *b, const char *name,
-                       const char *platform, struct build_state *st,
-                       struct err **err);
+int build_image_state (struct build *b, const char *name, const char *platform,
+                       struct build_state *st, struct err **err);
 
 /* Time for new history entries and files: SOURCE_DATE_EPOCH or now. */
 int64_t build_now (const struct build *b);

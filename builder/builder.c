@@ -1,7 +1,7 @@
 /* The build: stages in order, each step looked up in the cache or
  * executed, the image written at the end (see builder.h). */
-#include "builder/build_int.h"
 #include "builder/builder.h"
+#include "builder/build_int.h"
 #include "layers/image_store.h"
 #include "layers/store.h"
 #include "lib/err.h"
@@ -89,10 +89,10 @@ build_state_copy (struct build_state *dst, const struct build_state *src)
   dst->n_layers = src->n_layers;
   dst->layers = xcalloc (src->n_layers + 1, sizeof *dst->layers);
   for (size_t i = 0; i < src->n_layers; i++)
-    dst->layers[i] = (struct build_layer){
-      xstrdup (src->layers[i].digest), xstrdup (src->layers[i].diff_id),
-      xstrdup (src->layers[i].media_type), src->layers[i].size
-    };
+    dst->layers[i] = (struct build_layer){ xstrdup (src->layers[i].digest),
+                                           xstrdup (src->layers[i].diff_id),
+                                           xstrdup (src->layers[i].media_type),
+                                           src->layers[i].size };
   memcpy (dst->key, src->key, sizeof dst->key);
   bf_scope_copy (&dst->scope, &src->scope);
   dst->history_added = src->history_added;
@@ -129,9 +129,9 @@ find_image (struct build *b, const char *name, const char *platform,
   _cleanup_free_ char *full = ref_string (&r);
   ref_release (&r);
   const char *plat = platform ? platform : b->o->platform;
-  got = b->o->pull == BUILD_PULL_ALWAYS ? 1
-                                         : store_ref_get (b->store, full, &ref,
-                                                          err);
+  got = b->o->pull == BUILD_PULL_ALWAYS
+            ? 1
+            : store_ref_get (b->store, full, &ref, err);
   if (got < 0)
     return -1;
   if (got == 1)
@@ -194,8 +194,8 @@ build_image_state (struct build *b, const char *name, const char *platform,
 
 /* ---- steps ---- */
 
-static void
-say (struct build *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void say (struct build *b, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 static void
 say (struct build *b, const char *fmt, ...)
 {
@@ -272,8 +272,8 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
           ret = build_copy_layer (b, st, x, &rec.layer, &rec.has_layer, err);
           break;
         case BF_WORKDIR:
-          ret = build_workdir_layer (b, st, workdir, &rec.layer,
-                                     &rec.has_layer, err);
+          ret = build_workdir_layer (b, st, workdir, &rec.layer, &rec.has_layer,
+                                     err);
           if (ret < 0)
             err_wrap (err, "%s:%d", b->plan->file, x->line);
           break;
@@ -321,33 +321,33 @@ run_triggers (struct build *b, struct build_state *st, struct err **err)
   int ret = 0;
   json_object_del (cfg, "OnBuild");
   json_array_foreach (ob, i, v)
-    {
-      const char *t = json_string_value (v);
-      struct bf_plan *p = NULL;
-      if (!t)
-        continue;
-      _cleanup_free_ char *text = xasprintf ("FROM scratch\n%s\n", t);
-      say (b, "ONBUILD %s\n", t);
-      if (bf_parse (text, strlen (text), b->plan->file, &p, err) < 0
-          || p->n_stages != 1 || p->stages[0].n_instrs != 1)
-        {
-          if (!*err)
-            err_set (err, 0, "not one instruction");
-          err_wrap (err, "ONBUILD trigger '%s' of the base image", t);
-          bf_plan_free (p);
-          ret = -1;
-          break;
-        }
-      struct bf_instr *in = &p->stages[0].instrs[0];
-      in->line = b->plan->stages[0].line; /* messages point at the FROM */
-      ret = exec_step (b, st, in, err);
-      bf_plan_free (p);
-      if (ret < 0)
-        {
-          err_wrap (err, "ONBUILD trigger '%s'", t);
-          break;
-        }
-    }
+  {
+    const char *t = json_string_value (v);
+    struct bf_plan *p = NULL;
+    if (!t)
+      continue;
+    _cleanup_free_ char *text = xasprintf ("FROM scratch\n%s\n", t);
+    say (b, "ONBUILD %s\n", t);
+    if (bf_parse (text, strlen (text), b->plan->file, &p, err) < 0
+        || p->n_stages != 1 || p->stages[0].n_instrs != 1)
+      {
+        if (!*err)
+          err_set (err, 0, "not one instruction");
+        err_wrap (err, "ONBUILD trigger '%s' of the base image", t);
+        bf_plan_free (p);
+        ret = -1;
+        break;
+      }
+    struct bf_instr *in = &p->stages[0].instrs[0];
+    in->line = b->plan->stages[0].line; /* messages point at the FROM */
+    ret = exec_step (b, st, in, err);
+    bf_plan_free (p);
+    if (ret < 0)
+      {
+        err_wrap (err, "ONBUILD trigger '%s'", t);
+        break;
+      }
+  }
   json_decref (ob);
   return ret;
 }
@@ -374,7 +374,8 @@ build_stage (struct build *b, size_t idx, struct err **err)
       if (sg->platform && platform_parse (sg->platform, &p, err) < 0)
         return err_wrap (err, "%s:%d", b->plan->file, sg->line);
       st->doc = build_config_scratch (sg->platform ? &p : &b->target);
-      _cleanup_free_ char *ps = platform_string (sg->platform ? &p : &b->target);
+      _cleanup_free_ char *ps
+          = platform_string (sg->platform ? &p : &b->target);
       build_cache_key ("scratch", ps, st->key);
       if (sg->platform)
         platform_release (&p);
@@ -389,9 +390,9 @@ build_stage (struct build *b, size_t idx, struct err **err)
     }
   /* settings that change every layer or history entry are part of every
      key below */
-  _cleanup_free_ char *opts
-      = xasprintf ("compression=%d epoch=%lld", (int)b->lopts.compression,
-                   b->o->have_epoch ? (long long)b->o->source_date_epoch : -1LL);
+  _cleanup_free_ char *opts = xasprintf (
+      "compression=%d epoch=%lld", (int)b->lopts.compression,
+      b->o->have_epoch ? (long long)b->o->source_date_epoch : -1LL);
   memcpy (base_key, st->key, sizeof base_key);
   build_cache_key (base_key, opts, st->key);
   st->cmd_set = false;
@@ -458,7 +459,8 @@ static int
 private_mounts (struct err **err)
 {
   if (unshare (CLONE_NEWNS) < 0)
-    return err_set (err, errno, "build needs a private mount namespace "
+    return err_set (err, errno,
+                    "build needs a private mount namespace "
                     "(run as root)");
   /* why: nothing mounted here may propagate back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -590,8 +592,8 @@ build_run (struct store *s, const struct build_opts *o,
     {
       /* without -t the image still needs a name in the store to be found
          (by its ID too): localhost/untagged:<ID prefix> */
-      _cleanup_free_ char *name = xasprintf (
-          BUILD_UNTAGGED_REPO ":%.12s", digest_hex (out->image_id));
+      _cleanup_free_ char *name = xasprintf (BUILD_UNTAGGED_REPO ":%.12s",
+                                             digest_hex (out->image_id));
       if (store_ref_set (s, name, MT_OCI_MANIFEST, out->manifest_digest,
                          out->manifest_size, err)
           < 0)

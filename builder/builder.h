@@ -31,12 +31,12 @@ enum build_pull
 
 struct build_opts
 {
-  const char *root;         /* store root (for temp dirs and caches) */
-  const char *config_path;  /* registry config (credentials), or NULL */
-  const char *context_dir;  /* the build context */
-  const char *buildfile;    /* path of the Buildfile, or NULL with text */
+  const char *root;           /* store root (for temp dirs and caches) */
+  const char *config_path;    /* registry config (credentials), or NULL */
+  const char *context_dir;    /* the build context */
+  const char *buildfile;      /* path of the Buildfile, or NULL with text */
   const char *buildfile_name; /* for messages ("Buildfile", "-") */
-  const char *text;         /* the Buildfile's text */
+  const char *text;           /* the Buildfile's text */
   size_t text_len;
   char **tags;              /* normalised references, NULL-terminated */
   struct bf_kvs build_args; /* --build-arg */
@@ -45,12 +45,12 @@ struct build_opts
   enum build_pull pull;
   bool no_tls_verify;
   enum rt_network_mode network; /* RT_NET_HOST (default) or RT_NET_NONE */
-  const char *platform;     /* --platform or NULL (the host's) */
+  const char *platform;         /* --platform or NULL (the host's) */
   enum layer_compression compression;
-  bool have_epoch;          /* --source-date-epoch / SOURCE_DATE_EPOCH */
+  bool have_epoch; /* --source-date-epoch / SOURCE_DATE_EPOCH */
   int64_t source_date_epoch;
-  bool quiet;               /* -q: only the image id on stdout */
-  FILE *out;                /* progress (stdout) */
+  bool quiet; /* -q: only the image id on stdout */
+  FILE *out;  /* progress (stdout) */
 };
 
 /* Where an image built without -t is kept (with its ID prefix as tag). */
@@ -58,7 +58,7 @@ struct build_opts
 
 struct build_result
 {
-  char *image_id;        /* config digest */
+  char *image_id; /* config digest */
   char *manifest_digest;
   int64_t manifest_size;
 };

@@ -47,8 +47,7 @@ open_cache_dir (struct store *s, bool create, struct err **err)
 {
   if (create && fs_mkdir_p (s->root_fd, CACHE_DIR, 0700, err) < 0)
     return -1;
-  int fd = openat (s->root_fd, CACHE_DIR,
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = openat (s->root_fd, CACHE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 && (create || errno != ENOENT))
     return err_set (err, errno, "open '%s/" CACHE_DIR "'", s->root);
   return fd;
@@ -110,9 +109,9 @@ build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
           return 1;
         }
       rec->has_layer = true;
-      rec->layer = (struct build_layer){ xstrdup (dg), xstrdup (id),
-                                         xstrdup (mt),
-                                         json_integer_value (sz) };
+      rec->layer
+          = (struct build_layer){ xstrdup (dg), xstrdup (id), xstrdup (mt),
+                                  json_integer_value (sz) };
     }
   rec->history = json_incref (h);
   json_decref (j);

@@ -90,9 +90,8 @@ build_config_set_env (json_t *doc, const struct bf_kvs *env)
   json_t *a = json_array ();
   for (size_t i = 0; i < env->n; i++)
     {
-      _cleanup_free_ char *kv
-          = xasprintf ("%s=%s", env->v[i].key,
-                       env->v[i].value ? env->v[i].value : "");
+      _cleanup_free_ char *kv = xasprintf (
+          "%s=%s", env->v[i].key, env->v[i].value ? env->v[i].value : "");
       json_array_append_new (a, json_string (kv));
     }
   json_object_set_new (build_config_obj (doc), "Env", a);
@@ -102,7 +101,7 @@ json_t *
 build_history_new (int64_t t, const char *created_by, bool empty_layer)
 {
   char when[64];
-  rfc3339_format ((time_t) t, when, sizeof when);
+  rfc3339_format ((time_t)t, when, sizeof when);
   json_t *h = json_pack ("{s:s,s:s,s:s}", "created", when, "created_by",
                          created_by, "comment", HISTORY_COMMENT);
   if (empty_layer)
@@ -138,10 +137,9 @@ build_state_add (struct build_state *st, json_t *history,
     }
   json_array_append_new (ids, json_string (layer->diff_id));
   st->layers = xrealloc (st->layers, (st->n_layers + 1) * sizeof *st->layers);
-  st->layers[st->n_layers++] = (struct build_layer){
-    xstrdup (layer->digest), xstrdup (layer->diff_id),
-    xstrdup (layer->media_type), layer->size
-  };
+  st->layers[st->n_layers++]
+      = (struct build_layer){ xstrdup (layer->digest), xstrdup (layer->diff_id),
+                              xstrdup (layer->media_type), layer->size };
   /* the stack changed: the snapshot list is made again when needed */
   strv_free (st->lowers);
   st->lowers = NULL;
@@ -266,11 +264,11 @@ build_write_image (struct build *b, struct build_state *st,
 
   json_t *layers = json_array ();
   for (size_t i = 0; i < st->n_layers; i++)
-    json_array_append_new (
-        layers, json_pack ("{s:s,s:s,s:I}", "mediaType",
-                           oci_layer_type (st->layers[i].media_type), "digest",
-                           st->layers[i].digest, "size",
-                           (json_int_t)st->layers[i].size));
+    json_array_append_new (layers,
+                           json_pack ("{s:s,s:s,s:I}", "mediaType",
+                                      oci_layer_type (st->layers[i].media_type),
+                                      "digest", st->layers[i].digest, "size",
+                                      (json_int_t)st->layers[i].size));
   json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
                          "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
                          MT_OCI_CONFIG, "digest", cfg_digest, "size",

@@ -7,9 +7,9 @@
  * resolved inside the image, missing parents are created; ADD extracts
  * local tar archives (plain, gzip, zstd). The cache text of a step holds
  * the checksums of its sources' contents and modes, never their mtimes. */
+#include "layers/copy.h"
 #include "builder/build_int.h"
 #include "layers/apply.h"
-#include "layers/copy.h"
 #include "layers/decompress.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -64,11 +64,11 @@ clean_source (const char *src)
 
 struct srcs
 {
-  int root_fd;                 /* context, or another stage's view */
-  const struct bf_ignore *ig;  /* the context's .dockerignore, or NULL */
-  char **paths;                /* matched, relative to root_fd */
-  size_t n_args;               /* sources named (heredocs included) */
-  bool wild;                   /* a wildcard was used */
+  int root_fd;                /* context, or another stage's view */
+  const struct bf_ignore *ig; /* the context's .dockerignore, or NULL */
+  char **paths;               /* matched, relative to root_fd */
+  size_t n_args;              /* sources named (heredocs included) */
+  bool wild;                  /* a wildcard was used */
 };
 
 static bool
@@ -163,8 +163,10 @@ match_sources (const struct bf_instr *x, struct srcs *s, struct err **err)
         continue;
       if (!strncmp (arg, "http://", 7) || !strncmp (arg, "https://", 8)
           || !strncmp (arg, "git@", 4))
-        return err_set (err, 0, "%s '%s': sources from URLs are not "
-                        "supported yet", bf_kind_name (x->kind), arg);
+        return err_set (err, 0,
+                        "%s '%s': sources from URLs are not "
+                        "supported yet",
+                        bf_kind_name (x->kind), arg);
       _cleanup_free_ char *p = clean_source (arg);
       if (has_meta (p))
         {
@@ -298,8 +300,8 @@ source_checksum (struct srcs *s, const char *path, char out[DIGEST_STR_LEN + 1],
       char hdr[32];
       snprintf (hdr, sizeof hdr, "%o", (unsigned)st.st_mode);
       digester_update (&d, hdr, strlen (hdr) + 1);
-      _cleanup_close_ int dfd = open_in (s->root_fd, path,
-                                         O_RDONLY | O_DIRECTORY);
+      _cleanup_close_ int dfd
+          = open_in (s->root_fd, path, O_RDONLY | O_DIRECTORY);
       DIR *dir = dfd >= 0 ? fdopendir (fcntl (dfd, F_DUPFD_CLOEXEC, 0)) : NULL;
       if (!dir)
         r = err_set (err, errno, "read '%s'", path);
@@ -343,7 +345,7 @@ struct copy_src_root
   struct build_view view;
   struct build_state img; /* --from=image */
   bool have_img;
-  const char *stage_key;  /* the identity of what is copied from */
+  const char *stage_key; /* the identity of what is copied from */
   char img_key[DIGEST_STR_LEN + 1];
 };
 
@@ -396,8 +398,7 @@ parse_chmod (const char *v, struct tarfs_override *ov, struct err **err)
     return 0;
   m = strtoul (v, &end, 8);
   if (!*v || *end || m > 07777)
-    return err_set (err, 0, "--chmod '%s': only octal modes are supported",
-                    v);
+    return err_set (err, 0, "--chmod '%s': only octal modes are supported", v);
   ov->chmod = true;
   ov->mode = (uint32_t)m;
   return 0;
@@ -467,8 +468,8 @@ ignore_filter (void *ctx, const char *path, bool is_dir)
 
 /* Add every missing directory of path (absolute, resolved) to the layer. */
 static int
-ensure_dirs (int root_fd, struct layer_copy *c, const char *path,
-             uint64_t uid, uint64_t gid, int64_t mtime, struct err **err)
+ensure_dirs (int root_fd, struct layer_copy *c, const char *path, uint64_t uid,
+             uint64_t gid, int64_t mtime, struct err **err)
 {
   size_t len = strlen (path);
   bool missing = false;
@@ -557,10 +558,9 @@ add_archive (struct copy_ctx *cc, int fd, const char *src, const char *dest,
   if (!dir)
     return -1;
   chmod (dir, 0755);
-  _cleanup_close_ int dfd
-      = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct apply_opts ao = { .whiteouts = APPLY_WHITEOUT_DELETE,
-                           .keep_owner = true };
+  _cleanup_close_ int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct apply_opts ao
+      = { .whiteouts = APPLY_WHITEOUT_DELETE, .keep_owner = true };
   char diff_id[DIGEST_STR_LEN + 1];
   if (dfd < 0 || lseek (fd, 0, SEEK_SET) < 0)
     return err_set (err, errno, "open '%s'", dir);
@@ -610,7 +610,8 @@ build_copy_layer (struct build *b, struct build_state *st,
   r.view.fd = -1;
   r.have_img = false;
   if (bf_flag (x, "checksum") || bf_flag (x, "keep-git-dir"))
-    return err_set (err, 0, "%s:%d: ADD --checksum and --keep-git-dir need "
+    return err_set (err, 0,
+                    "%s:%d: ADD --checksum and --keep-git-dir need "
                     "URL sources, which are not supported yet",
                     b->plan->file, x->line);
   if (parse_chmod (bf_flag (x, "chmod"), &cc.ov, err) < 0)
@@ -636,14 +637,14 @@ build_copy_layer (struct build *b, struct build_state *st,
     size_t dl = strlen (dest_arg);
     into_dir = (dl && dest_arg[dl - 1] == '/') || !strcmp (dest_arg, ".")
                || (dl >= 2 && !strcmp (dest_arg + dl - 2, "/."));
-    dest = dest_arg[0] == '/'
-               ? xstrdup (dest_arg)
-               : join (wd && *wd ? wd : "/", dest_arg);
+    dest = dest_arg[0] == '/' ? xstrdup (dest_arg)
+                              : join (wd && *wd ? wd : "/", dest_arg);
   }
   size_t n_items = strv_len (s.paths) + x->n_heredocs;
   if ((s.n_args > 1 || (s.wild && n_items > 1)) && !into_dir)
     {
-      err_set (err, 0, "%s:%d: %s with more than one source needs a "
+      err_set (err, 0,
+               "%s:%d: %s with more than one source needs a "
                "destination that is a directory and ends with a /",
                b->plan->file, x->line, bf_kind_name (x->kind));
       goto out;
@@ -654,8 +655,8 @@ build_copy_layer (struct build *b, struct build_state *st,
     goto out;
   if (exists && !is_dir && into_dir)
     {
-      err_set (err, ENOTDIR, "%s:%d: destination '%s'", b->plan->file,
-               x->line, dest_arg);
+      err_set (err, ENOTDIR, "%s:%d: destination '%s'", b->plan->file, x->line,
+               dest_arg);
       goto out;
     }
   if (exists && is_dir)
@@ -711,8 +712,8 @@ build_copy_layer (struct build *b, struct build_state *st,
       const struct bf_heredoc *h = heredoc_of (x, x->args[i]);
       if (!h)
         {
-          err_set (err, 0, "%s:%d: no heredoc for '%s'", b->plan->file,
-                   x->line, x->args[i]);
+          err_set (err, 0, "%s:%d: no heredoc for '%s'", b->plan->file, x->line,
+                   x->args[i]);
           goto out;
         }
       _cleanup_free_ char *target
@@ -728,16 +729,15 @@ build_copy_layer (struct build *b, struct build_state *st,
     if (res.tar_size > 1024)
       {
         *has_layer = true;
-        *layer = (struct build_layer){ xstrdup (res.digest),
-                                       xstrdup (res.diff_id),
-                                       xstrdup (res.media_type), res.size };
+        *layer
+            = (struct build_layer){ xstrdup (res.digest), xstrdup (res.diff_id),
+                                    xstrdup (res.media_type), res.size };
       }
   }
   ret = 0;
 out:
   if (ret < 0 && *err && !strstr ((*err)->msg, b->plan->file))
-    err_wrap (err, "%s:%d: %s", b->plan->file, x->line,
-              bf_kind_name (x->kind));
+    err_wrap (err, "%s:%d: %s", b->plan->file, x->line, bf_kind_name (x->kind));
   layer_copy_free (cc.c);
   build_view_close (&cc.dview);
   srcs_release (&s);
@@ -782,9 +782,9 @@ build_workdir_layer (struct build *b, struct build_state *st, const char *dir,
     if (ret == 0)
       {
         *has_layer = true;
-        *layer = (struct build_layer){ xstrdup (res.digest),
-                                       xstrdup (res.diff_id),
-                                       xstrdup (res.media_type), res.size };
+        *layer
+            = (struct build_layer){ xstrdup (res.digest), xstrdup (res.diff_id),
+                                    xstrdup (res.media_type), res.size };
       }
   }
 out:

@@ -71,8 +71,8 @@ build_lowers (struct build *b, struct build_state *st, char ***out,
 }
 
 int
-build_view_open (struct build *b, struct build_state *st,
-                 struct build_view *v, struct err **err)
+build_view_open (struct build *b, struct build_state *st, struct build_view *v,
+                 struct err **err)
 {
   char **lowers;
   memset (v, 0, sizeof *v);
@@ -181,8 +181,8 @@ build_resolve (int root_fd, const char *path, char **out, bool *exists,
       if (S_ISLNK (st.st_mode))
         {
           char target[PATH_MAX];
-          ssize_t n = readlinkat (root_fd, res.buf + 1, target,
-                                  sizeof target - 1);
+          ssize_t n
+              = readlinkat (root_fd, res.buf + 1, target, sizeof target - 1);
           if (n < 0 || ++links > MAX_SYMLINKS)
             {
               ret = err_set (err, n < 0 ? errno : ELOOP,
@@ -197,8 +197,8 @@ build_resolve (int root_fd, const char *path, char **out, bool *exists,
       *is_dir = S_ISDIR (st.st_mode);
       if (!*is_dir && nq > 0)
         {
-          ret = err_set (err, ENOTDIR, "resolve '%s' in the image: '%s'",
-                         path, res.buf);
+          ret = err_set (err, ENOTDIR, "resolve '%s' in the image: '%s'", path,
+                         res.buf);
           break;
         }
     }

@@ -69,8 +69,8 @@ empty_plain_dir (int dirfd, const char *name)
 static void
 drop_mount_points (int upper_fd, char *const *lowers)
 {
-  static const char *const files[] = { "etc/hostname", "etc/hosts",
-                                       "etc/resolv.conf" };
+  static const char *const files[]
+      = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
   static const char *const dirs[] = { "etc", "dev", "proc", "sys" };
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
@@ -123,8 +123,7 @@ command_text (const struct bf_instr *x)
 
 static int
 fill_plan (struct build *b, struct build_state *st, const struct bf_instr *x,
-           char **lowers, const char *dir, struct rt_plan *p,
-           struct err **err)
+           char **lowers, const char *dir, struct rt_plan *p, struct err **err)
 {
   struct rt_user_info ui;
   const char *net = bf_flag (x, "network");
@@ -234,9 +233,9 @@ build_run_layer (struct build *b, struct build_state *st,
   if (res.tar_size > 1024)
     {
       *has_layer = true;
-      *layer = (struct build_layer){ xstrdup (res.digest),
-                                     xstrdup (res.diff_id),
-                                     xstrdup (res.media_type), res.size };
+      *layer
+          = (struct build_layer){ xstrdup (res.digest), xstrdup (res.diff_id),
+                                  xstrdup (res.media_type), res.size };
     }
   ret = 0;
   goto out;

@@ -66,8 +66,8 @@ healthcheck (json_t *doc, const struct bf_instr *x, char *const *shell)
     {
       json_array_append_new (test, json_string ("CMD-SHELL"));
       json_array_append_new (
-          test, json_string (x->sub->args && x->sub->args[0] ? x->sub->args[0]
-                                                             : ""));
+          test,
+          json_string (x->sub->args && x->sub->args[0] ? x->sub->args[0] : ""));
     }
   (void)shell;
   json_object_set_new (h, "Test", test);
@@ -109,9 +109,9 @@ build_apply_meta (struct build *b, struct build_state *st,
             json_object_set_new (cfg, "Labels", l);
           }
         for (size_t i = 0; i < x->n_kvs; i++)
-          json_object_set_new (l, x->kvs[i].key,
-                               json_string (x->kvs[i].value ? x->kvs[i].value
-                                                            : ""));
+          json_object_set_new (
+              l, x->kvs[i].key,
+              json_string (x->kvs[i].value ? x->kvs[i].value : ""));
         break;
       }
     case BF_EXPOSE:
@@ -123,8 +123,8 @@ build_apply_meta (struct build *b, struct build_state *st,
       for (size_t i = 0; x->args[i]; i++)
         {
           if (!*x->args[i])
-            return err_set (err, 0, "%s:%d: VOLUME: empty path",
-                            b->plan->file, x->line);
+            return err_set (err, 0, "%s:%d: VOLUME: empty path", b->plan->file,
+                            x->line);
           build_config_add_set (doc, "Volumes", x->args[i]);
         }
       break;

@@ -78,8 +78,8 @@ add_tag (char ***tags, const char *name, struct err **err)
 /* The Buildfile: -f FILE, "-" for stdin, else Buildfile, Dockerfile or
  * Containerfile in the context. */
 static int
-read_buildfile (const char *file, const char *context, char **path,
-                char **name, char **text, size_t *len, struct err **err)
+read_buildfile (const char *file, const char *context, char **path, char **name,
+                char **text, size_t *len, struct err **err)
 {
   if (file && !strcmp (file, "-"))
     {
@@ -95,8 +95,8 @@ read_buildfile (const char *file, const char *context, char **path,
       *path = xstrdup (file);
       return fs_read_file (AT_FDCWD, file, BUILDFILE_MAX, text, len, err);
     }
-  static const char *const names[] = { "Buildfile", "Dockerfile",
-                                       "Containerfile" };
+  static const char *const names[]
+      = { "Buildfile", "Dockerfile", "Containerfile" };
   for (size_t i = 0; i < ARRAY_SIZE (names); i++)
     {
       _cleanup_free_ char *p = xasprintf ("%s/%s", context, names[i]);
@@ -106,8 +106,10 @@ read_buildfile (const char *file, const char *context, char **path,
       *path = steal_pointer (&p);
       return fs_read_file (AT_FDCWD, *path, BUILDFILE_MAX, text, len, err);
     }
-  return err_set (err, 0, "no Buildfile in '%s' (nor Dockerfile or "
-                  "Containerfile): name one with -f", context);
+  return err_set (err, 0,
+                  "no Buildfile in '%s' (nor Dockerfile or "
+                  "Containerfile): name one with -f",
+                  context);
 }
 
 COMMAND (build)
@@ -185,8 +187,7 @@ COMMAND (build)
           o.network = RT_NET_NONE;
         else
           {
-            err_set (err, 0, "--network '%s': builds use host or none",
-                     optarg);
+            err_set (err, 0, "--network '%s': builds use host or none", optarg);
             err_exit (err, 2);
             goto out;
           }

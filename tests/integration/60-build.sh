@@ -230,7 +230,7 @@ like "an unknown USER fails the RUN" "$out" "unable to find user nobody-here"
 # --- interrupt: nothing mounted, nothing left -----------------------------------
 bf slow <<'EOF'
 FROM busybox
-RUN echo started; sleep 60
+RUN echo started; sleep 6017
 EOF
 "$IMGTOOL" build -t slow "$T_TMP/slow" > "$T_TMP/slow.out" 2>&1 &
 pid=$!
@@ -240,7 +240,7 @@ is "SIGINT stops the build with 130" "$rc" 130
 like "... saying so" "$(cat "$T_TMP/slow.out")" "build interrupted"
 is "no mount of the store is left" "$(grep -c "$IMGTOOL_ROOT" /proc/self/mountinfo)" 0
 is "no build temp dir is left" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c build-)" 0
-is "no container process is left" "$(pgrep -f 'sleep 60' | wc -l)" 0
+is "no container process is left" "$(pgrep -f "sleep 6017" | wc -l)" 0
 
 # --- history, untagged, prune ---------------------------------------------------
 out=$(img history site:1)

@@ -39,7 +39,8 @@ test_resolve (void)
   int root;
   CHECK (dir != NULL, "temp dir");
   root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  CHECK (mkdirat (root, "usr", 0755) == 0 && mkdirat (root, "usr/bin", 0755) == 0,
+  CHECK (mkdirat (root, "usr", 0755) == 0
+             && mkdirat (root, "usr/bin", 0755) == 0,
          "tree");
   CHECK (symlinkat ("usr/bin", root, "bin") == 0, "relative symlink");
   CHECK (symlinkat ("/usr", root, "abs") == 0, "absolute symlink");
@@ -62,8 +63,8 @@ test_resolve (void)
 
   char *out = NULL;
   bool e, d;
-  CHECK (build_resolve (root, "/loop1/x", &out, &e, &d, &err) < 0
-             && err && strstr (err->msg, "resolve '/loop1/x'"),
+  CHECK (build_resolve (root, "/loop1/x", &out, &e, &d, &err) < 0 && err
+             && strstr (err->msg, "resolve '/loop1/x'"),
          "a symlink loop is an error");
   err_clear (&err);
   CHECK (build_resolve (root, "/usr/file/x", &out, &e, &d, &err) < 0,
@@ -136,14 +137,14 @@ test_config (void)
              "scratch: architecture");
   CHECK_STR (json_string_value (json_object_get (doc, "variant")), "v8",
              "scratch: variant");
-  CHECK (json_array_size (json_object_get (json_object_get (doc, "rootfs"),
-                                           "diff_ids"))
+  CHECK (json_array_size (
+             json_object_get (json_object_get (doc, "rootfs"), "diff_ids"))
              == 0,
          "scratch: no diff_ids");
   build_config_add_set (doc, "ExposedPorts", "80/tcp");
   build_config_add_set (doc, "ExposedPorts", "80/tcp");
-  CHECK (json_object_size (json_object_get (build_config_obj (doc),
-                                            "ExposedPorts"))
+  CHECK (json_object_size (
+             json_object_get (build_config_obj (doc), "ExposedPorts"))
              == 1,
          "a port exposed twice is there once");
   json_t *h = build_history_new (1700000000, "ENV A=b", true);
