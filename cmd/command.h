@@ -46,6 +46,8 @@ COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
 COMMAND (network);
+COMMAND (build);
+COMMAND (history);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -31,6 +31,8 @@ static const struct command commands[] = {
   { "images", cmd_images, "List images in the store" },
   { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
   { "tag", cmd_tag, "Give an image another name" },
+  { "build", cmd_build, "Build an image from a Buildfile" },
+  { "history", cmd_history, "Show the history of an image" },
   { "rmi", cmd_rmi, "Remove images" },
   { "prune", cmd_prune, "Remove blobs no image uses" },
   { "run", cmd_run, "Run a command in a new container" },

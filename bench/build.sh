@@ -1,0 +1,110 @@
+#!/bin/bash
+# imgtool build against `buildah bud --layers` and `podman build --layers`
+# (issue 5), in one run, ratios printed:
+#   - cold: every step runs (--no-cache);
+#   - fully cached: nothing changed since the last build;
+#   - one copied file changed: the COPY and the steps after it run;
+#   - snapshotting a 200 MB step with --compression zstd, against
+#     `tar -c | zstd -3` of the same files (the target is >= 90% of its
+#     speed, so imgtool's step should take at most ~1.1x its time plus the
+#     RUN itself).
+#
+#   bench/build.sh            BENCH_RUNS=10 by default (builds are slow)
+#   BENCH_RUNS=5 bench/build.sh
+#
+# The Buildfile is the issue's: FROM busybox, three RUNs, a COPY of 1,000
+# small files, ENV, WORKDIR, CMD (named Dockerfile, which all three find).
+# Everything runs inside a private mount and network namespace
+# (tests/peers/env.sh: peers_ns), with private storage for every side. Results: the table printed and
+# bench/out/build-DATE.md.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/peers/env.sh"
+BENCH_RUNS=${BENCH_RUNS:-10}
+. "$ROOT/bench/lib.sh"
+IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
+
+if [ -z "${PEERS_IN_NS:-}" ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench/build.sh: needs root" >&2; exit 1; }
+  peers_env || exit 1
+  trap peers_cleanup EXIT
+  peers_ns bash "$0" "$@"
+  exit
+fi
+[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/build.sh: not inside peers_ns" >&2; exit 1; }
+
+set -e
+layout=$PEERS_DIR/busybox-layout
+peers_busybox_layout "$layout" latest
+peers_podman_load "$layout" latest docker.io/library/busybox:latest
+export IMGTOOL_ROOT=$PEERS_DIR/imgtool
+mkdir -p "$IMGTOOL_ROOT"
+skopeo copy --quiet "oci:$layout:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+
+ctx=$PEERS_DIR/ctx
+mkdir -p "$ctx/files"
+for i in $(seq 1000); do echo "file $i" > "$ctx/files/f$i.txt"; done
+cat > "$ctx/Dockerfile" <<'EOF'
+FROM busybox
+RUN echo one > /one
+COPY files /srv/files
+RUN ls /srv/files | wc -l > /count
+ENV APP=/srv
+WORKDIR /srv/app
+RUN echo three > three
+CMD ["sh"]
+EOF
+mkdir -p "$PEERS_DIR/big"
+cat > "$PEERS_DIR/big/Dockerfile" <<'EOF'
+FROM busybox
+RUN dd if=/dev/urandom of=/big bs=1M count=200 2>/dev/null
+EOF
+head -c 200M /dev/urandom > "$PEERS_DIR/big-data"
+set +e
+
+edit () { echo "changed $RANDOM" > "$ctx/files/f1.txt"; }
+img_build () { "$IMGTOOL" build -q -t bench "$@"; }
+podman_build () { podman build -q --layers --network=host -t bench "$@"; }
+buildah_build () { buildah bud -q --layers --network=host -t bench "$@"; }
+edited_img () { edit && img_build "$ctx"; }
+edited_podman () { edit && podman_build "$ctx"; }
+edited_buildah () { edit && buildah_build "$ctx"; }
+
+bench_begin build-cold "build, cold (--no-cache): 8 instructions, COPY of 1,000 files"
+bench_side imgtool img_build --no-cache "$ctx"
+bench_side buildah buildah_build --no-cache "$ctx"
+bench_side podman podman_build --no-cache "$ctx"
+bench_measure
+bench_report
+bench_note "target: imgtool/buildah <= 0.3"
+
+bench_begin build-cached "build, fully cached"
+img_build "$ctx" > /dev/null; podman_build "$ctx" > /dev/null; buildah_build "$ctx" > /dev/null
+bench_side imgtool img_build "$ctx"
+bench_side buildah buildah_build "$ctx"
+bench_side podman podman_build "$ctx"
+bench_measure
+bench_report
+bench_note "target: imgtool/buildah <= 0.05 and imgtool under 100 ms"
+
+bench_begin build-edit "build, one copied file changed"
+bench_side imgtool edited_img
+bench_side buildah edited_buildah
+bench_side podman edited_podman
+bench_measure
+bench_report
+
+tar_zstd () { tar -C "$PEERS_DIR" -c big-data | zstd -3 -q -c > /dev/null; }
+# the RUN alone (its upper dir is a tmpfs), to tell the step's own time
+# from the snapshot's
+run_dd () { "$IMGTOOL" run --rm busybox dd if=/dev/urandom of=/big bs=1M count=200 2>/dev/null; }
+bench_begin build-200mb "a 200 MB RUN step with --compression zstd (RUN dd included)"
+bench_side imgtool img_build --no-cache --compression zstd "$PEERS_DIR/big"
+bench_side imgtool-run-dd run_dd
+bench_side tar-zstd-3 tar_zstd
+bench_side buildah buildah_build --no-cache "$PEERS_DIR/big"
+bench_measure
+bench_report tar-zstd-3
+bench_delta imgtool imgtool-run-dd
+bench_note "snapshot speed vs tar -c | zstd -3 = tar-zstd-3 / (imgtool - imgtool-run-dd); target >= 0.9"
+exit 0

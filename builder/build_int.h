@@ -1,0 +1,184 @@
+/* The builder's internals, shared by builder.c (stages and the step loop),
+ * steps.c (metadata instructions), run.c (RUN), copy.c (COPY/ADD),
+ * rootfs.c (views of a stage's file system), config.c (config, history
+ * and manifest JSON) and cache.c (the build cache). Not a public API. */
+#ifndef IMGTOOL_BUILD_INT_H
+#define IMGTOOL_BUILD_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "builder/builder.h"
+#include "builder/buildfile.h"
+#include "builder/ignore.h"
+#include "layers/digest.h"
+#include "layers/tarfs.h"
+
+struct store;
+
+/* One layer of a stage's image. */
+struct build_layer
+{
+  char *digest;
+  char *diff_id;
+  char *media_type;
+  int64_t size;
+};
+
+/* A stage as far as it is built: its config document, its layers and the
+ * cache chain key, plus the variables in scope. */
+struct build_state
+{
+  json_t *doc; /* the whole image config document */
+  struct build_layer *layers;
+  size_t n_layers;
+  char key[DIGEST_STR_LEN + 1]; /* cache chain: base, then each step */
+  struct bf_scope scope;
+  bool cmd_set;       /* CMD given in this stage (ENTRYPOINT keeps it) */
+  bool history_added; /* a step of this build added history */
+  char **lowers;      /* snapshot dirs, top first; NULL: not made yet */
+  bool done;
+};
+
+struct build
+{
+  const struct build_opts *o;
+  struct store *store;
+  struct bf_plan *plan;
+  int context_fd;
+  struct bf_ignore *ignore;
+  char *tmp;             /* <root>/tmp/build-XXXXXX, removed at the end */
+  char *empty_dir;       /* an empty lower dir for FROM scratch */
+  struct bf_kvs args;    /* --build-arg plus the automatic platform ARGs */
+  struct bf_kvs builtin; /* the automatic platform ARGs */
+  struct platform target;
+  struct layer_opts lopts;
+  struct build_state *stages; /* one per plan stage */
+  bool *needed;
+  int step, n_steps;
+  unsigned seq; /* for temp names */
+  FILE *out;
+};
+
+/* A copy of src for a stage built FROM it. */
+void build_state_copy (struct build_state *dst, const struct build_state *src);
+void build_state_release (struct build_state *st);
+
+/* ---- config.c: the image config document ---- */
+json_t *build_config_scratch (const struct platform *p);
+/* The "config" object of the document (created if missing). */
+json_t *build_config_obj (json_t *doc);
+void build_config_set_strv (json_t *doc, const char *key, char *const *v);
+void build_config_set_str (json_t *doc, const char *key, const char *v);
+const char *build_config_str (json_t *doc, const char *key);
+/* A "K": {} map entry (ExposedPorts, Volumes). */
+void build_config_add_set (json_t *doc, const char *key, const char *item);
+/* Env from the scope's ENV, in order. */
+void build_config_set_env (json_t *doc, const struct bf_kvs *env);
+/* A history entry: created (RFC 3339 of t), created_by, comment. */
+json_t *build_history_new (int64_t t, const char *created_by, bool empty_layer);
+/* Append a history entry (and the layer's diff_id when it has one). */
+void build_state_add (struct build_state *st, json_t *history,
+                      const struct build_layer *layer);
+/* Serialise the config (sorted keys, compact: the same state gives the
+ * same bytes) and write config and manifest blobs. */
+int build_write_image (struct build *b, struct build_state *st,
+                       struct build_result *out, struct err **err);
+/* The text for history's created_by and the STEP line. */
+char *build_instr_text (const struct bf_instr *x, char *const *shell);
+char *build_json_argv (char *const *argv);
+
+/* ---- steps.c ---- */
+/* Apply a metadata instruction (already expanded) to the config. */
+int build_apply_meta (struct build *b, struct build_state *st,
+                      const struct bf_instr *x, struct err **err);
+/* WORKDIR's argument made absolute against the current WorkingDir. */
+char *build_workdir_path (const struct build_state *st, const char *arg);
+
+/* ---- cache.c ---- */
+struct build_cache_rec
+{
+  bool has_layer;
+  struct build_layer layer;
+  json_t *history;
+};
+/* key = sha256(parent_key "\n" text). */
+void build_cache_key (const char *parent, const char *text,
+                      char out[DIGEST_STR_LEN + 1]);
+/* 0 hit (rec filled, its layer blob is in the store), 1 miss, -1 error. */
+int build_cache_get (struct build *b, const char *key,
+                     struct build_cache_rec *rec, struct err **err);
+/* top: the state's top layer digest after the step (or NULL). */
+int build_cache_put (struct build *b, const char *key,
+                     const struct build_cache_rec *rec, const char *top,
+                     struct err **err);
+void build_cache_rec_release (struct build_cache_rec *rec);
+
+/* ---- rootfs.c: a stage's file system ---- */
+/* Snapshot dirs of the state's layers, top first; for an empty image the
+ * empty dir. Owned by st. */
+int build_lowers (struct build *b, struct build_state *st, char ***out,
+                  struct err **err);
+/* A read-only merged view of the state mounted at a new dir under the
+ * build's temp dir (in the builder's private mount namespace): returns
+ * an O_PATH fd of it in *root_fd and its path in *mnt (to unmount with
+ * build_view_close). */
+struct build_view
+{
+  char *mnt;
+  bool mounted;
+  int fd; /* O_RDONLY|O_DIRECTORY of the root */
+};
+int build_view_open (struct build *b, struct build_state *st,
+                     struct build_view *v, struct err **err);
+void build_view_close (struct build_view *v);
+/* Resolve path (absolute, in the image) inside the view: every symlink
+ * followed within the root, as the container would see it. *out is the
+ * resolved absolute path (lexically clean); *exists and *is_dir tell what is
+ * there. A missing component ends the resolution (the rest is kept). */
+int build_resolve (int root_fd, const char *path, char **out, bool *exists,
+                   bool *is_dir, struct err **err);
+/* Resolve a user spec against the view's /etc/passwd and /etc/group. */
+int build_user_ids (struct build *b, struct build_state *st, const char *spec,
+                    uint64_t *uid, uint64_t *gid, struct err **err);
+/* A new temp dir under the build's dir; caller frees the path. */
+char *build_tmpdir (struct build *b, const char *what, struct err **err);
+
+/* ---- run.c ---- */
+/* Run the RUN in the runtime core; its upper dir becomes the layer
+ * (*has_layer false when it changed nothing). */
+int build_run_layer (struct build *b, struct build_state *st,
+                     const struct bf_instr *x, struct build_layer *layer,
+                     bool *has_layer, struct err **err);
+
+/* ---- copy.c ---- */
+/* The cache text of a COPY/ADD (with its sources' checksums). */
+int build_copy_key (struct build *b, struct build_state *st,
+                    const struct bf_instr *x, char **text, struct err **err);
+/* Make the step's layer; *has_layer false when nothing was copied. */
+int build_copy_layer (struct build *b, struct build_state *st,
+                      const struct bf_instr *x, struct build_layer *layer,
+                      bool *has_layer, struct err **err);
+/* WORKDIR: a layer with the directory if it is missing. */
+int build_workdir_layer (struct build *b, struct build_state *st,
+                         const char *dir, struct build_layer *layer,
+                         bool *has_layer, struct err **err);
+
+/* A build-wide interrupt (SIGINT, SIGTERM, SIGHUP), or 0. */
+extern volatile int build_interrupted;
+/* Readable once an interrupt came (a self-pipe), or -1. */
+extern int build_interrupt_fd;
+int build_check_interrupt (struct err **err);
+
+/* The stage a --from names, or NULL for an image. */
+struct bf_stage *build_from_stage (struct build *b, const char *name,
+                                   size_t before);
+/* The state of an image for COPY --from=image (pulled if needed). */
+int build_image_state (struct build *b, const char *name, const char *platform,
+                       struct build_state *st, struct err **err);
+
+/* Time for new history entries and files: SOURCE_DATE_EPOCH or now. */
+int64_t build_now (const struct build *b);
+
+#endif

@@ -1,0 +1,80 @@
+/* imgtool build: a Buildfile (builder/buildfile.h) executed stage by stage
+ * into an OCI image in the store.
+ *
+ * Each RUN runs in the runtime core (runtime/container.h) on an overlay of
+ * the layers so far with a fresh upper dir, which becomes the step's layer
+ * (layers/diff.h); COPY and ADD write their layer straight from the
+ * sources (layers/copy.h); the other instructions change only the config
+ * and add a history entry with empty_layer. Every step is looked up in the
+ * build cache first (builder/cache.c). The result is an OCI manifest and
+ * config in the store, tagged with each name asked for. */
+#ifndef IMGTOOL_BUILDER_H
+#define IMGTOOL_BUILDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "builder/buildfile.h"
+#include "layers/image.h"
+#include "runtime/plan.h"
+
+struct err;
+struct store;
+
+enum build_pull
+{
+  BUILD_PULL_MISSING, /* default: pull FROM images not in the store */
+  BUILD_PULL_ALWAYS,  /* --pull / --pull=always */
+  BUILD_PULL_NEVER,   /* --pull=never */
+};
+
+struct build_opts
+{
+  const char *root;           /* store root (for temp dirs and caches) */
+  const char *config_path;    /* registry config (credentials), or NULL */
+  const char *context_dir;    /* the build context */
+  const char *buildfile;      /* path of the Buildfile, or NULL with text */
+  const char *buildfile_name; /* for messages ("Buildfile", "-") */
+  const char *text;           /* the Buildfile's text */
+  size_t text_len;
+  char **tags;              /* normalised references, NULL-terminated */
+  struct bf_kvs build_args; /* --build-arg */
+  const char *target;       /* --target stage or NULL (the last) */
+  bool no_cache;
+  enum build_pull pull;
+  bool no_tls_verify;
+  enum rt_network_mode network; /* RT_NET_HOST (default) or RT_NET_NONE */
+  const char *platform;         /* --platform or NULL (the host's) */
+  enum layer_compression compression;
+  bool have_epoch; /* --source-date-epoch / SOURCE_DATE_EPOCH */
+  int64_t source_date_epoch;
+  bool quiet; /* -q: only the image id on stdout */
+  FILE *out;  /* progress (stdout) */
+};
+
+/* Where an image built without -t is kept (with its ID prefix as tag). */
+#define BUILD_UNTAGGED_REPO "localhost/untagged"
+
+struct build_result
+{
+  char *image_id; /* config digest */
+  char *manifest_digest;
+  int64_t manifest_size;
+};
+
+/* Run the build. On failure nothing is tagged; blobs and cache records
+ * already written stay (a later build reuses them, prune removes them). An
+ * interrupt (SIGINT, SIGTERM, SIGHUP) kills a running step and fails with
+ * exit status 130; every mount lives in a private mount namespace, so
+ * nothing stays mounted whatever happens. */
+int build_run (struct store *s, const struct build_opts *o,
+               struct build_result *out, struct err **err);
+void build_result_release (struct build_result *r);
+
+/* prune: remove the build cache records whose layers no reference
+ * reaches any more (store_gc then removes the blobs). *removed counts
+ * them. */
+int build_cache_prune (struct store *s, size_t *removed, struct err **err);
+
+#endif

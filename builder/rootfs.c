@@ -1,0 +1,250 @@
+/* A stage's file system as the builder sees it: the snapshots of its
+ * layers (overlay lower dirs), a read-only merged view mounted in the
+ * builder's private mount namespace, path resolution inside it (COPY's
+ * destination, WORKDIR) and user names from its /etc/passwd. */
+#include "builder/build_int.h"
+#include "layers/image.h"
+#include "layers/overlay.h"
+#include "layers/snapshot.h"
+#include "lib/err.h"
+#include "lib/path.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+#include "runtime/user.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SYMLINKS 40
+
+char *
+build_tmpdir (struct build *b, const char *what, struct err **err)
+{
+  char *p = xasprintf ("%s/%s-%u", b->tmp, what, b->seq++);
+  if (mkdir (p, 0700) < 0)
+    {
+      err_set (err, errno, "create '%s'", p);
+      free (p);
+      return NULL;
+    }
+  return p;
+}
+
+int
+build_lowers (struct build *b, struct build_state *st, char ***out,
+              struct err **err)
+{
+  if (st->lowers)
+    {
+      *out = st->lowers;
+      return 0;
+    }
+  if (st->n_layers == 0)
+    {
+      st->lowers = xcalloc (2, sizeof (char *));
+      st->lowers[0] = xstrdup (b->empty_dir);
+      *out = st->lowers;
+      return 0;
+    }
+  char **diff_ids = xcalloc (st->n_layers + 1, sizeof (char *));
+  for (size_t i = 0; i < st->n_layers; i++)
+    diff_ids[i] = st->layers[i].diff_id;
+  _cleanup_strv_ char **chain = image_chain_ids (diff_ids);
+  free (diff_ids);
+  for (size_t i = 0; i < st->n_layers; i++)
+    if (snapshot_create_from_blob (b->store, chain[i], st->layers[i].digest,
+                                   st->layers[i].diff_id, err)
+        < 0)
+      return -1;
+  char **v = xcalloc (st->n_layers + 1, sizeof (char *));
+  for (size_t i = 0; i < st->n_layers; i++)
+    v[i] = snapshot_path (b->store, chain[st->n_layers - 1 - i]);
+  st->lowers = v;
+  *out = v;
+  return 0;
+}
+
+int
+build_view_open (struct build *b, struct build_state *st, struct build_view *v,
+                 struct err **err)
+{
+  char **lowers;
+  memset (v, 0, sizeof *v);
+  v->fd = -1;
+  if (build_lowers (b, st, &lowers, err) < 0)
+    return -1;
+  if (st->n_layers == 0)
+    v->fd = open (b->empty_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  else
+    {
+      if (!(v->mnt = build_tmpdir (b, "view", err)))
+        return -1;
+      if (layer_overlay_mount (lowers, NULL, NULL, v->mnt, true, err) < 0)
+        {
+          rmdir (v->mnt);
+          free (v->mnt);
+          v->mnt = NULL;
+          return err_wrap (err, "mount the stage's layers");
+        }
+      v->mounted = true;
+      v->fd = open (v->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+  if (v->fd < 0)
+    {
+      err_set (err, errno, "open the stage's root");
+      build_view_close (v);
+      return -1;
+    }
+  return 0;
+}
+
+void
+build_view_close (struct build_view *v)
+{
+  if (v->fd >= 0)
+    close (v->fd);
+  v->fd = -1;
+  if (v->mounted)
+    umount2 (v->mnt, MNT_DETACH);
+  if (v->mnt)
+    rmdir (v->mnt);
+  free (v->mnt);
+  v->mnt = NULL;
+  v->mounted = false;
+}
+
+/* Split path into its components, appended to *q after position at. */
+static void
+push_components (char ***q, size_t *n, const char *path)
+{
+  _cleanup_strv_ char **parts = xcalloc (1, sizeof (char *));
+  _cleanup_free_ char *p = xstrdup (path);
+  char *save = NULL;
+  for (char *c = strtok_r (p, "/", &save); c; c = strtok_r (NULL, "/", &save))
+    strv_push (&parts, xstrdup (c));
+  size_t k = strv_len (parts);
+  /* the queue is a stack: the next component is at the end */
+  *q = xrealloc (*q, (*n + k + 1) * sizeof (char *));
+  for (size_t i = 0; i < k; i++)
+    (*q)[*n + i] = steal_pointer (&parts[k - 1 - i]);
+  *n += k;
+  (*q)[*n] = NULL;
+}
+
+int
+build_resolve (int root_fd, const char *path, char **out, bool *exists,
+               bool *is_dir, struct err **err)
+{
+  char **q = NULL;
+  size_t nq = 0;
+  struct strbuf res = STRBUF_INIT;
+  int links = 0, ret = 0;
+  struct stat st = { 0 };
+
+  *exists = true;
+  *is_dir = true; /* "/" */
+  push_components (&q, &nq, path);
+  while (nq > 0)
+    {
+      _cleanup_free_ char *c = q[--nq];
+      q[nq] = NULL;
+      if (!strcmp (c, ".") || !*c)
+        continue;
+      if (!strcmp (c, ".."))
+        {
+          char *slash = strrchr (res.buf, '/');
+          strbuf_setlen (&res, slash ? (size_t)(slash - res.buf) : 0);
+          *is_dir = true;
+          continue;
+        }
+      size_t before = res.len;
+      strbuf_addf (&res, "/%s", c);
+      if (!*exists)
+        continue; /* below something missing: keep the rest as is */
+      if (fstatat (root_fd, res.buf + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          if (errno != ENOENT && errno != ENOTDIR)
+            {
+              ret = err_set (err, errno, "resolve '%s' in the image", path);
+              break;
+            }
+          *exists = false;
+          *is_dir = false;
+          continue;
+        }
+      if (S_ISLNK (st.st_mode))
+        {
+          char target[PATH_MAX];
+          ssize_t n
+              = readlinkat (root_fd, res.buf + 1, target, sizeof target - 1);
+          if (n < 0 || ++links > MAX_SYMLINKS)
+            {
+              ret = err_set (err, n < 0 ? errno : ELOOP,
+                             "resolve '%s' in the image", path);
+              break;
+            }
+          target[n] = '\0';
+          strbuf_setlen (&res, target[0] == '/' ? 0 : before);
+          push_components (&q, &nq, target);
+          continue;
+        }
+      *is_dir = S_ISDIR (st.st_mode);
+      if (!*is_dir && nq > 0)
+        {
+          ret = err_set (err, ENOTDIR, "resolve '%s' in the image: '%s'", path,
+                         res.buf);
+          break;
+        }
+    }
+  strv_free (q);
+  if (ret < 0)
+    {
+      strbuf_release (&res);
+      return -1;
+    }
+  if (!res.len)
+    strbuf_addch (&res, '/');
+  *out = strbuf_detach (&res, NULL);
+  return 0;
+}
+
+static bool
+all_digits (const char *s)
+{
+  if (!*s)
+    return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9')
+      return false;
+  return true;
+}
+
+int
+build_user_ids (struct build *b, struct build_state *st, const char *spec,
+                uint64_t *uid, uint64_t *gid, struct err **err)
+{
+  /* --chown=1000: the group is the same number (BuildKit, buildah) */
+  if (all_digits (spec))
+    {
+      unsigned long v = strtoul (spec, NULL, 10);
+      if (v > RT_ID_MAX)
+        return err_set (err, 0, "invalid user '%s'", spec);
+      *uid = *gid = v;
+      return 0;
+    }
+  char **lowers;
+  struct rt_user_info ui;
+  if (build_lowers (b, st, &lowers, err) < 0
+      || rt_user_resolve (lowers, spec, &ui, err) < 0)
+    return -1;
+  *uid = ui.user.uid;
+  *gid = ui.user.gid;
+  rt_user_info_release (&ui);
+  return 0;
+}
