@@ -164,12 +164,45 @@ writer_rehash (struct blob_writer *w, struct err **err)
   return 0;
 }
 
-int
-store_blob_begin (struct store *s, const char *expect,
-                  struct blob_writer **out, struct err **err)
+/* Lock tmp/<hex>.partial for w. 0 locked, 1 the blob is stored, 2 busy
+ * (when !wait), -1 error. A writer we waited for may have renamed the
+ * file into blobs/ (or removed it): fs_lock_stable then locks a fresh file
+ * at that name, never the stored blob's inode. */
+static int
+writer_lock (struct store *s, struct blob_writer *w, bool wait,
+             struct err **err)
+{
+  if (store_has_blob (s, w->expect))
+    return 1;
+  w->fd = fs_lock_stable (s->tmp_fd, w->tmp_name,
+                          LOCK_EX | (wait ? 0 : LOCK_NB), err);
+  if (w->fd == -2)
+    {
+      w->fd = -1;
+      return 2;
+    }
+  if (w->fd < 0)
+    return err_wrap (err, "lock temp file '%s'", w->tmp_name);
+  if (store_has_blob (s, w->expect))
+    {
+      /* Stored while we waited; the file we hold (and just made) is an
+       * empty leftover, and ours to remove under the lock. */
+      unlinkat (s->tmp_fd, w->tmp_name, 0);
+      close (w->fd);
+      w->fd = -1;
+      return 1;
+    }
+  return 0;
+}
+
+static int
+blob_begin (struct store *s, const char *expect, bool wait,
+            struct blob_writer **out, struct err **err)
 {
   struct blob_writer *w;
   static unsigned counter;
+  int rc = 0;
+  *out = NULL;
   if (expect && digest_check (expect, err) < 0)
     return -1;
   w = xcalloc (1, sizeof *w);
@@ -180,13 +213,16 @@ store_blob_begin (struct store *s, const char *expect,
     {
       w->expect = xstrdup (expect);
       w->tmp_name = xasprintf ("%s.partial", digest_hex (expect));
-      w->fd = openat (s->tmp_fd, w->tmp_name, O_RDWR | O_CREAT | O_CLOEXEC,
-                      0600);
       /* One writer per digest at a time: a second pull of the same blob
        * waits here, then finds the blob in place or resumes the file. */
-      if (w->fd >= 0)
-        while (flock (w->fd, LOCK_EX) < 0 && errno == EINTR)
-          ;
+      rc = writer_lock (s, w, wait, err);
+      if (rc != 0)
+        {
+          free (w->tmp_name); /* not ours to unlink */
+          w->tmp_name = NULL;
+          store_blob_abort (w, false);
+          return rc;
+        }
     }
   else
     {
@@ -195,12 +231,12 @@ store_blob_begin (struct store *s, const char *expect,
                                (long) time (NULL));
       w->fd = openat (s->tmp_fd, w->tmp_name,
                       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    }
-  if (w->fd < 0)
-    {
-      err_set (err, errno, "create temp file '%s'", w->tmp_name);
-      store_blob_abort (w, false);
-      return -1;
+      if (w->fd < 0)
+        {
+          err_set (err, errno, "create temp file '%s'", w->tmp_name);
+          store_blob_abort (w, false);
+          return -1;
+        }
     }
   if (expect && writer_rehash (w, err) < 0)
     {
@@ -209,6 +245,22 @@ store_blob_begin (struct store *s, const char *expect,
     }
   *out = w;
   return 0;
+}
+
+int
+store_blob_begin (struct store *s, const char *expect,
+                  struct blob_writer **out, struct err **err)
+{
+  return blob_begin (s, expect, true, out, err);
+}
+
+int
+store_blob_try_begin (struct store *s, const char *expect,
+                      struct blob_writer **out, struct err **err)
+{
+  if (!expect)
+    return err_set (err, EINVAL, "store_blob_try_begin needs a digest");
+  return blob_begin (s, expect, false, out, err);
 }
 
 uint64_t
