@@ -5,6 +5,7 @@
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -211,6 +212,8 @@ snapshot_create_from_blob (struct store *s, const char *chain_id,
   int rc = snapshot_begin (s, chain_id, diff_id, true, &tx, err);
   if (rc != 0)
     return rc < 0 ? -1 : 0;
+  log_debug ("snapshot %.19s: unpacking the stored blob %s", chain_id,
+             blob_digest);
   if ((fd = store_blob_open (s, blob_digest, err)) < 0)
     goto fail;
   buf = xmalloc (1u << 20);
