@@ -2,6 +2,7 @@
 #include "registry/blob.h"
 #include "layers/digest.h"
 #include "layers/store.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/progress.h"
@@ -17,11 +18,19 @@
 #include <time.h>
 
 #define MAX_AUTH_ROUNDS 2
+/* The bytes of each download go through a writer thread (digest, file,
+ * sink) so the network is read while the last bytes are hashed and
+ * written: 1 MiB of queue per download, written in pieces of 256 KiB. */
+#define PIPE_SIZE (1u << 20)
+#define PIPE_CHUNK (256u << 10)
 
 struct xf
 {
   struct reg_blob_job *job;
   struct blob_writer *w;
+  struct bytepipe *pipe; /* the writer thread of this transfer, or NULL */
+  uint64_t off;          /* bytes taken from the network (the writer's
+                          * offset whenever pipe is NULL) */
   struct http_request req;
   struct http_response resp;
   struct http_xfer *x;
@@ -80,13 +89,41 @@ range_start (const char *cr)
   return errno || *end != '-' || v < 0 ? -1 : (int64_t) v;
 }
 
+/* In the writer thread: digest and file, then the sink. */
+static int
+pipe_consume (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct xf *f = ctx;
+  if (blob_writer_write (f->w, data, len, err) < 0)
+    return -1;
+  if (f->sink_live && f->job->sink.write (f->job->sink.ctx, data, len, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Wait until the writer thread has written everything queued, and end
+ * it: after this the blob writer and the sink are the caller's again. */
+static int
+pipe_stop (struct xf *f, struct err **err)
+{
+  int rc;
+  if (!f->pipe)
+    return 0;
+  bytepipe_close (f->pipe, true);
+  rc = bytepipe_join (f->pipe, err);
+  f->pipe = NULL;
+  return rc;
+}
+
 static int
 on_data (void *ctx, const void *data, size_t len, struct err **err)
 {
+  static const struct bytepipe_ops ops = { .consume = pipe_consume };
   struct xf *f = ctx;
-  uint64_t off = blob_writer_offset (f->w);
+  uint64_t off = f->off;
   if (!f->checked)
     {
+      /* the first bytes of a transfer: no writer thread runs yet */
       f->checked = true;
       if (f->resp.status == 206)
         {
@@ -104,26 +141,31 @@ on_data (void *ctx, const void *data, size_t len, struct err **err)
           sink_fail (f);
           if (blob_writer_reset (f->w, err) < 0)
             return -1;
-          off = 0;
+          f->off = off = 0;
         }
     }
   if (off + len > (uint64_t) f->job->size)
     return err_set (err, 0, "blob is larger than its descriptor says (%" PRId64
                     " bytes)",
                     f->job->size);
-  if (blob_writer_write (f->w, data, len, err) < 0)
+  if (!f->pipe
+      && !(f->pipe = bytepipe_start (PIPE_SIZE, PIPE_CHUNK, &ops, f, err)))
     return -1;
-  if (f->sink_live && f->job->sink.write (f->job->sink.ctx, data, len, err) < 0)
-    return -1;
-  progress_update (f->fe->p, f->pid, (int64_t) (off + len));
+  if (bytepipe_put (f->pipe, data, len) < 0)
+    return err_set (err, 0, "write failed"); /* pipe_stop tells why */
+  f->off = off + len;
+  progress_update (f->fe->p, f->pid, (int64_t) f->off);
   return 0;
 }
 
 static void
 xf_free (struct xf *f)
 {
+  struct err *ignored = NULL;
   if (!f)
     return;
+  pipe_stop (f, &ignored);
+  err_free (ignored);
   if (f->in_multi)
     curl_multi_remove_handle (f->fe->multi, http_xfer_easy (f->x));
   http_xfer_free (f->x);
@@ -138,6 +180,9 @@ xf_free (struct xf *f)
 static void
 xf_abort (struct xf *f, bool keep)
 {
+  struct err *ignored = NULL;
+  pipe_stop (f, &ignored);
+  err_free (ignored);
   sink_fail (f);
   store_blob_abort (f->w, keep);
   f->w = NULL;
@@ -236,7 +281,7 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
       xf_abort (f, false);
       return -1;
     }
-  off = blob_writer_offset (f->w);
+  off = f->off = blob_writer_offset (f->w);
   f->sink_live = job->sink.write && off == 0;
   if (job->sink.write && off > 0 && job->sink.finish)
     {
@@ -272,6 +317,12 @@ xf_done (struct xf *f, int rc, struct err **err)
   enum http_next next;
   curl_multi_remove_handle (f->fe->multi, http_xfer_easy (f->x));
   f->in_multi = false;
+  if (pipe_stop (f, err) < 0)
+    {
+      /* the disk, not the network: keep what is written for a resume */
+      xf_abort (f, true);
+      return -1;
+    }
   next = http_xfer_finish (f->x, rc, &delay, &e);
   switch (next)
     {
@@ -307,6 +358,7 @@ xf_done (struct xf *f, int rc, struct err **err)
           sink_fail (f);
           if (blob_writer_reset (f->w, err) < 0)
             break;
+          f->off = 0;
           return xf_launch (f, true, err) < 0 ? -1 : 0;
         }
       {

@@ -2,13 +2,12 @@
 #include "registry/unpack.h"
 #include "layers/image.h"
 #include "layers/snapshot.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
 /* Per layer being downloaded: 2 MiB of queue keeps a pull of four layers
@@ -16,29 +15,16 @@
 #define RING_SIZE (2u << 20)
 #define FEED_MAX (256u << 10)
 
-enum sink_result
-{
-  SINK_NONE,      /* not started, skipped or discarded: the fallback makes it */
-  SINK_COMMITTED, /* the snapshot is in place */
-  SINK_FAILED,    /* unpacking failed: err says why */
-};
-
 struct lsink
 {
   struct reg_unpack *u;
   char *chain_id, *diff_id, *digest;
   size_t index;
-  pthread_t thread;
-  bool started; /* the thread runs (or ran): join it */
-  pthread_mutex_t mu;
-  pthread_cond_t data, space;
-  uint8_t *ring;
-  size_t head, len;   /* read position, bytes queued */
-  bool eof, blob_ok;  /* finish() was called; the blob verified */
-  bool dead;          /* the thread stopped reading: writes are dropped */
-  bool want_data, want_space;
-  enum sink_result result;
-  struct err *err;
+  struct bytepipe *pipe; /* NULL until the first byte */
+  bool no_pipe;          /* no thread could be started */
+  /* the worker's: */
+  bool begun, failed, committed, blob_ok;
+  struct snapshot_tx *tx;
   struct lsink *next;
 };
 
@@ -56,111 +42,52 @@ reg_unpack_new (struct store *s)
   return u;
 }
 
-/* The thread stops reading; a writer waiting for space goes on. */
-static void
-sink_kill (struct lsink *k)
-{
-  pthread_mutex_lock (&k->mu);
-  k->dead = true;
-  k->len = 0;
-  pthread_cond_signal (&k->space);
-  pthread_mutex_unlock (&k->mu);
-}
-
-static void *
-unpack_thread (void *arg)
-{
-  struct lsink *k = arg;
-  struct snapshot_tx *tx = NULL;
-  struct err *e = NULL;
-  bool ok;
-  /* 1: the snapshot exists; 2: another process is making it right now
-   * (the fallback waits for it); either way nothing to feed. */
-  int rc = snapshot_begin (k->u->s, k->chain_id, k->diff_id, false, &tx, &e);
-  if (rc != 0)
-    {
-      if (rc < 0)
-        k->result = SINK_FAILED, k->err = e;
-      sink_kill (k);
-      return NULL;
-    }
-  for (;;)
-    {
-      const uint8_t *p;
-      size_t n;
-      pthread_mutex_lock (&k->mu);
-      while (!k->len && !k->eof)
-        {
-          k->want_data = true;
-          pthread_cond_wait (&k->data, &k->mu);
-          k->want_data = false;
-        }
-      if (k->eof && (!k->blob_ok || !k->len))
-        {
-          ok = k->blob_ok;
-          pthread_mutex_unlock (&k->mu);
-          break;
-        }
-      p = k->ring + k->head;
-      n = k->len;
-      if (n > RING_SIZE - k->head)
-        n = RING_SIZE - k->head;
-      if (n > FEED_MAX)
-        n = FEED_MAX;
-      pthread_mutex_unlock (&k->mu);
-      /* The writer only fills the free part of the ring: p..p+n is ours
-       * until we give it back below. */
-      if (snapshot_tx_feed (tx, p, n, &e) < 0)
-        {
-          snapshot_abort (tx);
-          k->result = SINK_FAILED;
-          k->err = e;
-          sink_kill (k);
-          return NULL;
-        }
-      pthread_mutex_lock (&k->mu);
-      k->head = (k->head + n) % RING_SIZE;
-      k->len -= n;
-      if (k->want_space)
-        pthread_cond_signal (&k->space);
-      pthread_mutex_unlock (&k->mu);
-    }
-  if (!ok)
-    {
-      /* the blob did not verify or the download starts over: the
-       * fallback unpacks the stored blob if there is one */
-      snapshot_abort (tx);
-      return NULL;
-    }
-  if (snapshot_commit (tx, &e) < 0)
-    {
-      k->result = SINK_FAILED;
-      k->err = e;
-      return NULL;
-    }
-  k->result = SINK_COMMITTED;
-  return NULL;
-}
-
+/* In the worker: the blob's bytes into the snapshot. */
 static int
-sink_start (struct lsink *k)
+consume (void *ctx, const void *data, size_t len, struct err **err)
 {
-  sigset_t all, old;
-  int rc;
-  k->ring = xmalloc (RING_SIZE);
-  /* Signals stay with the main thread (progress, interrupts). */
-  sigfillset (&all);
-  pthread_sigmask (SIG_SETMASK, &all, &old);
-  rc = pthread_create (&k->thread, NULL, unpack_thread, k);
-  pthread_sigmask (SIG_SETMASK, &old, NULL);
-  if (rc != 0)
+  struct lsink *k = ctx;
+  if (!k->begun)
     {
-      log_debug ("layer %s: no unpack thread (%s); unpacking it later",
-                 k->digest, strerror (rc));
-      k->dead = true;
+      k->begun = true;
+      /* 1: the snapshot exists; 2: another process is making it right
+       * now (the fallback waits for it); either way nothing to feed. */
+      int rc = snapshot_begin (k->u->s, k->chain_id, k->diff_id, false,
+                               &k->tx, err);
+      if (rc < 0)
+        k->failed = true;
+      if (rc != 0)
+        return rc < 0 ? -1 : 1;
+    }
+  if (snapshot_tx_feed (k->tx, data, len, err) < 0)
+    {
+      k->failed = true;
       return -1;
     }
-  k->started = true;
+  return 0;
+}
+
+/* In the worker: commit when the blob verified, else throw it away (the
+ * fallback unpacks the stored blob, if there is one). */
+static int
+end (void *ctx, bool ok, struct err **err)
+{
+  struct lsink *k = ctx;
+  struct snapshot_tx *tx = steal_pointer (&k->tx);
+  k->blob_ok = ok;
+  if (!tx)
+    return 0;
+  if (!ok || k->failed)
+    {
+      snapshot_abort (tx);
+      return 0;
+    }
+  if (snapshot_commit (tx, err) < 0)
+    {
+      k->failed = true;
+      return -1;
+    }
+  k->committed = true;
   return 0;
 }
 
@@ -169,53 +96,31 @@ sink_start (struct lsink *k)
 static int
 sink_write (void *ctx, const void *data, size_t len, struct err **err)
 {
+  static const struct bytepipe_ops ops = { .consume = consume, .end = end };
   struct lsink *k = ctx;
-  const uint8_t *p = data;
-  if (!k->started && !k->dead && sink_start (k) < 0)
-    return 0;
-  pthread_mutex_lock (&k->mu);
-  while (len && !k->dead)
+  if (!k->pipe && !k->no_pipe)
     {
-      size_t tail, n;
-      while (k->len == RING_SIZE && !k->dead)
+      struct err *e = NULL;
+      if (!(k->pipe = bytepipe_start (RING_SIZE, FEED_MAX, &ops, k, &e)))
         {
-          k->want_space = true;
-          pthread_cond_wait (&k->space, &k->mu);
-          k->want_space = false;
+          log_debug ("layer %s: %s; unpacking it later", k->digest, e->msg);
+          err_free (e);
+          k->no_pipe = true;
         }
-      if (k->dead)
-        break;
-      tail = (k->head + k->len) % RING_SIZE;
-      n = tail >= k->head && k->len < RING_SIZE ? RING_SIZE - tail
-                                                : k->head - tail;
-      if (n > RING_SIZE - k->len)
-        n = RING_SIZE - k->len;
-      if (n > len)
-        n = len;
-      memcpy (k->ring + tail, p, n);
-      k->len += n;
-      p += n;
-      len -= n;
-      if (k->want_data)
-        pthread_cond_signal (&k->data);
     }
-  pthread_mutex_unlock (&k->mu);
+  if (k->pipe)
+    bytepipe_put (k->pipe, data, len);
   return 0;
 }
 
-/* ok: the whole blob went through and verified; the thread commits (in
- * the background: the downloads go on meanwhile). */
+/* ok: the whole blob went through and verified. The worker commits in
+ * the background: the downloads go on meanwhile. */
 static int
 sink_finish (void *ctx, bool ok, struct err **err)
 {
   struct lsink *k = ctx;
-  if (!k->started)
-    return 0;
-  pthread_mutex_lock (&k->mu);
-  k->eof = true;
-  k->blob_ok = ok;
-  pthread_cond_signal (&k->data);
-  pthread_mutex_unlock (&k->mu);
+  if (k->pipe)
+    bytepipe_close (k->pipe, ok);
   return 0;
 }
 
@@ -230,9 +135,6 @@ sink_open (void *ud, const struct reg_layer *l, struct reg_blob_sink *out,
   k->diff_id = xstrdup (l->diff_id);
   k->digest = xstrdup (l->desc->digest);
   k->index = l->index;
-  pthread_mutex_init (&k->mu, NULL);
-  pthread_cond_init (&k->data, NULL);
-  pthread_cond_init (&k->space, NULL);
   k->next = u->sinks;
   u->sinks = k;
   out->ctx = k;
@@ -241,24 +143,13 @@ sink_open (void *ud, const struct reg_layer *l, struct reg_blob_sink *out,
   return 0;
 }
 
-static void
-sink_join (struct lsink *k)
+/* Wait for the worker: 0, or -1 with its error. */
+static int
+sink_join (struct lsink *k, struct err **err)
 {
-  if (!k->started)
-    return;
-  /* A sink the download never finished (it failed): stop it. */
-  pthread_mutex_lock (&k->mu);
-  if (!k->eof)
-    {
-      k->eof = true;
-      k->blob_ok = false;
-      pthread_cond_signal (&k->data);
-    }
-  pthread_mutex_unlock (&k->mu);
-  pthread_join (k->thread, NULL);
-  k->started = false;
-  free (k->ring);
-  k->ring = NULL;
+  int rc = bytepipe_join (k->pipe, err);
+  k->pipe = NULL;
+  return rc;
 }
 
 static int
@@ -266,24 +157,32 @@ layers_done (void *ud, const struct image_manifest *m,
              const struct image_config *c, struct err **err)
 {
   struct reg_unpack *u = ud;
-  struct lsink *failed = NULL;
+  struct err *first = NULL;
   char **lowers = NULL;
   for (struct lsink *k = u->sinks; k; k = k->next)
     {
-      sink_join (k);
-      if (k->result == SINK_COMMITTED)
+      struct err *e = NULL;
+      if (sink_join (k, &e) < 0)
+        {
+          /* An unpack error on a blob that verified is the layer's fault
+           * (not the network's): report it rather than unpack it again. */
+          if (k->blob_ok && !first)
+            {
+              first = e;
+              err_wrap (&first, "unpack layer %zu (%s)", k->index + 1,
+                        k->digest);
+            }
+          else
+            err_free (e);
+        }
+      if (k->committed)
         log_debug ("layer %zu %s: unpacked while downloading", k->index + 1,
                    k->digest);
-      /* An unpack error on a blob that verified is the layer's fault
-       * (not the network's): report it rather than unpack it again. */
-      if (k->result == SINK_FAILED && k->blob_ok && !failed)
-        failed = k;
     }
-  if (failed)
+  if (first)
     {
-      *err = steal_pointer (&failed->err);
-      return err_wrap (err, "unpack layer %zu (%s)", failed->index + 1,
-                       failed->digest);
+      *err = first;
+      return -1;
     }
   /* The rest (stored before, resumed, made by another process) from the
    * stored blobs; this also checks every snapshot is there. */
@@ -309,12 +208,10 @@ reg_unpack_free (struct reg_unpack *u)
     return;
   for (k = u->sinks; k; k = next)
     {
+      struct err *ignored = NULL;
       next = k->next;
-      sink_join (k);
-      pthread_mutex_destroy (&k->mu);
-      pthread_cond_destroy (&k->data);
-      pthread_cond_destroy (&k->space);
-      err_free (k->err);
+      sink_join (k, &ignored);
+      err_free (ignored);
       free (k->chain_id);
       free (k->diff_id);
       free (k->digest);
