@@ -1,0 +1,80 @@
+#!/bin/bash
+# Start-to-exit of `true` in busybox (issues 3 and 4): imgtool run against
+# crun run of an equivalent bundle (same namespaces, a cgroup) and podman run,
+# with --network none and with each one's bridge, in one run, ratios printed.
+#
+#   bench/run.sh              BENCH_RUNS=20 by default
+#   BENCH_RUNS=50 bench/run.sh
+#
+# Everything runs inside a private mount and network namespace made here
+# (tests/peers/env.sh: peers_ns), so the bridges, firewall rules and mounts
+# of imgtool and podman never touch the host's. Results: the table printed
+# and bench/out/run-DATE.md.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/peers/env.sh"
+. "$ROOT/bench/lib.sh"
+IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
+
+if [ -z "${PEERS_IN_NS:-}" ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
+  peers_env || exit 1
+  trap peers_cleanup EXIT
+  peers_ns bash "$0" "$@"
+  exit   # with peers_ns's status; the rest runs only inside the namespaces
+fi
+
+# From here on: inside the private namespaces, with PEERS_DIR set up.
+[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/run.sh: not inside peers_ns" >&2; exit 1; }
+set -e
+layout=$PEERS_DIR/busybox-layout
+peers_busybox_layout "$layout" latest
+peers_podman_load "$layout" latest docker.io/library/busybox:latest
+peers_bundle "$layout" latest "$PEERS_DIR/bundle" bench
+peers_bundle_podman "$layout" latest "$PEERS_DIR/bundle-podman" bench-podman
+set +e
+
+# imgtool, when its run command exists, with its own private store.
+have_imgtool=0
+if "$IMGTOOL" run --help > /dev/null 2>&1; then
+  export IMGTOOL_ROOT=$PEERS_DIR/imgtool
+  mkdir -p "$IMGTOOL_ROOT"
+  if skopeo copy --quiet "oci:$layout:latest" \
+       "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest" > /dev/null; then
+    have_imgtool=1
+  else
+    echo "imgtool: could not put busybox into its store" >&2
+  fi
+fi
+
+podman_run=(podman run --rm --cgroup-parent "/$PEERS_CGROUP")
+crun_run=(crun --root "$PEERS_DIR/crun" run --bundle "$PEERS_DIR/bundle" bench)
+# The same bundle with the security settings podman gives crun (11 caps,
+# seccomp, masked paths, pids limit): the work imgtool run also does.
+crun_podman_run=(crun --root "$PEERS_DIR/crun" run --bundle "$PEERS_DIR/bundle-podman" bench-podman)
+
+bench_begin run "run --rm busybox true, network none"
+[ $have_imgtool = 1 ] || bench_note "imgtool run: not available yet"
+[ $have_imgtool = 1 ] && bench_side imgtool "$IMGTOOL" run --rm --network none busybox true
+bench_side crun "${crun_run[@]}"
+bench_side crun-podman-config "${crun_podman_run[@]}"
+bench_side podman "${podman_run[@]}" --network=none busybox true
+bench_measure
+bench_report
+bench_ratio crun podman
+
+bench_begin run-bridge "run --rm busybox true, bridge networking"
+[ $have_imgtool = 1 ] || bench_note "imgtool run: not available yet"
+if [ $have_imgtool = 1 ]; then
+  bench_side imgtool "$IMGTOOL" run --rm --network none busybox true
+  bench_side imgtool-bridge "$IMGTOOL" run --rm --network bridge busybox true
+fi
+bench_side podman "${podman_run[@]}" --network=none busybox true
+bench_side podman-bridge "${podman_run[@]}" busybox true
+bench_measure
+bench_report
+bench_delta imgtool-bridge imgtool
+bench_delta podman-bridge podman
+bench_ratio imgtool-bridge podman-bridge
+bench_ratio podman podman-bridge
+exit 0
