@@ -156,6 +156,7 @@ test_bytepipe (void)
   CHECK (k.len == total && !memcmp (k.got, src, total), "every byte, in order");
   CHECK (k.max_piece <= 7000, "in pieces of at most max_chunk (%zu)", k.max_piece);
   CHECK (k.ended && k.end_ok, "end is told the stream was good");
+  free (k.got);
 
   memset (&k, 0, sizeof k);
   k.got = xcalloc (1, total);
