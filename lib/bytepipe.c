@@ -3,10 +3,12 @@
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct bytepipe
 {
@@ -24,6 +26,16 @@ struct bytepipe
   void *ctx;
   pthread_t thread;
 };
+
+/* The ring is mapped, not malloc'ed: unmapped, its pages go back at once
+ * (malloc would keep them in a thread's arena after a large free). */
+static void
+ring_free (struct bytepipe *p)
+{
+  if (p->ring)
+    munmap (p->ring, p->size);
+  p->ring = NULL;
+}
 
 static void *
 worker (void *arg)
@@ -77,8 +89,14 @@ worker (void *arg)
       if (r != 0)
         break;
     }
-  /* the verdict */
+  /* Done reading: the ring goes now, not at the join (a pull of many
+   * layers joins them all at its end). Later puts see stopped. */
   pthread_mutex_lock (&p->mu);
+  p->stopped = true;
+  p->len = 0;
+  ring_free (p);
+  pthread_cond_signal (&p->space);
+  /* the verdict */
   while (!p->eof)
     {
       p->want_data = true;
@@ -103,8 +121,15 @@ bytepipe_start (size_t ring_size, size_t max_chunk,
   struct bytepipe *p = xcalloc (1, sizeof *p);
   sigset_t all, old;
   int rc;
-  p->ring = xmalloc (ring_size);
   p->size = ring_size;
+  p->ring = mmap (NULL, ring_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p->ring == MAP_FAILED)
+    {
+      free (p);
+      err_set (err, errno, "map a %zu-byte buffer", ring_size);
+      return NULL;
+    }
   p->max_chunk = max_chunk ? max_chunk : ring_size;
   p->ops = *ops;
   p->ctx = ctx;
@@ -121,7 +146,7 @@ bytepipe_start (size_t ring_size, size_t max_chunk,
       pthread_mutex_destroy (&p->mu);
       pthread_cond_destroy (&p->data);
       pthread_cond_destroy (&p->space);
-      free (p->ring);
+      ring_free (p);
       free (p);
       err_set (err, rc, "start a thread");
       return NULL;
@@ -201,7 +226,7 @@ bytepipe_join (struct bytepipe *p, struct err **err)
   pthread_mutex_destroy (&p->mu);
   pthread_cond_destroy (&p->data);
   pthread_cond_destroy (&p->space);
-  free (p->ring);
+  ring_free (p);
   free (p);
   return rc;
 }
