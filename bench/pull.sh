@@ -1,6 +1,7 @@
 #!/bin/bash
-# Benchmark: imgtool pull vs skopeo copy docker:// -> oci: vs the floor (curl
-# of the same blobs piped into openssl dgst -sha256), in the same run, from
+# Benchmark: imgtool pull --no-unpack vs skopeo copy docker:// -> oci: vs the
+# floor (curl of the same blobs piped into openssl dgst -sha256), and imgtool
+# pull with its unpacking into snapshots, in the same run, from
 # the lab's plain-HTTP registry. Images: a Debian bookworm minbase made with
 # debootstrap (one ~49 MB layer) and a 24-layer image. Also peak RSS and a
 # pull killed halfway then rerun (bytes fetched again).
@@ -20,39 +21,8 @@ mkdir -p "$OUT"
 export IMGTOOL_CONFIG=$W/config.json
 echo "{\"insecure-registries\": [\"$LAB_HTTP\", \"$LAB_FAULT\"]}" > "$IMGTOOL_CONFIG"
 
-mirror=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
-[ -n "$mirror" ] || mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources)
-
-# ---- fixtures (cached in bench/out) -----------------------------------------
-make_debian () {
-  [ -f "$OUT/debian.tar" ] && return
-  echo "bench: debootstrap --variant=minbase bookworm from $mirror" >&2
-  debootstrap --variant=minbase bookworm "$W/rootfs" "$mirror" >/dev/null
-  tar -C "$W/rootfs" --numeric-owner -cf "$OUT/debian.tar" .
-  rm -rf "$W/rootfs"
-}
-push_image () { # name, layer tars...
-  local name=$1; shift
-  rm -rf "$W/lay"
-  umoci init --layout "$W/lay" && umoci new --image "$W/lay:img"
-  for t in "$@"; do umoci raw add-layer --image "$W/lay:img" "$t"; done
-  umoci config --image "$W/lay:img" --config.cmd /bin/sh
-  skopeo copy -q --dest-tls-verify=false "oci:$W/lay:img" "docker://$LAB_HTTP/$name" >/dev/null
-}
-if ! skopeo inspect --tls-verify=false "docker://$LAB_HTTP/bench/debian:bookworm" >/dev/null 2>&1; then
-  make_debian
-  push_image bench/debian:bookworm "$OUT/debian.tar"
-fi
-if ! skopeo inspect --tls-verify=false "docker://$LAB_HTTP/bench/many:latest" >/dev/null 2>&1; then
-  layers=()
-  for i in $(seq 24); do
-    mkdir -p "$W/l$i/data"
-    head -c $((600000 + i * 20000)) /dev/urandom > "$W/l$i/data/f$i"
-    tar -C "$W/l$i" -cf "$W/l$i.tar" .
-    layers+=("$W/l$i.tar")
-  done
-  push_image bench/many:latest "${layers[@]}"
-fi
+. bench/fixtures.sh
+bench_fixtures "$OUT" "$W"
 
 median () { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 now () { date +%s.%N; }
@@ -63,11 +33,13 @@ blob_list () { # image -> digests of config + layers
 
 bench_image () { # name
   local img=$1 t0 i
-  local -a ti ts tf rss
+  local -a ti tu ts tf rss
   mapfile -t blobs < <(blob_list "$img")
   for i in $(seq "$RUNS"); do
     rm -rf "$W/root" "$W/sk"
-    t0=$(now); "$IMGTOOL" --root "$W/root" pull -q "$LAB_HTTP/$img" >/dev/null; ti+=("$(echo "$(now) - $t0" | bc)")
+    t0=$(now); "$IMGTOOL" --root "$W/root" pull -q --no-unpack "$LAB_HTTP/$img" >/dev/null; ti+=("$(echo "$(now) - $t0" | bc)")
+    rm -rf "$W/root"
+    t0=$(now); "$IMGTOOL" --root "$W/root" pull -q "$LAB_HTTP/$img" >/dev/null; tu+=("$(echo "$(now) - $t0" | bc)")
     t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$LAB_HTTP/$img" "oci:$W/sk:x" >/dev/null; ts+=("$(echo "$(now) - $t0" | bc)")
     repo=${img%%:*}
     t0=$(now)
@@ -76,14 +48,17 @@ bench_image () { # name
     tf+=("$(echo "$(now) - $t0" | bc)")
     rm -rf "$W/root"
     rss+=("$( { /usr/bin/time -v "$IMGTOOL" --root "$W/root" pull -q "$LAB_HTTP/$img" >/dev/null; } 2>&1 | awk '/Maximum resident/{print $NF}')")
+    rm -rf "$W/root"
   done
-  local mi ms mf mr
+  local mi mu ms mf mr
   mi=$(printf '%s\n' "${ti[@]}" | median)
+  mu=$(printf '%s\n' "${tu[@]}" | median)
   ms=$(printf '%s\n' "${ts[@]}" | median)
   mf=$(printf '%s\n' "${tf[@]}" | median)
   mr=$(printf '%s\n' "${rss[@]}" | median)
-  printf '%-22s imgtool %.3fs  skopeo %.3fs  floor %.3fs  imgtool/skopeo %.2f  imgtool/floor %.2f  peak RSS %d kB\n' \
+  printf '%-22s imgtool %.3fs  skopeo %.3fs  floor %.3fs  imgtool/skopeo %.2f  imgtool/floor %.2f  peak RSS %d kB (with unpacking)\n' \
     "$img" "$mi" "$ms" "$mf" "$(echo "$mi / $ms" | bc -l)" "$(echo "$mi / $mf" | bc -l)" "$mr"
+  printf '%-22s imgtool pull with unpacking in the pass %.3fs\n' "$img" "$mu"
 }
 
 echo "bench/pull.sh: $RUNS runs each, medians, plain HTTP from $LAB_HTTP"

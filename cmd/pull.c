@@ -1,11 +1,16 @@
 /* imgtool pull [--platform P] [--all-platforms] [--tls-verify=false]
- * [--cert-dir DIR] [--jobs N] [-q] REF */
+ * [--cert-dir DIR] [--jobs N] [--no-unpack] [-q] REF
+ *
+ * The layers are unpacked into their snapshots while they download
+ * (registry/unpack.h), so `run` finds them ready; --no-unpack (and
+ * --all-platforms) only store the blobs, as skopeo copy does. */
 #include "cmd/command.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
 #include "registry/ref.h"
+#include "registry/unpack.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +19,8 @@
 
 static const char usage_text[]
     = "imgtool pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] "
-      "[--tls-verify=false] [--cert-dir DIR] [--jobs N] [-q] IMAGE[:TAG|@DIGEST]";
+      "[--tls-verify=false] [--cert-dir DIR] [--jobs N] [--no-unpack] [-q] "
+      "IMAGE[:TAG|@DIGEST]";
 
 COMMAND (pull)
 {
@@ -24,6 +30,7 @@ COMMAND (pull)
     { "tls-verify", optional_argument, NULL, 'T' },
     { "cert-dir", required_argument, NULL, 'C' },
     { "jobs", required_argument, NULL, 'j' },
+    { "no-unpack", no_argument, NULL, 'U' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { 0 },
@@ -32,7 +39,8 @@ COMMAND (pull)
                              .quiet = g->quiet };
   struct reg_pull_result res;
   struct store s;
-  bool verify = true;
+  struct reg_unpack *u = NULL;
+  bool verify = true, unpack = true;
   int c, ret;
   char *end;
 
@@ -57,6 +65,9 @@ COMMAND (pull)
         if (*end || o.jobs < 1 || o.jobs > 64)
           return command_usage_error (usage_text, err);
         break;
+      case 'U':
+        unpack = false;
+        break;
       case 'q':
         o.quiet = true;
         break;
@@ -72,7 +83,13 @@ COMMAND (pull)
   o.out = stdout;
   if (store_open (&s, g->root, err) < 0)
     return -1;
+  if (unpack && !o.all_platforms)
+    {
+      u = reg_unpack_new (&s);
+      reg_unpack_hooks (u, &o);
+    }
   ret = reg_pull (&s, &o, argv[optind], &res, err);
+  reg_unpack_free (u);
   store_release (&s);
   if (ret < 0)
     return -1;

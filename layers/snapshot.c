@@ -5,6 +5,7 @@
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -59,36 +60,20 @@ snapshot_exists (struct store *s, const char *chain_id)
 
 /* Lock the chain ID hex. Returns the lock fd, -2 when busy and !wait. The
  * lock file may be unlinked by snapshot_remove_unused while we wait for
- * it, so after locking check it is still the file at that name. */
+ * it: fs_lock_stable then locks the new file at that name. */
 static int
 lock_chain (int snap_fd, const char *hex, bool wait, struct err **err)
 {
   _cleanup_close_ int dfd = -1;
+  int fd;
   if (mkdirat (snap_fd, LOCKS_DIR, 0700) < 0 && errno != EEXIST)
     return err_set (err, errno, "create snapshot lock directory");
   if ((dfd = fs_open_dir (snap_fd, LOCKS_DIR, err)) < 0)
     return -1;
-  for (;;)
-    {
-      struct stat a, b;
-      int fd = openat (dfd, hex, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      if (fd < 0)
-        return err_set (err, errno, "open snapshot lock '%s'", hex);
-      while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int e = errno;
-          close (fd);
-          if (e == EWOULDBLOCK)
-            return -2;
-          return err_set (err, e, "lock snapshot '%s'", hex);
-        }
-      if (fstat (fd, &a) == 0 && fstatat (dfd, hex, &b, 0) == 0
-          && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-        return fd;
-      close (fd); /* removed under us: lock the new file */
-    }
+  fd = fs_lock_stable (dfd, hex, LOCK_EX | (wait ? 0 : LOCK_NB), err);
+  if (fd == -1)
+    return err_wrap (err, "lock snapshot '%s'", hex);
+  return fd;
 }
 
 static void
@@ -227,6 +212,8 @@ snapshot_create_from_blob (struct store *s, const char *chain_id,
   int rc = snapshot_begin (s, chain_id, diff_id, true, &tx, err);
   if (rc != 0)
     return rc < 0 ? -1 : 0;
+  log_debug ("snapshot %.19s: unpacking the stored blob %s", chain_id,
+             blob_digest);
   if ((fd = store_blob_open (s, blob_digest, err)) < 0)
     goto fail;
   buf = xmalloc (1u << 20);

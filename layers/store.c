@@ -17,6 +17,9 @@
 #define INDEX_PATH "oci/index.json"
 #define INDEX_MAX_SIZE (64u << 20)
 #define IO_CHUNK (256u << 10)
+/* Writeback of a blob being written starts every WRITEBACK_STEP bytes, so
+ * the fsync before the rename has little left to wait for. */
+#define WRITEBACK_STEP (8u << 20)
 
 struct blob_writer
 {
@@ -25,6 +28,7 @@ struct blob_writer
   char *tmp_name;
   char *expect;
   uint64_t size;
+  uint64_t flushed; /* writeback started up to here */
   struct digester d;
 };
 
@@ -164,12 +168,45 @@ writer_rehash (struct blob_writer *w, struct err **err)
   return 0;
 }
 
-int
-store_blob_begin (struct store *s, const char *expect,
-                  struct blob_writer **out, struct err **err)
+/* Lock tmp/<hex>.partial for w. 0 locked, 1 the blob is stored, 2 busy
+ * (when !wait), -1 error. A writer we waited for may have renamed the
+ * file into blobs/ (or removed it): fs_lock_stable then locks a fresh file
+ * at that name, never the stored blob's inode. */
+static int
+writer_lock (struct store *s, struct blob_writer *w, bool wait,
+             struct err **err)
+{
+  if (store_has_blob (s, w->expect))
+    return 1;
+  w->fd = fs_lock_stable (s->tmp_fd, w->tmp_name,
+                          LOCK_EX | (wait ? 0 : LOCK_NB), err);
+  if (w->fd == -2)
+    {
+      w->fd = -1;
+      return 2;
+    }
+  if (w->fd < 0)
+    return err_wrap (err, "lock temp file '%s'", w->tmp_name);
+  if (store_has_blob (s, w->expect))
+    {
+      /* Stored while we waited; the file we hold (and just made) is an
+       * empty leftover, and ours to remove under the lock. */
+      unlinkat (s->tmp_fd, w->tmp_name, 0);
+      close (w->fd);
+      w->fd = -1;
+      return 1;
+    }
+  return 0;
+}
+
+static int
+blob_begin (struct store *s, const char *expect, bool wait,
+            struct blob_writer **out, struct err **err)
 {
   struct blob_writer *w;
   static unsigned counter;
+  int rc = 0;
+  *out = NULL;
   if (expect && digest_check (expect, err) < 0)
     return -1;
   w = xcalloc (1, sizeof *w);
@@ -180,13 +217,16 @@ store_blob_begin (struct store *s, const char *expect,
     {
       w->expect = xstrdup (expect);
       w->tmp_name = xasprintf ("%s.partial", digest_hex (expect));
-      w->fd = openat (s->tmp_fd, w->tmp_name, O_RDWR | O_CREAT | O_CLOEXEC,
-                      0600);
       /* One writer per digest at a time: a second pull of the same blob
        * waits here, then finds the blob in place or resumes the file. */
-      if (w->fd >= 0)
-        while (flock (w->fd, LOCK_EX) < 0 && errno == EINTR)
-          ;
+      rc = writer_lock (s, w, wait, err);
+      if (rc != 0)
+        {
+          free (w->tmp_name); /* not ours to unlink */
+          w->tmp_name = NULL;
+          store_blob_abort (w, false);
+          return rc;
+        }
     }
   else
     {
@@ -195,12 +235,12 @@ store_blob_begin (struct store *s, const char *expect,
                                (long) time (NULL));
       w->fd = openat (s->tmp_fd, w->tmp_name,
                       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    }
-  if (w->fd < 0)
-    {
-      err_set (err, errno, "create temp file '%s'", w->tmp_name);
-      store_blob_abort (w, false);
-      return -1;
+      if (w->fd < 0)
+        {
+          err_set (err, errno, "create temp file '%s'", w->tmp_name);
+          store_blob_abort (w, false);
+          return -1;
+        }
     }
   if (expect && writer_rehash (w, err) < 0)
     {
@@ -209,6 +249,22 @@ store_blob_begin (struct store *s, const char *expect,
     }
   *out = w;
   return 0;
+}
+
+int
+store_blob_begin (struct store *s, const char *expect,
+                  struct blob_writer **out, struct err **err)
+{
+  return blob_begin (s, expect, true, out, err);
+}
+
+int
+store_blob_try_begin (struct store *s, const char *expect,
+                      struct blob_writer **out, struct err **err)
+{
+  if (!expect)
+    return err_set (err, EINVAL, "store_blob_try_begin needs a digest");
+  return blob_begin (s, expect, false, out, err);
 }
 
 uint64_t
@@ -225,6 +281,14 @@ blob_writer_write (struct blob_writer *w, const void *data, size_t len,
     return err_set (err, errno, "write '%s'", w->tmp_name);
   digester_update (&w->d, data, len);
   w->size += len;
+  if (w->size - w->flushed >= WRITEBACK_STEP)
+    {
+      /* Start (not wait for) writeback; fsync at commit is what counts,
+       * so a failure here is only a lost optimisation. */
+      sync_file_range (w->fd, (off64_t) w->flushed,
+                       (off64_t) (w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
+      w->flushed = w->size;
+    }
   return 0;
 }
 
@@ -236,6 +300,7 @@ blob_writer_reset (struct blob_writer *w, struct err **err)
     return err_set (err, errno, "truncate '%s'", w->tmp_name);
   digester_final (&w->d, discard); /* also resets the context */
   w->size = 0;
+  w->flushed = 0;
   return 0;
 }
 

@@ -56,11 +56,18 @@ int store_blob_put (struct store *s, const void *data, size_t len,
  * tmp/<hex>.partial and survives a kill: the next writer for the same
  * digest rehashes it and continues from its end (resumable downloads).
  * The writer holds an flock on the partial file, so two writers of one
- * digest never interleave: the second waits for the first. */
+ * digest never interleave: the second waits for the first.
+ *
+ * Returns 0 with *out set; 1 when the blob is already stored (*out NULL:
+ * it was there, or the writer we waited for stored it); -1 on error. */
 struct blob_writer;
 
 int store_blob_begin (struct store *s, const char *expect,
                       struct blob_writer **out, struct err **err);
+/* The same without waiting: 2 (*out NULL) when another writer holds the
+ * digest's partial file right now. expect must not be NULL. */
+int store_blob_try_begin (struct store *s, const char *expect,
+                          struct blob_writer **out, struct err **err);
 /* Bytes already in the temp file (a resume point), 0 for a new one. */
 uint64_t blob_writer_offset (const struct blob_writer *w);
 int blob_writer_write (struct blob_writer *w, const void *data, size_t len,

@@ -230,6 +230,33 @@ fs_lock (int dirfd, const char *path, int op, struct err **err)
 }
 
 int
+fs_lock_stable (int dirfd, const char *path, int op, struct err **err)
+{
+  for (;;)
+    {
+      struct stat a, b;
+      int fd = openat (dirfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0)
+        return err_set (err, errno, "open lock '%s'", path);
+      while (flock (fd, op) < 0)
+        {
+          int e = errno;
+          if (e == EINTR)
+            continue;
+          close (fd);
+          if (e == EWOULDBLOCK && (op & LOCK_NB))
+            return -2;
+          return err_set (err, e, "lock '%s'", path);
+        }
+      if (fstat (fd, &a) == 0
+          && fstatat (dirfd, path, &b, AT_SYMLINK_NOFOLLOW) == 0
+          && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        return fd;
+      close (fd); /* unlinked or renamed while we waited: lock the new one */
+    }
+}
+
+int
 fs_open_dir (int dirfd, const char *path, struct err **err)
 {
   int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

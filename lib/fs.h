@@ -42,6 +42,13 @@ int fs_fsync_dir (int dirfd, const char *path, struct err **err);
  * its fd; closing the fd releases the lock. op is LOCK_EX or LOCK_SH. */
 int fs_lock (int dirfd, const char *path, int op, struct err **err);
 
+/* fs_lock for a file that others may unlink or rename away while we wait
+ * for its lock (partial downloads, per-object lock files): after locking,
+ * the name must still be the inode we locked, else the new file at that
+ * name is locked instead. op may include LOCK_NB: -2 (err untouched) when
+ * the lock is held by someone else. Opened O_RDWR. */
+int fs_lock_stable (int dirfd, const char *path, int op, struct err **err);
+
 /* Open a directory (O_DIRECTORY|O_CLOEXEC|O_PATH-less) relative to dirfd. */
 int fs_open_dir (int dirfd, const char *path, struct err **err);
 

@@ -2,6 +2,7 @@
 #include "registry/blob.h"
 #include "layers/digest.h"
 #include "layers/store.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/progress.h"
@@ -17,11 +18,19 @@
 #include <time.h>
 
 #define MAX_AUTH_ROUNDS 2
+/* The bytes of each download go through a writer thread (digest, file,
+ * sink) so the network is read while the last bytes are hashed and
+ * written: 1 MiB of queue per download, written in pieces of 256 KiB. */
+#define PIPE_SIZE (1u << 20)
+#define PIPE_CHUNK (256u << 10)
 
 struct xf
 {
   struct reg_blob_job *job;
   struct blob_writer *w;
+  struct bytepipe *pipe; /* the writer thread of this transfer, or NULL */
+  uint64_t off;          /* bytes taken from the network (the writer's
+                          * offset whenever pipe is NULL) */
   struct http_request req;
   struct http_response resp;
   struct http_xfer *x;
@@ -41,6 +50,12 @@ struct fetch
   struct store *s;
   struct progress *p;
   CURLM *multi;
+  struct reg_blob_job **order; /* by digest */
+  size_t n, next;
+  struct reg_blob_job **waiting; /* another writer held them */
+  size_t n_wait;
+  struct xf **act;
+  size_t n_act, max;
 };
 
 static int64_t
@@ -74,13 +89,41 @@ range_start (const char *cr)
   return errno || *end != '-' || v < 0 ? -1 : (int64_t) v;
 }
 
+/* In the writer thread: digest and file, then the sink. */
+static int
+pipe_consume (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct xf *f = ctx;
+  if (blob_writer_write (f->w, data, len, err) < 0)
+    return -1;
+  if (f->sink_live && f->job->sink.write (f->job->sink.ctx, data, len, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Wait until the writer thread has written everything queued, and end
+ * it: after this the blob writer and the sink are the caller's again. */
+static int
+pipe_stop (struct xf *f, struct err **err)
+{
+  int rc;
+  if (!f->pipe)
+    return 0;
+  bytepipe_close (f->pipe, true);
+  rc = bytepipe_join (f->pipe, err);
+  f->pipe = NULL;
+  return rc;
+}
+
 static int
 on_data (void *ctx, const void *data, size_t len, struct err **err)
 {
+  static const struct bytepipe_ops ops = { .consume = pipe_consume };
   struct xf *f = ctx;
-  uint64_t off = blob_writer_offset (f->w);
+  uint64_t off = f->off;
   if (!f->checked)
     {
+      /* the first bytes of a transfer: no writer thread runs yet */
       f->checked = true;
       if (f->resp.status == 206)
         {
@@ -98,26 +141,31 @@ on_data (void *ctx, const void *data, size_t len, struct err **err)
           sink_fail (f);
           if (blob_writer_reset (f->w, err) < 0)
             return -1;
-          off = 0;
+          f->off = off = 0;
         }
     }
   if (off + len > (uint64_t) f->job->size)
     return err_set (err, 0, "blob is larger than its descriptor says (%" PRId64
                     " bytes)",
                     f->job->size);
-  if (blob_writer_write (f->w, data, len, err) < 0)
+  if (!f->pipe
+      && !(f->pipe = bytepipe_start (PIPE_SIZE, PIPE_CHUNK, &ops, f, err)))
     return -1;
-  if (f->sink_live && f->job->sink.write (f->job->sink.ctx, data, len, err) < 0)
-    return -1;
-  progress_update (f->fe->p, f->pid, (int64_t) (off + len));
+  if (bytepipe_put (f->pipe, data, len) < 0)
+    return err_set (err, 0, "write failed"); /* pipe_stop tells why */
+  f->off = off + len;
+  progress_update (f->fe->p, f->pid, (int64_t) f->off);
   return 0;
 }
 
 static void
 xf_free (struct xf *f)
 {
+  struct err *ignored = NULL;
   if (!f)
     return;
+  pipe_stop (f, &ignored);
+  err_free (ignored);
   if (f->in_multi)
     curl_multi_remove_handle (f->fe->multi, http_xfer_easy (f->x));
   http_xfer_free (f->x);
@@ -132,6 +180,9 @@ xf_free (struct xf *f)
 static void
 xf_abort (struct xf *f, bool keep)
 {
+  struct err *ignored = NULL;
+  pipe_stop (f, &ignored);
+  err_free (ignored);
   sink_fail (f);
   store_blob_abort (f->w, keep);
   f->w = NULL;
@@ -196,42 +247,32 @@ xf_commit (struct xf *f, struct err **err)
   return 0;
 }
 
-/* Start a job: 1 when it needs no download, 0 started, -1 error. */
+/* Start a job: 1 when it needs no download, 2 when another writer holds
+ * the blob and !wait, 0 started, -1 error. */
 static int
-xf_start (struct fetch *fe, struct reg_blob_job *job, struct xf **out,
-          struct err **err)
+xf_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
+          struct xf **out, struct err **err)
 {
   struct xf *f;
   uint64_t off;
   char label[20];
-  if (store_has_blob (fe->s, job->digest))
-    {
-      char short_hex[13];
-      snprintf (short_hex, sizeof short_hex, "%.12s", digest_hex (job->digest));
-      int id = progress_add (fe->p, short_hex, job->size);
-      progress_done (fe->p, id, "Already exists");
-      return 1;
-    }
+  int rc;
   f = xcalloc (1, sizeof *f);
   f->fe = fe;
   f->job = job;
   f->resp.content_length = -1;
   snprintf (label, sizeof label, "%.12s", digest_hex (job->digest));
-  /* This may wait for another imgtool writing the same blob. Blobs are
-   * started in digest order, so two pulls never wait on each other. */
-  if (store_blob_begin (fe->s, job->digest, &f->w, err) < 0)
+  rc = wait ? store_blob_begin (fe->s, job->digest, &f->w, err)
+            : store_blob_try_begin (fe->s, job->digest, &f->w, err);
+  if (rc != 0)
     {
       free (f);
-      return -1;
-    }
-  if (store_has_blob (fe->s, job->digest))
-    {
-      /* The other writer finished it; leave its files alone. */
-      store_blob_abort (f->w, true);
-      free (f);
-      int id = progress_add (fe->p, label, job->size);
-      progress_done (fe->p, id, "Already exists");
-      return 1;
+      if (rc == 1)
+        {
+          int id = progress_add (fe->p, label, job->size);
+          progress_done (fe->p, id, "Already exists");
+        }
+      return rc;
     }
   f->pid = progress_add (fe->p, label, job->size);
   off = blob_writer_offset (f->w);
@@ -240,7 +281,7 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, struct xf **out,
       xf_abort (f, false);
       return -1;
     }
-  off = blob_writer_offset (f->w);
+  off = f->off = blob_writer_offset (f->w);
   f->sink_live = job->sink.write && off == 0;
   if (job->sink.write && off > 0 && job->sink.finish)
     {
@@ -276,6 +317,12 @@ xf_done (struct xf *f, int rc, struct err **err)
   enum http_next next;
   curl_multi_remove_handle (f->fe->multi, http_xfer_easy (f->x));
   f->in_multi = false;
+  if (pipe_stop (f, err) < 0)
+    {
+      /* the disk, not the network: keep what is written for a resume */
+      xf_abort (f, true);
+      return -1;
+    }
   next = http_xfer_finish (f->x, rc, &delay, &e);
   switch (next)
     {
@@ -311,6 +358,7 @@ xf_done (struct xf *f, int rc, struct err **err)
           sink_fail (f);
           if (blob_writer_reset (f->w, err) < 0)
             break;
+          f->off = 0;
           return xf_launch (f, true, err) < 0 ? -1 : 0;
         }
       {
@@ -353,15 +401,63 @@ cmp_job (const void *a, const void *b)
   return strcmp (x->digest, y->digest);
 }
 
+static int
+try_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
+           struct err **err)
+{
+  struct xf *f = NULL;
+  char sbuf[20];
+  int r = xf_start (fe, job, wait, &f, err);
+  if (r < 0)
+    return err_wrap (err, "fetch blob %s", digest_short (job->digest, sbuf));
+  if (r == 0)
+    fe->act[fe->n_act++] = f;
+  else if (r == 2)
+    fe->waiting[fe->n_wait++] = job;
+  return 0;
+}
+
+/* Start jobs until max are active: those another process was writing
+ * first, then new ones, without waiting for any lock (a wait would stall
+ * every transfer of this loop). Only when nothing is active does it wait
+ * for the other writer. Blobs go in digest order, and we hold no partial
+ * file while we wait, so two pulls never wait on each other. */
+static int
+start_jobs (struct fetch *fe, struct err **err)
+{
+  size_t n_wait = fe->n_wait;
+  fe->n_wait = 0;
+  for (size_t i = 0; i < n_wait; i++)
+    {
+      struct reg_blob_job *job = fe->waiting[i];
+      if (fe->n_act >= fe->max)
+        fe->waiting[fe->n_wait++] = job;
+      else if (try_start (fe, job, false, err) < 0)
+        return -1;
+    }
+  while (fe->n_act < fe->max && fe->next < fe->n)
+    if (try_start (fe, fe->order[fe->next++], false, err) < 0)
+      return -1;
+  if (!fe->n_act && fe->n_wait)
+    {
+      struct reg_blob_job *job = fe->waiting[0];
+      memmove (fe->waiting, fe->waiting + 1,
+               --fe->n_wait * sizeof *fe->waiting);
+      return try_start (fe, job, true, err);
+    }
+  return 0;
+}
+
 int
 reg_blobs_fetch (struct reg_repo *repo, struct store *s,
                  struct reg_blob_job *jobs, size_t n, int max_parallel,
                  struct progress *p, struct err **err)
 {
-  struct fetch fe = { .repo = repo, .s = s, .p = p };
+  struct fetch fe = { .repo = repo, .s = s, .p = p, .n = n };
   _cleanup_free_ struct reg_blob_job **order = xcalloc (n + 1, sizeof *order);
+  _cleanup_free_ struct reg_blob_job **waiting
+      = xcalloc (n + 1, sizeof *waiting);
   _cleanup_free_ struct xf **act = NULL;
-  size_t next = 0, n_act = 0;
   int ret = 0;
   char sbuf[20];
 
@@ -377,29 +473,27 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
       order[i] = &jobs[i];
     }
   qsort (order, n, sizeof *order, cmp_job);
+  fe.order = order;
+  fe.waiting = waiting;
+  fe.act = act;
+  fe.max = (size_t) max_parallel;
   fe.multi = http_multi_new (repo->c->http);
 
-  while (ret == 0 && (next < n || n_act))
+  while (ret == 0 && (fe.next < n || fe.n_act || fe.n_wait))
     {
       int running, numfds, timeout_ms = 1000;
       CURLMsg *msg;
       int64_t t;
 
-      while (ret == 0 && n_act < (size_t) max_parallel && next < n)
+      if (start_jobs (&fe, err) < 0)
         {
-          struct reg_blob_job *job = order[next++];
-          struct xf *f = NULL;
-          int r = xf_start (&fe, job, &f, err);
-          if (r < 0)
-            {
-              err_wrap (err, "fetch blob %s", digest_short (job->digest, sbuf));
-              ret = -1;
-            }
-          else if (r == 0)
-            act[n_act++] = f;
+          ret = -1;
+          break;
         }
-      if (ret < 0 || !n_act)
-        break;
+      if (!fe.n_act)
+        continue; /* all were there already, or it waited for one */
+      if (fe.n_wait)
+        timeout_ms = 50; /* look again soon at the blobs others hold */
 
       curl_multi_perform (fe.multi, &running);
       while ((msg = curl_multi_info_read (fe.multi, &running)))
@@ -409,7 +503,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
           if (msg->msg != CURLMSG_DONE)
             continue;
           curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
-          for (size_t i = 0; i < n_act; i++)
+          for (size_t i = 0; i < fe.n_act; i++)
             if (act[i]->x == x)
               f = act[i];
           if (!f)
@@ -418,9 +512,9 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
           int r = xf_done (f, msg->data.result, err);
           if (r != 0)
             {
-              for (size_t i = 0; i < n_act; i++)
+              for (size_t i = 0; i < fe.n_act; i++)
                 if (act[i] == f)
-                  act[i] = act[--n_act];
+                  act[i] = act[--fe.n_act];
             }
           if (r < 0)
             {
@@ -431,12 +525,12 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
         }
       if (ret < 0)
         break;
-      if (!n_act)
+      if (!fe.n_act)
         continue; /* start the next ones, or leave */
 
       /* Retries whose pause is over go back on the wire. */
       t = now_ns ();
-      for (size_t i = 0; i < n_act; i++)
+      for (size_t i = 0; i < fe.n_act; i++)
         {
           struct xf *f = act[i];
           if (!f->wake_ns)
@@ -459,7 +553,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
       curl_multi_poll (fe.multi, NULL, 0, timeout_ms, &numfds);
     }
 
-  for (size_t i = 0; i < n_act; i++)
+  for (size_t i = 0; i < fe.n_act; i++)
     xf_abort (act[i], true);
   curl_multi_cleanup (fe.multi);
   return ret;

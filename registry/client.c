@@ -134,9 +134,11 @@ struct pull
   struct doc *mans;
   size_t n_mans;
   struct image_manifest *parsed;
-  struct reg_blob_job *jobs;
+  struct reg_blob_job *cfg_jobs; /* configs: fetched first */
+  size_t n_cfg_jobs;
+  struct reg_blob_job *jobs; /* layers */
   size_t n_jobs;
-  struct descriptor **job_layer; /* the layer each job is, or NULL */
+  struct descriptor **job_layer; /* the layer each job is */
   size_t chosen;                 /* index in mans of the platform's one */
 };
 
@@ -151,30 +153,39 @@ pull_release (struct pull *pl)
     }
   free (pl->mans);
   free (pl->parsed);
+  free (pl->cfg_jobs);
   free (pl->jobs);
   free (pl->job_layer);
   pl->mans = NULL;
   pl->parsed = NULL;
-  pl->jobs = NULL;
+  pl->cfg_jobs = pl->jobs = NULL;
   pl->job_layer = NULL;
-  pl->n_mans = pl->n_jobs = 0;
+  pl->n_mans = pl->n_cfg_jobs = pl->n_jobs = 0;
 }
 
 static void
-add_job (struct pull *pl, const struct descriptor *d, struct descriptor *layer)
+add_job (struct reg_blob_job **jobs, size_t *n, const struct descriptor *d)
 {
-  for (size_t i = 0; i < pl->n_jobs; i++)
-    if (!strcmp (pl->jobs[i].digest, d->digest))
+  for (size_t i = 0; i < *n; i++)
+    if (!strcmp ((*jobs)[i].digest, d->digest))
       return;
-  pl->jobs = xrealloc (pl->jobs, (pl->n_jobs + 1) * sizeof *pl->jobs);
-  pl->job_layer
-      = xrealloc (pl->job_layer, (pl->n_jobs + 1) * sizeof *pl->job_layer);
-  memset (&pl->jobs[pl->n_jobs], 0, sizeof *pl->jobs);
-  pl->jobs[pl->n_jobs].digest = d->digest;
-  pl->jobs[pl->n_jobs].size = d->size;
-  pl->jobs[pl->n_jobs].media_type = d->media_type;
-  pl->job_layer[pl->n_jobs] = layer;
-  pl->n_jobs++;
+  *jobs = xrealloc (*jobs, (*n + 1) * sizeof **jobs);
+  memset (&(*jobs)[*n], 0, sizeof **jobs);
+  (*jobs)[*n].digest = d->digest;
+  (*jobs)[*n].size = d->size;
+  (*jobs)[*n].media_type = d->media_type;
+  (*n)++;
+}
+
+static void
+add_layer_job (struct pull *pl, struct descriptor *layer)
+{
+  size_t n = pl->n_jobs;
+  add_job (&pl->jobs, &pl->n_jobs, layer);
+  if (pl->n_jobs == n)
+    return; /* the same blob twice */
+  pl->job_layer = xrealloc (pl->job_layer, pl->n_jobs * sizeof *pl->job_layer);
+  pl->job_layer[n] = layer;
 }
 
 static int
@@ -211,7 +222,7 @@ add_manifest (struct pull *pl, struct reg_repo *repo, const char *reference,
   if (m->config.size < 0 || m->config.size > (int64_t) CONFIG_MAX_SIZE)
     return err_set (err, 0, "config %s: bad size %lld", m->config.digest,
                     (long long) m->config.size);
-  add_job (pl, &m->config, NULL);
+  add_job (&pl->cfg_jobs, &pl->n_cfg_jobs, &m->config);
   for (size_t i = 0; i < m->n_layers; i++)
     {
       if (layer_is_foreign (&m->layers[i]))
@@ -222,9 +233,83 @@ add_manifest (struct pull *pl, struct reg_repo *repo, const char *reference,
       if (digest_check (m->layers[i].digest, err) < 0)
         return err_wrap (err, "layer %zu of manifest %s", i,
                          digest_short (d->digest, sbuf));
-      add_job (pl, &m->layers[i], &m->layers[i]);
+      add_layer_job (pl, &m->layers[i]);
     }
   return 0;
+}
+
+/* The config of the one manifest pulled, parsed, when the caller unpacks
+ * layers: 0 and *c filled, 1 when there is nothing to unpack. */
+static int
+load_config (struct pull *pl, struct image_config *c, struct err **err)
+{
+  _cleanup_free_ char *body = NULL;
+  const struct image_manifest *m;
+  size_t len;
+  if (!pl->o->sink_open && !pl->o->layers_done)
+    return 1;
+  if (pl->o->all_platforms || pl->n_mans != 1)
+    return 1;
+  m = &pl->parsed[0];
+  if (store_blob_read (pl->s, m->config.digest, CONFIG_MAX_SIZE, &body, &len,
+                       err)
+          < 0
+      || image_config_parse (body, len, c, err) < 0)
+    return err_wrap (err, "config %s", m->config.digest);
+  return 0;
+}
+
+/* Open a sink for each layer job (all of one manifest). Nothing is opened
+ * when the config does not match the manifest: layers_done reports it. */
+static int
+open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
+{
+  const struct image_manifest *m = &pl->parsed[0];
+  _cleanup_strv_ char **chain = NULL;
+  if (!pl->o->sink_open || strv_len (c->diff_ids) != m->n_layers)
+    return 0;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
+      return 0;
+  chain = image_chain_ids (c->diff_ids);
+  for (size_t i = 0; i < pl->n_jobs; i++)
+    {
+      size_t at = (size_t) (pl->job_layer[i] - m->layers);
+      struct reg_layer l = { .desc = pl->job_layer[i], .index = at,
+                             .diff_id = c->diff_ids[at],
+                             .chain_id = chain[at] };
+      if (pl->o->sink_open (pl->o->sink_ud, &l, &pl->jobs[i].sink, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Configs first (small; their diff_ids name the snapshots), then the
+ * layers, each watched by its sink, then the layers_done hook. */
+static int
+fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
+{
+  struct image_config c = { 0 };
+  int jobs = pl->o->jobs > 0 ? pl->o->jobs : DEFAULT_JOBS;
+  int have_config, ret = -1;
+  if (reg_blobs_fetch (repo, pl->s, pl->cfg_jobs, pl->n_cfg_jobs, jobs, pl->p,
+                       err)
+      < 0)
+    return -1;
+  if ((have_config = load_config (pl, &c, err)) < 0)
+    return -1;
+  if (have_config == 0 && open_sinks (pl, &c, err) < 0)
+    goto out;
+  if (reg_blobs_fetch (repo, pl->s, pl->jobs, pl->n_jobs, jobs, pl->p, err)
+      < 0)
+    goto out;
+  if (have_config == 0 && pl->o->layers_done
+      && pl->o->layers_done (pl->o->sink_ud, &pl->parsed[0], &c, err) < 0)
+    goto out;
+  ret = 0;
+out:
+  image_config_release (&c);
+  return ret;
 }
 
 /* Everything from one endpoint (a mirror or the registry). */
@@ -310,16 +395,7 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
       pl->top.media_type = xstrdup (pl->mans[0].media_type);
     }
 
-  for (size_t i = 0; i < pl->n_jobs; i++)
-    if (pl->job_layer[i] && pl->o->sink_open
-        && pl->o->sink_open (pl->o->sink_ud, pl->job_layer[i],
-                             &pl->jobs[i].sink, err)
-               < 0)
-      goto out;
-  if (reg_blobs_fetch (&repo, pl->s, pl->jobs, pl->n_jobs,
-                       pl->o->jobs > 0 ? pl->o->jobs : DEFAULT_JOBS, pl->p,
-                       err)
-      < 0)
+  if (fetch_blobs (pl, &repo, err) < 0)
     goto out;
   ret = 0;
 out:
@@ -419,6 +495,8 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
   reg_sources_record_pull (s, r.domain, r.path, pl.jobs, pl.n_jobs);
   for (size_t i = 0; i < pl.n_jobs; i++)
     fetched |= pl.jobs[i].fetched;
+  for (size_t i = 0; i < pl.n_cfg_jobs; i++)
+    fetched |= pl.cfg_jobs[i].fetched;
   changed = had != 0 || strcmp (before.digest, pl.top.digest);
   if (store_ref_set (s, name, pl.top.media_type, pl.top.digest,
                      (int64_t) pl.top.len, err)

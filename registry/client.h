@@ -6,7 +6,8 @@
  *     GET the manifest (Accept: all four types), verified by digest when
  *     pulling by digest; its identity is the sha256 of the raw bytes
  *   choose the platform from an index (--platform, default the host)
- *   download config and layers concurrently (registry/blob.c)
+ *   download the configs, then the layers concurrently (registry/blob.c),
+ *   each layer watched by its unpack sink if the caller gave hooks
  *   store index + manifest, then point the reference at the top document
  *
  * On any failure the reference is untouched and no unverified blob is in
@@ -22,11 +23,29 @@
 
 struct err;
 struct descriptor;
+struct image_manifest;
+struct image_config;
 
-/* Called when a layer's download starts, to watch its bytes (unpack while
- * downloading); fill *out or leave it empty for none. */
-typedef int (*reg_sink_open_fn) (void *ud, const struct descriptor *layer,
+/* A layer of the image being pulled, as the unpack hooks see it. */
+struct reg_layer
+{
+  const struct descriptor *desc;
+  size_t index;         /* 0: the bottom layer */
+  const char *diff_id;  /* from the image config */
+  const char *chain_id; /* the snapshot it becomes */
+};
+
+/* Unpack while downloading (registry/unpack.h sets these). When exactly
+ * one platform is pulled, the config is fetched first (it is small) so
+ * the layers' chain IDs are known before they start; then sink_open is
+ * called for each layer to be fetched, to watch its bytes (fill *out or
+ * leave it empty for none); then, once every blob is in the store and
+ * before the reference is set, layers_done (a failure fails the pull). */
+typedef int (*reg_sink_open_fn) (void *ud, const struct reg_layer *layer,
                                  struct reg_blob_sink *out, struct err **err);
+typedef int (*reg_layers_done_fn) (void *ud, const struct image_manifest *m,
+                                   const struct image_config *c,
+                                   struct err **err);
 
 struct reg_pull_opts
 {
@@ -38,7 +57,8 @@ struct reg_pull_opts
   int jobs;                /* concurrent downloads; 0: default (4) */
   bool quiet;              /* no progress */
   FILE *out;               /* progress and status lines; NULL: stdout */
-  reg_sink_open_fn sink_open;
+  reg_sink_open_fn sink_open;      /* NULL: none */
+  reg_layers_done_fn layers_done; /* NULL: none */
   void *sink_ud;
 };
 

@@ -1,4 +1,5 @@
-/* Unit tests for lib/: err, strbuf, fs. */
+/* Unit tests for lib/: err, strbuf, fs, bytepipe. */
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/path.h"
@@ -144,6 +145,97 @@ test_size_parse (void)
     }
 }
 
+struct sink
+{
+  unsigned char *got;
+  size_t len, max_piece, stop_at;
+  int stop_rc;
+  bool ended, end_ok;
+};
+
+static int
+sink_consume (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct sink *k = ctx;
+  memcpy (k->got + k->len, data, len);
+  k->len += len;
+  if (len > k->max_piece)
+    k->max_piece = len;
+  if (k->stop_at && k->len >= k->stop_at)
+    {
+      if (k->stop_rc < 0)
+        return err_set (err, 0, "consumer failed at %zu", k->len);
+      return k->stop_rc;
+    }
+  return 0;
+}
+
+static int
+sink_end (void *ctx, bool ok, struct err **err)
+{
+  struct sink *k = ctx;
+  k->ended = true;
+  k->end_ok = ok;
+  return 0;
+}
+
+/* A bounded ring between threads: every byte in order, pieces no larger
+ * than asked, the producer's verdict delivered, a stop and a failure seen
+ * by the producer. */
+static void
+test_bytepipe (void)
+{
+  static const struct bytepipe_ops ops = { sink_consume, sink_end };
+  const size_t total = 3u << 20;
+  unsigned char *src = xmalloc (total);
+  struct sink k = { .got = xcalloc (1, total) };
+  struct err *err = NULL;
+  struct bytepipe *p;
+  for (size_t i = 0; i < total; i++)
+    src[i] = (unsigned char) (i * 2654435761u >> 13);
+  p = bytepipe_start (100000, 7000, &ops, &k, &err);
+  CHECK (p != NULL, "start a pipe");
+  int rc = 0;
+  /* odd sizes, so pieces wrap around the ring's end */
+  for (size_t off = 0, n = 1; off < total; off += n, n = n * 3 % 40009 + 1)
+    rc |= bytepipe_put (p, src + off, off + n > total ? total - off : n);
+  bytepipe_close (p, true);
+  CHECK (bytepipe_join (p, &err) == 0 && rc == 0, "3 MiB through a 100 kB ring");
+  CHECK (k.len == total && !memcmp (k.got, src, total), "every byte, in order");
+  CHECK (k.max_piece <= 7000, "in pieces of at most max_chunk (%zu)", k.max_piece);
+  CHECK (k.ended && k.end_ok, "end is told the stream was good");
+  free (k.got);
+
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  k.stop_at = 50000;
+  k.stop_rc = 1;
+  p = bytepipe_start (100000, 0, &ops, &k, &err);
+  rc = 0;
+  for (size_t off = 0; off < total; off += 10000)
+    rc |= bytepipe_put (p, src + off, 10000);
+  CHECK (rc == 0 && bytepipe_stopped (p), "a worker that stops reading does not block the producer");
+  CHECK (bytepipe_join (p, &err) == 0 && k.ended && !k.end_ok,
+         "join closes an unclosed stream as not ok");
+  free (k.got);
+
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  k.stop_at = 50000;
+  k.stop_rc = -1;
+  p = bytepipe_start (100000, 0, &ops, &k, &err);
+  rc = 0;
+  for (size_t off = 0; off < total; off += 10000)
+    rc |= bytepipe_put (p, src + off, 10000);
+  CHECK (rc < 0, "the producer sees the worker's failure");
+  bytepipe_close (p, true);
+  CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
+         "join returns the worker's error");
+  err_clear (&err);
+  free (k.got);
+  free (src);
+}
+
 int
 main (void)
 {
@@ -152,5 +244,6 @@ main (void)
   test_err ();
   test_strbuf ();
   test_fs ();
+  test_bytepipe ();
   return test_done ();
 }

@@ -6,8 +6,11 @@
 #include "tests/unit/test.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static char root[64];
 
@@ -75,6 +78,132 @@ test_blobs (struct store *s)
   free (got);
 }
 
+/* Is pid blocked in flock(2) right now? */
+static bool
+blocked_in_flock (pid_t pid)
+{
+  char path[64], buf[64] = { 0 };
+  FILE *f;
+  snprintf (path, sizeof path, "/proc/%d/syscall", (int) pid);
+  if (!(f = fopen (path, "re")))
+    return false;
+  bool r = fgets (buf, sizeof buf, f) && atol (buf) == SYS_flock;
+  fclose (f);
+  return r;
+}
+
+/* A second writer waits on the partial file's lock while the first one
+ * commits: it must find the blob stored, not lock (and append to) the
+ * inode that was just renamed into blobs/. */
+static void
+test_writer_race (struct store *s)
+{
+  struct err *err = NULL;
+  struct blob_writer *w, *w2;
+  const char *content = "the race between two writers of one blob";
+  char want[DIGEST_STR_LEN + 1], *buf = NULL;
+  size_t len = 0;
+  int st = 0;
+  int go[2];
+  digest_buf (content, strlen (content), want);
+  /* fork before the first writer opens its file: a child that inherited
+   * that open file would hold its lock too */
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    abort ();
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      struct store s2;
+      struct blob_writer *w3 = NULL;
+      struct err *e = NULL;
+      char c;
+      alarm (30);
+      close (go[1]);
+      if (read (go[0], &c, 1) != 1 || store_open (&s2, root, &e) < 0)
+        _exit (3);
+      int rc = store_blob_begin (&s2, want, &w3, &e);
+      if (rc == 0)
+        {
+          /* the bug: a writer on the stored inode appends to it */
+          blob_writer_write (w3, "!", 1, &e);
+          store_blob_abort (w3, true);
+        }
+      _exit (rc == 1 && !w3 ? 0 : 4);
+    }
+  close (go[0]);
+  CHECK (store_blob_begin (s, want, &w, &err) == 0, "first writer begins");
+  blob_writer_write (w, content, strlen (content), &err);
+  CHECK (store_blob_try_begin (s, want, &w2, &err) == 2 && !w2,
+         "a non-blocking second writer is told the blob is busy");
+  if (write (go[1], "x", 1) != 1)
+    abort ();
+  close (go[1]);
+  for (int i = 0; i < 500 && !blocked_in_flock (pid); i++)
+    nanosleep (&(struct timespec){ 0, 10000000 }, NULL);
+  CHECK (blocked_in_flock (pid), "the second writer waits for the lock");
+  CHECK (store_blob_commit (s, w, NULL, &err) == 0, "first writer commits");
+  waitpid (pid, &st, 0);
+  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0,
+         "the waiting writer is told the blob is stored (status %d)", st);
+  CHECK (store_blob_read (s, want, 1024, &buf, &len, &err) == 0
+             && len == strlen (content),
+         "the stored blob is intact");
+  free (buf);
+  char *partial = xasprintf ("%s/tmp/%s.partial", s->root, digest_hex (want));
+  CHECK (access (partial, F_OK) < 0, "no partial file is left behind");
+  CHECK (store_blob_begin (s, want, &w2, &err) == 1 && !w2,
+         "begin on a stored blob says it is stored");
+  CHECK (access (partial, F_OK) < 0, "and makes no partial file");
+  free (partial);
+
+  /* eight processes writing one new blob at once, in small pieces */
+  const char *c2 = "eight writers, one blob, written in pieces of three";
+  digest_buf (c2, strlen (c2), want);
+  for (int i = 0; i < 8; i++)
+    if (fork () == 0)
+      {
+        struct store s2;
+        struct blob_writer *w3 = NULL;
+        struct err *e = NULL;
+        alarm (30);
+        if (store_open (&s2, root, &e) < 0)
+          _exit (3);
+        int rc = store_blob_begin (&s2, want, &w3, &e);
+        if (rc == 1)
+          _exit (0);
+        if (rc < 0)
+          _exit (4);
+        for (size_t off = blob_writer_offset (w3); off < strlen (c2); off += 3)
+          {
+            size_t n = strlen (c2) - off < 3 ? strlen (c2) - off : 3;
+            if (blob_writer_write (w3, c2 + off, n, &e) < 0)
+              _exit (5);
+            if (i % 2 && off > 10)
+              {
+                store_blob_abort (w3, true); /* a killed writer */
+                _exit (0);
+              }
+          }
+        _exit (store_blob_commit (&s2, w3, NULL, &e) == 0 ? 0 : 6);
+      }
+  int ok = 1;
+  while (wait (&st) > 0)
+    ok &= WIFEXITED (st) && WEXITSTATUS (st) == 0;
+  CHECK (ok, "eight concurrent writers of one blob all succeed");
+  if (!store_has_blob (s, want))
+    {
+      /* every writer that got the lock first was a "killed" one */
+      CHECK (store_blob_begin (s, want, &w2, &err) == 0, "resume the partial");
+      blob_writer_write (w2, c2 + blob_writer_offset (w2),
+                         strlen (c2) - blob_writer_offset (w2), &err);
+      store_blob_commit (s, w2, NULL, &err);
+    }
+  CHECK (store_blob_read (s, want, 1024, &buf, &len, &err) == 0
+             && len == strlen (c2),
+         "and leave one good copy");
+  free (buf);
+}
+
 static void
 test_refs (struct store *s)
 {
@@ -138,6 +267,7 @@ main (void)
   CHECK (access (p, F_OK) == 0, "the OCI layout file exists");
   free (p);
   test_blobs (&s);
+  test_writer_race (&s);
   test_refs (&s);
   store_release (&s);
   CHECK (store_open (&s, "/proc/version/x", &err) < 0 && strstr (err->msg, "open store"),
