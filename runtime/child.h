@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct rt_plan;
+struct rt_pty;
 struct rt_stdio;
 struct err;
 
@@ -37,8 +38,12 @@ int rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err);
 int rt_mount_readonly (int fd, struct err **err);
 
 /* dev.c: /dev as a tmpfs with the standard nodes, links, pts, shm and
- * mqueue; /dev/console bound to tty when tty >= 0. */
-int rt_dev_setup (int rootfd, int tty, struct err **err);
+ * mqueue; with pty non-NULL, a new pty of that devpts (rt_pty_open_in)
+ * in *pty, its slave bound on /dev/console. */
+int rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err);
+/* A new pty of the devpts at rootfd's /dev/pts (checked to be a devpts
+ * ptmx; the slave by TIOCGPTPEER), both fds O_CLOEXEC. */
+int rt_pty_open_in (int rootfd, struct rt_pty *pty, struct err **err);
 
 /* ns.c: bring lo up in the current network namespace. */
 int rt_net_lo_up (struct err **err);
@@ -46,21 +51,28 @@ int rt_net_lo_up (struct err **err);
 /* state files the parent writes into p->state_dir before clone. */
 int rt_write_etc_files (const struct rt_plan *p, struct err **err);
 
-/* container.c: wait for a child with the caller's signals forwarded
- * (docker's status in *status); report a child's failure on the sync
- * socket and exit with its status. */
-int rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err);
+/* container.c: the sync socket between imgtool and a container's child
+ * (or exec helper). The child reports a failure ("<status>\0<message>")
+ * and exits; rt_sync_read reads one message, taking an fd that comes
+ * with it into *fd (-1 if none): 0 at EOF (the child exec'd), the length,
+ * or -1 with *err set (then a failure report, with its exit status). */
 void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e);
+ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
+                      struct err **err);
 
 /* process.c: the last steps before exec. */
-/* Make io the process's 0, 1, 2 (the pty slave for all three with tty;
- * -1 = the container's /dev/null). Never touches fds other than 0-2. */
-int rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err);
+/* Make io the process's 0, 1, 2 (the pty slave for all three when
+ * tty >= 0, then also the controlling terminal of the caller's new
+ * session; -1 = the container's /dev/null). Never touches fds other than
+ * 0-2. */
+int rt_process_stdio (const struct rt_stdio *io, int tty, struct err **err);
 /* chdir to p->cwd (created if missing) and check it is inside the root. */
 int rt_process_cwd (const struct rt_plan *p, struct err **err);
 /* setgroups, setresgid, setresuid, keeping capabilities for rt_caps_apply. */
 int rt_process_user (const struct rt_plan *p, struct err **err);
-/* execve p->argv, searching PATH from p->env like docker; returns only on
+/* execve p->argv, searching PATH from p->env like docker, with no signal
+ * blocked and every disposition reset to the default (the caller's mask
+ * and ignored signals would otherwise survive exec); returns only on
  * failure, with err->exit 127 (not found) or 126 (not executable). */
 int rt_process_exec (const struct rt_plan *p, struct err **err);
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -19,16 +20,12 @@
 #include <unistd.h>
 
 int
-rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err)
+rt_process_stdio (const struct rt_stdio *io, int tty, struct err **err)
 {
   int want[3] = { io->in, io->out, io->err }, high[3];
   _cleanup_close_ int null = -1;
-  if (tty)
-    {
-      if (io->tty < 0)
-        return err_set (err, 0, "a terminal was asked for but none given");
-      want[0] = want[1] = want[2] = io->tty;
-    }
+  if (tty >= 0)
+    want[0] = want[1] = want[2] = tty;
   /* Copy every source above 2 first, so dup2 cannot clobber a source
    * that happens to be 0, 1 or 2 already. */
   for (int i = 0; i < 3; i++)
@@ -50,7 +47,7 @@ rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err)
         return err_set (err, errno, "set up stdio");
       close (high[i]);
     }
-  if (tty && ioctl (0, TIOCSCTTY, 0) < 0)
+  if (tty >= 0 && ioctl (0, TIOCSCTTY, 0) < 0)
     return err_set (err, errno, "set the controlling terminal");
   return 0;
 }
@@ -198,6 +195,22 @@ exec_path (const char *path, char *const *argv, char *const *env)
   close (fd);
 }
 
+/* The signal state docker's processes start with. why: exec keeps the
+ * mask and ignored signals, and imgtool blocks the signals it forwards
+ * before it starts the container (a `run` started in the background of a
+ * shell also has SIGINT and SIGQUIT ignored). */
+static void
+reset_signals (void)
+{
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigset_t none;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction (sig, &dfl, NULL); /* glibc's own two: EINVAL, fine */
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
 int
 rt_process_exec (const struct rt_plan *p, struct err **err)
 {
@@ -206,6 +219,8 @@ rt_process_exec (const struct rt_plan *p, struct err **err)
   const char *path;
   char buf[PATH_MAX];
   int denied = 0;
+
+  reset_signals ();
   if (strchr (cmd, '/'))
     {
       exec_path (cmd, p->argv, env);

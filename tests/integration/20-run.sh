@@ -139,17 +139,59 @@ id=$(img run -d --rm $IMG sh -c 'exit 0')
 img logs -f "$id" >/dev/null 2>&1
 fails "a detached --rm container removes itself" img rm "$id"
 
-# --- terminal ---
-out=$(script -qec "$IMGTOOL run --rm -t $IMG sh -c 'tty; stty size'" /dev/null </dev/null 2>&1)
-if [[ "$out" == *"bind the terminal on '/dev/console'"* ]]; then
-  # The core bind-mounts a pty slave opened in imgtool's mount namespace
-  # into the container's: the kernel refuses it (EINVAL). runtime-core's.
-  skip "-t: the runtime core cannot bind a host pty as /dev/console yet"
-  skip "-it: the same"
-else
-  like "-t gives a pty" "$out" "/dev/pts/[0-9]+"
-  out=$(printf 'echo from-stdin\nexit 4\n' | script -qec "$IMGTOOL run --rm -it $IMG sh" /dev/null 2>&1)
-  like "-it reads the user's input" "$out" "from-stdin"
-fi
+# --- terminal (driven through a pty, as a user at a terminal) ---
+PTY="$TESTS_DIR/helpers/pty-drive.py"
+out=$("$PTY" --size 30x100 --expect '/ # ' --send 'echo hi; tty; stty size; exit 3\n' \
+      -- "$IMGTOOL" run --rm -it $IMG sh 2>&1); rc=$?
+is "-it: the shell's exit status" "$rc" 3
+like "-it: what is typed runs" "$out" $'\nhi\n'
+like "-it: the pty is the container's" "$out" $'\n/dev/pts/[0-9]+\n'
+like "-it: with the outer terminal's size" "$out" $'\n30 100$'
+out=$("$PTY" --size 30x100 --expect ready --resize 40x120 --send '\n' \
+      -- "$IMGTOOL" run --rm -it $IMG sh -c 'stty size; echo ready; read x; stty size' 2>&1)
+like "-it: the size follows a resize (SIGWINCH)" "$out" $'30 100\nready\n.*40 120'
+out=$("$PTY" --expect ready --send '\x03' \
+      -- "$IMGTOOL" run --rm -it $IMG sh -c 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 1; done' 2>&1); rc=$?
+is "-it: Ctrl-C goes to the container, whose trap decides (exit 9)" "$rc" 9
+like "-it: the container saw SIGINT" "$out" "got-int"
+out=$("$PTY" -- "$IMGTOOL" run --rm -t $IMG sh -c 'tty; ls -l /dev/console; echo ctty > /dev/tty' 2>&1)
+like "-t without -i: a pty too" "$out" $'^/dev/pts/[0-9]+\n'
+like "-t: /dev/console is that pty (136:N)" "$out" "136, +[0-9]+ .*/dev/console"
+like "-t: the controlling terminal" "$out" $'\nctty$'
+out=$(img run --rm -it $IMG true </dev/null 2>&1); rc=$?
+is "-it without a terminal on stdin: 125" "$rc" 125
+like "with docker's message" "$out" "the input device is not a TTY"
+
+img run -d --name tty $IMG sleep 1000 >/dev/null
+out=$("$PTY" --size 31x101 --expect '/ # ' --send 'tty; stty size; exit 5\n' \
+      -- "$IMGTOOL" exec -it tty sh 2>&1); rc=$?
+is "exec -it: the shell's exit status" "$rc" 5
+like "exec -it: a pty of the container's devpts" "$out" $'\n/dev/pts/[0-9]+\n'
+like "exec -it: with the outer terminal's size" "$out" $'\n31 101$'
+out=$("$PTY" --size 31x101 --expect ready --resize 41x121 --send '\n' \
+      -- "$IMGTOOL" exec -it tty sh -c 'stty size; echo ready; read x; stty size' 2>&1)
+like "exec -it: the size follows a resize" "$out" $'31 101\nready\n.*41 121'
+out=$("$PTY" --expect ready --signal TERM \
+      -- "$IMGTOOL" exec -t tty sh -c 'trap "echo got-term; exit 8" TERM; echo ready; while :; do sleep 1; done' 2>&1); rc=$?
+is "exec -t forwards SIGTERM to the process (its trap: 8)" "$rc" 8
+like "exec -t: the process saw it" "$out" "got-term"
+ok "rm -f tty" img rm -f tty
+
+# --- signal state: the container starts with no signal blocked or ignored,
+# whatever imgtool inherited (imgtool blocks what it forwards itself) ---
+blocked () { python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+out=$(blocked "$IMGTOOL" run --rm $IMG sh -c 'kill -INT $$; echo survived' 2>&1); rc=$?
+is "SIGINT blocked in imgtool: default SIGINT in the container (130)" "$rc" 130
+is "and it did not survive" "$out" ""
+out=$(blocked "$IMGTOOL" run --rm $IMG sh -c 'sh -c "kill -INT \$\$; echo survived"; echo $?' 2>&1)
+is "the same for the container's children" "$out" "130"
+out=$(trap '' INT; exec "$IMGTOOL" run --rm $IMG sh -c 'sh -c "kill -INT \$\$; echo survived"; echo $?' 2>&1)
+is "SIGINT ignored in imgtool: default in the container" "$out" "130"
+img run -d --name sig $IMG sleep 1000 >/dev/null
+out=$(blocked "$IMGTOOL" exec sig sh -c 'kill -INT $$; echo survived' 2>&1); rc=$?
+is "exec: default SIGINT too (130)" "$rc" 130
+ok "rm -f sig" img rm -f sig
 
 done_testing
