@@ -16,6 +16,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "registry/client.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
@@ -52,6 +53,28 @@ run_image_release (struct run_image *ri)
   strv_free (ri->lower_dirs);
 }
 
+/* docker run's pull: progress on stderr, the container's stdout stays
+ * its own. */
+static int
+pull_image (struct global *g, const struct run_flags *f, struct store *st,
+            struct err **err)
+{
+  struct reg_pull_opts o = {
+    .config_path = g->config_path,
+    .platform = f->platform,
+    .no_tls_verify = !f->tls_verify,
+    .quiet = g->quiet,
+    .out = stderr,
+  };
+  struct reg_pull_result res;
+  if (f->pull == RUN_PULL_MISSING && !g->quiet)
+    fprintf (stderr, "Unable to find image '%s' locally\n", f->image);
+  if (reg_pull (st, &o, f->image, &res, err) < 0)
+    return -1;
+  reg_pull_result_release (&res);
+  return 0;
+}
+
 static int
 load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
             struct err **err)
@@ -68,21 +91,21 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
     }
   if (store_open (&st, g->root, err) < 0)
     return err_exit (err, 125);
-  if (f->pull && !strcmp (f->pull, "always"))
+  if (f->pull == RUN_PULL_ALWAYS
+      || lookup_image (&st, f->image, &ref, err) < 0)
     {
-      err_set (err, 0, "run --pull always '%s': pulling is not available "
-               "from run yet; run 'imgtool pull %s' first", f->image,
-               f->image);
-      goto out;
-    }
-  if (lookup_image (&st, f->image, &ref, err) < 0)
-    {
-      if (f->pull && !strcmp (f->pull, "never"))
-        goto out;
       err_clear (err);
-      err_set (err, 0, "image '%s' is not in the store: run 'imgtool pull "
-               "%s' first", f->image, f->image);
-      goto out;
+      if (f->pull == RUN_PULL_NEVER)
+        {
+          err_set (err, 0, "image '%s' is not in the store (--pull never)",
+                   f->image);
+          goto out;
+        }
+      store_ref_release (&ref);
+      memset (&ref, 0, sizeof ref);
+      if (pull_image (g, f, &st, err) < 0
+          || lookup_image (&st, f->image, &ref, err) < 0)
+        goto out;
     }
   if (f->platform)
     {

@@ -10,6 +10,13 @@
 
 struct err;
 
+enum run_pull
+{
+  RUN_PULL_MISSING, /* pull when the store does not have it (default) */
+  RUN_PULL_NEVER,
+  RUN_PULL_ALWAYS,
+};
+
 struct run_flags
 {
   bool rm, interactive, tty, detach, read_only, privileged;
@@ -26,7 +33,8 @@ struct run_flags
   char *seccomp;        /* NULL default, "unconfined", or a path */
   enum rt_network_mode network;
   char *platform;
-  char *pull;           /* missing (default), never, always */
+  enum run_pull pull;
+  bool tls_verify;      /* for the pull; default true */
   char *rootfs;         /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
   int stop_timeout;     /* -1 = default */

@@ -98,9 +98,13 @@ out=$(img run --name web $IMG true 2>&1); rc=$?
 is "a name clash exits 125" "$rc" 125
 like "the clash message" "$out" 'the container name "/web" is already in use'
 ok "rm web" img rm web
-out=$(img run --rm no/such:image true 2>&1); rc=$?
+out=$(img run --rm --pull never no/such:image true 2>&1); rc=$?
 is "an unknown image exits 125" "$rc" 125
 like "and says so" "$out" "image 'no/such:image' is not in the store"
+# by default a missing image is pulled (docker.io is not reachable here)
+out=$(img run --rm no/such:image true 2>&1); rc=$?
+is "an unknown image, pull failing: 125" "$rc" 125
+like "the pull was tried" "$out" $'Unable to find image \'no/such:image\' locally\n.*\nimgtool: pull \'no/such:image\': '
 
 # --- detached ---
 id=$(img run -d --name bg $IMG sh -c 'echo out; echo err >&2; trap "echo bye; exit 7" TERM; while true; do sleep 1; done')
@@ -193,5 +197,34 @@ img run -d --name sig $IMG sleep 1000 >/dev/null
 out=$(blocked "$IMGTOOL" exec sig sh -c 'kill -INT $$; echo survived' 2>&1); rc=$?
 is "exec: default SIGINT too (130)" "$rc" 130
 ok "rm -f sig" img rm -f sig
+
+# --- run --pull, against the lab's registry, on an empty store ---
+if [ -n "${LAB_HTTP:-}" ]; then
+  main_root=$IMGTOOL_ROOT
+  export IMGTOOL_ROOT="$T_TMP/pullroot"
+  out=$(img run --rm --pull never busybox echo hi 2>&1); rc=$?
+  is "--pull never on an empty store: 125" "$rc" 125
+  is "with one clear line" "$out" "imgtool: image 'busybox' is not in the store (--pull never)"
+  out=$(img run --rm --tls-verify=false "$LAB_HTTP/library/busybox:latest" echo hi 2>"$T_TMP/pull.err"); rc=$?
+  is "run pulls a missing image (default --pull missing) and runs it" "$rc:$out" "0:hi"
+  like "saying it was not found locally, on stderr" "$(cat "$T_TMP/pull.err")" \
+    "Unable to find image '$LAB_HTTP/library/busybox:latest' locally"
+  ok "the image is in the store now" img inspect "$LAB_HTTP/library/busybox:latest"
+  out=$(img run --rm --pull never --tls-verify=false "$LAB_HTTP/library/busybox:latest" echo again 2>&1)
+  is "--pull never uses it" "$out" "again"
+  fails "--tls-verify is on by default (the lab's :${LAB_HTTP##*:} is plain HTTP)" \
+    img run --rm --pull always "$LAB_HTTP/library/busybox:latest" true
+  like "with the pull's error" "$LAST_OUT" $'\n'"imgtool: pull '$LAB_HTTP/library/busybox:latest': tls"
+  out=$(img run --rm --pull always --tls-verify=false "$LAB_HTTP/library/busybox:latest" echo always 2>/dev/null)
+  is "--pull always pulls and runs" "$out" "always"
+  out=$(img run --rm --tls-verify=false "$LAB_HTTP/library/nosuch:latest" true 2>&1); rc=$?
+  is "an image the registry does not have: 125" "$rc" 125
+  like "and says so" "$out" "manifest 'latest' not found"
+  out=$(img run --rm --platform linux/arm64 --tls-verify=false "$LAB_HTTP/library/busybox:1.35" true 2>&1); rc=$?
+  like "--platform picks the manifest pulled and run (arm64 here: exec format error)" "$rc:$out" "^126:.*Exec format error"
+  export IMGTOOL_ROOT=$main_root
+else
+  skip "run --pull: the lab is not up"
+fi
 
 done_testing
