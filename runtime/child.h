@@ -56,24 +56,22 @@ int rt_write_etc_files (const struct rt_plan *p, struct err **err);
  * and exits; rt_sync_read reads one message, taking an fd that comes
  * with it into *fd (-1 if none): 0 at EOF (the child exec'd), the length,
  * or -1 with *err set (then a failure report, with its exit status). */
+int rt_sync_pair (int sv[2], struct err **err); /* SOCK_SEQPACKET, fds > 2 */
 void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e);
 ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
                       struct err **err);
 
-/* process.c: the last steps before exec. */
-/* Make io the process's 0, 1, 2 (the pty slave for all three when
- * tty >= 0, then also the controlling terminal of the caller's new
- * session; -1 = the container's /dev/null). Never touches fds other than
- * 0-2. */
-int rt_process_stdio (const struct rt_stdio *io, int tty, struct err **err);
-/* chdir to p->cwd (created if missing) and check it is inside the root. */
-int rt_process_cwd (const struct rt_plan *p, struct err **err);
-/* setgroups, setresgid, setresuid, keeping capabilities for rt_caps_apply. */
-int rt_process_user (const struct rt_plan *p, struct err **err);
-/* execve p->argv, searching PATH from p->env like docker, with no signal
- * blocked and every disposition reset to the default (the caller's mask
- * and ignored signals would otherwise survive exec); returns only on
- * failure, with err->exit 127 (not found) or 126 (not executable). */
-int rt_process_exec (const struct rt_plan *p, struct err **err);
+/* process.c: from the new session to execve, in the container's root
+ * with the plan's namespaces joined: setsid; io as 0, 1, 2 (the pty
+ * slave tty for all three when >= 0, then also the controlling terminal;
+ * -1 in io = the container's /dev/null); umask 022; chdir to p->cwd
+ * (created if missing, checked to be inside the root); groups, gid, uid;
+ * capabilities, no_new_privs and seccomp in runc's order; close_range;
+ * no signal blocked and every disposition the default (the caller's mask
+ * and ignored signals survive exec otherwise); execve p->argv, searching
+ * PATH from p->env like docker. Returns only on failure, err->exit 127
+ * (not found), 126 (not executable) or 125. */
+int rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
+                      int tty, struct err **err);
 
 #endif

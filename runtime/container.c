@@ -157,38 +157,9 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
       err_set (&e, errno, "cgroup namespace");
       rt_child_fail (sync, e);
     }
-  /* a session of its own: the caller's terminal signals go through
-   * rt_wait's forwarding, not straight to the container */
-  setsid ();
-  if (rt_process_stdio (io, pty.slave, &e) < 0)
-    rt_child_fail (sync, e);
-  if (pty.slave >= 0)
-    close (pty.slave);
-  umask (022);
-  if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0)
-    rt_child_fail (sync, e);
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (rt_caps_apply (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    {
-      err_set (&e, errno, "set no_new_privs");
-      rt_child_fail (sync, e);
-    }
   /* the container outlives a killed `imgtool run`, as with docker */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  /* why: CVE-2024-21626, no host fd may survive into the container */
-  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      err_set (&e, errno, "close_range");
-      rt_child_fail (sync, e);
-    }
-  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  rt_process_exec (p, &e);
+  rt_process_start (p, io, pty.slave, &e);
   rt_child_fail (sync, e);
 }
 
@@ -229,6 +200,28 @@ reap (pid_t pid, int pidfd)
              < 0
          && errno == EINTR)
     ;
+}
+
+int
+rt_sync_pair (int sv[2], struct err **err)
+{
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return err_set (err, errno, "socketpair");
+  /* keep the sync fds out of 0-2, which the child overwrites */
+  for (int i = 0; i < 2; i++)
+    if (sv[i] < 3)
+      {
+        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
+        close (sv[i]);
+        sv[i] = fd;
+        if (fd < 0)
+          {
+            close (sv[!i]);
+            sv[0] = sv[1] = -1;
+            return err_set (err, errno, "dup the sync socket");
+          }
+      }
+  return 0;
 }
 
 ssize_t
@@ -327,19 +320,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (mode == RT_CGROUP_V2)
     /* entered at clone time, so the namespace's root is the container's */
     flags |= CLONE_NEWCGROUP;
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      err_set (err, errno, "socketpair");
-      goto fail;
-    }
-  /* keep the sync fds out of 0-2, which the child overwrites */
-  for (int i = 0; i < 2; i++)
-    if (sv[i] < 3)
-      {
-        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
-        close (sv[i]);
-        sv[i] = fd;
-      }
+  if (rt_sync_pair (sv, err) < 0)
+    goto fail;
   pid = clone_child (flags, cg && cg->fd >= 0 ? cg->fd : -1, &pidfd);
   if (pid < 0)
     {

@@ -40,30 +40,7 @@ exec_process (const struct rt_plan *p, const struct rt_stdio *io, int tty,
               int sync)
 {
   struct err *e = NULL;
-  setsid ();
-  if (rt_process_stdio (io, tty, &e) < 0 || rt_process_cwd (p, &e) < 0
-      || rt_process_user (p, &e) < 0)
-    rt_child_fail (sync, e);
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (rt_caps_apply (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    {
-      err_set (&e, errno, "set no_new_privs");
-      rt_child_fail (sync, e);
-    }
-  /* why: CVE-2024-21626, no host fd may survive into the container */
-  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      err_set (&e, errno, "close_range");
-      rt_child_fail (sync, e);
-    }
-  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  rt_process_exec (p, &e);
+  rt_process_start (p, io, tty, &e);
   rt_child_fail (sync, e);
 }
 
@@ -138,18 +115,8 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
   if (tpidfd < 0)
     return err_set (err, errno, "container process %d", (int) target),
            err_exit (err, 125);
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      err_set (err, errno, "socketpair");
-      goto out;
-    }
-  for (int i = 0; i < 2; i++)
-    if (sv[i] < 3)
-      {
-        int high = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
-        close (sv[i]);
-        sv[i] = high;
-      }
+  if (rt_sync_pair (sv, err) < 0)
+    goto out;
   hpid = fork ();
   if (hpid < 0)
     {

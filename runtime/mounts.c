@@ -17,7 +17,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -268,58 +267,6 @@ bind_etc_file (int rootfd, int etcfd, const char *state_dir, const char *name,
   return 0;
 }
 
-static int
-mask_paths (int rootfd, struct err **err)
-{
-  char a[32], b[32];
-  struct stat st;
-  _cleanup_close_ int null = rt_open_in_root (rootfd, "/dev/null", false,
-                                              false, err);
-  if (null < 0)
-    return -1;
-  /* why: CVE-2025-31133, the /dev/null we bind over secrets must really
-   * be the null device, not a symlink or a file the image planted */
-  if (fstat (null, &st) < 0 || !S_ISCHR (st.st_mode)
-      || st.st_rdev != makedev (1, 3))
-    return err_set (err, 0, "/dev/null in the container is not the null "
-                            "device");
-  for (size_t i = 0; rt_masked_paths[i]; i++)
-    {
-      _cleanup_close_ int fd = open_in (rootfd, rt_masked_paths[i]);
-      int r;
-      if (fd < 0)
-        continue; /* not there: nothing to hide */
-      if (fstat (fd, &st) < 0)
-        return err_set (err, errno, "stat '%s'", rt_masked_paths[i]);
-      if (S_ISDIR (st.st_mode))
-        r = mount ("tmpfs", rt_fd_path (fd, b), "tmpfs",
-                   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "nr_blocks=1,nr_inodes=1,mode=555");
-      else
-        r = mount (rt_fd_path (null, a), rt_fd_path (fd, b), NULL, MS_BIND,
-                   NULL);
-      if (r < 0)
-        return err_set (err, errno, "mask '%s'", rt_masked_paths[i]);
-    }
-  for (size_t i = 0; rt_readonly_paths[i]; i++)
-    {
-      _cleanup_close_ int fd = open_in (rootfd, rt_readonly_paths[i]);
-      _cleanup_close_ int top = -1;
-      if (fd < 0)
-        continue;
-      if (mount (rt_fd_path (fd, a), rt_fd_path (fd, b), NULL,
-                 MS_BIND | MS_REC, NULL)
-          < 0)
-        return err_set (err, errno, "bind '%s'", rt_readonly_paths[i]);
-      top = open_in (rootfd, rt_readonly_paths[i]);
-      if (top < 0)
-        return err_set (err, errno, "open '%s'", rt_readonly_paths[i]);
-      if (rt_mount_readonly (top, err) < 0)
-        return err_wrap (err, "'%s'", rt_readonly_paths[i]);
-    }
-  return 0;
-}
-
 int
 rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
 {
@@ -358,8 +305,8 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
           return -1;
     }
   /* why: /proc/kcore, /proc/keys, /sys/firmware... leak or change host
-   * state; docker hides them unless --privileged */
-  if (!p->privileged && mask_paths (rootfd, err) < 0)
+   * state; docker hides them unless --privileged (rt_masks_apply checks) */
+  if (rt_masks_apply (p, rootfd, err) < 0)
     return -1;
   return 0;
 }

@@ -1,8 +1,11 @@
-/* The container process's last steps: stdio, working directory, user,
- * and the exec itself with docker's 126/127 distinction. */
+/* The container process's last steps, shared by rt_start's child and
+ * rt_exec's process: session, stdio, working directory, user, capabilities,
+ * no_new_privs, seccomp, and the exec itself with docker's 126/127
+ * distinction. */
 #include "runtime/child.h"
 #include "runtime/container.h"
 #include "runtime/plan.h"
+#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -19,8 +22,8 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
-int
-rt_process_stdio (const struct rt_stdio *io, int tty, struct err **err)
+static int
+process_stdio (const struct rt_stdio *io, int tty, struct err **err)
 {
   int want[3] = { io->in, io->out, io->err }, high[3];
   _cleanup_close_ int null = -1;
@@ -52,8 +55,8 @@ rt_process_stdio (const struct rt_stdio *io, int tty, struct err **err)
   return 0;
 }
 
-int
-rt_process_cwd (const struct rt_plan *p, struct err **err)
+static int
+process_cwd (const struct rt_plan *p, struct err **err)
 {
   const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
   char buf[PATH_MAX];
@@ -82,8 +85,8 @@ rt_process_cwd (const struct rt_plan *p, struct err **err)
   return 0;
 }
 
-int
-rt_process_user (const struct rt_plan *p, struct err **err)
+static int
+process_user (const struct rt_plan *p, struct err **err)
 {
   const struct rt_user *u = &p->user;
   /* drop the host's supplementary groups even when none are asked for */
@@ -211,8 +214,8 @@ reset_signals (void)
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
-int
-rt_process_exec (const struct rt_plan *p, struct err **err)
+static int
+process_exec (const struct rt_plan *p, struct err **err)
 {
   const char *cmd = p->argv[0];
   char *const *env = p->env ? p->env : (char *const[]){ NULL };
@@ -254,4 +257,35 @@ rt_process_exec (const struct rt_plan *p, struct err **err)
     }
   err_set (err, 0, "exec: '%s': executable file not found in $PATH", cmd);
   return err_exit (err, 127);
+}
+
+int
+rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
+                  int tty, struct err **err)
+{
+  /* a session of its own: the caller's terminal signals reach the
+   * container through imgtool's forwarding, not straight */
+  setsid ();
+  if (process_stdio (io, tty, err) < 0)
+    return -1;
+  if (tty >= 0)
+    close (tty);
+  umask (022);
+  if (process_cwd (p, err) < 0 || process_user (p, err) < 0)
+    return -1;
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
+    return -1;
+  if (rt_caps_apply (p, err) < 0)
+    return -1;
+  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return err_set (err, errno, "set no_new_privs");
+  /* why: CVE-2024-21626, no host fd may survive into the container */
+  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return err_set (err, errno, "close_range");
+  /* with no_new_privs, as late as possible: fewer syscalls to allow */
+  if (p->no_new_privs && rt_seccomp_install (p, err) < 0)
+    return -1;
+  return process_exec (p, err);
 }

@@ -3,6 +3,7 @@
  * detached. */
 #include "runtime/child.h"
 #include "runtime/plan.h"
+#include "layers/overlay.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -14,50 +15,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* Append the kernel's own explanation (the fs context log) to err. */
-static int
-fs_err (int fsfd, struct err **err, const char *what)
-{
-  char log[256];
-  int saved = errno;
-  ssize_t n = read (fsfd, log, sizeof log - 1);
-  if (n > 2)
-    {
-      log[n] = '\0';
-      log[strcspn (log, "\n")] = '\0';
-      return err_set (err, saved, "%s (%s)", what, log + 2);
-    }
-  return err_set (err, saved, "%s", what);
-}
-
-/* TEMPORARY until branch `layers` lands layer_overlay_mount(): the new
- * mount API with one "lowerdir+" per layer, so the page-sized limit of
- * mount(2)'s option string does not apply (100+ layers mount). */
-static int
-overlay_mount (char *const *lower, const char *upper, const char *work,
-               const char *target, bool readonly, struct err **err)
-{
-  _cleanup_close_ int fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
-  _cleanup_close_ int mfd = -1;
-  if (fsfd < 0)
-    return err_set (err, errno, "overlay");
-  for (size_t i = 0; lower[i]; i++)
-    if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir+", lower[i], 0) < 0)
-      return fs_err (fsfd, err, "overlay lower dir");
-  if (upper
-      && (fsconfig (fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0
-          || fsconfig (fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
-    return fs_err (fsfd, err, "overlay upper dir");
-  if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return fs_err (fsfd, err, "mount overlay");
-  mfd = fsmount (fsfd, FSMOUNT_CLOEXEC, readonly ? MOUNT_ATTR_RDONLY : 0);
-  if (mfd < 0)
-    return err_set (err, errno, "mount overlay");
-  if (move_mount (mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-    return err_set (err, errno, "mount overlay on '%s'", target);
-  return 0;
-}
 
 int
 rt_rootfs_mount (const struct rt_plan *p, const char *target,
@@ -78,8 +35,9 @@ rt_rootfs_mount (const struct rt_plan *p, const char *target,
       if (mkdir (upper, 0755) < 0 || mkdir (work, 0755) < 0)
         return err_set (err, errno, "create the writable layer");
     }
-  return overlay_mount (p->lower_dirs, upper ? upper : p->upper_dir,
-                        work ? work : p->work_dir, target, false, err);
+  /* one lowerdir+ per layer: 100+ layers mount (layers/overlay.h) */
+  return layer_overlay_mount (p->lower_dirs, upper ? upper : p->upper_dir,
+                              work ? work : p->work_dir, target, false, err);
 }
 
 int
