@@ -492,6 +492,12 @@ COMMAND (run)
 
   if (run_flags_parse (argc, argv, &f, err) < 0)
     goto out;
+  if (f.help)
+    {
+      printf ("usage: %s\n", run_flags_usage);
+      status = 0;
+      goto out;
+    }
   if (f.network == RT_NET_BRIDGE)
     {
       err_set (err, 0, "--network bridge is not available yet (the "
@@ -507,8 +513,7 @@ COMMAND (run)
    * BPF program here, keyed by profile, caps, arch and kernel */
   rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
   if (rt_containers_open (&cs, g->root, err) < 0
-      || rt_record_create (&cs, &rec, err) < 0
-      || rt_record_write_etc (&cs, &rec, err) < 0)
+      || rt_record_create (&cs, &rec, err) < 0)
     {
       err_exit (err, 125);
       goto out;

@@ -38,7 +38,7 @@ enum
   OPT_HELP,
 };
 
-static const char usage_text[]
+const char run_flags_usage[]
     = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
       "  --rm -i -t -d --name NAME -e K=V --env-file FILE -w DIR -u USER\n"
       "  --entrypoint CMD -v SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only\n"
@@ -53,7 +53,7 @@ static const char usage_text[]
 static int
 usage (struct err **err)
 {
-  err_set (err, 0, "usage: %s", usage_text);
+  err_set (err, 0, "usage: %s", run_flags_usage);
   return err_exit (err, 125);
 }
 
@@ -329,6 +329,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         f->stop_timeout = v < 0 ? -1 : (int) v;
         break;
+      case OPT_HELP:
+        f->help = true;
+        return 0;
       default:
         return usage (err);
       }
@@ -336,7 +339,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     return -1;
   if (optind >= argc)
     {
-      err_set (err, 0, "run needs an image: %s", usage_text);
+      err_set (err, 0, "run needs an image: %s", run_flags_usage);
       return err_exit (err, 125);
     }
   f->image = xstrdup (argv[optind]);

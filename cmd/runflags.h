@@ -19,6 +19,7 @@ enum run_pull
 
 struct run_flags
 {
+  bool help;            /* --help: nothing else was parsed */
   bool rm, interactive, tty, detach, read_only, privileged;
   bool no_new_privs;
   char *name;
@@ -41,6 +42,8 @@ struct run_flags
   char *image;          /* the first argument (or the rootfs dir) */
   char **args;          /* the command after the image */
 };
+
+extern const char run_flags_usage[];
 
 /* Parse argv (argv[0] is the command name). Errors exit 125. */
 int run_flags_parse (int argc, char **argv, struct run_flags *f,
