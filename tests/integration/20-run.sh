@@ -170,6 +170,11 @@ out=$(img run --rm -it $IMG true </dev/null 2>&1); rc=$?
 is "-it without a terminal on stdin: 125" "$rc" 125
 like "with docker's message" "$out" "the input device is not a TTY"
 
+id=$(img run -d -t $IMG sh -c 'tty; echo out')
+img logs -f "$id" >/dev/null 2>&1
+like "-d -t: the pty's output is logged" "$(img logs "$id" | tr -d '\r')" $'^/dev/pts/[0-9]+\nout$'
+img rm -f "$id" >/dev/null
+
 img run -d --name tty $IMG sleep 1000 >/dev/null
 out=$("$PTY" --size 31x101 --expect '/ # ' --send 'tty; stty size; exit 5\n' \
       -- "$IMGTOOL" exec -it tty sh 2>&1); rc=$?
