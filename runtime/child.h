@@ -34,6 +34,15 @@ const char *rt_fd_path (int fd, char buf[static 32]);
 /* /proc, /sys, the plan's binds and tmpfs, /etc/{hostname,hosts,resolv.conf}
  * and the masked / read-only paths, all under rootfd before pivot. */
 int rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err);
+/* The v1 hierarchies (their controller lists) in which the calling
+ * process has the container's own cgroup (path ending in "/<id>"), read
+ * from /proc/self/cgroup before the cgroup namespace is entered. */
+char **rt_cgroup_v1_own (const char *id);
+/* /sys/fs/cgroup in the container (after pivot_root, in its cgroup
+ * namespace), read-only unless privileged, as docker's: cgroup2 for
+ * RT_CGROUP_V2; for RT_CGROUP_V1 a tmpfs with the v1_own hierarchies. */
+int rt_mount_cgroups (int mode, char *const *v1_own, bool privileged,
+                      struct err **err);
 /* Bind a private recursive copy of the mount at fd read-only. */
 int rt_mount_readonly (int fd, struct err **err);
 

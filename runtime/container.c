@@ -90,6 +90,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   _cleanup_free_ char *target = NULL;
   _cleanup_close_ int rootfd = -1;
   struct rt_pty pty = { -1, -1 };
+  _cleanup_strv_ char **v1_own = NULL;
   char go;
   const char *host;
   char shortid[13];
@@ -152,11 +153,17 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
    * network must see. */
   if (read (sync, &go, 1) != 1)
     _exit (125); /* the parent gave up */
-  if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
+  if (mode == RT_CGROUP_V1)
     {
-      err_set (&e, errno, "cgroup namespace");
-      rt_child_fail (sync, e);
+      v1_own = rt_cgroup_v1_own (p->id);
+      if (unshare (CLONE_NEWCGROUP) < 0)
+        {
+          err_set (&e, errno, "cgroup namespace");
+          rt_child_fail (sync, e);
+        }
     }
+  if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
+    rt_child_fail (sync, e);
   /* the container outlives a killed `imgtool run`, as with docker */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   rt_process_start (p, io, pty.slave, &e);

@@ -133,8 +133,9 @@ rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
   dev = openat (rootfd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dev < 0)
     return err_set (err, errno, "open '/dev' in the container");
+  /* why: noexec as podman's, nothing in /dev is a program */
   if (mount ("tmpfs", rt_fd_path (dev, p), "tmpfs",
-             MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k")
+             MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k")
       < 0)
     return err_set (err, errno, "mount tmpfs on '/dev'");
   devfd = openat (rootfd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 /* docker's list (moby daemon/pkg/oci/defaults.go), plus /sys/fs/selinux
- * from podman's: masking it is stricter than both. */
+ * and /sys/dev/block from podman's: stricter than both. */
 const char *const rt_masked_paths[] = {
   "/proc/acpi",          /* ACPI tables and events of the host */
   "/proc/asound",        /* host sound devices (podman makes it read-only) */
@@ -38,6 +38,8 @@ const char *const rt_masked_paths[] = {
                                       (Platypus, GHSA-jq35-85cj-fj4p) */
   "/sys/firmware",   /* host firmware tables (ACPI, EFI variables) */
   "/sys/fs/selinux", /* the host's SELinux policy interface */
+  "/sys/dev/block",  /* the host's block devices by number (podman masks
+                        it too) */
   NULL,
 };
 
@@ -111,6 +113,13 @@ mask_one (int rootfd, int nullfd, const char *path, struct err **err)
   rt_fd_path (nullfd, src);
   if (mount (src, target, NULL, MS_BIND, NULL) < 0)
     return err_set (err, errno, "mask '%s'", path);
+  /* read-only as well, as podman's (crun's) masks: reopen to reach the
+   * bind just made */
+  {
+    _cleanup_close_ int top = open_beneath (rootfd, path, O_PATH);
+    if (top < 0 || rt_mount_readonly (top, err) < 0)
+      return err_set (err, errno, "mask '%s'", path);
+  }
   return 0;
 }
 

@@ -88,6 +88,9 @@ is "no cgroup left after rm" "$(cgroups_of "$oomid")" ""
 out=$(img run --rm --pids-limit 20 $IMG sh -c 'i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); done; echo all forked' 2>&1); rc=$?
 like "a fork bomb under --pids-limit is stopped" "$out" "can't fork"
 is "host still forks" "$(echo fine)" "fine"
+is "--pids-limit as the container sees it in /sys/fs/cgroup" \
+  "$(img run --rm --pids-limit 77 $IMG sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')" 77
+fails "/sys/fs/cgroup is read-only" img run --rm $IMG sh -c 'echo 5 > /sys/fs/cgroup/pids/pids.max || echo 5 > /sys/fs/cgroup/pids.max'
 for bad in "-m 1x" "--memory 1k" "--cpus half" "--cpus 1000" "--pids-limit many" \
            "--memory-swap 1g" "-v relative:/x" "--network nosuch" "--pull sometimes"; do
   out=$(img run --rm $bad $IMG true 2>&1); rc=$?
