@@ -8,7 +8,9 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static const char usage_text[] = "imgtool rm [-f] CONTAINER...";
 
@@ -25,8 +27,14 @@ remove_one (struct rt_containers *cs, struct rt_record *rec, void *data,
         return -1;
     }
   else
-    /* A foreground run may still be writing the exit: wait for it. */
-    rt_record_wait_monitor (cs, rec->id);
+    {
+      /* A foreground run may still be writing the exit: wait for it. */
+      rt_record_wait_monitor (cs, rec->id);
+      /* and a --rm one removes itself meanwhile (docker: no such one) */
+      if (rec->auto_remove
+          && faccessat (cs->fd, rec->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        return err_set (err, 0, "no such container");
+    }
   if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
     return -1;
   return rt_record_remove (cs, rec, err);
