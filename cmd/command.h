@@ -36,6 +36,8 @@ COMMAND (prune);
 COMMAND (pull);
 COMMAND (login);
 COMMAND (logout);
+COMMAND (push);
+COMMAND (copy);
 COMMAND (run);
 COMMAND (ps);
 COMMAND (logs);
@@ -43,6 +45,7 @@ COMMAND (exec);
 COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
+COMMAND (network);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -26,6 +26,8 @@ static const struct command commands[] = {
   { "pull", cmd_pull, "Pull an image from a registry" },
   { "login", cmd_login, "Log in to a registry" },
   { "logout", cmd_logout, "Log out from a registry" },
+  { "push", cmd_push, "Push an image to a registry" },
+  { "copy", cmd_copy, "Copy an image between registries and OCI layouts" },
   { "images", cmd_images, "List images in the store" },
   { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
   { "tag", cmd_tag, "Give an image another name" },
@@ -38,6 +40,7 @@ static const struct command commands[] = {
   { "stop", cmd_stop, "Stop running containers" },
   { "kill", cmd_kill, "Send a signal to running containers" },
   { "rm", cmd_rm, "Remove containers" },
+  { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
 };
 

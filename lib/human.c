@@ -1,5 +1,7 @@
 #include "lib/human.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +88,30 @@ rfc3339_format (time_t t, char *buf, size_t len)
   struct tm tm;
   gmtime_r (&t, &tm);
   strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+human_size_parse (const char *s, int64_t *out)
+{
+  static const char units[] = "kmg";
+  const char *u;
+  char *end;
+  long long v;
+  int64_t mul = 1;
+  if (!s || !isdigit ((unsigned char) *s))
+    return -1;
+  errno = 0;
+  v = strtoll (s, &end, 10);
+  if (errno || v <= 0)
+    return -1;
+  if (*end && (u = strchr (units, tolower ((unsigned char) *end))))
+    {
+      for (long i = 0; i <= u - units; i++)
+        mul *= 1024;
+      end++;
+    }
+  if (*end && strcmp (end, "b") && strcmp (end, "B")
+      && (mul == 1 || (strcmp (end, "iB") && strcmp (end, "ib"))))
+    return -1;
+  return __builtin_mul_overflow ((int64_t) v, mul, out) ? -1 : 0;
 }

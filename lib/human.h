@@ -9,6 +9,10 @@
 /* "4.26MB", "812kB", "0B": decimal units, 3 significant digits (docker's
  * units.HumanSize). */
 void human_size (int64_t bytes, char *buf, size_t len);
+/* "5242880", "512k", "5m", "5MiB", "1GB": bytes, binary multiples as
+ * docker's RAMInBytes. Returns 0, or -1 for anything else, zero, or an
+ * overflow. */
+int human_size_parse (const char *s, int64_t *out);
 /* "3 seconds ago", "About a minute ago", "2 weeks ago" relative to now. */
 void human_ago (time_t then, time_t now, char *buf, size_t len);
 /* Parse an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+01:00" offsets).

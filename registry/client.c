@@ -9,6 +9,7 @@
 #include "lib/xalloc.h"
 #include "registry/ref.h"
 #include "registry/session.h"
+#include "registry/sources.h"
 
 #include <string.h>
 
@@ -414,6 +415,8 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
     }
   if (store_docs (&pl, err) < 0)
     goto out;
+  /* Where the blobs came from, so a push to this registry can mount them. */
+  reg_sources_record_pull (s, r.domain, r.path, pl.jobs, pl.n_jobs);
   for (size_t i = 0; i < pl.n_jobs; i++)
     fetched |= pl.jobs[i].fetched;
   changed = had != 0 || strcmp (before.digest, pl.top.digest);

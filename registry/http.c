@@ -296,6 +296,13 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
     free (r->retry_after), r->retry_after = steal_pointer (&v);
   else if (IS ("www-authenticate"))
     strv_push (&r->www_authenticate, steal_pointer (&v));
+  else if (IS ("oci-chunk-min-length"))
+    {
+      char *end;
+      errno = 0;
+      long long l = strtoll (v, &end, 10);
+      r->chunk_min = (!errno && end != v && !*end && l > 0) ? l : 0;
+    }
   else if (IS ("content-length"))
     {
       char *end;
@@ -343,6 +350,22 @@ read_cb (char *buf, size_t size, size_t nitems, void *ud)
   memcpy (buf, (const char *) x->req->body + x->body_off, n);
   x->body_off += n;
   return n;
+}
+
+/* curl asks to send the body again from its start, e.g. when a reused
+ * keep-alive connection turned out to be closed before the request got
+ * through. */
+static int
+seek_cb (void *ud, curl_off_t offset, int origin)
+{
+  struct http_xfer *x = ud;
+  if (origin != SEEK_SET || offset != 0)
+    return CURL_SEEKFUNC_CANTSEEK;
+  if (!x->req->read)
+    x->body_off = 0;
+  else if (!x->req->rewind || x->req->rewind (x->req->ctx) < 0)
+    return CURL_SEEKFUNC_CANTSEEK;
+  return CURL_SEEKFUNC_OK;
 }
 
 /* --- transfers --- */
@@ -504,6 +527,8 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
       curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt (c, CURLOPT_READFUNCTION, read_cb);
       curl_easy_setopt (c, CURLOPT_READDATA, x);
+      curl_easy_setopt (c, CURLOPT_SEEKFUNCTION, seek_cb);
+      curl_easy_setopt (c, CURLOPT_SEEKDATA, x);
       curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE,
                         (curl_off_t) (req->read ? req->upload_len
                                                 : (int64_t) req->body_len));

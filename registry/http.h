@@ -64,6 +64,7 @@ struct http_response
   char *retry_after;
   char **www_authenticate; /* every WWW-Authenticate header */
   int64_t content_length;  /* -1 when unknown */
+  int64_t chunk_min;       /* OCI-Chunk-Min-Length (upload POST), 0: none */
   bool body_too_large;
 };
 

@@ -1,6 +1,8 @@
 /* Unit tests for lib/: err, strbuf, fs. */
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/path.h"
+#include "lib/human.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
@@ -129,9 +131,57 @@ test_fd_passing (void)
   close (p[1]);
 }
 
+static void
+test_path (void)
+{
+  static const char *const cases[][2] = {
+    { "", "." },           { "/", "/" },         { "a/b", "a/b" },
+    { "a//b/", "a/b" },    { "./a/./b/.", "a/b" }, { "a/../b", "b" },
+    { "../a", "../a" },    { "/../a", "/a" },    { "a/b/../../..", ".." },
+    { "/a/b/../c/", "/a/c" }, { "..//x/..", ".." }, { ".", "." },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      char *c = path_clean (cases[i][0]);
+      CHECK_STR (c, cases[i][1], "path_clean '%s'", cases[i][0]);
+      free (c);
+    }
+}
+
+static void
+test_size_parse (void)
+{
+  static const struct
+  {
+    const char *in;
+    int64_t want; /* -1: refused */
+  } cases[] = {
+    { "5242880", 5242880 }, { "512k", 512 * 1024 },
+    { "5m", 5 << 20 },      { "5MiB", 5 << 20 },
+    { "5MB", 5 << 20 },     { "1G", 1LL << 30 },
+    { "100b", 100 },        { "0", -1 },
+    { "", -1 },             { "-5m", -1 },
+    { "5x", -1 },           { "5iB", -1 },
+    { "m", -1 },            { "99999999999999999999", -1 },
+    { "9000000000000G", -1 },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      int64_t v = -1;
+      int r = human_size_parse (cases[i].in, &v);
+      if (cases[i].want < 0)
+        CHECK (r < 0, "size '%s' is refused", cases[i].in);
+      else
+        CHECK (r == 0 && v == cases[i].want, "size '%s' is %lld",
+               cases[i].in, (long long) cases[i].want);
+    }
+}
+
 int
 main (void)
 {
+  test_path ();
+  test_size_parse ();
   test_err ();
   test_strbuf ();
   test_fs ();

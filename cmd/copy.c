@@ -1,0 +1,295 @@
+/* imgtool copy [--all] [--platform P] [--tls-verify=false]
+ * [--src-tls-verify=false] [--dest-tls-verify=false] [--jobs N] [-q] SRC DST
+ *
+ * SRC and DST: docker://HOST/REPO[:TAG|@DIGEST], a plain reference (the
+ * same), or oci:DIR[:TAG] (an OCI layout directory). Images are copied as
+ * they are, never unpacked: every digest stays. Registry blobs go through
+ * a scratch store under the store's tmp/; within one registry they are
+ * mounted instead of uploaded. Without --all, the platform's image of an
+ * index is copied (as skopeo does). */
+#include "cmd/command.h"
+#include "layers/image_store.h"
+#include "layers/ocidir.h"
+#include "layers/store.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+#include "registry/client.h"
+#include "registry/push.h"
+#include "registry/ref.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[]
+    = "imgtool copy [--all] [--platform OS/ARCH[/VARIANT]] "
+      "[--tls-verify=false] [--src-tls-verify=false] "
+      "[--dest-tls-verify=false] [--jobs N] [-q] SRC DST   "
+      "(docker://REF, REF or oci:DIR[:TAG])";
+
+struct endpoint
+{
+  bool oci;
+  const char *ref; /* registry reference */
+  char *dir;       /* oci: */
+  char *tag;       /* oci: NULL when none */
+};
+
+static int
+endpoint_parse (const char *s, struct endpoint *e, struct err **err)
+{
+  memset (e, 0, sizeof *e);
+  if (!strncmp (s, "oci:", 4))
+    {
+      const char *colon = strchr (s + 4, ':');
+      e->oci = true;
+      e->dir = colon ? xstrndup (s + 4, (size_t) (colon - s - 4))
+                     : xstrdup (s + 4);
+      e->tag = colon && colon[1] ? xstrdup (colon + 1) : NULL;
+      if (!*e->dir)
+        return err_set (err, 0, "'%s': no directory after oci:", s);
+      if (e->tag && !ref_tag_valid (e->tag))
+        return err_set (err, 0, "'%s': invalid tag '%s'", s, e->tag);
+      return 0;
+    }
+  if (!strncmp (s, "docker://", 9))
+    {
+      e->ref = s + 9;
+      return 0;
+    }
+  if (strstr (s, "://") || !strncmp (s, "docker-daemon:", 14)
+      || !strncmp (s, "containers-storage:", 19) || !strncmp (s, "dir:", 4)
+      || !strncmp (s, "docker-archive:", 15)
+      || !strncmp (s, "oci-archive:", 12))
+    return err_set (err, 0, "'%s': unsupported transport (docker:// and "
+                            "oci: are)",
+                    s);
+  e->ref = s;
+  return 0;
+}
+
+static void
+endpoint_release (struct endpoint *e)
+{
+  free (e->dir);
+  free (e->tag);
+}
+
+static char *
+ocidir_path_cb (void *ctx, const char *digest)
+{
+  return ocidir_blob_path (ctx, digest);
+}
+
+/* The domain and path of a registry reference, for the same-registry
+ * check; NULL when it does not parse (reg_pull/reg_push will say why). */
+static bool
+same_registry (const char *a, const char *b, char **a_path)
+{
+  struct ref ra, rb;
+  struct err *e = NULL;
+  bool same = false;
+  if (ref_parse (a, &ra, &e) == 0)
+    {
+      if (ref_parse (b, &rb, &e) == 0)
+        {
+          same = !strcmp (ra.domain, rb.domain);
+          if (same)
+            *a_path = xstrdup (ra.path);
+          ref_release (&rb);
+        }
+      ref_release (&ra);
+    }
+  err_free (e);
+  return same;
+}
+
+/* Write the image top reaches in the scratch store into an OCI layout. */
+static int
+export_oci (struct store *scratch, const struct store_ref *top,
+            const struct endpoint *dst, struct err **err)
+{
+  struct ocidir od;
+  _cleanup_strv_ char **blobs = NULL;
+  int ret = -1;
+  if (ocidir_open (&od, dst->dir, true, err) < 0)
+    return -1;
+  if (image_reachable_blobs (scratch, top->digest, &blobs, err) < 0)
+    goto out;
+  /* Children before the document that names them. */
+  for (size_t i = strv_len (blobs); i-- > 0;)
+    {
+      _cleanup_free_ char *p = store_blob_path (scratch, blobs[i]);
+      if (!store_has_blob (scratch, blobs[i]))
+        continue;
+      if (ocidir_put_file (&od, blobs[i], p, err) < 0)
+        goto out;
+    }
+  ret = ocidir_set_ref (&od, dst->tag, top->media_type, top->digest,
+                        top->size, err);
+out:
+  ocidir_release (&od);
+  return ret;
+}
+
+COMMAND (copy)
+{
+  static const struct option opts[] = {
+    { "all", no_argument, NULL, 'a' },
+    { "platform", required_argument, NULL, 'P' },
+    { "tls-verify", optional_argument, NULL, 'T' },
+    { "src-tls-verify", optional_argument, NULL, 'S' },
+    { "dest-tls-verify", optional_argument, NULL, 'D' },
+    { "jobs", required_argument, NULL, 'j' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  struct endpoint src = { 0 }, dst = { 0 };
+  struct store s = { .root_fd = -1 }, scratch = { .root_fd = -1 };
+  struct reg_push_source psrc = { 0 };
+  struct store_ref top = { 0 };
+  struct ocidir sod = { .fd = -1, .blobs_fd = -1 };
+  struct reg_pull_result pres = { 0 };
+  struct reg_push_result res = { 0 };
+  _cleanup_free_ char *scratch_dir = NULL, *mount_from = NULL;
+  bool all = false, quiet = g->quiet, vsrc = true, vdst = true, v;
+  const char *platform = NULL;
+  int jobs = 0, c, ret = -1;
+  char *end;
+
+  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        all = true;
+        break;
+      case 'P':
+        platform = optarg;
+        break;
+      case 'T':
+      case 'S':
+      case 'D':
+        if (command_parse_bool (optarg, &v) < 0)
+          return command_usage_error (usage_text, err);
+        if (c != 'D')
+          vsrc = v;
+        if (c != 'S')
+          vdst = v;
+        break;
+      case 'j':
+        jobs = (int) strtol (optarg, &end, 10);
+        if (*end || jobs < 1 || jobs > 64)
+          return command_usage_error (usage_text, err);
+        break;
+      case 'q':
+        quiet = true;
+        break;
+      case 'h':
+        printf ("usage: %s\n", usage_text);
+        return 0;
+      default:
+        return command_usage_error (usage_text, err);
+      }
+  if (optind != argc - 2)
+    return command_usage_error (usage_text, err);
+  if (endpoint_parse (argv[optind], &src, err) < 0
+      || endpoint_parse (argv[optind + 1], &dst, err) < 0)
+    goto out;
+  if (src.oci && dst.oci)
+    {
+      err_set (err, 0, "copy between two OCI layouts is not supported");
+      goto out;
+    }
+
+  if (src.oci)
+    {
+      if (ocidir_open (&sod, src.dir, false, err) < 0
+          || ocidir_find (&sod, src.tag, &top, err) < 0)
+        goto out;
+      psrc = (struct reg_push_source){ .ctx = &sod,
+                                       .blob_path = ocidir_path_cb };
+    }
+  else
+    {
+      /* The registry's blobs land in a scratch store beside the real one
+       * (same filesystem), removed at the end. */
+      struct reg_pull_opts po = { .config_path = g->config_path,
+                                  .platform = platform,
+                                  .all_platforms = all,
+                                  .no_tls_verify = !vsrc,
+                                  .jobs = jobs,
+                                  .quiet = quiet,
+                                  .out = stdout };
+      if (store_open (&s, g->root, err) < 0)
+        goto out;
+      scratch_dir = xasprintf ("%s/tmp/copy-XXXXXX", s.root);
+      if (!mkdtemp (scratch_dir))
+        {
+          err_set (err, errno, "create '%s'", scratch_dir);
+          free (steal_pointer (&scratch_dir));
+          goto out;
+        }
+      if (store_open (&scratch, scratch_dir, err) < 0
+          || reg_pull (&scratch, &po, src.ref, &pres, err) < 0)
+        goto out;
+      const struct store_ref *t
+          = all || !pres.manifest.digest ? &pres.top : &pres.manifest;
+      top.digest = xstrdup (t->digest);
+      top.media_type = xstrdup (t->media_type);
+      top.size = t->size;
+      psrc = reg_push_source_store (&scratch);
+    }
+
+  if (dst.oci)
+    {
+      if (export_oci (&scratch, &top, &dst, err) < 0)
+        {
+          err_wrap (err, "copy to 'oci:%s'", dst.dir);
+          goto out;
+        }
+      printf ("digest: %s size: %lld\n", top.digest, (long long) top.size);
+      ret = 0;
+      goto out;
+    }
+
+  struct reg_push_opts o = { .config_path = g->config_path,
+                             .no_tls_verify = !vdst,
+                             .jobs = jobs,
+                             .all = all,
+                             .platform = platform,
+                             .quiet = quiet,
+                             .out = stdout };
+  if (!src.oci && same_registry (src.ref, dst.ref, &mount_from))
+    o.mount_from = mount_from; /* the source repository has every blob */
+  if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err)
+      < 0)
+    goto out;
+  printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,
+          (long long) res.size);
+  reg_push_result_release (&res);
+  ret = 0;
+out:
+  if (sod.path)
+    ocidir_release (&sod);
+  reg_pull_result_release (&pres);
+  store_ref_release (&top);
+  if (scratch.root)
+    store_release (&scratch);
+  if (scratch_dir)
+    {
+      struct err *ignored = NULL;
+      fs_rm_rf (AT_FDCWD, scratch_dir, &ignored);
+      err_free (ignored);
+    }
+  if (s.root)
+    store_release (&s);
+  endpoint_release (&src);
+  endpoint_release (&dst);
+  return ret;
+}

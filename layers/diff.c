@@ -1,0 +1,423 @@
+/* Overlay upper dir -> OCI layer (see diff.h for the rules). */
+#include "layers/diff.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+struct level
+{
+  int fd;         /* the upper directory */
+  char *tar_path; /* "" for the root, else "a/b" */
+  char *name;     /* name in the parent level */
+  struct stat st;
+  bool emitted; /* header written (the root never is) */
+  bool opaque_marker;
+  size_t *lowers; /* indices of lower dirs holding this dir, top first */
+  size_t n_lowers;
+};
+
+struct differ
+{
+  struct tarfs tf;
+  int *lower_fds;
+  size_t n_lower;
+  struct level *lv;
+  size_t depth, alloc;
+};
+
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
+}
+
+static char *
+join (const char *dir, const char *name)
+{
+  return *dir ? xasprintf ("%s/%s", dir, name) : xstrdup (name);
+}
+
+/* Which overlay xattrs does dirfd/name carry? */
+enum
+{
+  OVL_OPAQUE = 1,
+  OVL_REDIRECT = 2,
+  OVL_METACOPY = 4,
+};
+
+static int
+overlay_xattrs (int dirfd, const char *name, const char *what, int *flags,
+                struct err **err)
+{
+  char proc[64 + PATH_MAX], list[4096];
+  *flags = 0;
+  snprintf (proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
+  ssize_t len = llistxattr (proc, list, sizeof list);
+  if (len < 0 && errno == ERANGE)
+    {
+      /* A long list: look the few names up directly. */
+      len = 0;
+      static const char *const names[]
+          = { "trusted.overlay.opaque",   "user.overlay.opaque",
+              "trusted.overlay.redirect", "user.overlay.redirect",
+              "trusted.overlay.metacopy", "user.overlay.metacopy" };
+      for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+        {
+          size_t l = strlen (names[i]) + 1;
+          if (lgetxattr (proc, names[i], NULL, 0) >= 0
+              && (size_t)len + l <= sizeof list)
+            {
+              memcpy (list + len, names[i], l);
+              len += (ssize_t)l;
+            }
+        }
+    }
+  else if (len < 0 && (errno == ENOTSUP || errno == ENODATA))
+    return 0;
+  else if (len < 0)
+    return err_set (err, errno, "list xattrs of '%s'", what);
+  for (char *k = list; k < list + len; k += strlen (k) + 1)
+    {
+      const char *s = !strncmp (k, "trusted.overlay.", 16) ? k + 16
+                      : !strncmp (k, "user.overlay.", 13)  ? k + 13
+                                                           : NULL;
+      if (!s)
+        continue;
+      if (!strcmp (s, "opaque"))
+        {
+          char v[8];
+          ssize_t vl = lgetxattr (proc, k, v, sizeof v);
+          if (vl == 1 && v[0] == 'y')
+            *flags |= OVL_OPAQUE;
+        }
+      else if (!strcmp (s, "redirect"))
+        *flags |= OVL_REDIRECT;
+      else if (!strcmp (s, "metacopy"))
+        *flags |= OVL_METACOPY;
+    }
+  return 0;
+}
+
+/* Look name up in the merged lower view of level lv. Returns true and
+ * fills *st if it exists there (a whiteout in a higher lower hides it). */
+static bool
+lower_lookup (struct differ *d, const struct level *lv, const char *name,
+              struct stat *st)
+{
+  _cleanup_free_ char *rel = join (lv->tar_path, name);
+  for (size_t i = 0; i < lv->n_lowers; i++)
+    {
+      /* Every component of rel was checked to be a directory (not a
+         symlink) in this lower when lv->lowers was built, so the lookup
+         stays inside the lower dir. */
+      if (fstatat (d->lower_fds[lv->lowers[i]], rel, st, AT_SYMLINK_NOFOLLOW)
+          < 0)
+        continue;
+      return !is_whiteout (st);
+    }
+  return false;
+}
+
+/* The lower dirs that hold directory name of lv, in the merged view:
+ * stop at a lower where it is not a directory or is opaque. */
+static void
+child_lowers (struct differ *d, const struct level *lv, const char *name,
+              size_t **out, size_t *n_out)
+{
+  _cleanup_free_ char *rel = join (lv->tar_path, name);
+  size_t *v = NULL, n = 0;
+  for (size_t i = 0; i < lv->n_lowers; i++)
+    {
+      struct stat st;
+      int lfd = d->lower_fds[lv->lowers[i]];
+      if (fstatat (lfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (!S_ISDIR (st.st_mode))
+        break;
+      v = xrealloc (v, (n + 1) * sizeof *v);
+      v[n++] = lv->lowers[i];
+      int flags = 0;
+      struct err *ignored = NULL;
+      if (overlay_xattrs (lfd, rel, rel, &flags, &ignored) < 0)
+        err_free (ignored);
+      if (flags & OVL_OPAQUE)
+        break;
+    }
+  *out = v;
+  *n_out = n;
+}
+
+/* Write the headers of the directories above the entry about to be
+ * written that were held back as unchanged. */
+static int
+flush_parents (struct differ *d, struct err **err)
+{
+  for (size_t i = 1; i < d->depth; i++)
+    {
+      struct level *lv = &d->lv[i];
+      if (lv->emitted)
+        continue;
+      if (tarfs_add (&d->tf, d->lv[i - 1].fd, lv->name, &lv->st, lv->tar_path,
+                     NULL, err)
+          < 0)
+        return -1;
+      lv->emitted = true;
+      if (lv->opaque_marker)
+        {
+          _cleanup_free_ char *wh = join (lv->tar_path, ".wh..wh..opq");
+          if (tarfs_add_whiteout (&d->tf, wh, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+struct name
+{
+  char *name;
+  char *key; /* the name the entry has in the tar: ".wh.NAME" for a
+                whiteout */
+};
+
+static int
+cmp_key (const void *a, const void *b)
+{
+  return strcmp (((const struct name *)a)->key, ((const struct name *)b)->key);
+}
+
+static void
+names_free (struct name *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (v[i].key != v[i].name)
+        free (v[i].key);
+      free (v[i].name);
+    }
+  free (v);
+}
+
+static int
+read_names (int fd, const char *what, struct name **out, size_t *n_out,
+            struct err **err)
+{
+  int dfd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (dfd < 0)
+    return err_set (err, errno, "dup '%s'", what);
+  DIR *dir = fdopendir (dfd);
+  if (!dir)
+    {
+      close (dfd);
+      return err_set (err, errno, "opendir '%s'", what);
+    }
+  rewinddir (dir);
+  struct name *v = NULL;
+  size_t n = 0, alloc = 0;
+  struct dirent *de;
+  errno = 0;
+  while ((de = readdir (dir)))
+    {
+      if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
+        continue;
+      v = xgrow (v, &alloc, n + 1, sizeof *v);
+      v[n].name = xstrdup (de->d_name);
+      v[n].key = v[n].name;
+      struct stat st;
+      if ((de->d_type == DT_CHR || de->d_type == DT_UNKNOWN)
+          && fstatat (fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && is_whiteout (&st))
+        v[n].key = xasprintf (".wh.%s", de->d_name);
+      n++;
+      errno = 0;
+    }
+  int e = errno;
+  closedir (dir);
+  if (e)
+    {
+      names_free (v, n);
+      return err_set (err, e, "read directory '%s'", what);
+    }
+  /* Byte order of the names entries have in the tar (strcmp compares
+     unsigned bytes), so the layer is the same whatever order readdir
+     gives, and whiteouts sort as the ".wh." files they become. */
+  if (n)
+    qsort (v, n, sizeof *v, cmp_key);
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+static int walk (struct differ *d, struct err **err);
+
+static int
+visit (struct differ *d, const char *name, struct err **err)
+{
+  struct level *lv = &d->lv[d->depth - 1];
+  struct stat st, lst;
+  _cleanup_free_ char *path = join (lv->tar_path, name);
+
+  if (fstatat (lv->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return err_set (err, errno, "stat '%s'", path);
+
+  if (is_whiteout (&st))
+    {
+      if (!lower_lookup (d, lv, name, &lst))
+        return 0; /* made and deleted in this step: nothing to hide */
+      _cleanup_free_ char *whname = xasprintf (".wh.%s", name);
+      _cleanup_free_ char *wh = join (lv->tar_path, whname);
+      if (flush_parents (d, err) < 0)
+        return -1;
+      return tarfs_add_whiteout (&d->tf, wh, err);
+    }
+
+  int flags = 0;
+  if (overlay_xattrs (lv->fd, name, path, &flags, err) < 0)
+    return -1;
+  if (flags & OVL_REDIRECT)
+    return err_set (err, 0,
+                    "'%s' has an overlay redirect (mount the step with "
+                    "redirect_dir=off)",
+                    path);
+  if (flags & OVL_METACOPY)
+    return err_set (err, 0,
+                    "'%s' is a metadata-only copy-up (mount the step "
+                    "without metacopy=on)",
+                    path);
+
+  if (!S_ISDIR (st.st_mode))
+    {
+      if (flush_parents (d, err) < 0)
+        return -1;
+      return tarfs_add (&d->tf, lv->fd, name, &st, path, NULL, err);
+    }
+
+  bool below = lower_lookup (d, lv, name, &lst) && S_ISDIR (lst.st_mode);
+  bool opaque = (flags & OVL_OPAQUE) != 0;
+  int fd
+      = openat (lv->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open '%s'", path);
+
+  d->lv = xgrow (d->lv, &d->alloc, d->depth + 1, sizeof *d->lv);
+  lv = &d->lv[d->depth - 1];
+  struct level *c = &d->lv[d->depth++];
+  *c = (struct level){ .fd = fd,
+                       .tar_path = steal_pointer (&path),
+                       .name = xstrdup (name),
+                       .st = st,
+                       .opaque_marker = below && opaque };
+  if (below && !opaque)
+    child_lowers (d, lv, name, &c->lowers, &c->n_lowers);
+
+  int r = 0;
+  /* A directory that is new, opaque, or whose mode or owner changed is a
+     change by itself; one overlay only copied up is held back until an
+     entry below it is written. */
+  if (!below || opaque || st.st_mode != lst.st_mode || st.st_uid != lst.st_uid
+      || st.st_gid != lst.st_gid)
+    r = flush_parents (d, err);
+  if (r == 0)
+    r = walk (d, err);
+
+  c = &d->lv[--d->depth];
+  close (c->fd);
+  free (c->tar_path);
+  free (c->name);
+  free (c->lowers);
+  return r;
+}
+
+static int
+walk (struct differ *d, struct err **err)
+{
+  struct level *lv = &d->lv[d->depth - 1];
+  struct name *names = NULL;
+  size_t n = 0;
+  int r = 0;
+  if (read_names (lv->fd, *lv->tar_path ? lv->tar_path : "/", &names, &n, err)
+      < 0)
+    return -1;
+  for (size_t i = 0; i < n && r == 0; i++)
+    r = visit (d, names[i].name, err);
+  names_free (names, n);
+  return r;
+}
+
+int
+layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
+                    const struct layer_opts *o, const struct layer_sink *sink,
+                    struct layer_result *out, struct err **err)
+{
+  struct differ d = { 0 };
+  struct tar_writer *tw = NULL;
+  int r = -1;
+
+  d.n_lower = lower_dirs ? strv_len (lower_dirs) : 0;
+  d.lower_fds = xcalloc (d.n_lower + 1, sizeof *d.lower_fds);
+  for (size_t i = 0; i < d.n_lower; i++)
+    d.lower_fds[i] = -1;
+  for (size_t i = 0; i < d.n_lower; i++)
+    {
+      d.lower_fds[i] = open (lower_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d.lower_fds[i] < 0)
+        {
+          err_set (err, errno, "open lower dir '%s'", lower_dirs[i]);
+          goto out;
+        }
+    }
+  tw = tarw_new (o->compression, o->level, sink, err);
+  if (!tw)
+    goto out;
+  tarfs_init (&d.tf, tw, o);
+
+  d.lv = xgrow (NULL, &d.alloc, 8, sizeof *d.lv);
+  d.depth = 1;
+  d.lv[0] = (struct level){ .fd = upper_fd,
+                            .tar_path = (char *)"",
+                            .emitted = true };
+  d.lv[0].lowers = xcalloc (d.n_lower + 1, sizeof *d.lv[0].lowers);
+  for (size_t i = 0; i < d.n_lower; i++)
+    d.lv[0].lowers[d.lv[0].n_lowers++] = i;
+
+  if (walk (&d, err) < 0 || tarw_finish (tw, out, err) < 0)
+    {
+      err_wrap (err, "diff upper dir");
+      goto out;
+    }
+  r = 0;
+out:
+  if (d.lv)
+    free (d.lv[0].lowers);
+  free (d.lv);
+  tarfs_release (&d.tf);
+  tarw_free (tw);
+  for (size_t i = 0; i < d.n_lower; i++)
+    if (d.lower_fds[i] >= 0)
+      close (d.lower_fds[i]);
+  free (d.lower_fds);
+  return r;
+}
+
+int
+layer_diff (int upper_fd, char *const *lower_dirs, const struct layer_opts *o,
+            struct store *s, struct layer_result *out, struct err **err)
+{
+  struct layer_store_out lo;
+  if (layer_store_begin (s, &lo, err) < 0)
+    return -1;
+  if (layer_diff_to_sink (upper_fd, lower_dirs, o, &lo.sink, out, err) < 0)
+    {
+      layer_store_abort (&lo);
+      return -1;
+    }
+  return layer_store_commit (&lo, out, err);
+}

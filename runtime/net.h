@@ -1,0 +1,196 @@
+/* Container networking: a private IPv4 address on the imgtool0 bridge,
+ * published ports, outbound NAT, and the /etc files that go with them.
+ *
+ * Done from the host side, daemonless: the runtime clones the container
+ * with CLONE_NEWNET and, in the parent, calls net_setup() with the child's
+ * pid before letting the child go on. net_setup:
+ *   - takes <root>/networks/lock (one flock serialises every change);
+ *   - ensures the bridge (pinned MAC, gateway address, up), the sysctls
+ *     (ip_forward, route_localnet on the bridge) and the table `inet imgtool`;
+ *   - allocates an address: <root>/networks/<net>/leases/<ip> (JSON: id,
+ *     name, pid + start time + boot id, veth, ports, hosts file);
+ *   - checks and records the host ports (<root>/networks/ports/<proto>-<port>);
+ *   - creates the veth pair imgv<id[0:11]> (on the bridge, up) / eth0 (made
+ *     directly in the container's netns), the address, lo up, the default
+ *     route via the gateway;
+ *   - adds DNAT rules for the published ports, tagged with the container id.
+ * net_teardown undoes it; net_gc undoes it for containers that died without
+ * tearing down (kill -9 of imgtool). The bridge and the table's base chains
+ * stay, like docker0.
+ *
+ * Host ports are checked with bind() on HOST-IP:PORT (then released: no
+ * proxy process stays, the DNAT rule carries the traffic) and recorded so
+ * that two containers cannot take the same port. 127.0.0.1:PORT from the host
+ * works through DNAT in the output hook plus route_localnet=1 on the bridge;
+ * a raw-prerouting rule drops 127.0.0.0/8 arriving on any other interface
+ * than lo, which route_localnet would otherwise let through (docker's
+ * filterPortMappedOnLoopback). */
+#ifndef IMGTOOL_NET_H
+#define IMGTOOL_NET_H
+
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct err;
+
+#define NET_DEFAULT_NETWORK "bridge"
+#define NET_DEFAULT_BRIDGE "imgtool0"
+#define NET_DEFAULT_SUBNET "10.89.0.0/16"
+#define NET_NFT_TABLE "imgtool" /* family inet */
+
+enum net_proto
+{
+  NET_TCP = 0,
+  NET_UDP = 1,
+};
+
+/* One -p spec. host_ip INADDR_ANY (0) means every host address. */
+struct port_map
+{
+  struct in_addr host_ip;  /* network byte order */
+  uint16_t host_port;      /* 0 = pick a free one */
+  uint16_t container_port;
+  enum net_proto proto;
+};
+
+/* A network: today only the default one, from the config file's
+ * "default-network": {"subnet": "10.89.0.0/16"}. */
+struct net_config
+{
+  char name[64];
+  char bridge[IFNAMSIZ];
+  struct in_addr subnet;  /* network address */
+  struct in_addr gateway; /* subnet + 1, on the bridge */
+  unsigned prefix;
+};
+
+struct net_request
+{
+  const char *root;          /* the store root: <root>/networks, <root>/containers */
+  const char *config_path;   /* JSON config file, may be NULL or missing */
+  const char *network;       /* NULL = NET_DEFAULT_NETWORK */
+  const char *container_id;  /* 12..64 lowercase hex */
+  const char *name;          /* container name, may be NULL */
+  const char *hostname;      /* may be NULL: then name, then id[0:12] */
+  const char *state_dir;     /* exists while the container lives (gc's
+                                test); NULL = <root>/containers/<id> */
+  const struct port_map *ports;
+  size_t n_ports;
+};
+
+struct net_attachment
+{
+  struct net_config net;
+  char host_veth[IFNAMSIZ];
+  char ifname[IFNAMSIZ];   /* in the container: eth0 */
+  struct in_addr ip;
+  struct port_map *ports;  /* as requested, with random host ports chosen */
+  size_t n_ports;
+};
+
+void net_attachment_release (struct net_attachment *a);
+
+/* Parse "[IP:]HOST:CONTAINER[/tcp|udp]" or "[IP::]CONTAINER[/proto]"
+ * (random host port). */
+int net_parse_publish (const char *spec, struct port_map *out,
+                       struct err **err);
+
+/* Read the network's settings: defaults, overridden by the config file's
+ * "default-network". name NULL = default. */
+int net_config_load (const char *config_path, const char *name,
+                     struct net_config *out, struct err **err);
+
+/* Attach the container whose init is container_pid (in its own netns) to
+ * the network. On failure nothing is left behind. */
+int net_setup (const struct net_request *req, pid_t container_pid,
+               struct net_attachment *out, struct err **err);
+
+/* Remove the container's veth, rules, port records and lease. Idempotent:
+ * a container without any of them is fine. */
+int net_teardown (const char *root, const char *container_id,
+                  struct err **err);
+
+/* Tear down every container whose lease says it is dead: its pid is gone
+ * (or was reused: start time and boot id differ) or its state dir
+ * (net_request.state_dir, default <root>/containers/<id>) is gone. Also
+ * drops rules, port records and imgtool veths that no lease owns. Call at
+ * the start of a command. */
+int net_gc (const char *root, struct err **err);
+
+/* Write dir/hosts and dir/resolv.conf for an attached container, and record
+ * dir/hosts in its lease so the other containers' hosts files are rewritten
+ * (in place: they are bind-mounted files) as containers come and go. */
+int net_write_etc (const char *root, const struct net_attachment *a,
+                   const char *container_id, const char *hostname,
+                   const char *dir, struct err **err);
+
+/* --network host: dir/hosts and dir/resolv.conf are copies of the host's. */
+int net_write_etc_host (const char *dir, struct err **err);
+
+/* The runtime's hook (rt_plan.net_setup), for --network bridge: data is a
+ * struct net_hook whose req the caller fills (root, config_path, ports;
+ * container_id, name and hostname default to the plan's). Attaches the
+ * container whose init is pid and writes hosts and resolv.conf into
+ * p->state_dir (before the child bind-mounts them). */
+struct rt_plan;
+struct net_hook
+{
+  struct net_request req;
+  struct net_attachment att; /* out */
+};
+int net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
+                   struct err **err);
+
+/* Pure helpers (also for tests). */
+
+/* The container's resolv.conf from the host's text: loopback and IPv6
+ * nameservers dropped (unreachable from the container's IPv4 netns), 8.8.8.8
+ * and 8.8.4.4 when none remain; search and options kept. */
+char *net_resolv_conf_filter (const char *host_text);
+
+struct net_host_entry
+{
+  struct in_addr ip;
+  const char *names; /* space-separated */
+};
+
+/* The hosts file: the localhost lines, the container's own address with its
+ * hostname (and name), then the other containers. */
+char *net_hosts_render (struct in_addr own_ip, const char *hostname,
+                        const char *name, struct in_addr gateway,
+                        const struct net_host_entry *peers, size_t n_peers);
+
+/* `imgtool network ls|inspect`. */
+struct net_lease_info
+{
+  char *container_id;
+  char *name;
+  struct in_addr ip;
+  char *host_veth;
+  pid_t pid;
+  bool alive;
+  struct port_map *ports;
+  size_t n_ports;
+};
+
+struct net_info
+{
+  struct net_config net;
+  bool bridge_exists;
+  struct net_lease_info *leases;
+  size_t n_leases;
+};
+
+void net_info_release (struct net_info *info);
+
+/* Every network imgtool knows (today: the default one). */
+int net_list (const char *root, const char *config_path,
+              struct net_info **out, size_t *n_out, struct err **err);
+int net_inspect (const char *root, const char *config_path, const char *name,
+                 struct net_info *out, struct err **err);
+
+#endif

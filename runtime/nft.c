@@ -1,0 +1,282 @@
+/* The table `inet imgtool` (see nft.h). Scripts are built only from values
+ * imgtool made or validated (addresses, ports, hex ids, the bridge name), so
+ * no user text reaches the nft parser. */
+#include "runtime/nft.h"
+#include "runtime/ipam.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+
+#include <jansson.h>
+#include <nftables/libnftables.h>
+#include <string.h>
+
+#define T "inet " NET_NFT_TABLE
+
+struct nft_ctx *
+net_nft_new (void)
+{
+  struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
+  if (!ctx)
+    abort ();
+  nft_ctx_buffer_output (ctx);
+  nft_ctx_buffer_error (ctx);
+  return ctx;
+}
+
+void
+net_nft_free (struct nft_ctx *ctx)
+{
+  if (ctx)
+    nft_ctx_free (ctx);
+}
+
+/* Run a script; on failure the first line of nft's message is the error. */
+static int
+run (struct nft_ctx *ctx, const char *script, const char *what,
+     struct err **err)
+{
+  if (nft_run_cmd_from_buffer (ctx, script) != 0)
+    {
+      const char *msg = nft_ctx_get_error_buffer (ctx);
+      int len = msg ? (int) strcspn (msg, "\n") : 0;
+      return err_set (err, 0, "%s: nftables: %.*s", what, len,
+                      len ? msg : "failed");
+    }
+  return 0;
+}
+
+/* Append deletes of the old stamp chains (a config change) to s. */
+static int
+delete_stamps (struct nft_ctx *ctx, struct strbuf *s, struct err **err)
+{
+  unsigned flags = nft_ctx_output_get_flags (ctx);
+  json_t *list, *items, *it;
+  size_t i;
+  int r;
+  nft_ctx_output_set_flags (ctx, flags | NFT_CTX_OUTPUT_JSON);
+  r = nft_run_cmd_from_buffer (ctx, "list chains inet");
+  nft_ctx_output_set_flags (ctx, flags);
+  if (r != 0)
+    return 0;
+  list = json_loads (nft_ctx_get_output_buffer (ctx), 0, NULL);
+  if (!list)
+    return err_set (err, 0, "list firewall chains: bad JSON from nftables");
+  items = json_object_get (list, "nftables");
+  json_array_foreach (items, i, it)
+  {
+    json_t *chain = json_object_get (it, "chain");
+    const char *table = json_string_value (json_object_get (chain, "table"));
+    const char *name = json_string_value (json_object_get (chain, "name"));
+    if (table && name && !strcmp (table, NET_NFT_TABLE)
+        && !strncmp (name, "stamp-", 6)
+        && strspn (name + 6, "0123456789abcdef") == strlen (name + 6))
+      strbuf_addf (s, "delete chain " T " %s\n", name);
+  }
+  json_decref (list);
+  return 0;
+}
+
+int
+net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
+                struct err **err)
+{
+  _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
+  char net[INET_ADDRSTRLEN];
+  _cleanup_free_ char *sub = NULL;
+  const char *br = cfg->bridge;
+  net_ip_str (cfg->subnet, net);
+  sub = xasprintf ("%s/%u", net, cfg->prefix);
+
+  /* The base chains are stamped with a chain named after a hash of their
+   * script: when it is there nothing is rewritten. Rewriting (a flush)
+   * would cost a synchronize_rcu, ~10 ms, when the nft socket closes. */
+  _cleanup_free_ char *stamp = NULL;
+  _cleanup_free_ char *probe = NULL;
+  uint64_t h = 1469598103934665603ull;
+  strbuf_addstr (&s, "add table " T "\n"
+                     "add chain " T " hostports\n"
+                     "add chain " T " rawpre { type filter hook prerouting "
+                     "priority raw; policy accept; }\n"
+                     "add chain " T " prerouting { type nat hook prerouting "
+                     "priority dstnat; policy accept; }\n"
+                     "add chain " T " output { type nat hook output "
+                     "priority -100; policy accept; }\n"
+                     "add chain " T " postrouting { type nat hook "
+                     "postrouting priority srcnat; policy accept; }\n"
+                     "add chain " T " forward { type filter hook forward "
+                     "priority filter; policy accept; }\n"
+                     "flush chain " T " rawpre\n"
+                     "flush chain " T " prerouting\n"
+                     "flush chain " T " output\n"
+                     "flush chain " T " postrouting\n"
+                     "flush chain " T " forward\n");
+  /* route_localnet=1 on the bridge makes 127/8 routable there: never
+   * accept loopback destinations from a real interface (docker does the
+   * same for ports published on 127.0.0.1). */
+  strbuf_addstr (&s, "add rule " T " rawpre iifname != \"lo\" ip daddr "
+                     "127.0.0.0/8 drop\n");
+  /* Containers are reached through published ports, not directly from
+   * other hosts (docker 28's raw-PREROUTING drop). */
+  strbuf_addf (&s, "add rule " T " rawpre iifname != \"%s\" ip daddr %s drop\n",
+               br, sub);
+  strbuf_addstr (&s, "add rule " T " prerouting fib daddr type local "
+                     "jump hostports\n"
+                     "add rule " T " output fib daddr type local "
+                     "jump hostports\n");
+  strbuf_addf (&s,
+               "add rule " T " postrouting ip saddr %s oifname != \"%s\" "
+               "masquerade\n"
+               "add rule " T " postrouting oifname \"%s\" ip saddr "
+               "127.0.0.0/8 masquerade\n"
+               "add rule " T " postrouting oifname \"%s\" ip saddr %s "
+               "ct status dnat masquerade\n",
+               sub, br, br, br, sub);
+  strbuf_addf (&s,
+               "add rule " T " forward oifname \"%s\" ct state "
+               "established,related accept\n"
+               "add rule " T " forward oifname \"%s\" ct status dnat accept\n"
+               "add rule " T " forward iifname \"%s\" ip saddr %s accept\n",
+               br, br, br, sub);
+  for (size_t i = 0; i < s.len; i++)
+    h = (h ^ (uint8_t) s.buf[i]) * 1099511628211ull;
+  stamp = xasprintf ("stamp-%016llx", (unsigned long long) h);
+  probe = xasprintf ("list chain " T " %s", stamp);
+  if (nft_run_cmd_from_buffer (ctx, probe) == 0)
+    return 0;
+  if (delete_stamps (ctx, &s, err) < 0)
+    return -1;
+  strbuf_addf (&s, "add chain " T " %s\n", stamp);
+  return run (ctx, s.buf, "set up firewall table", err);
+}
+
+int
+net_nft_add_ports (struct nft_ctx *ctx, const char *container_id,
+                   struct in_addr ip, const struct port_map *ports, size_t n,
+                   struct err **err)
+{
+  _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
+  char cip[INET_ADDRSTRLEN], hip[INET_ADDRSTRLEN];
+  if (!n)
+    return 0;
+  net_ip_str (ip, cip);
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *proto = ports[i].proto == NET_UDP ? "udp" : "tcp";
+      strbuf_addstr (&s, "add rule " T " hostports ");
+      if (ports[i].host_ip.s_addr)
+        strbuf_addf (&s, "ip daddr %s ", net_ip_str (ports[i].host_ip, hip));
+      else
+        strbuf_addstr (&s, "meta nfproto ipv4 ");
+      strbuf_addf (&s, "%s dport %u dnat ip to %s:%u comment \"%s\"\n", proto,
+                   ports[i].host_port, cip, ports[i].container_port,
+                   container_id);
+    }
+  return run (ctx, s.buf, "publish ports", err);
+}
+
+/* The rules of hostports as (handle, comment) pairs via the JSON listing. */
+static int
+list_rules (struct nft_ctx *ctx, json_t **out, struct err **err)
+{
+  unsigned flags = nft_ctx_output_get_flags (ctx);
+  const char *text;
+  int r;
+  nft_ctx_output_set_flags (ctx, flags | NFT_CTX_OUTPUT_JSON
+                                     | NFT_CTX_OUTPUT_HANDLE);
+  r = nft_run_cmd_from_buffer (ctx, "list chain " T " hostports");
+  nft_ctx_output_set_flags (ctx, flags);
+  if (r != 0)
+    {
+      *out = NULL; /* no table yet: nothing to list */
+      return 0;
+    }
+  text = nft_ctx_get_output_buffer (ctx);
+  *out = json_loads (text ? text : "", 0, NULL);
+  if (!*out)
+    return err_set (err, 0, "list firewall rules: bad JSON from nftables");
+  return 0;
+}
+
+/* Call fn for each rule of the listing with its handle and comment. */
+static void
+each_rule (json_t *list, void (*fn) (json_int_t, const char *, void *),
+           void *data)
+{
+  json_t *items = json_object_get (list, "nftables"), *it;
+  size_t i;
+  json_array_foreach (items, i, it)
+  {
+    json_t *rule = json_object_get (it, "rule");
+    const char *comment;
+    if (!rule)
+      continue;
+    comment = json_string_value (json_object_get (rule, "comment"));
+    fn (json_integer_value (json_object_get (rule, "handle")),
+        comment ? comment : "", data);
+  }
+}
+
+struct del_ctx
+{
+  const char *id;
+  struct strbuf *s;
+};
+
+static void
+del_one (json_int_t handle, const char *comment, void *data)
+{
+  struct del_ctx *d = data;
+  if (!strcmp (comment, d->id))
+    strbuf_addf (d->s, "delete rule " T " hostports handle %lld\n",
+                 (long long) handle);
+}
+
+int
+net_nft_del_container (struct nft_ctx *ctx, const char *container_id,
+                       struct err **err)
+{
+  _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
+  json_t *list = NULL;
+  struct del_ctx d = { container_id, &s };
+  int r = 0;
+  if (list_rules (ctx, &list, err) < 0)
+    return -1;
+  if (!list)
+    return 0;
+  each_rule (list, del_one, &d);
+  json_decref (list);
+  if (s.len)
+    r = run (ctx, s.buf, "remove published ports", err);
+  return r;
+}
+
+static void
+owner_one (json_int_t handle, const char *comment, void *data)
+{
+  char ***v = data;
+  (void) handle;
+  if (!*comment)
+    return;
+  for (char **p = *v; *p; p++)
+    if (!strcmp (*p, comment))
+      return;
+  strv_push (v, xstrdup (comment));
+}
+
+int
+net_nft_owners (struct nft_ctx *ctx, char ***out, struct err **err)
+{
+  json_t *list = NULL;
+  char **v = xcalloc (1, sizeof *v);
+  if (list_rules (ctx, &list, err) < 0)
+    {
+      strv_free (v);
+      return -1;
+    }
+  if (list)
+    each_rule (list, owner_one, &v);
+  json_decref (list);
+  *out = v;
+  return 0;
+}

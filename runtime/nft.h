@@ -1,0 +1,45 @@
+/* The nftables table `inet imgtool` through libnftables (the library, not
+ * the nft program). Internal to runtime/net*.
+ *
+ *   rawpre      (filter, prerouting, raw)   drop 127.0.0.0/8 not from lo
+ *                                           (route_localnet is on for the
+ *                                           bridge); drop traffic to the
+ *                                           subnet that does not come from
+ *                                           the bridge (no direct access)
+ *   prerouting  (nat, dstnat)     fib daddr type local jump hostports
+ *   output      (nat, -100)       fib daddr type local jump hostports
+ *   hostports   (regular)         per container: DNAT rules, comment = id
+ *   postrouting (nat, srcnat)     masquerade the subnet going out not via
+ *                                 the bridge; loopback-sourced and hairpin
+ *                                 (ct status dnat) traffic onto the bridge
+ *   forward     (filter, filter)  accept the subnet's traffic
+ *
+ * The base chains are flushed and refilled by net_nft_ensure (one atomic
+ * batch, so it is idempotent); hostports is never flushed. */
+#ifndef IMGTOOL_NFT_H
+#define IMGTOOL_NFT_H
+
+#include "runtime/net.h"
+
+struct nft_ctx;
+
+struct nft_ctx *net_nft_new (void);
+void net_nft_free (struct nft_ctx *ctx);
+
+int net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
+                    struct err **err);
+
+/* Add the DNAT rules of a container's ports to ip. */
+int net_nft_add_ports (struct nft_ctx *ctx, const char *container_id,
+                       struct in_addr ip, const struct port_map *ports,
+                       size_t n, struct err **err);
+
+/* Delete every hostports rule whose comment is container_id. A missing
+ * table is fine. */
+int net_nft_del_container (struct nft_ctx *ctx, const char *container_id,
+                           struct err **err);
+
+/* The comments (container ids) of the hostports rules, NULL-terminated. */
+int net_nft_owners (struct nft_ctx *ctx, char ***out, struct err **err);
+
+#endif
