@@ -2,6 +2,7 @@
  * by the runtime into plan->state_dir before clone and bind-mounted by the
  * child (a network hook may rewrite hosts and resolv.conf in between). */
 #include "runtime/child.h"
+#include "runtime/net.h"
 #include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -9,7 +10,6 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,51 +28,11 @@ write_file (const char *dir, const char *name, const char *data, size_t len,
   return 0;
 }
 
-/* The host's resolv.conf without loopback nameservers, which would not
- * answer inside the container's own network namespace (docker does so). */
-static char *
-resolv_for_container (bool host_net)
-{
-  _cleanup_free_ char *buf = NULL;
-  struct err *e = NULL;
-  struct strbuf sb = STRBUF_INIT;
-  char *cur, *line, *save = NULL;
-  bool ns = false;
-  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 20, &buf, NULL, &e)
-      < 0)
-    {
-      err_free (e);
-      buf = xstrdup ("");
-    }
-  if (host_net)
-    return steal_pointer (&buf);
-  for (cur = buf; (line = strtok_r (cur, "\n", &save)); cur = NULL)
-    {
-      const char *p = line;
-      while (*p == ' ' || *p == '\t')
-        p++;
-      if (!strncmp (p, "nameserver", 10))
-        {
-          const char *a = p + 10;
-          while (*a == ' ' || *a == '\t')
-            a++;
-          if (!strncmp (a, "127.", 4) || !strncmp (a, "::1", 3))
-            continue;
-          ns = true;
-        }
-      strbuf_addstr (&sb, line);
-      strbuf_addch (&sb, '\n');
-    }
-  if (!ns)
-    strbuf_addstr (&sb, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-  return strbuf_detach (&sb, NULL);
-}
-
 int
 rt_write_etc_files (const struct rt_plan *p, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-  _cleanup_free_ char *resolv = NULL, *hosts = NULL;
+  _cleanup_free_ char *resolv = NULL, *hosts = NULL, *host_resolv = NULL;
   bool host_net = p->network == RT_NET_HOST;
   struct err *e = NULL;
   const char *host = p->hostname;
@@ -87,24 +47,26 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
   strbuf_addf (&sb, "%s\n", host);
   if (write_file (p->state_dir, "hostname", sb.buf, sb.len, err) < 0)
     return -1;
-  /* the host's own with its network (docker), else the usual few */
-  if (!host_net
-      || fs_read_file (AT_FDCWD, "/etc/hosts", 1 << 20, &hosts, NULL, &e) < 0)
-    {
-      err_free (e);
-      hosts = xasprintf ("127.0.0.1\tlocalhost\n"
-                         "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                         "fe00::0\tip6-localnet\n"
-                         "ff00::0\tip6-mcastprefix\n"
-                         "ff02::1\tip6-allnodes\n"
-                         "ff02::2\tip6-allrouters\n"
-                         "127.0.1.1\t%s\n",
-                         host);
-    }
+  /* the host's own with its network (docker) */
+  if (host_net)
+    return net_write_etc_host (p->state_dir, err);
+  hosts = xasprintf ("127.0.0.1\tlocalhost\n"
+                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                     "fe00::0\tip6-localnet\n"
+                     "ff00::0\tip6-mcastprefix\n"
+                     "ff02::1\tip6-allnodes\n"
+                     "ff02::2\tip6-allrouters\n"
+                     "127.0.1.1\t%s\n",
+                     host);
   if (write_file (p->state_dir, "hosts", hosts, strlen (hosts), err) < 0)
     return -1;
-  /* a bridge network hook may replace it */
-  resolv = resolv_for_container (host_net);
+  /* the host's, without the nameservers the container cannot reach; a
+   * bridge network hook rewrites it */
+  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv,
+                    NULL, &e)
+      < 0)
+    err_free (e);
+  resolv = net_resolv_conf_filter (host_resolv);
   return write_file (p->state_dir, "resolv.conf", resolv, strlen (resolv),
                      err);
 }
