@@ -29,6 +29,11 @@ int rt_open_in_root (int rootfd, const char *path, bool create, bool file,
 /* Make rootfd/name a real directory, replacing an image's symlink or file
  * (CVE-2026-41579; docker's init layer does the same). */
 int rt_ensure_dir (int rootfd, const char *name, struct err **err);
+/* Mount type (with flags, data) on dirfd/name, a directory made if
+ * missing, never through a symlink; dirname names dirfd in errors. */
+int rt_mount_at (int dirfd, const char *dirname, const char *name,
+                 const char *type, unsigned long flags, const char *data,
+                 struct err **err);
 /* "/proc/self/fd/N" for an fd, in buf. */
 const char *rt_fd_path (int fd, char buf[static 32]);
 /* /proc, /sys, the plan's binds and tmpfs, /etc/{hostname,hosts,resolv.conf}

@@ -41,22 +41,6 @@ static const struct
   { "ptmx", "pts/ptmx" },
 };
 
-static int
-mount_at (int devfd, const char *name, const char *type, unsigned long flags,
-          const char *data, struct err **err)
-{
-  char p[32];
-  _cleanup_close_ int fd = -1;
-  if (mkdirat (devfd, name, 0755) < 0 && errno != EEXIST)
-    return err_set (err, errno, "create '/dev/%s'", name);
-  fd = openat (devfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return err_set (err, errno, "open '/dev/%s'", name);
-  if (mount (type, rt_fd_path (fd, p), type, flags, data) < 0)
-    return err_set (err, errno, "mount %s on '/dev/%s'", type, name);
-  return 0;
-}
-
 /* The node by mknod; in a user namespace (EPERM) bind the host's. */
 static int
 make_node (int devfd, const char *name, unsigned maj, unsigned min,
@@ -149,14 +133,15 @@ rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
       return err_set (err, errno, "create '/dev/%s'", links[i].name);
   /* newinstance: the container's ptys are not the host's */
-  if (mount_at (devfd, "pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
+  if (rt_mount_at (devfd, "/dev", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                   "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
           < 0
-      || mount_at (devfd, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "mode=1777,size=65536k", err)
+      || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "mode=1777,size=65536k", err)
              < 0
-      || mount_at (devfd, "mqueue", "mqueue",
-                   MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
+      || rt_mount_at (devfd, "/dev", "mqueue", "mqueue",
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
              < 0)
     return -1;
   if (pty)

@@ -345,20 +345,31 @@ rt_cgroup_v1_own (const char *id)
   return own;
 }
 
+int
+rt_mount_at (int dirfd, const char *dirname, const char *name,
+             const char *type, unsigned long flags, const char *data,
+             struct err **err)
+{
+  char p[32];
+  _cleanup_close_ int fd = -1;
+  if (mkdirat (dirfd, name, 0755) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '%s/%s'", dirname, name);
+  fd = openat (dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open '%s/%s'", dirname, name);
+  if (mount (type, rt_fd_path (fd, p), type, flags, data) < 0)
+    return err_set (err, errno, "mount %s on '%s/%s'", type, dirname, name);
+  return 0;
+}
+
 /* A cgroup v1 hierarchy (its controllers, e.g. "pids" or "cpu,cpuacct")
  * on dir/name, read-only unless flags lack MS_RDONLY. */
 static int
 mount_v1 (int dir, const char *ctls, unsigned long flags, struct err **err)
 {
-  char p[32];
-  _cleanup_close_ int fd = -1;
-  if (mkdirat (dir, ctls, 0755) < 0 && errno != EEXIST)
-    return err_set (err, errno, "create '/sys/fs/cgroup/%s'", ctls);
-  fd = openat (dir, ctls, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return err_set (err, errno, "open '/sys/fs/cgroup/%s'", ctls);
-  if (mount ("cgroup", rt_fd_path (fd, p), "cgroup", flags, ctls) < 0)
-    return err_set (err, errno, "mount cgroup '%s'", ctls);
+  if (rt_mount_at (dir, "/sys/fs/cgroup", ctls, "cgroup", flags, ctls, err)
+      < 0)
+    return -1;
   /* "cpu,cpuacct" is also reached as cpu and cpuacct (runc) */
   if (strchr (ctls, ','))
     {
