@@ -196,6 +196,20 @@ rt_pump_run (struct rt_pump *p, struct err **err)
             continue;
           return err_set (err, errno, "poll");
         }
+      /* signals first: a resize (SIGWINCH) that came before the input
+       * of the same round reaches the pty before that input does */
+      if (i_sig >= 0 && fds[i_sig].revents)
+        {
+          struct signalfd_siginfo si;
+          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
+                rt_pty_resize (p->winch_to, rt_user_terminal ());
+              else
+                syscall (SYS_pidfd_send_signal, p->pidfd, si.ssi_signo, NULL,
+                         0);
+            }
+        }
       if (i_out >= 0 && fds[i_out].revents)
         {
           ssize_t r = copy_once (p, out_from, p->out, 1);
@@ -216,18 +230,6 @@ rt_pump_run (struct rt_pump *p, struct err **err)
             fs_write_all (p->in_to, buf, (size_t) r);
           else if (r == 0 || errno != EINTR)
             in = -1; /* EOF of the user's input: stop reading it */
-        }
-      if (i_sig >= 0 && fds[i_sig].revents)
-        {
-          struct signalfd_siginfo si;
-          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
-            {
-              if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
-                rt_pty_resize (p->winch_to, rt_user_terminal ());
-              else
-                syscall (SYS_pidfd_send_signal, p->pidfd, si.ssi_signo, NULL,
-                         0);
-            }
         }
       if (i_pid >= 0 && fds[i_pid].revents)
         exited = true;
