@@ -1,5 +1,6 @@
 /* Unit tests for lib/: err, strbuf, fs, bytepipe. */
 #include "lib/bytepipe.h"
+#include "lib/dynlib.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/path.h"
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static int
 fails_with_enoent (struct err **err)
@@ -269,6 +271,49 @@ test_bytepipe (void)
   free (src);
 }
 
+static struct dynlib libc_lib = DYNLIB_INIT ("libc.so.6");
+static struct dynlib missing_lib = DYNLIB_INIT ("libimgtool-no-such.so.9");
+
+static void
+test_dynlib (void)
+{
+  static void *slot;
+  int (*f) (int);
+  pid_t pid;
+  int st, fds[2];
+  char buf[256] = "";
+  ssize_t n;
+
+  CHECK (!dynlib_loaded (&libc_lib), "a library is not loaded before use");
+  f = (int (*) (int)) dynlib_fn (&libc_lib, &slot, "abs");
+  CHECK (f && f (-7) == 7 && dynlib_loaded (&libc_lib),
+         "dynlib_fn loads the library and resolves a function");
+  CHECK (dynlib_fn (&libc_lib, &slot, "abs") == (void *) f,
+         "the resolved address is kept");
+
+  /* a missing library ends the process as the dynamic loader does */
+  if (pipe (fds) < 0)
+    return;
+  fflush (stdout);
+  pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (fds[1], 2);
+      dynlib_sym (&missing_lib, "anything");
+      _exit (0);
+    }
+  close (fds[1]);
+  n = read (fds[0], buf, sizeof buf - 1);
+  close (fds[0]);
+  buf[n > 0 ? n : 0] = '\0';
+  waitpid (pid, &st, 0);
+  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 127,
+         "a missing library exits 127");
+  CHECK (strstr (buf, "error while loading shared libraries")
+             && strstr (buf, "libimgtool-no-such.so.9"),
+         "and names the library: %s", buf);
+}
+
 int
 main (void)
 {
@@ -279,5 +324,6 @@ main (void)
   test_fs ();
   test_bytepipe ();
   test_fd_passing ();
+  test_dynlib ();
   return test_done ();
 }
