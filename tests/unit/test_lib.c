@@ -9,6 +9,7 @@
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -77,6 +78,26 @@ test_fs (void)
              && !strcmp (buf, "abc"),
          "read back what was written");
   free (buf);
+  {
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+    int others = 0;
+    CHECK (fs_write_file_replace (dfd, "f", "defg", 4, 0600, &err) == 0
+               && fs_read_file (dfd, "f", 100, &buf, &len, &err) == 0
+               && len == 4 && !strcmp (buf, "defg"),
+           "replace without fsync writes the new content");
+    free (buf);
+    CHECK (fstatat (dfd, "f", &st, 0) == 0 && (st.st_mode & 0777) == 0600,
+           "with the mode asked for");
+    d = fdopendir (openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    while (d && (de = readdir (d)))
+      others += strcmp (de->d_name, ".") && strcmp (de->d_name, "..")
+                && strcmp (de->d_name, "f");
+    if (d)
+      closedir (d);
+    CHECK (others == 0, "and no temp file is left");
+  }
   CHECK (fs_read_file (dfd, "f", 2, &buf, &len, &err) == -1
              && err->errnum == EFBIG,
          "a file over the limit is refused");
