@@ -326,13 +326,26 @@ name_valid (const char *n)
   return true;
 }
 
+/* Whether a record must survive a crash (lib/fs.h's rule). A --rm
+ * container's record is removed when the container ends, and after a
+ * crash its process is gone too (docker drops such containers when it
+ * restarts): no fsync for it, two to six of them per `run --rm`. */
+static bool
+record_durable (const struct rt_record *r)
+{
+  return !r->auto_remove;
+}
+
 static int
-write_json (int dirfd, const char *file, json_t *o, struct err **err)
+write_json (int dirfd, const char *file, json_t *o, bool durable,
+            struct err **err)
 {
   _cleanup_free_ char *s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
   if (!s)
     return err_set (err, ENOMEM, "encode '%s'", file);
-  return fs_write_file_atomic (dirfd, file, s, strlen (s), 0600, err);
+  return (durable ? fs_write_file_atomic
+                  : fs_write_file_replace) (dirfd, file, s, strlen (s), 0600,
+                                            err);
 }
 
 static json_t *
@@ -407,7 +420,7 @@ save_config (int dirfd, const struct rt_record *r, struct err **err)
   json_object_set_new (o, "detach", json_boolean (r->detach));
   json_object_set_new (o, "stop_timeout", json_integer (r->stop_timeout));
   json_object_set_new (o, "plan", plan_json (&r->plan));
-  ret = write_json (dirfd, "config.json", o, err);
+  ret = write_json (dirfd, "config.json", o, record_durable (r), err);
   json_decref (o);
   return ret;
 }
@@ -508,7 +521,7 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
   if (save_config (dir, rec, err) < 0)
     goto undo;
   st = state_json (&rec->state);
-  r = write_json (dir, "state.json", st, err);
+  r = write_json (dir, "state.json", st, record_durable (rec), err);
   json_decref (st);
   if (r < 0)
     goto undo;
@@ -704,7 +717,7 @@ rt_record_save_state (struct rt_containers *cs, const struct rt_record *rec,
   if (dir < 0)
     return -1;
   o = state_json (&rec->state);
-  r = write_json (dir, "state.json", o, err);
+  r = write_json (dir, "state.json", o, record_durable (rec), err);
   json_decref (o);
   return r;
 }

@@ -210,6 +210,20 @@ out=$(blocked "$IMGTOOL" exec sig sh -c 'kill -INT $$; echo survived' 2>&1); rc=
 is "exec: default SIGINT too (130)" "$rc" 130
 ok "rm -f sig" img rm -f sig
 
+# --- what a record costs (lib/fs.h's fsync rule): a --rm container's
+# record is transient, a kept container's record is made durable ---
+if command -v strace >/dev/null; then
+  fsyncs () { strace -f -qq -e trace=fsync,fdatasync -o "$T_TMP/fsync.trace" "$@" >/dev/null 2>&1
+              grep -c 'fsync' "$T_TMP/fsync.trace"; }
+  is "run --rm: no fsync" "$(fsyncs "$IMGTOOL" run --rm $IMG true)" 0
+  n=$(fsyncs "$IMGTOOL" run --name durable $IMG true)
+  ok "run without --rm: the record is fsynced ($n)" test "$n" -gt 0
+  like "and its record is there" "$(img ps -a | grep durable)" "Exited \(0\)"
+  img rm durable >/dev/null 2>&1
+else
+  skip "strace not installed"
+fi
+
 # --- run --pull, against the lab's registry, on an empty store ---
 if [ -n "${LAB_HTTP:-}" ]; then
   main_root=$IMGTOOL_ROOT
