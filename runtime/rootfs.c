@@ -8,13 +8,105 @@
 #include "lib/fs.h"
 #include "lib/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+/* What the top-most layer that has name holds there: 'd' a directory,
+ * 'o' something else, 0 nothing (absent, or a whiteout). */
+static char
+lower_kind (char *const *lowers, const char *name, struct stat *st)
+{
+  for (size_t i = 0; lowers[i]; i++)
+    {
+      _cleanup_close_ int fd
+          = open (lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 || fstatat (fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0))
+        return 0;
+      return S_ISDIR (st->st_mode) ? 'd' : 'o';
+    }
+  return 0;
+}
+
+static bool
+dir_empty (int fd)
+{
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  struct dirent *de;
+  bool empty = true;
+  if (!d)
+    {
+      if (dup >= 0)
+        close (dup);
+      return false;
+    }
+  while (empty && (de = readdir (d)))
+    empty = !strcmp (de->d_name, ".") || !strcmp (de->d_name, "..");
+  closedir (d);
+  return empty;
+}
+
+/* The mount points every root needs (/dev, /proc, /sys, and the files of
+ * /etc that the runtime binds its own over), made in a fresh upper dir
+ * before the overlay is mounted. A mkdir or create on the host is one
+ * journal operation; through overlayfs each is a copy-up (work dir,
+ * xattrs, rename), 0.5-1.5 ms apiece on a busy disk, about 5 ms of the
+ * container's setup. What the container sees is what rt_mounts_setup
+ * would make through the overlay: an upper directory hides a lower
+ * non-directory (rt_ensure_dir replaces an image's symlinked /proc too),
+ * an upper file hides what the image has at /etc/hosts (bind_etc_file
+ * replaces it too). /etc is seeded only when the image's /etc is a real
+ * directory, so a symlinked /etc still resolves inside the image as
+ * before; the builder drops these again from a RUN step's upper
+ * (builder/run.c). Only an empty upper is seeded (a restarted container's
+ * upper holds what its process wrote), and nothing is followed. Best
+ * effort: what is left out, the mounts code makes as before. */
+static void
+seed_upper (char *const *lowers, const char *upper)
+{
+  static const char *const dirs[] = { "dev", "proc", "sys" };
+  static const char *const etc_files[] = { "hostname", "hosts",
+                                           "resolv.conf" };
+  _cleanup_close_ int up
+      = open (upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int etc = -1;
+  struct stat st;
+  if (up < 0 || !dir_empty (up))
+    return;
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    mkdirat (up, dirs[i], 0755);
+  if (lower_kind (lowers, "etc", &st) != 'd' || mkdirat (up, "etc", 0755) < 0)
+    return;
+  /* as a copy-up would: the image's owner and mode */
+  etc = openat (up, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (etc < 0)
+    return;
+  if (fchown (etc, st.st_uid, st.st_gid) < 0
+      || fchmod (etc, st.st_mode & 07777) < 0)
+    {
+      /* an /etc the image did not have this way: let the overlay make it */
+      unlinkat (up, "etc", AT_REMOVEDIR);
+      return;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (etc_files); i++)
+    {
+      int fd = openat (etc, etc_files[i],
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0644);
+      if (fd >= 0)
+        close (fd);
+    }
+}
 
 int
 rt_rootfs_mount (const struct rt_plan *p, const char *target,
@@ -35,6 +127,8 @@ rt_rootfs_mount (const struct rt_plan *p, const char *target,
       if (mkdir (upper, 0755) < 0 || mkdir (work, 0755) < 0)
         return err_set (err, errno, "create the writable layer");
     }
+  else
+    seed_upper (p->lower_dirs, p->upper_dir);
   /* one lowerdir+ per layer, so 100+ layers mount; redirect_dir and
    * metacopy off, so a RUN step's upper dir holds its whole change for the
    * builder's differ (layers/overlay.h) */

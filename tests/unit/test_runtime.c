@@ -558,6 +558,84 @@ test_cgroups (void)
   err_free (e);
 }
 
+/* The mount points made in the upper dir before the overlay is mounted
+ * (rootfs.c seed_upper) must give what the mounts code gives through the
+ * overlay: an image's symlinked /proc replaced by a real one, a symlinked
+ * /etc still followed inside the image, /etc's own mode kept, and nothing
+ * followed out of a reused upper dir. */
+static void
+test_seeded_root (void)
+{
+  _cleanup_free_ char *top = xasprintf ("%s/top", tmp);
+  _cleanup_free_ char *top_etc = xasprintf ("%s/top/etc", tmp);
+  _cleanup_free_ char *top2 = xasprintf ("%s/top2", tmp);
+  _cleanup_free_ char *top2_etc = xasprintf ("%s/top2/usr/etc", tmp);
+  _cleanup_free_ char *hostdir = xasprintf ("%s/hostdir", tmp);
+  _cleanup_free_ char *out = NULL, *out2 = NULL, *out3 = NULL, *msg = NULL;
+  struct rt_plan p;
+  struct err *e = NULL;
+  struct stat st;
+  char *base[] = { NULL, NULL, NULL };
+
+  /* a top layer: /etc mode 0750, /proc a symlink to / */
+  fs_mkdir_p (AT_FDCWD, top_etc, 0755, &e);
+  chmod (top_etc, 0750);
+  {
+    _cleanup_free_ char *l = xasprintf ("%s/proc", top);
+    CHECK (symlink ("/", l) == 0, "symlink /proc");
+  }
+  plan_for (&p, SH ("stat -c %a /etc; hostname; test -L /proc || "
+                    "grep -c ^Pid: /proc/self/status"));
+  free (p.hostname);
+  p.hostname = xstrdup ("seeded");
+  base[0] = top;
+  base[1] = layer;
+  strv_free (p.lower_dirs);
+  p.lower_dirs = strv_dup (base);
+  CHECK (run (&p, &out, NULL) == 0 && out
+             && !strcmp (out, "750\nseeded\n1\n"),
+         "seeded root: /etc keeps the image's mode, a symlinked /proc is a "
+         "real procfs (%s)", out ? out : "");
+  rt_plan_release (&p);
+
+  /* a top layer whose /etc is a symlink to usr/etc: still followed */
+  fs_mkdir_p (AT_FDCWD, top2_etc, 0755, &e);
+  {
+    _cleanup_free_ char *l = xasprintf ("%s/etc", top2);
+    CHECK (symlink ("usr/etc", l) == 0, "symlink /etc");
+  }
+  plan_for (&p, SH ("readlink /etc; cat /usr/etc/hostname"));
+  free (p.hostname);
+  p.hostname = xstrdup ("viasymlink");
+  base[0] = top2;
+  strv_free (p.lower_dirs);
+  p.lower_dirs = strv_dup (base);
+  CHECK (run (&p, &out2, NULL) == 0 && out2
+             && !strcmp (out2, "usr/etc\nviasymlink\n"),
+         "a symlinked /etc is kept and the files bound through it (%s)",
+         out2 ? out2 : "");
+  rt_plan_release (&p);
+
+  /* a reused upper whose etc points at the host: nothing lands there */
+  fs_mkdir_p (AT_FDCWD, hostdir, 0755, &e);
+  plan_for (&p, SH ("cat /etc/hostname"));
+  {
+    _cleanup_free_ char *l = xasprintf ("%s/etc", p.upper_dir);
+    CHECK (symlink (hostdir, l) == 0, "symlink upper/etc");
+  }
+  free (p.hostname);
+  p.hostname = xstrdup ("reused");
+  /* (the mounts code refuses the dangling /etc it resolves in the root) */
+  run (&p, &out3, &msg);
+  {
+    _cleanup_free_ char *f = xasprintf ("%s/hostname", hostdir);
+    CHECK (lstat (f, &st) < 0 && errno == ENOENT,
+           "and nothing is made on the host through it");
+  }
+  rt_plan_release (&p);
+  err_free (e);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -584,6 +662,7 @@ main (int argc, char **argv)
   test_inside ();
   test_process ();
   test_mounts ();
+  test_seeded_root ();
   test_security ();
   test_exec ();
   test_tty ();
