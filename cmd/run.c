@@ -185,6 +185,7 @@ build_record (const struct run_flags *f, struct run_image *ri,
 
   p->lower_dirs = steal_pointer (&ri->lower_dirs);
   p->readonly_rootfs = f->read_only;
+  p->volatile_upper = f->rm; /* its upper dir goes with it */
   p->argv = strv_dup (proc.argv);
   p->env = steal_pointer (&proc.env);
   p->cwd = steal_pointer (&proc.cwd);

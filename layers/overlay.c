@@ -30,7 +30,7 @@ fs_log (int fsfd, char *buf, size_t len)
 /* 0 mounted, -1 error, 1 the kernel lacks what this needs (fall back). */
 static int
 mount_new_api (char *const *lowers, const char *upper, const char *work,
-               const char *target, bool readonly, struct err **err)
+               const char *target, unsigned flags, struct err **err)
 {
   char msg[512];
   _cleanup_close_ int fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
@@ -63,6 +63,8 @@ mount_new_api (char *const *lowers, const char *upper, const char *work,
   fsconfig (fsfd, FSCONFIG_SET_STRING, "redirect_dir", "off", 0);
   fsconfig (fsfd, FSCONFIG_SET_STRING, "index", "off", 0);
   fsconfig (fsfd, FSCONFIG_SET_STRING, "metacopy", "off", 0);
+  if (upper && (flags & LAYER_OVERLAY_VOLATILE))
+    fsconfig (fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
   fs_log (fsfd, msg, sizeof msg); /* drop warnings of ignored knobs */
   if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     {
@@ -70,7 +72,8 @@ mount_new_api (char *const *lowers, const char *upper, const char *work,
       fs_log (fsfd, msg, sizeof msg);
       return err_set (err, e, "create overlay%s%s", *msg ? ": " : "", msg);
     }
-  mfd = fsmount (fsfd, FSMOUNT_CLOEXEC, readonly ? MOUNT_ATTR_RDONLY : 0);
+  mfd = fsmount (fsfd, FSMOUNT_CLOEXEC,
+                 (flags & LAYER_OVERLAY_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
   if (mfd < 0)
     return err_set (err, errno, "fsmount overlay");
   if (move_mount (mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -81,13 +84,13 @@ mount_new_api (char *const *lowers, const char *upper, const char *work,
 /* mount(2) with each lower dir as /proc/self/fd/N (~17 bytes a layer). */
 static int
 mount_legacy (char *const *lowers, const char *upper, const char *work,
-              const char *target, bool readonly, struct err **err)
+              const char *target, unsigned flags, struct err **err)
 {
   size_t n = strv_len (lowers);
   _cleanup_free_ int *fds = xcalloc (n ? n : 1, sizeof (int));
   _cleanup_strbuf_ struct strbuf opt = STRBUF_INIT;
   int rc = -1;
-  size_t opened = 0;
+  size_t opened = 0, base;
   strbuf_addstr (&opt, "lowerdir=");
   for (; opened < n; opened++)
     {
@@ -110,17 +113,29 @@ mount_legacy (char *const *lowers, const char *upper, const char *work,
         }
       strbuf_addf (&opt, ",upperdir=%s,workdir=%s", upper, work);
     }
+  base = opt.len;
+  if (upper && (flags & LAYER_OVERLAY_VOLATILE))
+    strbuf_addstr (&opt, ",volatile");
+  if (opt.len >= (size_t) sysconf (_SC_PAGESIZE))
+    strbuf_setlen (&opt, base); /* it only saves syncs */
   if (opt.len >= (size_t) sysconf (_SC_PAGESIZE))
     {
       err_set (err, 0, "too many layers (%zu) for this kernel's overlay "
                        "(Linux >= 6.8 has no such limit)", n);
       goto out;
     }
-  if (mount ("imgtool", target, "overlay", readonly ? MS_RDONLY : 0, opt.buf)
-      < 0)
-    err_set (err, errno, "mount overlay on '%s'", target);
-  else
-    rc = 0;
+  {
+    unsigned long mflags = (flags & LAYER_OVERLAY_RDONLY) ? MS_RDONLY : 0;
+    rc = mount ("imgtool", target, "overlay", mflags, opt.buf);
+    if (rc < 0 && errno == EINVAL && opt.len > base)
+      {
+        /* Linux < 5.10 has no "volatile": it only saved syncs */
+        strbuf_setlen (&opt, base);
+        rc = mount ("imgtool", target, "overlay", mflags, opt.buf);
+      }
+    if (rc < 0)
+      err_set (err, errno, "mount overlay on '%s'", target);
+  }
 out:
   for (size_t i = 0; i < opened; i++)
     close (fds[i]);
@@ -146,7 +161,7 @@ bind_readonly (const char *dir, const char *target, struct err **err)
 
 int
 layer_overlay_mount (char *const *lower_dirs, const char *upper,
-                     const char *work, const char *target, bool readonly,
+                     const char *work, const char *target, unsigned flags,
                      struct err **err)
 {
   int rc;
@@ -156,8 +171,8 @@ layer_overlay_mount (char *const *lower_dirs, const char *upper,
     return err_set (err, 0, "overlay needs both an upper and a work dir");
   if (!upper && !lower_dirs[1])
     return bind_readonly (lower_dirs[0], target, err);
-  rc = mount_new_api (lower_dirs, upper, work, target, readonly, err);
+  rc = mount_new_api (lower_dirs, upper, work, target, flags, err);
   if (rc == 1)
-    rc = mount_legacy (lower_dirs, upper, work, target, readonly, err);
+    rc = mount_legacy (lower_dirs, upper, work, target, flags, err);
   return rc;
 }

@@ -133,7 +133,9 @@ rt_rootfs_mount (const struct rt_plan *p, const char *target,
    * metacopy off, so a RUN step's upper dir holds its whole change for the
    * builder's differ (layers/overlay.h) */
   return layer_overlay_mount (p->lower_dirs, upper ? upper : p->upper_dir,
-                              work ? work : p->work_dir, target, false, err);
+                              work ? work : p->work_dir, target,
+                              p->volatile_upper ? LAYER_OVERLAY_VOLATILE : 0,
+                              err);
 }
 
 int

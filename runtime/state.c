@@ -110,6 +110,7 @@ plan_json (const struct rt_plan *p)
   set_str (o, "upper_dir", p->upper_dir);
   set_str (o, "work_dir", p->work_dir);
   json_object_set_new (o, "readonly_rootfs", json_boolean (p->readonly_rootfs));
+  json_object_set_new (o, "volatile_upper", json_boolean (p->volatile_upper));
   json_object_set_new (o, "argv", strv_json (p->argv));
   json_object_set_new (o, "env", strv_json (p->env));
   set_str (o, "cwd", p->cwd);
@@ -177,6 +178,7 @@ plan_from_json (json_t *o, struct rt_plan *p)
   p->upper_dir = json_str (o, "upper_dir");
   p->work_dir = json_str (o, "work_dir");
   p->readonly_rootfs = json_bool (o, "readonly_rootfs");
+  p->volatile_upper = json_bool (o, "volatile_upper");
   p->argv = json_strv (json_object_get (o, "argv"));
   p->env = json_strv (json_object_get (o, "env"));
   p->cwd = json_str (o, "cwd");

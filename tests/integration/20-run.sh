@@ -210,6 +210,13 @@ out=$(blocked "$IMGTOOL" exec sig sh -c 'kill -INT $$; echo survived' 2>&1); rc=
 is "exec: default SIGINT too (130)" "$rc" 130
 ok "rm -f sig" img rm -f sig
 
+# --- a --rm container's upper dir goes with it: mounted without syncs ---
+like "run --rm: the root overlay is volatile" \
+  "$(img run --rm $IMG grep ' / ' /proc/mounts)" "fsync=volatile"
+is "run without --rm: it is not" \
+  "$(img run --name keeproot $IMG grep -c 'fsync=volatile' /proc/mounts)" 0
+img rm keeproot >/dev/null 2>&1
+
 # --- what a record costs (lib/fs.h's fsync rule): a --rm container's
 # record is transient, a kept container's record is made durable ---
 if command -v strace >/dev/null; then

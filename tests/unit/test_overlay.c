@@ -176,6 +176,24 @@ main (void)
          "a delete is a whiteout in upper, the snapshot is untouched");
   umount2 (target, MNT_DETACH);
 
+  {
+    _cleanup_free_ char *vupper = xasprintf ("%s/vupper", base);
+    _cleanup_free_ char *vwork = xasprintf ("%s/vwork", base);
+    _cleanup_free_ char *mi = NULL;
+    struct err *e2 = NULL;
+    mkdir (vupper, 0755);
+    mkdir (vwork, 0755);
+    CHECK (layer_overlay_mount (lowers, vupper, vwork, target,
+                                LAYER_OVERLAY_VOLATILE, &err) == 0,
+           "a volatile mount (%s)", err ? err->msg : "");
+    err_clear (&err);
+    fs_read_file (AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &mi, NULL, &e2);
+    err_free (e2);
+    CHECK (mi && strstr (mi, "fsync=volatile"),
+           "is mounted without syncs (fsync=volatile)");
+    umount2 (target, MNT_DETACH);
+  }
+
   char *one[] = { lowers[N_LAYERS - 1], NULL };
   CHECK (layer_overlay_mount (one, NULL, NULL, target, true, &err) == 0
              && there (target, "f0") && !there (target, "f1"),
