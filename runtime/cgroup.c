@@ -136,6 +136,7 @@ rt_cgroup_free (struct rt_cgroup *cg)
 {
   if (!cg)
     return;
+  rt_cgroup_prime_end (cg);
   if (cg->fd >= 0)
     close (cg->fd);
   free (cg->root);

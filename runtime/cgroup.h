@@ -45,6 +45,7 @@ struct rt_cgroup
   char *path; /* "<parent>/<id>" */
   int fd;     /* v2: the cgroup directory, for CLONE_INTO_CGROUP; else -1 */
   bool created;
+  pid_t primer; /* v1: the primer process (rt_cgroup_prime), or 0 */
 };
 
 /* What kind of cgroup filesystem is mounted at root (statfs magic). */
@@ -70,6 +71,22 @@ int rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
                       struct err **err);
 /* Move pid into the cgroup (every hierarchy on v1). */
 int rt_cgroup_add (struct rt_cgroup *cg, pid_t pid, struct err **err);
+
+/* cgroup v1: the first move of a process (rt_cgroup_add) takes the
+ * writer side of the kernel's cgroup_threadgroup_rwsem, which waits for an
+ * RCU grace period (8-15 ms here at HZ=250: more than everything else a
+ * start does) unless one just passed. rt_cgroup_prime starts that wait
+ * now, in a child process, with a no-op move of that process into the
+ * cgroup it is already in, so the wait runs while the caller prepares and
+ * clones;
+ * the rwsem then stays ready for about a grace period, and the real move
+ * does not wait again. Call it after rt_cgroup_create (the primer holds
+ * cgroup_mutex, which mkdir needs); rt_cgroup_prime_end reaps the process
+ * (rt_cgroup_free does too). Nothing happens on v2, where
+ * CLONE_INTO_CGROUP takes no writer lock, or when our own cgroup cannot be
+ * found: priming only saves time. */
+void rt_cgroup_prime (struct rt_cgroup *cg);
+void rt_cgroup_prime_end (struct rt_cgroup *cg);
 /* Kill what is still inside, then remove the directories. */
 int rt_cgroup_destroy (struct rt_cgroup *cg, struct err **err);
 

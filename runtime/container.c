@@ -307,11 +307,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   out->console = -1;
   if (!io)
     io = &def;
-  if (check_plan (p, err) < 0 || rt_write_etc_files (p, err) < 0)
-    return err_exit (err, 125);
-  /* parse and compile the profile while its path is reachable; a bad
-   * profile fails here, before anything exists */
-  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+  if (check_plan (p, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {
@@ -321,6 +317,21 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
           rt_cgroup_free (cg);
           return err_exit (err, 125);
         }
+      /* v1: the move into the cgroup waits for an RCU grace period; start
+       * that wait now, so it runs while we prepare and clone */
+      rt_cgroup_prime (cg);
+    }
+  if (rt_write_etc_files (p, err) < 0)
+    {
+      err_exit (err, 125);
+      goto fail;
+    }
+  /* parse and compile the profile while its path is reachable; a bad
+   * profile fails here, before the container exists */
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+    {
+      err_exit (err, 125);
+      goto fail;
     }
   if (p->network != RT_NET_HOST)
     flags |= CLONE_NEWNET;
@@ -344,6 +355,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   sv[1] = -1;
   if (cg && mode == RT_CGROUP_V1 && rt_cgroup_add (cg, pid, err) < 0)
     goto fail_child;
+  rt_cgroup_prime_end (cg);
   if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
     {
       err_wrap (err, "network");
@@ -377,6 +389,7 @@ fail:
   if (cg)
     {
       struct err *e = NULL;
+      rt_cgroup_prime_end (cg);
       if (rt_cgroup_destroy (cg, &e) < 0)
         log_warn ("%s", e->msg);
       err_free (e);
