@@ -21,9 +21,10 @@ OPT := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl is not linked: registry/curl_lazy.c loads it on first use
-# (lib/dynlib.h says why); its headers still come from PKG_CFLAGS.
-LAZY_PKGS := libcurl
+# libcurl and libnftables are not linked: registry/curl_lazy.c and
+# runtime/nft_lazy.c load them on first use (lib/dynlib.h says why); their
+# headers still come from PKG_CFLAGS.
+LAZY_PKGS := libcurl libnftables
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= $(OPT)
