@@ -19,11 +19,13 @@
 # shared machines: compare ratios within one run.
 #
 # Environment: BENCH_RUNS (default 20), BENCH_WARMUP (default 2),
-# BENCH_OUT_DIR (default bench/out).
+# BENCH_OUT_DIR (default bench/out), BENCH_GAP (seconds of idle after each
+# run, untimed; default 0: see bench/run.sh for why a benchmark wants one).
 
 BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 BENCH_RUNS=${BENCH_RUNS:-20}
 BENCH_WARMUP=${BENCH_WARMUP:-2}
+BENCH_GAP=${BENCH_GAP:-0}
 BENCH_OUT_DIR=${BENCH_OUT_DIR:-$BENCH_DIR/out}
 
 _bench_md () { printf '%s\n' "$*" >> "$BENCH_MD"; }
@@ -42,7 +44,7 @@ bench_begin () {
   _bench_md ""
   _bench_md "### $BENCH_TITLE — $(date '+%Y-%m-%d %H:%M')"
   _bench_md ""
-  _bench_md "$host; $BENCH_RUNS runs after $BENCH_WARMUP warm-up, interleaved; commit $(git -C "$BENCH_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  _bench_md "$host; $BENCH_RUNS runs after $BENCH_WARMUP warm-up, interleaved, ${BENCH_GAP}s apart; commit $(git -C "$BENCH_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   _bench_md ""
 }
 
@@ -94,6 +96,7 @@ bench_measure () {
         continue
       fi
       _bench_times[$label]+="$((t1 - t0)) "
+      [ "$BENCH_GAP" = 0 ] || sleep "$BENCH_GAP"
     done
   done
   for i in "${live[@]}"; do
