@@ -11,6 +11,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -110,6 +113,47 @@ test_fs (void)
   CHECK (fs_rm_rf (dfd, "a", &err) == 0 && faccessat (dfd, "a", F_OK, 0) < 0
              && access ("/etc/passwd", F_OK) == 0,
          "rm -rf removes the tree and does not follow symlinks");
+  {
+    /* every kind of entry, a deep chain, and a mount it must not cross */
+    char deep[4096] = "t";
+    bool made = true;
+    made &= fs_mkdir_p (dfd, "t/d/e", 0755, &err) == 0;
+    made &= mkfifoat (dfd, "t/fifo", 0644) == 0;
+    made &= symlinkat ("d", dfd, "t/ldir") == 0;
+    made &= symlinkat ("/nonexistent", dfd, "t/dangling") == 0;
+    made &= fs_write_file_atomic (dfd, "t/d/e/f", "x", 1, 0644, &err) == 0;
+    for (int i = 0; i < 300; i++)
+      strcat (deep, "/x");
+    made &= fs_mkdir_p (dfd, deep, 0755, &err) == 0;
+    CHECK (made, "make a tree of every kind, 300 levels deep");
+    CHECK (fs_rm_rf (dfd, "t", &err) == 0 && faccessat (dfd, "t", F_OK, 0) < 0,
+           "rm -rf removes it all (%s)", err ? err->msg : "");
+    err_clear (&err);
+    if (geteuid () == 0 && fs_mkdir_p (dfd, "m/mnt", 0755, &err) == 0
+        && unshare (CLONE_NEWNS) == 0
+        && mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+      {
+        /* an fd opened before unshare still sees the old namespace's
+         * mounts: look from a new one */
+        _cleanup_free_ char *mnt = xasprintf ("%s/m/mnt", dir);
+        int nfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int ok = nfd >= 0 && mount ("tmpfs", mnt, "tmpfs", 0, "size=64k") == 0;
+        ok = ok && fs_write_file_atomic (nfd, "m/mnt/keep", "k", 1, 0644,
+                                         &err) == 0;
+        int rc = ok ? fs_rm_rf (nfd, "m", &err) : 0;
+        CHECK (ok && rc < 0 && err && err->errnum == EBUSY
+                   && faccessat (nfd, "m/mnt/keep", F_OK, 0) == 0,
+               "rm -rf stops at a mount and leaves what is under it (%s)",
+               err ? err->msg : "");
+        err_clear (&err);
+        umount2 (mnt, MNT_DETACH);
+        if (nfd >= 0)
+          close (nfd);
+        CHECK (fs_rm_rf (dfd, "m", &err) == 0, "and removes the rest after");
+      }
+    else
+      err_clear (&err);
+  }
   int l1 = fs_lock (dfd, "lock", LOCK_EX, &err);
   int l2 = open (dir, O_RDONLY);
   int l3 = openat (dfd, "lock", O_RDWR | O_CLOEXEC);
