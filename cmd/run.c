@@ -247,23 +247,19 @@ finish (struct rt_containers *cs, struct rt_record *rec, int status,
   rec->state.finished = time (NULL);
   free (rec->state.error);
   rec->state.error = error ? xstrdup (error) : NULL;
+  if (rt_record_save_state (cs, rec, &e) < 0)
+    {
+      log_warn ("record the exit of container %.12s: %s", rec->id, e->msg);
+      err_clear (&e);
+    }
   if (rt_cleanup (rec->id, rec->plan.cgroup_parent, &e) < 0)
     {
       log_warn ("clean up container %.12s: %s", rec->id, e->msg);
       err_clear (&e);
     }
-  /* a --rm record is removed right away: its exit is recorded only if
-   * that fails */
-  if (rec->auto_remove && rt_record_remove (cs, rec, &e) == 0)
-    return;
-  if (e)
+  if (rec->auto_remove && rt_record_remove (cs, rec, &e) < 0)
     {
       log_warn ("%s", e->msg);
-      err_clear (&e);
-    }
-  if (rt_record_save_state (cs, rec, &e) < 0)
-    {
-      log_warn ("record the exit of container %.12s: %s", rec->id, e->msg);
       err_clear (&e);
     }
 }
