@@ -247,6 +247,8 @@ finish (struct rt_containers *cs, struct rt_record *rec, int status,
   rec->state.finished = time (NULL);
   free (rec->state.error);
   rec->state.error = error ? xstrdup (error) : NULL;
+  /* written even when the record is removed next: `logs -f` wakes on
+   * this replace (its open log keeps the directory's deletion silent) */
   if (rt_record_save_state (cs, rec, &e) < 0)
     {
       log_warn ("record the exit of container %.12s: %s", rec->id, e->msg);
