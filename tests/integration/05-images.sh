@@ -39,7 +39,7 @@ like "saying why" "$LAST_OUT" 'must be lowercase'
 
 ok "tag busybox mine:1" img tag busybox mine:1
 like "umoci (a peer) lists imgtool's references" "$(umoci ls --layout "$IMGTOOL_ROOT/oci")" 'docker\.io/library/mine:1'
-ok "umoci reads the tagged image's config and history" umoci stat --image "$IMGTOOL_ROOT/oci:docker.io/library/mine:1"
+ok "umoci reads a single-platform image's config and history" umoci stat --image "$IMGTOOL_ROOT/oci:127.0.0.1:5000/test/layered:v1"
 like "the new name is listed" "$(img images)" $'\n''mine +1 '
 ok "skopeo reads the new name from imgtool's store" sk inspect --raw "oci:$IMGTOOL_ROOT/oci:docker.io/library/mine:1"
 fails "tag to a name with a digest fails" img tag busybox "x@$LAB_DIGEST_BUSYBOX"
