@@ -7,7 +7,7 @@
 # Commands whose file another developer is changing: their known defects
 # are skipped (with the reason) while they last, and checked once fixed.
 # Remove an entry when its fix is merged.
-declare -A help_todo=([run]="cmd/runflags.c: --help is parsed but not handled (exits 125)")
+declare -A help_todo=()
 declare -A badopt_todo=(
   [run]="cmd/runflags.c: getopt's message plus the multi-line usage"
   [pull]="cmd/pull.c: getopt's message plus the usage line")
