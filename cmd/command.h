@@ -16,7 +16,8 @@ struct err;
 struct global
 {
   const char *root;        /* --root / $IMGTOOL_ROOT, else the default */
-  const char *config_path; /* --config / $IMGTOOL_CONFIG, else the default */
+  const char *config_path; /* --config / $IMGTOOL_CONFIG, else the default
+                              (registry/config.h), never NULL */
   bool quiet;              /* -q: no progress output */
 };
 

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "registry/config.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -153,6 +154,10 @@ main (int argc, char **argv)
       }
   if (!g.root || !*g.root)
     g.root = global_default_root ();
+  /* One file for every reader (registry and network settings alike). */
+  _cleanup_free_ char *default_config = NULL;
+  if (!g.config_path || !*g.config_path)
+    g.config_path = default_config = reg_config_default_path ();
   if (optind >= argc)
     {
       usage (stderr);
