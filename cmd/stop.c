@@ -45,7 +45,7 @@ COMMAND (stop)
       {
       case 't':
         if (rt_parse_int (optarg, "-t", &t, err) < 0)
-          return -1;
+          return err_exit (err, 1); /* 125 is for run/exec (as kill) */
         break;
       case 'H':
         printf ("usage: %s\n", usage_text);
