@@ -163,7 +163,7 @@ COMMAND (copy)
   int jobs = 0, c, ret = -1;
   char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -194,7 +194,7 @@ COMMAND (copy)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 2)
     return command_usage_error (usage_text, err);

@@ -92,12 +92,9 @@ COMMAND (prune)
   _cleanup_strv_ char **keep = NULL;
   char size[32];
   int ret;
-  if (argc == 2 && !strcmp (argv[1], "--help"))
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
-  if (argc != 1)
+  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
+    return ret < 0 ? -1 : 0;
+  if (optind != argc)
     return command_usage_error (usage_text, err);
   if (store_open (&s, g->root, err) < 0)
     return -1;

@@ -47,7 +47,7 @@ COMMAND (push)
   int c, ret;
   char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -79,7 +79,7 @@ COMMAND (push)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1 && optind != argc - 2)
     return command_usage_error (usage_text, err);
