@@ -44,7 +44,7 @@ COMMAND (pull)
   int c, ret;
   char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'P':
@@ -75,7 +75,7 @@ COMMAND (pull)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);

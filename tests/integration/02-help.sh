@@ -9,8 +9,7 @@
 # Remove an entry when its fix is merged.
 declare -A help_todo=()
 declare -A badopt_todo=(
-  [run]="cmd/runflags.c: getopt's message plus the multi-line usage"
-  [pull]="cmd/pull.c: getopt's message plus the usage line")
+  [run]="cmd/runflags.c: getopt's message plus the multi-line usage")
 
 cmds=$(img --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 n=$(echo "$cmds" | wc -w)
