@@ -161,7 +161,6 @@ COMMAND (copy)
   bool all = false, quiet = g->quiet, vsrc = true, vdst = true, v;
   const char *platform = NULL;
   int jobs = 0, c, ret = -1;
-  char *end;
 
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
@@ -183,8 +182,7 @@ COMMAND (copy)
           vdst = v;
         break;
       case 'j':
-        jobs = (int) strtol (optarg, &end, 10);
-        if (*end || jobs < 1 || jobs > 64)
+        if (command_parse_jobs (optarg, &jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'q':

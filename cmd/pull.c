@@ -42,7 +42,6 @@ COMMAND (pull)
   struct reg_unpack *u = NULL;
   bool verify = true, unpack = true;
   int c, ret;
-  char *end;
 
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
@@ -61,8 +60,7 @@ COMMAND (pull)
         o.cert_dir = optarg;
         break;
       case 'j':
-        o.jobs = (int) strtol (optarg, &end, 10);
-        if (*end || o.jobs < 1 || o.jobs > 64)
+        if (command_parse_jobs (optarg, &o.jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'U':

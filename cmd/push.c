@@ -45,7 +45,6 @@ COMMAND (push)
   const char *dest;
   bool verify = true;
   int c, ret;
-  char *end;
 
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
@@ -64,8 +63,7 @@ COMMAND (push)
         o.cert_dir = optarg;
         break;
       case 'j':
-        o.jobs = (int) strtol (optarg, &end, 10);
-        if (*end || o.jobs < 1 || o.jobs > 64)
+        if (command_parse_jobs (optarg, &o.jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'c':
