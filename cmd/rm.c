@@ -53,19 +53,23 @@ COMMAND (rm)
 {
   static const struct option opts[] = {
     { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
   struct rm_opts o = { .root = g->root };
   int c;
 
-  while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
     switch (c)
       {
       case 'f':
         o.force = true;
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);

@@ -45,20 +45,24 @@ COMMAND (stop)
   static const struct option opts[] = {
     { "time", required_argument, NULL, 't' },
     { "timeout", required_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
   struct stop_opts o = { .t = -1, .root = g->root };
   int c;
 
-  while ((c = getopt_long (argc, argv, "t:", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "t:", opts)) != -1)
     switch (c)
       {
       case 't':
         if (rt_parse_int (optarg, "-t", &o.t, err) < 0)
-          return -1;
+          return err_exit (err, 1); /* 125 is for run/exec (as kill) */
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
