@@ -52,13 +52,6 @@ const char run_flags_usage[]
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
       "directory)";
 
-static int
-usage (struct err **err)
-{
-  err_set (err, 0, "usage: %s", run_flags_usage);
-  return err_exit (err, 125);
-}
-
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
 {
@@ -167,7 +160,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   f->network = RT_NET_BRIDGE;
   f->pull = RUN_PULL_MISSING; /* docker's default */
   f->tls_verify = true;
-  while ((c = getopt_long (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts, NULL))
+  while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts))
          != -1)
     switch (c)
       {
@@ -346,8 +339,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_HELP:
         f->help = true;
         return 0;
-      default:
-        return usage (err);
+      default: /* docker: 125 for its own usage errors */
+        command_bad_option (err);
+        return err_exit (err, 125);
       }
   if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
     return -1;

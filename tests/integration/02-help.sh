@@ -8,8 +8,7 @@
 # are skipped (with the reason) while they last, and checked once fixed.
 # Remove an entry when its fix is merged.
 declare -A help_todo=()
-declare -A badopt_todo=(
-  [run]="cmd/runflags.c: getopt's message plus the multi-line usage")
+declare -A badopt_todo=()
 
 cmds=$(img --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 n=$(echo "$cmds" | wc -w)
