@@ -20,6 +20,10 @@
 /* Writeback of a blob being written starts every WRITEBACK_STEP bytes, so
  * the fsync before the rename has little left to wait for. */
 #define WRITEBACK_STEP (8u << 20)
+/* O_DIRECT writes go out in pieces of this size from a buffer aligned to
+ * the page size (a multiple of any block size the kernel asks for). */
+#define DIRECT_BUF (4u << 20)
+#define DIRECT_ALIGN 4096u
 
 struct blob_writer
 {
@@ -29,6 +33,8 @@ struct blob_writer
   char *expect;
   uint64_t size;
   uint64_t flushed; /* writeback started up to here */
+  unsigned char *dbuf; /* O_DIRECT mode: the bytes not yet written */
+  size_t dlen;
   struct digester d;
 };
 
@@ -273,10 +279,75 @@ blob_writer_offset (const struct blob_writer *w)
   return w->size;
 }
 
+/* Leave O_DIRECT mode: the file is written buffered from here on. */
+static void
+direct_off (struct blob_writer *w)
+{
+  int fl = fcntl (w->fd, F_GETFL);
+  if (fl >= 0)
+    fcntl (w->fd, F_SETFL, fl & ~O_DIRECT);
+}
+
+/* Write the staged bytes: whole aligned blocks with O_DIRECT unless final,
+ * the rest (or everything, once O_DIRECT failed) buffered. */
+static int
+direct_flush (struct blob_writer *w, bool final, struct err **err)
+{
+  size_t n = final ? w->dlen : w->dlen & ~(size_t) (DIRECT_ALIGN - 1);
+  if (final)
+    direct_off (w);
+  if (n && fs_write_all (w->fd, w->dbuf, n) < 0)
+    {
+      if (errno != EINVAL || final)
+        return err_set (err, errno, "write '%s'", w->tmp_name);
+      /* refused after all (a file system that opens O_DIRECT but cannot
+       * do it here): buffered, from the same offset */
+      direct_off (w);
+      if (fs_write_all (w->fd, w->dbuf, n) < 0)
+        return err_set (err, errno, "write '%s'", w->tmp_name);
+    }
+  memmove (w->dbuf, w->dbuf + n, w->dlen - n);
+  w->dlen -= n;
+  return 0;
+}
+
+void
+blob_writer_direct (struct blob_writer *w)
+{
+  int fl;
+  if (w->dbuf || w->size != 0 || (fl = fcntl (w->fd, F_GETFL)) < 0
+      || fcntl (w->fd, F_SETFL, fl | O_DIRECT) < 0)
+    return;
+  if (posix_memalign ((void **) &w->dbuf, DIRECT_ALIGN, DIRECT_BUF) != 0)
+    {
+      w->dbuf = NULL;
+      direct_off (w);
+    }
+}
+
 int
 blob_writer_write (struct blob_writer *w, const void *data, size_t len,
                    struct err **err)
 {
+  if (w->dbuf)
+    {
+      const unsigned char *p = data;
+      digester_update (&w->d, data, len);
+      w->size += len;
+      while (len)
+        {
+          size_t n = DIRECT_BUF - w->dlen;
+          if (n > len)
+            n = len;
+          memcpy (w->dbuf + w->dlen, p, n);
+          w->dlen += n;
+          p += n;
+          len -= n;
+          if (w->dlen == DIRECT_BUF && direct_flush (w, false, err) < 0)
+            return -1;
+        }
+      return 0;
+    }
   if (fs_write_all (w->fd, data, len) < 0)
     return err_set (err, errno, "write '%s'", w->tmp_name);
   digester_update (&w->d, data, len);
@@ -300,6 +371,7 @@ blob_writer_reset (struct blob_writer *w, struct err **err)
     return err_set (err, errno, "truncate '%s'", w->tmp_name);
   digester_final (&w->d, discard); /* also resets the context */
   w->size = 0;
+  w->dlen = 0;
   w->flushed = 0;
   return 0;
 }
@@ -328,6 +400,8 @@ store_blob_commit (struct store *s, struct blob_writer *w, char **out_digest,
     }
   if (store_has_blob (s, got))
     ret = 0; /* someone else stored it first; ours is a duplicate */
+  else if (w->dbuf && direct_flush (w, true, err) < 0)
+    ;
   else if (fsync (w->fd) < 0)
     err_set (err, errno, "sync '%s'", w->tmp_name);
   else if (renameat (s->tmp_fd, w->tmp_name, s->blobs_fd, digest_hex (got)) < 0)
@@ -354,6 +428,7 @@ store_blob_abort (struct blob_writer *w, bool keep)
   if (w->fd >= 0)
     close (w->fd); /* releases the flock */
   digester_release (&w->d);
+  free (w->dbuf);
   free (w->tmp_name);
   free (w->expect);
   free (w);
