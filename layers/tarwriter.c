@@ -5,6 +5,7 @@
  * output has changed between versions. libarchive reads our output back in
  * the tests, as an independent check. */
 #include "layers/tarwriter.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -18,6 +19,13 @@
 
 #define IBUF_SIZE (1u << 20)
 #define OBUF_SIZE (1u << 20)
+/* Past this much output, the blob digest and the sink's writes move to a
+ * thread of their own (lib/bytepipe): on a large layer they cost as much
+ * CPU as reading and hashing the tar, and the two then run in parallel
+ * with the compressor. Small layers (most RUN steps) stay on one thread. */
+#define PIPE_AFTER (1u << 20)
+#define PIPE_RING (4u << 20)
+#define PIPE_CHUNK (1u << 20)
 
 #define USTAR_MAX_OCTAL8 07777777ULL      /* 7 digits */
 #define USTAR_MAX_OCTAL12 077777777777ULL /* 11 digits */
@@ -33,7 +41,8 @@ struct tar_writer
   unsigned char *ibuf;
   size_t ilen;
   unsigned char *obuf;
-  uint64_t pending_pad; /* bytes of data still owed by the last header */
+  struct bytepipe *pipe; /* blob digest + sink writes, once started */
+  uint64_t pending_pad;  /* bytes of data still owed by the last header */
   uint64_t data_left;
   /* gzip */
   struct isal_zstream zs;
@@ -86,16 +95,56 @@ layer_sink_fd_write (void *ctx, const void *data, size_t len, struct err **err)
 
 /* ---- output: diff_id, compression, blob digest, sink ---------------- */
 
+/* The blob's bytes, in order: digest them (unless the sink does) and hand
+ * them to the sink. Runs on the caller's thread, or in the pipe's worker
+ * once it started. */
+static int
+sink_bytes (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct tar_writer *tw = ctx;
+  /* An uncompressed blob is the tar: hash it once. */
+  if (tw->comp != LAYER_UNCOMPRESSED && !tw->sink.hashes_itself)
+    digester_update (&tw->blob, data, len);
+  return tw->sink.write (tw->sink.ctx, data, len, err);
+}
+
 static int
 emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
 {
   if (!len)
     return 0;
-  /* An uncompressed blob is the tar: hash it once. */
-  if (tw->comp != LAYER_UNCOMPRESSED && !tw->sink.hashes_itself)
-    digester_update (&tw->blob, data, len);
   tw->blob_size += (int64_t)len;
-  return tw->sink.write (tw->sink.ctx, data, len, err);
+  if (!tw->pipe && tw->blob_size > (int64_t)PIPE_AFTER)
+    {
+      static const struct bytepipe_ops ops = { .consume = sink_bytes };
+      /* All earlier bytes went to the sink synchronously, so the order
+         holds; a pipe that cannot start leaves us on this thread. */
+      struct err *e = NULL;
+      tw->pipe = bytepipe_start (PIPE_RING, PIPE_CHUNK, &ops, tw, &e);
+      err_free (e);
+    }
+  if (!tw->pipe)
+    return sink_bytes (tw, data, len, err);
+  if (bytepipe_put (tw->pipe, data, len) < 0)
+    {
+      /* the worker failed: its error is the one to report */
+      int r = bytepipe_join (tw->pipe, err);
+      tw->pipe = NULL;
+      return r < 0 ? -1 : err_set (err, 0, "layer output stopped");
+    }
+  return 0;
+}
+
+/* Wait for the output thread to have written everything. */
+static int
+drain_output (struct tar_writer *tw, struct err **err)
+{
+  struct bytepipe *p = tw->pipe;
+  if (!p)
+    return 0;
+  tw->pipe = NULL;
+  bytepipe_close (p, true);
+  return bytepipe_join (p, err);
 }
 
 static int
@@ -265,6 +314,14 @@ tarw_free (struct tar_writer *tw)
 {
   if (!tw)
     return;
+  if (tw->pipe)
+    {
+      /* abandoned mid-layer: the worker skips what is queued */
+      struct err *e = NULL;
+      bytepipe_close (tw->pipe, false);
+      bytepipe_join (tw->pipe, &e);
+      err_free (e);
+    }
   digester_release (&tw->diff_id);
   digester_release (&tw->blob);
   free (tw->ibuf);
@@ -529,8 +586,12 @@ tarw_finish (struct tar_writer *tw, struct layer_result *out, struct err **err)
   if (tw->finished)
     return err_set (err, 0, "tar writer finished twice");
   /* End of archive: two zero blocks, no padding to a 10 KiB record. */
-  if (put_zeros (tw, 1024, err) < 0 || flush_input (tw, true, err) < 0)
-    return -1;
+  if (put_zeros (tw, 1024, err) < 0 || flush_input (tw, true, err) < 0
+      || drain_output (tw, err) < 0)
+    {
+      tw->failed = true;
+      return -1;
+    }
   tw->finished = true;
   digester_final (&tw->diff_id, out->diff_id);
   if (tw->comp == LAYER_UNCOMPRESSED)
