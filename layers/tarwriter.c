@@ -17,15 +17,25 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#define IBUF_SIZE (1u << 20)
-#define OBUF_SIZE (1u << 20)
-/* Past this much output, the blob digest and the sink's writes move to a
- * thread of their own (lib/bytepipe): on a large layer they cost as much
- * CPU as reading and hashing the tar, and the two then run in parallel
- * with the compressor. Small layers (most RUN steps) stay on one thread. */
+#define IBUF_SIZE (256u << 10)
+#define OBUF_SIZE (256u << 10)
+/* A large layer is made by three threads joined by lib/bytepipe rings:
+ * this one reads files, writes the tar and hashes it (diff_id); a
+ * compressor thread; an output thread that hashes the blob and hands it
+ * to the sink (a store blob: O_DIRECT writes in a thread of its own).
+ * The two SHA-256 passes cost as much CPU as zstd -3, so each runs beside
+ * the others. Each thread starts only once PIPE_AFTER bytes went its way:
+ * small layers (most RUN steps) stay on the caller's thread. */
 #define PIPE_AFTER (1u << 20)
 #define PIPE_RING (4u << 20)
 #define PIPE_CHUNK (1u << 20)
+/* igzip's output depends on how its input is cut into calls, so the
+ * compressor thread must be given the tar in the pieces this thread would
+ * have used: whole IBUF_SIZE buffers, then the last one. Every put into
+ * its ring is one ibuf and the ring holds a whole number of them, so the
+ * ring hands them out unchanged with at most IBUF_SIZE per piece;
+ * compress_more checks it. */
+#define CPIPE_RING (16 * IBUF_SIZE)
 
 #define USTAR_MAX_OCTAL8 07777777ULL      /* 7 digits */
 #define USTAR_MAX_OCTAL12 077777777777ULL /* 11 digits */
@@ -41,8 +51,10 @@ struct tar_writer
   unsigned char *ibuf;
   size_t ilen;
   unsigned char *obuf;
-  struct bytepipe *pipe; /* blob digest + sink writes, once started */
-  uint64_t pending_pad;  /* bytes of data still owed by the last header */
+  struct bytepipe *cpipe; /* tar -> compressor thread, once started */
+  struct bytepipe *pipe;  /* blob digest + sink writes, once started */
+  bool short_piece;       /* the compressor thread got a short piece */
+  uint64_t pending_pad;   /* bytes of data still owed by the last header */
   uint64_t data_left;
   /* gzip */
   struct isal_zstream zs;
@@ -190,6 +202,52 @@ compress_zstd (struct tar_writer *tw, const unsigned char *in, size_t len,
 }
 
 static int
+compress (struct tar_writer *tw, const unsigned char *in, size_t len,
+          bool final, struct err **err)
+{
+  switch (tw->comp)
+    {
+    case LAYER_GZIP:
+      return compress_gzip (tw, in, len, final, err);
+    case LAYER_ZSTD:
+      return compress_zstd (tw, in, len, final, err);
+    default:
+      return emit (tw, in, len, err);
+    }
+}
+
+/* In the compressor thread. */
+static int
+compress_more (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct tar_writer *tw = ctx;
+  /* only the last piece may be short (see CPIPE_RING) */
+  if (tw->short_piece)
+    return err_set (err, 0, "layer compression got uneven pieces");
+  tw->short_piece = len != IBUF_SIZE;
+  return compress (tw, data, len, false, err);
+}
+
+static int
+compress_end (void *ctx, bool ok, struct err **err)
+{
+  return ok ? compress (ctx, NULL, 0, true, err) : 0;
+}
+
+/* Wait for the compressor thread to have compressed (ok) or dropped
+ * (!ok) everything, and flushed the compressor when ok. */
+static int
+join_compressor (struct tar_writer *tw, bool ok, struct err **err)
+{
+  struct bytepipe *p = tw->cpipe;
+  tw->cpipe = NULL;
+  if (!p)
+    return 0;
+  bytepipe_close (p, ok);
+  return bytepipe_join (p, err);
+}
+
+static int
 flush_input (struct tar_writer *tw, bool final, struct err **err)
 {
   int r = 0;
@@ -197,18 +255,28 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
     return err_set (err, 0, "layer writer already failed");
   digester_update (&tw->diff_id, tw->ibuf, tw->ilen);
   tw->tar_size += tw->ilen;
-  switch (tw->comp)
+  if (!tw->cpipe && tw->comp != LAYER_UNCOMPRESSED && tw->tar_size > PIPE_AFTER
+      && !final)
     {
-    case LAYER_GZIP:
-      r = compress_gzip (tw, tw->ibuf, tw->ilen, final, err);
-      break;
-    case LAYER_ZSTD:
-      r = compress_zstd (tw, tw->ibuf, tw->ilen, final, err);
-      break;
-    default:
-      r = emit (tw, tw->ibuf, tw->ilen, err);
-      break;
+      static const struct bytepipe_ops ops
+          = { .consume = compress_more, .end = compress_end };
+      /* what came before was compressed here: the order holds; a thread
+         that cannot start leaves the work here */
+      struct err *e = NULL;
+      tw->cpipe = bytepipe_start (CPIPE_RING, IBUF_SIZE, &ops, tw, &e);
+      err_free (e);
     }
+  if (tw->cpipe)
+    {
+      if (bytepipe_put (tw->cpipe, tw->ibuf, tw->ilen) < 0)
+        r = join_compressor (tw, false, err) < 0
+                ? -1
+                : err_set (err, 0, "layer compression stopped");
+      else if (final)
+        r = join_compressor (tw, true, err);
+    }
+  else
+    r = compress (tw, tw->ibuf, tw->ilen, final, err);
   tw->ilen = 0;
   if (r < 0)
     tw->failed = true;
@@ -301,10 +369,12 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
           err_set (err, 0, "cannot set up zstd compression");
           return NULL;
         }
-      /* One worker thread compresses while this one reads and hashes. The
-         bytes depend on nbWorkers being 0 or not (not on how many), so it
-         is fixed at 1; a libzstd built without threads stays in-line. */
-      (void)ZSTD_CCtx_setParameter (tw->zc, ZSTD_c_nbWorkers, 1);
+      /* Single-threaded libzstd (nbWorkers 0, its default): a large layer
+         is compressed in a thread of ours (above), and libzstd's own
+         workers would copy every job in and out for nothing (10% more
+         CPU on 200 MB). The bytes depend on nbWorkers being 0 or not, never
+         on the machine's core count. */
+      (void)ZSTD_CCtx_setParameter (tw->zc, ZSTD_c_nbWorkers, 0);
     }
   return tw;
 }
@@ -314,6 +384,12 @@ tarw_free (struct tar_writer *tw)
 {
   if (!tw)
     return;
+  if (tw->cpipe)
+    {
+      struct err *e = NULL;
+      join_compressor (tw, false, &e);
+      err_free (e);
+    }
   if (tw->pipe)
     {
       /* abandoned mid-layer: the worker skips what is queued */
