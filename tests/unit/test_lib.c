@@ -77,6 +77,14 @@ test_fs (void)
              && err->errnum == EFBIG,
          "a file over the limit is refused");
   err_clear (&err);
+  CHECK (fs_write_file_replace (dfd, "f", "defg", 4, 0600, &err) == 0
+             && fs_read_file (dfd, "f", 100, &buf, &len, &err) == 0
+             && len == 4 && !strcmp (buf, "defg"),
+         "replace without fsync: the new content");
+  free (buf);
+  struct stat rst;
+  CHECK (fstatat (dfd, "f", &rst, 0) == 0 && (rst.st_mode & 07777) == 0600,
+         "with its mode");
   CHECK (fs_mkdir_p (dfd, "a/b/c", 0755, &err) == 0
              && faccessat (dfd, "a/b/c", F_OK, 0) == 0,
          "mkdir -p makes every level");
