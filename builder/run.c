@@ -178,7 +178,7 @@ build_run_layer (struct build *b, struct build_state *st,
   char **lowers;
   struct rt_plan plan;
   struct rt_container c;
-  struct rt_stdio io = { .in = -1, .out = 1, .err = 2, .tty = -1 };
+  struct rt_stdio io = { .in = -1, .out = 1, .err = 2, .winsize_from = -1 };
   int status = 0, ret = -1;
   _cleanup_free_ char *dir = NULL;
   _cleanup_close_ int upper_fd = -1;

@@ -145,7 +145,7 @@ COMMAND (build)
   size_t len = 0;
   int c, ret = -1;
 
-  while ((c = getopt_long (argc, argv, "t:f:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "t:f:qh", opts)) != -1)
     switch (c)
       {
       case 't':
@@ -219,7 +219,7 @@ COMMAND (build)
         ret = 0;
         goto out;
       default:
-        ret = command_usage_error (usage_text, err);
+        ret = command_bad_option (err);
         goto out;
       }
   if (optind != argc - 1)

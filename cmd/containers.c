@@ -2,6 +2,7 @@
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -15,4 +16,30 @@ containers_load (struct rt_containers *cs, const char *root, const char *key,
   if (rt_record_lookup (cs, key, &id, err) < 0)
     return -1;
   return rt_record_load (cs, id, rec, err);
+}
+
+int
+containers_each (const char *root, const char *verb, char **names,
+                 containers_fn fn, void *data)
+{
+  struct rt_containers cs = { .fd = -1 };
+  int status = 0;
+  for (char **name = names; *name; name++)
+    {
+      struct rt_record rec;
+      struct err *e = NULL;
+      if (containers_load (&cs, root, *name, &rec, &e) == 0
+          && fn (&cs, &rec, data, &e) == 0)
+        printf ("%s\n", *name);
+      rt_record_release (&rec);
+      if (e)
+        {
+          fflush (stdout);
+          fprintf (stderr, "imgtool: %s '%s': %s\n", verb, *name, e->msg);
+          err_free (e);
+          status = 1;
+        }
+    }
+  rt_containers_release (&cs);
+  return status;
 }

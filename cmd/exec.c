@@ -13,8 +13,6 @@
 #include "runtime/user.h"
 
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,17 +26,6 @@ enum
   OPT_ENV_FILE = 256,
 };
 
-/* rt_exec waits in this thread; a second one pumps the pty. */
-static void *
-pump_thread (void *arg)
-{
-  sigset_t all;
-  sigfillset (&all);
-  pthread_sigmask (SIG_BLOCK, &all, NULL);
-  rt_pump_run (arg, NULL);
-  return NULL;
-}
-
 COMMAND (exec)
 {
   static const struct option opts[] = {
@@ -48,6 +35,7 @@ COMMAND (exec)
     { "env-file", required_argument, NULL, OPT_ENV_FILE },
     { "workdir", required_argument, NULL, 'w' },
     { "user", required_argument, NULL, 'u' },
+    { "help", no_argument, NULL, 'h' },
     { 0 },
   };
   struct rt_containers cs = { .fd = -1 };
@@ -56,10 +44,11 @@ COMMAND (exec)
   const char *workdir = NULL, *user = NULL;
   bool interactive = false, tty = false;
   struct rt_stdio io = RT_STDIO_INIT;
-  struct rt_pty pty = { -1, -1 };
+  struct rt_signals sg = { .fd = -1 };
+  struct rt_container proc;
   int c, status = -1;
 
-  while ((c = getopt_long (argc, argv, "+ite:w:u:", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "+ite:w:u:", opts)) != -1)
     switch (c)
       {
       case 'i':
@@ -82,8 +71,12 @@ COMMAND (exec)
       case 'u':
         user = optarg;
         break;
+      case 'h':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        err_set (err, 0, "usage: %s", usage_text);
+        /* docker: 125 for exec's own errors, bad options included */
+        command_bad_option (err);
         return err_exit (err, 125);
       }
   if (argc - optind < 2)
@@ -142,44 +135,17 @@ COMMAND (exec)
   rec.plan.stdin_open = interactive;
   if (!interactive)
     io.in = -1;
+  io.winsize_from = rt_user_terminal ();
   fflush (stdout);
-  if (!tty)
-    {
-      if (rt_exec (rec.state.pid, &rec.plan, &io, &status, err) < 0)
-        status = -1;
-      goto out;
-    }
-
-  if (rt_pty_open (&pty, isatty (0) ? 0 : isatty (1) ? 1 : -1, err) < 0)
+  /* as run: signals blocked before the start, forwarded until it exits */
+  if (rt_signals_block (&sg, err) < 0
+      || rt_exec_start (rec.state.pid, &rec.plan, &io, &proc, err) < 0)
     goto out;
-  io.tty = pty.slave;
-  {
-    struct rt_pump pump = { .pidfd = -1, .sigfd = -1,
-                            .in = interactive ? 0 : -1, .in_to = pty.master,
-                            .out_from = pty.master, .out = 1,
-                            .err_from = -1, .err = 2, .winch_to = -1 };
-    pthread_t th;
-    int ret;
-    if (interactive && rt_term_raw (0, err) < 0)
-      goto out;
-    if (pthread_create (&th, NULL, pump_thread, &pump) != 0)
-      {
-        rt_term_restore ();
-        err_set (err, 0, "start the terminal pump");
-        goto out;
-      }
-    ret = rt_exec (rec.state.pid, &rec.plan, &io, &status, err);
-    /* Our copy of the slave keeps the pty open: close it so the pump
-     * reads the end of the output. */
-    close (pty.slave);
-    pty.slave = -1;
-    pthread_join (th, NULL);
-    rt_term_restore ();
-    if (ret < 0)
-      status = -1;
-  }
+  rt_console_attach (&proc, &sg, interactive, err);
+  if (rt_wait (&proc, &status, err) < 0 || *err)
+    status = -1;
 out:
-  rt_pty_close (&pty);
+  rt_signals_restore (&sg);
   rt_record_release (&rec);
   rt_containers_release (&cs);
   return status;

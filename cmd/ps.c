@@ -69,7 +69,7 @@ COMMAND (ps)
   int c;
   time_t now = time (NULL);
 
-  while ((c = getopt_long (argc, argv, "aq", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aq", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -81,8 +81,11 @@ COMMAND (ps)
       case 'T':
         no_trunc = true;
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);

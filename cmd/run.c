@@ -16,6 +16,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "registry/client.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
@@ -52,6 +53,28 @@ run_image_release (struct run_image *ri)
   strv_free (ri->lower_dirs);
 }
 
+/* docker run's pull: progress on stderr, the container's stdout stays
+ * its own. */
+static int
+pull_image (struct global *g, const struct run_flags *f, struct store *st,
+            struct err **err)
+{
+  struct reg_pull_opts o = {
+    .config_path = g->config_path,
+    .platform = f->platform,
+    .no_tls_verify = !f->tls_verify,
+    .quiet = g->quiet,
+    .out = stderr,
+  };
+  struct reg_pull_result res;
+  if (f->pull == RUN_PULL_MISSING && !g->quiet)
+    fprintf (stderr, "Unable to find image '%s' locally\n", f->image);
+  if (reg_pull (st, &o, f->image, &res, err) < 0)
+    return -1;
+  reg_pull_result_release (&res);
+  return 0;
+}
+
 static int
 load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
             struct err **err)
@@ -68,21 +91,21 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
     }
   if (store_open (&st, g->root, err) < 0)
     return err_exit (err, 125);
-  if (f->pull && !strcmp (f->pull, "always"))
+  if (f->pull == RUN_PULL_ALWAYS
+      || lookup_image (&st, f->image, &ref, err) < 0)
     {
-      err_set (err, 0, "run --pull always '%s': pulling is not available "
-               "from run yet; run 'imgtool pull %s' first", f->image,
-               f->image);
-      goto out;
-    }
-  if (lookup_image (&st, f->image, &ref, err) < 0)
-    {
-      if (f->pull && !strcmp (f->pull, "never"))
-        goto out;
       err_clear (err);
-      err_set (err, 0, "image '%s' is not in the store: run 'imgtool pull "
-               "%s' first", f->image, f->image);
-      goto out;
+      if (f->pull == RUN_PULL_NEVER)
+        {
+          err_set (err, 0, "image '%s' is not in the store (--pull never)",
+                   f->image);
+          goto out;
+        }
+      store_ref_release (&ref);
+      memset (&ref, 0, sizeof ref);
+      if (pull_image (g, f, &st, err) < 0
+          || lookup_image (&st, f->image, &ref, err) < 0)
+        goto out;
     }
   if (f->platform)
     {
@@ -261,12 +284,12 @@ static int
 run_foreground (struct rt_containers *cs, struct rt_record *rec,
                 const struct run_flags *f, struct err **err)
 {
-  _cleanup_close_ int lock = -1, sigfd = -1, oomfd = -1;
+  _cleanup_close_ int lock = -1, oomfd = -1;
+  struct rt_signals sg = { .fd = -1 };
   struct rt_stdio io = RT_STDIO_INIT;
-  struct rt_pty pty = { -1, -1 };
   struct rt_container c = { 0 };
-  struct rt_pump pump;
-  int status = 0;
+  int status = 0, ret;
+  long oom;
 
   if (f->tty && f->interactive && !isatty (0))
     {
@@ -276,71 +299,30 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
   lock = rt_record_monitor_lock (cs, rec->id, err);
   if (lock < 0)
     goto failed;
-  if (f->tty)
-    {
-      if (rt_pty_open (&pty, isatty (0) ? 0 : isatty (1) ? 1 : -1, err) < 0)
-        goto failed;
-      io.tty = pty.slave;
-    }
-  else if (!f->interactive)
+  if (!f->interactive)
     io.in = -1; /* docker: without -i the container reads EOF */
+  io.winsize_from = rt_user_terminal ();
   fflush (stdout);
-  if (rt_start (&rec->plan, &io, &c, err) < 0)
+  /* blocked before the start: a Ctrl-C from now on goes to the container,
+   * never kills imgtool while it runs unwatched (the core unblocks them
+   * in the container) */
+  if (rt_signals_block (&sg, err) < 0 || rt_start (&rec->plan, &io, &c, err) < 0)
     goto failed;
-  /* Blocked only now: the container would inherit the mask (the core
-   * does not reset it yet). */
-  sigfd = rt_signals_block (err);
-  if (sigfd < 0)
-    {
-      rt_kill (&c, SIGKILL, NULL);
-      rt_wait (&c, &status, NULL);
-      goto failed;
-    }
-  if (pty.slave >= 0)
-    {
-      close (pty.slave);
-      pty.slave = -1;
-    }
   started (cs, rec, &c);
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (c.cgroup);
-
-  pump = (struct rt_pump){ .pidfd = c.pidfd, .sigfd = sigfd, .in = -1,
-                           .in_to = -1, .out_from = -1, .out = 1,
-                           .err_from = -1, .err = 2, .winch_to = -1 };
-  if (f->tty)
-    {
-      if (f->interactive && rt_term_raw (0, err) < 0)
-        {
-          rt_kill (&c, SIGKILL, NULL);
-          goto pumped;
-        }
-      pump.in = f->interactive ? 0 : -1;
-      pump.in_to = pty.master;
-      pump.out_from = pty.master;
-      pump.winch_to = pty.master;
-    }
-  rt_pump_run (&pump, err);
-pumped:
-  rt_term_restore ();
-  {
-    long oom = rt_oom_count (oomfd);
-    int ret = rt_wait (&c, &status, err);
-    rt_signals_unblock (steal_fd (&sigfd));
-    rt_pty_close (&pty);
-    finish (cs, rec, ret < 0 ? 125 : status, oom > 0,
-            *err ? (*err)->msg : NULL);
-    close (steal_fd (&lock));
-    if (ret < 0 || *err)
-      return err_exit (err, 125);
-  }
+  rt_console_attach (&c, &sg, f->interactive, err);
+  oom = rt_oom_count (oomfd);
+  ret = rt_wait (&c, &status, err);
+  rt_signals_restore (&sg);
+  finish (cs, rec, ret < 0 ? 125 : status, oom > 0, *err ? (*err)->msg : NULL);
+  close (steal_fd (&lock));
+  if (ret < 0 || *err)
+    return err_exit (err, 125);
   return status;
 
 failed:
-  rt_term_restore ();
-  if (sigfd >= 0)
-    rt_signals_unblock (steal_fd (&sigfd));
-  rt_pty_close (&pty);
+  rt_signals_restore (&sg);
   finish (cs, rec, *err && (*err)->exit != 1 ? (*err)->exit : 125, false,
           *err ? (*err)->msg : NULL);
   return *err && (*err)->exit != 1 ? -1 : err_exit (err, 125);
@@ -362,9 +344,9 @@ log_chunk (void *data, int stream, const char *buf, size_t len)
 static int
 monitor (struct rt_containers *cs, struct rt_record *rec, int report)
 {
-  _cleanup_close_ int lock = -1, sigfd = -1, oomfd = -1;
-  struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .tty = -1 };
-  struct rt_pty pty = { -1, -1 };
+  _cleanup_close_ int lock = -1, oomfd = -1;
+  struct rt_signals sg = { .fd = -1 };
+  struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .winsize_from = -1 };
   int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
   struct rt_container c = { 0 };
   struct log_sink sink = { 0 };
@@ -380,13 +362,7 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
   sink.log = rt_log_open (log_path, &err);
   if (!sink.log)
     goto failed;
-  if (rec->plan.tty)
-    {
-      if (rt_pty_open (&pty, -1, &err) < 0)
-        goto failed;
-      io.tty = pty.slave;
-    }
-  else
+  if (!rec->plan.tty)
     {
       if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
         {
@@ -396,17 +372,9 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
       io.out = out[1];
       io.err = errp[1];
     }
-  if (rt_start (&rec->plan, &io, &c, &err) < 0)
+  if (rt_signals_block (&sg, &err) < 0
+      || rt_start (&rec->plan, &io, &c, &err) < 0)
     goto failed;
-  sigfd = rt_signals_block (&err);
-  if (sigfd < 0)
-    {
-      rt_kill (&c, SIGKILL, NULL);
-      rt_wait (&c, &status, NULL);
-      goto failed;
-    }
-  if (pty.slave >= 0)
-    close (steal_fd (&pty.slave));
   if (out[1] >= 0)
     close (steal_fd (&out[1]));
   if (errp[1] >= 0)
@@ -418,17 +386,18 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
   close (report);
   report = -1;
 
-  pump = (struct rt_pump){ .pidfd = c.pidfd, .sigfd = sigfd, .in = -1,
+  pump = (struct rt_pump){ .pidfd = c.pidfd, .sigfd = sg.fd, .in = -1,
                            .in_to = -1, .out_from = -1, .out = -1,
                            .err_from = -1, .err = -1, .winch_to = -1,
                            .sink = log_chunk, .sink_data = &sink };
-  pump.out_from = rec->plan.tty ? pty.master : out[0];
+  pump.out_from = rec->plan.tty ? c.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
   rt_pump_run (&pump, &err);
   rt_log_close (sink.log);
   {
     long oom = rt_oom_count (oomfd);
     ret = rt_wait (&c, &status, &err);
+    rt_signals_restore (&sg);
     finish (cs, rec, ret < 0 ? 125 : status, oom > 0, err ? err->msg : NULL);
   }
   err_free (err);
@@ -440,6 +409,7 @@ failed:
     _cleanup_free_ char *msg = xasprintf ("%d %s", code,
                                           err ? err->msg : "unknown error");
     rt_log_close (sink.log);
+    rt_signals_restore (&sg);
     finish (cs, rec, code, false, err ? err->msg : NULL);
     if (report >= 0)
       fs_write_all (report, msg, strlen (msg));
@@ -522,6 +492,12 @@ COMMAND (run)
 
   if (run_flags_parse (argc, argv, &f, err) < 0)
     goto out;
+  if (f.help)
+    {
+      printf ("usage: %s\n", run_flags_usage);
+      status = 0;
+      goto out;
+    }
   if (f.network == RT_NET_BRIDGE)
     {
       err_set (err, 0, "--network bridge is not available yet (the "
@@ -537,8 +513,7 @@ COMMAND (run)
    * BPF program here, keyed by profile, caps, arch and kernel */
   rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
   if (rt_containers_open (&cs, g->root, err) < 0
-      || rt_record_create (&cs, &rec, err) < 0
-      || rt_record_write_etc (&cs, &rec, err) < 0)
+      || rt_record_create (&cs, &rec, err) < 0)
     {
       err_exit (err, 125);
       goto out;

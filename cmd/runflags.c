@@ -1,5 +1,6 @@
 /* docker run's options (see runflags.h). */
 #include "cmd/runflags.h"
+#include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "runtime/lifecycle.h"
@@ -30,28 +31,29 @@ enum
   OPT_NETWORK,
   OPT_PLATFORM,
   OPT_PULL,
+  OPT_TLS_VERIFY,
   OPT_ROOTFS,
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
   OPT_HELP,
 };
 
-static const char usage_text[]
+const char run_flags_usage[]
     = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
       "  --rm -i -t -d --name NAME -e K=V --env-file FILE -w DIR -u USER\n"
       "  --entrypoint CMD -v SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only\n"
       "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network none|host|bridge --platform OS/ARCH --pull "
-      "missing|never|always\n"
+      "  --network none|host|bridge --platform OS/ARCH[/VARIANT]\n"
+      "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
       "directory)";
 
 static int
 usage (struct err **err)
 {
-  err_set (err, 0, "usage: %s", usage_text);
+  err_set (err, 0, "usage: %s", run_flags_usage);
   return err_exit (err, 125);
 }
 
@@ -142,6 +144,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "net", required_argument, NULL, OPT_NETWORK },
     { "platform", required_argument, NULL, OPT_PLATFORM },
     { "pull", required_argument, NULL, OPT_PULL },
+    { "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY },
     { "rootfs", no_argument, NULL, OPT_ROOTFS },
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
@@ -157,6 +160,8 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   f->no_new_privs = true;
   f->stop_timeout = -1;
   f->network = RT_NET_NONE;
+  f->pull = RUN_PULL_MISSING; /* docker's default */
+  f->tls_verify = true;
   while ((c = getopt_long (argc, argv, "+itde:w:u:v:h:m:c:", opts, NULL))
          != -1)
     switch (c)
@@ -286,15 +291,26 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
         f->platform = xstrdup (optarg);
         break;
       case OPT_PULL:
-        if (strcmp (optarg, "missing") && strcmp (optarg, "never")
-            && strcmp (optarg, "always"))
+        if (!strcmp (optarg, "missing"))
+          f->pull = RUN_PULL_MISSING;
+        else if (!strcmp (optarg, "never"))
+          f->pull = RUN_PULL_NEVER;
+        else if (!strcmp (optarg, "always"))
+          f->pull = RUN_PULL_ALWAYS;
+        else
           {
             err_set (err, 0, "invalid --pull '%s': expected missing, never "
                      "or always", optarg);
             return err_exit (err, 125);
           }
-        free (f->pull);
-        f->pull = xstrdup (optarg);
+        break;
+      case OPT_TLS_VERIFY:
+        if (command_parse_bool (optarg, &f->tls_verify) < 0)
+          {
+            err_set (err, 0, "invalid --tls-verify '%s': expected true or "
+                     "false", optarg);
+            return err_exit (err, 125);
+          }
         break;
       case OPT_ROOTFS:
         rootfs = true;
@@ -313,6 +329,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         f->stop_timeout = v < 0 ? -1 : (int) v;
         break;
+      case OPT_HELP:
+        f->help = true;
+        return 0;
       default:
         return usage (err);
       }
@@ -320,7 +339,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     return -1;
   if (optind >= argc)
     {
-      err_set (err, 0, "run needs an image: %s", usage_text);
+      err_set (err, 0, "run needs an image: %s", run_flags_usage);
       return err_exit (err, 125);
     }
   f->image = xstrdup (argv[optind]);
@@ -352,7 +371,6 @@ run_flags_release (struct run_flags *f)
   free (f->mounts);
   free (f->seccomp);
   free (f->platform);
-  free (f->pull);
   free (f->rootfs);
   free (f->stop_signal);
   free (f->image);

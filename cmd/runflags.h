@@ -10,8 +10,16 @@
 
 struct err;
 
+enum run_pull
+{
+  RUN_PULL_MISSING, /* pull when the store does not have it (default) */
+  RUN_PULL_NEVER,
+  RUN_PULL_ALWAYS,
+};
+
 struct run_flags
 {
+  bool help;            /* --help: nothing else was parsed */
   bool rm, interactive, tty, detach, read_only, privileged;
   bool no_new_privs;
   char *name;
@@ -26,13 +34,16 @@ struct run_flags
   char *seccomp;        /* NULL default, "unconfined", or a path */
   enum rt_network_mode network;
   char *platform;
-  char *pull;           /* missing (default), never, always */
+  enum run_pull pull;
+  bool tls_verify;      /* for the pull; default true */
   char *rootfs;         /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
   int stop_timeout;     /* -1 = default */
   char *image;          /* the first argument (or the rootfs dir) */
   char **args;          /* the command after the image */
 };
+
+extern const char run_flags_usage[];
 
 /* Parse argv (argv[0] is the command name). Errors exit 125. */
 int run_flags_parse (int argc, char **argv, struct run_flags *f,

@@ -14,6 +14,13 @@ struct err;
 int fs_write_all (int fd, const void *buf, size_t len);
 ssize_t fs_read_full (int fd, void *buf, size_t len);
 
+/* One message on a unix socket with an fd attached (SCM_RIGHTS; fd -1
+ * sends none). fs_send_fd returns 0 or -1 with errno set (never SIGPIPE);
+ * fs_recv_fd returns the message's length (0 at EOF) or -1 with errno,
+ * and the fd that came with it in *fd (O_CLOEXEC), or -1. */
+int fs_send_fd (int sock, const void *buf, size_t len, int fd);
+ssize_t fs_recv_fd (int sock, void *buf, size_t len, int *fd);
+
 /* Read a whole file (at most max bytes, else EFBIG) into a NUL-terminated
  * buffer. dirfd may be AT_FDCWD. */
 int fs_read_file (int dirfd, const char *path, size_t max, char **out,

@@ -493,6 +493,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
     goto out;
   /* Where the blobs came from, so a push to this registry can mount them. */
   reg_sources_record_pull (s, r.domain, r.path, pl.jobs, pl.n_jobs);
+  reg_sources_record_pull (s, r.domain, r.path, pl.cfg_jobs, pl.n_cfg_jobs);
   for (size_t i = 0; i < pl.n_jobs; i++)
     fetched |= pl.jobs[i].fetched;
   for (size_t i = 0; i < pl.n_cfg_jobs; i++)

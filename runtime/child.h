@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct rt_plan;
+struct rt_pty;
 struct rt_stdio;
 struct err;
 
@@ -28,17 +29,35 @@ int rt_open_in_root (int rootfd, const char *path, bool create, bool file,
 /* Make rootfd/name a real directory, replacing an image's symlink or file
  * (CVE-2026-41579; docker's init layer does the same). */
 int rt_ensure_dir (int rootfd, const char *name, struct err **err);
+/* Mount type (with flags, data) on dirfd/name, a directory made if
+ * missing, never through a symlink; dirname names dirfd in errors. */
+int rt_mount_at (int dirfd, const char *dirname, const char *name,
+                 const char *type, unsigned long flags, const char *data,
+                 struct err **err);
 /* "/proc/self/fd/N" for an fd, in buf. */
 const char *rt_fd_path (int fd, char buf[static 32]);
 /* /proc, /sys, the plan's binds and tmpfs, /etc/{hostname,hosts,resolv.conf}
  * and the masked / read-only paths, all under rootfd before pivot. */
 int rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err);
+/* The v1 hierarchies (their controller lists) in which the calling
+ * process has the container's own cgroup (path ending in "/<id>"), read
+ * from /proc/self/cgroup before the cgroup namespace is entered. */
+char **rt_cgroup_v1_own (const char *id);
+/* /sys/fs/cgroup in the container (after pivot_root, in its cgroup
+ * namespace), read-only unless privileged, as docker's: cgroup2 for
+ * RT_CGROUP_V2; for RT_CGROUP_V1 a tmpfs with the v1_own hierarchies. */
+int rt_mount_cgroups (int mode, char *const *v1_own, bool privileged,
+                      struct err **err);
 /* Bind a private recursive copy of the mount at fd read-only. */
 int rt_mount_readonly (int fd, struct err **err);
 
 /* dev.c: /dev as a tmpfs with the standard nodes, links, pts, shm and
- * mqueue; /dev/console bound to tty when tty >= 0. */
-int rt_dev_setup (int rootfd, int tty, struct err **err);
+ * mqueue; with pty non-NULL, a new pty of that devpts (rt_pty_open_in)
+ * in *pty, its slave bound on /dev/console. */
+int rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err);
+/* A new pty of the devpts at rootfd's /dev/pts (checked to be a devpts
+ * ptmx; the slave by TIOCGPTPEER), both fds O_CLOEXEC. */
+int rt_pty_open_in (int rootfd, struct rt_pty *pty, struct err **err);
 
 /* ns.c: bring lo up in the current network namespace. */
 int rt_net_lo_up (struct err **err);
@@ -46,22 +65,27 @@ int rt_net_lo_up (struct err **err);
 /* state files the parent writes into p->state_dir before clone. */
 int rt_write_etc_files (const struct rt_plan *p, struct err **err);
 
-/* container.c: wait for a child with the caller's signals forwarded
- * (docker's status in *status); report a child's failure on the sync
- * socket and exit with its status. */
-int rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err);
+/* container.c: the sync socket between imgtool and a container's child
+ * (or exec helper). The child reports a failure ("<status>\0<message>")
+ * and exits; rt_sync_read reads one message, taking an fd that comes
+ * with it into *fd (-1 if none): 0 at EOF (the child exec'd), the length,
+ * or -1 with *err set (then a failure report, with its exit status). */
+int rt_sync_pair (int sv[2], struct err **err); /* SOCK_SEQPACKET, fds > 2 */
 void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e);
+ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
+                      struct err **err);
 
-/* process.c: the last steps before exec. */
-/* Make io the process's 0, 1, 2 (the pty slave for all three with tty;
- * -1 = the container's /dev/null). Never touches fds other than 0-2. */
-int rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err);
-/* chdir to p->cwd (created if missing) and check it is inside the root. */
-int rt_process_cwd (const struct rt_plan *p, struct err **err);
-/* setgroups, setresgid, setresuid, keeping capabilities for rt_caps_apply. */
-int rt_process_user (const struct rt_plan *p, struct err **err);
-/* execve p->argv, searching PATH from p->env like docker; returns only on
- * failure, with err->exit 127 (not found) or 126 (not executable). */
-int rt_process_exec (const struct rt_plan *p, struct err **err);
+/* process.c: from the new session to execve, in the container's root
+ * with the plan's namespaces joined: setsid; io as 0, 1, 2 (the pty
+ * slave tty for all three when >= 0, then also the controlling terminal;
+ * -1 in io = the container's /dev/null); umask 022; chdir to p->cwd
+ * (created if missing, checked to be inside the root); groups, gid, uid;
+ * capabilities, no_new_privs and seccomp in runc's order; close_range;
+ * no signal blocked and every disposition the default (the caller's mask
+ * and ignored signals survive exec otherwise); execve p->argv, searching
+ * PATH from p->env like docker. Returns only on failure, err->exit 127
+ * (not found), 126 (not executable) or 125. */
+int rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
+                      int tty, struct err **err);
 
 #endif

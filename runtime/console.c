@@ -1,5 +1,6 @@
 /* Terminal and stdio plumbing for run and exec (see console.h). */
 #include "runtime/console.h"
+#include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -16,41 +17,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO ('T', 0x41)
-#endif
-
 const int rt_forwarded_signals[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
                                      SIGUSR1, SIGUSR2, SIGWINCH, 0 };
-
-int
-rt_pty_open (struct rt_pty *p, int winsize_from, struct err **err)
-{
-  p->slave = -1;
-  p->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (p->master < 0)
-    return err_set (err, errno, "open a pty");
-  if (grantpt (p->master) < 0 || unlockpt (p->master) < 0)
-    {
-      err_set (err, errno, "unlock the pty");
-      goto fail;
-    }
-  /* why: TIOCGPTPEER opens the peer from the master itself, so no path in
-   * a /dev/pts that someone else controls is ever looked up (runc
-   * 531ef794e, CVE-2025-52565) */
-  p->slave = ioctl (p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (p->slave < 0)
-    {
-      err_set (err, errno, "open the pty's peer");
-      goto fail;
-    }
-  if (winsize_from >= 0)
-    rt_pty_resize (p->master, winsize_from);
-  return 0;
-fail:
-  rt_pty_close (p);
-  return -1;
-}
 
 void
 rt_pty_close (struct rt_pty *p)
@@ -69,6 +37,12 @@ rt_pty_resize (int master, int from)
   if (master >= 0 && from >= 0 && ioctl (from, TIOCGWINSZ, &ws) == 0
       && (ws.ws_row || ws.ws_col))
     ioctl (master, TIOCSWINSZ, &ws);
+}
+
+int
+rt_user_terminal (void)
+{
+  return isatty (0) ? 0 : isatty (1) ? 1 : -1;
 }
 
 /* The user's terminal mode before raw mode, for every exit path. */
@@ -112,34 +86,35 @@ rt_term_raw (int fd, struct err **err)
 }
 
 int
-rt_signals_block (struct err **err)
+rt_signals_block (struct rt_signals *s, struct err **err)
 {
   sigset_t set;
-  int fd;
+  s->fd = -1;
   sigemptyset (&set);
-  for (const int *s = rt_forwarded_signals; *s; s++)
-    sigaddset (&set, *s);
-  if (sigprocmask (SIG_BLOCK, &set, NULL) < 0)
+  for (const int *sig = rt_forwarded_signals; *sig; sig++)
+    sigaddset (&set, *sig);
+  if (sigprocmask (SIG_BLOCK, &set, &s->old) < 0)
     return err_set (err, errno, "block signals");
-  fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0)
+  s->fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (s->fd < 0)
     {
-      sigprocmask (SIG_UNBLOCK, &set, NULL);
+      sigprocmask (SIG_SETMASK, &s->old, NULL);
       return err_set (err, errno, "signalfd");
     }
-  return fd;
+  return 0;
 }
 
 void
-rt_signals_unblock (int sfd)
+rt_signals_restore (struct rt_signals *s)
 {
-  sigset_t set;
-  sigemptyset (&set);
-  for (const int *s = rt_forwarded_signals; *s; s++)
-    sigaddset (&set, *s);
-  if (sfd >= 0)
-    close (sfd);
-  sigprocmask (SIG_UNBLOCK, &set, NULL);
+  struct signalfd_siginfo si;
+  if (s->fd < 0)
+    return;
+  while (read (s->fd, &si, sizeof si) == (ssize_t) sizeof si)
+    ;
+  close (s->fd);
+  s->fd = -1;
+  sigprocmask (SIG_SETMASK, &s->old, NULL);
 }
 
 /* Copy what is readable on from; returns bytes read, 0 at EOF (or EIO of a
@@ -221,6 +196,20 @@ rt_pump_run (struct rt_pump *p, struct err **err)
             continue;
           return err_set (err, errno, "poll");
         }
+      /* signals first: a resize (SIGWINCH) that came before the input
+       * of the same round reaches the pty before that input does */
+      if (i_sig >= 0 && fds[i_sig].revents)
+        {
+          struct signalfd_siginfo si;
+          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
+                rt_pty_resize (p->winch_to, rt_user_terminal ());
+              else
+                syscall (SYS_pidfd_send_signal, p->pidfd, si.ssi_signo, NULL,
+                         0);
+            }
+        }
       if (i_out >= 0 && fds[i_out].revents)
         {
           ssize_t r = copy_once (p, out_from, p->out, 1);
@@ -242,19 +231,34 @@ rt_pump_run (struct rt_pump *p, struct err **err)
           else if (r == 0 || errno != EINTR)
             in = -1; /* EOF of the user's input: stop reading it */
         }
-      if (i_sig >= 0 && fds[i_sig].revents)
-        {
-          struct signalfd_siginfo si;
-          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
-            {
-              if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
-                rt_pty_resize (p->winch_to, p->in >= 0 ? p->in : 0);
-              else
-                syscall (SYS_pidfd_send_signal, p->pidfd, si.ssi_signo, NULL,
-                         0);
-            }
-        }
       if (i_pid >= 0 && fds[i_pid].revents)
         exited = true;
     }
+}
+
+int
+rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
+                   bool interactive, struct err **err)
+{
+  struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = sg ? sg->fd : -1,
+                          .in = -1, .in_to = -1, .out_from = -1, .out = 1,
+                          .err_from = -1, .err = 2, .winch_to = -1 };
+  int r;
+  if (c->console >= 0)
+    {
+      if (interactive && rt_term_raw (0, err) < 0)
+        {
+          rt_kill (c, SIGKILL, NULL);
+          return -1;
+        }
+      pump.in = interactive ? 0 : -1;
+      pump.in_to = c->console;
+      pump.out_from = c->console;
+      pump.winch_to = c->console;
+    }
+  r = rt_pump_run (&pump, err);
+  rt_term_restore ();
+  if (r < 0)
+    rt_kill (c, SIGKILL, NULL);
+  return r;
 }

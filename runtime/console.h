@@ -1,11 +1,13 @@
-/* The user's side of a container's terminal and stdio: a pty pair, raw
- * mode on the user's terminal (always restored), window size, and the
- * loop that pumps bytes and forwards signals while a container runs.
- * The container's side (the slave as its stdio and controlling terminal)
- * is the runtime core's job (container.h, struct rt_stdio). */
+/* The user's side of a container's terminal and stdio: raw mode on the
+ * user's terminal (always restored), window size, and the loop that pumps
+ * bytes and forwards signals while a container runs. The container's
+ * side is the runtime core's job: it opens a pty in the container's own
+ * devpts, makes the slave the process's stdio, controlling terminal and
+ * /dev/console, and hands the master back (struct rt_container.console). */
 #ifndef IMGTOOL_CONSOLE_H
 #define IMGTOOL_CONSOLE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -13,17 +15,15 @@ struct err;
 
 struct rt_pty
 {
-  int master; /* stays with imgtool */
-  int slave;  /* given to the container as its stdio */
+  int master; /* goes to imgtool */
+  int slave;  /* the container's stdio */
 };
 
-/* A new pty pair; the slave comes from TIOCGPTPEER on the master (no path
- * lookup in any /dev/pts). Both fds are O_CLOEXEC. The window size is
- * copied from the user's terminal on fd when it is one. */
-int rt_pty_open (struct rt_pty *p, int winsize_from, struct err **err);
 void rt_pty_close (struct rt_pty *p);
 /* Copy the window size of from to the pty master. */
 void rt_pty_resize (int master, int from);
+/* The user's terminal: 0 or 1 when it is one, else -1. */
+int rt_user_terminal (void);
 
 /* Put the user's terminal on fd in raw mode. The previous mode is put back
  * by rt_term_restore(), and at exit() if the caller forgets. No-op when fd
@@ -34,19 +34,27 @@ void rt_term_restore (void);
 /* Signals the pump forwards to the container (SIGWINCH resizes). */
 extern const int rt_forwarded_signals[];
 
-/* Block the forwarded signals and return a signalfd for them (O_CLOEXEC).
- * Call before starting the container so none is lost; the runtime core
- * resets the mask in the container. */
-int rt_signals_block (struct err **err);
-/* Undo rt_signals_block (closes sfd). */
-void rt_signals_unblock (int sfd);
+/* The forwarded signals blocked and read through a signalfd, so none is
+ * lost or kills imgtool while a container runs. */
+struct rt_signals
+{
+  int fd;       /* signalfd (O_CLOEXEC, non-blocking), or -1 */
+  sigset_t old; /* the mask before */
+};
+/* Block them (before starting the container: the runtime core resets
+ * the mask in the container) and open the signalfd. On failure the mask
+ * is unchanged and fd is -1. */
+int rt_signals_block (struct rt_signals *s, struct err **err);
+/* Drop what is still pending (it was meant for a container that is
+ * gone), close the fd and put the old mask back. */
+void rt_signals_restore (struct rt_signals *s);
 
 /* What the pump connects. Any fd may be -1. */
 struct rt_pump
 {
   int pidfd;      /* the container's PID 1: the loop ends when it exits
                      and its output is drained; -1: at the output's end */
-  int sigfd;      /* from rt_signals_block, or -1 */
+  int sigfd;      /* rt_signals.fd, or -1 */
   int in;         /* user input (stdin with -i) ... */
   int in_to;      /* ... copied here (pty master, or a pipe) */
   int out_from;   /* container output (pty master, or a pipe) ... */
@@ -64,5 +72,17 @@ struct rt_pump
  * been drained. Signals on sigfd go to the container through pidfd. The
  * container is not reaped (the caller's rt_wait does it). */
 int rt_pump_run (struct rt_pump *p, struct err **err);
+
+/* The foreground of `run` and `exec` once the process started (with the
+ * signals blocked before, sg): with a console (c->console), the user's
+ * terminal on stdin in raw mode when interactive, stdin (interactive)
+ * copied to the console and the console to stdout, SIGWINCH resizing the
+ * console like the user's terminal; without one, the process has the
+ * user's stdio itself and only signals are forwarded. Returns when the
+ * process has exited and its output is drained, the terminal restored;
+ * the caller reaps it (rt_wait). On failure the process is killed. */
+struct rt_container;
+int rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
+                       bool interactive, struct err **err);
 
 #endif

@@ -11,11 +11,14 @@
  * Parent and child talk over a SOCK_SEQPACKET pair. The child builds its
  * root while the parent puts it in the cgroup and runs the network hook;
  * the parent then sends one byte ("go"), which the child waits for before
- * it switches user and execs. The child either execs (its end is O_CLOEXEC, so the parent reads EOF)
+ * it switches user and execs. With a terminal the child first sends "T"
+ * with the master of the pty it opened in its own devpts (SCM_RIGHTS).
+ * The child either execs (its end is O_CLOEXEC, so the parent reads EOF)
  * or sends "<exit status>\0<message>" and exits. */
 #include "runtime/container.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
+#include "runtime/console.h"
 #include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -24,7 +27,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +35,6 @@
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,9 +45,6 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
-
-static const int forwarded[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-                                 SIGUSR1, SIGUSR2, SIGWINCH };
 
 static enum rt_cgroup_mode
 cgroup_mode (void)
@@ -91,6 +89,8 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   struct err *e = NULL;
   _cleanup_free_ char *target = NULL;
   _cleanup_close_ int rootfd = -1;
+  struct rt_pty pty = { -1, -1 };
+  _cleanup_strv_ char **v1_own = NULL;
   char go;
   const char *host;
   char shortid[13];
@@ -123,8 +123,17 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
       err_set (&e, errno, "open '%s'", target);
       rt_child_fail (sync, e);
     }
-  if (rt_dev_setup (rootfd, p->tty ? io->tty : -1, &e) < 0
-      || rt_mounts_setup (rootfd, p, &e) < 0
+  if (rt_dev_setup (rootfd, p->tty ? &pty : NULL, &e) < 0)
+    rt_child_fail (sync, e);
+  if (p->tty)
+    {
+      rt_pty_resize (pty.master, io->winsize_from);
+      if (fs_send_fd (sync, "T", 1, pty.master) < 0)
+        _exit (125); /* the parent gave up */
+      close (pty.master);
+      pty.master = -1;
+    }
+  if (rt_mounts_setup (rootfd, p, &e) < 0
       || rt_rootfs_pivot (rootfd, p->readonly_rootfs, &e) < 0)
     rt_child_fail (sync, e);
   host = p->hostname;
@@ -144,41 +153,20 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
    * network must see. */
   if (read (sync, &go, 1) != 1)
     _exit (125); /* the parent gave up */
-  if (mode == RT_CGROUP_V1 && unshare (CLONE_NEWCGROUP) < 0)
+  if (mode == RT_CGROUP_V1)
     {
-      err_set (&e, errno, "cgroup namespace");
-      rt_child_fail (sync, e);
+      v1_own = rt_cgroup_v1_own (p->id);
+      if (unshare (CLONE_NEWCGROUP) < 0)
+        {
+          err_set (&e, errno, "cgroup namespace");
+          rt_child_fail (sync, e);
+        }
     }
-  /* a session of its own: the caller's terminal signals go through
-   * rt_wait's forwarding, not straight to the container */
-  setsid ();
-  if (rt_process_stdio (io, p->tty, &e) < 0)
+  if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
-  umask (022);
-  if (rt_process_cwd (p, &e) < 0 || rt_process_user (p, &e) < 0)
-    rt_child_fail (sync, e);
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (rt_caps_apply (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    {
-      err_set (&e, errno, "set no_new_privs");
-      rt_child_fail (sync, e);
-    }
   /* the container outlives a killed `imgtool run`, as with docker */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  /* why: CVE-2024-21626, no host fd may survive into the container */
-  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      err_set (&e, errno, "close_range");
-      rt_child_fail (sync, e);
-    }
-  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  rt_process_exec (p, &e);
+  rt_process_start (p, io, pty.slave, &e);
   rt_child_fail (sync, e);
 }
 
@@ -208,57 +196,6 @@ docker_status (const siginfo_t *si)
   return 128 + si->si_status;
 }
 
-/* Wait for pidfd's process, forwarding the caller's signals to it. */
-int
-rt_wait_pidfd (pid_t pid, int pidfd, int *status, struct err **err)
-{
-  sigset_t set, old;
-  siginfo_t si;
-  _cleanup_close_ int sfd = -1;
-  int r = 0;
-  sigemptyset (&set);
-  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
-    sigaddset (&set, forwarded[i]);
-  sigprocmask (SIG_BLOCK, &set, &old);
-  sfd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (;;)
-    {
-      struct pollfd pf[2] = { { .fd = pidfd, .events = POLLIN },
-                              { .fd = sfd, .events = POLLIN } };
-      struct signalfd_siginfo ssi;
-      if (poll (pf, sfd >= 0 ? 2 : 1, -1) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          r = err_set (err, errno, "poll");
-          break;
-        }
-      while (sfd >= 0 && read (sfd, &ssi, sizeof ssi) == sizeof ssi)
-        pidfd_send_signal (pidfd, (int) ssi.ssi_signo, NULL, 0);
-      if (!(pf[0].revents & (POLLIN | POLLHUP)))
-        continue;
-      memset (&si, 0, sizeof si);
-      if (waitid (P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          r = err_set (err, errno, "wait for pid %d", (int) pid);
-          break;
-        }
-      *status = docker_status (&si);
-      break;
-    }
-  /* signals that came after the last read must not hit the caller */
-  if (sfd >= 0)
-    {
-      struct signalfd_siginfo ssi;
-      while (read (sfd, &ssi, sizeof ssi) == sizeof ssi)
-        ;
-    }
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  return r;
-}
-
 static void
 reap (pid_t pid, int pidfd)
 {
@@ -272,26 +209,73 @@ reap (pid_t pid, int pidfd)
     ;
 }
 
-/* Read the child's verdict: 0 = exec'd, -1 = its error (with its status). */
-static int
-read_verdict (int sync, struct err **err)
+int
+rt_sync_pair (int sv[2], struct err **err)
 {
-  char msg[1024];
-  ssize_t n;
-  do
-    n = read (sync, msg, sizeof msg - 1);
-  while (n < 0 && errno == EINTR);
-  if (n == 0)
-    return 0;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return err_set (err, errno, "socketpair");
+  /* keep the sync fds out of 0-2, which the child overwrites */
+  for (int i = 0; i < 2; i++)
+    if (sv[i] < 3)
+      {
+        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
+        close (sv[i]);
+        sv[i] = fd;
+        if (fd < 0)
+          {
+            close (sv[!i]);
+            sv[0] = sv[1] = -1;
+            return err_set (err, errno, "dup the sync socket");
+          }
+      }
+  return 0;
+}
+
+ssize_t
+rt_sync_read (int sync, char *buf, size_t len, int *fd, struct err **err)
+{
+  ssize_t n = fs_recv_fd (sync, buf, len - 1, fd);
+  int status;
   if (n < 0)
     return err_set (err, errno, "read from the container's init");
-  msg[n] = '\0';
-  {
-    int status = atoi (msg);
-    size_t len = strlen (msg);
-    err_set (err, 0, "%s", (size_t) n > len + 1 ? msg + len + 1 : "failed");
-    return err_exit (err, status > 0 ? status : 125);
-  }
+  buf[n] = '\0';
+  if (n == 0 || !(buf[0] >= '0' && buf[0] <= '9'))
+    return n;
+  /* a failure report: "<status>\0<message>" */
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+  status = atoi (buf);
+  err_set (err, 0, "%s",
+           (size_t) n > strlen (buf) + 1 ? buf + strlen (buf) + 1 : "failed");
+  return err_exit (err, status > 0 ? status : 125);
+}
+
+/* Read what the child sends after "go": the pty master with a terminal,
+ * then its verdict (EOF once it exec'd). */
+static int
+read_child (int sync, bool tty, int *console, struct err **err)
+{
+  char msg[1024];
+  int fd;
+  ssize_t n;
+  while ((n = rt_sync_read (sync, msg, sizeof msg, &fd, err)) > 0)
+    {
+      if (tty && msg[0] == 'T' && fd >= 0 && *console < 0)
+        *console = fd;
+      else
+        {
+          if (fd >= 0)
+            close (fd);
+          return err_set (err, 0, "unexpected message from the container's "
+                                  "init");
+        }
+    }
+  if (n < 0)
+    return -1;
+  if (tty && *console < 0)
+    return err_set (err, 0, "the container's init sent no terminal");
+  return 0;
 }
 
 static int
@@ -320,6 +304,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
 
   memset (out, 0, sizeof *out);
   out->pidfd = -1;
+  out->console = -1;
   if (!io)
     io = &def;
   if (check_plan (p, err) < 0 || rt_write_etc_files (p, err) < 0)
@@ -342,19 +327,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (mode == RT_CGROUP_V2)
     /* entered at clone time, so the namespace's root is the container's */
     flags |= CLONE_NEWCGROUP;
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      err_set (err, errno, "socketpair");
-      goto fail;
-    }
-  /* keep the sync fds out of 0-2, which the child overwrites */
-  for (int i = 0; i < 2; i++)
-    if (sv[i] < 3)
-      {
-        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
-        close (sv[i]);
-        sv[i] = fd;
-      }
+  if (rt_sync_pair (sv, err) < 0)
+    goto fail;
   pid = clone_child (flags, cg && cg->fd >= 0 ? cg->fd : -1, &pidfd);
   if (pid < 0)
     {
@@ -380,7 +354,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
       err_set (err, errno, "start the container");
       goto fail_child;
     }
-  if (read_verdict (sv[0], err) < 0)
+  if (read_child (sv[0], p->tty, &out->console, err) < 0)
     goto fail_child;
   close (sv[0]);
   out->pid = pid;
@@ -392,6 +366,9 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
 fail_child:
   reap (pid, pidfd);
   close (pidfd);
+  if (out->console >= 0)
+    close (out->console);
+  out->console = -1;
 fail:
   if (sv[0] >= 0)
     close (sv[0]);
@@ -416,6 +393,9 @@ rt_container_release (struct rt_container *c)
   if (c->pidfd >= 0)
     close (c->pidfd);
   c->pidfd = -1;
+  if (c->console >= 0)
+    close (c->console);
+  c->console = -1;
   free (c->id);
   c->id = NULL;
   rt_cgroup_free (c->cgroup);
@@ -428,11 +408,27 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
   int r = 0;
   if (!c->reaped)
     {
-      if (rt_wait_pidfd (c->pid, c->pidfd, status, err) < 0)
-        {
-          rt_container_release (c);
-          return -1;
-        }
+      struct rt_signals sg;
+      struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = -1, .in = -1,
+                              .in_to = -1, .out_from = -1, .out = -1,
+                              .err_from = -1, .err = -1, .winch_to = -1 };
+      siginfo_t si;
+      /* forward the caller's signals until PID 1 exits */
+      if (rt_signals_block (&sg, err) < 0)
+        err_clear (err); /* wait all the same, without forwarding */
+      pump.sigfd = sg.fd;
+      r = rt_pump_run (&pump, err);
+      rt_signals_restore (&sg);
+      if (r < 0)
+        goto fail;
+      memset (&si, 0, sizeof si);
+      while (waitid (P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
+        if (errno != EINTR)
+          {
+            err_set (err, errno, "wait for pid %d", (int) c->pid);
+            goto fail;
+          }
+      *status = docker_status (&si);
       c->reaped = true;
     }
   /* PID 1 is gone, so the kernel has killed the rest of its namespace;
@@ -441,6 +437,9 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
     r = -1;
   rt_container_release (c);
   return r;
+fail:
+  rt_container_release (c);
+  return -1;
 }
 
 int

@@ -27,17 +27,19 @@ struct err;
 struct rt_cgroup;
 
 /* The container process's stdio. Each fd is dup'ed into 0/1/2 of the
- * container; -1 means /dev/null. With plan->tty, `tty` is the pty slave:
- * it becomes 0, 1, 2 and the controlling terminal (and /dev/console), and
- * in/out/err are ignored. The caller keeps ownership of every fd. */
+ * container; -1 means /dev/null. With plan->tty, in/out/err are ignored:
+ * the core opens a pty in the container's own devpts, its slave becomes
+ * 0, 1, 2, the controlling terminal and /dev/console, and the master comes
+ * back in rt_container.console; the pty starts with the window size of
+ * the terminal winsize_from (-1: none). The caller keeps its fds. */
 struct rt_stdio
 {
   int in;
   int out;
   int err;
-  int tty; /* pty slave, or -1 */
+  int winsize_from; /* with plan->tty: the user's terminal, or -1 */
 };
-#define RT_STDIO_INIT { .in = 0, .out = 1, .err = 2, .tty = -1 }
+#define RT_STDIO_INIT { .in = 0, .out = 1, .err = 2, .winsize_from = -1 }
 
 /* A started container. Filled by rt_start, released by rt_wait (or
  * rt_container_release if the caller gives up on it). */
@@ -48,10 +50,16 @@ struct rt_container
   char *id;               /* copy of plan->id */
   struct rt_cgroup *cgroup; /* opaque; NULL if none */
   bool reaped;            /* rt_wait has collected the exit status */
+  int console;            /* with plan->tty: the pty master (O_CLOEXEC),
+                             else -1; closed by rt_container_release */
 };
 
 /* Start the container: returns once the process has been exec'd (or
- * failed to). On failure nothing is left behind (no process, no cgroup). */
+ * failed to). On failure nothing is left behind (no process, no cgroup).
+ * The container starts with no signal blocked and every disposition the
+ * default, whatever the caller's: block the signals you forward (and
+ * open their signalfd) before rt_start, so none is lost or kills the
+ * caller while the container is unwatched. */
 int rt_start (const struct rt_plan *p, const struct rt_stdio *io,
               struct rt_container *out, struct err **err);
 
@@ -72,11 +80,18 @@ int rt_kill (struct rt_container *c, int sig, struct err **err);
  * left running; its cgroup stays until rt_cleanup). */
 void rt_container_release (struct rt_container *c);
 
-/* exec: run p->argv (env, cwd, user, caps, seccomp, no_new_privs from p;
- * rootfs fields ignored) inside the running container whose PID 1 is
- * target (a pid in the caller's pid ns): joins every namespace of target,
- * its cgroup(s), then the same seccomp and capabilities. Waits like
- * rt_wait (signals forwarded) and returns the docker exit status. */
+/* exec: start p->argv (env, cwd, user, caps, seccomp, no_new_privs and
+ * tty from p; rootfs fields ignored) inside the running container whose
+ * PID 1 is target (a pid in the caller's pid ns): joins every namespace of
+ * target, its cgroup(s), then the same seccomp and capabilities. With
+ * p->tty the pty comes from the container's devpts (out->console), as
+ * for rt_start. Fills out like rt_start (no cgroup of its own, no id);
+ * wait for it with rt_wait. */
+int rt_exec_start (pid_t target, const struct rt_plan *p,
+                   const struct rt_stdio *io, struct rt_container *out,
+                   struct err **err);
+
+/* rt_exec_start + rt_wait: returns the docker exit status. */
 int rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
              int *status, struct err **err);
 

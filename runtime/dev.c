@@ -1,17 +1,27 @@
 /* /dev in the container: a small tmpfs with the six standard nodes, the
- * usual links, a private devpts (ptmx -> pts/ptmx), shm and mqueue; and
- * /dev/console bound to the pty slave when there is a terminal. */
+ * usual links, a private devpts (ptmx -> pts/ptmx), shm and mqueue; and,
+ * with a terminal, a pty of that devpts bound on /dev/console. */
 #include "runtime/child.h"
+#include "runtime/console.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO ('T', 0x41)
+#endif
 
 static const struct
 {
@@ -30,22 +40,6 @@ static const struct
   { "stdout", "/proc/self/fd/1" },  { "stderr", "/proc/self/fd/2" },
   { "ptmx", "pts/ptmx" },
 };
-
-static int
-mount_at (int devfd, const char *name, const char *type, unsigned long flags,
-          const char *data, struct err **err)
-{
-  char p[32];
-  _cleanup_close_ int fd = -1;
-  if (mkdirat (devfd, name, 0755) < 0 && errno != EEXIST)
-    return err_set (err, errno, "create '/dev/%s'", name);
-  fd = openat (devfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return err_set (err, errno, "open '/dev/%s'", name);
-  if (mount (type, rt_fd_path (fd, p), type, flags, data) < 0)
-    return err_set (err, errno, "mount %s on '/dev/%s'", type, name);
-  return 0;
-}
 
 /* The node by mknod; in a user namespace (EPERM) bind the host's. */
 static int
@@ -68,8 +62,53 @@ make_node (int devfd, const char *name, unsigned maj, unsigned min,
   return 0;
 }
 
+/* A new pty of the devpts instance at rootfd's /dev/pts. why: its ptmx
+ * must be the real one, not a file or device the image (or, for exec, the
+ * running container) put there, and the slave comes from TIOCGPTPEER on
+ * the master, so no path in a /dev/pts someone else controls is looked up
+ * (runc 531ef794e, CVE-2025-52565). */
 int
-rt_dev_setup (int rootfd, int tty, struct err **err)
+rt_pty_open_in (int rootfd, struct rt_pty *pty, struct err **err)
+{
+  struct open_how how = {
+    .flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  struct stat st;
+  struct statfs sf;
+  int unlock = 0;
+  pty->master = pty->slave = -1;
+  pty->master = (int) syscall (SYS_openat2, rootfd, "/dev/pts/ptmx", &how,
+                               sizeof how);
+  if (pty->master < 0)
+    return err_set (err, errno, "open '/dev/pts/ptmx' in the container");
+  if (fstat (pty->master, &st) < 0 || fstatfs (pty->master, &sf) < 0
+      || !S_ISCHR (st.st_mode) || st.st_rdev != makedev (5, 2)
+      || sf.f_type != DEVPTS_SUPER_MAGIC)
+    {
+      err_set (err, 0, "'/dev/pts/ptmx' in the container is not a devpts "
+                       "pty multiplexer");
+      goto fail;
+    }
+  if (ioctl (pty->master, TIOCSPTLCK, &unlock) < 0)
+    {
+      err_set (err, errno, "unlock the pty");
+      goto fail;
+    }
+  pty->slave = ioctl (pty->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (pty->slave < 0)
+    {
+      err_set (err, errno, "open the pty's peer");
+      goto fail;
+    }
+  return 0;
+fail:
+  rt_pty_close (pty);
+  return -1;
+}
+
+int
+rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
 {
   _cleanup_close_ int dev = -1, devfd = -1;
   char p[32];
@@ -78,8 +117,9 @@ rt_dev_setup (int rootfd, int tty, struct err **err)
   dev = openat (rootfd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dev < 0)
     return err_set (err, errno, "open '/dev' in the container");
+  /* why: noexec as podman's, nothing in /dev is a program */
   if (mount ("tmpfs", rt_fd_path (dev, p), "tmpfs",
-             MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k")
+             MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k")
       < 0)
     return err_set (err, errno, "mount tmpfs on '/dev'");
   devfd = openat (rootfd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW
@@ -93,25 +133,31 @@ rt_dev_setup (int rootfd, int tty, struct err **err)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
       return err_set (err, errno, "create '/dev/%s'", links[i].name);
   /* newinstance: the container's ptys are not the host's */
-  if (mount_at (devfd, "pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
+  if (rt_mount_at (devfd, "/dev", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                   "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
           < 0
-      || mount_at (devfd, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "mode=1777,size=65536k", err)
+      || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "mode=1777,size=65536k", err)
              < 0
-      || mount_at (devfd, "mqueue", "mqueue",
-                   MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
+      || rt_mount_at (devfd, "/dev", "mqueue", "mqueue",
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
              < 0)
     return -1;
-  if (tty >= 0)
+  if (pty)
     {
       char t[32];
-      _cleanup_close_ int c = openat (devfd, "console",
-                                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                                      0620);
+      _cleanup_close_ int c = -1;
+      /* the pty lives in the devpts just mounted: a slave opened in
+       * another mount namespace cannot be bound here (EINVAL) */
+      if (rt_pty_open_in (rootfd, pty, err) < 0)
+        return -1;
+      c = openat (devfd, "console", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  0620);
       if (c < 0)
         return err_set (err, errno, "create '/dev/console'");
-      if (mount (rt_fd_path (tty, t), rt_fd_path (c, p), NULL, MS_BIND, NULL)
+      if (mount (rt_fd_path (pty->slave, t), rt_fd_path (c, p), NULL, MS_BIND,
+                 NULL)
           < 0)
         return err_set (err, errno, "bind the terminal on '/dev/console'");
     }

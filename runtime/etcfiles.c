@@ -2,6 +2,7 @@
  * by the runtime into plan->state_dir before clone and bind-mounted by the
  * child (a network hook may rewrite hosts and resolv.conf in between). */
 #include "runtime/child.h"
+#include "runtime/net.h"
 #include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -31,7 +32,8 @@ int
 rt_write_etc_files (const struct rt_plan *p, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-  _cleanup_free_ char *resolv = NULL;
+  _cleanup_free_ char *resolv = NULL, *hosts = NULL, *host_resolv = NULL;
+  bool host_net = p->network == RT_NET_HOST;
   struct err *e = NULL;
   const char *host = p->hostname;
   char shortid[13];
@@ -45,26 +47,26 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
   strbuf_addf (&sb, "%s\n", host);
   if (write_file (p->state_dir, "hostname", sb.buf, sb.len, err) < 0)
     return -1;
-  strbuf_reset (&sb);
-  strbuf_addf (&sb,
-               "127.0.0.1\tlocalhost\n"
-               "::1\tlocalhost ip6-localhost ip6-loopback\n"
-               "fe00::0\tip6-localnet\n"
-               "ff00::0\tip6-mcastprefix\n"
-               "ff02::1\tip6-allnodes\n"
-               "ff02::2\tip6-allrouters\n"
-               "127.0.1.1\t%s\n",
-               host);
-  if (write_file (p->state_dir, "hosts", sb.buf, sb.len, err) < 0)
+  /* the host's own with its network (docker) */
+  if (host_net)
+    return net_write_etc_host (p->state_dir, err);
+  hosts = xasprintf ("127.0.0.1\tlocalhost\n"
+                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                     "fe00::0\tip6-localnet\n"
+                     "ff00::0\tip6-mcastprefix\n"
+                     "ff02::1\tip6-allnodes\n"
+                     "ff02::2\tip6-allrouters\n"
+                     "127.0.1.1\t%s\n",
+                     host);
+  if (write_file (p->state_dir, "hosts", hosts, strlen (hosts), err) < 0)
     return -1;
-  /* The host's resolver configuration, as docker copies it; a bridge
-   * network hook may replace it (localhost resolvers do not work there). */
-  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, NULL, &e)
+  /* the host's, without the nameservers the container cannot reach; a
+   * bridge network hook rewrites it */
+  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv,
+                    NULL, &e)
       < 0)
-    {
-      err_free (e);
-      resolv = xstrdup ("");
-    }
+    err_free (e);
+  resolv = net_resolv_conf_filter (host_resolv);
   return write_file (p->state_dir, "resolv.conf", resolv, strlen (resolv),
                      err);
 }

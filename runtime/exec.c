@@ -5,13 +5,18 @@
  *                      └─ clone3(CLONE_PARENT) ──► process: now in the
  *                         container's pid ns, a child of the caller;
  *                         stdio, cwd, user, caps, nnp, seccomp, exec
- * The helper sends the process's pid and exits; the caller waits on it
- * with signals forwarded. Errors travel on the same socket as rt_start's. */
+ * With a terminal the helper, now in the container's mount namespace,
+ * opens a pty of the container's devpts; the process gets the slave. The
+ * helper sends the process's pid (with the pty master attached) and
+ * exits; the caller waits on the process with rt_wait. Errors travel on
+ * the same socket as rt_start's. */
 #include "runtime/container.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
+#include "runtime/console.h"
 #include "runtime/security.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -31,33 +36,11 @@
 #include <linux/sched.h>
 
 static void __attribute__ ((noreturn))
-exec_process (const struct rt_plan *p, const struct rt_stdio *io, int sync)
+exec_process (const struct rt_plan *p, const struct rt_stdio *io, int tty,
+              int sync)
 {
   struct err *e = NULL;
-  setsid ();
-  if (rt_process_stdio (io, p->tty, &e) < 0 || rt_process_cwd (p, &e) < 0
-      || rt_process_user (p, &e) < 0)
-    rt_child_fail (sync, e);
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (rt_caps_apply (p, &e) < 0)
-    rt_child_fail (sync, e);
-  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    {
-      err_set (&e, errno, "set no_new_privs");
-      rt_child_fail (sync, e);
-    }
-  /* why: CVE-2024-21626, no host fd may survive into the container */
-  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      err_set (&e, errno, "close_range");
-      rt_child_fail (sync, e);
-    }
-  if (p->no_new_privs && rt_seccomp_install (p, &e) < 0)
-    rt_child_fail (sync, e);
-  rt_process_exec (p, &e);
+  rt_process_start (p, io, tty, &e);
   rt_child_fail (sync, e);
 }
 
@@ -67,6 +50,7 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
 {
   struct err *e = NULL;
   struct clone_args args;
+  struct rt_pty pty = { -1, -1 };
   char msg[32];
   pid_t pid;
   /* why: CVE-2019-5736, processes already in the container must not open
@@ -82,6 +66,19 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
       err_set (&e, errno, "join the namespaces of pid %d", (int) target);
       rt_child_fail (sync, e);
     }
+  if (p->tty)
+    {
+      /* setns put our root at the container's */
+      _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root < 0)
+        {
+          err_set (&e, errno, "open the container's root");
+          rt_child_fail (sync, e);
+        }
+      if (rt_pty_open_in (root, &pty, &e) < 0)
+        rt_child_fail (sync, e);
+      rt_pty_resize (pty.master, io->winsize_from);
+    }
   memset (&args, 0, sizeof args);
   /* the caller, not this helper, is the process's parent and reaps it */
   args.flags = CLONE_PARENT;
@@ -92,21 +89,24 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
       rt_child_fail (sync, e);
     }
   if (pid == 0)
-    exec_process (p, io, sync);
+    exec_process (p, io, pty.slave, sync);
   snprintf (msg, sizeof msg, "P%d", (int) pid);
-  (void) !write (sync, msg, strlen (msg));
+  (void) !fs_send_fd (sync, msg, strlen (msg), pty.master);
   _exit (0);
 }
 
 int
-rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
-         int *status, struct err **err)
+rt_exec_start (pid_t target, const struct rt_plan *p,
+               const struct rt_stdio *io, struct rt_container *out,
+               struct err **err)
 {
   struct rt_stdio def = RT_STDIO_INIT;
-  int sv[2] = { -1, -1 }, tpidfd, pidfd = -1, r = -1;
+  int sv[2] = { -1, -1 }, tpidfd, pidfd = -1, console = -1, fd, r = -1;
   pid_t hpid, pid = -1;
   char msg[1024];
   ssize_t n;
+  memset (out, 0, sizeof *out);
+  out->pidfd = out->console = -1;
   if (!io)
     io = &def;
   if (!p->argv || !p->argv[0] || !*p->argv[0])
@@ -115,18 +115,8 @@ rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
   if (tpidfd < 0)
     return err_set (err, errno, "container process %d", (int) target),
            err_exit (err, 125);
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    {
-      err_set (err, errno, "socketpair");
-      goto out;
-    }
-  for (int i = 0; i < 2; i++)
-    if (sv[i] < 3)
-      {
-        int fd = fcntl (sv[i], F_DUPFD_CLOEXEC, 3);
-        close (sv[i]);
-        sv[i] = fd;
-      }
+  if (rt_sync_pair (sv, err) < 0)
+    goto out;
   hpid = fork ();
   if (hpid < 0)
     {
@@ -142,43 +132,61 @@ rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
   sv[1] = -1;
   while (waitpid (hpid, NULL, 0) < 0 && errno == EINTR)
     ;
-  /* first message: "P<pid>" from the helper, or an error */
-  n = read (sv[0], msg, sizeof msg - 1);
+  /* first message: "P<pid>" from the helper (with the pty master), or an
+   * error; then the process's verdict: EOF once it exec'd */
+  n = rt_sync_read (sv[0], msg, sizeof msg, &fd, err);
   if (n > 1 && msg[0] == 'P')
     {
-      msg[n] = '\0';
       pid = atoi (msg + 1);
       pidfd = pidfd_open (pid, 0);
-      n = read (sv[0], msg, sizeof msg - 1);
+      console = fd;
+      n = rt_sync_read (sv[0], msg, sizeof msg, &fd, err);
     }
-  if (n > 0)
+  if (n != 0)
     {
-      int st;
-      msg[n] = '\0';
-      st = atoi (msg);
-      err_set (err, 0, "%s",
-               (size_t) n > strlen (msg) + 1 ? msg + strlen (msg) + 1
-                                              : "exec failed");
-      err_exit (err, st > 0 ? st : 125);
+      if (n > 0)
+        {
+          if (fd >= 0)
+            close (fd);
+          err_set (err, 0, "unexpected message from the exec helper");
+        }
+      if (!err || !*err || (*err)->exit <= 1)
+        err_exit (err, 125);
       if (pid > 0)
         while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
           ;
       goto out;
     }
-  if (pid <= 0 || pidfd < 0)
+  if (pid <= 0 || pidfd < 0 || (p->tty && console < 0))
     {
-      err_set (err, n < 0 ? errno : 0, "exec into the container failed");
+      err_set (err, pid > 0 && pidfd < 0 ? errno : 0,
+               "exec into the container failed");
       err_exit (err, 125);
       goto out;
     }
-  r = rt_wait_pidfd (pid, pidfd, status, err);
+  out->pid = pid;
+  out->pidfd = steal_fd (&pidfd);
+  out->console = steal_fd (&console);
+  r = 0;
 out:
   if (pidfd >= 0)
     close (pidfd);
+  if (console >= 0)
+    close (console);
   if (sv[0] >= 0)
     close (sv[0]);
   if (sv[1] >= 0)
     close (sv[1]);
   close (tpidfd);
   return r;
+}
+
+int
+rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
+         int *status, struct err **err)
+{
+  struct rt_container c;
+  if (rt_exec_start (target, p, io, &c, err) < 0)
+    return -1;
+  return rt_wait (&c, status, err);
 }

@@ -2,6 +2,7 @@
  * that leak host information or let a container change the host, which
  * proc and sysfs do not namespace. */
 #include "runtime/security.h"
+#include "runtime/child.h"
 
 #include "lib/err.h"
 #include "lib/log.h"
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 /* docker's list (moby daemon/pkg/oci/defaults.go), plus /sys/fs/selinux
- * from podman's: masking it is stricter than both. */
+ * and /sys/dev/block from podman's: stricter than both. */
 const char *const rt_masked_paths[] = {
   "/proc/acpi",          /* ACPI tables and events of the host */
   "/proc/asound",        /* host sound devices (podman makes it read-only) */
@@ -37,6 +38,8 @@ const char *const rt_masked_paths[] = {
                                       (Platypus, GHSA-jq35-85cj-fj4p) */
   "/sys/firmware",   /* host firmware tables (ACPI, EFI variables) */
   "/sys/fs/selinux", /* the host's SELinux policy interface */
+  "/sys/dev/block",  /* the host's block devices by number (podman masks
+                        it too) */
   NULL,
 };
 
@@ -82,12 +85,6 @@ open_beneath (int rootfd, const char *path, int flags)
   return (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
-static void
-fd_path (char buf[32], int fd)
-{
-  snprintf (buf, 32, "/proc/self/fd/%d", fd);
-}
-
 static int
 mask_one (int rootfd, int nullfd, const char *path, struct err **err)
 {
@@ -102,7 +99,7 @@ mask_one (int rootfd, int nullfd, const char *path, struct err **err)
   if (fstat (fd, &st) < 0)
     return err_set (err, errno, "mask '%s'", path);
   char target[32], src[32];
-  fd_path (target, fd);
+  rt_fd_path (fd, target);
   if (S_ISDIR (st.st_mode))
     {
       /* An empty read-only tmpfs that can hold nothing. */
@@ -113,9 +110,16 @@ mask_one (int rootfd, int nullfd, const char *path, struct err **err)
         return err_set (err, errno, "mask '%s'", path);
       return 0;
     }
-  fd_path (src, nullfd);
+  rt_fd_path (nullfd, src);
   if (mount (src, target, NULL, MS_BIND, NULL) < 0)
     return err_set (err, errno, "mask '%s'", path);
+  /* read-only as well, as podman's (crun's) masks: reopen to reach the
+   * bind just made */
+  {
+    _cleanup_close_ int top = open_beneath (rootfd, path, O_PATH);
+    if (top < 0 || rt_mount_readonly (top, err) < 0)
+      return err_set (err, errno, "mask '%s'", path);
+  }
   return 0;
 }
 
@@ -131,7 +135,7 @@ readonly_one (int rootfd, const char *path, struct err **err)
           return 0;
         return err_set (err, errno, "make '%s' read-only", path);
       }
-    fd_path (target, fd);
+    rt_fd_path (fd, target);
     if (mount (target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
       return err_set (err, errno, "make '%s' read-only", path);
   }
@@ -149,21 +153,18 @@ readonly_one (int rootfd, const char *path, struct err **err)
     flags |= MS_NODEV;
   if (sv.f_flag & ST_NOEXEC)
     flags |= MS_NOEXEC;
-  fd_path (target, fd);
+  rt_fd_path (fd, target);
   if (mount (NULL, target, NULL, flags, NULL) < 0)
     return err_set (err, errno, "make '%s' read-only", path);
   return 0;
 }
 
 int
-rt_masks_apply (const struct rt_plan *p, const char *root, struct err **err)
+rt_masks_apply (const struct rt_plan *p, int rootfd, struct err **err)
 {
   /* --privileged sees the host's /proc and /sys as they are (docker). */
   if (p->privileged)
     return 0;
-  _cleanup_close_ int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    return err_set (err, errno, "open '%s'", root);
 
   /* The image controls /dev until the runtime replaced it; a symlink or
    * another device there would turn a mask into a bind of anything

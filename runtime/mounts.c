@@ -4,10 +4,12 @@
  * is resolved with openat2(RESOLVE_IN_ROOT) to an O_PATH fd and mounted
  * on through /proc/self/fd/N, so an image's symlinks stay inside it. */
 #include "runtime/child.h"
+#include "runtime/cgroup.h"
 #include "runtime/plan.h"
 #include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -268,58 +269,6 @@ bind_etc_file (int rootfd, int etcfd, const char *state_dir, const char *name,
   return 0;
 }
 
-static int
-mask_paths (int rootfd, struct err **err)
-{
-  char a[32], b[32];
-  struct stat st;
-  _cleanup_close_ int null = rt_open_in_root (rootfd, "/dev/null", false,
-                                              false, err);
-  if (null < 0)
-    return -1;
-  /* why: CVE-2025-31133, the /dev/null we bind over secrets must really
-   * be the null device, not a symlink or a file the image planted */
-  if (fstat (null, &st) < 0 || !S_ISCHR (st.st_mode)
-      || st.st_rdev != makedev (1, 3))
-    return err_set (err, 0, "/dev/null in the container is not the null "
-                            "device");
-  for (size_t i = 0; rt_masked_paths[i]; i++)
-    {
-      _cleanup_close_ int fd = open_in (rootfd, rt_masked_paths[i]);
-      int r;
-      if (fd < 0)
-        continue; /* not there: nothing to hide */
-      if (fstat (fd, &st) < 0)
-        return err_set (err, errno, "stat '%s'", rt_masked_paths[i]);
-      if (S_ISDIR (st.st_mode))
-        r = mount ("tmpfs", rt_fd_path (fd, b), "tmpfs",
-                   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "nr_blocks=1,nr_inodes=1,mode=555");
-      else
-        r = mount (rt_fd_path (null, a), rt_fd_path (fd, b), NULL, MS_BIND,
-                   NULL);
-      if (r < 0)
-        return err_set (err, errno, "mask '%s'", rt_masked_paths[i]);
-    }
-  for (size_t i = 0; rt_readonly_paths[i]; i++)
-    {
-      _cleanup_close_ int fd = open_in (rootfd, rt_readonly_paths[i]);
-      _cleanup_close_ int top = -1;
-      if (fd < 0)
-        continue;
-      if (mount (rt_fd_path (fd, a), rt_fd_path (fd, b), NULL,
-                 MS_BIND | MS_REC, NULL)
-          < 0)
-        return err_set (err, errno, "bind '%s'", rt_readonly_paths[i]);
-      top = open_in (rootfd, rt_readonly_paths[i]);
-      if (top < 0)
-        return err_set (err, errno, "open '%s'", rt_readonly_paths[i]);
-      if (rt_mount_readonly (top, err) < 0)
-        return err_wrap (err, "'%s'", rt_readonly_paths[i]);
-    }
-  return 0;
-}
-
 int
 rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
 {
@@ -358,8 +307,130 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
           return -1;
     }
   /* why: /proc/kcore, /proc/keys, /sys/firmware... leak or change host
-   * state; docker hides them unless --privileged */
-  if (!p->privileged && mask_paths (rootfd, err) < 0)
+   * state; docker hides them unless --privileged (rt_masks_apply checks) */
+  if (rt_masks_apply (p, rootfd, err) < 0)
     return -1;
+  return 0;
+}
+
+char **
+rt_cgroup_v1_own (const char *id)
+{
+  _cleanup_free_ char *buf = NULL;
+  struct err *e = NULL;
+  char **own = xcalloc (1, sizeof *own);
+  size_t idlen = strlen (id);
+  if (fs_read_file (AT_FDCWD, "/proc/self/cgroup", 1 << 16, &buf, NULL, &e)
+      < 0)
+    {
+      err_free (e);
+      return own;
+    }
+  /* "N:controllers:/path", ours when path ends in "/<id>" */
+  for (char *line = buf, *next; line && *line; line = next)
+    {
+      char *ctl, *path;
+      size_t len;
+      next = strchr (line, '\n');
+      if (next)
+        *next++ = '\0';
+      if (!(ctl = strchr (line, ':')) || !(path = strchr (++ctl, ':')))
+        continue;
+      *path++ = '\0';
+      len = strlen (path);
+      if (*ctl && strncmp (ctl, "name=", 5) != 0 && len > idlen
+          && path[len - idlen - 1] == '/' && !strcmp (path + len - idlen, id))
+        strv_push (&own, xstrdup (ctl));
+    }
+  return own;
+}
+
+int
+rt_mount_at (int dirfd, const char *dirname, const char *name,
+             const char *type, unsigned long flags, const char *data,
+             struct err **err)
+{
+  char p[32];
+  _cleanup_close_ int fd = -1;
+  if (mkdirat (dirfd, name, 0755) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '%s/%s'", dirname, name);
+  fd = openat (dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open '%s/%s'", dirname, name);
+  if (mount (type, rt_fd_path (fd, p), type, flags, data) < 0)
+    return err_set (err, errno, "mount %s on '%s/%s'", type, dirname, name);
+  return 0;
+}
+
+/* A cgroup v1 hierarchy (its controllers, e.g. "pids" or "cpu,cpuacct")
+ * on dir/name, read-only unless flags lack MS_RDONLY. */
+static int
+mount_v1 (int dir, const char *ctls, unsigned long flags, struct err **err)
+{
+  if (rt_mount_at (dir, "/sys/fs/cgroup", ctls, "cgroup", flags, ctls, err)
+      < 0)
+    return -1;
+  /* "cpu,cpuacct" is also reached as cpu and cpuacct (runc) */
+  if (strchr (ctls, ','))
+    {
+      _cleanup_free_ char *copy = xstrdup (ctls);
+      char *save = NULL;
+      for (char *c = strtok_r (copy, ",", &save); c;
+           c = strtok_r (NULL, ",", &save))
+        if (symlinkat (ctls, dir, c) < 0 && errno != EEXIST)
+          return err_set (err, errno, "link '/sys/fs/cgroup/%s'", c);
+    }
+  return 0;
+}
+
+int
+rt_mount_cgroups (int mode, char *const *v1_own, bool privileged,
+                  struct err **err)
+{
+  _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int fd = -1, dir = -1;
+  /* why: read-only as docker's, a container must not change its limits */
+  unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+                        | (privileged ? 0 : MS_RDONLY);
+  char p[32];
+  if (root < 0)
+    return err_set (err, errno, "open '/'");
+  if (mode == RT_CGROUP_NONE)
+    return 0;
+  fd = open_in (root, "/sys/fs/cgroup");
+  if (fd < 0)
+    return 0; /* a kernel without it */
+  if (mode == RT_CGROUP_V2)
+    {
+      if (mount ("cgroup2", rt_fd_path (fd, p), "cgroup2", flags, NULL) < 0)
+        return err_set (err, errno, "mount cgroup2 on '/sys/fs/cgroup'");
+      return 0;
+    }
+  /* v1: a tmpfs holding one mount per hierarchy the container has its
+   * own cgroup in (the others would show the caller's) */
+  if (mount ("tmpfs", rt_fd_path (fd, p), "tmpfs",
+             MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k")
+      < 0)
+    return err_set (err, errno, "mount tmpfs on '/sys/fs/cgroup'");
+  dir = open_in (root, "/sys/fs/cgroup");
+  if (dir >= 0)
+    {
+      int d = openat (dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      close (dir);
+      dir = d;
+    }
+  if (dir < 0)
+    return err_set (err, errno, "open '/sys/fs/cgroup'");
+  for (size_t i = 0; v1_own && v1_own[i]; i++)
+    if (mount_v1 (dir, v1_own[i], flags, err) < 0)
+      return -1;
+  if (!privileged)
+    {
+      _cleanup_close_ int top = open_in (root, "/sys/fs/cgroup");
+      struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+      if (top < 0
+          || mount_setattr (top, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        return err_set (err, errno, "make '/sys/fs/cgroup' read-only");
+    }
   return 0;
 }

@@ -1,8 +1,11 @@
-/* The container process's last steps: stdio, working directory, user,
- * and the exec itself with docker's 126/127 distinction. */
+/* The container process's last steps, shared by rt_start's child and
+ * rt_exec's process: session, stdio, working directory, user, capabilities,
+ * no_new_privs, seccomp, and the exec itself with docker's 126/127
+ * distinction. */
 #include "runtime/child.h"
 #include "runtime/container.h"
 #include "runtime/plan.h"
+#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -10,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -18,17 +22,13 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
-int
-rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err)
+static int
+process_stdio (const struct rt_stdio *io, int tty, struct err **err)
 {
   int want[3] = { io->in, io->out, io->err }, high[3];
   _cleanup_close_ int null = -1;
-  if (tty)
-    {
-      if (io->tty < 0)
-        return err_set (err, 0, "a terminal was asked for but none given");
-      want[0] = want[1] = want[2] = io->tty;
-    }
+  if (tty >= 0)
+    want[0] = want[1] = want[2] = tty;
   /* Copy every source above 2 first, so dup2 cannot clobber a source
    * that happens to be 0, 1 or 2 already. */
   for (int i = 0; i < 3; i++)
@@ -50,13 +50,13 @@ rt_process_stdio (const struct rt_stdio *io, bool tty, struct err **err)
         return err_set (err, errno, "set up stdio");
       close (high[i]);
     }
-  if (tty && ioctl (0, TIOCSCTTY, 0) < 0)
+  if (tty >= 0 && ioctl (0, TIOCSCTTY, 0) < 0)
     return err_set (err, errno, "set the controlling terminal");
   return 0;
 }
 
-int
-rt_process_cwd (const struct rt_plan *p, struct err **err)
+static int
+process_cwd (const struct rt_plan *p, struct err **err)
 {
   const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
   char buf[PATH_MAX];
@@ -85,8 +85,8 @@ rt_process_cwd (const struct rt_plan *p, struct err **err)
   return 0;
 }
 
-int
-rt_process_user (const struct rt_plan *p, struct err **err)
+static int
+process_user (const struct rt_plan *p, struct err **err)
 {
   const struct rt_user *u = &p->user;
   /* drop the host's supplementary groups even when none are asked for */
@@ -198,14 +198,32 @@ exec_path (const char *path, char *const *argv, char *const *env)
   close (fd);
 }
 
-int
-rt_process_exec (const struct rt_plan *p, struct err **err)
+/* The signal state docker's processes start with. why: exec keeps the
+ * mask and ignored signals, and imgtool blocks the signals it forwards
+ * before it starts the container (a `run` started in the background of a
+ * shell also has SIGINT and SIGQUIT ignored). */
+static void
+reset_signals (void)
+{
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigset_t none;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction (sig, &dfl, NULL); /* glibc's own two: EINVAL, fine */
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+static int
+process_exec (const struct rt_plan *p, struct err **err)
 {
   const char *cmd = p->argv[0];
   char *const *env = p->env ? p->env : (char *const[]){ NULL };
   const char *path;
   char buf[PATH_MAX];
   int denied = 0;
+
+  reset_signals ();
   if (strchr (cmd, '/'))
     {
       exec_path (cmd, p->argv, env);
@@ -239,4 +257,35 @@ rt_process_exec (const struct rt_plan *p, struct err **err)
     }
   err_set (err, 0, "exec: '%s': executable file not found in $PATH", cmd);
   return err_exit (err, 127);
+}
+
+int
+rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
+                  int tty, struct err **err)
+{
+  /* a session of its own: the caller's terminal signals reach the
+   * container through imgtool's forwarding, not straight */
+  setsid ();
+  if (process_stdio (io, tty, err) < 0)
+    return -1;
+  if (tty >= 0)
+    close (tty);
+  umask (022);
+  if (process_cwd (p, err) < 0 || process_user (p, err) < 0)
+    return -1;
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
+   * seccomp goes before the capability drop (runc's order) */
+  if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
+    return -1;
+  if (rt_caps_apply (p, err) < 0)
+    return -1;
+  if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return err_set (err, errno, "set no_new_privs");
+  /* why: CVE-2024-21626, no host fd may survive into the container */
+  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return err_set (err, errno, "close_range");
+  /* with no_new_privs, as late as possible: fewer syscalls to allow */
+  if (p->no_new_privs && rt_seccomp_install (p, err) < 0)
+    return -1;
+  return process_exec (p, err);
 }

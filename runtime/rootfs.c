@@ -2,8 +2,8 @@
  * private mount namespace, then pivot_root into it with the old root
  * detached. */
 #include "runtime/child.h"
-#include "layers/overlay.h"
 #include "runtime/plan.h"
+#include "layers/overlay.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -35,10 +35,11 @@ rt_rootfs_mount (const struct rt_plan *p, const char *target,
       if (mkdir (upper, 0755) < 0 || mkdir (work, 0755) < 0)
         return err_set (err, errno, "create the writable layer");
     }
-  /* redirect_dir and metacopy off: a RUN step's upper dir must hold its
-   * whole change for the builder's differ */
+  /* one lowerdir+ per layer, so 100+ layers mount; redirect_dir and
+   * metacopy off, so a RUN step's upper dir holds its whole change for the
+   * builder's differ (layers/overlay.h) */
   return layer_overlay_mount (p->lower_dirs, upper ? upper : p->upper_dir,
-                        work ? work : p->work_dir, target, false, err);
+                              work ? work : p->work_dir, target, false, err);
 }
 
 int

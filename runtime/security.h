@@ -86,13 +86,13 @@ extern const char *const rt_readonly_paths[];
  * on this host). NULL-terminated; free with strv_free(). */
 char **rt_masked_paths_all (void);
 
-/* Apply the masks and read-only paths under root ("/" after pivot_root):
+/* Apply the masks and read-only paths under rootfd (the container's root,
+ * before or after pivot_root):
  * missing paths are skipped, /dev/null is checked to be the char device
  * 1:3 before it is bound over anything (CVE-2025-31133), and every target
  * is opened with O_NOFOLLOW inside root and mounted through its fd, so a
  * symlink in the image cannot redirect a mount. Skipped for privileged
  * plans. Needs CAP_SYS_ADMIN (call before rt_caps_apply). */
-int rt_masks_apply (const struct rt_plan *p, const char *root,
-                    struct err **err);
+int rt_masks_apply (const struct rt_plan *p, int rootfd, struct err **err);
 
 #endif

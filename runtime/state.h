@@ -111,11 +111,6 @@ void rt_record_release (struct rt_record *rec);
 char *rt_record_path (struct rt_containers *cs, const char *id,
                       const char *file);
 
-/* Write hostname, hosts and resolv.conf into the container's directory
- * (host network: the host's hosts and resolv.conf). */
-int rt_record_write_etc (struct rt_containers *cs, const struct rt_record *rec,
-                         struct err **err);
-
 /* Take monitor.lock (LOCK_EX|LOCK_NB) for the caller's life; returns the
  * fd (O_CLOEXEC) to keep open. */
 int rt_record_monitor_lock (struct rt_containers *cs, const char *id,

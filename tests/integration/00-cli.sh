@@ -8,4 +8,14 @@ fails "an unknown command fails" img no-such-command
 like "unknown command has one clear line" "$(img no-such-command 2>&1)" "^imgtool: unknown command 'no-such-command'"
 ok "--help lists commands" img --help
 like "--help mentions version" "$(img --help)" 'version'
+
+# Without --config or IMGTOOL_CONFIG every reader uses the default file
+# ($XDG_CONFIG_HOME/imgtool/config.json for a user), the network's too.
+d="$T_TMP/user"
+mkdir -p "$d/xdg/imgtool" "$d/root"
+echo '{"default-network": {"subnet": "10.66.0.0/24"}}' > "$d/xdg/imgtool/config.json"
+chmod -R a+rwX "$d"; chmod a+x "$T_TMP"
+out=$(env -u IMGTOOL_CONFIG XDG_CONFIG_HOME="$d/xdg" IMGTOOL_ROOT="$d/root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$IMGTOOL" network ls 2>&1)
+like "the default config file gives the network's subnet" "$out" '10\.66\.0\.0/24'
 done_testing

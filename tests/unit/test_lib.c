@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static int
@@ -105,6 +107,37 @@ test_fs (void)
   fs_rm_rf (AT_FDCWD, dir, &err);
   close (dfd);
   CHECK (err == NULL, "no error left over");
+}
+
+static void
+test_fd_passing (void)
+{
+  int sv[2], p[2], got = -2, flags;
+  char buf[16] = "";
+  ssize_t n;
+  CHECK (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0
+             && pipe2 (p, O_CLOEXEC) == 0,
+         "socketpair and pipe");
+  CHECK (fs_send_fd (sv[0], "T", 1, p[1]) == 0, "send a message with an fd");
+  n = fs_recv_fd (sv[1], buf, sizeof buf, &got);
+  CHECK (n == 1 && buf[0] == 'T' && got >= 0 && got != p[1],
+         "the message arrives with a new fd");
+  flags = fcntl (got, F_GETFD);
+  CHECK (flags >= 0 && (flags & FD_CLOEXEC), "received O_CLOEXEC");
+  CHECK (write (got, "x", 1) == 1 && read (p[0], buf, 1) == 1 && buf[0] == 'x',
+         "it is the same pipe");
+  close (got);
+  CHECK (fs_send_fd (sv[0], "plain", 5, -1) == 0
+             && fs_recv_fd (sv[1], buf, sizeof buf, &got) == 5 && got == -1,
+         "a message without an fd gives -1");
+  close (sv[0]);
+  CHECK (fs_recv_fd (sv[1], buf, sizeof buf, &got) == 0 && got == -1,
+         "EOF when the peer is gone");
+  CHECK (fs_send_fd (sv[1], "x", 1, -1) < 0 && errno == EPIPE,
+         "sending to a closed peer fails with EPIPE, no SIGPIPE");
+  close (sv[1]);
+  close (p[0]);
+  close (p[1]);
 }
 
 static void
@@ -253,5 +286,6 @@ main (void)
   test_strbuf ();
   test_fs ();
   test_bytepipe ();
+  test_fd_passing ();
   return test_done ();
 }

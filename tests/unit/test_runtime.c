@@ -3,6 +3,7 @@
  * overlay, pivot_root, cgroup v1 here), checked from inside. Needs root;
  * skips otherwise. */
 #include "runtime/cgroup.h"
+#include "runtime/console.h"
 #include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -15,8 +16,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static char tmp[] = "/tmp/imgtool-rt.XXXXXX";
@@ -26,7 +29,7 @@ static int counter;
 static const char *const applets[] = {
   "sh", "true", "false", "cat", "echo", "hostname", "id", "ls", "sleep",
   "touch", "pwd", "grep", "seq", "head", "tr", "kill", "stat", "wc", "env",
-  "mkdir", "readlink", "test", NULL,
+  "mkdir", "readlink", "test", "stty", "tty", NULL,
 };
 
 static void
@@ -409,6 +412,115 @@ test_exec (void)
   err_free (e);
 }
 
+/* Everything a pty master gives until the slave side is gone. */
+static char *
+read_console (int fd)
+{
+  struct strbuf sb = STRBUF_INIT;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      strbuf_add (&sb, buf, (size_t) n);
+  return strbuf_detach (&sb, NULL);
+}
+
+static void
+test_tty (void)
+{
+  struct rt_plan p, x;
+  struct rt_container c;
+  struct err *e = NULL;
+  struct rt_stdio io = RT_STDIO_INIT;
+  struct winsize ws = { .ws_row = 33, .ws_col = 77 };
+  int status = -1, outer;
+  _cleanup_free_ char *out = NULL;
+  /* the user's terminal: a pty of the host with a known size */
+  outer = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  CHECK (outer >= 0 && ioctl (outer, TIOCSWINSZ, &ws) == 0,
+         "a host pty as the user's terminal");
+  io.winsize_from = outer;
+  plan_for (&p, SH ("tty; stat -c '%t:%T %F' /dev/console; stty size; "
+                    "echo ctty > /dev/tty; exit 4"));
+  p.tty = true;
+  if (rt_start (&p, &io, &c, &e) < 0)
+    {
+      CHECK (0, "run with a terminal: %s", e->msg);
+      err_clear (&e);
+    }
+  else
+    {
+      CHECK (c.console >= 0, "rt_start hands back the pty master");
+      out = read_console (c.console);
+      CHECK (rt_wait (&c, &status, &e) == 0 && status == 4,
+             "the status through a terminal (%d)", status);
+      CHECK (out && strstr (out, "/dev/pts/0\r\n"),
+             "the pty is the container's own /dev/pts/0 (%s)", out);
+      CHECK (out && strstr (out, "88:0 character special file"),
+             "/dev/console is that pty (136:0) (%s)", out);
+      CHECK (out && strstr (out, "33 77\r\n"),
+             "with the user's window size (%s)", out);
+      CHECK (out && strstr (out, "ctty\r\n"),
+             "and it is the controlling terminal (%s)", out);
+    }
+  rt_plan_release (&p);
+
+  plan_for (&p, (char *[]){ "sleep", "100", NULL });
+  if (rt_start (&p, NULL, &c, &e) == 0)
+    {
+      struct rt_container xc;
+      ws.ws_row = 12;
+      ioctl (outer, TIOCSWINSZ, &ws);
+      plan_for (&x, SH ("tty; stty size; echo ctty > /dev/tty; exit 6"));
+      x.tty = true;
+      free (out);
+      out = NULL;
+      if (rt_exec_start (c.pid, &x, &io, &xc, &e) < 0)
+        {
+          CHECK (0, "exec with a terminal: %s", e->msg);
+          err_clear (&e);
+        }
+      else
+        {
+          out = read_console (xc.console);
+          CHECK (rt_wait (&xc, &status, &e) == 0 && status == 6,
+                 "exec's status through a terminal (%d)", status);
+          CHECK (out && strstr (out, "/dev/pts/0\r\n12 77\r\nctty\r\n"),
+                 "exec gets a pty of the container's devpts, sized, as its "
+                 "controlling terminal (%s)",
+                 out ? out : "");
+        }
+      rt_plan_release (&x);
+      rt_kill (&c, SIGKILL, NULL);
+      rt_wait (&c, &status, &e);
+    }
+  rt_plan_release (&p);
+  close (outer);
+  err_free (e);
+}
+
+/* The container starts with the default signal state, whatever the
+ * caller's mask and ignored signals (imgtool blocks what it forwards
+ * before it starts the container). */
+static void
+test_signal_state (void)
+{
+  sigset_t set, old;
+  struct sigaction ign = { .sa_handler = SIG_IGN }, oldact;
+  _cleanup_free_ char *out = NULL, *out2 = NULL;
+  char *script = "sh -c 'kill -INT $$; echo survived'; echo $?";
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigprocmask (SIG_BLOCK, &set, &old);
+  CHECK (run_argv (SH (script), &out) == 0 && out && !strcmp (out, "130\n"),
+         "SIGINT is not blocked in the container (%s)", out ? out : "");
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  sigaction (SIGINT, &ign, &oldact);
+  CHECK (run_argv (SH (script), &out2) == 0 && out2 && !strcmp (out2, "130\n"),
+         "nor ignored (%s)", out2 ? out2 : "");
+  sigaction (SIGINT, &oldact, NULL);
+}
+
 static void
 test_cgroups (void)
 {
@@ -474,6 +586,8 @@ main (int argc, char **argv)
   test_mounts ();
   test_security ();
   test_exec ();
+  test_tty ();
+  test_signal_state ();
   test_cgroups ();
   after = count_lines ("/proc/self/mountinfo");
   CHECK (before == after, "no mounts left on the host (%d before, %d after)",

@@ -655,7 +655,11 @@ child_masks (const struct rt_plan *p, long *v, char *msg)
       snprintf (msg, 256, "unshare: %s", strerror (errno));
       return 0;
     }
-  v[M_RC] = rt_masks_apply (p, "/", &err);
+  {
+    int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    v[M_RC] = rt_masks_apply (p, root, &err);
+    close (root);
+  }
   if (err)
     snprintf (msg, 256, "%s", err->msg);
   /* Every masked path that exists and is a file now is /dev/null (this
