@@ -29,12 +29,13 @@
 #define PIPE_AFTER (1u << 20)
 #define PIPE_RING (4u << 20)
 #define PIPE_CHUNK (1u << 20)
-/* igzip's output depends on how its input is cut into calls, so the
- * compressor thread must be given the tar in the pieces this thread would
- * have used: whole IBUF_SIZE buffers, then the last one. Every put into
- * its ring is one ibuf and the ring holds a whole number of them, so the
- * ring hands them out unchanged with at most IBUF_SIZE per piece;
- * compress_more checks it. */
+/* Once the compressor thread runs, the tar is written straight into its
+ * ring (bytepipe_reserve): ibuf is room reserved there. igzip's output
+ * depends on how its input is cut into calls, so that thread must be
+ * given the tar in the pieces this thread would have used: whole
+ * IBUF_SIZE buffers, then the last one. Every commit is one ibuf and the
+ * ring holds a whole number of them, so the ring hands them out unchanged
+ * with at most IBUF_SIZE per piece; compress_more checks it. */
 #define CPIPE_RING (16 * IBUF_SIZE)
 
 #define USTAR_MAX_OCTAL8 07777777ULL      /* 7 digits */
@@ -48,7 +49,8 @@ struct tar_writer
   struct digester blob;
   uint64_t tar_size;
   int64_t blob_size;
-  unsigned char *ibuf;
+  unsigned char *ibuf;     /* ibuf_own, or room in cpipe's ring */
+  unsigned char *ibuf_own; /* ours, until the compressor thread starts */
   size_t ilen;
   unsigned char *obuf;
   struct bytepipe *cpipe; /* tar -> compressor thread, once started */
@@ -268,7 +270,19 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
     }
   if (tw->cpipe)
     {
-      if (bytepipe_put (tw->cpipe, tw->ibuf, tw->ilen) < 0)
+      size_t room;
+      /* the first piece is copied in; later ones were written in place */
+      int c = tw->ibuf == tw->ibuf_own
+                  ? bytepipe_put (tw->cpipe, tw->ibuf, tw->ilen)
+                  : bytepipe_commit (tw->cpipe, tw->ilen);
+      tw->ibuf = tw->ibuf_own;
+      if (c == 0 && !final
+          && !(tw->ibuf = bytepipe_reserve (tw->cpipe, IBUF_SIZE, &room)))
+        {
+          tw->ibuf = tw->ibuf_own;
+          c = -1;
+        }
+      if (c < 0)
         r = join_compressor (tw, false, err) < 0
                 ? -1
                 : err_set (err, 0, "layer compression stopped");
@@ -330,7 +344,7 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
   tw->sink = *sink;
   digester_init (&tw->diff_id);
   digester_init (&tw->blob);
-  tw->ibuf = xmalloc (IBUF_SIZE);
+  tw->ibuf = tw->ibuf_own = xmalloc (IBUF_SIZE);
   tw->obuf = xmalloc (OBUF_SIZE);
   if (c == LAYER_GZIP)
     {
@@ -387,6 +401,9 @@ tarw_free (struct tar_writer *tw)
   if (tw->cpipe)
     {
       struct err *e = NULL;
+      if (tw->ibuf != tw->ibuf_own)
+        bytepipe_commit (tw->cpipe, 0); /* give the room back */
+      tw->ibuf = tw->ibuf_own;
       join_compressor (tw, false, &e);
       err_free (e);
     }
@@ -400,7 +417,7 @@ tarw_free (struct tar_writer *tw)
     }
   digester_release (&tw->diff_id);
   digester_release (&tw->blob);
-  free (tw->ibuf);
+  free (tw->ibuf_own);
   free (tw->obuf);
   free (tw->level_buf);
   ZSTD_freeCCtx (tw->zc);
