@@ -109,7 +109,7 @@ bench_measure
 bench_report
 
 tar_zstd () { tar -C "$PEERS_DIR" -c big-data | zstd -3 -q -c > /dev/null; }
-# the RUN alone (its upper dir is a tmpfs), to tell the step's own time
+# the RUN alone (its upper dir is in the store, as a build step's), to tell the step's own time
 # from the snapshot's
 run_dd () { "$IMGTOOL" run --rm busybox dd if=/dev/urandom of=/big bs=1M count=200 2>/dev/null; }
 bench_begin build-200mb "a 200 MB RUN step with --compression zstd (RUN dd included)"

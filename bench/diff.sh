@@ -7,6 +7,9 @@
 # (user+sys, which does not depend on how loaded the machine is).
 # Target (issue 5): imgtool zstd >= 0.9x the speed of tar | zstd -3.
 #   bench/diff.sh [SIZE_MB] [RUNS]
+#   BASE_REV=61044d4 bench/diff.sh 200 9
+#       also times the layer code of an earlier commit (its libimgtool.a,
+#       this bench/layerdiff.c) in the same rounds: before/after figures
 set -eu
 cd "$(dirname "$0")/.."
 size=${1:-200}
@@ -17,6 +20,17 @@ make -s -j2 build/libimgtool.a
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I. bench/layerdiff.c build/libimgtool.a \
   $(pkg-config --libs libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal) -lpthread -lm \
   -o "$out/layerdiff"
+sides=(tar-zstd img-zstd img-gzip img-none)
+if [ -n "${BASE_REV:-}" ]; then
+  src="$out/base-src"
+  rm -rf "$src"; mkdir -p "$src"
+  git archive "$BASE_REV" | tar -x -C "$src"
+  make -s -C "$src" -j2 build/libimgtool.a
+  cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$src" bench/layerdiff.c "$src/build/libimgtool.a" \
+    $(pkg-config --libs libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal) -lpthread -lm \
+    -o "$out/layerdiff-base"
+  sides+=(base-zstd base-gzip)
+fi
 up="$out/upper"
 if [ ! -d "$up" ] || [ "$(cat "$out/size" 2>/dev/null)" != "$size" ]; then
   rm -rf "$up"; mkdir -p "$up"
@@ -29,12 +43,12 @@ store="$out/store"
 rm -rf "$store"
 cat "$up"/* > /dev/null   # warm the page cache for every contender
 
-sides=(tar-zstd img-zstd img-gzip img-none)
 run_side () {
   case $1 in
     tar-zstd) sh -c "tar -C '$up' -c . | zstd -3 -q -c > /dev/null" ;;
     tar-gzip) sh -c "tar -C '$up' -c . | gzip -c > /dev/null" ;;
     img-*) "$out/layerdiff" "$up" "store:$store" "${1#img-}" > /dev/null ;;
+    base-*) "$out/layerdiff-base" "$up" "store:$store" "${1#base-}" > /dev/null ;;
   esac
 }
 declare -A times
@@ -65,9 +79,14 @@ for s in tar-zstd tar-gzip "${sides[@]:1}"; do
     img-zstd) label="imgtool layer, zstd -3" ;;
     img-gzip) label="imgtool layer, gzip (igzip -1)" ;;
     img-none) label="imgtool layer, uncompressed" ;;
+    base-zstd) label="$BASE_REV layer, zstd -3" ;;
+    base-gzip) label="$BASE_REV layer, gzip" ;;
   esac
   printf '%-34s %8.3f %8.3f %8.3f %8.0f\n' "$label" "$m" "$mn" "$c" "$(echo "$size / $m" | bc -l)"
 done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus, $runs runs"
 echo "speed ratio imgtool zstd / tar|zstd -3: $(echo "scale=2; ${med[tar-zstd]} / ${med[img-zstd]}" | bc -l) (target >= 0.90)"
 echo "speed ratio imgtool gzip / tar|gzip:    $(echo "scale=2; ${med[tar-gzip]} / ${med[img-gzip]}" | bc -l)"
+if [ -n "${BASE_REV:-}" ]; then
+  echo "speed ratio $BASE_REV zstd / tar|zstd -3: $(echo "scale=2; ${med[tar-zstd]} / ${med[base-zstd]}" | bc -l)"
+fi
