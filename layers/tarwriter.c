@@ -52,11 +52,13 @@ struct tar_writer
   unsigned char *ibuf;     /* ibuf_own, or room in cpipe's ring */
   unsigned char *ibuf_own; /* ours, until the compressor thread starts */
   size_t ilen;
-  unsigned char *obuf;
-  struct bytepipe *cpipe; /* tar -> compressor thread, once started */
-  struct bytepipe *pipe;  /* blob digest + sink writes, once started */
-  bool short_piece;       /* the compressor thread got a short piece */
-  uint64_t pending_pad;   /* bytes of data still owed by the last header */
+  unsigned char *obuf;     /* obuf_own, or room in pipe's ring */
+  size_t ocap;             /* its size */
+  unsigned char *obuf_own; /* ours, until the output thread starts */
+  struct bytepipe *cpipe;  /* tar -> compressor thread, once started */
+  struct bytepipe *pipe;   /* blob digest + sink writes, once started */
+  bool short_piece;        /* the compressor thread got a short piece */
+  uint64_t pending_pad;    /* bytes of data still owed by the last header */
   uint64_t data_left;
   /* gzip */
   struct isal_zstream zs;
@@ -122,6 +124,17 @@ sink_bytes (void *ctx, const void *data, size_t len, struct err **err)
   return tw->sink.write (tw->sink.ctx, data, len, err);
 }
 
+/* The output thread failed: its error is the one to report. */
+static int
+output_failed (struct tar_writer *tw, struct err **err)
+{
+  int r = bytepipe_join (tw->pipe, err);
+  tw->pipe = NULL;
+  tw->obuf = tw->obuf_own;
+  tw->ocap = OBUF_SIZE;
+  return r < 0 ? -1 : err_set (err, 0, "layer output stopped");
+}
+
 static int
 emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
 {
@@ -139,14 +152,37 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
     }
   if (!tw->pipe)
     return sink_bytes (tw, data, len, err);
-  if (bytepipe_put (tw->pipe, data, len) < 0)
+  /* zstd's output goes straight into the output thread's ring: data is
+     the room reserved there (obuf), or is copied in. Not igzip's: its
+     bytes depend on the size of the output buffer too, which must stay
+     OBUF_SIZE (the room at the ring's end varies). */
+  int r = data == tw->obuf && tw->obuf != tw->obuf_own
+              ? bytepipe_commit (tw->pipe, len)
+              : bytepipe_put (tw->pipe, data, len);
+  tw->obuf = tw->obuf_own;
+  tw->ocap = OBUF_SIZE;
+  if (r < 0)
+    return output_failed (tw, err);
+  if (tw->comp == LAYER_ZSTD)
     {
-      /* the worker failed: its error is the one to report */
-      int r = bytepipe_join (tw->pipe, err);
-      tw->pipe = NULL;
-      return r < 0 ? -1 : err_set (err, 0, "layer output stopped");
+      size_t room;
+      unsigned char *w = bytepipe_reserve (tw->pipe, 1, &room);
+      if (!w)
+        return output_failed (tw, err);
+      tw->obuf = w;
+      tw->ocap = room < OBUF_SIZE ? room : OBUF_SIZE;
     }
   return 0;
+}
+
+/* Give back room reserved in the output thread's ring and unused. */
+static void
+release_obuf (struct tar_writer *tw)
+{
+  if (tw->pipe && tw->obuf != tw->obuf_own)
+    bytepipe_commit (tw->pipe, 0);
+  tw->obuf = tw->obuf_own;
+  tw->ocap = OBUF_SIZE;
 }
 
 /* Wait for the output thread to have written everything. */
@@ -156,6 +192,7 @@ drain_output (struct tar_writer *tw, struct err **err)
   struct bytepipe *p = tw->pipe;
   if (!p)
     return 0;
+  release_obuf (tw);
   tw->pipe = NULL;
   bytepipe_close (p, true);
   return bytepipe_join (p, err);
@@ -172,11 +209,11 @@ compress_gzip (struct tar_writer *tw, const unsigned char *in, size_t len,
   do
     {
       zs->next_out = tw->obuf;
-      zs->avail_out = OBUF_SIZE;
+      zs->avail_out = (uint32_t)tw->ocap;
       int r = isal_deflate (zs);
       if (r != COMP_OK)
         return err_set (err, 0, "gzip compression failed (igzip error %d)", r);
-      if (emit (tw, tw->obuf, OBUF_SIZE - zs->avail_out, err) < 0)
+      if (emit (tw, tw->obuf, tw->ocap - zs->avail_out, err) < 0)
         return -1;
     }
   while (zs->avail_in > 0 || (final && zs->internal_state.state != ZSTATE_END));
@@ -190,7 +227,7 @@ compress_zstd (struct tar_writer *tw, const unsigned char *in, size_t len,
   ZSTD_inBuffer ib = { in, len, 0 };
   for (;;)
     {
-      ZSTD_outBuffer ob = { tw->obuf, OBUF_SIZE, 0 };
+      ZSTD_outBuffer ob = { tw->obuf, tw->ocap, 0 };
       size_t r = ZSTD_compressStream2 (tw->zc, &ob, &ib,
                                        final ? ZSTD_e_end : ZSTD_e_continue);
       if (ZSTD_isError (r))
@@ -345,7 +382,8 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
   digester_init (&tw->diff_id);
   digester_init (&tw->blob);
   tw->ibuf = tw->ibuf_own = xmalloc (IBUF_SIZE);
-  tw->obuf = xmalloc (OBUF_SIZE);
+  tw->obuf = tw->obuf_own = xmalloc (OBUF_SIZE);
+  tw->ocap = OBUF_SIZE;
   if (c == LAYER_GZIP)
     {
       /* igzip levels 1..3; 1 is several times faster than zlib -6 with a
@@ -411,6 +449,7 @@ tarw_free (struct tar_writer *tw)
     {
       /* abandoned mid-layer: the worker skips what is queued */
       struct err *e = NULL;
+      release_obuf (tw);
       bytepipe_close (tw->pipe, false);
       bytepipe_join (tw->pipe, &e);
       err_free (e);
@@ -418,7 +457,7 @@ tarw_free (struct tar_writer *tw)
   digester_release (&tw->diff_id);
   digester_release (&tw->blob);
   free (tw->ibuf_own);
-  free (tw->obuf);
+  free (tw->obuf_own);
   free (tw->level_buf);
   ZSTD_freeCCtx (tw->zc);
   free (tw);
