@@ -156,9 +156,14 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
      the room reserved there (obuf), or is copied in. Not igzip's: its
      bytes depend on the size of the output buffer too, which must stay
      OBUF_SIZE (the room at the ring's end varies). */
-  int r = data == tw->obuf && tw->obuf != tw->obuf_own
-              ? bytepipe_commit (tw->pipe, len)
-              : bytepipe_put (tw->pipe, data, len);
+  bool in_ring = tw->obuf != tw->obuf_own;
+  if (in_ring && data != tw->obuf)
+    {
+      bytepipe_commit (tw->pipe, 0); /* no put while room is held */
+      in_ring = false;
+    }
+  int r = in_ring ? bytepipe_commit (tw->pipe, len)
+                  : bytepipe_put (tw->pipe, data, len);
   tw->obuf = tw->obuf_own;
   tw->ocap = OBUF_SIZE;
   if (r < 0)
