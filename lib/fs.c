@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -178,9 +179,9 @@ fs_fsync_dir (int dirfd, const char *path, struct err **err)
   return 0;
 }
 
-int
-fs_write_file_atomic (int dirfd, const char *path, const void *data,
-                      size_t len, mode_t mode, struct err **err)
+static int
+write_replace (int dirfd, const char *path, const void *data, size_t len,
+               mode_t mode, bool durable, struct err **err)
 {
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int fd = -1;
@@ -190,7 +191,7 @@ fs_write_file_atomic (int dirfd, const char *path, const void *data,
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
     return err_set (err, errno, "create '%s'", tmp);
-  if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (fs_write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
     {
       err_set (err, errno, "write '%s'", tmp);
       unlinkat (dirfd, tmp, 0);
@@ -202,7 +203,21 @@ fs_write_file_atomic (int dirfd, const char *path, const void *data,
       unlinkat (dirfd, tmp, 0);
       return -1;
     }
-  return fs_fsync_dir (dirfd, path, err);
+  return durable ? fs_fsync_dir (dirfd, path, err) : 0;
+}
+
+int
+fs_write_file_atomic (int dirfd, const char *path, const void *data,
+                      size_t len, mode_t mode, struct err **err)
+{
+  return write_replace (dirfd, path, data, len, mode, true, err);
+}
+
+int
+fs_write_file_replace (int dirfd, const char *path, const void *data,
+                       size_t len, mode_t mode, struct err **err)
+{
+  return write_replace (dirfd, path, data, len, mode, false, err);
 }
 
 int

@@ -34,6 +34,12 @@ int fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err);
  * fsync the directory. Readers see the old or the new file, never a part. */
 int fs_write_file_atomic (int dirfd, const char *path, const void *data,
                           size_t len, mode_t mode, struct err **err);
+/* The same without the fsyncs: readers see the old or the new file, never
+ * a part, but after a crash path may hold the old file, nothing, or a
+ * truncated one. For records a reader can do without (a cache that takes
+ * a damaged entry for a miss); not for anything that must survive. */
+int fs_write_file_replace (int dirfd, const char *path, const void *data,
+                           size_t len, mode_t mode, struct err **err);
 
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p (int dirfd, const char *path, mode_t mode, struct err **err);

@@ -79,6 +79,14 @@ test_fs (void)
              && err->errnum == EFBIG,
          "a file over the limit is refused");
   err_clear (&err);
+  CHECK (fs_write_file_replace (dfd, "f", "defg", 4, 0600, &err) == 0
+             && fs_read_file (dfd, "f", 100, &buf, &len, &err) == 0
+             && len == 4 && !strcmp (buf, "defg"),
+         "replace without fsync: the new content");
+  free (buf);
+  struct stat rst;
+  CHECK (fstatat (dfd, "f", &rst, 0) == 0 && (rst.st_mode & 07777) == 0600,
+         "with its mode");
   CHECK (fs_mkdir_p (dfd, "a/b/c", 0755, &err) == 0
              && faccessat (dfd, "a/b/c", F_OK, 0) == 0,
          "mkdir -p makes every level");
@@ -264,6 +272,60 @@ test_bytepipe (void)
   bytepipe_close (p, true);
   CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
          "join returns the worker's error");
+  err_clear (&err);
+  free (k.got);
+
+  /* reserve/commit: the producer writes into the ring; commits of the
+   * piece size come out as whole pieces, in order, the last one short */
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  p = bytepipe_start (8 * 4096, 4096, &ops, &k, &err);
+  rc = 0;
+  bool pieces_ok = true;
+  for (size_t off = 0; off < total && rc == 0;)
+    {
+      size_t room = 0, n = total - off < 4096 ? total - off : 4096;
+      unsigned char *w = bytepipe_reserve (p, 4096, &room);
+      if (!w || room < 4096)
+        {
+          pieces_ok = false;
+          break;
+        }
+      memcpy (w, src + off, n);
+      rc |= bytepipe_commit (p, n);
+      off += n;
+    }
+  bytepipe_close (p, true);
+  CHECK (bytepipe_join (p, &err) == 0 && rc == 0 && pieces_ok,
+         "3 MiB written into a 32 kB ring through reservations");
+  CHECK (k.len == total && !memcmp (k.got, src, total) && k.max_piece == 4096,
+         "every byte, in order, in whole pieces");
+  free (k.got);
+
+  /* a worker that fails while the producer holds room: the producer is
+   * told, and the ring is not unmapped under its writes */
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  k.stop_at = 20000;
+  k.stop_rc = -1;
+  p = bytepipe_start (8 * 4096, 4096, &ops, &k, &err);
+  rc = 0;
+  for (size_t off = 0; off < total && rc == 0; off += 4096)
+    {
+      size_t room = 0;
+      unsigned char *w = bytepipe_reserve (p, 4096, &room);
+      if (!w)
+        {
+          rc = -1;
+          break;
+        }
+      usleep (100); /* the worker may fail now */
+      memcpy (w, src + off, 4096);
+      rc |= bytepipe_commit (p, 4096);
+    }
+  CHECK (rc < 0, "the producer sees the failure through reserve or commit");
+  CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
+         "and join returns it");
   err_clear (&err);
   free (k.got);
   free (src);
