@@ -162,7 +162,10 @@ $F add drop method=PATCH skip=2 count=2 >/dev/null
 out=$(img -v push --jobs 1 --chunk-size 256k example.com/layered:1 "$LAB_FAULT/$R/resume:1" 2>&1); rc=$?
 is "a PATCH broken mid-blob: the push completes" "$rc" 0
 like "it continued at the byte the registry reported" "$out" "$LAB_DIGEST_BUSYBOX_LAYER: continuing the upload at byte 524288"
-is "one status request (GET on the upload)" "$($F count '/blobs/uploads/.+' GET)" 1
+# one status request per broken connection that curl did not itself reopen:
+# 1, or 2 when the keep-alive connection had already gone (timing)
+n_status=$($F count '/blobs/uploads/.+' GET)
+ok "a status request (GET on the upload) per break, no more ($n_status)" test "$n_status" -ge 1 -a "$n_status" -le 2
 is "5 + 3 chunks and the two broken ones" "$($F count '/blobs/uploads/.+' PATCH)" 10
 is "skopeo: same digest" "$(sk_digest "$LAB_FAULT/$R/resume:1" --tls-verify=false)" "$LAB_DIGEST_LAYERED"
 
