@@ -8,7 +8,10 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
-PKGS := libcurl jansson libarchive libseccomp libmnl libnftables libzstd zlib libcrypto libisal
+PKGS := libcurl jansson libseccomp libmnl libnftables libzstd libcrypto libisal
+# Only the tests link these: libarchive as an independent tar reader, zlib
+# to make gzip test data (the product inflates with ISA-L).
+TEST_PKGS := libarchive zlib
 
 ifeq ($(SAN),1)
 BUILD ?= build-san
@@ -26,6 +29,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # headers still come from PKG_CFLAGS.
 LAZY_PKGS := libcurl libnftables
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CFLAGS ?= $(OPT)
 ALL_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -73,12 +77,12 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libimgtool.a
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS) $(TEST_LIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libimgtool.a
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libimgtool.a $(LIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN) $(HELPER_BIN)
 

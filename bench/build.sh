@@ -11,6 +11,11 @@
 #
 #   bench/build.sh            BENCH_RUNS=10 by default (builds are slow)
 #   BENCH_RUNS=5 bench/build.sh
+#   IMGTOOL_BASE=/old/build/imgtool bench/build.sh
+#                             also times another imgtool binary (a build of
+#                             an earlier commit, with a store of its own) in
+#                             the cold and 200 MB rounds: before/after
+#                             figures from one run
 #
 # The Buildfile is the issue's: FROM busybox, three RUNs, a COPY of 1,000
 # small files, ENV, WORKDIR, CMD (named Dockerfile, which all three find).
@@ -40,6 +45,12 @@ peers_podman_load "$layout" latest docker.io/library/busybox:latest
 export IMGTOOL_ROOT=$PEERS_DIR/imgtool
 mkdir -p "$IMGTOOL_ROOT"
 skopeo copy --quiet "oci:$layout:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+IMGTOOL_BASE=${IMGTOOL_BASE:-}
+if [ -n "$IMGTOOL_BASE" ]; then
+  base_root=$PEERS_DIR/imgtool-base
+  mkdir -p "$base_root"
+  skopeo copy --quiet "oci:$layout:latest" "oci:$base_root/oci:docker.io/library/busybox:latest"
+fi
 
 ctx=$PEERS_DIR/ctx
 mkdir -p "$ctx/files"
@@ -64,6 +75,7 @@ set +e
 
 edit () { echo "changed $RANDOM" > "$ctx/files/f1.txt"; }
 img_build () { "$IMGTOOL" build -q -t bench "$@"; }
+base_build () { IMGTOOL_ROOT=$base_root "$IMGTOOL_BASE" build -q -t bench "$@"; }
 podman_build () { podman build -q --layers --network=host -t bench "$@"; }
 buildah_build () { buildah bud -q --layers --network=host -t bench "$@"; }
 edited_img () { edit && img_build "$ctx"; }
@@ -72,11 +84,13 @@ edited_buildah () { edit && buildah_build "$ctx"; }
 
 bench_begin build-cold "build, cold (--no-cache): 8 instructions, COPY of 1,000 files"
 bench_side imgtool img_build --no-cache "$ctx"
+[ -z "$IMGTOOL_BASE" ] || bench_side imgtool-base base_build --no-cache "$ctx"
 bench_side buildah buildah_build --no-cache "$ctx"
 bench_side podman podman_build --no-cache "$ctx"
 bench_measure
 bench_report
 bench_note "target: imgtool/buildah <= 0.3"
+bench_ratio imgtool-base buildah
 
 bench_begin build-cached "build, fully cached"
 img_build "$ctx" > /dev/null; podman_build "$ctx" > /dev/null; buildah_build "$ctx" > /dev/null
@@ -95,16 +109,23 @@ bench_measure
 bench_report
 
 tar_zstd () { tar -C "$PEERS_DIR" -c big-data | zstd -3 -q -c > /dev/null; }
-# the RUN alone (its upper dir is a tmpfs), to tell the step's own time
+# the RUN alone (its upper dir is in the store, as a build step's), to tell the step's own time
 # from the snapshot's
 run_dd () { "$IMGTOOL" run --rm busybox dd if=/dev/urandom of=/big bs=1M count=200 2>/dev/null; }
 bench_begin build-200mb "a 200 MB RUN step with --compression zstd (RUN dd included)"
 bench_side imgtool img_build --no-cache --compression zstd "$PEERS_DIR/big"
+[ -z "$IMGTOOL_BASE" ] || bench_side imgtool-base base_build --no-cache --compression zstd "$PEERS_DIR/big"
 bench_side imgtool-run-dd run_dd
 bench_side tar-zstd-3 tar_zstd
 bench_side buildah buildah_build --no-cache "$PEERS_DIR/big"
 bench_measure
 bench_report tar-zstd-3
 bench_delta imgtool imgtool-run-dd
-bench_note "snapshot speed vs tar -c | zstd -3 = tar-zstd-3 / (imgtool - imgtool-run-dd); target >= 0.9"
+bench_delta imgtool-base imgtool-run-dd
+snap_ratio () { # side: tar-zstd-3 / (side - imgtool-run-dd)
+  bench_has "$1" || return 0
+  bench_note "snapshot speed of $1 vs tar -c | zstd -3 = tar-zstd-3 / ($1 - imgtool-run-dd) = $(awk -v t="${_bench_median[tar-zstd-3]}" -v a="${_bench_median[$1]}" -v r="${_bench_median[imgtool-run-dd]}" 'BEGIN { printf (a > r ? "%.2f" : "-"), (a > r ? t / (a - r) : 0) }') (target >= 0.9)"
+}
+snap_ratio imgtool
+snap_ratio imgtool-base
 exit 0

@@ -1,7 +1,10 @@
-/* bench helper: diff an upper dir into a layer file with layers/diff.c.
+/* bench helper: diff an upper dir into a layer with layers/diff.c.
  *   layerdiff UPPER OUT [gzip|zstd|none[:LEVEL]] [LOWER...]
- * Prints "digest diff_id size". Built by bench/diff.sh. */
+ * OUT is a file, or store:DIR for a blob in the store at DIR, as a build
+ * step makes it (layer_diff: O_DIRECT, fsync, rename). Prints "digest
+ * diff_id size". Built by bench/diff.sh. */
 #include "layers/diff.h"
+#include "layers/store.h"
 #include "lib/err.h"
 
 #include <fcntl.h>
@@ -34,6 +37,23 @@ main (int argc, char **argv)
         goto fail;
     }
   int ufd = open (argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct layer_result res;
+  if (!strncmp (argv[2], "store:", 6))
+    {
+      struct store st;
+      if (ufd < 0)
+        {
+          perror ("open");
+          return 1;
+        }
+      if (store_open (&st, argv[2] + 6, &err) < 0
+          || layer_diff (ufd, argc > 4 ? argv + 4 : NULL, &o, &st, &res, &err)
+                 < 0)
+        goto fail;
+      store_release (&st);
+      printf ("%s %s %lld\n", res.digest, res.diff_id, (long long)res.size);
+      return 0;
+    }
   int ofd = open (argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (ufd < 0 || ofd < 0)
     {
@@ -41,7 +61,6 @@ main (int argc, char **argv)
       return 1;
     }
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
-  struct layer_result res;
   if (layer_diff_to_sink (ufd, argc > 4 ? argv + 4 : NULL, &o, &sink, &res,
                           &err)
       < 0)

@@ -44,7 +44,7 @@ struct build_opts
   bool no_cache;
   enum build_pull pull;
   bool no_tls_verify;
-  enum rt_network_mode network; /* RT_NET_HOST (default) or RT_NET_NONE */
+  enum rt_network_mode network; /* RT_NET_HOST (default), NONE or BRIDGE */
   const char *platform;         /* --platform or NULL (the host's) */
   enum layer_compression compression;
   bool have_epoch; /* --source-date-epoch / SOURCE_DATE_EPOCH */

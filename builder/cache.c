@@ -137,8 +137,10 @@ build_cache_put (struct build *b, const char *key,
     json_object_set_new (j, "top", json_string (top));
   char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref (j);
-  int r = fs_write_file_atomic (dfd, digest_hex (key), text, strlen (text),
-                                0600, err);
+  /* why not fsynced: a record lost or cut short by a crash reads as a
+     miss, and its layer blob was made durable before it */
+  int r = fs_write_file_replace (dfd, digest_hex (key), text, strlen (text),
+                                 0600, err);
   free (text);
   return r < 0 ? err_wrap (err, "write the build cache") : 0;
 }

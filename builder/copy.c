@@ -201,12 +201,16 @@ srcs_release (struct srcs *s)
 /* ---- checksums for the cache ---- */
 
 static int
-hash_fd (int fd, struct digester *d, const char *path, struct err **err)
+hash_fd (int fd, struct digester *d, const char *path, off_t size,
+         struct err **err)
 {
   static char buf[1 << 16];
-  for (;;)
+  /* st_size bytes, as the layer takes them (a file that grew is cut
+     there): no read past them just to see the end */
+  while (size > 0)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
+      size_t want = size < (off_t)sizeof buf ? (size_t)size : sizeof buf;
+      ssize_t n = read (fd, buf, want);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -214,7 +218,9 @@ hash_fd (int fd, struct digester *d, const char *path, struct err **err)
       if (n == 0)
         return 0;
       digester_update (d, buf, (size_t)n);
+      size -= n;
     }
+  return 0;
 }
 
 /* One entry: path, type+mode, size, and the content or link target
@@ -251,7 +257,7 @@ hash_entry (struct srcs *s, int dfd, const char *name, const char *rel,
     {
       _cleanup_close_ int fd
           = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0 || hash_fd (fd, d, rel, err) < 0)
+      if (fd < 0 || hash_fd (fd, d, rel, st.st_size, err) < 0)
         return fd < 0 ? err_set (err, errno, "open '%s'", rel) : -1;
     }
   else if (S_ISDIR (st.st_mode))
@@ -331,7 +337,7 @@ source_checksum (struct srcs *s, const char *path, char out[DIGEST_STR_LEN + 1],
       if (fd < 0)
         r = err_set (err, errno, "open '%s'", path);
       else
-        r = hash_fd (fd, &d, path, err);
+        r = hash_fd (fd, &d, path, st.st_size, err);
     }
   digester_final (&d, out);
   digester_release (&d);

@@ -6,9 +6,11 @@
 #include "layers/image.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/container.h"
+#include "runtime/net.h"
 #include "runtime/runopts.h"
 #include "runtime/state.h"
 #include "runtime/user.h"
@@ -170,6 +172,21 @@ fill_plan (struct build *b, struct build_state *st, const struct bf_instr *x,
   return 0;
 }
 
+/* --network bridge: give the step's address, rules and veth back. */
+static void
+release_net (const struct rt_plan *p, bool *started)
+{
+  struct err *e = NULL;
+  if (!*started || p->net_setup != net_plan_hook)
+    return;
+  *started = false;
+  if (net_teardown (((struct net_hook *) p->net_setup_data)->req.root, p->id,
+                    &e)
+      < 0)
+    log_warn ("%s", e->msg);
+  err_free (e);
+}
+
 int
 build_run_layer (struct build *b, struct build_state *st,
                  const struct bf_instr *x, struct build_layer *layer,
@@ -182,6 +199,8 @@ build_run_layer (struct build *b, struct build_state *st,
   int status = 0, ret = -1;
   _cleanup_free_ char *dir = NULL;
   _cleanup_close_ int upper_fd = -1;
+  struct net_hook hook = { 0 };
+  bool started = false;
 
   *has_layer = false;
   if (build_lowers (b, st, &lowers, err) < 0)
@@ -197,14 +216,26 @@ build_run_layer (struct build *b, struct build_state *st,
       err_set (err, errno, "create the step's directories in '%s'", dir);
       goto out;
     }
+  if (plan.network == RT_NET_BRIDGE)
+    {
+      /* a step has no container record: its own state dir stands for it
+       * (net_gc's test of life), and its address goes when it ends */
+      hook.req = (struct net_request){ .root = b->o->root,
+                                       .config_path = b->o->config_path,
+                                       .state_dir = plan.state_dir };
+      plan.net_setup = net_plan_hook;
+      plan.net_setup_data = &hook;
+    }
   if (b->o->quiet)
     io.out = io.err = -1;
   fflush (b->out);
   fflush (stderr);
   if (rt_start (&plan, &io, &c, err) < 0)
     goto failed;
+  started = true;
   if (wait_step (&c, &status, err) < 0)
     goto failed;
+  release_net (&plan, &started);
   if (build_check_interrupt (err) < 0)
     goto out;
   if (status != 0)
@@ -246,6 +277,8 @@ failed:
       err_wrap (err, "%s:%d: RUN '%s'", b->plan->file, x->line, cmd);
   }
 out:
+  release_net (&plan, &started);
+  net_attachment_release (&hook.att);
   rt_plan_release (&plan);
   if (dir)
     {

@@ -1,5 +1,5 @@
 /* imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... [--target S]
- * [--no-cache] [--pull[=always|missing|never]] [--network host|none]
+ * [--no-cache] [--pull[=always|missing|never]] [--network host|none|bridge]
  * [--platform P] [--compression gzip|zstd] [--source-date-epoch N] [-q]
  * CONTEXT */
 #include "builder/builder.h"
@@ -22,7 +22,7 @@
 static const char usage_text[]
     = "imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... "
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
-      "[--network host|none] [--platform OS/ARCH] [--compression gzip|zstd] "
+      "[--network host|none|bridge] [--platform OS/ARCH] [--compression gzip|zstd] "
       "[--source-date-epoch N] [--tls-verify=false] [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
@@ -145,7 +145,7 @@ COMMAND (build)
   size_t len = 0;
   int c, ret = -1;
 
-  while ((c = getopt_long (argc, argv, "t:f:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "t:f:qh", opts)) != -1)
     switch (c)
       {
       case 't':
@@ -185,9 +185,12 @@ COMMAND (build)
           o.network = RT_NET_HOST;
         else if (!strcmp (optarg, "none"))
           o.network = RT_NET_NONE;
+        else if (!strcmp (optarg, "bridge"))
+          o.network = RT_NET_BRIDGE;
         else
           {
-            err_set (err, 0, "--network '%s': builds use host or none", optarg);
+            err_set (err, 0, "--network '%s': use host, none or bridge",
+                     optarg);
             err_exit (err, 2);
             goto out;
           }
@@ -219,7 +222,7 @@ COMMAND (build)
         ret = 0;
         goto out;
       default:
-        ret = command_usage_error (usage_text, err);
+        ret = command_bad_option (err);
         goto out;
       }
   if (optind != argc - 1)

@@ -7,6 +7,7 @@
 #ifndef IMGTOOL_COMMAND_H
 #define IMGTOOL_COMMAND_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 struct err;
@@ -15,7 +16,8 @@ struct err;
 struct global
 {
   const char *root;        /* --root / $IMGTOOL_ROOT, else the default */
-  const char *config_path; /* --config / $IMGTOOL_CONFIG, else the default */
+  const char *config_path; /* --config / $IMGTOOL_CONFIG, else the default
+                              (registry/config.h), never NULL */
   bool quiet;              /* -q: no progress output */
 };
 
@@ -52,6 +54,22 @@ COMMAND (history);
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
 int command_parse_bool (const char *arg, bool *out);
+/* --jobs N: concurrent transfers, 1 to 64. Returns -1 for anything else. */
+int command_parse_jobs (const char *arg, int *out);
+
+/* getopt_long for a command's options, silent: on a bad option it returns
+ * '?' and remembers one line about it for command_bad_option. */
+int command_getopt (int argc, char **argv, const char *shortopts,
+                    const struct option *longopts);
+/* Set *err to that line ("pull: unknown option '--x'; see 'imgtool pull
+ * --help'") with exit status 2. Returns -1. */
+int command_bad_option (struct err **err);
+
+/* For a command whose only option is --help: 0 to go on with
+ * argv[optind..], 1 when the usage was printed (exit 0), -1 with *err set
+ * for any other option. */
+int command_no_options (int argc, char **argv, const char *usage,
+                        struct err **err);
 
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */

@@ -1,5 +1,7 @@
 #include "cmd/containers.h"
 #include "lib/err.h"
+#include "lib/log.h"
+#include "runtime/net.h"
 #include "lib/xalloc.h"
 
 #include <stdio.h>
@@ -24,6 +26,7 @@ containers_each (const char *root, const char *verb, char **names,
 {
   struct rt_containers cs = { .fd = -1 };
   int status = 0;
+  containers_net_gc (root);
   for (char **name = names; *name; name++)
     {
       struct rt_record rec;
@@ -42,4 +45,24 @@ containers_each (const char *root, const char *verb, char **names,
     }
   rt_containers_release (&cs);
   return status;
+}
+
+void
+containers_net_gc (const char *root)
+{
+  struct err *e = NULL;
+  if (net_gc (root, &e) < 0)
+    log_debug ("%s", e->msg);
+  err_free (e);
+}
+
+void
+containers_net_release (const char *root, const struct rt_record *rec)
+{
+  struct err *e = NULL;
+  if (rec->plan.network != RT_NET_BRIDGE)
+    return;
+  if (net_teardown (root, rec->id, &e) < 0)
+    log_warn ("%s", e->msg);
+  err_free (e);
 }

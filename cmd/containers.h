@@ -21,4 +21,15 @@ typedef int (*containers_fn) (struct rt_containers *cs, struct rt_record *rec,
 int containers_each (const char *root, const char *verb, char **names,
                      containers_fn fn, void *data);
 
+/* Reclaim the network leftovers (address, host ports, rules, veth) of
+ * containers that died unwatched (their imgtool was killed): net_gc,
+ * quietly, since a failure only leaves them for the next command. Costs a
+ * readdir when no container is on the bridge. Called at the start of the
+ * commands that start or act on containers. */
+void containers_net_gc (const char *root);
+
+/* After a container has ended (stop, rm): its network goes, whoever was
+ * meant to remove it (its monitor may have been killed). Idempotent. */
+void containers_net_release (const char *root, const struct rt_record *rec);
+
 #endif

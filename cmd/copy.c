@@ -161,9 +161,8 @@ COMMAND (copy)
   bool all = false, quiet = g->quiet, vsrc = true, vdst = true, v;
   const char *platform = NULL;
   int jobs = 0, c, ret = -1;
-  char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -183,8 +182,7 @@ COMMAND (copy)
           vdst = v;
         break;
       case 'j':
-        jobs = (int) strtol (optarg, &end, 10);
-        if (*end || jobs < 1 || jobs > 64)
+        if (command_parse_jobs (optarg, &jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'q':
@@ -194,7 +192,7 @@ COMMAND (copy)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 2)
     return command_usage_error (usage_text, err);

@@ -35,6 +35,7 @@ COMMAND (exec)
     { "env-file", required_argument, NULL, OPT_ENV_FILE },
     { "workdir", required_argument, NULL, 'w' },
     { "user", required_argument, NULL, 'u' },
+    { "help", no_argument, NULL, 'h' },
     { 0 },
   };
   struct rt_containers cs = { .fd = -1 };
@@ -47,7 +48,7 @@ COMMAND (exec)
   struct rt_container proc;
   int c, status = -1;
 
-  while ((c = getopt_long (argc, argv, "+ite:w:u:", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "+ite:w:u:", opts)) != -1)
     switch (c)
       {
       case 'i':
@@ -70,8 +71,12 @@ COMMAND (exec)
       case 'u':
         user = optarg;
         break;
+      case 'h':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        err_set (err, 0, "usage: %s", usage_text);
+        /* docker: 125 for exec's own errors, bad options included */
+        command_bad_option (err);
         return err_exit (err, 125);
       }
   if (argc - optind < 2)

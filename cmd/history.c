@@ -42,7 +42,7 @@ COMMAND (history)
   struct image img;
   int c, ret = -1;
 
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "h", opts)) != -1)
     switch (c)
       {
       case 'n':
@@ -52,7 +52,7 @@ COMMAND (history)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);

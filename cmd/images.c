@@ -78,7 +78,7 @@ COMMAND (images)
   int c;
   time_t now = time (NULL);
 
-  while ((c = getopt_long (argc, argv, "qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "qh", opts)) != -1)
     switch (c)
       {
       case 'q':
@@ -94,7 +94,7 @@ COMMAND (images)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);

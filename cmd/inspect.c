@@ -53,7 +53,7 @@ COMMAND (inspect)
   json_t *out;
   int c, ret = 0;
 
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "h", opts)) != -1)
     switch (c)
       {
       case 'p':
@@ -67,7 +67,7 @@ COMMAND (inspect)
         return 0;
       default:
         platform_release (&plat);
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     {

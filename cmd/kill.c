@@ -21,19 +21,23 @@ COMMAND (kill)
 {
   static const struct option opts[] = {
     { "signal", required_argument, NULL, 's' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
   int c, sig = SIGKILL;
 
-  while ((c = getopt_long (argc, argv, "s:", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "s:", opts)) != -1)
     switch (c)
       {
       case 's':
         if (rt_signal_parse (optarg, &sig, err) < 0)
           return err_exit (err, 1);
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);

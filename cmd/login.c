@@ -122,7 +122,7 @@ COMMAND (login)
   bool verify = true, pw_stdin = false;
   int c, ret = -1;
 
-  while ((c = getopt_long (argc, argv, "u:p:h", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "u:p:h", opts)) != -1)
     switch (c)
       {
       case 'u':
@@ -148,7 +148,8 @@ COMMAND (login)
         reg_cred_release (&cred);
         return 0;
       default:
-        goto usage;
+        reg_cred_release (&cred);
+        return command_bad_option (err);
       }
   if (optind < argc - 1 || (pw_stdin && cred.password))
     goto usage;

@@ -12,16 +12,16 @@ static const char usage_text[] = "imgtool logout [SERVER]";
 
 COMMAND (logout)
 {
-  const char *server = argc == 2 ? argv[1] : REF_DEFAULT_DOMAIN, *p;
+  const char *server = REF_DEFAULT_DOMAIN, *p;
   _cleanup_free_ char *domain = NULL;
   bool found;
-  if (argc == 2 && !strcmp (argv[1], "--help"))
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
-  if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+  int r;
+  if ((r = command_no_options (argc, argv, usage_text, err)) != 0)
+    return r < 0 ? -1 : 0;
+  if (optind < argc - 1)
     return command_usage_error (usage_text, err);
+  if (optind == argc - 1)
+    server = argv[optind];
   p = server;
   if (!strncmp (p, "https://", 8))
     p += 8;

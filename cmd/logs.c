@@ -73,6 +73,7 @@ COMMAND (logs)
   static const struct option opts[] = {
     { "follow", no_argument, NULL, 'f' },
     { "timestamps", no_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
   struct rt_containers cs = { .fd = -1 };
@@ -82,7 +83,7 @@ COMMAND (logs)
   bool follow = false;
   int c, ret = -1;
 
-  while ((c = getopt_long (argc, argv, "ft", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "ft", opts)) != -1)
     switch (c)
       {
       case 'f':
@@ -91,8 +92,11 @@ COMMAND (logs)
       case 't':
         r.timestamps = true;
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "registry/config.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -83,10 +84,12 @@ command_usage_error (const char *usage_text, struct err **err)
 
 COMMAND (version)
 {
+  int r;
   (void) g;
-  (void) argc;
-  (void) argv;
-  (void) err;
+  if ((r = command_no_options (argc, argv, "imgtool version", err)) != 0)
+    return r < 0 ? -1 : 0;
+  if (optind != argc)
+    return command_usage_error ("imgtool version", err);
   printf ("imgtool version %s\n", IMGTOOL_VERSION);
   return 0;
 }
@@ -115,7 +118,7 @@ main (int argc, char **argv)
     log_level = LOG_DEBUG;
 
   /* '+': stop at the command name; its options are its own. */
-  while ((c = getopt_long (argc, argv, "+qvh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "+qvh", opts)) != -1)
     switch (c)
       {
       case 'r':
@@ -137,14 +140,24 @@ main (int argc, char **argv)
         usage (stdout);
         return 0;
       case 'V':
-        argv[optind - 1] = (char *) "version";
-        return cmd_version (&g, 1, argv + optind - 1, &err);
+        {
+          char **v = argv + optind - 1;
+          v[0] = (char *) "version";
+          optind = 0; /* a full reset for the command's own getopt */
+          return cmd_version (&g, 1, v, &err);
+        }
       default:
-        usage (stderr);
+        command_bad_option (&err);
+        fprintf (stderr, "imgtool: %s\n", err->msg);
+        err_free (err);
         return 2;
       }
   if (!g.root || !*g.root)
     g.root = global_default_root ();
+  /* One file for every reader (registry and network settings alike). */
+  _cleanup_free_ char *default_config = NULL;
+  if (!g.config_path || !*g.config_path)
+    g.config_path = default_config = reg_config_default_path ();
   if (optind >= argc)
     {
       usage (stderr);

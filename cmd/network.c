@@ -32,7 +32,7 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
   size_t n = 0;
   bool quiet = false;
   int c;
-  while ((c = getopt_long (argc, argv, "q", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "q", opts)) != -1)
     switch (c)
       {
       case 'q':
@@ -42,7 +42,7 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);

@@ -1,6 +1,9 @@
 /* Option helpers shared by commands. */
 #include "cmd/command.h"
+#include "lib/err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -13,4 +16,122 @@ command_parse_bool (const char *arg, bool *out)
   else
     return -1;
   return 0;
+}
+
+int
+command_parse_jobs (const char *arg, int *out)
+{
+  char *end;
+  long v = strtol (arg, &end, 10);
+  if (end == arg || *end || v < 1 || v > 64)
+    return -1;
+  *out = (int) v;
+  return 0;
+}
+
+/* What command_getopt last refused, for command_bad_option. */
+static char bad_option[160];
+static const char *bad_option_cmd;
+
+/* The long option arg ("--name[=value]") names: exact, else a unique
+ * prefix (getopt_long accepts those). */
+static const struct option *
+find_long (const struct option *longopts, const char *name, size_t n)
+{
+  const struct option *found = NULL;
+  int matches = 0;
+  for (const struct option *o = longopts; o && o->name; o++)
+    if (!strncmp (o->name, name, n))
+      {
+        if (strlen (o->name) == n)
+          return o;
+        found = o;
+        matches++;
+      }
+  return matches == 1 ? found : NULL;
+}
+
+/* glibc's getopt_long, on '?': optopt is 0 for an unknown or ambiguous
+ * long option, the option's val for a long option with a wrong value,
+ * and the character for a short option (unknown, or without its value). */
+static void
+describe_bad_option (int argc, char **argv, const char *shortopts,
+                     const struct option *longopts)
+{
+  const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+  bad_option_cmd = argv[0];
+  if (!strncmp (arg, "--", 2) && arg[2])
+    {
+      size_t n = strcspn (arg + 2, "=");
+      const struct option *o = find_long (longopts, arg + 2, n);
+      if (!optopt)
+        {
+          snprintf (bad_option, sizeof bad_option, "unknown option '--%.*s'",
+                    (int) (n > 64 ? 64 : n), arg + 2);
+          return;
+        }
+      if (o && o->val == optopt)
+        {
+          snprintf (bad_option, sizeof bad_option,
+                    o->has_arg == no_argument ? "option '--%s' takes no value"
+                                              : "option '--%s' needs a value",
+                    o->name);
+          return;
+        }
+    }
+  if (optopt > ' ' && optopt < 127 && optopt != ':'
+      && strchr (shortopts, optopt))
+    snprintf (bad_option, sizeof bad_option, "option '-%c' needs a value",
+              optopt);
+  else if (optopt > ' ' && optopt < 127)
+    snprintf (bad_option, sizeof bad_option, "unknown option '-%c'", optopt);
+  else
+    snprintf (bad_option, sizeof bad_option, "bad option '%.64s'", arg);
+}
+
+int
+command_getopt (int argc, char **argv, const char *shortopts,
+                const struct option *longopts)
+{
+  int c;
+  opterr = 0; /* only cmd/main.c prints: the error travels in struct err */
+  c = getopt_long (argc, argv, shortopts, longopts, NULL);
+  opterr = 1; /* callers of plain getopt_long keep its messages */
+  if (c == '?')
+    describe_bad_option (argc, argv, shortopts, longopts);
+  return c;
+}
+
+int
+command_bad_option (struct err **err)
+{
+  const char *cmd = bad_option_cmd ? bad_option_cmd : "imgtool";
+  const char *base = strrchr (cmd, '/');
+  base = base ? base + 1 : cmd;
+  if (!strcmp (base, "imgtool"))
+    err_set (err, 0, "%s; see 'imgtool --help'", bad_option);
+  else
+    err_set (err, 0, "%s: %s; see 'imgtool %s --help'", cmd, bad_option,
+             cmd);
+  return err_exit (err, 2);
+}
+
+int
+command_no_options (int argc, char **argv, const char *usage,
+                    struct err **err)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  int c = command_getopt (argc, argv, "", opts);
+  if (c == -1)
+    return 0;
+  if (c == 'h')
+    {
+      printf ("usage: %s\n", usage);
+      return 1;
+    }
+  return command_bad_option (err);
 }

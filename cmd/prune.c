@@ -1,38 +1,114 @@
 /* imgtool prune: remove blobs no reference reaches and stale temp files,
- * and the build cache records whose layers no image keeps (those steps
- * run again next time, as after `docker builder prune`). */
+ * the build cache records whose layers no image keeps (those steps run
+ * again next time, as after `docker builder prune`), and the unpacked
+ * layers (snapshots) that neither an image nor a container uses. */
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "layers/image_store.h"
+#include "layers/snapshot.h"
 #include "lib/err.h"
 #include "lib/human.h"
+#include "lib/xalloc.h"
+#include "runtime/state.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const char usage_text[] = "imgtool prune";
 
+/* The chain IDs of every image manifest in the store that a reference
+ * reaches (any platform), appended to *keep. */
+static int
+keep_image_snapshots (struct store *s, char ***keep, struct err **err)
+{
+  _cleanup_strv_ char **blobs = NULL;
+  struct store_ref *refs;
+  size_t n;
+  if (store_ref_list (s, &refs, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (image_reachable_blobs (s, refs[i].digest, &blobs, err) < 0)
+      {
+        store_refs_free (refs, n);
+        return -1;
+      }
+  store_refs_free (refs, n);
+  for (char **b = blobs; b && *b; b++)
+    {
+      struct image img;
+      struct err *not_a_manifest = NULL;
+      if (image_load (s, *b, NULL, NULL, &img, &not_a_manifest) < 0)
+        {
+          err_free (not_a_manifest);
+          continue;
+        }
+      char **chain = image_chain_ids (img.config.diff_ids);
+      for (char **c = chain; *c; c++)
+        strv_push (keep, steal_pointer (c));
+      free (chain);
+      image_release (&img);
+    }
+  return 0;
+}
+
+/* The snapshots the containers in the store run on (their lower dirs are
+ * <root>/snapshots/<hex>). */
+static int
+keep_container_snapshots (const char *root, char ***keep, struct err **err)
+{
+  struct rt_containers cs = { .fd = -1 };
+  _cleanup_strv_ char **ids = NULL;
+  if (rt_containers_open (&cs, root, err) < 0
+      || rt_record_list (&cs, &ids, err) < 0)
+    {
+      rt_containers_release (&cs);
+      return -1;
+    }
+  for (char **id = ids; id && *id; id++)
+    {
+      struct rt_record rec = { 0 };
+      struct err *gone = NULL;
+      if (rt_record_load (&cs, *id, &rec, &gone) < 0)
+        {
+          err_free (gone);
+          continue;
+        }
+      for (char **d = rec.plan.lower_dirs; d && *d; d++)
+        {
+          const char *slash = strrchr (*d, '/');
+          strv_push (keep, xasprintf ("sha256:%s", slash ? slash + 1 : *d));
+        }
+      rt_record_release (&rec);
+    }
+  rt_containers_release (&cs);
+  return 0;
+}
+
 COMMAND (prune)
 {
   struct store s;
   uint64_t freed_bytes;
-  size_t freed_blobs, cache_records = 0;
+  size_t freed_blobs, cache_records = 0, snapshots = 0;
+  _cleanup_strv_ char **keep = NULL;
   char size[32];
   int ret;
-  if (argc == 2 && !strcmp (argv[1], "--help"))
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
-  if (argc != 1)
+  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
+    return ret < 0 ? -1 : 0;
+  if (optind != argc)
     return command_usage_error (usage_text, err);
   if (store_open (&s, g->root, err) < 0)
     return -1;
   ret = build_cache_prune (&s, &cache_records, err);
   if (ret == 0)
     ret = store_gc (&s, NULL, &freed_bytes, &freed_blobs, err);
+  if (ret == 0 && (keep_image_snapshots (&s, &keep, err) < 0
+                   || keep_container_snapshots (g->root, &keep, err) < 0
+                   || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
+    ret = -1;
   if (ret == 0)
     {
+      if (snapshots)
+        printf ("Deleted %zu unpacked layers\n", snapshots);
       if (cache_records)
         printf ("Deleted %zu build cache records\n", cache_records);
       human_size ((int64_t) freed_bytes, size, sizeof size);

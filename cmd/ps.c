@@ -1,5 +1,6 @@
 /* imgtool ps [-a] [-q] [--no-trunc]: containers, as docker ps lists them. */
 #include "cmd/command.h"
+#include "cmd/containers.h"
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/strbuf.h"
@@ -69,7 +70,7 @@ COMMAND (ps)
   int c;
   time_t now = time (NULL);
 
-  while ((c = getopt_long (argc, argv, "aq", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aq", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -81,11 +82,15 @@ COMMAND (ps)
       case 'T':
         no_trunc = true;
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);
+  containers_net_gc (g->root);
   if (rt_containers_open (&cs, g->root, err) < 0
       || rt_record_list (&cs, &ids, err) < 0)
     return -1;
@@ -112,9 +117,11 @@ COMMAND (ps)
   {
     char ***rows = xcalloc (n + 1, sizeof *rows);
     static const char *const head[]
-        = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES" };
-    size_t w[6];
-    for (int k = 0; k < 6; k++)
+        = { "CONTAINER ID", "IMAGE",  "COMMAND", "CREATED",
+            "STATUS",       "PORTS", "NAMES" };
+    enum { NCOL = 7 };
+    size_t w[NCOL];
+    for (int k = 0; k < NCOL; k++)
       w[k] = strlen (head[k]);
     for (size_t i = 0; i < n; i++)
       {
@@ -122,15 +129,19 @@ COMMAND (ps)
         struct rt_record *r = &recs[i];
         human_ago (r->created, now, created, sizeof created);
         rt_record_status_text (r, now, status, sizeof status);
-        rows[i] = xcalloc (7, sizeof (char *));
+        rows[i] = xcalloc (NCOL + 1, sizeof (char *));
         rows[i][0] = no_trunc ? xstrdup (r->id)
                               : xstrndup (r->id, RT_SHORT_ID);
         rows[i][1] = xstrdup (r->image ? r->image : "");
         rows[i][2] = command_text (r->command, no_trunc);
         rows[i][3] = xstrdup (created);
         rows[i][4] = xstrdup (status);
-        rows[i][5] = xstrdup (r->name ? r->name : "");
-        for (int k = 0; k < 6; k++)
+        /* docker: the ports of a running container only */
+        rows[i][5] = xstrdup (r->state.status == RT_RUNNING && r->state.ports
+                                  ? r->state.ports
+                                  : "");
+        rows[i][6] = xstrdup (r->name ? r->name : "");
+        for (int k = 0; k < NCOL; k++)
           if (width (rows[i][k]) > w[k])
             w[k] = width (rows[i][k]);
       }
@@ -139,17 +150,17 @@ COMMAND (ps)
         printf ("%s\n", rows[i][0]);
     else
       {
-        for (int k = 0; k < 6; k++)
-          if (k < 5)
+        for (int k = 0; k < NCOL; k++)
+          if (k < NCOL - 1)
             printf ("%-*s   ", (int) w[k], head[k]);
           else
             printf ("%s\n", head[k]);
         for (size_t i = 0; i < n; i++)
-          for (int k = 0; k < 6; k++)
+          for (int k = 0; k < NCOL; k++)
             {
               /* pad by display width, not bytes */
               size_t pad = w[k] - width (rows[i][k]);
-              if (k < 5)
+              if (k < NCOL - 1)
                 printf ("%s%*s   ", rows[i][k], (int) pad, "");
               else
                 printf ("%s\n", rows[i][k]);

@@ -42,9 +42,8 @@ COMMAND (pull)
   struct reg_unpack *u = NULL;
   bool verify = true, unpack = true;
   int c, ret;
-  char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'P':
@@ -61,8 +60,7 @@ COMMAND (pull)
         o.cert_dir = optarg;
         break;
       case 'j':
-        o.jobs = (int) strtol (optarg, &end, 10);
-        if (*end || o.jobs < 1 || o.jobs > 64)
+        if (command_parse_jobs (optarg, &o.jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'U':
@@ -75,7 +73,7 @@ COMMAND (pull)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);

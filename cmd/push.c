@@ -45,9 +45,8 @@ COMMAND (push)
   const char *dest;
   bool verify = true;
   int c, ret;
-  char *end;
 
-  while ((c = getopt_long (argc, argv, "aj:qh", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
       case 'a':
@@ -64,8 +63,7 @@ COMMAND (push)
         o.cert_dir = optarg;
         break;
       case 'j':
-        o.jobs = (int) strtol (optarg, &end, 10);
-        if (*end || o.jobs < 1 || o.jobs > 64)
+        if (command_parse_jobs (optarg, &o.jobs) < 0)
           return command_usage_error (usage_text, err);
         break;
       case 'c':
@@ -79,7 +77,7 @@ COMMAND (push)
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind != argc - 1 && optind != argc - 2)
     return command_usage_error (usage_text, err);

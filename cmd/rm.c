@@ -14,13 +14,20 @@
 
 static const char usage_text[] = "imgtool rm [-f] CONTAINER...";
 
+struct rm_opts
+{
+  bool force;
+  const char *root;
+};
+
 static int
 remove_one (struct rt_containers *cs, struct rt_record *rec, void *data,
             struct err **err)
 {
+  const struct rm_opts *o = data;
   if (rec->state.status == RT_RUNNING)
     {
-      if (!*(bool *) data)
+      if (!o->force)
         return err_set (err, 0, "container is running: stop the container "
                         "before removing or force remove");
       if (rt_record_stop (cs, rec, SIGKILL, 0, err) < 0)
@@ -35,6 +42,8 @@ remove_one (struct rt_containers *cs, struct rt_record *rec, void *data,
           && faccessat (cs->fd, rec->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
         return err_set (err, 0, "no such container");
     }
+  /* the monitor that would have released them may have been killed */
+  containers_net_release (o->root, rec);
   if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
     return -1;
   return rt_record_remove (cs, rec, err);
@@ -44,21 +53,25 @@ COMMAND (rm)
 {
   static const struct option opts[] = {
     { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
-  bool force = false;
+  struct rm_opts o = { .root = g->root };
   int c;
 
-  while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
     switch (c)
       {
       case 'f':
-        force = true;
+        o.force = true;
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
-  return containers_each (g->root, "rm", argv + optind, remove_one, &force);
+  return containers_each (g->root, "rm", argv + optind, remove_one, &o);
 }

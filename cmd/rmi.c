@@ -16,12 +16,11 @@ COMMAND (rmi)
   struct store s;
   uint64_t freed_bytes;
   size_t freed_blobs;
-  int ret = 0;
-  if (argc == 2 && !strcmp (argv[1], "--help"))
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
+  int ret;
+  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
+    return ret < 0 ? -1 : 0;
+  argc -= optind - 1;
+  argv += optind - 1;
   if (argc < 2)
     return command_usage_error (usage_text, err);
   if (store_open (&s, g->root, err) < 0)

@@ -7,6 +7,7 @@
  * setsid) keeps the container as its child, logs its output, records its
  * exit, and removes it with --rm. */
 #include "cmd/command.h"
+#include "cmd/containers.h"
 #include "cmd/lookup.h"
 #include "cmd/runflags.h"
 #include "layers/image_store.h"
@@ -20,10 +21,12 @@
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
+#include "runtime/net.h"
 #include "runtime/runopts.h"
 #include "runtime/state.h"
 #include "runtime/user.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -235,12 +238,31 @@ build_record (const struct run_flags *f, struct run_image *ri,
   return 0;
 }
 
+/* The bridge hook of rec's plan, or NULL (--network none or host). */
+static struct net_hook *
+net_hook_of (struct rt_record *rec)
+{
+  return rec->plan.net_setup == net_plan_hook ? rec->plan.net_setup_data
+                                              : NULL;
+}
+
 /* The container ended (or never started): record it, clean up. */
 static void
 finish (struct rt_containers *cs, struct rt_record *rec, int status,
         bool oom, const char *error)
 {
+  struct net_hook *h = net_hook_of (rec);
   struct err *e = NULL;
+  /* its address, rules and ports go back first: another container may be
+   * waiting for them */
+  if (h && net_teardown (h->req.root, rec->id, &e) < 0)
+    {
+      log_warn ("%s", e->msg);
+      err_clear (&e);
+    }
+  free (rec->state.ip);
+  free (rec->state.ports);
+  rec->state.ip = rec->state.ports = NULL;
   rec->state.status = RT_EXITED;
   rec->state.exit_code = status;
   rec->state.oom_killed = oom;
@@ -270,8 +292,15 @@ static void
 started (struct rt_containers *cs, struct rt_record *rec,
          const struct rt_container *c)
 {
+  struct net_hook *h = net_hook_of (rec);
   struct err *e = NULL;
   rec->state.status = RT_RUNNING;
+  if (h && h->att.ip.s_addr)
+    {
+      char ip[INET_ADDRSTRLEN];
+      rec->state.ip = xstrdup (inet_ntop (AF_INET, &h->att.ip, ip, sizeof ip));
+      rec->state.ports = net_ports_text (h->att.ports, h->att.n_ports);
+    }
   rec->state.pid = c->pid;
   rec->state.pid_start = rt_proc_start (c->pid);
   rec->state.started = time (NULL);
@@ -485,12 +514,51 @@ run_detached (struct rt_containers *cs, struct rt_record *rec,
   return err_exit (err, 125);
 }
 
+/* -p as given, then with -P each EXPOSEd port of the image that no -p
+ * publishes already, on a random host port (docker). */
+static int
+publish_list (const struct run_flags *f, const struct run_image *ri,
+              struct port_map **out, size_t *n_out, struct err **err)
+{
+  char **exposed = f->publish_all && ri->loaded
+                       ? ri->img.config.exposed_ports
+                       : NULL;
+  size_t n = f->n_ports, cap = n + strv_len (exposed);
+  struct port_map *v = xcalloc (cap + 1, sizeof *v);
+  if (n)
+    memcpy (v, f->ports, n * sizeof *v);
+  for (char **e = exposed; e && *e; e++)
+    {
+      struct port_map pm;
+      struct err *pe = NULL;
+      bool dup = false;
+      if (net_parse_publish (*e, &pm, &pe) < 0 || pm.host_port)
+        {
+          err_free (pe);
+          free (v);
+          return err_set (err, 0, "image '%s': invalid exposed port '%s'",
+                          f->image, *e);
+        }
+      for (size_t i = 0; i < n && !dup; i++)
+        dup = v[i].container_port == pm.container_port
+              && v[i].proto == pm.proto;
+      if (!dup)
+        v[n++] = pm;
+    }
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
 COMMAND (run)
 {
   struct run_flags f;
   struct run_image ri = { 0 };
   struct rt_record rec = { 0 };
   struct rt_containers cs = { .fd = -1 };
+  struct net_hook hook = { 0 };
+  _cleanup_free_ struct port_map *ports = NULL;
+  size_t n_ports = 0;
   int status = -1;
 
   if (run_flags_parse (argc, argv, &f, err) < 0)
@@ -501,17 +569,27 @@ COMMAND (run)
       status = 0;
       goto out;
     }
-  if (f.network == RT_NET_BRIDGE)
-    {
-      err_set (err, 0, "--network bridge is not available yet (the "
-               "networking issue is not merged): use --network none or host");
-      err_exit (err, 125);
-      goto out;
-    }
+  /* leftovers of containers whose imgtool was killed: their addresses,
+   * host ports and rules go back before this one asks for its own */
+  containers_net_gc (g->root);
   if (load_image (g, &f, &ri, err) < 0)
     goto out;
   if (build_record (&f, &ri, &rec, err) < 0)
     goto out;
+  if (f.network == RT_NET_BRIDGE)
+    {
+      if (publish_list (&f, &ri, &ports, &n_ports, err) < 0)
+        {
+          err_exit (err, 125);
+          goto out;
+        }
+      hook.req = (struct net_request){ .root = g->root,
+                                       .config_path = g->config_path,
+                                       .ports = ports,
+                                       .n_ports = n_ports };
+      rec.plan.net_setup = net_plan_hook;
+      rec.plan.net_setup_data = &hook;
+    }
   /* why: compiling the seccomp profile costs ~25 ms; the core caches the
    * BPF program here, keyed by profile, caps, arch and kernel */
   rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
@@ -524,6 +602,7 @@ COMMAND (run)
   status = f.detach ? run_detached (&cs, &rec, err)
                     : run_foreground (&cs, &rec, &f, err);
 out:
+  net_attachment_release (&hook.att);
   rt_record_release (&rec);
   rt_containers_release (&cs);
   run_image_release (&ri);

@@ -2,6 +2,7 @@
 #include "cmd/runflags.h"
 #include "cmd/command.h"
 #include "lib/err.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
@@ -45,17 +46,11 @@ const char run_flags_usage[]
       "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network none|host|bridge --platform OS/ARCH[/VARIANT]\n"
+      "  --network bridge|none|host -p [IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
+      "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
       "directory)";
-
-static int
-usage (struct err **err)
-{
-  err_set (err, 0, "usage: %s", run_flags_usage);
-  return err_exit (err, 125);
-}
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -142,6 +137,8 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
     { "network", required_argument, NULL, OPT_NETWORK },
     { "net", required_argument, NULL, OPT_NETWORK },
+    { "publish", required_argument, NULL, 'p' },
+    { "publish-all", no_argument, NULL, 'P' },
     { "platform", required_argument, NULL, OPT_PLATFORM },
     { "pull", required_argument, NULL, OPT_PULL },
     { "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY },
@@ -159,10 +156,11 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   memset (f, 0, sizeof *f);
   f->no_new_privs = true;
   f->stop_timeout = -1;
-  f->network = RT_NET_NONE;
+  /* docker's default: a private address on the bridge */
+  f->network = RT_NET_BRIDGE;
   f->pull = RUN_PULL_MISSING; /* docker's default */
   f->tls_verify = true;
-  while ((c = getopt_long (argc, argv, "+itde:w:u:v:h:m:c:", opts, NULL))
+  while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts))
          != -1)
     switch (c)
       {
@@ -286,6 +284,15 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
             return err_exit (err, 125);
           }
         break;
+      case 'p':
+        f->ports = xrealloc (f->ports, (f->n_ports + 1) * sizeof *f->ports);
+        if (net_parse_publish (optarg, &f->ports[f->n_ports], err) < 0)
+          return err_exit (err, 125);
+        f->n_ports++;
+        break;
+      case 'P':
+        f->publish_all = true;
+        break;
       case OPT_PLATFORM:
         free (f->platform);
         f->platform = xstrdup (optarg);
@@ -332,11 +339,28 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_HELP:
         f->help = true;
         return 0;
-      default:
-        return usage (err);
+      default: /* docker: 125 for its own usage errors */
+        command_bad_option (err);
+        return err_exit (err, 125);
       }
   if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
     return -1;
+  if ((f->n_ports || f->publish_all) && f->network == RT_NET_NONE)
+    {
+      err_set (err, 0, "publishing ports needs a network: --network none "
+               "has none");
+      return err_exit (err, 125);
+    }
+  if ((f->n_ports || f->publish_all) && f->network == RT_NET_HOST)
+    {
+      /* docker: a warning, the ports are the host's own anyway */
+      log_warn ("published ports are discarded when using host network "
+                "mode");
+      free (f->ports);
+      f->ports = NULL;
+      f->n_ports = 0;
+      f->publish_all = false;
+    }
   if (optind >= argc)
     {
       err_set (err, 0, "run needs an image: %s", run_flags_usage);
@@ -370,6 +394,7 @@ run_flags_release (struct run_flags *f)
     rt_mount_release (&f->mounts[i]);
   free (f->mounts);
   free (f->seccomp);
+  free (f->ports);
   free (f->platform);
   free (f->rootfs);
   free (f->stop_signal);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "runtime/net.h"
 #include "runtime/plan.h"
 
 struct err;
@@ -32,7 +33,10 @@ struct run_flags
   struct rt_limits limits;
   uint64_t cap_add, cap_drop;
   char *seccomp;        /* NULL default, "unconfined", or a path */
-  enum rt_network_mode network;
+  enum rt_network_mode network; /* default bridge (docker) */
+  struct port_map *ports;       /* -p, in order */
+  size_t n_ports;
+  bool publish_all;             /* -P: every EXPOSEd port, random host port */
   char *platform;
   enum run_pull pull;
   bool tls_verify;      /* for the pull; default true */

@@ -12,21 +12,32 @@
 
 static const char usage_text[] = "imgtool stop [-t SECONDS] CONTAINER...";
 
+struct stop_opts
+{
+  int64_t t;
+  const char *root;
+};
+
 static int
 stop_one (struct rt_containers *cs, struct rt_record *rec, void *data,
           struct err **err)
 {
-  int64_t t = *(int64_t *) data;
+  const struct stop_opts *o = data;
   int sig = SIGTERM;
   struct err *e = NULL;
   if (rec->plan.stop_signal
       && rt_signal_parse (rec->plan.stop_signal, &sig, &e) < 0)
     sig = SIGTERM, err_free (e);
-  return rt_record_stop (cs, rec, sig,
-                         t >= 0                    ? (int) t
-                         : rec->stop_timeout >= 0 ? rec->stop_timeout
-                                                  : 10,
-                         err);
+  if (rt_record_stop (cs, rec, sig,
+                      o->t >= 0                 ? (int) o->t
+                      : rec->stop_timeout >= 0 ? rec->stop_timeout
+                                               : 10,
+                      err)
+      < 0)
+    return -1;
+  /* its monitor released the network, unless it was killed */
+  containers_net_release (o->root, rec);
+  return 0;
 }
 
 COMMAND (stop)
@@ -34,22 +45,26 @@ COMMAND (stop)
   static const struct option opts[] = {
     { "time", required_argument, NULL, 't' },
     { "timeout", required_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'H' },
     { 0 },
   };
-  int64_t t = -1;
+  struct stop_opts o = { .t = -1, .root = g->root };
   int c;
 
-  while ((c = getopt_long (argc, argv, "t:", opts, NULL)) != -1)
+  while ((c = command_getopt (argc, argv, "t:", opts)) != -1)
     switch (c)
       {
       case 't':
-        if (rt_parse_int (optarg, "-t", &t, err) < 0)
-          return -1;
+        if (rt_parse_int (optarg, "-t", &o.t, err) < 0)
+          return err_exit (err, 1); /* 125 is for run/exec (as kill) */
         break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
       default:
-        return command_usage_error (usage_text, err);
+        return command_bad_option (err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
-  return containers_each (g->root, "stop", argv + optind, stop_one, &t);
+  return containers_each (g->root, "stop", argv + optind, stop_one, &o);
 }

@@ -17,11 +17,10 @@ COMMAND (tag)
   struct ref dst;
   _cleanup_free_ char *name = NULL;
   int ret;
-  if (argc == 2 && !strcmp (argv[1], "--help"))
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
+  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
+    return ret < 0 ? -1 : 0;
+  argc -= optind - 1;
+  argv += optind - 1;
   if (argc != 3)
     return command_usage_error (usage_text, err);
   if (ref_parse (argv[2], &dst, err) < 0)

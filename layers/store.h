@@ -72,6 +72,14 @@ int store_blob_try_begin (struct store *s, const char *expect,
 uint64_t blob_writer_offset (const struct blob_writer *w);
 int blob_writer_write (struct blob_writer *w, const void *data, size_t len,
                        struct err **err);
+/* Write what follows with O_DIRECT: for a large blob made locally (a
+ * layer) that must reach the disk before the commit anyway. Past its
+ * first MiB, an I/O thread writes it from a page-aligned ring to the disk
+ * without a page cache copy, while the caller goes on (blob_writer_write
+ * then only copies into the ring); a small blob is written buffered at
+ * the commit. Only on a new, empty writer; where the file system refuses
+ * O_DIRECT, writes stay buffered. */
+void blob_writer_direct (struct blob_writer *w);
 /* Start over (the server ignored a Range request). */
 int blob_writer_reset (struct blob_writer *w, struct err **err);
 /* The digest of what was written so far (does not end the stream). */

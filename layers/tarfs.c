@@ -119,9 +119,10 @@ xattrs_free (struct tar_xattr *x, size_t n)
 }
 
 /* Read the xattrs of dirfd/name without following it, filtered and sorted
- * by name so their order in the tar is fixed. */
+ * by name so their order in the tar is fixed. fd, when >= 0, is the file
+ * opened: asked directly, without a path walk through /proc. */
 static int
-read_xattrs (int dirfd, const char *name, const char *tar_path,
+read_xattrs (int dirfd, const char *name, int fd, const char *tar_path,
              struct tar_xattr **out, size_t *n_out, struct err **err)
 {
   char proc[64 + PATH_MAX];
@@ -135,7 +136,7 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
   snprintf (proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
   for (;;)
     {
-      len = llistxattr (proc, NULL, 0);
+      len = fd >= 0 ? flistxattr (fd, NULL, 0) : llistxattr (proc, NULL, 0);
       if (len < 0 && (errno == ENOTSUP || errno == ENODATA))
         return 0;
       if (len < 0)
@@ -144,7 +145,8 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
         return 0;
       free (list);
       list = xmalloc ((size_t)len);
-      ssize_t got = llistxattr (proc, list, (size_t)len);
+      ssize_t got = fd >= 0 ? flistxattr (fd, list, (size_t)len)
+                            : llistxattr (proc, list, (size_t)len);
       if (got < 0 && errno == ERANGE)
         continue; /* grew meanwhile */
       if (got < 0)
@@ -156,12 +158,14 @@ read_xattrs (int dirfd, const char *name, const char *tar_path,
     {
       if (tarfs_xattr_skipped (k))
         continue;
-      ssize_t vl = lgetxattr (proc, k, NULL, 0);
+      ssize_t vl
+          = fd >= 0 ? fgetxattr (fd, k, NULL, 0) : lgetxattr (proc, k, NULL, 0);
       if (vl < 0 && errno == ENODATA)
         continue;
       char *v = xmalloc (vl > 0 ? (size_t)vl : 1);
       if (vl >= 0)
-        vl = lgetxattr (proc, k, v, (size_t)vl);
+        vl = fd >= 0 ? fgetxattr (fd, k, v, (size_t)vl)
+                     : lgetxattr (proc, k, v, (size_t)vl);
       if (vl < 0)
         {
           int e = errno;
@@ -266,9 +270,12 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name, const struct stat *st,
       fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
       if (fd < 0)
         return err_set (err, errno, "open '%s'", tar_path);
-      posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      /* read-ahead matters for large files only: a syscall less for
+         each small one */
+      if (st->st_size >= (1 << 20))
+        posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-  if (read_xattrs (dirfd, name, tar_path, &xattrs, &n_xattrs, err) < 0)
+  if (read_xattrs (dirfd, name, fd, tar_path, &xattrs, &n_xattrs, err) < 0)
     return -1;
   e.xattrs = xattrs;
   e.n_xattrs = n_xattrs;

@@ -19,6 +19,7 @@ struct bytepipe
   size_t head, len; /* read position, bytes queued */
   bool eof, ok;     /* closed; the producer's verdict */
   bool stopped;     /* the worker reads no more */
+  bool reserved;    /* the producer is writing into the ring */
   bool want_data, want_space;
   int rc; /* the worker's result */
   struct err *err;
@@ -94,8 +95,11 @@ worker (void *arg)
   pthread_mutex_lock (&p->mu);
   p->stopped = true;
   p->len = 0;
-  ring_free (p);
   pthread_cond_signal (&p->space);
+  /* not while the producer writes into it (bytepipe_reserve) */
+  while (p->reserved)
+    pthread_cond_wait (&p->data, &p->mu);
+  ring_free (p);
   /* the verdict */
   while (!p->eof)
     {
@@ -183,6 +187,53 @@ bytepipe_put (struct bytepipe *p, const void *data, size_t len)
       if (p->want_data)
         pthread_cond_signal (&p->data);
     }
+  r = p->rc;
+  pthread_mutex_unlock (&p->mu);
+  return r;
+}
+
+void *
+bytepipe_reserve (struct bytepipe *p, size_t min, size_t *room)
+{
+  size_t tail = 0, n = 0;
+  bool got = false;
+  pthread_mutex_lock (&p->mu);
+  for (;;)
+    {
+      if (p->stopped)
+        break;
+      /* empty, and no piece in the worker's hands: start over at the
+       * ring's start, so room of min bytes is there whatever came before */
+      if (p->len == 0)
+        p->head = 0;
+      tail = (p->head + p->len) % p->size;
+      n = p->len == p->size ? 0
+          : tail >= p->head ? p->size - tail
+                            : p->head - tail;
+      if (n >= min)
+        break;
+      p->want_space = true;
+      pthread_cond_wait (&p->space, &p->mu);
+      p->want_space = false;
+    }
+  got = p->reserved = !p->stopped;
+  pthread_mutex_unlock (&p->mu);
+  if (!got)
+    return NULL;
+  *room = n;
+  return p->ring + tail;
+}
+
+int
+bytepipe_commit (struct bytepipe *p, size_t n)
+{
+  int r;
+  pthread_mutex_lock (&p->mu);
+  p->reserved = false;
+  if (!p->stopped)
+    p->len += n;
+  /* the worker waits for data, or for the room to be given back */
+  pthread_cond_signal (&p->data);
   r = p->rc;
   pthread_mutex_unlock (&p->mu);
   return r;

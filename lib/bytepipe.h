@@ -32,6 +32,17 @@ struct bytepipe *bytepipe_start (size_t ring_size, size_t max_chunk,
 /* Queue bytes. -1 (and the bytes dropped) once the worker failed; 0 else,
  * also when it stopped reading on purpose. */
 int bytepipe_put (struct bytepipe *p, const void *data, size_t len);
+/* Write into the ring instead of copying into it: room at its tail,
+ * contiguous, at least min bytes (min <= the ring size), *room set to its
+ * size; waits for it. Fill it, then bytepipe_commit. NULL when the worker
+ * stopped reading. One reservation at a time, and no bytepipe_put while
+ * one is held. The pieces the worker gets start where a commit began
+ * whenever every commit but the last is a multiple of a max_chunk that
+ * divides the ring size. */
+void *bytepipe_reserve (struct bytepipe *p, size_t min, size_t *room);
+/* Queue the first n bytes of the reserved room (0: give it back unused).
+ * -1 once the worker failed (the bytes are dropped), else 0. */
+int bytepipe_commit (struct bytepipe *p, size_t n);
 /* Has the worker stopped reading (stop or failure)? */
 bool bytepipe_stopped (struct bytepipe *p);
 /* End of stream: the worker consumes what is queued (unless !ok: then it

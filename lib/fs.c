@@ -181,8 +181,8 @@ fs_fsync_dir (int dirfd, const char *path, struct err **err)
 }
 
 static int
-write_file_renamed (int dirfd, const char *path, const void *data,
-                    size_t len, mode_t mode, bool durable, struct err **err)
+write_replace (int dirfd, const char *path, const void *data, size_t len,
+               mode_t mode, bool durable, struct err **err)
 {
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int fd = -1;
@@ -211,14 +211,14 @@ int
 fs_write_file_atomic (int dirfd, const char *path, const void *data,
                       size_t len, mode_t mode, struct err **err)
 {
-  return write_file_renamed (dirfd, path, data, len, mode, true, err);
+  return write_replace (dirfd, path, data, len, mode, true, err);
 }
 
 int
 fs_write_file_replace (int dirfd, const char *path, const void *data,
                        size_t len, mode_t mode, struct err **err)
 {
-  return write_file_renamed (dirfd, path, data, len, mode, false, err);
+  return write_replace (dirfd, path, data, len, mode, false, err);
 }
 
 int

@@ -36,18 +36,18 @@ int fs_write_file_atomic (int dirfd, const char *path, const void *data,
                           size_t len, mode_t mode, struct err **err);
 
 /* The same without the two fsyncs (each 0.2-15 ms on a busy disk): readers
- * still see the old or the new file, never a part, but after a crash the
- * file may be the old one, or empty or missing (a new file's data may not
- * have reached the disk).
+ * still see the old or the new file, never a part, but after a crash path
+ * may hold the old file, nothing, or a truncated one (a new file's data
+ * may not have reached the disk).
  *
  * The rule: fsync (fs_write_file_atomic) what a crash must not lose or
  * corrupt: blobs and index.json, credentials, caches whose content is
  * trusted without a check (the seccomp BPF cache), records of containers
- * that outlive the command. Write without it (fs_write_file_replace) state
- * that is worthless after a crash or that its reader rebuilds, like the
- * record of a --rm container: removed when the container ends, and after a
- * crash its process is gone anyway (readers skip a record they cannot
- * parse). */
+ * that outlive the command. Write without it (fs_write_file_replace) what
+ * a reader can do without or rebuilds: a cache that takes a damaged entry
+ * for a miss (the build cache), the record of a --rm container (removed
+ * when the container ends, and after a crash its process is gone anyway;
+ * readers skip a record they cannot parse). */
 int fs_write_file_replace (int dirfd, const char *path, const void *data,
                            size_t len, mode_t mode, struct err **err);
 

@@ -356,11 +356,10 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (cg && mode == RT_CGROUP_V1 && rt_cgroup_add (cg, pid, err) < 0)
     goto fail_child;
   rt_cgroup_prime_end (cg);
+  /* the hook's error names the network itself ("network 'bridge': port
+   * 8080/tcp is already allocated") */
   if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
-    {
-      err_wrap (err, "network");
-      goto fail_child;
-    }
+    goto fail_child;
   if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
     {
       err_set (err, errno, "start the container");

@@ -331,7 +331,8 @@ net_ipam_load_all (int netfd, struct net_lease **out, size_t *n,
   return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot. */
+/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot;
+ * -1 when pid is gone or a zombie. */
 static int
 proc_start_time (pid_t pid, unsigned long long *out)
 {
@@ -352,6 +353,10 @@ proc_start_time (pid_t pid, unsigned long long *out)
   if (!p)
     return -1;
   p++;
+  /* a zombie has left its namespaces: dead for us (its parent may never
+   * reap it when it was reparented to a PID 1 that does not) */
+  if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+    return -1;
   for (int field = 3; field < 22; field++)
     {
       p = strchr (p + 1, ' ');

@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <arpa/inet.h>
@@ -105,6 +106,21 @@ net_parse_publish (const char *spec, struct port_map *out, struct err **err)
     return err_set (err, 0, "publish '%s': invalid host address '%s'", spec,
                     ip);
   return 0;
+}
+
+char *
+net_ports_text (const struct port_map *ports, size_t n)
+{
+  struct strbuf sb = STRBUF_INIT;
+  for (size_t i = 0; i < n; i++)
+    {
+      char ip[INET_ADDRSTRLEN];
+      strbuf_addf (&sb, "%s%s:%u->%u/%s", i ? ", " : "",
+                   net_ip_str (ports[i].host_ip, ip), ports[i].host_port,
+                   ports[i].container_port,
+                   ports[i].proto == NET_UDP ? "udp" : "tcp");
+    }
+  return strbuf_detach (&sb, NULL);
 }
 
 /* ---- config ---- */

@@ -99,6 +99,10 @@ void net_attachment_release (struct net_attachment *a);
 int net_parse_publish (const char *spec, struct port_map *out,
                        struct err **err);
 
+/* docker ps's PORTS text: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
+ * ("" for none). Allocated. */
+char *net_ports_text (const struct port_map *ports, size_t n);
+
 /* Read the network's settings: defaults, overridden by the config file's
  * "default-network". name NULL = default. */
 int net_config_load (const char *config_path, const char *name,

@@ -387,6 +387,8 @@ state_json (const struct rt_state *s)
   set_time (o, "started", s->started);
   set_time (o, "finished", s->finished);
   set_str (o, "error", s->error);
+  set_str (o, "ip", s->ip);
+  set_str (o, "ports", s->ports);
   return o;
 }
 
@@ -404,6 +406,8 @@ state_from_json (json_t *o, struct rt_state *s)
   s->started = get_time (o, "started");
   s->finished = get_time (o, "finished");
   s->error = json_str (o, "error");
+  s->ip = json_str (o, "ip");
+  s->ports = json_str (o, "ports");
 }
 
 static int
@@ -637,6 +641,10 @@ rt_proc_start (pid_t pid)
     }
   /* Field 2 (comm) may hold spaces and ')': skip to the last ')'. */
   p = strrchr (buf, ')');
+  /* a zombie is dead for us: its parent (a killed monitor's PID 1) may
+   * never reap it */
+  if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+    p = NULL;
   if (p)
     {
       /* fields 3..22: state is 3, starttime is 22 */
@@ -806,6 +814,8 @@ rt_record_release (struct rt_record *rec)
   strv_free (rec->command);
   rt_plan_release (&rec->plan);
   free (rec->state.error);
+  free (rec->state.ip);
+  free (rec->state.ports);
   memset (rec, 0, sizeof *rec);
 }
 

@@ -48,6 +48,11 @@ struct rt_state
   time_t started;
   time_t finished;
   char *error;         /* why it could not start, or NULL */
+  /* --network bridge, while it runs: the container's address on the
+   * network and its published ports as docker ps shows them
+   * ("0.0.0.0:8080->80/tcp, ..."); NULL otherwise */
+  char *ip;
+  char *ports;
 };
 
 struct rt_record

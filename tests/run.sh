@@ -8,6 +8,32 @@
 # BUILD selects the build directory (build or build-san).
 set -u
 cd "$(dirname "$0")/.."
+# Everything (the lab too) runs in one private network namespace made here,
+# with only lo: `imgtool run` defaults to bridge networking, and no test may
+# make a bridge, a veth or a firewall rule in the host's namespace. A lab
+# started outside it is out of reach, so the one of this tree is started
+# inside (LAB_PORT_BASE still matters: /etc/docker/certs.d is shared).
+if [ -z "${IMGTOOL_TESTS_NETNS:-}" ] && [ "$(id -u)" = 0 ] &&
+   unshare -n true 2>/dev/null; then
+  # The lab's fixtures come from Debian's archive (apt-get download),
+  # which the namespace cannot reach: build them here when stale or when
+  # the arm64 busybox could not be had last time.
+  lab_run=${LAB_RUN_DIR:-$PWD/tests/lab/run}
+  stamp=$(sha256sum < tests/fixtures/make-fixtures | cut -d' ' -f1)
+  if [ "${1:-}" != unit ] && [ -x tests/lab/up ] &&
+     { [ "$(cat "$lab_run/fixtures/stamp" 2>/dev/null)" != "$stamp" ] ||
+       ! grep -q '^FIX_ARM64_REAL=1' "$lab_run/fixtures/digests.env" 2>/dev/null; }; then
+    mkdir -p "$lab_run"
+    DEB_CACHE=$lab_run/debs tests/fixtures/make-fixtures "$lab_run/fixtures" \
+      > "$lab_run/fixtures.log" 2>&1 || echo "tests: make-fixtures failed (see $lab_run/fixtures.log)"
+  fi
+  IMGTOOL_TESTS_NETNS=1 exec unshare -n "$0" "$@"
+fi
+if [ -n "${IMGTOOL_TESTS_NETNS:-}" ]; then
+  ip link set lo up
+  export IMGTOOL_TESTS_NETNS
+  unset LAB_ENV
+fi
 BUILD=${BUILD:-build}
 export IMGTOOL="$PWD/$BUILD/imgtool"
 export TESTS_DIR="$PWD/tests"

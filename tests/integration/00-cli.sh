@@ -14,4 +14,14 @@ is "a start does not load libcurl" \
   "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libcurl')" 0
 is "nor libnftables" \
   "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libnftables')" 0
+
+# Without --config or IMGTOOL_CONFIG every reader uses the default file
+# ($XDG_CONFIG_HOME/imgtool/config.json for a user), the network's too.
+d="$T_TMP/user"
+mkdir -p "$d/xdg/imgtool" "$d/root"
+echo '{"default-network": {"subnet": "10.66.0.0/24"}}' > "$d/xdg/imgtool/config.json"
+chmod -R a+rwX "$d"; chmod a+x "$T_TMP"
+out=$(env -u IMGTOOL_CONFIG XDG_CONFIG_HOME="$d/xdg" IMGTOOL_ROOT="$d/root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$IMGTOOL" network ls 2>&1)
+like "the default config file gives the network's subnet" "$out" '10\.66\.0\.0/24'
 done_testing

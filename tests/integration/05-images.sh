@@ -38,6 +38,8 @@ fails "an invalid reference fails" img inspect Busybox
 like "saying why" "$LAST_OUT" 'must be lowercase'
 
 ok "tag busybox mine:1" img tag busybox mine:1
+like "umoci (a peer) lists imgtool's references" "$(umoci ls --layout "$IMGTOOL_ROOT/oci")" 'docker\.io/library/mine:1'
+ok "umoci reads a single-platform image's config and history" umoci stat --image "$IMGTOOL_ROOT/oci:127.0.0.1:5000/test/layered:v1"
 like "the new name is listed" "$(img images)" $'\n''mine +1 '
 ok "skopeo reads the new name from imgtool's store" sk inspect --raw "oci:$IMGTOOL_ROOT/oci:docker.io/library/mine:1"
 fails "tag to a name with a digest fails" img tag busybox "x@$LAB_DIGEST_BUSYBOX"
@@ -57,4 +59,17 @@ printf 'junk' > "$IMGTOOL_ROOT/oci/blobs/sha256/$(printf junk | sha256sum | cut 
 like "prune removes an unreferenced blob" "$(img prune)" 'Deleted 1 blobs'
 is "and keeps what an image uses" "$(nblobs)" 5
 ok "the layered image still inspects after prune" img inspect 127.0.0.1:5000/test/layered:v1
+
+# Unpacked layers (snapshots) go with the last image and container using them.
+nsnap () { find "$IMGTOOL_ROOT/snapshots" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]*' | wc -l; }
+ok "a container of the layered image runs (and stays)" img run --network none --name keep 127.0.0.1:5000/test/layered:v1 true
+is "its three layers are unpacked" "$(nsnap)" 3
+img prune > /dev/null
+is "prune keeps the snapshots of an image" "$(nsnap)" 3
+ok "rmi the image" img rmi 127.0.0.1:5000/test/layered:v1
+img prune > /dev/null
+is "prune keeps the snapshots a container still uses" "$(nsnap)" 3
+ok "rm the container" img rm keep
+like "prune then removes them" "$(img prune)" 'Deleted 3 unpacked layers'
+is "no snapshot is left" "$(nsnap)" 0
 done_testing

@@ -59,7 +59,10 @@ like "unknown user message" "$out" "unable to find user nosuch: no matching entr
 is "--entrypoint" "$(img run --rm --entrypoint echo $IMG a b)" "a b"
 is "--hostname" "$(img run --rm -h box $IMG hostname)" "box"
 is "--network host: the host's /etc/hosts" "$(img run --rm --network host $IMG cat /etc/hosts)" "$(cat /etc/hosts)"
-like "else a small one naming the container" "$(img run --rm -h box $IMG cat /etc/hosts)" $'^127.0.0.1\tlocalhost\n.*127.0.1.1\tbox$'
+like "else a small one naming the container (bridge: by its address)" \
+  "$(img run --rm -h box $IMG cat /etc/hosts)" $'^127.0.0.1\tlocalhost\n.*10\\.89\\.[0-9.]+\tbox( |\n)'
+like "--network none: by 127.0.1.1" "$(img run --rm --network none -h box $IMG cat /etc/hosts)" \
+  $'^127.0.0.1\tlocalhost\n.*127.0.1.1\tbox$'
 is "HOSTNAME variable" "$(img run --rm -h box $IMG sh -c 'echo $HOSTNAME')" "box"
 
 # --- --rm leaves nothing ---

@@ -86,6 +86,6 @@ bench_out=$(BENCH_RUNS=3 BENCH_WARMUP=1 BENCH_OUT_DIR="$T_TMP/bench" bash -c '
 like "bench: table row per side with a ratio vs imgtool" "$bench_out" 'sleepy +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+'
 like "bench: explicit ratio line" "$bench_out" 'imgtool/sleepy = [0-9.]+'
 like "bench: a failing side is left out with its error" "$bench_out" 'broken: failed \(exit 3\), left out: nope'
-like "bench: delta line" "$bench_out" 'sleepy - imgtool = \+[0-9.]+ ms'
+like "bench: delta line" "$bench_out" 'sleepy - imgtool = [+-][0-9.]+ ms'
 like "bench: markdown table written" "$(cat "$T_TMP"/bench/t91-*.md 2>/dev/null)" '\| sleepy \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \| `sleep 0.002` \|'
 done_testing

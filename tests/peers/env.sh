@@ -153,29 +153,9 @@ peers_crun () { _peers_need_env && peers_ns crun --root "$PEERS_DIR/crun" "$@"; 
 # image (TAG, default latest) of one layer: Debian's static busybox with a
 # symlink per applet, /etc/passwd and /etc/group, Cmd ["sh"].
 peers_busybox_layout () {
-  local dir=$1 tag=${2:-latest} rootfs
-  [ -x /bin/busybox ] || _peers_die "/bin/busybox missing (apt-get install busybox-static)" || return 1
-  rootfs=$(mktemp -d /tmp/imgtool-busybox.XXXXXX) || return 1
-  (
-    set -e
-    mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/root" "$rootfs/tmp"
-    chmod 1777 "$rootfs/tmp"
-    cp /bin/busybox "$rootfs/bin/busybox"
-    for a in $(/bin/busybox --list); do
-      [ "$a" = busybox ] || ln -s busybox "$rootfs/bin/$a"
-    done
-    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$rootfs/etc/passwd"
-    printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
-    [ -f "$dir/oci-layout" ] || umoci init --layout "$dir"
-    umoci new --image "$dir:$tag"
-    umoci insert --image "$dir:$tag" "$rootfs" /
-    umoci config --image "$dir:$tag" --config.cmd sh \
-      --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-    umoci gc --layout "$dir"
-  ) >/dev/null
-  local rc=$?
-  rm -rf "$rootfs"
-  [ $rc -eq 0 ] || _peers_die "make busybox layout '$dir'"
+  local dir=$1 tag=${2:-latest}
+  "$(dirname "$PEERS_LIB")/../fixtures/busybox-layout.sh" "$dir" "$tag" >/dev/null ||
+    _peers_die "make busybox layout '$dir'"
 }
 
 # peers_bundle LAYOUT TAG BUNDLE [NAME]: unpack the image into an OCI runtime

@@ -333,6 +333,60 @@ test_bytepipe (void)
          "join returns the worker's error");
   err_clear (&err);
   free (k.got);
+
+  /* reserve/commit: the producer writes into the ring; commits of the
+   * piece size come out as whole pieces, in order, the last one short */
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  p = bytepipe_start (8 * 4096, 4096, &ops, &k, &err);
+  rc = 0;
+  bool pieces_ok = true;
+  for (size_t off = 0; off < total && rc == 0;)
+    {
+      size_t room = 0, n = total - off < 4096 ? total - off : 4096;
+      unsigned char *w = bytepipe_reserve (p, 4096, &room);
+      if (!w || room < 4096)
+        {
+          pieces_ok = false;
+          break;
+        }
+      memcpy (w, src + off, n);
+      rc |= bytepipe_commit (p, n);
+      off += n;
+    }
+  bytepipe_close (p, true);
+  CHECK (bytepipe_join (p, &err) == 0 && rc == 0 && pieces_ok,
+         "3 MiB written into a 32 kB ring through reservations");
+  CHECK (k.len == total && !memcmp (k.got, src, total) && k.max_piece == 4096,
+         "every byte, in order, in whole pieces");
+  free (k.got);
+
+  /* a worker that fails while the producer holds room: the producer is
+   * told, and the ring is not unmapped under its writes */
+  memset (&k, 0, sizeof k);
+  k.got = xcalloc (1, total);
+  k.stop_at = 20000;
+  k.stop_rc = -1;
+  p = bytepipe_start (8 * 4096, 4096, &ops, &k, &err);
+  rc = 0;
+  for (size_t off = 0; off < total && rc == 0; off += 4096)
+    {
+      size_t room = 0;
+      unsigned char *w = bytepipe_reserve (p, 4096, &room);
+      if (!w)
+        {
+          rc = -1;
+          break;
+        }
+      usleep (100); /* the worker may fail now */
+      memcpy (w, src + off, 4096);
+      rc |= bytepipe_commit (p, 4096);
+    }
+  CHECK (rc < 0, "the producer sees the failure through reserve or commit");
+  CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
+         "and join returns it");
+  err_clear (&err);
+  free (k.got);
   free (src);
 }
 

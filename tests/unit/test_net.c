@@ -59,6 +59,19 @@ test_publish (void)
     { "::1:80:80", "publish '::1:80:80': IPv6 host addresses are not "
                    "supported" },
   };
+  {
+    struct port_map two[2];
+    char *t;
+    net_parse_publish ("8080:80", &two[0], &e);
+    net_parse_publish ("127.0.0.1:5353:53/udp", &two[1], &e);
+    t = net_ports_text (two, 2);
+    CHECK_STR (t, "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp",
+               "ports as docker ps shows them");
+    free (t);
+    t = net_ports_text (NULL, 0);
+    CHECK_STR (t, "", "no ports: empty");
+    free (t);
+  }
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       CHECK (net_parse_publish (bad[i].spec, &p, &e) < 0 && e,

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Every command listed by `imgtool --help`: `CMD --help` prints its usage on
+# stdout and exits 0; an unknown option gives one line on stderr, nothing
+# on stdout, and exit 2 (125 for run and exec, as docker).
+. "$(dirname "$0")/../lib.sh"
+
+# Commands whose file another developer is changing: their known defects
+# are skipped (with the reason) while they last, and checked once fixed.
+# Remove an entry when its fix is merged.
+declare -A help_todo=()
+declare -A badopt_todo=()
+
+cmds=$(img --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
+n=$(echo "$cmds" | wc -w)
+like "imgtool --help lists the commands" "$n" '^(1[5-9]|[2-9][0-9])$'
+for want in pull push build run exec version; do
+  like "imgtool --help lists $want" " $(echo $cmds) " " $want "
+done
+
+for c in $cmds; do
+  out=$(img "$c" --help 2>/dev/null); rc=$?
+  if [ $rc -eq 0 ] && [[ "$out" =~ ^usage:\ imgtool\ $c ]]; then
+    _t_report 0 "$c --help: usage on stdout, exit 0"
+  elif [ -n "${help_todo[$c]:-}" ]; then
+    skip "$c --help: ${help_todo[$c]}"
+  else
+    _t_report 1 "$c --help: usage on stdout, exit 0"
+    echo "#   exit $rc, stdout: '$(echo "$out" | head -2)'"
+  fi
+
+  want=2
+  case $c in run | exec) want=125 ;; esac
+  err=$(img "$c" --no-such-option 2>&1 >/dev/null); rc=$?
+  out=$(img "$c" --no-such-option 2>/dev/null)
+  lines=$(printf '%s\n' "$err" | wc -l)
+  if [ $rc -eq $want ] && [ "$lines" -eq 1 ] && [ -z "$out" ] \
+     && [[ "$err" =~ ^imgtool:\ .*no-such-option ]]; then
+    _t_report 0 "$c --no-such-option: one line naming it, exit $want"
+  elif [ -n "${badopt_todo[$c]:-}" ] && [ $rc -eq $want ]; then
+    skip "$c --no-such-option: ${badopt_todo[$c]}"
+  else
+    _t_report 1 "$c --no-such-option: one line naming it, exit $want"
+    echo "#   exit $rc, stderr ($lines lines): '$(echo "$err" | head -3)'"
+  fi
+done
+
+# The message says what was wrong with the option, not only that it was.
+like "a missing value is named" "$(img push -j 2>&1)" \
+  "^imgtool: push: option '-j' needs a value"
+like "a value given to a flag is named" "$(img images --quiet=1 2>&1)" \
+  "^imgtool: images: option '--quiet' takes no value"
+like "an unknown short option is named" "$(img ps -z 2>&1)" \
+  "^imgtool: ps: unknown option '-z'"
+like "a global option too" "$(img --no-such-option 2>&1)" \
+  "^imgtool: unknown option '--no-such-option'; see 'imgtool --help'$"
+img --no-such-option >/dev/null 2>&1
+is "a bad global option exits 2" "$?" 2
+like "--version still works" "$(img --version)" '^imgtool version '
+done_testing
