@@ -214,28 +214,16 @@ build_resolve (int root_fd, const char *path, char **out, bool *exists,
   return 0;
 }
 
-static bool
-all_digits (const char *s)
-{
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (*s < '0' || *s > '9')
-      return false;
-  return true;
-}
-
 int
 build_user_ids (struct build *b, struct build_state *st, const char *spec,
                 uint64_t *uid, uint64_t *gid, struct err **err)
 {
-  /* --chown=1000: the group is the same number (BuildKit, buildah) */
-  if (all_digits (spec))
+  /* --chown=1000: the group is the same number (BuildKit, buildah); an
+   * id out of range is refused by rt_user_resolve below */
+  unsigned id;
+  if (rt_user_parse_id (spec, &id))
     {
-      unsigned long v = strtoul (spec, NULL, 10);
-      if (v > RT_ID_MAX)
-        return err_set (err, 0, "invalid user '%s'", spec);
-      *uid = *gid = v;
+      *uid = *gid = id;
       return 0;
     }
   char **lowers;

@@ -123,9 +123,8 @@ read_id_file (char *const *dirs, const char *path, char **buf,
              : 0;
 }
 
-/* Parse a decimal id; false unless s is all digits and <= RT_ID_MAX. */
-static bool
-parse_id (const char *s, unsigned *out)
+bool
+rt_user_parse_id (const char *s, unsigned *out)
 {
   unsigned long v = 0;
   if (!*s)
@@ -207,7 +206,7 @@ find_passwd (char *buf, const char *want, struct pw_entry *out)
         continue;
       if (split_fields (line, f, 7) < 7)
         continue;
-      if (!parse_id (f[2], &uid) || !parse_id (f[3], &gid))
+      if (!rt_user_parse_id (f[2], &uid) || !rt_user_parse_id (f[3], &gid))
         continue;
       if (strcmp (f[0], want) && strcmp (f[2], want))
         continue;
@@ -232,7 +231,7 @@ find_group (const char *buf, const char *want, unsigned *gid)
       unsigned g;
       if (!*line || *line == '#')
         continue;
-      if (split_fields (line, f, 4) < 3 || !parse_id (f[2], &g))
+      if (split_fields (line, f, 4) < 3 || !rt_user_parse_id (f[2], &g))
         continue;
       if (!strcmp (f[0], want) || !strcmp (f[2], want))
         {
@@ -257,7 +256,7 @@ member_groups (const char *buf, const char *user, struct rt_user *u)
       bool dup = false;
       if (!*line || *line == '#')
         continue;
-      if (split_fields (line, f, 4) < 4 || !parse_id (f[2], &g))
+      if (split_fields (line, f, 4) < 4 || !rt_user_parse_id (f[2], &g))
         continue;
       for (m = strtok_r (f[3], ",", &save); m; m = strtok_r (NULL, ",", &save))
         if (!strcmp (m, user))
@@ -299,8 +298,8 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
       err_set (err, 0, "invalid user '%s': the group part is empty", spec);
       return err_exit (err, 125);
     }
-  if ((all_digits (user) && !parse_id (user, &id))
-      || (grp && all_digits (grp) && !parse_id (grp, &id)))
+  if ((all_digits (user) && !rt_user_parse_id (user, &id))
+      || (grp && all_digits (grp) && !rt_user_parse_id (grp, &id)))
     {
       err_set (err, 0, "invalid user '%s': uids and gids must be in range "
                "0-%u", spec, RT_ID_MAX);
@@ -320,7 +319,7 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
       out->name = pw.name;
       out->home = pw.home;
     }
-  else if (parse_id (user, &id))
+  else if (rt_user_parse_id (user, &id))
     {
       out->user.uid = id;
       out->user.gid = 0;
@@ -338,7 +337,7 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
       unsigned g;
       if (group && find_group (group, grp, &g))
         out->user.gid = g;
-      else if (parse_id (grp, &g))
+      else if (rt_user_parse_id (grp, &g))
         out->user.gid = g;
       else
         {

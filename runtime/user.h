@@ -35,6 +35,9 @@ struct rt_user_info
  * groups come from /etc/group only when no group was given (runc's rule).
  * A name that is not there is an error with exit status 125:
  *   unable to find user app: no matching entries in passwd file */
+/* Parse a decimal id; false unless s is all digits and <= RT_ID_MAX. */
+bool rt_user_parse_id (const char *s, unsigned *out);
+
 int rt_user_resolve (char *const *dirs, const char *spec,
                      struct rt_user_info *out, struct err **err);
 void rt_user_info_release (struct rt_user_info *u);
