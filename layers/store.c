@@ -374,12 +374,7 @@ direct_put (struct blob_writer *w, const void *data, size_t len,
 static int
 direct_join (struct blob_writer *w, bool ok, struct err **err)
 {
-  struct bytepipe *p = w->io;
-  w->io = NULL;
-  if (!p)
-    return 0;
-  bytepipe_close (p, ok);
-  return bytepipe_join (p, err);
+  return bytepipe_finish (&w->io, ok, err);
 }
 
 void

@@ -194,13 +194,10 @@ release_obuf (struct tar_writer *tw)
 static int
 drain_output (struct tar_writer *tw, struct err **err)
 {
-  struct bytepipe *p = tw->pipe;
-  if (!p)
+  if (!tw->pipe)
     return 0;
   release_obuf (tw);
-  tw->pipe = NULL;
-  bytepipe_close (p, true);
-  return bytepipe_join (p, err);
+  return bytepipe_finish (&tw->pipe, true, err);
 }
 
 static int
@@ -283,12 +280,7 @@ compress_end (void *ctx, bool ok, struct err **err)
 static int
 join_compressor (struct tar_writer *tw, bool ok, struct err **err)
 {
-  struct bytepipe *p = tw->cpipe;
-  tw->cpipe = NULL;
-  if (!p)
-    return 0;
-  bytepipe_close (p, ok);
-  return bytepipe_join (p, err);
+  return bytepipe_finish (&tw->cpipe, ok, err);
 }
 
 static int

@@ -263,6 +263,17 @@ bytepipe_close (struct bytepipe *p, bool ok)
 }
 
 int
+bytepipe_finish (struct bytepipe **pp, bool ok, struct err **err)
+{
+  struct bytepipe *p = *pp;
+  *pp = NULL;
+  if (!p)
+    return 0;
+  bytepipe_close (p, ok);
+  return bytepipe_join (p, err);
+}
+
+int
 bytepipe_join (struct bytepipe *p, struct err **err)
 {
   int rc;

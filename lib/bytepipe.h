@@ -52,5 +52,8 @@ void bytepipe_close (struct bytepipe *p, bool ok);
  * closed), free p. Returns -1 with the worker's error if consume or end
  * failed. p may be NULL. */
 int bytepipe_join (struct bytepipe *p, struct err **err);
+/* Take *pp (leaving NULL), close its stream with ok and join it: the one
+ * way owners end a pipe they hold in a field. *pp may be NULL. */
+int bytepipe_finish (struct bytepipe **pp, bool ok, struct err **err);
 
 #endif

@@ -106,13 +106,7 @@ pipe_consume (void *ctx, const void *data, size_t len, struct err **err)
 static int
 pipe_stop (struct xf *f, struct err **err)
 {
-  int rc;
-  if (!f->pipe)
-    return 0;
-  bytepipe_close (f->pipe, true);
-  rc = bytepipe_join (f->pipe, err);
-  f->pipe = NULL;
-  return rc;
+  return bytepipe_finish (&f->pipe, true, err);
 }
 
 static int
