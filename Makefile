@@ -24,10 +24,10 @@ OPT := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl and libnftables are not linked: registry/curl_lazy.c and
-# runtime/nft_lazy.c load them on first use (lib/dynlib.h says why); their
-# headers still come from PKG_CFLAGS.
-LAZY_PKGS := libcurl libnftables
+# libcurl, libnftables and libcrypto are not linked: registry/curl_lazy.c,
+# runtime/nft_lazy.c and lib/crypto_lazy.c load them on first use
+# (lib/dynlib.h says why); their headers still come from PKG_CFLAGS.
+LAZY_PKGS := libcurl libnftables libcrypto
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 

@@ -112,6 +112,7 @@ main (int argc, char **argv)
   int c, status;
   const char *env;
 
+  log_start_clock ();
   g.root = getenv ("IMGTOOL_ROOT");
   g.config_path = getenv ("IMGTOOL_CONFIG");
   if ((env = getenv ("IMGTOOL_DEBUG")) && *env && strcmp (env, "0"))

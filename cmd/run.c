@@ -286,6 +286,7 @@ finish (struct rt_containers *cs, struct rt_record *rec, int status,
       log_warn ("%s", e->msg);
       err_clear (&e);
     }
+  log_debug ("run: cleaned up");
 }
 
 static void
@@ -340,12 +341,14 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
    * in the container) */
   if (rt_signals_block (&sg, err) < 0 || rt_start (&rec->plan, &io, &c, err) < 0)
     goto failed;
+  log_debug ("run: container started");
   started (cs, rec, &c);
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (c.cgroup);
   rt_console_attach (&c, &sg, f->interactive, err);
   oom = rt_oom_count (oomfd);
   ret = rt_wait (&c, &status, err);
+  log_debug ("run: container ended");
   rt_signals_restore (&sg);
   finish (cs, rec, ret < 0 ? 125 : status, oom > 0, *err ? (*err)->msg : NULL);
   close (steal_fd (&lock));
@@ -411,6 +414,7 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
     close (steal_fd (&out[1]));
   if (errp[1] >= 0)
     close (steal_fd (&errp[1]));
+  log_debug ("run: container started");
   started (cs, rec, &c);
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (c.cgroup);
@@ -572,8 +576,10 @@ COMMAND (run)
   /* leftovers of containers whose imgtool was killed: their addresses,
    * host ports and rules go back before this one asks for its own */
   containers_net_gc (g->root);
+  log_debug ("run: started");
   if (load_image (g, &f, &ri, err) < 0)
     goto out;
+  log_debug ("run: image loaded");
   if (build_record (&f, &ri, &rec, err) < 0)
     goto out;
   if (f.network == RT_NET_BRIDGE)
@@ -599,6 +605,7 @@ COMMAND (run)
       err_exit (err, 125);
       goto out;
     }
+  log_debug ("run: container %.12s recorded", rec.id);
   status = f.detach ? run_detached (&cs, &rec, err)
                     : run_foreground (&cs, &rec, &f, err);
 out:

@@ -8,14 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/sha256.h"
+
 struct err;
 
 #define DIGEST_HEX_LEN 64
 #define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
 
+/* SHA-256 on the CPU's SHA instructions where it has them (lib/sha256.h),
+ * else OpenSSL's, loaded on first use (lib/crypto_lazy.c). */
 struct digester
 {
-  void *ctx; /* EVP_MD_CTX */
+  struct sha256 native;
+  void *evp; /* EVP_MD_CTX when OpenSSL hashes, else NULL */
 };
 
 void digester_init (struct digester *d);
@@ -26,6 +31,9 @@ void digester_final (struct digester *d, char out[DIGEST_STR_LEN + 1]);
 /* Copy the running state (to hash a prefix without ending the stream). */
 void digester_copy (struct digester *dst, const struct digester *src);
 void digester_release (struct digester *d);
+
+/* Tests: hash with OpenSSL even where the CPU has SHA instructions. */
+void digest_force_openssl (bool on);
 
 /* One-shot digest of a buffer. */
 void digest_buf (const void *data, size_t len, char out[DIGEST_STR_LEN + 1]);

@@ -2,8 +2,25 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 enum log_level log_level = LOG_WARN;
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static double clock_base_ms;
+
+void
+log_start_clock (void)
+{
+  clock_base_ms = now_ms ();
+}
 
 static void
 vlog (enum log_level level, const char *prefix, const char *fmt, va_list ap)
@@ -38,7 +55,12 @@ void
 log_debug (const char *fmt, ...)
 {
   va_list ap;
+  char prefix[48];
+  if (log_level < LOG_DEBUG)
+    return;
+  /* the time since main() began: where a command spends its time */
+  snprintf (prefix, sizeof prefix, "debug: +%.2fms ", now_ms () - clock_base_ms);
   va_start (ap, fmt);
-  vlog (LOG_DEBUG, "debug: ", fmt, ap);
+  vlog (LOG_DEBUG, prefix, fmt, ap);
   va_end (ap);
 }

@@ -14,6 +14,8 @@ enum log_level
 
 extern enum log_level log_level;
 
+/* Debug lines carry the milliseconds since this was called (main does). */
+void log_start_clock (void);
 void log_warn (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void log_info (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void log_debug (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

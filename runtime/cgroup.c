@@ -136,7 +136,7 @@ rt_cgroup_free (struct rt_cgroup *cg)
 {
   if (!cg)
     return;
-  rt_cgroup_prime_end (cg);
+  rt_cgroup_join_close (cg);
   if (cg->fd >= 0)
     close (cg->fd);
   free (cg->root);
@@ -234,20 +234,28 @@ rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
 }
 
 int
-rt_cgroup_add (struct rt_cgroup *cg, pid_t pid, struct err **err)
+rt_cgroup_join_open (struct rt_cgroup *cg, struct err **err)
 {
-  char buf[32];
-  _cleanup_close_ int fd = -1;
-  switch (cg->mode)
-    {
-    case RT_CGROUP_V1:
-      return rt_cgroup_v1_add (cg, pid, err);
-    case RT_CGROUP_V2:
-      snprintf (buf, sizeof buf, "%d", (int) pid);
-      return rt_cgroup_write (cg->fd, "cgroup.procs", buf, false, err);
-    default:
-      return 0;
-    }
+  return cg && cg->mode == RT_CGROUP_V1 ? rt_cgroup_v1_join_open (cg, err)
+                                        : 0;
+}
+
+int
+rt_cgroup_join_self (const struct rt_cgroup *cg, struct err **err)
+{
+  for (size_t i = 0; cg && i < cg->n_tasks; i++)
+    if (write (cg->tasks_fd[i], "0", 1) != 1)
+      return err_set (err, errno, "join cgroup '%s'", cg->path);
+  return 0;
+}
+
+void
+rt_cgroup_join_close (struct rt_cgroup *cg)
+{
+  for (size_t i = 0; cg && i < cg->n_tasks; i++)
+    close (cg->tasks_fd[i]);
+  if (cg)
+    cg->n_tasks = 0;
 }
 
 int
@@ -269,15 +277,18 @@ rt_cgroup_destroy (struct rt_cgroup *cg, struct err **err)
 int
 rt_cgroup_join_pid (const char *root, pid_t target, struct err **err)
 {
-  _cleanup_free_ char *file = xasprintf ("/proc/%d/cgroup", (int) target);
+  _cleanup_free_ char *list = xasprintf ("/proc/%d/cgroup", (int) target);
   _cleanup_free_ char *buf = NULL;
   _cleanup_close_ int rootfd = -1;
   enum rt_cgroup_mode mode;
+  const char *file;
   if (rt_cgroup_detect (root, &mode, err) < 0)
     return -1;
   if (mode == RT_CGROUP_NONE)
     return 0;
-  if (fs_read_file (AT_FDCWD, file, 1 << 16, &buf, NULL, err) < 0)
+  /* v1: the thread, not the thread group (see rt_cgroup_join_open) */
+  file = mode == RT_CGROUP_V1 ? "tasks" : "cgroup.procs";
+  if (fs_read_file (AT_FDCWD, list, 1 << 16, &buf, NULL, err) < 0)
     return -1;
   rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -307,8 +318,8 @@ rt_cgroup_join_pid (const char *root, pid_t target, struct err **err)
         *comma = '\0';
       if (!strncmp (ctl, "name=", 5))
         ctl += 5;
-      dir = *ctl ? xasprintf ("%s%s/cgroup.procs", ctl, path)
-                 : xasprintf ("%s/cgroup.procs", path + 1);
+      dir = *ctl ? xasprintf ("%s%s/%s", ctl, path, file)
+                 : xasprintf ("%s/%s", path + 1, file);
       if (rt_cgroup_write (rootfd, dir, "0", false, err) < 0)
         return err_wrap (err, "join cgroup of pid %d", (int) target);
     }

@@ -37,6 +37,7 @@ struct rt_cgroup_setting
 };
 
 #define RT_CGROUP_MAX_SETTINGS 32
+#define RT_CGROUP_V1_MAX 8 /* hierarchies a container may join */
 
 struct rt_cgroup
 {
@@ -45,7 +46,9 @@ struct rt_cgroup
   char *path; /* "<parent>/<id>" */
   int fd;     /* v2: the cgroup directory, for CLONE_INTO_CGROUP; else -1 */
   bool created;
-  pid_t primer; /* v1: the primer process (rt_cgroup_prime), or 0 */
+  /* v1: the tasks file of each hierarchy joined (rt_cgroup_join_open) */
+  int tasks_fd[RT_CGROUP_V1_MAX];
+  size_t n_tasks;
 };
 
 /* What kind of cgroup filesystem is mounted at root (statfs magic). */
@@ -69,28 +72,30 @@ void rt_cgroup_free (struct rt_cgroup *cg);
  * directories made are removed again. */
 int rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
                       struct err **err);
-/* Move pid into the cgroup (every hierarchy on v1). */
-int rt_cgroup_add (struct rt_cgroup *cg, pid_t pid, struct err **err);
+/* How a container's process enters its cgroup. v2: CLONE_INTO_CGROUP
+ * with cg->fd. v1: the process moves itself, first thing after the clone,
+ * by writing "0" to the tasks file of every hierarchy (rt_cgroup_join_self).
+ * Why not the parent writing its pid to cgroup.procs: moving a thread
+ * group takes the writer side of the kernel's global
+ * cgroup_threadgroup_rwsem, which waits for an RCU grace period (5-15 ms
+ * at HZ=250, more than everything else a start does); a thread moving
+ * itself skips that lock (Linux >= 5.5, "cgroup: Optimize single thread
+ * migration"). The process is one thread right after clone, so moving the
+ * thread moves the process, before any of its code runs.
+ *
+ * rt_cgroup_join_open opens the tasks files before the clone (the child
+ * inherits them); rt_cgroup_join_close closes them (the parent after the
+ * clone, the child after joining). Nothing to do on v2 or without
+ * cgroups. */
+int rt_cgroup_join_open (struct rt_cgroup *cg, struct err **err);
+int rt_cgroup_join_self (const struct rt_cgroup *cg, struct err **err);
+void rt_cgroup_join_close (struct rt_cgroup *cg);
 
-/* cgroup v1: the first move of a process (rt_cgroup_add) takes the
- * writer side of the kernel's cgroup_threadgroup_rwsem, which waits for an
- * RCU grace period (8-15 ms here at HZ=250: more than everything else a
- * start does) unless one just passed. rt_cgroup_prime starts that wait
- * now, in a child process, with a no-op move of that process into the
- * cgroup it is already in, so the wait runs while the caller prepares and
- * clones;
- * the rwsem then stays ready for about a grace period, and the real move
- * does not wait again. Call it after rt_cgroup_create (the primer holds
- * cgroup_mutex, which mkdir needs); rt_cgroup_prime_end reaps the process
- * (rt_cgroup_free does too). Nothing happens on v2, where
- * CLONE_INTO_CGROUP takes no writer lock, or when our own cgroup cannot be
- * found: priming only saves time. */
-void rt_cgroup_prime (struct rt_cgroup *cg);
-void rt_cgroup_prime_end (struct rt_cgroup *cg);
 /* Kill what is still inside, then remove the directories. */
 int rt_cgroup_destroy (struct rt_cgroup *cg, struct err **err);
 
-/* Move the calling process into every cgroup target is in (for exec). */
+/* Move the calling process, which must be a single thread, into every
+ * cgroup target is in (for exec). */
 int rt_cgroup_join_pid (const char *root, pid_t target, struct err **err);
 
 /* Version-specific halves (cgroup_v1.c, cgroup_v2.c). */
@@ -106,7 +111,7 @@ int rt_cgroup_v1_create (struct rt_cgroup *cg,
 int rt_cgroup_v2_create (struct rt_cgroup *cg,
                          const struct rt_cgroup_setting *s, size_t n,
                          struct err **err);
-int rt_cgroup_v1_add (struct rt_cgroup *cg, pid_t pid, struct err **err);
+int rt_cgroup_v1_join_open (struct rt_cgroup *cg, struct err **err);
 int rt_cgroup_v1_destroy (struct rt_cgroup *cg, struct err **err);
 int rt_cgroup_v2_destroy (struct rt_cgroup *cg, struct err **err);
 

@@ -7,14 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
 /* The hierarchies a container joins: the ones we write limits to, plus
  * devices for the device allowlist. Others (cpuacct, blkio, freezer...)
@@ -133,21 +129,25 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
 }
 
 int
-rt_cgroup_v1_add (struct rt_cgroup *cg, pid_t pid, struct err **err)
+rt_cgroup_v1_join_open (struct rt_cgroup *cg, struct err **err)
 {
-  char buf[32];
   _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
                                                    | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", cg->root);
-  snprintf (buf, sizeof buf, "%d", (int) pid);
   for (size_t c = 0; rt_cgroup_v1_controllers[c]; c++)
     {
       _cleanup_free_ char *f = xasprintf (
-          "%s/%s/cgroup.procs", rt_cgroup_v1_controllers[c], cg->path);
-      /* only the hierarchies rt_cgroup_v1_create made a directory in */
-      if (rt_cgroup_write (rootfd, f, buf, true, err) < 0)
-        return err_wrap (err, "join cgroup");
+          "%s/%s/tasks", rt_cgroup_v1_controllers[c], cg->path);
+      int fd = openat (rootfd, f, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        continue; /* only the hierarchies rt_cgroup_v1_create made */
+      if (fd < 0)
+        {
+          rt_cgroup_join_close (cg);
+          return err_set (err, errno, "open cgroup file '%s'", f);
+        }
+      cg->tasks_fd[cg->n_tasks++] = fd;
     }
   return 0;
 }
@@ -169,82 +169,4 @@ rt_cgroup_v1_destroy (struct rt_cgroup *cg, struct err **err)
         r = -1;
     }
   return r;
-}
-
-/* The cgroup.procs of this process's own cgroup in the pids hierarchy
- * (one hierarchy is enough: the rwsem is global), or NULL. */
-static char *
-own_procs_file (const char *root)
-{
-  _cleanup_free_ char *buf = NULL;
-  struct err *e = NULL;
-  if (fs_read_file (AT_FDCWD, "/proc/self/cgroup", 1 << 16, &buf, NULL, &e)
-      < 0)
-    {
-      err_free (e);
-      return NULL;
-    }
-  /* "N:controller[,controller...]:/path" */
-  for (char *line = buf, *next; line && *line; line = next)
-    {
-      char *ctl, *path;
-      next = strchr (line, '\n');
-      if (next)
-        *next++ = '\0';
-      if (!(ctl = strchr (line, ':')) || !(path = strchr (++ctl, ':')))
-        continue;
-      *path++ = '\0';
-      for (char *c = ctl, *end; c && *c; c = end)
-        {
-          end = strchr (c, ',');
-          if (end)
-            *end++ = '\0';
-          if (!strcmp (c, "pids") && path[0] == '/' && !strstr (path, "/.."))
-            return xasprintf ("%s/pids%s%scgroup.procs", root, path,
-                              path[1] ? "/" : "");
-        }
-    }
-  return NULL;
-}
-
-void
-rt_cgroup_prime (struct rt_cgroup *cg)
-{
-  _cleanup_free_ char *file = NULL;
-  _cleanup_close_ int fd = -1;
-  struct clone_args args;
-  pid_t pid;
-  if (!cg || cg->mode != RT_CGROUP_V1 || cg->primer > 0)
-    return;
-  file = own_procs_file (cg->root);
-  if (!file)
-    return;
-  fd = open (file, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  /* A process, not a thread: the caller clones the container right after,
-   * and a thread caught holding a libc lock (malloc's, at its exit) would
-   * leave that lock held forever in the container's copy. A raw fork runs
-   * no atfork handlers and the child makes only system calls; its "0"
-   * moves itself into the cgroup it is already in. */
-  memset (&args, 0, sizeof args);
-  args.exit_signal = SIGCHLD;
-  pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
-  if (pid == 0)
-    {
-      (void) !write (fd, "0", 1);
-      _exit (0);
-    }
-  if (pid > 0)
-    cg->primer = pid;
-}
-
-void
-rt_cgroup_prime_end (struct rt_cgroup *cg)
-{
-  if (!cg || cg->primer <= 0)
-    return;
-  while (waitpid (cg->primer, NULL, 0) < 0 && errno == EINTR)
-    ;
-  cg->primer = 0;
 }

@@ -3,13 +3,14 @@
  *
  * One fork per container: the parent clone3()s straight into new mount,
  * PID, UTS, IPC, network and (v2) cgroup namespaces, and on cgroup v2
- * straight into the container's cgroup (CLONE_INTO_CGROUP). The child is
+ * straight into the container's cgroup (CLONE_INTO_CGROUP); on v1 the
+ * child moves itself into it before anything else. The child is
  * the container's PID 1 and execs the image's process itself: no init
  * shim (the image's process reaps orphans as docker's does without
  * --init; the kernel kills the rest of the namespace when it exits).
  *
  * Parent and child talk over a SOCK_SEQPACKET pair. The child builds its
- * root while the parent puts it in the cgroup and runs the network hook;
+ * root while the parent runs the network hook;
  * the parent then sends one byte ("go"), which the child waits for before
  * it switches user and execs. With a terminal the child first sends "T"
  * with the master of the pty it opened in its own devpts (SCM_RIGHTS).
@@ -83,8 +84,8 @@ rt_child_fail (int sync, struct err *e)
 
 /* Everything in the container's process between clone and exec. */
 static void __attribute__ ((noreturn))
-child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
-            enum rt_cgroup_mode mode)
+child_main (const struct rt_plan *p, const struct rt_stdio *io,
+            struct rt_cgroup *cg, int sync, enum rt_cgroup_mode mode)
 {
   struct err *e = NULL;
   _cleanup_free_ char *target = NULL;
@@ -100,6 +101,11 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
   /* why: CVE-2019-5736, no process in the container may open our
    * /proc/<pid>/exe (the host binary) while we still run imgtool code */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* v1: into the cgroup before anything else, so that what the setup
+   * below allocates is charged to the container (see cgroup.h) */
+  if (rt_cgroup_join_self (cg, &e) < 0)
+    rt_child_fail (sync, e);
+  rt_cgroup_join_close (cg);
   umask (0);
   if (p->network != RT_NET_HOST && rt_net_lo_up (&e) < 0)
     rt_child_fail (sync, e);
@@ -147,10 +153,8 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io, int sync,
       err_set (&e, errno, "set hostname '%s'", host);
       rt_child_fail (sync, e);
     }
-  /* Setup above overlapped with the parent moving us into the cgroup
-   * (a v1 migration waits for an RCU grace period, ~10 ms) and running
-   * the network hook; wait for both before anything the limits or the
-   * network must see. */
+  /* Setup above overlapped with the parent's network hook; wait for it
+   * before anything the network must see. */
   if (read (sync, &go, 1) != 1)
     _exit (125); /* the parent gave up */
   if (mode == RT_CGROUP_V1)
@@ -317,9 +321,12 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
           rt_cgroup_free (cg);
           return err_exit (err, 125);
         }
-      /* v1: the move into the cgroup waits for an RCU grace period; start
-       * that wait now, so it runs while we prepare and clone */
-      rt_cgroup_prime (cg);
+      if (rt_cgroup_join_open (cg, err) < 0)
+        {
+          err_exit (err, 125);
+          goto fail;
+        }
+      log_debug ("start: cgroup made");
     }
   if (rt_write_etc_files (p, err) < 0)
     {
@@ -349,13 +356,12 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (pid == 0)
     {
       close (sv[0]);
-      child_main (p, io, sv[1], mode);
+      child_main (p, io, cg, sv[1], mode);
     }
   close (sv[1]);
   sv[1] = -1;
-  if (cg && mode == RT_CGROUP_V1 && rt_cgroup_add (cg, pid, err) < 0)
-    goto fail_child;
-  rt_cgroup_prime_end (cg);
+  log_debug ("start: cloned");
+  rt_cgroup_join_close (cg);
   /* the hook's error names the network itself ("network 'bridge': port
    * 8080/tcp is already allocated") */
   if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
@@ -367,6 +373,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     }
   if (read_child (sv[0], p->tty, &out->console, err) < 0)
     goto fail_child;
+  log_debug ("start: the child is ready");
   close (sv[0]);
   out->pid = pid;
   out->pidfd = pidfd;
@@ -388,7 +395,6 @@ fail:
   if (cg)
     {
       struct err *e = NULL;
-      rt_cgroup_prime_end (cg);
       if (rt_cgroup_destroy (cg, &e) < 0)
         log_warn ("%s", e->msg);
       err_free (e);

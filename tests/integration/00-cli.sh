@@ -8,12 +8,15 @@ fails "an unknown command fails" img no-such-command
 like "unknown command has one clear line" "$(img no-such-command 2>&1)" "^imgtool: unknown command 'no-such-command'"
 ok "--help lists commands" img --help
 like "--help mentions version" "$(img --help)" 'version'
-# libcurl and libnftables are loaded only when a registry or the bridge
-# network is used (lib/dynlib.h): a plain start must not map them.
+# libcurl, libnftables and libcrypto are loaded only when a registry, the
+# bridge network or OpenSSL's SHA-256 is used (lib/dynlib.h): a plain start
+# must not map them.
 is "a start does not load libcurl" \
   "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libcurl')" 0
 is "nor libnftables" \
   "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libnftables')" 0
+is "nor libcrypto" \
+  "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libcrypto')" 0
 
 # Without --config or IMGTOOL_CONFIG every reader uses the default file
 # ($XDG_CONFIG_HOME/imgtool/config.json for a user), the network's too.

@@ -24,6 +24,14 @@ if [ $rc -ne 0 ] && [[ "$out" == *"not merged"* ]]; then
   exit 0
 fi
 is "run true" "$rc" 0
+# run hashes (the manifest read back, chain IDs, the seccomp cache key):
+# with the CPU's SHA instructions, without loading libcrypto
+if grep -qw sha_ni /proc/cpuinfo; then
+  is "run hashes without loading libcrypto (SHA-NI)" \
+    "$(LD_DEBUG=files img run --rm --network none $IMG true 2>&1 | grep -c 'file=libcrypto')" 0
+else
+  skip "no SHA-NI here: run hashes with OpenSSL"
+fi
 
 cgroups_of () { # id: cgroup dirs of a container left on the host
   ls -d /sys/fs/cgroup/*/imgtool/"$1" /sys/fs/cgroup/imgtool/"$1" 2>/dev/null
@@ -133,6 +141,33 @@ if [ $rc -ne 0 ] && [[ "$h1" == *"not merged"* ]]; then
 else
   is "exec sees the container's hostname" "$h1" "${id:0:12}"
   like "exec sees the container's pid 1" "$(img exec bg cat /proc/1/cmdline | tr '\0' ' ')" "^sh -c echo out"
+  # Every process of the container, exec'd ones too, is in the container's
+  # cgroup in each hierarchy it joins (on v1 the process moves itself in).
+  pid1=$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")
+  img exec bg sleep 5 >/dev/null 2>&1 &
+  execpid=$!
+  pidns=$(readlink "/proc/$pid1/ns/pid")
+  for _ in $(seq 50); do
+    for p in /proc/[0-9]*; do
+      [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && \
+        [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "sleep 5 " ] && break 2
+    done
+    sleep 0.1
+  done
+  inside=0 outside=""
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
+    inside=$((inside + 1))
+    # v1: the pids, memory and devices lines; v2: the one "0::" line
+    if grep -E '^[0-9]+:(pids|memory|devices):|^0::' "$p/cgroup" 2>/dev/null \
+         | { [ -d /sys/fs/cgroup/pids ] && grep -v '^0::' || cat; } \
+         | grep -qv "/imgtool/$id\$"; then
+      outside+=" ${p#/proc/}"
+    fi
+  done
+  ok "the container's shell and the exec'd sleep found by their pid namespace" test "$inside" -ge 2
+  is "every one of them in the container's cgroup" "$outside" ""
+  wait "$execpid"
 fi
 ok "stop" img stop -t 10 bg
 like "ps -a: exited by its TERM trap" "$(img ps -a)" "Exited \(7\) .* bg"

@@ -6,6 +6,8 @@
 #include "tests/unit/test.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -296,6 +298,27 @@ test_refs (struct store *s)
   store_refs_free (list, n);
 }
 
+/* snapshots/, tmp/ and containers/ spread their directories over ext4's
+ * block groups (store.c: mark_topdir), where the file system has the flag */
+static void
+test_topdirs (void)
+{
+  static const char *const dirs[] = { "snapshots", "tmp", "containers" };
+  for (size_t i = 0; i < 3; i++)
+    {
+      char *d = xasprintf ("%s/%s", root, dirs[i]);
+      int fd = open (d, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fl = 0;
+      if (fd >= 0 && ioctl (fd, FS_IOC_GETFLAGS, &fl) == 0)
+        CHECK (fl & FS_TOPDIR_FL, "%s/ is marked a top directory (chattr +T)",
+               dirs[i]);
+      else
+        SKIP ("%s/: this file system has no inode flags", dirs[i]);
+      if (fd >= 0)
+        close (fd);
+      free (d);
+    }
+}
+
 int
 main (void)
 {
@@ -307,6 +330,7 @@ main (void)
   char *p = xasprintf ("%s/oci/oci-layout", root);
   CHECK (access (p, F_OK) == 0, "the OCI layout file exists");
   free (p);
+  test_topdirs ();
   test_blobs (&s);
   test_direct (&s);
   test_writer_race (&s);
