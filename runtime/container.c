@@ -170,7 +170,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
     rt_child_fail (sync, e);
   /* the container outlives a killed `imgtool run`, as with docker */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  rt_process_start (p, io, pty.slave, &e);
+  rt_process_start (p, io, pty.slave, true, &e);
   rt_child_fail (sync, e);
 }
 

@@ -111,6 +111,78 @@ env_path (char *const *env)
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+/* execveat the regular file path names, by name from its directory
+ * (opened without magic links) and with AT_SYMLINK_NOFOLLOW, if it is the
+ * file want describes. Returns only if not, or on failure. */
+static void
+exec_by_name (const char *path, const struct stat *want, char *const *argv,
+              char *const *env)
+{
+  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_NO_MAGICLINKS };
+  const char *slash = strrchr (path, '/');
+  const char *name = slash ? slash + 1 : path;
+  _cleanup_free_ char *dir
+      = slash == path ? xstrdup ("/")
+        : slash       ? xstrndup (path, (size_t) (slash - path))
+                      : xstrdup (".");
+  _cleanup_close_ int dfd
+      = (int) syscall (SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+  struct stat st;
+  if (dfd >= 0 && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && S_ISREG (st.st_mode) && st.st_dev == want->st_dev
+      && st.st_ino == want->st_ino)
+    syscall (SYS_execveat, dfd, name, argv, env, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Exec the ELF file at fd, opened from path without magic links, named
+ * (its comm: ps, top, pgrep) as docker's process would be: after the last
+ * part of path. Exec by fd names it after the fd's number before Linux
+ * 6.14 ("3"), after the file since ("busybox" for /bin/sleep). In order:
+ * - alone (no other process can change the container's root: rt_start's
+ *   child, before `exec` can join) and path resolves within the root's own
+ *   mount (RESOLVE_NO_XDEV: no volume another container could race): exec
+ *   path itself, its symlinks followed by the kernel as docker's are;
+ * - path's last part is that regular file: exec it by name (see
+ *   exec_by_name: a swap to a symlink towards /proc/self/exe then fails);
+ * - the file's own name ("busybox"), the same way;
+ * - the fd.
+ * Returns only on failure, with errno. */
+static void
+exec_named (int fd, const char *path, bool alone, char *const *argv,
+            char *const *env)
+{
+  struct stat want, st;
+  char self[64], real[PATH_MAX];
+  ssize_t n;
+  if (fstat (fd, &want) < 0)
+    return;
+  if (alone)
+    {
+      struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+                              .resolve = RESOLVE_NO_MAGICLINKS
+                                         | RESOLVE_NO_XDEV };
+      _cleanup_close_ int same
+          = (int) syscall (SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+      if (same >= 0 && fstat (same, &st) == 0 && st.st_dev == want.st_dev
+          && st.st_ino == want.st_ino)
+        {
+          execve (path, argv, env);
+          return;
+        }
+    }
+  exec_by_name (path, &want, argv, env);
+  snprintf (self, sizeof self, "/proc/self/fd/%d", fd);
+  n = readlink (self, real, sizeof real - 1);
+  if (n > 0 && real[0] == '/')
+    {
+      real[n] = '\0';
+      exec_by_name (real, &want, argv, env);
+    }
+  /* ELF only here, so the fd's O_CLOEXEC does not matter */
+  syscall (SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+}
+
 /* execve(path), but with "#!" scripts handled here rather than by the
  * kernel. why: CVE-2019-5736, the kernel would resolve "#!/proc/self/exe"
  * (or a symlink to it) in this process, which still is imgtool, and run
@@ -118,7 +190,7 @@ env_path (char *const *env)
  * RESOLVE_NO_MAGICLINKS, so no /proc/<pid>/exe or fd link is reachable,
  * and exec'd by fd. Same argv as binfmt_script: interp [arg] path args. */
 static void
-exec_path (const char *path, char *const *argv, char *const *env)
+exec_path (const char *path, bool alone, char *const *argv, char *const *env)
 {
   struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
                           .resolve = RESOLVE_NO_MAGICLINKS };
@@ -193,8 +265,7 @@ exec_path (const char *path, char *const *argv, char *const *env)
       errno = ELOOP;
       return;
     }
-  /* exec by fd: ELF only, so the fd's O_CLOEXEC does not matter */
-  syscall (SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+  exec_named (fd, script, alone, argv, env);
   close (fd);
 }
 
@@ -215,7 +286,7 @@ reset_signals (void)
 }
 
 static int
-process_exec (const struct rt_plan *p, struct err **err)
+process_exec (const struct rt_plan *p, bool alone, struct err **err)
 {
   const char *cmd = p->argv[0];
   char *const *env = p->env ? p->env : (char *const[]){ NULL };
@@ -226,7 +297,7 @@ process_exec (const struct rt_plan *p, struct err **err)
   reset_signals ();
   if (strchr (cmd, '/'))
     {
-      exec_path (cmd, p->argv, env);
+      exec_path (cmd, alone, p->argv, env);
       err_set (err, errno, "exec: '%s'", cmd);
       return err_exit (err, errno == ENOENT || errno == ENOTDIR ? 127 : 126);
     }
@@ -238,7 +309,7 @@ process_exec (const struct rt_plan *p, struct err **err)
                         len ? "/" : "", cmd);
       if (n > 0 && (size_t) n < sizeof buf)
         {
-          exec_path (buf, p->argv, env);
+          exec_path (buf, alone, p->argv, env);
           if (errno != ENOENT && errno != ENOTDIR)
             {
               /* found but not runnable: remember, like execvp */
@@ -261,7 +332,7 @@ process_exec (const struct rt_plan *p, struct err **err)
 
 int
 rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                  int tty, struct err **err)
+                  int tty, bool alone, struct err **err)
 {
   /* a session of its own: the caller's terminal signals reach the
    * container through imgtool's forwarding, not straight */
@@ -287,5 +358,5 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
   /* with no_new_privs, as late as possible: fewer syscalls to allow */
   if (p->no_new_privs && rt_seccomp_install (p, err) < 0)
     return -1;
-  return process_exec (p, err);
+  return process_exec (p, alone, err);
 }

@@ -39,6 +39,11 @@ cgroups_of () { # id: cgroup dirs of a container left on the host
 
 # --- the process ---
 is "run echo" "$(img run --rm $IMG echo hello)" "hello"
+# comm (ps, top, pgrep) is the command's name, as with docker, also for a
+# busybox applet whose file is a symlink to busybox (exec by fd would say
+# "busybox", or the fd's number before Linux 6.14)
+is "the process is named after its command (comm)" \
+  "$(img run --rm $IMG cat /proc/self/comm)" "cat"
 img run --rm $IMG sh -c 'exit 3'
 is "exit status is the process's" "$?" 3
 out=$(img run --rm $IMG nosuchcommand 2>&1); rc=$?
