@@ -51,6 +51,18 @@ keep_image_snapshots (struct store *s, char ***keep, struct err **err)
   return 0;
 }
 
+/* What `run --rm` removers killed midway left (rt_records_sweep). */
+static void
+sweep_removed_containers (const char *root)
+{
+  struct rt_containers cs = { .fd = -1 };
+  struct err *e = NULL;
+  if (rt_containers_open (&cs, root, &e) == 0)
+    rt_records_sweep (&cs);
+  err_free (e);
+  rt_containers_release (&cs);
+}
+
 /* The snapshots the containers in the store run on (their lower dirs are
  * <root>/snapshots/<hex>). */
 static int
@@ -98,6 +110,7 @@ COMMAND (prune)
     return command_usage_error (usage_text, err);
   if (store_open (&s, g->root, err) < 0)
     return -1;
+  sweep_removed_containers (g->root);
   ret = build_cache_prune (&s, &cache_records, err);
   if (ret == 0)
     ret = store_gc (&s, NULL, &freed_bytes, &freed_blobs, err);

@@ -46,7 +46,7 @@ remove_one (struct rt_containers *cs, struct rt_record *rec, void *data,
   containers_net_release (o->root, rec);
   if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
     return -1;
-  return rt_record_remove (cs, rec, err);
+  return rt_record_remove (cs, rec, false, err);
 }
 
 COMMAND (rm)

@@ -246,10 +246,12 @@ net_hook_of (struct rt_record *rec)
                                               : NULL;
 }
 
-/* The container ended (or never started): record it, clean up. */
+/* The container ended (or never started): record it, clean up. The
+ * foreground leaves the deletion of a --rm record's files to a child of
+ * its own (rt_record_remove), so that its exit status comes at once. */
 static void
-finish (struct rt_containers *cs, struct rt_record *rec, int status,
-        bool oom, const char *error)
+finish (struct rt_containers *cs, struct rt_record *rec, bool foreground,
+        int status, bool oom, const char *error)
 {
   struct net_hook *h = net_hook_of (rec);
   struct err *e = NULL;
@@ -281,7 +283,7 @@ finish (struct rt_containers *cs, struct rt_record *rec, int status,
       log_warn ("clean up container %.12s: %s", rec->id, e->msg);
       err_clear (&e);
     }
-  if (rec->auto_remove && rt_record_remove (cs, rec, &e) < 0)
+  if (rec->auto_remove && rt_record_remove (cs, rec, foreground, &e) < 0)
     {
       log_warn ("%s", e->msg);
       err_clear (&e);
@@ -350,7 +352,8 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
   ret = rt_wait (&c, &status, err);
   log_debug ("run: container ended");
   rt_signals_restore (&sg);
-  finish (cs, rec, ret < 0 ? 125 : status, oom > 0, *err ? (*err)->msg : NULL);
+  finish (cs, rec, true, ret < 0 ? 125 : status, oom > 0,
+          *err ? (*err)->msg : NULL);
   close (steal_fd (&lock));
   if (ret < 0 || *err)
     return err_exit (err, 125);
@@ -358,7 +361,7 @@ run_foreground (struct rt_containers *cs, struct rt_record *rec,
 
 failed:
   rt_signals_restore (&sg);
-  finish (cs, rec, *err && (*err)->exit != 1 ? (*err)->exit : 125, false,
+  finish (cs, rec, true, *err && (*err)->exit != 1 ? (*err)->exit : 125, false,
           *err ? (*err)->msg : NULL);
   return *err && (*err)->exit != 1 ? -1 : err_exit (err, 125);
 }
@@ -434,7 +437,8 @@ monitor (struct rt_containers *cs, struct rt_record *rec, int report)
     long oom = rt_oom_count (oomfd);
     ret = rt_wait (&c, &status, &err);
     rt_signals_restore (&sg);
-    finish (cs, rec, ret < 0 ? 125 : status, oom > 0, err ? err->msg : NULL);
+    finish (cs, rec, false, ret < 0 ? 125 : status, oom > 0,
+            err ? err->msg : NULL);
   }
   err_free (err);
   return 0;
@@ -446,7 +450,7 @@ failed:
                                           err ? err->msg : "unknown error");
     rt_log_close (sink.log);
     rt_signals_restore (&sg);
-    finish (cs, rec, code, false, err ? err->msg : NULL);
+    finish (cs, rec, false, code, false, err ? err->msg : NULL);
     if (report >= 0)
       fs_write_all (report, msg, strlen (msg));
     err_free (err);

@@ -106,9 +106,14 @@ int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);
 int rt_record_save_state (struct rt_containers *cs,
                           const struct rt_record *rec, struct err **err);
 
-/* Remove the container's directory and its name (it must not run). */
+/* Remove the container's directory and its name (it must not run). The
+ * directory is renamed out of sight first (.removing-<id>), then deleted,
+ * with detach by a child process of its own while the caller goes on
+ * (state.c: remove_detached says why). */
 int rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
-                      struct err **err);
+                      bool detach, struct err **err);
+/* Delete what removers killed midway left (prune); returns how many. */
+size_t rt_records_sweep (struct rt_containers *cs);
 
 void rt_record_release (struct rt_record *rec);
 

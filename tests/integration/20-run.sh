@@ -188,6 +188,23 @@ ok "rm -f after kill" img rm -f "${id:0:12}"
 id=$(img run -d --rm $IMG sleep 1000)
 ok "rm -f of a running --rm container" img rm -f "$id"
 is "nothing left of it" "$(ls "$IMGTOOL_ROOT/containers" | grep -c "$id")" 0
+# run --rm in the foreground: the record is gone when run returns, its
+# files are deleted by a remover of its own (runtime/state.c) soon after
+n_before=$(img ps -a -q | wc -l)
+img run --rm $IMG true
+is "run --rm: no record left when it returns" "$(img ps -a -q | wc -l)" "$n_before"
+for _ in $(seq 50); do
+  ls -a "$IMGTOOL_ROOT/containers" | grep -q '^\.removing-' || break
+  sleep 0.1
+done
+is "and its files are deleted in the background" \
+  "$(ls -a "$IMGTOOL_ROOT/containers" | grep -c '^\.removing-')" 0
+# a remover killed midway leaves its directory: prune deletes it
+mkdir -p "$IMGTOOL_ROOT/containers/.removing-$(printf '%064d' 7)/upper/etc"
+touch "$IMGTOOL_ROOT/containers/.removing-$(printf '%064d' 7)/upper/etc/passwd"
+img prune >/dev/null
+is "prune deletes what a killed remover left" \
+  "$(ls -a "$IMGTOOL_ROOT/containers" | grep -c '^\.removing-')" 0
 is "and no cgroup" "$(cgroups_of "$id")" ""
 id=$(img run -d --rm $IMG sh -c 'exit 0')
 img logs -f "$id" >/dev/null 2>&1
