@@ -188,13 +188,36 @@ main (void)
     CHECK_STR (buf, "Up 3 minutes", "running status text");
   }
 
-  CHECK (rt_record_remove (&cs, &a, &err) == 0, "remove a container");
+  CHECK (rt_record_remove (&cs, &a, false, &err) == 0, "remove a container");
   CHECK (rt_record_lookup (&cs, "web", &id, &err) < 0,
          "its name is gone");
   err_clear (&err);
+  {
+    _cleanup_free_ char *dir = rt_record_path (&cs, a.id, NULL);
+    CHECK (access (dir, F_OK) < 0, "its directory is gone");
+  }
   rt_record_release (&a);
   new_record (&a, "web");
   CHECK (rt_record_create (&cs, &a, &err) == 0, "the name can be reused");
+  {
+    /* detached: gone from sight at once, deleted by a child of its own */
+    int gone = 0;
+    CHECK (rt_record_remove (&cs, &a, true, &err) == 0,
+           "remove a container, deleting in the background");
+    CHECK (rt_record_lookup (&cs, "web", &id, &err) < 0,
+           "its name is gone at once");
+    err_clear (&err);
+    for (int i = 0; i < 100 && !gone; i++)
+      {
+        _cleanup_free_ char *t = xasprintf ("%s/.removing-%s", cs.path, a.id);
+        gone = access (t, F_OK) < 0;
+        if (!gone)
+          usleep (20000);
+      }
+    CHECK (gone, "and the remover deletes its files");
+    while (waitpid (-1, NULL, WNOHANG) > 0)
+      ;
+  }
   rt_record_release (&a);
   rt_record_release (&b);
   rt_containers_release (&cs);
