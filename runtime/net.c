@@ -399,22 +399,32 @@ fail:
 /* Remove everything of container id (lock held): rules, veth, leases,
  * port records. Errors are collected, the rest still runs. */
 static int
-teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
+teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
                  const char *id, struct err **err)
 {
   struct net_config cfg;
   _cleanup_close_ int netfd = -1;
   struct net_lease *all = NULL;
   size_t n = 0;
+  bool leased = false, ports = false;
   int r = 0;
 
-  if (net_nft_del_container (nft, id, err) < 0)
-    r = -1;
   if (saved_config (root, &cfg, err) < 0)
     return -1;
   netfd = net_ipam_open_net (root, cfg.name, err);
   if (netfd < 0 || net_ipam_load_all (netfd, &all, &n, err) < 0)
     return -1;
+  for (size_t i = 0; i < n; i++)
+    if (all[i].container_id && !strcmp (all[i].container_id, id))
+      {
+        leased = true;
+        ports |= all[i].n_ports > 0;
+      }
+  /* Rules exist only for published ports, and only once the lease that
+   * lists them is written: without either, no need to load libnftables.
+   * Rules without a lease (gc found them) are deleted. */
+  if ((ports || !leased) && net_nft_del_container (nft, id, err) < 0)
+    r = -1;
   for (size_t i = 0; i < n; i++)
     if (all[i].container_id && !strcmp (all[i].container_id, id))
       {
@@ -441,7 +451,7 @@ teardown_locked (const char *root, struct nft_ctx *nft, struct net_nl *nl,
  * name. */
 static int
 pick_veth (const char *root, int netfd, struct net_nl *nl,
-           struct nft_ctx *nft, const char *id, char out[IFNAMSIZ],
+           struct net_nft *nft, const char *id, char out[IFNAMSIZ],
            struct err **err)
 {
   struct net_lease *all = NULL;
@@ -484,7 +494,7 @@ net_setup (const struct net_request *req, pid_t pid,
 {
   struct net_config cfg;
   struct net_nl host = { 0 }, ctr = { 0 };
-  struct nft_ctx *nft = NULL;
+  struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1, netfd = -1, nsfd = -1;
   struct net_lease lease = { 0 };
   struct port_map *ports = NULL;
@@ -510,12 +520,11 @@ net_setup (const struct net_request *req, pid_t pid,
     return -1;
   if (net_nl_open (&host, err) < 0)
     return -1;
-  nft = net_nft_new ();
 
   save_subnet (netfd, &cfg);
   if (ensure_bridge (&host, &cfg, &br, err) < 0
-      || net_nft_ensure (nft, &cfg, err) < 0
-      || pick_veth (req->root, netfd, &host, nft, req->container_id, veth,
+      || net_nft_ensure (&nft, &cfg, err) < 0
+      || pick_veth (req->root, netfd, &host, &nft, req->container_id, veth,
                     err) < 0)
     goto out;
 
@@ -568,7 +577,7 @@ net_setup (const struct net_request *req, pid_t pid,
       err_wrap (err, "container network");
       goto out;
     }
-  if (net_nft_add_ports (nft, req->container_id, lease.ip, ports,
+  if (net_nft_add_ports (&nft, req->container_id, lease.ip, ports,
                          req->n_ports, err) < 0)
     goto out;
 
@@ -587,7 +596,8 @@ out:
   if (r < 0)
     {
       struct err *e = NULL;
-      net_nft_del_container (nft, req->container_id, &e);
+      if (req->n_ports) /* no rules otherwise */
+        net_nft_del_container (&nft, req->container_id, &e);
       err_clear (&e);
       if (linked)
         net_nl_link_del (&host, veth, &e);
@@ -603,7 +613,7 @@ out:
   net_lease_release (&lease); /* frees ports */
   net_nl_close (&ctr);
   net_nl_close (&host);
-  net_nft_free (nft);
+  net_nft_release (&nft);
   return r;
 }
 
@@ -611,7 +621,7 @@ int
 net_teardown (const char *root, const char *container_id, struct err **err)
 {
   struct net_nl nl = { 0 };
-  struct nft_ctx *nft;
+  struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1;
   int r;
   if (check_id (container_id, err) < 0)
@@ -619,9 +629,8 @@ net_teardown (const char *root, const char *container_id, struct err **err)
   lock = net_ipam_lock (root, err);
   if (lock < 0 || net_nl_open (&nl, err) < 0)
     return -1;
-  nft = net_nft_new ();
-  r = teardown_locked (root, nft, &nl, container_id, err);
-  net_nft_free (nft);
+  r = teardown_locked (root, &nft, &nl, container_id, err);
+  net_nft_release (&nft);
   net_nl_close (&nl);
   return r < 0 ? err_wrap (err, "tear down network of '%s'", container_id)
                : 0;
@@ -641,7 +650,7 @@ net_gc (const char *root, struct err **err)
 {
   struct net_config cfg;
   struct net_nl nl = { 0 };
-  struct nft_ctx *nft = NULL;
+  struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1, netfd = -1;
   struct net_lease *all = NULL;
   size_t n = 0;
@@ -667,7 +676,6 @@ net_gc (const char *root, struct err **err)
   strv_free (steal_pointer (&owners));
   if (net_nl_open (&nl, err) < 0)
     goto out;
-  nft = net_nft_new ();
 
   for (size_t i = 0; i < n; i++)
     {
@@ -689,7 +697,7 @@ net_gc (const char *root, struct err **err)
         }
     }
   /* Rules and port records whose container has no live lease. */
-  if (net_nft_owners (nft, &owners, err) < 0)
+  if (net_nft_owners (&nft, &owners, err) < 0)
     goto out;
   for (char **o = owners; *o; o++)
     if (!strv_has (live, *o) && !strv_has (dead, *o))
@@ -705,7 +713,7 @@ net_gc (const char *root, struct err **err)
       struct err *e = NULL;
       log_debug ("network: reclaiming container %s", *d);
       if (check_id (*d, &e) == 0)
-        teardown_locked (root, nft, &nl, *d, &e);
+        teardown_locked (root, &nft, &nl, *d, &e);
       else
         net_ports_release_owner (root, *d);
       if (e)
@@ -729,7 +737,7 @@ net_gc (const char *root, struct err **err)
   r = 0;
 out:
   net_leases_free (all, n);
-  net_nft_free (nft);
+  net_nft_release (&nft);
   net_nl_close (&nl);
   return r < 0 ? err_wrap (err, "network gc") : 0;
 }

@@ -7,28 +7,96 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <string.h>
+#include <time.h>
 
 #define T "inet " NET_NFT_TABLE
 
-struct nft_ctx *
-net_nft_new (void)
+static struct nft_ctx *
+ctx_of (struct net_nft *n)
 {
-  struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
-  if (!ctx)
-    abort ();
-  nft_ctx_buffer_output (ctx);
-  nft_ctx_buffer_error (ctx);
-  return ctx;
+  if (!n->ctx)
+    {
+      n->ctx = nft_ctx_new (NFT_CTX_DEFAULT);
+      if (!n->ctx)
+        abort ();
+      nft_ctx_buffer_output (n->ctx);
+      nft_ctx_buffer_error (n->ctx);
+    }
+  return n->ctx;
 }
 
 void
-net_nft_free (struct nft_ctx *ctx)
+net_nft_release (struct net_nft *n)
 {
-  if (ctx)
-    nft_ctx_free (ctx);
+  if (n->ctx)
+    nft_ctx_free (n->ctx);
+  n->ctx = NULL;
+}
+
+static int
+count_msg (const struct nlmsghdr *nlh, void *data)
+{
+  (void) nlh;
+  ++*(int *) data;
+  return MNL_CB_OK;
+}
+
+/* Is chain `name` in our table? One NFT_MSG_GETCHAIN over raw nfnetlink
+ * (libmnl), without libnftables. 1 yes, 0 no, -1 when the kernel cannot
+ * say (the caller then asks libnftables). */
+static int
+chain_present (const char *name)
+{
+  char buf[8192];
+  struct mnl_socket *nl = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
+  struct nlmsghdr *nlh;
+  struct nfgenmsg *nfg;
+  uint32_t seq = (uint32_t) time (NULL), portid;
+  int r = -1, found = 0;
+  ssize_t len;
+  if (!nl)
+    return -1;
+  if (mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0)
+    goto out;
+  portid = mnl_socket_get_portid (nl);
+  nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nlh->nlmsg_seq = seq;
+  nfg = mnl_nlmsg_put_extra_header (nlh, sizeof *nfg);
+  nfg->nfgen_family = NFPROTO_INET;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  mnl_attr_put_strz (nlh, NFTA_CHAIN_TABLE, NET_NFT_TABLE);
+  mnl_attr_put_strz (nlh, NFTA_CHAIN_NAME, name);
+  if (mnl_socket_sendto (nl, nlh, nlh->nlmsg_len) < 0)
+    goto out;
+  /* the chain's NEWCHAIN message, then the ack; or an error */
+  while ((len = mnl_socket_recvfrom (nl, buf, sizeof buf)) > 0)
+    {
+      int cb = mnl_cb_run (buf, (size_t) len, seq, portid, count_msg, &found);
+      if (cb == MNL_CB_ERROR)
+        {
+          r = errno == ENOENT ? 0 : -1;
+          break;
+        }
+      if (cb == MNL_CB_STOP)
+        {
+          r = found > 0;
+          break;
+        }
+    }
+out:
+  mnl_socket_close (nl);
+  return r;
 }
 
 /* Run a script; on failure the first line of nft's message is the error. */
@@ -78,9 +146,10 @@ delete_stamps (struct nft_ctx *ctx, struct strbuf *s, struct err **err)
 }
 
 int
-net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
+net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
                 struct err **err)
 {
+  struct nft_ctx *ctx;
   _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   char net[INET_ADDRSTRLEN];
   _cleanup_free_ char *sub = NULL;
@@ -141,6 +210,9 @@ net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
   for (size_t i = 0; i < s.len; i++)
     h = (h ^ (uint8_t) s.buf[i]) * 1099511628211ull;
   stamp = xasprintf ("stamp-%016llx", (unsigned long long) h);
+  if (chain_present (stamp) == 1)
+    return 0;
+  ctx = ctx_of (n);
   probe = xasprintf ("list chain " T " %s", stamp);
   if (nft_run_cmd_from_buffer (ctx, probe) == 0)
     return 0;
@@ -151,16 +223,16 @@ net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
 }
 
 int
-net_nft_add_ports (struct nft_ctx *ctx, const char *container_id,
-                   struct in_addr ip, const struct port_map *ports, size_t n,
+net_nft_add_ports (struct net_nft *n, const char *container_id,
+                   struct in_addr ip, const struct port_map *ports, size_t n_ports,
                    struct err **err)
 {
   _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   char cip[INET_ADDRSTRLEN], hip[INET_ADDRSTRLEN];
-  if (!n)
+  if (!n_ports)
     return 0;
   net_ip_str (ip, cip);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n_ports; i++)
     {
       const char *proto = ports[i].proto == NET_UDP ? "udp" : "tcp";
       strbuf_addstr (&s, "add rule " T " hostports ");
@@ -172,7 +244,7 @@ net_nft_add_ports (struct nft_ctx *ctx, const char *container_id,
                    ports[i].host_port, cip, ports[i].container_port,
                    container_id);
     }
-  return run (ctx, s.buf, "publish ports", err);
+  return run (ctx_of (n), s.buf, "publish ports", err);
 }
 
 /* The rules of hostports as (handle, comment) pairs via the JSON listing. */
@@ -233,9 +305,10 @@ del_one (json_int_t handle, const char *comment, void *data)
 }
 
 int
-net_nft_del_container (struct nft_ctx *ctx, const char *container_id,
+net_nft_del_container (struct net_nft *n, const char *container_id,
                        struct err **err)
 {
+  struct nft_ctx *ctx = ctx_of (n);
   _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   json_t *list = NULL;
   struct del_ctx d = { container_id, &s };
@@ -265,8 +338,9 @@ owner_one (json_int_t handle, const char *comment, void *data)
 }
 
 int
-net_nft_owners (struct nft_ctx *ctx, char ***out, struct err **err)
+net_nft_owners (struct net_nft *n, char ***out, struct err **err)
 {
+  struct nft_ctx *ctx = ctx_of (n);
   json_t *list = NULL;
   char **v = xcalloc (1, sizeof *v);
   if (list_rules (ctx, &list, err) < 0)

@@ -23,23 +23,31 @@
 
 struct nft_ctx;
 
-struct nft_ctx *net_nft_new (void);
-void net_nft_free (struct nft_ctx *ctx);
+/* A libnftables context made on first use: loading libnftables and setting
+ * up a context cost ~1 ms, and a container without published ports needs
+ * none when the table is already in place (net_nft_ensure probes it over
+ * raw netlink). */
+struct net_nft
+{
+  struct nft_ctx *ctx;
+};
+#define NET_NFT_INIT { NULL }
+void net_nft_release (struct net_nft *n);
 
-int net_nft_ensure (struct nft_ctx *ctx, const struct net_config *cfg,
+int net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
                     struct err **err);
 
 /* Add the DNAT rules of a container's ports to ip. */
-int net_nft_add_ports (struct nft_ctx *ctx, const char *container_id,
+int net_nft_add_ports (struct net_nft *n, const char *container_id,
                        struct in_addr ip, const struct port_map *ports,
-                       size_t n, struct err **err);
+                       size_t n_ports, struct err **err);
 
 /* Delete every hostports rule whose comment is container_id. A missing
  * table is fine. */
-int net_nft_del_container (struct nft_ctx *ctx, const char *container_id,
+int net_nft_del_container (struct net_nft *n, const char *container_id,
                            struct err **err);
 
 /* The comments (container ids) of the hostports rules, NULL-terminated. */
-int net_nft_owners (struct nft_ctx *ctx, char ***out, struct err **err);
+int net_nft_owners (struct net_nft *n, char ***out, struct err **err);
 
 #endif

@@ -75,6 +75,13 @@ like "/etc/hosts has localhost" "$hosts" $'127\\.0\\.0\\.1\tlocalhost'
 like "the bridge holds the gateway" "$(ip -4 -o addr show imgtool0)" 'inet 10\.89\.0\.1/16 '
 is "a --rm container leaves no lease" "$(lease_count)" 0
 is "... and no veth" "$(veths_settle 0)" 0
+# the firewall table is probed over netlink: libnftables is loaded only
+# when a rule must change (ports published, the table missing)
+is "a bridged run without -p does not load libnftables" \
+  "$(LD_DEBUG=files img run --rm busybox true 2>&1 | grep -c 'file=libnftables')" 0
+nft delete table inet imgtool
+ok "a deleted firewall table ..." img run --rm busybox true
+like "... is made again by the next run" "$(nft list tables)" 'table inet imgtool'
 
 # --- a published port ---
 id=$(img run -d --name web -p 8080:80 busybox sh -c "$HTTPD")
