@@ -32,8 +32,9 @@ struct reg_pull_opts;
 struct reg_push_opts;
 
 /* The option codes: the short options' letters, else above run's own
- * long-only codes (cmd/runflags.c counts up from 256). A command's own
- * options must not use these. */
+ * long-only codes (cmd/runflags.c counts up from 256). A command gives
+ * none of its own options these codes; its own cases come first, so run's
+ * -h stays its --hostname (run's regflags have no usage: no --help). */
 enum
 {
   REGFLAG_ALL = 'a',
