@@ -4,6 +4,7 @@
  * CONTEXT */
 #include "builder/builder.h"
 #include "cmd/command.h"
+#include "cmd/regflags.h"
 #include "layers/store.h"
 #include "layers/tarwriter.h"
 #include "lib/err.h"
@@ -23,7 +24,7 @@ static const char usage_text[]
     = "imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... "
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
       "[--network host|none|bridge] [--platform OS/ARCH] [--compression gzip|zstd] "
-      "[--source-date-epoch N] [--tls-verify=false] [-q] CONTEXT";
+      "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -117,34 +118,35 @@ COMMAND (build)
   static const struct option opts[] = {
     { "tag", required_argument, NULL, 't' },
     { "file", required_argument, NULL, 'f' },
-    { "build-arg", required_argument, NULL, 'a' },
+    { "build-arg", required_argument, NULL, 'A' },
     { "target", required_argument, NULL, 'T' },
     { "no-cache", no_argument, NULL, 'n' },
     { "pull", optional_argument, NULL, 'p' },
     { "network", required_argument, NULL, 'N' },
-    { "platform", required_argument, NULL, 'P' },
+    REGFLAGS_OPT_PLATFORM,
     { "compression", required_argument, NULL, 'c' },
     { "source-date-epoch", required_argument, NULL, 'e' },
-    { "tls-verify", optional_argument, NULL, 'V' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
+    REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,
     { 0 },
   };
   struct build_opts o = { .root = g->root,
                           .config_path = g->config_path,
                           .network = RT_NET_HOST,
                           .compression = LAYER_GZIP,
-                          .quiet = g->quiet,
                           .out = stdout };
   struct build_result res = { 0 };
   struct store s;
-  bool store_open_ok = false, verify = true, epoch_given = false;
+  struct regflags rf;
+  bool store_open_ok = false, epoch_given = false;
   _cleanup_strv_ char **tags = xcalloc (1, sizeof (char *));
   _cleanup_free_ char *path = NULL, *name = NULL, *text = NULL;
   const char *file = NULL;
   size_t len = 0;
-  int c, ret = -1;
+  int c, rc, ret = -1;
 
+  regflags_init (&rf, usage_text, g->quiet);
   while ((c = command_getopt (argc, argv, "t:f:qh", opts)) != -1)
     switch (c)
       {
@@ -155,7 +157,7 @@ COMMAND (build)
       case 'f':
         file = optarg;
         break;
-      case 'a':
+      case 'A':
         if (add_build_arg (&o.build_args, optarg, err) < 0)
           goto out;
         break;
@@ -195,9 +197,6 @@ COMMAND (build)
             goto out;
           }
         break;
-      case 'P':
-        o.platform = optarg;
-        break;
       case 'c':
         if (layer_compression_parse (optarg, &o.compression, err) < 0)
           goto out;
@@ -207,30 +206,21 @@ COMMAND (build)
           goto out;
         o.have_epoch = epoch_given = true;
         break;
-      case 'V':
-        if (command_parse_bool (optarg, &verify) < 0)
+      default:
+        if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
           {
-            ret = command_usage_error (usage_text, err);
+            ret = rc < 0 ? -1 : 0;
             goto out;
           }
-        break;
-      case 'q':
-        o.quiet = true;
-        break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
-        ret = 0;
-        goto out;
-      default:
-        ret = command_bad_option (err);
-        goto out;
       }
   if (optind != argc - 1)
     {
       ret = command_usage_error (usage_text, err);
       goto out;
     }
-  o.no_tls_verify = !verify;
+  o.platform = rf.platform;
+  o.no_tls_verify = !rf.tls_verify;
+  o.quiet = rf.quiet;
   o.context_dir = argv[optind];
   if (!epoch_given)
     {

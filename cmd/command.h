@@ -54,8 +54,6 @@ COMMAND (history);
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
 int command_parse_bool (const char *arg, bool *out);
-/* --jobs N: concurrent transfers, 1 to 64. Returns -1 for anything else. */
-int command_parse_jobs (const char *arg, int *out);
 
 /* getopt_long for a command's options, silent: on a bad option it returns
  * '?' and remembers one line about it for command_bad_option. */

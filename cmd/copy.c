@@ -8,6 +8,7 @@
  * mounted instead of uploaded. Without --all, the platform's image of an
  * index is copied (as skopeo does). */
 #include "cmd/command.h"
+#include "cmd/regflags.h"
 #include "layers/image_store.h"
 #include "layers/ocidir.h"
 #include "layers/store.h"
@@ -27,9 +28,9 @@
 #include <unistd.h>
 
 static const char usage_text[]
-    = "imgtool copy [--all] [--platform OS/ARCH[/VARIANT]] "
-      "[--tls-verify=false] [--src-tls-verify=false] "
-      "[--dest-tls-verify=false] [--jobs N] [-q] SRC DST   "
+    = "imgtool copy [--all] " REGFLAGS_USAGE_PLATFORM " "
+      REGFLAGS_USAGE_TLS_VERIFY " [--src-tls-verify=false] "
+      "[--dest-tls-verify=false] " REGFLAGS_USAGE_JOBS " [-q] SRC DST   "
       "(docker://REF, REF or oci:DIR[:TAG])";
 
 struct endpoint
@@ -140,14 +141,13 @@ out:
 COMMAND (copy)
 {
   static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "platform", required_argument, NULL, 'P' },
-    { "tls-verify", optional_argument, NULL, 'T' },
-    { "src-tls-verify", optional_argument, NULL, 'S' },
-    { "dest-tls-verify", optional_argument, NULL, 'D' },
-    { "jobs", required_argument, NULL, 'j' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
+    REGFLAGS_OPT_ALL,
+    REGFLAGS_OPT_PLATFORM,
+    REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
+    REGFLAGS_OPT_JOBS,
+    REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,
     { 0 },
   };
   struct endpoint src = { 0 }, dst = { 0 };
@@ -158,41 +158,16 @@ COMMAND (copy)
   struct reg_pull_result pres = { 0 };
   struct reg_push_result res = { 0 };
   _cleanup_free_ char *scratch_dir = NULL, *mount_from = NULL;
-  bool all = false, quiet = g->quiet, vsrc = true, vdst = true, v;
-  const char *platform = NULL;
-  int jobs = 0, c, ret = -1;
+  struct regflags rf;
+  int c, rc, ret = -1;
 
+  regflags_init (&rf, usage_text, g->quiet);
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
-      case 'a':
-        all = true;
-        break;
-      case 'P':
-        platform = optarg;
-        break;
-      case 'T':
-      case 'S':
-      case 'D':
-        if (command_parse_bool (optarg, &v) < 0)
-          return command_usage_error (usage_text, err);
-        if (c != 'D')
-          vsrc = v;
-        if (c != 'S')
-          vdst = v;
-        break;
-      case 'j':
-        if (command_parse_jobs (optarg, &jobs) < 0)
-          return command_usage_error (usage_text, err);
-        break;
-      case 'q':
-        quiet = true;
-        break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
-        return 0;
       default:
-        return command_bad_option (err);
+        if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
+          return rc < 0 ? -1 : 0;
       }
   if (optind != argc - 2)
     return command_usage_error (usage_text, err);
@@ -218,12 +193,8 @@ COMMAND (copy)
       /* The registry's blobs land in a scratch store beside the real one
        * (same filesystem), removed at the end. */
       struct reg_pull_opts po = { .config_path = g->config_path,
-                                  .platform = platform,
-                                  .all_platforms = all,
-                                  .no_tls_verify = !vsrc,
-                                  .jobs = jobs,
-                                  .quiet = quiet,
                                   .out = stdout };
+      regflags_pull_opts (&rf, &po);
       if (store_open (&s, g->root, err) < 0)
         goto out;
       scratch_dir = xasprintf ("%s/tmp/copy-XXXXXX", s.root);
@@ -237,7 +208,7 @@ COMMAND (copy)
           || reg_pull (&scratch, &po, src.ref, &pres, err) < 0)
         goto out;
       const struct store_ref *t
-          = all || !pres.manifest.digest ? &pres.top : &pres.manifest;
+          = rf.all || !pres.manifest.digest ? &pres.top : &pres.manifest;
       top.digest = xstrdup (t->digest);
       top.media_type = xstrdup (t->media_type);
       top.size = t->size;
@@ -256,13 +227,8 @@ COMMAND (copy)
       goto out;
     }
 
-  struct reg_push_opts o = { .config_path = g->config_path,
-                             .no_tls_verify = !vdst,
-                             .jobs = jobs,
-                             .all = all,
-                             .platform = platform,
-                             .quiet = quiet,
-                             .out = stdout };
+  struct reg_push_opts o = { .config_path = g->config_path, .out = stdout };
+  regflags_push_opts (&rf, &o);
   if (!src.oci && same_registry (src.ref, dst.ref, &mount_from))
     o.mount_from = mount_from; /* the source repository has every blob */
   if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err)

@@ -4,6 +4,7 @@
  * The credentials are checked against the registry (GET /v2/ and the
  * token exchange it asks for) before they are written. */
 #include "cmd/command.h"
+#include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -21,7 +22,7 @@
 
 static const char usage_text[]
     = "imgtool login [-u USER] [-p PASSWORD | --password-stdin] "
-      "[--tls-verify=false] [--cert-dir DIR] [SERVER]";
+      REGFLAGS_USAGE_TLS_VERIFY " " REGFLAGS_USAGE_CERT_DIR " [SERVER]";
 
 /* "https://index.docker.io/v1/", "docker.io", "host:port/" -> the domain
  * credentials are filed under and the host to talk to. */
@@ -106,9 +107,9 @@ COMMAND (login)
     { "username", required_argument, NULL, 'u' },
     { "password", required_argument, NULL, 'p' },
     { "password-stdin", no_argument, NULL, 'S' },
-    { "tls-verify", optional_argument, NULL, 'T' },
-    { "cert-dir", required_argument, NULL, 'C' },
-    { "help", no_argument, NULL, 'h' },
+    REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_CERT_DIR,
+    REGFLAGS_OPT_HELP,
     { 0 },
   };
   struct reg_client_opts co = { .config_path = g->config_path };
@@ -119,9 +120,11 @@ COMMAND (login)
   struct http_response resp = { 0 };
   _cleanup_free_ char *domain = NULL, *api_host = NULL, *where = NULL;
   const char *server = REF_DEFAULT_DOMAIN;
-  bool verify = true, pw_stdin = false;
-  int c, ret = -1;
+  struct regflags rf;
+  bool pw_stdin = false;
+  int c, rc, ret = -1;
 
+  regflags_init (&rf, usage_text, false);
   while ((c = command_getopt (argc, argv, "u:p:h", opts)) != -1)
     switch (c)
       {
@@ -136,26 +139,19 @@ COMMAND (login)
       case 'S':
         pw_stdin = true;
         break;
-      case 'T':
-        if (command_parse_bool (optarg, &verify) < 0)
-          goto usage;
-        break;
-      case 'C':
-        co.cert_dir = optarg;
-        break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
-        reg_cred_release (&cred);
-        return 0;
       default:
-        reg_cred_release (&cred);
-        return command_bad_option (err);
+        if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
+          {
+            ret = rc < 0 ? -1 : 0;
+            goto out_cred;
+          }
       }
   if (optind < argc - 1 || (pw_stdin && cred.password))
     goto usage;
   if (optind == argc - 1)
     server = argv[optind];
-  co.no_tls_verify = !verify;
+  co.no_tls_verify = !rf.tls_verify;
+  co.cert_dir = rf.cert_dir;
   if (server_domain (server, &domain, &api_host, err) < 0)
     goto out_cred;
   if (pw_stdin)

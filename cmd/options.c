@@ -3,7 +3,6 @@
 #include "lib/err.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int
@@ -15,17 +14,6 @@ command_parse_bool (const char *arg, bool *out)
     *out = false;
   else
     return -1;
-  return 0;
-}
-
-int
-command_parse_jobs (const char *arg, int *out)
-{
-  char *end;
-  long v = strtol (arg, &end, 10);
-  if (end == arg || *end || v < 1 || v > 64)
-    return -1;
-  *out = (int) v;
   return 0;
 }
 

@@ -5,6 +5,7 @@
  * (registry/unpack.h), so `run` finds them ready; --no-unpack (and
  * --all-platforms) only store the blobs, as skopeo copy does. */
 #include "cmd/command.h"
+#include "cmd/regflags.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -18,67 +19,42 @@
 #include <string.h>
 
 static const char usage_text[]
-    = "imgtool pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] "
-      "[--tls-verify=false] [--cert-dir DIR] [--jobs N] [--no-unpack] [-q] "
-      "IMAGE[:TAG|@DIGEST]";
+    = "imgtool pull " REGFLAGS_USAGE_PLATFORM " [--all-platforms] "
+      REGFLAGS_USAGE_TRANSFER " [--no-unpack] [-q] IMAGE[:TAG|@DIGEST]";
 
 COMMAND (pull)
 {
   static const struct option opts[] = {
-    { "platform", required_argument, NULL, 'P' },
-    { "all-platforms", no_argument, NULL, 'a' },
-    { "tls-verify", optional_argument, NULL, 'T' },
-    { "cert-dir", required_argument, NULL, 'C' },
-    { "jobs", required_argument, NULL, 'j' },
+    REGFLAGS_OPT_PLATFORM,
+    REGFLAGS_OPT_ALL_PLATFORMS,
+    REGFLAGS_OPTS_TRANSFER,
     { "no-unpack", no_argument, NULL, 'U' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
+    REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,
     { 0 },
   };
-  struct reg_pull_opts o = { .config_path = g->config_path,
-                             .quiet = g->quiet };
+  struct reg_pull_opts o = { .config_path = g->config_path, .out = stdout };
   struct reg_pull_result res;
+  struct regflags rf;
   struct store s;
   struct reg_unpack *u = NULL;
-  bool verify = true, unpack = true;
-  int c, ret;
+  bool unpack = true;
+  int c, rc, ret;
 
+  regflags_init (&rf, usage_text, g->quiet);
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
-      case 'P':
-        o.platform = optarg;
-        break;
-      case 'a':
-        o.all_platforms = true;
-        break;
-      case 'T':
-        if (command_parse_bool (optarg, &verify) < 0)
-          return command_usage_error (usage_text, err);
-        break;
-      case 'C':
-        o.cert_dir = optarg;
-        break;
-      case 'j':
-        if (command_parse_jobs (optarg, &o.jobs) < 0)
-          return command_usage_error (usage_text, err);
-        break;
       case 'U':
         unpack = false;
         break;
-      case 'q':
-        o.quiet = true;
-        break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
-        return 0;
       default:
-        return command_bad_option (err);
+        if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
+          return rc < 0 ? -1 : 0;
       }
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);
-  o.no_tls_verify = !verify;
-  o.out = stdout;
+  regflags_pull_opts (&rf, &o);
   if (store_open (&s, g->root, err) < 0)
     return -1;
   if (unpack && !o.all_platforms)

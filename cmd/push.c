@@ -6,6 +6,7 @@
  * From an index, one platform's image is pushed unless --all is given. */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/regflags.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -18,71 +19,45 @@
 #include <string.h>
 
 static const char usage_text[]
-    = "imgtool push [--all] [--platform OS/ARCH[/VARIANT]] "
-      "[--tls-verify=false] [--cert-dir DIR] [--jobs N] [--chunk-size SIZE] "
-      "[-q] IMAGE [DESTINATION]";
+    = "imgtool push [--all] " REGFLAGS_USAGE_PLATFORM " "
+      REGFLAGS_USAGE_TRANSFER " [--chunk-size SIZE] [-q] IMAGE [DESTINATION]";
 
 COMMAND (push)
 {
   static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "all-platforms", no_argument, NULL, 'a' },
-    { "platform", required_argument, NULL, 'P' },
-    { "tls-verify", optional_argument, NULL, 'T' },
-    { "cert-dir", required_argument, NULL, 'C' },
-    { "jobs", required_argument, NULL, 'j' },
+    REGFLAGS_OPT_ALL,
+    REGFLAGS_OPT_ALL_PLATFORMS,
+    REGFLAGS_OPT_PLATFORM,
+    REGFLAGS_OPTS_TRANSFER,
     { "chunk-size", required_argument, NULL, 'c' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
+    REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,
     { 0 },
   };
-  struct reg_push_opts o = { .config_path = g->config_path,
-                             .quiet = g->quiet };
+  struct reg_push_opts o = { .config_path = g->config_path, .out = stdout };
   struct reg_push_result res;
   struct reg_push_source src;
   struct store_ref ref = { 0 };
+  struct regflags rf;
   struct store s;
   const char *dest;
-  bool verify = true;
-  int c, ret;
+  int c, rc, ret;
 
+  regflags_init (&rf, usage_text, g->quiet);
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
-      case 'a':
-        o.all = true;
-        break;
-      case 'P':
-        o.platform = optarg;
-        break;
-      case 'T':
-        if (command_parse_bool (optarg, &verify) < 0)
-          return command_usage_error (usage_text, err);
-        break;
-      case 'C':
-        o.cert_dir = optarg;
-        break;
-      case 'j':
-        if (command_parse_jobs (optarg, &o.jobs) < 0)
-          return command_usage_error (usage_text, err);
-        break;
       case 'c':
         if (human_size_parse (optarg, &o.chunk_size) < 0)
           return command_usage_error (usage_text, err);
         break;
-      case 'q':
-        o.quiet = true;
-        break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
-        return 0;
       default:
-        return command_bad_option (err);
+        if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
+          return rc < 0 ? -1 : 0;
       }
   if (optind != argc - 1 && optind != argc - 2)
     return command_usage_error (usage_text, err);
-  o.no_tls_verify = !verify;
-  o.out = stdout;
+  regflags_push_opts (&rf, &o);
   if (store_open (&s, g->root, err) < 0)
     return -1;
   if (lookup_image (&s, argv[optind], &ref, err) < 0)

@@ -64,8 +64,8 @@ pull_image (struct global *g, const struct run_flags *f, struct store *st,
 {
   struct reg_pull_opts o = {
     .config_path = g->config_path,
-    .platform = f->platform,
-    .no_tls_verify = !f->tls_verify,
+    .platform = f->reg.platform,
+    .no_tls_verify = !f->reg.tls_verify,
     .quiet = g->quiet,
     .out = stderr,
   };
@@ -110,9 +110,9 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
           || lookup_image (&st, f->image, &ref, err) < 0)
         goto out;
     }
-  if (f->platform)
+  if (f->reg.platform)
     {
-      if (platform_parse (f->platform, &want, err) < 0)
+      if (platform_parse (f->reg.platform, &want, err) < 0)
         goto out;
       pwant = &want;
     }

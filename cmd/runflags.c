@@ -1,6 +1,7 @@
 /* docker run's options (see runflags.h). */
 #include "cmd/runflags.h"
 #include "cmd/command.h"
+#include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -30,9 +31,7 @@ enum
   OPT_PRIVILEGED,
   OPT_SECURITY_OPT,
   OPT_NETWORK,
-  OPT_PLATFORM,
   OPT_PULL,
-  OPT_TLS_VERIFY,
   OPT_ROOTFS,
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
@@ -139,9 +138,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "net", required_argument, NULL, OPT_NETWORK },
     { "publish", required_argument, NULL, 'p' },
     { "publish-all", no_argument, NULL, 'P' },
-    { "platform", required_argument, NULL, OPT_PLATFORM },
+    REGFLAGS_OPT_PLATFORM,
     { "pull", required_argument, NULL, OPT_PULL },
-    { "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY },
+    REGFLAGS_OPT_TLS_VERIFY,
     { "rootfs", no_argument, NULL, OPT_ROOTFS },
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
@@ -159,7 +158,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   /* docker's default: a private address on the bridge */
   f->network = RT_NET_BRIDGE;
   f->pull = RUN_PULL_MISSING; /* docker's default */
-  f->tls_verify = true;
+  regflags_init (&f->reg, NULL, false); /* bad values: exit 125 */
   while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts))
          != -1)
     switch (c)
@@ -293,10 +292,6 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case 'P':
         f->publish_all = true;
         break;
-      case OPT_PLATFORM:
-        free (f->platform);
-        f->platform = xstrdup (optarg);
-        break;
       case OPT_PULL:
         if (!strcmp (optarg, "missing"))
           f->pull = RUN_PULL_MISSING;
@@ -308,14 +303,6 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           {
             err_set (err, 0, "invalid --pull '%s': expected missing, never "
                      "or always", optarg);
-            return err_exit (err, 125);
-          }
-        break;
-      case OPT_TLS_VERIFY:
-        if (command_parse_bool (optarg, &f->tls_verify) < 0)
-          {
-            err_set (err, 0, "invalid --tls-verify '%s': expected true or "
-                     "false", optarg);
             return err_exit (err, 125);
           }
         break;
@@ -339,9 +326,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_HELP:
         f->help = true;
         return 0;
-      default: /* docker: 125 for its own usage errors */
-        command_bad_option (err);
-        return err_exit (err, 125);
+      default: /* --platform, --tls-verify; else exit 125 */
+        if (regflags_option (&f->reg, c, optarg, err) < 0)
+          return -1;
+        break;
       }
   if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
     return -1;
@@ -395,7 +383,6 @@ run_flags_release (struct run_flags *f)
   free (f->mounts);
   free (f->seccomp);
   free (f->ports);
-  free (f->platform);
   free (f->rootfs);
   free (f->stop_signal);
   free (f->image);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmd/regflags.h"
 #include "runtime/net.h"
 #include "runtime/plan.h"
 
@@ -37,9 +38,8 @@ struct run_flags
   struct port_map *ports;       /* -p, in order */
   size_t n_ports;
   bool publish_all;             /* -P: every EXPOSEd port, random host port */
-  char *platform;
   enum run_pull pull;
-  bool tls_verify;      /* for the pull; default true */
+  struct regflags reg;  /* --platform, --tls-verify (for the pull) */
   char *rootfs;         /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
   int stop_timeout;     /* -1 = default */

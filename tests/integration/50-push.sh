@@ -194,6 +194,14 @@ is "a broken HEAD is retried" "$rc" 0
 is "no blob uploaded after it" "$($F count '/blobs/uploads/' POST)" 0
 $F reset >/dev/null
 
+# --- --tls-verify without the config's insecure entry ------------------------
+conf '{"http-timeout": 5, "http-retries": 0}'
+fails "plain HTTP is refused by default" img push example.com/layered:1 "$LAB_HTTP/$R/tls:1"
+like "by the TLS handshake" "$LAST_OUT" "tls: handshake with $LAB_HTTP failed"
+ok "--tls-verify=false reaches it" img push -q --tls-verify=false example.com/layered:1 "$LAB_HTTP/$R/tls:1"
+is "skopeo: same digest" "$(sk_digest "$LAB_HTTP/$R/tls:1" --tls-verify=false)" "$LAB_DIGEST_LAYERED"
+conf "{\"insecure-registries\": [\"$LAB_HTTP\", \"$LAB_FAULT\"], \"http-timeout\": 5, \"http-retries\": 2}"
+
 # --- an image built by imgtool build: push, then skopeo and podman pull it --
 fresh_store
 mkdir -p "$T_TMP/ctx"

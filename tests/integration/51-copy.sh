@@ -44,4 +44,29 @@ like "names it" "$LAST_OUT" "unsupported transport"
 fails "a missing repository" img copy "$LAB_HTTP/$R/none:1" "oci:$T_TMP/none:x"
 like "the registry's answer" "$LAST_OUT" "not found"
 [ -e "$T_TMP/none" ]; is "no layout made for a failed copy" $? 1
+
+# TLS, each side its own: without the config's insecure entry the
+# plain-HTTP registry is reached only by the side told not to verify.
+echo '{"http-timeout": 5, "http-retries": 0}' > "$IMGTOOL_CONFIG"
+BB=library/busybox:latest
+fails "plain HTTP is refused by default" img copy -q "$LAB_HTTP/$BB" "oci:$T_TMP/tls:a"
+like "by the TLS handshake" "$LAST_OUT" "^imgtool: pull '$LAB_HTTP/$BB': tls: handshake"
+ok "--src-tls-verify=false: the source is reached" \
+  img copy -q --src-tls-verify=false "$LAB_HTTP/$BB" "oci:$T_TMP/tls:a"
+fails "--src-tls-verify=false: the destination is still verified" \
+  img copy -q --src-tls-verify=false "$LAB_HTTP/$BB" "$LAB_HTTP/$R/tls:1"
+like "the push's handshake fails" "$LAST_OUT" "^imgtool: push '$LAB_HTTP/$R/tls:1': tls: handshake"
+fails "--dest-tls-verify=false: the source is still verified" \
+  img copy -q --dest-tls-verify=false "$LAB_HTTP/$BB" "$LAB_HTTP/$R/tls:1"
+like "the pull's handshake fails" "$LAST_OUT" "^imgtool: pull '$LAB_HTTP/$BB': tls: handshake"
+fails "the last word wins: --tls-verify=false --dest-tls-verify=true" \
+  img copy -q --tls-verify=false --dest-tls-verify=true "$LAB_HTTP/$BB" "$LAB_HTTP/$R/tls:1"
+like "at the push" "$LAST_OUT" "^imgtool: push '$LAB_HTTP/$R/tls:1': tls: handshake"
+ok "--tls-verify=false: both sides (with --jobs 1)" \
+  img copy -q --tls-verify=false --jobs 1 "$LAB_HTTP/$BB" "$LAB_HTTP/$R/tls:1"
+ok "--dest-tls-verify=false from an OCI layout" \
+  img copy -q --dest-tls-verify=false "oci:$T_TMP/tls:a" "$LAB_HTTP/$R/tls:2"
+is "skopeo: the amd64 manifest both times" \
+  "$(sk_digest --tls-verify=false "docker://$LAB_HTTP/$R/tls:1"; sk_digest --tls-verify=false "docker://$LAB_HTTP/$R/tls:2")" \
+  "$LAB_DIGEST_BUSYBOX_AMD64"$'\n'"$LAB_DIGEST_BUSYBOX_AMD64"
 done_testing
