@@ -33,11 +33,10 @@ static int
 bad_value (const struct regflags *f, const char *name, const char *arg,
            const char *expected, struct err **err)
 {
-  if (f->usage)
-    return command_usage_error (f->usage, err);
-  /* docker: 125 for its own usage errors */
+  /* one line that names the value; exit 2 as any usage error, or 125
+   * for run (docker's status for its own usage errors) */
   err_set (err, 0, "invalid %s '%s': expected %s", name, arg, expected);
-  return err_exit (err, 125);
+  return err_exit (err, f->usage ? 2 : 125);
 }
 
 int

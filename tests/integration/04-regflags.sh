@@ -1,8 +1,8 @@
 #!/bin/bash
 # The registry options shared by pull, push, copy, build, run and login
 # (cmd/regflags.c): each command takes the same values and refuses the same
-# bad ones with one line on stderr, nothing on stdout, exit 2 (run: 125, as
-# docker, naming the value). Good values are checked with --help after
+# bad ones with one line on stderr that names the value, nothing on stdout,
+# exit 2 (run: 125, as docker). Good values are checked with --help after
 # them: the options are parsed in order, and --help stops before any work.
 . "$(dirname "$0")/../lib.sh"
 
@@ -33,7 +33,8 @@ for c in pull push copy build login; do
   takes "$c takes --tls-verify, =true, =1, =false, =0" "$c" \
     --tls-verify --tls-verify=true --tls-verify=1 --tls-verify=false --tls-verify=0
   for v in maybe yes ''; do
-    bad "$c --tls-verify='$v': the usage, exit 2" 2 "^imgtool: usage: imgtool $c " \
+    bad "$c --tls-verify='$v': names it, exit 2" 2 \
+      "^imgtool: invalid --tls-verify '$v': expected true or false$" \
       "$c" "--tls-verify=$v" a b
   done
 done
@@ -47,7 +48,8 @@ done
 takes "copy takes --src-tls-verify and --dest-tls-verify" copy \
   --src-tls-verify --src-tls-verify=false --dest-tls-verify=0 --dest-tls-verify
 for o in src dest; do
-  bad "copy --$o-tls-verify=maybe: the usage, exit 2" 2 "^imgtool: usage: imgtool copy " \
+  bad "copy --$o-tls-verify=maybe: names it, exit 2" 2 \
+    "^imgtool: invalid --$o-tls-verify 'maybe': expected true or false$" \
     copy "--$o-tls-verify=maybe" a b
 done
 
@@ -55,7 +57,8 @@ done
 for c in pull push copy; do
   takes "$c takes --jobs 1, -j 64, --jobs=8, -j2" "$c" --jobs 1 -j 64 --jobs=8 -j2
   for v in 0 65 -1 x 5x ''; do
-    bad "$c --jobs '$v': the usage, exit 2" 2 "^imgtool: usage: imgtool $c " \
+    bad "$c --jobs '$v': names it, exit 2" 2 \
+      "^imgtool: invalid --jobs '$v': expected a number from 1 to 64$" \
       "$c" --jobs "$v" a b
   done
   bad "$c -j without a value" 2 "^imgtool: $c: option '-j' needs a value" "$c" -j
