@@ -159,17 +159,24 @@ else
     done
     sleep 0.1
   done
+  # v1: the pids, memory and devices lines; v2: the one "0::" line
+  outside_cg () {
+    grep -E '^[0-9]+:(pids|memory|devices):|^0::' "/proc/$1/cgroup" 2>/dev/null \
+      | { [ -d /sys/fs/cgroup/pids ] && grep -v '^0::' || cat; } \
+      | grep -qv "/imgtool/$id\$"
+  }
   inside=0 outside=""
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
     inside=$((inside + 1))
-    # v1: the pids, memory and devices lines; v2: the one "0::" line
-    if grep -E '^[0-9]+:(pids|memory|devices):|^0::' "$p/cgroup" 2>/dev/null \
-         | { [ -d /sys/fs/cgroup/pids ] && grep -v '^0::' || cat; } \
-         | grep -qv "/imgtool/$id\$"; then
-      outside+=" ${p#/proc/}"
-    fi
+    outside_cg "${p#/proc/}" && outside+=" ${p#/proc/}"
   done
+  # a child the shell is forking shows the root cgroup until fork finishes
+  # (the kernel links it to its parent's cgroups last): look again
+  [ -n "$outside" ] && sleep 0.3
+  still=""
+  for p in $outside; do outside_cg "$p" && still+=" $p"; done
+  outside=$still
   ok "the container's shell and the exec'd sleep found by their pid namespace" test "$inside" -ge 2
   is "every one of them in the container's cgroup" "$outside" ""
   wait "$execpid"
