@@ -4,6 +4,7 @@
  * HEALTHCHECK, ONBUILD and MAINTAINER. The file system steps (RUN, COPY,
  * ADD) leave the config alone. */
 #include "builder/build_int.h"
+#include "lib/jsonstrv.h"
 #include "lib/err.h"
 #include "lib/path.h"
 #include "lib/xalloc.h"
@@ -21,15 +22,6 @@ build_workdir_path (const struct build_state *st, const char *arg)
       = arg[0] == '/' ? xstrdup (arg)
                       : xasprintf ("%s/%s", wd && *wd ? wd : "/", arg);
   return path_clean (joined);
-}
-
-static json_t *
-strv_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
 }
 
 static int
@@ -148,7 +140,7 @@ build_apply_meta (struct build *b, struct build_state *st,
     case BF_CMD:
       {
         char **argv = bf_instr_argv (x, st->scope.shell);
-        json_object_set_new (cfg, "Cmd", strv_json (argv));
+        json_object_set_new (cfg, "Cmd", strv_to_json (argv));
         strv_free (argv);
         st->cmd_set = true;
         break;
@@ -156,7 +148,7 @@ build_apply_meta (struct build *b, struct build_state *st,
     case BF_ENTRYPOINT:
       {
         char **argv = bf_instr_argv (x, st->scope.shell);
-        json_object_set_new (cfg, "Entrypoint", strv_json (argv));
+        json_object_set_new (cfg, "Entrypoint", strv_to_json (argv));
         strv_free (argv);
         /* an ENTRYPOINT resets the CMD inherited from the base image
            (BuildKit's dispatchEntrypoint) */
@@ -165,7 +157,7 @@ build_apply_meta (struct build *b, struct build_state *st,
         break;
       }
     case BF_SHELL:
-      json_object_set_new (cfg, "Shell", strv_json (x->args));
+      json_object_set_new (cfg, "Shell", strv_to_json (x->args));
       break;
     case BF_HEALTHCHECK:
       healthcheck (doc, x, st->scope.shell);

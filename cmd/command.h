@@ -7,6 +7,8 @@
 #ifndef IMGTOOL_COMMAND_H
 #define IMGTOOL_COMMAND_H
 
+#include <jansson.h>
+
 #include <getopt.h>
 #include <stdbool.h>
 
@@ -77,5 +79,12 @@ const char *global_default_root (void);
  * usage (docker uses 125 for its own usage errors; we use 2 like most
  * Unix tools for flag errors, 125 only for run/exec, see docs). */
 int command_usage_error (const char *usage, struct err **err);
+
+/* Print rows (a JSON array of objects) through a --format template as
+ * docker's CLI does: "table ..." adds a header, the template applied to
+ * header (an object of the same fields holding column titles), and
+ * aligns the columns (cmd/format.c). */
+int command_print_format (const char *format, json_t *header, json_t *rows,
+                          struct err **err);
 
 #endif

@@ -4,6 +4,9 @@
 
 #include "runtime/state.h"
 
+#include <jansson.h>
+#include <time.h>
+
 struct err;
 
 /* Open the containers of the store at root and load the one key names
@@ -31,5 +34,12 @@ void containers_net_gc (const char *root);
 /* After a container has ended (stop, rm): its network goes, whoever was
  * meant to remove it (its monitor may have been killed). Idempotent. */
 void containers_net_release (const char *root, const struct rt_record *rec);
+
+/* docker's JSON for `inspect` of a container (container_json.c). */
+json_t *containers_inspect_json (const struct rt_record *rec);
+/* The fields of one `ps --format` line (ID is the short id; command is
+ * the quoted, maybe truncated, COMMAND cell). */
+json_t *containers_ps_json (const struct rt_record *rec, const char *command,
+                            time_t now);
 
 #endif

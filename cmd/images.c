@@ -1,4 +1,6 @@
-/* imgtool images [-q] [--digests] [--format json]: the images in the store. */
+/* imgtool images [-q] [--format table|json|TEMPLATE]: the images in the
+ * store; a template is docker's (fields Repository, Tag, Digest, ID,
+ * CreatedAt, CreatedSince, Size; "table ..." for aligned columns). */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
 #include "layers/image_store.h"
@@ -12,7 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage_text[] = "imgtool images [-q] [--format table|json]";
+static const char usage_text[]
+    = "imgtool images [-q] [--format table|json|TEMPLATE]";
 
 struct row
 {
@@ -75,7 +78,9 @@ COMMAND (images)
   struct store_ref *refs;
   size_t n;
   bool quiet = false, json = false;
-  int c;
+  const char *tmpl = NULL;
+  json_t *rows = NULL;
+  int c, ret = 0;
   time_t now = time (NULL);
 
   while ((c = command_getopt (argc, argv, "qh", opts)) != -1)
@@ -85,10 +90,8 @@ COMMAND (images)
         quiet = true;
         break;
       case 'f':
-        if (!strcmp (optarg, "json"))
-          json = true;
-        else if (strcmp (optarg, "table"))
-          return err_set (err, 0, "images: unknown format '%s' (want table or json)", optarg);
+        json = !strcmp (optarg, "json");
+        tmpl = json || !strcmp (optarg, "table") ? NULL : optarg;
         break;
       case 'h':
         printf ("usage: %s\n", usage_text);
@@ -106,7 +109,9 @@ COMMAND (images)
       return -1;
     }
   json_t *out = json ? json_array () : NULL;
-  if (!quiet && !json)
+  if (tmpl && !quiet)
+    rows = json_array ();
+  else if (!quiet && !json)
     printf ("%-40s %-16s %-22s %-10s %s\n", "REPOSITORY", "TAG", "DIGEST",
             "SIZE", "CREATED");
   for (size_t i = 0; i < n; i++)
@@ -115,8 +120,20 @@ COMMAND (images)
       char size[32] = "", ago[64] = "";
       time_t t;
       row_from_ref (&s, &refs[i], &row);
+      if (row.created && rfc3339_parse (row.created, &t) == 0)
+        human_ago (t, now, ago, sizeof ago);
+      human_size (row.size, size, sizeof size);
       if (quiet)
         printf ("%.12s\n", row.id ? row.id + 7 : row.digest + 7);
+      else if (rows)
+        json_array_append_new (
+            rows, json_pack ("{s:s, s:s, s:s, s:s%, s:s, s:s, s:s}",
+                             "Repository", row.repo, "Tag", row.tag, "Digest",
+                             row.digest, "ID",
+                             row.id ? row.id + 7 : row.digest + 7,
+                             (size_t) 12, "CreatedAt",
+                             row.created ? row.created : "", "CreatedSince",
+                             ago, "Size", size));
       else if (json)
         json_array_append_new (
             out, json_pack ("{s:s, s:s, s:s, s:s?, s:s, s:I, s:s?}", "Repository", row.repo,
@@ -125,9 +142,6 @@ COMMAND (images)
                             "Created", row.created));
       else
         {
-          human_size (row.size, size, sizeof size);
-          if (row.created && rfc3339_parse (row.created, &t) == 0)
-            human_ago (t, now, ago, sizeof ago);
           char shortd[32];
           snprintf (shortd, sizeof shortd, "%.19s...", row.digest);
           printf ("%-40s %-16s %-22s %-10s %s\n", row.repo, row.tag, shortd,
@@ -141,7 +155,17 @@ COMMAND (images)
       printf ("\n");
       json_decref (out);
     }
+  if (rows)
+    {
+      json_t *header = json_pack (
+          "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY",
+          "Tag", "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedAt",
+          "CREATED AT", "CreatedSince", "CREATED", "Size", "SIZE");
+      ret = command_print_format (tmpl, header, rows, err);
+      json_decref (header);
+      json_decref (rows);
+    }
   store_refs_free (refs, n);
   store_release (&s);
-  return 0;
+  return ret;
 }

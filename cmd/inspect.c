@@ -1,9 +1,15 @@
-/* imgtool inspect IMAGE...: the reference, digests, manifest and config as
- * JSON (an array, one object per image, like docker). */
+/* imgtool inspect [-f FORMAT] [--type container|image] NAME...: a
+ * container as docker's JSON shows it, or an image's reference, digests,
+ * manifest and config; an array, one object per name, like docker; with
+ * -f, the Go template applied to each object, one line each. A name is
+ * looked up as a container first, then as an image (docker's order). */
 #include "cmd/command.h"
+#include "cmd/containers.h"
 #include "cmd/lookup.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
+#include "lib/gotmpl.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <getopt.h>
@@ -12,7 +18,35 @@
 #include <string.h>
 
 static const char usage_text[]
-    = "imgtool inspect [--platform OS/ARCH[/VARIANT]] IMAGE...";
+    = "imgtool inspect [-f FORMAT] [--type container|image] "
+      "[--platform OS/ARCH[/VARIANT]] NAME...";
+
+enum kind
+{
+  ANY,
+  CONTAINER,
+  IMAGE,
+};
+
+/* The container name names, or NULL: with kind CONTAINER an error, else
+ * none (the name is then tried as an image). */
+static json_t *
+inspect_container (const char *root, const char *name, enum kind kind,
+                   struct err **err)
+{
+  struct rt_containers cs = { .fd = -1 };
+  struct rt_record rec;
+  struct err *e = NULL;
+  json_t *o = NULL;
+  if (containers_load (&cs, root, name, &rec, &e) == 0)
+    o = containers_inspect_json (&rec);
+  else if (kind == CONTAINER)
+    *err = steal_pointer (&e);
+  err_free (e);
+  rt_record_release (&rec);
+  rt_containers_release (&cs);
+  return o;
+}
 
 static json_t *
 inspect_one (struct store *s, const char *name, const struct platform *want,
@@ -45,17 +79,45 @@ COMMAND (inspect)
 {
   static const struct option opts[] = {
     { "platform", required_argument, NULL, 'p' },
+    { "format", required_argument, NULL, 'f' },
+    { "type", required_argument, NULL, 't' },
     { "help", no_argument, NULL, 'h' },
     { 0 },
   };
   struct store s;
   struct platform plat = { 0 }, *want = NULL;
+  struct gotmpl *tmpl = NULL;
+  enum kind kind = ANY;
   json_t *out;
   int c, ret = 0;
 
-  while ((c = command_getopt (argc, argv, "h", opts)) != -1)
+  while ((c = command_getopt (argc, argv, "hf:", opts)) != -1)
     switch (c)
       {
+      case 'f':
+        {
+          bool table;
+          _cleanup_free_ char *f = gotmpl_docker_format (optarg, &table);
+          gotmpl_free (tmpl);
+          tmpl = NULL;
+          if (gotmpl_parse (f, &tmpl, err) < 0)
+            {
+              platform_release (&plat);
+              return -1;
+            }
+          break;
+        }
+      case 't':
+        if (!strcmp (optarg, "container") || !strcmp (optarg, "image"))
+          kind = optarg[0] == 'c' ? CONTAINER : IMAGE;
+        else
+          {
+            gotmpl_free (tmpl);
+            platform_release (&plat);
+            return err_set (err, 0, "invalid --type '%s': expected container or image",
+                            optarg);
+          }
+        break;
       case 'p':
         platform_release (&plat);
         if (platform_parse (optarg, &plat, err) < 0)
@@ -63,37 +125,63 @@ COMMAND (inspect)
         want = &plat;
         break;
       case 'h':
+        gotmpl_free (tmpl);
         printf ("usage: %s\n", usage_text);
         return 0;
       default:
+        gotmpl_free (tmpl);
         platform_release (&plat);
         return command_bad_option (err);
       }
   if (optind >= argc)
     {
+      gotmpl_free (tmpl);
       platform_release (&plat);
       return command_usage_error (usage_text, err);
     }
   if (store_open (&s, g->root, err) < 0)
     {
+      gotmpl_free (tmpl);
       platform_release (&plat);
       return -1;
     }
   out = json_array ();
   for (int i = optind; i < argc && ret == 0; i++)
     {
-      json_t *o = inspect_one (&s, argv[i], want, err);
+      json_t *o = kind == IMAGE ? NULL
+                                : inspect_container (g->root, argv[i], kind, err);
+      if (!o && kind != CONTAINER)
+        o = inspect_one (&s, argv[i], want, err);
       if (!o)
         ret = -1;
       else
         json_array_append_new (out, o);
     }
-  if (ret == 0)
+  if (ret == 0 && tmpl)
+    {
+      struct strbuf sb = STRBUF_INIT;
+      size_t i;
+      json_t *o;
+      json_array_foreach (out, i, o)
+      {
+        if (gotmpl_exec (tmpl, o, &sb, err) < 0)
+          {
+            ret = -1;
+            break;
+          }
+        strbuf_addch (&sb, '\n');
+      }
+      if (ret == 0)
+        fputs (sb.buf ? sb.buf : "", stdout);
+      strbuf_release (&sb);
+    }
+  else if (ret == 0)
     {
       json_dumpf (out, stdout, JSON_INDENT (4));
       printf ("\n");
     }
   json_decref (out);
+  gotmpl_free (tmpl);
   platform_release (&plat);
   store_release (&s);
   return ret;

@@ -1,4 +1,6 @@
-/* imgtool ps [-a] [-q] [--no-trunc]: containers, as docker ps lists them. */
+/* imgtool ps [-a] [-q] [--no-trunc] [--format FORMAT]: containers, as
+ * docker ps lists them; --format takes docker's Go templates ("table ..."
+ * for aligned columns under a header). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
@@ -11,7 +13,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage_text[] = "imgtool ps [-a] [-q] [--no-trunc]";
+static const char usage_text[]
+    = "imgtool ps [-a] [-q] [--no-trunc] [--format FORMAT]";
+
+/* What a table's header shows for each field (docker's words). */
+static json_t *
+header_fields (void)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                    "ID", "CONTAINER ID", "Image", "IMAGE", "Command",
+                    "COMMAND", "CreatedAt", "CREATED AT", "RunningFor",
+                    "CREATED", "Status", "STATUS", "State", "STATE", "Ports",
+                    "PORTS", "Names", "NAMES", "Networks", "NETWORKS");
+}
 
 /* docker: the command quoted, cut to 20 characters with an ellipsis. */
 static char *
@@ -34,6 +48,27 @@ command_text (char *const *argv, bool no_trunc)
     strbuf_release (&sb);
     return s;
   }
+}
+
+/* The records through a Go template (command_print_format). */
+static int
+print_format (const char *format, struct rt_record *recs, size_t n,
+              bool no_trunc, time_t now, struct err **err)
+{
+  json_t *rows = json_array (), *header = header_fields ();
+  int r;
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *cmd = command_text (recs[i].command, no_trunc);
+      json_t *o = containers_ps_json (&recs[i], cmd, now);
+      if (no_trunc)
+        json_object_set_new (o, "ID", json_string (recs[i].id));
+      json_array_append_new (rows, o);
+    }
+  r = command_print_format (format, header, rows, err);
+  json_decref (rows);
+  json_decref (header);
+  return r;
 }
 
 static int
@@ -59,10 +94,13 @@ COMMAND (ps)
     { "all", no_argument, NULL, 'a' },
     { "quiet", no_argument, NULL, 'q' },
     { "no-trunc", no_argument, NULL, 'T' },
+    { "format", required_argument, NULL, 'F' },
     { "help", no_argument, NULL, 'H' },
     { 0 },
   };
   bool all = false, quiet = false, no_trunc = false;
+  const char *format = NULL;
+  int ret = 0;
   struct rt_containers cs;
   _cleanup_strv_ char **ids = NULL;
   struct rt_record *recs = NULL;
@@ -81,6 +119,9 @@ COMMAND (ps)
         break;
       case 'T':
         no_trunc = true;
+        break;
+      case 'F':
+        format = optarg;
         break;
       case 'H':
         printf ("usage: %s\n", usage_text);
@@ -114,6 +155,10 @@ COMMAND (ps)
     }
   qsort (recs, n, sizeof *recs, by_created);
 
+  /* -q wins over --format, as with docker */
+  if (format && !quiet)
+    ret = print_format (format, recs, n, no_trunc, now, err);
+  else
   {
     char ***rows = xcalloc (n + 1, sizeof *rows);
     static const char *const head[]
@@ -174,5 +219,5 @@ COMMAND (ps)
     rt_record_release (&recs[i]);
   free (recs);
   rt_containers_release (&cs);
-  return 0;
+  return ret;
 }

@@ -1,5 +1,6 @@
 /* Containers on disk (see state.h). */
 #include "runtime/state.h"
+#include "lib/jsonstrv.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
@@ -27,30 +28,6 @@
 #define EXIT_UNKNOWN 255
 
 /* ------------------------------------------------------------ helpers */
-
-static json_t *
-strv_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
-static char **
-json_strv (json_t *a)
-{
-  char **v = NULL;
-  size_t i;
-  json_t *x;
-  if (!json_is_array (a))
-    return NULL;
-  v = xcalloc (1, sizeof *v);
-  json_array_foreach (a, i, x)
-    if (json_is_string (x))
-      strv_push (&v, xstrdup (json_string_value (x)));
-  return v;
-}
 
 static char *
 json_str (json_t *o, const char *key)
@@ -106,13 +83,13 @@ plan_json (const struct rt_plan *p)
 {
   json_t *o = json_object (), *m = json_array (), *l = json_object ();
   json_t *u = json_object (), *g = json_array ();
-  json_object_set_new (o, "lower_dirs", strv_json (p->lower_dirs));
+  json_object_set_new (o, "lower_dirs", strv_to_json (p->lower_dirs));
   set_str (o, "upper_dir", p->upper_dir);
   set_str (o, "work_dir", p->work_dir);
   json_object_set_new (o, "readonly_rootfs", json_boolean (p->readonly_rootfs));
   json_object_set_new (o, "volatile_upper", json_boolean (p->volatile_upper));
-  json_object_set_new (o, "argv", strv_json (p->argv));
-  json_object_set_new (o, "env", strv_json (p->env));
+  json_object_set_new (o, "argv", strv_to_json (p->argv));
+  json_object_set_new (o, "env", strv_to_json (p->env));
   set_str (o, "cwd", p->cwd);
   json_object_set_new (u, "uid", json_integer (p->user.uid));
   json_object_set_new (u, "gid", json_integer (p->user.gid));
@@ -174,13 +151,13 @@ plan_from_json (json_t *o, struct rt_plan *p)
   char *s;
 
   rt_plan_init (p);
-  p->lower_dirs = json_strv (json_object_get (o, "lower_dirs"));
+  p->lower_dirs = json_to_strv (json_object_get (o, "lower_dirs"));
   p->upper_dir = json_str (o, "upper_dir");
   p->work_dir = json_str (o, "work_dir");
   p->readonly_rootfs = json_bool (o, "readonly_rootfs");
   p->volatile_upper = json_bool (o, "volatile_upper");
-  p->argv = json_strv (json_object_get (o, "argv"));
-  p->env = json_strv (json_object_get (o, "env"));
+  p->argv = json_to_strv (json_object_get (o, "argv"));
+  p->env = json_to_strv (json_object_get (o, "env"));
   p->cwd = json_str (o, "cwd");
   p->user.uid = (uid_t) json_int (u, "uid");
   p->user.gid = (gid_t) json_int (u, "gid");
@@ -420,7 +397,7 @@ save_config (int dirfd, const struct rt_record *r, struct err **err)
   set_str (o, "image", r->image);
   set_str (o, "image_ref", r->image_ref);
   set_str (o, "image_id", r->image_id);
-  json_object_set_new (o, "command", strv_json (r->command));
+  json_object_set_new (o, "command", strv_to_json (r->command));
   set_time (o, "created", r->created);
   json_object_set_new (o, "auto_remove", json_boolean (r->auto_remove));
   json_object_set_new (o, "detach", json_boolean (r->detach));
@@ -755,7 +732,7 @@ rt_record_load (struct rt_containers *cs, const char *id,
   out->image = json_str (c, "image");
   out->image_ref = json_str (c, "image_ref");
   out->image_id = json_str (c, "image_id");
-  out->command = json_strv (json_object_get (c, "command"));
+  out->command = json_to_strv (json_object_get (c, "command"));
   out->created = get_time (c, "created");
   out->auto_remove = json_bool (c, "auto_remove");
   out->detach = json_bool (c, "detach");

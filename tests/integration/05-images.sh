@@ -14,6 +14,10 @@ ok "skopeo copies layered into imgtool's store" \
 out=$(img images)
 like "images lists busybox by its short name" "$out" $'\n''busybox +latest +sha256:'
 like "images lists a registry image with its host" "$out" '127\.0\.0\.1:5000/test/layered +v1'
+like "images --format: a Go template" "$(img images --format '{{.Repository}}:{{.Tag}} {{len .ID}}')" \
+  "(^|"$'\n'")busybox:latest 12"
+like "images --format table: a header, aligned" \
+  "$(img images --format 'table {{.Repository}}\t{{.Tag}}')" "^REPOSITORY +TAG"$'\n'
 json=$(img images --format json)
 is "images --format json: digest of busybox is the index digest" \
   "$(jq -r '.[] | select(.Repository=="busybox") | .Digest' <<<"$json")" "$LAB_DIGEST_BUSYBOX"

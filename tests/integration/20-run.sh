@@ -181,7 +181,25 @@ else
   is "every one of them in the container's cgroup" "$outside" ""
   wait "$execpid"
 fi
+# inspect and --format, as docker's: containers first, Go templates
+is "inspect -f: the pid" "$(img inspect -f '{{.State.Pid}}' bg)" \
+  "$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")"
+is "inspect -f: name, status, running" \
+  "$(img inspect -f '{{.Name}} {{.State.Status}} {{.State.Running}}' bg)" "/bg running true"
+is "inspect: docker's JSON, an array" "$(img inspect "${id:0:12}" | jq -r '.[0].Id')" "$id"
+is "inspect -f with json and if" \
+  "$(img inspect -f '{{json .Config.Cmd}} {{if eq .HostConfig.NetworkMode "bridge"}}bridged{{end}}' bg)" \
+  "$(img inspect bg | jq -c '.[0].Config.Cmd') bridged"
+fails "inspect --type image of a container's name" img inspect --type image bg
+like "is not found as an image" "$LAST_OUT" "no such image: 'bg'"
+fails "a template that does not parse" img inspect -f '{{.State' bg
+like "says so in one line" "$LAST_OUT" "^imgtool: template: unclosed action"
+like "ps --format" "$(img ps --format '{{.Names}} {{.State}}')" "(^|"$'\n'")bg running"
+out=$(img ps --format 'table {{.ID}}\t{{.Names}}')
+like "ps --format table: docker's header, aligned" "$out" "^CONTAINER ID   NAMES"$'\n'"${id:0:12}   bg"
 ok "stop" img stop -t 10 bg
+is "inspect after the exit: status and exit code" \
+  "$(img inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}' bg)" "exited 7 0"
 like "ps -a: exited by its TERM trap" "$(img ps -a)" "Exited \(7\) .* bg"
 is "logs after stop" "$(img logs bg 2>/dev/null)" "$(printf 'out\nbye')"
 fails "kill of a stopped container" img kill bg

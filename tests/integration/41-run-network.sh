@@ -91,6 +91,10 @@ is "... and on the host's own address" "$(fetch http://10.90.0.1:8080/)" "hi fro
 like "ps shows the published port" "$(img ps)" "${id:0:12} .* Up .* 0\.0\.0\.0:8080->80/tcp +web"
 webip=$(state_of "$id" .ip)
 like "the container's state records its address" "$webip" '^10\.89\.0\.[0-9]+$'
+is "inspect -f: the address, as with docker" \
+  "$(img inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' web)" "$webip"
+is "inspect -f: the published port" \
+  "$(img inspect -f '{{(index .NetworkSettings.Ports "80/tcp")}}' web)" "[map[HostIp:0.0.0.0 HostPort:8080]]"
 is "network inspect agrees" \
   "$(img network inspect | jq -r ".[0].Containers[\"$id\"].IPv4Address")" "$webip/16"
 req='printf "GET / HTTP/1.0\r\n\r\n" | nc'

@@ -1,0 +1,153 @@
+/* Containers as docker's JSON shows them: `inspect` (docker's
+ * ContainerJSON, the fields imgtool has) and the fields of `ps --format`.
+ * Field names are docker's, so templates written for docker work. */
+#include "cmd/containers.h"
+#include "lib/jsonstrv.h"
+#include "lib/human.h"
+#include "lib/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* RFC 3339 in UTC; docker's zero time for "never". */
+static json_t *
+time_json (time_t t)
+{
+  char buf[32];
+  struct tm tm;
+  if (!t || !gmtime_r (&t, &tm))
+    return json_string ("0001-01-01T00:00:00Z");
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return json_string (buf);
+}
+
+static const char *
+status_word (const struct rt_record *rec)
+{
+  return rec->state.status == RT_RUNNING   ? "running"
+         : rec->state.status == RT_CREATED ? "created"
+                                           : "exited";
+}
+
+/* "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" (the state's text) as
+ * docker's NetworkSettings.Ports: {"80/tcp": [{"HostIp", "HostPort"}]}. */
+static json_t *
+ports_json (const char *text)
+{
+  json_t *o = json_object ();
+  char *copy = xstrdup (text ? text : ""), *save = NULL;
+  for (char *p = strtok_r (copy, ", ", &save); p; p = strtok_r (NULL, ", ", &save))
+    {
+      char *arrow = strstr (p, "->"), *colon;
+      json_t *list;
+      if (!arrow)
+        continue;
+      *arrow = '\0';
+      colon = strrchr (p, ':');
+      if (!colon)
+        continue;
+      *colon = '\0';
+      list = json_object_get (o, arrow + 2);
+      if (!list)
+        json_object_set_new (o, arrow + 2, list = json_array ());
+      json_array_append_new (list, json_pack ("{s:s, s:s}", "HostIp", p,
+                                              "HostPort", colon + 1));
+    }
+  free (copy);
+  return o;
+}
+
+static const char *
+network_word (enum rt_network_mode m)
+{
+  return m == RT_NET_HOST ? "host" : m == RT_NET_NONE ? "none" : "bridge";
+}
+
+json_t *
+containers_inspect_json (const struct rt_record *rec)
+{
+  const struct rt_plan *p = &rec->plan;
+  const struct rt_state *st = &rec->state;
+  bool running = st->status == RT_RUNNING;
+  char user[64];
+  json_t *mounts = json_array (), *networks = json_object (), *o;
+  snprintf (user, sizeof user, "%u:%u", (unsigned) p->user.uid,
+            (unsigned) p->user.gid);
+  for (size_t i = 0; i < p->n_mounts; i++)
+    json_array_append_new (
+        mounts,
+        json_pack ("{s:s, s:s?, s:s, s:b}", "Type",
+                   p->mounts[i].kind == RT_MOUNT_BIND ? "bind" : "tmpfs",
+                   "Source", p->mounts[i].source, "Destination",
+                   p->mounts[i].destination, "RW", !p->mounts[i].readonly));
+  if (p->network == RT_NET_BRIDGE)
+    json_object_set_new (networks, "bridge",
+                         json_pack ("{s:s}", "IPAddress",
+                                    running && st->ip ? st->ip : ""));
+  o = json_pack (
+      "{s:s, s:o, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s,"
+      " s:o, s:o}, s:s, s:s, s:i, s:s}",
+      "Id", rec->id, "Created", time_json (rec->created), "Path",
+      p->argv && p->argv[0] ? p->argv[0] : "", "Args",
+      strv_to_json (p->argv && p->argv[0] ? p->argv + 1 : NULL), "State",
+      "Status", status_word (rec), "Running", running, "Paused", 0,
+      "Restarting", 0, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
+      running ? (int) st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
+      "Error", st->error ? st->error : "", "StartedAt",
+      time_json (st->started), "FinishedAt",
+      time_json (running ? 0 : st->finished), "Image",
+      rec->image_id ? rec->image_id : "", "Driver", "overlay", "RestartCount", 0,
+      "Platform", "linux");
+  /* docker's names start with '/' */
+  json_object_set_new (o, "Name",
+                       json_sprintf ("/%s", rec->name ? rec->name : ""));
+  json_object_set_new (
+      o, "HostConfig",
+      json_pack ("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I}",
+                 "NetworkMode", network_word (p->network), "Privileged",
+                 p->privileged, "ReadonlyRootfs", p->readonly_rootfs,
+                 "AutoRemove", rec->auto_remove, "Memory",
+                 (json_int_t) p->limits.memory, "MemorySwap",
+                 (json_int_t) p->limits.memory_swap, "NanoCpus",
+                 (json_int_t) (p->limits.cpu_quota && p->limits.cpu_period
+                                   ? p->limits.cpu_quota * 1000000000LL
+                                         / p->limits.cpu_period
+                                   : 0),
+                 "CpuShares", (json_int_t) p->limits.cpu_shares, "PidsLimit",
+                 (json_int_t) p->limits.pids));
+  json_object_set_new (
+      o, "Config",
+      json_pack ("{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s, s:n}", "Hostname",
+                 p->hostname ? p->hostname : "", "User", user, "Tty", p->tty,
+                 "OpenStdin", p->stdin_open, "Env", strv_to_json (p->env), "Cmd",
+                 strv_to_json (rec->command), "Image",
+                 rec->image ? rec->image : "", "WorkingDir",
+                 p->cwd ? p->cwd : "/", "Entrypoint"));
+  json_object_set_new (
+      o, "NetworkSettings",
+      json_pack ("{s:s, s:o, s:o}", "IPAddress",
+                 running && st->ip ? st->ip : "", "Ports",
+                 ports_json (running ? st->ports : NULL), "Networks",
+                 networks));
+  json_object_set_new (o, "Mounts", mounts);
+  return o;
+}
+
+json_t *
+containers_ps_json (const struct rt_record *rec, const char *command,
+                    time_t now)
+{
+  char created[64], status[96];
+  human_ago (rec->created, now, created, sizeof created);
+  rt_record_status_text (rec, now, status, sizeof status);
+  return json_pack (
+      "{s:s%, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", rec->id,
+      (size_t) RT_SHORT_ID, "Image", rec->image ? rec->image : "", "Command",
+      command, "CreatedAt", time_json (rec->created), "RunningFor", created,
+      "Status", status, "State", status_word (rec), "Ports",
+      rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
+                                                          : "",
+      "Names", rec->name ? rec->name : "", "Networks",
+      network_word (rec->plan.network));
+}

@@ -1,0 +1,45 @@
+/* --format as docker's CLI takes it (ps, images): a Go template applied to
+ * each row; "table ..." prints a header (the template applied to the
+ * header's words) and aligns the columns. */
+#include "cmd/command.h"
+#include "lib/gotmpl.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+
+#include <stdio.h>
+
+int
+command_print_format (const char *format, json_t *header, json_t *rows,
+                      struct err **err)
+{
+  bool table;
+  _cleanup_free_ char *body = gotmpl_docker_format (format, &table);
+  _cleanup_free_ char *aligned = NULL;
+  struct gotmpl *t = NULL;
+  struct strbuf sb = STRBUF_INIT;
+  size_t i;
+  json_t *row;
+  int r = 0;
+  if (gotmpl_parse (body, &t, err) < 0)
+    return -1;
+  if (table)
+    {
+      r = gotmpl_exec (t, header, &sb, err);
+      strbuf_addch (&sb, '\n');
+    }
+  json_array_foreach (rows, i, row)
+  {
+    if (r == 0)
+      r = gotmpl_exec (t, row, &sb, err);
+    strbuf_addch (&sb, '\n');
+  }
+  if (r == 0)
+    {
+      if (table)
+        aligned = gotmpl_align (sb.buf ? sb.buf : "");
+      fputs (aligned ? aligned : sb.buf ? sb.buf : "", stdout);
+    }
+  strbuf_release (&sb);
+  gotmpl_free (t);
+  return r;
+}
