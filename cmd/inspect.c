@@ -7,8 +7,10 @@
 #include "cmd/containers.h"
 #include "cmd/lookup.h"
 #include "layers/image_store.h"
+#include "registry/ref.h"
 #include "lib/err.h"
 #include "lib/gotmpl.h"
+#include "lib/jsonstrv.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
@@ -48,13 +50,44 @@ inspect_container (const char *root, const char *name, enum kind kind,
   return o;
 }
 
+/* "name:tag" and "name@digest" as docker shows them (familiar names). */
+static void
+repo_names (const char *name, const char *digest, json_t *tags,
+            json_t *digests)
+{
+  struct ref r;
+  struct err *e = NULL;
+  char *fam, *tag;
+  if (ref_parse (name, &r, &e) < 0)
+    {
+      err_free (e);
+      return;
+    }
+  tag = r.tag ? xstrdup (r.tag) : NULL;
+  free (r.tag);
+  free (r.digest);
+  r.tag = r.digest = NULL;
+  fam = ref_familiar (&r);
+  if (tag)
+    json_array_append_new (tags, json_sprintf ("%s:%s", fam, tag));
+  json_array_append_new (digests, json_sprintf ("%s@%s", fam, digest));
+  free (tag);
+  free (fam);
+  ref_release (&r);
+}
+
+/* docker's image fields (Id, RepoTags, RepoDigests, Created, Author,
+ * Architecture, Os, Config = the image's run config, RootFS, Size), so
+ * templates written for docker work, and imgtool's own: Reference,
+ * Digest, MediaType, ManifestDigest, Manifest, ImageConfig (the whole
+ * config document as stored). */
 static json_t *
 inspect_one (struct store *s, const char *name, const struct platform *want,
              struct err **err)
 {
   struct store_ref ref;
   struct image img;
-  json_t *o, *manifest, *config;
+  json_t *o, *manifest, *doc, *run_config, *tags, *digests;
   if (lookup_image (s, name, &ref, err) < 0)
     return NULL;
   if (image_load_ref (s, &ref, want, &img, err) < 0)
@@ -63,13 +96,28 @@ inspect_one (struct store *s, const char *name, const struct platform *want,
       return NULL;
     }
   manifest = json_loadb (img.manifest_raw, img.manifest_len, 0, NULL);
-  config = json_incref (img.config.json);
-  o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "Reference",
-                 ref.name, "Digest", img.top_digest, "MediaType",
-                 img.top_media_type, "ManifestDigest", img.manifest_digest,
-                 "Id", img.manifest.config.digest, "Size",
-                 (json_int_t) image_size (&img), "Manifest", manifest,
-                 "Config", config);
+  doc = img.config.json;
+  run_config = json_object_get (doc, "config");
+  run_config = run_config ? json_incref (run_config) : json_object ();
+  tags = json_array ();
+  digests = json_array ();
+  repo_names (ref.name, img.top_digest, tags, digests);
+  o = json_pack (
+      "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:I,"
+      " s:s, s:s, s:s, s:s, s:o, s:O}",
+      "Id", img.manifest.config.digest, "RepoTags", tags, "RepoDigests",
+      digests, "Created", img.config.created ? img.config.created : "",
+      "Author",
+      json_string_value (json_object_get (doc, "author"))
+          ? json_string_value (json_object_get (doc, "author"))
+          : "",
+      "Architecture", img.config.arch ? img.config.arch : "", "Os",
+      img.config.os ? img.config.os : "", "Config", run_config, "RootFS",
+      "Type", "layers",
+      "Layers", strv_to_json (img.config.diff_ids), "Size",
+      (json_int_t) image_size (&img), "Reference", ref.name, "Digest",
+      img.top_digest, "MediaType", img.top_media_type, "ManifestDigest",
+      img.manifest_digest, "Manifest", manifest, "ImageConfig", doc);
   image_release (&img);
   store_ref_release (&ref);
   return o;

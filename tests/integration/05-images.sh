@@ -31,7 +31,11 @@ is "inspect picks the host's platform from the index" \
   "$(img inspect busybox | jq -r '.[0].ManifestDigest')" "$LAB_DIGEST_BUSYBOX_AMD64"
 is "inspect --platform linux/arm64 picks the arm64 manifest" \
   "$(img inspect --platform linux/arm64 busybox | jq -r '.[0].ManifestDigest')" "$LAB_DIGEST_BUSYBOX_ARM64"
-is "inspect shows the config" "$(img inspect busybox | jq -r '.[0].Config.config.Cmd[0]')" "sh"
+is "inspect shows the config" "$(img inspect busybox | jq -r '.[0].ImageConfig.config.Cmd[0]')" "sh"
+is "inspect -f: docker's image fields" \
+  "$(img inspect -f '{{.Config.Cmd}} {{.Os}}/{{.Architecture}} {{json .RepoTags}} {{len .RootFS.Layers}}' busybox)" \
+  "[sh] linux/amd64 [\"busybox:latest\"] $(img inspect busybox | jq '.[0].ImageConfig.rootfs.diff_ids | length')"
+like "inspect: RepoDigests name@digest" "$(img inspect -f '{{index .RepoDigests 0}}' busybox)" '^busybox@sha256:[0-9a-f]{64}$'
 fails "inspect --platform linux/s390x fails" img inspect --platform linux/s390x busybox
 like "and lists the platforms there" "$LAST_OUT" 'no matching manifest for linux/s390x.*linux/amd64, linux/arm64/v8'
 is "inspect by image ID prefix" \

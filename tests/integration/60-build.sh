@@ -11,7 +11,7 @@
 "$TESTS_DIR/fixtures/busybox-oci.sh" "$IMGTOOL_ROOT" >/dev/null 2>&1
 ok "fixture busybox in the store" test -f "$IMGTOOL_ROOT/oci/index.json"
 REPO=$(cd "$TESTS_DIR/.." && pwd)
-cfg () { img inspect "$1" | jq -c ".[0].Config | $2"; }
+cfg () { img inspect "$1" | jq -c ".[0].ImageConfig | $2"; }
 bf () { mkdir -p "$T_TMP/$1"; cat > "$T_TMP/$1/Buildfile"; }
 
 # --- Buildfile.example: a static site ----------------------------------------
