@@ -133,6 +133,9 @@ COMMAND (exec)
     }
   rec.plan.tty = tty;
   rec.plan.stdin_open = interactive;
+  /* as run: the compiled seccomp program from the cache (~20 ms less) */
+  free (rec.plan.seccomp_cache_dir);
+  rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
   if (!interactive)
     io.in = -1;
   io.winsize_from = rt_user_terminal ();

@@ -111,6 +111,9 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
     io = &def;
   if (!p->argv || !p->argv[0] || !*p->argv[0])
     return err_set (err, 0, "no command to run"), err_exit (err, 125);
+  /* compiled (or read from the cache) here, once, not in the process */
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+    return err_exit (err, 125);
   tpidfd = pidfd_open (target, 0);
   if (tpidfd < 0)
     return err_set (err, errno, "container process %d", (int) target),
