@@ -43,14 +43,19 @@ failures=()
 log_dir=$(mktemp -d /tmp/imgtool-tests.XXXXXX)
 
 count () { # name, file with TAP output, exit status
-  local name=$1 out=$2 rc=$3 p f s
-  p=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
-  s=$(grep -cE '^ok [0-9]+ # (skip|SKIP)' "$out" | tr -d ' ')
-  f=$(grep -cE '^not ok [0-9]+' "$out" | tr -d ' ')
+  local name=$1 out=$2 rc=$3 p=0 f=0 s=0
+  if [ -f "$out" ]; then
+    p=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
+    s=$(grep -cE '^ok [0-9]+ # (skip|SKIP)' "$out" | tr -d ' ')
+    f=$(grep -cE '^not ok [0-9]+' "$out" | tr -d ' ')
+  fi
   p=$((p - s))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1   # died without saying which check failed
     echo "not ok - $name exited with status $rc" >> "$out"
+  elif [ $((p + f + s)) -eq 0 ]; then
+    f=1   # a script that checked nothing has not passed
+    echo "not ok - $name ran no check" >> "$out"
   fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   if [ "$f" -gt 0 ]; then
