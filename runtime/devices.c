@@ -19,10 +19,13 @@
  * why: with CAP_MKNOD or a device node in the image, the device cgroup
  * is all that stops a container from opening the host's disks. */
 static const char *const default_rules[] = {
-  "c *:* m",  "b *:* m", /* mknod of any node, open of none */
-  "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", /* null zero full random */
-  "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", /* urandom tty console ptmx */
-  "c 136:* rwm", "c 10:200 rwm",                      /* pts, net/tun */
+  "c *:* m",   "b *:* m",   /* mknod of any node, open of none */
+  "c 1:3 rwm", "c 1:5 rwm", /* null zero */
+  "c 1:7 rwm", "c 1:8 rwm", /* full random */
+  "c 1:9 rwm", "c 5:0 rwm", /* urandom tty */
+  "c 5:1 rwm", "c 5:2 rwm", /* console ptmx */
+  "c 136:* rwm",            /* pts */
+  "c 10:200 rwm",           /* net/tun */
 };
 
 /* Walks deeper than this are not device trees. */

@@ -36,7 +36,8 @@ insn (uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 #define MOV_REG(dst, src) insn (BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define AND_IMM(dst, imm) insn (BPF_ALU64 | BPF_AND | BPF_K, dst, 0, 0, imm)
 #define RSH_IMM(dst, imm) insn (BPF_ALU64 | BPF_RSH | BPF_K, dst, 0, 0, imm)
-#define JNE_IMM(dst, imm, off) insn (BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
+#define JNE_IMM(dst, imm, off)                                                \
+  insn (BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
 #define EXIT() insn (BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 static unsigned

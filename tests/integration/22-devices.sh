@@ -51,7 +51,8 @@ if [ -z "$LOOP" ] || [ "$(head -n1 "$LOOP" 2>/dev/null)" != "$MAGIC" ]; then
   skip "no loop device here (losetup): no host block device to test with"
 else
   read -r MAJ MIN < <(stat -c '%t %T' "$LOOP" | while read -r a b; do echo $((16#$a)) $((16#$b)); done)
-  echo "# block device: $LOOP ($MAJ:$MIN)"
+  MODE=$(stat -c %A "$LOOP")
+  echo "# block device: $LOOP ($MAJ:$MIN, $MODE)"
   is "--device a block device: the container reads it" \
     "$(run --device "$LOOP:/dev/xdisk" busybox head -n1 /dev/xdisk)" "$MAGIC"
   out=$(run --device "$LOOP:/dev/xdisk:r" busybox sh -c \
@@ -62,7 +63,7 @@ else
   # --privileged: every host device, readable
   is "--privileged sees the host's block device" \
     "$(run --privileged busybox sh -c "ls -l $LOOP" | awk '{print $1 $5 $6}')" \
-    "brw-------$MAJ,$MIN"
+    "$MODE$MAJ,$MIN"
   is "and reads a sector of it" \
     "$(run --privileged busybox sh -c "dd if=$LOOP bs=512 count=1 2>/dev/null | head -n1")" "$MAGIC"
   like "--privileged /dev has the host's devices" "$(run --privileged busybox ls /dev | wc -l)" \
@@ -87,7 +88,7 @@ else
     "$(img exec "$id" sh -c 'echo x | dd of=/dev/xdisk conv=notrunc 2>&1')" \
     "Operation not permitted"
   is "exec sees the node with the host's numbers" \
-    "$(img exec "$id" ls -l /dev/xdisk | awk '{print $1 $5 $6}')" "brw-------$MAJ,$MIN"
+    "$(img exec "$id" ls -l /dev/xdisk | awk '{print $1 $5 $6}')" "$MODE$MAJ,$MIN"
   img rm -f "$id" >/dev/null 2>&1
 fi
 
