@@ -218,6 +218,17 @@ build_record (const struct run_flags *f, struct run_image *ri,
   p->cap_add = f->cap_add;
   p->cap_drop = f->cap_drop;
   p->privileged = f->privileged;
+  if (f->n_devices)
+    {
+      p->devices = xcalloc (f->n_devices, sizeof *p->devices);
+      for (size_t i = 0; i < f->n_devices; i++)
+        {
+          p->devices[i] = f->devices[i];
+          p->devices[i].host = xstrdup (f->devices[i].host);
+          p->devices[i].path = xstrdup (f->devices[i].path);
+        }
+      p->n_devices = f->n_devices;
+    }
   p->no_new_privs = f->no_new_privs;
   p->seccomp_profile = f->seccomp ? xstrdup (f->seccomp) : NULL;
   p->stop_signal = f->stop_signal    ? xstrdup (f->stop_signal)

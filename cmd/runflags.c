@@ -29,6 +29,7 @@ enum
   OPT_CAP_ADD,
   OPT_CAP_DROP,
   OPT_PRIVILEGED,
+  OPT_DEVICE,
   OPT_SECURITY_OPT,
   OPT_NETWORK,
   OPT_PULL,
@@ -44,6 +45,7 @@ const char run_flags_usage[]
       "  --entrypoint CMD -v SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only\n"
       "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
+      "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
       "  --network bridge|none|host -p [IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
@@ -133,6 +135,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "cap-add", required_argument, NULL, OPT_CAP_ADD },
     { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
     { "privileged", no_argument, NULL, OPT_PRIVILEGED },
+    { "device", required_argument, NULL, OPT_DEVICE },
     { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
     { "network", required_argument, NULL, OPT_NETWORK },
     { "net", required_argument, NULL, OPT_NETWORK },
@@ -265,6 +268,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_PRIVILEGED:
         f->privileged = true;
         break;
+      case OPT_DEVICE:
+        if (rt_device_parse (optarg, &f->devices, &f->n_devices, err) < 0)
+          return -1;
+        break;
       case OPT_SECURITY_OPT:
         if (security_opt (f, optarg, err) < 0)
           return -1;
@@ -381,6 +388,9 @@ run_flags_release (struct run_flags *f)
   for (size_t i = 0; i < f->n_mounts; i++)
     rt_mount_release (&f->mounts[i]);
   free (f->mounts);
+  for (size_t i = 0; i < f->n_devices; i++)
+    rt_device_release (&f->devices[i]);
+  free (f->devices);
   free (f->seccomp);
   free (f->ports);
   free (f->rootfs);

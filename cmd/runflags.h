@@ -33,6 +33,8 @@ struct run_flags
   size_t n_mounts;
   struct rt_limits limits;
   uint64_t cap_add, cap_drop;
+  struct rt_device *devices;    /* --device, in order */
+  size_t n_devices;
   char *seccomp;        /* NULL default, "unconfined", or a path */
   enum rt_network_mode network; /* default bridge (docker) */
   struct port_map *ports;       /* -p, in order */

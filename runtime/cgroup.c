@@ -205,6 +205,7 @@ rt_cgroup_rmdir (int dirfd, const char *path, struct err **err)
 
 int
 rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
+                  const struct rt_device_rule *rules, size_t n_rules,
                   struct err **err)
 {
   struct rt_cgroup_setting s[RT_CGROUP_MAX_SETTINGS];
@@ -215,10 +216,10 @@ rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
   switch (cg->mode)
     {
     case RT_CGROUP_V1:
-      r = rt_cgroup_v1_create (cg, s, n, err);
+      r = rt_cgroup_v1_create (cg, s, n, rules, n_rules, err);
       break;
     case RT_CGROUP_V2:
-      r = rt_cgroup_v2_create (cg, s, n, err);
+      r = rt_cgroup_v2_create (cg, s, n, rules, n_rules, err);
       break;
     default:
       return 0;

@@ -68,9 +68,11 @@ struct rt_cgroup *rt_cgroup_new (const char *root, enum rt_cgroup_mode mode,
                                  const char *parent, const char *id);
 void rt_cgroup_free (struct rt_cgroup *cg);
 
-/* Create the cgroup directories and write the limits. On failure the
- * directories made are removed again. */
+/* Create the cgroup directories, write the limits and apply the device
+ * rules (rt_device_rules: v1 devices.deny/allow, v2 a device program).
+ * On failure the directories made are removed again. */
 int rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
+                      const struct rt_device_rule *rules, size_t n_rules,
                       struct err **err);
 /* How a container's process enters its cgroup. v2: CLONE_INTO_CGROUP
  * with cg->fd. v1: the process moves itself, first thing after the clone,
@@ -107,9 +109,11 @@ int rt_cgroup_v2_settings (const struct rt_limits *l,
                            struct err **err);
 int rt_cgroup_v1_create (struct rt_cgroup *cg,
                          const struct rt_cgroup_setting *s, size_t n,
+                         const struct rt_device_rule *rules, size_t n_rules,
                          struct err **err);
 int rt_cgroup_v2_create (struct rt_cgroup *cg,
                          const struct rt_cgroup_setting *s, size_t n,
+                         const struct rt_device_rule *rules, size_t n_rules,
                          struct err **err);
 int rt_cgroup_v1_join_open (struct rt_cgroup *cg, struct err **err);
 int rt_cgroup_v1_destroy (struct rt_cgroup *cg, struct err **err);

@@ -1,6 +1,7 @@
 /* cgroup v1: one directory per controller hierarchy,
  * <root>/<controller>/<parent>/<id>. */
 #include "runtime/cgroup.h"
+#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -17,14 +18,6 @@
  * are left as the caller's, to keep start-up cheap. */
 const char *const rt_cgroup_v1_controllers[] = {
   "pids", "memory", "cpu", "devices", NULL,
-};
-
-/* Docker's device allowlist plus runc's (runtime-security.md §5). */
-static const char *const allowed_devices[] = {
-  "c *:* m",  "b *:* m",  /* mknod of any node, open of none */
-  "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-  "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-  NULL,
 };
 
 int
@@ -61,12 +54,6 @@ rt_cgroup_v1_settings (const struct rt_limits *l,
   else
     rt_cgroup_add_setting (out, n, "pids", "pids.max", false, "%lld",
                            (long long) (l->pids ? l->pids : RT_DEFAULT_PIDS));
-  /* why: with CAP_MKNOD kept, the device cgroup is all that stops a
-   * container from opening the host's disks */
-  rt_cgroup_add_setting (out, n, "devices", "devices.deny", false, "a");
-  for (size_t i = 0; allowed_devices[i]; i++)
-    rt_cgroup_add_setting (out, n, "devices", "devices.allow", false, "%s",
-                           allowed_devices[i]);
   return 0;
 }
 
@@ -82,9 +69,31 @@ needed (const char *ctl, const struct rt_cgroup_setting *s, size_t n)
   return false;
 }
 
+/* The device rules in dirfd (the devices hierarchy's cgroup): deny all,
+ * then allow each rule; or allow all. */
+static int
+write_devices (int dirfd, const struct rt_device_rule *r, size_t n,
+               struct err **err)
+{
+  char buf[RT_DEVICE_RULE_LEN];
+  if (rt_device_rules_allow_all (r, n))
+    return rt_cgroup_write (dirfd, "devices.allow", "a", false, err);
+  /* why: the devices cgroup is all that stops a container with CAP_MKNOD
+   * (or a node in its image) from opening the host's disks */
+  if (rt_cgroup_write (dirfd, "devices.deny", "a", false, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (rt_cgroup_write (dirfd, "devices.allow",
+                         rt_device_rule_format (&r[i], buf), false, err)
+        < 0)
+      return -1;
+  return 0;
+}
+
 int
 rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
-                     size_t n, struct err **err)
+                     size_t n, const struct rt_device_rule *rules,
+                     size_t n_rules, struct err **err)
 {
   _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
                                                    | O_CLOEXEC);
@@ -124,6 +133,9 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
                                 err)
                    < 0)
           return -1;
+      if (!strcmp (ctl, "devices")
+          && write_devices (fd, rules, n_rules, err) < 0)
+        return -1;
     }
   return 0;
 }

@@ -1,6 +1,7 @@
 /* cgroup v2: one directory, <root>/<parent>/<id>, with the controllers it
  * needs enabled in the parents' cgroup.subtree_control. */
 #include "runtime/cgroup.h"
+#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -74,7 +75,8 @@ has_controller (const char *avail, const char *ctl)
 
 int
 rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
-                     size_t n, struct err **err)
+                     size_t n, const struct rt_device_rule *rules,
+                     size_t n_rules, struct err **err)
 {
   _cleanup_close_ int dirfd = open (cg->root, O_PATH | O_DIRECTORY
                                                   | O_CLOEXEC);
@@ -143,6 +145,17 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
       if (c == '\0')
         break;
       *slash = c;
+    }
+  /* the device rules first, before anything can join the cgroup */
+  if (!rt_device_rules_allow_all (rules, n_rules))
+    {
+      /* bpf() takes no O_PATH fd */
+      _cleanup_close_ int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY
+                                                       | O_CLOEXEC);
+      if (fd < 0)
+        return err_set (err, errno, "open cgroup '%s'", path);
+      if (rt_device_bpf_attach (fd, rules, n_rules, err) < 0)
+        return -1;
     }
   for (size_t i = 0; i < n; i++)
     if (has_controller (avail, s[i].controller) || !s[i].optional)

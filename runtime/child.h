@@ -52,9 +52,12 @@ int rt_mount_cgroups (int mode, char *const *v1_own, bool privileged,
 int rt_mount_readonly (int fd, struct err **err);
 
 /* dev.c: /dev as a tmpfs with the standard nodes, links, pts, shm and
- * mqueue; with pty non-NULL, a new pty of that devpts (rt_pty_open_in)
- * in *pty, its slave bound on /dev/console. */
-int rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err);
+ * mqueue; every host device with p->privileged (docker's walk of the
+ * host's /dev); then p->devices at their paths (parents made, a node
+ * already there replaced); with pty non-NULL, a new pty of that devpts
+ * (rt_pty_open_in) in *pty, its slave bound on /dev/console. */
+int rt_dev_setup (int rootfd, const struct rt_plan *p, struct rt_pty *pty,
+                  struct err **err);
 /* A new pty of the devpts at rootfd's /dev/pts (checked to be a devpts
  * ptmx; the slave by TIOCGPTPEER), both fds O_CLOEXEC. */
 int rt_pty_open_in (int rootfd, struct rt_pty *pty, struct err **err);

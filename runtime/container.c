@@ -19,6 +19,7 @@
 #include "runtime/container.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
+#include "runtime/devices.h"
 #include "runtime/console.h"
 #include "runtime/security.h"
 #include "lib/err.h"
@@ -129,7 +130,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
       err_set (&e, errno, "open '%s'", target);
       rt_child_fail (sync, e);
     }
-  if (rt_dev_setup (rootfd, p->tty ? &pty : NULL, &e) < 0)
+  if (rt_dev_setup (rootfd, p, p->tty ? &pty : NULL, &e) < 0)
     rt_child_fail (sync, e);
   if (p->tty)
     {
@@ -315,8 +316,11 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {
+      _cleanup_free_ struct rt_device_rule *rules = NULL;
+      size_t n_rules = rt_device_rules (p->privileged, p->devices,
+                                        p->n_devices, &rules);
       cg = rt_cgroup_new (RT_CGROUP_ROOT, mode, p->cgroup_parent, p->id);
-      if (rt_cgroup_create (cg, &p->limits, err) < 0)
+      if (rt_cgroup_create (cg, &p->limits, rules, n_rules, err) < 0)
         {
           rt_cgroup_free (cg);
           return err_exit (err, 125);

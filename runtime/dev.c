@@ -1,13 +1,17 @@
 /* /dev in the container: a small tmpfs with the six standard nodes, the
- * usual links, a private devpts (ptmx -> pts/ptmx), shm and mqueue; and,
- * with a terminal, a pty of that devpts bound on /dev/console. */
+ * usual links, a private devpts (ptmx -> pts/ptmx), shm and mqueue; the
+ * host's devices with --privileged and those of --device; and, with a
+ * terminal, a pty of that devpts bound on /dev/console. */
 #include "runtime/child.h"
 #include "runtime/console.h"
+#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -41,25 +45,75 @@ static const struct
   { "ptmx", "pts/ptmx" },
 };
 
-/* The node by mknod; in a user namespace (EPERM) bind the host's. */
+/* The node name in dirfd (shown in errors), of type and permissions
+ * mode and number rdev, owned by uid:gid; by mknod, or in a user
+ * namespace (EPERM) as a bind of the host's node host. */
 static int
-make_node (int devfd, const char *name, unsigned maj, unsigned min,
-           struct err **err)
+make_node (int dirfd, const char *name, const char *shown, const char *host,
+           mode_t mode, dev_t rdev, uid_t uid, gid_t gid, struct err **err)
 {
-  _cleanup_free_ char *host = NULL;
   _cleanup_close_ int fd = -1;
   char p[32];
-  if (mknodat (devfd, name, S_IFCHR | 0666, makedev (maj, min)) == 0)
-    return 0;
+  if (mknodat (dirfd, name, mode, rdev) == 0)
+    {
+      if ((uid || gid) && fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)
+                              < 0)
+        return err_set (err, errno, "chown '%s'", shown);
+      return 0;
+    }
   if (errno != EPERM)
-    return err_set (err, errno, "create '/dev/%s'", name);
-  fd = openat (devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    return err_set (err, errno, "create '%s'", shown);
+  fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+               mode & 07777);
   if (fd < 0)
-    return err_set (err, errno, "create '/dev/%s'", name);
-  host = xasprintf ("/dev/%s", name);
+    return err_set (err, errno, "create '%s'", shown);
   if (mount (host, rt_fd_path (fd, p), NULL, MS_BIND, NULL) < 0)
-    return err_set (err, errno, "bind '/dev/%s'", name);
+    return err_set (err, errno, "bind '%s' on '%s'", host, shown);
   return 0;
+}
+
+/* d at its path in the container, its parents made; a node already
+ * there is replaced (--device) or kept (replace false: the host's
+ * devices under --privileged do not replace the standard ones). */
+static int
+make_device (int rootfd, const struct rt_device *d, bool replace,
+             struct err **err)
+{
+  _cleanup_free_ char *dir = xstrdup (d->path);
+  _cleanup_close_ int dfd = -1;
+  char *slash = strrchr (dir, '/');
+  const char *name = slash + 1;
+  struct stat st;
+  *slash = '\0';
+  dfd = rt_open_in_root (rootfd, *dir ? dir : "/", true, false, err);
+  if (dfd < 0)
+    return -1;
+  if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (!replace)
+        return 0;
+      if (unlinkat (dfd, name, 0) < 0)
+        return err_set (err, errno, "replace '%s' in the container",
+                        d->path);
+    }
+  return make_node (dfd, name, d->path, d->host,
+                    (d->type == 'b' ? S_IFBLK : S_IFCHR) | (d->mode & 07777),
+                    makedev (d->major, d->minor), d->uid, d->gid, err);
+}
+
+/* docker --privileged: every device node of the host's /dev. */
+static int
+host_devices (int rootfd, struct err **err)
+{
+  struct rt_device *devs = NULL;
+  size_t n = 0;
+  int r = rt_device_walk ("/dev", "/dev", true, RT_DEV_RWM, &devs, &n, err);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    r = make_device (rootfd, &devs[i], false, err);
+  for (size_t i = 0; i < n; i++)
+    rt_device_release (&devs[i]);
+  free (devs);
+  return r;
 }
 
 /* A new pty of the devpts instance at rootfd's /dev/pts. why: its ptmx
@@ -108,7 +162,8 @@ fail:
 }
 
 int
-rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
+rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
+              struct err **err)
 {
   _cleanup_close_ int dev = -1, devfd = -1;
   char p[32];
@@ -127,8 +182,14 @@ rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
   if (devfd < 0)
     return err_set (err, errno, "open '/dev' in the container");
   for (size_t i = 0; i < ARRAY_SIZE (nodes); i++)
-    if (make_node (devfd, nodes[i].name, nodes[i].maj, nodes[i].min, err) < 0)
-      return -1;
+    {
+      char path[32]; /* the same in the container and on the host */
+      snprintf (path, sizeof path, "/dev/%s", nodes[i].name);
+      if (make_node (devfd, nodes[i].name, path, path, S_IFCHR | 0666,
+                     makedev (nodes[i].maj, nodes[i].min), 0, 0, err)
+          < 0)
+        return -1;
+    }
   for (size_t i = 0; i < ARRAY_SIZE (links); i++)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
       return err_set (err, errno, "create '/dev/%s'", links[i].name);
@@ -144,6 +205,11 @@ rt_dev_setup (int rootfd, struct rt_pty *pty, struct err **err)
                       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
              < 0)
     return -1;
+  if (pl->privileged && host_devices (rootfd, err) < 0)
+    return -1;
+  for (size_t i = 0; i < pl->n_devices; i++)
+    if (make_device (rootfd, &pl->devices[i], true, err) < 0)
+      return -1;
   if (pty)
     {
       char t[32];

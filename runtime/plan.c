@@ -16,6 +16,14 @@ rt_plan_init (struct rt_plan *p)
 }
 
 void
+rt_device_release (struct rt_device *d)
+{
+  free (d->host);
+  free (d->path);
+  memset (d, 0, sizeof *d);
+}
+
+void
 rt_plan_release (struct rt_plan *p)
 {
   strv_free (p->lower_dirs);
@@ -36,6 +44,9 @@ rt_plan_release (struct rt_plan *p)
       free (p->mounts[i].options);
     }
   free (p->mounts);
+  for (size_t i = 0; i < p->n_devices; i++)
+    rt_device_release (&p->devices[i]);
+  free (p->devices);
   free (p->cgroup_parent);
   free (p->seccomp_profile);
   free (p->seccomp_cache_dir);

@@ -48,6 +48,39 @@ struct rt_limits
 
 #define RT_DEFAULT_PIDS 2048 /* podman's default; docker has none */
 
+/* Device access, as the devices cgroup spells it: r, w, m (mknod). */
+#define RT_DEV_READ 1u
+#define RT_DEV_WRITE 2u
+#define RT_DEV_MKNOD 4u
+#define RT_DEV_RWM 7u
+#define RT_DEV_ANY (-1) /* any major or minor */
+
+/* One rule of the device cgroup: allow access to devices of type
+ * ('c', 'b', or 'a' for every device) and major:minor. The rules of a
+ * container come from rt_device_rules (runtime/devices.h): everything
+ * denied but what a rule allows. */
+struct rt_device_rule
+{
+  char type;           /* 'c', 'b' or 'a' */
+  int64_t major, minor; /* or RT_DEV_ANY */
+  unsigned access;     /* RT_DEV_* bits */
+};
+
+/* A host device given to the container (--device): created at path in
+ * the container with the host node's type, numbers, mode and owner, and
+ * allowed with access. */
+struct rt_device
+{
+  char *host;  /* the host path it came from */
+  char *path;  /* absolute path in the container */
+  char type;   /* 'c' or 'b' */
+  uint32_t major, minor;
+  uint32_t mode; /* permission bits */
+  uid_t uid;
+  gid_t gid;
+  unsigned access; /* RT_DEV_* bits */
+};
+
 struct rt_user
 {
   uid_t uid;
@@ -106,7 +139,10 @@ struct rt_plan
   char *cgroup_parent;          /* default "imgtool" */
   uint64_t cap_add;             /* bitmask of CAP_* to add to the default */
   uint64_t cap_drop;            /* bitmask to drop; bit 63 = "ALL" */
-  bool privileged;              /* all caps, no seccomp, no masks, rw /sys */
+  bool privileged;              /* all caps, no seccomp, no masks, rw /sys,
+                                   every host device */
+  struct rt_device *devices;    /* --device, in order */
+  size_t n_devices;
   bool no_new_privs;            /* default true */
   char *seccomp_profile;        /* NULL = default, "unconfined", or a path */
   char *seccomp_cache_dir;      /* compiled filters (<store>/cache/seccomp);
@@ -116,5 +152,6 @@ struct rt_plan
 
 void rt_plan_init (struct rt_plan *p);
 void rt_plan_release (struct rt_plan *p);
+void rt_device_release (struct rt_device *d);
 
 #endif

@@ -68,6 +68,15 @@ int rt_volume_parse (const char *spec, struct rt_mount *out, struct err **err);
 int rt_tmpfs_parse (const char *spec, struct rt_mount *out, struct err **err);
 void rt_mount_release (struct rt_mount *m);
 
+/* --device HOST[:CONTAINER][:PERMISSIONS], as docker reads it: CONTAINER
+ * defaults to HOST, PERMISSIONS (a combination of r, w, m) to rwm, and
+ * HOST:PERMISSIONS works when the second part is a valid mode. HOST is
+ * stat()ed (a symlink counts as its target): a device node gives one
+ * device, a directory every node below it (as docker); anything else,
+ * or a missing path, is an error. Appends to *devs (runtime/devices.c). */
+int rt_device_parse (const char *spec, struct rt_device **devs, size_t *n,
+                     struct err **err);
+
 /* An absolute path cleaned lexically ("//a/./b/../c/" -> "/a/c"). */
 char *rt_path_clean (const char *path);
 

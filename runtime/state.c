@@ -79,6 +79,29 @@ get_time (json_t *o, const char *key)
 /* ------------------------------------------------------ plan <-> json */
 
 static json_t *
+devices_to_json (const struct rt_plan *p)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; i < p->n_devices; i++)
+    {
+      const struct rt_device *d = &p->devices[i];
+      char type[2] = { d->type, '\0' };
+      json_t *j = json_object ();
+      set_str (j, "host", d->host);
+      set_str (j, "path", d->path);
+      set_str (j, "type", type);
+      json_object_set_new (j, "major", json_integer (d->major));
+      json_object_set_new (j, "minor", json_integer (d->minor));
+      json_object_set_new (j, "mode", json_integer (d->mode));
+      json_object_set_new (j, "uid", json_integer (d->uid));
+      json_object_set_new (j, "gid", json_integer (d->gid));
+      json_object_set_new (j, "access", json_integer (d->access));
+      json_array_append_new (a, j);
+    }
+  return a;
+}
+
+static json_t *
 plan_json (const struct rt_plan *p)
 {
   json_t *o = json_object (), *m = json_array (), *l = json_object ();
@@ -135,10 +158,39 @@ plan_json (const struct rt_plan *p)
     set_str (o, "cap_drop", buf);
   }
   json_object_set_new (o, "privileged", json_boolean (p->privileged));
+  json_object_set_new (o, "devices", devices_to_json (p));
   json_object_set_new (o, "no_new_privs", json_boolean (p->no_new_privs));
   set_str (o, "seccomp_profile", p->seccomp_profile);
   set_str (o, "stop_signal", p->stop_signal);
   return o;
+}
+
+static void
+devices_from_json (json_t *a, struct rt_plan *p)
+{
+  json_t *x;
+  size_t i;
+  if (!json_is_array (a) || !json_array_size (a))
+    return;
+  p->devices = xcalloc (json_array_size (a), sizeof *p->devices);
+  json_array_foreach (a, i, x)
+    {
+      struct rt_device *d = &p->devices[p->n_devices];
+      const char *t = json_string_value (json_object_get (x, "type"));
+      d->host = json_str (x, "host");
+      d->path = json_str (x, "path");
+      d->type = t && !strcmp (t, "b") ? 'b' : 'c';
+      d->major = (uint32_t) json_int (x, "major");
+      d->minor = (uint32_t) json_int (x, "minor");
+      d->mode = (uint32_t) json_int (x, "mode");
+      d->uid = (uid_t) json_int (x, "uid");
+      d->gid = (gid_t) json_int (x, "gid");
+      d->access = (unsigned) json_int (x, "access") & RT_DEV_RWM;
+      if (!d->path || *d->path != '/')
+        rt_device_release (d); /* a damaged entry: left out */
+      else
+        p->n_devices++;
+    }
 }
 
 static void
@@ -204,6 +256,7 @@ plan_from_json (json_t *o, struct rt_plan *p)
   if ((s = json_str (o, "cap_drop")))
     p->cap_drop = strtoull (s, NULL, 0), free (s);
   p->privileged = json_bool (o, "privileged");
+  devices_from_json (json_object_get (o, "devices"), p);
   p->no_new_privs = json_bool (o, "no_new_privs");
   p->seccomp_profile = json_str (o, "seccomp_profile");
   p->stop_signal = json_str (o, "stop_signal");

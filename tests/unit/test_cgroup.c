@@ -2,6 +2,7 @@
  * settings, writing them under fake roots, layout detection, and a real
  * private cgroup2 mount (no controllers on this machine) when root. */
 #include "runtime/cgroup.h"
+#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -57,7 +58,8 @@ test_settings (void)
          "v1 defaults");
   CHECK_STR (find (s, n, "pids.max"), "2048", "v1 default pids limit");
   CHECK (find (s, n, "memory.limit_in_bytes") == NULL, "v1 no memory limit");
-  CHECK_STR (find (s, n, "devices.deny"), "a", "v1 devices denied by default");
+  CHECK (find (s, n, "devices.deny") == NULL,
+         "v1 devices are not limits (rt_device_rules)");
   CHECK (rt_cgroup_settings (RT_CGROUP_V2, &l, s, &n, &e) == 0
              && n == 1 && s[0].optional,
          "v2 defaults: an optional pids.max only");
@@ -145,6 +147,7 @@ test_fake_v2 (const char *tmp)
   _cleanup_free_ char *leaf = xasprintf ("%s/c1", mid);
   _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *f = NULL;
   struct rt_limits l = { .memory = 64 << 20, .cpu_quota = 25000, .pids = 50 };
+  struct rt_device_rule all = { 'a', RT_DEV_ANY, RT_DEV_ANY, RT_DEV_RWM };
   struct err *e = NULL;
   struct rt_cgroup *cg;
   fs_mkdir_p (AT_FDCWD, leaf, 0755, &e);
@@ -160,7 +163,9 @@ test_fake_v2 (const char *tmp)
   touch (leaf, "cpu.max");
   touch (leaf, "pids.max");
   cg = rt_cgroup_new (root, RT_CGROUP_V2, NULL, "c1");
-  CHECK (rt_cgroup_create (cg, &l, &e) == 0, "v2 create under a fake root %s",
+  /* allow-all rules: a fake root takes no device program */
+  CHECK (rt_cgroup_create (cg, &l, &all, 1, &e) == 0,
+         "v2 create under a fake root %s",
          e ? e->msg : "");
   CHECK_STR ((a = slurp (root, "cgroup.subtree_control")), "+cpu +memory +pids",
              "v2 root enables the controllers the limits need");
@@ -181,7 +186,9 @@ test_fake_v1 (const char *tmp)
   _cleanup_free_ char *mem = xasprintf ("%s/memory/box/c2", root);
   _cleanup_free_ char *pids = xasprintf ("%s/pids/box/c2", root);
   _cleanup_free_ char *dev = xasprintf ("%s/devices/box/c2", root);
-  _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *g = NULL;
+  _cleanup_free_ struct rt_device_rule *rules = NULL;
+  size_t n;
   struct rt_limits l = { .memory = 32 << 20 };
   struct err *e = NULL;
   struct rt_cgroup *cg;
@@ -193,20 +200,23 @@ test_fake_v1 (const char *tmp)
   touch (dev, "devices.deny");
   touch (dev, "devices.allow");
   cg = rt_cgroup_new (root, RT_CGROUP_V1, "box", "c2");
-  CHECK (rt_cgroup_create (cg, &l, &e) == 0,
+  n = rt_device_rules (false, NULL, 0, &rules);
+  CHECK (rt_cgroup_create (cg, &l, rules, n, &e) == 0,
          "v1 create under a fake root (no cpu hierarchy, no memsw) %s",
          e ? e->msg : "");
   CHECK_STR ((a = slurp (mem, "memory.limit_in_bytes")), "33554432",
              "v1 memory limit written under <root>/memory/<parent>/<id>");
   CHECK_STR ((b = slurp (pids, "pids.max")), "2048", "v1 default pids.max");
   CHECK_STR ((c = slurp (dev, "devices.deny")), "a", "v1 devices denied");
+  CHECK_STR ((g = slurp (dev, "devices.allow")), "c 10:200 rwm",
+             "then the rules allowed, the last one last");
   d = slurp (root, "cpu");
   CHECK (d == NULL, "v1 leaves out a hierarchy that is not there");
   rt_cgroup_free (cg);
   err_clear (&e);
   l.cpu_quota = 20000;
   cg = rt_cgroup_new (root, RT_CGROUP_V1, "box", "c3");
-  CHECK (rt_cgroup_create (cg, &l, &e) < 0 && e
+  CHECK (rt_cgroup_create (cg, &l, rules, n, &e) < 0 && e
              && strstr (e->msg, "controller 'cpu' is not mounted"),
          "v1 cpu limit without a cpu hierarchy fails (%s)", e ? e->msg : "");
   rt_cgroup_free (cg);
@@ -233,6 +243,8 @@ test_real_v2 (const char *tmp)
 {
   _cleanup_free_ char *mnt = xasprintf ("%s/cg2", tmp);
   _cleanup_free_ char *leaf = NULL, *procs = NULL;
+  _cleanup_free_ struct rt_device_rule *rules = NULL;
+  size_t n;
   enum rt_cgroup_mode m;
   struct rt_limits l = { 0 };
   struct err *e = NULL;
@@ -247,9 +259,11 @@ test_real_v2 (const char *tmp)
     }
   CHECK (rt_cgroup_detect (mnt, &m, &e) == 0 && m == RT_CGROUP_V2,
          "a cgroup2 mount is detected as v2");
+  n = rt_device_rules (false, NULL, 0, &rules);
   cg = rt_cgroup_new (mnt, RT_CGROUP_V2, "imgtool-test", "c4");
-  CHECK (rt_cgroup_create (cg, &l, &e) == 0,
-         "v2 create with the default limits when pids is missing (%s)",
+  CHECK (rt_cgroup_create (cg, &l, rules, n, &e) == 0,
+         "v2 create with the default limits and device program when pids "
+         "is missing (%s)",
          e ? e->msg : "");
   leaf = xasprintf ("%s/imgtool-test/c4", mnt);
   CHECK (stat (leaf, &st) == 0 && S_ISDIR (st.st_mode), "the cgroup exists");
@@ -260,7 +274,7 @@ test_real_v2 (const char *tmp)
   err_clear (&e);
   l.memory = 64 << 20;
   cg = rt_cgroup_new (mnt, RT_CGROUP_V2, "imgtool-test", "c5");
-  CHECK (rt_cgroup_create (cg, &l, &e) < 0 && e
+  CHECK (rt_cgroup_create (cg, &l, rules, n, &e) < 0 && e
              && strstr (e->msg, "controller 'memory' is not available"),
          "a memory limit without the controller is an error (%s)",
          e ? e->msg : "");

@@ -27,6 +27,13 @@ new_record (struct rt_record *r, const char *name)
   r->plan.hostname = xstrdup ("box");
   r->plan.limits.memory = 64 << 20;
   r->plan.cap_add = 1ull << 63;
+  r->plan.devices = xcalloc (1, sizeof *r->plan.devices);
+  r->plan.devices[0] = (struct rt_device){
+    .host = xstrdup ("/dev/loop3"), .path = xstrdup ("/dev/xdisk"),
+    .type = 'b', .major = 7, .minor = 3, .mode = 0660, .uid = 0, .gid = 6,
+    .access = RT_DEV_READ | RT_DEV_MKNOD,
+  };
+  r->plan.n_devices = 1;
   r->stop_timeout = -1;
 }
 
@@ -123,6 +130,13 @@ main (void)
   CHECK (l.plan.limits.memory == 64 << 20, "plan limits kept");
   CHECK (l.plan.cap_add == 1ull << 63, "64-bit cap masks kept");
   CHECK (l.plan.no_new_privs, "no_new_privs kept");
+  CHECK (l.plan.n_devices == 1 && !strcmp (l.plan.devices[0].path, "/dev/xdisk")
+             && !strcmp (l.plan.devices[0].host, "/dev/loop3")
+             && l.plan.devices[0].type == 'b' && l.plan.devices[0].major == 7
+             && l.plan.devices[0].minor == 3 && l.plan.devices[0].mode == 0660
+             && l.plan.devices[0].gid == 6
+             && l.plan.devices[0].access == (RT_DEV_READ | RT_DEV_MKNOD),
+         "--device kept (for exec and inspection)");
   CHECK_STR (l.plan.argv ? l.plan.argv[0] : NULL, "sh", "argv kept");
   rt_record_release (&l);
 
