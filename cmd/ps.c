@@ -4,7 +4,6 @@
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
-#include "lib/human.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/state.h"
@@ -78,16 +77,6 @@ by_created (const void *a, const void *b)
   return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
 }
 
-/* Display width of UTF-8 text (the ellipsis is one column). */
-static size_t
-width (const char *s)
-{
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char) *s & 0xc0) != 0x80;
-  return n;
-}
-
 COMMAND (ps)
 {
   static const struct option opts[] = {
@@ -155,66 +144,14 @@ COMMAND (ps)
     }
   qsort (recs, n, sizeof *recs, by_created);
 
-  /* -q wins over --format, as with docker */
-  if (format && !quiet)
-    ret = print_format (format, recs, n, no_trunc, now, err);
-  else
-  {
-    char ***rows = xcalloc (n + 1, sizeof *rows);
-    static const char *const head[]
-        = { "CONTAINER ID", "IMAGE",  "COMMAND", "CREATED",
-            "STATUS",       "PORTS", "NAMES" };
-    enum { NCOL = 7 };
-    size_t w[NCOL];
-    for (int k = 0; k < NCOL; k++)
-      w[k] = strlen (head[k]);
-    for (size_t i = 0; i < n; i++)
-      {
-        char created[64], status[96];
-        struct rt_record *r = &recs[i];
-        human_ago (r->created, now, created, sizeof created);
-        rt_record_status_text (r, now, status, sizeof status);
-        rows[i] = xcalloc (NCOL + 1, sizeof (char *));
-        rows[i][0] = no_trunc ? xstrdup (r->id)
-                              : xstrndup (r->id, RT_SHORT_ID);
-        rows[i][1] = xstrdup (r->image ? r->image : "");
-        rows[i][2] = command_text (r->command, no_trunc);
-        rows[i][3] = xstrdup (created);
-        rows[i][4] = xstrdup (status);
-        /* docker: the ports of a running container only */
-        rows[i][5] = xstrdup (r->state.status == RT_RUNNING && r->state.ports
-                                  ? r->state.ports
-                                  : "");
-        rows[i][6] = xstrdup (r->name ? r->name : "");
-        for (int k = 0; k < NCOL; k++)
-          if (width (rows[i][k]) > w[k])
-            w[k] = width (rows[i][k]);
-      }
-    if (quiet)
-      for (size_t i = 0; i < n; i++)
-        printf ("%s\n", rows[i][0]);
-    else
-      {
-        for (int k = 0; k < NCOL; k++)
-          if (k < NCOL - 1)
-            printf ("%-*s   ", (int) w[k], head[k]);
-          else
-            printf ("%s\n", head[k]);
-        for (size_t i = 0; i < n; i++)
-          for (int k = 0; k < NCOL; k++)
-            {
-              /* pad by display width, not bytes */
-              size_t pad = w[k] - width (rows[i][k]);
-              if (k < NCOL - 1)
-                printf ("%s%*s   ", rows[i][k], (int) pad, "");
-              else
-                printf ("%s\n", rows[i][k]);
-            }
-      }
-    for (size_t i = 0; i < n; i++)
-      strv_free (rows[i]);
-    free (rows);
-  }
+  /* -q (the IDs) wins over --format, as with docker; the default is
+   * docker's table */
+  ret = print_format (quiet     ? "{{.ID}}"
+                      : format ? format
+                               : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t"
+                                 "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t"
+                                 "{{.Names}}",
+                      recs, n, no_trunc, now, err);
   for (size_t i = 0; i < n; i++)
     rt_record_release (&recs[i]);
   free (recs);
