@@ -579,6 +579,16 @@ truthy (json_t *v)
     }
 }
 
+/* A function's result made of text: a JSON string of sb's (sb is
+ * released). */
+static json_t *
+text_result (struct strbuf *sb)
+{
+  json_t *r = json_string (sb->buf ? sb->buf : "");
+  strbuf_release (sb);
+  return r;
+}
+
 static char *
 text_of (json_t *v)
 {
@@ -745,7 +755,7 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
     {
       struct strbuf sb = STRBUF_INIT;
       size_t i;
-      json_t *e, *r;
+      json_t *e;
       char *sep;
       if (n != 2 || !json_is_array (a[0]))
         return fail (x, fn, "takes a list and a separator"), NULL;
@@ -757,9 +767,7 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
         print_value (&sb, e);
       }
       free (sep);
-      r = json_string (sb.buf ? sb.buf : "");
-      strbuf_release (&sb);
-      return r;
+      return text_result (&sb);
     }
   if (!strcmp (fn, "split"))
     {
@@ -806,7 +814,6 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
   if (!strcmp (fn, "print") || !strcmp (fn, "println"))
     {
       struct strbuf sb = STRBUF_INIT;
-      json_t *r;
       for (size_t i = 0; i < n; i++)
         {
           if (i && fn[5] == 'l')
@@ -815,14 +822,11 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
         }
       if (fn[5] == 'l')
         strbuf_addch (&sb, '\n');
-      r = json_string (sb.buf ? sb.buf : "");
-      strbuf_release (&sb);
-      return r;
+      return text_result (&sb);
     }
   if (!strcmp (fn, "printf"))
     {
       struct strbuf sb = STRBUF_INIT;
-      json_t *r;
       size_t k = 1;
       const char *f;
       if (n < 1 || !json_is_string (a[0]))
@@ -848,9 +852,7 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
           else
             print_value (&sb, a[k++]); /* %s %v %d */
         }
-      r = json_string (sb.buf ? sb.buf : "");
-      strbuf_release (&sb);
-      return r;
+      return text_result (&sb);
     }
   return fail (x, fn, "function not defined"), NULL;
 }
