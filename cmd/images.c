@@ -26,26 +26,14 @@ struct row
 static void
 row_from_ref (struct store *s, const struct store_ref *ref, struct row *row)
 {
-  struct ref r;
   struct err *err = NULL;
   struct image img;
   memset (row, 0, sizeof *row);
   row->digest = xstrdup (ref->digest);
-  if (ref_parse (ref->name, &r, &err) == 0)
-    {
-      row->tag = xstrdup (r.tag ? r.tag : "<none>");
-      free (r.tag);
-      free (r.digest);
-      r.tag = r.digest = NULL;
-      row->repo = ref_familiar (&r);
-      ref_release (&r);
-    }
-  else
-    {
-      row->repo = xstrdup (ref->name);
-      row->tag = xstrdup ("<none>");
-      err_clear (&err);
-    }
+  if (lookup_repo_tag (ref->name, &row->repo, &row->tag) < 0)
+    row->repo = xstrdup (ref->name);
+  if (!row->tag)
+    row->tag = xstrdup ("<none>");
   if (image_load_ref (s, ref, NULL, &img, &err) == 0)
     {
       row->id = xstrdup (img.manifest.config.digest);

@@ -7,7 +7,6 @@
 #include "cmd/containers.h"
 #include "cmd/lookup.h"
 #include "layers/image_store.h"
-#include "registry/ref.h"
 #include "lib/err.h"
 #include "lib/gotmpl.h"
 #include "lib/jsonstrv.h"
@@ -55,25 +54,12 @@ static void
 repo_names (const char *name, const char *digest, json_t *tags,
             json_t *digests)
 {
-  struct ref r;
-  struct err *e = NULL;
-  char *fam, *tag;
-  if (ref_parse (name, &r, &e) < 0)
-    {
-      err_free (e);
-      return;
-    }
-  tag = r.tag ? xstrdup (r.tag) : NULL;
-  free (r.tag);
-  free (r.digest);
-  r.tag = r.digest = NULL;
-  fam = ref_familiar (&r);
+  _cleanup_free_ char *repo = NULL, *tag = NULL;
+  if (lookup_repo_tag (name, &repo, &tag) < 0)
+    return;
   if (tag)
-    json_array_append_new (tags, json_sprintf ("%s:%s", fam, tag));
-  json_array_append_new (digests, json_sprintf ("%s@%s", fam, digest));
-  free (tag);
-  free (fam);
-  ref_release (&r);
+    json_array_append_new (tags, json_sprintf ("%s:%s", repo, tag));
+  json_array_append_new (digests, json_sprintf ("%s@%s", repo, digest));
 }
 
 /* docker's image fields (Id, RepoTags, RepoDigests, Created, Author,

@@ -7,6 +7,24 @@
 #include <ctype.h>
 #include <string.h>
 
+int
+lookup_repo_tag (const char *name, char **repo, char **tag)
+{
+  struct ref r;
+  struct err *e = NULL;
+  if (ref_parse (name, &r, &e) < 0)
+    {
+      err_free (e);
+      return -1;
+    }
+  *tag = steal_pointer (&r.tag);
+  free (r.digest);
+  r.digest = NULL;
+  *repo = ref_familiar (&r);
+  ref_release (&r);
+  return 0;
+}
+
 char *
 lookup_image_id (struct store *s, const struct store_ref *ref)
 {

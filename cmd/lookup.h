@@ -14,6 +14,11 @@ struct err;
 int lookup_image (struct store *s, const char *user, struct store_ref *out,
                   struct err **err);
 
+/* The familiar repository ("busybox", "127.0.0.1:5000/a/b") and the tag
+ * (NULL when it has none) of a stored reference name, as docker shows
+ * them; -1 when name does not parse. The caller frees both. */
+int lookup_repo_tag (const char *name, char **repo, char **tag);
+
 /* The image ID (config digest) of a reference, or NULL. Caller frees. */
 char *lookup_image_id (struct store *s, const struct store_ref *ref);
 
