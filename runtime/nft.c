@@ -150,6 +150,7 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
                 struct err **err)
 {
   struct nft_ctx *ctx;
+  int present;
   _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   char net[INET_ADDRSTRLEN];
   _cleanup_free_ char *sub = NULL;
@@ -210,11 +211,13 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
   for (size_t i = 0; i < s.len; i++)
     h = (h ^ (uint8_t) s.buf[i]) * 1099511628211ull;
   stamp = xasprintf ("stamp-%016llx", (unsigned long long) h);
-  if (chain_present (stamp) == 1)
+  present = chain_present (stamp);
+  if (present == 1)
     return 0;
   ctx = ctx_of (n);
-  probe = xasprintf ("list chain " T " %s", stamp);
-  if (nft_run_cmd_from_buffer (ctx, probe) == 0)
+  /* libnftables asks only when the kernel could not say */
+  probe = present < 0 ? xasprintf ("list chain " T " %s", stamp) : NULL;
+  if (probe && nft_run_cmd_from_buffer (ctx, probe) == 0)
     return 0;
   if (delete_stamps (ctx, &s, err) < 0)
     return -1;
