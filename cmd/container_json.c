@@ -140,7 +140,7 @@ containers_ps_json (const struct rt_record *rec, const char *command,
 {
   char created[64], status[96];
   human_ago (rec->created, now, created, sizeof created);
-  rt_record_status_text (rec, now, status, sizeof status);
+  svc_status_text (rec, now, status, sizeof status);
   return json_pack (
       "{s:s%, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", rec->id,
       (size_t) RT_SHORT_ID, "Image", rec->image ? rec->image : "", "Command",

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,7 +98,11 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
   const char *host;
   char shortid[13];
 
-  /* die with the parent while it sets us up */
+  /* why: the container dies with its monitor (the process that started
+   * it and records its exit; service/service.h), so a record never says
+   * running for a container nobody watches. A parent that died before
+   * this line is seen below: its end of the sync socket is closed, and
+   * the read of "go" fails. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* why: CVE-2019-5736, no process in the container may open our
    * /proc/<pid>/exe (the host binary) while we still run imgtool code */
@@ -169,8 +174,6 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
     }
   if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
-  /* the container outlives a killed `imgtool run`, as with docker */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   rt_process_start (p, io, pty.slave, true, &e);
   rt_child_fail (sync, e);
 }
@@ -368,7 +371,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   rt_cgroup_join_close (cg);
   /* the hook's error names the network itself ("network 'bridge': port
    * 8080/tcp is already allocated") */
-  if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
+  if (p->net && p->net->ops->attach (p->net, p, pid, err) < 0)
     goto fail_child;
   if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
     {
@@ -434,15 +437,20 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
       struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = -1, .in = -1,
                               .in_to = -1, .out_from = -1, .out = -1,
                               .err_from = -1, .err = -1, .winch_to = -1 };
+      struct pollfd gone = { .fd = c->pidfd, .events = POLLIN };
       siginfo_t si;
-      /* forward the caller's signals until PID 1 exits */
-      if (rt_signals_block (&sg, err) < 0)
-        err_clear (err); /* wait all the same, without forwarding */
-      pump.sigfd = sg.fd;
-      r = rt_pump_run (&pump, err);
-      rt_signals_restore (&sg);
-      if (r < 0)
-        goto fail;
+      /* forward the caller's signals until PID 1 exits; once it has,
+       * a pending signal is the caller's own (a build's interrupt) */
+      if (poll (&gone, 1, 0) != 1)
+        {
+          if (rt_signals_block (&sg, err) < 0)
+            err_clear (err); /* wait all the same, without forwarding */
+          pump.sigfd = sg.fd;
+          r = rt_pump_run (&pump, err);
+          rt_signals_restore (&sg);
+          if (r < 0)
+            goto fail;
+        }
       memset (&si, 0, sizeof si);
       while (waitid (P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
         if (errno != EINTR)

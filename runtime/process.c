@@ -89,6 +89,8 @@ static int
 process_user (const struct rt_plan *p, struct err **err)
 {
   const struct rt_user *u = &p->user;
+  int death = 0;
+  prctl (PR_GET_PDEATHSIG, &death, 0, 0, 0);
   /* drop the host's supplementary groups even when none are asked for */
   if (setgroups (u->n_groups, u->groups) < 0)
     return err_set (err, errno, "setgroups");
@@ -99,6 +101,9 @@ process_user (const struct rt_plan *p, struct err **err)
     return err_set (err, errno, "setresgid %u", (unsigned) u->gid);
   if (setresuid (u->uid, u->uid, u->uid) < 0)
     return err_set (err, errno, "setresuid %u", (unsigned) u->uid);
+  /* a change of uid clears the parent-death signal: set it again */
+  if (death > 0)
+    prctl (PR_SET_PDEATHSIG, death, 0, 0, 0);
   return 0;
 }
 
