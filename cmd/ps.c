@@ -120,9 +120,10 @@ COMMAND (ps)
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);
+  /* no network sweep: loading a record whose monitor died gives its
+   * network back (svc_load_id), and a sweep reads every lease */
   if (svc_open (&svc, g->root, g->config_path, err) < 0)
     return -1;
-  svc_net_gc (&svc);
   if (rt_record_list (&svc.cs, &ids, err) < 0)
     {
       svc_close (&svc);
