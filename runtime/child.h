@@ -89,8 +89,12 @@ ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
  * PATH from p->env like docker. alone: the process is the container's
  * only one (rt_start's child), so its root cannot change under the exec
  * (see exec_named in process.c). Returns only on failure, err->exit 127
- * (not found), 126 (not executable) or 125. */
-int rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                      int tty, bool alone, struct err **err);
+ * (not found), 126 (not executable) or 125. prog: the seccomp program
+ * the parent prepared (security.h). */
+struct rt_seccomp_prog;
+int rt_process_start (const struct rt_plan *p,
+                      const struct rt_seccomp_prog *prog,
+                      const struct rt_stdio *io, int tty, bool alone,
+                      struct err **err);
 
 #endif

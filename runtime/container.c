@@ -86,8 +86,9 @@ rt_child_fail (int sync, struct err *e)
 
 /* Everything in the container's process between clone and exec. */
 static void __attribute__ ((noreturn))
-child_main (const struct rt_plan *p, const struct rt_stdio *io,
-            struct rt_cgroup *cg, int sync, enum rt_cgroup_mode mode)
+child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
+            const struct rt_stdio *io, struct rt_cgroup *cg, int sync,
+            enum rt_cgroup_mode mode)
 {
   struct err *e = NULL;
   _cleanup_free_ char *target = NULL;
@@ -174,7 +175,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
     }
   if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
-  rt_process_start (p, io, pty.slave, true, &e);
+  rt_process_start (p, prog, io, pty.slave, true, &e);
   rt_child_fail (sync, e);
 }
 
@@ -304,6 +305,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
 {
   struct rt_stdio def = RT_STDIO_INIT;
   struct rt_cgroup *cg = NULL;
+  /* the child's copy of the parent's memory carries it: no global */
+  struct rt_seccomp_prog prog = { 0 };
   enum rt_cgroup_mode mode = cgroup_mode ();
   int sv[2] = { -1, -1 }, pidfd = -1;
   uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -342,7 +345,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     }
   /* parse and compile the profile while its path is reachable; a bad
    * profile fails here, before the container exists */
-  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, &prog, err) < 0)
     {
       err_exit (err, 125);
       goto fail;
@@ -363,7 +366,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (pid == 0)
     {
       close (sv[0]);
-      child_main (p, io, cg, sv[1], mode);
+      child_main (p, &prog, io, cg, sv[1], mode);
     }
   close (sv[1]);
   sv[1] = -1;
@@ -381,6 +384,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (read_child (sv[0], p->tty, &out->console, err) < 0)
     goto fail_child;
   log_debug ("start: the child is ready");
+  rt_seccomp_prog_release (&prog);
   close (sv[0]);
   out->pid = pid;
   out->pidfd = pidfd;
@@ -395,6 +399,7 @@ fail_child:
     close (out->console);
   out->console = -1;
 fail:
+  rt_seccomp_prog_release (&prog);
   if (sv[0] >= 0)
     close (sv[0]);
   if (sv[1] >= 0)

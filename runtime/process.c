@@ -336,8 +336,9 @@ process_exec (const struct rt_plan *p, bool alone, struct err **err)
 }
 
 int
-rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                  int tty, bool alone, struct err **err)
+rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
+                  const struct rt_stdio *io, int tty, bool alone,
+                  struct err **err)
 {
   /* a session of its own: the caller's terminal signals reach the
    * container through imgtool's forwarding, not straight */
@@ -351,7 +352,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
     return -1;
   /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
    * seccomp goes before the capability drop (runc's order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
+  if (!p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
   if (rt_caps_apply (p, err) < 0)
     return -1;
@@ -361,7 +362,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return err_set (err, errno, "close_range");
   /* with no_new_privs, as late as possible: fewer syscalls to allow */
-  if (p->no_new_privs && rt_seccomp_install (p, err) < 0)
+  if (p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
   return process_exec (p, alone, err);
 }

@@ -130,13 +130,24 @@ enum
   R_N
 };
 
+/* The program the test prepared last, for child_seccomp to load (as the
+ * core hands it to its child). */
+static struct rt_seccomp_prog test_prog;
+
+static int
+prepare (const struct rt_plan *p, const char *cache, struct err **err)
+{
+  rt_seccomp_prog_release (&test_prog);
+  return rt_seccomp_prepare (p, cache, &test_prog, err);
+}
+
 static int
 child_seccomp (const struct rt_plan *p, long *v, char *msg)
 {
   int nsfd = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
   struct err *err = NULL;
   prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  v[R_LOAD] = rt_seccomp_install (p, &err);
+  v[R_LOAD] = rt_seccomp_install (p, &test_prog, &err);
   if (err)
     snprintf (msg, 256, "%s", err->msg);
   /* Every probe is harmless if it were let through: bad magic numbers,
@@ -297,13 +308,14 @@ test_seccomp_json (void)
   plan_default (&p);
   p.seccomp_profile = path;
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, NULL, &err) == 0, "JSON profile parses");
+  CHECK (prepare (&p, NULL, &err) == 0, "JSON profile parses");
   err_free (err);
   err = NULL;
   long v[MAX_RESULTS];
   char msg[256] = "";
   int n = in_child (child_seccomp, &p, v, msg);
   CHECK (n == R_N && v[R_LOAD] == 0, "JSON profile loads (%s)", msg);
+  rt_seccomp_prog_release (&test_prog); /* the next ones build their own */
   if (n != R_N)
     return;
   CHECK (v[R_MKDIR] == -EPERM, "the profile makes mkdir EPERM (got %ld)",
@@ -368,7 +380,7 @@ check_bad_profile (const char *name, const char *json, const char *want)
   plan_default (&p);
   p.seccomp_profile = path;
   struct err *err = NULL;
-  int rc = rt_seccomp_prepare (&p, NULL, &err);
+  int rc = prepare (&p, NULL, &err);
   CHECK (rc < 0 && err && strstr (err->msg, path) && strstr (err->msg, want),
          "bad profile %s: error names the file and '%s' (%s)", name, want,
          err ? err->msg : "no error");
@@ -396,7 +408,7 @@ test_seccomp_bad (void)
   plan_default (&p);
   p.seccomp_profile = "/nonexistent/profile.json";
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, NULL, &err) < 0 && err
+  CHECK (prepare (&p, NULL, &err) < 0 && err
              && strstr (err->msg, "/nonexistent/profile.json"),
          "a missing profile is an error naming it (%s)",
          err ? err->msg : "no error");
@@ -411,7 +423,7 @@ test_seccomp_cache (void)
   plan_default (&p);
   _cleanup_free_ char *cache = xasprintf ("%s/cache", tmpdir);
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, cache, &err) == 0, "prepare with a cache");
+  CHECK (prepare (&p, cache, &err) == 0, "prepare with a cache");
   err_free (err);
   err = NULL;
   _cleanup_closedir_ DIR *d = opendir (cache);
@@ -443,18 +455,19 @@ test_seccomp_cache (void)
   CHECK (x86_64 && i386, "the program checks x86_64 and i386 (sub-arch)");
 
   /* The cached copy is what gets loaded: a child still gets the filter. */
-  CHECK (rt_seccomp_prepare (&p, cache, &err) == 0, "prepare from the cache");
+  CHECK (prepare (&p, cache, &err) == 0, "prepare from the cache");
   err_free (err);
   long v[MAX_RESULTS];
   char msg[256] = "";
   int n = in_child (child_seccomp, &p, v, msg);
   CHECK (n == R_N && v[R_LOAD] == 0 && v[R_MOUNT] == -EPERM && v[R_GETPID] == 0,
          "the cached program loads and filters (%s)", msg);
+  rt_seccomp_prog_release (&test_prog);
 
   /* Other caps, other program. */
   p.cap_add = UINT64_C (1) << 21;
   err = NULL;
-  rt_seccomp_prepare (&p, cache, &err);
+  prepare (&p, cache, &err);
   err_free (err);
   files = 0;
   rewinddir (d);
@@ -463,7 +476,7 @@ test_seccomp_cache (void)
   CHECK (files == 2, "a different capability set is cached apart");
   memset (&p, 0, sizeof p);
   p.privileged = true;
-  rt_seccomp_prepare (&p, NULL, NULL); /* forget the prepared program */
+  rt_seccomp_prog_release (&test_prog);
 }
 
 /* ---- capabilities ---- */
