@@ -74,7 +74,6 @@ void build_state_release (struct build_state *st);
 json_t *build_config_scratch (const struct platform *p);
 /* The "config" object of the document (created if missing). */
 json_t *build_config_obj (json_t *doc);
-void build_config_set_strv (json_t *doc, const char *key, char *const *v);
 void build_config_set_str (json_t *doc, const char *key, const char *v);
 const char *build_config_str (json_t *doc, const char *key);
 /* A "K": {} map entry (ExposedPorts, Volumes). */

@@ -257,12 +257,6 @@ layer_compression_of (const char *mt)
   return LAYER_UNKNOWN;
 }
 
-bool
-media_type_is_layer (const char *mt)
-{
-  return layer_compression_of (mt) != LAYER_UNKNOWN;
-}
-
 /* containerd's normalisation (distribution.md §3). */
 void
 platform_normalize (struct platform *p)
