@@ -1,9 +1,11 @@
 /* The plan: everything the runtime core needs to start one container
- * process. `run`, `exec` and the builder's RUN steps all fill a plan and
- * call rt_run(); the core turns it into namespaces, mounts, cgroup limits,
- * seccomp and capabilities, execs the process and returns its exit status.
- * Plan, then execute (bubblewrap): parsers only fill this struct; nothing
- * here touches the system until rt_run(). */
+ * process. `run` and the builder's RUN steps fill a plan and hand it to
+ * the container service (service/service.h), which starts it with
+ * rt_start(); `exec` calls rt_exec_start() with the container's plan. The
+ * core turns it into namespaces, mounts, cgroup limits, seccomp and
+ * capabilities, execs the process and returns its exit status. Plan,
+ * then execute (bubblewrap): parsers only fill this struct; nothing here
+ * touches the system until rt_start(). */
 #ifndef IMGTOOL_PLAN_H
 #define IMGTOOL_PLAN_H
 
@@ -135,7 +137,7 @@ struct rt_plan
   char **env;         /* "K=V", NULL-terminated */
   char *cwd;          /* absolute; created if missing */
   struct rt_user user;
-  bool tty;           /* allocate a pty (the caller passes its fd back) */
+  bool tty;           /* a pty (its master comes back in rt_container) */
   bool stdin_open;    /* -i */
 
   /* Identity. */
