@@ -27,14 +27,7 @@ SCALE_N=${SCALE_N:-0 100 500}
 SCALE_STARTS=${SCALE_STARTS:-20}
 SCALE_SKIP_STOP_ABOVE=${SCALE_SKIP_STOP_ABOVE:-100000}
 
-if [ -z "${PEERS_IN_NS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "bench/scale.sh: needs root" >&2; exit 1; }
-  peers_env || exit 1
-  trap peers_cleanup EXIT
-  peers_ns bash "$0" "$@"
-  exit
-fi
-[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/scale.sh: not inside peers_ns" >&2; exit 1; }
+peers_enter "$0" "$@"
 
 set -e
 layout=$PEERS_DIR/busybox-layout

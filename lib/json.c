@@ -61,45 +61,53 @@ json_set_str (json_t *o, const char *key, const char *v)
 
 #define AT(type, base, f) ((type *) ((char *) (base) + (f)->offset))
 
+/* The integer members, whatever their C type. */
+static int64_t
+num_get (const void *base, const struct json_field *f)
+{
+  switch (f->type)
+    {
+    case JF_INT:
+      return *AT (const int, base, f);
+    case JF_U64:
+      return (int64_t) *AT (const uint64_t, base, f);
+    case JF_PID:
+      return *AT (const pid_t, base, f);
+    default:
+      return *AT (const int64_t, base, f);
+    }
+}
+
+static void
+num_put (void *base, const struct json_field *f, int64_t v)
+{
+  if (f->type == JF_INT)
+    *AT (int, base, f) = (int) v;
+  else if (f->type == JF_U64)
+    *AT (uint64_t, base, f) = (uint64_t) v;
+  else if (f->type == JF_PID)
+    *AT (pid_t, base, f) = (pid_t) v;
+  else
+    *AT (int64_t, base, f) = v;
+}
+
 void
 json_fields_to (json_t *o, const void *base, const struct json_field *f,
                 size_t n)
 {
   for (size_t i = 0; i < n; i++, f++)
-    switch (f->type)
-      {
-      case JF_STR:
-        json_set_str (o, f->key, *AT (char *const, base, f));
-        break;
-      case JF_STRV:
-        json_object_set_new (o, f->key,
-                             strv_to_json (*AT (char **const, base, f)));
-        break;
-      case JF_BOOL:
-        json_object_set_new (o, f->key,
-                             json_boolean (*AT (const bool, base, f)));
-        break;
-      case JF_INT:
-        json_object_set_new (o, f->key,
-                             json_integer (*AT (const int, base, f)));
-        break;
-      case JF_I64:
-        json_object_set_new (o, f->key,
-                             json_integer (*AT (const int64_t, base, f)));
-        break;
-      case JF_U64:
-        json_object_set_new (
-            o, f->key,
-            json_integer ((json_int_t) *AT (const uint64_t, base, f)));
-        break;
-      case JF_PID:
-        json_object_set_new (o, f->key,
-                             json_integer (*AT (const pid_t, base, f)));
-        break;
-      case JF_TIME:
-        json_set_time (o, f->key, *AT (const time_t, base, f));
-        break;
-      }
+    if (f->type == JF_STR)
+      json_set_str (o, f->key, *AT (char *const, base, f));
+    else if (f->type == JF_STRV)
+      json_object_set_new (o, f->key,
+                           strv_to_json (*AT (char **const, base, f)));
+    else if (f->type == JF_BOOL)
+      json_object_set_new (o, f->key, json_boolean (*AT (const bool, base, f)));
+    else if (f->type == JF_TIME)
+      json_set_time (o, f->key, *AT (const time_t, base, f));
+    else
+      json_object_set_new (o, f->key,
+                           json_integer ((json_int_t) num_get (base, f)));
 }
 
 void
@@ -107,31 +115,14 @@ json_fields_from (json_t *o, void *base, const struct json_field *f,
                   size_t n)
 {
   for (size_t i = 0; i < n; i++, f++)
-    switch (f->type)
-      {
-      case JF_STR:
-        *AT (char *, base, f) = json_get_str (o, f->key);
-        break;
-      case JF_STRV:
-        *AT (char **, base, f) = json_to_strv (json_object_get (o, f->key));
-        break;
-      case JF_BOOL:
-        *AT (bool, base, f) = json_get_bool (o, f->key);
-        break;
-      case JF_INT:
-        *AT (int, base, f) = (int) json_get_int (o, f->key);
-        break;
-      case JF_I64:
-        *AT (int64_t, base, f) = json_get_int (o, f->key);
-        break;
-      case JF_U64:
-        *AT (uint64_t, base, f) = (uint64_t) json_get_int (o, f->key);
-        break;
-      case JF_PID:
-        *AT (pid_t, base, f) = (pid_t) json_get_int (o, f->key);
-        break;
-      case JF_TIME:
-        *AT (time_t, base, f) = json_get_time (o, f->key);
-        break;
-      }
+    if (f->type == JF_STR)
+      *AT (char *, base, f) = json_get_str (o, f->key);
+    else if (f->type == JF_STRV)
+      *AT (char **, base, f) = json_to_strv (json_object_get (o, f->key));
+    else if (f->type == JF_BOOL)
+      *AT (bool, base, f) = json_get_bool (o, f->key);
+    else if (f->type == JF_TIME)
+      *AT (time_t, base, f) = json_get_time (o, f->key);
+    else
+      num_put (base, f, json_get_int (o, f->key));
 }

@@ -681,15 +681,6 @@ net_teardown (const char *root, const char *container_id, struct err **err)
                : 0;
 }
 
-static bool
-strv_has (char **v, const char *s)
-{
-  for (; v && *v; v++)
-    if (!strcmp (*v, s))
-      return true;
-  return false;
-}
-
 int
 net_gc (const char *root, struct err **err)
 {

@@ -126,21 +126,22 @@ static const char *const status_names[] = {
   [RT_EXITED] = "exited",
 };
 
-#define S(type, member) JSON_FIELD (type, struct rt_state, member, #member)
+/* state.json and config.json's own members (the plan is plan_json.c's) */
+#define F(st, type, member) JSON_FIELD (type, struct st, member, #member)
 static const struct json_field state_fields[] = {
-  S (JF_PID, pid),        S (JF_U64, pid_start), S (JF_INT, exit_code),
-  S (JF_BOOL, oom_killed), S (JF_TIME, started), S (JF_TIME, finished),
-  S (JF_STR, error),      S (JF_STR, ip),        S (JF_STR, ports),
+  F (rt_state, JF_PID, pid),         F (rt_state, JF_U64, pid_start),
+  F (rt_state, JF_INT, exit_code),   F (rt_state, JF_BOOL, oom_killed),
+  F (rt_state, JF_TIME, started),    F (rt_state, JF_TIME, finished),
+  F (rt_state, JF_STR, error),       F (rt_state, JF_STR, ip),
+  F (rt_state, JF_STR, ports),
+}, config_fields[] = {
+  F (rt_record, JF_STR, name),       F (rt_record, JF_STR, image),
+  F (rt_record, JF_STR, image_ref),  F (rt_record, JF_STR, image_id),
+  F (rt_record, JF_STRV, command),   F (rt_record, JF_TIME, created),
+  F (rt_record, JF_BOOL, auto_remove), F (rt_record, JF_BOOL, detach),
+  F (rt_record, JF_INT, stop_timeout),
 };
-#undef S
-
-#define R(type, member) JSON_FIELD (type, struct rt_record, member, #member)
-static const struct json_field config_fields[] = {
-  R (JF_STR, name),      R (JF_STR, image),        R (JF_STR, image_ref),
-  R (JF_STR, image_id),  R (JF_STRV, command),     R (JF_TIME, created),
-  R (JF_BOOL, auto_remove), R (JF_BOOL, detach),   R (JF_INT, stop_timeout),
-};
-#undef R
+#undef F
 
 const char *
 rt_status_name (enum rt_status s)

@@ -8,14 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 R=$IMGTOOL_ROOT
-cleanup () {
-  for s in "$R"/containers/*/state.json; do
-    [ -f "$s" ] || continue
-    p=$(jq -r '.pid // 0' "$s" 2>/dev/null)
-    [ "${p:-0}" -gt 1 ] 2>/dev/null && kill -9 "$p" 2>/dev/null
-  done
-}
-trap cleanup EXIT
+trap kill_recorded_containers EXIT
 
 "$TESTS_DIR/fixtures/busybox-oci.sh" "$R" >/dev/null 2>&1
 ok "fixture image in the store" img inspect busybox
