@@ -178,7 +178,6 @@ kill_and_wait (int fd)
 static void
 reconcile (struct svc *s, struct rt_record *rec)
 {
-  struct svc_container c = { 0 };
   struct rt_record now;
   struct err *e = NULL;
   _cleanup_close_ int lock = rt_record_monitor_lock (&s->cs, rec->id, &e);
@@ -207,15 +206,11 @@ reconcile (struct svc *s, struct rt_record *rec)
       kill_and_wait (fd);
       close (fd);
     }
-  c.rec = *rec;
-  if (c.rec.state.ip)
-    svc_net_detach (s, &c);
-  if (c.net)
-    {
-      net_bridge_release (c.net);
-      free (c.net);
-      c.rec.plan.net = NULL;
-    }
+  /* its network, and what else died unwatched with it: a sweep, which
+   * also finds a veth whose netns something else keeps alive (rare: only
+   * here, never at a start) */
+  if (rec->plan.network == RT_NET_BRIDGE)
+    svc_net_gc (s);
   free (rec->state.ip);
   free (rec->state.ports);
   free (rec->state.error);
