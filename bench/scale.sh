@@ -94,7 +94,8 @@ scale_one () {
     local names=()
     for ((i = 1; i <= n; i++)); do names+=("s$i"); done
     if [ "$n" -le "$SCALE_SKIP_STOP_ABOVE" ]; then
-      t0=$(now_us); "${cli[@]}" stop -t 1 "${names[@]}" > /dev/null; t1=$(now_us)
+      # (podman warns on stderr for each container it had to SIGKILL)
+      t0=$(now_us); "${cli[@]}" stop -t 1 "${names[@]}" > /dev/null 2>&1; t1=$(now_us)
       stop_s=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.2f", us / 1e6 }')
     else
       "${cli[@]}" kill "${names[@]}" > /dev/null 2>&1
