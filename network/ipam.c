@@ -161,7 +161,7 @@ lease_from_json (const char *text, struct net_lease *l)
   memset (l, 0, sizeof *l);
   if (!json_is_object (o))
     goto out;
-  ip = json_string_value (json_object_get (o, "ip"));
+  ip = json_peek_str (o, "ip");
   if (!ip || inet_pton (AF_INET, ip, &l->ip) != 1)
     goto out;
   l->container_id = json_get_str (o, "container_id");
@@ -182,8 +182,8 @@ lease_from_json (const char *text, struct net_lease *l)
       json_array_foreach (ports, i, p)
       {
         struct port_map *m = &l->ports[l->n_ports];
-        const char *hip = json_string_value (json_object_get (p, "host_ip"));
-        const char *proto = json_string_value (json_object_get (p, "proto"));
+        const char *hip = json_peek_str (p, "host_ip");
+        const char *proto = json_peek_str (p, "proto");
         json_int_t hp = json_integer_value (json_object_get (p, "host_port"));
         json_int_t cp
             = json_integer_value (json_object_get (p, "container_port"));

@@ -3,7 +3,9 @@
  * foreground that is the `run` command itself; with -d it is a process of
  * its own session (double fork), which also logs the container's output
  * and is where restart policies, health checks and rootless networking
- * will live. */
+ * will live. Both call rt_start on their main thread: the container's
+ * parent-death signal fires when the thread that cloned it ends, so a
+ * short-lived thread must never start one. */
 #include "service/service.h"
 #include "service/service_int.h"
 #include "lib/err.h"
