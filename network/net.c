@@ -829,7 +829,8 @@ net_bridge_init (struct net_bridge *b, const struct net_request *req,
   memset (b, 0, sizeof *b);
   b->base.ops = &bridge_ops;
   b->req = *req;
-  if (net_config_load (req->config_path, req->network, &cfg, err) < 0)
+  if (net_config_load (req->config_path, req->network, &cfg, err) < 0
+      || net_hosts_ensure (req->root, &cfg, err) < 0)
     return -1;
   b->base.hosts_path = net_hosts_path (req->root, cfg.name);
   return 0;

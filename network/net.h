@@ -152,6 +152,10 @@ int net_write_resolv (const char *dir, struct err **err);
  * no name is fit for one); add and blank a container's line (lock held,
  * netfd = <root>/networks/<net>). */
 char *net_hosts_path (const char *root, const char *net);
+/* Create the file (with its head) when missing: it must exist before a
+ * container's child bind-mounts it. */
+int net_hosts_ensure (const char *root, const struct net_config *cfg,
+                      struct err **err);
 char *net_hosts_render (struct in_addr gateway);
 char *net_hosts_entry (struct in_addr ip, const char *hostname,
                        const char *name);

@@ -116,6 +116,24 @@ hosts_open (int netfd, const struct net_config *cfg, struct err **err)
 }
 
 int
+net_hosts_ensure (const char *root, const struct net_config *cfg,
+                  struct err **err)
+{
+  _cleanup_free_ char *path = net_hosts_path (root, cfg->name);
+  _cleanup_close_ int lock = -1, netfd = -1, fd = -1;
+  if (access (path, F_OK) == 0)
+    return 0;
+  lock = net_ipam_lock (root, err);
+  if (lock < 0)
+    return -1;
+  netfd = net_ipam_open_net (root, cfg->name, err);
+  if (netfd < 0)
+    return -1;
+  fd = hosts_open (netfd, cfg, err);
+  return fd < 0 ? -1 : 0;
+}
+
+int
 net_hosts_add (int netfd, const struct net_config *cfg, struct in_addr ip,
                const char *hostname, const char *name, struct err **err)
 {

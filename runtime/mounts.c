@@ -253,8 +253,12 @@ bind_etc_file (int etcfd, const char *src, const char *name, bool readonly,
   char a[32], b[32];
   struct stat st;
   _cleanup_close_ int fd = -1, sfd = open (src, O_PATH | O_CLOEXEC);
+  /* a state file may be missing (the plan has none); a network's shared
+   * file may not */
   if (sfd < 0)
-    return errno == ENOENT ? 0 : err_set (err, errno, "open '%s'", src);
+    return errno == ENOENT && !readonly ? 0
+                                        : err_set (err, errno, "open '%s'",
+                                                   src);
   if (fstatat (etcfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
       && !S_ISREG (st.st_mode) && unlinkat (etcfd, name, 0) < 0)
     return err_set (err, errno, "replace '/etc/%s' in the container", name);

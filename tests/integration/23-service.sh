@@ -62,6 +62,10 @@ ok "and of the killed one" img rm k1
 
 # --- a killed monitor: the container dies with it ---------------------------
 id=$(img run -d --name mon busybox sleep 1000)
+# the first container on the network: its hosts file is made before the
+# container mounts it
+like "the first container on a network finds itself in /etc/hosts" \
+  "$(img exec mon cat /etc/hosts)" "	${id:0:12} mon"
 cpid=$(pid_of mon)
 mpid=$(awk '{ print $4 }' "/proc/$cpid/stat")
 like "the container's parent is its monitor (an imgtool process)" "$(tr '\0' ' ' < "/proc/$mpid/cmdline")" "run -d"
