@@ -96,6 +96,7 @@ net_hosts_path (const char *root, const char *net)
 static int
 hosts_open (int netfd, const struct net_config *cfg, struct err **err)
 {
+  _cleanup_free_ char *head = NULL;
   int fd = openat (netfd, HOSTS_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0 || errno != ENOENT)
     return fd >= 0 ? fd : err_set (err, errno, "open '" HOSTS_FILE "'");
@@ -103,16 +104,12 @@ hosts_open (int netfd, const struct net_config *cfg, struct err **err)
                                       | O_CLOEXEC, 0644);
   if (fd < 0)
     return err_set (err, errno, "create '" HOSTS_FILE "'");
-  {
-    _cleanup_free_ char *head = net_hosts_render (cfg->gateway);
-    if (fs_write_all (fd, head, strlen (head)) < 0)
-      {
-        err_set (err, errno, "write '" HOSTS_FILE "'");
-        close (fd);
-        return -1;
-      }
-  }
-  return fd;
+  head = net_hosts_render (cfg->gateway);
+  if (fs_write_all (fd, head, strlen (head)) == 0)
+    return fd;
+  err_set (err, errno, "write '" HOSTS_FILE "'");
+  close (fd);
+  return -1;
 }
 
 int
