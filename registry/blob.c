@@ -367,8 +367,9 @@ xf_done (struct xf *f, int rc, struct err **err)
       log_debug ("%s: %s; retrying", f->job->digest,
                  e ? e->msg : "server busy");
       err_free (e);
-      /* Progress was made: a fresh transfer with a fresh retry budget. */
-      if (http_xfer_wrote (f->x))
+      /* Progress was made: a fresh transfer with a fresh retry budget.
+       * A trickle's bytes are no progress: it must not escape the budget. */
+      if (http_xfer_wrote (f->x) && !http_xfer_too_slow (f->x))
         {
           if (xf_launch (f, true, err) < 0)
             break;
