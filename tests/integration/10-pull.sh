@@ -172,6 +172,27 @@ is "every blob is good" "$bad" 0
 got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$LAB_HTTP/library/layered:latest" 2>&1)
 is "skopeo reads the result" "$got" "$LAB_DIGEST_LAYERED"
 
+# --- skopeo reads the store, except Docker schema 2 names ------------------------
+# The documented exception (README.md, docs/architecture.md): skopeo's oci:
+# transport skips index entries that are not OCI; imgtool keeps the bytes
+# (and so the digest) the registry served.
+fresh
+L=$LAB_HTTP/library/layered
+ok "pull an OCI image" img pull -q "$L:latest"
+ok "pull a Docker schema 2 image" img pull -q "$L:v2s2"
+is "the v2s2 name keeps the digest the registry served" "$(ref_digest "$L:v2s2")" "$LAB_DIGEST_LAYERED_V2S2"
+is "... as a Docker schema 2 entry" "$(jq -r --arg d "$LAB_DIGEST_LAYERED_V2S2" '.manifests[] | select(.digest == $d) | .mediaType' "$IMGTOOL_ROOT/oci/index.json")" application/vnd.docker.distribution.manifest.v2+json
+got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$L:latest" 2>&1)
+is "skopeo reads the OCI name next to it" "$got" "$LAB_DIGEST_LAYERED"
+fails "skopeo does not read the v2s2 name" skopeo inspect "oci:$IMGTOOL_ROOT/oci:$L:v2s2"
+like "... for the documented reason" "$LAST_OUT" "no descriptor found for reference"
+for doc in README.md docs/architecture.md; do
+  like "$doc names the exception and skopeo's answer" "$(tr '\n' ' ' < "$TESTS_DIR/../$doc")" 'application/vnd\.docker\.distribution\.manifest\.v2\+json.*no descriptor found for reference'
+done
+ok "imgtool push passes the v2s2 image on" img push -q "$L:v2s2" "$LAB_HTTP/lab-check/v2s2-$$:1"
+got=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$LAB_HTTP/lab-check/v2s2-$$:1" 2>&1)
+is "... its digest unchanged" "$got" "$LAB_DIGEST_LAYERED_V2S2"
+
 # --- a token realm over plain http ---------------------------------------------
 # An https registry whose 401 names an http realm: the password would cross
 # the network in the clear. tests/helpers/http-realm.py is both, and logs
