@@ -384,8 +384,8 @@ seek_cb (void *ud, curl_off_t offset, int origin)
   return CURL_SEEKFUNC_OK;
 }
 
-static int64_t
-now_ns (void)
+int64_t
+http_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -403,7 +403,7 @@ xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
 {
   struct http_xfer *x = ud;
   const struct reg_http *h = x->h;
-  int64_t now = now_ns ();
+  int64_t now = http_now_ns ();
   curl_off_t moved = dlnow + ulnow;
   (void) dltotal;
   if (!x->moved_ns || moved != x->moved)

@@ -89,6 +89,9 @@ int http_do (struct reg_http *h, const struct http_request *req,
  * "404 not found: manifest unknown". Caller frees. */
 char *http_error_text (const struct http_response *r);
 
+/* The monotonic clock, in ns, that retries and the transfer watch use. */
+int64_t http_now_ns (void);
+
 /* Resolve a (possibly relative) URL against base; caller frees. */
 char *http_url_resolve (const char *base, const char *rel);
 /* Do two URLs share scheme, host and port? */
