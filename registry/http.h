@@ -8,7 +8,9 @@
  * - Connections are kept alive and reused (one curl share for DNS, TLS
  *   sessions and connections).
  * - A stalled connection fails after the configured timeout (connect
- *   timeout and a low-speed limit), so nothing hangs for ever.
+ *   timeout, and no byte for that long), and a trickling one once a body
+ *   averages less than min-transfer-rate over min-transfer-window, so
+ *   nothing hangs for ever.
  * - 429/5xx/broken connections are retried with backoff (Retry-After
  *   honoured).
  * - Redirects are followed here, not by curl: Authorization is sent only to
@@ -87,6 +89,9 @@ int http_do (struct reg_http *h, const struct http_request *req,
  * "404 not found: manifest unknown". Caller frees. */
 char *http_error_text (const struct http_response *r);
 
+/* The monotonic clock, in ns, that retries and the transfer watch use. */
+int64_t http_now_ns (void);
+
 /* Resolve a (possibly relative) URL against base; caller frees. */
 char *http_url_resolve (const char *base, const char *rel);
 /* Do two URLs share scheme, host and port? */
@@ -117,6 +122,9 @@ enum http_next http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms,
                                  struct err **err);
 /* Did the write callback see any byte in this attempt? */
 bool http_xfer_wrote (const struct http_xfer *x);
+/* Did this attempt end for moving slower than min-transfer-rate? Its bytes
+ * are no progress that earns a fresh retry budget. */
+bool http_xfer_too_slow (const struct http_xfer *x);
 void http_xfer_free (struct http_xfer *x);
 void *http_multi_new (struct reg_http *h); /* CURLM * with our settings */
 

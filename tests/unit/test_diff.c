@@ -428,6 +428,17 @@ test_crafted (void)
          "a redirect dir is refused (%s)", err ? err->msg : "");
   err_clear (&err);
 
+  /* A name that a layer reader would take for a whiteout. */
+  mkdir (P ("c4"), 0755);
+  mkdir (P ("c4/.wh.foo"), 0755);
+  put_file ("c4/.wh.foo/bar", "b", 0644);
+  CHECK (diff ("c4", NULL, &o, "c4.tar", &res, &err) == -1 && err
+             && strstr (err->msg, "'.wh.foo': a name starting with '.wh.' "
+                                  "cannot go into a layer"),
+         "a '.wh.' name in an upper dir is refused (%s)",
+         err ? err->msg : "");
+  err_clear (&err);
+
   /* Long paths, big ids: pax records. */
   mkdir (P ("c3"), 0755);
   char name[300];
