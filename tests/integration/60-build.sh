@@ -185,6 +185,35 @@ img build -q -t nethost "$T_TMP/net" > /dev/null
 is "builds use the host's network by default" "$(img run --rm nethost cat /nets | tr ' ' '\n' | links)" \
   "$host_links"
 
+# --- COPY and WORKDIR layers carry their parents --------------------------------
+# As BuildKit's: each parent of what a layer adds is in it, with the owner
+# and mode it has in the stage, else overlay shows a 0755 root directory
+# over the image's (a non-root user could no longer write /tmp).
+bf par <<'EOF'
+FROM busybox
+RUN mkdir -p /home/app && chown 1000:1000 /home/app && chmod 750 /home/app
+COPY f.txt /tmp/
+COPY f.txt /home/app/new/
+WORKDIR /home/app/work
+EOF
+echo f > "$T_TMP/par/f.txt"
+img build -q -t par "$T_TMP/par" > /dev/null
+# "path mode uid:gid" of each entry of the image's layer N
+layer_ls () {
+  local d; d=$(img inspect "$1" | jq -r ".[0].Manifest.layers[$2].digest")
+  /usr/bin/python3 -c 'import sys, tarfile
+for m in tarfile.open(sys.argv[1]): print(m.name, oct(m.mode)[2:], "%d:%d" % (m.uid, m.gid))' \
+    "$IMGTOOL_ROOT/oci/blobs/sha256/${d#sha256:}" | tr '\n' ' '
+}
+is "COPY f /tmp/: the layer has tmp/ as the image has it" "$(layer_ls par 2)" \
+  "tmp 1777 0:0 tmp/f.txt 644 0:0 "
+is "... and a non-root user can still write /tmp" \
+  "$(img run --rm -u 65534 par sh -c 'touch /tmp/x && stat -c %a /tmp')" 1777
+is "COPY into an existing dir: its owner and mode kept, new parents 0755 root" "$(layer_ls par 3)" \
+  "home 755 0:0 home/app 750 1000:1000 home/app/new 755 0:0 home/app/new/f.txt 644 0:0 "
+is "WORKDIR: the same" "$(layer_ls par 4)" "home 755 0:0 home/app 750 1000:1000 home/app/work 755 0:0 "
+is "... and in the container" "$(img run --rm par stat -c '%u %a' /home/app)" "1000 750"
+
 # --- multi-stage and --target ---------------------------------------------------
 bf m <<'EOF'
 ARG BASE=busybox
