@@ -433,8 +433,7 @@ layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
       if (!keep[i])
         continue;
       if (c->has_base
-          && write_parents (c, &tf, e->path, last, parents, n_parents, err)
-                 < 0)
+          && write_parents (c, &tf, e->path, last, parents, n_parents, err) < 0)
         {
           r = -1;
           break;

@@ -633,15 +633,15 @@ test_copy_parents (void)
   int src = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   layer_copy_set_base (c, base, 7777);
   close (base);
-  CHECK (layer_copy_add_path (c, src, "pf.txt", "/tmp/pf.txt", NULL, NULL,
-                              NULL, &err)
+  CHECK (layer_copy_add_path (c, src, "pf.txt", "/tmp/pf.txt", NULL, NULL, NULL,
+                              &err)
              == 0,
          "add a file to /tmp");
   layer_copy_add_dir (c, "/home/app/new", 0755, 0, 0, 7777);
   layer_copy_add_data (c, "/home/app/new/d", "d", 1, 0644, 0, 0, 7777);
   close (src);
-  int ofd
-      = open (P ("parents.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int ofd = open (P ("parents.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0644);
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res;
   CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write the layer");
@@ -650,7 +650,8 @@ test_copy_parents (void)
   struct tarlist l;
   CHECK (read_tar (P ("parents.tgz"), &l) == 0, "read it back");
   char *got = paths (&l);
-  CHECK_STR (got, "home/ home/app/ home/app/new/ home/app/new/d tmp/ tmp/pf.txt",
+  CHECK_STR (got,
+             "home/ home/app/ home/app/new/ home/app/new/d tmp/ tmp/pf.txt",
              "every parent is in the layer, before its children");
   free (got);
   struct ent *e = find (&l, "tmp/");
