@@ -281,6 +281,31 @@ is "no mount of the store is left" "$(grep -c "$IMGTOOL_ROOT" /proc/self/mountin
 is "no build temp dir is left" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c build-)" 0
 is "no container process is left" "$(pgrep -f "sleep 6017" | wc -l)" 0
 
+# --- kill -9 of a build: its RUN dies with it, the next command cleans up ------
+bf killed <<'EOF'
+FROM busybox
+RUN echo started; sleep 6023
+EOF
+"$IMGTOOL" build -t killed "$T_TMP/killed" > "$T_TMP/killed.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q '^started' "$T_TMP/killed.out" && break; sleep 0.1; done
+spids=$(pgrep -f "sleep 6023" | tr '\n' ' '); spid=${spids%% *}
+# the step's cgroup, as the host sees it (v1: one dir per controller)
+cgpath=$(grep -o 'imgtool/[0-9a-f]\{64\}' "/proc/${spid:-0}/cgroup" 2>/dev/null | head -1)
+cg_dirs () { ls -d "/sys/fs/cgroup/$cgpath" /sys/fs/cgroup/*/"$cgpath" 2>/dev/null | wc -l; }
+like "the RUN step runs in a cgroup of its own" "$cgpath" '^imgtool/[0-9a-f]{64}$'
+kill -9 $pid; wait $pid 2>/dev/null
+gone () { [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+for _ in $(seq 100); do gone "$spid" && break; sleep 0.1; done
+ok "the RUN step's process died with the build" gone "$spid"
+[ "$(cg_dirs)" -gt 0 ]; is "before the next command: its cgroups are there" $? 0
+is "... and its temp dir" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c '^build-')" 1
+ok "the next command runs" img images
+is "after it: no cgroup of the step" "$(cg_dirs)" 0
+is "... no build temp dir" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c '^build-')" 0
+is "... no build record" "$(ls "$IMGTOOL_ROOT/builds" | wc -l)" 0
+for p in $spids; do gone "$p" || kill -9 "$p"; done # (a failing run's)
+
 # --- history, untagged, prune ---------------------------------------------------
 out=$(img history site:1)
 like "history: newest first, with sizes" "$(sed -n 2p <<< "$out")" "^[0-9a-f]{12} .*CMD \\[\"sh\",\"-c\",.* 0B +imgtool.buildfile.v0$"
