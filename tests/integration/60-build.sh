@@ -282,8 +282,10 @@ is "no build temp dir is left" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c build-)" 0
 is "no container process is left" "$(pgrep -f "sleep 6017" | wc -l)" 0
 
 # --- kill -9 of a build: its RUN dies with it, the next command cleans up ------
+# (as another user: the switch to it clears a parent-death signal)
 bf killed <<'EOF'
 FROM busybox
+USER 65534
 RUN echo started; sleep 6023
 EOF
 "$IMGTOOL" build -t killed "$T_TMP/killed" > "$T_TMP/killed.out" 2>&1 &
