@@ -493,6 +493,22 @@ copy_layer (struct layer_copy **cp, const struct layer_opts *o,
   return r;
 }
 
+/* Write the layer c collected to file (and free c), then read it back. */
+static void
+write_and_read (struct layer_copy *c, const char *file,
+                struct layer_result *res, struct tarlist *l)
+{
+  struct err *err = NULL;
+  int ofd = open (P (file), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
+  CHECK (layer_copy_write (c, &sink, res, &err) == 0, "write the layer %s (%s)",
+         file, err ? err->msg : "ok");
+  close (ofd);
+  layer_copy_free (c);
+  CHECK (read_tar (P (file), l) == 0, "read %s back", file);
+  err_free (err);
+}
+
 static void
 test_copy (void)
 {
@@ -519,15 +535,9 @@ test_copy (void)
   struct layer_copy *c = NULL;
   CHECK (copy_layer (&c, &o, &err) == 0, "collect COPY sources (%s)",
          err ? err->msg : "ok");
-  int ofd
-      = open (P ("copy.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res, res2;
-  CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write COPY layer");
-  close (ofd);
-  layer_copy_free (c);
   struct tarlist l;
-  CHECK (read_tar (P ("copy.tgz"), &l) == 0, "read COPY layer back");
+  write_and_read (c, "copy.tgz", &res, &l);
   char *got = paths (&l);
   CHECK_STR (got,
              "dst/ dst/a.txt dst/hidden/ dst/hidden/keep dst/hl1 dst/hl2 "
@@ -640,15 +650,9 @@ test_copy_parents (void)
   layer_copy_add_dir (c, "/home/app/new", 0755, 0, 0, 7777);
   layer_copy_add_data (c, "/home/app/new/d", "d", 1, 0644, 0, 0, 7777);
   close (src);
-  int ofd = open (P ("parents.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
-  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res;
-  CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write the layer");
-  close (ofd);
-  layer_copy_free (c);
   struct tarlist l;
-  CHECK (read_tar (P ("parents.tgz"), &l) == 0, "read it back");
+  write_and_read (c, "parents.tgz", &res, &l);
   char *got = paths (&l);
   CHECK_STR (got,
              "home/ home/app/ home/app/new/ home/app/new/d tmp/ tmp/pf.txt",
