@@ -72,6 +72,13 @@ int build_run (struct store *s, const struct build_opts *o,
                struct build_result *out, struct err **err);
 void build_result_release (struct build_result *r);
 
+/* Remove what builds killed before their end left behind (their RUN
+ * steps' cgroups, their temp dirs), as their records under
+ * <root>/builds say (builder/record.c). Every command runs it first;
+ * cheap when no build runs (one readdir of an empty directory). Errors
+ * are logged, never fatal. */
+void build_gc (const char *root);
+
 /* prune: remove the build cache records whose layers no reference
  * reaches any more (store_gc then removes the blobs). *removed counts
  * them. */

@@ -222,6 +222,14 @@ COMMAND (build)
   o.no_tls_verify = !rf.tls_verify;
   o.quiet = rf.quiet;
   o.context_dir = argv[optind];
+  if (!strcmp (o.context_dir, "-"))
+    {
+      /* docker reads a Buildfile or a tar from stdin here: not yet */
+      err_set (err, 0,
+               "build context from stdin ('-') is not supported yet: "
+               "give a directory");
+      goto out;
+    }
   if (!epoch_given)
     {
       const char *e = getenv ("SOURCE_DATE_EPOCH");

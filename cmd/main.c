@@ -1,5 +1,6 @@
 /* imgtool: global options, the command table, and the one place that
  * prints errors. */
+#include "builder/builder.h"
 #include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -171,6 +172,7 @@ main (int argc, char **argv)
       if (strcmp (argv[first], commands[i].name))
         continue;
       optind = 0; /* glibc: a full reset for the command's own getopt */
+      build_gc (g.root);
       status = commands[i].fn (&g, argc - first, argv + first, &err);
       if (status < 0 || err)
         {
