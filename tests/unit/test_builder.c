@@ -87,6 +87,14 @@ test_keys (void)
   CHECK (strcmp (a, c), "another parent: another key");
   build_cache_key ("sha256:00", "RUN /bin/sh -c make ", c);
   CHECK (strcmp (a, c), "another text: another key");
+  /* the key carries the cache format: a record written before COPY layers
+   * had their parents (sha256 of parent "\n" text alone) is a miss */
+  struct digester d;
+  digester_init (&d);
+  digester_update (&d, "sha256:00\nRUN /bin/sh -c make", 29);
+  digester_final (&d, c);
+  digester_release (&d);
+  CHECK (strcmp (a, c), "an old-format key (no format version) is a miss");
 }
 
 static struct bf_instr *
