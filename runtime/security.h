@@ -71,6 +71,9 @@ int rt_cap_parse (const char *name, int *cap, struct err **err);
 /* "CAP_NET_ADMIN" for 12, NULL for an unknown number. */
 const char *rt_cap_name (int cap);
 
+/* Is cap in this process's effective set? */
+bool rt_cap_effective (int cap);
+
 /* The highest capability number the running kernel knows
  * (/proc/sys/kernel/cap_last_cap), or the headers' CAP_LAST_CAP. */
 int rt_cap_last (void);
