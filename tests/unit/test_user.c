@@ -405,6 +405,7 @@ test_links (void)
     _cleanup_free_ char *wo = xasprintf ("%s/usr/share/passwd", d);
     char *dirs4[] = { d, low, NULL };
     link_at (d, "etc/passwd", "/usr/share/passwd");
+    put ("l-wo/usr/share/.keep", "");
     if (mknod (wo, S_IFCHR | 0, makedev (0, 0)) == 0)
       {
         s = ids_of (dirs4, "app");
