@@ -46,9 +46,11 @@ void rt_user_info_release (struct rt_user_info *u);
 
 /* Open path (relative, e.g. "etc/passwd") as the overlay of dirs would show
  * it: the topmost layer that has it, unless a whiteout or an opaque
- * directory above hides it. Never follows symlinks (a symlinked component
- * is an error). Returns an fd, or -1 with errno ENOENT (no error set) when
- * the file is not there, or -1 with *err set on other failures. */
+ * directory above hides it. Symlinks are followed inside the stack's root
+ * as openat2(RESOLVE_IN_ROOT) follows them (lib/inroot.h), never out of
+ * it. Returns an fd of a regular file, or -1 with errno ENOENT (no error
+ * set) when it is not there (a dangling link, a non-directory on the
+ * way), or -1 with *err set on other failures (a symlink loop). */
 int rt_stack_open (char *const *dirs, const char *path, struct err **err);
 
 #endif
