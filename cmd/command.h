@@ -71,6 +71,12 @@ int command_bad_option (struct err **err);
 int command_no_options (int argc, char **argv, const char *usage,
                         struct err **err);
 
+/* run, build and exec need root until rootless containers land. 0 as
+ * root; else -1 with *err set to one line ("run: needs root for now
+ * (rootless is not supported yet)") and exit status status. Called once,
+ * after the command's options are parsed and before anything is set up. */
+int command_needs_root (const char *name, int status, struct err **err);
+
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */
 const char *global_default_root (void);

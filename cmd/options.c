@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 command_parse_bool (const char *arg, bool *out)
@@ -122,4 +123,16 @@ command_no_options (int argc, char **argv, const char *usage,
       return 1;
     }
   return command_bad_option (err);
+}
+
+int
+command_needs_root (const char *name, int status, struct err **err)
+{
+  if (geteuid () == 0)
+    return 0;
+  /* why: without root, the cgroup, mounts and firewall fail one by one
+   * halfway; say it once, before anything is touched */
+  err_set (err, 0, "%s: needs root for now (rootless is not supported yet)",
+           name);
+  return err_exit (err, status);
 }

@@ -361,13 +361,16 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (tty >= 0)
     close (tty);
   umask (022);
-  if (process_cwd (p, err) < 0 || process_user (p, err) < 0)
+  if (process_cwd (p, err) < 0)
     return -1;
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
+   * effective set: seccomp goes before the switch to a non-root uid,
+   * which empties that set, and before the capability drop (runc's
+   * order) */
   if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
     return -1;
-  if (rt_caps_apply (p, err) < 0 || process_pdeathsig (pdeath, sync, err) < 0)
+  if (process_user (p, err) < 0 || rt_caps_apply (p, err) < 0
+      || process_pdeathsig (pdeath, sync, err) < 0)
     return -1;
   if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return err_set (err, errno, "set no_new_privs");

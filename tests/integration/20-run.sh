@@ -63,7 +63,7 @@ is "PATH from the image" "$(img run --rm $IMG sh -c 'echo $PATH')" \
 is "-w" "$(img run --rm -w /tmp $IMG pwd)" "/tmp"
 is "-w creates the directory" "$(img run --rm -w /new/dir $IMG pwd)" "/new/dir"
 is "-u name" "$(img run --rm -u app $IMG id)" \
-  "uid=1000(app) gid=1000(app) groups=10(wheel),1001(extra)"
+  "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app),1001(extra)"
 is "-u uid:gid" "$(img run --rm -u 1000:1001 $IMG sh -c 'echo $(id -u) $(id -g)')" "1000 1001"
 is "HOME from passwd" "$(img run --rm -u app $IMG sh -c 'echo $HOME')" "/home/app"
 out=$(img run --rm -u nosuch $IMG id 2>&1); rc=$?
