@@ -99,16 +99,15 @@ read_source (const char *src, const char *config_path,
 
 /* The config docker's import writes (moby daemon/images/image_import.go). */
 static json_t *
-import_config (const struct platform *p, const char *diff_id,
-               const char *msg)
+import_config (const struct platform *p, const char *msg)
 {
   char now[64];
   rfc3339_format (time (NULL), now, sizeof now);
   json_t *doc = json_pack (
-      "{s:s,s:s,s:{},s:s,s:s,s:{s:s,s:[s]},s:[{s:s,s:s}]}", "architecture",
+      "{s:s,s:s,s:{},s:s,s:s,s:{s:s,s:[]},s:[{s:s,s:s}]}", "architecture",
       p->arch, "os", p->os, "config", "created", now, "comment", msg,
-      "rootfs", "type", "layers", "diff_ids", diff_id, "history", "created",
-      now, "comment", msg);
+      "rootfs", "type", "layers", "diff_ids", "history", "created", now,
+      "comment", msg);
   if (p->variant)
     json_object_set_new (doc, "variant", json_string (p->variant));
   return doc;
@@ -182,6 +181,10 @@ COMMAND (import)
     msg = xasprintf ("Imported from %s", src);
   else
     msg = xstrdup ("Imported from -");
+  /* the changes first: a bad one costs no download */
+  doc = import_config (&p, msg);
+  if (build_apply_changes (doc, changes, err) < 0)
+    goto out;
   if (store_open (&s, g->root, err) < 0)
     goto out;
   if ((guard = store_writer_guard (&s, err)) < 0)
@@ -193,9 +196,9 @@ COMMAND (import)
       err_wrap (err, "import '%s'", src);
       goto out;
     }
-  doc = import_config (&p, res.diff_id, msg);
-  if (build_apply_changes (doc, changes, err) < 0)
-    goto out;
+  json_array_append_new (
+      json_object_get (json_object_get (doc, "rootfs"), "diff_ids"),
+      json_string (res.diff_id));
   if (!(cfg = json_dumps (doc, JSON_COMPACT | JSON_SORT_KEYS)))
     {
       err_set (err, 0, "serialise the image config");

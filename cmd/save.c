@@ -168,7 +168,19 @@ COMMAND (save)
   for (int i = optind; i < argc; i++)
     if (add_image (&s, argv[i], &it, err) < 0)
       goto out;
-  if (output)
+  struct stat st;
+  if (output && lstat (output, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      /* a symlink (/dev/stdout), a device or a pipe: written into, as it
+         is; never replaced */
+      if ((fd = open (output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666))
+          < 0)
+        {
+          err_set (err, errno, "open '%s'", output);
+          goto out;
+        }
+    }
+  else if (output)
     {
       /* a temp file beside FILE, renamed when complete */
       tmp = xasprintf ("%s.tmp-XXXXXX", output);
@@ -184,7 +196,7 @@ COMMAND (save)
     }
   if (archive_save (&s, it.v, it.n, f, fd, err) < 0)
     goto out;
-  if (output && (fsync (fd) < 0 || rename (tmp, output) < 0))
+  if (tmp && (fsync (fd) < 0 || rename (tmp, output) < 0))
     {
       err_set (err, errno, "write '%s'", output);
       goto out;
