@@ -218,6 +218,11 @@ build_apply_changes (json_t *doc, char *const *changes, struct err **err)
     strbuf_addf (&text, "%s\n", changes[i]);
   if (bf_parse (text.buf, text.len, "--change", &plan, err) < 0)
     goto out;
+  if (plan->n_stages != 1)
+    {
+      err_set (err, 0, "FROM is not a valid change command");
+      goto out;
+    }
   b.plan = plan;
   e = json_object_get (build_config_obj (doc), "Env");
   json_array_foreach (e, i, v)
