@@ -22,6 +22,7 @@ W=$(mktemp -d /tmp/imgtool-bench.XXXXXX)
 peers_env "$W/peers"
 trap 'peers_cleanup; rm -rf "$W"' EXIT
 REF=docker.io/library/debian:bench
+mkdir -p "$W/root"
 skopeo copy -q "oci:$OUT/img:bench" "oci:$W/root/oci:$REF"
 peers_podman_load "$OUT/img" bench "$REF"
 

@@ -13,6 +13,7 @@
 #include "layers/ingest.h"
 #include "layers/store.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
 #include "registry/config.h"
@@ -26,8 +27,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define READ_CHUNK (1u << 20)
 
 static const char usage_text[]
     = "imgtool import [-c INSTRUCTION]... [-m MESSAGE] [--platform P] "
@@ -80,21 +79,9 @@ read_source (const char *src, const char *config_path,
     }
   _cleanup_close_ int fd
       = strcmp (src, "-") ? open (src, O_RDONLY | O_CLOEXEC) : dup (0);
-  _cleanup_free_ char *buf = xmalloc (READ_CHUNK);
   if (fd < 0)
     return err_set (err, errno, "open");
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, READ_CHUNK);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return err_set (err, errno, "read");
-      if (n == 0)
-        return 0;
-      if (layer_ingest_feed (li, buf, (size_t) n, err) < 0)
-        return -1;
-    }
+  return fs_read_each (fd, feed, li, NULL, err);
 }
 
 /* The config docker's import writes (moby daemon/images/image_import.go). */

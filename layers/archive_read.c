@@ -20,6 +20,7 @@
 #include "layers/store.h"
 #include "layers/tar.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/path.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"
@@ -32,7 +33,6 @@
 /* Members kept in memory: configs, manifests, indexes (their caps). */
 #define DOC_MAX CONFIG_MAX_SIZE
 #define SNIFF_LEN 512
-#define READ_CHUNK (1u << 20)
 #define LINK_DEPTH 16
 
 struct member
@@ -250,6 +250,12 @@ to_tar (void *arg, const uint8_t *buf, size_t len, struct err **err)
   return tar_reader_feed (arg, buf, len, err);
 }
 
+static int
+to_decomp (void *ctx, const void *buf, size_t len, struct err **err)
+{
+  return layer_decomp_feed (ctx, buf, len, err);
+}
+
 /* The whole stream: outer decompression, tar, members. */
 static int
 read_all (struct reader *r, int fd, struct err **err)
@@ -258,39 +264,19 @@ read_all (struct reader *r, int fd, struct err **err)
       = { .entry = on_entry, .data = on_data, .entry_end = on_entry_end };
   struct tar_reader *tr = tar_reader_new (&cb, r);
   struct layer_decomp *d = layer_decomp_new (to_tar, tr);
-  _cleanup_free_ char *buf = xmalloc (READ_CHUNK);
-  uint64_t total = 0;
+  size_t total;
   int ret = -1;
-  for (;;)
+  if (fs_read_each (fd, to_decomp, d, &total, err) < 0)
+    err_wrap (err, "the archive");
+  else if (total == 0)
+    err_set (err, 0, "the archive is empty");
+  else if (layer_decomp_finish (d, err) == 0 && tar_reader_finish (tr, err) == 0)
     {
-      ssize_t n = read (fd, buf, READ_CHUNK);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          err_set (err, errno, "read the archive");
-          goto out;
-        }
-      if (n == 0)
-        break;
-      total += (uint64_t) n;
-      if (layer_decomp_feed (d, buf, (size_t) n, err) < 0)
-        goto out;
+      if (r->cur)
+        err_set (err, 0, "the archive ends inside '%s'", r->cur->path);
+      else
+        ret = 0;
     }
-  if (total == 0)
-    {
-      err_set (err, 0, "the archive is empty");
-      goto out;
-    }
-  if (layer_decomp_finish (d, err) < 0 || tar_reader_finish (tr, err) < 0)
-    goto out;
-  if (r->cur)
-    {
-      err_set (err, 0, "the archive ends inside '%s'", r->cur->path);
-      goto out;
-    }
-  ret = 0;
-out:
   layer_decomp_free (d);
   tar_reader_free (tr);
   return ret;

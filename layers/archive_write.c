@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #define CONTAINERD_NAME "io.containerd.image.name"
-#define COPY_CHUNK (1u << 20)
 
 int
 archive_format_parse (const char *s, enum archive_format *out,
@@ -148,6 +147,12 @@ inflate_write (void *arg, const uint8_t *buf, size_t len, struct err **err)
   return 0;
 }
 
+static int
+to_decomp (void *ctx, const void *buf, size_t len, struct err **err)
+{
+  return layer_decomp_feed (ctx, buf, len, err);
+}
+
 /* Layer blob as its plain tar in a temp file, checked against diff_id. */
 static int
 inflate_layer (struct writer *w, const char *digest, const char *diff_id,
@@ -156,7 +161,6 @@ inflate_layer (struct writer *w, const char *digest, const char *diff_id,
   struct inflate_out o = { .fd = -1 };
   struct layer_decomp *d = NULL;
   _cleanup_close_ int in = -1;
-  _cleanup_free_ char *buf = xmalloc (COPY_CHUNK);
   char got[DIGEST_STR_LEN + 1];
   int ret = -1;
   digester_init (&o.d);
@@ -169,23 +173,12 @@ inflate_layer (struct writer *w, const char *digest, const char *diff_id,
       goto out;
     }
   d = layer_decomp_new (inflate_write, &o);
-  for (;;)
+  if (fs_read_each (in, to_decomp, d, NULL, err) < 0
+      || layer_decomp_finish (d, err) < 0)
     {
-      ssize_t n = read (in, buf, COPY_CHUNK);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          err_set (err, errno, "read blob %s", digest);
-          goto out;
-        }
-      if (n == 0)
-        break;
-      if (layer_decomp_feed (d, buf, (size_t) n, err) < 0)
-        goto out;
+      err_wrap (err, "blob %s", digest);
+      goto out;
     }
-  if (layer_decomp_finish (d, err) < 0)
-    goto out;
   digester_final (&o.d, got);
   if (strcmp (got, diff_id))
     {
