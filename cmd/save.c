@@ -196,7 +196,7 @@ COMMAND (save)
     }
   if (archive_save (&s, it.v, it.n, f, fd, err) < 0)
     goto out;
-  if (tmp && (fsync (fd) < 0 || rename (tmp, output) < 0))
+  if (tmp && rename (tmp, output) < 0)
     {
       err_set (err, errno, "write '%s'", output);
       goto out;

@@ -2,11 +2,8 @@
  * stream by layers/tarwriter.c (uncompressed, no diff_id: the archive is
  * not a layer).
  *
- * docker-archive layers must be plain tars named by their diff_id, and a
- * tar header needs the size before the data, which a compressed blob does
- * not tell: each such layer is inflated into an unnamed temp file under
- * the store's tmp/ (its digest checked against the diff_id on the way),
- * then copied into the archive. */
+ * docker-archive layers must be plain tars named by their diff_id: a
+ * stored gzip or zstd layer is inflated into the archive (put_inflated). */
 #include "layers/archive.h"
 #include "layers/decompress.h"
 #include "layers/image_store.h"
@@ -129,77 +126,79 @@ put_stored_blob (struct writer *w, const char *digest, struct err **err)
   return put_blob_fd (w, path, fd, (uint64_t) st.st_size, err);
 }
 
-struct inflate_out
-{
-  int fd;
-  struct digester d;
-  uint64_t size;
-};
-
-static int
-inflate_write (void *arg, const uint8_t *buf, size_t len, struct err **err)
-{
-  struct inflate_out *o = arg;
-  digester_update (&o->d, buf, len);
-  o->size += len;
-  if (fs_write_all (o->fd, buf, len) < 0)
-    return err_set (err, errno, "write a temp file");
-  return 0;
-}
-
 static int
 to_decomp (void *ctx, const void *buf, size_t len, struct err **err)
 {
   return layer_decomp_feed (ctx, buf, len, err);
 }
 
-/* Layer blob as its plain tar in a temp file, checked against diff_id. */
+/* A stored layer blob's tar, inflated, to sink. */
 static int
-inflate_layer (struct writer *w, const char *digest, const char *diff_id,
-               int *out_fd, uint64_t *size, struct err **err)
+inflate_blob (struct writer *w, const char *digest, layer_decomp_sink sink,
+              void *arg, struct err **err)
 {
-  struct inflate_out o = { .fd = -1 };
-  struct layer_decomp *d = NULL;
-  _cleanup_close_ int in = -1;
-  char got[DIGEST_STR_LEN + 1];
+  _cleanup_close_ int in = store_blob_open (w->s, digest, err);
+  struct layer_decomp *d;
   int ret = -1;
-  digester_init (&o.d);
-  if ((in = store_blob_open (w->s, digest, err)) < 0)
-    goto out;
-  o.fd = openat (w->s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (o.fd < 0)
-    {
-      err_set (err, errno, "create a temp file in '%s/tmp'", w->s->root);
-      goto out;
-    }
-  d = layer_decomp_new (inflate_write, &o);
-  if (fs_read_each (in, to_decomp, d, NULL, err) < 0
-      || layer_decomp_finish (d, err) < 0)
-    {
-      err_wrap (err, "blob %s", digest);
-      goto out;
-    }
-  digester_final (&o.d, got);
-  if (strcmp (got, diff_id))
-    {
-      err_set (err, 0, "layer %s: its tar is %s, the config says %s", digest,
-               got, diff_id);
-      goto out;
-    }
-  if (lseek (o.fd, 0, SEEK_SET) < 0)
-    {
-      err_set (err, errno, "seek a temp file");
-      goto out;
-    }
-  *out_fd = steal_fd (&o.fd);
-  *size = o.size;
-  ret = 0;
-out:
+  if (in < 0)
+    return -1;
+  d = layer_decomp_new (sink, arg);
+  if (fs_read_each (in, to_decomp, d, NULL, err) == 0
+      && layer_decomp_finish (d, err) == 0)
+    ret = 0;
   layer_decomp_free (d);
-  digester_release (&o.d);
-  if (o.fd >= 0)
-    close (o.fd);
-  return ret;
+  return ret < 0 ? err_wrap (err, "layer %s", digest) : 0;
+}
+
+struct measure
+{
+  struct digester d;
+  uint64_t size;
+};
+
+static int
+measure (void *arg, const uint8_t *buf, size_t len, struct err **err)
+{
+  struct measure *m = arg;
+  (void) err;
+  digester_update (&m->d, buf, len);
+  m->size += len;
+  return 0;
+}
+
+static int
+to_tar (void *arg, const uint8_t *buf, size_t len, struct err **err)
+{
+  return tarw_data (arg, buf, len, err);
+}
+
+/* A compressed layer as its plain tar at path. A tar header needs the
+ * size before the data, which a gzip or zstd stream does not tell: a
+ * first pass inflates it to measure it and check its diff_id (before
+ * any of it is written), the second writes it. Twice the inflating, but
+ * no temp copy of the tar: on a loaded machine the extra writes cost
+ * more than igzip does. */
+static int
+put_inflated (struct writer *w, const char *path, const char *digest,
+              const char *diff_id, uint64_t *size, struct err **err)
+{
+  struct measure m = { .size = 0 };
+  char got[DIGEST_STR_LEN + 1];
+  int r;
+  digester_init (&m.d);
+  r = inflate_blob (w, digest, measure, &m, err);
+  digester_final (&m.d, got);
+  digester_release (&m.d);
+  if (r < 0)
+    return -1;
+  if (strcmp (got, diff_id))
+    return err_set (err, 0, "layer %s: its tar is %s, the config says %s",
+                    digest, got, diff_id);
+  *size = m.size;
+  if (put_entry (w, path, TAR_REG, m.size, err) < 0
+      || inflate_blob (w, digest, to_tar, w->tw, err) < 0)
+    return -1;
+  return 0;
 }
 
 /* Layer i of img as a plain tar at blobs/sha256/<diff_id hex>; its size
@@ -213,20 +212,22 @@ put_plain_layer (struct writer *w, const struct image *img, size_t i,
   _cleanup_free_ char *path
       = xasprintf ("blobs/sha256/%s", digest_hex (diff_id));
   _cleanup_close_ int fd = -1;
+  struct stat st;
   if (written (w, path, size))
     return 0;
-  if (layer_compression_of (l->media_type) == LAYER_UNCOMPRESSED
-      && !strcmp (l->digest, diff_id))
+  if (layer_compression_of (l->media_type) != LAYER_UNCOMPRESSED
+      || strcmp (l->digest, diff_id))
     {
-      struct stat st;
-      if ((fd = store_blob_open (w->s, l->digest, err)) < 0)
+      if (put_inflated (w, path, l->digest, diff_id, size, err) < 0)
         return -1;
-      if (fstat (fd, &st) < 0)
-        return err_set (err, errno, "stat blob %s", l->digest);
-      *size = (uint64_t) st.st_size;
+      first_time_sized (w, path, *size);
+      return 0;
     }
-  else if (inflate_layer (w, l->digest, diff_id, &fd, size, err) < 0)
+  if ((fd = store_blob_open (w->s, l->digest, err)) < 0)
     return -1;
+  if (fstat (fd, &st) < 0)
+    return err_set (err, errno, "stat blob %s", l->digest);
+  *size = (uint64_t) st.st_size;
   first_time_sized (w, path, *size);
   return put_blob_fd (w, path, fd, *size, err);
 }

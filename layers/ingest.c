@@ -3,6 +3,7 @@
 #include "layers/decompress.h"
 #include "layers/snapshot.h"
 #include "layers/store.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -22,6 +23,7 @@ struct layer_ingest
   struct layer_store_out out;
   struct tar_writer *tw;
   struct snapshot_tx *tx;
+  struct bytepipe *unpack; /* the tar to tx, in a thread of its own */
   struct layer_result res;
   bool finished;
 };
@@ -36,6 +38,34 @@ layer_ingest_new (struct store *s)
   return li;
 }
 
+/* Unpacking (file system work, and the unpacker's own hash) runs beside
+ * the hashing and compressing of the same bytes: as in pull, a bounded
+ * ring between the two threads. */
+#define UNPACK_RING (4u << 20)
+#define UNPACK_CHUNK (256u << 10)
+
+static int
+unpack_consume (void *ctx, const void *data, size_t len, struct err **err)
+{
+  return snapshot_tx_feed (ctx, data, len, err);
+}
+
+/* The tar's bytes to the snapshot. */
+static int
+to_snapshot (struct layer_ingest *li, const void *buf, size_t len,
+             struct err **err)
+{
+  if (li->unpack)
+    {
+      if (bytepipe_put (li->unpack, buf, len) == 0)
+        return 0;
+      return bytepipe_finish (&li->unpack, false, err) < 0
+                 ? -1
+                 : err_set (err, 0, "unpacking stopped");
+    }
+  return snapshot_tx_feed (li->tx, buf, len, err);
+}
+
 /* The uncompressed tar of a compressed layer. */
 static int
 inflated (void *arg, const uint8_t *buf, size_t len, struct err **err)
@@ -43,15 +73,20 @@ inflated (void *arg, const uint8_t *buf, size_t len, struct err **err)
   struct layer_ingest *li = arg;
   digester_update (&li->diff_id, buf, len);
   li->res.tar_size += len;
-  return snapshot_tx_feed (li->tx, buf, len, err);
+  return to_snapshot (li, buf, len, err);
 }
 
 static int
 start (struct layer_ingest *li, struct err **err)
 {
+  static const struct bytepipe_ops ops = { .consume = unpack_consume };
+  struct err *e = NULL;
   li->kind = layer_compression_sniff (li->head, li->nhead);
   if (snapshot_begin_unnamed (li->s, &li->tx, err) < 0)
     return -1;
+  /* no thread: the unpacking stays on this one */
+  li->unpack = bytepipe_start (UNPACK_RING, UNPACK_CHUNK, &ops, li->tx, &e);
+  err_free (e);
   if (li->kind == LAYER_UNCOMPRESSED)
     {
       if (layer_store_begin (li->s, &li->out, err) < 0)
@@ -73,7 +108,7 @@ push (struct layer_ingest *li, const void *buf, size_t len, struct err **err)
     return 0;
   if (li->tw)
     return tarw_raw (li->tw, buf, len, err) < 0
-                   || snapshot_tx_feed (li->tx, buf, len, err) < 0
+                   || to_snapshot (li, buf, len, err) < 0
                ? -1
                : 0;
   li->res.size += (int64_t) len;
@@ -127,6 +162,8 @@ layer_ingest_finish (struct layer_ingest *li, struct layer_result *res,
       memcpy (li->res.digest, digest, sizeof li->res.digest);
       free (digest);
     }
+  if (bytepipe_finish (&li->unpack, true, err) < 0)
+    return -1;
   li->finished = true;
   *res = li->res;
   return 0;
@@ -154,6 +191,12 @@ layer_ingest_abort (struct layer_ingest *li)
 {
   if (!li)
     return;
+  if (li->unpack)
+    {
+      struct err *e = NULL;
+      bytepipe_finish (&li->unpack, false, &e);
+      err_free (e);
+    }
   tarw_free (li->tw);
   if (li->out.w)
     layer_store_abort (&li->out);
