@@ -18,10 +18,13 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define CONTAINERD_NAME "io.containerd.image.name"
+/* Layers whose tar looks smaller than this are inflated into memory. */
+#define MEMFD_MAX (512ull << 20)
 
 int
 archive_format_parse (const char *s, enum archive_format *out,
@@ -150,55 +153,87 @@ inflate_blob (struct writer *w, const char *digest, layer_decomp_sink sink,
   return ret < 0 ? err_wrap (err, "layer %s", digest) : 0;
 }
 
-struct measure
+struct inflate_out
 {
+  int fd;
   struct digester d;
   uint64_t size;
 };
 
 static int
-measure (void *arg, const uint8_t *buf, size_t len, struct err **err)
+inflate_write (void *arg, const uint8_t *buf, size_t len, struct err **err)
 {
-  struct measure *m = arg;
-  (void) err;
-  digester_update (&m->d, buf, len);
-  m->size += len;
+  struct inflate_out *o = arg;
+  digester_update (&o->d, buf, len);
+  o->size += len;
+  if (fs_write_all (o->fd, buf, len) < 0)
+    return err_set (err, errno, "write a temp file");
   return 0;
 }
 
-static int
-to_tar (void *arg, const uint8_t *buf, size_t len, struct err **err)
+/* How large a gzip stream's content probably is: its trailer's ISIZE
+ * (modulo 4 GiB, and of the last member only: a guess). */
+static uint64_t
+guess_size (int fd, uint64_t blob_size)
 {
-  return tarw_data (arg, buf, len, err);
+  uint8_t t[4];
+  if (blob_size < 18 || pread (fd, t, 4, (off_t) blob_size - 4) != 4)
+    return UINT64_MAX;
+  return (uint64_t) t[0] | (uint64_t) t[1] << 8 | (uint64_t) t[2] << 16
+         | (uint64_t) t[3] << 24;
+}
+
+/* A temp file for a layer's tar: in memory (memfd) when it looks small
+ * enough, else in the store's tmp/ (a large layer must not fill RAM). */
+static int
+temp_for (struct writer *w, const char *digest, struct err **err)
+{
+  struct stat st;
+  uint64_t guess = UINT64_MAX;
+  _cleanup_close_ int in = store_blob_open (w->s, digest, err);
+  int fd;
+  if (in < 0)
+    return -1;
+  if (fstat (in, &st) == 0 && st.st_size < (off_t) MEMFD_MAX / 4)
+    guess = guess_size (in, (uint64_t) st.st_size);
+  if (guess < MEMFD_MAX && (fd = memfd_create ("layer", MFD_CLOEXEC)) >= 0)
+    return fd;
+  fd = openat (w->s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return err_set (err, errno, "create a temp file in '%s/tmp'", w->s->root);
+  return fd;
 }
 
 /* A compressed layer as its plain tar at path. A tar header needs the
- * size before the data, which a gzip or zstd stream does not tell: a
- * first pass inflates it to measure it and check its diff_id (before
- * any of it is written), the second writes it. Twice the inflating, but
- * no temp copy of the tar: on a loaded machine the extra writes cost
- * more than igzip does. */
+ * size before the data, which a gzip or zstd stream does not tell: the
+ * layer is inflated once into a temp file (its diff_id checked before
+ * any of it is written), then copied into the archive. Inflating twice
+ * instead (measure, then write) cost 60% more CPU. */
 static int
 put_inflated (struct writer *w, const char *path, const char *digest,
               const char *diff_id, uint64_t *size, struct err **err)
 {
-  struct measure m = { .size = 0 };
+  struct inflate_out o = { .fd = temp_for (w, digest, err) };
   char got[DIGEST_STR_LEN + 1];
   int r;
-  digester_init (&m.d);
-  r = inflate_blob (w, digest, measure, &m, err);
-  digester_final (&m.d, got);
-  digester_release (&m.d);
-  if (r < 0)
+  if (o.fd < 0)
     return -1;
-  if (strcmp (got, diff_id))
-    return err_set (err, 0, "layer %s: its tar is %s, the config says %s",
-                    digest, got, diff_id);
-  *size = m.size;
-  if (put_entry (w, path, TAR_REG, m.size, err) < 0
-      || inflate_blob (w, digest, to_tar, w->tw, err) < 0)
-    return -1;
-  return 0;
+  digester_init (&o.d);
+  r = inflate_blob (w, digest, inflate_write, &o, err);
+  digester_final (&o.d, got);
+  digester_release (&o.d);
+  if (r == 0 && strcmp (got, diff_id))
+    r = err_set (err, 0, "layer %s: its tar is %s, the config says %s",
+                 digest, got, diff_id);
+  if (r == 0 && lseek (o.fd, 0, SEEK_SET) < 0)
+    r = err_set (err, errno, "seek a temp file");
+  if (r == 0)
+    {
+      *size = o.size;
+      r = put_blob_fd (w, path, o.fd, o.size, err);
+    }
+  close (o.fd);
+  return r;
 }
 
 /* Layer i of img as a plain tar at blobs/sha256/<diff_id hex>; its size

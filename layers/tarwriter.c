@@ -143,7 +143,9 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
   if (!len)
     return 0;
   tw->blob_size += (int64_t)len;
-  if (!tw->pipe && tw->blob_size > (int64_t)PIPE_AFTER)
+  /* (not for an image archive: nothing to hash, the thread would only
+     add a copy) */
+  if (!tw->pipe && tw->blob_size > (int64_t)PIPE_AFTER && !tw->no_digest)
     {
       static const struct bytepipe_ops ops = { .consume = sink_bytes };
       /* All earlier bytes went to the sink synchronously, so the order
