@@ -30,8 +30,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Members kept in memory: configs, manifests, indexes (their caps). */
+/* Members kept in memory: configs, manifests, indexes (their caps), and
+ * all of them together (an archive of many large non-layer files must
+ * not fill the memory). */
 #define DOC_MAX CONFIG_MAX_SIZE
+#define DOCS_MAX (256u << 20)
 #define SNIFF_LEN 512
 #define LINK_DEPTH 16
 
@@ -57,6 +60,7 @@ struct reader
   size_t nhead;
   uint64_t size; /* of cur */
   bool decided;
+  uint64_t doc_bytes; /* kept in memory so far */
 };
 
 static void
@@ -153,11 +157,12 @@ decide (struct reader *r, struct err **err)
       m->li = layer_ingest_new (r->s);
       return layer_ingest_feed (m->li, r->head, r->nhead, err);
     }
-  if (r->size > DOC_MAX)
+  if (r->size > DOC_MAX || r->doc_bytes + r->size > DOCS_MAX)
     {
       m->big = true;
       return 0;
     }
+  r->doc_bytes += r->size;
   m->data = xmalloc (r->size + 1);
   memcpy (m->data, r->head, r->nhead);
   m->len = r->nhead;
