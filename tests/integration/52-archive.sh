@@ -146,6 +146,45 @@ is "an oci-archive of two names" "$(img load -i "$W/oci2.tar" 2>&1)" "Loaded ima
 Loaded image: busybox:v2"
 is "its manifest digest is kept" "$(img inspect busybox | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["ManifestDigest"])')" "$MAN"
 
+# docker <= 24's layout (<v1id>/layer.tar, VERSION, json; config at
+# <hex>.json) and the containerd store's (gzip'd layers in manifest.json),
+# made from imgtool's archive by python
+cat > "$W/relayout.py" <<'PY'
+import gzip, hashlib, io, json, sys, tarfile
+src, dst, kind = sys.argv[1:4]
+t = tarfile.open(src)
+m = json.loads(t.extractfile("manifest.json").read())[0]
+cfg = t.extractfile(m["Config"]).read()
+out = tarfile.open(dst, "w")
+def add(name, data):
+    ti = tarfile.TarInfo(name); ti.size = len(data); out.addfile(ti, io.BytesIO(data))
+layers = []
+for i, path in enumerate(m["Layers"]):
+    data = t.extractfile(path).read()
+    if kind == "v24":
+        v1 = hashlib.sha256(("v1-%d" % i).encode()).hexdigest()
+        add(v1 + "/VERSION", b"1.0"); add(v1 + "/json", b'{"id":"%s"}' % v1.encode())
+        add(v1 + "/layer.tar", data); layers.append(v1 + "/layer.tar")
+    else:
+        gz = gzip.compress(data)
+        name = "blobs/sha256/" + hashlib.sha256(gz).hexdigest()
+        add(name, gz); layers.append(name)
+cname = (hashlib.sha256(cfg).hexdigest() + ".json") if kind == "v24" else m["Config"]
+add(cname, cfg)
+add("manifest.json", json.dumps([{"Config": cname, "RepoTags": m["RepoTags"], "Layers": layers}]).encode())
+out.close()
+PY
+for kind in v24 containerd; do
+  export IMGTOOL_ROOT=$T_TMP/root-$kind
+  $PY "$W/relayout.py" "$W/stdout.tar" "$W/$kind.tar" "$kind"
+  is "load docker's $kind layout" "$(img load -i "$W/$kind.tar" 2>&1)" "Loaded image: busybox:latest"
+  is "$kind: the same image ID" "$(img_id busybox:latest)" "$BB_FULL_ID"
+  is "$kind: it runs" "$(img run --rm --network none busybox echo $kind 2>&1)" "$kind"
+done
+is "containerd's gzip'd layer is stored as it came" \
+  "$(img inspect busybox | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["Manifest"]["layers"][0]["mediaType"])')" \
+  "application/vnd.oci.image.layer.v1.tar+gzip"
+
 # a corrupted layer and a truncated archive: one error, nothing stored
 export IMGTOOL_ROOT=$T_TMP/root8
 cp "$W/repo.tar" "$W/bad.tar"
