@@ -29,6 +29,7 @@ struct snapshot_tx
   char *chain_id;
   char *diff_id; /* expected, or NULL */
   struct layer_unpacker *u;
+  bool unnamed; /* begun under a random name: its lock file goes too */
 };
 
 /* snapshots/, created 0700 (why: layers hold setuid binaries and
@@ -87,6 +88,12 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   if (remove_tmp)
     fs_rm_rf (tx->snap_fd, tx->tmp, &ignored);
   err_free (ignored);
+  if (tx->unnamed)
+    {
+      char lock[sizeof LOCKS_DIR + 1 + DIGEST_HEX_LEN];
+      snprintf (lock, sizeof lock, LOCKS_DIR "/%s", tx->hex);
+      unlinkat (tx->snap_fd, lock, 0);
+    }
   close (tx->snap_fd);
   if (tx->lock_fd >= 0)
     close (tx->lock_fd); /* releases the lock */
@@ -342,7 +349,11 @@ snapshot_begin_unnamed (struct store *s, struct snapshot_tx **tx,
   for (size_t i = 0; i < sizeof rnd; i++)
     snprintf (id + 7 + 2 * i, 3, "%02x", rnd[i]);
   /* a random name no image has: its lock is ours alone */
-  return snapshot_begin (s, id, NULL, true, tx, err) < 0 ? -1 : 0;
+  int rc = snapshot_begin (s, id, NULL, true, tx, err);
+  if (rc != 0)
+    return rc < 0 ? -1 : err_set (err, EEXIST, "snapshot '%s'", id);
+  (*tx)->unnamed = true;
+  return 0;
 }
 
 int
@@ -361,6 +372,7 @@ snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
   unlinkat (tx->snap_fd, old_lock, 0);
   close (tx->lock_fd);
   tx->lock_fd = lock_fd;
+  tx->unnamed = false;
   free (tx->chain_id);
   tx->chain_id = xstrdup (chain_id);
   free (tx->diff_id);
