@@ -11,6 +11,7 @@
 #ifndef IMGTOOL_BUILDER_H
 #define IMGTOOL_BUILDER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,15 @@ void build_result_release (struct build_result *r);
  * cheap when no build runs (one readdir of an empty directory). Errors
  * are logged, never fatal. */
 void build_gc (const char *root);
+
+/* Apply Dockerfile instructions to an image config document (the whole
+ * config JSON), as docker's import and commit -c/--change do: CMD,
+ * ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER,
+ * VOLUME, WORKDIR, one instruction per string (continuation lines
+ * allowed); variables expand against the config's Env. Anything else
+ * fails with "<INSTR> is not a valid change command". */
+int build_apply_changes (json_t *doc, char *const *changes,
+                         struct err **err);
 
 /* prune: remove the build cache records whose layers no reference
  * reaches any more (store_gc then removes the blobs). *removed counts

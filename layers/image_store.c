@@ -5,6 +5,7 @@
 #include "lib/xalloc.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -258,5 +259,31 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
     }
   closedir (d);
   remove_old_tmp (s);
+  return 0;
+}
+
+int
+image_store_manifest (struct store *s, const char *config_digest,
+                      int64_t config_size, const struct descriptor *layers,
+                      size_t n, char **digest, int64_t *size,
+                      struct err **err)
+{
+  json_t *ls = json_array ();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (ls, json_pack ("{s:s,s:s,s:I}", "mediaType",
+                                          layers[i].media_type, "digest",
+                                          layers[i].digest, "size",
+                                          (json_int_t) layers[i].size));
+  json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
+                         "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
+                         MT_OCI_CONFIG, "digest", config_digest, "size",
+                         (json_int_t) config_size, "layers", ls);
+  _cleanup_free_ char *body = json_dumps (m, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref (m);
+  if (!body)
+    return err_set (err, 0, "serialise an image manifest");
+  *size = (int64_t) strlen (body);
+  if (store_blob_put (s, body, strlen (body), NULL, digest, err) < 0)
+    return err_wrap (err, "store an image manifest");
   return 0;
 }
