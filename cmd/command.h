@@ -71,6 +71,11 @@ int command_bad_option (struct err **err);
 int command_no_options (int argc, char **argv, const char *usage,
                         struct err **err);
 
+/* Print "imgtool: <text>" on stderr as one line (err_line: control
+ * characters escaped, long text cut): the one printer of errors. */
+void command_print_error (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2)));
+
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */
 const char *global_default_root (void);

@@ -1,4 +1,5 @@
 #include "cmd/containers.h"
+#include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "runtime/net.h"
@@ -37,8 +38,7 @@ containers_each (const char *root, const char *verb, char **names,
       rt_record_release (&rec);
       if (e)
         {
-          fflush (stdout);
-          fprintf (stderr, "imgtool: %s '%s': %s\n", verb, *name, e->msg);
+          command_print_error ("%s '%s': %s", verb, *name, e->msg);
           err_free (e);
           status = 1;
         }
