@@ -88,8 +88,10 @@ int command_usage_error (const char *usage, struct err **err);
 /* Print rows (a JSON array of objects) through a --format template as
  * docker's CLI does: "table ..." adds a header, the template applied to
  * header (an object of the same fields holding column titles), and
- * aligns the columns (cmd/format.c). */
-int command_print_format (const char *format, json_t *header, json_t *rows,
-                          struct err **err);
+ * aligns the columns; NULL or "table" alone is default_table (the
+ * command's own); "json" prints each row as one line of JSON, its keys in
+ * the rows' order (cmd/format.c). */
+int command_print_format (const char *format, const char *default_table,
+                          json_t *header, json_t *rows, struct err **err);
 
 #endif

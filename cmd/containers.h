@@ -37,9 +37,10 @@ void containers_net_release (const char *root, const struct rt_record *rec);
 
 /* docker's JSON for `inspect` of a container (container_json.c). */
 json_t *containers_inspect_json (const struct rt_record *rec);
-/* The fields of one `ps --format` line (ID is the short id; command is
- * the quoted, maybe truncated, COMMAND cell). */
+/* The fields of one `ps --format` line, docker's (--format json prints
+ * them all): command is the quoted, maybe truncated, COMMAND cell; ID and
+ * Mounts are cut unless no_trunc. */
 json_t *containers_ps_json (const struct rt_record *rec, const char *command,
-                            time_t now);
+                            bool no_trunc, time_t now);
 
 #endif
