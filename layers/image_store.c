@@ -133,7 +133,7 @@ image_size (const struct image *img)
 }
 
 static bool
-strv_has (char **v, const char *s)
+strv_has (char *const *v, const char *s)
 {
   for (; v && *v; v++)
     if (!strcmp (*v, s))
@@ -209,6 +209,51 @@ remove_old_tmp (struct store *s)
       err_clear (&ignored);
     }
   closedir (d);
+}
+
+/* Manifests are small; the scan reads no blob larger than this. */
+#define SCAN_MAX (1u << 20)
+
+int
+image_manifests_of_configs (struct store *s, char *const *configs,
+                            char ***out, struct err **err)
+{
+  _cleanup_closedir_ DIR *d = NULL;
+  struct dirent *de;
+  if (!configs || !*configs)
+    return 0;
+  d = fdopendir (dup (s->blobs_fd));
+  if (!d)
+    return err_set (err, errno, "list blobs");
+  rewinddir (d);
+  while ((de = readdir (d)))
+    {
+      char digest[DIGEST_STR_LEN + 8];
+      _cleanup_free_ char *raw = NULL;
+      struct image_manifest m;
+      enum doc_kind kind;
+      struct stat st;
+      size_t len;
+      struct err *skip = NULL;
+      if (de->d_name[0] == '.' || strlen (de->d_name) != DIGEST_HEX_LEN
+          || fstatat (s->blobs_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0
+          || !S_ISREG (st.st_mode) || st.st_size > SCAN_MAX)
+        continue;
+      snprintf (digest, sizeof digest, "sha256:%s", de->d_name);
+      if (store_blob_read (s, digest, SCAN_MAX, &raw, &len, &skip) < 0
+          || len == 0 || raw[0] != '{'
+          || image_doc_kind (NULL, raw, len, &kind, NULL, &skip) < 0
+          || kind != DOC_MANIFEST
+          || image_manifest_parse (raw, len, &m, &skip) < 0)
+        {
+          err_free (skip);
+          continue;
+        }
+      if (strv_has (configs, m.config.digest) && !strv_has (*out, digest))
+        strv_push (out, xstrdup (digest));
+      image_manifest_release (&m);
+    }
+  return 0;
 }
 
 int

@@ -63,6 +63,18 @@ fails "tag of an unknown image fails" img tag nosuch x:1
 
 nblobs () { find "$IMGTOOL_ROOT/oci/blobs/sha256" -type f | wc -l; }
 before=$(nblobs)
+# By ID, an image with several names goes only with -f (docker).
+bid=${cfg_digest:7:12}
+fails "rmi by ID of an image with two names fails" img rmi "$bid"
+is "as docker says" "$LAST_OUT" \
+  "imgtool: conflict: unable to delete $bid (must be forced) - image is referenced in multiple repositories"
+ok "both names stay" img inspect mine:1 busybox
+ok "tag busybox mine:2" img tag busybox mine:2
+is "rmi -f by ID untags every name" "$(img rmi -f "$bid" | grep -c '^Untagged: ')" 3
+fails "mine:2 is gone" img inspect mine:2
+ok "skopeo copies busybox back" \
+  sk copy -q --all "oci:$LAB_FIXTURES/busybox:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+ok "tag busybox mine:1" img tag busybox mine:1
 ok "rmi mine:1" img rmi mine:1
 is "rmi of one of two names keeps every blob" "$(nblobs)" "$before"
 fails "mine:1 is gone" img inspect mine:1
@@ -91,10 +103,38 @@ like "ps: docker's default table" "$out" '^CONTAINER ID +IMAGE +COMMAND +CREATED
 is "ps --format table is that default table" "$(img ps -a --format table)" "$out"
 img prune > /dev/null
 is "prune keeps the snapshots of an image" "$(nsnap)" 3
-ok "rmi the image" img rmi 127.0.0.1:5000/test/layered:v1
+
+# rmi of an image containers use (docker's conflicts and messages).
+L=127.0.0.1:5000/test/layered:v1
+lid=$(img inspect -f '{{.Id}}' "$L"); lid=${lid:7:12}
+kid=$(img ps -a -q)
+fails "rmi of the image a stopped container uses fails" img rmi "$L"
+is "as docker says" "$LAST_OUT" \
+  "imgtool: conflict: unable to remove repository reference \"$L\" (must force) - container $kid is using its referenced image $lid"
+fails "by ID too" img rmi "$lid"
+is "as docker says" "$LAST_OUT" \
+  "imgtool: conflict: unable to delete $lid (must be forced) - image is being used by stopped container $kid"
+ok "a running container of it" img run -d --network none --name busy "$L" sleep 1000
+rid=$(img ps -q)
+fails "rmi by ID of the image a running container uses fails" img rmi "$lid"
+is "as docker says" "$LAST_OUT" \
+  "imgtool: conflict: unable to delete $lid (cannot be forced) - image is being used by running container $rid"
+fails "even with -f" img rmi -f "$lid"
+like "cannot be forced" "$LAST_OUT" "cannot be forced"
+ok "the image is still there" img inspect "$L"
+ok "rm -f the running one" img rm -f busy
+before=$(nblobs)
+is "rmi -f untags the image the stopped container uses" "$(img rmi -f "$L")" "Untagged: $L"
+fails "its name is gone" img inspect "$L"
+is "but not the blobs the container's image holds" "$(nblobs)" "$before"
 img prune > /dev/null
 is "prune keeps the snapshots a container still uses" "$(nsnap)" 3
+is "and its image's blobs" "$(nblobs)" "$before"
+ok "the container is still there" img inspect --type container keep
 ok "rm the container" img rm keep
-like "prune then removes them" "$(img prune)" 'Deleted 3 unpacked layers'
+out=$(img prune)
+like "prune then removes them" "$out" 'Deleted 3 unpacked layers'
+like "and the image's blobs" "$out" "Deleted $before blobs"
 is "no snapshot is left" "$(nsnap)" 0
+is "nor blob" "$(nblobs)" 0
 done_testing
