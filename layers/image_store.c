@@ -230,7 +230,8 @@ blobs_next (DIR *d, char digest[DIGEST_STR_LEN + 8])
   while ((de = readdir (d)))
     if (de->d_name[0] != '.' && strlen (de->d_name) == DIGEST_HEX_LEN)
       {
-        snprintf (digest, DIGEST_STR_LEN + 8, "sha256:%s", de->d_name);
+        memcpy (digest, "sha256:", 7);
+        memcpy (digest + 7, de->d_name, DIGEST_HEX_LEN + 1);
         return true;
       }
   return false;
