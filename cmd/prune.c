@@ -1,4 +1,5 @@
-/* imgtool prune: remove blobs no reference reaches and stale temp files,
+/* imgtool prune: remove blobs that no reference reaches and no container's
+ * image (named or not, cmd/containers.h) uses, and stale temp files,
  * the build cache records whose layers no image keeps (those steps run
  * again next time, as after `docker builder prune`), and the unpacked
  * layers (snapshots) that neither an image nor a container uses. */
