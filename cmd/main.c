@@ -8,6 +8,7 @@
 #include "registry/config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,22 @@ global_default_root (void)
   else
     return "/var/lib/imgtool";
   return buf;
+}
+
+void
+command_print_error (const char *fmt, ...)
+{
+  va_list ap;
+  char *text, *line;
+  va_start (ap, fmt);
+  if (vasprintf (&text, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  line = err_line (text);
+  fflush (stdout);
+  fprintf (stderr, "imgtool: %s\n", line);
+  free (line);
+  free (text);
 }
 
 int
@@ -153,7 +170,7 @@ main (int argc, char **argv)
         }
       default:
         command_bad_option (&err);
-        fprintf (stderr, "imgtool: %s\n", err->msg);
+        command_print_error ("%s", err->msg);
         err_free (err);
         return 2;
       }
@@ -179,14 +196,13 @@ main (int argc, char **argv)
       status = commands[i].fn (&g, argc - first, argv + first, &err);
       if (status < 0 || err)
         {
-          fflush (stdout);
-          fprintf (stderr, "imgtool: %s\n", err ? err->msg : "unknown error");
+          command_print_error ("%s", err ? err->msg : "unknown error");
           status = err ? err->exit : 1;
           err_free (err);
         }
       return status;
     }
-  fprintf (stderr, "imgtool: unknown command '%s'; see 'imgtool --help'\n",
-           argv[optind]);
+  command_print_error ("unknown command '%s'; see 'imgtool --help'",
+                       argv[optind]);
   return 2;
 }

@@ -47,6 +47,13 @@ int64_t image_size (const struct image *img);
 int image_reachable_blobs (struct store *s, const char *digest,
                            char ***v, struct err **err);
 
+/* The image manifests in the store whose config is one of configs,
+ * whether a reference reaches them or not (an image untagged while a
+ * container uses it), appended to *out: roots that keep an image's
+ * blobs through store_gc. */
+int image_manifests_of_configs (struct store *s, char *const *configs,
+                                char ***out, struct err **err);
+
 /* A shared lock held by every command that writes blobs before it sets a
  * ref (pull, build, copy), so that prune (which takes it exclusively)
  * never removes a blob that is about to be referenced. Returns the fd. */

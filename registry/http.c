@@ -131,6 +131,7 @@ http_response_release (struct http_response *r)
   free (r->content_range);
   free (r->range);
   free (r->retry_after);
+  free (r->link_next);
   strv_free (r->www_authenticate);
   memset (r, 0, sizeof *r);
   r->body = (struct strbuf) STRBUF_INIT;
@@ -273,6 +274,31 @@ trim (const char *s, size_t n)
   return xstrndup (s, n);
 }
 
+char *
+http_link_next (const char *v)
+{
+  while (v && (v = strchr (v, '<')))
+    {
+      const char *end = strchr (v, '>');
+      const char *params, *stop;
+      if (!end)
+        return NULL;
+      params = end + 1;
+      stop = params + strcspn (params, ",");
+      /* rel="next", rel=next, or a rel list that holds next */
+      for (const char *p = params; p < stop; p++)
+        if (!strncasecmp (p, "rel=", 4))
+          {
+            const char *r = p + 4 + (p[4] == '"');
+            size_t n = strcspn (r, "\"; ,");
+            if (r + n <= stop && n == 4 && !strncasecmp (r, "next", 4))
+              return xstrndup (v + 1, (size_t) (end - v - 1));
+          }
+      v = stop;
+    }
+  return NULL;
+}
+
 static size_t
 header_cb (char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -312,6 +338,8 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
     free (r->retry_after), r->retry_after = steal_pointer (&v);
   else if (IS ("www-authenticate"))
     strv_push (&r->www_authenticate, steal_pointer (&v));
+  else if (IS ("link") && !r->link_next)
+    r->link_next = http_link_next (v);
   else if (IS ("oci-chunk-min-length"))
     {
       char *end;

@@ -64,6 +64,7 @@ struct http_response
   char *content_range; /* Content-Range */
   char *range;         /* Range (upload status) */
   char *retry_after;
+  char *link_next; /* the URL of Link: <URL>; rel="next" (pagination) */
   char **www_authenticate; /* every WWW-Authenticate header */
   int64_t content_length;  /* -1 when unknown */
   int64_t chunk_min;       /* OCI-Chunk-Min-Length (upload POST), 0: none */
@@ -91,6 +92,10 @@ char *http_error_text (const struct http_response *r);
 
 /* The monotonic clock, in ns, that retries and the transfer watch use. */
 int64_t http_now_ns (void);
+
+/* The URL of the rel="next" link in a Link header value (RFC 8288:
+ * `<url>; rel="next", <url2>; rel="prev"`), or NULL. Caller frees. */
+char *http_link_next (const char *value);
 
 /* Resolve a (possibly relative) URL against base; caller frees. */
 char *http_url_resolve (const char *base, const char *rel);

@@ -220,6 +220,40 @@ kill "$realm_pid"; wait "$realm_pid" 2>/dev/null
 rm -f "$DOCKER_CONFIG/config.json"
 conf "{$insecure, \"http-timeout\": 3, \"http-retries\": 3}"
 
+# --- pull -a: every tag of a repository (docker's --all-tags) ----------------
+AT=lab-check/alltags-$$
+for t in a1 b2 c3 d4 e5; do
+  skopeo copy -q --dest-tls-verify=false "oci:$LAB_FIXTURES/busybox:amd64" \
+    "docker://$LAB_HTTP/$AT:$t" >/dev/null 2>&1
+done
+tags_in_store () { img images --format '{{.Tag}}' | sort | tr '\n' ' '; }
+fresh
+out=$(img pull -a "$LAB_HTTP/$AT" 2>&1); rc=$?
+is "pull -a pulls every tag of the repository" "$rc" 0
+is "the store has the five tags" "$(tags_in_store)" "a1 b2 c3 d4 e5 "
+like "docker's last lines: the repository" "$out" \
+  "Status: Downloaded newer image for $LAB_HTTP/$AT"$'\n'"$LAB_HTTP/$AT\$"
+like "--all-tags is its long form" "$(img pull -q --all-tags "$LAB_HTTP/$AT")" "^$LAB_HTTP/$AT\$"
+fails "a tag with -a is refused" img pull -a "$LAB_HTTP/$AT:a1"
+is "as docker says" "$LAST_OUT" "imgtool: tag can't be used with --all-tags/-a"
+fails "a digest with -a too" img pull -a "$LAB_HTTP/$BB@$LAB_DIGEST_BUSYBOX"
+fresh
+ok "--all-platforms keeps its meaning" img pull --all-platforms "$LAB_HTTP/$BB"
+is "every platform's manifest is stored" \
+  "$(blobs | grep -c -e "${LAB_DIGEST_BUSYBOX_AMD64#sha256:}" -e "${LAB_DIGEST_BUSYBOX_ARM64#sha256:}")" 2
+is "and only the latest tag" "$(tags_in_store)" "latest "
+# A registry that pages its tag list (Link: <...>; rel="next"), two a page.
+"$TESTS_DIR/helpers/tags-pager.py" "http://$LAB_HTTP" 2 > "$T_TMP/pager.log" &
+pager=$!
+for _ in $(seq 100); do [ -s "$T_TMP/pager.log" ] && break; sleep 0.1; done
+port=$(head -1 "$T_TMP/pager.log")
+fresh
+ok "pull -a from a registry that pages its tag list" \
+  img pull -a --tls-verify=false "127.0.0.1:$port/$AT"
+is "every page was asked for, following Link" "$(grep -c '^tags' "$T_TMP/pager.log")" 3
+is "all five tags" "$(tags_in_store)" "a1 b2 c3 d4 e5 "
+kill "$pager"; wait "$pager" 2>/dev/null
+
 # --- bad references ------------------------------------------------------------
 fails "an invalid reference" img pull "UPPER/Case"
 like "one line naming it" "$LAST_OUT" "^imgtool: .*UPPER/Case"
