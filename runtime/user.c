@@ -120,6 +120,25 @@ stack_readlink (void *data, const char *rel, char *buf, size_t size)
   return readlinkat (parent, slash ? slash + 1 : rel, buf, size);
 }
 
+/* After a failed resolution: when a layer directory itself cannot be
+ * opened (a --rootfs path too long, gone, not a directory), say so
+ * instead of blaming the file looked up in it. Only on the error path, so
+ * a start pays nothing. Returns -1. */
+static int
+stack_blame_dir (char *const *dirs, struct err **err)
+{
+  for (char *const *d = dirs; *d; d++)
+    {
+      _cleanup_close_ int fd = open (*d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          err_clear (err);
+          return err_set (err, errno, "open '%s'", *d);
+        }
+    }
+  return -1;
+}
+
 int
 rt_stack_open (char *const *dirs, const char *path, struct err **err)
 {
@@ -133,7 +152,7 @@ rt_stack_open (char *const *dirs, const char *path, struct err **err)
     {
       /* a non-directory on the way: the file is not there */
       if ((*err)->errnum != ENOTDIR)
-        return -1;
+        return stack_blame_dir (dirs, err);
       err_clear (err);
       exists = false;
     }
