@@ -50,6 +50,19 @@ out=$(img run --rm $IMG nosuchcommand 2>&1); rc=$?
 is "a missing command exits 127" "$rc" 127
 is "with one line of error" "$(echo "$out" | wc -l)" 1
 like "that names the command" "$out" "^imgtool: .*nosuchcommand"
+# docker: 127 also when the command is an absolute path that is gone (an
+# ENTRYPOINT ["/app"] whose binary is missing), 126 when it is there but
+# cannot be executed
+out=$(img run --rm $IMG /nosuch/app 2>&1); rc=$?
+is "a missing absolute path exits 127" "$rc" 127
+like "that names the path" "$out" "^imgtool: .*/nosuch/app"
+img run --rm --entrypoint /app $IMG >/dev/null 2>&1
+is "a missing --entrypoint /app exits 127" "$?" 127
+out=$(img run --rm $IMG /etc/passwd 2>&1); rc=$?
+is "a file that is not executable exits 126" "$rc" 126
+like "that names it" "$out" "^imgtool: .*/etc/passwd"
+img run --rm --entrypoint /tmp $IMG >/dev/null 2>&1
+is "a directory as the command exits 126" "$?" 126
 img run --rm $IMG sh -c 'sleep 100 & kill -9 $!; wait $!'
 is "a child killed by SIGKILL: 137" "$?" 137
 
