@@ -223,6 +223,7 @@ test_seccomp_default (void)
   if (n != R_N)
     return;
   CHECK (v[R_LOAD] == 0, "default filter loads (%s)", msg);
+  /* doc:seccomp-mode doc:seccomp-eperm */
   CHECK (v[R_SECCOMP_MODE] == 2, "/proc/self/status says Seccomp: 2");
   CHECK (v[R_MOUNT] == -EPERM, "mount(2) is EPERM (got %ld)", v[R_MOUNT]);
   CHECK (v[R_UNSHARE] == -EPERM, "unshare(CLONE_NEWNS) is EPERM (got %ld)",
@@ -241,14 +242,17 @@ test_seccomp_default (void)
          v[R_IO_URING]);
   CHECK (v[R_VSOCK] == -EPERM, "socket(AF_VSOCK) is EPERM (got %ld)",
          v[R_VSOCK]);
+  /* doc:seccomp-clone3 */
   CHECK (v[R_CLONE3] == -ENOSYS, "clone3 is ENOSYS (got %ld)", v[R_CLONE3]);
   CHECK (v[R_CLONE_NEWNS] == -EPERM, "clone(CLONE_NEWNS) is EPERM (got %ld)",
          v[R_CLONE_NEWNS]);
+  /* doc:seccomp-personality */
   CHECK (v[R_PERSONALITY_BSD] == -ENOSYS,
          "personality(PER_BSD) gets the default ENOSYS (got %ld)",
          v[R_PERSONALITY_BSD]);
   CHECK (v[R_PERSONALITY_QUERY] == 0, "personality query works (got %ld)",
          v[R_PERSONALITY_QUERY]);
+  /* doc:seccomp-allowlist */
   CHECK (v[R_GETPID] == 0, "getpid works");
   CHECK (v[R_WRITE] == 0, "write works");
   CHECK (v[R_OPENAT] == 0, "openat works");
@@ -259,6 +263,7 @@ test_seccomp_default (void)
   /* The default action is ERRNO(ENOSYS) for every family, not only for
    * personality: the same probes without a filter must not say ENOSYS
    * (else this kernel cannot tell). */
+  /* doc:seccomp-default-action */
   long host[MAX_RESULTS];
   probe_default_action (host);
   static const struct
@@ -479,6 +484,7 @@ test_seccomp_cache (void)
         x86_64 |= f[i].k == AUDIT_ARCH_X86_64;
         i386 |= f[i].k == AUDIT_ARCH_I386;
       }
+  /* doc:seccomp-arches */
   CHECK (x86_64 && i386, "the program checks x86_64 and i386 (sub-arch)");
 
   /* The cached copy is what gets loaded: a child still gets the filter. */
@@ -559,6 +565,7 @@ test_caps (void)
         | (UINT64_C (1) << 10) /* NET_BIND_SERVICE */
         | (UINT64_C (1) << 18) /* SYS_CHROOT */
         | (UINT64_C (1) << 31); /* SETFCAP */
+  /* doc:caps-default */
   CHECK (def == want, "the default set is exactly %#llx (got %#llx)",
          (unsigned long long)want, (unsigned long long)def);
   CHECK (__builtin_popcountll (def) == 11, "the default set has 11 caps");
@@ -573,6 +580,7 @@ test_caps (void)
          "CapEff/CapPrm are the default set (%lx)", v[C_EFF]);
   CHECK ((uint64_t)v[C_BND] == def, "CapBnd is the default set (%lx)",
          v[C_BND]);
+  /* doc:caps-inh-amb */
   CHECK (v[C_INH] == 0 && v[C_AMB] == 0, "no inheritable or ambient caps");
 
   int cap = -1;
@@ -607,6 +615,7 @@ test_caps (void)
   p.user.uid = 1000;
   p.user.gid = 1000;
   n = in_child (child_caps, &p, v, msg);
+  /* doc:caps-nonroot */
   CHECK (n == C_N && v[C_RC] == 0 && v[C_EFF] == 0 && v[C_PRM] == 0
              && (uint64_t)v[C_BND] == def,
          "a non-root user gets no effective caps, bounding = default (%s)",
@@ -775,12 +784,14 @@ test_masks (void)
   };
   static const char *const want_ro[] = { "/proc/bus", "/proc/fs", "/proc/irq",
                                          "/proc/sys", "/proc/sysrq-trigger" };
+  /* doc:masked-paths */
   CHECK (n_masked == ARRAY_SIZE (want_masked),
          "the masked list has %zu entries (got %zu)", ARRAY_SIZE (want_masked),
          n_masked);
   for (size_t i = 0; i < ARRAY_SIZE (want_masked); i++)
     CHECK (in_list (rt_masked_paths, want_masked[i]),
            "%s is masked", want_masked[i]);
+  /* doc:readonly-paths */
   CHECK (n_ro == ARRAY_SIZE (want_ro), "the read-only list has %zu entries",
          ARRAY_SIZE (want_ro));
   for (size_t i = 0; i < ARRAY_SIZE (want_ro); i++)
