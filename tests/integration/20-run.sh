@@ -125,6 +125,8 @@ like "a fork bomb under --pids-limit is stopped" "$out" "can't fork"
 is "host still forks" "$(echo fine)" "fine"
 is "--pids-limit as the container sees it in /sys/fs/cgroup" \
   "$(img run --rm --pids-limit 77 $IMG sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')" 77
+# doc:no-new-privs: on by default (the runtime helper tests =false)
+like "NoNewPrivs is on by default" "$(img run --rm $IMG grep NoNewPrivs /proc/self/status)" $'^NoNewPrivs:\t1$'
 # doc:dev-noexec: /dev is a tmpfs nosuid,noexec (a file the container
 # writes there cannot be run)
 like "/dev is tmpfs nosuid,noexec" "$(img run --rm $IMG grep ' /dev ' /proc/self/mounts)" '^[^ ]+ /dev tmpfs ([^ ]*,)?nosuid,([^ ]*,)?noexec'

@@ -130,6 +130,7 @@ enum
   R_MEMPOLICY,
   R_MBIND,
   R_LSM_LIST,
+  R_CLONE_NS_ALLOWED,
   R_N
 };
 
@@ -208,6 +209,21 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   v[R_MKDIR] = mkdir (dir, 0700) == 0 ? 0 : -errno;
   v[R_RMDIR] = rmdir (dir) == 0 ? 0 : -errno;
   probe_default_action (v);
+  /* Each namespace flag alone: the flags whose clone was not EPERM. */
+  static const unsigned long ns_flags[]
+      = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+          CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET };
+  v[R_CLONE_NS_ALLOWED] = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (ns_flags); i++)
+    {
+      long k = syscall (SYS_clone, ns_flags[i] | SIGCHLD, NULL, NULL, NULL, 0);
+      if (k == 0)
+        _exit (0);
+      if (k > 0)
+        waitpid ((pid_t)k, NULL, 0);
+      if (!(k < 0 && errno == EPERM))
+        v[R_CLONE_NS_ALLOWED] |= (long)ns_flags[i];
+    }
   return R_N;
 }
 
@@ -246,6 +262,9 @@ test_seccomp_default (void)
   CHECK (v[R_CLONE3] == -ENOSYS, "clone3 is ENOSYS (got %ld)", v[R_CLONE3]);
   CHECK (v[R_CLONE_NEWNS] == -EPERM, "clone(CLONE_NEWNS) is EPERM (got %ld)",
          v[R_CLONE_NEWNS]);
+  CHECK (v[R_CLONE_NS_ALLOWED] == 0,
+         "clone with each CLONE_NEW* flag is EPERM (not: %#lx)",
+         v[R_CLONE_NS_ALLOWED]);
   /* doc:seccomp-personality */
   CHECK (v[R_PERSONALITY_BSD] == -ENOSYS,
          "personality(PER_BSD) gets the default ENOSYS (got %ld)",
