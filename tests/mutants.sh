@@ -33,7 +33,9 @@ PY=/usr/bin/python3
 JOBS=${JOBS:-2}
 
 # --- the list -----------------------------------------------------------------
-# Prints one record per mutant: name<TAB>area<TAB>file-glob<TAB>test<TAB>find<TAB>replace
+# Prints one record per mutant, fields split by \x1f (not a tab: bash's read
+# merges empty fields between whitespace separators):
+# name area file-glob test find replace
 parse () {
   "$PY" - "$LIST" <<'EOF'
 import sys
@@ -58,9 +60,9 @@ for b in blocks:
     if b["name"] in seen:
         sys.exit("mutants.list: %s twice" % b["name"])
     seen.add(b["name"])
-    if any("\t" in v for v in b.values()):
-        sys.exit("mutants.list: %s: no tabs, please" % b["name"])
-    print("\t".join([b["name"], b["area"], b.get("file", ""), b["test"], b["find"], b["replace"]]))
+    if any("\x1f" in v for v in b.values()):
+        sys.exit("mutants.list: %s: no \\x1f, please" % b["name"])
+    print("\x1f".join([b["name"], b["area"], b.get("file", ""), b["test"], b["find"], b["replace"]]))
 EOF
 }
 records=$(parse) || exit 2
@@ -88,7 +90,7 @@ ARGS=("$@")
 [ "${1:-}" = -l ] && ARGS=()
 
 if [ "${1:-}" = -l ]; then
-  while IFS=$'\t' read -r name area glob test find _; do
+  while IFS=$'\x1f' read -r name area glob test find _; do
     files=$(locate "$SRC" "$find" "$glob" | tr '\n' ' ')
     printf '%-28s %-24s %-28s %s\n' "$name" "$area" "${files:-NOT FOUND}" "$test"
   done <<< "$records"
@@ -144,7 +146,7 @@ run_tests () { # test spec... -> 0 when all pass
 
 killed=0 survived=0 errors=0
 survivors=() broken=()
-while IFS=$'\t' read -r name area glob test find replace; do
+while IFS=$'\x1f' read -r name area glob test find replace; do
   selected "$name" "${ARGS[@]}" || continue
   file=$(locate "$TREE" "$find" "$glob")
   if [ -z "$file" ] || [ "$(wc -l <<< "$file")" -ne 1 ] ||
