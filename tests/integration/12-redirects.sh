@@ -35,6 +35,21 @@ like "the registry got the credentials" "$("$F" requests | jq -r --argjson p "$M
 like "the other host served the blobs" "$("$F" count /blobs/sha256: GET "$ALT_PORT")" '^[1-9]'
 is "no Authorization reached the other host" "$(with_auth "$ALT_PORT")" 0
 
+# --- an upload Location on another host gets no credentials either ---------
+# (docker sends them only to a host that asked; the distribution spec lets
+# the Location point anywhere). A new layer, so that nothing is mounted.
+mkdir -p "$T_TMP/ctx"
+echo "redirects $$ $RANDOM" > "$T_TMP/ctx/f"
+printf 'FROM %s\nCOPY f /f\n' "$LAB_FAULT/$BB" > "$T_TMP/ctx/Buildfile"
+ok "build an image with a new layer" img build -q -t redir:1 "$T_TMP/ctx"
+"$F" add relocate to="http://$LAB_FAULT_ALT" path='/blobs/uploads/' method=POST >/dev/null
+ok "push whose upload Location is on another port" \
+  img push redir:1 "$LAB_FAULT/lab-check/redirects-$$:1"
+like "the uploads went there" "$("$F" count '/blobs/uploads/' PUT "$ALT_PORT")" '^[1-9]'
+like "the registry got the credentials" "$("$F" requests | jq -r --argjson p "$MAIN_PORT" \
+  '[.[] | select(.port == $p and .method == "POST") | .headers.authorization // empty] | last')" '^Basic '
+is "no Authorization reached the upload host" "$(with_auth "$ALT_PORT")" 0
+
 # --- a token: the redirect goes to another port of the same host ------------
 fresh
 rm -rf "$DOCKER_CONFIG"

@@ -44,6 +44,9 @@ Actions:
   redirect to=URL [code=307]    answer code with Location: URL + the request
                                 target (to=http://127.0.0.1:5005 sends the
                                 same path to the alt listener)
+  relocate to=URL               forward, then point the answer's Location
+                                (an upload's, say) at URL: its scheme, host
+                                and port become URL's
   drop                          close the connection without any answer
   hang     seconds=600          answer nothing, then close (ended early by reset)
   delay    seconds=S            wait S seconds, then forward
@@ -70,7 +73,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
        "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
 ACTIONS = {"pass", "status", "drop", "hang", "delay", "cut", "truncate", "corrupt", "slow",
-           "redirect"}
+           "redirect", "relocate"}
 BODY_ACTIONS = {"cut", "truncate", "corrupt", "slow"}
 KEYS = {"action", "path", "method", "range", "count", "skip", "code", "retry_after",
         "body", "seconds", "bytes", "offset", "rate", "auth", "port", "www_authenticate", "to"}
@@ -107,8 +110,8 @@ class Rule:
         self.port = int(q["port"]) if q.get("port", "") != "" else None
         self.www_authenticate = q.get("www_authenticate") or None
         self.to = q.get("to", "")
-        if self.action == "redirect" and not re.match(r"^https?://[^/]+$", self.to):
-            raise ValueError("redirect needs to=http[s]://host:port (no path)")
+        if self.action in ("redirect", "relocate") and not re.match(r"^https?://[^/]+$", self.to):
+            raise ValueError("%s needs to=http[s]://host:port (no path)" % self.action)
         self.count = int(q["count"]) if q.get("count", "") != "" else -1
         self.skip = int(q.get("skip") or 0)
         self.code = int(q.get("code") or (307 if self.action == "redirect" else 503))
@@ -134,6 +137,8 @@ class Rule:
                 d["www_authenticate"] = self.www_authenticate
         if self.action == "redirect":
             d.update(code=self.code, to=self.to)
+        if self.action == "relocate":
+            d["to"] = self.to
         if self.action in ("hang", "delay"):
             d["seconds"] = self.seconds
         if self.action in ("cut", "truncate"):
@@ -356,6 +361,11 @@ class Proxy(BaseHTTPRequestHandler):
     def relay(self, resp, rule, action, entry):
         entry["status"] = resp.status
         headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP]
+        if action == "relocate":
+            def moved(v):
+                u = urllib.parse.urlsplit(v)
+                return rule.to + urllib.parse.urlunsplit(("", "", u.path, u.query, u.fragment))
+            headers = [(k, moved(v) if k.lower() == "location" else v) for k, v in headers]
         has_body = (self.command != "HEAD" and resp.status not in (204, 304)
                     and not 100 <= resp.status < 200)
         clen = resp.getheader("Content-Length")
