@@ -77,9 +77,9 @@ locate () { # tree, find, file-glob -> the file (relative); fails unless exactly
 }
 count_in () { "$PY" -c 'import sys; print(open(sys.argv[1]).read().count(sys.argv[2]))' "$1" "$2"; }
 
-selected () { # name -> 0 when the command line asks for it
-  [ $# -eq 0 ] && return 0
-  local n=$1 p; shift
+selected () { # name -> 0 when the command line asks for it (or names none)
+  [ ${#ARGS[@]} -eq 0 ] && return 0
+  local n=$1 p
   for p in "${ARGS[@]}"; do
     # shellcheck disable=SC2053
     [[ $n == $p ]] && return 0
@@ -147,7 +147,7 @@ run_tests () { # test spec... -> 0 when all pass
 killed=0 survived=0 errors=0
 survivors=() broken=()
 while IFS=$'\x1f' read -r name area glob test find replace; do
-  selected "$name" "${ARGS[@]}" || continue
+  selected "$name" || continue
   file=$(locate "$TREE" "$find" "$glob")
   if [ -z "$file" ] || [ "$(wc -l <<< "$file")" -ne 1 ] ||
      [ "$(count_in "$TREE/$file" "$find")" != 1 ]; then
