@@ -67,6 +67,8 @@ is "a file that is not executable exits 126" "$rc" 126
 like "that names it" "$out" "^imgtool: .*/etc/passwd"
 img run --rm --entrypoint /tmp $IMG >/dev/null 2>&1
 is "a directory as the command exits 126" "$?" 126
+img run --rm -e PATH=/etc $IMG passwd >/dev/null 2>&1
+is "a name found in \$PATH but not executable exits 126" "$?" 126
 # doc:exit-signal
 img run --rm $IMG sh -c 'sleep 100 & kill -9 $!; wait $!'
 is "a child killed by SIGKILL: 137" "$?" 137
