@@ -301,6 +301,58 @@ test_seccomp_default (void)
              dflt[i].what, v[dflt[i].slot], host[dflt[i].slot]);
 }
 
+#if defined(__x86_64__)
+/* getpid through the i386 entry (int 0x80): the filter must know the x86
+ * sub-architecture, or libseccomp's bad-arch action kills the caller. */
+static long
+i386_getpid (void)
+{
+  long ret;
+  __asm__ volatile ("int $0x80"
+                    : "=a"(ret)
+                    : "a"(20L) /* i386 __NR_getpid */
+                    : "memory", "r8", "r9", "r10", "r11");
+  return ret;
+}
+
+static int
+child_i386 (const struct rt_plan *p, long *v, char *msg)
+{
+  struct err *err = NULL;
+  prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  v[0] = rt_seccomp_install (p, &err);
+  if (err)
+    snprintf (msg, 256, "%s", err->msg);
+  v[1] = i386_getpid () == getpid ();
+  return 2;
+}
+#endif
+
+/* docker's archMap: an x86_64 filter covers i386 calls too (x32 shares the
+ * x86_64 audit arch). */
+static void
+test_seccomp_i386 (void)
+{
+#if defined(__x86_64__)
+  if (i386_getpid () != getpid ())
+    {
+      SKIP ("no i386 emulation in this kernel");
+      return;
+    }
+  struct rt_plan p;
+  plan_default (&p);
+  long v[MAX_RESULTS];
+  char msg[256] = "";
+  int n = in_child (child_i386, &p, v, msg);
+  /* doc:seccomp-arches */
+  CHECK (n == 2 && v[0] == 0 && v[1] == 1,
+         "an i386 syscall passes the default filter (child %s)",
+         n == 2 ? "ran" : "was killed");
+#else
+  SKIP ("not x86_64");
+#endif
+}
+
 static void
 test_seccomp_sys_admin (void)
 {
@@ -855,6 +907,7 @@ main (void)
   if (!mkdtemp (tmpdir))
     return 1;
   test_seccomp_default ();
+  test_seccomp_i386 ();
   test_seccomp_sys_admin ();
   test_seccomp_unconfined ();
   test_seccomp_json ();
