@@ -37,6 +37,8 @@ ok "copy between two repositories of the token registry" \
   img copy -q "$LAB_TOKEN/library/layered:latest" "$LAB_TOKEN/$R/layered:1"
 is "skopeo: the same digest" \
   "$(sk_digest --creds "$LAB_USER:$LAB_PASS" --cert-dir "$LAB_CERTS_DIR" "docker://$LAB_TOKEN/$R/layered:1")" "$LAB_DIGEST_LAYERED"
+is "every blob mounted: the mount's token also holds pull on the source" \
+  "$(log_count "$LAB_LOG_TOKEN" "\"POST /v2/$R/layered/blobs/uploads/\?mount=sha256:[0-9a-f]{64}&from=library/layered HTTP/1.1\" 201")" 4
 
 ok "copy --all to an OCI layout" img copy -q --all "docker://$LAB_HTTP/library/busybox:latest" "oci:$T_TMP/lay:bb"
 is "skopeo reads the layout: the same index" "$(raw_digest "oci:$T_TMP/lay:bb")" "$LAB_DIGEST_BUSYBOX"
