@@ -780,6 +780,41 @@ dir_entries (const char *path)
   return n;
 }
 
+/* rt_masks_apply on a root whose /dev/null is not the null device (a
+ * file, or a symlink to another device): CVE-2025-31133. */
+static int
+child_fake_null (const struct rt_plan *p, long *v, char *msg)
+{
+  struct err *err = NULL;
+  if (unshare (CLONE_NEWNS) < 0
+      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    {
+      snprintf (msg, 256, "unshare: %s", strerror (errno));
+      return 0;
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      char dir[128];
+      snprintf (dir, sizeof dir, "%s/fake-null-%d", tmpdir, i);
+      mkdir (dir, 0755);
+      int root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      mkdirat (root, "dev", 0755);
+      if (i == 0)
+        close (openat (root, "dev/null", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      else if (symlinkat ("/dev/zero", root, "dev/null") < 0)
+        return 0;
+      /* something to mask, so that a missing check would show */
+      mkdirat (root, "proc", 0755);
+      close (openat (root, "proc/kcore", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      v[i] = rt_masks_apply (p, root, &err);
+      close (root);
+      if (err)
+        snprintf (msg + 128 * i, 128, "%s", err->msg);
+      err_clear (&err);
+    }
+  return 2;
+}
+
 static int
 child_masks (const struct rt_plan *p, long *v, char *msg)
 {
@@ -875,7 +910,14 @@ test_masks (void)
   plan_default (&p);
   long v[MAX_RESULTS];
   char msg[256] = "";
-  int n = in_child (child_masks, &p, v, msg);
+  /* doc:masks-devnull */
+  int n = in_child (child_fake_null, &p, v, msg);
+  CHECK (n == 2 && v[0] < 0 && strstr (msg, "not the null device (1:3)"),
+         "a /dev/null that is a file stops the masks (%s)", msg);
+  CHECK (n == 2 && v[1] < 0 && strstr (msg + 128, "/dev/null"),
+         "a /dev/null that is a symlink stops the masks (%s)", msg + 128);
+  memset (msg, 0, 256);
+  n = in_child (child_masks, &p, v, msg);
   CHECK (n == M_N && v[M_RC] == 0, "rt_masks_apply (%s)", msg);
   if (n != M_N)
     return;
