@@ -33,8 +33,10 @@ is "skopeo: the amd64 manifest" \
 # scope (pull of the source, push and pull of the destination), never the
 # first one fetched for the host.
 ok "login to the token registry" sh -c "echo '$LAB_PASS' | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_TOKEN'"
+issued0=$("$LAB_TOKENCTL" stats | jq .issued)
 ok "copy between two repositories of the token registry" \
   img copy -q "$LAB_TOKEN/library/layered:latest" "$LAB_TOKEN/$R/layered:1"
+is "one token per scope set, each fetched once" "$(( $("$LAB_TOKENCTL" stats | jq .issued) - issued0 ))" 2
 is "skopeo: the same digest" \
   "$(sk_digest --creds "$LAB_USER:$LAB_PASS" --cert-dir "$LAB_CERTS_DIR" "docker://$LAB_TOKEN/$R/layered:1")" "$LAB_DIGEST_LAYERED"
 is "every blob mounted: the mount's token also holds pull on the source" \
