@@ -287,7 +287,10 @@ up_launch (struct up *up, struct err **err)
     }
   if (path)
     up->url = reg_repo_url (repo, path);
-  up->auth = reg_repo_auth (repo);
+  /* The registry's credentials are for the registry: an upload Location
+   * on another host (the spec allows it) gets none, as a redirect. */
+  up->auth = http_same_origin (up->url, repo->base) ? reg_repo_auth (repo)
+                                                    : NULL;
   if (up->step == S_PUT || up->step == S_PATCH)
     {
       if (up_open_file (up, err) < 0)

@@ -54,6 +54,7 @@ like "an unknown short option is named" "$(img ps -z 2>&1)" \
 like "a global option too" "$(img --no-such-option 2>&1)" \
   "^imgtool: unknown option '--no-such-option'; see 'imgtool --help'$"
 img --no-such-option >/dev/null 2>&1
+# doc:exit-2
 is "a bad global option exits 2" "$?" 2
 # Long options are matched exactly, never by a prefix (glibc's getopt_long
 # would take "--priv" for --privileged). Every long option any command has

@@ -110,6 +110,12 @@ fresh; $F reset
 $F add corrupt offset=0 path=/manifests/latest count=1 >/dev/null
 fails "a malformed manifest" img pull -q "$LAB_FAULT/$BB"
 like "malformed manifest error" "$LAST_OUT" "manifest"
+# a manifest fetched by digest is checked against it (the bytes, not only
+# whether they parse)
+fresh; $F reset
+$F add corrupt path="/manifests/$LAB_DIGEST_BUSYBOX_AMD64" count=1 >/dev/null
+fails "a corrupted manifest fetched by digest" img pull -q "$LAB_FAULT/$BB"
+like "... is a manifest digest mismatch" "$LAST_OUT" "manifest digest mismatch: expected $LAB_DIGEST_BUSYBOX_AMD64"
 fresh; $F reset
 $F add cut bytes=200000 path="/blobs/sha256:$layer" count=1 >/dev/null
 ok "a broken connection resumes" img pull -q "$LAB_FAULT/$BB"

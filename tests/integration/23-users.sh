@@ -52,6 +52,7 @@ pod () { peers_podman run --rm --network=none "$@" 2>&1; }
 R=(run --rm --network none)
 out=$(img "${R[@]}" linked:abs id 2>&1); rc=$?
 is "a symlinked /etc/passwd: run without -u" "$rc" 0
+# doc:supp-groups
 is "... as root with root's groups" "$out" "uid=0(root) gid=0(root) groups=0(root),10(wheel)"
 is "-u app through an absolute link" "$(img "${R[@]}" -u app linked:abs id 2>&1)" \
   "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app),1001(extra)"
