@@ -468,9 +468,8 @@ setup (struct build *b, struct err **err)
     return -1;
   if (private_mounts (err) < 0)
     return -1;
-  b->tmp = xasprintf ("%s/tmp/build-XXXXXX", b->o->root);
-  if (!mkdtemp (b->tmp))
-    return err_set (err, errno, "create '%s'", b->tmp);
+  if (build_record_open (b, err) < 0)
+    return -1;
   b->empty_dir = xasprintf ("%s/empty", b->tmp);
   if (mkdir (b->empty_dir, 0755) < 0)
     return err_set (err, errno, "create '%s'", b->empty_dir);
@@ -500,6 +499,7 @@ teardown (struct build *b)
   if (b->tmp)
     fs_rm_rf (AT_FDCWD, b->tmp, &e);
   err_free (e);
+  build_record_close (b);
   free (b->tmp);
   free (b->empty_dir);
   if (b->context_fd >= 0)
@@ -519,7 +519,7 @@ int
 build_run (struct store *s, const struct build_opts *o,
            struct build_result *out, struct err **err)
 {
-  struct build b = { .o = o, .store = s, .context_fd = -1,
+  struct build b = { .o = o, .store = s, .context_fd = -1, .record_fd = -1,
                      .interrupt_fd = -1 };
   _cleanup_close_ int guard = -1;
   struct bf_stage *target;

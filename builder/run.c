@@ -178,6 +178,10 @@ build_run_layer (struct build *b, struct build_state *st,
     io.out = io.err = -1;
   fflush (b->out);
   fflush (stderr);
+  /* recorded before it starts: a build killed with -9 leaves what the
+   * next one cleans (record.c) */
+  if (build_record_step (b, plan.id, err) < 0)
+    goto out;
   /* the same container service as `run`: network attached and given
    * back the same way; an interrupt of the build kills the step */
   if (svc_open (&svc, b->o->root, b->o->config_path, err) < 0)

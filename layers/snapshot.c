@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct snapshot_tx
   char *chain_id;
   char *diff_id; /* expected, or NULL */
   struct layer_unpacker *u;
+  bool unnamed; /* begun under a random name: its lock file goes too */
 };
 
 /* snapshots/, created 0700 (why: layers hold setuid binaries and
@@ -86,6 +88,12 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   if (remove_tmp)
     fs_rm_rf (tx->snap_fd, tx->tmp, &ignored);
   err_free (ignored);
+  if (tx->unnamed)
+    {
+      char lock[sizeof LOCKS_DIR + 1 + DIGEST_HEX_LEN];
+      snprintf (lock, sizeof lock, LOCKS_DIR "/%s", tx->hex);
+      unlinkat (tx->snap_fd, lock, 0);
+    }
   close (tx->snap_fd);
   if (tx->lock_fd >= 0)
     close (tx->lock_fd); /* releases the lock */
@@ -328,4 +336,66 @@ snapshot_remove_unused (struct store *s, char *const *keep, size_t *removed,
   if (removed)
     *removed = count;
   return 0;
+}
+
+int
+snapshot_begin_unnamed (struct store *s, struct snapshot_tx **tx,
+                        struct err **err)
+{
+  unsigned char rnd[DIGEST_HEX_LEN / 2];
+  char id[DIGEST_STR_LEN + 1] = "sha256:";
+  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+    return err_set (err, errno, "getrandom");
+  for (size_t i = 0; i < sizeof rnd; i++)
+    snprintf (id + 7 + 2 * i, 3, "%02x", rnd[i]);
+  /* a random name no image has: its lock is ours alone */
+  int rc = snapshot_begin (s, id, NULL, true, tx, err);
+  if (rc != 0)
+    return rc < 0 ? -1 : err_set (err, EEXIST, "snapshot '%s'", id);
+  (*tx)->unnamed = true;
+  return 0;
+}
+
+int
+snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
+                    const char *diff_id, struct err **err)
+{
+  char hex[DIGEST_HEX_LEN + 1], tmp[sizeof tx->tmp];
+  _cleanup_free_ char *old_lock = NULL;
+  int lock_fd;
+  if (digest_check (chain_id, err) < 0 || digest_check (diff_id, err) < 0)
+    goto fail;
+  memcpy (hex, digest_hex (chain_id), sizeof hex);
+  if ((lock_fd = lock_chain (tx->snap_fd, hex, true, err)) < 0)
+    goto fail;
+  old_lock = xasprintf (LOCKS_DIR "/%s", tx->hex);
+  unlinkat (tx->snap_fd, old_lock, 0);
+  close (tx->lock_fd);
+  tx->lock_fd = lock_fd;
+  tx->unnamed = false;
+  free (tx->chain_id);
+  tx->chain_id = xstrdup (chain_id);
+  free (tx->diff_id);
+  tx->diff_id = xstrdup (diff_id);
+  if (faccessat (tx->snap_fd, hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      tx_free (tx, true); /* made by someone else meanwhile */
+      return 1;
+    }
+  /* a tmp dir of that name was left by a killed process: we hold its lock */
+  snprintf (tmp, sizeof tmp, TMP_PREFIX "%s", hex);
+  if (fs_rm_rf (tx->snap_fd, tmp, err) < 0)
+    goto fail;
+  if (renameat (tx->snap_fd, tx->tmp, tx->snap_fd, tmp) < 0)
+    {
+      err_set (err, errno, "rename '%s'", tx->tmp);
+      goto fail;
+    }
+  memcpy (tx->hex, hex, sizeof hex);
+  memcpy (tx->tmp, tmp, sizeof tmp);
+  return snapshot_commit (tx, err);
+fail:
+  err_wrap (err, "snapshot '%s'", chain_id);
+  tx_free (tx, true);
+  return -1;
 }

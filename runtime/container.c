@@ -175,7 +175,9 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
     }
   if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
-  rt_process_start (p, prog, io, pty.slave, true, &e);
+  /* the container dies with the thread that started it (the build, the
+     monitor): none is left running with nobody to wait for it */
+  rt_process_start (p, prog, io, pty.slave, true, sync, &e);
   rt_child_fail (sync, e);
 }
 
