@@ -26,7 +26,7 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl, libnftables and libcrypto are not linked: registry/curl_lazy.c,
-# runtime/nft_lazy.c and lib/crypto_lazy.c load them on first use
+# network/nft_lazy.c and lib/crypto_lazy.c load them on first use
 # (lib/dynlib.h says why); their headers still come from PKG_CFLAGS.
 LAZY_PKGS := libcurl libnftables libcrypto
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
@@ -48,7 +48,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c builder/*.c))
+LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c network/*.c service/*.c builder/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # Small programs the tests and benchmarks drive (not part of the product).

@@ -60,6 +60,11 @@ struct build
   int step, n_steps;
   unsigned seq; /* for temp names */
   FILE *out;
+  /* SIGINT, SIGTERM and SIGHUP, blocked for the build and read here (a
+   * signalfd): readable once one came; interrupted is its number */
+  int interrupt_fd;
+  int interrupted;
+  sigset_t saved_mask;
 };
 
 /* A copy of src for a stage built FROM it. */
@@ -70,7 +75,6 @@ void build_state_release (struct build_state *st);
 json_t *build_config_scratch (const struct platform *p);
 /* The "config" object of the document (created if missing). */
 json_t *build_config_obj (json_t *doc);
-void build_config_set_strv (json_t *doc, const char *key, char *const *v);
 void build_config_set_str (json_t *doc, const char *key, const char *v);
 const char *build_config_str (json_t *doc, const char *key);
 /* A "K": {} map entry (ExposedPorts, Volumes). */
@@ -174,11 +178,9 @@ int build_workdir_layer (struct build *b, struct build_state *st,
                          const char *dir, struct build_layer *layer,
                          bool *has_layer, struct err **err);
 
-/* A build-wide interrupt (SIGINT, SIGTERM, SIGHUP), or 0. */
-extern volatile int build_interrupted;
-/* Readable once an interrupt came (a self-pipe), or -1. */
-extern int build_interrupt_fd;
-int build_check_interrupt (struct err **err);
+/* An interrupt of the build (SIGINT, SIGTERM, SIGHUP): exit 130 and
+ * "build interrupted (signal N)" once one came. */
+int build_check_interrupt (struct build *b, struct err **err);
 
 /* The stage a --from names, or NULL for an image. */
 struct bf_stage *build_from_stage (struct build *b, const char *name,

@@ -19,32 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-volatile int build_interrupted;
-int build_interrupt_fd = -1;
-static int interrupt_wfd = -1;
-
-static void
-on_interrupt (int sig)
-{
-  build_interrupted = sig;
-  if (interrupt_wfd >= 0)
-    {
-      char c = 1;
-      ssize_t n = write (interrupt_wfd, &c, 1);
-      (void)n;
-    }
-}
-
 int
-build_check_interrupt (struct err **err)
+build_check_interrupt (struct build *b, struct err **err)
 {
-  if (!build_interrupted)
+  struct signalfd_siginfo si;
+  if (!b->interrupted && b->interrupt_fd >= 0
+      && read (b->interrupt_fd, &si, sizeof si) == (ssize_t) sizeof si)
+    b->interrupted = (int) si.ssi_signo;
+  if (!b->interrupted)
     return 0;
-  err_set (err, 0, "build interrupted (signal %d)", build_interrupted);
+  err_set (err, 0, "build interrupted (signal %d)", b->interrupted);
   return err_exit (err, 130);
 }
 
@@ -226,7 +215,7 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
   char key[DIGEST_STR_LEN + 1];
   int ret = -1, hit;
 
-  if (build_check_interrupt (err) < 0)
+  if (build_check_interrupt (b, err) < 0)
     return -1;
   if (bf_scope_step (&st->scope, in, &x, err) < 0)
     return -1;
@@ -471,8 +460,7 @@ private_mounts (struct err **err)
 static int
 setup (struct build *b, struct err **err)
 {
-  struct sigaction sa = { .sa_handler = on_interrupt };
-  int p[2];
+  sigset_t set;
   b->context_fd = open (b->o->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b->context_fd < 0)
     return err_set (err, errno, "build context '%s'", b->o->context_dir);
@@ -485,15 +473,16 @@ setup (struct build *b, struct err **err)
   b->empty_dir = xasprintf ("%s/empty", b->tmp);
   if (mkdir (b->empty_dir, 0755) < 0)
     return err_set (err, errno, "create '%s'", b->empty_dir);
-  if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
-    return err_set (err, errno, "pipe");
-  build_interrupt_fd = p[0];
-  interrupt_wfd = p[1];
-  build_interrupted = 0;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
+  /* why blocked and read from an fd: the RUN step's wait polls it with
+   * the container, and no handler needs a global to reach the build */
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  b->interrupt_fd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (b->interrupt_fd < 0)
+    return err_set (err, errno, "signalfd");
+  sigprocmask (SIG_BLOCK, &set, &b->saved_mask);
   return 0;
 }
 
@@ -501,14 +490,12 @@ static void
 teardown (struct build *b)
 {
   struct err *e = NULL;
-  signal (SIGINT, SIG_DFL);
-  signal (SIGTERM, SIG_DFL);
-  signal (SIGHUP, SIG_DFL);
-  if (build_interrupt_fd >= 0)
-    close (build_interrupt_fd);
-  if (interrupt_wfd >= 0)
-    close (interrupt_wfd);
-  build_interrupt_fd = interrupt_wfd = -1;
+  if (b->interrupt_fd >= 0)
+    {
+      sigprocmask (SIG_SETMASK, &b->saved_mask, NULL);
+      close (b->interrupt_fd);
+    }
+  b->interrupt_fd = -1;
   if (b->tmp)
     fs_rm_rf (AT_FDCWD, b->tmp, &e);
   err_free (e);
@@ -532,7 +519,8 @@ int
 build_run (struct store *s, const struct build_opts *o,
            struct build_result *out, struct err **err)
 {
-  struct build b = { .o = o, .store = s, .context_fd = -1, .record_fd = -1 };
+  struct build b = { .o = o, .store = s, .context_fd = -1, .record_fd = -1,
+                     .interrupt_fd = -1 };
   _cleanup_close_ int guard = -1;
   struct bf_stage *target;
   int ret = -1;

@@ -150,15 +150,6 @@ build_cache_put (struct build *b, const char *key,
   return r < 0 ? err_wrap (err, "write the build cache") : 0;
 }
 
-static bool
-strv_has (char *const *v, const char *s)
-{
-  for (; v && *v; v++)
-    if (!strcmp (*v, s))
-      return true;
-  return false;
-}
-
 int
 build_cache_prune (struct store *s, size_t *removed, struct err **err)
 {

@@ -42,21 +42,6 @@ build_config_obj (json_t *doc)
 }
 
 void
-build_config_set_strv (json_t *doc, const char *key, char *const *v)
-{
-  json_t *c = build_config_obj (doc);
-  if (!v)
-    {
-      json_object_del (c, key);
-      return;
-    }
-  json_t *a = json_array ();
-  for (size_t i = 0; v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  json_object_set_new (c, key, a);
-}
-
-void
 build_config_set_str (json_t *doc, const char *key, const char *v)
 {
   json_t *c = build_config_obj (doc);

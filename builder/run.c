@@ -10,9 +10,9 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/container.h"
-#include "runtime/net.h"
+#include "runtime/names.h"
 #include "runtime/runopts.h"
-#include "runtime/state.h"
+#include "service/service.h"
 #include "runtime/user.h"
 
 #include <dirent.h>
@@ -86,32 +86,6 @@ drop_mount_points (int upper_fd, char *const *lowers)
       unlinkat (upper_fd, dirs[i], AT_REMOVEDIR);
 }
 
-/* Wait for the container; an interrupt of the build kills it. */
-static int
-wait_step (struct rt_container *c, int *status, struct err **err)
-{
-  bool killed = false;
-  for (;;)
-    {
-      struct pollfd pf[2] = { { .fd = c->pidfd, .events = POLLIN },
-                              { .fd = build_interrupt_fd, .events = POLLIN } };
-      int r = poll (pf, build_interrupt_fd >= 0 ? 2 : 1, -1);
-      if (r < 0 && errno != EINTR)
-        {
-          rt_kill (c, SIGKILL, NULL);
-          break;
-        }
-      if (build_interrupted && !killed)
-        {
-          rt_kill (c, SIGKILL, NULL);
-          killed = true;
-        }
-      if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP)))
-        break;
-    }
-  return rt_wait (c, status, err);
-}
-
 static char *
 command_text (const struct bf_instr *x)
 {
@@ -172,21 +146,6 @@ fill_plan (struct build *b, struct build_state *st, const struct bf_instr *x,
   return 0;
 }
 
-/* --network bridge: give the step's address, rules and veth back. */
-static void
-release_net (const struct rt_plan *p, bool *started)
-{
-  struct err *e = NULL;
-  if (!*started || p->net_setup != net_plan_hook)
-    return;
-  *started = false;
-  if (net_teardown (((struct net_hook *) p->net_setup_data)->req.root, p->id,
-                    &e)
-      < 0)
-    log_warn ("%s", e->msg);
-  err_free (e);
-}
-
 int
 build_run_layer (struct build *b, struct build_state *st,
                  const struct bf_instr *x, struct build_layer *layer,
@@ -194,13 +153,12 @@ build_run_layer (struct build *b, struct build_state *st,
 {
   char **lowers;
   struct rt_plan plan;
-  struct rt_container c;
+  struct svc svc;
+  bool svc_opened = false;
   struct rt_stdio io = { .in = -1, .out = 1, .err = 2, .winsize_from = -1 };
   int status = 0, ret = -1;
   _cleanup_free_ char *dir = NULL;
   _cleanup_close_ int upper_fd = -1;
-  struct net_hook hook = { 0 };
-  bool started = false;
 
   *has_layer = false;
   if (build_lowers (b, st, &lowers, err) < 0)
@@ -216,29 +174,22 @@ build_run_layer (struct build *b, struct build_state *st,
       err_set (err, errno, "create the step's directories in '%s'", dir);
       goto out;
     }
-  if (plan.network == RT_NET_BRIDGE)
-    {
-      /* a step has no container record: its own state dir stands for it
-       * (net_gc's test of life), and its address goes when it ends */
-      hook.req = (struct net_request){ .root = b->o->root,
-                                       .config_path = b->o->config_path,
-                                       .state_dir = plan.state_dir };
-      plan.net_setup = net_plan_hook;
-      plan.net_setup_data = &hook;
-    }
   if (b->o->quiet)
     io.out = io.err = -1;
   fflush (b->out);
   fflush (stderr);
+  /* recorded before it starts: a build killed with -9 leaves what the
+   * next one cleans (record.c) */
   if (build_record_step (b, plan.id, err) < 0)
     goto out;
-  if (rt_start (&plan, &io, &c, err) < 0)
+  /* the same container service as `run`: network attached and given
+   * back the same way; an interrupt of the build kills the step */
+  if (svc_open (&svc, b->o->root, b->o->config_path, err) < 0)
     goto failed;
-  started = true;
-  if (wait_step (&c, &status, err) < 0)
+  svc_opened = true;
+  if (svc_run_step (&svc, &plan, &io, b->interrupt_fd, &status, err) < 0)
     goto failed;
-  release_net (&plan, &started);
-  if (build_check_interrupt (err) < 0)
+  if (build_check_interrupt (b, err) < 0)
     goto out;
   if (status != 0)
     {
@@ -275,12 +226,12 @@ build_run_layer (struct build *b, struct build_state *st,
 failed:
   {
     _cleanup_free_ char *cmd = command_text (x);
-    if (build_check_interrupt (err) == 0)
+    if (build_check_interrupt (b, err) == 0)
       err_wrap (err, "%s:%d: RUN '%s'", b->plan->file, x->line, cmd);
   }
 out:
-  release_net (&plan, &started);
-  net_attachment_release (&hook.att);
+  if (svc_opened)
+    svc_close (&svc);
   rt_plan_release (&plan);
   if (dir)
     {

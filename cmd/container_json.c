@@ -162,7 +162,7 @@ containers_ps_json (const struct rt_record *rec, const char *command,
   json_t *o;
   human_ago (rec->created, now, created, sizeof created);
   human_time_go (rec->created, created_at, sizeof created_at);
-  rt_record_status_text (rec, now, status, sizeof status);
+  svc_status_text (rec, now, status, sizeof status);
   /* docker's Mounts: the sources of the bind mounts (tmpfs have none) */
   for (size_t i = 0; i < rec->plan.n_mounts; i++)
     if (rec->plan.mounts[i].kind == RT_MOUNT_BIND && rec->plan.mounts[i].source)

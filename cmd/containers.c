@@ -1,71 +1,54 @@
+/* Helpers shared by the commands that act on existing containers. */
 #include "cmd/containers.h"
 #include "cmd/command.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
-#include "lib/log.h"
-#include "runtime/net.h"
 #include "lib/xalloc.h"
 
 #include <stdio.h>
 #include <string.h>
 
 int
-containers_load (struct rt_containers *cs, const char *root, const char *key,
-                 struct rt_record *rec, struct err **err)
+containers_load (struct svc *s, const char *root, const char *config_path,
+                 const char *key, struct svc_container *c, struct err **err)
 {
-  _cleanup_free_ char *id = NULL;
-  memset (rec, 0, sizeof *rec);
-  if (!cs->path && rt_containers_open (cs, root, err) < 0)
+  memset (c, 0, sizeof *c);
+  if (!s->cs.path && svc_open (s, root, config_path, err) < 0)
     return -1;
-  if (rt_record_lookup (cs, key, &id, err) < 0)
-    return -1;
-  return rt_record_load (cs, id, rec, err);
+  return svc_load (s, key, c, err);
 }
 
 int
-containers_each (const char *root, const char *verb, char **names,
-                 containers_fn fn, void *data)
+containers_each (struct global *g, const char *verb, char **names,
+                 svc_fn fn, void *data)
 {
-  struct rt_containers cs = { .fd = -1 };
+  size_t n = strv_len (names);
+  struct err **errs = xcalloc (n + 1, sizeof *errs);
+  struct svc s;
+  struct err *e = NULL;
   int status = 0;
-  containers_net_gc (root);
-  for (char **name = names; *name; name++)
+  /* leftovers of containers that died unwatched, before acting on these */
+  if (svc_open (&s, g->root, g->config_path, &e) == 0)
     {
-      struct rt_record rec;
-      struct err *e = NULL;
-      if (containers_load (&cs, root, *name, &rec, &e) == 0
-          && fn (&cs, &rec, data, &e) == 0)
-        printf ("%s\n", *name);
-      rt_record_release (&rec);
-      if (e)
-        {
-          command_print_error ("%s '%s': %s", verb, *name, e->msg);
-          err_free (e);
-          status = 1;
-        }
+      svc_net_gc (&s);
+      svc_close (&s);
     }
-  rt_containers_release (&cs);
+  err_free (e);
+  svc_each (g->root, g->config_path, names, fn, data, errs);
+  /* in the order given, each failure naming its container */
+  for (size_t i = 0; i < n; i++)
+    {
+      if (!errs[i])
+        {
+          printf ("%s\n", names[i]);
+          continue;
+        }
+      command_print_error ("%s '%s': %s", verb, names[i], errs[i]->msg);
+      err_free (errs[i]);
+      status = 1;
+    }
+  free (errs);
   return status;
-}
-
-void
-containers_net_gc (const char *root)
-{
-  struct err *e = NULL;
-  if (net_gc (root, &e) < 0)
-    log_debug ("%s", e->msg);
-  err_free (e);
-}
-
-void
-containers_net_release (const char *root, const struct rt_record *rec)
-{
-  struct err *e = NULL;
-  if (rec->plan.network != RT_NET_BRIDGE)
-    return;
-  if (net_teardown (root, rec->id, &e) < 0)
-    log_warn ("%s", e->msg);
-  err_free (e);
 }
 
 int

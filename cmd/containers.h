@@ -3,38 +3,26 @@
 #define IMGTOOL_CONTAINERS_H
 
 #include "layers/store.h"
-#include "runtime/state.h"
+#include "service/service.h"
 
 #include <jansson.h>
 #include <time.h>
 
 struct err;
 
-/* Open the containers of the store at root and load the one key names
- * (id, name or unique prefix). */
-int containers_load (struct rt_containers *cs, const char *root,
-                     const char *key, struct rt_record *rec,
+/* Open the container service (once: s->cs.path NULL before) and load
+ * the container key names (id, name or unique prefix). */
+int containers_load (struct svc *s, const char *root, const char *config_path,
+                     const char *key, struct svc_container *c,
                      struct err **err);
 
-/* docker's loop over CONTAINER... (kill, stop, rm): load each one and
- * call fn on it; print its name when fn succeeds, else one line
- * "imgtool: VERB 'NAME': why" on stderr, and go on with the next.
- * Returns 0, or 1 when any failed. */
-typedef int (*containers_fn) (struct rt_containers *cs, struct rt_record *rec,
-                              void *data, struct err **err);
-int containers_each (const char *root, const char *verb, char **names,
-                     containers_fn fn, void *data);
-
-/* Reclaim the network leftovers (address, host ports, rules, veth) of
- * containers that died unwatched (their imgtool was killed): net_gc,
- * quietly, since a failure only leaves them for the next command. Costs a
- * readdir when no container is on the bridge. Called at the start of the
- * commands that start or act on containers. */
-void containers_net_gc (const char *root);
-
-/* After a container has ended (stop, rm): its network goes, whoever was
- * meant to remove it (its monitor may have been killed). Idempotent. */
-void containers_net_release (const char *root, const struct rt_record *rec);
+/* docker's loop over CONTAINER... (kill, stop, rm): fn on every one at
+ * once (svc_each); then, in the order given, each name on stdout when fn
+ * succeeded, else one line "imgtool: VERB 'NAME': why" on stderr. Returns
+ * 0, or 1 when any failed. */
+struct global;
+int containers_each (struct global *g, const char *verb, char **names,
+                     svc_fn fn, void *data);
 
 /* What a container holds of the store: the image it was made from (rmi's
  * conflicts) and the snapshots it runs on (prune's). */

@@ -38,8 +38,8 @@ COMMAND (exec)
     { "help", no_argument, NULL, 'h' },
     { 0 },
   };
-  struct rt_containers cs = { .fd = -1 };
-  struct rt_record rec = { 0 };
+  struct svc svc = { .cs = { .fd = -1 } };
+  struct svc_container ctr = { 0 };
   _cleanup_strv_ char **env = NULL;
   const char *workdir = NULL, *user = NULL;
   bool interactive = false, tty = false;
@@ -97,10 +97,10 @@ COMMAND (exec)
       err_set (err, 0, "the input device is not a TTY");
       return -1;
     }
-  if (containers_load (&cs, g->root, argv[optind], &rec, err) < 0)
+  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err) < 0)
     goto out;
   {
-    int fd = rt_record_pidfd (&rec);
+    int fd = rt_record_pidfd (&ctr.rec);
     if (fd < 0)
       {
         err_set (err, 0, "container '%s' is not running", argv[optind]);
@@ -110,48 +110,48 @@ COMMAND (exec)
   }
 
   /* The container's process settings, with the exec's overrides. */
-  strv_free (rec.plan.argv);
-  rec.plan.argv = strv_dup (argv + optind + 1);
+  strv_free (ctr.rec.plan.argv);
+  ctr.rec.plan.argv = strv_dup (argv + optind + 1);
   for (size_t i = 0; env && env[i]; i++)
-    rt_env_set (&rec.plan.env, env[i]);
+    rt_env_set (&ctr.rec.plan.env, env[i]);
   if (workdir)
     {
-      free (rec.plan.cwd);
-      rec.plan.cwd = rt_path_clean (workdir);
+      free (ctr.rec.plan.cwd);
+      ctr.rec.plan.cwd = rt_path_clean (workdir);
     }
   if (user)
     {
       /* The running container's own files, through its root. */
       _cleanup_free_ char *root = xasprintf ("/proc/%d/root",
-                                             (int) rec.state.pid);
+                                             (int) ctr.rec.state.pid);
       char *dirs[] = { root, NULL };
       struct rt_user_info ui;
       if (rt_user_resolve (dirs, user, &ui, err) < 0)
         goto out;
-      free (rec.plan.user.groups);
-      rec.plan.user = ui.user;
+      free (ctr.rec.plan.user.groups);
+      ctr.rec.plan.user = ui.user;
       ui.user.groups = NULL;
       rt_user_info_release (&ui);
     }
-  rec.plan.tty = tty;
-  rec.plan.stdin_open = interactive;
+  ctr.rec.plan.tty = tty;
+  ctr.rec.plan.stdin_open = interactive;
   /* as run: the compiled seccomp program from the cache (~20 ms less) */
-  free (rec.plan.seccomp_cache_dir);
-  rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
+  free (ctr.rec.plan.seccomp_cache_dir);
+  ctr.rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
   if (!interactive)
     io.in = -1;
   io.winsize_from = rt_user_terminal ();
   fflush (stdout);
   /* as run: signals blocked before the start, forwarded until it exits */
   if (rt_signals_block (&sg, err) < 0
-      || rt_exec_start (rec.state.pid, &rec.plan, &io, &proc, err) < 0)
+      || rt_exec_start (ctr.rec.state.pid, &ctr.rec.plan, &io, &proc, err) < 0)
     goto out;
   rt_console_attach (&proc, &sg, interactive, err);
   if (rt_wait (&proc, &status, err) < 0 || *err)
     status = -1;
 out:
   rt_signals_restore (&sg);
-  rt_record_release (&rec);
-  rt_containers_release (&cs);
+  svc_container_release (&ctr);
+  svc_close (&svc);
   return status;
 }

@@ -35,17 +35,17 @@ static json_t *
 inspect_container (const char *root, const char *name, enum kind kind,
                    struct err **err)
 {
-  struct rt_containers cs = { .fd = -1 };
-  struct rt_record rec;
+  struct svc svc = { .cs = { .fd = -1 } };
+  struct svc_container c = { 0 };
   struct err *e = NULL;
   json_t *o = NULL;
-  if (containers_load (&cs, root, name, &rec, &e) == 0)
-    o = containers_inspect_json (&rec);
+  if (containers_load (&svc, root, NULL, name, &c, &e) == 0)
+    o = containers_inspect_json (&c.rec);
   else if (kind == CONTAINER)
     *err = steal_pointer (&e);
   err_free (e);
-  rt_record_release (&rec);
-  rt_containers_release (&cs);
+  svc_container_release (&c);
+  svc_close (&svc);
   return o;
 }
 

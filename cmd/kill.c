@@ -11,10 +11,10 @@
 static const char usage_text[] = "imgtool kill [-s SIGNAL] CONTAINER...";
 
 static int
-kill_one (struct rt_containers *cs, struct rt_record *rec, void *data,
+kill_one (struct svc *s, struct svc_container *c, void *data,
           struct err **err)
 {
-  return rt_record_signal (rec, *(int *) data, err);
+  return svc_kill (s, c, *(int *) data, err);
 }
 
 COMMAND (kill)
@@ -41,5 +41,5 @@ COMMAND (kill)
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
-  return containers_each (g->root, "kill", argv + optind, kill_one, &sig);
+  return containers_each (g, "kill", argv + optind, kill_one, &sig);
 }

@@ -76,8 +76,8 @@ COMMAND (logs)
     { "help", no_argument, NULL, 'H' },
     { 0 },
   };
-  struct rt_containers cs = { .fd = -1 };
-  struct rt_record rec;
+  struct svc svc = { .cs = { .fd = -1 } };
+  struct svc_container ctr = { 0 };
   struct reader r = { .fd = -1, .line_start = { true, true, true } };
   _cleanup_free_ char *path = NULL, *dir = NULL;
   bool follow = false;
@@ -101,17 +101,17 @@ COMMAND (logs)
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);
   strbuf_init (&r.pending, 0);
-  if (containers_load (&cs, g->root, argv[optind], &rec, err) < 0)
+  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err) < 0)
     goto out;
-  if (!rec.detach)
+  if (!ctr.rec.detach)
     {
       err_set (err, 0, "container '%s' ran in the foreground: its output "
                "went to the caller and was not kept (run -d keeps it)",
                argv[optind]);
       goto out;
     }
-  path = rt_record_path (&cs, rec.id, "container.log");
-  dir = rt_record_path (&cs, rec.id, NULL);
+  path = rt_record_path (&svc.cs, ctr.rec.id, "container.log");
+  dir = rt_record_path (&svc.cs, ctr.rec.id, NULL);
   r.fd = open (path, O_RDONLY | O_CLOEXEC);
   if (r.fd < 0 && errno != ENOENT)
     {
@@ -120,7 +120,7 @@ COMMAND (logs)
     }
   if (r.fd >= 0)
     drain (&r);
-  if (follow && rec.state.status == RT_RUNNING)
+  if (follow && ctr.rec.state.status == RT_RUNNING)
     {
       /* Woken by writes to the log and by state.json being replaced; ends
        * when the container is no longer running. */
@@ -142,7 +142,7 @@ COMMAND (logs)
             r.fd = open (path, O_RDONLY | O_CLOEXEC);
           if (r.fd >= 0)
             drain (&r);
-          if (rt_record_load (&cs, rec.id, &now, &e) < 0)
+          if (svc_load_id (&svc, ctr.rec.id, &now, &e) < 0)
             done = true, err_free (e);
           else
             done = now.state.status != RT_RUNNING;
@@ -162,7 +162,7 @@ out:
   if (r.fd >= 0)
     close (r.fd);
   strbuf_release (&r.pending);
-  rt_record_release (&rec);
-  rt_containers_release (&cs);
+  svc_container_release (&ctr);
+  svc_close (&svc);
   return ret;
 }

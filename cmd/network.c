@@ -3,7 +3,7 @@
 #include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
-#include "runtime/net.h"
+#include "network/net.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>

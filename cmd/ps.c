@@ -96,7 +96,7 @@ COMMAND (ps)
   bool all = false, quiet = false, no_trunc = false;
   const char *format = NULL;
   int ret = 0;
-  struct rt_containers cs;
+  struct svc svc;
   _cleanup_strv_ char **ids = NULL;
   struct rt_record *recs = NULL;
   size_t n = 0;
@@ -126,16 +126,21 @@ COMMAND (ps)
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);
-  containers_net_gc (g->root);
-  if (rt_containers_open (&cs, g->root, err) < 0
-      || rt_record_list (&cs, &ids, err) < 0)
+  /* no network sweep: loading a record whose monitor died gives its
+   * network back (svc_load_id), and a sweep reads every lease */
+  if (svc_open (&svc, g->root, g->config_path, err) < 0)
     return -1;
+  if (rt_record_list (&svc.cs, &ids, err) < 0)
+    {
+      svc_close (&svc);
+      return -1;
+    }
   recs = xcalloc (strv_len (ids) + 1, sizeof *recs);
   for (size_t i = 0; ids[i]; i++)
     {
       struct err *e = NULL;
       /* A container removed meanwhile (or half-made) is skipped. */
-      if (rt_record_load (&cs, ids[i], &recs[n], &e) < 0)
+      if (svc_load_id (&svc, ids[i], &recs[n], &e) < 0)
         {
           err_free (e);
           rt_record_release (&recs[n]);
@@ -157,6 +162,6 @@ COMMAND (ps)
   for (size_t i = 0; i < n; i++)
     rt_record_release (&recs[i]);
   free (recs);
-  rt_containers_release (&cs);
+  svc_close (&svc);
   return ret;
 }

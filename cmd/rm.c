@@ -1,10 +1,8 @@
 /* imgtool rm [-f] CONTAINER...: remove containers (-f kills a running one
- * first); their cgroups and directories go with them. */
+ * first), all at once; their cgroups and directories go with them. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
-#include "runtime/container.h"
-#include "runtime/lifecycle.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -14,39 +12,11 @@
 
 static const char usage_text[] = "imgtool rm [-f] CONTAINER...";
 
-struct rm_opts
-{
-  bool force;
-  const char *root;
-};
-
 static int
-remove_one (struct rt_containers *cs, struct rt_record *rec, void *data,
+remove_one (struct svc *s, struct svc_container *c, void *data,
             struct err **err)
 {
-  const struct rm_opts *o = data;
-  if (rec->state.status == RT_RUNNING)
-    {
-      if (!o->force)
-        return err_set (err, 0, "container is running: stop the container "
-                        "before removing or force remove");
-      if (rt_record_stop (cs, rec, SIGKILL, 0, err) < 0)
-        return -1;
-    }
-  else
-    {
-      /* A foreground run may still be writing the exit: wait for it. */
-      rt_record_wait_monitor (cs, rec->id);
-      /* and a --rm one removes itself meanwhile (docker: no such one) */
-      if (rec->auto_remove
-          && faccessat (cs->fd, rec->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-        return err_set (err, 0, "no such container");
-    }
-  /* the monitor that would have released them may have been killed */
-  containers_net_release (o->root, rec);
-  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
-    return -1;
-  return rt_record_remove (cs, rec, false, err);
+  return svc_remove (s, c, *(const bool *) data, err);
 }
 
 COMMAND (rm)
@@ -56,14 +26,14 @@ COMMAND (rm)
     { "help", no_argument, NULL, 'H' },
     { 0 },
   };
-  struct rm_opts o = { .root = g->root };
+  bool force = false;
   int c;
 
   while ((c = command_getopt (argc, argv, "f", opts)) != -1)
     switch (c)
       {
       case 'f':
-        o.force = true;
+        force = true;
         break;
       case 'H':
         printf ("usage: %s\n", usage_text);
@@ -73,5 +43,5 @@ COMMAND (rm)
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
-  return containers_each (g->root, "rm", argv + optind, remove_one, &o);
+  return containers_each (g, "rm", argv + optind, remove_one, &force);
 }

@@ -1,11 +1,9 @@
 /* imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]: docker run.
  *
  * The image config and the options become a container record (state.h)
- * and a plan (plan.h); the runtime core starts it. In the foreground the
- * stdio is passed straight through (no copying) unless -t asks for a pty,
- * whose master imgtool pumps. With -d a monitor process (double fork,
- * setsid) keeps the container as its child, logs its output, records its
- * exit, and removes it with --rm. */
+ * and a plan (plan.h); the container service (service/service.h) creates
+ * it and starts it, in the foreground (stdio passed straight through
+ * unless -t asks for a pty) or with -d beside a monitor process. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "cmd/lookup.h"
@@ -18,13 +16,10 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
-#include "runtime/console.h"
-#include "runtime/container.h"
-#include "runtime/lifecycle.h"
-#include "runtime/net.h"
+#include "runtime/names.h"
 #include "runtime/runopts.h"
-#include "runtime/state.h"
 #include "runtime/user.h"
+#include "service/service.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -249,290 +244,6 @@ build_record (const struct run_flags *f, struct run_image *ri,
   return 0;
 }
 
-/* The bridge hook of rec's plan, or NULL (--network none or host). */
-static struct net_hook *
-net_hook_of (struct rt_record *rec)
-{
-  return rec->plan.net_setup == net_plan_hook ? rec->plan.net_setup_data
-                                              : NULL;
-}
-
-/* The container ended (or never started): record it, clean up. The
- * foreground leaves the deletion of a --rm record's files to a child of
- * its own (rt_record_remove), so that its exit status comes at once. */
-static void
-finish (struct rt_containers *cs, struct rt_record *rec, bool foreground,
-        int status, bool oom, const char *error)
-{
-  struct net_hook *h = net_hook_of (rec);
-  struct err *e = NULL;
-  /* its address, rules and ports go back first: another container may be
-   * waiting for them */
-  if (h && net_teardown (h->req.root, rec->id, &e) < 0)
-    {
-      log_warn ("%s", e->msg);
-      err_clear (&e);
-    }
-  free (rec->state.ip);
-  free (rec->state.ports);
-  rec->state.ip = rec->state.ports = NULL;
-  rec->state.status = RT_EXITED;
-  rec->state.exit_code = status;
-  rec->state.oom_killed = oom;
-  rec->state.finished = time (NULL);
-  free (rec->state.error);
-  rec->state.error = error ? xstrdup (error) : NULL;
-  /* written even when the record is removed next: `logs -f` wakes on
-   * this replace (its open log keeps the directory's deletion silent) */
-  if (rt_record_save_state (cs, rec, &e) < 0)
-    {
-      log_warn ("record the exit of container %.12s: %s", rec->id, e->msg);
-      err_clear (&e);
-    }
-  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, &e) < 0)
-    {
-      log_warn ("clean up container %.12s: %s", rec->id, e->msg);
-      err_clear (&e);
-    }
-  if (rec->auto_remove && rt_record_remove (cs, rec, foreground, &e) < 0)
-    {
-      log_warn ("%s", e->msg);
-      err_clear (&e);
-    }
-  log_debug ("run: cleaned up");
-}
-
-static void
-started (struct rt_containers *cs, struct rt_record *rec,
-         const struct rt_container *c)
-{
-  struct net_hook *h = net_hook_of (rec);
-  struct err *e = NULL;
-  rec->state.status = RT_RUNNING;
-  if (h && h->att.ip.s_addr)
-    {
-      char ip[INET_ADDRSTRLEN];
-      rec->state.ip = xstrdup (inet_ntop (AF_INET, &h->att.ip, ip, sizeof ip));
-      rec->state.ports = net_ports_text (h->att.ports, h->att.n_ports);
-    }
-  rec->state.pid = c->pid;
-  rec->state.pid_start = rt_proc_start (c->pid);
-  rec->state.started = time (NULL);
-  if (rt_record_save_state (cs, rec, &e) < 0)
-    {
-      log_warn ("record the start of container %.12s: %s", rec->id, e->msg);
-      err_clear (&e);
-    }
-}
-
-/* Start and wait in the foreground; returns the container's status. */
-static int
-run_foreground (struct rt_containers *cs, struct rt_record *rec,
-                const struct run_flags *f, struct err **err)
-{
-  _cleanup_close_ int lock = -1, oomfd = -1;
-  struct rt_signals sg = { .fd = -1 };
-  struct rt_stdio io = RT_STDIO_INIT;
-  struct rt_container c = { 0 };
-  int status = 0, ret;
-  long oom;
-
-  if (f->tty && f->interactive && !isatty (0))
-    {
-      err_set (err, 0, "the input device is not a TTY");
-      goto failed;
-    }
-  lock = rt_record_monitor_lock (cs, rec->id, err);
-  if (lock < 0)
-    goto failed;
-  if (!f->interactive)
-    io.in = -1; /* docker: without -i the container reads EOF */
-  io.winsize_from = rt_user_terminal ();
-  fflush (stdout);
-  /* blocked before the start: a Ctrl-C from now on goes to the container,
-   * never kills imgtool while it runs unwatched (the core unblocks them
-   * in the container) */
-  if (rt_signals_block (&sg, err) < 0 || rt_start (&rec->plan, &io, &c, err) < 0)
-    goto failed;
-  log_debug ("run: container started");
-  started (cs, rec, &c);
-  if (rec->plan.limits.memory)
-    oomfd = rt_oom_open (c.cgroup);
-  rt_console_attach (&c, &sg, f->interactive, err);
-  oom = rt_oom_count (oomfd);
-  ret = rt_wait (&c, &status, err);
-  log_debug ("run: container ended");
-  rt_signals_restore (&sg);
-  finish (cs, rec, true, ret < 0 ? 125 : status, oom > 0,
-          *err ? (*err)->msg : NULL);
-  close (steal_fd (&lock));
-  if (ret < 0 || *err)
-    return err_exit (err, 125);
-  return status;
-
-failed:
-  rt_signals_restore (&sg);
-  finish (cs, rec, true, *err && (*err)->exit != 1 ? (*err)->exit : 125, false,
-          *err ? (*err)->msg : NULL);
-  return *err && (*err)->exit != 1 ? -1 : err_exit (err, 125);
-}
-
-struct log_sink
-{
-  struct rt_log *log;
-};
-
-static void
-log_chunk (void *data, int stream, const char *buf, size_t len)
-{
-  rt_log_write (((struct log_sink *) data)->log, stream, buf, len);
-}
-
-/* The monitor of a detached container (runs in a grandchild, setsid).
- * Reports "ok" or "<exit> <message>" on report, then waits. */
-static int
-monitor (struct rt_containers *cs, struct rt_record *rec, int report)
-{
-  _cleanup_close_ int lock = -1, oomfd = -1;
-  struct rt_signals sg = { .fd = -1 };
-  struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .winsize_from = -1 };
-  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-  struct rt_container c = { 0 };
-  struct log_sink sink = { 0 };
-  struct rt_pump pump;
-  struct err *err = NULL;
-  _cleanup_free_ char *log_path = rt_record_path (cs, rec->id,
-                                                   "container.log");
-  int status = 0, ret;
-
-  lock = rt_record_monitor_lock (cs, rec->id, &err);
-  if (lock < 0)
-    goto failed;
-  sink.log = rt_log_open (log_path, &err);
-  if (!sink.log)
-    goto failed;
-  if (!rec->plan.tty)
-    {
-      if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
-        {
-          err_set (&err, errno, "pipe");
-          goto failed;
-        }
-      io.out = out[1];
-      io.err = errp[1];
-    }
-  if (rt_signals_block (&sg, &err) < 0
-      || rt_start (&rec->plan, &io, &c, &err) < 0)
-    goto failed;
-  if (out[1] >= 0)
-    close (steal_fd (&out[1]));
-  if (errp[1] >= 0)
-    close (steal_fd (&errp[1]));
-  log_debug ("run: container started");
-  started (cs, rec, &c);
-  if (rec->plan.limits.memory)
-    oomfd = rt_oom_open (c.cgroup);
-  fs_write_all (report, "ok", 2);
-  close (report);
-  report = -1;
-
-  pump = (struct rt_pump){ .pidfd = c.pidfd, .sigfd = sg.fd, .in = -1,
-                           .in_to = -1, .out_from = -1, .out = -1,
-                           .err_from = -1, .err = -1, .winch_to = -1,
-                           .sink = log_chunk, .sink_data = &sink };
-  pump.out_from = rec->plan.tty ? c.console : out[0];
-  pump.err_from = rec->plan.tty ? -1 : errp[0];
-  rt_pump_run (&pump, &err);
-  rt_log_close (sink.log);
-  {
-    long oom = rt_oom_count (oomfd);
-    ret = rt_wait (&c, &status, &err);
-    rt_signals_restore (&sg);
-    finish (cs, rec, false, ret < 0 ? 125 : status, oom > 0,
-            err ? err->msg : NULL);
-  }
-  err_free (err);
-  return 0;
-
-failed:
-  {
-    int code = err && err->exit != 1 ? err->exit : 125;
-    _cleanup_free_ char *msg = xasprintf ("%d %s", code,
-                                          err ? err->msg : "unknown error");
-    rt_log_close (sink.log);
-    rt_signals_restore (&sg);
-    finish (cs, rec, false, code, false, err ? err->msg : NULL);
-    if (report >= 0)
-      fs_write_all (report, msg, strlen (msg));
-    err_free (err);
-    return 1;
-  }
-}
-
-static int
-run_detached (struct rt_containers *cs, struct rt_record *rec,
-              struct err **err)
-{
-  int sp[2];
-  pid_t pid;
-  _cleanup_free_ char *reply = NULL;
-  size_t len = 0;
-
-  if (pipe2 (sp, O_CLOEXEC) < 0)
-    return err_set (err, errno, "pipe");
-  fflush (stdout);
-  fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (sp[0]);
-      close (sp[1]);
-      return err_set (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      int null;
-      close (sp[0]);
-      /* why: the monitor must outlive this command and its terminal: its
-       * own session, and reparented away from the caller */
-      setsid ();
-      if (fork () != 0)
-        _exit (0);
-      null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      if (null >= 0)
-        {
-          dup2 (null, 0);
-          dup2 (null, 1);
-          dup2 (null, 2);
-          close (null);
-        }
-      _exit (monitor (cs, rec, sp[1]));
-    }
-  close (sp[1]);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-  {
-    struct err *e = NULL;
-    fs_read_fd (sp[0], 1 << 20, &reply, &len, &e);
-    err_free (e);
-    close (sp[0]);
-  }
-  if (reply && !strcmp (reply, "ok"))
-    {
-      printf ("%s\n", rec->id);
-      return 0;
-    }
-  if (reply && len > 2)
-    {
-      char *sp1 = strchr (reply, ' ');
-      err_set (err, 0, "%s", sp1 ? sp1 + 1 : reply);
-      return err_exit (err, atoi (reply));
-    }
-  err_set (err, 0, "the monitor of container %.12s died before starting it",
-           rec->id);
-  return err_exit (err, 125);
-}
-
 /* -p as given, then with -P each EXPOSEd port of the image that no -p
  * publishes already, on a random host port (docker). */
 static int
@@ -573,9 +284,8 @@ COMMAND (run)
 {
   struct run_flags f;
   struct run_image ri = { 0 };
-  struct rt_record rec = { 0 };
-  struct rt_containers cs = { .fd = -1 };
-  struct net_hook hook = { 0 };
+  struct svc_container c = { 0 };
+  struct svc svc = { .cs = { .fd = -1 } };
   _cleanup_free_ struct port_map *ports = NULL;
   size_t n_ports = 0;
   int status = -1;
@@ -590,45 +300,38 @@ COMMAND (run)
     }
   if (command_needs_root ("run", 125, err) < 0)
     goto out;
-  /* leftovers of containers whose imgtool was killed: their addresses,
-   * host ports and rules go back before this one asks for its own */
-  containers_net_gc (g->root);
+  /* no sweep of the other containers' leftovers here: a start costs the
+   * same beside 500 containers as beside none (what a dead one holds,
+   * a host port or a veth name, is reclaimed when this one needs it) */
   log_debug ("run: started");
   if (load_image (g, &f, &ri, err) < 0)
     goto out;
   log_debug ("run: image loaded");
-  if (build_record (&f, &ri, &rec, err) < 0)
+  if (build_record (&f, &ri, &c.rec, err) < 0)
     goto out;
-  if (f.network == RT_NET_BRIDGE)
-    {
-      if (publish_list (&f, &ri, &ports, &n_ports, err) < 0)
-        {
-          err_exit (err, 125);
-          goto out;
-        }
-      hook.req = (struct net_request){ .root = g->root,
-                                       .config_path = g->config_path,
-                                       .ports = ports,
-                                       .n_ports = n_ports };
-      rec.plan.net_setup = net_plan_hook;
-      rec.plan.net_setup_data = &hook;
-    }
-  /* why: compiling the seccomp profile costs ~25 ms; the core caches the
-   * BPF program here, keyed by profile, caps, arch and kernel */
-  rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
-  if (rt_containers_open (&cs, g->root, err) < 0
-      || rt_record_create (&cs, &rec, err) < 0)
+  if (f.network == RT_NET_BRIDGE
+      && publish_list (&f, &ri, &ports, &n_ports, err) < 0)
     {
       err_exit (err, 125);
       goto out;
     }
-  log_debug ("run: container %.12s recorded", rec.id);
-  status = f.detach ? run_detached (&cs, &rec, err)
-                    : run_foreground (&cs, &rec, &f, err);
+  /* why: compiling the seccomp profile costs ~25 ms; the core caches the
+   * BPF program here, keyed by profile, caps, arch and kernel */
+  c.rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
+  if (svc_open (&svc, g->root, g->config_path, err) < 0
+      || svc_create (&svc, &c, ports, n_ports, err) < 0)
+    {
+      err_exit (err, 125);
+      goto out;
+    }
+  log_debug ("run: container %.12s recorded", c.rec.id);
+  if (!f.detach)
+    status = svc_run_foreground (&svc, &c, f.interactive, err);
+  else if ((status = svc_run_detached (&svc, &c, err)) == 0)
+    printf ("%s\n", c.rec.id);
 out:
-  net_attachment_release (&hook.att);
-  rt_record_release (&rec);
-  rt_containers_release (&cs);
+  svc_container_release (&c);
+  svc_close (&svc);
   run_image_release (&ri);
   run_flags_release (&f);
   return status;

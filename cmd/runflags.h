@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "cmd/regflags.h"
-#include "runtime/net.h"
+#include "network/net.h"
 #include "runtime/plan.h"
 
 struct err;

@@ -812,12 +812,6 @@ layer_unpacker_blob_digest (const struct layer_unpacker *u,
   memcpy (out, u->blob_digest, DIGEST_STR_LEN + 1);
 }
 
-uint64_t
-layer_unpacker_tar_size (const struct layer_unpacker *u)
-{
-  return u->tar_size;
-}
-
 void
 layer_unpacker_free (struct layer_unpacker *u)
 {

@@ -69,8 +69,6 @@ int layer_unpacker_finish (struct layer_unpacker *u,
 /* After a successful finish with opts.blob_digest: the blob's digest. */
 void layer_unpacker_blob_digest (const struct layer_unpacker *u,
                                  char out[DIGEST_STR_LEN + 1]);
-/* Bytes of uncompressed tar seen so far. */
-uint64_t layer_unpacker_tar_size (const struct layer_unpacker *u);
 void layer_unpacker_free (struct layer_unpacker *u);
 
 /* Pull-style: read in_fd to its end and apply it to dir_fd. blob_digest

@@ -60,12 +60,6 @@ layer_decomp_new (layer_decomp_sink sink, void *arg)
   return d;
 }
 
-enum layer_compression
-layer_decomp_kind (const struct layer_decomp *d)
-{
-  return d->kind;
-}
-
 void
 layer_decomp_free (struct layer_decomp *d)
 {

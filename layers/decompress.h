@@ -26,8 +26,6 @@ int layer_decomp_feed (struct layer_decomp *d, const void *buf, size_t len,
                        struct err **err);
 /* End of input: fails if the compressed stream was cut short. */
 int layer_decomp_finish (struct layer_decomp *d, struct err **err);
-/* What the magic bytes said (LAYER_UNKNOWN before 4 bytes were seen). */
-enum layer_compression layer_decomp_kind (const struct layer_decomp *d);
 void layer_decomp_free (struct layer_decomp *d);
 
 /* Detect from the first bytes (at least 4 for a sure answer). */

@@ -2,6 +2,7 @@
 #include "layers/image.h"
 #include "layers/digest.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
@@ -13,12 +14,6 @@ static char *
 dup_or_null (const char *s)
 {
   return s ? xstrdup (s) : NULL;
-}
-
-static const char *
-jstr (json_t *o, const char *key)
-{
-  return json_string_value (json_object_get (o, key));
 }
 
 static json_t *
@@ -58,7 +53,7 @@ image_doc_kind (const char *content_type, const char *body, size_t len,
   root = load_object (body, len, "manifest", err);
   if (!root)
     return -1;
-  mt = jstr (root, "mediaType");
+  mt = json_peek_str (root, "mediaType");
   if (!mt && json_integer_value (json_object_get (root, "schemaVersion")) == 1)
     mt = MT_DOCKER_SCHEMA1;
   /* OCI documents may omit mediaType: tell them apart by their fields. */
@@ -67,7 +62,7 @@ image_doc_kind (const char *content_type, const char *body, size_t len,
     mt = ct;
   if (!mt)
     mt = json_object_get (root, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST;
-  if (ct && jstr (root, "mediaType") && strcmp (ct, mt)
+  if (ct && json_peek_str (root, "mediaType") && strcmp (ct, mt)
       && strcmp (ct, "application/json")
       && strcmp (ct, "application/octet-stream"))
     ret = err_set (err, 0,
@@ -116,7 +111,7 @@ static int
 descriptor_from_json (json_t *o, struct descriptor *d, const char *what,
                       struct err **err)
 {
-  const char *mt = jstr (o, "mediaType"), *dg = jstr (o, "digest");
+  const char *mt = json_peek_str (o, "mediaType"), *dg = json_peek_str (o, "digest");
   json_t *size = json_object_get (o, "size"), *plat, *ann;
   memset (d, 0, sizeof *d);
   if (!json_is_object (o) || !dg || !json_is_integer (size)
@@ -131,10 +126,10 @@ descriptor_from_json (json_t *o, struct descriptor *d, const char *what,
   if (json_is_object (plat))
     {
       d->has_platform = true;
-      d->platform.os = dup_or_null (jstr (plat, "os"));
-      d->platform.arch = dup_or_null (jstr (plat, "architecture"));
-      d->platform.variant = dup_or_null (jstr (plat, "variant"));
-      d->platform.os_version = dup_or_null (jstr (plat, "os.version"));
+      d->platform.os = dup_or_null (json_peek_str (plat, "os"));
+      d->platform.arch = dup_or_null (json_peek_str (plat, "architecture"));
+      d->platform.variant = dup_or_null (json_peek_str (plat, "variant"));
+      d->platform.os_version = dup_or_null (json_peek_str (plat, "os.version"));
     }
   ann = json_object_get (o, "annotations");
   if (json_is_object (ann) && json_object_size (ann))
@@ -160,7 +155,7 @@ image_index_parse (const char *body, size_t len, struct image_index *out,
                       json_is_array (list) ? "schemaVersion is not 2"
                                            : "no manifests list");
     }
-  out->media_type = xstrdup (jstr (root, "mediaType") ? jstr (root, "mediaType")
+  out->media_type = xstrdup (json_peek_str (root, "mediaType") ? json_peek_str (root, "mediaType")
                                                       : MT_OCI_INDEX);
   out->manifests = xcalloc (json_array_size (list) + 1,
                             sizeof *out->manifests);
@@ -208,7 +203,7 @@ image_manifest_parse (const char *body, size_t len, struct image_manifest *out,
       json_decref (root);
       return err_set (err, 0, "malformed image manifest: layers is not a list");
     }
-  out->media_type = xstrdup (jstr (root, "mediaType") ? jstr (root, "mediaType")
+  out->media_type = xstrdup (json_peek_str (root, "mediaType") ? json_peek_str (root, "mediaType")
                                                       : MT_OCI_MANIFEST);
   if (descriptor_from_json (json_object_get (root, "config"), &out->config,
                             "config", err)
@@ -255,12 +250,6 @@ layer_compression_of (const char *mt)
       || !strcmp (mt, "application/vnd.docker.image.rootfs.diff.tar"))
     return LAYER_UNCOMPRESSED;
   return LAYER_UNKNOWN;
-}
-
-bool
-media_type_is_layer (const char *mt)
-{
-  return layer_compression_of (mt) != LAYER_UNKNOWN;
 }
 
 /* containerd's normalisation (distribution.md §3). */
@@ -491,7 +480,7 @@ image_config_parse (const char *body, size_t len, struct image_config *out,
   if (!root)
     return -1;
   rootfs = json_object_get (root, "rootfs");
-  if (!json_is_object (rootfs) || !str_eq (jstr (rootfs, "type"), "layers")
+  if (!json_is_object (rootfs) || !str_eq (json_peek_str (rootfs, "type"), "layers")
       || !json_is_array (json_object_get (rootfs, "diff_ids")))
     {
       json_decref (root);
@@ -499,10 +488,10 @@ image_config_parse (const char *body, size_t len, struct image_config *out,
                       "type layers with diff_ids");
     }
   out->json = root;
-  out->os = dup_or_null (jstr (root, "os"));
-  out->arch = dup_or_null (jstr (root, "architecture"));
-  out->variant = dup_or_null (jstr (root, "variant"));
-  out->created = dup_or_null (jstr (root, "created"));
+  out->os = dup_or_null (json_peek_str (root, "os"));
+  out->arch = dup_or_null (json_peek_str (root, "architecture"));
+  out->variant = dup_or_null (json_peek_str (root, "variant"));
+  out->created = dup_or_null (json_peek_str (root, "created"));
   out->diff_ids = strv_from_json (json_object_get (rootfs, "diff_ids"));
   for (char **d = out->diff_ids; *d; d++)
     if (digest_check (*d, err) < 0)
@@ -513,12 +502,12 @@ image_config_parse (const char *body, size_t len, struct image_config *out,
   cfg = json_object_get (root, "config");
   if (json_is_object (cfg))
     {
-      out->user = dup_or_null (jstr (cfg, "User"));
-      out->working_dir = dup_or_null (jstr (cfg, "WorkingDir"));
+      out->user = dup_or_null (json_peek_str (cfg, "User"));
+      out->working_dir = dup_or_null (json_peek_str (cfg, "WorkingDir"));
       out->env = strv_from_json (json_object_get (cfg, "Env"));
       out->entrypoint = strv_from_json (json_object_get (cfg, "Entrypoint"));
       out->cmd = strv_from_json (json_object_get (cfg, "Cmd"));
-      out->stop_signal = dup_or_null (jstr (cfg, "StopSignal"));
+      out->stop_signal = dup_or_null (json_peek_str (cfg, "StopSignal"));
       out->exposed_ports = strv_from_keys (json_object_get (cfg, "ExposedPorts"));
       out->volumes = strv_from_keys (json_object_get (cfg, "Volumes"));
     }

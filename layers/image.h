@@ -101,7 +101,6 @@ void descriptor_release (struct descriptor *d);
 void platform_release (struct platform *p);
 
 enum layer_compression layer_compression_of (const char *media_type);
-bool media_type_is_layer (const char *media_type);
 
 /* "linux/arm64/v8" -> platform, normalised (aarch64 -> arm64, x86_64 ->
  * amd64, arm64/v8 -> arm64, arm -> arm/v7 ...). */

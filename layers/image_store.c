@@ -133,15 +133,6 @@ image_size (const struct image *img)
   return n;
 }
 
-static bool
-strv_has (char *const *v, const char *s)
-{
-  for (; v && *v; v++)
-    if (!strcmp (*v, s))
-      return true;
-  return false;
-}
-
 int
 image_reachable_blobs (struct store *s, const char *digest, char ***v,
                        struct err **err)

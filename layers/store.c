@@ -494,15 +494,6 @@ blob_writer_reset (struct blob_writer *w, struct err **err)
   return 0;
 }
 
-void
-blob_writer_digest (const struct blob_writer *w, char out[DIGEST_STR_LEN + 1])
-{
-  struct digester copy;
-  digester_copy (&copy, &w->d);
-  digester_final (&copy, out);
-  digester_release (&copy);
-}
-
 int
 store_blob_commit (struct store *s, struct blob_writer *w, char **out_digest,
                    struct err **err)

@@ -82,9 +82,6 @@ int blob_writer_write (struct blob_writer *w, const void *data, size_t len,
 void blob_writer_direct (struct blob_writer *w);
 /* Start over (the server ignored a Range request). */
 int blob_writer_reset (struct blob_writer *w, struct err **err);
-/* The digest of what was written so far (does not end the stream). */
-void blob_writer_digest (const struct blob_writer *w,
-                         char out[DIGEST_STR_LEN + 1]);
 /* Verify against the expected digest (if any), fsync and rename into
  * blobs/. On a mismatch nothing is kept and an error names both digests.
  * Frees w in every case. */

@@ -103,6 +103,15 @@ strv_len (char *const *v)
   return n;
 }
 
+bool
+strv_has (char *const *v, const char *s)
+{
+  for (; v && *v; v++)
+    if (!strcmp (*v, s))
+      return true;
+  return false;
+}
+
 char **
 strv_dup (char *const *v)
 {

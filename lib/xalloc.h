@@ -6,6 +6,7 @@
 #ifndef IMGTOOL_XALLOC_H
 #define IMGTOOL_XALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +67,8 @@ strv_freep (char ***v)
   strv_free (*v);
 }
 size_t strv_len (char *const *v);
+/* Whether v holds the string s. */
+bool strv_has (char *const *v, const char *s);
 char **strv_dup (char *const *v);
 /* Append s (taken over) to the NULL-terminated vector *v. */
 void strv_push (char ***v, char *s);

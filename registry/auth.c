@@ -191,8 +191,6 @@ auth_token_parse (const char *body, size_t len, time_t now,
         issued = t;
     }
   out->token = xstrdup (tok);
-  if ((s = json_string_value (json_object_get (j, "refresh_token"))) && *s)
-    out->refresh_token = xstrdup (s);
   out->expires = issued + (time_t) life;
   json_decref (j);
   return 0;
@@ -202,7 +200,6 @@ void
 auth_token_release (struct auth_token *t)
 {
   free (t->token);
-  free (t->refresh_token);
   memset (t, 0, sizeof *t);
 }
 
@@ -239,7 +236,6 @@ struct auth_host
   char **extra_scopes;
   struct cached_token *toks;
   size_t n_toks;
-  char *refresh_token;
 };
 
 struct reg_auth
@@ -247,7 +243,6 @@ struct reg_auth
   struct reg_http *http;
   struct auth_host *hosts;
   size_t n_hosts;
-  bool offline;
 };
 
 struct reg_auth *
@@ -279,7 +274,6 @@ auth_free (struct reg_auth *a)
           free (h->toks[j].token);
         }
       free (h->toks);
-      free (h->refresh_token);
     }
   free (a->hosts);
   free (a);
@@ -325,18 +319,6 @@ auth_set_cred_domain (struct reg_auth *a, const char *host,
   free (h->cred_repo);
   h->cred_domain = xstrdup (domain);
   h->cred_repo = dup_or_null (repo);
-}
-
-void
-auth_set_offline (struct reg_auth *a, bool offline)
-{
-  a->offline = offline;
-}
-
-const char *
-auth_refresh_token (struct reg_auth *a, const char *host)
-{
-  return host_get (a, host)->refresh_token;
 }
 
 static int
@@ -515,11 +497,6 @@ token_get (struct reg_auth *a, struct auth_host *h, char *const *scopes,
       add_param (&q, "account", h->cred.username);
       basic = basic_value (&h->cred);
     }
-  if (a->offline)
-    {
-      add_param (&q, "offline_token", "true");
-      add_param (&q, "client_id", CLIENT_ID);
-    }
   /* Keep a query the realm already has. */
   url = q.len ? xasprintf ("%s%c%s", h->realm,
                            strchr (h->realm, '?') ? '&' : '?', q.buf)
@@ -573,11 +550,6 @@ token_fetch (struct reg_auth *a, struct auth_host *h, char *const *scopes,
   if (r < 0)
     return -1;
   log_debug ("token for %s (%s) until %ld", h->host, key, (long) tok.expires);
-  if (tok.refresh_token)
-    {
-      free (h->refresh_token);
-      h->refresh_token = steal_pointer (&tok.refresh_token);
-    }
   if (!(c = token_find (h, key)))
     {
       h->toks = xrealloc (h->toks, (h->n_toks + 1) * sizeof *h->toks);

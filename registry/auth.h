@@ -45,7 +45,6 @@ const struct auth_challenge *auth_challenge_pick (const struct auth_challenge *c
 struct auth_token
 {
   char *token;
-  char *refresh_token;
   time_t expires; /* issued_at (or now) + max(expires_in, 60) */
 };
 
@@ -70,8 +69,6 @@ void auth_set_cred (struct reg_auth *a, const char *host,
  * ("docker.io" for registry-1.docker.io) and repository. */
 void auth_set_cred_domain (struct reg_auth *a, const char *host,
                            const char *domain, const char *repo);
-/* Ask the token server for a refresh token (login). */
-void auth_set_offline (struct reg_auth *a, bool offline);
 
 /* The Authorization value to send to host for these scopes, or NULL when
  * none is known yet (first request, or an anonymous registry). */
@@ -86,8 +83,6 @@ int auth_challenge (struct reg_auth *a, const char *host, bool registry_https,
                     char *const *www_authenticate, char *const *scopes,
                     struct err **err);
 
-/* After login: the refresh token the server issued for host, if any. */
-const char *auth_refresh_token (struct reg_auth *a, const char *host);
 /* Were credentials (not anonymous) used for host? */
 bool auth_has_cred (struct reg_auth *a, const char *host);
 

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,8 +86,9 @@ rt_child_fail (int sync, struct err *e)
 
 /* Everything in the container's process between clone and exec. */
 static void __attribute__ ((noreturn))
-child_main (const struct rt_plan *p, const struct rt_stdio *io,
-            struct rt_cgroup *cg, int sync, enum rt_cgroup_mode mode)
+child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
+            const struct rt_stdio *io, struct rt_cgroup *cg, int sync,
+            enum rt_cgroup_mode mode)
 {
   struct err *e = NULL;
   _cleanup_free_ char *target = NULL;
@@ -97,8 +99,11 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
   const char *host;
   char shortid[13];
 
-  /* die with the parent (the read of "go" below sees a parent that died
-     before this) */
+  /* why: the container dies with its monitor (the process that started
+   * it and records its exit; service/service.h), so a record never says
+   * running for a container nobody watches. A parent that died before
+   * this line is seen below: its end of the sync socket is closed, and
+   * the read of "go" fails. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* why: CVE-2019-5736, no process in the container may open our
    * /proc/<pid>/exe (the host binary) while we still run imgtool code */
@@ -172,7 +177,7 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
     rt_child_fail (sync, e);
   /* the container dies with the thread that started it (the build, the
      monitor): none is left running with nobody to wait for it */
-  rt_process_start (p, io, pty.slave, true, sync, &e);
+  rt_process_start (p, prog, io, pty.slave, true, sync, &e);
   rt_child_fail (sync, e);
 }
 
@@ -302,6 +307,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
 {
   struct rt_stdio def = RT_STDIO_INIT;
   struct rt_cgroup *cg = NULL;
+  /* the child's copy of the parent's memory carries it: no global */
+  struct rt_seccomp_prog prog = { 0 };
   enum rt_cgroup_mode mode = cgroup_mode ();
   int sv[2] = { -1, -1 }, pidfd = -1;
   uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -340,7 +347,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     }
   /* parse and compile the profile while its path is reachable; a bad
    * profile fails here, before the container exists */
-  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, &prog, err) < 0)
     {
       err_exit (err, 125);
       goto fail;
@@ -361,7 +368,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (pid == 0)
     {
       close (sv[0]);
-      child_main (p, io, cg, sv[1], mode);
+      child_main (p, &prog, io, cg, sv[1], mode);
     }
   close (sv[1]);
   sv[1] = -1;
@@ -369,7 +376,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   rt_cgroup_join_close (cg);
   /* the hook's error names the network itself ("network 'bridge': port
    * 8080/tcp is already allocated") */
-  if (p->net_setup && p->net_setup (p, pid, p->net_setup_data, err) < 0)
+  if (p->net && p->net->ops->attach (p->net, p, pid, err) < 0)
     goto fail_child;
   if (send (sv[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
     {
@@ -379,6 +386,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (read_child (sv[0], p->tty, &out->console, err) < 0)
     goto fail_child;
   log_debug ("start: the child is ready");
+  rt_seccomp_prog_release (&prog);
   close (sv[0]);
   out->pid = pid;
   out->pidfd = pidfd;
@@ -393,6 +401,7 @@ fail_child:
     close (out->console);
   out->console = -1;
 fail:
+  rt_seccomp_prog_release (&prog);
   if (sv[0] >= 0)
     close (sv[0]);
   if (sv[1] >= 0)
@@ -435,15 +444,20 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
       struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = -1, .in = -1,
                               .in_to = -1, .out_from = -1, .out = -1,
                               .err_from = -1, .err = -1, .winch_to = -1 };
+      struct pollfd gone = { .fd = c->pidfd, .events = POLLIN };
       siginfo_t si;
-      /* forward the caller's signals until PID 1 exits */
-      if (rt_signals_block (&sg, err) < 0)
-        err_clear (err); /* wait all the same, without forwarding */
-      pump.sigfd = sg.fd;
-      r = rt_pump_run (&pump, err);
-      rt_signals_restore (&sg);
-      if (r < 0)
-        goto fail;
+      /* forward the caller's signals until PID 1 exits; once it has,
+       * a pending signal is the caller's own (a build's interrupt) */
+      if (poll (&gone, 1, 0) != 1)
+        {
+          if (rt_signals_block (&sg, err) < 0)
+            err_clear (err); /* wait all the same, without forwarding */
+          pump.sigfd = sg.fd;
+          r = rt_pump_run (&pump, err);
+          rt_signals_restore (&sg);
+          if (r < 0)
+            goto fail;
+        }
       memset (&si, 0, sizeof si);
       while (waitid (P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
         if (errno != EINTR)

@@ -5,7 +5,7 @@
  * Life of a container:
  *   rt_start ─► (parent) cgroup created + limits written, clone3 into new
  *               namespaces, child waits on a sync socket; parent puts it in
- *               the cgroup, runs plan->net_setup, says "go"
+ *               the cgroup, attaches plan->net, says "go"
  *            ─► (child) rootfs, /proc /dev /sys, masks, hostname, user,
  *               caps, no_new_privs, seccomp, close_range, exec
  *   rt_wait  ─► forwards signals, reaps, returns docker's exit status,

@@ -36,17 +36,18 @@
 #include <linux/sched.h>
 
 static void __attribute__ ((noreturn))
-exec_process (const struct rt_plan *p, const struct rt_stdio *io, int tty,
-              int sync)
+exec_process (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
+              const struct rt_stdio *io, int tty, int sync)
 {
   struct err *e = NULL;
-  rt_process_start (p, io, tty, false, sync, &e);
+  rt_process_start (p, prog, io, tty, false, sync, &e);
   rt_child_fail (sync, e);
 }
 
 static void __attribute__ ((noreturn))
 helper (pid_t target, int tpidfd, const struct rt_plan *p,
-        const struct rt_stdio *io, int sync)
+        const struct rt_seccomp_prog *prog, const struct rt_stdio *io,
+        int sync)
 {
   struct err *e = NULL;
   struct clone_args args;
@@ -89,7 +90,7 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
       rt_child_fail (sync, e);
     }
   if (pid == 0)
-    exec_process (p, io, pty.slave, sync);
+    exec_process (p, prog, io, pty.slave, sync);
   snprintf (msg, sizeof msg, "P%d", (int) pid);
   (void) !fs_send_fd (sync, msg, strlen (msg), pty.master);
   _exit (0);
@@ -101,6 +102,7 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
                struct err **err)
 {
   struct rt_stdio def = RT_STDIO_INIT;
+  struct rt_seccomp_prog prog = { 0 };
   int sv[2] = { -1, -1 }, tpidfd, pidfd = -1, console = -1, fd, r = -1;
   pid_t hpid, pid = -1;
   char msg[1024];
@@ -112,7 +114,7 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
   if (!p->argv || !p->argv[0] || !*p->argv[0])
     return err_set (err, 0, "no command to run"), err_exit (err, 125);
   /* compiled (or read from the cache) here, once, not in the process */
-  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, err) < 0)
+  if (rt_seccomp_prepare (p, p->seccomp_cache_dir, &prog, err) < 0)
     return err_exit (err, 125);
   tpidfd = pidfd_open (target, 0);
   if (tpidfd < 0)
@@ -129,7 +131,7 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
   if (hpid == 0)
     {
       close (sv[0]);
-      helper (target, tpidfd, p, io, sv[1]);
+      helper (target, tpidfd, p, &prog, io, sv[1]);
     }
   close (sv[1]);
   sv[1] = -1;
@@ -172,6 +174,7 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
   out->console = steal_fd (&console);
   r = 0;
 out:
+  rt_seccomp_prog_release (&prog);
   if (pidfd >= 0)
     close (pidfd);
   if (console >= 0)

@@ -1,4 +1,4 @@
-/* Signals, stop, monitor waits, OOM counts and the log file. */
+/* Signal names, OOM counts and the log file. */
 #include "runtime/lifecycle.h"
 #include "runtime/cgroup.h"
 #include "lib/err.h"
@@ -48,55 +48,6 @@ rt_signal_parse (const char *s, int *sig, struct err **err)
       }
   err_set (err, 0, "invalid signal '%s'", s);
   return err_exit (err, 125);
-}
-
-int
-rt_record_signal (const struct rt_record *rec, int sig, struct err **err)
-{
-  _cleanup_close_ int fd = rt_record_pidfd (rec);
-  if (fd < 0)
-    return err_set (err, 0, "container '%s' is not running", rec->name);
-  if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
-    return err_set (err, errno, "signal container '%s'", rec->name);
-  return 0;
-}
-
-void
-rt_record_wait_monitor (struct rt_containers *cs, const char *id)
-{
-  _cleanup_free_ char *path = rt_record_path (cs, id, "monitor.lock");
-  _cleanup_close_ int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return;
-  while (flock (fd, LOCK_EX) < 0 && errno == EINTR)
-    ;
-}
-
-int
-rt_record_stop (struct rt_containers *cs, const struct rt_record *rec,
-                int sig, int timeout, struct err **err)
-{
-  _cleanup_close_ int fd = rt_record_pidfd (rec);
-  struct pollfd p;
-  int r;
-  if (fd < 0)
-    return 0;
-  if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
-    return err_set (err, errno, "signal container '%s'", rec->name);
-  p = (struct pollfd){ .fd = fd, .events = POLLIN };
-  do
-    r = poll (&p, 1, timeout < 0 ? 0 : timeout * 1000);
-  while (r < 0 && errno == EINTR);
-  if (r == 0)
-    {
-      if (syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0
-          && errno != ESRCH)
-        return err_set (err, errno, "kill container '%s'", rec->name);
-      while (poll (&p, 1, -1) < 0 && errno == EINTR)
-        ;
-    }
-  rt_record_wait_monitor (cs, rec->id);
-  return 0;
 }
 
 int

@@ -1,5 +1,5 @@
-/* Acting on recorded containers from any imgtool process: signals, stop,
- * waiting for the watcher, OOM accounting, and the log file. */
+/* What a container's monitor uses: signal names, OOM accounting, and the
+ * log file (stop, kill and the rest are service/service.h's). */
 #ifndef IMGTOOL_LIFECYCLE_H
 #define IMGTOOL_LIFECYCLE_H
 
@@ -8,26 +8,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "runtime/state.h"
 
 struct err;
 
 /* "SIGTERM", "TERM", "term", "15" -> 15. Unknown: invalid signal 'x'. */
 int rt_signal_parse (const char *s, int *sig, struct err **err);
-
-/* Send sig to the container's PID 1 through a pidfd checked against the
- * recorded start time. Not running: -1, "container 'x' is not running". */
-int rt_record_signal (const struct rt_record *rec, int sig, struct err **err);
-
-/* docker stop: sig (the image's StopSignal or SIGTERM), then SIGKILL after
- * timeout seconds, then wait until the exit is recorded. A container that
- * is not running is fine. */
-int rt_record_stop (struct rt_containers *cs, const struct rt_record *rec,
-                    int sig, int timeout, struct err **err);
-
-/* Block until no process holds the container's monitor.lock (its exit
- * has been recorded, and with --rm the container removed). */
-void rt_record_wait_monitor (struct rt_containers *cs, const char *id);
 
 /* OOM kills in a container's memory cgroup (struct rt_container's): open
  * it after rt_start, read the count before rt_wait removes the cgroup.

@@ -247,16 +247,18 @@ mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
 /* Bind state_dir/name over /etc/name (the runtime writes these files). An
  * image's symlink or file there is replaced, as docker's init layer does. */
 static int
-bind_etc_file (int rootfd, int etcfd, const char *state_dir, const char *name,
+bind_etc_file (int etcfd, const char *src, const char *name, bool readonly,
                struct err **err)
 {
-  _cleanup_free_ char *src = xasprintf ("%s/%s", state_dir, name);
   char a[32], b[32];
   struct stat st;
   _cleanup_close_ int fd = -1, sfd = open (src, O_PATH | O_CLOEXEC);
-  (void) rootfd;
+  /* a state file may be missing (the plan has none); a network's shared
+   * file may not */
   if (sfd < 0)
-    return errno == ENOENT ? 0 : err_set (err, errno, "open '%s'", src);
+    return errno == ENOENT && !readonly ? 0
+                                        : err_set (err, errno, "open '%s'",
+                                                   src);
   if (fstatat (etcfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
       && !S_ISREG (st.st_mode) && unlinkat (etcfd, name, 0) < 0)
     return err_set (err, errno, "replace '/etc/%s' in the container", name);
@@ -266,6 +268,19 @@ bind_etc_file (int rootfd, int etcfd, const char *state_dir, const char *name,
     return err_set (err, errno, "create '/etc/%s' in the container", name);
   if (mount (rt_fd_path (sfd, a), rt_fd_path (fd, b), NULL, MS_BIND, NULL) < 0)
     return err_set (err, errno, "bind '/etc/%s'", name);
+  if (readonly)
+    {
+      /* the mount itself, not the file under it that fd still names */
+      _cleanup_close_ int mfd
+          = openat (etcfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (mfd < 0
+          || mount (NULL, rt_fd_path (mfd, b), NULL,
+                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+                        | MS_NOEXEC,
+                    NULL)
+                 < 0)
+        return err_set (err, errno, "make '/etc/%s' read-only", name);
+    }
   return 0;
 }
 
@@ -303,8 +318,17 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
       if (etcdir < 0)
         return err_set (err, errno, "open '/etc' in the container");
       for (size_t i = 0; i < ARRAY_SIZE (files); i++)
-        if (bind_etc_file (rootfd, etcdir, p->state_dir, files[i], err) < 0)
-          return -1;
+        {
+          /* why read-only: the network's shared hosts file is every
+           * container's; one must not rewrite the others' names */
+          bool shared = !strcmp (files[i], "hosts") && p->net
+                        && p->net->hosts_path;
+          _cleanup_free_ char *src
+              = shared ? xstrdup (p->net->hosts_path)
+                       : xasprintf ("%s/%s", p->state_dir, files[i]);
+          if (bind_etc_file (etcdir, src, files[i], shared, err) < 0)
+            return -1;
+        }
     }
   /* why: /proc/kcore, /proc/keys, /sys/firmware... leak or change host
    * state; docker hides them unless --privileged (rt_masks_apply checks) */

@@ -1,9 +1,11 @@
 /* The plan: everything the runtime core needs to start one container
- * process. `run`, `exec` and the builder's RUN steps all fill a plan and
- * call rt_run(); the core turns it into namespaces, mounts, cgroup limits,
- * seccomp and capabilities, execs the process and returns its exit status.
- * Plan, then execute (bubblewrap): parsers only fill this struct; nothing
- * here touches the system until rt_run(). */
+ * process. `run` and the builder's RUN steps fill a plan and hand it to
+ * the container service (service/service.h), which starts it with
+ * rt_start(); `exec` calls rt_exec_start() with the container's plan. The
+ * core turns it into namespaces, mounts, cgroup limits, seccomp and
+ * capabilities, execs the process and returns its exit status. Plan,
+ * then execute (bubblewrap): parsers only fill this struct; nothing here
+ * touches the system until rt_start(). */
 #ifndef IMGTOOL_PLAN_H
 #define IMGTOOL_PLAN_H
 
@@ -31,9 +33,35 @@ struct rt_mount
 
 enum rt_network_mode
 {
-  RT_NET_NONE,   /* a new netns with only lo (the default until bridge) */
+  RT_NET_NONE,   /* a new netns with only lo */
   RT_NET_HOST,   /* the host's netns */
   RT_NET_BRIDGE, /* a new netns joined to the imgtool0 bridge */
+};
+
+/* The plan's network object: how the core reaches network/ without
+ * knowing it. The core calls attach in the parent after clone and before
+ * the child goes on, with the child's pid (its netns is
+ * /proc/<pid>/ns/net); the child does not exec before it returns. attach
+ * may rewrite state_dir/resolv.conf in place (O_TRUNC, not rename: the
+ * child may have bind-mounted it). Returns 0, or -1 with *err set (the
+ * container is then torn down). detach gives everything back and is
+ * idempotent; the container service calls it when the container ends.
+ * hosts_path, when set before rt_start, is the file the child bind-mounts
+ * read-only as /etc/hosts instead of state_dir/hosts (the network's
+ * shared one, network/net_etc.c says why). */
+struct rt_plan;
+struct rt_net;
+struct rt_net_ops
+{
+  int (*attach) (struct rt_net *n, const struct rt_plan *p, pid_t pid,
+                 struct err **err);
+  int (*detach) (struct rt_net *n, const char *container_id,
+                 struct err **err);
+};
+struct rt_net
+{
+  const struct rt_net_ops *ops;
+  char *hosts_path;
 };
 
 struct rt_limits
@@ -109,7 +137,7 @@ struct rt_plan
   char **env;         /* "K=V", NULL-terminated */
   char *cwd;          /* absolute; created if missing */
   struct rt_user user;
-  bool tty;           /* allocate a pty (the caller passes its fd back) */
+  bool tty;           /* a pty (its master comes back in rt_container) */
   bool stdin_open;    /* -i */
 
   /* Identity. */
@@ -124,15 +152,9 @@ struct rt_plan
 
   /* Namespaces and network. */
   enum rt_network_mode network;
-  /* Hook point for bridge networking (issue 4): if set, called in the
-   * parent after clone and before the child goes on, with the child's pid
-   * (its netns is /proc/<pid>/ns/net); the child does not exec before it
-   * returns. It may rewrite state_dir/hosts and state_dir/resolv.conf in
-   * place (O_TRUNC, not rename: the child may have bind-mounted them).
-   * Returns 0, or -1 with *err set (the container is then torn down). */
-  int (*net_setup) (const struct rt_plan *p, pid_t pid, void *data,
-                    struct err **err);
-  void *net_setup_data;
+  /* With RT_NET_BRIDGE: the attachment, an object of network/ that the
+   * container service puts here (NULL = only lo in a new netns). */
+  struct rt_net *net;
 
   /* Limits and security. */
   struct rt_limits limits;
@@ -151,6 +173,11 @@ struct rt_plan
 };
 
 void rt_plan_init (struct rt_plan *p);
+/* The plan as JSON and back (plan_json.c; config.json's "plan"): every
+ * field but the network object, which is the container service's. */
+typedef struct json_t json_t;
+json_t *rt_plan_to_json (const struct rt_plan *p);
+void rt_plan_from_json (json_t *o, struct rt_plan *p);
 void rt_plan_release (struct rt_plan *p);
 void rt_device_release (struct rt_device *d);
 

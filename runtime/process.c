@@ -348,8 +348,9 @@ process_pdeathsig (int sig, int sync, struct err **err)
 }
 
 int
-rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                  int tty, bool alone, int sync, struct err **err)
+rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
+                  const struct rt_stdio *io, int tty, bool alone, int sync,
+                  struct err **err)
 {
   int pdeath = 0;
   prctl (PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
@@ -367,7 +368,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
    * effective set: seccomp goes before the switch to a non-root uid,
    * which empties that set, and before the capability drop (runc's
    * order) */
-  if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
+  if (!p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
   if (process_user (p, err) < 0 || rt_caps_apply (p, err) < 0
       || process_pdeathsig (pdeath, sync, err) < 0)
@@ -378,7 +379,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return err_set (err, errno, "close_range");
   /* with no_new_privs, as late as possible: fewer syscalls to allow */
-  if (p->no_new_privs && rt_seccomp_install (p, err) < 0)
+  if (p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
   return process_exec (p, alone, err);
 }

@@ -4,7 +4,7 @@
  *
  * Building a ~400-rule, three-architecture filter is the expensive part
  * (see docs/performance.md), so the program is compiled in the parent by
- * rt_seccomp_prepare(), cached on disk keyed by everything that shapes
+ * rt_seccomp_prepare() into a program the caller passes on, cached on disk keyed by everything that shapes
  * it, and the child only makes one seccomp(2) call. */
 #include "runtime/seccomp_profile.h"
 #include "runtime/security.h"
@@ -32,15 +32,6 @@
 /* Bump when the compiler's output changes for the same input. */
 #define CACHE_FORMAT "imgtool-seccomp-bpf-2"
 
-/* The program made by rt_seccomp_prepare(), for the child to load. */
-static struct
-{
-  bool ready;
-  char *profile; /* the plan's seccomp_profile, "" for the default */
-  uint64_t caps;
-  struct sock_filter *insns;
-  size_t n;
-} prepared;
 
 static bool
 is_unconfined (const struct rt_plan *p)
@@ -346,39 +337,31 @@ make_program (const struct rt_plan *p, const char *cache_dir,
 
 int
 rt_seccomp_prepare (const struct rt_plan *p, const char *cache_dir,
-                    struct err **err)
+                    struct rt_seccomp_prog *out, struct err **err)
 {
-  free (prepared.insns);
-  free (prepared.profile);
-  memset (&prepared, 0, sizeof prepared);
+  memset (out, 0, sizeof *out);
   if (is_unconfined (p))
     return 0;
-  if (make_program (p, cache_dir, &prepared.insns, &prepared.n, err) < 0)
-    return -1;
-  prepared.profile = xstrdup (p->seccomp_profile ? p->seccomp_profile : "");
-  prepared.caps = rt_caps_for_plan (p);
-  prepared.ready = true;
-  return 0;
+  return make_program (p, cache_dir, &out->insns, &out->n, err);
 }
 
-static bool
-prepared_for (const struct rt_plan *p)
+void
+rt_seccomp_prog_release (struct rt_seccomp_prog *prog)
 {
-  return prepared.ready
-         && !strcmp (prepared.profile,
-                     p->seccomp_profile ? p->seccomp_profile : "")
-         && prepared.caps == rt_caps_for_plan (p);
+  free (prog->insns);
+  memset (prog, 0, sizeof *prog);
 }
 
 int
-rt_seccomp_install (const struct rt_plan *p, struct err **err)
+rt_seccomp_install (const struct rt_plan *p,
+                    const struct rt_seccomp_prog *pre, struct err **err)
 {
   if (is_unconfined (p))
     return 0;
   _cleanup_free_ struct sock_filter *own = NULL;
-  struct sock_filter *insns = prepared.insns;
-  size_t n = prepared.n;
-  if (!prepared_for (p))
+  struct sock_filter *insns = pre ? pre->insns : NULL;
+  size_t n = pre ? pre->n : 0;
+  if (!insns)
     {
       if (make_program (p, NULL, &own, &n, err) < 0)
         return -1;

@@ -19,28 +19,41 @@
 
 #include "runtime/plan.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct err;
 
 /* ---- seccomp (runtime/seccomp.c) ---- */
 
+/* A compiled seccomp program (no instructions: none to load, or not
+ * prepared). */
+struct sock_filter;
+struct rt_seccomp_prog
+{
+  struct sock_filter *insns;
+  size_t n;
+};
+
 /* Install the plan's seccomp filter in the calling process: the default
  * profile (p->seccomp_profile NULL), a docker-format JSON profile (a path),
- * or none ("unconfined", or p->privileged). Uses the program made by
- * rt_seccomp_prepare() when it was made for the same profile and
- * capabilities, else builds it here. */
-int rt_seccomp_install (const struct rt_plan *p, struct err **err);
+ * or none ("unconfined", or p->privileged). Loads prog, which
+ * rt_seccomp_prepare() made for this plan (the child gets it from the
+ * parent's memory, through clone); with prog NULL the program is built
+ * here. */
+int rt_seccomp_install (const struct rt_plan *p,
+                        const struct rt_seccomp_prog *prog, struct err **err);
 
 /* Parse and compile the plan's profile ahead of time (in the parent,
- * before clone and pivot_root) and keep the BPF program in this process
- * for rt_seccomp_install() in the child. A bad profile fails here, with
- * the file named, before the container starts. cache_dir (may be NULL:
- * no cache) holds compiled programs keyed by a SHA-256 of the profile,
- * capabilities, architecture, kernel and libseccomp versions: building a
- * ~400-rule filter costs more than reading it back. Created if missing. */
+ * before clone and pivot_root) into *out, for rt_seccomp_install() in the
+ * child. A bad profile fails here, with the file named, before the
+ * container starts. cache_dir (may be NULL: no cache) holds compiled
+ * programs keyed by a SHA-256 of the profile, capabilities, architecture,
+ * kernel and libseccomp versions: building a ~400-rule filter costs more
+ * than reading it back. Created if missing. */
 int rt_seccomp_prepare (const struct rt_plan *p, const char *cache_dir,
-                        struct err **err);
+                        struct rt_seccomp_prog *out, struct err **err);
+void rt_seccomp_prog_release (struct rt_seccomp_prog *prog);
 
 /* ---- capabilities (runtime/caps.c) ---- */
 

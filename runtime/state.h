@@ -12,10 +12,9 @@
  *       upper/ work/  the overlay's writable layer
  *       hostname hosts resolv.conf container.log
  *
- * Every state change is written atomically (temp + rename). A container
- * whose process is gone (or whose pid now belongs to another process, by
- * start time) while no monitor holds monitor.lock is reported and saved
- * as exited. */
+ * Every state change is written atomically (temp + rename). This is the
+ * record store only: the container service (service/service.h) decides
+ * the transitions. */
 #ifndef IMGTOOL_STATE_H
 #define IMGTOOL_STATE_H
 
@@ -31,12 +30,18 @@ struct err;
 #define RT_ID_HEX 64
 #define RT_SHORT_ID 12
 
+/* The states of a container (service/service.h has the transitions). */
 enum rt_status
 {
   RT_CREATED,
   RT_RUNNING,
+  RT_PAUSED,     /* not entered yet: pause */
+  RT_RESTARTING, /* not entered yet: restart policies */
   RT_EXITED,
 };
+
+/* "created", "running", ... as state.json and docker's State.Status say. */
+const char *rt_status_name (enum rt_status s);
 
 struct rt_state
 {
@@ -95,7 +100,8 @@ int rt_record_create (struct rt_containers *cs, struct rt_record *rec,
 int rt_record_lookup (struct rt_containers *cs, const char *key, char **id,
                       struct err **err);
 
-/* Load config.json and state.json; a dead container is marked exited. */
+/* Load config.json and state.json as they are (the container service's
+ * svc_load also applies the rule for a container whose monitor died). */
 int rt_record_load (struct rt_containers *cs, const char *id,
                     struct rt_record *out, struct err **err);
 
@@ -122,24 +128,13 @@ char *rt_record_path (struct rt_containers *cs, const char *id,
                       const char *file);
 
 /* Take monitor.lock (LOCK_EX|LOCK_NB) for the caller's life; returns the
- * fd (O_CLOEXEC) to keep open. */
+ * fd (O_CLOEXEC) to keep open, or -1 (errno EWOULDBLOCK: a monitor holds
+ * it). */
 int rt_record_monitor_lock (struct rt_containers *cs, const char *id,
                             struct err **err);
-
-/* Start time of pid in clock ticks since boot, 0 if it is not there. */
-uint64_t rt_proc_start (pid_t pid);
-/* pid is alive and still the same process (start time matches). */
-bool rt_proc_same (pid_t pid, uint64_t start);
 
 /* A pidfd for the container's process, checked to be the recorded one
  * (start time), or -1 with errno ESRCH when it is gone. */
 int rt_record_pidfd (const struct rt_record *rec);
-
-/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (docker ps). */
-void rt_record_status_text (const struct rt_record *rec, time_t now,
-                            char *buf, size_t len);
-
-/* A random 64-hex id whose 12-digit prefix is not all digits (docker). */
-char *rt_new_id (void);
 
 #endif

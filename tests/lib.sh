@@ -6,6 +6,7 @@
 #   is "what" "$got" "$want"       passes if the strings are equal
 #   like "what" "$got" 'regex'     passes if got matches the ERE
 #   skip "why"                     counts as skipped
+#   kill_recorded_containers       kill what the store's records name (EXIT trap)
 set -u
 # A script run on its own in the host's network namespace re-runs itself in
 # a private one (lo up): containers get bridge networking by default, and
@@ -81,6 +82,17 @@ skip () {
 
 # Run imgtool with the test's private store.
 img () { "$IMGTOOL" "$@"; }
+
+# Kill every container of the store whose record names a pid (for an EXIT
+# trap: a failed check may leave some running).
+kill_recorded_containers () {
+  local s p
+  for s in "$IMGTOOL_ROOT"/containers/*/state.json; do
+    [ -f "$s" ] || continue
+    p=$(jq -r '.pid // 0' "$s" 2>/dev/null)
+    [ "${p:-0}" -gt 1 ] 2>/dev/null && kill -9 "$p" 2>/dev/null
+  done
+}
 
 done_testing () {
   echo "1..$_t_n"

@@ -1,7 +1,8 @@
-/* Drives runtime/net.h from tests/integration/40-network.sh until `run` is
+/* Drives network/net.h from tests/integration/40-network.sh until `run` is
  * wired: the "containers" are processes the script put in their own netns.
  *
  *   nethelper setup ROOT ID PID [--name N] [--config F] [--etc DIR] [-p SPEC]...
+ *       (--etc DIR: DIR/resolv.conf; hosts is the network's shared file)
  *       prints "ip=A.B.C.D veth=NAME" and one "port=PROTO:HOST:CONTAINER"
  *       line per published port
  *   nethelper teardown ROOT ID
@@ -10,12 +11,12 @@
  *                                prints the median and minimum ms
  *   nethelper run ROOT LOWER ID NAME [-p SPEC]... -- CMD [ARG...]
  *       runs CMD through the real runtime (rt_run) with --network bridge:
- *       net_plan_hook as rt_plan.net_setup, <ROOT>/containers/ID as state
+ *       a net_bridge as the plan's network, <ROOT>/containers/ID as state
  *       dir; tears the network down after; exits with CMD's status
  *   nethelper inspect ROOT       one line per lease: IP ID NAME alive|dead
  * Errors print "nethelper: MESSAGE" and exit 1. */
 #include "runtime/container.h"
-#include "runtime/net.h"
+#include "network/net.h"
 #include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -79,9 +80,7 @@ do_setup (int argc, char **argv)
       free (ports);
       return fail (e);
     }
-  if (etc
-      && net_write_etc (req.root, &a, req.container_id, req.name, etc, &e)
-             < 0)
+  if (etc && net_write_resolv (etc, &e) < 0)
     return fail (e);
   printf ("ip=%s veth=%s\n", inet_ntop (AF_INET, &a.ip, ip, sizeof ip),
           a.host_veth);
@@ -226,22 +225,25 @@ static int
 do_run (int argc, char **argv)
 {
   struct rt_plan p;
-  struct net_hook h = { 0 };
+  struct net_bridge h;
+  struct net_request req = { 0 };
   struct err *e = NULL;
   struct port_map *ports = xcalloc ((size_t) argc, sizeof *ports);
   int status = 0, i = 6;
   rt_plan_init (&p);
-  h.req.root = argv[2];
+  req.root = argv[2];
   for (; i < argc && strcmp (argv[i], "--"); i++)
     if (!strcmp (argv[i], "-p") && i + 1 < argc)
       {
-        if (net_parse_publish (argv[++i], &ports[h.req.n_ports], &e) < 0)
+        if (net_parse_publish (argv[++i], &ports[req.n_ports], &e) < 0)
           return fail (e);
-        h.req.n_ports++;
+        req.n_ports++;
       }
   if (i + 1 >= argc)
     return 2;
-  h.req.ports = ports;
+  req.ports = ports;
+  if (net_bridge_init (&h, &req, &e) < 0)
+    return fail (e);
   p.lower_dirs = strv_dup ((char *[]){ argv[3], NULL });
   p.id = xstrdup (argv[4]);
   p.name = xstrdup (argv[5]);
@@ -252,8 +254,7 @@ do_run (int argc, char **argv)
   p.argv = strv_dup (argv + i + 1);
   p.env = strv_dup ((char *[]){ "PATH=/bin", NULL });
   p.network = RT_NET_BRIDGE;
-  p.net_setup = net_plan_hook;
-  p.net_setup_data = &h;
+  p.net = &h.base;
   if (fs_mkdir_p (AT_FDCWD, p.upper_dir, 0755, &e) < 0
       || fs_mkdir_p (AT_FDCWD, p.work_dir, 0755, &e) < 0)
     return fail (e);
@@ -261,7 +262,7 @@ do_run (int argc, char **argv)
     status = 125;
   if (net_teardown (argv[2], argv[4], e ? NULL : &e) < 0 && !e)
     status = 125;
-  net_attachment_release (&h.att);
+  net_bridge_release (&h);
   rt_plan_release (&p);
   free (ports);
   if (e)

@@ -6,23 +6,10 @@
 "$TESTS_DIR/fixtures/busybox-oci.sh" "$IMGTOOL_ROOT" >/dev/null 2>&1
 ok "fixture image in the store" test -f "$IMGTOOL_ROOT/oci/index.json"
 
-# The image itself when snapshots are there, else its rootfs unpacked by
-# umoci (the same files) with --rootfs.
+# The fixture image, run straight from the store.
 IMG=busybox
 out=$(img run --rm busybox true 2>&1)
 rc=$?
-if [ $rc -ne 0 ] && [[ "$out" == *"branch 'layers'"* ]]; then
-  umoci unpack --image "$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest" \
-    "$T_TMP/bundle" >/dev/null 2>&1
-  IMG="--rootfs $T_TMP/bundle/rootfs"
-  echo "# snapshots not merged: running the image's rootfs with --rootfs"
-  out=$(img run --rm $IMG true 2>&1); rc=$?
-fi
-if [ $rc -ne 0 ] && [[ "$out" == *"not merged"* ]]; then
-  skip "runtime core not merged yet"
-  done_testing
-  exit 0
-fi
 # doc:exit-0
 is "run true" "$rc" 0
 # run hashes (the manifest read back, chain IDs, the seccomp cache key):
@@ -168,57 +155,52 @@ is "logs keeps stderr apart" "$(img logs bg 2>&1 >/dev/null)" "err"
 like "logs -t" "$(img logs -t bg 2>/dev/null)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z out$'
 fails "rm refuses a running container" img rm bg
 like "with docker's message" "$LAST_OUT" "container is running: stop the container before removing or force remove"
-h1=$(img exec bg hostname 2>&1); rc=$?
-if [ $rc -ne 0 ] && [[ "$h1" == *"not merged"* ]]; then
-  skip "exec: rt_exec is not in the runtime core yet"
-  skip "exec: same pid namespace"
-else
-  is "exec sees the container's hostname" "$h1" "${id:0:12}"
-  like "exec sees the container's pid 1" "$(img exec bg cat /proc/1/cmdline | tr '\0' ' ')" "^sh -c echo out"
-  # doc:exit-127 doc:exit-126 doc:exit-own: exec's statuses are run's
-  img exec bg /nosuch/app >/dev/null 2>&1
-  is "exec of a missing absolute path exits 127" "$?" 127
-  img exec bg nosuchcommand >/dev/null 2>&1
-  is "exec of a missing command exits 127" "$?" 127
-  img exec bg /etc/passwd >/dev/null 2>&1
-  is "exec of a file that is not executable exits 126" "$?" 126
-  img exec bg sh -c 'exit 4'
-  is "exec: the process's own status" "$?" 4
-  # Every process of the container, exec'd ones too, is in the container's
-  # cgroup in each hierarchy it joins (on v1 the process moves itself in).
-  pid1=$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")
-  img exec bg sleep 5 >/dev/null 2>&1 &
-  execpid=$!
-  pidns=$(readlink "/proc/$pid1/ns/pid")
-  for _ in $(seq 50); do
-    for p in /proc/[0-9]*; do
-      [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && \
-        [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "sleep 5 " ] && break 2
-    done
-    sleep 0.1
-  done
-  # v1: the pids, memory and devices lines; v2: the one "0::" line
-  outside_cg () {
-    grep -E '^[0-9]+:(pids|memory|devices):|^0::' "/proc/$1/cgroup" 2>/dev/null \
-      | { [ -d /sys/fs/cgroup/pids ] && grep -v '^0::' || cat; } \
-      | grep -qv "/imgtool/$id\$"
-  }
-  inside=0 outside=""
+h1=$(img exec bg hostname 2>&1)
+is "exec sees the container's hostname" "$h1" "${id:0:12}"
+like "exec sees the container's pid 1" "$(img exec bg cat /proc/1/cmdline | tr '\0' ' ')" "^sh -c echo out"
+# doc:exit-127 doc:exit-126 doc:exit-own: exec's statuses are run's
+img exec bg /nosuch/app >/dev/null 2>&1
+is "exec of a missing absolute path exits 127" "$?" 127
+img exec bg nosuchcommand >/dev/null 2>&1
+is "exec of a missing command exits 127" "$?" 127
+img exec bg /etc/passwd >/dev/null 2>&1
+is "exec of a file that is not executable exits 126" "$?" 126
+img exec bg sh -c 'exit 4'
+is "exec: the process's own status" "$?" 4
+# Every process of the container, exec'd ones too, is in the container's
+# cgroup in each hierarchy it joins (on v1 the process moves itself in).
+pid1=$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")
+img exec bg sleep 5 >/dev/null 2>&1 &
+execpid=$!
+pidns=$(readlink "/proc/$pid1/ns/pid")
+for _ in $(seq 50); do
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
-    inside=$((inside + 1))
-    outside_cg "${p#/proc/}" && outside+=" ${p#/proc/}"
+    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && \
+      [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "sleep 5 " ] && break 2
   done
-  # a child the shell is forking shows the root cgroup until fork finishes
-  # (the kernel links it to its parent's cgroups last): look again
-  [ -n "$outside" ] && sleep 0.3
-  still=""
-  for p in $outside; do outside_cg "$p" && still+=" $p"; done
-  outside=$still
-  ok "the container's shell and the exec'd sleep found by their pid namespace" test "$inside" -ge 2
-  is "every one of them in the container's cgroup" "$outside" ""
-  wait "$execpid"
-fi
+  sleep 0.1
+done
+# v1: the pids, memory and devices lines; v2: the one "0::" line
+outside_cg () {
+  grep -E '^[0-9]+:(pids|memory|devices):|^0::' "/proc/$1/cgroup" 2>/dev/null \
+    | { [ -d /sys/fs/cgroup/pids ] && grep -v '^0::' || cat; } \
+    | grep -qv "/imgtool/$id\$"
+}
+inside=0 outside=""
+for p in /proc/[0-9]*; do
+  [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
+  inside=$((inside + 1))
+  outside_cg "${p#/proc/}" && outside+=" ${p#/proc/}"
+done
+# a child the shell is forking shows the root cgroup until fork finishes
+# (the kernel links it to its parent's cgroups last): look again
+[ -n "$outside" ] && sleep 0.3
+still=""
+for p in $outside; do outside_cg "$p" && still+=" $p"; done
+outside=$still
+ok "the container's shell and the exec'd sleep found by their pid namespace" test "$inside" -ge 2
+is "every one of them in the container's cgroup" "$outside" ""
+wait "$execpid"
 # inspect and --format, as docker's: containers first, Go templates
 is "inspect -f: the pid" "$(img inspect -f '{{.State.Pid}}' bg)" \
   "$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")"

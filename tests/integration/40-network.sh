@@ -1,5 +1,5 @@
 #!/bin/bash
-# Container networking (runtime/net.h) through tests/helpers/nethelper, until
+# Container networking (network/net.h) through tests/helpers/nethelper, until
 # `run` is wired. The script re-runs itself in a new network namespace that
 # stands for the host; "containers" are processes in network namespaces of
 # their own (unshare -n). Traffic goes only to addresses inside these
@@ -111,12 +111,12 @@ like "network inspect shows published ports" "$insp" '"0\.0\.0\.0:8080->80/tcp"'
 fails "network inspect of an unknown network fails" img network inspect nosuch
 like "with a clear error" "$LAST_OUT" "^imgtool: network 'nosuch' not found$"
 
-# /etc files
-hosts2=$(cat "$T_TMP/etc2/hosts")
+# /etc files: one hosts file for the network (network/net_etc.c)
+hosts2=$(cat "$R/networks/bridge/hosts")
 like "hosts has localhost" "$hosts2" $'127\\.0\\.0\\.1\tlocalhost'
-like "hosts has the container's own name" "$hosts2" $'10\\.89\\.0\\.3\tdb'
-like "hosts has the other running container" "$hosts2" $'10\\.89\\.0\\.2\tweb'
-like "the first container's hosts file learnt the second" "$(cat "$T_TMP/etc1/hosts")" $'10\\.89\\.0\\.3\tdb'
+like "hosts has the second container's name" "$hosts2" $'10\\.89\\.0\\.3\tdb'
+like "hosts has the first container" "$hosts2" $'10\\.89\\.0\\.2\tweb'
+like "hosts names the gateway" "$hosts2" $'10\\.89\\.0\\.1\thost\\.containers\\.internal host\\.docker\\.internal'
 resolv=$(cat "$T_TMP/etc1/resolv.conf")
 like "resolv.conf has a nameserver" "$resolv" 'nameserver '
 fails "resolv.conf has no loopback nameserver" grep -q '^nameserver 127\.' "$T_TMP/etc1/resolv.conf"
@@ -138,7 +138,7 @@ fails "a port published on 127.0.0.1 is not on other addresses" curl -s -m 3 htt
 is "a container reaches a published port via the host address (hairpin)" \
   "$(in_ctr "$P2" curl -s -m 10 http://10.90.0.1:8080/)" hello-from-web
 
-# A real container through the runtime core (rt_run + net_plan_hook):
+# A real container through the runtime core (rt_run + a net_bridge):
 # its own address, and the other containers by name from /etc/hosts.
 LOWER=$T_TMP/lower
 mkdir -p "$LOWER/bin" "$LOWER/etc" "$LOWER/proc" "$LOWER/sys" "$LOWER/dev" "$LOWER/tmp"

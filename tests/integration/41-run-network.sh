@@ -20,11 +20,7 @@ HOLDERS=()
 cleanup () {
   for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; done
   # containers still running (a failed check): by their recorded pids
-  for s in "$R"/containers/*/state.json; do
-    [ -f "$s" ] || continue
-    p=$(jq -r '.pid // 0' "$s" 2>/dev/null)
-    [ "${p:-0}" -gt 1 ] 2>/dev/null && kill -9 "$p" 2>/dev/null
-  done
+  kill_recorded_containers
 }
 trap cleanup EXIT
 

@@ -120,6 +120,20 @@ peers_ns () {
       exec "$@"' "$new" "$@"
 }
 
+# peers_enter SCRIPT [ARG...]: as root, run SCRIPT again inside peers_ns
+# with a private peers_env (removed when it ends) and exit with its
+# status; inside (PEERS_IN_NS set) return at once, so that a benchmark
+# starts with `peers_enter "$0" "$@"`.
+peers_enter () {
+  local self=$1; shift
+  [ -z "${PEERS_IN_NS:-}" ] || return 0
+  [ "$(id -u)" = 0 ] || { echo "$self: needs root" >&2; exit 1; }
+  peers_env || exit 1
+  trap peers_cleanup EXIT
+  peers_ns bash "$self" "$@"
+  exit
+}
+
 _peers_need_env () { [ -n "${PEERS_DIR:-}" ] || _peers_die "call peers_env first"; }
 
 # podman and buildah fail on a REGISTRY_AUTH_FILE or DOCKER_CONFIG that does

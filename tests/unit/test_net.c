@@ -1,7 +1,8 @@
 /* runtime/net*: -p parsing, config, IPAM over a temp dir, port records,
  * liveness, resolv.conf and hosts generation. No network is touched. */
-#include "runtime/ipam.h"
-#include "runtime/net.h"
+#include "network/ipam.h"
+#include "network/net.h"
+#include "runtime/etcfiles.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -270,7 +271,7 @@ test_ipam (void)
 static void
 test_resolv (void)
 {
-  _cleanup_free_ char *out = net_resolv_conf_filter (
+  _cleanup_free_ char *out = rt_resolv_conf_filter (
       "# generated\n"
       "search example.com corp\n"
       "nameserver 127.0.0.53\n"
@@ -280,9 +281,9 @@ test_resolv (void)
       "  nameserver 127.1.2.3\n"
       "options ndots:2 edns0\n"
       "nameserver 192.0.2.53");
-  _cleanup_free_ char *only = net_resolv_conf_filter (
+  _cleanup_free_ char *only = rt_resolv_conf_filter (
       "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n");
-  _cleanup_free_ char *empty = net_resolv_conf_filter ("");
+  _cleanup_free_ char *empty = rt_resolv_conf_filter ("");
   CHECK_STR (out,
              "# generated\n"
              "search example.com corp\n"
@@ -298,40 +299,71 @@ test_resolv (void)
              "no host file: the defaults");
 }
 
+/* The network's shared hosts file: a start appends one line, an end
+ * blanks it in place; blanks are squeezed out once they outnumber the
+ * live lines. */
 static void
 test_hosts (void)
 {
-  struct in_addr own, gw, a, b;
-  struct net_host_entry peers[2];
-  _cleanup_free_ char *h = NULL, *h2 = NULL;
+  struct net_config cfg = { 0 };
+  struct in_addr own, a, b;
+  _cleanup_free_ char *dir = NULL, *text = NULL, *text2 = NULL;
+  _cleanup_free_ char *h2 = NULL, *h3 = NULL;
+  _cleanup_close_ int fd = -1;
+  struct err *e = NULL;
+  size_t len = 0, len2 = 0;
+  char tmpl[] = "/tmp/imgtool-hosts-XXXXXX";
+  dir = xstrdup (mkdtemp (tmpl));
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  inet_pton (AF_INET, "10.89.0.1", &cfg.gateway);
   inet_pton (AF_INET, "10.89.0.3", &own);
-  inet_pton (AF_INET, "10.89.0.1", &gw);
   inet_pton (AF_INET, "10.89.0.2", &a);
   inet_pton (AF_INET, "10.89.0.4", &b);
-  peers[0] = (struct net_host_entry) { a, "web" };
-  peers[1] = (struct net_host_entry) { b, "cache cache.local" };
-  h = net_hosts_render (own, "db", "db", gw, peers, 2);
-  CHECK_STR (h,
+  CHECK (net_hosts_add (fd, &cfg, a, "abcdef012345", "web", &e) == 0
+             && net_hosts_add (fd, &cfg, own, "db", "db", &e) == 0
+             && net_hosts_add (fd, &cfg, b, "box1", "cache", &e) == 0,
+         "three containers add their lines");
+  fs_read_file (fd, "hosts", 1 << 20, &text, &len, &e);
+  CHECK_STR (text,
              "127.0.0.1\tlocalhost\n"
              "::1\tlocalhost ip6-localhost ip6-loopback\n"
              "fe00::\tip6-localnet\n"
              "ff00::\tip6-mcastprefix\n"
              "ff02::1\tip6-allnodes\n"
              "ff02::2\tip6-allrouters\n"
-             "10.89.0.3\tdb\n"
              "10.89.0.1\thost.containers.internal host.docker.internal\n"
-             "10.89.0.2\tweb\n"
-             "10.89.0.4\tcache cache.local\n",
-             "hosts: localhost, own name once, gateway, the others");
-  h2 = net_hosts_render (own, "box1", "db", gw, NULL, 0);
-  CHECK (strstr (h2, "10.89.0.3\tbox1 db\n") != NULL,
-         "hostname and name both resolve to the container");
+             "10.89.0.2\tabcdef012345 web\n"
+             "10.89.0.3\tdb\n"
+             "10.89.0.4\tbox1 cache\n",
+             "hosts: localhost, gateway, each container once by hostname "
+             "and name");
+  net_hosts_del (fd, own);
+  fs_read_file (fd, "hosts", 1 << 20, &text2, &len2, &e);
+  CHECK (len2 == len && !strstr (text2, "\tdb")
+             && strstr (text2, "10.89.0.2\tabcdef012345 web\n")
+             && strstr (text2, "10.89.0.4\tbox1 cache\n"),
+         "an end blanks its line in place: same size, the others stay");
+  h2 = net_hosts_entry (own, "ok", "bad\n6.6.6.6 evil");
+  CHECK_STR (h2, "10.89.0.3\tok\n", "a name that is not a host name is left "
+                                    "out");
+  h3 = net_hosts_entry (own, "bad name", NULL);
+  CHECK_STR (h3, "", "no line without a fit name");
+  for (int i = 0; i < 100; i++)
+    {
+      struct in_addr x = { htonl (0x0a590100u + (unsigned) i) };
+      net_hosts_add (fd, &cfg, x, "n", NULL, &e);
+      net_hosts_del (fd, x);
+    }
   {
-    _cleanup_free_ char *h3 = net_hosts_render (
-        own, "ok", "bad\n6.6.6.6 evil", gw, NULL, 0);
-    CHECK (strstr (h3, "10.89.0.3\tok\n") && !strstr (h3, "evil"),
-           "a name that is not a host name is left out");
+    _cleanup_free_ char *t = NULL;
+    size_t n = 0;
+    fs_read_file (fd, "hosts", 1 << 20, &t, &n, &e);
+    CHECK (n < len + 40 * 20 && strstr (t, "10.89.0.4\tbox1 cache\n"),
+           "blanked lines are squeezed out, the live ones kept");
   }
+  err_free (e);
+  fs_rm_rf (AT_FDCWD, dir, &e);
+  err_free (e);
 }
 
 /* --network host: the host's hosts file as is, a resolv.conf. */
@@ -344,7 +376,7 @@ test_etc_host (void)
   _cleanup_free_ char *rp = xasprintf ("%s/resolv.conf", dir);
   _cleanup_free_ char *want = NULL, *got = NULL;
   CHECK (fs_mkdir_p (AT_FDCWD, dir, 0700, &e) == 0, "make the dir");
-  CHECK (net_write_etc_host (dir, &e) == 0, "write the host mode files");
+  CHECK (rt_write_etc_host (dir, &e) == 0, "write the host mode files");
   if (fs_read_file (AT_FDCWD, "/etc/hosts", 1 << 20, &want, NULL, &e) < 0
       || fs_read_file (AT_FDCWD, hp, 1 << 20, &got, NULL, &e) < 0)
     err_clear (&e);

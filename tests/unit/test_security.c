@@ -134,6 +134,17 @@ enum
   R_N
 };
 
+/* The program the test prepared last, for child_seccomp to load (as the
+ * core hands it to its child). */
+static struct rt_seccomp_prog test_prog;
+
+static int
+prepare (const struct rt_plan *p, const char *cache, struct err **err)
+{
+  rt_seccomp_prog_release (&test_prog);
+  return rt_seccomp_prepare (p, cache, &test_prog, err);
+}
+
 /* Syscalls of three families no rule names, which therefore get the
  * profile's default action. Harmless when let through. */
 #ifndef SYS_lsm_list_modules
@@ -155,7 +166,7 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   int nsfd = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
   struct err *err = NULL;
   prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  v[R_LOAD] = rt_seccomp_install (p, &err);
+  v[R_LOAD] = rt_seccomp_install (p, &test_prog, &err);
   if (err)
     snprintf (msg, 256, "%s", err->msg);
   /* Every probe is harmless if it were let through: bad magic numbers,
@@ -320,7 +331,7 @@ child_i386 (const struct rt_plan *p, long *v, char *msg)
 {
   struct err *err = NULL;
   prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  v[0] = rt_seccomp_install (p, &err);
+  v[0] = rt_seccomp_install (p, NULL, &err);
   if (err)
     snprintf (msg, 256, "%s", err->msg);
   v[1] = i386_getpid () == getpid ();
@@ -412,13 +423,14 @@ test_seccomp_json (void)
   plan_default (&p);
   p.seccomp_profile = path;
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, NULL, &err) == 0, "JSON profile parses");
+  CHECK (prepare (&p, NULL, &err) == 0, "JSON profile parses");
   err_free (err);
   err = NULL;
   long v[MAX_RESULTS];
   char msg[256] = "";
   int n = in_child (child_seccomp, &p, v, msg);
   CHECK (n == R_N && v[R_LOAD] == 0, "JSON profile loads (%s)", msg);
+  rt_seccomp_prog_release (&test_prog); /* the next ones build their own */
   if (n != R_N)
     return;
   CHECK (v[R_MKDIR] == -EPERM, "the profile makes mkdir EPERM (got %ld)",
@@ -483,7 +495,7 @@ check_bad_profile (const char *name, const char *json, const char *want)
   plan_default (&p);
   p.seccomp_profile = path;
   struct err *err = NULL;
-  int rc = rt_seccomp_prepare (&p, NULL, &err);
+  int rc = prepare (&p, NULL, &err);
   CHECK (rc < 0 && err && strstr (err->msg, path) && strstr (err->msg, want),
          "bad profile %s: error names the file and '%s' (%s)", name, want,
          err ? err->msg : "no error");
@@ -511,7 +523,7 @@ test_seccomp_bad (void)
   plan_default (&p);
   p.seccomp_profile = "/nonexistent/profile.json";
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, NULL, &err) < 0 && err
+  CHECK (prepare (&p, NULL, &err) < 0 && err
              && strstr (err->msg, "/nonexistent/profile.json"),
          "a missing profile is an error naming it (%s)",
          err ? err->msg : "no error");
@@ -526,7 +538,7 @@ test_seccomp_cache (void)
   plan_default (&p);
   _cleanup_free_ char *cache = xasprintf ("%s/cache", tmpdir);
   struct err *err = NULL;
-  CHECK (rt_seccomp_prepare (&p, cache, &err) == 0, "prepare with a cache");
+  CHECK (prepare (&p, cache, &err) == 0, "prepare with a cache");
   err_free (err);
   err = NULL;
   _cleanup_closedir_ DIR *d = opendir (cache);
@@ -559,18 +571,19 @@ test_seccomp_cache (void)
   CHECK (x86_64 && i386, "the program checks x86_64 and i386 (sub-arch)");
 
   /* The cached copy is what gets loaded: a child still gets the filter. */
-  CHECK (rt_seccomp_prepare (&p, cache, &err) == 0, "prepare from the cache");
+  CHECK (prepare (&p, cache, &err) == 0, "prepare from the cache");
   err_free (err);
   long v[MAX_RESULTS];
   char msg[256] = "";
   int n = in_child (child_seccomp, &p, v, msg);
   CHECK (n == R_N && v[R_LOAD] == 0 && v[R_MOUNT] == -EPERM && v[R_GETPID] == 0,
          "the cached program loads and filters (%s)", msg);
+  rt_seccomp_prog_release (&test_prog);
 
   /* Other caps, other program. */
   p.cap_add = UINT64_C (1) << 21;
   err = NULL;
-  rt_seccomp_prepare (&p, cache, &err);
+  prepare (&p, cache, &err);
   err_free (err);
   files = 0;
   rewinddir (d);
@@ -579,7 +592,7 @@ test_seccomp_cache (void)
   CHECK (files == 2, "a different capability set is cached apart");
   memset (&p, 0, sizeof p);
   p.privileged = true;
-  rt_seccomp_prepare (&p, NULL, NULL); /* forget the prepared program */
+  rt_seccomp_prog_release (&test_prog);
 }
 
 /* ---- capabilities ---- */

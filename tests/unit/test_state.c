@@ -1,9 +1,12 @@
-/* Unit tests for runtime/state.c: container records, names, lookup,
- * state transitions and the detection of containers that died unseen. */
+/* Unit tests for runtime/state.c (container records, names, lookup) and
+ * the container service's rule for containers whose monitor died. */
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/names.h"
+#include "runtime/proc.h"
 #include "runtime/state.h"
+#include "service/service.h"
 #include "tests/unit/test.h"
 
 #include <fcntl.h>
@@ -179,26 +182,53 @@ main (void)
       close (lock);
     }
     CHECK (rt_record_load (&cs, a.id, &l, &err) == 0
-               && l.state.status == RT_EXITED && l.state.exit_code == 255,
-           "a recycled pid with no monitor: exited (255)");
+               && l.state.status == RT_RUNNING,
+           "the record store alone reports what is on disk");
     rt_record_release (&l);
-    CHECK (rt_record_load (&cs, a.id, &l, &err) == 0
-               && l.state.status == RT_EXITED,
-           "and that is saved");
-    rt_record_release (&l);
-    kill (child, SIGKILL);
-    waitpid (child, NULL, 0);
+    {
+      struct svc s;
+      CHECK (svc_open (&s, tmp, NULL, &err) == 0, "open the service");
+      CHECK (svc_load_id (&s, a.id, &l, &err) == 0
+                 && l.state.status == RT_EXITED && l.state.exit_code == 137
+                 && l.state.error
+                 && strstr (l.state.error, "monitor was killed"),
+             "a recycled pid with no monitor: Exited (137), the monitor "
+             "was killed");
+      rt_record_release (&l);
+      CHECK (rt_record_load (&cs, a.id, &l, &err) == 0
+                 && l.state.status == RT_EXITED,
+             "and that is saved");
+      rt_record_release (&l);
+
+      /* The container's process still there, its monitor gone: it dies
+       * with its monitor (the rule holds even when the parent-death
+       * signal did not fire). */
+      a.state.pid_start -= 1;
+      a.state.status = RT_RUNNING;
+      rt_record_save_state (&cs, &a, &err);
+      CHECK (svc_load_id (&s, a.id, &l, &err) == 0
+                 && l.state.status == RT_EXITED && l.state.exit_code == 137,
+             "a live container without a monitor: Exited (137)");
+      rt_record_release (&l);
+      {
+        int st = 0;
+        CHECK (waitpid (child, &st, 0) == child && WIFSIGNALED (st)
+                   && WTERMSIG (st) == SIGKILL,
+               "and its process was killed");
+      }
+      svc_close (&s);
+    }
   }
   {
     char buf[64];
     a.state.status = RT_EXITED;
     a.state.exit_code = 3;
     a.state.finished = time (NULL) - 5;
-    rt_record_status_text (&a, time (NULL), buf, sizeof buf);
+    svc_status_text (&a, time (NULL), buf, sizeof buf);
     CHECK_STR (buf, "Exited (3) 5 seconds ago", "exited status text");
     a.state.status = RT_RUNNING;
     a.state.started = time (NULL) - 180;
-    rt_record_status_text (&a, time (NULL), buf, sizeof buf);
+    svc_status_text (&a, time (NULL), buf, sizeof buf);
     CHECK_STR (buf, "Up 3 minutes", "running status text");
   }
 

@@ -1,8 +1,8 @@
 /* The table `inet imgtool` (see nft.h). Scripts are built only from values
  * imgtool made or validated (addresses, ports, hex ids, the bridge name), so
  * no user text reaches the nft parser. */
-#include "runtime/nft.h"
-#include "runtime/ipam.h"
+#include "network/nft.h"
+#include "network/ipam.h"
 #include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"

@@ -1,5 +1,5 @@
 /* Raw rtnetlink over libmnl (see netlink.h). */
-#include "runtime/netlink.h"
+#include "network/netlink.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 

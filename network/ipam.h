@@ -2,6 +2,8 @@
  *
  *   <root>/networks/lock                 flock held around every change
  *   <root>/networks/<net>/leases/<ip>    one JSON file per address in use
+ *   <root>/networks/<net>/ids/<id>       symlink -> "<ip>": the container's lease
+ *   <root>/networks/<net>/hosts          the shared hosts file (net_etc.c)
  *   <root>/networks/<net>/last           the last address given (round robin)
  *   <root>/networks/ports/<proto>-<port> the container id holding a host port
  *
@@ -11,7 +13,7 @@
 #ifndef IMGTOOL_IPAM_H
 #define IMGTOOL_IPAM_H
 
-#include "runtime/net.h"
+#include "network/net.h"
 
 struct net_lease
 {
@@ -19,7 +21,6 @@ struct net_lease
   char *name;
   char *hostname;
   char *host_veth;
-  char *hosts_path; /* the container's hosts file, or NULL */
   char *state_dir;  /* must exist while the container lives; NULL =
                        <root>/containers/<id> */
   char *boot_id;
@@ -44,11 +45,13 @@ int net_ipam_open_net (const char *root, const char *net, struct err **err);
 int net_ipam_allocate (int netfd, const struct net_config *cfg,
                        struct net_lease *l, struct err **err);
 
-/* Rewrite an existing lease (e.g. to record hosts_path). Lock held. */
-int net_ipam_write (int netfd, const struct net_lease *l, struct err **err);
-
-/* Remove the lease of ip; a missing one is fine. */
+/* Remove the lease of ip (and its ids/ entry); a missing one is fine. */
 int net_ipam_release (int netfd, struct in_addr ip, struct err **err);
+
+/* The lease of a container, through ids/<id>: 1 and *out filled, or 0
+ * when it has none. Lock held. */
+int net_ipam_find (int netfd, const char *container_id,
+                   struct net_lease *out);
 
 /* Every lease of the network, sorted by address. Unreadable ones come back
  * with container_id NULL (dead). */
@@ -71,14 +74,11 @@ int net_ports_reserve (const char *root, const struct port_map *p,
                        const char *container_id, struct err **err);
 void net_ports_release (const char *root, const struct port_map *p,
                         const char *container_id);
+/* The container id holding a host port, or NULL; allocated. */
+char *net_ports_owner (const char *root, const struct port_map *p);
 /* Container ids named by port records (for gc); NULL-terminated. */
 char **net_ports_owners (const char *root);
 void net_ports_release_owner (const char *root, const char *container_id);
-
-/* Rewrite the hosts files of the network's live containers but skip_id
- * (net_etc.c). Lock held. */
-void net_hosts_refresh (const char *root, int netfd,
-                        const struct net_config *cfg, const char *skip_id);
 
 /* "a.b.c.d" of ip in a static-free caller buffer. */
 const char *net_ip_str (struct in_addr ip, char buf[INET_ADDRSTRLEN]);

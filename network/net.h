@@ -2,8 +2,9 @@
  * published ports, outbound NAT, and the /etc files that go with them.
  *
  * Done from the host side, daemonless: the runtime clones the container
- * with CLONE_NEWNET and, in the parent, calls net_setup() with the child's
- * pid before letting the child go on. net_setup:
+ * with CLONE_NEWNET and, in the parent, attaches the plan's network object
+ * (struct net_bridge below) with the child's pid before letting the child
+ * go on. Its attach is net_setup:
  *   - takes <root>/networks/lock (one flock serialises every change);
  *   - ensures the bridge (pinned MAC, gateway address, up), the sysctls
  *     (ip_forward, route_localnet on the bridge) and the table `inet imgtool`;
@@ -13,7 +14,8 @@
  *   - creates the veth pair imgv<id[0:11]> (on the bridge, up) / eth0 (made
  *     directly in the container's netns), the address, lo up, the default
  *     route via the gateway;
- *   - adds DNAT rules for the published ports, tagged with the container id.
+ *   - adds DNAT rules for the published ports, tagged with the container id;
+ *   - adds the container's line to the network's shared hosts file.
  * net_teardown undoes it; net_gc undoes it for containers that died without
  * tearing down (kill -9 of imgtool). The bridge and the table's base chains
  * stay, like docker0.
@@ -125,48 +127,41 @@ int net_teardown (const char *root, const char *container_id,
  * the start of a command. */
 int net_gc (const char *root, struct err **err);
 
-/* Write dir/hosts and dir/resolv.conf for an attached container, and record
- * dir/hosts in its lease so the other containers' hosts files are rewritten
- * (in place: they are bind-mounted files) as containers come and go. */
-int net_write_etc (const char *root, const struct net_attachment *a,
-                   const char *container_id, const char *hostname,
-                   const char *dir, struct err **err);
-
-/* --network host: dir/hosts and dir/resolv.conf are copies of the host's. */
-int net_write_etc_host (const char *dir, struct err **err);
-
-/* The runtime's hook (rt_plan.net_setup), for --network bridge: data is a
- * struct net_hook whose req the caller fills (root, config_path, ports;
- * container_id, name and hostname default to the plan's). Attaches the
- * container whose init is pid and writes hosts and resolv.conf into
- * p->state_dir (before the child bind-mounts them). */
-struct rt_plan;
-struct net_hook
+/* The plan's network object for --network bridge (runtime/plan.h's
+ * struct rt_net; the container service makes one): attach is net_setup
+ * plus the container's resolv.conf, detach is net_teardown. req is
+ * borrowed (root, config_path, ports; container_id, name, hostname and
+ * state_dir default to the plan's). base.hosts_path is the network's
+ * shared hosts file (net_etc.c). */
+#include "runtime/plan.h"
+struct net_bridge
 {
+  struct rt_net base;
   struct net_request req;
-  struct net_attachment att; /* out */
+  struct net_attachment att; /* filled by attach */
 };
-int net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
-                   struct err **err);
+int net_bridge_init (struct net_bridge *b, const struct net_request *req,
+                     struct err **err);
+void net_bridge_release (struct net_bridge *b);
 
-/* Pure helpers (also for tests). */
+/* Write dir/resolv.conf for a container on a bridge network. */
+int net_write_resolv (const char *dir, struct err **err);
 
-/* The container's resolv.conf from the host's text: loopback and IPv6
- * nameservers dropped (unreachable from the container's IPv4 netns), 8.8.8.8
- * and 8.8.4.4 when none remain; search and options kept. */
-char *net_resolv_conf_filter (const char *host_text);
-
-struct net_host_entry
-{
-  struct in_addr ip;
-  const char *names; /* space-separated */
-};
-
-/* The hosts file: the localhost lines, the container's own address with its
- * hostname (and name), then the other containers. */
-char *net_hosts_render (struct in_addr own_ip, const char *hostname,
-                        const char *name, struct in_addr gateway,
-                        const struct net_host_entry *peers, size_t n_peers);
+/* The network's shared hosts file (net_etc.c): its path; its head (the
+ * localhost lines and the gateway's names); one container's line ("" when
+ * no name is fit for one); add and blank a container's line (lock held,
+ * netfd = <root>/networks/<net>). */
+char *net_hosts_path (const char *root, const char *net);
+/* Create the file (with its head) when missing: it must exist before a
+ * container's child bind-mounts it. */
+int net_hosts_ensure (const char *root, const struct net_config *cfg,
+                      struct err **err);
+char *net_hosts_render (struct in_addr gateway);
+char *net_hosts_entry (struct in_addr ip, const char *hostname,
+                       const char *name);
+int net_hosts_add (int netfd, const struct net_config *cfg, struct in_addr ip,
+                   const char *hostname, const char *name, struct err **err);
+void net_hosts_del (int netfd, struct in_addr ip);
 
 /* `imgtool network ls|inspect`. */
 struct net_lease_info

@@ -1,7 +1,7 @@
 /* libnftables, loaded on the first call of one of its functions (see
  * lib/dynlib.h): it and its dependencies (libnftnl, libxtables, libgmp)
  * cost ~0.3 ms at every exec, for the bridge network only. One stub per
- * function runtime/nft.c calls; the link fails on a new one until it is
+ * function network/nft.c calls; the link fails on a new one until it is
  * added here. */
 #include "lib/dynlib.h"
 

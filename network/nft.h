@@ -19,7 +19,7 @@
 #ifndef IMGTOOL_NFT_H
 #define IMGTOOL_NFT_H
 
-#include "runtime/net.h"
+#include "network/net.h"
 
 struct nft_ctx;
 

@@ -1,5 +1,7 @@
 /* IPAM: a file per lease under an flock (see ipam.h). */
-#include "runtime/ipam.h"
+#include "network/ipam.h"
+#include "runtime/proc.h"
+#include "lib/json.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -34,7 +36,6 @@ net_lease_release (struct net_lease *l)
   free (l->name);
   free (l->hostname);
   free (l->host_veth);
-  free (l->hosts_path);
   free (l->state_dir);
   free (l->boot_id);
   free (l->ports);
@@ -92,6 +93,20 @@ write_small (int dirfd, const char *path, const char *data, bool excl,
   return 0;
 }
 
+/* ids/<id> -> "<ip>": a container's lease found without reading them
+ * all (teardown). */
+static int
+id_link (int netfd, const char *id, const char *ip, struct err **err)
+{
+  _cleanup_free_ char *link = xasprintf ("ids/%s", id);
+  if (mkdirat (netfd, "ids", 0700) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create 'ids'");
+  unlinkat (netfd, link, 0);
+  if (symlinkat (ip, netfd, link) < 0)
+    return err_set (err, errno, "index lease '%s'", ip);
+  return 0;
+}
+
 static const char *
 proto_name (enum net_proto p)
 {
@@ -118,10 +133,10 @@ lease_to_json (const struct net_lease *l)
 {
   char ip[INET_ADDRSTRLEN];
   json_t *o = json_pack (
-      "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o}", "ip",
+      "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o}", "ip",
       net_ip_str (l->ip, ip), "container_id", l->container_id, "name",
       l->name, "hostname", l->hostname, "host_veth", l->host_veth,
-      "hosts_path", l->hosts_path, "state_dir", l->state_dir, "pid", (int) l->pid, "start_time",
+      "state_dir", l->state_dir, "pid", (int) l->pid, "start_time",
       (json_int_t) l->start_time, "boot_id", l->boot_id, "ports",
       ports_to_json (l->ports, l->n_ports));
   char *s = json_dumps (o, JSON_COMPACT);
@@ -133,12 +148,6 @@ lease_to_json (const struct net_lease *l)
   return r;
 }
 
-static char *
-json_strdup (json_t *o, const char *key)
-{
-  const char *s = json_string_value (json_object_get (o, key));
-  return s ? xstrdup (s) : NULL;
-}
 
 /* Parse a lease; false if it is not a valid one. */
 static bool
@@ -152,18 +161,17 @@ lease_from_json (const char *text, struct net_lease *l)
   memset (l, 0, sizeof *l);
   if (!json_is_object (o))
     goto out;
-  ip = json_string_value (json_object_get (o, "ip"));
+  ip = json_peek_str (o, "ip");
   if (!ip || inet_pton (AF_INET, ip, &l->ip) != 1)
     goto out;
-  l->container_id = json_strdup (o, "container_id");
+  l->container_id = json_get_str (o, "container_id");
   if (!l->container_id)
     goto out;
-  l->name = json_strdup (o, "name");
-  l->hostname = json_strdup (o, "hostname");
-  l->host_veth = json_strdup (o, "host_veth");
-  l->hosts_path = json_strdup (o, "hosts_path");
-  l->state_dir = json_strdup (o, "state_dir");
-  l->boot_id = json_strdup (o, "boot_id");
+  l->name = json_get_str (o, "name");
+  l->hostname = json_get_str (o, "hostname");
+  l->host_veth = json_get_str (o, "host_veth");
+  l->state_dir = json_get_str (o, "state_dir");
+  l->boot_id = json_get_str (o, "boot_id");
   l->pid = (pid_t) json_integer_value (json_object_get (o, "pid"));
   l->start_time = (unsigned long long) json_integer_value (
       json_object_get (o, "start_time"));
@@ -174,8 +182,8 @@ lease_from_json (const char *text, struct net_lease *l)
       json_array_foreach (ports, i, p)
       {
         struct port_map *m = &l->ports[l->n_ports];
-        const char *hip = json_string_value (json_object_get (p, "host_ip"));
-        const char *proto = json_string_value (json_object_get (p, "proto"));
+        const char *hip = json_peek_str (p, "host_ip");
+        const char *proto = json_peek_str (p, "proto");
         json_int_t hp = json_integer_value (json_object_get (p, "host_port"));
         json_int_t cp
             = json_integer_value (json_object_get (p, "container_port"));
@@ -197,6 +205,21 @@ out:
       memset (l, 0, sizeof *l);
     }
   return ok;
+}
+
+/* Read and parse one lease file; false when missing or damaged. */
+static bool
+read_lease (int netfd, const char *path, struct net_lease *l)
+{
+  _cleanup_free_ char *text = NULL;
+  struct err *e = NULL;
+  memset (l, 0, sizeof *l);
+  if (fs_read_file (netfd, path, LEASE_MAX, &text, NULL, &e) < 0)
+    {
+      err_free (e);
+      return false;
+    }
+  return lease_from_json (text, l);
 }
 
 /* The usable host range of a subnet: gateway+1 .. broadcast-1 (host order). */
@@ -249,6 +272,11 @@ net_ipam_allocate (int netfd, const struct net_config *cfg,
           text = lease_to_json (l);
           if (write_small (lfd, ip, text, true, err) < 0)
             return -1;
+          if (id_link (netfd, l->container_id, ip, err) < 0)
+            {
+              unlinkat (lfd, ip, 0);
+              return -1;
+            }
           {
             _cleanup_free_ char *lt = xasprintf ("%s\n", ip);
             struct err *e = NULL;
@@ -266,22 +294,49 @@ net_ipam_allocate (int netfd, const struct net_config *cfg,
 }
 
 int
-net_ipam_write (int netfd, const struct net_lease *l, struct err **err)
-{
-  char ip[INET_ADDRSTRLEN];
-  _cleanup_free_ char *path = xasprintf ("leases/%s", net_ip_str (l->ip, ip));
-  _cleanup_free_ char *text = lease_to_json (l);
-  return write_small (netfd, path, text, false, err);
-}
-
-int
 net_ipam_release (int netfd, struct in_addr ip, struct err **err)
 {
   char s[INET_ADDRSTRLEN];
   _cleanup_free_ char *path = xasprintf ("leases/%s", net_ip_str (ip, s));
+  struct net_lease l;
+  if (read_lease (netfd, path, &l))
+    {
+      /* its index entry, if it still points here */
+      _cleanup_free_ char *link = xasprintf ("ids/%s", l.container_id);
+      char target[INET_ADDRSTRLEN];
+      ssize_t n = readlinkat (netfd, link, target, sizeof target - 1);
+      if (n > 0 && (target[n] = '\0', !strcmp (target, s)))
+        unlinkat (netfd, link, 0);
+      net_lease_release (&l);
+    }
   if (unlinkat (netfd, path, 0) < 0 && errno != ENOENT)
     return err_set (err, errno, "remove lease '%s'", s);
   return 0;
+}
+
+int
+net_ipam_find (int netfd, const char *container_id, struct net_lease *out)
+{
+  _cleanup_free_ char *link = xasprintf ("ids/%s", container_id);
+  _cleanup_free_ char *path = NULL;
+  char target[INET_ADDRSTRLEN];
+  ssize_t n = readlinkat (netfd, link, target, sizeof target - 1);
+  struct in_addr a;
+  if (n <= 0)
+    return 0;
+  target[n] = '\0';
+  if (inet_pton (AF_INET, target, &a) != 1)
+    return 0;
+  path = xasprintf ("leases/%s", target);
+  if (!read_lease (netfd, path, out))
+    return 0;
+  out->ip = a;
+  if (strcmp (out->container_id, container_id))
+    {
+      net_lease_release (out);
+      return 0;
+    }
+  return 1;
 }
 
 static int
@@ -331,80 +386,28 @@ net_ipam_load_all (int netfd, struct net_lease **out, size_t *n,
   return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot;
- * -1 when pid is gone or a zombie. */
-static int
-proc_start_time (pid_t pid, unsigned long long *out)
-{
-  char path[64], buf[1024];
-  _cleanup_close_ int fd = -1;
-  ssize_t n;
-  char *p;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  n = fs_read_full (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
-  /* comm may hold spaces and parentheses: fields start after the last ')'. */
-  p = strrchr (buf, ')');
-  if (!p)
-    return -1;
-  p++;
-  /* a zombie has left its namespaces: dead for us (its parent may never
-   * reap it when it was reparented to a PID 1 that does not) */
-  if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
-    return -1;
-  for (int field = 3; field < 22; field++)
-    {
-      p = strchr (p + 1, ' ');
-      if (!p)
-        return -1;
-    }
-  *out = strtoull (p + 1, NULL, 10);
-  return 0;
-}
 
-static char *
-boot_id (void)
-{
-  char *s = NULL;
-  struct err *e = NULL;
-  if (fs_read_file (AT_FDCWD, "/proc/sys/kernel/random/boot_id", 128, &s,
-                    NULL, &e)
-      < 0)
-    {
-      err_free (e);
-      return xstrdup ("");
-    }
-  s[strcspn (s, "\n")] = '\0';
-  return s;
-}
 
 int
 net_lease_set_process (struct net_lease *l, pid_t pid, struct err **err)
 {
-  if (proc_start_time (pid, &l->start_time) < 0)
+  l->start_time = rt_proc_start (pid);
+  if (!l->start_time)
     return err_set (err, errno ? errno : ESRCH, "read start time of pid %d",
                     (int) pid);
   l->pid = pid;
   free (l->boot_id);
-  l->boot_id = boot_id ();
+  l->boot_id = rt_boot_id ();
   return 0;
 }
 
 bool
 net_lease_process_alive (const struct net_lease *l)
 {
-  unsigned long long st;
   _cleanup_free_ char *bid = NULL;
-  if (l->pid <= 0)
+  if (!rt_proc_same (l->pid, l->start_time))
     return false;
-  if (proc_start_time (l->pid, &st) < 0 || st != l->start_time)
-    return false;
-  bid = boot_id ();
+  bid = rt_boot_id ();
   return l->boot_id && !strcmp (bid, l->boot_id);
 }
 
@@ -494,6 +497,16 @@ net_ports_release (const char *root, const struct port_map *p,
   owner = port_owner (dfd, rec);
   if (owner && !strcmp (owner, container_id))
     unlinkat (dfd, rec, 0);
+}
+
+char *
+net_ports_owner (const char *root, const struct port_map *p)
+{
+  struct err *e = NULL;
+  _cleanup_close_ int dfd = ports_dir (root, &e);
+  _cleanup_free_ char *rec = port_record (p);
+  err_free (e);
+  return dfd < 0 ? NULL : port_owner (dfd, rec);
 }
 
 char **

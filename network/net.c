@@ -1,8 +1,8 @@
 /* Container networking: setup, teardown, gc, -p parsing, config (net.h). */
-#include "runtime/net.h"
-#include "runtime/ipam.h"
-#include "runtime/netlink.h"
-#include "runtime/nft.h"
+#include "network/net.h"
+#include "network/ipam.h"
+#include "network/netlink.h"
+#include "network/nft.h"
 #include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -353,24 +353,59 @@ check_host_port (struct port_map *p, struct err **err)
   return 0;
 }
 
+static int teardown_locked (const char *root, struct net_nft *nft,
+                            struct net_nl *nl, const char *id,
+                            struct err **err);
+
+/* Whether container id holds a live lease (lock held). */
+static bool
+owner_alive (const char *root, int netfd, const char *id)
+{
+  struct net_lease l;
+  bool alive;
+  if (net_ipam_find (netfd, id, &l) != 1)
+    return false;
+  alive = net_lease_alive (root, &l);
+  net_lease_release (&l);
+  return alive;
+}
+
+/* Reserve the host ports (lock held). A port held by a container that
+ * died unwatched is reclaimed here, with the rest of what it held: no
+ * sweep of every container at each start is needed for that. */
 static int
-reserve_ports (const char *root, const char *id, struct port_map *ports,
+reserve_ports (const char *root, int netfd, struct net_nft *nft,
+               struct net_nl *nl, const char *id, struct port_map *ports,
                size_t n, struct err **err)
 {
   size_t i;
   for (i = 0; i < n; i++)
     {
-      bool random = ports[i].host_port == 0;
+      bool random = ports[i].host_port == 0, reclaimed = false;
       int tries = 0;
       for (;;)
         {
           struct err *e = NULL;
+          _cleanup_free_ char *owner = NULL;
           if (random)
             ports[i].host_port = 0;
           if (check_host_port (&ports[i], err) < 0)
             goto fail;
           if (net_ports_reserve (root, &ports[i], id, &e) == 0)
             break;
+          if (!random && !reclaimed
+              && (owner = net_ports_owner (root, &ports[i]))
+              && strcmp (owner, id) && check_id (owner, NULL) == 0
+              && !owner_alive (root, netfd, owner))
+            {
+              struct err *e2 = NULL;
+              log_debug ("network: reclaiming container %s", owner);
+              teardown_locked (root, nft, nl, owner, &e2);
+              err_free (e2);
+              err_free (e);
+              reclaimed = true;
+              continue;
+            }
           if (!random || ++tries >= 32)
             {
               if (err && !*err)
@@ -396,52 +431,50 @@ fail:
   return -1;
 }
 
-/* Remove everything of container id (lock held): rules, veth, leases,
- * port records. Errors are collected, the rest still runs. */
+/* Remove everything of container id (lock held): rules, veth, lease,
+ * hosts line, port records. Found through the lease's index entry, so
+ * the cost does not grow with the other containers. Errors are
+ * collected, the rest still runs. */
 static int
 teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
                  const char *id, struct err **err)
 {
   struct net_config cfg;
   _cleanup_close_ int netfd = -1;
-  struct net_lease *all = NULL;
-  size_t n = 0;
-  bool leased = false, ports = false;
+  struct net_lease l;
+  bool leased;
   int r = 0;
 
   if (saved_config (root, &cfg, err) < 0)
     return -1;
   netfd = net_ipam_open_net (root, cfg.name, err);
-  if (netfd < 0 || net_ipam_load_all (netfd, &all, &n, err) < 0)
+  if (netfd < 0)
     return -1;
-  for (size_t i = 0; i < n; i++)
-    if (all[i].container_id && !strcmp (all[i].container_id, id))
-      {
-        leased = true;
-        ports |= all[i].n_ports > 0;
-      }
+  leased = net_ipam_find (netfd, id, &l) == 1;
   /* Rules exist only for published ports, and only once the lease that
    * lists them is written: without either, no need to load libnftables.
    * Rules without a lease (gc found them) are deleted. */
-  if ((ports || !leased) && net_nft_del_container (nft, id, err) < 0)
+  if ((!leased || l.n_ports) && net_nft_del_container (nft, id, err) < 0)
     r = -1;
-  for (size_t i = 0; i < n; i++)
-    if (all[i].container_id && !strcmp (all[i].container_id, id))
-      {
-        /* Only the veth its lease names: another container's may share
-         * the name derived from a common id prefix. When the container's
-         * process is gone the kernel removes the pair with its netns, and
-         * an explicit delete would cost ~10-20 ms of synchronize_net; gc
-         * removes a veth whose netns something else kept alive. */
-        if (all[i].host_veth && net_lease_process_alive (&all[i])
-            && net_nl_link_del (nl, all[i].host_veth, err) < 0)
-          r = -1;
-        if (net_ipam_release (netfd, all[i].ip, err) < 0)
-          r = -1;
-      }
-  net_leases_free (all, n);
-  net_ports_release_owner (root, id);
-  net_hosts_refresh (root, netfd, &cfg, NULL);
+  if (!leased)
+    {
+      net_ports_release_owner (root, id);
+      return r;
+    }
+  net_hosts_del (netfd, l.ip);
+  /* Only the veth its lease names: another container's may share the
+   * name derived from a common id prefix. When the container's process
+   * is gone the kernel removes the pair with its netns, and an explicit
+   * delete would cost ~10-20 ms of synchronize_net; gc removes a veth
+   * whose netns something else kept alive. */
+  if (l.host_veth && net_lease_process_alive (&l)
+      && net_nl_link_del (nl, l.host_veth, err) < 0)
+    r = -1;
+  for (size_t i = 0; i < l.n_ports; i++)
+    net_ports_release (root, &l.ports[i], id);
+  if (net_ipam_release (netfd, l.ip, err) < 0)
+    r = -1;
+  net_lease_release (&l);
   return r;
 }
 
@@ -456,17 +489,23 @@ pick_veth (const char *root, int netfd, struct net_nl *nl,
 {
   struct net_lease *all = NULL;
   size_t n = 0;
+  bool loaded = false;
   int r = -1;
-  if (net_ipam_load_all (netfd, &all, &n, err) < 0)
-    return -1;
   for (unsigned attempt = 0; attempt < 16; attempt++)
     {
       struct net_lease *owner = NULL;
       int idx;
       veth_name (id, attempt, out);
       idx = net_nl_link_index (nl, out, NULL, err);
-      if (idx < 0)
-        goto done;
+      if (idx <= 0)
+        {
+          r = idx < 0 ? -1 : 0; /* free: the usual case, one lookup */
+          goto done;
+        }
+      /* taken: by whom (the leases are read only on this rare path) */
+      if (!loaded && net_ipam_load_all (netfd, &all, &n, err) < 0)
+        return -1;
+      loaded = true;
       for (size_t i = 0; i < n && !owner; i++)
         if (all[i].container_id && all[i].host_veth
             && !strcmp (all[i].host_veth, out))
@@ -477,7 +516,7 @@ pick_veth (const char *root, int netfd, struct net_nl *nl,
       if (owner)
         r = teardown_locked (root, nft, nl, owner->container_id, err);
       else
-        r = idx > 0 ? net_nl_link_del (nl, out, err) : 0;
+        r = net_nl_link_del (nl, out, err);
       goto done;
     }
   err_set (err, 0, "no free name for the host end of the veth");
@@ -533,8 +572,8 @@ net_setup (const struct net_request *req, pid_t pid,
       ports = xcalloc (req->n_ports, sizeof *ports);
       memcpy (ports, req->ports, req->n_ports * sizeof *ports);
       lease.ports = ports; /* owned by the lease from here */
-      if (reserve_ports (req->root, req->container_id, ports, req->n_ports,
-                         err) < 0)
+      if (reserve_ports (req->root, netfd, &nft, &host, req->container_id,
+                         ports, req->n_ports, err) < 0)
         goto out;
       reserved = true;
     }
@@ -556,6 +595,9 @@ net_setup (const struct net_request *req, pid_t pid,
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
     goto out;
   leased = true;
+  if (net_hosts_add (netfd, &cfg, lease.ip, lease.hostname, lease.name, err)
+      < 0)
+    goto out;
 
   if (net_nl_veth_add (&host, veth, br, "eth0", nsfd, err) < 0)
     goto out;
@@ -603,7 +645,10 @@ out:
         net_nl_link_del (&host, veth, &e);
       err_clear (&e);
       if (leased)
-        net_ipam_release (netfd, lease.ip, &e);
+        {
+          net_hosts_del (netfd, lease.ip);
+          net_ipam_release (netfd, lease.ip, &e);
+        }
       err_clear (&e);
       if (reserved)
         for (size_t i = 0; i < req->n_ports; i++)
@@ -634,15 +679,6 @@ net_teardown (const char *root, const char *container_id, struct err **err)
   net_nl_close (&nl);
   return r < 0 ? err_wrap (err, "tear down network of '%s'", container_id)
                : 0;
-}
-
-static bool
-strv_has (char **v, const char *s)
-{
-  for (; v && *v; v++)
-    if (!strcmp (*v, s))
-      return true;
-  return false;
 }
 
 int
@@ -688,13 +724,6 @@ net_gc (const char *root, struct err **err)
         }
       if (all[i].container_id && !strv_has (dead, all[i].container_id))
         strv_push (&dead, xstrdup (all[i].container_id));
-      else if (!all[i].container_id) /* unreadable: just the file */
-        {
-          struct err *e = NULL;
-          if (net_ipam_release (netfd, all[i].ip, &e) < 0)
-            log_warn ("network gc: %s", e->msg);
-          err_free (e);
-        }
     }
   /* Rules and port records whose container has no live lease. */
   if (net_nft_owners (&nft, &owners, err) < 0)
@@ -720,6 +749,16 @@ net_gc (const char *root, struct err **err)
         log_warn ("network gc: %s", e->msg);
       err_free (e);
     }
+  /* leases that no index entry named (the teardowns above took the
+   * others): just the file and the hosts line */
+  for (size_t i = 0; i < n; i++)
+    if (!all[i].container_id || !net_lease_alive (root, &all[i]))
+      {
+        struct err *e = NULL;
+        net_hosts_del (netfd, all[i].ip);
+        net_ipam_release (netfd, all[i].ip, &e);
+        err_free (e);
+      }
 
   /* imgtool veths on the bridge that no live lease names. */
   br = net_nl_link_index (&nl, cfg.bridge, NULL, err);
@@ -742,12 +781,12 @@ out:
   return r < 0 ? err_wrap (err, "network gc") : 0;
 }
 
-int
-net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
+static int
+bridge_attach (struct rt_net *n, const struct rt_plan *p, pid_t pid,
                struct err **err)
 {
-  struct net_hook *h = data;
-  struct net_request req = h->req;
+  struct net_bridge *b = (struct net_bridge *) n;
+  struct net_request req = b->req;
   if (!req.container_id)
     req.container_id = p->id;
   if (!req.name)
@@ -756,20 +795,53 @@ net_plan_hook (const struct rt_plan *p, pid_t pid, void *data,
     req.hostname = p->hostname;
   if (!req.state_dir)
     req.state_dir = p->state_dir;
-  if (net_setup (&req, pid, &h->att, err) < 0)
+  net_attachment_release (&b->att);
+  if (net_setup (&req, pid, &b->att, err) < 0)
     return -1;
-  if (p->state_dir
-      && net_write_etc (req.root, &h->att, req.container_id, req.hostname,
-                        p->state_dir, err)
-             < 0)
+  if (p->state_dir && net_write_resolv (p->state_dir, err) < 0)
     {
       struct err *e = NULL;
       net_teardown (req.root, req.container_id, &e);
       err_free (e);
-      net_attachment_release (&h->att);
+      net_attachment_release (&b->att);
       return -1;
     }
   return 0;
+}
+
+static int
+bridge_detach (struct rt_net *n, const char *container_id, struct err **err)
+{
+  struct net_bridge *b = (struct net_bridge *) n;
+  return net_teardown (b->req.root, container_id, err);
+}
+
+static const struct rt_net_ops bridge_ops = {
+  .attach = bridge_attach,
+  .detach = bridge_detach,
+};
+
+int
+net_bridge_init (struct net_bridge *b, const struct net_request *req,
+                 struct err **err)
+{
+  struct net_config cfg;
+  memset (b, 0, sizeof *b);
+  b->base.ops = &bridge_ops;
+  b->req = *req;
+  if (net_config_load (req->config_path, req->network, &cfg, err) < 0
+      || net_hosts_ensure (req->root, &cfg, err) < 0)
+    return -1;
+  b->base.hosts_path = net_hosts_path (req->root, cfg.name);
+  return 0;
+}
+
+void
+net_bridge_release (struct net_bridge *b)
+{
+  free (b->base.hosts_path);
+  b->base.hosts_path = NULL;
+  net_attachment_release (&b->att);
 }
 
 /* ---- ls / inspect ---- */

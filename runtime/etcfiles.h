@@ -1,0 +1,25 @@
+/* The /etc files of a container that the core writes and bind-mounts
+ * (hostname, hosts, resolv.conf; etcfiles.c), and the helpers network/
+ * uses for the same files. */
+#ifndef IMGTOOL_ETCFILES_H
+#define IMGTOOL_ETCFILES_H
+
+struct err;
+
+/* The container's resolv.conf from the host's text: loopback and IPv6
+ * nameservers dropped (unreachable from the container's IPv4 netns), 8.8.8.8
+ * and 8.8.4.4 when none remain; search and options kept. */
+char *rt_resolv_conf_filter (const char *host_text);
+
+/* The host's resolv.conf ("" if unreadable); systemd-resolved's upstream
+ * file when the host points at its stub 127.0.0.53. */
+char *rt_host_resolv_conf (void);
+
+/* --network host: dir/hosts and dir/resolv.conf are copies of the host's. */
+int rt_write_etc_host (const char *dir, struct err **err);
+
+/* Replace a file's content keeping its inode: a container sees the file
+ * through a bind mount of that inode. */
+int rt_write_in_place (const char *path, const char *text, struct err **err);
+
+#endif

@@ -1,0 +1,353 @@
+/* The container service: records, transitions, the dead-monitor rule,
+ * stop, kill and remove (service.h). The monitor itself is monitor.c. */
+#include "service/service.h"
+#include "service/service_int.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "runtime/container.h"
+#include "runtime/lifecycle.h"
+#include "runtime/proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* docker's status for a container killed by SIGKILL */
+#define EXIT_KILLED (128 + SIGKILL)
+
+int
+svc_open (struct svc *s, const char *root, const char *config_path,
+          struct err **err)
+{
+  s->root = root;
+  s->config_path = config_path;
+  return rt_containers_open (&s->cs, root, err);
+}
+
+void
+svc_close (struct svc *s)
+{
+  rt_containers_release (&s->cs);
+}
+
+void
+svc_container_release (struct svc_container *c)
+{
+  if (c->net)
+    {
+      net_bridge_release (c->net);
+      free (c->net);
+    }
+  rt_record_release (&c->rec);
+  memset (c, 0, sizeof *c);
+}
+
+/* The network object of a container on the bridge; ports borrowed. */
+static int
+make_net (struct svc *s, struct svc_container *c, const struct port_map *ports,
+          size_t n_ports, struct err **err)
+{
+  struct net_request req = { .root = s->root,
+                             .config_path = s->config_path,
+                             .ports = ports,
+                             .n_ports = n_ports };
+  c->net = xcalloc (1, sizeof *c->net);
+  if (net_bridge_init (c->net, &req, err) < 0)
+    {
+      free (steal_pointer (&c->net));
+      return -1;
+    }
+  c->rec.plan.net = &c->net->base;
+  return 0;
+}
+
+int
+svc_create (struct svc *s, struct svc_container *c,
+            const struct port_map *ports, size_t n_ports, struct err **err)
+{
+  if (c->rec.plan.network == RT_NET_BRIDGE
+      && make_net (s, c, ports, n_ports, err) < 0)
+    return err_exit (err, 125);
+  if (rt_record_create (&s->cs, &c->rec, err) < 0)
+    return err_exit (err, 125);
+  return 0;
+}
+
+void
+svc_net_detach (struct svc *s, struct svc_container *c)
+{
+  struct err *e = NULL;
+  if (c->rec.plan.network != RT_NET_BRIDGE)
+    return;
+  if (!c->net && make_net (s, c, NULL, 0, &e) < 0)
+    {
+      log_warn ("%s", e->msg);
+      err_free (e);
+      return;
+    }
+  if (c->net->base.ops->detach (&c->net->base, c->rec.id, &e) < 0)
+    log_warn ("%s", e->msg);
+  err_free (e);
+}
+
+void
+svc_started (struct svc *s, struct svc_container *c,
+             const struct rt_container *ct)
+{
+  struct rt_record *rec = &c->rec;
+  struct err *e = NULL;
+  rec->state.status = RT_RUNNING;
+  if (c->net && c->net->att.ip.s_addr)
+    {
+      char ip[INET_ADDRSTRLEN];
+      const struct net_attachment *a = &c->net->att;
+      rec->state.ip = xstrdup (inet_ntop (AF_INET, &a->ip, ip, sizeof ip));
+      rec->state.ports = net_ports_text (a->ports, a->n_ports);
+    }
+  rec->state.pid = ct->pid;
+  rec->state.pid_start = rt_proc_start (ct->pid);
+  rec->state.started = time (NULL);
+  if (rt_record_save_state (&s->cs, rec, &e) < 0)
+    {
+      log_warn ("record the start of container %.12s: %s", rec->id, e->msg);
+      err_clear (&e);
+    }
+}
+
+void
+svc_finished (struct svc *s, struct svc_container *c, bool foreground,
+              int status, bool oom, const char *error)
+{
+  struct rt_record *rec = &c->rec;
+  struct err *e = NULL;
+  /* its address, rules and ports go back first: another container may be
+   * waiting for them */
+  svc_net_detach (s, c);
+  free (rec->state.ip);
+  free (rec->state.ports);
+  rec->state.ip = rec->state.ports = NULL;
+  rec->state.status = RT_EXITED;
+  rec->state.exit_code = status;
+  rec->state.oom_killed = oom;
+  rec->state.finished = time (NULL);
+  free (rec->state.error);
+  rec->state.error = error ? xstrdup (error) : NULL;
+  /* written even when the record is removed next: `logs -f` wakes on
+   * this replace (its open log keeps the directory's deletion silent) */
+  if (rt_record_save_state (&s->cs, rec, &e) < 0)
+    {
+      log_warn ("record the exit of container %.12s: %s", rec->id, e->msg);
+      err_clear (&e);
+    }
+  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, &e) < 0)
+    {
+      log_warn ("clean up container %.12s: %s", rec->id, e->msg);
+      err_clear (&e);
+    }
+  /* the foreground leaves the deletion of the files to a child of its
+   * own, so that its exit status comes at once */
+  if (rec->auto_remove && rt_record_remove (&s->cs, rec, foreground, &e) < 0)
+    {
+      log_warn ("%s", e->msg);
+      err_clear (&e);
+    }
+}
+
+/* Kill what a pidfd names and wait until it is gone. */
+static void
+kill_and_wait (int fd)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  if (syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0
+      && errno == ESRCH)
+    return;
+  while (poll (&p, 1, -1) < 0 && errno == EINTR)
+    ;
+}
+
+/* The rule for a dead monitor (service.h): rec says running, and
+ * nobody holds monitor.lock. */
+static void
+reconcile (struct svc *s, struct rt_record *rec)
+{
+  struct rt_record now;
+  struct err *e = NULL;
+  _cleanup_close_ int lock = rt_record_monitor_lock (&s->cs, rec->id, &e);
+  int fd;
+  err_clear (&e);
+  if (lock < 0)
+    return; /* watched: its monitor lives */
+  /* under the lock, from the disk: its monitor may have just finished */
+  if (rt_record_load (&s->cs, rec->id, &now, &e) < 0)
+    {
+      err_free (e);
+      return;
+    }
+  if (now.state.status != RT_RUNNING)
+    {
+      rt_record_release (rec);
+      *rec = now;
+      return;
+    }
+  rt_record_release (&now);
+  /* the container dies with its monitor, even one whose init escaped
+   * the parent-death signal (a set-user-ID exec clears it) */
+  fd = rt_record_pidfd (rec);
+  if (fd >= 0)
+    {
+      kill_and_wait (fd);
+      close (fd);
+    }
+  /* its network, and what else died unwatched with it: a sweep, which
+   * also finds a veth whose netns something else keeps alive (rare: only
+   * here, never at a start) */
+  if (rec->plan.network == RT_NET_BRIDGE)
+    svc_net_gc (s);
+  free (rec->state.ip);
+  free (rec->state.ports);
+  free (rec->state.error);
+  rec->state.ip = rec->state.ports = NULL;
+  rec->state.status = RT_EXITED;
+  rec->state.exit_code = EXIT_KILLED;
+  rec->state.finished = time (NULL);
+  rec->state.error = xstrdup (SVC_MONITOR_KILLED);
+  if (rt_record_save_state (&s->cs, rec, &e) < 0)
+    err_clear (&e); /* a read-only view is still right */
+  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, &e) < 0)
+    err_clear (&e);
+  /* here a restart policy will be applied */
+}
+
+int
+svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
+             struct err **err)
+{
+  if (rt_record_load (&s->cs, id, rec, err) < 0)
+    return -1;
+  if (rec->state.status == RT_RUNNING)
+    reconcile (s, rec);
+  return 0;
+}
+
+int
+svc_load (struct svc *s, const char *key, struct svc_container *c,
+          struct err **err)
+{
+  _cleanup_free_ char *id = NULL;
+  memset (c, 0, sizeof *c);
+  if (rt_record_lookup (&s->cs, key, &id, err) < 0)
+    return -1;
+  return svc_load_id (s, id, &c->rec, err);
+}
+
+void
+svc_wait_monitor (struct svc *s, const char *id)
+{
+  _cleanup_free_ char *path = rt_record_path (&s->cs, id, "monitor.lock");
+  _cleanup_close_ int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return;
+  while (flock (fd, LOCK_EX) < 0 && errno == EINTR)
+    ;
+}
+
+/* After the container's process is gone: wait for its monitor to record
+ * the exit, and apply the dead-monitor rule if it never will. */
+static void
+settle (struct svc *s, struct svc_container *c)
+{
+  struct rt_record now;
+  struct err *e = NULL;
+  svc_wait_monitor (s, c->rec.id);
+  if (svc_load_id (s, c->rec.id, &now, &e) < 0)
+    {
+      err_free (e); /* removed meanwhile (--rm) */
+      return;
+    }
+  rt_record_release (&c->rec);
+  c->rec = now;
+}
+
+int
+svc_kill (struct svc *s, struct svc_container *c, int sig, struct err **err)
+{
+  _cleanup_close_ int fd = rt_record_pidfd (&c->rec);
+  if (fd < 0)
+    return err_set (err, 0, "container '%s' is not running", c->rec.name);
+  if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+    return err_set (err, errno, "signal container '%s'", c->rec.name);
+  return 0;
+}
+
+int
+svc_stop (struct svc *s, struct svc_container *c, int timeout,
+          struct err **err)
+{
+  const struct rt_record *rec = &c->rec;
+  _cleanup_close_ int fd = rt_record_pidfd (rec);
+  struct pollfd p;
+  struct err *e = NULL;
+  int sig = SIGTERM, r;
+  if (fd < 0)
+    return 0;
+  if (rec->plan.stop_signal
+      && rt_signal_parse (rec->plan.stop_signal, &sig, &e) < 0)
+    sig = SIGTERM, err_free (e);
+  if (timeout < 0)
+    timeout = rec->stop_timeout >= 0 ? rec->stop_timeout : 10;
+  if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
+    return err_set (err, errno, "signal container '%s'", rec->name);
+  p = (struct pollfd){ .fd = fd, .events = POLLIN };
+  do
+    r = poll (&p, 1, timeout * 1000);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    kill_and_wait (fd);
+  settle (s, c);
+  return 0;
+}
+
+int
+svc_remove (struct svc *s, struct svc_container *c, bool force,
+            struct err **err)
+{
+  struct rt_record *rec = &c->rec;
+  if (rec->state.status == RT_RUNNING)
+    {
+      _cleanup_close_ int fd = rt_record_pidfd (rec);
+      if (!force)
+        return err_set (err, 0, "container is running: stop the container "
+                        "before removing or force remove");
+      if (fd >= 0)
+        kill_and_wait (fd);
+    }
+  else if (rec->auto_remove)
+    {
+      /* a --rm one removes itself meanwhile (docker: no such one) */
+      svc_wait_monitor (s, rec->id);
+      if (faccessat (s->cs.fd, rec->id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        return err_set (err, 0, "no such container");
+    }
+  /* a foreground run may still be writing the exit: wait for it */
+  settle (s, c);
+  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
+    return -1;
+  return rt_record_remove (&s->cs, rec, false, err);
+}
+
+void
+svc_net_gc (struct svc *s)
+{
+  struct err *e = NULL;
+  if (net_gc (s->root, &e) < 0)
+    log_debug ("%s", e->msg);
+  err_free (e);
+}

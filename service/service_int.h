@@ -1,0 +1,23 @@
+/* Private to service/: the transitions the monitors (monitor.c) and the
+ * build steps (step.c) share with service.c. */
+#ifndef IMGTOOL_SERVICE_INT_H
+#define IMGTOOL_SERVICE_INT_H
+
+#include "service/service.h"
+
+struct rt_container;
+
+/* running: pid, start time, address and ports saved. */
+void svc_started (struct svc *s, struct svc_container *c,
+                  const struct rt_container *ct);
+
+/* exited (and removed with --rm): network detached, state saved, cgroup
+ * removed. foreground: a --rm record's files are deleted by a child of
+ * their own, so that the caller's exit status comes at once. */
+void svc_finished (struct svc *s, struct svc_container *c, bool foreground,
+                   int status, bool oom, const char *error);
+
+/* Give the container's network back (bridge only; idempotent). */
+void svc_net_detach (struct svc *s, struct svc_container *c);
+
+#endif
