@@ -6,6 +6,7 @@
  * --all-platforms) only store the blobs, as skopeo copy does. */
 #include "cmd/command.h"
 #include "cmd/regflags.h"
+#include "layers/snapshot.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -64,6 +65,7 @@ COMMAND (pull)
     }
   ret = reg_pull (&s, &o, argv[optind], &res, err);
   reg_unpack_free (u);
+  snapshot_flush_later (&s);
   store_release (&s);
   if (ret < 0)
     return -1;
