@@ -594,7 +594,10 @@ flush_round (int snap_fd, struct pending *v, size_t n, struct err **err)
   for (size_t i = 0; i < n; i++)
     {
       char now[2 * BOOT_ID_MAX];
-      int lock_fd = lock_chain (snap_fd, v[i].hex, true, err);
+      int lock_fd;
+      if (!dir_exists (snap_fd, v[i].hex))
+        continue; /* removed meanwhile (prune, or the whole store) */
+      lock_fd = lock_chain (snap_fd, v[i].hex, true, err);
       if (lock_fd < 0)
         return -1;
       read_marker (snap_fd, v[i].hex, now, sizeof now);
