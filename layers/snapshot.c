@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -333,6 +334,8 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
     store_mark_topdir (snap_fd, tx->tmp);
   /* ownership needs CAP_CHOWN: a rootless store keeps the caller's */
   o.keep_owner = geteuid () == 0;
+  if (getenv ("IMGTOOL_AB_WRITERS"))
+    o.writers = (unsigned) atoi (getenv ("IMGTOOL_AB_WRITERS"));
   if (!(tx->u = layer_unpacker_new (tx->dir_fd, &o, err)))
     goto fail;
   *out = tx;
