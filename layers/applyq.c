@@ -46,14 +46,16 @@ struct worker
 {
   struct applyq *q;
   pthread_t thread;
+  pthread_cond_t work;
   struct applyq_job *head, *tail;
-  bool started;
+  bool idle; /* waiting on work: the producer wakes only such a one */
 };
 
 struct applyq
 {
   pthread_mutex_t mu;
-  pthread_cond_t work, done;
+  pthread_cond_t done;
+  unsigned waiters; /* threads waiting on done: workers signal only then */
   struct worker *w;
   unsigned n;
   size_t bytes, max_bytes; /* queued file data */
@@ -61,6 +63,8 @@ struct applyq
   bool stop;
   char *failed;    /* the first worker error */
   int umask_now;   /* the process's umask, -1 if unknown */
+  uid_t euid;      /* asked once: each is a system call */
+  gid_t egid;
 };
 
 static atomic_uint dir_seq;
@@ -156,13 +160,13 @@ applyq_job_free (struct applyq_job *j)
  * umask keeps them and no chown follows (chown clears setuid/setgid), so
  * no fchmod; no fchown when the owner is already ours. */
 static int
-write_job (struct applyq_job *j, int umask_now, struct err **err)
+write_job (const struct applyq *q, struct applyq_job *j, struct err **err)
 {
   int dfd = j->dir->fd;
   mode_t perm = j->mode & 07777;
-  bool exact = umask_now >= 0 && !(perm & ~0777)
-               && !(perm & (mode_t) umask_now);
-  bool chown = j->chown && (j->uid != geteuid () || j->gid != getegid ());
+  bool exact = q->umask_now >= 0 && !(perm & ~0777)
+               && !(perm & (mode_t) q->umask_now);
+  bool chown = j->chown && (j->uid != q->euid || j->gid != q->egid);
   /* why 0600 otherwise: nobody else may open it before it is finished */
   mode_t create = exact && !chown ? perm : 0600;
   int fd = openat (dfd, j->base,
@@ -216,30 +220,44 @@ worker_main (void *arg)
   pthread_mutex_lock (&q->mu);
   for (;;)
     {
-      struct applyq_job *j;
-      struct err *e = NULL;
+      struct applyq_job *batch, *j;
+      size_t bytes = 0, n = 0;
+      char *failed = NULL;
+      bool skip;
       while (!w->head && !q->stop)
-        pthread_cond_wait (&q->work, &q->mu);
+        {
+          w->idle = true;
+          pthread_cond_wait (&w->work, &q->mu);
+          w->idle = false;
+        }
       if (!w->head)
         break;
-      j = w->head;
-      w->head = j->next;
-      if (!w->head)
-        w->tail = NULL;
-      bool skip = q->failed != NULL;
+      /* all that is queued for us at once: one lock round per batch */
+      batch = w->head;
+      w->head = w->tail = NULL;
+      skip = q->failed != NULL;
       pthread_mutex_unlock (&q->mu);
-      if (!skip && write_job (j, q->umask_now, &e) < 0 && !e)
-        err_set (&e, 0, "write '%s'", j->path);
+      while ((j = batch))
+        {
+          struct err *e = NULL;
+          batch = j->next;
+          if (!skip && !failed && write_job (q, j, &e) < 0)
+            {
+              failed = xstrdup (e ? e->msg : "write failed");
+              err_free (e);
+            }
+          bytes += j->size;
+          n++;
+          applyq_job_free (j);
+        }
       pthread_mutex_lock (&q->mu);
-      if (e && !q->failed)
-        q->failed = xstrdup (e->msg);
-      err_free (e);
-      q->bytes -= j->size;
-      q->pending--;
-      pthread_cond_broadcast (&q->done);
-      pthread_mutex_unlock (&q->mu);
-      applyq_job_free (j);
-      pthread_mutex_lock (&q->mu);
+      if (failed && !q->failed)
+        q->failed = steal_pointer (&failed);
+      free (failed);
+      q->bytes -= bytes;
+      q->pending -= n;
+      if (q->waiters)
+        pthread_cond_broadcast (&q->done);
     }
   pthread_mutex_unlock (&q->mu);
   return NULL;
@@ -267,17 +285,21 @@ applyq_new (unsigned nthreads, size_t max_bytes)
 {
   struct applyq *q = xcalloc (1, sizeof *q);
   pthread_mutex_init (&q->mu, NULL);
-  pthread_cond_init (&q->work, NULL);
   pthread_cond_init (&q->done, NULL);
   q->max_bytes = max_bytes;
   q->umask_now = read_umask ();
+  q->euid = geteuid ();
+  q->egid = getegid ();
   q->w = xcalloc (nthreads, sizeof *q->w);
   for (unsigned i = 0; i < nthreads; i++)
     {
       q->w[i].q = q;
+      pthread_cond_init (&q->w[i].work, NULL);
       if (pthread_create (&q->w[i].thread, NULL, worker_main, &q->w[i]))
-        break;
-      q->w[i].started = true;
+        {
+          pthread_cond_destroy (&q->w[i].work);
+          break;
+        }
       q->n++;
     }
   if (!q->n)
@@ -295,8 +317,10 @@ applyq_submit (struct applyq *q, struct applyq_job *j, struct err **err)
   pthread_mutex_lock (&q->mu);
   /* room for it, unless nothing is queued (a file larger than the budget
    * still goes through, alone) */
+  q->waiters++;
   while (!q->failed && q->pending && q->bytes + j->size > q->max_bytes)
     pthread_cond_wait (&q->done, &q->mu);
+  q->waiters--;
   if (q->failed)
     {
       err_set (err, 0, "%s", q->failed);
@@ -312,7 +336,8 @@ applyq_submit (struct applyq *q, struct applyq_job *j, struct err **err)
   w->tail = j;
   q->bytes += j->size;
   q->pending++;
-  pthread_cond_broadcast (&q->work);
+  if (w->idle)
+    pthread_cond_signal (&w->work);
   pthread_mutex_unlock (&q->mu);
   return 0;
 }
@@ -322,8 +347,10 @@ applyq_drain (struct applyq *q, struct err **err)
 {
   int rc = 0;
   pthread_mutex_lock (&q->mu);
+  q->waiters++;
   while (q->pending)
     pthread_cond_wait (&q->done, &q->mu);
+  q->waiters--;
   if (q->failed)
     rc = err_set (err, 0, "%s", q->failed);
   pthread_mutex_unlock (&q->mu);
@@ -337,10 +364,14 @@ applyq_free (struct applyq *q)
     return;
   pthread_mutex_lock (&q->mu);
   q->stop = true;
-  pthread_cond_broadcast (&q->work);
+  for (unsigned i = 0; i < q->n; i++)
+    pthread_cond_signal (&q->w[i].work);
   pthread_mutex_unlock (&q->mu);
   for (unsigned i = 0; i < q->n; i++)
-    pthread_join (q->w[i].thread, NULL);
+    {
+      pthread_join (q->w[i].thread, NULL);
+      pthread_cond_destroy (&q->w[i].work);
+    }
   for (unsigned i = 0; i < q->n; i++)
     while (q->w[i].head)
       {
@@ -349,7 +380,6 @@ applyq_free (struct applyq *q)
         applyq_job_free (j);
       }
   pthread_mutex_destroy (&q->mu);
-  pthread_cond_destroy (&q->work);
   pthread_cond_destroy (&q->done);
   free (q->failed);
   free (q->w);

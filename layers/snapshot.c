@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +25,8 @@
 #define LOCKS_DIR ".locks"
 #define STATE_DIR ".state"
 #define FLUSH_LOCK LOCKS_DIR "/flush"
+#define TRASH_DIR ".trash"
+#define TRASH_LOCK LOCKS_DIR "/trash"
 #define TMP_PREFIX "tmp-"
 #define NONCE_LEN 16
 #define BOOT_ID_MAX 64
@@ -83,10 +86,13 @@ snapshot_path (struct store *s, const char *chain_id)
  * the power, so it is unpacked again from its blob (the blobs themselves
  * are fsynced before they are renamed into place). */
 
+static int to_trash (int snap_fd, const char *name, struct err **err);
+
 static char boot_id_override[BOOT_ID_MAX];
 static char boot_id_buf[BOOT_ID_MAX];
 static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
 static atomic_uint made_here; /* snapshots this process committed */
+static atomic_uint trashed_here; /* dirs this process moved to the trash */
 
 void
 snapshot_test_set_boot_id (const char *id)
@@ -216,8 +222,8 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   layer_unpacker_free (tx->u);
   if (tx->dir_fd >= 0)
     close (tx->dir_fd);
-  if (remove_tmp)
-    fs_rm_rf (tx->snap_fd, tx->tmp, &ignored);
+  if (remove_tmp && to_trash (tx->snap_fd, tx->tmp, &ignored) == 0)
+    atomic_fetch_add (&trashed_here, 1);
   err_free (ignored);
   close (tx->snap_fd);
   if (tx->lock_fd >= 0)
@@ -276,9 +282,12 @@ remove_leftovers (int snap_fd, const char *hex, struct err **err)
   if (!d)
     return err_set (err, errno, "read the snapshots directory");
   while ((de = readdir (d)))
-    if (tmp_name_hex (de->d_name, h) && !strcmp (h, hex)
-        && fs_rm_rf (snap_fd, de->d_name, err) < 0)
-      return -1;
+    if (tmp_name_hex (de->d_name, h) && !strcmp (h, hex))
+      {
+        if (to_trash (snap_fd, de->d_name, err) < 0)
+          return -1;
+        atomic_fetch_add (&trashed_here, 1);
+      }
   return 0;
 }
 
@@ -321,8 +330,10 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
   /* we hold the lock: temp dirs of this chain ID were left by killed
    * processes, and a dir at <hex> here is one a reboot made unusable */
   if (remove_leftovers (snap_fd, tx->hex, err) < 0
-      || fs_rm_rf (snap_fd, tx->hex, err) < 0)
+      || to_trash (snap_fd, tx->hex, err) < 0)
     goto fail;
+  if (dir_exists (tx->snap_fd, TRASH_DIR))
+    atomic_fetch_add (&trashed_here, 1);
   if (mkdirat (snap_fd, tx->tmp, 0755) < 0)
     {
       err_set (err, errno, "create '%s'", tx->tmp);
@@ -471,8 +482,153 @@ kept (char *const *keep, const char *hex)
   return false;
 }
 
+/* Run fn(snap_fd) in a detached grandchild (its own session, stdio on
+ * /dev/null, nothing else of ours open, so nobody waits for it: not the
+ * caller, which reaps the child at once, not a shell reading our stdout).
+ * -1 if it could not be started. */
+static int
+spawn_detached (int snap_fd, void (*fn) (int))
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int null;
+      if (fork () != 0)
+        _exit (0);
+      setsid ();
+      null = open ("/dev/null", O_RDWR);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+          dup2 (null, 2);
+        }
+      if (dup2 (snap_fd, 3) == 3)
+        {
+          syscall (SYS_close_range, 4, ~0U, 0);
+          fn (3);
+        }
+      _exit (0);
+    }
+  if (pid < 0)
+    return -1;
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+/* Let a pull or a build go first: they hold the store's gc.lock shared
+ * while they write (store_writer_guard). Deleting alongside one made it
+ * wait for the device (every freed block is discarded here, ~2 ms a
+ * file), so the remover waits while the lock is held (10 minutes at
+ * most). */
+static void
+yield_to_writers (int gc_fd)
+{
+  for (int i = 0; gc_fd >= 0 && i < 3000; i++)
+    {
+      if (flock (gc_fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          flock (gc_fd, LOCK_UN);
+          return;
+        }
+      usleep (200 * 1000);
+    }
+}
+
+/* rm -rf of dirfd/name (nothing but our own trash: no symlink is followed,
+ * no mount is inside), yielding every 256 names. */
+static void
+trash_rm (int dirfd, const char *name, int gc_fd, unsigned *n)
+{
+  int fd = openat (dirfd, name,
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir (fd);
+  struct dirent *de;
+  if (!d)
+    {
+      if (fd >= 0)
+        close (fd);
+      unlinkat (dirfd, name, 0);
+      return;
+    }
+  while ((de = readdir (d)))
+    {
+      if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
+        continue;
+      if (++*n % 256 == 0)
+        yield_to_writers (gc_fd);
+      if (de->d_type == DT_DIR
+          || (unlinkat (fd, de->d_name, 0) < 0 && errno == EISDIR))
+        trash_rm (fd, de->d_name, gc_fd, n);
+    }
+  closedir (d);
+  unlinkat (dirfd, name, AT_REMOVEDIR);
+}
+
+/* The detached remover: delete everything in snapshots/.trash/, at the
+ * lowest CPU and I/O priority, after prune (or the command that moved a
+ * dir there) has answered, and out of the way of pulls and builds. One at
+ * a time; one that finds the lock taken leaves it to the holder, which
+ * looks again after letting go. */
+static void
+empty_trash (int snap_fd)
+{
+  struct err *e = NULL;
+  int gc_fd = openat (snap_fd, "../gc.lock", O_RDWR | O_CLOEXEC);
+  unsigned n = 0;
+  setpriority (PRIO_PROCESS, 0, 19);
+  /* IOPRIO_CLASS_IDLE (3) << IOPRIO_CLASS_SHIFT (13), for this process */
+  syscall (SYS_ioprio_set, 1, 0, 3 << 13);
+  for (int round = 0; round < 100; round++)
+    {
+      _cleanup_closedir_ DIR *d = NULL;
+      struct dirent *de;
+      bool any = false;
+      int lock = fs_lock_stable (snap_fd, TRASH_LOCK, LOCK_EX | LOCK_NB, &e);
+      if (lock < 0)
+        break;
+      int fd = openat (snap_fd, TRASH_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0 && !(d = fdopendir (fd)))
+        close (fd);
+      while (d && (de = readdir (d)))
+        if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+          trash_rm (dirfd (d), de->d_name, gc_fd, &n);
+      close (lock);
+      if (d)
+        {
+          rewinddir (d);
+          while ((de = readdir (d)))
+            any |= strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
+        }
+      if (!any)
+        break;
+    }
+  if (gc_fd >= 0)
+    close (gc_fd);
+  err_free (e);
+}
+
+/* Move snapshots/<name> into snapshots/.trash/, for the detached remover
+ * (a missing name is fine). */
+static int
+to_trash (int snap_fd, const char *name, struct err **err)
+{
+  char nonce[NONCE_LEN + 1];
+  _cleanup_free_ char *to = NULL;
+  if (mkdirat (snap_fd, TRASH_DIR, 0700) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '" TRASH_DIR "'");
+  make_nonce (nonce);
+  to = xasprintf (TRASH_DIR "/%s-%s", name, nonce);
+  if (renameat (snap_fd, name, snap_fd, to) < 0 && errno != ENOENT)
+    return err_set (err, errno, "move '%s' to the trash", name);
+  return 0;
+}
+
 /* Remove snapshots/<name> (a snapshot or a temp dir of chain ID hex)
- * unless its chain is locked. 1 when removed, 0 when busy, -1 on error. */
+ * unless its chain is locked: out of sight at once, its files deleted
+ * later by a detached remover (snapshot_remove_unused). 1 when removed, 0
+ * when busy, -1 on error. */
 static int
 remove_locked (int snap_fd, const char *name, const char *hex, bool snapshot,
                struct err **err)
@@ -483,7 +639,7 @@ remove_locked (int snap_fd, const char *name, const char *hex, bool snapshot,
     return 0; /* being made right now */
   if (lock_fd < 0)
     return -1;
-  rc = fs_rm_rf (snap_fd, name, err);
+  rc = to_trash (snap_fd, name, err);
   if (rc == 0 && snapshot)
     {
       char rel[sizeof LOCKS_DIR + sizeof STATE_DIR + DIGEST_HEX_LEN];
@@ -534,6 +690,9 @@ snapshot_remove_unused (struct store *s, char *const *keep, size_t *removed,
     close (sfd);
   if (removed)
     *removed = count;
+  /* also what a killed remover left */
+  if (spawn_detached (snap_fd, empty_trash) < 0)
+    empty_trash (snap_fd);
   return 0;
 }
 
@@ -659,44 +818,31 @@ snapshot_flush_pending (struct store *s, struct err **err)
   return 0;
 }
 
+static void
+flush_detached (int snap_fd)
+{
+  struct err *ignored = NULL;
+  flush_pending_fd (snap_fd, &ignored);
+  err_free (ignored);
+}
+
 void
 snapshot_flush_later (struct store *s)
 {
   struct err *ignored = NULL;
   int snap_fd;
-  pid_t pid;
-  if (!atomic_exchange (&made_here, 0))
+  bool made = atomic_exchange (&made_here, 0) != 0;
+  bool trashed = atomic_exchange (&trashed_here, 0) != 0;
+  if (!made && !trashed)
     return;
   if ((snap_fd = open_snapshots (s, &ignored)) < 0)
     {
       err_free (ignored);
       return;
     }
-  /* a grandchild in its own session, so nobody waits for it: not the
-   * caller (reaped at once below), not a shell reading our stdout */
-  pid = fork ();
-  if (pid == 0)
-    {
-      int null;
-      if (fork () != 0)
-        _exit (0);
-      setsid ();
-      null = open ("/dev/null", O_RDWR);
-      if (null >= 0)
-        {
-          dup2 (null, 0);
-          dup2 (null, 1);
-          dup2 (null, 2);
-        }
-      if (dup2 (snap_fd, 3) == 3)
-        {
-          syscall (SYS_close_range, 4, ~0U, 0);
-          flush_pending_fd (3, &ignored);
-        }
-      _exit (0);
-    }
-  if (pid > 0)
-    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-      ;
+  if (made)
+    spawn_detached (snap_fd, flush_detached);
+  if (trashed)
+    spawn_detached (snap_fd, empty_trash);
   close (snap_fd);
 }

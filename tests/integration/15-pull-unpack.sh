@@ -110,6 +110,17 @@ rm "$IMGTOOL_ROOT/snapshots/.state/$first"
 err=$(img --debug run --rm --network none "$LAB_HTTP/$L" true 2>&1)
 is "a snapshot without its marker is made again by run" "$(echo "$err" | grep -c 'unpacking the stored blob')" 1
 
+# --- rmi + prune: the snapshots leave at once, their files after -------------
+img rmi "$LAB_HTTP/$L" >/dev/null
+ok "prune after rmi" img prune
+is "no snapshot left in sight" "$(snaps)" ""
+is "nor a marker" "$(ls "$IMGTOOL_ROOT/snapshots/.state" 2>/dev/null)" ""
+for _ in $(seq 100); do [ -z "$(ls -A "$IMGTOOL_ROOT/snapshots/.trash" 2>/dev/null)" ] && break; sleep 0.1; done
+is "the detached remover deleted their files" "$(ls -A "$IMGTOOL_ROOT/snapshots/.trash" 2>/dev/null)" ""
+err=$(img --debug pull -q "$LAB_HTTP/$L" 2>&1 >/dev/null)
+is "a pull after prune unpacks every layer again" "$(echo "$err" | grep -c 'unpacked while downloading')" "$nl"
+is "the snapshots are the oracle's" "$(sums "$IMGTOOL_ROOT")" "$oracle"
+
 # --- a connection cut mid-layer: resumed with Range, still one pass ------------
 # the largest layer, and its snapshot
 at=$(skopeo inspect --raw --tls-verify=false "docker://$LAB_HTTP/$L" | jq -r '.layers | to_entries | max_by(.value.size) | "\(.key) \(.value.digest)"')
