@@ -341,12 +341,8 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
     }
   if ((tx->dir_fd = fs_open_dir (snap_fd, tx->tmp, err)) < 0)
     goto fail;
-  if (getenv ("IMGTOOL_AB_TOPDIR"))
-    store_mark_topdir (snap_fd, tx->tmp);
   /* ownership needs CAP_CHOWN: a rootless store keeps the caller's */
   o.keep_owner = geteuid () == 0;
-  if (getenv ("IMGTOOL_AB_WRITERS"))
-    o.writers = (unsigned) atoi (getenv ("IMGTOOL_AB_WRITERS"));
   if (!(tx->u = layer_unpacker_new (tx->dir_fd, &o, err)))
     goto fail;
   *out = tx;

@@ -63,8 +63,8 @@ static const char empty_index[]
  * of each container (its record, /etc files, upper and work dirs), made
  * and removed by every `run --rm`, cost ~1 ms of a 13 ms start in one
  * group. Best effort: other file systems have no such flag. */
-void
-store_mark_topdir (int dirfd, const char *path)
+static void
+mark_topdir (int dirfd, const char *path)
 {
   int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int fl = 0;
@@ -96,9 +96,9 @@ store_open (struct store *s, const char *root, struct err **err)
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     if (fs_mkdir_p (s->root_fd, dirs[i], 0700, err) < 0)
       goto fail;
-  store_mark_topdir (s->root_fd, "snapshots");
-  store_mark_topdir (s->root_fd, "tmp");
-  store_mark_topdir (s->root_fd, "containers");
+  mark_topdir (s->root_fd, "snapshots");
+  mark_topdir (s->root_fd, "tmp");
+  mark_topdir (s->root_fd, "containers");
   /* The layout files are written once; a crash between the two leaves a
    * layout without index.json, which the next open repairs. */
   if (faccessat (s->root_fd, "oci/oci-layout", F_OK, 0) < 0

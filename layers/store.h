@@ -35,8 +35,6 @@ struct store
 
 /* Open (creating if needed) the store at root. */
 int store_open (struct store *s, const char *root, struct err **err);
-/* chattr +T on dirfd/path, best effort (why: see store.c). */
-void store_mark_topdir (int dirfd, const char *path);
 void store_release (struct store *s);
 
 /* Absolute path of a blob (whether it exists or not). Caller frees. */
