@@ -222,8 +222,8 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   layer_unpacker_free (tx->u);
   if (tx->dir_fd >= 0)
     close (tx->dir_fd);
-  if (remove_tmp && to_trash (tx->snap_fd, tx->tmp, &ignored) == 0)
-    atomic_fetch_add (&trashed_here, 1);
+  if (remove_tmp)
+    to_trash (tx->snap_fd, tx->tmp, &ignored);
   err_free (ignored);
   close (tx->snap_fd);
   if (tx->lock_fd >= 0)
@@ -282,12 +282,9 @@ remove_leftovers (int snap_fd, const char *hex, struct err **err)
   if (!d)
     return err_set (err, errno, "read the snapshots directory");
   while ((de = readdir (d)))
-    if (tmp_name_hex (de->d_name, h) && !strcmp (h, hex))
-      {
-        if (to_trash (snap_fd, de->d_name, err) < 0)
-          return -1;
-        atomic_fetch_add (&trashed_here, 1);
-      }
+    if (tmp_name_hex (de->d_name, h) && !strcmp (h, hex)
+        && to_trash (snap_fd, de->d_name, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -332,8 +329,6 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
   if (remove_leftovers (snap_fd, tx->hex, err) < 0
       || to_trash (snap_fd, tx->hex, err) < 0)
     goto fail;
-  if (dir_exists (tx->snap_fd, TRASH_DIR))
-    atomic_fetch_add (&trashed_here, 1);
   if (mkdirat (snap_fd, tx->tmp, 0755) < 0)
     {
       err_set (err, errno, "create '%s'", tx->tmp);
@@ -605,8 +600,8 @@ empty_trash (int snap_fd)
   err_free (e);
 }
 
-/* Move snapshots/<name> into snapshots/.trash/, for the detached remover
- * (a missing name is fine). */
+/* Move snapshots/<name> into snapshots/.trash/, for the detached remover:
+ * 1 when moved, 0 when there was nothing at name, -1 on error. */
 static int
 to_trash (int snap_fd, const char *name, struct err **err)
 {
@@ -616,9 +611,12 @@ to_trash (int snap_fd, const char *name, struct err **err)
     return err_set (err, errno, "create '" TRASH_DIR "'");
   make_nonce (nonce);
   to = xasprintf (TRASH_DIR "/%s-%s", name, nonce);
-  if (renameat (snap_fd, name, snap_fd, to) < 0 && errno != ENOENT)
-    return err_set (err, errno, "move '%s' to the trash", name);
-  return 0;
+  if (renameat (snap_fd, name, snap_fd, to) < 0)
+    return errno == ENOENT
+               ? 0
+               : err_set (err, errno, "move '%s' to the trash", name);
+  atomic_fetch_add (&trashed_here, 1);
+  return 1;
 }
 
 /* Remove snapshots/<name> (a snapshot or a temp dir of chain ID hex)
@@ -635,7 +633,7 @@ remove_locked (int snap_fd, const char *name, const char *hex, bool snapshot,
     return 0; /* being made right now */
   if (lock_fd < 0)
     return -1;
-  rc = to_trash (snap_fd, name, err);
+  rc = to_trash (snap_fd, name, err) < 0 ? -1 : 0;
   if (rc == 0 && snapshot)
     {
       char rel[sizeof LOCKS_DIR + sizeof STATE_DIR + DIGEST_HEX_LEN];
