@@ -76,7 +76,11 @@ fi
 
 # ---- inside: the lab, the images, podman ----------------------------------------
 ip link set lo up
-export LAB_RUN_DIR=${LAB_RUN_DIR:-$ROOT/tests/lab/run}
+# a lab of its own: tests/run.sh may start and stop the tests' lab meanwhile
+export LAB_RUN_DIR=${LAB_RUN_DIR:-$OUT/lab-run}
+if [ ! -d "$LAB_RUN_DIR/fixtures" ]; then
+  mkdir -p "$LAB_RUN_DIR" && cp -a "$ROOT/tests/lab/run/fixtures" "$LAB_RUN_DIR/" || exit 1
+fi
 "$ROOT/tests/lab/up" > "$OUT/disk-lab.log" 2>&1 || { cat "$OUT/disk-lab.log"; exit 1; }
 . "$LAB_RUN_DIR/env"
 . "$ROOT/bench/fixtures.sh"
