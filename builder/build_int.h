@@ -49,6 +49,7 @@ struct build
   int context_fd;
   struct bf_ignore *ignore;
   char *tmp;             /* <root>/tmp/build-XXXXXX, removed at the end */
+  int record_fd;         /* <root>/builds/build-XXXXXX, locked (record.c) */
   char *empty_dir;       /* an empty lower dir for FROM scratch */
   struct bf_kvs args;    /* --build-arg plus the automatic platform ARGs */
   struct bf_kvs builtin; /* the automatic platform ARGs */
@@ -144,6 +145,14 @@ int build_user_ids (struct build *b, struct build_state *st, const char *spec,
                     uint64_t *uid, uint64_t *gid, struct err **err);
 /* A new temp dir under the build's dir; caller frees the path. */
 char *build_tmpdir (struct build *b, const char *what, struct err **err);
+
+/* ---- record.c: what a killed build leaves, for build_gc ---- */
+/* Create and lock the build's record, then its temp dir b->tmp. */
+int build_record_open (struct build *b, struct err **err);
+/* A RUN step's container id, before its cgroup is made. */
+int build_record_step (struct build *b, const char *id, struct err **err);
+/* Remove the record (after b->tmp) and drop its lock. */
+void build_record_close (struct build *b);
 
 /* ---- run.c ---- */
 /* Run the RUN in the runtime core; its upper dir becomes the layer

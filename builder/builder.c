@@ -480,9 +480,8 @@ setup (struct build *b, struct err **err)
     return -1;
   if (private_mounts (err) < 0)
     return -1;
-  b->tmp = xasprintf ("%s/tmp/build-XXXXXX", b->o->root);
-  if (!mkdtemp (b->tmp))
-    return err_set (err, errno, "create '%s'", b->tmp);
+  if (build_record_open (b, err) < 0)
+    return -1;
   b->empty_dir = xasprintf ("%s/empty", b->tmp);
   if (mkdir (b->empty_dir, 0755) < 0)
     return err_set (err, errno, "create '%s'", b->empty_dir);
@@ -513,6 +512,7 @@ teardown (struct build *b)
   if (b->tmp)
     fs_rm_rf (AT_FDCWD, b->tmp, &e);
   err_free (e);
+  build_record_close (b);
   free (b->tmp);
   free (b->empty_dir);
   if (b->context_fd >= 0)
@@ -532,7 +532,7 @@ int
 build_run (struct store *s, const struct build_opts *o,
            struct build_result *out, struct err **err)
 {
-  struct build b = { .o = o, .store = s, .context_fd = -1 };
+  struct build b = { .o = o, .store = s, .context_fd = -1, .record_fd = -1 };
   _cleanup_close_ int guard = -1;
   struct bf_stage *target;
   int ret = -1;

@@ -11,6 +11,7 @@
 #ifndef IMGTOOL_BUILDER_H
 #define IMGTOOL_BUILDER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +72,22 @@ struct build_result
 int build_run (struct store *s, const struct build_opts *o,
                struct build_result *out, struct err **err);
 void build_result_release (struct build_result *r);
+
+/* Remove what builds killed before their end left behind (their RUN
+ * steps' cgroups, their temp dirs), as their records under
+ * <root>/builds say (builder/record.c). Every command runs it first;
+ * cheap when no build runs (one readdir of an empty directory). Errors
+ * are logged, never fatal. */
+void build_gc (const char *root);
+
+/* Apply Dockerfile instructions to an image config document (the whole
+ * config JSON), as docker's import and commit -c/--change do: CMD,
+ * ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER,
+ * VOLUME, WORKDIR, one instruction per string (continuation lines
+ * allowed); variables expand against the config's Env. Anything else
+ * fails with "<INSTR> is not a valid change command". */
+int build_apply_changes (json_t *doc, char *const *changes,
+                         struct err **err);
 
 /* prune: remove the build cache records whose layers no reference
  * reaches any more (store_gc then removes the blobs). *removed counts

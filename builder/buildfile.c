@@ -377,14 +377,17 @@ check_flags (struct parser *P, struct bf_instr *in, struct err **err)
 }
 
 /* Is rest a JSON array? 1 = yes (argv filled), 0 = not JSON (shell form),
- * -1 = a JSON array with something other than strings. */
+ * -1 = a JSON array with something other than strings, -2 = a string
+ * holding a NUL (\u0000 is valid JSON, so BuildKit takes the exec form,
+ * but no program can be given it: runc fails at exec; the build stops
+ * here instead of cutting the argument short); *bad = its index. */
 static int
-parse_json_array (const char *rest, char ***out)
+parse_json_array (const char *rest, char ***out, size_t *bad)
 {
   if (*rest != '[')
     return 0;
   json_error_t jerr;
-  json_t *j = json_loads (rest, 0, &jerr);
+  json_t *j = json_loads (rest, JSON_ALLOW_NUL, &jerr);
   if (!j || !json_is_array (j))
     {
       json_decref (j);
@@ -395,17 +398,35 @@ parse_json_array (const char *rest, char ***out)
   json_t *e;
   json_array_foreach (j, i, e)
   {
-    if (!json_is_string (e))
+    int r = !json_is_string (e)                                         ? -1
+            : memchr (json_string_value (e), 0, json_string_length (e)) ? -2
+                                                                        : 0;
+    if (r < 0)
       {
+        *bad = i + 1;
         strv_free (v);
         json_decref (j);
-        return -1;
+        return r;
       }
     v[i] = xstrdup (json_string_value (e));
   }
   json_decref (j);
   *out = v;
   return 1;
+}
+
+/* The error for parse_json_array's r < 0. */
+static int
+json_form_err (struct parser *P, const struct bf_instr *in, int r, size_t bad,
+               struct err **err)
+{
+  if (r == -2)
+    return PERR (P, in->line,
+                 "%s: argument %zu holds a NUL character, which no program "
+                 "can take",
+                 bf_kind_name (in->kind), bad);
+  return PERR (P, in->line, "%s: a JSON array must hold only strings",
+               bf_kind_name (in->kind));
 }
 
 /* Whitespace-separated words, no quote handling (buildkit's
@@ -432,10 +453,10 @@ static int
 parse_maybe_json (struct parser *P, struct bf_instr *in, const char *rest,
                   struct err **err)
 {
-  int r = parse_json_array (rest, &in->args);
+  size_t bad;
+  int r = parse_json_array (rest, &in->args, &bad);
   if (r < 0)
-    return PERR (P, in->line, "%s: a JSON array must hold only strings",
-                 bf_kind_name (in->kind));
+    return json_form_err (P, in, r, bad, err);
   if (r == 1)
     {
       in->json = true;
@@ -451,10 +472,10 @@ static int
 parse_maybe_json_list (struct parser *P, struct bf_instr *in, const char *rest,
                        struct err **err)
 {
-  int r = parse_json_array (rest, &in->args);
+  size_t bad;
+  int r = parse_json_array (rest, &in->args, &bad);
   if (r < 0)
-    return PERR (P, in->line, "%s: a JSON array must hold only strings",
-                 bf_kind_name (in->kind));
+    return json_form_err (P, in, r, bad, err);
   if (r == 1)
     in->json = true;
   else
@@ -825,10 +846,16 @@ parse_instruction (struct parser *P, const char *line, int lineno,
         return PERR (P, lineno, "RUN requires at least one argument");
       return 0;
     case BF_SHELL:
-      if (parse_json_array (rest, &in->args) != 1)
-        return PERR (P, lineno,
-                     "SHELL requires the arguments to be in JSON form "
-                     "(SHELL [\"executable\", \"parameters\"])");
+      {
+        size_t bad;
+        int r = parse_json_array (rest, &in->args, &bad);
+        if (r < 0)
+          return json_form_err (P, in, r, bad, err);
+        if (r == 0)
+          return PERR (P, lineno,
+                       "SHELL requires the arguments to be in JSON form "
+                       "(SHELL [\"executable\", \"parameters\"])");
+      }
       in->json = true;
       if (!in->args[0])
         return PERR (P, lineno, "SHELL requires at least one argument");

@@ -28,6 +28,10 @@
 
 #define CACHE_DIR "cache/build"
 #define RECORD_MAX (1u << 20)
+/* Part of every key: raised when the layers a step writes change for the
+ * same step text (v2: COPY/ADD/WORKDIR layers carry their parents), so a
+ * record of an older imgtool is a miss, never a wrong layer. */
+#define CACHE_FORMAT "imgtool-build-cache-v2\n"
 
 void
 build_cache_key (const char *parent, const char *text,
@@ -35,6 +39,7 @@ build_cache_key (const char *parent, const char *text,
 {
   struct digester d;
   digester_init (&d);
+  digester_update (&d, CACHE_FORMAT, strlen (CACHE_FORMAT));
   digester_update (&d, parent, strlen (parent));
   digester_update (&d, "\n", 1);
   digester_update (&d, text, strlen (text));

@@ -3,6 +3,7 @@
  * reference/buildfile.md section 5). */
 #include "builder/build_int.h"
 #include "layers/image.h"
+#include "layers/image_store.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -262,29 +263,19 @@ build_write_image (struct build *b, struct build_state *st,
   if (r < 0)
     return err_wrap (err, "store the image config");
 
-  json_t *layers = json_array ();
+  struct descriptor *layers = xcalloc (st->n_layers + 1, sizeof *layers);
   for (size_t i = 0; i < st->n_layers; i++)
-    json_array_append_new (layers,
-                           json_pack ("{s:s,s:s,s:I}", "mediaType",
-                                      oci_layer_type (st->layers[i].media_type),
-                                      "digest", st->layers[i].digest, "size",
-                                      (json_int_t)st->layers[i].size));
-  json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
-                         "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
-                         MT_OCI_CONFIG, "digest", cfg_digest, "size",
-                         (json_int_t)cfg_len, "layers", layers);
-  char *man = json_dumps (m, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref (m);
-  if (!man)
-    return err_set (err, 0, "serialise the image manifest");
-  char *man_digest = NULL;
-  size_t man_len = strlen (man);
-  r = store_blob_put (b->store, man, man_len, NULL, &man_digest, err);
-  free (man);
+    layers[i] = (struct descriptor){
+      .media_type = (char *)oci_layer_type (st->layers[i].media_type),
+      .digest = st->layers[i].digest,
+      .size = st->layers[i].size
+    };
+  r = image_store_manifest (b->store, cfg_digest, (int64_t)cfg_len, layers,
+                            st->n_layers, &out->manifest_digest,
+                            &out->manifest_size, err);
+  free (layers);
   if (r < 0)
-    return err_wrap (err, "store the image manifest");
+    return -1;
   out->image_id = steal_pointer (&cfg_digest);
-  out->manifest_digest = man_digest;
-  out->manifest_size = (int64_t)man_len;
   return 0;
 }

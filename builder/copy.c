@@ -668,6 +668,7 @@ build_copy_layer (struct build *b, struct build_state *st,
   if (exists && is_dir)
     into_dir = true;
   cc.c = layer_copy_new (&b->lopts);
+  layer_copy_set_base (cc.c, cc.dview.fd, cc.now);
   if (into_dir
       && ensure_dirs (cc.dview.fd, cc.c, rdest, cc.uid, cc.gid, cc.now, err)
              < 0)
@@ -781,6 +782,7 @@ build_workdir_layer (struct build *b, struct build_state *st, const char *dir,
   {
     struct layer_copy *c = layer_copy_new (&b->lopts);
     struct layer_result res;
+    layer_copy_set_base (c, v.fd, build_now (b));
     ret = ensure_dirs (v.fd, c, rdir, uid, gid, build_now (b), err);
     if (ret == 0)
       ret = layer_copy_commit (c, b->store, &res, err);

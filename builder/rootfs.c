@@ -7,21 +7,18 @@
 #include "layers/overlay.h"
 #include "layers/snapshot.h"
 #include "lib/err.h"
+#include "lib/inroot.h"
 #include "lib/path.h"
-#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/user.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define MAX_SYMLINKS 40
 
 char *
 build_tmpdir (struct build *b, const char *what, struct err **err)
@@ -119,99 +116,12 @@ build_view_close (struct build_view *v)
   v->mounted = false;
 }
 
-/* Split path into its components, appended to *q after position at. */
-static void
-push_components (char ***q, size_t *n, const char *path)
-{
-  _cleanup_strv_ char **parts = xcalloc (1, sizeof (char *));
-  _cleanup_free_ char *p = xstrdup (path);
-  char *save = NULL;
-  for (char *c = strtok_r (p, "/", &save); c; c = strtok_r (NULL, "/", &save))
-    strv_push (&parts, xstrdup (c));
-  size_t k = strv_len (parts);
-  /* the queue is a stack: the next component is at the end */
-  *q = xrealloc (*q, (*n + k + 1) * sizeof (char *));
-  for (size_t i = 0; i < k; i++)
-    (*q)[*n + i] = steal_pointer (&parts[k - 1 - i]);
-  *n += k;
-  (*q)[*n] = NULL;
-}
-
 int
 build_resolve (int root_fd, const char *path, char **out, bool *exists,
                bool *is_dir, struct err **err)
 {
-  char **q = NULL;
-  size_t nq = 0;
-  struct strbuf res = STRBUF_INIT;
-  int links = 0, ret = 0;
-  struct stat st = { 0 };
-
-  *exists = true;
-  *is_dir = true; /* "/" */
-  push_components (&q, &nq, path);
-  while (nq > 0)
-    {
-      _cleanup_free_ char *c = q[--nq];
-      q[nq] = NULL;
-      if (!strcmp (c, ".") || !*c)
-        continue;
-      if (!strcmp (c, ".."))
-        {
-          char *slash = strrchr (res.buf, '/');
-          strbuf_setlen (&res, slash ? (size_t)(slash - res.buf) : 0);
-          *is_dir = true;
-          continue;
-        }
-      size_t before = res.len;
-      strbuf_addf (&res, "/%s", c);
-      if (!*exists)
-        continue; /* below something missing: keep the rest as is */
-      if (fstatat (root_fd, res.buf + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        {
-          if (errno != ENOENT && errno != ENOTDIR)
-            {
-              ret = err_set (err, errno, "resolve '%s' in the image", path);
-              break;
-            }
-          *exists = false;
-          *is_dir = false;
-          continue;
-        }
-      if (S_ISLNK (st.st_mode))
-        {
-          char target[PATH_MAX];
-          ssize_t n
-              = readlinkat (root_fd, res.buf + 1, target, sizeof target - 1);
-          if (n < 0 || ++links > MAX_SYMLINKS)
-            {
-              ret = err_set (err, n < 0 ? errno : ELOOP,
-                             "resolve '%s' in the image", path);
-              break;
-            }
-          target[n] = '\0';
-          strbuf_setlen (&res, target[0] == '/' ? 0 : before);
-          push_components (&q, &nq, target);
-          continue;
-        }
-      *is_dir = S_ISDIR (st.st_mode);
-      if (!*is_dir && nq > 0)
-        {
-          ret = err_set (err, ENOTDIR, "resolve '%s' in the image: '%s'", path,
-                         res.buf);
-          break;
-        }
-    }
-  strv_free (q);
-  if (ret < 0)
-    {
-      strbuf_release (&res);
-      return -1;
-    }
-  if (!res.len)
-    strbuf_addch (&res, '/');
-  *out = strbuf_detach (&res, NULL);
-  return 0;
+  struct inroot_view v = inroot_fd_view (&root_fd);
+  return inroot_resolve (&v, path, out, exists, is_dir, err);
 }
 
 int

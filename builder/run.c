@@ -230,6 +230,8 @@ build_run_layer (struct build *b, struct build_state *st,
     io.out = io.err = -1;
   fflush (b->out);
   fflush (stderr);
+  if (build_record_step (b, plan.id, err) < 0)
+    goto out;
   if (rt_start (&plan, &io, &c, err) < 0)
     goto failed;
   started = true;

@@ -7,6 +7,7 @@
 #include "lib/jsonstrv.h"
 #include "lib/err.h"
 #include "lib/path.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/lifecycle.h"
 
@@ -180,4 +181,76 @@ build_apply_meta (struct build *b, struct build_state *st,
       break;
     }
   return 0;
+}
+
+/* docker's validCommitCommands (reference/archives.md section 7). */
+static bool
+change_allowed (enum bf_kind k)
+{
+  static const enum bf_kind ok[]
+      = { BF_CMD,   BF_ENTRYPOINT, BF_ENV,  BF_EXPOSE, BF_HEALTHCHECK,
+          BF_LABEL, BF_ONBUILD,    BF_USER, BF_VOLUME, BF_WORKDIR,
+          BF_STOPSIGNAL };
+  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
+    if (ok[i] == k)
+      return true;
+  return false;
+}
+
+int
+build_apply_changes (json_t *doc, char *const *changes, struct err **err)
+{
+  struct strbuf text = STRBUF_INIT;
+  struct bf_plan *plan = NULL;
+  struct bf_kvs no_args = { 0 };
+  struct build b = { .plan = NULL };
+  struct build_state st = { .doc = doc };
+  _cleanup_strv_ char **env = NULL;
+  json_t *e, *v;
+  size_t i;
+  int ret = -1;
+  if (!changes || !changes[0])
+    return 0;
+  /* the changes are a Buildfile's instructions after a FROM (docker
+     joins them with newlines too); line 1 is ours */
+  strbuf_addstr (&text, "FROM scratch\n");
+  for (i = 0; changes[i]; i++)
+    strbuf_addf (&text, "%s\n", changes[i]);
+  if (bf_parse (text.buf, text.len, "--change", &plan, err) < 0)
+    goto out;
+  if (plan->n_stages != 1)
+    {
+      err_set (err, 0, "FROM is not a valid change command");
+      goto out;
+    }
+  b.plan = plan;
+  e = json_object_get (build_config_obj (doc), "Env");
+  json_array_foreach (e, i, v)
+    if (json_is_string (v))
+      strv_push (&env, xstrdup (json_string_value (v)));
+  bf_scope_init (&st.scope, plan, &no_args, env);
+  for (i = 0; i < plan->stages[0].n_instrs; i++)
+    {
+      const struct bf_instr *in = &plan->stages[0].instrs[i];
+      struct bf_instr *x = NULL;
+      if (!change_allowed (in->kind))
+        {
+          err_set (err, 0, "%s is not a valid change command",
+                   bf_kind_name (in->kind));
+          goto out;
+        }
+      if (bf_scope_step (&st.scope, in, &x, err) < 0)
+        goto out;
+      int r = build_apply_meta (&b, &st, x, err);
+      bf_instr_free (x);
+      if (r < 0)
+        goto out;
+    }
+  ret = 0;
+out:
+  if (st.scope.plan)
+    bf_scope_release (&st.scope);
+  bf_plan_free (plan);
+  strbuf_release (&text);
+  return ret;
 }

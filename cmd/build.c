@@ -219,10 +219,20 @@ COMMAND (build)
       ret = command_usage_error (usage_text, err);
       goto out;
     }
+  if (command_needs_root ("build", 1, err) < 0)
+    goto out;
   o.platform = rf.platform;
   o.no_tls_verify = !rf.tls_verify;
   o.quiet = rf.quiet;
   o.context_dir = argv[optind];
+  if (!strcmp (o.context_dir, "-"))
+    {
+      /* docker reads a Buildfile or a tar from stdin here: not yet */
+      err_set (err, 0,
+               "build context from stdin ('-') is not supported yet: "
+               "give a directory");
+      goto out;
+    }
   if (!epoch_given)
     {
       const char *e = getenv ("SOURCE_DATE_EPOCH");

@@ -42,6 +42,9 @@ COMMAND (login);
 COMMAND (logout);
 COMMAND (push);
 COMMAND (copy);
+COMMAND (save);
+COMMAND (load);
+COMMAND (import);
 COMMAND (run);
 COMMAND (ps);
 COMMAND (logs);
@@ -71,6 +74,17 @@ int command_bad_option (struct err **err);
 int command_no_options (int argc, char **argv, const char *usage,
                         struct err **err);
 
+/* run, build and exec need root until rootless containers land. 0 as
+ * root; else -1 with *err set to one line ("run: needs root for now
+ * (rootless is not supported yet)") and exit status status. Called once,
+ * after the command's options are parsed and before anything is set up. */
+int command_needs_root (const char *name, int status, struct err **err);
+
+/* Print "imgtool: <text>" on stderr as one line (err_line: control
+ * characters escaped, long text cut): the one printer of errors. */
+void command_print_error (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2)));
+
 /* The default store root for this user (DESIGN.md). Returned string is
  * static or owned by the environment. */
 const char *global_default_root (void);
@@ -83,8 +97,10 @@ int command_usage_error (const char *usage, struct err **err);
 /* Print rows (a JSON array of objects) through a --format template as
  * docker's CLI does: "table ..." adds a header, the template applied to
  * header (an object of the same fields holding column titles), and
- * aligns the columns (cmd/format.c). */
-int command_print_format (const char *format, json_t *header, json_t *rows,
-                          struct err **err);
+ * aligns the columns; NULL or "table" alone is default_table (the
+ * command's own); "json" prints each row as one line of JSON, its keys in
+ * the rows' order (cmd/format.c). */
+int command_print_format (const char *format, const char *default_table,
+                          json_t *header, json_t *rows, struct err **err);
 
 #endif

@@ -4,6 +4,7 @@
 #include "cmd/containers.h"
 #include "lib/jsonstrv.h"
 #include "lib/human.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdio.h>
@@ -134,20 +135,59 @@ containers_inspect_json (const struct rt_record *rec)
   return o;
 }
 
+/* docker's Ellipsis: text of more than n characters cut to n - 1 and
+ * "…". */
+static void
+add_cut (struct strbuf *sb, const char *s, size_t n)
+{
+  size_t chars = 0, cut = 0;
+  for (size_t i = 0; s[i]; i++)
+    if (((unsigned char) s[i] & 0xc0) != 0x80 && ++chars == n)
+      cut = i;
+  if (chars <= n)
+    {
+      strbuf_addstr (sb, s);
+      return;
+    }
+  strbuf_add (sb, s, cut);
+  strbuf_addstr (sb, "…");
+}
+
 json_t *
 containers_ps_json (const struct rt_record *rec, const char *command,
-                    time_t now)
+                    bool no_trunc, time_t now)
 {
-  char created[64], status[96];
+  char created[64], status[96], created_at[64];
+  struct strbuf mounts = STRBUF_INIT;
+  json_t *o;
   human_ago (rec->created, now, created, sizeof created);
+  human_time_go (rec->created, created_at, sizeof created_at);
   rt_record_status_text (rec, now, status, sizeof status);
-  return json_pack (
-      "{s:s%, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", rec->id,
-      (size_t) RT_SHORT_ID, "Image", rec->image ? rec->image : "", "Command",
-      command, "CreatedAt", time_json (rec->created), "RunningFor", created,
-      "Status", status, "State", status_word (rec), "Ports",
+  /* docker's Mounts: the sources of the bind mounts (tmpfs have none) */
+  for (size_t i = 0; i < rec->plan.n_mounts; i++)
+    if (rec->plan.mounts[i].kind == RT_MOUNT_BIND && rec->plan.mounts[i].source)
+      {
+        if (mounts.len)
+          strbuf_addch (&mounts, ',');
+        if (no_trunc)
+          strbuf_addstr (&mounts, rec->plan.mounts[i].source);
+        else
+          add_cut (&mounts, rec->plan.mounts[i].source, 15);
+      }
+  /* docker's fields, in its JSON's (sorted) order; no labels nor named
+   * volumes in imgtool, no sizes without --size */
+  o = json_pack (
+      "{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+      " s:s}",
+      "Command", command, "CreatedAt", created_at, "ID", rec->id,
+      no_trunc ? strlen (rec->id) : (size_t) RT_SHORT_ID, "Image",
+      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", "0",
+      "Mounts", mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
+      network_word (rec->plan.network), "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
                                                           : "",
-      "Names", rec->name ? rec->name : "", "Networks",
-      network_word (rec->plan.network));
+      "RunningFor", created, "Size", "0B", "State", status_word (rec),
+      "Status", status);
+  strbuf_release (&mounts);
+  return o;
 }

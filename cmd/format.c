@@ -1,19 +1,26 @@
 /* --format as docker's CLI takes it (ps, images): a Go template applied to
  * each row; "table ..." prints a header (the template applied to the
- * header's words) and aligns the columns. */
+ * header's words) and aligns the columns; "table" alone is the command's
+ * default table, "json" one JSON object per row. */
 #include "cmd/command.h"
 #include "lib/gotmpl.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int
-command_print_format (const char *format, json_t *header, json_t *rows,
-                      struct err **err)
+command_print_format (const char *format, const char *default_table,
+                      json_t *header, json_t *rows, struct err **err)
 {
   bool table;
-  _cleanup_free_ char *body = gotmpl_docker_format (format, &table);
+  _cleanup_free_ char *body = NULL;
+  if (!format || !strcmp (format, "table"))
+    format = default_table;
+  else if (!strcmp (format, "json"))
+    format = "{{json .}}"; /* docker's formatter.JSONFormat */
+  body = gotmpl_docker_format (format, &table);
   _cleanup_free_ char *aligned = NULL;
   struct gotmpl *t = NULL;
   struct strbuf sb = STRBUF_INIT;

@@ -1,6 +1,6 @@
 /* imgtool images [-q] [--format table|json|TEMPLATE]: the images in the
- * store; a template is docker's (fields Repository, Tag, Digest, ID,
- * CreatedAt, CreatedSince, Size; "table ..." for aligned columns). */
+ * store, as docker images lists them; a template is docker's ("table ..."
+ * for aligned columns). */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
 #include "layers/image_store.h"
@@ -54,6 +54,35 @@ row_release (struct row *row)
   free (row->created);
 }
 
+/* docker's defaultImageTableFormat */
+#define DEFAULT_TABLE                                                         \
+  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"                                \
+  "{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+
+/* A row's fields, docker's (--format json prints them all, in this
+ * order). Containers and the shared sizes are N/A, as docker images says
+ * when it was not asked to count them. */
+static json_t *
+row_json (const struct row *row, time_t now)
+{
+  char size[32], ago[64] = "", created[64] = "";
+  time_t t;
+  if (row->created && rfc3339_parse (row->created, &t) == 0)
+    {
+      human_ago (t, now, ago, sizeof ago);
+      human_time_go (t, created, sizeof created);
+    }
+  human_size (row->size, size, sizeof size);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, "
+                    "s:s}",
+                    "Containers", "N/A", "CreatedAt", created, "CreatedSince",
+                    ago, "Digest", row->digest, "ID",
+                    row->id ? row->id + 7 : row->digest + 7, (size_t) 12,
+                    "Repository", row->repo, "SharedSize", "N/A", "Size",
+                    size, "Tag", row->tag, "UniqueSize", "N/A", "VirtualSize",
+                    size);
+}
+
 COMMAND (images)
 {
   static const struct option opts[] = {
@@ -65,10 +94,10 @@ COMMAND (images)
   struct store s;
   struct store_ref *refs;
   size_t n;
-  bool quiet = false, json = false;
-  const char *tmpl = NULL;
-  json_t *rows = NULL;
-  int c, ret = 0;
+  bool quiet = false;
+  const char *format = NULL;
+  json_t *rows, *header;
+  int c, ret;
   time_t now = time (NULL);
 
   while ((c = command_getopt (argc, argv, "qh", opts)) != -1)
@@ -78,8 +107,7 @@ COMMAND (images)
         quiet = true;
         break;
       case 'f':
-        json = !strcmp (optarg, "json");
-        tmpl = json || !strcmp (optarg, "table") ? NULL : optarg;
+        format = optarg;
         break;
       case 'h':
         printf ("usage: %s\n", usage_text);
@@ -96,63 +124,26 @@ COMMAND (images)
       store_release (&s);
       return -1;
     }
-  json_t *out = json ? json_array () : NULL;
-  if (tmpl && !quiet)
-    rows = json_array ();
-  else if (!quiet && !json)
-    printf ("%-40s %-16s %-22s %-10s %s\n", "REPOSITORY", "TAG", "DIGEST",
-            "SIZE", "CREATED");
+  rows = json_array ();
   for (size_t i = 0; i < n; i++)
     {
       struct row row;
-      char size[32] = "", ago[64] = "";
-      time_t t;
       row_from_ref (&s, &refs[i], &row);
-      if (row.created && rfc3339_parse (row.created, &t) == 0)
-        human_ago (t, now, ago, sizeof ago);
-      human_size (row.size, size, sizeof size);
-      if (quiet)
-        printf ("%.12s\n", row.id ? row.id + 7 : row.digest + 7);
-      else if (rows)
-        json_array_append_new (
-            rows, json_pack ("{s:s, s:s, s:s, s:s%, s:s, s:s, s:s}",
-                             "Repository", row.repo, "Tag", row.tag, "Digest",
-                             row.digest, "ID",
-                             row.id ? row.id + 7 : row.digest + 7,
-                             (size_t) 12, "CreatedAt",
-                             row.created ? row.created : "", "CreatedSince",
-                             ago, "Size", size));
-      else if (json)
-        json_array_append_new (
-            out, json_pack ("{s:s, s:s, s:s, s:s?, s:s, s:I, s:s?}", "Repository", row.repo,
-                            "Tag", row.tag, "Digest", row.digest, "Id", row.id,
-                            "Name", refs[i].name, "Size", (json_int_t) row.size,
-                            "Created", row.created));
-      else
-        {
-          char shortd[32];
-          snprintf (shortd, sizeof shortd, "%.19s...", row.digest);
-          printf ("%-40s %-16s %-22s %-10s %s\n", row.repo, row.tag, shortd,
-                  size, ago);
-        }
+      json_array_append_new (rows, row_json (&row, now));
       row_release (&row);
     }
-  if (json)
-    {
-      json_dumpf (out, stdout, JSON_INDENT (2));
-      printf ("\n");
-      json_decref (out);
-    }
-  if (rows)
-    {
-      json_t *header = json_pack (
-          "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY",
-          "Tag", "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedAt",
-          "CREATED AT", "CreatedSince", "CREATED", "Size", "SIZE");
-      ret = command_print_format (tmpl, header, rows, err);
-      json_decref (header);
-      json_decref (rows);
-    }
+  header = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+                      "s:s}",
+                      "Containers", "CONTAINERS", "CreatedAt", "CREATED AT",
+                      "CreatedSince", "CREATED", "Digest", "DIGEST", "ID",
+                      "IMAGE ID", "Repository", "REPOSITORY", "SharedSize",
+                      "SHARED SIZE", "Size", "SIZE", "Tag", "TAG",
+                      "UniqueSize", "UNIQUE SIZE", "VirtualSize", "SIZE");
+  /* -q (the IDs, one per name) wins over --format, as with ps */
+  ret = command_print_format (quiet ? "{{.ID}}" : format, DEFAULT_TABLE,
+                              header, rows, err);
+  json_decref (header);
+  json_decref (rows);
   store_refs_free (refs, n);
   store_release (&s);
   return ret;

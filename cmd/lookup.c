@@ -1,4 +1,5 @@
 #include "cmd/lookup.h"
+#include "builder/builder.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -117,4 +118,79 @@ lookup_image (struct store *s, const char *user, struct store_ref *out,
   if (ret == 1)
     return err_set (err, 0, "no such image: '%s'", user);
   return ret;
+}
+
+/* Does any reference reach image_id? */
+static bool
+image_named (struct store *s, const char *image_id)
+{
+  struct store_ref *refs;
+  size_t n;
+  bool found = false;
+  struct err *e = NULL;
+  if (store_ref_list (s, &refs, &n, &e) < 0)
+    {
+      err_free (e);
+      return false;
+    }
+  for (size_t i = 0; i < n && !found; i++)
+    {
+      _cleanup_free_ char *id = lookup_image_id (s, &refs[i]);
+      found = id && !strcmp (id, image_id);
+    }
+  store_refs_free (refs, n);
+  return found;
+}
+
+int
+lookup_keep_untagged (struct store *s, const char *media_type,
+                      const char *digest, int64_t size,
+                      const char *image_id, struct err **err)
+{
+  if (image_named (s, image_id))
+    return 0;
+  _cleanup_free_ char *name
+      = xasprintf (BUILD_UNTAGGED_REPO ":%.12s", digest_hex (image_id));
+  return store_ref_set (s, name, media_type, digest, size, err);
+}
+
+int
+lookup_tag_set (struct store *s, const char *name, const char *media_type,
+                const char *digest, int64_t size, const char *image_id, char **moved_from,
+                struct err **err)
+{
+  struct store_ref cur;
+  _cleanup_free_ char *old_id = NULL;
+  int rc = store_ref_get (s, name, &cur, err);
+  if (moved_from)
+    *moved_from = NULL;
+  if (rc < 0)
+    return -1;
+  if (rc == 0)
+    {
+      old_id = lookup_image_id (s, &cur);
+      if (old_id && !strcmp (old_id, image_id))
+        {
+          store_ref_release (&cur);
+          return 0;
+        }
+    }
+  if (store_ref_set (s, name, media_type, digest, size, err) < 0)
+    {
+      if (rc == 0)
+        store_ref_release (&cur);
+      return -1;
+    }
+  if (rc == 0)
+    {
+      int r = old_id ? lookup_keep_untagged (s, cur.media_type, cur.digest,
+                                             cur.size, old_id, err)
+                     : 0;
+      store_ref_release (&cur);
+      if (r < 0)
+        return -1;
+      if (moved_from && old_id)
+        *moved_from = steal_pointer (&old_id);
+    }
+  return 0;
 }

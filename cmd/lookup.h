@@ -22,4 +22,19 @@ int lookup_repo_tag (const char *name, char **repo, char **tag);
 /* The image ID (config digest) of a reference, or NULL. Caller frees. */
 char *lookup_image_id (struct store *s, const struct store_ref *ref);
 
+/* Point name at an image (a stored manifest whose config is image_id)
+ * as docker's load and import do. A name on the same image stays as it
+ * is (its manifest too). A name on another image moves; that image, left
+ * without a name, stays in the store as BUILD_UNTAGGED_REPO:<ID prefix>
+ * (docker's dangling "<none>" image), and *moved_from (if not NULL) gets
+ * its ID (caller frees; NULL when nothing moved). */
+int lookup_tag_set (struct store *s, const char *name, const char *media_type,
+                    const char *digest, int64_t size, const char *image_id, char **moved_from,
+                    struct err **err);
+/* Give an image no name asked for one all the same, so the store keeps
+ * it: BUILD_UNTAGGED_REPO:<ID prefix>, unless a name reaches it. */
+int lookup_keep_untagged (struct store *s, const char *media_type,
+                          const char *digest, int64_t size,
+                          const char *image_id, struct err **err);
+
 #endif

@@ -1,5 +1,6 @@
 /* imgtool: global options, the command table, and the one place that
  * prints errors. */
+#include "builder/builder.h"
 #include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -7,6 +8,7 @@
 #include "registry/config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,9 @@ static const struct command commands[] = {
   { "logout", cmd_logout, "Log out from a registry" },
   { "push", cmd_push, "Push an image to a registry" },
   { "copy", cmd_copy, "Copy an image between registries and OCI layouts" },
+  { "save", cmd_save, "Save images to a docker-archive or oci-archive" },
+  { "load", cmd_load, "Load images from a docker-archive or oci-archive" },
+  { "import", cmd_import, "Make an image from a tarball of a file system" },
   { "images", cmd_images, "List images in the store" },
   { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
   { "tag", cmd_tag, "Give an image another name" },
@@ -73,6 +78,22 @@ global_default_root (void)
   else
     return "/var/lib/imgtool";
   return buf;
+}
+
+void
+command_print_error (const char *fmt, ...)
+{
+  va_list ap;
+  char *text, *line;
+  va_start (ap, fmt);
+  if (vasprintf (&text, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  line = err_line (text);
+  fflush (stdout);
+  fprintf (stderr, "imgtool: %s\n", line);
+  free (line);
+  free (text);
 }
 
 int
@@ -149,7 +170,7 @@ main (int argc, char **argv)
         }
       default:
         command_bad_option (&err);
-        fprintf (stderr, "imgtool: %s\n", err->msg);
+        command_print_error ("%s", err->msg);
         err_free (err);
         return 2;
       }
@@ -171,17 +192,17 @@ main (int argc, char **argv)
       if (strcmp (argv[first], commands[i].name))
         continue;
       optind = 0; /* glibc: a full reset for the command's own getopt */
+      build_gc (g.root);
       status = commands[i].fn (&g, argc - first, argv + first, &err);
       if (status < 0 || err)
         {
-          fflush (stdout);
-          fprintf (stderr, "imgtool: %s\n", err ? err->msg : "unknown error");
+          command_print_error ("%s", err ? err->msg : "unknown error");
           status = err ? err->exit : 1;
           err_free (err);
         }
       return status;
     }
-  fprintf (stderr, "imgtool: unknown command '%s'; see 'imgtool --help'\n",
-           argv[optind]);
+  command_print_error ("unknown command '%s'; see 'imgtool --help'",
+                       argv[optind]);
   return 2;
 }

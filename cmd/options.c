@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 command_parse_bool (const char *arg, bool *out)
@@ -21,22 +22,22 @@ command_parse_bool (const char *arg, bool *out)
 static char bad_option[160];
 static const char *bad_option_cmd;
 
-/* The long option arg ("--name[=value]") names: exact, else a unique
- * prefix (getopt_long accepts those). */
+/* The long option arg ("--name[=value]") names, spelled out in full:
+ * options are matched exactly, never by a prefix. */
 static const struct option *
 find_long (const struct option *longopts, const char *name, size_t n)
 {
-  const struct option *found = NULL;
-  int matches = 0;
   for (const struct option *o = longopts; o && o->name; o++)
-    if (!strncmp (o->name, name, n))
-      {
-        if (strlen (o->name) == n)
-          return o;
-        found = o;
-        matches++;
-      }
-  return matches == 1 ? found : NULL;
+    if (!strncmp (o->name, name, n) && strlen (o->name) == n)
+      return o;
+  return NULL;
+}
+
+static void
+unknown_long (const char *arg, size_t n)
+{
+  snprintf (bad_option, sizeof bad_option, "unknown option '--%.*s'",
+            (int) (n > 64 ? 64 : n), arg);
 }
 
 /* glibc's getopt_long, on '?': optopt is 0 for an unknown or ambiguous
@@ -53,13 +54,12 @@ describe_bad_option (int argc, char **argv, const char *shortopts,
     {
       size_t n = strcspn (arg + 2, "=");
       const struct option *o = find_long (longopts, arg + 2, n);
-      if (!optopt)
+      if (!optopt || !o)
         {
-          snprintf (bad_option, sizeof bad_option, "unknown option '--%.*s'",
-                    (int) (n > 64 ? 64 : n), arg + 2);
+          unknown_long (arg + 2, n);
           return;
         }
-      if (o && o->val == optopt)
+      if (o->val == optopt)
         {
           snprintf (bad_option, sizeof bad_option,
                     o->has_arg == no_argument ? "option '--%s' takes no value"
@@ -78,16 +78,41 @@ describe_bad_option (int argc, char **argv, const char *shortopts,
     snprintf (bad_option, sizeof bad_option, "bad option '%.64s'", arg);
 }
 
+/* glibc's getopt_long takes any unique prefix of a long option ("--priv"
+ * for --privileged): refuse what was not spelled out in full. */
+static bool
+abbreviated (int argc, char **argv, const struct option *o)
+{
+  /* the option is the last word getopt took, or the one before when its
+   * value was a word of its own */
+  int i = optind - (o->has_arg == required_argument && optind >= 2
+                            && optarg == argv[optind - 1]
+                        ? 2
+                        : 1);
+  const char *arg = i > 0 && i < argc ? argv[i] : "";
+  size_t n;
+  if (strncmp (arg, "--", 2))
+    return false;
+  n = strcspn (arg + 2, "=");
+  if (n == strlen (o->name) && !strncmp (arg + 2, o->name, n))
+    return false;
+  bad_option_cmd = argv[0];
+  unknown_long (arg + 2, n);
+  return true;
+}
+
 int
 command_getopt (int argc, char **argv, const char *shortopts,
                 const struct option *longopts)
 {
-  int c;
+  int c, index = -1;
   opterr = 0; /* only cmd/main.c prints: the error travels in struct err */
-  c = getopt_long (argc, argv, shortopts, longopts, NULL);
+  c = getopt_long (argc, argv, shortopts, longopts, &index);
   opterr = 1; /* callers of plain getopt_long keep its messages */
   if (c == '?')
     describe_bad_option (argc, argv, shortopts, longopts);
+  else if (index >= 0 && abbreviated (argc, argv, &longopts[index]))
+    c = '?';
   return c;
 }
 
@@ -122,4 +147,16 @@ command_no_options (int argc, char **argv, const char *usage,
       return 1;
     }
   return command_bad_option (err);
+}
+
+int
+command_needs_root (const char *name, int status, struct err **err)
+{
+  if (geteuid () == 0)
+    return 0;
+  /* why: without root, the cgroup, mounts and firewall fail one by one
+   * halfway; say it once, before anything is touched */
+  err_set (err, 0, "%s: needs root for now (rootless is not supported yet)",
+           name);
+  return err_exit (err, status);
 }

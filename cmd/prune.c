@@ -1,9 +1,11 @@
-/* imgtool prune: remove blobs no reference reaches and stale temp files,
+/* imgtool prune: remove blobs that no reference reaches and no container's
+ * image (named or not, cmd/containers.h) uses, and stale temp files,
  * the build cache records whose layers no image keeps (those steps run
  * again next time, as after `docker builder prune`), and the unpacked
  * layers (snapshots) that neither an image nor a container uses. */
 #include "builder/builder.h"
 #include "cmd/command.h"
+#include "cmd/containers.h"
 #include "layers/image_store.h"
 #include "layers/snapshot.h"
 #include "lib/err.h"
@@ -63,45 +65,14 @@ sweep_removed_containers (const char *root)
   rt_containers_release (&cs);
 }
 
-/* The snapshots the containers in the store run on (their lower dirs are
- * <root>/snapshots/<hex>). */
-static int
-keep_container_snapshots (const char *root, char ***keep, struct err **err)
-{
-  struct rt_containers cs = { .fd = -1 };
-  _cleanup_strv_ char **ids = NULL;
-  if (rt_containers_open (&cs, root, err) < 0
-      || rt_record_list (&cs, &ids, err) < 0)
-    {
-      rt_containers_release (&cs);
-      return -1;
-    }
-  for (char **id = ids; id && *id; id++)
-    {
-      struct rt_record rec = { 0 };
-      struct err *gone = NULL;
-      if (rt_record_load (&cs, *id, &rec, &gone) < 0)
-        {
-          err_free (gone);
-          continue;
-        }
-      for (char **d = rec.plan.lower_dirs; d && *d; d++)
-        {
-          const char *slash = strrchr (*d, '/');
-          strv_push (keep, xasprintf ("sha256:%s", slash ? slash + 1 : *d));
-        }
-      rt_record_release (&rec);
-    }
-  rt_containers_release (&cs);
-  return 0;
-}
-
 COMMAND (prune)
 {
   struct store s;
   uint64_t freed_bytes;
   size_t freed_blobs, cache_records = 0, snapshots = 0;
   _cleanup_strv_ char **keep = NULL;
+  struct container_use *uses = NULL;
+  size_t n_uses = 0;
   char size[32];
   int ret;
   if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
@@ -113,11 +84,18 @@ COMMAND (prune)
   sweep_removed_containers (g->root);
   ret = build_cache_prune (&s, &cache_records, err);
   if (ret == 0)
-    ret = store_gc (&s, NULL, &freed_bytes, &freed_blobs, err);
+    ret = containers_uses (g->root, &uses, &n_uses, err);
+  if (ret == 0)
+    ret = containers_store_gc (&s, uses, n_uses, &freed_bytes, &freed_blobs,
+                               err);
+  /* the snapshots of the images, and those the containers run on */
+  for (size_t i = 0; ret == 0 && i < n_uses; i++)
+    for (char **c = uses[i].snapshots; c && *c; c++)
+      strv_push (&keep, xstrdup (*c));
   if (ret == 0 && (keep_image_snapshots (&s, &keep, err) < 0
-                   || keep_container_snapshots (g->root, &keep, err) < 0
                    || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
     ret = -1;
+  containers_uses_free (uses, n_uses);
   if (ret == 0)
     {
       if (snapshots)

@@ -1,6 +1,6 @@
-/* imgtool ps [-a] [-q] [--no-trunc] [--format FORMAT]: containers, as
- * docker ps lists them; --format takes docker's Go templates ("table ..."
- * for aligned columns under a header). */
+/* imgtool ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE]:
+ * containers, as docker ps lists them; --format takes docker's Go
+ * templates ("table ..." for aligned columns under a header). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
@@ -13,17 +13,25 @@
 #include <string.h>
 
 static const char usage_text[]
-    = "imgtool ps [-a] [-q] [--no-trunc] [--format FORMAT]";
+    = "imgtool ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE]";
+
+/* docker's defaultContainerTableFormat */
+#define DEFAULT_TABLE                                                         \
+  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"  \
+  "{{.Ports}}\t{{.Names}}"
 
 /* What a table's header shows for each field (docker's words). */
 static json_t *
 header_fields (void)
 {
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                    " s:s, s:s, s:s}",
                     "ID", "CONTAINER ID", "Image", "IMAGE", "Command",
                     "COMMAND", "CreatedAt", "CREATED AT", "RunningFor",
                     "CREATED", "Status", "STATUS", "State", "STATE", "Ports",
-                    "PORTS", "Names", "NAMES", "Networks", "NETWORKS");
+                    "PORTS", "Names", "NAMES", "Networks", "NETWORKS",
+                    "Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES",
+                    "Mounts", "MOUNTS", "Size", "SIZE");
 }
 
 /* docker: the command quoted, cut to 20 characters with an ellipsis. */
@@ -59,12 +67,10 @@ print_format (const char *format, struct rt_record *recs, size_t n,
   for (size_t i = 0; i < n; i++)
     {
       _cleanup_free_ char *cmd = command_text (recs[i].command, no_trunc);
-      json_t *o = containers_ps_json (&recs[i], cmd, now);
-      if (no_trunc)
-        json_object_set_new (o, "ID", json_string (recs[i].id));
-      json_array_append_new (rows, o);
+      json_array_append_new (rows,
+                             containers_ps_json (&recs[i], cmd, no_trunc, now));
     }
-  r = command_print_format (format, header, rows, err);
+  r = command_print_format (format, DEFAULT_TABLE, header, rows, err);
   json_decref (rows);
   json_decref (header);
   return r;
@@ -146,12 +152,8 @@ COMMAND (ps)
 
   /* -q (the IDs) wins over --format, as with docker; the default is
    * docker's table */
-  ret = print_format (quiet     ? "{{.ID}}"
-                      : format ? format
-                               : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t"
-                                 "{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t"
-                                 "{{.Names}}",
-                      recs, n, no_trunc, now, err);
+  ret = print_format (quiet ? "{{.ID}}" : format, recs, n, no_trunc, now,
+                      err);
   for (size_t i = 0; i < n; i++)
     rt_record_release (&recs[i]);
   free (recs);

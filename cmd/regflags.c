@@ -71,8 +71,9 @@ regflags_option (struct regflags *f, int c, const char *arg,
         return bad_value (f, "--jobs", arg, "a number from 1 to 64", err);
       return 0;
     case REGFLAG_ALL:
+    case REGFLAG_ALL_PLATFORMS:
     case REGFLAG_QUIET:
-      *(c == REGFLAG_ALL ? &f->all : &f->quiet) = true;
+      *(c == REGFLAG_QUIET ? &f->quiet : &f->all) = true;
       return 0;
     case REGFLAG_HELP:
       if (!f->usage) /* run's -h is its own */

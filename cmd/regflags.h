@@ -46,13 +46,14 @@ enum
   REGFLAG_SRC_TLS_VERIFY,
   REGFLAG_DEST_TLS_VERIFY,
   REGFLAG_CERT_DIR,
+  REGFLAG_ALL_PLATFORMS, /* long only: pull's -a is --all-tags (docker) */
 };
 
 #define REGFLAGS_OPT_PLATFORM                                                 \
   { "platform", required_argument, NULL, REGFLAG_PLATFORM }
 #define REGFLAGS_OPT_ALL { "all", no_argument, NULL, REGFLAG_ALL }
 #define REGFLAGS_OPT_ALL_PLATFORMS                                            \
-  { "all-platforms", no_argument, NULL, REGFLAG_ALL }
+  { "all-platforms", no_argument, NULL, REGFLAG_ALL_PLATFORMS }
 #define REGFLAGS_OPT_TLS_VERIFY                                               \
   { "tls-verify", optional_argument, NULL, REGFLAG_TLS_VERIFY }
 /* copy's: one side's verification each. */
@@ -84,7 +85,7 @@ struct regflags
    * "invalid --tls-verify 'x': expected true or false", exit 125 (run). */
   const char *usage;
   const char *platform; /* --platform; NULL: the host's */
-  bool all;             /* -a, --all, --all-platforms */
+  bool all;             /* --all-platforms; push's and copy's -a, --all */
   /* --tls-verify sets both; --src-tls-verify the first, --dest-tls-verify
    * the second. tls_verify is the registry read from (or logged in to),
    * dest_tls_verify the one pushed to. Default true. */

@@ -589,6 +589,8 @@ COMMAND (run)
       status = 0;
       goto out;
     }
+  if (command_needs_root ("run", 125, err) < 0)
+    goto out;
   /* leftovers of containers whose imgtool was killed: their addresses,
    * host ports and rules go back before this one asks for its own */
   containers_net_gc (g->root);

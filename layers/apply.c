@@ -452,6 +452,20 @@ apply_whiteout (struct layer_unpacker *u, const char *parent,
   return 0;
 }
 
+/* The first directory component of path that is a whiteout name
+ * (".wh.foo" of ".wh.foo/bar"), as its length, or 0. A whiteout is a
+ * marker, never a directory: an entry under one would both hide "foo" and
+ * make ".wh.foo". aufs' own directories (.wh..wh.plnk) are not whiteouts. */
+static size_t
+whiteout_dir (const char *path)
+{
+  for (const char *p = path, *slash; (slash = strchr (p, '/')); p = slash + 1)
+    if (!strncmp (p, WH_PREFIX, 4)
+        && (strncmp (p, WH_META, 8) || !strncmp (p, WH_OPAQUE "/", 13)))
+      return (size_t) (slash - path);
+  return 0;
+}
+
 /* --- entries ---------------------------------------------------------- */
 
 /* Run create(); if the name is taken, remove what is there and retry. */
@@ -627,6 +641,11 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
   if (clean_path (e->path, &u->cur_path, err) < 0)
     return -1;
   const char *path = u->cur_path;
+  size_t wh = whiteout_dir (path);
+  if (wh)
+    return err_set (err, 0, "layer entry '%s': '%.*s' is a whiteout, not a "
+                            "directory",
+                    e->path, (int) wh, path);
   base = split_path (path, &parent);
 
   /* the writer threads first, where the order matters: a name made

@@ -48,6 +48,9 @@ struct layer_copy
   int *roots;
   size_t n_roots;
   size_t seq;
+  bool has_base;
+  size_t base_root;   /* index in roots of the stage's file system */
+  int64_t base_mtime; /* for the directories the step adds to */
 };
 
 struct layer_copy *
@@ -130,6 +133,16 @@ layer_copy_add_dir (struct layer_copy *c, const char *dest, uint32_t mode,
   e->uid = uid;
   e->gid = gid;
   e->mtime = mtime;
+}
+
+void
+layer_copy_set_base (struct layer_copy *c, int base_fd, int64_t mtime)
+{
+  c->roots = xrealloc (c->roots, (c->n_roots + 1) * sizeof *c->roots);
+  c->roots[c->n_roots] = fcntl (base_fd, F_DUPFD_CLOEXEC, 0);
+  c->base_root = c->n_roots++;
+  c->has_base = true;
+  c->base_mtime = mtime;
 }
 
 static struct entry *
@@ -319,6 +332,67 @@ open_parent (struct layer_copy *c, const struct entry *e, struct err **err)
   return fd;
 }
 
+/* Is dir (a layer path) last itself or one of its parents? */
+static bool
+is_written_dir (const char *dir, size_t n, const char *last)
+{
+  return !strncmp (last, dir, n) && (last[n] == '/' || !last[n]);
+}
+
+/* Write the parents of path not yet written (last: the path written
+ * before it) as they are in the base, as BuildKit's differ includes
+ * them: a layer without /tmp would make overlay show a 0755 root /tmp
+ * over the base's 1777 one. A directory that gets an entry of the layer
+ * right inside it was changed by the step, so it takes the step's time
+ * (parents: sorted paths of those directories). */
+static int
+write_parents (struct layer_copy *c, struct tarfs *tf, const char *path,
+               const char *last, char **parents, size_t n_parents,
+               struct err **err)
+{
+  for (const char *sl = strchr (path, '/'); sl; sl = strchr (sl + 1, '/'))
+    {
+      size_t n = (size_t)(sl - path);
+      if (is_written_dir (path, n, last))
+        continue;
+      _cleanup_free_ char *dir = xstrndup (path, n);
+      _cleanup_free_ char *pdir = xstrdup (dir);
+      char *name = strrchr (pdir, '/');
+      if (name)
+        *name++ = '\0';
+      struct entry e = { .root = c->base_root,
+                         .parent = name ? pdir : (char *)".",
+                         .name = name ? name : pdir };
+      _cleanup_close_ int pfd = open_parent (c, &e, NULL);
+      struct stat st;
+      if (pfd < 0 || fstatat (pfd, e.name, &st, AT_SYMLINK_NOFOLLOW) < 0
+          || !S_ISDIR (st.st_mode))
+        continue; /* not in the base: the caller adds what it creates */
+      const char *key = dir;
+      if (bsearch (&key, parents, n_parents, sizeof *parents, cmp_str))
+        st.st_mtim = (struct timespec){ c->base_mtime, 0 };
+      if (tarfs_add (tf, pfd, e.name, &st, dir, NULL, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* The sorted parent paths of the kept entries. */
+static char **
+direct_parents (const struct layer_copy *c, const bool *keep, size_t *n)
+{
+  char **v = xcalloc (c->n + 1, sizeof *v);
+  *n = 0;
+  for (size_t i = 0; i < c->n; i++)
+    {
+      const char *sl = keep[i] ? strrchr (c->v[i].path, '/') : NULL;
+      if (sl)
+        v[(*n)++] = xstrndup (c->v[i].path, (size_t)(sl - c->v[i].path));
+    }
+  qsort (v, *n, sizeof *v, cmp_str);
+  return v;
+}
+
 int
 layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
                   struct layer_result *out, struct err **err)
@@ -349,13 +423,22 @@ layer_copy_write (struct layer_copy *c, const struct layer_sink *sink,
     }
 
   int r = 0, pfd = -1;
-  size_t pfd_root = 0;
-  const char *pfd_parent = NULL;
+  size_t pfd_root = 0, n_parents = 0;
+  const char *pfd_parent = NULL, *last = "";
+  _cleanup_strv_ char **parents
+      = c->has_base ? direct_parents (c, keep, &n_parents) : NULL;
   for (size_t i = 0; i < c->n && r == 0; i++)
     {
       struct entry *e = &c->v[i];
       if (!keep[i])
         continue;
+      if (c->has_base
+          && write_parents (c, &tf, e->path, last, parents, n_parents, err) < 0)
+        {
+          r = -1;
+          break;
+        }
+      last = e->path;
       if (e->kind == E_DATA || e->kind == E_DIR)
         {
           struct tar_entry te = { .path = e->path,

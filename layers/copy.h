@@ -7,9 +7,12 @@
  *
  * Destination paths are the final ones in the image, with every symlink
  * already resolved by the caller (COPY a /bin/ on an image where /bin is
- * a symlink must be given /usr/bin/a). Parent directories that are not
- * added are not written: they exist in the image already, or the caller
- * adds them with layer_copy_add_dir (mkdir -p of a missing dest). */
+ * a symlink must be given /usr/bin/a). Parent directories the image
+ * lacks are added by the caller with layer_copy_add_dir (mkdir -p of a
+ * missing dest); those it has are written as the image has them, from
+ * the base given to layer_copy_set_base, as BuildKit's layers carry
+ * them (without them overlay would show a 0755 root /tmp over the
+ * image's 1777 one). */
 #ifndef IMGTOOL_COPY_H
 #define IMGTOOL_COPY_H
 
@@ -61,6 +64,13 @@ void layer_copy_add_data (struct layer_copy *c, const char *dest,
 /* A directory (a parent to create, or WORKDIR). */
 void layer_copy_add_dir (struct layer_copy *c, const char *dest, uint32_t mode,
                          uint64_t uid, uint64_t gid, int64_t mtime);
+
+/* The stage's file system (a directory fd, dup'ed): each parent of an
+ * added path that is not added itself is written with its owner, mode,
+ * xattrs and mtime there; mtime is the step's time for a directory that
+ * gets an entry right inside it (the step changed it). Without a base,
+ * no parent is written. */
+void layer_copy_set_base (struct layer_copy *c, int base_fd, int64_t mtime);
 
 /* Write what was added. The collected sources are read now, so they must
  * still be there. */

@@ -397,11 +397,16 @@ is_attestation (const struct descriptor *d)
              && strstr (d->annotations_json, "attestation-manifest"));
 }
 
+/* How many platforms "no matching manifest" names. */
+#define AVAILABLE_SHOWN 5
+
 int
 image_index_choose (const struct image_index *ix, const struct platform *want,
                     size_t *chosen, struct err **err)
 {
   struct strbuf have = STRBUF_INIT;
+  char *shown[AVAILABLE_SHOWN];
+  size_t n_shown = 0, more = 0;
   _cleanup_free_ char *want_s = platform_string (want);
   for (size_t i = 0; i < ix->n_manifests; i++)
     {
@@ -418,15 +423,32 @@ image_index_choose (const struct image_index *ix, const struct platform *want,
           return 0;
         }
     }
+  /* A few of them, each once, then how many more: an index may list
+   * thousands. */
   for (size_t i = 0; i < ix->n_manifests; i++)
     {
       const struct descriptor *d = &ix->manifests[i];
       _cleanup_free_ char *p = NULL;
+      bool dup = false;
       if (!d->has_platform || is_attestation (d))
         continue;
       p = platform_string (&d->platform);
-      strbuf_addf (&have, "%s%s", have.len ? ", " : "", p);
+      for (size_t k = 0; k < n_shown && !dup; k++)
+        dup = !strcmp (shown[k], p);
+      if (dup)
+        continue;
+      if (n_shown == AVAILABLE_SHOWN)
+        more++;
+      else
+        {
+          strbuf_addf (&have, "%s%s", n_shown ? ", " : "", p);
+          shown[n_shown++] = steal_pointer (&p);
+        }
     }
+  if (more)
+    strbuf_addf (&have, " (and %zu more)", more);
+  for (size_t k = 0; k < n_shown; k++)
+    free (shown[k]);
   err_set (err, 0, "no matching manifest for %s in the manifest list entries "
            "(available: %s)", want_s, have.len ? have.buf : "none");
   strbuf_release (&have);

@@ -5,6 +5,7 @@
 #include "lib/xalloc.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -133,7 +134,7 @@ image_size (const struct image *img)
 }
 
 static bool
-strv_has (char **v, const char *s)
+strv_has (char *const *v, const char *s)
 {
   for (; v && *v; v++)
     if (!strcmp (*v, s))
@@ -211,6 +212,72 @@ remove_old_tmp (struct store *s)
   closedir (d);
 }
 
+/* The blob directory, read from its start (the dup shares the offset). */
+static DIR *
+blobs_open (struct store *s)
+{
+  DIR *d = fdopendir (dup (s->blobs_fd));
+  if (d)
+    rewinddir (d);
+  return d;
+}
+
+/* The next blob in d: its digest ("sha256:" + the file name); false at
+ * the end. */
+static bool
+blobs_next (DIR *d, char digest[DIGEST_STR_LEN + 8])
+{
+  struct dirent *de;
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.' && strlen (de->d_name) == DIGEST_HEX_LEN)
+      {
+        memcpy (digest, "sha256:", 7);
+        memcpy (digest + 7, de->d_name, DIGEST_HEX_LEN + 1);
+        return true;
+      }
+  return false;
+}
+
+/* Manifests are small; the scan reads no blob larger than this. */
+#define SCAN_MAX (1u << 20)
+
+int
+image_manifests_of_configs (struct store *s, char *const *configs,
+                            char ***out, struct err **err)
+{
+  _cleanup_closedir_ DIR *d = NULL;
+  char digest[DIGEST_STR_LEN + 8];
+  if (!configs || !*configs)
+    return 0;
+  if (!(d = blobs_open (s)))
+    return err_set (err, errno, "list blobs");
+  while (blobs_next (d, digest))
+    {
+      _cleanup_free_ char *raw = NULL;
+      struct image_manifest m;
+      enum doc_kind kind;
+      struct stat st;
+      size_t len;
+      struct err *skip = NULL;
+      if (fstatat (s->blobs_fd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0
+          || !S_ISREG (st.st_mode) || st.st_size > SCAN_MAX)
+        continue;
+      if (store_blob_read (s, digest, SCAN_MAX, &raw, &len, &skip) < 0
+          || len == 0 || raw[0] != '{'
+          || image_doc_kind (NULL, raw, len, &kind, NULL, &skip) < 0
+          || kind != DOC_MANIFEST
+          || image_manifest_parse (raw, len, &m, &skip) < 0)
+        {
+          err_free (skip);
+          continue;
+        }
+      if (strv_has (configs, m.config.digest) && !strv_has (*out, digest))
+        strv_push (out, xstrdup (digest));
+      image_manifest_release (&m);
+    }
+  return 0;
+}
+
 int
 store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
           size_t *freed_blobs, struct err **err)
@@ -220,7 +287,7 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
   struct store_ref *refs = NULL;
   size_t n = 0;
   DIR *d;
-  struct dirent *de;
+  char digest[DIGEST_STR_LEN + 8];
   int ret = 0;
 
   *freed_bytes = 0;
@@ -235,22 +302,16 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
   if (ret < 0)
     return err_wrap (err, "prune");
 
-  d = fdopendir (dup (s->blobs_fd));
+  d = blobs_open (s);
   if (!d)
     return err_set (err, errno, "prune: list blobs");
-  rewinddir (d);
-  while ((de = readdir (d)))
+  while (blobs_next (d, digest))
     {
-      char digest[DIGEST_STR_LEN + 8];
       struct stat st;
-      if (de->d_name[0] == '.' || strlen (de->d_name) != DIGEST_HEX_LEN)
-        continue;
-      memcpy (digest, "sha256:", 7);
-      memcpy (digest + 7, de->d_name, DIGEST_HEX_LEN + 1);
       if (strv_has (keep, digest)
-          || fstatat (s->blobs_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+          || fstatat (s->blobs_fd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0)
         continue;
-      if (unlinkat (s->blobs_fd, de->d_name, 0) == 0)
+      if (unlinkat (s->blobs_fd, digest + 7, 0) == 0)
         {
           *freed_bytes += (uint64_t) st.st_size;
           (*freed_blobs)++;
@@ -258,5 +319,31 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
     }
   closedir (d);
   remove_old_tmp (s);
+  return 0;
+}
+
+int
+image_store_manifest (struct store *s, const char *config_digest,
+                      int64_t config_size, const struct descriptor *layers,
+                      size_t n, char **digest, int64_t *size,
+                      struct err **err)
+{
+  json_t *ls = json_array ();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (ls, json_pack ("{s:s,s:s,s:I}", "mediaType",
+                                          layers[i].media_type, "digest",
+                                          layers[i].digest, "size",
+                                          (json_int_t) layers[i].size));
+  json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
+                         "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
+                         MT_OCI_CONFIG, "digest", config_digest, "size",
+                         (json_int_t) config_size, "layers", ls);
+  _cleanup_free_ char *body = json_dumps (m, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref (m);
+  if (!body)
+    return err_set (err, 0, "serialise an image manifest");
+  *size = (int64_t) strlen (body);
+  if (store_blob_put (s, body, strlen (body), NULL, digest, err) < 0)
+    return err_wrap (err, "store an image manifest");
   return 0;
 }

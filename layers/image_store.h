@@ -31,6 +31,13 @@ int image_load_ref (struct store *s, const struct store_ref *ref,
                     struct err **err);
 void image_release (struct image *img);
 
+/* Store an OCI image manifest for a stored config and layers (the images
+ * load and import make). *digest (caller frees) and *size describe it. */
+int image_store_manifest (struct store *s, const char *config_digest,
+                          int64_t config_size,
+                          const struct descriptor *layers, size_t n,
+                          char **digest, int64_t *size, struct err **err);
+
 /* Sum of the config and layer sizes (compressed, as docker shows). */
 int64_t image_size (const struct image *img);
 
@@ -39,6 +46,13 @@ int64_t image_size (const struct image *img);
  * an index are skipped: a layout may hold only some platforms. */
 int image_reachable_blobs (struct store *s, const char *digest,
                            char ***v, struct err **err);
+
+/* The image manifests in the store whose config is one of configs,
+ * whether a reference reaches them or not (an image untagged while a
+ * container uses it), appended to *out: roots that keep an image's
+ * blobs through store_gc. */
+int image_manifests_of_configs (struct store *s, char *const *configs,
+                                char ***out, struct err **err);
 
 /* A shared lock held by every command that writes blobs before it sets a
  * ref (pull, build, copy), so that prune (which takes it exclusively)

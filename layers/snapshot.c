@@ -54,6 +54,7 @@ struct snapshot_tx
   char *chain_id;
   char *diff_id; /* expected, or NULL */
   struct layer_unpacker *u;
+  bool unnamed; /* begun under a random name: its lock file goes too */
 };
 
 /* snapshots/, created 0700 (why: layers hold setuid binaries and
@@ -224,6 +225,12 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   if (remove_tmp)
     to_trash (tx->snap_fd, tx->tmp, &ignored);
   err_free (ignored);
+  if (tx->unnamed)
+    {
+      char lock[sizeof LOCKS_DIR + 1 + DIGEST_HEX_LEN];
+      snprintf (lock, sizeof lock, LOCKS_DIR "/%s", tx->hex);
+      unlinkat (tx->snap_fd, lock, 0);
+    }
   close (tx->snap_fd);
   if (tx->lock_fd >= 0)
     close (tx->lock_fd); /* releases the lock */
@@ -838,4 +845,68 @@ snapshot_flush_later (struct store *s)
   if (trashed)
     spawn_detached (snap_fd, empty_trash);
   close (snap_fd);
+}
+
+int
+snapshot_begin_unnamed (struct store *s, struct snapshot_tx **tx,
+                        struct err **err)
+{
+  unsigned char rnd[DIGEST_HEX_LEN / 2];
+  char id[DIGEST_STR_LEN + 1] = "sha256:";
+  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+    return err_set (err, errno, "getrandom");
+  for (size_t i = 0; i < sizeof rnd; i++)
+    snprintf (id + 7 + 2 * i, 3, "%02x", rnd[i]);
+  /* a random name no image has: its lock is ours alone */
+  int rc = snapshot_begin (s, id, NULL, true, tx, err);
+  if (rc != 0)
+    return rc < 0 ? -1 : err_set (err, EEXIST, "snapshot '%s'", id);
+  (*tx)->unnamed = true;
+  return 0;
+}
+
+int
+snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
+                    const char *diff_id, struct err **err)
+{
+  char hex[DIGEST_HEX_LEN + 1], tmp[sizeof tx->tmp];
+  _cleanup_free_ char *old_lock = NULL;
+  int lock_fd;
+  if (digest_check (chain_id, err) < 0 || digest_check (diff_id, err) < 0)
+    goto fail;
+  memcpy (hex, digest_hex (chain_id), sizeof hex);
+  if ((lock_fd = lock_chain (tx->snap_fd, hex, true, err)) < 0)
+    goto fail;
+  old_lock = xasprintf (LOCKS_DIR "/%s", tx->hex);
+  unlinkat (tx->snap_fd, old_lock, 0);
+  close (tx->lock_fd);
+  tx->lock_fd = lock_fd;
+  tx->unnamed = false;
+  free (tx->chain_id);
+  tx->chain_id = xstrdup (chain_id);
+  free (tx->diff_id);
+  tx->diff_id = xstrdup (diff_id);
+  if (usable_at (tx->snap_fd, hex))
+    {
+      tx_free (tx, true); /* made by someone else meanwhile */
+      return 1;
+    }
+  /* we hold its lock: temp dirs of that name were left by killed
+   * processes, a dir at <hex> is one a reboot made unusable */
+  if (remove_leftovers (tx->snap_fd, hex, err) < 0
+      || to_trash (tx->snap_fd, hex, err) < 0)
+    goto fail;
+  snprintf (tmp, sizeof tmp, TMP_PREFIX "%s-%s", hex, tx->nonce);
+  if (renameat (tx->snap_fd, tx->tmp, tx->snap_fd, tmp) < 0)
+    {
+      err_set (err, errno, "rename '%s'", tx->tmp);
+      goto fail;
+    }
+  memcpy (tx->hex, hex, sizeof hex);
+  memcpy (tx->tmp, tmp, sizeof tmp);
+  return snapshot_commit (tx, err);
+fail:
+  err_wrap (err, "snapshot '%s'", chain_id);
+  tx_free (tx, true);
+  return -1;
 }

@@ -56,6 +56,17 @@ int snapshot_commit (struct snapshot_tx *tx, struct err **err);
 /* Give up: the temp dir is removed. Frees tx. */
 void snapshot_abort (struct snapshot_tx *tx);
 
+/* For a layer whose chain ID is known only once it was read (load reads
+ * an archive's layers before the config that orders them; import's
+ * chain ID is its diff_id): begin under a random name, feed, then commit
+ * as chain_id, checking diff_id. commit_as returns 0, 1 when the snapshot
+ * was there already (the new one is thrown away), -1 on error; it frees
+ * tx in every case. */
+int snapshot_begin_unnamed (struct store *s, struct snapshot_tx **tx,
+                            struct err **err);
+int snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
+                        const char *diff_id, struct err **err);
+
 /* Make sure every layer of the image has its snapshot (unpacking from the
  * stored blobs what is missing) and return the overlay lower dirs, top
  * layer first, as a NULL-terminated vector of absolute paths. */

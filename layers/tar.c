@@ -34,6 +34,7 @@ struct tar_reader
   uint64_t remaining; /* data or meta bytes left in the entry */
   uint64_t skip;      /* padding (or ignored bytes) to skip next */
   char meta_kind;     /* 'x', 'L' or 'K' while in ST_META */
+  char pending;       /* the last such header, until an entry takes it */
   struct strbuf meta;
   /* from pax and GNU headers, for the next entry */
   char *pax_path, *pax_linkpath, *gnu_path, *gnu_linkpath;
@@ -427,6 +428,7 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
   e->xattrs = r->xattrs;
   e->n_xattrs = r->n_xattrs;
   r->in_entry = true;
+  r->pending = 0;
 
   if (r->cb.entry (r->arg, e, err) < 0)
     return -1;
@@ -447,6 +449,16 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
   return 0;
 }
 
+/* A pax or GNU long-name header describes the entry after it: the end of
+ * the archive right after one means the entry was lost. */
+static int
+pending_error (struct tar_reader *r, struct err **err)
+{
+  return err_set (err, 0, "invalid tar stream: a %s header with no entry "
+                          "after it",
+                  r->pending == 'x' ? "pax" : "GNU long name");
+}
+
 static int
 process_header (struct tar_reader *r, struct err **err)
 {
@@ -456,6 +468,8 @@ process_header (struct tar_reader *r, struct err **err)
 
   if (is_zero_block (h))
     {
+      if (r->pending)
+        return pending_error (r, err);
       r->state = r->state == ST_ZERO ? ST_END : ST_ZERO;
       return 0;
     }
@@ -481,6 +495,7 @@ process_header (struct tar_reader *r, struct err **err)
                         tf == 'x' ? "pax" : "long name");
       strbuf_reset (&r->meta);
       r->meta_kind = tf;
+      r->pending = tf;
       r->remaining = size;
       r->skip = padding (size);
       r->state = ST_META;
@@ -574,6 +589,8 @@ tar_reader_feed (struct tar_reader *r, const uint8_t *buf, size_t len,
 int
 tar_reader_finish (struct tar_reader *r, struct err **err)
 {
+  if (r->pending && r->state == ST_HEADER && r->hdr_len == 0)
+    return pending_error (r, err);
   if (r->state == ST_END || ((r->state == ST_HEADER || r->state == ST_ZERO)
                              && r->hdr_len == 0 && !r->in_entry
                              && !r->pax_path && !r->gnu_path))

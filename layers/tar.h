@@ -63,7 +63,9 @@ struct tar_reader *tar_reader_new (const struct tar_callbacks *cb, void *arg);
 int tar_reader_feed (struct tar_reader *r, const uint8_t *buf, size_t len,
                      struct err **err);
 /* End of input: an archive may end with its two zero blocks, or at an
- * entry boundary without them; anywhere else it was cut short. */
+ * entry boundary without them; anywhere else it was cut short. A pax or
+ * GNU long-name header must have its entry after it (else an error, at
+ * the zero blocks or here). */
 int tar_reader_finish (struct tar_reader *r, struct err **err);
 void tar_reader_free (struct tar_reader *r);
 

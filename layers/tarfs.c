@@ -195,6 +195,17 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name, const struct stat *st,
   _cleanup_close_ int fd = -1;
   int r = -1;
 
+  /* why: a file named ".wh.X" would be read back as a whiteout that
+   * deletes X (and one with children as a broken layer) */
+  size_t end = strlen (tar_path), start;
+  while (end && tar_path[end - 1] == '/')
+    end--;
+  for (start = end; start && tar_path[start - 1] != '/'; start--)
+    ;
+  if (end - start >= 4 && !strncmp (tar_path + start, ".wh.", 4))
+    return err_set (err, 0, "'%s': a name starting with '.wh.' cannot go "
+                            "into a layer (it would be a whiteout)",
+                    tar_path);
   e.mode = st->st_mode & 07777;
   e.uid = st->st_uid;
   e.gid = st->st_gid;

@@ -67,6 +67,8 @@ struct tar_writer
   ZSTD_CCtx *zc;
   bool finished;
   bool failed;
+  bool raw;       /* fed tar bytes as they are (tarw_raw): no end marker */
+  bool no_digest; /* not a layer (tarw_no_diff_id): no diff_id */
 };
 
 int
@@ -141,7 +143,9 @@ emit (struct tar_writer *tw, const void *data, size_t len, struct err **err)
   if (!len)
     return 0;
   tw->blob_size += (int64_t)len;
-  if (!tw->pipe && tw->blob_size > (int64_t)PIPE_AFTER)
+  /* (not for an image archive: nothing to hash, the thread would only
+     add a copy) */
+  if (!tw->pipe && tw->blob_size > (int64_t)PIPE_AFTER && !tw->no_digest)
     {
       static const struct bytepipe_ops ops = { .consume = sink_bytes };
       /* All earlier bytes went to the sink synchronously, so the order
@@ -289,7 +293,8 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
   int r = 0;
   if (tw->failed)
     return err_set (err, 0, "layer writer already failed");
-  digester_update (&tw->diff_id, tw->ibuf, tw->ilen);
+  if (!tw->no_digest)
+    digester_update (&tw->diff_id, tw->ibuf, tw->ilen);
   tw->tar_size += tw->ilen;
   if (!tw->cpipe && tw->comp != LAYER_UNCOMPRESSED && tw->tar_size > PIPE_AFTER
       && !final)
@@ -708,14 +713,32 @@ tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size, const char *path,
 }
 
 int
+tarw_raw (struct tar_writer *tw, const void *data, size_t len,
+          struct err **err)
+{
+  if (tw->data_left)
+    return err_set (err, 0, "raw tar bytes inside an entry's data");
+  tw->raw = true;
+  return put (tw, data, len, err);
+}
+
+void
+tarw_no_diff_id (struct tar_writer *tw)
+{
+  tw->no_digest = true;
+}
+
+int
 tarw_finish (struct tar_writer *tw, struct layer_result *out, struct err **err)
 {
   if (tw->data_left)
     return err_set (err, 0, "tar ended inside an entry's data");
   if (tw->finished)
     return err_set (err, 0, "tar writer finished twice");
-  /* End of archive: two zero blocks, no padding to a 10 KiB record. */
-  if (put_zeros (tw, 1024, err) < 0 || flush_input (tw, true, err) < 0
+  /* End of archive: two zero blocks, no padding to a 10 KiB record
+     (raw bytes brought their own end). */
+  if ((!tw->raw && put_zeros (tw, 1024, err) < 0)
+      || flush_input (tw, true, err) < 0
       || drain_output (tw, err) < 0)
     {
       tw->failed = true;

@@ -66,6 +66,14 @@ int tarw_data (struct tar_writer *tw, const void *data, size_t len,
  * path, one that grew is cut at size). */
 int tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size,
                   const char *path, struct err **err);
+/* Pass bytes that already are a tar (a layer read from an archive,
+ * import's input) through the compressor and both digests, unchanged. A
+ * writer fed this way writes no end marker: the bytes brought theirs. */
+int tarw_raw (struct tar_writer *tw, const void *data, size_t len,
+              struct err **err);
+/* The tar is not a layer (an image archive, save): skip the diff_id's
+ * hash pass; result.diff_id is then meaningless. */
+void tarw_no_diff_id (struct tar_writer *tw);
 /* Write the end marker, flush the compressor and fill *out. */
 int tarw_finish (struct tar_writer *tw, struct layer_result *out,
                  struct err **err);

@@ -1,4 +1,5 @@
 #include "lib/err.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdarg.h>
@@ -71,4 +72,35 @@ err_clear (struct err **err)
       err_free (*err);
       *err = NULL;
     }
+}
+
+/* Back from p (at most to start) to the first byte of a UTF-8 sequence. */
+static size_t
+utf8_start (const char *s, size_t p)
+{
+  while (p > 0 && ((unsigned char) s[p] & 0xc0) == 0x80)
+    p--;
+  return p;
+}
+
+char *
+err_line (const char *msg)
+{
+  struct strbuf sb = STRBUF_INIT;
+  size_t head, tail;
+  char *out;
+  for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+    if (*p == '\n' || *p == '\r' || *p == '\t')
+      strbuf_addf (&sb, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+    else if (*p < 0x20 || *p == 0x7f)
+      strbuf_addf (&sb, "\\x%02x", *p);
+    else
+      strbuf_addch (&sb, (char) *p);
+  if (sb.len <= ERR_LINE_MAX)
+    return strbuf_detach (&sb, NULL);
+  head = utf8_start (sb.buf, ERR_LINE_MAX * 2 / 3);
+  tail = utf8_start (sb.buf, sb.len - ERR_LINE_MAX / 3);
+  out = xasprintf ("%.*s…%s", (int) head, sb.buf, sb.buf + tail);
+  strbuf_release (&sb);
+  return out;
 }

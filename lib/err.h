@@ -37,6 +37,13 @@ err_freep (struct err **e)
 }
 #define _cleanup_err_ __attribute__ ((cleanup (err_freep)))
 
+/* msg as one printable line of at most about ERR_LINE_MAX bytes: control
+ * characters escaped (\n, \r, \t, \xNN), and a longer text cut in the
+ * middle with "…", so that the end, which says why, stays. Caller frees.
+ * Messages carry what users and registries wrote (refs, paths, lists). */
+#define ERR_LINE_MAX 1000
+char *err_line (const char *msg);
+
 /* Discard an error the caller chose to tolerate. */
 void err_clear (struct err **err);
 

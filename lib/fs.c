@@ -377,3 +377,36 @@ fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode)
         return (int) fd;
     }
 }
+
+int
+fs_read_each (int fd,
+              int (*sink) (void *ctx, const void *buf, size_t len,
+                           struct err **err),
+              void *ctx, size_t *total, struct err **err)
+{
+  _cleanup_free_ char *buf = xmalloc (1u << 20);
+  size_t sum = 0;
+  int ret = 0;
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, 1u << 20);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          ret = err_set (err, errno, "read");
+          break;
+        }
+      if (n == 0)
+        break;
+      sum += (size_t) n;
+      if (sink (ctx, buf, (size_t) n, err) < 0)
+        {
+          ret = -1;
+          break;
+        }
+    }
+  if (total)
+    *total = sum;
+  return ret;
+}

@@ -30,6 +30,14 @@ int fs_read_file (int dirfd, const char *path, size_t max, char **out,
  * NUL-terminated buffer. */
 int fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err);
 
+/* Read fd to its end in 1 MiB pieces, handing each to sink (which
+ * returns 0, or -1 with *err set to stop). *total (if not NULL) counts
+ * the bytes read. A read error is "read: <errno text>". */
+int fs_read_each (int fd,
+                  int (*sink) (void *ctx, const void *buf, size_t len,
+                               struct err **err),
+                  void *ctx, size_t *total, struct err **err);
+
 /* Replace path atomically: write a temp file beside it, fsync, rename over,
  * fsync the directory. Readers see the old or the new file, never a part. */
 int fs_write_file_atomic (int dirfd, const char *path, const void *data,

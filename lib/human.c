@@ -90,6 +90,14 @@ rfc3339_format (time_t t, char *buf, size_t len)
   strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void
+human_time_go (time_t t, char *buf, size_t len)
+{
+  struct tm tm;
+  localtime_r (&t, &tm);
+  strftime (buf, len, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+}
+
 int
 human_size_parse (const char *s, int64_t *out)
 {

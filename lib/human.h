@@ -20,5 +20,8 @@ void human_ago (time_t then, time_t now, char *buf, size_t len);
 int rfc3339_parse (const char *s, time_t *out);
 /* Format a UTC time as RFC 3339 with a Z. */
 void rfc3339_format (time_t t, char *buf, size_t len);
+/* "2024-01-02 15:04:05 +0000 UTC": Go's time.Time String() in the local
+ * zone, which docker's ps and images show as CreatedAt. */
+void human_time_go (time_t t, char *buf, size_t len);
 
 #endif

@@ -22,6 +22,7 @@ struct item
 struct progress
 {
   FILE *out;
+  const char *verb; /* static */
   bool quiet, tty;
   struct item *items;
   size_t n;
@@ -38,10 +39,11 @@ now_ns (void)
 }
 
 struct progress *
-progress_new (FILE *out, bool quiet)
+progress_new (FILE *out, bool quiet, const char *verb)
 {
   struct progress *p = xcalloc (1, sizeof *p);
   p->out = out;
+  p->verb = verb;
   p->quiet = quiet;
   p->tty = !quiet && isatty (fileno (out)) && getenv ("TERM")
            && strcmp (getenv ("TERM"), "dumb");
@@ -69,8 +71,8 @@ draw_item (struct progress *p, struct item *it)
   for (int i = 0; i < BAR_WIDTH; i++)
     bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
   bar[BAR_WIDTH] = '\0';
-  fprintf (p->out, "\033[2K%s: Downloading [%s] %s/%s %s/s\n", it->label, bar,
-           done, total, rate);
+  fprintf (p->out, "\033[2K%s: %s [%s] %s/%s %s/s\n", it->label, p->verb,
+           bar, done, total, rate);
 }
 
 static void

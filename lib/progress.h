@@ -10,7 +10,9 @@
 
 struct progress;
 
-struct progress *progress_new (FILE *out, bool quiet);
+/* verb names what a running item's bar is doing: "Downloading" (pull),
+ * "Pushing" (push), as docker's bars say. */
+struct progress *progress_new (FILE *out, bool quiet, const char *verb);
 /* Add an item ("a1b2c3d4e5f6"), total bytes (-1 unknown); returns its id. */
 int progress_add (struct progress *p, const char *label, int64_t total);
 void progress_update (struct progress *p, int id, int64_t done);

@@ -621,7 +621,7 @@ auth_header (struct reg_auth *a, const char *host, char *const *scopes)
 }
 
 int
-auth_challenge (struct reg_auth *a, const char *host,
+auth_challenge (struct reg_auth *a, const char *host, bool registry_https,
                 char *const *www_authenticate, char *const *scopes,
                 struct err **err)
 {
@@ -660,6 +660,18 @@ auth_challenge (struct reg_auth *a, const char *host,
     if (!realm || !*realm)
       {
         err_set (err, 0, "%s sent a Bearer challenge without a realm", host);
+        goto out;
+      }
+    /* why: the token request carries the password; an https registry
+     * must not send it (or take a token) over plain http, unless the
+     * user marked the registry insecure */
+    if (registry_https && !strncasecmp (realm, "http://", 7)
+        && !http_host_insecure (a->http, host))
+      {
+        err_set (err, 0,
+                 "token realm '%s' is plain http: refusing to send "
+                 "credentials (the registry is https)",
+                 realm);
         goto out;
       }
     h->scheme = SCHEME_BEARER;

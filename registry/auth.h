@@ -80,8 +80,9 @@ char *auth_header (struct reg_auth *a, const char *host, char *const *scopes);
 /* Answer a 401's challenges for host: fetch a token covering scopes and
  * the challenge's own scope (insufficient_scope), or take up Basic. 0 means
  * "retry the request", -1 an error that says why (no credentials, the token
- * server refused them...). */
-int auth_challenge (struct reg_auth *a, const char *host,
+ * server refused them...). registry_https: the 401 came over https, so a
+ * realm over plain http is refused unless host is insecure. */
+int auth_challenge (struct reg_auth *a, const char *host, bool registry_https,
                     char *const *www_authenticate, char *const *scopes,
                     struct err **err);
 

@@ -15,7 +15,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_AUTH_ROUNDS 2
 /* The bytes of each download go through a writer thread (digest, file,
@@ -57,14 +56,6 @@ struct fetch
   struct xf **act;
   size_t n_act, max;
 };
-
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void
 sink_fail (struct xf *f)
@@ -367,15 +358,16 @@ xf_done (struct xf *f, int rc, struct err **err)
       log_debug ("%s: %s; retrying", f->job->digest,
                  e ? e->msg : "server busy");
       err_free (e);
-      /* Progress was made: a fresh transfer with a fresh retry budget. */
-      if (http_xfer_wrote (f->x))
+      /* Progress was made: a fresh transfer with a fresh retry budget.
+       * A trickle's bytes are no progress: it must not escape the budget. */
+      if (http_xfer_wrote (f->x) && !http_xfer_too_slow (f->x))
         {
           if (xf_launch (f, true, err) < 0)
             break;
           /* xf_launch added it at once; a short pause is not needed. */
           return 0;
         }
-      f->wake_ns = now_ns () + (int64_t) delay * 1000000LL;
+      f->wake_ns = http_now_ns () + (int64_t) delay * 1000000LL;
       return 0;
     case HTTP_FAIL:
       *err = e;
@@ -523,7 +515,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
         continue; /* start the next ones, or leave */
 
       /* Retries whose pause is over go back on the wire. */
-      t = now_ns ();
+      t = http_now_ns ();
       for (size_t i = 0; i < fe.n_act; i++)
         {
           struct xf *f = act[i];

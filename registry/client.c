@@ -464,7 +464,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
   pl.o = o;
   pl.r = &r;
   pl.name = name;
-  pl.p = progress_new (outf, o->quiet);
+  pl.p = progress_new (outf, o->quiet, "Downloading");
   progress_line (pl.p, "%s: Pulling from %s",
                  r.digest ? r.digest : r.tag, r.path);
   mirrors = reg_config_mirrors (&c.cfg, r.domain);

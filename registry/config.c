@@ -14,6 +14,8 @@
 #define CONFIG_MAX_BYTES (1u << 20)
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_RETRIES 3
+#define DEFAULT_MIN_RATE 1024
+#define DEFAULT_MIN_WINDOW 30
 
 char *
 reg_config_default_path (void)
@@ -44,6 +46,22 @@ string_array (json_t *arr, const char *path, const char *what, char ***out,
                       path, what);
     strv_push (out, xstrdup (json_string_value (v)));
   }
+  return 0;
+}
+
+/* An integer key in min..max, when present. */
+static int
+int_key (json_t *root, const char *key, long min, long max, const char *unit,
+         const char *path, long *out, struct err **err)
+{
+  json_t *v = json_object_get (root, key);
+  if (!v)
+    return 0;
+  if (!json_is_integer (v) || json_integer_value (v) < min
+      || json_integer_value (v) > max)
+    return err_set (err, 0, "config '%s': %s must be %ld..%ld%s", path, key,
+                    min, max, unit);
+  *out = (long) json_integer_value (v);
   return 0;
 }
 
@@ -78,23 +96,18 @@ parse (json_t *root, const char *path, struct reg_config *c,
           return -1;
       }
     }
-  if ((v = json_object_get (root, "http-timeout")))
-    {
-      if (!json_is_integer (v) || json_integer_value (v) <= 0
-          || json_integer_value (v) > 3600)
-        return err_set (err, 0,
-                        "config '%s': http-timeout must be 1..3600 seconds",
-                        path);
-      c->timeout = (long) json_integer_value (v);
-    }
-  if ((v = json_object_get (root, "http-retries")))
-    {
-      if (!json_is_integer (v) || json_integer_value (v) < 0
-          || json_integer_value (v) > 20)
-        return err_set (err, 0, "config '%s': http-retries must be 0..20",
-                        path);
-      c->retries = (long) json_integer_value (v);
-    }
+  if (int_key (root, "http-timeout", 1, 3600, " seconds", path, &c->timeout,
+               err)
+      < 0)
+    return -1;
+  if (int_key (root, "http-retries", 0, 20, "", path, &c->retries, err) < 0
+      || int_key (root, "min-transfer-rate", 0, 1L << 30, " bytes/s", path,
+                  &c->min_rate, err)
+             < 0
+      || int_key (root, "min-transfer-window", 1, 3600, " seconds", path,
+                  &c->min_window, err)
+             < 0)
+    return -1;
   return 0;
 }
 
@@ -111,6 +124,8 @@ reg_config_load (const char *path, struct reg_config *out, struct err **err)
   memset (out, 0, sizeof *out);
   out->timeout = DEFAULT_TIMEOUT;
   out->retries = DEFAULT_RETRIES;
+  out->min_rate = DEFAULT_MIN_RATE;
+  out->min_window = DEFAULT_MIN_WINDOW;
   if (!path || !*path)
     path = def = reg_config_default_path ();
   if (fs_read_file (AT_FDCWD, path, CONFIG_MAX_BYTES, &buf, &len, &e) < 0)

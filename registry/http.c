@@ -34,6 +34,15 @@ struct reg_http
   char *cert_dir;
   long timeout;
   long retries;
+  long min_rate, min_window;
+};
+
+/* Why the progress watch (xferinfo_cb) stopped a transfer. */
+enum watch_stop
+{
+  WATCH_OK,
+  WATCH_STALL, /* no byte moved for the timeout */
+  WATCH_SLOW,  /* a body moved slower than min-transfer-rate */
 };
 
 struct http_xfer
@@ -51,6 +60,11 @@ struct http_xfer
   int timeouts;
   int redirects;
   size_t body_off;
+  /* the progress watch: when a byte last moved, and the rate window */
+  int64_t moved_ns, win_ns;
+  curl_off_t moved, win_bytes;
+  enum watch_stop stop;
+  long slow_rate;
   struct err *cb_err;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -78,6 +92,8 @@ http_new (const struct reg_config *cfg, bool tls_verify, const char *cert_dir)
   h->cert_dir = cert_dir ? xstrdup (cert_dir) : NULL;
   h->timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 30;
   h->retries = cfg ? cfg->retries : 3;
+  h->min_rate = cfg ? cfg->min_rate : 1024;
+  h->min_window = cfg && cfg->min_window > 0 ? cfg->min_window : 30;
   return h;
 }
 
@@ -115,6 +131,7 @@ http_response_release (struct http_response *r)
   free (r->content_range);
   free (r->range);
   free (r->retry_after);
+  free (r->link_next);
   strv_free (r->www_authenticate);
   memset (r, 0, sizeof *r);
   r->body = (struct strbuf) STRBUF_INIT;
@@ -257,6 +274,31 @@ trim (const char *s, size_t n)
   return xstrndup (s, n);
 }
 
+char *
+http_link_next (const char *v)
+{
+  while (v && (v = strchr (v, '<')))
+    {
+      const char *end = strchr (v, '>');
+      const char *params, *stop;
+      if (!end)
+        return NULL;
+      params = end + 1;
+      stop = params + strcspn (params, ",");
+      /* rel="next", rel=next, or a rel list that holds next */
+      for (const char *p = params; p < stop; p++)
+        if (!strncasecmp (p, "rel=", 4))
+          {
+            const char *r = p + 4 + (p[4] == '"');
+            size_t n = strcspn (r, "\"; ,");
+            if (r + n <= stop && n == 4 && !strncasecmp (r, "next", 4))
+              return xstrndup (v + 1, (size_t) (end - v - 1));
+          }
+      v = stop;
+    }
+  return NULL;
+}
+
 static size_t
 header_cb (char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -296,6 +338,8 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
     free (r->retry_after), r->retry_after = steal_pointer (&v);
   else if (IS ("www-authenticate"))
     strv_push (&r->www_authenticate, steal_pointer (&v));
+  else if (IS ("link") && !r->link_next)
+    r->link_next = http_link_next (v);
   else if (IS ("oci-chunk-min-length"))
     {
       char *end;
@@ -366,6 +410,72 @@ seek_cb (void *ud, curl_off_t offset, int origin)
   else if (!x->req->rewind || x->req->rewind (x->req->ctx) < 0)
     return CURL_SEEKFUNC_CANTSEEK;
   return CURL_SEEKFUNC_OK;
+}
+
+int64_t
+http_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Stops a transfer that stalls (nothing moved for http-timeout seconds)
+ * or trickles (a body averaging less than min-transfer-rate over
+ * min-transfer-window seconds): either would hold a command for ever,
+ * since a trickle passes any "no bytes" test. curl calls this at least
+ * once a second. */
+static int
+xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
+             curl_off_t ultotal, curl_off_t ulnow)
+{
+  struct http_xfer *x = ud;
+  const struct reg_http *h = x->h;
+  int64_t now = http_now_ns ();
+  curl_off_t moved = dlnow + ulnow;
+  (void) dltotal;
+  if (!x->moved_ns || moved != x->moved)
+    {
+      x->moved_ns = now;
+      x->moved = moved;
+    }
+  else if (now - x->moved_ns >= h->timeout * 1000000000LL)
+    {
+      x->stop = WATCH_STALL;
+      return 1;
+    }
+  /* The rate counts while a body moves: from its first byte, and not
+   * while a request that is all sent waits for its answer. */
+  if (!h->min_rate || !moved || (ultotal > 0 && ulnow >= ultotal && !dlnow))
+    {
+      x->win_ns = 0;
+      return 0;
+    }
+  if (!x->win_ns)
+    {
+      x->win_ns = now;
+      x->win_bytes = moved;
+    }
+  else if (now - x->win_ns >= h->min_window * 1000000000LL)
+    {
+      long rate = (long) ((moved - x->win_bytes) * 1000000000LL
+                          / (now - x->win_ns));
+      if (rate < h->min_rate)
+        {
+          x->stop = WATCH_SLOW;
+          x->slow_rate = rate;
+          return 1;
+        }
+      x->win_ns = now;
+      x->win_bytes = moved;
+    }
+  return 0;
+}
+
+bool
+http_xfer_too_slow (const struct http_xfer *x)
+{
+  return x->stop == WATCH_SLOW;
 }
 
 /* --- transfers --- */
@@ -442,6 +552,9 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
   x->resp->url = xstrdup (x->url);
   x->wrote = false;
   x->body_off = 0;
+  x->moved_ns = x->win_ns = 0;
+  x->moved = x->win_bytes = 0;
+  x->stop = WATCH_OK;
   err_clear (&x->cb_err);
   x->errbuf[0] = '\0';
 
@@ -458,10 +571,12 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
   /* HTTP/1.1 with parallel keep-alive connections beats one h2 pipe for
    * big blobs (peers.md). */
   curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
-  /* A registry that stops answering fails in bounded time. */
+  /* A registry that stops answering, or trickles, fails in bounded
+   * time. */
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, h->timeout);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, h->timeout);
+  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+  curl_easy_setopt (c, CURLOPT_XFERINFODATA, x);
+  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, x);
@@ -590,6 +705,17 @@ transport_error (struct http_xfer *x, int rc, struct err **err)
       err_set (err, 0, "%s stopped answering: nothing for %ld seconds", host,
                x->h->timeout);
       break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      if (x->stop == WATCH_SLOW)
+        {
+          err_set (err, 0,
+                   "%s: transfer too slow: %ld B/s over the last %ld s, "
+                   "below min-transfer-rate %ld B/s",
+                   host, x->slow_rate, x->h->min_window, x->h->min_rate);
+          break;
+        }
+      err_set (err, 0, "%s: %s", host, curl_reason (x, rc));
+      break;
     case CURLE_WRITE_ERROR:
       if (x->cb_err)
         {
@@ -653,13 +779,17 @@ http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms,
   bool can_retry = !req->no_retry && x->attempt < x->h->retries;
   *delay_ms = 0;
 
+  if (rc == CURLE_ABORTED_BY_CALLBACK && x->stop == WATCH_STALL)
+    rc = CURLE_OPERATION_TIMEDOUT;
   if (rc != CURLE_OK)
     {
       transport_error (x, rc, err);
       /* A stall is retried once: the next one would likely stall too. */
       if (rc == CURLE_OPERATION_TIMEDOUT && x->timeouts++ > 0)
         can_retry = false;
-      if (!retryable_code (rc) || !can_retry || (req->read && !req->rewind))
+      /* Too slow is retried while the budget lasts (then it fails). */
+      if (!(retryable_code (rc) || x->stop == WATCH_SLOW) || !can_retry
+          || (req->read && !req->rewind))
         return HTTP_FAIL;
       *delay_ms = backoff_ms (x->attempt++, NULL);
       log_debug ("%s; retrying in %ld ms", (*err)->msg, *delay_ms);

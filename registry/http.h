@@ -8,7 +8,9 @@
  * - Connections are kept alive and reused (one curl share for DNS, TLS
  *   sessions and connections).
  * - A stalled connection fails after the configured timeout (connect
- *   timeout and a low-speed limit), so nothing hangs for ever.
+ *   timeout, and no byte for that long), and a trickling one once a body
+ *   averages less than min-transfer-rate over min-transfer-window, so
+ *   nothing hangs for ever.
  * - 429/5xx/broken connections are retried with backoff (Retry-After
  *   honoured).
  * - Redirects are followed here, not by curl: Authorization is sent only to
@@ -62,6 +64,7 @@ struct http_response
   char *content_range; /* Content-Range */
   char *range;         /* Range (upload status) */
   char *retry_after;
+  char *link_next; /* the URL of Link: <URL>; rel="next" (pagination) */
   char **www_authenticate; /* every WWW-Authenticate header */
   int64_t content_length;  /* -1 when unknown */
   int64_t chunk_min;       /* OCI-Chunk-Min-Length (upload POST), 0: none */
@@ -86,6 +89,13 @@ int http_do (struct reg_http *h, const struct http_request *req,
 /* The registry's error for a non-2xx response, for messages:
  * "404 not found: manifest unknown". Caller frees. */
 char *http_error_text (const struct http_response *r);
+
+/* The monotonic clock, in ns, that retries and the transfer watch use. */
+int64_t http_now_ns (void);
+
+/* The URL of the rel="next" link in a Link header value (RFC 8288:
+ * `<url>; rel="next", <url2>; rel="prev"`), or NULL. Caller frees. */
+char *http_link_next (const char *value);
 
 /* Resolve a (possibly relative) URL against base; caller frees. */
 char *http_url_resolve (const char *base, const char *rel);
@@ -117,6 +127,9 @@ enum http_next http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms,
                                  struct err **err);
 /* Did the write callback see any byte in this attempt? */
 bool http_xfer_wrote (const struct http_xfer *x);
+/* Did this attempt end for moving slower than min-transfer-rate? Its bytes
+ * are no progress that earns a fresh retry budget. */
+bool http_xfer_too_slow (const struct http_xfer *x);
 void http_xfer_free (struct http_xfer *x);
 void *http_multi_new (struct reg_http *h); /* CURLM * with our settings */
 

@@ -417,7 +417,7 @@ reg_push (const struct reg_push_source *src, const char *top_digest,
   if (push_ping (&repo, err) < 0)
     goto out;
 
-  p = progress_new (o->out ? o->out : stdout, o->quiet);
+  p = progress_new (o->out ? o->out : stdout, o->quiet, "Pushing");
   progress_line (p, "The push refers to repository [%s]", repo_name);
   if (reg_blobs_upload (&repo, ps.jobs, ps.n_jobs, &uo, p, err) < 0)
     goto out;

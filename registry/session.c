@@ -100,8 +100,10 @@ int
 reg_repo_reauth (struct reg_repo *r, const struct http_response *resp,
                  struct err **err)
 {
-  return auth_challenge (r->c->auth, r->host, resp->www_authenticate,
-                         r->scopes, err);
+  return auth_challenge (r->c->auth, r->host,
+                         !strncasecmp (resp->url ? resp->url : r->base,
+                                       "https://", 8),
+                         resp->www_authenticate, r->scopes, err);
 }
 
 char *

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_AUTH_ROUNDS 2
@@ -138,14 +137,6 @@ struct up_ctx
   int retries;
   bool denied; /* the registry refused the account: no blob context */
 };
-
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void
 reg_upload_job_release (struct reg_upload_job *j)
@@ -296,7 +287,10 @@ up_launch (struct up *up, struct err **err)
     }
   if (path)
     up->url = reg_repo_url (repo, path);
-  up->auth = reg_repo_auth (repo);
+  /* The registry's credentials are for the registry: an upload Location
+   * on another host (the spec allows it) gets none, as a redirect. */
+  up->auth = http_same_origin (up->url, repo->base) ? reg_repo_auth (repo)
+                                                    : NULL;
   if (up->step == S_PUT || up->step == S_PATCH)
     {
       if (up_open_file (up, err) < 0)
@@ -329,7 +323,7 @@ up_goto (struct up *up, enum step step, long delay_ms, struct err **err)
   if (delay_ms <= 0)
     return up_launch (up, err);
   up_clear_request (up);
-  up->wake_ns = now_ns () + (int64_t) delay_ms * 1000000LL;
+  up->wake_ns = http_now_ns () + (int64_t) delay_ms * 1000000LL;
   return 0;
 }
 
@@ -594,7 +588,7 @@ up_done (struct up *up, int rc, struct err **err)
       log_debug ("%s: %s; retrying", up->job->digest,
                  e ? e->msg : "server busy");
       err_free (e);
-      up->wake_ns = now_ns () + (int64_t) delay * 1000000LL;
+      up->wake_ns = http_now_ns () + (int64_t) delay * 1000000LL;
       return 0;
     case HTTP_FAIL:
       if (up->read_failed)
@@ -741,7 +735,7 @@ reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
         continue;
 
       /* Requests whose pause is over go back on the wire. */
-      t = now_ns ();
+      t = http_now_ns ();
       for (size_t i = 0; i < n_act && ret == 0; i++)
         {
           struct up *up = act[i];

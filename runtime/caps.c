@@ -180,6 +180,15 @@ capset_now (uint64_t eff, uint64_t perm, uint64_t inh)
   return (int)syscall (SYS_capset, &h, d);
 }
 
+bool
+rt_cap_effective (int cap)
+{
+  struct __user_cap_data_struct d[2];
+  if (cap < 0 || cap > 63 || capget_now (d) < 0)
+    return false;
+  return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
 int
 rt_caps_apply (const struct rt_plan *p, struct err **err)
 {

@@ -88,9 +88,11 @@ ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
  * and ignored signals survive exec otherwise); execve p->argv, searching
  * PATH from p->env like docker. alone: the process is the container's
  * only one (rt_start's child), so its root cannot change under the exec
- * (see exec_named in process.c). Returns only on failure, err->exit 127
+ * (see exec_named in process.c). A parent-death signal set before stays
+ * set across the user switch; sync is the socket whose other end the
+ * parent holds until the exec. Returns only on failure, err->exit 127
  * (not found), 126 (not executable) or 125. */
 int rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                      int tty, bool alone, struct err **err);
+                      int tty, bool alone, int sync, struct err **err);
 
 #endif

@@ -97,7 +97,8 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
   const char *host;
   char shortid[13];
 
-  /* die with the parent while it sets us up */
+  /* die with the parent (the read of "go" below sees a parent that died
+     before this) */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* why: CVE-2019-5736, no process in the container may open our
    * /proc/<pid>/exe (the host binary) while we still run imgtool code */
@@ -169,9 +170,9 @@ child_main (const struct rt_plan *p, const struct rt_stdio *io,
     }
   if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
-  /* the container outlives a killed `imgtool run`, as with docker */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  rt_process_start (p, io, pty.slave, true, &e);
+  /* the container dies with the thread that started it (the build, the
+     monitor): none is left running with nobody to wait for it */
+  rt_process_start (p, io, pty.slave, true, sync, &e);
   rt_child_fail (sync, e);
 }
 

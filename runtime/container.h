@@ -56,6 +56,8 @@ struct rt_container
 
 /* Start the container: returns once the process has been exec'd (or
  * failed to). On failure nothing is left behind (no process, no cgroup).
+ * Its PID 1 has the parent-death signal SIGKILL: the container dies with
+ * the thread that calls rt_start (keep that thread alive while it runs).
  * The container starts with no signal blocked and every disposition the
  * default, whatever the caller's: block the signals you forward (and
  * open their signalfd) before rt_start, so none is lost or kills the

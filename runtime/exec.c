@@ -40,7 +40,7 @@ exec_process (const struct rt_plan *p, const struct rt_stdio *io, int tty,
               int sync)
 {
   struct err *e = NULL;
-  rt_process_start (p, io, tty, false, &e);
+  rt_process_start (p, io, tty, false, sync, &e);
   rt_child_fail (sync, e);
 }
 

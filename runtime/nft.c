@@ -3,6 +3,7 @@
  * no user text reaches the nft parser. */
 #include "runtime/nft.h"
 #include "runtime/ipam.h"
+#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libmnl/libmnl.h>
+#include <linux/capability.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -19,10 +21,14 @@
 
 #define T "inet " NET_NFT_TABLE
 
+/* The context, made on first use; NULL without CAP_NET_ADMIN. why:
+ * libnftables (1.0.6) prints "Operation not permitted (you must be root)"
+ * to stderr itself when the kernel refuses, whatever its error buffer
+ * holds; it is not asked at all then, and the refusal goes into err. */
 static struct nft_ctx *
 ctx_of (struct net_nft *n)
 {
-  if (!n->ctx)
+  if (!n->ctx && rt_cap_effective (CAP_NET_ADMIN))
     {
       n->ctx = nft_ctx_new (NFT_CTX_DEFAULT);
       if (!n->ctx)
@@ -104,6 +110,8 @@ static int
 run (struct nft_ctx *ctx, const char *script, const char *what,
      struct err **err)
 {
+  if (!ctx)
+    return err_set (err, EPERM, "%s: nftables", what);
   if (nft_run_cmd_from_buffer (ctx, script) != 0)
     {
       const char *msg = nft_ctx_get_error_buffer (ctx);
@@ -214,7 +222,8 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
   present = chain_present (stamp);
   if (present == 1)
     return 0;
-  ctx = ctx_of (n);
+  if (!(ctx = ctx_of (n)))
+    return run (NULL, s.buf, "set up firewall table", err); /* refused */
   /* libnftables asks only when the kernel could not say */
   probe = present < 0 ? xasprintf ("list chain " T " %s", stamp) : NULL;
   if (probe && nft_run_cmd_from_buffer (ctx, probe) == 0)
@@ -254,18 +263,19 @@ net_nft_add_ports (struct net_nft *n, const char *container_id,
 static int
 list_rules (struct nft_ctx *ctx, json_t **out, struct err **err)
 {
-  unsigned flags = nft_ctx_output_get_flags (ctx);
+  unsigned flags;
   const char *text;
   int r;
+  *out = NULL;
+  if (!ctx)
+    return 0; /* nothing we may see */
+  flags = nft_ctx_output_get_flags (ctx);
   nft_ctx_output_set_flags (ctx, flags | NFT_CTX_OUTPUT_JSON
                                      | NFT_CTX_OUTPUT_HANDLE);
   r = nft_run_cmd_from_buffer (ctx, "list chain " T " hostports");
   nft_ctx_output_set_flags (ctx, flags);
   if (r != 0)
-    {
-      *out = NULL; /* no table yet: nothing to list */
-      return 0;
-    }
+    return 0; /* no table yet: nothing to list */
   text = nft_ctx_get_output_buffer (ctx);
   *out = json_loads (text ? text : "", 0, NULL);
   if (!*out)

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -330,10 +331,28 @@ process_exec (const struct rt_plan *p, bool alone, struct err **err)
   return err_exit (err, 127);
 }
 
+/* Set the parent-death signal sig again: changing uid or gid cleared it
+ * (prctl(2)). Then make sure the parent did not die before: its end of
+ * sync is closed then (getppid() tells a PID 1 nothing). */
+static int
+process_pdeathsig (int sig, int sync, struct err **err)
+{
+  struct pollfd pf = { .fd = sync, .events = POLLRDHUP };
+  if (!sig)
+    return 0;
+  if (prctl (PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0)
+    return err_set (err, errno, "set the parent-death signal");
+  if (poll (&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP)))
+    _exit (125); /* the parent is gone: nobody to report to */
+  return 0;
+}
+
 int
 rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
-                  int tty, bool alone, struct err **err)
+                  int tty, bool alone, int sync, struct err **err)
 {
+  int pdeath = 0;
+  prctl (PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
   /* a session of its own: the caller's terminal signals reach the
    * container through imgtool's forwarding, not straight */
   setsid ();
@@ -342,13 +361,16 @@ rt_process_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (tty >= 0)
     close (tty);
   umask (022);
-  if (process_cwd (p, err) < 0 || process_user (p, err) < 0)
+  if (process_cwd (p, err) < 0)
     return -1;
-  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: then
-   * seccomp goes before the capability drop (runc's order) */
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
+   * effective set: seccomp goes before the switch to a non-root uid,
+   * which empties that set, and before the capability drop (runc's
+   * order) */
   if (!p->no_new_privs && rt_seccomp_install (p, err) < 0)
     return -1;
-  if (rt_caps_apply (p, err) < 0)
+  if (process_user (p, err) < 0 || rt_caps_apply (p, err) < 0
+      || process_pdeathsig (pdeath, sync, err) < 0)
     return -1;
   if (p->no_new_privs && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return err_set (err, errno, "set no_new_privs");

@@ -10,8 +10,10 @@
  *   rt_caps_apply()        after setresuid/setresgid
  *   prctl(PR_SET_NO_NEW_PRIVS)
  *   rt_seccomp_install()   last, just before execve
- * With no_new_privs off, loading a filter needs CAP_SYS_ADMIN, so then
- * rt_seccomp_install() must run before rt_caps_apply() (runc does so). */
+ * With no_new_privs off, loading a filter needs CAP_SYS_ADMIN in the
+ * effective set, which a switch to a non-root uid empties, so then
+ * rt_seccomp_install() runs before setresgid/setresuid and rt_caps_apply()
+ * (runc does so). */
 #ifndef IMGTOOL_SECURITY_H
 #define IMGTOOL_SECURITY_H
 
@@ -68,6 +70,9 @@ int rt_cap_parse (const char *name, int *cap, struct err **err);
 
 /* "CAP_NET_ADMIN" for 12, NULL for an unknown number. */
 const char *rt_cap_name (int cap);
+
+/* Is cap in this process's effective set? */
+bool rt_cap_effective (int cap);
 
 /* The highest capability number the running kernel knows
  * (/proc/sys/kernel/cap_last_cap), or the headers' CAP_LAST_CAP. */

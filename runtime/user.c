@@ -3,6 +3,7 @@
 #include "runtime/user.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/inroot.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -33,80 +34,144 @@ is_opaque (int dirfd)
   return n == 1 && v[0] == 'y';
 }
 
-/* Look path up in one layer. Returns 1 and an fd in *fd when found, 0 when
- * this layer says nothing about it, 2 when this layer hides it (whiteout,
- * a non-directory over a parent), -1 on error. *opaque is set when a
- * directory on the way is opaque (lower layers are then hidden). */
+/* lstat rel in one layer. Returns 1 with *st when found, 0 when this
+ * layer says nothing about it, 2 when this layer hides it and every layer
+ * below (a whiteout, a non-directory on the way, an opaque directory on
+ * the way without it), -1 with errno on other failures. *parent gets the
+ * directory that holds it (when found and parent is not NULL). */
 static int
-layer_lookup (const char *dir, const char *path, int *fd, bool *opaque,
-              struct err **err)
+layer_lstat (const char *dir, const char *rel, struct stat *st, int *parent)
 {
   _cleanup_close_ int cur = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_free_ char *p = xstrdup (path);
+  _cleanup_free_ char *p = xstrdup (rel);
   char *save = NULL, *comp, *next;
+  bool opaque = false;
   if (cur < 0)
-    return err_set (err, errno, "open layer '%s'", dir);
-  comp = strtok_r (p, "/", &save);
-  while (comp)
+    return -1;
+  for (comp = strtok_r (p, "/", &save); comp; comp = next)
     {
-      struct stat st;
       next = strtok_r (NULL, "/", &save);
-      if (fstatat (cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      if (fstatat (cur, comp, st, AT_SYMLINK_NOFOLLOW) < 0)
         {
-          if (errno == ENOENT)
-            return 0;
-          return err_set (err, errno, "stat '%s' in '%s'", comp, dir);
+          if (errno != ENOENT)
+            return -1;
+          return opaque ? 2 : 0;
         }
-      if (is_whiteout (&st))
+      if (is_whiteout (st))
         return 2;
-      if (S_ISLNK (st.st_mode))
-        return err_set (err, ELOOP, "read '/%s' of the image", path);
       if (!next)
         {
-          int f;
-          if (!S_ISREG (st.st_mode))
-            return err_set (err, EINVAL, "read '/%s' of the image: not a "
-                            "regular file", path);
-          f = openat (cur, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-          if (f < 0)
-            return err_set (err, errno, "open '/%s' in '%s'", path, dir);
-          *fd = f;
+          if (parent)
+            *parent = steal_fd (&cur);
           return 1;
         }
-      if (!S_ISDIR (st.st_mode))
+      /* the resolver saw a directory here in an upper layer: anything
+       * else in this one is hidden by it, with all below */
+      if (!S_ISDIR (st->st_mode))
         return 2;
       {
         int d = openat (cur, comp,
                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d < 0)
-          return err_set (err, errno, "open '%s' in '%s'", comp, dir);
+          return -1;
         close (cur);
         cur = d;
       }
-      if (is_opaque (cur))
-        *opaque = true;
-      comp = next;
+      opaque |= is_opaque (cur);
     }
-  return 0;
+  errno = ENOENT;
+  return -1;
+}
+
+/* lstat rel in the overlay of dirs (top first); *parent as layer_lstat's. */
+static int
+stack_lstat_at (char *const *dirs, const char *rel, struct stat *st,
+                int *parent)
+{
+  for (size_t i = 0; dirs && dirs[i]; i++)
+    {
+      int r = layer_lstat (dirs[i], rel, st, parent);
+      if (r < 0)
+        return -1;
+      if (r == 1)
+        return 0;
+      if (r == 2)
+        break;
+    }
+  errno = ENOENT;
+  return -1;
+}
+
+/* The stack as an inroot_view (data: the dirs). */
+static int
+stack_lstat (void *data, const char *rel, struct stat *st)
+{
+  return stack_lstat_at (data, rel, st, NULL);
+}
+
+static ssize_t
+stack_readlink (void *data, const char *rel, char *buf, size_t size)
+{
+  struct stat st;
+  _cleanup_close_ int parent = -1;
+  const char *slash = strrchr (rel, '/');
+  if (stack_lstat_at (data, rel, &st, &parent) < 0)
+    return -1;
+  return readlinkat (parent, slash ? slash + 1 : rel, buf, size);
+}
+
+/* After a failed resolution: when a layer directory itself cannot be
+ * opened (a --rootfs path too long, gone, not a directory), say so
+ * instead of blaming the file looked up in it. Only on the error path, so
+ * a start pays nothing. Returns -1. */
+static int
+stack_blame_dir (char *const *dirs, struct err **err)
+{
+  for (char *const *d = dirs; *d; d++)
+    {
+      _cleanup_close_ int fd = open (*d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          err_clear (err);
+          return err_set (err, errno, "open '%s'", *d);
+        }
+    }
+  return -1;
 }
 
 int
 rt_stack_open (char *const *dirs, const char *path, struct err **err)
 {
-  for (size_t i = 0; dirs && dirs[i]; i++)
+  struct inroot_view v = { stack_lstat, stack_readlink, (void *) dirs };
+  _cleanup_free_ char *abs = xasprintf ("/%s", path), *res = NULL;
+  _cleanup_close_ int parent = -1;
+  struct stat st;
+  bool exists, is_dir;
+  int fd;
+  if (inroot_resolve (&v, abs, &res, &exists, &is_dir, err) < 0)
     {
-      bool opaque = false;
-      int fd = -1;
-      int r = layer_lookup (dirs[i], path, &fd, &opaque, err);
-      if (r < 0)
-        return -1;
-      if (r == 1)
-        return fd;
-      if (r == 2 || opaque)
-        break;
+      /* a non-directory on the way: the file is not there */
+      if ((*err)->errnum != ENOTDIR)
+        return stack_blame_dir (dirs, err);
+      err_clear (err);
+      exists = false;
     }
-  errno = ENOENT;
-  return -1;
+  if (!exists)
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  if (is_dir || stack_lstat_at (dirs, res + 1, &st, &parent) < 0)
+    return err_set (err, is_dir ? EISDIR : errno, "open '%s' of the image",
+                    abs);
+  if (!S_ISREG (st.st_mode))
+    return err_set (err, 0, "open '%s' of the image: not a regular file",
+                    abs);
+  fd = openat (parent, strrchr (res, '/') + 1,
+               O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open '%s' of the image", abs);
+  return fd;
 }
 
 /* Read a whole id file from the stack; *buf = NULL when it is not there. */
@@ -248,7 +313,7 @@ member_groups (const char *buf, const char *user, struct rt_user *u)
 {
   _cleanup_free_ char *copy = xstrdup (buf);
   char *cur = copy, *line;
-  size_t alloc = 0;
+  size_t alloc = u->n_groups;
   while ((line = next_line (&cur)))
     {
       char *f[4], *save = NULL, *m;
@@ -347,7 +412,15 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
           return err_exit (err, 125);
         }
     }
-  else if (group && out->name)
+  /* why: the primary group is a supplementary one too (docker since
+   * CVE-2022-36109, containerd since CVE-2023-25173), else a setgid
+   * program could drop it and step around a file's group "deny" bits */
+  out->user.groups = xcalloc (1, sizeof (gid_t));
+  out->user.groups[0] = out->user.gid;
+  out->user.n_groups = 1;
+  /* runc's rule: /etc/group's members only for a passwd entry and no
+   * explicit group */
+  if (!grp && group && out->name)
     member_groups (group, out->name, &out->user);
   return 0;
 }

@@ -29,24 +29,28 @@ struct rt_user_info
   char *home;          /* home from passwd, "/" when there is no entry */
 };
 
-/* Resolve spec ("" or NULL = root) against the files of the stack
- * dirs (NULL-terminated, top first). Numeric ids need no entry; a numeric
- * uid with an entry takes its primary group and home from it. Supplementary
- * groups come from /etc/group only when no group was given (runc's rule).
- * A name that is not there is an error with exit status 125:
- *   unable to find user app: no matching entries in passwd file */
 /* Parse a decimal id; false unless s is all digits and <= RT_ID_MAX. */
 bool rt_user_parse_id (const char *s, unsigned *out);
 
+/* Resolve spec ("" or NULL = root) against the files of the stack
+ * dirs (NULL-terminated, top first). Numeric ids need no entry; a numeric
+ * uid with an entry takes its primary group and home from it. The
+ * supplementary groups are docker's: the primary gid first, then, when
+ * the user has a passwd entry and no group was given (runc's rule), the
+ * /etc/group entries that list it, without duplicates.
+ * A name that is not there is an error with exit status 125:
+ *   unable to find user app: no matching entries in passwd file */
 int rt_user_resolve (char *const *dirs, const char *spec,
                      struct rt_user_info *out, struct err **err);
 void rt_user_info_release (struct rt_user_info *u);
 
 /* Open path (relative, e.g. "etc/passwd") as the overlay of dirs would show
  * it: the topmost layer that has it, unless a whiteout or an opaque
- * directory above hides it. Never follows symlinks (a symlinked component
- * is an error). Returns an fd, or -1 with errno ENOENT (no error set) when
- * the file is not there, or -1 with *err set on other failures. */
+ * directory above hides it. Symlinks are followed inside the stack's root
+ * as openat2(RESOLVE_IN_ROOT) follows them (lib/inroot.h), never out of
+ * it. Returns an fd of a regular file, or -1 with errno ENOENT (no error
+ * set) when it is not there (a dangling link, a non-directory on the
+ * way), or -1 with *err set on other failures (a symlink loop). */
 int rt_stack_open (char *const *dirs, const char *path, struct err **err);
 
 #endif

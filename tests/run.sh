@@ -81,7 +81,7 @@ if [ "$filter" != unit ]; then
   # The lab (real registries) is started once for all integration tests.
   if [ -x tests/lab/up ] && [ -z "${LAB_ENV:-}" ]; then
     if tests/lab/up > "$log_dir/lab.log" 2>&1; then
-      export LAB_ENV="$PWD/tests/lab/run/env"
+      export LAB_ENV="${LAB_RUN_DIR:-$PWD/tests/lab/run}/env"
       started_lab=1
     else
       echo "not ok 1 - start the test lab (see $log_dir/lab.log)" > "$log_dir/lab.tap"

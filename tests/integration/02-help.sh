@@ -54,6 +54,52 @@ like "an unknown short option is named" "$(img ps -z 2>&1)" \
 like "a global option too" "$(img --no-such-option 2>&1)" \
   "^imgtool: unknown option '--no-such-option'; see 'imgtool --help'$"
 img --no-such-option >/dev/null 2>&1
+# doc:exit-2
 is "a bad global option exits 2" "$?" 2
+# Long options are matched exactly, never by a prefix (glibc's getopt_long
+# would take "--priv" for --privileged). Every long option any command has
+# (from the option tables in cmd/), cut short, is refused by every command
+# and by the global options, naming what was typed.
+src="$TESTS_DIR/../cmd"
+names=$(grep -ohE '"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$src"/*.c "$src"/*.h |
+  sed -E 's/^"([^"]*)".*/\1/' | sort -u)
+like "the option tables are found" "$(echo $names | wc -w)" '^([4-9][0-9]|[1-9][0-9][0-9])$'
+declare -A full=()
+for o in $names; do full[$o]=1; done
+prefixes=()
+for o in $names; do
+  p=${o%?}
+  while [ -n "$p" ] && [ -n "${full[$p]:-}" ]; do p=${p%?}; done
+  [ -n "$p" ] && prefixes+=("$p")
+done
+for c in "" $cmds; do
+  want=2
+  case $c in run | exec) want=125 ;; esac
+  bad=""
+  sub=""; [ "$c" = network ] && sub=ls # its options follow a subcommand
+  for p in "${prefixes[@]}"; do
+    err=$(img $c $sub "--$p" </dev/null 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne $want ] || [[ "$err" != *"unknown option '--$p'"* ]] ||
+       [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then
+      bad="$bad --$p (exit $rc: ${err:0:80})"
+    fi
+  done
+  is "${c:-imgtool}${sub:+ $sub}: every abbreviated long option is refused, exit $want" "$bad" ""
+done
+
+like "run --priv IMAGE is refused, not --privileged" \
+  "$(img run --priv busybox true 2>&1)" "^imgtool: run: unknown option '--priv'"
+img run --priv busybox true >/dev/null 2>&1
+is "with exit 125, as docker's flag errors" "$?" 125
+like "run --pid host is refused, not --pids-limit" \
+  "$(img run --pid host busybox true 2>&1)" "unknown option '--pid'"
+like "an abbreviation with =value too" "$(img pull --platf=linux/amd64 x 2>&1)" \
+  "^imgtool: pull: unknown option '--platf'"
+like "a global option too" "$(img --roo /tmp images 2>&1)" "^imgtool: unknown option '--roo'"
+ok "--flag=value works" img images --format='{{.ID}}'
+ok "--flag value works" img images --format '{{.ID}}'
+like "-- ends the options" "$(img rmi -- --priv 2>&1)" "^imgtool: .*'--priv'"
+[[ "$(img rmi -- --priv 2>&1)" == *"unknown option"* ]]
+is "so what follows is not an option" "$?" 1
 like "--version still works" "$(img --version)" '^imgtool version '
 done_testing

@@ -1,11 +1,16 @@
 #!/bin/bash
-# The documentation's examples work as written: README.md's tour and every
+# The documentation's security defaults and exit statuses are all tested
+# (tests/doc-coverage.sh), and its examples work as written: README.md's tour and every
 # ```sh example of docs/commands.md, run line by line against the lab
 # (the lab's default ports in the text become this lab's), each in a
 # private store. A line ending in "# exit N" must exit N; any other line
 # must exit 0 and print no "imgtool: ..." error.
 . "$(dirname "$0")/../lib.sh"
 cd "$TESTS_DIR/.." || exit 1
+
+# Every security default and exit status the docs tag has a test naming it
+# (tests/doc-coverage.sh: the convention, and the list of what is missing).
+ok "every documented security default and exit status has a test" tests/doc-coverage.sh
 
 if [ -z "${LAB_HTTP:-}" ]; then
   skip "no lab (LAB_ENV)"

@@ -80,7 +80,7 @@ bad "copy has no --cert-dir" 2 "^imgtool: copy: unknown option '--cert-dir'" \
   copy --cert-dir "$T_TMP" a b
 
 # --all, --all-platforms, -a, -q, --quiet: no value.
-takes "pull takes -a, --all-platforms, -q, --quiet" pull -a --all-platforms -q --quiet
+takes "pull takes -a, --all-tags, --all-platforms, -q, --quiet" pull -a --all-tags --all-platforms -q --quiet
 takes "push takes -a, --all, --all-platforms, -q, --quiet" push -a --all --all-platforms -q --quiet
 takes "copy takes -a, --all, -q, --quiet" copy -a --all -q --quiet
 takes "build takes -q, --quiet" build -q --quiet

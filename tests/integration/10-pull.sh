@@ -110,6 +110,12 @@ fresh; $F reset
 $F add corrupt offset=0 path=/manifests/latest count=1 >/dev/null
 fails "a malformed manifest" img pull -q "$LAB_FAULT/$BB"
 like "malformed manifest error" "$LAST_OUT" "manifest"
+# a manifest fetched by digest is checked against it (the bytes, not only
+# whether they parse)
+fresh; $F reset
+$F add corrupt path="/manifests/$LAB_DIGEST_BUSYBOX_AMD64" count=1 >/dev/null
+fails "a corrupted manifest fetched by digest" img pull -q "$LAB_FAULT/$BB"
+like "... is a manifest digest mismatch" "$LAST_OUT" "manifest digest mismatch: expected $LAB_DIGEST_BUSYBOX_AMD64"
 fresh; $F reset
 $F add cut bytes=200000 path="/blobs/sha256:$layer" count=1 >/dev/null
 ok "a broken connection resumes" img pull -q "$LAB_FAULT/$BB"
@@ -119,6 +125,20 @@ $F add hang path=/manifests/ seconds=60 >/dev/null
 conf "{$insecure, \"http-timeout\": 2, \"http-retries\": 1}"
 fails "a registry that stops answering" img pull -q "$LAB_FAULT/$BB"
 like "timeout in one line" "$LAST_OUT" "$LAB_FAULT stopped answering"
+fresh; $F reset
+# A trickle passes any "nothing arrived" test: the rate floor stops it, and
+# its bytes do not renew the retries. timeout(1) only ends a pull that hangs.
+$F add slow rate=4 path="/blobs/sha256:$layer" >/dev/null
+conf "{$insecure, \"http-timeout\": 5, \"http-retries\": 2, \"min-transfer-rate\": 1000, \"min-transfer-window\": 2}"
+out=$(timeout 120 "$IMGTOOL" pull -q "$LAB_FAULT/$BB" 2>&1 >/dev/null); rc=$?
+is "a registry sending 4 B/s: exit status 1" "$rc" 1
+like "the message names the rate and the floor" "$out" "^imgtool: pull '$LAB_FAULT/$BB:latest': fetch blob sha256:${layer:0:12}: $LAB_FAULT: transfer too slow: [0-9] B/s over the last 2 s, below min-transfer-rate 1000 B/s$"
+# (the proxy logs a request when it has ended it: after the client left)
+for _ in $(seq 50); do [ "$($F count "/blobs/sha256:$layer" GET)" -ge 3 ] && break; sleep 0.1; done
+is "asked once, then retried http-retries times" "$($F count "/blobs/sha256:$layer" GET)" 3
+is "no ref after the slow blob" "$(ref_digest "$LAB_FAULT/$BB:latest")" ""
+fails "a bad min-transfer-window" sh -c "echo '{\"min-transfer-window\": 0}' > '$IMGTOOL_CONFIG'; '$IMGTOOL' pull -q '$LAB_FAULT/$BB'"
+like "... names the key and its range" "$LAST_OUT" "min-transfer-window must be 1..3600 seconds"
 $F reset
 conf "{$insecure, \"http-timeout\": 5, \"http-retries\": 3}"
 
@@ -157,6 +177,88 @@ done
 is "every blob is good" "$bad" 0
 got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$LAB_HTTP/library/layered:latest" 2>&1)
 is "skopeo reads the result" "$got" "$LAB_DIGEST_LAYERED"
+
+# --- skopeo reads the store, except Docker schema 2 names ------------------------
+# The documented exception (README.md, docs/architecture.md): skopeo's oci:
+# transport skips index entries that are not OCI; imgtool keeps the bytes
+# (and so the digest) the registry served.
+fresh
+L=$LAB_HTTP/library/layered
+ok "pull an OCI image" img pull -q "$L:latest"
+ok "pull a Docker schema 2 image" img pull -q "$L:v2s2"
+is "the v2s2 name keeps the digest the registry served" "$(ref_digest "$L:v2s2")" "$LAB_DIGEST_LAYERED_V2S2"
+is "... as a Docker schema 2 entry" "$(jq -r --arg d "$LAB_DIGEST_LAYERED_V2S2" '.manifests[] | select(.digest == $d) | .mediaType' "$IMGTOOL_ROOT/oci/index.json")" application/vnd.docker.distribution.manifest.v2+json
+got=$(skopeo inspect --format '{{.Digest}}' "oci:$IMGTOOL_ROOT/oci:$L:latest" 2>&1)
+is "skopeo reads the OCI name next to it" "$got" "$LAB_DIGEST_LAYERED"
+fails "skopeo does not read the v2s2 name" skopeo inspect "oci:$IMGTOOL_ROOT/oci:$L:v2s2"
+like "... for the documented reason" "$LAST_OUT" "no descriptor found for reference"
+for doc in README.md docs/architecture.md; do
+  like "$doc names the exception and skopeo's answer" "$(tr '\n' ' ' < "$TESTS_DIR/../$doc")" 'application/vnd\.docker\.distribution\.manifest\.v2\+json.*no descriptor found for reference'
+done
+ok "imgtool push passes the v2s2 image on" img push -q "$L:v2s2" "$LAB_HTTP/lab-check/v2s2-$$:1"
+got=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$LAB_HTTP/lab-check/v2s2-$$:1" 2>&1)
+is "... its digest unchanged" "$got" "$LAB_DIGEST_LAYERED_V2S2"
+
+# --- a token realm over plain http ---------------------------------------------
+# An https registry whose 401 names an http realm: the password would cross
+# the network in the clear. tests/helpers/http-realm.py is both, and logs
+# every request the http realm gets.
+conf '{}'
+/usr/bin/python3 "$TESTS_DIR/helpers/http-realm.py" "$LAB_RUN/tls/server.crt" \
+  "$LAB_RUN/tls/server.key" "$T_TMP/realm.ports" "$T_TMP/realm.log" &
+realm_pid=$!
+for _ in $(seq 100); do [ -s "$T_TMP/realm.ports" ] && break; sleep 0.1; done
+read -r rs_port rh_port < "$T_TMP/realm.ports"
+RS=127.0.0.1:$rs_port
+realm="http://127.0.0.1:$rh_port/token"
+mkdir -p "$DOCKER_CONFIG"
+echo "{\"auths\": {\"$RS\": {\"auth\": \"$(printf 'tester:secret' | base64)\"}}}" > "$DOCKER_CONFIG/config.json"
+: > "$T_TMP/realm.log"
+fails "an https registry naming a plain-http token realm" img pull --cert-dir "$LAB_CERTS_DIR" "$RS/library/x"
+like "refused in one line naming the realm" "$(stderr_of pull --cert-dir "$LAB_CERTS_DIR" "$RS/library/x")" "^imgtool: pull '$RS/library/x:latest': token realm '$realm' is plain http: refusing to send credentials \(the registry is https\)$"
+is "the plain-http realm got no request" "$(cat "$T_TMP/realm.log")" ""
+fails "login to it is refused too" sh -c "echo secret | '$IMGTOOL' login --cert-dir '$LAB_CERTS_DIR' -u tester --password-stdin '$RS'"
+like "... naming the realm" "$LAST_OUT" "token realm '$realm' is plain http"
+is "... and the realm still got nothing" "$(cat "$T_TMP/realm.log")" ""
+fails "with --tls-verify=false the registry is insecure" img pull --tls-verify=false "$RS/library/x"
+like "... and the realm is asked, as the user allowed" "$(cat "$T_TMP/realm.log")" "^GET /token.* authorization=yes"
+kill "$realm_pid"; wait "$realm_pid" 2>/dev/null
+rm -f "$DOCKER_CONFIG/config.json"
+conf "{$insecure, \"http-timeout\": 3, \"http-retries\": 3}"
+
+# --- pull -a: every tag of a repository (docker's --all-tags) ----------------
+AT=lab-check/alltags-$$
+for t in a1 b2 c3 d4 e5; do
+  skopeo copy -q --dest-tls-verify=false "oci:$LAB_FIXTURES/busybox:amd64" \
+    "docker://$LAB_HTTP/$AT:$t" >/dev/null 2>&1
+done
+tags_in_store () { img images --format '{{.Tag}}' | sort | tr '\n' ' '; }
+fresh
+out=$(img pull -a "$LAB_HTTP/$AT" 2>&1); rc=$?
+is "pull -a pulls every tag of the repository" "$rc" 0
+is "the store has the five tags" "$(tags_in_store)" "a1 b2 c3 d4 e5 "
+like "docker's last lines: the repository" "$out" \
+  "Status: Downloaded newer image for $LAB_HTTP/$AT"$'\n'"$LAB_HTTP/$AT\$"
+like "--all-tags is its long form" "$(img pull -q --all-tags "$LAB_HTTP/$AT")" "^$LAB_HTTP/$AT\$"
+fails "a tag with -a is refused" img pull -a "$LAB_HTTP/$AT:a1"
+is "as docker says" "$LAST_OUT" "imgtool: tag can't be used with --all-tags/-a"
+fails "a digest with -a too" img pull -a "$LAB_HTTP/$BB@$LAB_DIGEST_BUSYBOX"
+fresh
+ok "--all-platforms keeps its meaning" img pull --all-platforms "$LAB_HTTP/$BB"
+is "every platform's manifest is stored" \
+  "$(blobs | grep -c -e "${LAB_DIGEST_BUSYBOX_AMD64#sha256:}" -e "${LAB_DIGEST_BUSYBOX_ARM64#sha256:}")" 2
+is "and only the latest tag" "$(tags_in_store)" "latest "
+# A registry that pages its tag list (Link: <...>; rel="next"), two a page.
+"$TESTS_DIR/helpers/tags-pager.py" "http://$LAB_HTTP" 2 > "$T_TMP/pager.log" &
+pager=$!
+for _ in $(seq 100); do [ -s "$T_TMP/pager.log" ] && break; sleep 0.1; done
+port=$(head -1 "$T_TMP/pager.log")
+fresh
+ok "pull -a from a registry that pages its tag list" \
+  img pull -a --tls-verify=false "127.0.0.1:$port/$AT"
+is "every page was asked for, following Link" "$(grep -c '^tags' "$T_TMP/pager.log")" 3
+is "all five tags" "$(tags_in_store)" "a1 b2 c3 d4 e5 "
+kill "$pager"; wait "$pager" 2>/dev/null
 
 # --- bad references ------------------------------------------------------------
 fails "an invalid reference" img pull "UPPER/Case"

@@ -23,6 +23,7 @@ if [ $rc -ne 0 ] && [[ "$out" == *"not merged"* ]]; then
   done_testing
   exit 0
 fi
+# doc:exit-0
 is "run true" "$rc" 0
 # run hashes (the manifest read back, chain IDs, the seccomp cache key):
 # with the CPU's SHA instructions, without loading libcrypto
@@ -44,12 +45,31 @@ is "run echo" "$(img run --rm $IMG echo hello)" "hello"
 # "busybox", or the fd's number before Linux 6.14)
 is "the process is named after its command (comm)" \
   "$(img run --rm $IMG cat /proc/self/comm)" "cat"
+# doc:exit-own
 img run --rm $IMG sh -c 'exit 3'
 is "exit status is the process's" "$?" 3
+# doc:exit-127
 out=$(img run --rm $IMG nosuchcommand 2>&1); rc=$?
 is "a missing command exits 127" "$rc" 127
 is "with one line of error" "$(echo "$out" | wc -l)" 1
 like "that names the command" "$out" "^imgtool: .*nosuchcommand"
+# docker: 127 also when the command is an absolute path that is gone (an
+# ENTRYPOINT ["/app"] whose binary is missing), 126 when it is there but
+# cannot be executed
+out=$(img run --rm $IMG /nosuch/app 2>&1); rc=$?
+is "a missing absolute path exits 127" "$rc" 127
+like "that names the path" "$out" "^imgtool: .*/nosuch/app"
+img run --rm --entrypoint /app $IMG >/dev/null 2>&1
+is "a missing --entrypoint /app exits 127" "$?" 127
+# doc:exit-126
+out=$(img run --rm $IMG /etc/passwd 2>&1); rc=$?
+is "a file that is not executable exits 126" "$rc" 126
+like "that names it" "$out" "^imgtool: .*/etc/passwd"
+img run --rm --entrypoint /tmp $IMG >/dev/null 2>&1
+is "a directory as the command exits 126" "$?" 126
+img run --rm -e PATH=/etc $IMG passwd >/dev/null 2>&1
+is "a name found in \$PATH but not executable exits 126" "$?" 126
+# doc:exit-signal
 img run --rm $IMG sh -c 'sleep 100 & kill -9 $!; wait $!'
 is "a child killed by SIGKILL: 137" "$?" 137
 
@@ -63,9 +83,10 @@ is "PATH from the image" "$(img run --rm $IMG sh -c 'echo $PATH')" \
 is "-w" "$(img run --rm -w /tmp $IMG pwd)" "/tmp"
 is "-w creates the directory" "$(img run --rm -w /new/dir $IMG pwd)" "/new/dir"
 is "-u name" "$(img run --rm -u app $IMG id)" \
-  "uid=1000(app) gid=1000(app) groups=10(wheel),1001(extra)"
+  "uid=1000(app) gid=1000(app) groups=10(wheel),1000(app),1001(extra)"
 is "-u uid:gid" "$(img run --rm -u 1000:1001 $IMG sh -c 'echo $(id -u) $(id -g)')" "1000 1001"
 is "HOME from passwd" "$(img run --rm -u app $IMG sh -c 'echo $HOME')" "/home/app"
+# doc:exit-125
 out=$(img run --rm -u nosuch $IMG id 2>&1); rc=$?
 is "unknown user: 125" "$rc" 125
 like "unknown user message" "$out" "unable to find user nosuch: no matching entries in passwd file"
@@ -106,6 +127,14 @@ like "a fork bomb under --pids-limit is stopped" "$out" "can't fork"
 is "host still forks" "$(echo fine)" "fine"
 is "--pids-limit as the container sees it in /sys/fs/cgroup" \
   "$(img run --rm --pids-limit 77 $IMG sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')" 77
+# doc:no-new-privs: on by default (the runtime helper tests =false)
+like "NoNewPrivs is on by default" "$(img run --rm $IMG grep NoNewPrivs /proc/self/status)" $'^NoNewPrivs:\t1$'
+# doc:dev-noexec: /dev is a tmpfs nosuid,noexec (a file the container
+# writes there cannot be run)
+like "/dev is tmpfs nosuid,noexec" "$(img run --rm $IMG grep ' /dev ' /proc/self/mounts)" '^[^ ]+ /dev tmpfs ([^ ]*,)?nosuid,([^ ]*,)?noexec'
+is "a program copied into /dev does not run" \
+  "$(img run --rm $IMG sh -c 'cp /bin/busybox /dev/bb && /dev/bb true 2>/dev/null; echo $?')" 126
+# doc:cgroup-ro
 fails "/sys/fs/cgroup is read-only" img run --rm $IMG sh -c 'echo 5 > /sys/fs/cgroup/pids/pids.max || echo 5 > /sys/fs/cgroup/pids.max'
 for bad in "-m 1x" "--memory 1k" "--cpus half" "--cpus 1000" "--pids-limit many" \
            "--memory-swap 1g" "-v relative:/x" "--network nosuch" "--pull sometimes"; do
@@ -146,6 +175,15 @@ if [ $rc -ne 0 ] && [[ "$h1" == *"not merged"* ]]; then
 else
   is "exec sees the container's hostname" "$h1" "${id:0:12}"
   like "exec sees the container's pid 1" "$(img exec bg cat /proc/1/cmdline | tr '\0' ' ')" "^sh -c echo out"
+  # doc:exit-127 doc:exit-126 doc:exit-own: exec's statuses are run's
+  img exec bg /nosuch/app >/dev/null 2>&1
+  is "exec of a missing absolute path exits 127" "$?" 127
+  img exec bg nosuchcommand >/dev/null 2>&1
+  is "exec of a missing command exits 127" "$?" 127
+  img exec bg /etc/passwd >/dev/null 2>&1
+  is "exec of a file that is not executable exits 126" "$?" 126
+  img exec bg sh -c 'exit 4'
+  is "exec: the process's own status" "$?" 4
   # Every process of the container, exec'd ones too, is in the container's
   # cgroup in each hierarchy it joins (on v1 the process moves itself in).
   pid1=$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")
@@ -203,7 +241,12 @@ is "inspect after the exit: status and exit code" \
 like "ps -a: exited by its TERM trap" "$(img ps -a)" "Exited \(7\) .* bg"
 is "logs after stop" "$(img logs bg 2>/dev/null)" "$(printf 'out\nbye')"
 fails "kill of a stopped container" img kill bg
-ok "rm" img rm bg
+# doc:exit-multi doc:exit-1: each name acted on, one error line for each
+# that failed, and 1 if any did
+out=$(img rm nosuch-a bg nosuch-b 2>&1); rc=$?
+is "rm of two unknown names and one container exits 1" "$rc" 1
+is "... with one error line for each unknown name" "$(grep -c '^imgtool: ' <<< "$out")" 2
+like "... naming both" "$out" "nosuch-a.*nosuch-b"
 fails "gone" img logs bg
 is "no cgroup left" "$(cgroups_of "$id")" ""
 

@@ -12,6 +12,7 @@ ok "fixture image in the store" test -f "$IMGTOOL_ROOT/oci/index.json"
 run () { img run --rm --network none "$@"; }
 
 # --- --device with a device the defaults already allow ---
+# doc:device-option
 is "--device HOST:CONTAINER reads bytes" \
   "$(run --device /dev/zero:/dev/myzero busybox sh -c 'head -c 4 /dev/myzero | od -An -tx1')" \
   " 00 00 00 00"
@@ -22,6 +23,7 @@ is "parents are made, outside /dev too" \
   "$(run --device /dev/null:/opt/dev/n busybox sh -c 'echo x > /opt/dev/n && echo ok')" "ok"
 is "without --device there is no such node" \
   "$(run busybox sh -c 'test -e /dev/myzero && echo yes || echo no')" "no"
+# doc:dev-nodes
 is "/dev has its 14 usual entries" "$(run busybox ls /dev | wc -l)" 14
 
 # --- bad --device: one line, exit 125 ---
@@ -60,6 +62,7 @@ else
   like "with :r it reads but may not write" "$out" "^$MAGIC"$'\n'".*Operation not permitted"
   is "the host's disk is untouched" "$(head -n1 "$LOOP")" "$MAGIC"
 
+  # doc:device-privileged
   # --privileged: every host device, readable
   is "--privileged sees the host's block device" \
     "$(run --privileged busybox sh -c "ls -l $LOOP" | awk '{print $1 $5 $6}')" \

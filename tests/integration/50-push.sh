@@ -130,6 +130,15 @@ ok "push over HTTPS + Basic" img push -q example.com/layered:1 "$LAB_BASIC/$R/ap
 is "skopeo with the credentials: same digest" \
   "$(sk_digest "$LAB_BASIC/$R/app:1" --creds "$LAB_USER:$LAB_PASS" --cert-dir "$LAB_CERTS_DIR")" "$LAB_DIGEST_LAYERED"
 
+# --- progress on a terminal ---------------------------------------------------
+# docker's bars: "Pushing" while a blob goes up (pull's say "Downloading").
+fresh_store
+out=$(TERM=xterm "$TESTS_DIR/helpers/pty-drive.py" -- "$IMGTOOL" push \
+  example.com/layered:1 "$LAB_HTTP/$R/tty:1" 2>&1)
+like "push on a terminal draws a bar per blob, saying Pushing" "$out" \
+  '[0-9a-f]{12}: Pushing \['
+is "never Downloading" "$(grep -c Downloading <<<"$out")" 0
+
 # --- token auth --------------------------------------------------------------
 fails "anonymous push to the token registry" img push example.com/layered:1 "$LAB_TOKEN/private/$R:1"
 like "unauthorized: authentication required" "$LAST_OUT" "imgtool: push '$LAB_TOKEN/private/$R:1': unauthorized: authentication required \(no credentials for $LAB_TOKEN"

@@ -29,6 +29,19 @@ ok "copy without --all: the platform's image" img copy -q "$LAB_HTTP/library/bus
 is "skopeo: the amd64 manifest" \
   "$(sk_digest --creds "$LAB_USER:$LAB_PASS" --cert-dir "$LAB_CERTS_DIR" "docker://$LAB_BASIC/$R/bb:one")" "$LAB_DIGEST_BUSYBOX_AMD64"
 
+# Two repositories of the token registry in one process: a token is per
+# scope (pull of the source, push and pull of the destination), never the
+# first one fetched for the host.
+ok "login to the token registry" sh -c "echo '$LAB_PASS' | '$IMGTOOL' login -u '$LAB_USER' --password-stdin '$LAB_TOKEN'"
+issued0=$("$LAB_TOKENCTL" stats | jq .issued)
+ok "copy between two repositories of the token registry" \
+  img copy -q "$LAB_TOKEN/library/layered:latest" "$LAB_TOKEN/$R/layered:1"
+is "one token per scope set, each fetched once" "$(( $("$LAB_TOKENCTL" stats | jq .issued) - issued0 ))" 2
+is "skopeo: the same digest" \
+  "$(sk_digest --creds "$LAB_USER:$LAB_PASS" --cert-dir "$LAB_CERTS_DIR" "docker://$LAB_TOKEN/$R/layered:1")" "$LAB_DIGEST_LAYERED"
+is "every blob mounted: the mount's token also holds pull on the source" \
+  "$(log_count "$LAB_LOG_TOKEN" "\"POST /v2/$R/layered/blobs/uploads/\?mount=sha256:[0-9a-f]{64}&from=library/layered HTTP/1.1\" 201")" 4
+
 ok "copy --all to an OCI layout" img copy -q --all "docker://$LAB_HTTP/library/busybox:latest" "oci:$T_TMP/lay:bb"
 is "skopeo reads the layout: the same index" "$(raw_digest "oci:$T_TMP/lay:bb")" "$LAB_DIGEST_BUSYBOX"
 ok "skopeo copies every platform out of it" skopeo copy -q --all "oci:$T_TMP/lay:bb" "oci:$T_TMP/sk:bb"

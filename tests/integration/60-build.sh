@@ -185,6 +185,35 @@ img build -q -t nethost "$T_TMP/net" > /dev/null
 is "builds use the host's network by default" "$(img run --rm nethost cat /nets | tr ' ' '\n' | links)" \
   "$host_links"
 
+# --- COPY and WORKDIR layers carry their parents --------------------------------
+# As BuildKit's: each parent of what a layer adds is in it, with the owner
+# and mode it has in the stage, else overlay shows a 0755 root directory
+# over the image's (a non-root user could no longer write /tmp).
+bf par <<'EOF'
+FROM busybox
+RUN mkdir -p /home/app && chown 1000:1000 /home/app && chmod 750 /home/app
+COPY f.txt /tmp/
+COPY f.txt /home/app/new/
+WORKDIR /home/app/work
+EOF
+echo f > "$T_TMP/par/f.txt"
+img build -q -t par "$T_TMP/par" > /dev/null
+# "path mode uid:gid" of each entry of the image's layer N
+layer_ls () {
+  local d; d=$(img inspect "$1" | jq -r ".[0].Manifest.layers[$2].digest")
+  /usr/bin/python3 -c 'import sys, tarfile
+for m in tarfile.open(sys.argv[1]): print(m.name, oct(m.mode)[2:], "%d:%d" % (m.uid, m.gid))' \
+    "$IMGTOOL_ROOT/oci/blobs/sha256/${d#sha256:}" | tr '\n' ' '
+}
+is "COPY f /tmp/: the layer has tmp/ as the image has it" "$(layer_ls par 2)" \
+  "tmp 1777 0:0 tmp/f.txt 644 0:0 "
+is "... and a non-root user can still write /tmp" \
+  "$(img run --rm -u 65534 par sh -c 'touch /tmp/x && stat -c %a /tmp')" 1777
+is "COPY into an existing dir: its owner and mode kept, new parents 0755 root" "$(layer_ls par 3)" \
+  "home 755 0:0 home/app 750 1000:1000 home/app/new 755 0:0 home/app/new/f.txt 644 0:0 "
+is "WORKDIR: the same" "$(layer_ls par 4)" "home 755 0:0 home/app 750 1000:1000 home/app/work 755 0:0 "
+is "... and in the container" "$(img run --rm par stat -c '%u %a' /home/app)" "1000 750"
+
 # --- multi-stage and --target ---------------------------------------------------
 bf m <<'EOF'
 ARG BASE=busybox
@@ -228,6 +257,10 @@ like "a missing COPY source is named" "$(tail -1 <<< "$out")" "^imgtool: -:2: CO
 printf 'secret\n' > "$T_TMP/fail/.dockerignore"; echo s > "$T_TMP/fail/secret"
 out=$(printf 'FROM busybox\nCOPY secret /x\n' | img build -f - "$T_TMP/fail" 2>&1)
 like ".dockerignore hides a source" "$out" "excluded by .dockerignore"
+out=$(printf 'FROM busybox\n' | img build - 2>&1); rc=$?
+is "build - (a context on stdin) fails" "$rc" 1
+is "... saying it is not supported, not that '-' lacks a Buildfile" "$out" \
+  "imgtool: build context from stdin ('-') is not supported yet: give a directory"
 out=$(printf 'FROM nosuchimage\n' | img build --pull=never -f - "$T_TMP/fail" 2>&1)
 like "--pull=never with a missing base" "$out" "image 'nosuchimage' is not in the store"
 out=$(printf 'FROM busybox\nUSER nobody-here\nRUN true\n' | img build -f - "$T_TMP/fail" 2>&1)
@@ -247,6 +280,33 @@ like "... saying so" "$(cat "$T_TMP/slow.out")" "build interrupted"
 is "no mount of the store is left" "$(grep -c "$IMGTOOL_ROOT" /proc/self/mountinfo)" 0
 is "no build temp dir is left" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c build-)" 0
 is "no container process is left" "$(pgrep -f "sleep 6017" | wc -l)" 0
+
+# --- kill -9 of a build: its RUN dies with it, the next command cleans up ------
+# (as another user: the switch to it clears a parent-death signal)
+bf killed <<'EOF'
+FROM busybox
+USER 65534
+RUN echo started; sleep 6023
+EOF
+"$IMGTOOL" build -t killed "$T_TMP/killed" > "$T_TMP/killed.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q '^started' "$T_TMP/killed.out" && break; sleep 0.1; done
+spids=$(pgrep -f "sleep 6023" | tr '\n' ' '); spid=${spids%% *}
+# the step's cgroup, as the host sees it (v1: one dir per controller)
+cgpath=$(grep -o 'imgtool/[0-9a-f]\{64\}' "/proc/${spid:-0}/cgroup" 2>/dev/null | head -1)
+cg_dirs () { ls -d "/sys/fs/cgroup/$cgpath" /sys/fs/cgroup/*/"$cgpath" 2>/dev/null | wc -l; }
+like "the RUN step runs in a cgroup of its own" "$cgpath" '^imgtool/[0-9a-f]{64}$'
+kill -9 $pid; wait $pid 2>/dev/null
+gone () { [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+for _ in $(seq 100); do gone "$spid" && break; sleep 0.1; done
+ok "the RUN step's process died with the build" gone "$spid"
+[ "$(cg_dirs)" -gt 0 ]; is "before the next command: its cgroups are there" $? 0
+is "... and its temp dir" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c '^build-')" 1
+ok "the next command runs" img images
+is "after it: no cgroup of the step" "$(cg_dirs)" 0
+is "... no build temp dir" "$(ls "$IMGTOOL_ROOT/tmp" | grep -c '^build-')" 0
+is "... no build record" "$(ls "$IMGTOOL_ROOT/builds" | wc -l)" 0
+for p in $spids; do gone "$p" || kill -9 "$p"; done # (a failing run's)
 
 # --- history, untagged, prune ---------------------------------------------------
 out=$(img history site:1)

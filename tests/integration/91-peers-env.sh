@@ -12,6 +12,11 @@ for p in podman crun skopeo umoci jq unshare nft; do need $p; done
 host_mounts_before=$(cut -d' ' -f5 /proc/self/mountinfo | sort)
 host_cg2_before=$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)
 host_fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
+# Compared after the test, never against an absolute state: the machine may
+# have had them before (a /run/netns of its own, for one).
+host_podman0_before=$(ip -o link show podman0 2>/dev/null)
+host_netavark_before=$(nft list ruleset 2>/dev/null | grep -ci netavark)
+host_netns_before=$(grep -c ' /run/netns ' /proc/self/mountinfo)
 
 peers_env "$T_TMP/peers" || { ok "peers environment" false; done_testing; exit 1; }
 trap peers_cleanup EXIT
@@ -65,9 +70,9 @@ is "podman runs what buildah built" "$(peers_podman run --rm localhost/t91 cat /
 is "host mount points unchanged" "$(cut -d' ' -f5 /proc/self/mountinfo | sort)" "$host_mounts_before"
 is "host cgroup2 controllers unchanged" "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" "$host_cg2_before"
 is "host ip_forward unchanged" "$(cat /proc/sys/net/ipv4/ip_forward)" "$host_fwd_before"
-is "no podman bridge on the host" "$(ip -o link show podman0 2>/dev/null)" ""
-is "no netavark rules on the host" "$(nft list ruleset 2>/dev/null | grep -ci netavark)" 0
-is "no /run/netns left on the host by podman" "$(grep -c ' /run/netns ' /proc/self/mountinfo)" 0
+is "no podman bridge left on the host" "$(ip -o link show podman0 2>/dev/null)" "$host_podman0_before"
+is "no netavark rules left on the host" "$(nft list ruleset 2>/dev/null | grep -ci netavark)" "$host_netavark_before"
+is "no /run/netns left on the host by podman" "$(grep -c ' /run/netns ' /proc/self/mountinfo)" "$host_netns_before"
 peers_cleanup
 is "peers_cleanup removes the peers' cgroups" "$(ls -d /sys/fs/cgroup/*/"$PEERS_CGROUP" 2>/dev/null)" ""
 is "peers_cleanup removes PEERS_DIR" "$(ls -d "$T_TMP/peers" 2>/dev/null)" ""

@@ -6,13 +6,15 @@ RUN=${LAB_RUN_DIR:-$LAB_SRC/run}
 PIDS=$RUN/pids
 PY=/usr/bin/python3            # Debian's python3 (has python3-cryptography)
 
-# Ports: 5000..5004 unless LAB_PORT_BASE moves the whole block.
+# Ports: 5000..5006 unless LAB_PORT_BASE moves the whole block.
 PORT_BASE=${LAB_PORT_BASE:-5000}
 PORT_HTTP=$PORT_BASE
 PORT_BASIC=$((PORT_BASE + 1))
 PORT_TOKEN=$((PORT_BASE + 2))
 PORT_TOKEN_SERVER=$((PORT_BASE + 3))
 PORT_FAULT=$((PORT_BASE + 4))
+PORT_FAULT_ALT=$((PORT_BASE + 5))    # the fault proxy's second listener (HTTP)
+PORT_FAULT_TLS=$((PORT_BASE + 6))    # and its third (HTTPS)
 SERVICES="http basic token tokenserver fault"
 
 LAB_USER=tester

@@ -5,7 +5,14 @@ Listens on 127.0.0.1:5004 and forwards every request to the real registry
 (127.0.0.1:5000) unchanged (Host included, so the registry's Location URLs
 point back at the proxy; Range and every other end-to-end header pass
 through). Rules, set per test, make it misbehave. Control endpoints live under
-/_fault/ on the same port (tests/lab/faultctl wraps them):
+/_fault/ on the same port (tests/lab/faultctl wraps them).
+
+Two more listeners of the same proxy (one process, one set of rules, one
+request log) stand for "another host" in redirect tests: --alt-listen
+(plain HTTP, :5005) and --tls-listen (HTTPS with the lab's server
+certificate, :5006). Every request is logged with the port it came in on
+and its headers. A rule applies on the main port only unless it says
+port=N.
 
   GET  /_fault/health
   POST /_fault/add?action=A[&key=value...]   add a rule; answers it as JSON
@@ -13,7 +20,8 @@ through). Rules, set per test, make it misbehave. Control endpoints live under
                                              and end any hang in progress
   GET  /_fault/rules                         rules with their hit counters
   GET  /_fault/requests                      requests seen since the last reset
-  GET  /_fault/count[?path=RE][&method=M]    how many of them match
+  GET  /_fault/count[?path=RE][&method=M][&port=N]
+                                             how many of them match
 
 Rule keys (all optional except action):
   path=RE       Python regex searched in the request target (path + query)
@@ -21,13 +29,24 @@ Rule keys (all optional except action):
   range=yes|no  only requests with / without a Range header
   count=N       apply to N matching requests, then stand aside (default: all)
   skip=M        let the first M matching requests through untouched first
+  auth=yes|no   only requests with / without an Authorization header
+  port=N        only requests that came in on listener port N (default:
+                the main listener)
 
 Actions:
   pass                          forward untouched (useful with count/skip)
-  status   code=503 retry_after=1 [body=TEXT]
+  status   code=503 retry_after=1 [body=TEXT] [www_authenticate=V]
                                 answer with this status, not forwarding;
                                 Retry-After defaults to 1 for 429 and 503
-                                (retry_after= empty omits it)
+                                (retry_after= empty omits it); with
+                                www_authenticate, a WWW-Authenticate: V
+                                header (a 401 challenge)
+  redirect to=URL [code=307]    answer code with Location: URL + the request
+                                target (to=http://127.0.0.1:5005 sends the
+                                same path to the alt listener)
+  relocate to=URL               forward, then point the answer's Location
+                                (an upload's, say) at URL: its scheme, host
+                                and port become URL's
   drop                          close the connection without any answer
   hang     seconds=600          answer nothing, then close (ended early by reset)
   delay    seconds=S            wait S seconds, then forward
@@ -44,6 +63,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -52,10 +72,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
        "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
-ACTIONS = {"pass", "status", "drop", "hang", "delay", "cut", "truncate", "corrupt", "slow"}
+ACTIONS = {"pass", "status", "drop", "hang", "delay", "cut", "truncate", "corrupt", "slow",
+           "redirect", "relocate"}
 BODY_ACTIONS = {"cut", "truncate", "corrupt", "slow"}
 KEYS = {"action", "path", "method", "range", "count", "skip", "code", "retry_after",
-        "body", "seconds", "bytes", "offset", "rate"}
+        "body", "seconds", "bytes", "offset", "rate", "auth", "port", "www_authenticate", "to"}
 ERROR_CODES = {429: "TOOMANYREQUESTS", 503: "UNAVAILABLE", 401: "UNAUTHORIZED",
                404: "NOT_FOUND", 500: "UNKNOWN", 502: "UNKNOWN"}
 
@@ -82,9 +103,18 @@ class Rule:
         if r not in ("", "yes", "no"):
             raise ValueError("range must be yes or no")
         self.range = {"": None, "yes": True, "no": False}[r]
+        a = q.get("auth", "")
+        if a not in ("", "yes", "no"):
+            raise ValueError("auth must be yes or no")
+        self.auth = {"": None, "yes": True, "no": False}[a]
+        self.port = int(q["port"]) if q.get("port", "") != "" else None
+        self.www_authenticate = q.get("www_authenticate") or None
+        self.to = q.get("to", "")
+        if self.action in ("redirect", "relocate") and not re.match(r"^https?://[^/]+$", self.to):
+            raise ValueError("%s needs to=http[s]://host:port (no path)" % self.action)
         self.count = int(q["count"]) if q.get("count", "") != "" else -1
         self.skip = int(q.get("skip") or 0)
-        self.code = int(q.get("code") or 503)
+        self.code = int(q.get("code") or (307 if self.action == "redirect" else 503))
         ra = q.get("retry_after")
         self.retry_after = ra if ra is not None else ("1" if self.code in (429, 503) else "")
         self.body = q.get("body")
@@ -99,9 +129,16 @@ class Rule:
         d = {"id": self.id, "action": self.action, "path": self.path,
              "method": sorted(self.methods) if self.methods else None,
              "range": self.range, "count": self.count, "skip": self.skip,
+             "auth": self.auth, "port": self.port,
              "seen": self.seen, "hits": self.hits}
         if self.action == "status":
             d.update(code=self.code, retry_after=self.retry_after)
+            if self.www_authenticate:
+                d["www_authenticate"] = self.www_authenticate
+        if self.action == "redirect":
+            d.update(code=self.code, to=self.to)
+        if self.action == "relocate":
+            d["to"] = self.to
         if self.action in ("hang", "delay"):
             d["seconds"] = self.seconds
         if self.action in ("cut", "truncate"):
@@ -130,11 +167,15 @@ class State:
             self.wake.set()                 # end hangs in progress
             self.wake = threading.Event()
 
-    def pick(self, method, target, has_range):
+    def pick(self, method, target, has_range, has_auth, port, main_port):
         """The rule to apply to this request, or None; counts hits."""
         with self.lock:
             for r in self.rules:
+                if port != (r.port if r.port is not None else main_port):
+                    continue
                 if r.methods and method not in r.methods:
+                    continue
+                if r.auth is not None and r.auth != has_auth:
                     continue
                 if r.range is not None and r.range != has_range:
                     continue
@@ -218,17 +259,22 @@ class Proxy(BaseHTTPRequestHandler):
         st = self.server.state
         gen = st.gen
         has_range = "Range" in self.headers
-        rule = st.pick(self.command, self.path, has_range)
+        port = self.connection.getsockname()[1]
+        rule = st.pick(self.command, self.path, has_range, "Authorization" in self.headers,
+                       port, self.server.main_port)
         action = rule.action if rule else "pass"
+        # Headers are logged (lower-case names) so that a test can see what
+        # reached which listener, Authorization included: lab secrets only.
         entry = {"time": time.time(), "method": self.command, "path": self.path,
+                 "port": port, "headers": {k.lower(): v for k, v in self.headers.items()},
                  "range": self.headers.get("Range"), "action": action,
                  "rule": rule.id if rule else None, "status": None, "sent": 0}
         try:
             self.proxy(rule, action, entry)
         finally:
             st.record(entry, gen)
-            self.log("%s %s%s -> %s %s sent=%d%s" % (
-                self.command, self.path, " range=" + entry["range"] if entry["range"] else "",
+            self.log(":%d %s %s%s -> %s %s sent=%d%s" % (
+                port, self.command, self.path, " range=" + entry["range"] if entry["range"] else "",
                 entry["status"], action, entry["sent"],
                 " rule=%d" % rule.id if rule else ""))
 
@@ -256,10 +302,22 @@ class Proxy(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             if rule.retry_after:
                 self.send_header("Retry-After", rule.retry_after)
+            if rule.www_authenticate:
+                self.send_header("WWW-Authenticate", rule.www_authenticate)
             self.send_header("X-Lab-Fault", "status")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+            entry["status"] = rule.code
+            return
+        if action == "redirect":
+            for _ in self.request_body():
+                pass
+            self.send_response(rule.code)
+            self.send_header("Location", rule.to + self.path)
+            self.send_header("Content-Length", "0")
+            self.send_header("X-Lab-Fault", "redirect")
+            self.end_headers()
             entry["status"] = rule.code
             return
         if action == "delay":
@@ -303,6 +361,11 @@ class Proxy(BaseHTTPRequestHandler):
     def relay(self, resp, rule, action, entry):
         entry["status"] = resp.status
         headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP]
+        if action == "relocate":
+            def moved(v):
+                u = urllib.parse.urlsplit(v)
+                return rule.to + urllib.parse.urlunsplit(("", "", u.path, u.query, u.fragment))
+            headers = [(k, moved(v) if k.lower() == "location" else v) for k, v in headers]
         has_body = (self.command != "HEAD" and resp.status not in (204, 304)
                     and not 100 <= resp.status < 200)
         clen = resp.getheader("Content-Length")
@@ -389,7 +452,8 @@ class Proxy(BaseHTTPRequestHandler):
         p = url.path
         if p == "/_fault/health":
             return self.send_json(200, {"ok": True, "upstream": "%s:%d" % (
-                self.server.upstream_host, self.server.upstream_port)})
+                self.server.upstream_host, self.server.upstream_port),
+                "listeners": self.server.listeners})
         if p == "/_fault/reset":
             st.reset()
             self.log("control: reset")
@@ -415,9 +479,11 @@ class Proxy(BaseHTTPRequestHandler):
             except re.error as e:
                 return self.send_json(400, {"error": str(e)})
             methods = {m.upper() for m in q.get("method", "").split(",") if m}
+            port = int(q["port"]) if q.get("port") else None
             with st.lock:
                 n = sum(1 for r in st.requests
-                        if rx.search(r["path"]) and (not methods or r["method"] in methods))
+                        if rx.search(r["path"]) and (not methods or r["method"] in methods)
+                        and (port is None or r["port"] == port))
             body = b"%d\n" % n
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -433,18 +499,41 @@ class Proxy(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="127.0.0.1:5004")
+    ap.add_argument("--alt-listen", default="", help="a second plain-HTTP listener")
+    ap.add_argument("--tls-listen", default="", help="an HTTPS listener (needs --tls-cert/--tls-key)")
+    ap.add_argument("--tls-cert", default="")
+    ap.add_argument("--tls-key", default="")
     ap.add_argument("--upstream", default="127.0.0.1:5000")
     ap.add_argument("--tag", default="", help="ignored; names the lab's run directory in ps")
     a = ap.parse_args()
-    host, port = a.listen.rsplit(":", 1)
-    srv = ThreadingHTTPServer((host, int(port)), Proxy)
-    srv.daemon_threads = True
-    srv.upstream_host, up_port = a.upstream.rsplit(":", 1)
-    srv.upstream_port = int(up_port)
-    srv.state = State()
-    sys.stderr.write("fault proxy on http://%s -> http://%s\n" % (a.listen, a.upstream))
+    state = State()
+    up_host, up_port = a.upstream.rsplit(":", 1)
+    main_port = int(a.listen.rsplit(":", 1)[1])
+    listeners = ["http://" + a.listen]
+    if a.alt_listen:
+        listeners.append("http://" + a.alt_listen)
+    if a.tls_listen:
+        listeners.append("https://" + a.tls_listen)
+    servers = []
+    for url in listeners:
+        scheme, addr = url.split("://")
+        host, port = addr.rsplit(":", 1)
+        srv = ThreadingHTTPServer((host, int(port)), Proxy)
+        srv.daemon_threads = True
+        if scheme == "https":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(a.tls_cert, a.tls_key)
+            # Handshake in the handler thread: a silent client cannot block accept().
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                         do_handshake_on_connect=False)
+        srv.upstream_host, srv.upstream_port = up_host, int(up_port)
+        srv.state, srv.main_port, srv.listeners = state, main_port, listeners
+        servers.append(srv)
+    sys.stderr.write("fault proxy on %s -> http://%s\n" % (", ".join(listeners), a.upstream))
     sys.stderr.flush()
-    srv.serve_forever()
+    for srv in servers[1:]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

@@ -564,6 +564,70 @@ test_replace (void)
   strbuf_release (&t);
 }
 
+/* A pax or GNU long-name header and then the end: the entry it named is
+ * lost, which must not pass as a complete layer. */
+static void
+test_lost_entry (void)
+{
+  struct strbuf pax = STRBUF_INIT;
+  struct tb t = { STRBUF_INIT };
+  pax_rec (&pax, "path", "named-by-pax");
+  header (&t, 'x', "PaxHeader", NULL, 0, 0, 0, 0, pax.len, 0, 0);
+  body (&t, pax.buf, pax.len);
+  size_t no_end = t.sb.len;
+  tb_end (&t);
+  fresh ();
+  CHECK (apply (&t.sb) < 0 && strstr (last_err, "pax header with no entry"),
+         "a pax header right before the end fails: %s", last_err);
+  strbuf_setlen (&t.sb, no_end);
+  fresh ();
+  CHECK (apply (&t.sb) < 0 && strstr (last_err, "pax header with no entry"),
+         "a pax header at the end of the input fails: %s", last_err);
+  strbuf_reset (&t.sb);
+  header (&t, 'L', "././@LongLink", NULL, 0, 0, 0, 0, 13, 0, 0);
+  body (&t, "named-by-gnu", 13);
+  tb_end (&t);
+  fresh ();
+  CHECK (apply (&t.sb) < 0
+             && strstr (last_err, "GNU long name header with no entry"),
+         "a GNU long name right before the end fails: %s", last_err);
+  CHECK (!lst ("named-by-gnu") && !lst ("named-by-pax"), "nothing made");
+  strbuf_release (&pax);
+  strbuf_release (&t.sb);
+}
+
+/* ".wh.foo/" with children: a whiteout used as a directory. */
+static void
+test_whiteout_dir (void)
+{
+  struct strbuf lower = TAR ({ .type = '0', .name = "foo", .data = "1" }, );
+  struct strbuf t = TAR ({ .type = '5', .name = ".wh.foo/" },
+                         { .type = '0', .name = ".wh.foo/bar", .data = "2" }, );
+  fresh ();
+  CHECK (apply (&t) < 0
+             && !strcmp (last_err, "layer entry '.wh.foo/bar': '.wh.foo' "
+                                   "is a whiteout, not a directory"),
+         "overlay: a child of a whiteout is refused: %s", last_err);
+  CHECK (!lst (".wh.foo"), "overlay: no '.wh.foo' made");
+  fresh ();
+  CHECK (apply_delete (&lower) == 0, "lower layer");
+  CHECK (apply_delete (&t) < 0 && strstr (last_err, "is a whiteout, not a"),
+         "delete mode: refused too: %s", last_err);
+  CHECK (!lst (".wh.foo"), "delete mode: no '.wh.foo' made");
+  strbuf_release (&t);
+  t = TAR ({ .type = '0', .name = "d/.wh..wh..opq/x", .data = "2" }, );
+  fresh ();
+  CHECK (apply (&t) < 0 && strstr (last_err, "'d/.wh..wh..opq' is a whiteout"),
+         "a child of an opaque marker is refused: %s", last_err);
+  strbuf_release (&t);
+  t = TAR ({ .type = '5', .name = ".wh.foo/" }, );
+  fresh ();
+  CHECK (apply (&t) == 0 && lst ("foo") && S_ISCHR (st.st_mode),
+         "a childless '.wh.foo/' is still a whiteout (%s)", last_err);
+  strbuf_release (&t);
+  strbuf_release (&lower);
+}
+
 static void
 test_sniff (void)
 {
@@ -594,6 +658,8 @@ main (void)
   test_whiteouts_overlay ();
   test_whiteouts_delete ();
   test_replace ();
+  test_lost_entry ();
+  test_whiteout_dir ();
   struct err *err = NULL;
   close (root_fd);
   fs_rm_rf (AT_FDCWD, base, &err);

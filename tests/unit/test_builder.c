@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +88,14 @@ test_keys (void)
   CHECK (strcmp (a, c), "another parent: another key");
   build_cache_key ("sha256:00", "RUN /bin/sh -c make ", c);
   CHECK (strcmp (a, c), "another text: another key");
+  /* the key carries the cache format: a record written before COPY layers
+   * had their parents (sha256 of parent "\n" text alone) is a miss */
+  struct digester d;
+  digester_init (&d);
+  digester_update (&d, "sha256:00\nRUN /bin/sh -c make", 29);
+  digester_final (&d, c);
+  digester_release (&d);
+  CHECK (strcmp (a, c), "an old-format key (no format version) is a miss");
 }
 
 static struct bf_instr *
@@ -155,6 +164,64 @@ test_config (void)
   json_decref (doc);
 }
 
+/* import's and commit's -c: Dockerfile instructions on a config. */
+static void
+test_changes (void)
+{
+  json_t *doc = json_pack ("{s:{s:[s],s:[s]}}", "config", "Env", "A=1",
+                           "Cmd", "old");
+  char *ok[] = { "ENV B=$A C=x",
+                 "ENTRYPOINT [\"/bin/tool\"]",
+                 "WORKDIR sub",
+                 "WORKDIR more",
+                 "EXPOSE 80 53/udp",
+                 "LABEL k=v",
+                 "USER app:app",
+                 "VOLUME [\"/data\"]",
+                 "STOPSIGNAL SIGINT",
+                 "ONBUILD RUN make",
+                 "HEALTHCHECK --interval=5s CMD [\"check\"]",
+                 NULL };
+  struct err *err = NULL;
+  int r = build_apply_changes (doc, ok, &err);
+  CHECK (r == 0, "changes apply%s%s", err ? ": " : "", err ? err->msg : "");
+  char *got = json_dumps (json_object_get (doc, "config"),
+                          JSON_COMPACT | JSON_SORT_KEYS);
+  CHECK_STR (got,
+             "{\"Entrypoint\":[\"/bin/tool\"],\"Env\":[\"A=1\",\"B=1\","
+             "\"C=x\"],\"ExposedPorts\":{\"53/udp\":{},\"80/tcp\":{}},"
+             "\"Healthcheck\":{\"Interval\":5000000000,\"Test\":[\"CMD\","
+             "\"check\"]},\"Labels\":{\"k\":\"v\"},\"OnBuild\":[\"RUN "
+             "make\"],\"StopSignal\":\"SIGINT\",\"User\":\"app:app\","
+             "\"Volumes\":{\"/data\":{}},\"WorkingDir\":\"/sub/more\"}",
+             "the config after the changes (ENTRYPOINT resets the old Cmd)");
+  free (got);
+  char *cmd[] = { "CMD echo $A", NULL };
+  CHECK (build_apply_changes (doc, cmd, &err) == 0, "CMD applies");
+  got = json_dumps (json_object_get (json_object_get (doc, "config"), "Cmd"),
+                    JSON_COMPACT);
+  CHECK_STR (got, "[\"/bin/sh\",\"-c\",\"echo $A\"]",
+             "shell-form CMD, unexpanded as docker keeps it");
+  free (got);
+  const char *bad[] = { "RUN true", "FROM x", "COPY a b", "ADD a b",
+                        "MAINTAINER me", "ARG X", "SHELL [\"sh\"]" };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      char *v[] = { (char *)bad[i], NULL };
+      err_free (err);
+      err = NULL;
+      CHECK (build_apply_changes (doc, v, &err) < 0 && err
+                 && strstr (err->msg, "is not a valid change command"),
+             "'%s' is refused: %s", bad[i], err ? err->msg : "");
+    }
+  err_free (err);
+  err = NULL;
+  char *junk[] = { "EXPOSE nope", NULL };
+  CHECK (build_apply_changes (doc, junk, &err) < 0, "a bad EXPOSE fails");
+  err_free (err);
+  json_decref (doc);
+}
+
 int
 main (void)
 {
@@ -162,5 +229,6 @@ main (void)
   test_keys ();
   test_text ();
   test_config ();
+  test_changes ();
   return test_done ();
 }

@@ -174,6 +174,17 @@ test_errors (void)
   CHECK_STR (parse_err ("FROM a\nCMD [\"a\", 1]\n"),
              "Buildfile:2: CMD: a JSON array must hold only strings",
              "JSON array with a number");
+  /* \u0000 is valid JSON: the exec form (BuildKit's reading), whose
+     argument no program can take, so the build stops here rather than
+     cut it short or run it as a shell command */
+  CHECK_STR (parse_err ("FROM a\nCMD [\"ok\", \"a\\u0000b\"]\n"),
+             "Buildfile:2: CMD: argument 2 holds a NUL character, which no "
+             "program can take",
+             "a NUL in an exec form argument");
+  CHECK_STR (parse_err ("FROM a\nSHELL [\"/bin/sh\\u0000\"]\n"),
+             "Buildfile:2: SHELL: argument 1 holds a NUL character, which no "
+             "program can take",
+             "... in SHELL too");
   CHECK_STR (parse_err ("FROM a\nENV a=1 b\n"),
              "Buildfile:2: ENV: can't find = in 'b' (must be of the form "
              "name=value)",

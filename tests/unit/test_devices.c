@@ -83,6 +83,7 @@ test_defaults (void)
   struct rt_device dev = { .type = 'b', .major = 7, .minor = 0,
                            .access = RT_DEV_READ };
   size_t n = rt_device_rules (false, NULL, 0, &r);
+  /* doc:device-cgroup-default */
   CHECK (n == 12, "12 default rules (got %zu)", n);
   CHECK (has_rule (r, n, "c *:* m") && has_rule (r, n, "b *:* m"),
          "mknod of anything is allowed");

@@ -428,6 +428,17 @@ test_crafted (void)
          "a redirect dir is refused (%s)", err ? err->msg : "");
   err_clear (&err);
 
+  /* A name that a layer reader would take for a whiteout. */
+  mkdir (P ("c4"), 0755);
+  mkdir (P ("c4/.wh.foo"), 0755);
+  put_file ("c4/.wh.foo/bar", "b", 0644);
+  CHECK (diff ("c4", NULL, &o, "c4.tar", &res, &err) == -1 && err
+             && strstr (err->msg, "'.wh.foo': a name starting with '.wh.' "
+                                  "cannot go into a layer"),
+         "a '.wh.' name in an upper dir is refused (%s)",
+         err ? err->msg : "");
+  err_clear (&err);
+
   /* Long paths, big ids: pax records. */
   mkdir (P ("c3"), 0755);
   char name[300];
@@ -493,6 +504,22 @@ copy_layer (struct layer_copy **cp, const struct layer_opts *o,
   return r;
 }
 
+/* Write the layer c collected to file (and free c), then read it back. */
+static void
+write_and_read (struct layer_copy *c, const char *file,
+                struct layer_result *res, struct tarlist *l)
+{
+  struct err *err = NULL;
+  int ofd = open (P (file), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
+  CHECK (layer_copy_write (c, &sink, res, &err) == 0, "write the layer %s (%s)",
+         file, err ? err->msg : "ok");
+  close (ofd);
+  layer_copy_free (c);
+  CHECK (read_tar (P (file), l) == 0, "read %s back", file);
+  err_free (err);
+}
+
 static void
 test_copy (void)
 {
@@ -519,15 +546,9 @@ test_copy (void)
   struct layer_copy *c = NULL;
   CHECK (copy_layer (&c, &o, &err) == 0, "collect COPY sources (%s)",
          err ? err->msg : "ok");
-  int ofd
-      = open (P ("copy.tgz"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
   struct layer_result res, res2;
-  CHECK (layer_copy_write (c, &sink, &res, &err) == 0, "write COPY layer");
-  close (ofd);
-  layer_copy_free (c);
   struct tarlist l;
-  CHECK (read_tar (P ("copy.tgz"), &l) == 0, "read COPY layer back");
+  write_and_read (c, "copy.tgz", &res, &l);
   char *got = paths (&l);
   CHECK_STR (got,
              "dst/ dst/a.txt dst/hidden/ dst/hidden/keep dst/hl1 dst/hl2 "
@@ -604,6 +625,61 @@ test_copy (void)
   free (lowers[0]);
   free (lowers[1]);
   store_release (&st);
+  err_clear (&err);
+}
+
+/* With the stage's file system as base, the parents of what is added
+ * come with the layer as they are there (BuildKit's differ includes
+ * them): /tmp keeps 1777, /home/app its owner and mode; a directory that
+ * gets an entry right inside it takes the step's time, the others keep
+ * theirs. */
+static void
+test_copy_parents (void)
+{
+  struct err *err = NULL;
+  mkdir (P ("base"), 0755);
+  mkdir (P ("base/tmp"), 0755);
+  chmod (P ("base/tmp"), 01777);
+  mkdir (P ("base/home"), 0755);
+  mkdir (P ("base/home/app"), 0750);
+  CHECK (chown (P ("base/home/app"), 1000, 1001) == 0, "chown app");
+  set_mtime ("base/home/app", 1000);
+  set_mtime ("base/home", 2000);
+  set_mtime ("base/tmp", 3000);
+  put_file ("pf.txt", "f", 0644);
+
+  struct layer_opts o = { .compression = LAYER_GZIP };
+  struct layer_copy *c = layer_copy_new (&o);
+  int base = open (P ("base"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int src = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  layer_copy_set_base (c, base, 7777);
+  close (base);
+  CHECK (layer_copy_add_path (c, src, "pf.txt", "/tmp/pf.txt", NULL, NULL, NULL,
+                              &err)
+             == 0,
+         "add a file to /tmp");
+  layer_copy_add_dir (c, "/home/app/new", 0755, 0, 0, 7777);
+  layer_copy_add_data (c, "/home/app/new/d", "d", 1, 0644, 0, 0, 7777);
+  close (src);
+  struct layer_result res;
+  struct tarlist l;
+  write_and_read (c, "parents.tgz", &res, &l);
+  char *got = paths (&l);
+  CHECK_STR (got,
+             "home/ home/app/ home/app/new/ home/app/new/d tmp/ tmp/pf.txt",
+             "every parent is in the layer, before its children");
+  free (got);
+  struct ent *e = find (&l, "tmp/");
+  CHECK (e && e->mode == 01777 && e->uid == 0 && e->mtime == 7777,
+         "/tmp keeps 1777, and takes the step's time (a file went in)");
+  e = find (&l, "home/app/");
+  CHECK (e && e->mode == 0750 && e->uid == 1000 && e->gid == 1001
+             && e->mtime == 7777,
+         "an existing parent keeps its owner and mode");
+  e = find (&l, "home/");
+  CHECK (e && e->mode == 0755 && e->mtime == 2000,
+         "a parent the step did not change keeps its mtime");
+  tarlist_free (&l);
   err_clear (&err);
 }
 
@@ -742,6 +818,7 @@ main (void)
     test_crafted ();
   if (overlay_ok)
     test_copy ();
+  test_copy_parents ();
   test_big ();
   struct err *err = NULL;
   fs_rm_rf (AT_FDCWD, root, &err);

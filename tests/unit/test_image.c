@@ -1,6 +1,7 @@
 /* Unit tests for layers/image.c: manifests, indexes, configs, platforms. */
 #include "layers/image.h"
 #include "lib/err.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
 
@@ -105,6 +106,31 @@ test_index (void)
   err_clear (&err);
   platform_release (&p);
   image_index_release (&ix);
+
+  /* An index with 10,000 platforms: the message names a few. */
+  {
+    struct strbuf big = STRBUF_INIT;
+    strbuf_addstr (&big, "{\"schemaVersion\":2,\"manifests\":[");
+    for (int i = 0; i < 10000; i++)
+      strbuf_addf (&big, "%s{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":"
+                   "\"sha256:%064d\",\"size\":1,\"platform\":{\"os\":"
+                   "\"linux\",\"architecture\":\"arch%d\"}}",
+                   i ? "," : "", i, i % 5000);
+    strbuf_addstr (&big, "]}");
+    CHECK (image_index_parse (big.buf, big.len, &ix, &err) == 0,
+           "parse an index of 10000 entries");
+    platform_parse ("linux/s390x", &p, &err);
+    CHECK (image_index_choose (&ix, &p, &chosen, &err) < 0
+               && strstr (err->msg, "(available: linux/arch0, linux/arch1, "
+                                    "linux/arch2, linux/arch3, linux/arch4 "
+                                    "(and 9990 more))")
+               && strlen (err->msg) < 200,
+           "a missing platform names five of 10000, then how many more");
+    err_clear (&err);
+    platform_release (&p);
+    image_index_release (&ix);
+    strbuf_release (&big);
+  }
 
   CHECK (platform_parse ("linux", &p, &err) < 0, "platform needs os/arch");
   err_clear (&err);

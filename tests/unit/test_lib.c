@@ -44,6 +44,23 @@ test_err (void)
   err_exit (&err, 125);
   CHECK (err->exit == 125, "err_exit sets the exit status");
   err_free (err);
+
+  char *line = err_line ("pull 'a\nb\rc\td\x1b[31m\x7f'");
+  CHECK_STR (line, "pull 'a\\nb\\rc\\td\\x1b[31m\\x7f'",
+             "err_line escapes control characters");
+  free (line);
+  char *huge = xmalloc (200001);
+  memset (huge, 'a', 200000);
+  huge[200000] = '\0';
+  memcpy (huge + 200000 - 5, ": why", 5);
+  memcpy (huge, "\xc3\xa9", 2); /* é: a cut never splits a character */
+  line = err_line (huge);
+  CHECK (strlen (line) <= ERR_LINE_MAX + 8 && strstr (line, "…")
+             && !strncmp (line, "\xc3\xa9", 2)
+             && !strcmp (line + strlen (line) - 5, ": why"),
+         "err_line cuts a long text in the middle, keeping its end");
+  free (line);
+  free (huge);
 }
 
 static void

@@ -304,6 +304,7 @@ static void
 test_security (void)
 {
   _cleanup_free_ char *out = NULL;
+  /* doc:no-new-privs */
   CHECK (run_argv (SH ("grep -E '^(Seccomp|NoNewPrivs|CapBnd):' "
                        "/proc/self/status | tr -d ' \\t'; "
                        "mkdir /m; mount -t tmpfs t /m 2>/dev/null || echo "

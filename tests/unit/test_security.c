@@ -127,8 +127,27 @@ enum
   R_CLONE_NEWNS,
   R_MKDIR,
   R_RMDIR,
+  R_MEMPOLICY,
+  R_MBIND,
+  R_LSM_LIST,
+  R_CLONE_NS_ALLOWED,
   R_N
 };
+
+/* Syscalls of three families no rule names, which therefore get the
+ * profile's default action. Harmless when let through. */
+#ifndef SYS_lsm_list_modules
+#define SYS_lsm_list_modules 461 /* the same number on every arch */
+#endif
+static void
+probe_default_action (long *v)
+{
+  unsigned long mask = 0;
+  uint32_t lsm_size = 0;
+  v[R_MEMPOLICY] = SYS (SYS_get_mempolicy, NULL, NULL, 0, NULL, 0);
+  v[R_MBIND] = SYS (SYS_mbind, NULL, 0, 0 /* MPOL_DEFAULT */, &mask, 0, 0);
+  v[R_LSM_LIST] = SYS (SYS_lsm_list_modules, NULL, &lsm_size, 0);
+}
 
 static int
 child_seccomp (const struct rt_plan *p, long *v, char *msg)
@@ -189,6 +208,22 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   snprintf (dir, sizeof dir, "%s/made-by-child", tmpdir);
   v[R_MKDIR] = mkdir (dir, 0700) == 0 ? 0 : -errno;
   v[R_RMDIR] = rmdir (dir) == 0 ? 0 : -errno;
+  probe_default_action (v);
+  /* Each namespace flag alone: the flags whose clone was not EPERM. */
+  static const unsigned long ns_flags[]
+      = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+          CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET };
+  v[R_CLONE_NS_ALLOWED] = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (ns_flags); i++)
+    {
+      long k = syscall (SYS_clone, ns_flags[i] | SIGCHLD, NULL, NULL, NULL, 0);
+      if (k == 0)
+        _exit (0);
+      if (k > 0)
+        waitpid ((pid_t)k, NULL, 0);
+      if (!(k < 0 && errno == EPERM))
+        v[R_CLONE_NS_ALLOWED] |= (long)ns_flags[i];
+    }
   return R_N;
 }
 
@@ -204,6 +239,7 @@ test_seccomp_default (void)
   if (n != R_N)
     return;
   CHECK (v[R_LOAD] == 0, "default filter loads (%s)", msg);
+  /* doc:seccomp-mode doc:seccomp-eperm */
   CHECK (v[R_SECCOMP_MODE] == 2, "/proc/self/status says Seccomp: 2");
   CHECK (v[R_MOUNT] == -EPERM, "mount(2) is EPERM (got %ld)", v[R_MOUNT]);
   CHECK (v[R_UNSHARE] == -EPERM, "unshare(CLONE_NEWNS) is EPERM (got %ld)",
@@ -222,20 +258,99 @@ test_seccomp_default (void)
          v[R_IO_URING]);
   CHECK (v[R_VSOCK] == -EPERM, "socket(AF_VSOCK) is EPERM (got %ld)",
          v[R_VSOCK]);
+  /* doc:seccomp-clone3 */
   CHECK (v[R_CLONE3] == -ENOSYS, "clone3 is ENOSYS (got %ld)", v[R_CLONE3]);
   CHECK (v[R_CLONE_NEWNS] == -EPERM, "clone(CLONE_NEWNS) is EPERM (got %ld)",
          v[R_CLONE_NEWNS]);
+  CHECK (v[R_CLONE_NS_ALLOWED] == 0,
+         "clone with each CLONE_NEW* flag is EPERM (not: %#lx)",
+         v[R_CLONE_NS_ALLOWED]);
+  /* doc:seccomp-personality */
   CHECK (v[R_PERSONALITY_BSD] == -ENOSYS,
          "personality(PER_BSD) gets the default ENOSYS (got %ld)",
          v[R_PERSONALITY_BSD]);
   CHECK (v[R_PERSONALITY_QUERY] == 0, "personality query works (got %ld)",
          v[R_PERSONALITY_QUERY]);
+  /* doc:seccomp-allowlist */
   CHECK (v[R_GETPID] == 0, "getpid works");
   CHECK (v[R_WRITE] == 0, "write works");
   CHECK (v[R_OPENAT] == 0, "openat works");
   CHECK (v[R_UNIX_SOCKET] == 0, "socket(AF_UNIX) works");
   CHECK (v[R_FORK] == 0, "fork (clone without namespace flags) works");
   CHECK (v[R_MKDIR] == 0 && v[R_RMDIR] == 0, "mkdir and rmdir work");
+
+  /* The default action is ERRNO(ENOSYS) for every family, not only for
+   * personality: the same probes without a filter must not say ENOSYS
+   * (else this kernel cannot tell). */
+  /* doc:seccomp-default-action */
+  long host[MAX_RESULTS];
+  probe_default_action (host);
+  static const struct
+  {
+    int slot;
+    const char *what;
+  } dflt[] = { { R_MEMPOLICY, "get_mempolicy (NUMA)" },
+               { R_MBIND, "mbind (NUMA)" },
+               { R_LSM_LIST, "lsm_list_modules (LSM)" } };
+  for (size_t i = 0; i < ARRAY_SIZE (dflt); i++)
+    if (host[dflt[i].slot] == -ENOSYS)
+      SKIP ("%s is ENOSYS on this kernel without a filter", dflt[i].what);
+    else
+      CHECK (v[dflt[i].slot] == -ENOSYS,
+             "%s gets the default ENOSYS (got %ld, %ld without a filter)",
+             dflt[i].what, v[dflt[i].slot], host[dflt[i].slot]);
+}
+
+#if defined(__x86_64__)
+/* getpid through the i386 entry (int 0x80): the filter must know the x86
+ * sub-architecture, or libseccomp's bad-arch action kills the caller. */
+static long
+i386_getpid (void)
+{
+  long ret;
+  __asm__ volatile ("int $0x80"
+                    : "=a"(ret)
+                    : "a"(20L) /* i386 __NR_getpid */
+                    : "memory", "r8", "r9", "r10", "r11");
+  return ret;
+}
+
+static int
+child_i386 (const struct rt_plan *p, long *v, char *msg)
+{
+  struct err *err = NULL;
+  prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  v[0] = rt_seccomp_install (p, &err);
+  if (err)
+    snprintf (msg, 256, "%s", err->msg);
+  v[1] = i386_getpid () == getpid ();
+  return 2;
+}
+#endif
+
+/* docker's archMap: an x86_64 filter covers i386 calls too (x32 shares the
+ * x86_64 audit arch). */
+static void
+test_seccomp_i386 (void)
+{
+#if defined(__x86_64__)
+  if (i386_getpid () != getpid ())
+    {
+      SKIP ("no i386 emulation in this kernel");
+      return;
+    }
+  struct rt_plan p;
+  plan_default (&p);
+  long v[MAX_RESULTS];
+  char msg[256] = "";
+  int n = in_child (child_i386, &p, v, msg);
+  /* doc:seccomp-arches */
+  CHECK (n == 2 && v[0] == 0 && v[1] == 1,
+         "an i386 syscall passes the default filter (child %s)",
+         n == 2 ? "ran" : "was killed");
+#else
+  SKIP ("not x86_64");
+#endif
 }
 
 static void
@@ -440,6 +555,7 @@ test_seccomp_cache (void)
         x86_64 |= f[i].k == AUDIT_ARCH_X86_64;
         i386 |= f[i].k == AUDIT_ARCH_I386;
       }
+  /* doc:seccomp-arches */
   CHECK (x86_64 && i386, "the program checks x86_64 and i386 (sub-arch)");
 
   /* The cached copy is what gets loaded: a child still gets the filter. */
@@ -505,6 +621,24 @@ static void
 test_caps (void)
 {
   uint64_t def = rt_caps_default ();
+  /* Pinned as a mask: podman's 11 (docker's 14 without MKNOD, NET_RAW and
+   * AUDIT_WRITE), so a swapped capability fails here, not only in the
+   * podman comparison that skips where podman cannot run. */
+  const uint64_t want
+      = (UINT64_C (1) << 0)    /* CHOWN */
+        | (UINT64_C (1) << 1)  /* DAC_OVERRIDE */
+        | (UINT64_C (1) << 3)  /* FOWNER */
+        | (UINT64_C (1) << 4)  /* FSETID */
+        | (UINT64_C (1) << 5)  /* KILL */
+        | (UINT64_C (1) << 6)  /* SETGID */
+        | (UINT64_C (1) << 7)  /* SETUID */
+        | (UINT64_C (1) << 8)  /* SETPCAP */
+        | (UINT64_C (1) << 10) /* NET_BIND_SERVICE */
+        | (UINT64_C (1) << 18) /* SYS_CHROOT */
+        | (UINT64_C (1) << 31); /* SETFCAP */
+  /* doc:caps-default */
+  CHECK (def == want, "the default set is exactly %#llx (got %#llx)",
+         (unsigned long long)want, (unsigned long long)def);
   CHECK (__builtin_popcountll (def) == 11, "the default set has 11 caps");
 
   struct rt_plan p;
@@ -517,6 +651,7 @@ test_caps (void)
          "CapEff/CapPrm are the default set (%lx)", v[C_EFF]);
   CHECK ((uint64_t)v[C_BND] == def, "CapBnd is the default set (%lx)",
          v[C_BND]);
+  /* doc:caps-inh-amb */
   CHECK (v[C_INH] == 0 && v[C_AMB] == 0, "no inheritable or ambient caps");
 
   int cap = -1;
@@ -551,6 +686,7 @@ test_caps (void)
   p.user.uid = 1000;
   p.user.gid = 1000;
   n = in_child (child_caps, &p, v, msg);
+  /* doc:caps-nonroot */
   CHECK (n == C_N && v[C_RC] == 0 && v[C_EFF] == 0 && v[C_PRM] == 0
              && (uint64_t)v[C_BND] == def,
          "a non-root user gets no effective caps, bounding = default (%s)",
@@ -644,6 +780,41 @@ dir_entries (const char *path)
   return n;
 }
 
+/* rt_masks_apply on a root whose /dev/null is not the null device (a
+ * file, or a symlink to another device): CVE-2025-31133. */
+static int
+child_fake_null (const struct rt_plan *p, long *v, char *msg)
+{
+  struct err *err = NULL;
+  if (unshare (CLONE_NEWNS) < 0
+      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    {
+      snprintf (msg, 256, "unshare: %s", strerror (errno));
+      return 0;
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      char dir[128];
+      snprintf (dir, sizeof dir, "%s/fake-null-%d", tmpdir, i);
+      mkdir (dir, 0755);
+      int root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      mkdirat (root, "dev", 0755);
+      if (i == 0)
+        close (openat (root, "dev/null", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      else if (symlinkat ("/dev/zero", root, "dev/null") < 0)
+        return 0;
+      /* something to mask, so that a missing check would show */
+      mkdirat (root, "proc", 0755);
+      close (openat (root, "proc/kcore", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      v[i] = rt_masks_apply (p, root, &err);
+      close (root);
+      if (err)
+        snprintf (msg + 128 * i, 128, "%s", err->msg);
+      err_clear (&err);
+    }
+  return 2;
+}
+
 static int
 child_masks (const struct rt_plan *p, long *v, char *msg)
 {
@@ -689,6 +860,15 @@ child_masks (const struct rt_plan *p, long *v, char *msg)
   return M_N;
 }
 
+static bool
+in_list (const char *const *list, const char *s)
+{
+  for (; *list; list++)
+    if (!strcmp (*list, s))
+      return true;
+  return false;
+}
+
 static void
 test_masks (void)
 {
@@ -697,7 +877,32 @@ test_masks (void)
     n_masked++;
   while (rt_readonly_paths[n_ro])
     n_ro++;
-  CHECK (n_masked >= 12 && n_ro == 5, "the lists are NULL-terminated");
+  /* Pinned entry by entry: a kernel without one of these files (no
+   * /proc/kcore here) would never notice its loss in the mount checks. */
+  static const char *const want_masked[] = {
+    /* docker's (moby daemon/pkg/oci/defaults.go) */
+    "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+    "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list", "/proc/timer_stats", "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+    /* podman's on top */
+    "/sys/fs/selinux", "/sys/dev/block"
+  };
+  static const char *const want_ro[] = { "/proc/bus", "/proc/fs", "/proc/irq",
+                                         "/proc/sys", "/proc/sysrq-trigger" };
+  /* doc:masked-paths */
+  CHECK (n_masked == ARRAY_SIZE (want_masked),
+         "the masked list has %zu entries (got %zu)", ARRAY_SIZE (want_masked),
+         n_masked);
+  for (size_t i = 0; i < ARRAY_SIZE (want_masked); i++)
+    CHECK (in_list (rt_masked_paths, want_masked[i]),
+           "%s is masked", want_masked[i]);
+  /* doc:readonly-paths */
+  CHECK (n_ro == ARRAY_SIZE (want_ro), "the read-only list has %zu entries",
+         ARRAY_SIZE (want_ro));
+  for (size_t i = 0; i < ARRAY_SIZE (want_ro); i++)
+    CHECK (in_list (rt_readonly_paths, want_ro[i]),
+           "%s is read-only", want_ro[i]);
   _cleanup_strv_ char **all = rt_masked_paths_all ();
   CHECK (strv_len (all) >= n_masked, "rt_masked_paths_all has the static list");
 
@@ -705,7 +910,14 @@ test_masks (void)
   plan_default (&p);
   long v[MAX_RESULTS];
   char msg[256] = "";
-  int n = in_child (child_masks, &p, v, msg);
+  /* doc:masks-devnull */
+  int n = in_child (child_fake_null, &p, v, msg);
+  CHECK (n == 2 && v[0] < 0 && strstr (msg, "not the null device (1:3)"),
+         "a /dev/null that is a file stops the masks (%s)", msg);
+  CHECK (n == 2 && v[1] < 0 && strstr (msg + 128, "/dev/null"),
+         "a /dev/null that is a symlink stops the masks (%s)", msg + 128);
+  memset (msg, 0, 256);
+  n = in_child (child_masks, &p, v, msg);
   CHECK (n == M_N && v[M_RC] == 0, "rt_masks_apply (%s)", msg);
   if (n != M_N)
     return;
@@ -737,6 +949,7 @@ main (void)
   if (!mkdtemp (tmpdir))
     return 1;
   test_seccomp_default ();
+  test_seccomp_i386 ();
   test_seccomp_sys_admin ();
   test_seccomp_unconfined ();
   test_seccomp_json ();

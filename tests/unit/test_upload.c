@@ -1,6 +1,7 @@
 /* Unit tests for the pure parts of registry/upload.c: upload locations,
  * the Range header of an upload, chunk planning. */
 #include "lib/xalloc.h"
+#include "registry/http.h"
 #include "registry/upload.h"
 #include "tests/unit/test.h"
 
@@ -117,9 +118,28 @@ test_chunks (void)
   CHECK (upload_chunk_len (100, 120, 50, 0) == 0, "past the end: 0");
 }
 
+/* The next page of a tag list (http_link_next, RFC 8288 Link). */
+static void
+test_link_next (void)
+{
+  char *u = http_link_next ("</v2/a/tags/list?n=2&last=b>; rel=\"next\"");
+  CHECK_STR (u, "/v2/a/tags/list?n=2&last=b", "rel=\"next\" gives its URL");
+  free (u);
+  u = http_link_next ("<https://r/x?last=a>; rel=\"prev\", <https://r/x?last=c>; "
+                      "rel=next");
+  CHECK_STR (u, "https://r/x?last=c", "the next one among several links");
+  free (u);
+  CHECK (http_link_next ("</x>; rel=\"prev\"") == NULL,
+         "no next link: NULL");
+  CHECK (http_link_next ("</x>; rel=\"nextish\"") == NULL,
+         "rel must be next exactly");
+  CHECK (http_link_next ("<broken") == NULL, "a broken value: NULL");
+}
+
 int
 main (void)
 {
+  test_link_next ();
   test_location ();
   test_digest_param ();
   test_range ();
