@@ -5,6 +5,7 @@
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "cmd/regflags.h"
+#include "layers/snapshot.h"
 #include "layers/store.h"
 #include "layers/tarwriter.h"
 #include "lib/err.h"
@@ -281,6 +282,9 @@ out:
   build_result_release (&res);
   bf_kvs_release (&o.build_args);
   if (store_open_ok)
-    store_release (&s);
+    {
+      snapshot_flush_later (&s);
+      store_release (&s);
+    }
   return ret;
 }

@@ -10,6 +10,7 @@
 #include "cmd/lookup.h"
 #include "layers/image.h"
 #include "layers/image_store.h"
+#include "layers/snapshot.h"
 #include "layers/ingest.h"
 #include "layers/store.h"
 #include "lib/err.h"
@@ -217,6 +218,9 @@ out:
   if (guard >= 0)
     close (guard);
   if (s.root)
-    store_release (&s);
+    {
+      snapshot_flush_later (&s);
+      store_release (&s);
+    }
   return ret;
 }

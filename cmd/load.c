@@ -7,6 +7,7 @@
 #include "cmd/lookup.h"
 #include "layers/archive.h"
 #include "layers/image_store.h"
+#include "layers/snapshot.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -123,6 +124,7 @@ COMMAND (load)
   archive_loaded_free (v, n);
   if (guard >= 0)
     close (guard);
+  snapshot_flush_later (&s);
   store_release (&s);
 out_fd:
   if (input && fd >= 0)

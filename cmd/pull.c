@@ -7,6 +7,7 @@
  * every tag of the repository, as docker's --all-tags. */
 #include "cmd/command.h"
 #include "cmd/regflags.h"
+#include "layers/snapshot.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -159,6 +160,7 @@ COMMAND (pull)
                          err);
   else
     ret = pull_one (&s, &o, unpack, argv[optind], &name, &updated, err);
+  snapshot_flush_later (&s);
   store_release (&s);
   if (ret < 0)
     return -1;

@@ -126,6 +126,7 @@ out:
   if (pwant)
     platform_release (&want);
   store_ref_release (&ref);
+  snapshot_flush_later (&st);
   store_release (&st);
   return ret < 0 ? err_exit (err, 125) : 0;
 }

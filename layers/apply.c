@@ -22,6 +22,7 @@
  * opaque, so the lower one does not show through). Directory modes and
  * mtimes are set at the end, after their children were written. */
 #include "layers/apply.h"
+#include "layers/applyq.h"
 #include "layers/decompress.h"
 #include "layers/tar.h"
 #include "lib/err.h"
@@ -31,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -40,6 +42,10 @@
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define WH_META ".wh..wh."
+/* Files up to this size go to the writer threads (applyq.h); a larger one
+ * is written by the reading thread, where its bytes arrive. */
+#define QUEUE_FILE_MAX (1u << 20)
+#define QUEUE_BYTES (16u << 20)
 
 /* A set of the paths this layer made (whiteouts must not touch them). */
 struct pathset
@@ -131,11 +137,13 @@ struct layer_unpacker
   const struct tar_entry *cur;
   char *cur_path; /* cleaned */
   int file_fd;
+  struct applyq_job *job; /* or the file goes to a writer thread */
   bool skip_data;
 
   /* the last parent directory resolved (entries come grouped by dir) */
   char *cache_path;
-  int cache_fd;
+  struct applyq_dir *cache_dir;
+  struct applyq *q; /* writer threads, or NULL */
 
   struct pathset made;
   struct dir_fixup *dirs;
@@ -195,9 +203,8 @@ split_path (const char *path, char **parent)
 static void
 cache_drop (struct layer_unpacker *u)
 {
-  if (u->cache_fd >= 0)
-    close (u->cache_fd);
-  u->cache_fd = -1;
+  applyq_dir_put (u->cache_dir); /* queued files may still hold it */
+  u->cache_dir = NULL;
   free (u->cache_path);
   u->cache_path = NULL;
 }
@@ -254,7 +261,7 @@ parent_fd (struct layer_unpacker *u, const char *path, struct err **err)
   if (!*path)
     return u->root_fd;
   if (u->cache_path && !strcmp (u->cache_path, path))
-    return u->cache_fd;
+    return applyq_dir_fd (u->cache_dir);
   cache_drop (u);
   fd = fs_open_in_root (u->root_fd, path, O_PATH | O_DIRECTORY, 0);
   if (fd < 0 && errno == ENOENT)
@@ -265,7 +272,7 @@ parent_fd (struct layer_unpacker *u, const char *path, struct err **err)
     }
   if (fd < 0)
     return err_set (err, errno, "open directory '%s'", path);
-  u->cache_fd = fd;
+  u->cache_dir = applyq_dir_new (fd);
   u->cache_path = xstrdup (path);
   return fd;
 }
@@ -595,6 +602,30 @@ open_file (struct layer_unpacker *u, int pfd, const char *base,
   return 0;
 }
 
+/* Whether parent/name is a name this layer made. */
+static bool
+whites_own (struct layer_unpacker *u, const char *parent, const char *name)
+{
+  _cleanup_free_ char *p
+      = *parent ? xasprintf ("%s/%s", parent, name) : xstrdup (name);
+  return pathset_has (&u->made, p);
+}
+
+/* A new regular file for the writer threads: its data is gathered here,
+ * then queued at the entry's end. The parent is the cached directory. */
+static void
+queue_file (struct layer_unpacker *u, const struct tar_entry *e,
+            const char *base, const char *path)
+{
+  struct timespec mt = { .tv_sec = e->mtime, .tv_nsec = e->mtime_nsec };
+  u->job = applyq_job_new (u->cache_dir, base, path, e->mode, u->o.keep_owner,
+                           e->uid, e->gid, mt, e->size);
+  for (size_t i = 0; i < e->n_xattrs; i++)
+    if (!xattr_skipped (e->xattrs[i].name))
+      applyq_job_xattr (u->job, e->xattrs[i].name, e->xattrs[i].value,
+                        e->xattrs[i].len);
+}
+
 static int
 on_entry (void *arg, const struct tar_entry *e, struct err **err)
 {
@@ -617,6 +648,15 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
                     e->path, (int) wh, path);
   base = split_path (path, &parent);
 
+  /* the writer threads first, where the order matters: a name made
+   * twice, a hard link (its target may be queued), a whiteout of one of
+   * this layer's own names */
+  if (u->q
+      && (e->type == TAR_HARDLINK || pathset_has (&u->made, path)
+          || (!strncmp (base, WH_PREFIX, 4) && strncmp (base, WH_META, 8)
+              && whites_own (u, parent, base + 4)))
+      && applyq_drain (u->q, err) < 0)
+    return err_wrap (err, "layer entry '%s'", e->path);
   if (!strncmp (base, WH_PREFIX, 4))
     {
       if (!strcmp (base, WH_OPAQUE))
@@ -635,7 +675,10 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
   switch (e->type)
     {
     case TAR_REG:
-      rc = open_file (u, pfd, base, path, err);
+      if (u->q && *parent && e->size <= QUEUE_FILE_MAX)
+        queue_file (u, e, base, path);
+      else
+        rc = open_file (u, pfd, base, path, err);
       u->skip_data = false;
       break;
     case TAR_DIR:
@@ -665,6 +708,11 @@ on_data (void *arg, const uint8_t *buf, size_t len, struct err **err)
   struct layer_unpacker *u = arg;
   if (u->skip_data)
     return 0;
+  if (u->job)
+    {
+      applyq_job_data (u->job, buf, len);
+      return 0;
+    }
   if (fs_write_all (u->file_fd, buf, len) < 0)
     return err_set (err, errno, "write '%s'", u->cur_path);
   return 0;
@@ -677,6 +725,8 @@ on_entry_end (void *arg, struct err **err)
   const struct tar_entry *e = u->cur;
   _cleanup_close_ int fd = steal_fd (&u->file_fd);
   struct timespec ts[2];
+  if (u->job)
+    return applyq_submit (u->q, steal_pointer (&u->job), err);
   if (fd < 0)
     return 0;
   if (u->o.keep_owner && fchown (fd, e->uid, e->gid) < 0)
@@ -725,7 +775,10 @@ layer_unpacker_new (int dir_fd, const struct apply_opts *o, struct err **err)
   u->root_fd = fd;
   u->o = *o;
   u->file_fd = -1;
-  u->cache_fd = -1;
+  /* only into a new directory (a snapshot): where lower layers' files are
+   * (delete mode), every name may need the serial path's care */
+  if (o->writers && o->whiteouts == APPLY_WHITEOUT_OVERLAY)
+    u->q = applyq_new (o->writers, QUEUE_BYTES);
   digester_init (&u->diff);
   if (o->blob_digest)
     digester_init (&u->blob);
@@ -795,6 +848,8 @@ layer_unpacker_finish (struct layer_unpacker *u,
       err_set (err, 0, "empty layer");
       return fail (u, err);
     }
+  if (u->q && applyq_drain (u->q, err) < 0)
+    return fail (u, err);
   cache_drop (u);
   if (fix_dirs (u, err) < 0)
     return fail (u, err);
@@ -819,6 +874,8 @@ layer_unpacker_free (struct layer_unpacker *u)
     return;
   if (u->file_fd >= 0)
     close (u->file_fd);
+  applyq_job_free (u->job);
+  applyq_free (u->q); /* waits for the writers */
   cache_drop (u);
   close (u->root_fd);
   digester_release (&u->diff);

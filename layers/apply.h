@@ -46,11 +46,17 @@ struct apply_opts
   bool userxattr;
   /* Also compute the sha256 of the input as given (the blob digest). */
   bool blob_digest;
+  /* Threads that write regular files (layers/applyq.h; overlay mode
+   * only); 0: all in the calling thread. */
+  unsigned writers;
 };
 
 /* The defaults for snapshots: overlay whiteouts, owners kept. */
 #define APPLY_OPTS_SNAPSHOT                                                   \
-  (struct apply_opts) { .whiteouts = APPLY_WHITEOUT_OVERLAY, .keep_owner = true }
+  (struct apply_opts) { .whiteouts = APPLY_WHITEOUT_OVERLAY, .keep_owner = true, \
+                        .writers = APPLY_WRITERS }
+/* Writer threads for snapshots: docs/performance.md has the measurements. */
+#define APPLY_WRITERS 2
 
 struct layer_unpacker;
 

@@ -10,14 +10,37 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOCKS_DIR ".locks"
+#define STATE_DIR ".state"
+#define FLUSH_LOCK LOCKS_DIR "/flush"
+#define TRASH_DIR ".trash"
+#define TRASH_LOCK LOCKS_DIR "/trash"
 #define TMP_PREFIX "tmp-"
+#define NONCE_LEN 16
+#define BOOT_ID_MAX 64
+#define MARK_UNSYNCED "unsynced "
+#define MARK_SYNCED "synced "
+
+static bool
+is_hex64 (const char *s)
+{
+  size_t i = 0;
+  for (; s[i]; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return i == DIGEST_HEX_LEN;
+}
 
 struct snapshot_tx
 {
@@ -25,7 +48,9 @@ struct snapshot_tx
   int lock_fd;
   int dir_fd; /* the temp dir */
   char hex[DIGEST_HEX_LEN + 1];
-  char tmp[sizeof TMP_PREFIX + DIGEST_HEX_LEN];
+  char nonce[NONCE_LEN + 1];
+  /* tmp-<hex>-<nonce> */
+  char tmp[sizeof TMP_PREFIX + DIGEST_HEX_LEN + 1 + NONCE_LEN];
   char *chain_id;
   char *diff_id; /* expected, or NULL */
   struct layer_unpacker *u;
@@ -48,16 +73,128 @@ snapshot_path (struct store *s, const char *chain_id)
   return xasprintf ("%s/snapshots/%s", s->root, digest_hex (chain_id));
 }
 
+/* --- durability: boot IDs and markers -----------------------------------
+ *
+ * A snapshot is never flushed on the path of the command that makes it.
+ * Each has a marker, snapshots/.state/<hex>, written just before the
+ * snapshot's dir is renamed into place: "unsynced <boot-id> <nonce>" at
+ * first, "synced <boot-id>" once a flush that began after the snapshot was
+ * complete has returned. A snapshot counts as there only when its dir and
+ * its marker are, and the marker says synced or names this boot: files of
+ * this boot survive kill -9 without any sync (the page cache keeps them),
+ * while an unsynced snapshot seen after a reboot may have lost data with
+ * the power, so it is unpacked again from its blob (the blobs themselves
+ * are fsynced before they are renamed into place). */
+
+static int to_trash (int snap_fd, const char *name, struct err **err);
+
+static char boot_id_override[BOOT_ID_MAX];
+static char boot_id_buf[BOOT_ID_MAX];
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+static atomic_uint made_here; /* snapshots this process committed */
+static atomic_uint trashed_here; /* dirs this process moved to the trash */
+
+void
+snapshot_test_set_boot_id (const char *id)
+{
+  snprintf (boot_id_override, sizeof boot_id_override, "%s", id ? id : "");
+}
+
+static void
+read_boot_id (void)
+{
+  int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read (fd, boot_id_buf, sizeof boot_id_buf - 1);
+  if (fd >= 0)
+    close (fd);
+  boot_id_buf[n > 0 ? n : 0] = '\0';
+  boot_id_buf[strcspn (boot_id_buf, "\n ")] = '\0';
+  if (!*boot_id_buf) /* no /proc: every marker then looks like another boot's */
+    snprintf (boot_id_buf, sizeof boot_id_buf, "unknown");
+}
+
+static const char *
+boot_id (void)
+{
+  if (*boot_id_override)
+    return boot_id_override;
+  pthread_once (&boot_id_once, read_boot_id);
+  return boot_id_buf;
+}
+
+/* Read snapshots/.state/<hex> into buf ("" when missing or unreadable). */
+static void
+read_marker (int snap_fd, const char *hex, char *buf, size_t size)
+{
+  char rel[sizeof STATE_DIR + 1 + DIGEST_HEX_LEN];
+  snprintf (rel, sizeof rel, STATE_DIR "/%s", hex);
+  int fd = openat (snap_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n = fd < 0 ? -1 : fs_read_full (fd, buf, size - 1);
+  if (fd >= 0)
+    close (fd);
+  buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Whether a marker lets its snapshot be used in this boot. */
+static bool
+marker_usable (const char *m)
+{
+  size_t n = strlen (boot_id ());
+  if (!strncmp (m, MARK_SYNCED, strlen (MARK_SYNCED)))
+    return true;
+  if (strncmp (m, MARK_UNSYNCED, strlen (MARK_UNSYNCED)))
+    return false;
+  m += strlen (MARK_UNSYNCED);
+  return !strncmp (m, boot_id (), n) && m[n] == ' ';
+}
+
+/* Unsynced, of this boot: what a flush is for. */
+static bool
+marker_pending (const char *m)
+{
+  return !strncmp (m, MARK_UNSYNCED, strlen (MARK_UNSYNCED))
+         && marker_usable (m);
+}
+
+static int
+write_marker (int snap_fd, const char *hex, const char *text,
+              struct err **err)
+{
+  char rel[sizeof STATE_DIR + 1 + DIGEST_HEX_LEN];
+  if (mkdirat (snap_fd, STATE_DIR, 0700) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '" STATE_DIR "'");
+  snprintf (rel, sizeof rel, STATE_DIR "/%s", hex);
+  /* no fsync: a marker lost in a crash makes its snapshot absent */
+  return fs_write_file_replace (snap_fd, rel, text, strlen (text), 0600, err);
+}
+
+static bool
+dir_exists (int snap_fd, const char *name)
+{
+  struct stat st;
+  return fstatat (snap_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+         && S_ISDIR (st.st_mode);
+}
+
+static bool
+usable_at (int snap_fd, const char *hex)
+{
+  char m[2 * BOOT_ID_MAX];
+  if (!dir_exists (snap_fd, hex))
+    return false;
+  read_marker (snap_fd, hex, m, sizeof m);
+  return marker_usable (m);
+}
+
 bool
 snapshot_exists (struct store *s, const char *chain_id)
 {
-  struct stat st;
-  _cleanup_free_ char *rel = NULL;
+  _cleanup_close_ int snap_fd = -1;
   if (!digest_is_sha256 (chain_id))
     return false;
-  rel = xasprintf ("snapshots/%s", digest_hex (chain_id));
-  return fstatat (s->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0
-         && S_ISDIR (st.st_mode);
+  snap_fd = openat (s->root_fd, "snapshots",
+                    O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return snap_fd >= 0 && usable_at (snap_fd, digest_hex (chain_id));
 }
 
 /* Lock the chain ID hex. Returns the lock fd, -2 when busy and !wait. The
@@ -86,7 +223,7 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   if (tx->dir_fd >= 0)
     close (tx->dir_fd);
   if (remove_tmp)
-    fs_rm_rf (tx->snap_fd, tx->tmp, &ignored);
+    to_trash (tx->snap_fd, tx->tmp, &ignored);
   err_free (ignored);
   if (tx->unnamed)
     {
@@ -100,6 +237,61 @@ tx_free (struct snapshot_tx *tx, bool remove_tmp)
   free (tx->chain_id);
   free (tx->diff_id);
   free (tx);
+}
+
+/* A random name part: each attempt's temp dir gets a name of its own, so
+ * ext4's Orlov allocator (snapshots/ is a top directory) hashes it to a
+ * new place rather than back into the block groups the last copy of the
+ * same snapshot freed, and the marker tells this copy from another. */
+static void
+make_nonce (char out[NONCE_LEN + 1])
+{
+  static const char hexd[] = "0123456789abcdef";
+  unsigned char r[NONCE_LEN / 2];
+  if (getrandom (r, sizeof r, 0) != (ssize_t) sizeof r)
+    {
+      struct timespec ts;
+      clock_gettime (CLOCK_MONOTONIC, &ts);
+      uint64_t v = (uint64_t) ts.tv_nsec ^ ((uint64_t) getpid () << 32);
+      memcpy (r, &v, sizeof r);
+    }
+  for (size_t i = 0; i < sizeof r; i++)
+    {
+      out[2 * i] = hexd[r[i] >> 4];
+      out[2 * i + 1] = hexd[r[i] & 15];
+    }
+  out[NONCE_LEN] = '\0';
+}
+
+/* The chain ID of a temp dir's name (tmp-<hex> or tmp-<hex>-<nonce>) into
+ * hex; false for other names. */
+static bool
+tmp_name_hex (const char *name, char hex[DIGEST_HEX_LEN + 1])
+{
+  size_t n = strlen (TMP_PREFIX);
+  if (strncmp (name, TMP_PREFIX, n) || strlen (name + n) < DIGEST_HEX_LEN)
+    return false;
+  memcpy (hex, name + n, DIGEST_HEX_LEN);
+  hex[DIGEST_HEX_LEN] = '\0';
+  return is_hex64 (hex)
+         && (name[n + DIGEST_HEX_LEN] == '\0'
+             || name[n + DIGEST_HEX_LEN] == '-');
+}
+
+/* Remove the temp dirs of chain ID hex (the caller holds its lock). */
+static int
+remove_leftovers (int snap_fd, const char *hex, struct err **err)
+{
+  _cleanup_closedir_ DIR *d = fdopendir (fcntl (snap_fd, F_DUPFD_CLOEXEC, 0));
+  struct dirent *de;
+  char h[DIGEST_HEX_LEN + 1];
+  if (!d)
+    return err_set (err, errno, "read the snapshots directory");
+  while ((de = readdir (d)))
+    if (tmp_name_hex (de->d_name, h) && !strcmp (h, hex)
+        && to_trash (snap_fd, de->d_name, err) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -129,16 +321,19 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
   tx->lock_fd = lock_fd;
   tx->dir_fd = -1;
   memcpy (tx->hex, digest_hex (chain_id), DIGEST_HEX_LEN + 1);
-  snprintf (tx->tmp, sizeof tx->tmp, TMP_PREFIX "%s", tx->hex);
+  make_nonce (tx->nonce);
+  snprintf (tx->tmp, sizeof tx->tmp, TMP_PREFIX "%s-%s", tx->hex, tx->nonce);
   tx->chain_id = xstrdup (chain_id);
   tx->diff_id = diff_id ? xstrdup (diff_id) : NULL;
-  if (snapshot_exists (s, chain_id)) /* made while we waited */
+  if (usable_at (snap_fd, tx->hex)) /* made while we waited */
     {
       tx_free (tx, false);
       return 1;
     }
-  /* a tmp dir here was left by a killed process: we hold the lock */
-  if (fs_rm_rf (snap_fd, tx->tmp, err) < 0)
+  /* we hold the lock: temp dirs of this chain ID were left by killed
+   * processes, and a dir at <hex> here is one a reboot made unusable */
+  if (remove_leftovers (snap_fd, tx->hex, err) < 0
+      || to_trash (snap_fd, tx->hex, err) < 0)
     goto fail;
   if (mkdirat (snap_fd, tx->tmp, 0755) < 0)
     {
@@ -169,6 +364,7 @@ int
 snapshot_commit (struct snapshot_tx *tx, struct err **err)
 {
   char diff_id[DIGEST_STR_LEN + 1];
+  _cleanup_free_ char *mark = NULL;
   if (layer_unpacker_finish (tx->u, diff_id, err) < 0)
     goto fail;
   if (tx->diff_id && strcmp (diff_id, tx->diff_id))
@@ -178,22 +374,18 @@ snapshot_commit (struct snapshot_tx *tx, struct err **err)
                diff_id, tx->diff_id);
       goto fail;
     }
-  /* the rename must not become durable before the files it names */
-  if (syncfs (tx->dir_fd) < 0)
-    {
-      err_set (err, errno, "sync '%s'", tx->tmp);
-      goto fail;
-    }
+  /* No sync here (see "durability" above): the marker, then the rename;
+   * a flusher started by the command once its work is done
+   * (snapshot_flush_later) makes both durable and marks it synced. */
+  mark = xasprintf (MARK_UNSYNCED "%s %s\n", boot_id (), tx->nonce);
+  if (write_marker (tx->snap_fd, tx->hex, mark, err) < 0)
+    goto fail;
   if (renameat (tx->snap_fd, tx->tmp, tx->snap_fd, tx->hex) < 0)
     {
       err_set (err, errno, "rename '%s' into place", tx->tmp);
       goto fail;
     }
-  if (fsync (tx->snap_fd) < 0)
-    {
-      err_set (err, errno, "sync the snapshots directory");
-      goto fail;
-    }
+  atomic_fetch_add (&made_here, 1);
   tx_free (tx, false);
   return 0;
 fail:
@@ -279,16 +471,6 @@ snapshot_prepare_image (struct store *s, const struct image_manifest *m,
 }
 
 static bool
-is_hex64 (const char *s)
-{
-  size_t i = 0;
-  for (; s[i]; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-      return false;
-  return i == DIGEST_HEX_LEN;
-}
-
-static bool
 kept (char *const *keep, const char *hex)
 {
   for (; keep && *keep; keep++)
@@ -297,14 +479,188 @@ kept (char *const *keep, const char *hex)
   return false;
 }
 
+/* Run fn(snap_fd) in a detached grandchild (its own session, stdio on
+ * /dev/null, nothing else of ours open, so nobody waits for it: not the
+ * caller, which reaps the child at once, not a shell reading our stdout).
+ * -1 if it could not be started. */
+static int
+spawn_detached (int snap_fd, void (*fn) (int))
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int null;
+      if (fork () != 0)
+        _exit (0);
+      setsid ();
+      null = open ("/dev/null", O_RDWR);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+          dup2 (null, 2);
+        }
+      if (dup2 (snap_fd, 3) == 3)
+        {
+          syscall (SYS_close_range, 4, ~0U, 0);
+          fn (3);
+        }
+      _exit (0);
+    }
+  if (pid < 0)
+    return -1;
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+/* Let a pull or a build go first: they hold the store's gc.lock shared
+ * while they write (store_writer_guard). Deleting alongside one made it
+ * wait for the device (every freed block is discarded here, ~2 ms a
+ * file), so the remover waits while the lock is held (10 minutes at
+ * most). */
+static void
+yield_to_writers (int gc_fd)
+{
+  for (int i = 0; gc_fd >= 0 && i < 3000; i++)
+    {
+      if (flock (gc_fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          flock (gc_fd, LOCK_UN);
+          return;
+        }
+      usleep (200 * 1000);
+    }
+}
+
+/* rm -rf of dirfd/name (nothing but our own trash: no symlink is followed,
+ * no mount is inside), yielding every 256 names. */
+static void
+trash_rm (int dirfd, const char *name, int gc_fd, unsigned *n)
+{
+  int fd = openat (dirfd, name,
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir (fd);
+  struct dirent *de;
+  if (!d)
+    {
+      if (fd >= 0)
+        close (fd);
+      unlinkat (dirfd, name, 0);
+      return;
+    }
+  while ((de = readdir (d)))
+    {
+      if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
+        continue;
+      if (++*n % 256 == 0)
+        yield_to_writers (gc_fd);
+      if (de->d_type == DT_DIR
+          || (unlinkat (fd, de->d_name, 0) < 0 && errno == EISDIR))
+        trash_rm (fd, de->d_name, gc_fd, n);
+    }
+  closedir (d);
+  unlinkat (dirfd, name, AT_REMOVEDIR);
+}
+
+/* The detached remover: delete everything in snapshots/.trash/, at the
+ * lowest CPU and I/O priority, after prune (or the command that moved a
+ * dir there) has answered, and out of the way of pulls and builds. One at
+ * a time; one that finds the lock taken leaves it to the holder, which
+ * looks again after letting go. */
+static void
+empty_trash (int snap_fd)
+{
+  struct err *e = NULL;
+  int gc_fd = openat (snap_fd, "../gc.lock", O_RDWR | O_CLOEXEC);
+  unsigned n = 0;
+  setpriority (PRIO_PROCESS, 0, 19);
+  /* IOPRIO_CLASS_IDLE (3) << IOPRIO_CLASS_SHIFT (13), for this process */
+  syscall (SYS_ioprio_set, 1, 0, 3 << 13);
+  for (int round = 0; round < 100; round++)
+    {
+      _cleanup_closedir_ DIR *d = NULL;
+      struct dirent *de;
+      bool any = false;
+      int lock = fs_lock_stable (snap_fd, TRASH_LOCK, LOCK_EX | LOCK_NB, &e);
+      if (lock < 0)
+        break;
+      int fd = openat (snap_fd, TRASH_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0 && !(d = fdopendir (fd)))
+        close (fd);
+      while (d && (de = readdir (d)))
+        if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+          trash_rm (dirfd (d), de->d_name, gc_fd, &n);
+      close (lock);
+      if (d)
+        {
+          rewinddir (d);
+          while ((de = readdir (d)))
+            any |= strcmp (de->d_name, ".") && strcmp (de->d_name, "..");
+        }
+      if (!any)
+        break;
+    }
+  if (gc_fd >= 0)
+    close (gc_fd);
+  err_free (e);
+}
+
+/* Move snapshots/<name> into snapshots/.trash/, for the detached remover:
+ * 1 when moved, 0 when there was nothing at name, -1 on error. */
+static int
+to_trash (int snap_fd, const char *name, struct err **err)
+{
+  char nonce[NONCE_LEN + 1];
+  _cleanup_free_ char *to = NULL;
+  if (mkdirat (snap_fd, TRASH_DIR, 0700) < 0 && errno != EEXIST)
+    return err_set (err, errno, "create '" TRASH_DIR "'");
+  make_nonce (nonce);
+  to = xasprintf (TRASH_DIR "/%s-%s", name, nonce);
+  if (renameat (snap_fd, name, snap_fd, to) < 0)
+    return errno == ENOENT
+               ? 0
+               : err_set (err, errno, "move '%s' to the trash", name);
+  atomic_fetch_add (&trashed_here, 1);
+  return 1;
+}
+
+/* Remove snapshots/<name> (a snapshot or a temp dir of chain ID hex)
+ * unless its chain is locked: out of sight at once, its files deleted
+ * later by a detached remover (snapshot_remove_unused). 1 when removed, 0
+ * when busy, -1 on error. */
+static int
+remove_locked (int snap_fd, const char *name, const char *hex, bool snapshot,
+               struct err **err)
+{
+  int lock_fd = lock_chain (snap_fd, hex, false, err);
+  int rc;
+  if (lock_fd == -2)
+    return 0; /* being made right now */
+  if (lock_fd < 0)
+    return -1;
+  rc = to_trash (snap_fd, name, err) < 0 ? -1 : 0;
+  if (rc == 0 && snapshot)
+    {
+      char rel[sizeof LOCKS_DIR + sizeof STATE_DIR + DIGEST_HEX_LEN];
+      snprintf (rel, sizeof rel, STATE_DIR "/%s", hex);
+      unlinkat (snap_fd, rel, 0);
+      snprintf (rel, sizeof rel, LOCKS_DIR "/%s", hex);
+      unlinkat (snap_fd, rel, 0);
+    }
+  close (lock_fd);
+  return rc < 0 ? -1 : 1;
+}
+
 int
 snapshot_remove_unused (struct store *s, char *const *keep, size_t *removed,
                         struct err **err)
 {
   _cleanup_close_ int snap_fd = open_snapshots (s, err);
-  _cleanup_closedir_ DIR *d = NULL;
+  _cleanup_closedir_ DIR *d = NULL, *sd = NULL;
   struct dirent *de;
   size_t count = 0;
+  int sfd;
   if (snap_fd < 0)
     return -1;
   if (!(d = fdopendir (fcntl (snap_fd, F_DUPFD_CLOEXEC, 0))))
@@ -312,30 +668,183 @@ snapshot_remove_unused (struct store *s, char *const *keep, size_t *removed,
   while ((de = readdir (d)))
     {
       const char *name = de->d_name;
-      bool tmp = !strncmp (name, TMP_PREFIX, strlen (TMP_PREFIX));
-      const char *hex = tmp ? name + strlen (TMP_PREFIX) : name;
-      int lock_fd;
-      if (!is_hex64 (hex) || (!tmp && kept (keep, hex)))
+      char hex[DIGEST_HEX_LEN + 1];
+      bool tmp = tmp_name_hex (name, hex);
+      int rc;
+      if (!tmp && (!is_hex64 (name) || kept (keep, name)))
         continue;
-      lock_fd = lock_chain (snap_fd, hex, false, err);
-      if (lock_fd == -2)
-        continue; /* being made right now */
-      if (lock_fd < 0)
-        return -1;
-      int rc = fs_rm_rf (snap_fd, name, err);
-      if (rc == 0 && !tmp)
-        {
-          _cleanup_free_ char *lock = xasprintf (LOCKS_DIR "/%s", hex);
-          unlinkat (snap_fd, lock, 0);
-          count++;
-        }
-      close (lock_fd);
+      rc = remove_locked (snap_fd, name, tmp ? hex : name, !tmp, err);
       if (rc < 0)
-        return err_wrap (err, "remove snapshot '%s'", hex);
+        return err_wrap (err, "remove snapshot '%s'", tmp ? hex : name);
+      if (rc > 0 && !tmp)
+        count++;
     }
+  /* markers whose snapshot never got renamed into place (a kill -9) */
+  sfd = openat (snap_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (sfd >= 0 && (sd = fdopendir (sfd)))
+    while ((de = readdir (sd)))
+      if (is_hex64 (de->d_name) && !dir_exists (snap_fd, de->d_name)
+          && remove_locked (snap_fd, de->d_name, de->d_name, true, err) < 0)
+        return -1;
+  if (sfd >= 0 && !sd)
+    close (sfd);
   if (removed)
     *removed = count;
+  /* also what a killed remover left */
+  if (spawn_detached (snap_fd, empty_trash) < 0)
+    empty_trash (snap_fd);
   return 0;
+}
+
+/* --- the flush -------------------------------------------------------- */
+
+struct pending
+{
+  char hex[DIGEST_HEX_LEN + 1];
+  char mark[2 * BOOT_ID_MAX];
+};
+
+/* The snapshots a flush is for: in place, marked unsynced in this boot,
+ * and not locked (one being made is left to its maker's flush). */
+static size_t
+collect_pending (int snap_fd, struct pending **out)
+{
+  _cleanup_closedir_ DIR *d = NULL;
+  struct pending *v = NULL;
+  size_t n = 0, alloc = 0;
+  struct dirent *de;
+  int fd = openat (snap_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  *out = NULL;
+  if (fd < 0 || !(d = fdopendir (fd)))
+    {
+      if (fd >= 0)
+        close (fd);
+      return 0;
+    }
+  while ((de = readdir (d)))
+    {
+      struct pending p;
+      struct err *ignored = NULL;
+      int lock_fd;
+      if (!is_hex64 (de->d_name))
+        continue;
+      memcpy (p.hex, de->d_name, DIGEST_HEX_LEN + 1);
+      lock_fd = lock_chain (snap_fd, p.hex, false, &ignored);
+      err_free (ignored);
+      if (lock_fd < 0)
+        continue;
+      read_marker (snap_fd, p.hex, p.mark, sizeof p.mark);
+      if (marker_pending (p.mark) && dir_exists (snap_fd, p.hex))
+        {
+          v = xgrow (v, &alloc, n + 1, sizeof *v);
+          v[n++] = p;
+        }
+      close (lock_fd);
+    }
+  *out = v;
+  return n;
+}
+
+/* One flush of snapshots/'s file system, then every snapshot that was
+ * complete before it began is marked synced (unless it was made again
+ * meanwhile: its marker then has another nonce). */
+static int
+flush_round (int snap_fd, struct pending *v, size_t n, struct err **err)
+{
+  if (syncfs (snap_fd) < 0)
+    return err_set (err, errno, "sync the snapshots");
+  for (size_t i = 0; i < n; i++)
+    {
+      char now[2 * BOOT_ID_MAX];
+      int lock_fd;
+      if (!dir_exists (snap_fd, v[i].hex))
+        continue; /* removed meanwhile (prune, or the whole store) */
+      lock_fd = lock_chain (snap_fd, v[i].hex, true, err);
+      if (lock_fd < 0)
+        return -1;
+      read_marker (snap_fd, v[i].hex, now, sizeof now);
+      if (!strcmp (now, v[i].mark))
+        {
+          _cleanup_free_ char *m = xasprintf (MARK_SYNCED "%s\n", boot_id ());
+          if (write_marker (snap_fd, v[i].hex, m, err) < 0)
+            {
+              close (lock_fd);
+              return -1;
+            }
+        }
+      close (lock_fd);
+    }
+  return 0;
+}
+
+static int
+flush_pending_fd (int snap_fd, struct err **err)
+{
+  /* One flusher at a time. One that finds the lock taken leaves: the
+   * holder looks again after it lets go, so what was committed before
+   * this call is seen by one of the two. */
+  for (int round = 0; round < 1000; round++)
+    {
+      struct pending *v = NULL;
+      size_t n;
+      int lock;
+      if (mkdirat (snap_fd, LOCKS_DIR, 0700) < 0 && errno != EEXIST)
+        return err_set (err, errno, "create snapshot lock directory");
+      lock = fs_lock_stable (snap_fd, FLUSH_LOCK, LOCK_EX | LOCK_NB, err);
+      if (lock == -2)
+        return 0;
+      if (lock < 0)
+        return -1;
+      n = collect_pending (snap_fd, &v);
+      int rc = n ? flush_round (snap_fd, v, n, err) : 0;
+      close (lock);
+      free (v);
+      if (rc < 0)
+        return -1;
+      n = collect_pending (snap_fd, &v);
+      free (v);
+      if (!n)
+        return 0;
+    }
+  return 0;
+}
+
+int
+snapshot_flush_pending (struct store *s, struct err **err)
+{
+  _cleanup_close_ int snap_fd = open_snapshots (s, err);
+  if (snap_fd < 0 || flush_pending_fd (snap_fd, err) < 0)
+    return err_wrap (err, "flush snapshots");
+  return 0;
+}
+
+static void
+flush_detached (int snap_fd)
+{
+  struct err *ignored = NULL;
+  flush_pending_fd (snap_fd, &ignored);
+  err_free (ignored);
+}
+
+void
+snapshot_flush_later (struct store *s)
+{
+  struct err *ignored = NULL;
+  int snap_fd;
+  bool made = atomic_exchange (&made_here, 0) != 0;
+  bool trashed = atomic_exchange (&trashed_here, 0) != 0;
+  if (!made && !trashed)
+    return;
+  if ((snap_fd = open_snapshots (s, &ignored)) < 0)
+    {
+      err_free (ignored);
+      return;
+    }
+  if (made)
+    spawn_detached (snap_fd, flush_detached);
+  if (trashed)
+    spawn_detached (snap_fd, empty_trash);
+  close (snap_fd);
 }
 
 int
@@ -377,15 +886,17 @@ snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
   tx->chain_id = xstrdup (chain_id);
   free (tx->diff_id);
   tx->diff_id = xstrdup (diff_id);
-  if (faccessat (tx->snap_fd, hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+  if (usable_at (tx->snap_fd, hex))
     {
       tx_free (tx, true); /* made by someone else meanwhile */
       return 1;
     }
-  /* a tmp dir of that name was left by a killed process: we hold its lock */
-  snprintf (tmp, sizeof tmp, TMP_PREFIX "%s", hex);
-  if (fs_rm_rf (tx->snap_fd, tmp, err) < 0)
+  /* we hold its lock: temp dirs of that name were left by killed
+   * processes, a dir at <hex> is one a reboot made unusable */
+  if (remove_leftovers (tx->snap_fd, hex, err) < 0
+      || to_trash (tx->snap_fd, hex, err) < 0)
     goto fail;
+  snprintf (tmp, sizeof tmp, TMP_PREFIX "%s-%s", hex, tx->nonce);
   if (renameat (tx->snap_fd, tx->tmp, tx->snap_fd, tmp) < 0)
     {
       err_set (err, errno, "rename '%s'", tx->tmp);

@@ -1,12 +1,19 @@
 /* Snapshots: each layer unpacked once into <root>/snapshots/<chain-hex>/,
  * an overlay lower dir with overlay whiteouts (layers/apply.h).
  *
- * A snapshot is extracted into snapshots/tmp-<chain-hex>/ and renamed into
- * place only when complete (after syncfs), so a snapshot directory that
+ * A snapshot is extracted into snapshots/tmp-<chain-hex>-<nonce>/ and
+ * renamed into place only when complete, so a snapshot directory that
  * exists is always whole. An flock per chain ID (snapshots/.locks/<hex>)
  * makes concurrent runs and pulls of one new image unpack each layer once:
  * the second waits, then finds the snapshot there. A tmp- dir left by a
- * killed process is removed by the next one that takes the lock. */
+ * killed process is removed by the next one that takes the lock.
+ *
+ * Durability costs the command nothing: no sync on its path. A marker per
+ * snapshot (snapshots/.state/<hex>) holds the boot ID it was made in until
+ * a flush, started in the background by snapshot_flush_later once the
+ * command's work is done, marks it synced. An unsynced snapshot of an
+ * earlier boot (the power went) counts as absent and is unpacked again
+ * from its blob; docs/architecture.md says why. */
 #ifndef IMGTOOL_SNAPSHOT_H
 #define IMGTOOL_SNAPSHOT_H
 
@@ -66,6 +73,18 @@ int snapshot_commit_as (struct snapshot_tx *tx, const char *chain_id,
 int snapshot_prepare_image (struct store *s, const struct image_manifest *m,
                             const struct image_config *c,
                             char ***lower_dirs_top_first, struct err **err);
+
+/* If this process committed snapshots: flush them in a detached process
+ * (its own session, stdio on /dev/null) and return at once. Called by the
+ * commands that make snapshots (pull, run, build) when their work is done. */
+void snapshot_flush_later (struct store *s);
+/* The flush itself: syncfs of the store's file system, then every
+ * snapshot of this boot that was complete before it is marked synced. One
+ * flusher at a time; returns 0 at once when another one runs. */
+int snapshot_flush_pending (struct store *s, struct err **err);
+
+/* Tests only: take id for the boot ID (NULL: the kernel's again). */
+void snapshot_test_set_boot_id (const char *id);
 
 /* Remove every snapshot whose chain ID is not in keep (NULL-terminated;
  * the caller collects them from the images and containers it keeps), and

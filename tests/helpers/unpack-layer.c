@@ -59,12 +59,14 @@ main (int argc, char **argv)
       o.keep_owner = false;
     else if (!strcmp (argv[i], "--chunk") && i + 1 < argc)
       chunk = strtoul (argv[++i], NULL, 10);
+    else if (!strcmp (argv[i], "--writers") && i + 1 < argc)
+      o.writers = (unsigned) strtoul (argv[++i], NULL, 10);
     else
       break;
   if (argc - i < 2)
     {
       fprintf (stderr, "usage: unpack-layer [--delete] [--no-owner] "
-                       "[--chunk N] DIR BLOB...\n");
+                       "[--chunk N] [--writers N] DIR BLOB...\n");
       return 2;
     }
   int dir_fd = open (argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -72,6 +72,55 @@ out=$(img --debug pull "$LAB_HTTP/$L" 2>&1)
 like "a second pull is up to date" "$out" "Image is up to date"
 is "and unpacks nothing" "$(echo "$out" | grep -c 'unpack')" 0
 
+# --- durability: no syncfs on pull's path; the boot-ID markers --------------
+marker () { cat "$IMGTOOL_ROOT/snapshots/.state/$1" 2>/dev/null; }
+boot=$(cat /proc/sys/kernel/random/boot_id)
+if command -v strace >/dev/null; then
+  fresh
+  # -f follows the detached flusher too: strace returns when it is done
+  strace -f -qq -o "$T_TMP/strace" -e trace=syncfs,setsid "$IMGTOOL" pull -q "$LAB_HTTP/$L" >/dev/null 2>&1
+  syncers=$(awk '/syncfs\(/ { print $1 }' "$T_TMP/strace" | sort -u)
+  detached=$(awk '/setsid\(\)/ { print $1 }' "$T_TMP/strace" | sort -u)
+  like "the snapshots were flushed by someone" "$syncers" "^[0-9]+$"
+  is "only the detached flusher calls syncfs, never pull itself" "$(comm -23 <(echo "$syncers") <(echo "$detached"))" ""
+  first=$(echo "$ordered" | head -1)
+  is "the flusher marked the snapshots synced in this boot" "$(marker "$first")" "synced $boot"
+else
+  skip "strace is not installed"
+fi
+fresh
+img pull -q "$LAB_HTTP/$L" >/dev/null
+first=$(echo "$ordered" | head -1)
+for _ in $(seq 100); do [[ "$(marker "$first")" == synced* ]] && break; sleep 0.1; done
+like "without strace too, the flush follows the pull" "$(marker "$first")" "^synced $boot$"
+# an earlier boot, whose flush never happened (the power went)
+printf 'unsynced 00000000-0000-0000-0000-000000000000 0123456789abcdef\n' > "$IMGTOOL_ROOT/snapshots/.state/$first"
+touch "$IMGTOOL_ROOT/snapshots/$first/planted"
+err=$(img --debug pull -q "$LAB_HTTP/$L" 2>&1 >/dev/null)
+is "an unsynced snapshot of an earlier boot is unpacked again" "$(echo "$err" | grep -c 'unpacking the stored blob')" 1
+[ ! -e "$IMGTOOL_ROOT/snapshots/$first/planted" ]; is "from its blob, nothing of the old copy left" $? 0
+is "the snapshots are the oracle's" "$(sums "$IMGTOOL_ROOT")" "$oracle"
+like "its marker names this boot" "$(marker "$first")" "^(unsynced $boot [0-9a-f]{16}|synced $boot)$"
+for _ in $(seq 100); do [[ "$(marker "$first")" == synced* ]] && break; sleep 0.1; done
+# a synced snapshot of an earlier boot is used as it is
+printf 'synced 00000000-0000-0000-0000-000000000000\n' > "$IMGTOOL_ROOT/snapshots/.state/$first"
+err=$(img --debug pull -q "$LAB_HTTP/$L" 2>&1 >/dev/null)
+is "a synced snapshot of an earlier boot is used" "$(echo "$err" | grep -c 'unpack')" 0
+rm "$IMGTOOL_ROOT/snapshots/.state/$first"
+err=$(img --debug run --rm --network none "$LAB_HTTP/$L" true 2>&1)
+is "a snapshot without its marker is made again by run" "$(echo "$err" | grep -c 'unpacking the stored blob')" 1
+
+# --- rmi + prune: the snapshots leave at once, their files after -------------
+img rmi "$LAB_HTTP/$L" >/dev/null
+ok "prune after rmi" img prune
+is "no snapshot left in sight" "$(snaps)" ""
+is "nor a marker" "$(ls "$IMGTOOL_ROOT/snapshots/.state" 2>/dev/null)" ""
+for _ in $(seq 100); do [ -z "$(ls -A "$IMGTOOL_ROOT/snapshots/.trash" 2>/dev/null)" ] && break; sleep 0.1; done
+is "the detached remover deleted their files" "$(ls -A "$IMGTOOL_ROOT/snapshots/.trash" 2>/dev/null)" ""
+err=$(img --debug pull -q "$LAB_HTTP/$L" 2>&1 >/dev/null)
+is "a pull after prune unpacks every layer again" "$(echo "$err" | grep -c 'unpacked while downloading')" "$nl"
+is "the snapshots are the oracle's" "$(sums "$IMGTOOL_ROOT")" "$oracle"
+
 # --- a connection cut mid-layer: resumed with Range, still one pass ------------
 # the largest layer, and its snapshot
 at=$(skopeo inspect --raw --tls-verify=false "docker://$LAB_HTTP/$L" | jq -r '.layers | to_entries | max_by(.value.size) | "\(.key) \(.value.digest)"')

@@ -10,6 +10,7 @@
 #include "tests/unit/tarbuild.h"
 #include "tests/unit/test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -46,6 +47,127 @@ exists_rel (const char *rel)
 {
   struct stat s;
   return fstatat (st.root_fd, rel, &s, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Whether snapshots/ holds a temp dir of chain ID c, whatever its name. */
+static bool
+has_tmp (const char *c)
+{
+  _cleanup_free_ char *prefix = xasprintf ("tmp-%s", digest_hex (c));
+  _cleanup_closedir_ DIR *d = NULL;
+  struct dirent *de;
+  int fd = openat (st.root_fd, "snapshots", O_RDONLY | O_DIRECTORY);
+  if (fd < 0 || !(d = fdopendir (fd)))
+    return false;
+  while ((de = readdir (d)))
+    if (!strncmp (de->d_name, prefix, strlen (prefix)))
+      return true;
+  return false;
+}
+
+static char *
+marker_of (const char *c)
+{
+  _cleanup_free_ char *rel = xasprintf ("snapshots/.state/%s", digest_hex (c));
+  char *m = NULL;
+  struct err *err = NULL;
+  if (fs_read_file (st.root_fd, rel, 4096, &m, NULL, &err) < 0)
+    {
+      err_free (err);
+      return xstrdup ("");
+    }
+  m[strcspn (m, "\n")] = '\0';
+  return m;
+}
+
+static void
+set_marker (const char *c, const char *text)
+{
+  _cleanup_free_ char *rel = xasprintf ("snapshots/.state/%s", digest_hex (c));
+  struct err *err = NULL;
+  fs_write_file_atomic (st.root_fd, rel, text, strlen (text), 0600, &err);
+  err_free (err);
+}
+
+static ino_t
+ino_of (const char *c, const char *name)
+{
+  _cleanup_free_ char *rel
+      = xasprintf ("snapshots/%s/%s", digest_hex (c), name);
+  struct stat s;
+  return fstatat (st.root_fd, rel, &s, AT_SYMLINK_NOFOLLOW) == 0 ? s.st_ino
+                                                                   : 0;
+}
+
+/* Durability without a sync on the command's path: a snapshot made in
+ * this boot is used at once; one never marked synced is absent after a
+ * reboot (here: another boot ID) and unpacked again from its blob; one
+ * marked synced is used in any boot. */
+static void
+test_boot_markers (void)
+{
+  struct err *err = NULL;
+  struct strbuf tar = TAR ({ .type = '0', .name = "boot", .data = "b" }, );
+  _cleanup_free_ char *blob = put_blob (&tar), *diff = diff_of (&tar);
+  snapshot_test_set_boot_id ("11111111-1111-1111-1111-111111111111");
+  CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0,
+         "make a snapshot in boot 1 (%s)", err ? err->msg : "");
+  _cleanup_free_ char *m1 = marker_of (diff);
+  CHECK (!strncmp (m1, "unsynced 11111111-1111-1111-1111-111111111111 ", 46),
+         "its marker says unsynced, boot 1: '%s'", m1);
+  CHECK (snapshot_exists (&st, diff), "usable in the boot that made it");
+  ino_t before = ino_of (diff, "boot");
+
+  /* the power went: boot 2 sees an unsynced snapshot of boot 1 */
+  snapshot_test_set_boot_id ("22222222-2222-2222-2222-222222222222");
+  CHECK (!snapshot_exists (&st, diff),
+         "an unsynced snapshot of an earlier boot counts as absent");
+  _cleanup_free_ char *planted
+      = xasprintf ("snapshots/%s/planted", digest_hex (diff));
+  fs_write_file_atomic (st.root_fd, planted, "x", 1, 0644, &err);
+  CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0
+             && snapshot_exists (&st, diff),
+         "it is unpacked again from its blob (%s)", err ? err->msg : "");
+  CHECK (!exists_rel (planted) && ino_of (diff, "boot") != 0
+             && ino_of (diff, "boot") != before,
+         "the old copy's files are gone, the layer's are new");
+  _cleanup_free_ char *m2 = marker_of (diff);
+  CHECK (!strncmp (m2, "unsynced 22222222-2222-2222-2222-222222222222 ", 46),
+         "the new copy is marked with boot 2: '%s'", m2);
+
+  /* a flush marks it synced; then any later boot uses it */
+  CHECK (snapshot_flush_pending (&st, &err) == 0, "flush (%s)",
+         err ? err->msg : "");
+  _cleanup_free_ char *m3 = marker_of (diff);
+  CHECK (!strncmp (m3, "synced ", 7), "marked synced: '%s'", m3);
+  ino_t synced = ino_of (diff, "boot");
+  snapshot_test_set_boot_id ("33333333-3333-3333-3333-333333333333");
+  CHECK (snapshot_exists (&st, diff)
+             && snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0
+             && ino_of (diff, "boot") == synced,
+         "a synced snapshot of an earlier boot is used as it is");
+
+  /* the flush leaves alone what it did not see complete: a marker that
+   * changed (made again meanwhile) or one of another boot */
+  set_marker (diff, "unsynced 22222222-2222-2222-2222-222222222222 x\n");
+  CHECK (snapshot_flush_pending (&st, &err) == 0, "flush again");
+  _cleanup_free_ char *m4 = marker_of (diff);
+  CHECK (!strncmp (m4, "unsynced 2222", 13),
+         "an unsynced marker of another boot is not marked synced");
+  CHECK (!snapshot_exists (&st, diff), "and stays unusable");
+  set_marker (diff, "garbage");
+  CHECK (!snapshot_exists (&st, diff), "a damaged marker: absent");
+  set_marker (diff, "");
+  _cleanup_free_ char *rel
+      = xasprintf ("snapshots/.state/%s", digest_hex (diff));
+  unlinkat (st.root_fd, rel, 0);
+  CHECK (!snapshot_exists (&st, diff), "no marker: absent");
+  CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0
+             && snapshot_exists (&st, diff),
+         "and made again (%s)", err ? err->msg : "");
+  snapshot_test_set_boot_id (NULL);
+  strbuf_release (&tar);
+  err_free (err);
 }
 
 static void
@@ -94,15 +216,22 @@ test_create (void)
   CHECK (!snapshot_exists (&st, diff) && !exists_rel (tmp_rel),
          "no snapshot and no temp dir after a failure");
 
-  /* a leftover temp dir from a killed run is cleaned up */
+  CHECK (!has_tmp (diff), "no temp dir of any name after a failure");
+
+  /* leftover temp dirs from killed runs (older and newer names) are
+   * cleaned up */
   fs_mkdir_p (st.root_fd, tmp_rel, 0755, &err);
   _cleanup_free_ char *junk = xasprintf ("%s/junk", tmp_rel);
   fs_write_file_atomic (st.root_fd, junk, "x", 1, 0644, &err);
+  _cleanup_free_ char *tmp_new
+      = xasprintf ("%s-0123456789abcdef", tmp_rel);
+  fs_mkdir_p (st.root_fd, tmp_new, 0755, &err);
   CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0,
          "snapshot from a gzip blob (%s)", err ? err->msg : "");
   err_clear (&err);
   CHECK (snapshot_exists (&st, diff), "snapshot exists");
-  CHECK (!exists_rel (tmp_rel), "the leftover temp dir is gone");
+  CHECK (!exists_rel (tmp_rel) && !has_tmp (diff),
+         "the leftover temp dirs are gone");
   _cleanup_free_ char *hello
       = xasprintf ("snapshots/%s/hello", digest_hex (diff));
   _cleanup_free_ char *gone
@@ -184,7 +313,7 @@ test_concurrent (void)
   snapshot_abort (tx);
   _cleanup_free_ char *tmp_rel
       = xasprintf ("snapshots/tmp-%s", digest_hex (diff2));
-  CHECK (!snapshot_exists (&st, diff2) && !exists_rel (tmp_rel),
+  CHECK (!snapshot_exists (&st, diff2) && !has_tmp (diff2),
          "abort leaves nothing");
   strbuf_release (&tar);
   strbuf_release (&tar2);
@@ -238,6 +367,12 @@ test_prepare_and_prune (void)
              && snapshot_exists (&st, chain[2]),
          "only the unkept snapshot of this image is gone");
   CHECK (removed >= 1, "removed %zu", removed);
+  _cleanup_free_ char *mark1
+      = xasprintf ("snapshots/.state/%s", digest_hex (chain[1]));
+  _cleanup_free_ char *mark0
+      = xasprintf ("snapshots/.state/%s", digest_hex (chain[0]));
+  CHECK (!exists_rel (mark1) && exists_rel (mark0),
+         "the removed snapshot's marker went with it");
   strv_free (chain);
   for (int i = 0; i < 3; i++)
     {
@@ -260,6 +395,7 @@ main (int argc, char **argv)
   test_create ();
   test_concurrent ();
   test_prepare_and_prune ();
+  test_boot_markers ();
   store_release (&st);
   fs_rm_rf (AT_FDCWD, root, &err);
   err_free (err);
