@@ -5,8 +5,8 @@
  * Makes DIR/snapshots/<hex> x N (one small file each) if missing, then
  * in a private mount namespace mounts and unmounts the stack ROUNDS times
  * (default 200) and prints "N median_ms min_ms p90_ms". The mount is
- * volatile, as `run --rm`'s, unless "sync" is given (a kept container's). Built and driven
- * by bench/overlay.sh. Needs root. */
+ * volatile, as `run --rm`'s, unless "sync" is given (a kept container's). Built
+ * and driven by bench/overlay.sh. Needs root. */
 #include "layers/overlay.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -34,7 +34,7 @@ now_ms (void)
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -62,7 +62,7 @@ main (int argc, char **argv)
       fprintf (stderr, "overlaymount: N must be 1..500, ROUNDS >= 1\n");
       return 2;
     }
-  lowers = xcalloc ((size_t) n + 1, sizeof *lowers);
+  lowers = xcalloc ((size_t)n + 1, sizeof *lowers);
   for (int i = 0; i < n; i++)
     {
       _cleanup_free_ char *f = NULL;
@@ -92,7 +92,7 @@ main (int argc, char **argv)
       perror ("overlaymount: private mount namespace");
       return 1;
     }
-  t = xcalloc ((size_t) rounds, sizeof *t);
+  t = xcalloc ((size_t)rounds, sizeof *t);
   for (int r = 0; r < rounds; r++)
     {
       double t0 = now_ms ();
@@ -112,9 +112,8 @@ main (int argc, char **argv)
           goto fail;
       }
     }
-  qsort (t, (size_t) rounds, sizeof *t, cmp_double);
-  printf ("%d %.3f %.3f %.3f\n", n, t[rounds / 2], t[0],
-          t[(rounds * 9) / 10]);
+  qsort (t, (size_t)rounds, sizeof *t, cmp_double);
+  printf ("%d %.3f %.3f %.3f\n", n, t[rounds / 2], t[0], t[(rounds * 9) / 10]);
   return 0;
 fail:
   fprintf (stderr, "overlaymount: %s\n", err ? err->msg : "failed");

@@ -29,8 +29,8 @@ build_check_interrupt (struct build *b, struct err **err)
 {
   struct signalfd_siginfo si;
   if (!b->interrupted && b->interrupt_fd >= 0
-      && read (b->interrupt_fd, &si, sizeof si) == (ssize_t) sizeof si)
-    b->interrupted = (int) si.ssi_signo;
+      && read (b->interrupt_fd, &si, sizeof si) == (ssize_t)sizeof si)
+    b->interrupted = (int)si.ssi_signo;
   if (!b->interrupted)
     return 0;
   err_set (err, 0, "build interrupted (signal %d)", b->interrupted);
@@ -519,8 +519,9 @@ int
 build_run (struct store *s, const struct build_opts *o,
            struct build_result *out, struct err **err)
 {
-  struct build b = { .o = o, .store = s, .context_fd = -1, .record_fd = -1,
-                     .interrupt_fd = -1 };
+  struct build b = {
+    .o = o, .store = s, .context_fd = -1, .record_fd = -1, .interrupt_fd = -1
+  };
   _cleanup_close_ int guard = -1;
   struct bf_stage *target;
   int ret = -1;

@@ -86,8 +86,7 @@ void build_gc (const char *root);
  * VOLUME, WORKDIR, one instruction per string (continuation lines
  * allowed); variables expand against the config's Env. Anything else
  * fails with "<INSTR> is not a valid change command". */
-int build_apply_changes (json_t *doc, char *const *changes,
-                         struct err **err);
+int build_apply_changes (json_t *doc, char *const *changes, struct err **err);
 
 /* prune: remove the build cache records whose layers no reference
  * reaches any more (store_gc then removes the blobs). *removed counts

@@ -250,11 +250,10 @@ build_write_image (struct build *b, struct build_state *st,
 
   struct descriptor *layers = xcalloc (st->n_layers + 1, sizeof *layers);
   for (size_t i = 0; i < st->n_layers; i++)
-    layers[i] = (struct descriptor){
-      .media_type = (char *)oci_layer_type (st->layers[i].media_type),
-      .digest = st->layers[i].digest,
-      .size = st->layers[i].size
-    };
+    layers[i] = (struct descriptor){ .media_type = (char *)oci_layer_type (
+                                         st->layers[i].media_type),
+                                     .digest = st->layers[i].digest,
+                                     .size = st->layers[i].size };
   r = image_store_manifest (b->store, cfg_digest, (int64_t)cfg_len, layers,
                             st->n_layers, &out->manifest_digest,
                             &out->manifest_size, err);

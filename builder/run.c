@@ -12,8 +12,8 @@
 #include "runtime/container.h"
 #include "runtime/names.h"
 #include "runtime/runopts.h"
-#include "service/service.h"
 #include "runtime/user.h"
+#include "service/service.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,8 +4,8 @@
  * HEALTHCHECK, ONBUILD and MAINTAINER. The file system steps (RUN, COPY,
  * ADD) leave the config alone. */
 #include "builder/build_int.h"
-#include "lib/jsonstrv.h"
 #include "lib/err.h"
+#include "lib/jsonstrv.h"
 #include "lib/path.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
@@ -188,9 +188,9 @@ static bool
 change_allowed (enum bf_kind k)
 {
   static const enum bf_kind ok[]
-      = { BF_CMD,   BF_ENTRYPOINT, BF_ENV,  BF_EXPOSE, BF_HEALTHCHECK,
-          BF_LABEL, BF_ONBUILD,    BF_USER, BF_VOLUME, BF_WORKDIR,
-          BF_STOPSIGNAL };
+      = { BF_CMD,         BF_ENTRYPOINT, BF_ENV,       BF_EXPOSE,
+          BF_HEALTHCHECK, BF_LABEL,      BF_ONBUILD,   BF_USER,
+          BF_VOLUME,      BF_WORKDIR,    BF_STOPSIGNAL };
   for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
     if (ok[i] == k)
       return true;
@@ -225,8 +225,7 @@ build_apply_changes (json_t *doc, char *const *changes, struct err **err)
     }
   b.plan = plan;
   e = json_object_get (build_config_obj (doc), "Env");
-  json_array_foreach (e, i, v)
-    if (json_is_string (v))
+  json_array_foreach (e, i, v) if (json_is_string (v))
       strv_push (&env, xstrdup (json_string_value (v)));
   bf_scope_init (&st.scope, plan, &no_args, env);
   for (i = 0; i < plan->stages[0].n_instrs; i++)

@@ -24,7 +24,8 @@
 static const char usage_text[]
     = "imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... "
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
-      "[--network host|none|bridge] [--platform OS/ARCH] [--compression gzip|zstd] "
+      "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
+      "gzip|zstd] "
       "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */

@@ -28,7 +28,7 @@ struct global
 typedef int (*command_fn) (struct global *g, int argc, char **argv,
                            struct err **err);
 
-#define COMMAND(name)                                                         \
+#define COMMAND(name)                                                          \
   int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
 
 COMMAND (version);

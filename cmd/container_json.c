@@ -2,8 +2,8 @@
  * ContainerJSON, the fields imgtool has) and the fields of `ps --format`.
  * Field names are docker's, so templates written for docker work. */
 #include "cmd/containers.h"
-#include "lib/jsonstrv.h"
 #include "lib/human.h"
+#include "lib/jsonstrv.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
@@ -38,7 +38,8 @@ ports_json (const char *text)
 {
   json_t *o = json_object ();
   char *copy = xstrdup (text ? text : ""), *save = NULL;
-  for (char *p = strtok_r (copy, ", ", &save); p; p = strtok_r (NULL, ", ", &save))
+  for (char *p = strtok_r (copy, ", ", &save); p;
+       p = strtok_r (NULL, ", ", &save))
     {
       char *arrow = strstr (p, "->"), *colon;
       json_t *list;
@@ -52,8 +53,8 @@ ports_json (const char *text)
       list = json_object_get (o, arrow + 2);
       if (!list)
         json_object_set_new (o, arrow + 2, list = json_array ());
-      json_array_append_new (list, json_pack ("{s:s, s:s}", "HostIp", p,
-                                              "HostPort", colon + 1));
+      json_array_append_new (
+          list, json_pack ("{s:s, s:s}", "HostIp", p, "HostPort", colon + 1));
     }
   free (copy);
   return o;
@@ -73,8 +74,8 @@ containers_inspect_json (const struct rt_record *rec)
   bool running = st->status == RT_RUNNING;
   char user[64];
   json_t *mounts = json_array (), *networks = json_object (), *o;
-  snprintf (user, sizeof user, "%u:%u", (unsigned) p->user.uid,
-            (unsigned) p->user.gid);
+  snprintf (user, sizeof user, "%u:%u", (unsigned)p->user.uid,
+            (unsigned)p->user.gid);
   for (size_t i = 0; i < p->n_mounts; i++)
     json_array_append_new (
         mounts,
@@ -83,9 +84,9 @@ containers_inspect_json (const struct rt_record *rec)
                    "Source", p->mounts[i].source, "Destination",
                    p->mounts[i].destination, "RW", !p->mounts[i].readonly));
   if (p->network == RT_NET_BRIDGE)
-    json_object_set_new (networks, "bridge",
-                         json_pack ("{s:s}", "IPAddress",
-                                    running && st->ip ? st->ip : ""));
+    json_object_set_new (
+        networks, "bridge",
+        json_pack ("{s:s}", "IPAddress", running && st->ip ? st->ip : ""));
   o = json_pack (
       "{s:s, s:o, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s,"
       " s:o, s:o}, s:s, s:s, s:i, s:s}",
@@ -94,43 +95,40 @@ containers_inspect_json (const struct rt_record *rec)
       strv_to_json (p->argv && p->argv[0] ? p->argv + 1 : NULL), "State",
       "Status", status_word (rec), "Running", running, "Paused", 0,
       "Restarting", 0, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
-      running ? (int) st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
-      "Error", st->error ? st->error : "", "StartedAt",
-      time_json (st->started), "FinishedAt",
-      time_json (running ? 0 : st->finished), "Image",
-      rec->image_id ? rec->image_id : "", "Driver", "overlay", "RestartCount", 0,
-      "Platform", "linux");
+      running ? (int)st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
+      "Error", st->error ? st->error : "", "StartedAt", time_json (st->started),
+      "FinishedAt", time_json (running ? 0 : st->finished), "Image",
+      rec->image_id ? rec->image_id : "", "Driver", "overlay", "RestartCount",
+      0, "Platform", "linux");
   /* docker's names start with '/' */
   json_object_set_new (o, "Name",
                        json_sprintf ("/%s", rec->name ? rec->name : ""));
   json_object_set_new (
       o, "HostConfig",
-      json_pack ("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I}",
-                 "NetworkMode", network_word (p->network), "Privileged",
-                 p->privileged, "ReadonlyRootfs", p->readonly_rootfs,
-                 "AutoRemove", rec->auto_remove, "Memory",
-                 (json_int_t) p->limits.memory, "MemorySwap",
-                 (json_int_t) p->limits.memory_swap, "NanoCpus",
-                 (json_int_t) (p->limits.cpu_quota && p->limits.cpu_period
-                                   ? p->limits.cpu_quota * 1000000000LL
-                                         / p->limits.cpu_period
-                                   : 0),
-                 "CpuShares", (json_int_t) p->limits.cpu_shares, "PidsLimit",
-                 (json_int_t) p->limits.pids));
+      json_pack ("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I}", "NetworkMode",
+                 network_word (p->network), "Privileged", p->privileged,
+                 "ReadonlyRootfs", p->readonly_rootfs, "AutoRemove",
+                 rec->auto_remove, "Memory", (json_int_t)p->limits.memory,
+                 "MemorySwap", (json_int_t)p->limits.memory_swap, "NanoCpus",
+                 (json_int_t)(p->limits.cpu_quota && p->limits.cpu_period
+                                  ? p->limits.cpu_quota * 1000000000LL
+                                        / p->limits.cpu_period
+                                  : 0),
+                 "CpuShares", (json_int_t)p->limits.cpu_shares, "PidsLimit",
+                 (json_int_t)p->limits.pids));
   json_object_set_new (
       o, "Config",
       json_pack ("{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s, s:n}", "Hostname",
                  p->hostname ? p->hostname : "", "User", user, "Tty", p->tty,
-                 "OpenStdin", p->stdin_open, "Env", strv_to_json (p->env), "Cmd",
-                 strv_to_json (rec->command), "Image",
+                 "OpenStdin", p->stdin_open, "Env", strv_to_json (p->env),
+                 "Cmd", strv_to_json (rec->command), "Image",
                  rec->image ? rec->image : "", "WorkingDir",
                  p->cwd ? p->cwd : "/", "Entrypoint"));
-  json_object_set_new (
-      o, "NetworkSettings",
-      json_pack ("{s:s, s:o, s:o}", "IPAddress",
-                 running && st->ip ? st->ip : "", "Ports",
-                 ports_json (running ? st->ports : NULL), "Networks",
-                 networks));
+  json_object_set_new (o, "NetworkSettings",
+                       json_pack ("{s:s, s:o, s:o}", "IPAddress",
+                                  running && st->ip ? st->ip : "", "Ports",
+                                  ports_json (running ? st->ports : NULL),
+                                  "Networks", networks));
   json_object_set_new (o, "Mounts", mounts);
   return o;
 }
@@ -142,7 +140,7 @@ add_cut (struct strbuf *sb, const char *s, size_t n)
 {
   size_t chars = 0, cut = 0;
   for (size_t i = 0; s[i]; i++)
-    if (((unsigned char) s[i] & 0xc0) != 0x80 && ++chars == n)
+    if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars == n)
       cut = i;
   if (chars <= n)
     {
@@ -180,14 +178,14 @@ containers_ps_json (const struct rt_record *rec, const char *command,
       "{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
       " s:s}",
       "Command", command, "CreatedAt", created_at, "ID", rec->id,
-      no_trunc ? strlen (rec->id) : (size_t) RT_SHORT_ID, "Image",
-      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", "0",
-      "Mounts", mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
+      no_trunc ? strlen (rec->id) : (size_t)RT_SHORT_ID, "Image",
+      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", "0", "Mounts",
+      mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
       network_word (rec->plan.network), "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
                                                           : "",
-      "RunningFor", created, "Size", "0B", "State", status_word (rec),
-      "Status", status);
+      "RunningFor", created, "Size", "0B", "State", status_word (rec), "Status",
+      status);
   strbuf_release (&mounts);
   return o;
 }

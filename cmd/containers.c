@@ -19,8 +19,8 @@ containers_load (struct svc *s, const char *root, const char *config_path,
 }
 
 int
-containers_each (struct global *g, const char *verb, char **names,
-                 svc_fn fn, void *data)
+containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
+                 void *data)
 {
   size_t n = strv_len (names);
   struct err **errs = xcalloc (n + 1, sizeof *errs);
@@ -106,8 +106,8 @@ containers_uses_free (struct container_use *u, size_t n)
 }
 
 int
-containers_store_gc (struct store *s, const struct container_use *u,
-                     size_t n, uint64_t *freed_bytes, size_t *freed_blobs,
+containers_store_gc (struct store *s, const struct container_use *u, size_t n,
+                     uint64_t *freed_bytes, size_t *freed_blobs,
                      struct err **err)
 {
   _cleanup_strv_ char **configs = NULL, **roots = NULL;

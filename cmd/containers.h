@@ -29,7 +29,7 @@ int containers_each (struct global *g, const char *verb, char **names,
 struct container_use
 {
   char *id;
-  char *image_id;   /* its image's config digest; NULL for --rootfs */
+  char *image_id; /* its image's config digest; NULL for --rootfs */
   bool running;
   char **snapshots; /* chain IDs of its lower dirs, "sha256:<hex>" */
 };

@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 static const char usage_text[]
-    = "imgtool copy [--all] " REGFLAGS_USAGE_PLATFORM " "
-      REGFLAGS_USAGE_TLS_VERIFY " [--src-tls-verify=false] "
+    = "imgtool copy [--all] " REGFLAGS_USAGE_PLATFORM
+      " " REGFLAGS_USAGE_TLS_VERIFY " [--src-tls-verify=false] "
       "[--dest-tls-verify=false] " REGFLAGS_USAGE_JOBS " [-q] SRC DST   "
       "(docker://REF, REF or oci:DIR[:TAG])";
 
@@ -49,8 +49,8 @@ endpoint_parse (const char *s, struct endpoint *e, struct err **err)
     {
       const char *colon = strchr (s + 4, ':');
       e->oci = true;
-      e->dir = colon ? xstrndup (s + 4, (size_t) (colon - s - 4))
-                     : xstrdup (s + 4);
+      e->dir
+          = colon ? xstrndup (s + 4, (size_t)(colon - s - 4)) : xstrdup (s + 4);
       e->tag = colon && colon[1] ? xstrdup (colon + 1) : NULL;
       if (!*e->dir)
         return err_set (err, 0, "'%s': no directory after oci:", s);
@@ -67,8 +67,9 @@ endpoint_parse (const char *s, struct endpoint *e, struct err **err)
       || !strncmp (s, "containers-storage:", 19) || !strncmp (s, "dir:", 4)
       || !strncmp (s, "docker-archive:", 15)
       || !strncmp (s, "oci-archive:", 12))
-    return err_set (err, 0, "'%s': unsupported transport (docker:// and "
-                            "oci: are)",
+    return err_set (err, 0,
+                    "'%s': unsupported transport (docker:// and "
+                    "oci: are)",
                     s);
   e->ref = s;
   return 0;
@@ -131,8 +132,8 @@ export_oci (struct store *scratch, const struct store_ref *top,
       if (ocidir_put_file (&od, blobs[i], p, err) < 0)
         goto out;
     }
-  ret = ocidir_set_ref (&od, dst->tag, top->media_type, top->digest,
-                        top->size, err);
+  ret = ocidir_set_ref (&od, dst->tag, top->media_type, top->digest, top->size,
+                        err);
 out:
   ocidir_release (&od);
   return ret;
@@ -141,14 +142,10 @@ out:
 COMMAND (copy)
 {
   static const struct option opts[] = {
-    REGFLAGS_OPT_ALL,
-    REGFLAGS_OPT_PLATFORM,
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
-    REGFLAGS_OPT_JOBS,
-    REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,
-    { 0 },
+    REGFLAGS_OPT_ALL,        REGFLAGS_OPT_PLATFORM,
+    REGFLAGS_OPT_TLS_VERIFY, REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
+    REGFLAGS_OPT_JOBS,       REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,       { 0 },
   };
   struct endpoint src = { 0 }, dst = { 0 };
   struct store s = { .root_fd = -1 }, scratch = { .root_fd = -1 };
@@ -192,8 +189,8 @@ COMMAND (copy)
     {
       /* The registry's blobs land in a scratch store beside the real one
        * (same filesystem), removed at the end. */
-      struct reg_pull_opts po = { .config_path = g->config_path,
-                                  .out = stdout };
+      struct reg_pull_opts po
+          = { .config_path = g->config_path, .out = stdout };
       regflags_pull_opts (&rf, &po);
       if (store_open (&s, g->root, err) < 0)
         goto out;
@@ -222,7 +219,7 @@ COMMAND (copy)
           err_wrap (err, "copy to 'oci:%s'", dst.dir);
           goto out;
         }
-      printf ("digest: %s size: %lld\n", top.digest, (long long) top.size);
+      printf ("digest: %s size: %lld\n", top.digest, (long long)top.size);
       ret = 0;
       goto out;
     }
@@ -231,11 +228,10 @@ COMMAND (copy)
   regflags_push_opts (&rf, &o);
   if (!src.oci && same_registry (src.ref, dst.ref, &mount_from))
     o.mount_from = mount_from; /* the source repository has every blob */
-  if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err)
-      < 0)
+  if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err) < 0)
     goto out;
   printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,
-          (long long) res.size);
+          (long long)res.size);
   reg_push_result_release (&res);
   ret = 0;
 out:

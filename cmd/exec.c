@@ -86,8 +86,10 @@ COMMAND (exec)
     }
   if (workdir && *workdir != '/')
     {
-      err_set (err, 0, "the working directory '%s' is invalid, it needs to "
-               "be an absolute path", workdir);
+      err_set (err, 0,
+               "the working directory '%s' is invalid, it needs to "
+               "be an absolute path",
+               workdir);
       return err_exit (err, 125);
     }
   if (command_needs_root ("exec", 125, err) < 0)
@@ -97,7 +99,8 @@ COMMAND (exec)
       err_set (err, 0, "the input device is not a TTY");
       return -1;
     }
-  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err) < 0)
+  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err)
+      < 0)
     goto out;
   {
     int fd = rt_record_pidfd (&ctr.rec);
@@ -122,8 +125,8 @@ COMMAND (exec)
   if (user)
     {
       /* The running container's own files, through its root. */
-      _cleanup_free_ char *root = xasprintf ("/proc/%d/root",
-                                             (int) ctr.rec.state.pid);
+      _cleanup_free_ char *root
+          = xasprintf ("/proc/%d/root", (int)ctr.rec.state.pid);
       char *dirs[] = { root, NULL };
       struct rt_user_info ui;
       if (rt_user_resolve (dirs, user, &ui, err) < 0)

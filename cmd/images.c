@@ -55,8 +55,8 @@ row_release (struct row *row)
 }
 
 /* docker's defaultImageTableFormat */
-#define DEFAULT_TABLE                                                         \
-  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"                                \
+#define DEFAULT_TABLE                                                          \
+  "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"                                 \
   "{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
 
 /* A row's fields, docker's (--format json prints them all, in this
@@ -77,10 +77,9 @@ row_json (const struct row *row, time_t now)
                     "s:s}",
                     "Containers", "N/A", "CreatedAt", created, "CreatedSince",
                     ago, "Digest", row->digest, "ID",
-                    row->id ? row->id + 7 : row->digest + 7, (size_t) 12,
-                    "Repository", row->repo, "SharedSize", "N/A", "Size",
-                    size, "Tag", row->tag, "UniqueSize", "N/A", "VirtualSize",
-                    size);
+                    row->id ? row->id + 7 : row->digest + 7, (size_t)12,
+                    "Repository", row->repo, "SharedSize", "N/A", "Size", size,
+                    "Tag", row->tag, "UniqueSize", "N/A", "VirtualSize", size);
 }
 
 COMMAND (images)
@@ -137,11 +136,11 @@ COMMAND (images)
                       "Containers", "CONTAINERS", "CreatedAt", "CREATED AT",
                       "CreatedSince", "CREATED", "Digest", "DIGEST", "ID",
                       "IMAGE ID", "Repository", "REPOSITORY", "SharedSize",
-                      "SHARED SIZE", "Size", "SIZE", "Tag", "TAG",
-                      "UniqueSize", "UNIQUE SIZE", "VirtualSize", "SIZE");
+                      "SHARED SIZE", "Size", "SIZE", "Tag", "TAG", "UniqueSize",
+                      "UNIQUE SIZE", "VirtualSize", "SIZE");
   /* -q (the IDs, one per name) wins over --format, as with ps */
-  ret = command_print_format (quiet ? "{{.ID}}" : format, DEFAULT_TABLE,
-                              header, rows, err);
+  ret = command_print_format (quiet ? "{{.ID}}" : format, DEFAULT_TABLE, header,
+                              rows, err);
   json_decref (header);
   json_decref (rows);
   store_refs_free (refs, n);

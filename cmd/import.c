@@ -10,8 +10,8 @@
 #include "cmd/lookup.h"
 #include "layers/image.h"
 #include "layers/image_store.h"
-#include "layers/snapshot.h"
 #include "layers/ingest.h"
+#include "layers/snapshot.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -48,8 +48,8 @@ is_url (const char *src)
 /* The source's bytes into the layer: from a URL through the registry's
  * HTTP transport, else from the file or stdin. */
 static int
-read_source (const char *src, const char *config_path,
-             struct layer_ingest *li, struct err **err)
+read_source (const char *src, const char *config_path, struct layer_ingest *li,
+             struct err **err)
 {
   if (is_url (src))
     {
@@ -93,9 +93,8 @@ import_config (const struct platform *p, const char *msg)
   rfc3339_format (time (NULL), now, sizeof now);
   json_t *doc = json_pack (
       "{s:s,s:s,s:{},s:s,s:s,s:{s:s,s:[]},s:[{s:s,s:s}]}", "architecture",
-      p->arch, "os", p->os, "config", "created", now, "comment", msg,
-      "rootfs", "type", "layers", "diff_ids", "history", "created", now,
-      "comment", msg);
+      p->arch, "os", p->os, "config", "created", now, "comment", msg, "rootfs",
+      "type", "layers", "diff_ids", "history", "created", now, "comment", msg);
   if (p->variant)
     json_object_set_new (doc, "variant", json_string (p->variant));
   return doc;
@@ -151,8 +150,9 @@ COMMAND (import)
       if (r.digest)
         {
           ref_release (&r);
-          return err_set (err, 0, "import '%s': a target cannot have a "
-                                  "digest",
+          return err_set (err, 0,
+                          "import '%s': a target cannot have a "
+                          "digest",
                           argv[optind + 1]);
         }
       name = ref_string (&r);
@@ -196,10 +196,10 @@ COMMAND (import)
   if (layer_ingest_commit (steal_pointer (&li), res.diff_id, err) < 0
       || store_blob_put (&s, cfg, strlen (cfg), NULL, &cfg_digest, err) < 0)
     goto out;
-  struct descriptor l = { .media_type = (char *) res.media_type,
+  struct descriptor l = { .media_type = (char *)res.media_type,
                           .digest = res.digest,
                           .size = res.size };
-  if (image_store_manifest (&s, cfg_digest, (int64_t) strlen (cfg), &l, 1,
+  if (image_store_manifest (&s, cfg_digest, (int64_t)strlen (cfg), &l, 1,
                             &man_digest, &man_size, err)
       < 0)
     goto out;
@@ -207,7 +207,7 @@ COMMAND (import)
                              cfg_digest, NULL, err)
            : lookup_keep_untagged (&s, MT_OCI_MANIFEST, man_digest, man_size,
                                    cfg_digest, err)
-             < 0)
+                 < 0)
     goto out;
   printf ("%s\n", cfg_digest);
   ret = 0;

@@ -51,8 +51,7 @@ inspect_container (const char *root, const char *name, enum kind kind,
 
 /* "name:tag" and "name@digest" as docker shows them (familiar names). */
 static void
-repo_names (const char *name, const char *digest, json_t *tags,
-            json_t *digests)
+repo_names (const char *name, const char *digest, json_t *tags, json_t *digests)
 {
   _cleanup_free_ char *repo = NULL, *tag = NULL;
   if (lookup_repo_tag (name, &repo, &tag) < 0)
@@ -99,9 +98,8 @@ inspect_one (struct store *s, const char *name, const struct platform *want,
           : "",
       "Architecture", img.config.arch ? img.config.arch : "", "Os",
       img.config.os ? img.config.os : "", "Config", run_config, "RootFS",
-      "Type", "layers",
-      "Layers", strv_to_json (img.config.diff_ids), "Size",
-      (json_int_t) image_size (&img), "Reference", ref.name, "Digest",
+      "Type", "layers", "Layers", strv_to_json (img.config.diff_ids), "Size",
+      (json_int_t)image_size (&img), "Reference", ref.name, "Digest",
       img.top_digest, "MediaType", img.top_media_type, "ManifestDigest",
       img.manifest_digest, "Manifest", manifest, "ImageConfig", doc);
   image_release (&img);
@@ -148,7 +146,8 @@ COMMAND (inspect)
           {
             gotmpl_free (tmpl);
             platform_release (&plat);
-            return err_set (err, 0, "invalid --type '%s': expected container or image",
+            return err_set (err, 0,
+                            "invalid --type '%s': expected container or image",
                             optarg);
           }
         break;
@@ -182,8 +181,9 @@ COMMAND (inspect)
   out = json_array ();
   for (int i = optind; i < argc && ret == 0; i++)
     {
-      json_t *o = kind == IMAGE ? NULL
-                                : inspect_container (g->root, argv[i], kind, err);
+      json_t *o = kind == IMAGE
+                      ? NULL
+                      : inspect_container (g->root, argv[i], kind, err);
       if (!o && kind != CONTAINER)
         o = inspect_one (&s, argv[i], want, err);
       if (!o)

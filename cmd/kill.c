@@ -11,10 +11,9 @@
 static const char usage_text[] = "imgtool kill [-s SIGNAL] CONTAINER...";
 
 static int
-kill_one (struct svc *s, struct svc_container *c, void *data,
-          struct err **err)
+kill_one (struct svc *s, struct svc_container *c, void *data, struct err **err)
 {
-  return svc_kill (s, c, *(int *) data, err);
+  return svc_kill (s, c, *(int *)data, err);
 }
 
 COMMAND (kill)

@@ -53,8 +53,8 @@ name_images (struct store *s, struct archive_loaded *v, size_t n,
           _cleanup_free_ char *moved = NULL;
           _cleanup_free_ char *fam = familiar (l->names[j]);
           if (lookup_tag_set (s, l->names[j], l->manifest_type,
-                              l->manifest_digest, l->manifest_size,
-                              l->image_id, &moved, err)
+                              l->manifest_digest, l->manifest_size, l->image_id,
+                              &moved, err)
               < 0)
             goto fail;
           if (moved)

@@ -20,9 +20,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const char usage_text[]
-    = "imgtool login [-u USER] [-p PASSWORD | --password-stdin] "
-      REGFLAGS_USAGE_TLS_VERIFY " " REGFLAGS_USAGE_CERT_DIR " [SERVER]";
+static const char usage_text[] = "imgtool login [-u USER] [-p PASSWORD | "
+                                 "--password-stdin] " REGFLAGS_USAGE_TLS_VERIFY
+                                 " " REGFLAGS_USAGE_CERT_DIR " [SERVER]";
 
 /* "https://index.docker.io/v1/", "docker.io", "host:port/" -> the domain
  * credentials are filed under and the host to talk to. */
@@ -64,7 +64,7 @@ read_line (const char *prompt, bool echo)
   if (!echo && tty && tcgetattr (STDIN_FILENO, &old) == 0)
     {
       quiet = old;
-      quiet.c_lflag &= (tcflag_t) ~ECHO;
+      quiet.c_lflag &= (tcflag_t)~ECHO;
       tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
     }
   n = getline (&line, &cap, stdin);
@@ -94,7 +94,7 @@ read_stdin_secret (void)
         continue;
       if (n < 0 || sb.len > 65536)
         break;
-      strbuf_add (&sb, buf, (size_t) n);
+      strbuf_add (&sb, buf, (size_t)n);
     }
   while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
     strbuf_setlen (&sb, sb.len - 1);

@@ -25,7 +25,7 @@ struct reader
   int fd;
   struct strbuf pending; /* an incomplete record line */
   bool timestamps;
-  bool line_start[3];    /* per stream: at the start of a line */
+  bool line_start[3]; /* per stream: at the start of a line */
 };
 
 /* Print every whole record read so far. */
@@ -37,10 +37,10 @@ drain (struct reader *r)
   while ((n = read (r->fd, buf, sizeof buf)) > 0)
     {
       char *line, *nl;
-      strbuf_add (&r->pending, buf, (size_t) n);
+      strbuf_add (&r->pending, buf, (size_t)n);
       line = r->pending.buf;
-      while ((nl = memchr (line, '\n', r->pending.len
-                                             - (size_t) (line - r->pending.buf))))
+      while ((nl = memchr (line, '\n',
+                           r->pending.len - (size_t)(line - r->pending.buf))))
         {
           const char *time, *text;
           int stream;
@@ -61,7 +61,7 @@ drain (struct reader *r)
           line = nl + 1;
         }
       {
-        size_t used = (size_t) (line - r->pending.buf);
+        size_t used = (size_t)(line - r->pending.buf);
         memmove (r->pending.buf, line, r->pending.len - used);
         strbuf_setlen (&r->pending, r->pending.len - used);
       }
@@ -101,11 +101,13 @@ COMMAND (logs)
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);
   strbuf_init (&r.pending, 0);
-  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err) < 0)
+  if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err)
+      < 0)
     goto out;
   if (!ctr.rec.detach)
     {
-      err_set (err, 0, "container '%s' ran in the foreground: its output "
+      err_set (err, 0,
+               "container '%s' ran in the foreground: its output "
                "went to the caller and was not kept (run -d keeps it)",
                argv[optind]);
       goto out;
@@ -125,9 +127,10 @@ COMMAND (logs)
       /* Woken by writes to the log and by state.json being replaced; ends
        * when the container is no longer running. */
       _cleanup_close_ int in = inotify_init1 (IN_CLOEXEC);
-      if (in < 0 || inotify_add_watch (in, dir, IN_MODIFY | IN_MOVED_TO
-                                                    | IN_CREATE
-                                                    | IN_DELETE_SELF) < 0)
+      if (in < 0
+          || inotify_add_watch (
+                 in, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF)
+                 < 0)
         {
           err_set (err, errno, "watch '%s'", dir);
           goto out;

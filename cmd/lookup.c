@@ -49,7 +49,7 @@ is_hex_prefix (const char *s)
   if (n < 4 || n > DIGEST_HEX_LEN)
     return false;
   for (; *s; s++)
-    if (!isxdigit ((unsigned char) *s) || isupper ((unsigned char) *s))
+    if (!isxdigit ((unsigned char)*s) || isupper ((unsigned char)*s))
       return false;
   return true;
 }
@@ -144,8 +144,8 @@ image_named (struct store *s, const char *image_id)
 
 int
 lookup_keep_untagged (struct store *s, const char *media_type,
-                      const char *digest, int64_t size,
-                      const char *image_id, struct err **err)
+                      const char *digest, int64_t size, const char *image_id,
+                      struct err **err)
 {
   if (image_named (s, image_id))
     return 0;
@@ -156,8 +156,8 @@ lookup_keep_untagged (struct store *s, const char *media_type,
 
 int
 lookup_tag_set (struct store *s, const char *name, const char *media_type,
-                const char *digest, int64_t size, const char *image_id, char **moved_from,
-                struct err **err)
+                const char *digest, int64_t size, const char *image_id,
+                char **moved_from, struct err **err)
 {
   struct store_ref cur;
   _cleanup_free_ char *old_id = NULL;

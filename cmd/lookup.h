@@ -29,8 +29,8 @@ char *lookup_image_id (struct store *s, const struct store_ref *ref);
  * (docker's dangling "<none>" image), and *moved_from (if not NULL) gets
  * its ID (caller frees; NULL when nothing moved). */
 int lookup_tag_set (struct store *s, const char *name, const char *media_type,
-                    const char *digest, int64_t size, const char *image_id, char **moved_from,
-                    struct err **err);
+                    const char *digest, int64_t size, const char *image_id,
+                    char **moved_from, struct err **err);
 /* Give an image no name asked for one all the same, so the store keeps
  * it: BUILD_UNTAGGED_REPO:<ID prefix>, unless a name reaches it. */
 int lookup_keep_untagged (struct store *s, const char *media_type,

@@ -55,9 +55,8 @@ static const struct command commands[] = {
 static void
 usage (FILE *out)
 {
-  fprintf (out,
-           "usage: imgtool [--root DIR] [--config FILE] [-q] [-v|--debug] "
-           "COMMAND [ARGS]\n\ncommands:\n");
+  fprintf (out, "usage: imgtool [--root DIR] [--config FILE] [-q] [-v|--debug] "
+                "COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nRun 'imgtool COMMAND --help' for a command's options.\n");
@@ -106,7 +105,7 @@ command_usage_error (const char *usage_text, struct err **err)
 COMMAND (version)
 {
   int r;
-  (void) g;
+  (void)g;
   if ((r = command_no_options (argc, argv, "imgtool version", err)) != 0)
     return r < 0 ? -1 : 0;
   if (optind != argc)
@@ -164,7 +163,7 @@ main (int argc, char **argv)
       case 'V':
         {
           char **v = argv + optind - 1;
-          v[0] = (char *) "version";
+          v[0] = (char *)"version";
           optind = 0; /* a full reset for the command's own getopt */
           return cmd_version (&g, 1, v, &err);
         }

@@ -65,8 +65,7 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
       snprintf (cidr, sizeof cidr, "%s/%u", ip_s (nets[i].net.subnet, sub),
                 nets[i].net.prefix);
       printf ("%-12s %-8s %-18s %-15s %-10s %zu\n", nets[i].net.name, "bridge",
-              cidr, ip_s (nets[i].net.gateway, gw), nets[i].net.bridge,
-              alive);
+              cidr, ip_s (nets[i].net.gateway, gw), nets[i].net.bridge, alive);
     }
   for (size_t i = 0; i < n; i++)
     net_info_release (&nets[i]);
@@ -80,8 +79,8 @@ info_json (const struct net_info *info)
 {
   char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
   json_t *ctrs = json_object ();
-  _cleanup_free_ char *cidr = xasprintf (
-      "%s/%u", ip_s (info->net.subnet, a), info->net.prefix);
+  _cleanup_free_ char *cidr
+      = xasprintf ("%s/%u", ip_s (info->net.subnet, a), info->net.prefix);
   for (size_t i = 0; i < info->n_leases; i++)
     {
       const struct net_lease_info *l = &info->leases[i];
@@ -90,19 +89,19 @@ info_json (const struct net_info *info)
           = xasprintf ("%s/%u", ip_s (l->ip, a), info->net.prefix);
       for (size_t k = 0; k < l->n_ports; k++)
         {
-          char *p = xasprintf ("%s:%u->%u/%s", ip_s (l->ports[k].host_ip, b),
-                               l->ports[k].host_port,
-                               l->ports[k].container_port,
-                               l->ports[k].proto == NET_UDP ? "udp" : "tcp");
+          char *p
+              = xasprintf ("%s:%u->%u/%s", ip_s (l->ports[k].host_ip, b),
+                           l->ports[k].host_port, l->ports[k].container_port,
+                           l->ports[k].proto == NET_UDP ? "udp" : "tcp");
           json_array_append_new (ports, json_string (p));
           free (p);
         }
-      json_object_set_new (
-          ctrs, l->container_id,
-          json_pack ("{s:s, s:s, s:s?, s:i, s:b, s:o}", "Name",
-                     l->name ? l->name : "", "IPv4Address", addr, "HostVeth",
-                     l->host_veth, "Pid", (int) l->pid, "Running", l->alive,
-                     "Ports", ports));
+      json_object_set_new (ctrs, l->container_id,
+                           json_pack ("{s:s, s:s, s:s?, s:i, s:b, s:o}", "Name",
+                                      l->name ? l->name : "", "IPv4Address",
+                                      addr, "HostVeth", l->host_veth, "Pid",
+                                      (int)l->pid, "Running", l->alive, "Ports",
+                                      ports));
     }
   return json_pack ("{s:s, s:s, s:s, s:b, s:{s:[{s:s, s:s}]}, s:o}", "Name",
                     info->net.name, "Driver", "bridge", "Bridge",

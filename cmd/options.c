@@ -37,7 +37,7 @@ static void
 unknown_long (const char *arg, size_t n)
 {
   snprintf (bad_option, sizeof bad_option, "unknown option '--%.*s'",
-            (int) (n > 64 ? 64 : n), arg);
+            (int)(n > 64 ? 64 : n), arg);
 }
 
 /* glibc's getopt_long, on '?': optopt is 0 for an unknown or ambiguous
@@ -85,10 +85,11 @@ abbreviated (int argc, char **argv, const struct option *o)
 {
   /* the option is the last word getopt took, or the one before when its
    * value was a word of its own */
-  int i = optind - (o->has_arg == required_argument && optind >= 2
-                            && optarg == argv[optind - 1]
-                        ? 2
-                        : 1);
+  int i = optind
+          - (o->has_arg == required_argument && optind >= 2
+                     && optarg == argv[optind - 1]
+                 ? 2
+                 : 1);
   const char *arg = i > 0 && i < argc ? argv[i] : "";
   size_t n;
   if (strncmp (arg, "--", 2))
@@ -125,14 +126,12 @@ command_bad_option (struct err **err)
   if (!strcmp (base, "imgtool"))
     err_set (err, 0, "%s; see 'imgtool --help'", bad_option);
   else
-    err_set (err, 0, "%s: %s; see 'imgtool %s --help'", cmd, bad_option,
-             cmd);
+    err_set (err, 0, "%s: %s; see 'imgtool %s --help'", cmd, bad_option, cmd);
   return err_exit (err, 2);
 }
 
 int
-command_no_options (int argc, char **argv, const char *usage,
-                    struct err **err)
+command_no_options (int argc, char **argv, const char *usage, struct err **err)
 {
   static const struct option opts[] = {
     { "help", no_argument, NULL, 'h' },

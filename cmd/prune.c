@@ -92,8 +92,9 @@ COMMAND (prune)
   for (size_t i = 0; ret == 0 && i < n_uses; i++)
     for (char **c = uses[i].snapshots; c && *c; c++)
       strv_push (&keep, xstrdup (*c));
-  if (ret == 0 && (keep_image_snapshots (&s, &keep, err) < 0
-                   || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
+  if (ret == 0
+      && (keep_image_snapshots (&s, &keep, err) < 0
+          || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
     ret = -1;
   containers_uses_free (uses, n_uses);
   if (ret == 0)
@@ -102,7 +103,7 @@ COMMAND (prune)
         printf ("Deleted %zu unpacked layers\n", snapshots);
       if (cache_records)
         printf ("Deleted %zu build cache records\n", cache_records);
-      human_size ((int64_t) freed_bytes, size, sizeof size);
+      human_size ((int64_t)freed_bytes, size, sizeof size);
       printf ("Deleted %zu blobs, reclaimed %s\n", freed_blobs, size);
     }
   store_release (&s);

@@ -16,8 +16,8 @@ static const char usage_text[]
     = "imgtool ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE]";
 
 /* docker's defaultContainerTableFormat */
-#define DEFAULT_TABLE                                                         \
-  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"  \
+#define DEFAULT_TABLE                                                          \
+  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"    \
   "{{.Ports}}\t{{.Names}}"
 
 /* What a table's header shows for each field (docker's words). */
@@ -29,9 +29,9 @@ header_fields (void)
                     "ID", "CONTAINER ID", "Image", "IMAGE", "Command",
                     "COMMAND", "CreatedAt", "CREATED AT", "RunningFor",
                     "CREATED", "Status", "STATUS", "State", "STATE", "Ports",
-                    "PORTS", "Names", "NAMES", "Networks", "NETWORKS",
-                    "Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES",
-                    "Mounts", "MOUNTS", "Size", "SIZE");
+                    "PORTS", "Names", "NAMES", "Networks", "NETWORKS", "Labels",
+                    "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts",
+                    "MOUNTS", "Size", "SIZE");
 }
 
 /* docker: the command quoted, cut to 20 characters with an ellipsis. */
@@ -157,8 +157,7 @@ COMMAND (ps)
 
   /* -q (the IDs) wins over --format, as with docker; the default is
    * docker's table */
-  ret = print_format (quiet ? "{{.ID}}" : format, recs, n, no_trunc, now,
-                      err);
+  ret = print_format (quiet ? "{{.ID}}" : format, recs, n, no_trunc, now, err);
   for (size_t i = 0; i < n; i++)
     rt_record_release (&recs[i]);
   free (recs);

@@ -4,6 +4,7 @@
  * docker: push NAME[:TAG]; podman: push SRC [DEST]. IMAGE is looked up in
  * the store (a name or an image ID); DESTINATION defaults to its name.
  * From an index, one platform's image is pushed unless --all is given. */
+#include "registry/push.h"
 #include "cmd/command.h"
 #include "cmd/lookup.h"
 #include "cmd/regflags.h"
@@ -11,7 +12,6 @@
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
-#include "registry/push.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,8 +19,9 @@
 #include <string.h>
 
 static const char usage_text[]
-    = "imgtool push [--all] " REGFLAGS_USAGE_PLATFORM " "
-      REGFLAGS_USAGE_TRANSFER " [--chunk-size SIZE] [-q] IMAGE [DESTINATION]";
+    = "imgtool push [--all] " REGFLAGS_USAGE_PLATFORM
+      " " REGFLAGS_USAGE_TRANSFER
+      " [--chunk-size SIZE] [-q] IMAGE [DESTINATION]";
 
 COMMAND (push)
 {
@@ -75,7 +76,7 @@ COMMAND (push)
     return -1;
   /* docker's last line, which scripts read. */
   printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,
-          (long long) res.size);
+          (long long)res.size);
   reg_push_result_release (&res);
   return 0;
 }

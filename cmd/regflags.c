@@ -11,10 +11,9 @@
 void
 regflags_init (struct regflags *f, const char *usage, bool quiet)
 {
-  *f = (struct regflags){ .usage = usage,
-                          .tls_verify = true,
-                          .dest_tls_verify = true,
-                          .quiet = quiet };
+  *f = (struct regflags){
+    .usage = usage, .tls_verify = true, .dest_tls_verify = true, .quiet = quiet
+  };
 }
 
 /* --jobs N: concurrent transfers, 1 to 64. */
@@ -25,7 +24,7 @@ parse_jobs (const char *arg, int *out)
   long v = strtol (arg, &end, 10);
   if (end == arg || *end || v < 1 || v > 64)
     return -1;
-  *out = (int) v;
+  *out = (int)v;
   return 0;
 }
 
@@ -40,8 +39,7 @@ bad_value (const struct regflags *f, const char *name, const char *arg,
 }
 
 int
-regflags_option (struct regflags *f, int c, const char *arg,
-                 struct err **err)
+regflags_option (struct regflags *f, int c, const char *arg, struct err **err)
 {
   bool v;
   switch (c)
@@ -88,8 +86,8 @@ regflags_option (struct regflags *f, int c, const char *arg,
 }
 
 /* What a pull's and a push's options name alike. */
-#define FILL_ALIKE(o, f)                                                      \
-  ((o)->platform = (f)->platform, (o)->cert_dir = (f)->cert_dir,              \
+#define FILL_ALIKE(o, f)                                                       \
+  ((o)->platform = (f)->platform, (o)->cert_dir = (f)->cert_dir,               \
    (o)->jobs = (f)->jobs, (o)->quiet = (f)->quiet)
 
 void

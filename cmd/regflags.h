@@ -49,26 +49,46 @@ enum
   REGFLAG_ALL_PLATFORMS, /* long only: pull's -a is --all-tags (docker) */
 };
 
-#define REGFLAGS_OPT_PLATFORM                                                 \
-  { "platform", required_argument, NULL, REGFLAG_PLATFORM }
-#define REGFLAGS_OPT_ALL { "all", no_argument, NULL, REGFLAG_ALL }
-#define REGFLAGS_OPT_ALL_PLATFORMS                                            \
-  { "all-platforms", no_argument, NULL, REGFLAG_ALL_PLATFORMS }
-#define REGFLAGS_OPT_TLS_VERIFY                                               \
-  { "tls-verify", optional_argument, NULL, REGFLAG_TLS_VERIFY }
-/* copy's: one side's verification each. */
-#define REGFLAGS_OPT_SRC_DEST_TLS_VERIFY                                      \
-  { "src-tls-verify", optional_argument, NULL, REGFLAG_SRC_TLS_VERIFY },      \
-  {                                                                           \
-    "dest-tls-verify", optional_argument, NULL, REGFLAG_DEST_TLS_VERIFY       \
+#define REGFLAGS_OPT_PLATFORM                                                  \
+  {                                                                            \
+    "platform", required_argument, NULL, REGFLAG_PLATFORM                      \
   }
-#define REGFLAGS_OPT_CERT_DIR                                                 \
-  { "cert-dir", required_argument, NULL, REGFLAG_CERT_DIR }
-#define REGFLAGS_OPT_JOBS { "jobs", required_argument, NULL, REGFLAG_JOBS }
-#define REGFLAGS_OPT_QUIET { "quiet", no_argument, NULL, REGFLAG_QUIET }
-#define REGFLAGS_OPT_HELP { "help", no_argument, NULL, REGFLAG_HELP }
+#define REGFLAGS_OPT_ALL                                                       \
+  {                                                                            \
+    "all", no_argument, NULL, REGFLAG_ALL                                      \
+  }
+#define REGFLAGS_OPT_ALL_PLATFORMS                                             \
+  {                                                                            \
+    "all-platforms", no_argument, NULL, REGFLAG_ALL_PLATFORMS                  \
+  }
+#define REGFLAGS_OPT_TLS_VERIFY                                                \
+  {                                                                            \
+    "tls-verify", optional_argument, NULL, REGFLAG_TLS_VERIFY                  \
+  }
+/* copy's: one side's verification each. */
+#define REGFLAGS_OPT_SRC_DEST_TLS_VERIFY                                       \
+  { "src-tls-verify", optional_argument, NULL, REGFLAG_SRC_TLS_VERIFY },       \
+  {                                                                            \
+    "dest-tls-verify", optional_argument, NULL, REGFLAG_DEST_TLS_VERIFY        \
+  }
+#define REGFLAGS_OPT_CERT_DIR                                                  \
+  {                                                                            \
+    "cert-dir", required_argument, NULL, REGFLAG_CERT_DIR                      \
+  }
+#define REGFLAGS_OPT_JOBS                                                      \
+  {                                                                            \
+    "jobs", required_argument, NULL, REGFLAG_JOBS                              \
+  }
+#define REGFLAGS_OPT_QUIET                                                     \
+  {                                                                            \
+    "quiet", no_argument, NULL, REGFLAG_QUIET                                  \
+  }
+#define REGFLAGS_OPT_HELP                                                      \
+  {                                                                            \
+    "help", no_argument, NULL, REGFLAG_HELP                                    \
+  }
 /* How pull and push reach a registry (copy has no --cert-dir). */
-#define REGFLAGS_OPTS_TRANSFER                                                \
+#define REGFLAGS_OPTS_TRANSFER                                                 \
   REGFLAGS_OPT_TLS_VERIFY, REGFLAGS_OPT_CERT_DIR, REGFLAGS_OPT_JOBS
 
 /* The usage texts' words for them. */
@@ -76,7 +96,7 @@ enum
 #define REGFLAGS_USAGE_TLS_VERIFY "[--tls-verify=false]"
 #define REGFLAGS_USAGE_CERT_DIR "[--cert-dir DIR]"
 #define REGFLAGS_USAGE_JOBS "[--jobs N]"
-#define REGFLAGS_USAGE_TRANSFER                                               \
+#define REGFLAGS_USAGE_TRANSFER                                                \
   REGFLAGS_USAGE_TLS_VERIFY " " REGFLAGS_USAGE_CERT_DIR " " REGFLAGS_USAGE_JOBS
 
 struct regflags

@@ -4,9 +4,9 @@
 #include "cmd/containers.h"
 #include "lib/err.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -16,7 +16,7 @@ static int
 remove_one (struct svc *s, struct svc_container *c, void *data,
             struct err **err)
 {
-  return svc_remove (s, c, *(const bool *) data, err);
+  return svc_remove (s, c, *(const bool *)data, err);
 }
 
 COMMAND (rm)

@@ -32,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 /* The image's root filesystem and config. */
 struct run_image
 {
@@ -89,8 +88,7 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
     }
   if (store_open (&st, g->root, err) < 0)
     return err_exit (err, 125);
-  if (f->pull == RUN_PULL_ALWAYS
-      || lookup_image (&st, f->image, &ref, err) < 0)
+  if (f->pull == RUN_PULL_ALWAYS || lookup_image (&st, f->image, &ref, err) < 0)
     {
       err_clear (err);
       if (f->pull == RUN_PULL_NEVER)
@@ -116,7 +114,8 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
   ri->loaded = true;
   ri->ref = xstrdup (ref.name);
   if (snapshot_prepare_image (&st, &ri->img.manifest, &ri->img.config,
-                              &ri->lower_dirs, err) < 0)
+                              &ri->lower_dirs, err)
+      < 0)
     {
       err_wrap (err, "prepare the layers of '%s'", f->image);
       goto out;
@@ -227,7 +226,7 @@ build_record (const struct run_flags *f, struct run_image *ri,
     }
   p->no_new_privs = f->no_new_privs;
   p->seccomp_profile = f->seccomp ? xstrdup (f->seccomp) : NULL;
-  p->stop_signal = f->stop_signal    ? xstrdup (f->stop_signal)
+  p->stop_signal = f->stop_signal          ? xstrdup (f->stop_signal)
                    : ic && ic->stop_signal ? xstrdup (ic->stop_signal)
                                            : NULL;
 
@@ -251,9 +250,8 @@ static int
 publish_list (const struct run_flags *f, const struct run_image *ri,
               struct port_map **out, size_t *n_out, struct err **err)
 {
-  char **exposed = f->publish_all && ri->loaded
-                       ? ri->img.config.exposed_ports
-                       : NULL;
+  char **exposed
+      = f->publish_all && ri->loaded ? ri->img.config.exposed_ports : NULL;
   size_t n = f->n_ports, cap = n + strv_len (exposed);
   struct port_map *v = xcalloc (cap + 1, sizeof *v);
   if (n)

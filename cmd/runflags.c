@@ -85,8 +85,10 @@ security_opt (struct run_flags *f, const char *v, struct err **err)
       f->seccomp = xstrdup (s);
       if (strcmp (s, "unconfined") && access (s, R_OK) < 0)
         {
-          err_set (err, 0, "--security-opt seccomp: cannot read the profile "
-                   "'%s'", s);
+          err_set (err, 0,
+                   "--security-opt seccomp: cannot read the profile "
+                   "'%s'",
+                   s);
           return err_exit (err, 125);
         }
       return 0;
@@ -104,8 +106,10 @@ security_opt (struct run_flags *f, const char *v, struct err **err)
       return 0;
     }
 bad:
-  err_set (err, 0, "invalid --security-opt '%s': expected seccomp=FILE, "
-           "seccomp=unconfined or no-new-privileges[=true|false]", v);
+  err_set (err, 0,
+           "invalid --security-opt '%s': expected seccomp=FILE, "
+           "seccomp=unconfined or no-new-privileges[=true|false]",
+           v);
   return err_exit (err, 125);
 }
 
@@ -160,10 +164,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   f->stop_timeout = -1;
   /* docker's default: a private address on the bridge */
   f->network = RT_NET_BRIDGE;
-  f->pull = RUN_PULL_MISSING; /* docker's default */
+  f->pull = RUN_PULL_MISSING;           /* docker's default */
   regflags_init (&f->reg, NULL, false); /* bad values: exit 125 */
-  while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts))
-         != -1)
+  while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts)) != -1)
     switch (c)
       {
       case OPT_RM:
@@ -245,8 +248,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         if (v < 0 || v > 262144)
           {
-            err_set (err, 0, "invalid value '%s' for --cpu-shares: the range "
-                     "is 2 to 262144", optarg);
+            err_set (err, 0,
+                     "invalid value '%s' for --cpu-shares: the range "
+                     "is 2 to 262144",
+                     optarg);
             return err_exit (err, 125);
           }
         f->limits.cpu_shares = v;
@@ -285,8 +290,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           f->network = RT_NET_BRIDGE;
         else
           {
-            err_set (err, 0, "invalid --network '%s': expected none, host "
-                     "or bridge", optarg);
+            err_set (err, 0,
+                     "invalid --network '%s': expected none, host "
+                     "or bridge",
+                     optarg);
             return err_exit (err, 125);
           }
         break;
@@ -308,8 +315,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           f->pull = RUN_PULL_ALWAYS;
         else
           {
-            err_set (err, 0, "invalid --pull '%s': expected missing, never "
-                     "or always", optarg);
+            err_set (err, 0,
+                     "invalid --pull '%s': expected missing, never "
+                     "or always",
+                     optarg);
             return err_exit (err, 125);
           }
         break;
@@ -328,7 +337,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_STOP_TIMEOUT:
         if (rt_parse_int (optarg, "--stop-timeout", &v, err) < 0)
           return -1;
-        f->stop_timeout = v < 0 ? -1 : (int) v;
+        f->stop_timeout = v < 0 ? -1 : (int)v;
         break;
       case OPT_HELP:
         f->help = true;
@@ -342,7 +351,8 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     return -1;
   if ((f->n_ports || f->publish_all) && f->network == RT_NET_NONE)
     {
-      err_set (err, 0, "publishing ports needs a network: --network none "
+      err_set (err, 0,
+               "publishing ports needs a network: --network none "
                "has none");
       return err_exit (err, 125);
     }
@@ -366,8 +376,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     {
       if (*f->image != '/')
         {
-          err_set (err, 0, "--rootfs '%s': the root filesystem must be an "
-                   "absolute path", f->image);
+          err_set (err, 0,
+                   "--rootfs '%s': the root filesystem must be an "
+                   "absolute path",
+                   f->image);
           return err_exit (err, 125);
         }
       f->rootfs = xstrdup (f->image);

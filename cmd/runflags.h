@@ -21,11 +21,11 @@ enum run_pull
 
 struct run_flags
 {
-  bool help;            /* --help: nothing else was parsed */
+  bool help; /* --help: nothing else was parsed */
   bool rm, interactive, tty, detach, read_only, privileged;
   bool no_new_privs;
   char *name;
-  char **env;           /* --env-file then -e, in command-line order */
+  char **env; /* --env-file then -e, in command-line order */
   char *workdir, *user, *hostname;
   bool entrypoint_set;
   char *entrypoint;
@@ -33,20 +33,20 @@ struct run_flags
   size_t n_mounts;
   struct rt_limits limits;
   uint64_t cap_add, cap_drop;
-  struct rt_device *devices;    /* --device, in order */
+  struct rt_device *devices; /* --device, in order */
   size_t n_devices;
-  char *seccomp;        /* NULL default, "unconfined", or a path */
+  char *seccomp;                /* NULL default, "unconfined", or a path */
   enum rt_network_mode network; /* default bridge (docker) */
   struct port_map *ports;       /* -p, in order */
   size_t n_ports;
-  bool publish_all;             /* -P: every EXPOSEd port, random host port */
+  bool publish_all; /* -P: every EXPOSEd port, random host port */
   enum run_pull pull;
-  struct regflags reg;  /* --platform, --tls-verify (for the pull) */
-  char *rootfs;         /* --rootfs DIR: run a directory, not an image */
+  struct regflags reg; /* --platform, --tls-verify (for the pull) */
+  char *rootfs;        /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
-  int stop_timeout;     /* -1 = default */
-  char *image;          /* the first argument (or the rootfs dir) */
-  char **args;          /* the command after the image */
+  int stop_timeout; /* -1 = default */
+  char *image;      /* the first argument (or the rootfs dir) */
+  char **args;      /* the command after the image */
 };
 
 extern const char run_flags_usage[];

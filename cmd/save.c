@@ -84,7 +84,7 @@ add_repo_tags (struct store *s, const char *repo, struct items *it,
         }
     }
   store_refs_free (refs, n);
-  return (int) found;
+  return (int)found;
 }
 
 static int
@@ -161,8 +161,9 @@ COMMAND (save)
   if (optind == argc)
     return command_usage_error (usage_text, err);
   if (!output && isatty (1))
-    return err_set (err, 0, "cowardly refusing to save to a terminal. Use "
-                            "the -o flag or redirect");
+    return err_set (err, 0,
+                    "cowardly refusing to save to a terminal. Use "
+                    "the -o flag or redirect");
   if (store_open (&s, g->root, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++)

@@ -13,10 +13,9 @@
 static const char usage_text[] = "imgtool stop [-t SECONDS] CONTAINER...";
 
 static int
-stop_one (struct svc *s, struct svc_container *c, void *data,
-          struct err **err)
+stop_one (struct svc *s, struct svc_container *c, void *data, struct err **err)
 {
-  return svc_stop (s, c, (int) *(const int64_t *) data, err);
+  return svc_stop (s, c, (int)*(const int64_t *)data, err);
 }
 
 COMMAND (stop)

@@ -28,7 +28,8 @@ COMMAND (tag)
   if (dst.digest)
     {
       ref_release (&dst);
-      return err_set (err, 0, "tag '%s': a target cannot have a digest", argv[2]);
+      return err_set (err, 0, "tag '%s': a target cannot have a digest",
+                      argv[2]);
     }
   name = ref_string (&dst);
   ref_release (&dst);

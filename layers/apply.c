@@ -59,7 +59,7 @@ hash_str (const char *s)
 {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (; *s; s++)
-    h = (h ^ (uint8_t) *s) * 1099511628211ull;
+    h = (h ^ (uint8_t)*s) * 1099511628211ull;
   return h;
 }
 
@@ -164,13 +164,12 @@ clean_path (const char *raw, char **out, struct err **err)
   while (*p)
     {
       const char *slash = strchr (p, '/');
-      size_t len = slash ? (size_t) (slash - p) : strlen (p);
+      size_t len = slash ? (size_t)(slash - p) : strlen (p);
       if (len == 2 && p[0] == '.' && p[1] == '.')
         {
           free (o);
           /* why: a `..` name is only ever an attempt to write outside */
-          return err_set (err, 0, "'%s': path leaves the layer directory",
-                          raw);
+          return err_set (err, 0, "'%s': path leaves the layer directory", raw);
         }
       if (len && !(len == 1 && p[0] == '.'))
         {
@@ -196,7 +195,7 @@ split_path (const char *path, char **parent)
       *parent = xstrdup ("");
       return path;
     }
-  *parent = xstrndup (path, (size_t) (slash - path));
+  *parent = xstrndup (path, (size_t)(slash - path));
   return slash + 1;
 }
 
@@ -317,12 +316,10 @@ set_xattrs_fd (int fd, const struct tar_entry *e, const char *path,
         {
           if (errno == EOPNOTSUPP)
             {
-              log_debug ("'%s': xattr '%s' not supported here", path,
-                         x->name);
+              log_debug ("'%s': xattr '%s' not supported here", path, x->name);
               continue;
             }
-          return err_set (err, errno, "set xattr '%s' on '%s'", x->name,
-                          path);
+          return err_set (err, errno, "set xattr '%s' on '%s'", x->name, path);
         }
     }
   return 0;
@@ -352,8 +349,8 @@ open_dir (struct layer_unpacker *u, const char *path)
 {
   if (!*path)
     return fcntl (u->root_fd, F_DUPFD_CLOEXEC, 0);
-  return fs_open_in_root (u->root_fd, path,
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  return fs_open_in_root (u->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+                          0);
 }
 
 /* --- whiteouts -------------------------------------------------------- */
@@ -407,8 +404,8 @@ apply_opaque (struct layer_unpacker *u, const char *dir, struct err **err)
 }
 
 static int
-apply_whiteout (struct layer_unpacker *u, const char *parent,
-                const char *name, struct err **err)
+apply_whiteout (struct layer_unpacker *u, const char *parent, const char *name,
+                struct err **err)
 {
   _cleanup_free_ char *path = NULL;
   struct stat st;
@@ -442,8 +439,8 @@ apply_whiteout (struct layer_unpacker *u, const char *parent,
     return 0;
   if (errno != EEXIST)
     return err_set (err, errno, "create whiteout '%s'", path);
-  if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
-      && S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0))
+  if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR (st.st_mode)
+      && st.st_rdev == makedev (0, 0))
     return 0;
   if (remove_at (u, pfd, name, path, err) < 0)
     return -1;
@@ -462,23 +459,23 @@ whiteout_dir (const char *path)
   for (const char *p = path, *slash; (slash = strchr (p, '/')); p = slash + 1)
     if (!strncmp (p, WH_PREFIX, 4)
         && (strncmp (p, WH_META, 8) || !strncmp (p, WH_OPAQUE "/", 13)))
-      return (size_t) (slash - path);
+      return (size_t)(slash - path);
   return 0;
 }
 
 /* --- entries ---------------------------------------------------------- */
 
 /* Run create(); if the name is taken, remove what is there and retry. */
-#define CREATE_OR_REPLACE(call)                                               \
-  ({                                                                          \
-    int rc_ = (call);                                                         \
-    if (rc_ < 0 && errno == EEXIST)                                           \
-      {                                                                       \
-        if (remove_at (u, pfd, base, path, err) < 0)                          \
-          return -1;                                                          \
-        rc_ = (call);                                                         \
-      }                                                                       \
-    rc_;                                                                      \
+#define CREATE_OR_REPLACE(call)                                                \
+  ({                                                                           \
+    int rc_ = (call);                                                          \
+    if (rc_ < 0 && errno == EEXIST)                                            \
+      {                                                                        \
+        if (remove_at (u, pfd, base, path, err) < 0)                           \
+          return -1;                                                           \
+        rc_ = (call);                                                          \
+      }                                                                        \
+    rc_;                                                                       \
   })
 
 static int
@@ -489,8 +486,7 @@ make_dir (struct layer_unpacker *u, const struct tar_entry *e, int pfd,
   struct stat st;
   if (*path && mkdirat (pfd, base, 0700) < 0)
     {
-      if (errno != EEXIST
-          || fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      if (errno != EEXIST || fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return err_set (err, errno, "create directory '%s'", path);
       if (!S_ISDIR (st.st_mode))
         {
@@ -643,9 +639,10 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
   const char *path = u->cur_path;
   size_t wh = whiteout_dir (path);
   if (wh)
-    return err_set (err, 0, "layer entry '%s': '%.*s' is a whiteout, not a "
-                            "directory",
-                    e->path, (int) wh, path);
+    return err_set (err, 0,
+                    "layer entry '%s': '%.*s' is a whiteout, not a "
+                    "directory",
+                    e->path, (int)wh, path);
   base = split_path (path, &parent);
 
   /* the writer threads first, where the order matters: a name made
@@ -916,7 +913,7 @@ layer_apply_fd (int dir_fd, int in_fd, const struct apply_opts *o,
         }
       if (n == 0)
         break;
-      if (layer_unpacker_feed (u, buf, (size_t) n, err) < 0)
+      if (layer_unpacker_feed (u, buf, (size_t)n, err) < 0)
         goto out;
     }
   if (layer_unpacker_finish (u, diff_id, err) < 0)

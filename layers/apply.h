@@ -52,22 +52,24 @@ struct apply_opts
 };
 
 /* The defaults for snapshots: overlay whiteouts, owners kept. */
-#define APPLY_OPTS_SNAPSHOT                                                   \
-  (struct apply_opts) { .whiteouts = APPLY_WHITEOUT_OVERLAY, .keep_owner = true, \
-                        .writers = APPLY_WRITERS }
+#define APPLY_OPTS_SNAPSHOT                                                    \
+  (struct apply_opts)                                                          \
+  {                                                                            \
+    .whiteouts = APPLY_WHITEOUT_OVERLAY, .keep_owner = true,                   \
+    .writers = APPLY_WRITERS                                                   \
+  }
 /* Writer threads for snapshots: docs/performance.md has the measurements. */
 #define APPLY_WRITERS 2
 
 struct layer_unpacker;
 
 /* Start unpacking into dir_fd (an open directory; it is dup'ed). */
-struct layer_unpacker *layer_unpacker_new (int dir_fd,
-                                           const struct apply_opts *o,
-                                           struct err **err);
+struct layer_unpacker *
+layer_unpacker_new (int dir_fd, const struct apply_opts *o, struct err **err);
 /* Push the next len bytes of the blob. After an error every later call
  * fails with the same error. */
-int layer_unpacker_feed (struct layer_unpacker *u, const void *buf,
-                         size_t len, struct err **err);
+int layer_unpacker_feed (struct layer_unpacker *u, const void *buf, size_t len,
+                         struct err **err);
 /* End of input: checks the stream ended cleanly, sets the directories'
  * modes and mtimes, and writes the diff_id. */
 int layer_unpacker_finish (struct layer_unpacker *u,
@@ -80,7 +82,7 @@ void layer_unpacker_free (struct layer_unpacker *u);
 /* Pull-style: read in_fd to its end and apply it to dir_fd. blob_digest
  * may be NULL; if not, it receives the digest of what was read. */
 int layer_apply_fd (int dir_fd, int in_fd, const struct apply_opts *o,
-                    char diff_id[DIGEST_STR_LEN + 1],
-                    char *blob_digest, struct err **err);
+                    char diff_id[DIGEST_STR_LEN + 1], char *blob_digest,
+                    struct err **err);
 
 #endif

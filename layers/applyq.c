@@ -61,9 +61,9 @@ struct applyq
   size_t bytes, max_bytes; /* queued file data */
   size_t pending;          /* queued or being written */
   bool stop;
-  char *failed;    /* the first worker error */
-  int umask_now;   /* the process's umask, -1 if unknown */
-  uid_t euid;      /* asked once: each is a system call */
+  char *failed;  /* the first worker error */
+  int umask_now; /* the process's umask, -1 if unknown */
+  uid_t euid;    /* asked once: each is a system call */
   gid_t egid;
 };
 
@@ -110,8 +110,8 @@ applyq_job_new (struct applyq_dir *dir, const char *base, const char *path,
   j->uid = uid;
   j->gid = gid;
   j->mtime = mtime;
-  j->size = (size_t) size;
-  j->data = size ? xmalloc ((size_t) size) : NULL;
+  j->size = (size_t)size;
+  j->data = size ? xmalloc ((size_t)size) : NULL;
   return j;
 }
 
@@ -119,8 +119,8 @@ void
 applyq_job_xattr (struct applyq_job *j, const char *name, const void *value,
                   size_t len)
 {
-  j->xattrs = xgrow (j->xattrs, &j->alloc_xattrs, j->n_xattrs + 1,
-                     sizeof *j->xattrs);
+  j->xattrs
+      = xgrow (j->xattrs, &j->alloc_xattrs, j->n_xattrs + 1, sizeof *j->xattrs);
   j->xattrs[j->n_xattrs].name = xstrdup (name);
   j->xattrs[j->n_xattrs].value = xmalloc (len ? len : 1);
   memcpy (j->xattrs[j->n_xattrs].value, value, len);
@@ -164,14 +164,14 @@ write_job (const struct applyq *q, struct applyq_job *j, struct err **err)
 {
   int dfd = j->dir->fd;
   mode_t perm = j->mode & 07777;
-  bool exact = q->umask_now >= 0 && !(perm & ~0777)
-               && !(perm & (mode_t) q->umask_now);
+  bool exact
+      = q->umask_now >= 0 && !(perm & ~0777) && !(perm & (mode_t)q->umask_now);
   bool chown = j->chown && (j->uid != q->euid || j->gid != q->egid);
   /* why 0600 otherwise: nobody else may open it before it is finished */
   mode_t create = exact && !chown ? perm : 0600;
-  int fd = openat (dfd, j->base,
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                   create);
+  int fd
+      = openat (dfd, j->base,
+                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create);
   struct timespec ts[2] = { j->mtime, j->mtime };
   int rc = -1;
   if (fd < 0 && errno == EEXIST)
@@ -203,8 +203,8 @@ write_job (const struct applyq *q, struct applyq_job *j, struct err **err)
                        j->xattrs[i].len, 0)
                 < 0
             && errno != EOPNOTSUPP)
-          rc = err_set (err, errno, "set xattr '%s' on '%s'",
-                        j->xattrs[i].name, j->path);
+          rc = err_set (err, errno, "set xattr '%s' on '%s'", j->xattrs[i].name,
+                        j->path);
       if (rc == 0 && futimens (fd, ts) < 0)
         rc = err_set (err, errno, "set times of '%s'", j->path);
     }
@@ -271,10 +271,9 @@ read_umask (void)
   char *s = NULL, *p;
   struct err *e = NULL;
   int um = -1;
-  if (fs_read_file (AT_FDCWD, "/proc/self/status", 1 << 16, &s, NULL, &e)
-      == 0
+  if (fs_read_file (AT_FDCWD, "/proc/self/status", 1 << 16, &s, NULL, &e) == 0
       && (p = strstr (s, "\nUmask:")))
-    um = (int) strtol (p + 8, NULL, 8);
+    um = (int)strtol (p + 8, NULL, 8);
   err_free (e);
   free (s);
   return um;

@@ -35,8 +35,8 @@ void applyq_free (struct applyq *q);
 /* A file to create as dir/base (path is for messages): mode, owner (when
  * chown), times; size bytes of data follow through applyq_job_data. */
 struct applyq_job *applyq_job_new (struct applyq_dir *dir, const char *base,
-                                   const char *path, uint32_t mode,
-                                   bool chown, uint32_t uid, uint32_t gid,
+                                   const char *path, uint32_t mode, bool chown,
+                                   uint32_t uid, uint32_t gid,
                                    struct timespec mtime, uint64_t size);
 void applyq_job_xattr (struct applyq_job *j, const char *name,
                        const void *value, size_t len);

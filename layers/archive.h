@@ -43,8 +43,8 @@ struct archive_item
 
 /* Write the items to fd as one archive. Layers shared by several images
  * are written once. */
-int archive_save (struct store *s, const struct archive_item *items,
-                  size_t n, enum archive_format f, int fd, struct err **err);
+int archive_save (struct store *s, const struct archive_item *items, size_t n,
+                  enum archive_format f, int fd, struct err **err);
 
 /* One image an archive brought, in the store (blobs, snapshots and
  * manifest) but not yet named. */

@@ -76,9 +76,9 @@ member_release (struct member *m)
 static char *
 clean_path (const char *dir, const char *p)
 {
-  _cleanup_free_ char *joined
-      = p[0] == '/' ? xasprintf ("%s", p)
-                    : xasprintf ("/%s/%s", dir ? dir : "", p);
+  _cleanup_free_ char *joined = p[0] == '/'
+                                    ? xasprintf ("%s", p)
+                                    : xasprintf ("/%s/%s", dir ? dir : "", p);
   char *c = path_clean (joined);
   char *r = xstrdup (c[0] == '/' ? c + 1 : c);
   free (c);
@@ -210,7 +210,7 @@ on_data (void *arg, const uint8_t *buf, size_t len, struct err **err)
     return 0;
   if (!r->decided)
     {
-      size_t want = r->size < SNIFF_LEN ? (size_t) r->size : SNIFF_LEN;
+      size_t want = r->size < SNIFF_LEN ? (size_t)r->size : SNIFF_LEN;
       size_t n = want - r->nhead < len ? want - r->nhead : len;
       memcpy (r->head + r->nhead, buf, n);
       r->nhead += n;
@@ -275,7 +275,8 @@ read_all (struct reader *r, int fd, struct err **err)
     err_wrap (err, "the archive");
   else if (total == 0)
     err_set (err, 0, "the archive is empty");
-  else if (layer_decomp_finish (d, err) == 0 && tar_reader_finish (tr, err) == 0)
+  else if (layer_decomp_finish (d, err) == 0
+           && tar_reader_finish (tr, err) == 0)
     {
       if (r->cur)
         err_set (err, 0, "the archive ends inside '%s'", r->cur->path);
@@ -338,8 +339,9 @@ plan_config (struct reader *r, struct image_plan *p, const char *path,
     return -1;
   digest_buf (p->config->data, p->config->len, id);
   if (want_digest && strcmp (id, want_digest))
-    return err_set (err, 0, "config '%s': digest mismatch: expected %s, "
-                            "got %s",
+    return err_set (err, 0,
+                    "config '%s': digest mismatch: expected %s, "
+                    "got %s",
                     path, want_digest, id);
   p->image_id = xstrdup (id);
   if (image_config_parse (p->config->data, p->config->len, &p->cfg, err) < 0)
@@ -351,8 +353,8 @@ plan_config (struct reader *r, struct image_plan *p, const char *path,
 
 /* Layer i of p is the member at path: check its diff_id. */
 static int
-plan_layer (struct reader *r, struct image_plan *p, size_t i,
-            const char *path, struct err **err)
+plan_layer (struct reader *r, struct image_plan *p, size_t i, const char *path,
+            struct err **err)
 {
   struct member *m = resolve (r, path, err);
   if (!m)
@@ -360,8 +362,9 @@ plan_layer (struct reader *r, struct image_plan *p, size_t i,
   if (!m->layer)
     return err_set (err, 0, "layer '%s' is not a tar archive", path);
   if (strcmp (m->res.diff_id, p->cfg.diff_ids[i]))
-    return err_set (err, 0, "invalid diffID for layer %zu: expected %s, "
-                            "got %s",
+    return err_set (err, 0,
+                    "invalid diffID for layer %zu: expected %s, "
+                    "got %s",
                     i, p->cfg.diff_ids[i], m->res.diff_id);
   p->layers[i] = m;
   return 0;
@@ -397,9 +400,10 @@ plan_docker (struct reader *r, struct member *mj, struct image_plan **out,
   int ret = -1;
   if (!doc || json_is_null (doc))
     {
-      err_set (err, 0, doc ? "invalid manifest, manifest cannot be null "
-                             "(but can be [])"
-                           : "invalid manifest.json");
+      err_set (err, 0,
+               doc ? "invalid manifest, manifest cannot be null "
+                     "(but can be [])"
+                   : "invalid manifest.json");
       goto out;
     }
   if (!json_is_array (doc))
@@ -409,48 +413,50 @@ plan_docker (struct reader *r, struct member *mj, struct image_plan **out,
     }
   plans = xcalloc (json_array_size (doc) + 1, sizeof *plans);
   json_array_foreach (doc, i, item)
-    {
-      struct image_plan *p = &plans[n++];
-      const char *cfg = json_string_value (json_object_get (item, "Config"));
-      json_t *ls = json_object_get (item, "Layers");
-      json_t *tags = json_object_get (item, "RepoTags"), *t;
-      size_t j, nd;
-      if (!cfg || !json_is_array (ls))
-        {
-          err_set (err, 0, "invalid manifest.json: entry %zu has no Config "
-                           "or Layers",
-                   i);
-          goto out;
-        }
-      if (plan_config (r, p, cfg, NULL, err) < 0)
+  {
+    struct image_plan *p = &plans[n++];
+    const char *cfg = json_string_value (json_object_get (item, "Config"));
+    json_t *ls = json_object_get (item, "Layers");
+    json_t *tags = json_object_get (item, "RepoTags"), *t;
+    size_t j, nd;
+    if (!cfg || !json_is_array (ls))
+      {
+        err_set (err, 0,
+                 "invalid manifest.json: entry %zu has no Config "
+                 "or Layers",
+                 i);
         goto out;
-      nd = strv_len (p->cfg.diff_ids);
-      if (json_array_size (ls) != nd)
-        {
-          err_set (err, 0, "invalid manifest, layers length mismatch: "
-                           "expected %zu, got %zu",
-                   nd, json_array_size (ls));
-          goto out;
-        }
-      p->n_layers = nd;
-      p->layers = xcalloc (nd + 1, sizeof *p->layers);
-      json_array_foreach (ls, j, t)
-        if (!json_is_string (t)
-            || plan_layer (r, p, j, json_string_value (t), err) < 0)
-          {
-            if (!json_is_string (t))
-              err_set (err, 0, "invalid manifest.json: bad layer path");
-            goto out;
-          }
-      json_array_foreach (tags, j, t)
-        if (!json_is_string (t)
-            || add_name (p, json_string_value (t), err) < 0)
-          {
-            if (!json_is_string (t))
-              err_set (err, 0, "invalid manifest.json: bad RepoTags");
-            goto out;
-          }
+      }
+    if (plan_config (r, p, cfg, NULL, err) < 0)
+      goto out;
+    nd = strv_len (p->cfg.diff_ids);
+    if (json_array_size (ls) != nd)
+      {
+        err_set (err, 0,
+                 "invalid manifest, layers length mismatch: "
+                 "expected %zu, got %zu",
+                 nd, json_array_size (ls));
+        goto out;
+      }
+    p->n_layers = nd;
+    p->layers = xcalloc (nd + 1, sizeof *p->layers);
+    json_array_foreach (
+        ls, j, t) if (!json_is_string (t)
+                      || plan_layer (r, p, j, json_string_value (t), err) < 0)
+    {
+      if (!json_is_string (t))
+        err_set (err, 0, "invalid manifest.json: bad layer path");
+      goto out;
     }
+    json_array_foreach (tags, j,
+                        t) if (!json_is_string (t)
+                               || add_name (p, json_string_value (t), err) < 0)
+    {
+      if (!json_is_string (t))
+        err_set (err, 0, "invalid manifest.json: bad RepoTags");
+      goto out;
+    }
+  }
   ret = 0;
 out:
   json_decref (doc);
@@ -497,15 +503,15 @@ oci_doc (struct reader *r, const char *digest, struct err **err)
 static char *
 oci_entry_name (const struct descriptor *d)
 {
-  json_t *a = d->annotations_json
-                  ? json_loads (d->annotations_json, 0, NULL)
-                  : NULL;
+  json_t *a
+      = d->annotations_json ? json_loads (d->annotations_json, 0, NULL) : NULL;
   const char *full
       = json_string_value (json_object_get (a, "io.containerd.image.name"));
-  const char *ref = json_string_value (json_object_get (a, STORE_REF_ANNOTATION));
-  const char *pick = full ? full
+  const char *ref
+      = json_string_value (json_object_get (a, STORE_REF_ANNOTATION));
+  const char *pick = full                                              ? full
                      : ref && (strchr (ref, '/') || strchr (ref, ':')) ? ref
-                                                                        : NULL;
+                                                                       : NULL;
   char *name = NULL;
   struct ref parsed;
   struct err *e = NULL;
@@ -568,8 +574,8 @@ plan_oci_manifest (struct reader *r, struct image_plan *p,
     {
       p->manifest = mm;
       p->manifest_digest = xstrdup (d->digest);
-      p->manifest_type = xstrdup (man.media_type ? man.media_type
-                                                 : MT_OCI_MANIFEST);
+      p->manifest_type
+          = xstrdup (man.media_type ? man.media_type : MT_OCI_MANIFEST);
     }
   ret = 0;
 out:
@@ -578,8 +584,8 @@ out:
 }
 
 static int
-plan_oci (struct reader *r, struct member *ix_member,
-          struct image_plan **out, size_t *n_out, struct err **err)
+plan_oci (struct reader *r, struct member *ix_member, struct image_plan **out,
+          size_t *n_out, struct err **err)
 {
   struct image_index ix;
   struct image_plan *plans = NULL;
@@ -596,8 +602,9 @@ plan_oci (struct reader *r, struct member *ix_member,
       struct image_index sub = { 0 };
       const struct descriptor *md = d;
       _cleanup_free_ char *name = oci_entry_name (d);
-      if (d->media_type && (!strcmp (d->media_type, MT_OCI_INDEX)
-                            || !strcmp (d->media_type, MT_DOCKER_LIST)))
+      if (d->media_type
+          && (!strcmp (d->media_type, MT_OCI_INDEX)
+              || !strcmp (d->media_type, MT_DOCKER_LIST)))
         {
           struct member *sm = oci_doc (r, d->digest, err);
           struct platform host;
@@ -605,7 +612,7 @@ plan_oci (struct reader *r, struct member *ix_member,
           int rc;
           platform_host (&host);
           rc = !sm || image_index_parse (sm->data, sm->len, &sub, err) < 0
-                       || image_index_choose (&sub, &host, &chosen, err) < 0;
+               || image_index_choose (&sub, &host, &chosen, err) < 0;
           platform_release (&host);
           if (rc)
             {
@@ -656,35 +663,33 @@ store_plan (struct reader *r, struct image_plan *p, struct archive_loaded *o,
   for (size_t i = 0; i < p->n_layers; i++)
     {
       struct member *m = p->layers[i];
-      int rc = m->li ? layer_ingest_commit (steal_pointer (&m->li), chain[i],
-                                            err)
-                     : snapshot_create_from_blob (r->s, chain[i],
-                                                  m->res.digest,
-                                                  m->res.diff_id, err);
+      int rc = m->li
+                   ? layer_ingest_commit (steal_pointer (&m->li), chain[i], err)
+                   : snapshot_create_from_blob (r->s, chain[i], m->res.digest,
+                                                m->res.diff_id, err);
       if (rc < 0)
         goto out;
-      ls[i] = (struct descriptor){ .media_type = (char *) m->res.media_type,
+      ls[i] = (struct descriptor){ .media_type = (char *)m->res.media_type,
                                    .digest = m->res.digest,
                                    .size = m->res.size };
     }
-  if (store_blob_put (r->s, p->config->data, p->config->len, p->image_id,
-                      NULL, err)
+  if (store_blob_put (r->s, p->config->data, p->config->len, p->image_id, NULL,
+                      err)
       < 0)
     goto out;
   o->image_id = xstrdup (p->image_id);
-  o->manifest_type
-      = xstrdup (p->manifest ? p->manifest_type : MT_OCI_MANIFEST);
+  o->manifest_type = xstrdup (p->manifest ? p->manifest_type : MT_OCI_MANIFEST);
   if (p->manifest)
     {
       o->manifest_digest = xstrdup (p->manifest_digest);
-      o->manifest_size = (int64_t) p->manifest->len;
+      o->manifest_size = (int64_t)p->manifest->len;
       if (store_blob_put (r->s, p->manifest->data, p->manifest->len,
                           p->manifest_digest, NULL, err)
           < 0)
         goto out;
     }
-  else if (image_store_manifest (r->s, p->image_id, (int64_t) p->config->len,
-                                 ls, p->n_layers, &o->manifest_digest,
+  else if (image_store_manifest (r->s, p->image_id, (int64_t)p->config->len, ls,
+                                 p->n_layers, &o->manifest_digest,
                                  &o->manifest_size, err)
            < 0)
     goto out;
@@ -723,8 +728,9 @@ archive_load (struct store *s, int fd, struct archive_loaded **out,
     }
   else
     {
-      err_set (err, 0, "invalid archive: does not contain a manifest.json "
-                       "or an index.json");
+      err_set (err, 0,
+               "invalid archive: does not contain a manifest.json "
+               "or an index.json");
       goto out;
     }
   loaded = xcalloc (n + 1, sizeof *loaded);

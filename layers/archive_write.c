@@ -27,16 +27,16 @@
 #define MEMFD_MAX (512ull << 20)
 
 int
-archive_format_parse (const char *s, enum archive_format *out,
-                      struct err **err)
+archive_format_parse (const char *s, enum archive_format *out, struct err **err)
 {
   if (!strcmp (s, "docker-archive"))
     *out = ARCHIVE_DOCKER;
   else if (!strcmp (s, "oci-archive"))
     *out = ARCHIVE_OCI;
   else
-    return err_set (err, 0, "unknown format '%s' (want docker-archive or "
-                            "oci-archive)",
+    return err_set (err, 0,
+                    "unknown format '%s' (want docker-archive or "
+                    "oci-archive)",
                     s);
   return 0;
 }
@@ -46,7 +46,7 @@ struct writer
   struct store *s;
   struct tar_writer *tw;
   int fd;
-  char **written; /* blob paths already in the archive */
+  char **written;  /* blob paths already in the archive */
   uint64_t *sizes; /* their sizes */
 };
 
@@ -55,7 +55,7 @@ put_entry (struct writer *w, const char *path, enum tar_type type,
            uint64_t size, struct err **err)
 {
   struct tar_entry e = { .type = type,
-                         .path = (char *) path,
+                         .path = (char *)path,
                          .mode = type == TAR_DIR ? 0755 : 0644,
                          .size = size };
   return tarw_header (w->tw, &e, err);
@@ -126,7 +126,7 @@ put_stored_blob (struct writer *w, const char *digest, struct err **err)
     return -1;
   if (fstat (fd, &st) < 0)
     return err_set (err, errno, "stat blob %s", digest);
-  return put_blob_fd (w, path, fd, (uint64_t) st.st_size, err);
+  return put_blob_fd (w, path, fd, (uint64_t)st.st_size, err);
 }
 
 static int
@@ -177,10 +177,10 @@ static uint64_t
 guess_size (int fd, uint64_t blob_size)
 {
   uint8_t t[4];
-  if (blob_size < 18 || pread (fd, t, 4, (off_t) blob_size - 4) != 4)
+  if (blob_size < 18 || pread (fd, t, 4, (off_t)blob_size - 4) != 4)
     return UINT64_MAX;
-  return (uint64_t) t[0] | (uint64_t) t[1] << 8 | (uint64_t) t[2] << 16
-         | (uint64_t) t[3] << 24;
+  return (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16
+         | (uint64_t)t[3] << 24;
 }
 
 /* A temp file for a layer's tar: in memory (memfd) when it looks small
@@ -194,8 +194,8 @@ temp_for (struct writer *w, const char *digest, struct err **err)
   int fd;
   if (in < 0)
     return -1;
-  if (fstat (in, &st) == 0 && st.st_size < (off_t) MEMFD_MAX / 4)
-    guess = guess_size (in, (uint64_t) st.st_size);
+  if (fstat (in, &st) == 0 && st.st_size < (off_t)MEMFD_MAX / 4)
+    guess = guess_size (in, (uint64_t)st.st_size);
   if (guess < MEMFD_MAX && (fd = memfd_create ("layer", MFD_CLOEXEC)) >= 0)
     return fd;
   fd = openat (w->s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -223,8 +223,8 @@ put_inflated (struct writer *w, const char *path, const char *digest,
   digester_final (&o.d, got);
   digester_release (&o.d);
   if (r == 0 && strcmp (got, diff_id))
-    r = err_set (err, 0, "layer %s: its tar is %s, the config says %s",
-                 digest, got, diff_id);
+    r = err_set (err, 0, "layer %s: its tar is %s, the config says %s", digest,
+                 got, diff_id);
   if (r == 0 && lseek (o.fd, 0, SEEK_SET) < 0)
     r = err_set (err, errno, "seek a temp file");
   if (r == 0)
@@ -262,7 +262,7 @@ put_plain_layer (struct writer *w, const struct image *img, size_t i,
     return -1;
   if (fstat (fd, &st) < 0)
     return err_set (err, errno, "stat blob %s", l->digest);
-  *size = (uint64_t) st.st_size;
+  *size = (uint64_t)st.st_size;
   first_time_sized (w, path, *size);
   return put_blob_fd (w, path, fd, *size, err);
 }
@@ -280,7 +280,7 @@ put_json (struct writer *w, const char *path, json_t *doc, char **digest,
       char d[DIGEST_STR_LEN + 1];
       digest_buf (s, len, d);
       *digest = xstrdup (d);
-      *size = (int64_t) len;
+      *size = (int64_t)len;
       _cleanup_free_ char *p = xasprintf ("blobs/sha256/%s", digest_hex (d));
       if (!first_time (w, p))
         return 0;
@@ -298,16 +298,16 @@ index_add (json_t *manifests, char *const *names, const char *mt,
   size_t n = strv_len (names);
   for (size_t i = 0; i < (n ? n : 1); i++)
     {
-      json_t *e = json_pack ("{s:s,s:s,s:I}", "mediaType", mt, "digest",
-                             digest, "size", (json_int_t) size);
+      json_t *e = json_pack ("{s:s,s:s,s:I}", "mediaType", mt, "digest", digest,
+                             "size", (json_int_t)size);
       struct ref r;
       struct err *ignored = NULL;
       if (n && ref_parse (names[i], &r, &ignored) == 0)
         {
-          json_object_set_new (
-              e, "annotations",
-              json_pack ("{s:s,s:s}", CONTAINERD_NAME, names[i],
-                         STORE_REF_ANNOTATION, r.tag ? r.tag : "latest"));
+          json_object_set_new (e, "annotations",
+                               json_pack ("{s:s,s:s}", CONTAINERD_NAME,
+                                          names[i], STORE_REF_ANNOTATION,
+                                          r.tag ? r.tag : "latest"));
           ref_release (&r);
         }
       err_free (ignored);
@@ -325,14 +325,15 @@ save_docker_image (struct writer *w, const struct image *img,
   size_t n = img->manifest.n_layers;
   json_t *layers = json_array (), *paths = json_array (), *tags;
   _cleanup_free_ char *mdigest = NULL;
-  _cleanup_free_ char *cpath = xasprintf (
-      "blobs/sha256/%s", digest_hex (img->manifest.config.digest));
+  _cleanup_free_ char *cpath
+      = xasprintf ("blobs/sha256/%s", digest_hex (img->manifest.config.digest));
   int64_t msize;
   int ret = -1;
   if (strv_len (img->config.diff_ids) != n)
     {
-      err_set (err, 0, "image has %zu layers but its config lists %zu "
-                       "diff_ids",
+      err_set (err, 0,
+               "image has %zu layers but its config lists %zu "
+               "diff_ids",
                n, strv_len (img->config.diff_ids));
       goto out;
     }
@@ -347,9 +348,9 @@ save_docker_image (struct writer *w, const struct image *img,
       const char *diff_id = img->config.diff_ids[i];
       if (put_plain_layer (w, img, i, &size, err) < 0)
         goto out;
-      json_array_append_new (
-          layers, json_pack ("{s:s,s:s,s:I}", "mediaType", MT_OCI_LAYER,
-                             "digest", diff_id, "size", (json_int_t) size));
+      json_array_append_new (layers, json_pack ("{s:s,s:s,s:I}", "mediaType",
+                                                MT_OCI_LAYER, "digest", diff_id,
+                                                "size", (json_int_t)size));
       json_array_append_new (
           paths, json_sprintf ("blobs/sha256/%s", digest_hex (diff_id)));
     }
@@ -359,8 +360,7 @@ save_docker_image (struct writer *w, const struct image *img,
   json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:O}", "schemaVersion", 2,
                          "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
                          MT_OCI_CONFIG, "digest", img->manifest.config.digest,
-                         "size", (json_int_t) img->config_len, "layers",
-                         layers);
+                         "size", (json_int_t)img->config_len, "layers", layers);
   ret = put_json (w, NULL, m, &mdigest, &msize, err);
   json_decref (m);
   if (ret < 0)
@@ -384,15 +384,13 @@ save_docker_image (struct writer *w, const struct image *img,
       json_t *repo = json_object_get (repos, fam);
       if (!repo)
         json_object_set_new (repos, fam, repo = json_object ());
-      json_object_set_new (repo, r.tag,
-                           json_string (digest_hex (
-                               img->config.diff_ids[n - 1])));
+      json_object_set_new (
+          repo, r.tag, json_string (digest_hex (img->config.diff_ids[n - 1])));
       free (fam);
       ref_release (&r);
     }
-  json_array_append_new (items,
-                         json_pack ("{s:s,s:o,s:O}", "Config", cpath,
-                                    "RepoTags", tags, "Layers", paths));
+  json_array_append_new (items, json_pack ("{s:s,s:o,s:O}", "Config", cpath,
+                                           "RepoTags", tags, "Layers", paths));
   ret = 0;
 out:
   json_decref (layers);
@@ -403,8 +401,8 @@ out:
 /* oci-archive: the image's blobs as stored; its manifest keeps its
  * digest. */
 static int
-save_oci_image (struct writer *w, const struct image *img,
-                char *const *names, json_t *index, struct err **err)
+save_oci_image (struct writer *w, const struct image *img, char *const *names,
+                json_t *index, struct err **err)
 {
   for (size_t i = 0; i < img->manifest.n_layers; i++)
     if (put_stored_blob (w, img->manifest.layers[i].digest, err) < 0)
@@ -412,8 +410,8 @@ save_oci_image (struct writer *w, const struct image *img,
   if (put_stored_blob (w, img->manifest.config.digest, err) < 0
       || put_stored_blob (w, img->manifest_digest, err) < 0)
     return -1;
-  index_add (index, names, img->manifest.media_type,
-             img->manifest_digest, (int64_t) img->manifest_len);
+  index_add (index, names, img->manifest.media_type, img->manifest_digest,
+             (int64_t)img->manifest_len);
   return 0;
 }
 
@@ -456,15 +454,15 @@ write_all (struct writer *w, const struct archive_item *items, size_t n,
       || put_entry (w, "blobs/sha256", TAR_DIR, 0, err) < 0)
     goto out;
   for (size_t j = 0; j < ni; j++)
-    if ((f == ARCHIVE_DOCKER ? save_docker_image (w, &imgs[j], names[j],
-                                                  index, list, repos, err)
-                             : save_oci_image (w, &imgs[j], names[j], index,
-                                               err))
+    if ((f == ARCHIVE_DOCKER
+             ? save_docker_image (w, &imgs[j], names[j], index, list, repos,
+                                  err)
+             : save_oci_image (w, &imgs[j], names[j], index, err))
         < 0)
       {
-        err_wrap (err, "save '%s'", names[j] && names[j][0]
-                                        ? names[j][0]
-                                        : imgs[j].manifest.config.digest);
+        err_wrap (err, "save '%s'",
+                  names[j] && names[j][0] ? names[j][0]
+                                          : imgs[j].manifest.config.digest);
         goto out;
       }
   json_t *ix = json_pack ("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType",
@@ -474,8 +472,8 @@ write_all (struct writer *w, const struct archive_item *items, size_t n,
   if (ret == 0 && f == ARCHIVE_DOCKER)
     ret = put_json (w, "manifest.json", list, NULL, NULL, err);
   if (ret == 0)
-    ret = put_file (w, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}",
-                    30, err);
+    ret = put_file (w, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30,
+                    err);
   if (ret == 0 && f == ARCHIVE_DOCKER && json_object_size (repos))
     ret = put_json (w, "repositories", repos, NULL, NULL, err);
 out:
@@ -502,7 +500,8 @@ archive_save (struct store *s, const struct archive_item *items, size_t n,
   if (!(w.tw = tarw_new (LAYER_UNCOMPRESSED, 0, &sink, err)))
     return -1;
   tarw_no_diff_id (w.tw);
-  if (write_all (&w, items, n, f, err) == 0 && tarw_finish (w.tw, &res, err) == 0)
+  if (write_all (&w, items, n, f, err) == 0
+      && tarw_finish (w.tw, &res, err) == 0)
     ret = 0;
   tarw_free (w.tw);
   strv_free (w.written);

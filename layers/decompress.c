@@ -81,8 +81,7 @@ gz_start_member (struct layer_decomp *d)
 }
 
 static int
-gz_feed (struct layer_decomp *d, const uint8_t *p, size_t len,
-         struct err **err)
+gz_feed (struct layer_decomp *d, const uint8_t *p, size_t len, struct err **err)
 {
   while (len > 0)
     {
@@ -100,8 +99,8 @@ gz_feed (struct layer_decomp *d, const uint8_t *p, size_t len,
             return err_set (err, 0, "unexpected data after the gzip stream");
         }
       /* avail_in is 32 bits wide: hand big buffers over in slices */
-      uint32_t slice = len > (1u << 30) ? 1u << 30 : (uint32_t) len;
-      d->gz->next_in = (uint8_t *) p;
+      uint32_t slice = len > (1u << 30) ? 1u << 30 : (uint32_t)len;
+      d->gz->next_in = (uint8_t *)p;
       d->gz->avail_in = slice;
       for (;;)
         {
@@ -131,8 +130,7 @@ gz_feed (struct layer_decomp *d, const uint8_t *p, size_t len,
 }
 
 static int
-zs_feed (struct layer_decomp *d, const uint8_t *p, size_t len,
-         struct err **err)
+zs_feed (struct layer_decomp *d, const uint8_t *p, size_t len, struct err **err)
 {
   ZSTD_inBuffer in = { p, len, 0 };
   d->zs_any = d->zs_any || len > 0;
@@ -141,8 +139,7 @@ zs_feed (struct layer_decomp *d, const uint8_t *p, size_t len,
       ZSTD_outBuffer out = { d->out, LAYER_DECOMP_CHUNK, 0 };
       size_t r = ZSTD_decompressStream (d->zs, &out, &in);
       if (ZSTD_isError (r))
-        return err_set (err, 0, "invalid zstd data: %s",
-                        ZSTD_getErrorName (r));
+        return err_set (err, 0, "invalid zstd data: %s", ZSTD_getErrorName (r));
       d->zs_last = r;
       if (out.pos && d->sink (d->arg, d->out, out.pos, err) < 0)
         return -1;

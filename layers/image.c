@@ -111,7 +111,8 @@ static int
 descriptor_from_json (json_t *o, struct descriptor *d, const char *what,
                       struct err **err)
 {
-  const char *mt = json_peek_str (o, "mediaType"), *dg = json_peek_str (o, "digest");
+  const char *mt = json_peek_str (o, "mediaType"),
+             *dg = json_peek_str (o, "digest");
   json_t *size = json_object_get (o, "size"), *plat, *ann;
   memset (d, 0, sizeof *d);
   if (!json_is_object (o) || !dg || !json_is_integer (size)
@@ -155,20 +156,20 @@ image_index_parse (const char *body, size_t len, struct image_index *out,
                       json_is_array (list) ? "schemaVersion is not 2"
                                            : "no manifests list");
     }
-  out->media_type = xstrdup (json_peek_str (root, "mediaType") ? json_peek_str (root, "mediaType")
-                                                      : MT_OCI_INDEX);
-  out->manifests = xcalloc (json_array_size (list) + 1,
-                            sizeof *out->manifests);
+  out->media_type = xstrdup (json_peek_str (root, "mediaType")
+                                 ? json_peek_str (root, "mediaType")
+                                 : MT_OCI_INDEX);
+  out->manifests = xcalloc (json_array_size (list) + 1, sizeof *out->manifests);
   json_array_foreach (list, i, e)
-    {
-      if (descriptor_from_json (e, &out->manifests[i], "index entry", err) < 0)
-        {
-          json_decref (root);
-          image_index_release (out);
-          return err_wrap (err, "malformed image index");
-        }
-      out->n_manifests++;
-    }
+  {
+    if (descriptor_from_json (e, &out->manifests[i], "index entry", err) < 0)
+      {
+        json_decref (root);
+        image_index_release (out);
+        return err_wrap (err, "malformed image index");
+      }
+    out->n_manifests++;
+  }
   json_decref (root);
   return 0;
 }
@@ -196,26 +197,28 @@ image_manifest_parse (const char *body, size_t len, struct image_manifest *out,
   if (json_integer_value (json_object_get (root, "schemaVersion")) != 2)
     {
       json_decref (root);
-      return err_set (err, 0, "malformed image manifest: schemaVersion is not 2");
+      return err_set (err, 0,
+                      "malformed image manifest: schemaVersion is not 2");
     }
   if (layers && !json_is_array (layers))
     {
       json_decref (root);
       return err_set (err, 0, "malformed image manifest: layers is not a list");
     }
-  out->media_type = xstrdup (json_peek_str (root, "mediaType") ? json_peek_str (root, "mediaType")
-                                                      : MT_OCI_MANIFEST);
+  out->media_type = xstrdup (json_peek_str (root, "mediaType")
+                                 ? json_peek_str (root, "mediaType")
+                                 : MT_OCI_MANIFEST);
   if (descriptor_from_json (json_object_get (root, "config"), &out->config,
                             "config", err)
       < 0)
     goto fail;
   out->layers = xcalloc (json_array_size (layers) + 1, sizeof *out->layers);
   json_array_foreach (layers, i, e)
-    {
-      if (descriptor_from_json (e, &out->layers[i], "layer", err) < 0)
-        goto fail;
-      out->n_layers++;
-    }
+  {
+    if (descriptor_from_json (e, &out->layers[i], "layer", err) < 0)
+      goto fail;
+    out->n_layers++;
+  }
   json_decref (root);
   return 0;
 fail:
@@ -239,7 +242,8 @@ enum layer_compression
 layer_compression_of (const char *mt)
 {
   size_t n = strlen (mt);
-  if (!strcmp (mt, MT_DOCKER_LAYER_GZIP) || !strcmp (mt, MT_DOCKER_LAYER_FOREIGN)
+  if (!strcmp (mt, MT_DOCKER_LAYER_GZIP)
+      || !strcmp (mt, MT_DOCKER_LAYER_FOREIGN)
       || (n > 5 && !strcmp (mt + n - 5, "+gzip")))
     return LAYER_GZIP;
   if ((n > 5 && !strcmp (mt + n - 5, "+zstd"))
@@ -260,14 +264,14 @@ platform_normalize (struct platform *p)
   {
     const char *from, *arch, *variant;
   } arch_map[] = {
-    { "x86_64", "amd64", NULL }, { "x86-64", "amd64", NULL },
+    { "x86_64", "amd64", NULL },  { "x86-64", "amd64", NULL },
     { "aarch64", "arm64", NULL }, { "armhf", "arm", "v7" },
     { "armel", "arm", "v6" },     { "i386", "386", NULL },
     { "i686", "386", NULL },
   };
   if (p->os)
     for (char *c = p->os; *c; c++)
-      *c = (char) (*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+      *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
   if (!p->arch)
     return;
   for (size_t i = 0; i < ARRAY_SIZE (arch_map); i++)
@@ -322,7 +326,8 @@ platform_parse (const char *s, struct platform *out, struct err **err)
       if (variant)
         *variant++ = '\0';
     }
-  if (!*os || !arch || !*arch || (variant && (!*variant || strchr (variant, '/'))))
+  if (!*os || !arch || !*arch
+      || (variant && (!*variant || strchr (variant, '/'))))
     return err_set (err, 0,
                     "invalid platform '%s': want os/arch[/variant], e.g. "
                     "linux/arm64",
@@ -400,10 +405,11 @@ image_index_choose (const struct image_index *ix, const struct platform *want,
   for (size_t i = 0; i < ix->n_manifests; i++)
     {
       const struct descriptor *d = &ix->manifests[i];
-      if (is_attestation (d) || (strcmp (d->media_type, MT_OCI_MANIFEST)
-                                 && strcmp (d->media_type, MT_DOCKER_MANIFEST)
-                                 && strcmp (d->media_type, MT_OCI_INDEX)
-                                 && strcmp (d->media_type, MT_DOCKER_LIST)))
+      if (is_attestation (d)
+          || (strcmp (d->media_type, MT_OCI_MANIFEST)
+              && strcmp (d->media_type, MT_DOCKER_MANIFEST)
+              && strcmp (d->media_type, MT_OCI_INDEX)
+              && strcmp (d->media_type, MT_DOCKER_LIST)))
         continue;
       if (platform_matches (want, d))
         {
@@ -438,8 +444,10 @@ image_index_choose (const struct image_index *ix, const struct platform *want,
     strbuf_addf (&have, " (and %zu more)", more);
   for (size_t k = 0; k < n_shown; k++)
     free (shown[k]);
-  err_set (err, 0, "no matching manifest for %s in the manifest list entries "
-           "(available: %s)", want_s, have.len ? have.buf : "none");
+  err_set (err, 0,
+           "no matching manifest for %s in the manifest list entries "
+           "(available: %s)",
+           want_s, have.len ? have.buf : "none");
   strbuf_release (&have);
   return -1;
 }
@@ -453,7 +461,8 @@ strv_from_json (json_t *a)
   if (!json_is_array (a))
     return NULL;
   v = xcalloc (json_array_size (a) + 1, sizeof *v);
-  json_array_foreach (a, i, e) v[i] = xstrdup (json_string_value (e) ? json_string_value (e) : "");
+  json_array_foreach (a, i, e) v[i]
+      = xstrdup (json_string_value (e) ? json_string_value (e) : "");
   return v;
 }
 
@@ -480,11 +489,13 @@ image_config_parse (const char *body, size_t len, struct image_config *out,
   if (!root)
     return -1;
   rootfs = json_object_get (root, "rootfs");
-  if (!json_is_object (rootfs) || !str_eq (json_peek_str (rootfs, "type"), "layers")
+  if (!json_is_object (rootfs)
+      || !str_eq (json_peek_str (rootfs, "type"), "layers")
       || !json_is_array (json_object_get (rootfs, "diff_ids")))
     {
       json_decref (root);
-      return err_set (err, 0, "malformed image config: rootfs is not of "
+      return err_set (err, 0,
+                      "malformed image config: rootfs is not of "
                       "type layers with diff_ids");
     }
   out->json = root;
@@ -508,7 +519,8 @@ image_config_parse (const char *body, size_t len, struct image_config *out,
       out->entrypoint = strv_from_json (json_object_get (cfg, "Entrypoint"));
       out->cmd = strv_from_json (json_object_get (cfg, "Cmd"));
       out->stop_signal = dup_or_null (json_peek_str (cfg, "StopSignal"));
-      out->exposed_ports = strv_from_keys (json_object_get (cfg, "ExposedPorts"));
+      out->exposed_ports
+          = strv_from_keys (json_object_get (cfg, "ExposedPorts"));
       out->volumes = strv_from_keys (json_object_get (cfg, "Volumes"));
     }
   return 0;
@@ -546,7 +558,8 @@ image_chain_ids (char *const *diff_ids)
       else
         {
           char out[DIGEST_STR_LEN + 1];
-          _cleanup_free_ char *s = xasprintf ("%s %s", chain[i - 1], diff_ids[i]);
+          _cleanup_free_ char *s
+              = xasprintf ("%s %s", chain[i - 1], diff_ids[i]);
           digest_buf (s, strlen (s), out);
           chain[i] = xstrdup (out);
         }

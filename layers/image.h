@@ -18,19 +18,22 @@ struct err;
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
 #define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST                                                         \
+  "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST                                                     \
+  "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define MT_DOCKER_LAYER_FOREIGN                                               \
+#define MT_DOCKER_LAYER_FOREIGN                                                \
   "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 #define MT_DOCKER_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
-#define MT_DOCKER_SCHEMA1_SIGNED                                              \
+#define MT_DOCKER_SCHEMA1_SIGNED                                               \
   "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 /* The Accept header for manifest requests: all four types we read. */
-#define MANIFEST_ACCEPT                                                       \
-  MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
+#define MANIFEST_ACCEPT                                                        \
+  MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ","                    \
+               " " MT_DOCKER_MANIFEST
 
 /* Hard cap on a manifest's size (registries must serve >= 4 MiB). */
 #define MANIFEST_MAX_SIZE (8u << 20)
@@ -122,14 +125,14 @@ int image_index_choose (const struct image_index *ix,
  * stays in `json` for inspect and for the builder to extend. */
 struct image_config
 {
-  void *json;     /* json_t *: the whole document */
+  void *json; /* json_t *: the whole document */
   char *os, *arch, *variant;
   char *user;
   char *working_dir;
-  char **env;         /* NULL-terminated "K=V" */
-  char **entrypoint;  /* NULL when unset */
-  char **cmd;         /* NULL when unset */
-  char **diff_ids;    /* NULL-terminated */
+  char **env;        /* NULL-terminated "K=V" */
+  char **entrypoint; /* NULL when unset */
+  char **cmd;        /* NULL when unset */
+  char **diff_ids;   /* NULL-terminated */
   char *stop_signal;
   char **exposed_ports; /* "80/tcp" */
   char **volumes;

@@ -5,9 +5,9 @@
 #include "lib/xalloc.h"
 
 #include <dirent.h>
-#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -58,9 +58,8 @@ load_manifest (struct store *s, struct image *img, struct err **err)
 }
 
 int
-image_load (struct store *s, const char *top_digest,
-            const char *top_media_type, const struct platform *want,
-            struct image *out, struct err **err)
+image_load (struct store *s, const char *top_digest, const char *top_media_type,
+            const struct platform *want, struct image *out, struct err **err)
 {
   _cleanup_free_ char *raw = NULL;
   size_t len;
@@ -233,8 +232,8 @@ blobs_next (DIR *d, char digest[DIGEST_STR_LEN + 8])
 #define SCAN_MAX (1u << 20)
 
 int
-image_manifests_of_configs (struct store *s, char *const *configs,
-                            char ***out, struct err **err)
+image_manifests_of_configs (struct store *s, char *const *configs, char ***out,
+                            struct err **err)
 {
   _cleanup_closedir_ DIR *d = NULL;
   char digest[DIGEST_STR_LEN + 8];
@@ -304,7 +303,7 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
         continue;
       if (unlinkat (s->blobs_fd, digest + 7, 0) == 0)
         {
-          *freed_bytes += (uint64_t) st.st_size;
+          *freed_bytes += (uint64_t)st.st_size;
           (*freed_blobs)++;
         }
     }
@@ -316,24 +315,23 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
 int
 image_store_manifest (struct store *s, const char *config_digest,
                       int64_t config_size, const struct descriptor *layers,
-                      size_t n, char **digest, int64_t *size,
-                      struct err **err)
+                      size_t n, char **digest, int64_t *size, struct err **err)
 {
   json_t *ls = json_array ();
   for (size_t i = 0; i < n; i++)
     json_array_append_new (ls, json_pack ("{s:s,s:s,s:I}", "mediaType",
                                           layers[i].media_type, "digest",
                                           layers[i].digest, "size",
-                                          (json_int_t) layers[i].size));
+                                          (json_int_t)layers[i].size));
   json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
                          "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
                          MT_OCI_CONFIG, "digest", config_digest, "size",
-                         (json_int_t) config_size, "layers", ls);
+                         (json_int_t)config_size, "layers", ls);
   _cleanup_free_ char *body = json_dumps (m, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref (m);
   if (!body)
     return err_set (err, 0, "serialise an image manifest");
-  *size = (int64_t) strlen (body);
+  *size = (int64_t)strlen (body);
   if (store_blob_put (s, body, strlen (body), NULL, digest, err) < 0)
     return err_wrap (err, "store an image manifest");
   return 0;

@@ -8,10 +8,10 @@
 
 struct image
 {
-  char *name;              /* the store reference, NULL if loaded by digest */
-  char *top_digest;        /* what the reference points at */
+  char *name;       /* the store reference, NULL if loaded by digest */
+  char *top_digest; /* what the reference points at */
   char *top_media_type;
-  char *manifest_digest;   /* the chosen platform's manifest */
+  char *manifest_digest; /* the chosen platform's manifest */
   char *manifest_raw;
   size_t manifest_len;
   struct image_manifest manifest;
@@ -34,9 +34,9 @@ void image_release (struct image *img);
 /* Store an OCI image manifest for a stored config and layers (the images
  * load and import make). *digest (caller frees) and *size describe it. */
 int image_store_manifest (struct store *s, const char *config_digest,
-                          int64_t config_size,
-                          const struct descriptor *layers, size_t n,
-                          char **digest, int64_t *size, struct err **err);
+                          int64_t config_size, const struct descriptor *layers,
+                          size_t n, char **digest, int64_t *size,
+                          struct err **err);
 
 /* Sum of the config and layer sizes (compressed, as docker shows). */
 int64_t image_size (const struct image *img);
@@ -44,8 +44,8 @@ int64_t image_size (const struct image *img);
 /* Every blob digest a document reaches (itself, manifests of an index that
  * are in the store, configs, layers), appended to *v. Missing children of
  * an index are skipped: a layout may hold only some platforms. */
-int image_reachable_blobs (struct store *s, const char *digest,
-                           char ***v, struct err **err);
+int image_reachable_blobs (struct store *s, const char *digest, char ***v,
+                           struct err **err);
 
 /* The image manifests in the store whose config is one of configs,
  * whether a reference reaches them or not (an image untagged while a

@@ -111,7 +111,7 @@ push (struct layer_ingest *li, const void *buf, size_t len, struct err **err)
                    || to_snapshot (li, buf, len, err) < 0
                ? -1
                : 0;
-  li->res.size += (int64_t) len;
+  li->res.size += (int64_t)len;
   if (blob_writer_write (li->w, buf, len, err) < 0)
     return -1;
   return layer_decomp_feed (li->dec, buf, len, err);

@@ -16,8 +16,7 @@
 #define INDEX_MAX (16u << 20)
 
 int
-ocidir_open (struct ocidir *d, const char *path, bool create,
-             struct err **err)
+ocidir_open (struct ocidir *d, const char *path, bool create, struct err **err)
 {
   memset (d, 0, sizeof *d);
   d->fd = d->blobs_fd = -1;
@@ -41,9 +40,9 @@ ocidir_open (struct ocidir *d, const char *path, bool create,
                  < 0)
         goto fail;
       if (faccessat (d->fd, "index.json", F_OK, 0) < 0
-          && fs_write_file_atomic (
-                 d->fd, "index.json",
-                 "{\"schemaVersion\":2,\"manifests\":[]}", 34, 0644, err)
+          && fs_write_file_atomic (d->fd, "index.json",
+                                   "{\"schemaVersion\":2,\"manifests\":[]}", 34,
+                                   0644, err)
                  < 0)
         goto fail;
     }
@@ -106,8 +105,8 @@ index_load (struct ocidir *d, struct err **err)
 static const char *
 entry_tag (json_t *e)
 {
-  return json_string_value (json_object_get (
-      json_object_get (e, "annotations"), STORE_REF_ANNOTATION));
+  return json_string_value (json_object_get (json_object_get (e, "annotations"),
+                                             STORE_REF_ANNOTATION));
 }
 
 int
@@ -122,11 +121,11 @@ ocidir_find (struct ocidir *d, const char *tag, struct store_ref *out,
     return -1;
   list = json_object_get (ix, "manifests");
   json_array_foreach (list, i, e)
-    {
-      const char *t = entry_tag (e);
-      if (tag ? t && !strcmp (t, tag) : json_array_size (list) == 1)
-        found = e;
-    }
+  {
+    const char *t = entry_tag (e);
+    if (tag ? t && !strcmp (t, tag) : json_array_size (list) == 1)
+      found = e;
+  }
   if (!found)
     ret = tag ? err_set (err, 0, "no image tagged '%s' in '%s'", tag, d->path)
               : err_set (err, 0, "'%s' holds %zu images: name one (oci:%s:TAG)",
@@ -134,8 +133,7 @@ ocidir_find (struct ocidir *d, const char *tag, struct store_ref *out,
   else
     {
       const char *dg = json_string_value (json_object_get (found, "digest"));
-      const char *mt
-          = json_string_value (json_object_get (found, "mediaType"));
+      const char *mt = json_string_value (json_object_get (found, "mediaType"));
       if (!dg || !digest_is_sha256 (dg))
         ret = err_set (err, 0, "'%s/index.json': bad digest", d->path);
       else
@@ -161,7 +159,7 @@ copy_fd (int in, int out, struct err **err)
         continue;
       if (n < 0)
         return err_set (err, errno, "read");
-      if (fs_write_all (out, buf, (size_t) n) < 0)
+      if (fs_write_all (out, buf, (size_t)n) < 0)
         return err_set (err, errno, "write");
     }
   return 0;
@@ -179,7 +177,7 @@ ocidir_put_file (struct ocidir *d, const char *digest, const char *src,
   hex = digest_hex (digest);
   if (faccessat (d->blobs_fd, hex, F_OK, 0) == 0)
     return 0;
-  tmp = xasprintf (".%s.tmp-%d", hex, (int) getpid ());
+  tmp = xasprintf (".%s.tmp-%d", hex, (int)getpid ());
   unlinkat (d->blobs_fd, tmp, 0);
   /* Blobs are immutable: a hard link shares the bytes safely. */
   if (linkat (AT_FDCWD, src, d->blobs_fd, tmp, 0) < 0)
@@ -216,21 +214,21 @@ ocidir_set_ref (struct ocidir *d, const char *tag, const char *media_type,
   if (!ix)
     return -1;
   list = json_object_get (ix, "manifests");
-  entry = tag ? json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
-                           media_type, "digest", digest, "size",
-                           (json_int_t) size, "annotations",
-                           STORE_REF_ANNOTATION, tag)
-              : json_pack ("{s:s, s:s, s:I}", "mediaType", media_type,
-                           "digest", digest, "size", (json_int_t) size);
+  entry = tag ? json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType", media_type,
+                           "digest", digest, "size", (json_int_t)size,
+                           "annotations", STORE_REF_ANNOTATION, tag)
+              : json_pack ("{s:s, s:s, s:I}", "mediaType", media_type, "digest",
+                           digest, "size", (json_int_t)size);
   json_array_foreach (list, i, e)
-    {
-      const char *t = entry_tag (e);
-      if (tag ? t && !strcmp (t, tag)
-              : !t && !strcmp (json_string_value (json_object_get (e, "digest"))
-                                   ?: "",
-                               digest))
-        break;
-    }
+  {
+    const char *t = entry_tag (e);
+    if (tag ? t && !strcmp (t, tag)
+            : !t
+                  && !strcmp (json_string_value (json_object_get (e, "digest"))
+                                  ?: "",
+                              digest))
+      break;
+  }
   if (i < json_array_size (list))
     json_array_set_new (list, i, entry);
   else

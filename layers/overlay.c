@@ -100,8 +100,7 @@ mount_legacy (char *const *lowers, const char *upper, const char *work,
           err_set (err, errno, "overlay lower dir '%s'", lowers[opened]);
           goto out;
         }
-      strbuf_addf (&opt, "%s/proc/self/fd/%d", opened ? ":" : "",
-                   fds[opened]);
+      strbuf_addf (&opt, "%s/proc/self/fd/%d", opened ? ":" : "", fds[opened]);
     }
   if (upper)
     {
@@ -116,12 +115,14 @@ mount_legacy (char *const *lowers, const char *upper, const char *work,
   base = opt.len;
   if (upper && (flags & LAYER_OVERLAY_VOLATILE))
     strbuf_addstr (&opt, ",volatile");
-  if (opt.len >= (size_t) sysconf (_SC_PAGESIZE))
+  if (opt.len >= (size_t)sysconf (_SC_PAGESIZE))
     strbuf_setlen (&opt, base); /* it only saves syncs */
-  if (opt.len >= (size_t) sysconf (_SC_PAGESIZE))
+  if (opt.len >= (size_t)sysconf (_SC_PAGESIZE))
     {
-      err_set (err, 0, "too many layers (%zu) for this kernel's overlay "
-                       "(Linux >= 6.8 has no such limit)", n);
+      err_set (err, 0,
+               "too many layers (%zu) for this kernel's overlay "
+               "(Linux >= 6.8 has no such limit)",
+               n);
       goto out;
     }
   {

@@ -31,7 +31,7 @@ enum
  * LAYER_OVERLAY_* above. Called by the runtime inside the container's
  * mount namespace. */
 int layer_overlay_mount (char *const *lower_dirs, const char *upper,
-                         const char *work, const char *target,
-                         unsigned flags, struct err **err);
+                         const char *work, const char *target, unsigned flags,
+                         struct err **err);
 
 #endif

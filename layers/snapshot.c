@@ -91,7 +91,7 @@ static int to_trash (int snap_fd, const char *name, struct err **err);
 static char boot_id_override[BOOT_ID_MAX];
 static char boot_id_buf[BOOT_ID_MAX];
 static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
-static atomic_uint made_here; /* snapshots this process committed */
+static atomic_uint made_here;    /* snapshots this process committed */
 static atomic_uint trashed_here; /* dirs this process moved to the trash */
 
 void
@@ -157,8 +157,7 @@ marker_pending (const char *m)
 }
 
 static int
-write_marker (int snap_fd, const char *hex, const char *text,
-              struct err **err)
+write_marker (int snap_fd, const char *hex, const char *text, struct err **err)
 {
   char rel[sizeof STATE_DIR + 1 + DIGEST_HEX_LEN];
   if (mkdirat (snap_fd, STATE_DIR, 0700) < 0 && errno != EEXIST)
@@ -192,8 +191,7 @@ snapshot_exists (struct store *s, const char *chain_id)
   _cleanup_close_ int snap_fd = -1;
   if (!digest_is_sha256 (chain_id))
     return false;
-  snap_fd = openat (s->root_fd, "snapshots",
-                    O_PATH | O_DIRECTORY | O_CLOEXEC);
+  snap_fd = openat (s->root_fd, "snapshots", O_PATH | O_DIRECTORY | O_CLOEXEC);
   return snap_fd >= 0 && usable_at (snap_fd, digest_hex (chain_id));
 }
 
@@ -248,11 +246,11 @@ make_nonce (char out[NONCE_LEN + 1])
 {
   static const char hexd[] = "0123456789abcdef";
   unsigned char r[NONCE_LEN / 2];
-  if (getrandom (r, sizeof r, 0) != (ssize_t) sizeof r)
+  if (getrandom (r, sizeof r, 0) != (ssize_t)sizeof r)
     {
       struct timespec ts;
       clock_gettime (CLOCK_MONOTONIC, &ts);
-      uint64_t v = (uint64_t) ts.tv_nsec ^ ((uint64_t) getpid () << 32);
+      uint64_t v = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid () << 32);
       memcpy (r, &v, sizeof r);
     }
   for (size_t i = 0; i < sizeof r; i++)
@@ -369,8 +367,9 @@ snapshot_commit (struct snapshot_tx *tx, struct err **err)
     goto fail;
   if (tx->diff_id && strcmp (diff_id, tx->diff_id))
     {
-      err_set (err, 0, "diff_id mismatch: the layer is '%s', the image "
-                       "config says '%s'",
+      err_set (err, 0,
+               "diff_id mismatch: the layer is '%s', the image "
+               "config says '%s'",
                diff_id, tx->diff_id);
       goto fail;
     }
@@ -429,7 +428,7 @@ snapshot_create_from_blob (struct store *s, const char *chain_id,
         }
       if (n == 0)
         break;
-      if (snapshot_tx_feed (tx, buf, (size_t) n, err) < 0)
+      if (snapshot_tx_feed (tx, buf, (size_t)n, err) < 0)
         goto fail;
     }
   if (snapshot_commit (tx, err) < 0)
@@ -538,8 +537,8 @@ yield_to_writers (int gc_fd)
 static void
 trash_rm (int dirfd, const char *name, int gc_fd, unsigned *n)
 {
-  int fd = openat (dirfd, name,
-                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd
+      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   DIR *d = fd < 0 ? NULL : fdopendir (fd);
   struct dirent *de;
   if (!d)
@@ -853,7 +852,7 @@ snapshot_begin_unnamed (struct store *s, struct snapshot_tx **tx,
 {
   unsigned char rnd[DIGEST_HEX_LEN / 2];
   char id[DIGEST_STR_LEN + 1] = "sha256:";
-  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+  if (getrandom (rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
     return err_set (err, errno, "getrandom");
   for (size_t i = 0; i < sizeof rnd; i++)
     snprintf (id + 7 + 2 * i, 3, "%02x", rnd[i]);

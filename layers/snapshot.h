@@ -45,9 +45,8 @@ int snapshot_create_from_blob (struct store *s, const char *chain_id,
  * snapshot_create_from_blob later, which waits); -1 on error. diff_id
  * (may be NULL) is checked at commit. */
 struct snapshot_tx;
-int snapshot_begin (struct store *s, const char *chain_id,
-                    const char *diff_id, bool wait, struct snapshot_tx **tx,
-                    struct err **err);
+int snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
+                    bool wait, struct snapshot_tx **tx, struct err **err);
 int snapshot_tx_feed (struct snapshot_tx *tx, const void *buf, size_t len,
                       struct err **err);
 /* Finish, verify, rename into place. Frees tx in every case; on failure
@@ -89,7 +88,7 @@ void snapshot_test_set_boot_id (const char *id);
 /* Remove every snapshot whose chain ID is not in keep (NULL-terminated;
  * the caller collects them from the images and containers it keeps), and
  * leftover temp dirs. Snapshots being made (locked) are left alone. */
-int snapshot_remove_unused (struct store *s, char *const *keep,
-                            size_t *removed, struct err **err);
+int snapshot_remove_unused (struct store *s, char *const *keep, size_t *removed,
+                            struct err **err);
 
 #endif

@@ -40,7 +40,7 @@ struct blob_writer
   char *tmp_name;
   char *expect;
   uint64_t size;
-  uint64_t flushed; /* writeback started up to here */
+  uint64_t flushed;    /* writeback started up to here */
   unsigned char *dbuf; /* O_DIRECT mode: the bytes not yet queued */
   size_t dlen;
   struct bytepipe *io; /* O_DIRECT mode: the I/O thread, once started */
@@ -49,9 +49,9 @@ struct blob_writer
 };
 
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-static const char empty_index[]
-    = "{\"schemaVersion\":2,\"mediaType\":\"" "application/vnd.oci.image.index.v1+json"
-      "\",\"manifests\":[]}";
+static const char empty_index[] = "{\"schemaVersion\":2,\"mediaType\":\""
+                                  "application/vnd.oci.image.index.v1+json"
+                                  "\",\"manifests\":[]}";
 
 /* Mark dirfd/path a top of directory hierarchies (chattr +T): ext4's
  * Orlov allocator then puts each directory made in it (a snapshot, a
@@ -103,7 +103,8 @@ store_open (struct store *s, const char *root, struct err **err)
    * layout without index.json, which the next open repairs. */
   if (faccessat (s->root_fd, "oci/oci-layout", F_OK, 0) < 0
       && fs_write_file_atomic (s->root_fd, "oci/oci-layout", oci_layout,
-                               strlen (oci_layout), 0644, err) < 0)
+                               strlen (oci_layout), 0644, err)
+             < 0)
     goto fail;
   if (faccessat (s->root_fd, INDEX_PATH, F_OK, 0) < 0)
     {
@@ -112,7 +113,8 @@ store_open (struct store *s, const char *root, struct err **err)
         goto fail;
       if (faccessat (s->root_fd, INDEX_PATH, F_OK, 0) < 0
           && fs_write_file_atomic (s->root_fd, INDEX_PATH, empty_index,
-                                   strlen (empty_index), 0644, err) < 0)
+                                   strlen (empty_index), 0644, err)
+                 < 0)
         goto fail;
     }
   s->blobs_fd = fs_open_dir (s->root_fd, "oci/blobs/sha256", err);
@@ -187,7 +189,8 @@ store_blob_read (struct store *s, const char *digest, size_t max, char **out,
     return err_wrap (err, "read blob %s", digest);
   digest_buf (buf, n, got);
   if (strcmp (got, digest))
-    return err_set (err, 0, "blob %s is corrupt in the store (content hashes to %s)",
+    return err_set (err, 0,
+                    "blob %s is corrupt in the store (content hashes to %s)",
                     digest, got);
   *out = steal_pointer (&buf);
   if (len)
@@ -204,8 +207,8 @@ writer_rehash (struct blob_writer *w, struct err **err)
     return err_set (err, errno, "seek '%s'", w->tmp_name);
   while ((n = fs_read_full (w->fd, buf, IO_CHUNK)) > 0)
     {
-      digester_update (&w->d, buf, (size_t) n);
-      w->size += (uint64_t) n;
+      digester_update (&w->d, buf, (size_t)n);
+      w->size += (uint64_t)n;
     }
   if (n < 0)
     return err_set (err, errno, "read '%s'", w->tmp_name);
@@ -274,9 +277,10 @@ blob_begin (struct store *s, const char *expect, bool wait,
     }
   else
     {
-      w->tmp_name = xasprintf ("new-%d-%u-%ld", (int) getpid (),
-                               __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED),
-                               (long) time (NULL));
+      w->tmp_name
+          = xasprintf ("new-%d-%u-%ld", (int)getpid (),
+                       __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED),
+                       (long)time (NULL));
       w->fd = openat (s->tmp_fd, w->tmp_name,
                       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (w->fd < 0)
@@ -296,8 +300,8 @@ blob_begin (struct store *s, const char *expect, bool wait,
 }
 
 int
-store_blob_begin (struct store *s, const char *expect,
-                  struct blob_writer **out, struct err **err)
+store_blob_begin (struct store *s, const char *expect, struct blob_writer **out,
+                  struct err **err)
 {
   return blob_begin (s, expect, true, out, err);
 }
@@ -331,14 +335,14 @@ pwrite_all (int fd, const unsigned char *p, size_t n, uint64_t off)
 {
   while (n)
     {
-      ssize_t k = pwrite (fd, p, n, (off_t) off);
+      ssize_t k = pwrite (fd, p, n, (off_t)off);
       if (k < 0 && errno == EINTR)
         continue;
       if (k <= 0)
         return -1;
       p += k;
-      n -= (size_t) k;
-      off += (uint64_t) k;
+      n -= (size_t)k;
+      off += (uint64_t)k;
     }
   return 0;
 }
@@ -432,7 +436,7 @@ direct_write (struct blob_writer *w, const unsigned char *p, size_t len,
       if (direct_put (w, w->dbuf, DIRECT_ALIGN, err) < 0)
         return -1;
     }
-  size_t bulk = len & ~(size_t) (DIRECT_ALIGN - 1);
+  size_t bulk = len & ~(size_t)(DIRECT_ALIGN - 1);
   if (bulk && direct_put (w, p, bulk, err) < 0)
     return -1;
   memcpy (w->dbuf, p + bulk, len - bulk);
@@ -471,8 +475,8 @@ blob_writer_write (struct blob_writer *w, const void *data, size_t len,
     {
       /* Start (not wait for) writeback; fsync at commit is what counts,
        * so a failure here is only a lost optimisation. */
-      sync_file_range (w->fd, (off64_t) w->flushed,
-                       (off64_t) (w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
+      sync_file_range (w->fd, (off64_t)w->flushed,
+                       (off64_t)(w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
       w->flushed = w->size;
     }
   return 0;
@@ -621,16 +625,15 @@ index_save (struct store *s, json_t *ix, struct err **err)
   _cleanup_free_ char *buf = json_dumps (ix, JSON_COMPACT);
   if (!buf)
     return err_set (err, ENOMEM, "serialise store index");
-  return fs_write_file_atomic (s->root_fd, INDEX_PATH, buf, strlen (buf),
-                               0644, err);
+  return fs_write_file_atomic (s->root_fd, INDEX_PATH, buf, strlen (buf), 0644,
+                               err);
 }
 
 static const char *
 entry_ref_name (json_t *entry)
 {
-  return json_string_value (
-      json_object_get (json_object_get (entry, "annotations"),
-                       STORE_REF_ANNOTATION));
+  return json_string_value (json_object_get (
+      json_object_get (entry, "annotations"), STORE_REF_ANNOTATION));
 }
 
 static int
@@ -664,14 +667,14 @@ store_ref_set (struct store *s, const char *name, const char *media_type,
     return err_wrap (err, "tag '%s'", name);
   list = json_object_get (ix, "manifests");
   entry = json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType", media_type,
-                     "digest", digest, "size", (json_int_t) size,
-                     "annotations", STORE_REF_ANNOTATION, name);
+                     "digest", digest, "size", (json_int_t)size, "annotations",
+                     STORE_REF_ANNOTATION, name);
   json_array_foreach (list, i, e)
-    {
-      const char *n = entry_ref_name (e);
-      if (n && !strcmp (n, name))
-        break;
-    }
+  {
+    const char *n = entry_ref_name (e);
+    if (n && !strcmp (n, name))
+      break;
+  }
   if (i < json_array_size (list))
     json_array_set_new (list, i, entry);
   else
@@ -691,14 +694,14 @@ store_ref_get (struct store *s, const char *name, struct store_ref *out,
   if (!ix)
     return -1;
   json_array_foreach (json_object_get (ix, "manifests"), i, e)
-    {
-      const char *n = entry_ref_name (e);
-      if (n && !strcmp (n, name) && entry_to_ref (e, out) == 0)
-        {
-          ret = 0;
-          break;
-        }
-    }
+  {
+    const char *n = entry_ref_name (e);
+    if (n && !strcmp (n, name) && entry_to_ref (e, out) == 0)
+      {
+        ret = 0;
+        break;
+      }
+  }
   json_decref (ix);
   return ret;
 }
@@ -714,15 +717,15 @@ store_ref_remove (struct store *s, const char *name, struct err **err)
     return -1;
   list = json_object_get (ix, "manifests");
   json_array_foreach (list, i, e)
-    {
-      const char *n = entry_ref_name (e);
-      if (n && !strcmp (n, name))
-        {
-          json_array_remove (list, i);
-          ret = index_save (s, ix, err) < 0 ? -1 : 0;
-          break;
-        }
-    }
+  {
+    const char *n = entry_ref_name (e);
+    if (n && !strcmp (n, name))
+      {
+        json_array_remove (list, i);
+        ret = index_save (s, ix, err) < 0 ? -1 : 0;
+        break;
+      }
+  }
   json_decref (ix);
   return ret;
 }
@@ -738,12 +741,12 @@ store_ref_list (struct store *s, struct store_ref **out, size_t *n,
   if (!ix)
     return -1;
   json_array_foreach (json_object_get (ix, "manifests"), i, e)
-    {
-      refs = xgrow (refs, &alloc, *n + 1, sizeof *refs);
-      memset (&refs[*n], 0, sizeof refs[*n]);
-      if (entry_to_ref (e, &refs[*n]) == 0)
-        (*n)++;
-    }
+  {
+    refs = xgrow (refs, &alloc, *n + 1, sizeof *refs);
+    memset (&refs[*n], 0, sizeof refs[*n]);
+    if (entry_to_ref (e, &refs[*n]) == 0)
+      (*n)++;
+  }
   json_decref (ix);
   *out = refs;
   return 0;

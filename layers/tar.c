@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define BLOCK 512
-#define PAX_MAX (16u << 20)     /* a pax header bigger than this is hostile */
+#define PAX_MAX (16u << 20)      /* a pax header bigger than this is hostile */
 #define LONGNAME_MAX (64u << 10) /* GNU 'L'/'K' names */
 
 enum state
@@ -124,7 +124,7 @@ parse_num (const uint8_t *f, size_t n, uint64_t *out)
     {
       if (v >> 61)
         return -1;
-      v = v * 8 + (uint64_t) (f[i] - '0');
+      v = v * 8 + (uint64_t)(f[i] - '0');
     }
   for (; i < n; i++)
     if (f[i] != ' ' && f[i] != '\0')
@@ -144,7 +144,7 @@ parse_dec (const char *s, size_t n, uint64_t *out)
       if (s[i] < '0' || s[i] > '9')
         return -1;
       if (__builtin_mul_overflow (v, 10, &v)
-          || __builtin_add_overflow (v, (uint64_t) (s[i] - '0'), &v))
+          || __builtin_add_overflow (v, (uint64_t)(s[i] - '0'), &v))
         return -1;
     }
   *out = v;
@@ -162,7 +162,7 @@ parse_time (const char *s, size_t n, int64_t *sec, uint32_t *nsec)
   if (neg)
     s++, n--;
   dot = memchr (s, '.', n);
-  if (parse_dec (s, dot ? (size_t) (dot - s) : n, &whole) < 0
+  if (parse_dec (s, dot ? (size_t)(dot - s) : n, &whole) < 0
       || whole > INT64_MAX / 2)
     return -1;
   if (dot)
@@ -171,20 +171,20 @@ parse_time (const char *s, size_t n, int64_t *sec, uint32_t *nsec)
         if (*p < '0' || *p > '9')
           return -1;
         if (digits++ < 9)
-          frac = frac * 10 + (uint64_t) (*p - '0');
+          frac = frac * 10 + (uint64_t)(*p - '0');
       }
   for (; digits < 9; digits++)
     frac *= 10;
   if (neg && frac)
     {
       /* -1.25 is 1.75 s before -1 */
-      *sec = -(int64_t) whole - 1;
-      *nsec = (uint32_t) (1000000000u - frac);
+      *sec = -(int64_t)whole - 1;
+      *nsec = (uint32_t)(1000000000u - frac);
     }
   else
     {
-      *sec = neg ? -(int64_t) whole : (int64_t) whole;
-      *nsec = (uint32_t) frac;
+      *sec = neg ? -(int64_t)whole : (int64_t)whole;
+      *nsec = (uint32_t)frac;
     }
   return 0;
 }
@@ -206,17 +206,17 @@ parse_pax (struct tar_reader *r, struct err **err)
   const char *p = r->meta.buf, *end = p + r->meta.len;
   while (p < end)
     {
-      const char *sp = memchr (p, ' ', (size_t) (end - p));
+      const char *sp = memchr (p, ' ', (size_t)(end - p));
       uint64_t reclen;
-      if (!sp || parse_dec (p, (size_t) (sp - p), &reclen) < 0
-          || reclen > (uint64_t) (end - p) || reclen < (uint64_t) (sp - p) + 3
+      if (!sp || parse_dec (p, (size_t)(sp - p), &reclen) < 0
+          || reclen > (uint64_t)(end - p) || reclen < (uint64_t)(sp - p) + 3
           || p[reclen - 1] != '\n')
         return err_set (err, 0, "invalid pax header");
       const char *key = sp + 1, *rec_end = p + reclen - 1;
-      const char *eq = memchr (key, '=', (size_t) (rec_end - key));
+      const char *eq = memchr (key, '=', (size_t)(rec_end - key));
       if (!eq)
         return err_set (err, 0, "invalid pax header");
-      size_t klen = (size_t) (eq - key), vlen = (size_t) (rec_end - eq - 1);
+      size_t klen = (size_t)(eq - key), vlen = (size_t)(rec_end - eq - 1);
       const char *v = eq + 1;
 #define KEY_IS(s) (klen == sizeof (s) - 1 && !memcmp (key, s, klen))
       if (KEY_IS ("path"))
@@ -241,11 +241,11 @@ parse_pax (struct tar_reader *r, struct err **err)
         {
           uint64_t id;
           if (parse_dec (v, vlen, &id) < 0 || id > UINT32_MAX - 1)
-            return err_set (err, 0, "invalid pax %.*s", (int) klen, key);
+            return err_set (err, 0, "invalid pax %.*s", (int)klen, key);
           if (key[0] == 'u')
-            r->pax_uid = (uint32_t) id, r->has_uid = true;
+            r->pax_uid = (uint32_t)id, r->has_uid = true;
           else
-            r->pax_gid = (uint32_t) id, r->has_gid = true;
+            r->pax_gid = (uint32_t)id, r->has_gid = true;
         }
       else if (KEY_IS ("mtime"))
         {
@@ -309,9 +309,9 @@ checksum_ok (const uint8_t *h)
     {
       uint8_t c = (i >= 148 && i < 156) ? ' ' : h[i];
       usum += c;
-      ssum += (signed char) c;
+      ssum += (signed char)c;
     }
-  return want == usum || (int64_t) want == ssum;
+  return want == usum || (int64_t)want == ssum;
 }
 
 static uint64_t
@@ -323,7 +323,7 @@ padding (uint64_t size)
 static char *
 field_str (const uint8_t *f, size_t n)
 {
-  return xstrndup ((const char *) f, strnlen ((const char *) f, n));
+  return xstrndup ((const char *)f, strnlen ((const char *)f, n));
 }
 
 static int
@@ -332,7 +332,7 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
 {
   struct tar_entry *e = &r->entry;
   uint64_t v;
-  char tf = (char) h[156];
+  char tf = (char)h[156];
   bool posix = !memcmp (h + 257, "ustar\0", 6);
 
   memset (e, 0, sizeof *e);
@@ -392,19 +392,19 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
 
   if (parse_num (h + 100, 8, &v) < 0)
     return err_set (err, 0, "invalid tar header for '%s'", e->path);
-  e->mode = (uint32_t) (v & 07777);
+  e->mode = (uint32_t)(v & 07777);
   if (r->has_uid)
     e->uid = r->pax_uid;
   else if (parse_num (h + 108, 8, &v) < 0 || v > UINT32_MAX - 1)
     return err_set (err, 0, "invalid uid for '%s'", e->path);
   else
-    e->uid = (uint32_t) v;
+    e->uid = (uint32_t)v;
   if (r->has_gid)
     e->gid = r->pax_gid;
   else if (parse_num (h + 116, 8, &v) < 0 || v > UINT32_MAX - 1)
     return err_set (err, 0, "invalid gid for '%s'", e->path);
   else
-    e->gid = (uint32_t) v;
+    e->gid = (uint32_t)v;
   if (r->has_mtime)
     {
       e->mtime = r->pax_mtime;
@@ -413,15 +413,15 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
   else if (parse_num (h + 136, 12, &v) < 0 || v > INT64_MAX)
     return err_set (err, 0, "invalid mtime for '%s'", e->path);
   else
-    e->mtime = (int64_t) v;
+    e->mtime = (int64_t)v;
   if (e->type == TAR_CHR || e->type == TAR_BLK)
     {
       uint64_t maj, min;
       if (parse_num (h + 329, 8, &maj) < 0 || parse_num (h + 337, 8, &min) < 0
           || maj > 0xfff || min > 0xfffff)
         return err_set (err, 0, "invalid device number for '%s'", e->path);
-      e->devmajor = (uint32_t) maj;
-      e->devminor = (uint32_t) min;
+      e->devmajor = (uint32_t)maj;
+      e->devminor = (uint32_t)min;
     }
   /* like Go's archive/tar: only regular files carry data */
   e->size = e->type == TAR_REG ? size : 0;
@@ -454,8 +454,9 @@ start_entry (struct tar_reader *r, const uint8_t *h, uint64_t size,
 static int
 pending_error (struct tar_reader *r, struct err **err)
 {
-  return err_set (err, 0, "invalid tar stream: a %s header with no entry "
-                          "after it",
+  return err_set (err, 0,
+                  "invalid tar stream: a %s header with no entry "
+                  "after it",
                   r->pending == 'x' ? "pax" : "GNU long name");
 }
 
@@ -477,7 +478,7 @@ process_header (struct tar_reader *r, struct err **err)
     return err_set (err, 0, "invalid tar stream: data after a zero block");
   if (!checksum_ok (h))
     return err_set (err, 0, "invalid tar header checksum");
-  tf = (char) h[156];
+  tf = (char)h[156];
   if (parse_num (h + 124, 12, &size) < 0)
     return err_set (err, 0, "invalid size in tar header");
   if (r->has_size && tf != 'x' && tf != 'g' && tf != 'L' && tf != 'K')
@@ -545,7 +546,7 @@ tar_reader_feed (struct tar_reader *r, const uint8_t *buf, size_t len,
             }
           break;
         case ST_DATA:
-          n = r->remaining < len ? (size_t) r->remaining : len;
+          n = r->remaining < len ? (size_t)r->remaining : len;
           if (r->cb.data (r->arg, buf, n, err) < 0)
             return -1;
           buf += n, len -= n;
@@ -561,7 +562,7 @@ tar_reader_feed (struct tar_reader *r, const uint8_t *buf, size_t len,
             }
           break;
         case ST_META:
-          n = r->remaining < len ? (size_t) r->remaining : len;
+          n = r->remaining < len ? (size_t)r->remaining : len;
           strbuf_add (&r->meta, buf, n);
           buf += n, len -= n;
           r->remaining -= n;
@@ -573,7 +574,7 @@ tar_reader_feed (struct tar_reader *r, const uint8_t *buf, size_t len,
             }
           break;
         case ST_SKIP:
-          n = r->skip < len ? (size_t) r->skip : len;
+          n = r->skip < len ? (size_t)r->skip : len;
           buf += n, len -= n;
           r->skip -= n;
           if (r->skip == 0)
@@ -591,9 +592,9 @@ tar_reader_finish (struct tar_reader *r, struct err **err)
 {
   if (r->pending && r->state == ST_HEADER && r->hdr_len == 0)
     return pending_error (r, err);
-  if (r->state == ST_END || ((r->state == ST_HEADER || r->state == ST_ZERO)
-                             && r->hdr_len == 0 && !r->in_entry
-                             && !r->pax_path && !r->gnu_path))
+  if (r->state == ST_END
+      || ((r->state == ST_HEADER || r->state == ST_ZERO) && r->hdr_len == 0
+          && !r->in_entry && !r->pax_path && !r->gnu_path))
     return 0;
   return err_set (err, 0, "truncated tar stream");
 }

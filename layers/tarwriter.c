@@ -713,8 +713,7 @@ tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size, const char *path,
 }
 
 int
-tarw_raw (struct tar_writer *tw, const void *data, size_t len,
-          struct err **err)
+tarw_raw (struct tar_writer *tw, const void *data, size_t len, struct err **err)
 {
   if (tw->data_left)
     return err_set (err, 0, "raw tar bytes inside an entry's data");
@@ -738,8 +737,7 @@ tarw_finish (struct tar_writer *tw, struct layer_result *out, struct err **err)
   /* End of archive: two zero blocks, no padding to a 10 KiB record
      (raw bytes brought their own end). */
   if ((!tw->raw && put_zeros (tw, 1024, err) < 0)
-      || flush_input (tw, true, err) < 0
-      || drain_output (tw, err) < 0)
+      || flush_input (tw, true, err) < 0 || drain_output (tw, err) < 0)
     {
       tw->failed = true;
       return -1;

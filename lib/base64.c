@@ -9,9 +9,9 @@ base64_encode (const void *data, size_t len)
 {
   size_t out_len = 4 * ((len + 2) / 3) + 1;
   char *out = xmalloc (out_len);
-  if (len > (size_t) 0x3fffffff)
+  if (len > (size_t)0x3fffffff)
     abort ();
-  EVP_EncodeBlock ((unsigned char *) out, data, (int) len);
+  EVP_EncodeBlock ((unsigned char *)out, data, (int)len);
   return out;
 }
 
@@ -21,22 +21,22 @@ base64_decode (const char *s, size_t *len)
   size_t n = strlen (s), pad = 0;
   unsigned char *out;
   int r;
-  if (n % 4 || n > (size_t) 0x3fffffff)
+  if (n % 4 || n > (size_t)0x3fffffff)
     return NULL;
   if (n && s[n - 1] == '=')
     pad++;
   if (n > 1 && s[n - 2] == '=')
     pad++;
   out = xmalloc (n / 4 * 3 + 1);
-  r = EVP_DecodeBlock (out, (const unsigned char *) s, (int) n);
-  if (r < 0 || (size_t) r < pad)
+  r = EVP_DecodeBlock (out, (const unsigned char *)s, (int)n);
+  if (r < 0 || (size_t)r < pad)
     {
       free (out);
       return NULL;
     }
-  r -= (int) pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+  r -= (int)pad; /* EVP_DecodeBlock counts the padding as zero bytes */
   out[r] = '\0';
   if (len)
-    *len = (size_t) r;
-  return (char *) out;
+    *len = (size_t)r;
+  return (char *)out;
 }

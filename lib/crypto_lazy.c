@@ -29,5 +29,5 @@ DYNLIB_STUB (crypto_lib, int, EVP_EncodeBlock,
              (unsigned char *t, const unsigned char *f, int n), (t, f, n))
 DYNLIB_STUB (crypto_lib, int, EVP_DecodeBlock,
              (unsigned char *t, const unsigned char *f, int n), (t, f, n))
-DYNLIB_STUB (crypto_lib, const char *, X509_verify_cert_error_string,
-             (long n), (n))
+DYNLIB_STUB (crypto_lib, const char *, X509_verify_cert_error_string, (long n),
+             (n))

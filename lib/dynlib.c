@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static void __attribute__ ((noreturn))
-fatal (const char *what)
+static void __attribute__ ((noreturn)) fatal (const char *what)
 {
   /* the dynamic loader's own wording and status for a missing library */
   fprintf (stderr, "imgtool: error while loading shared libraries: %s\n",

@@ -23,7 +23,10 @@ struct dynlib
   pthread_mutex_t lock;
 };
 
-#define DYNLIB_INIT(so) { (so), NULL, PTHREAD_MUTEX_INITIALIZER }
+#define DYNLIB_INIT(so)                                                        \
+  {                                                                            \
+    (so), NULL, PTHREAD_MUTEX_INITIALIZER                                      \
+  }
 
 /* The address of name in lib, loading lib on first use (thread-safe).
  * Never NULL: failures are fatal, see above. */
@@ -35,18 +38,18 @@ int dynlib_loaded (struct dynlib *lib);
 /* Define `ret name params` that calls the real `name` of lib with args,
  * resolved once. For void functions use DYNLIB_STUB_VOID. Variadic
  * functions need a hand-written stub around dynlib_fn. */
-#define DYNLIB_STUB(lib, ret, name, params, args)                           \
-  ret name params                                                           \
-  {                                                                         \
-    static void *fn_;                                                       \
-    return ((ret(*) params) dynlib_fn (&(lib), &fn_, #name)) args;          \
+#define DYNLIB_STUB(lib, ret, name, params, args)                              \
+  ret name params                                                              \
+  {                                                                            \
+    static void *fn_;                                                          \
+    return ((ret (*) params)dynlib_fn (&(lib), &fn_, #name))args;              \
   }
 
-#define DYNLIB_STUB_VOID(lib, name, params, args)                           \
-  void name params                                                          \
-  {                                                                         \
-    static void *fn_;                                                       \
-    ((void(*) params) dynlib_fn (&(lib), &fn_, #name)) args;                \
+#define DYNLIB_STUB_VOID(lib, name, params, args)                              \
+  void name params                                                             \
+  {                                                                            \
+    static void *fn_;                                                          \
+    ((void (*) params)dynlib_fn (&(lib), &fn_, #name)) args;                   \
   }
 
 /* For hand-written stubs: *slot, resolved on first use. */

@@ -78,7 +78,7 @@ err_clear (struct err **err)
 static size_t
 utf8_start (const char *s, size_t p)
 {
-  while (p > 0 && ((unsigned char) s[p] & 0xc0) == 0x80)
+  while (p > 0 && ((unsigned char)s[p] & 0xc0) == 0x80)
     p--;
   return p;
 }
@@ -89,18 +89,18 @@ err_line (const char *msg)
   struct strbuf sb = STRBUF_INIT;
   size_t head, tail;
   char *out;
-  for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
     if (*p == '\n' || *p == '\r' || *p == '\t')
       strbuf_addf (&sb, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
     else if (*p < 0x20 || *p == 0x7f)
       strbuf_addf (&sb, "\\x%02x", *p);
     else
-      strbuf_addch (&sb, (char) *p);
+      strbuf_addch (&sb, (char)*p);
   if (sb.len <= ERR_LINE_MAX)
     return strbuf_detach (&sb, NULL);
   head = utf8_start (sb.buf, ERR_LINE_MAX * 2 / 3);
   tail = utf8_start (sb.buf, sb.len - ERR_LINE_MAX / 3);
-  out = xasprintf ("%.*s…%s", (int) head, sb.buf, sb.buf + tail);
+  out = xasprintf ("%.*s…%s", (int)head, sb.buf, sb.buf + tail);
   strbuf_release (&sb);
   return out;
 }

@@ -4,8 +4,9 @@
  * failed) and takes `struct err **err` last. On failure it sets *err once
  * with err_set() or adds context to a callee's error with err_wrap(); on
  * success *err is untouched. Only cmd/main.c prints an error, on one line:
- *   imgtool: pull 'docker.io/library/alpine:latest': fetch blob sha256:..: digest mismatch
- * Messages are lowercase, without a full stop, what failed first. */
+ *   imgtool: pull 'docker.io/library/alpine:latest': fetch blob sha256:..:
+ * digest mismatch Messages are lowercase, without a full stop, what failed
+ * first. */
 #ifndef IMGTOOL_ERR_H
 #define IMGTOOL_ERR_H
 

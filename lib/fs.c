@@ -5,12 +5,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,7 +29,7 @@ fs_write_all (int fd, const void *buf, size_t len)
           return -1;
         }
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
@@ -40,7 +40,7 @@ fs_read_full (int fd, void *buf, size_t len)
   size_t got = 0;
   while (got < len)
     {
-      ssize_t n = read (fd, (char *) buf + got, len - got);
+      ssize_t n = read (fd, (char *)buf + got, len - got);
       if (n < 0)
         {
           if (errno == EINTR)
@@ -49,9 +49,9 @@ fs_read_full (int fd, void *buf, size_t len)
         }
       if (n == 0)
         break;
-      got += (size_t) n;
+      got += (size_t)n;
     }
-  return (ssize_t) got;
+  return (ssize_t)got;
 }
 
 int
@@ -62,7 +62,7 @@ fs_send_fd (int sock, const void *buf, size_t len, int fd)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } ctl;
-  struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+  struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
   ssize_t n;
   if (fd >= 0)
@@ -82,7 +82,7 @@ fs_send_fd (int sock, const void *buf, size_t len, int fd)
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return -1;
-  if ((size_t) n != len)
+  if ((size_t)n != len)
     {
       errno = EMSGSIZE;
       return -1;
@@ -99,7 +99,8 @@ fs_recv_fd (int sock, void *buf, size_t len, int *fd)
     struct cmsghdr align;
   } ctl;
   struct iovec iov = { .iov_base = buf, .iov_len = len };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = ctl.buf,
                         .msg_controllen = sizeof ctl.buf };
   ssize_t n;
@@ -134,7 +135,7 @@ fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err)
         }
       if (n == 0)
         break;
-      used += (size_t) n;
+      used += (size_t)n;
       if (used > max)
         return err_set (err, EFBIG, "read");
     }
@@ -146,8 +147,8 @@ fs_read_fd (int fd, size_t max, char **out, size_t *len, struct err **err)
 }
 
 int
-fs_read_file (int dirfd, const char *path, size_t max, char **out,
-              size_t *len, struct err **err)
+fs_read_file (int dirfd, const char *path, size_t max, char **out, size_t *len,
+              struct err **err)
 {
   _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   struct err *e = NULL;
@@ -187,7 +188,7 @@ write_replace (int dirfd, const char *path, const void *data, size_t len,
   _cleanup_free_ char *tmp = NULL;
   _cleanup_close_ int fd = -1;
   static unsigned counter;
-  tmp = xasprintf ("%s.tmp-%d-%u", path, (int) getpid (),
+  tmp = xasprintf ("%s.tmp-%d-%u", path, (int)getpid (),
                    __atomic_add_fetch (&counter, 1, __ATOMIC_RELAXED));
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
@@ -208,8 +209,8 @@ write_replace (int dirfd, const char *path, const void *data, size_t len,
 }
 
 int
-fs_write_file_atomic (int dirfd, const char *path, const void *data,
-                      size_t len, mode_t mode, struct err **err)
+fs_write_file_atomic (int dirfd, const char *path, const void *data, size_t len,
+                      mode_t mode, struct err **err)
 {
   return write_replace (dirfd, path, data, len, mode, true, err);
 }
@@ -225,7 +226,7 @@ int
 fs_mkdir_p (int dirfd, const char *path, mode_t mode, struct err **err)
 {
   _cleanup_free_ char *p = xstrdup (path);
-  for (char *s = p + (*p == '/'); ; s++)
+  for (char *s = p + (*p == '/');; s++)
     {
       char c = *s;
       if (c != '/' && c != '\0')
@@ -282,7 +283,7 @@ rm_rf_at (int dirfd, const char *name, unsigned char type, dev_t dev,
   while ((n = syscall (SYS_getdents64, fd, buf, bufsz)) > 0)
     for (long off = 0; off < n;)
       {
-        struct dirent64 *de = (struct dirent64 *) (buf + off);
+        struct dirent64 *de = (struct dirent64 *)(buf + off);
         off += de->d_reclen;
         if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
           continue;
@@ -362,7 +363,7 @@ int
 fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
     /* why: a path from an image must resolve inside its root, and
      * /proc magic links could jump anywhere */
@@ -374,7 +375,7 @@ fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode)
                          sizeof how);
       /* EAGAIN: a concurrent rename made the kernel give up; try again */
       if (fd >= 0 || errno != EAGAIN || tries > 16)
-        return (int) fd;
+        return (int)fd;
     }
 }
 
@@ -399,8 +400,8 @@ fs_read_each (int fd,
         }
       if (n == 0)
         break;
-      sum += (size_t) n;
-      if (sink (ctx, buf, (size_t) n, err) < 0)
+      sum += (size_t)n;
+      if (sink (ctx, buf, (size_t)n, err) < 0)
         {
           ret = -1;
           break;

@@ -65,8 +65,8 @@ struct list
 struct node
 {
   enum node_kind kind;
-  char *text;          /* N_TEXT */
-  struct pipeline *p;  /* the rest */
+  char *text;         /* N_TEXT */
+  struct pipeline *p; /* the rest */
   struct list body, otherwise;
 };
 
@@ -88,7 +88,7 @@ struct parser
 static int
 syntax (struct parser *ps, const char *what, const char *near)
 {
-  int len = (int) strcspn (near, "\n");
+  int len = (int)strcspn (near, "\n");
   return err_set (ps->err, 0, "template: %s near '%.*s'", what,
                   len > 30 ? 30 : len, near);
 }
@@ -145,7 +145,7 @@ list_add (struct list *l, enum node_kind kind)
 static void
 skip_space (struct parser *ps)
 {
-  while (ps->s < ps->act_end && isspace ((unsigned char) *ps->s))
+  while (ps->s < ps->act_end && isspace ((unsigned char)*ps->s))
     ps->s++;
 }
 
@@ -153,8 +153,8 @@ static bool
 at_word (struct parser *ps, const char *w)
 {
   size_t n = strlen (w);
-  return (size_t) (ps->act_end - ps->s) >= n && !strncmp (ps->s, w, n)
-         && (ps->s + n == ps->act_end || !isalnum ((unsigned char) ps->s[n]));
+  return (size_t)(ps->act_end - ps->s) >= n && !strncmp (ps->s, w, n)
+         && (ps->s + n == ps->act_end || !isalnum ((unsigned char)ps->s[n]));
 }
 
 static struct pipeline *parse_pipeline (struct parser *ps, bool in_parens);
@@ -196,13 +196,13 @@ parse_operand (struct parser *ps, struct operand *o)
       o->names = xcalloc (1, sizeof *o->names);
       ps->s++;
       while (ps->s < ps->act_end
-             && (isalnum ((unsigned char) *ps->s) || *ps->s == '_'))
+             && (isalnum ((unsigned char)*ps->s) || *ps->s == '_'))
         {
           const char *w = ps->s;
           while (ps->s < ps->act_end
-                 && (isalnum ((unsigned char) *ps->s) || *ps->s == '_'))
+                 && (isalnum ((unsigned char)*ps->s) || *ps->s == '_'))
             ps->s++;
-          strv_push (&o->names, xstrndup (w, (size_t) (ps->s - w)));
+          strv_push (&o->names, xstrndup (w, (size_t)(ps->s - w)));
           if (ps->s < ps->act_end && *ps->s == '.')
             ps->s++;
           else
@@ -222,7 +222,7 @@ parse_operand (struct parser *ps, struct operand *o)
       ps->s++; /* ')' */
       return 0;
     }
-  if (isdigit ((unsigned char) *ps->s) || *ps->s == '-')
+  if (isdigit ((unsigned char)*ps->s) || *ps->s == '-')
     {
       char *end;
       o->kind = OP_NUMBER;
@@ -234,12 +234,12 @@ parse_operand (struct parser *ps, struct operand *o)
     }
   if (*ps->s == '$')
     return syntax (ps, "variables are not supported", start);
-  if (isalpha ((unsigned char) *ps->s))
+  if (isalpha ((unsigned char)*ps->s))
     {
       while (ps->s < ps->act_end
-             && (isalnum ((unsigned char) *ps->s) || *ps->s == '_'))
+             && (isalnum ((unsigned char)*ps->s) || *ps->s == '_'))
         ps->s++;
-      o->text = xstrndup (start, (size_t) (ps->s - start));
+      o->text = xstrndup (start, (size_t)(ps->s - start));
       if (!strcmp (o->text, "true") || !strcmp (o->text, "false"))
         {
           o->kind = OP_BOOL;
@@ -311,17 +311,17 @@ next_action (struct parser *ps, struct list *l)
   const char *text = ps->s;
   text_end = open ? open : ps->s + strlen (ps->s);
   words = open ? open + 2 : NULL;
-  if (open && words[0] == '-' && isspace ((unsigned char) words[1]))
+  if (open && words[0] == '-' && isspace ((unsigned char)words[1]))
     {
-      while (text_end > text && isspace ((unsigned char) text_end[-1]))
+      while (text_end > text && isspace ((unsigned char)text_end[-1]))
         text_end--;
       words += 2;
     }
   if (ps->trim_next)
-    while (text < text_end && isspace ((unsigned char) *text))
+    while (text < text_end && isspace ((unsigned char)*text))
       text++;
   if (text_end > text)
-    list_add (l, N_TEXT)->text = xstrndup (text, (size_t) (text_end - text));
+    list_add (l, N_TEXT)->text = xstrndup (text, (size_t)(text_end - text));
   if (!open)
     {
       ps->s += strlen (ps->s);
@@ -333,8 +333,8 @@ next_action (struct parser *ps, struct list *l)
       syntax (ps, "unclosed action", open);
       return NULL;
     }
-  ps->trim_next = close > words && close[-1] == '-'
-                  && close - 1 > words && isspace ((unsigned char) close[-2]);
+  ps->trim_next = close > words && close[-1] == '-' && close - 1 > words
+                  && isspace ((unsigned char)close[-2]);
   ps->act_end = ps->trim_next ? close - 2 : close;
   ps->s = words;
   skip_space (ps);
@@ -478,7 +478,7 @@ gotmpl_free (struct gotmpl *t)
 static int
 by_name (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* The keys of object o, sorted as Go sorts a map's (the array is the
@@ -490,8 +490,7 @@ sorted_keys (json_t *o, size_t *n)
   json_t *e;
   const char **keys = xcalloc (json_object_size (o) + 1, sizeof *keys);
   *n = 0;
-  json_object_foreach (o, k, e)
-  keys[(*n)++] = k;
+  json_object_foreach (o, k, e) keys[(*n)++] = k;
   qsort (keys, *n, sizeof *keys, by_name);
   return keys;
 }
@@ -510,7 +509,7 @@ print_value (struct strbuf *out, json_t *v)
       strbuf_add (out, json_string_value (v), json_string_length (v));
       break;
     case JSON_INTEGER:
-      strbuf_addf (out, "%lld", (long long) json_integer_value (v));
+      strbuf_addf (out, "%lld", (long long)json_integer_value (v));
       break;
     case JSON_REAL:
       strbuf_addf (out, "%g", json_real_value (v));
@@ -730,9 +729,9 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
           if (json_is_array (v) && json_is_integer (a[i]))
             {
               json_int_t k = json_integer_value (a[i]);
-              if (k < 0 || (size_t) k >= json_array_size (v))
+              if (k < 0 || (size_t)k >= json_array_size (v))
                 return fail (x, fn, "index out of range"), NULL;
-              v = json_array_get (v, (size_t) k);
+              v = json_array_get (v, (size_t)k);
             }
           else if (json_is_object (v) && json_is_string (a[i]))
             v = json_object_get (v, json_string_value (a[i]));
@@ -745,11 +744,11 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
     {
       if (n != 1 || !a[0])
         return fail (x, fn, "takes one value"), NULL;
-      return json_integer ((json_int_t) (
-          json_is_array (a[0])    ? json_array_size (a[0])
-          : json_is_object (a[0]) ? json_object_size (a[0])
-          : json_is_string (a[0]) ? json_string_length (a[0])
-                                  : 0));
+      return json_integer (
+          (json_int_t)(json_is_array (a[0])    ? json_array_size (a[0])
+                       : json_is_object (a[0]) ? json_object_size (a[0])
+                       : json_is_string (a[0]) ? json_string_length (a[0])
+                                               : 0));
     }
   if (!strcmp (fn, "join"))
     {
@@ -783,7 +782,7 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
           char *q = strstr (p, sep);
           if (!q)
             break;
-          json_array_append_new (r, json_stringn (p, (size_t) (q - p)));
+          json_array_append_new (r, json_stringn (p, (size_t)(q - p)));
           p = q + strlen (sep);
         }
       json_array_append_new (r, json_string (p));
@@ -802,10 +801,10 @@ call (struct exec *x, const char *fn, json_t **a, size_t n)
       for (char *p = s; *p; p++)
         {
           if (fn[0] == 'l')
-            *p = (char) tolower ((unsigned char) *p);
+            *p = (char)tolower ((unsigned char)*p);
           else if (fn[0] == 'u' || start)
-            *p = (char) toupper ((unsigned char) *p);
-          start = isspace ((unsigned char) *p);
+            *p = (char)toupper ((unsigned char)*p);
+          start = isspace ((unsigned char)*p);
         }
       r = json_string (s);
       free (s);
@@ -944,9 +943,8 @@ exec_node (struct exec *x, const struct node *n, json_t *dot,
         {
           size_t i;
           json_t *e;
-          json_array_foreach (v, i, e)
-          if (r == 0)
-            r = exec_list (x, &n->body, e, out);
+          json_array_foreach (v, i, e) if (r == 0) r
+              = exec_list (x, &n->body, e, out);
         }
       else if (json_is_object (v))
         {
@@ -1015,7 +1013,7 @@ columns (const char *s, size_t len)
 {
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
-    n += ((unsigned char) s[i] & 0xc0) != 0x80;
+    n += ((unsigned char)s[i] & 0xc0) != 0x80;
   return n;
 }
 
@@ -1040,7 +1038,7 @@ gotmpl_align (const char *text)
               {
                 strbuf_add (&sb, cell, clen);
                 if (!last && col < 64)
-                  strbuf_addf (&sb, "%*s", (int) (width[col] - w), "");
+                  strbuf_addf (&sb, "%*s", (int)(width[col] - w), "");
               }
             cell += clen + 1;
             if (last)

@@ -10,7 +10,7 @@ void
 human_size (int64_t bytes, char *buf, size_t len)
 {
   static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-  double v = (double) bytes;
+  double v = (double)bytes;
   size_t u = 0;
   while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0])
     {
@@ -23,14 +23,16 @@ human_size (int64_t bytes, char *buf, size_t len)
 void
 human_ago (time_t then, time_t now, char *buf, size_t len)
 {
-  long d = (long) (now - then);
+  long d = (long)(now - then);
   struct
   {
     long limit, unit;
     const char *name;
   } steps[] = {
-    { 60 * 60, 60, "minute" },         { 48 * 3600, 3600, "hour" },
-    { 14 * 86400, 86400, "day" },      { 60 * 86400, 7 * 86400, "week" },
+    { 60 * 60, 60, "minute" },
+    { 48 * 3600, 3600, "hour" },
+    { 14 * 86400, 86400, "day" },
+    { 60 * 86400, 7 * 86400, "week" },
     { 2 * 365 * 86400L, 30 * 86400, "month" },
   };
   if (d < 1)
@@ -106,13 +108,13 @@ human_size_parse (const char *s, int64_t *out)
   char *end;
   long long v;
   int64_t mul = 1;
-  if (!s || !isdigit ((unsigned char) *s))
+  if (!s || !isdigit ((unsigned char)*s))
     return -1;
   errno = 0;
   v = strtoll (s, &end, 10);
   if (errno || v <= 0)
     return -1;
-  if (*end && (u = strchr (units, tolower ((unsigned char) *end))))
+  if (*end && (u = strchr (units, tolower ((unsigned char)*end))))
     {
       for (long i = 0; i <= u - units; i++)
         mul *= 1024;
@@ -121,5 +123,5 @@ human_size_parse (const char *s, int64_t *out)
   if (*end && strcmp (end, "b") && strcmp (end, "B")
       && (mul == 1 || (strcmp (end, "iB") && strcmp (end, "ib"))))
     return -1;
-  return __builtin_mul_overflow ((int64_t) v, mul, out) ? -1 : 0;
+  return __builtin_mul_overflow ((int64_t)v, mul, out) ? -1 : 0;
 }

@@ -17,19 +17,19 @@
 static int
 fd_lstat (void *data, const char *rel, struct stat *st)
 {
-  return fstatat (*(const int *) data, rel, st, AT_SYMLINK_NOFOLLOW);
+  return fstatat (*(const int *)data, rel, st, AT_SYMLINK_NOFOLLOW);
 }
 
 static ssize_t
 fd_readlink (void *data, const char *rel, char *buf, size_t size)
 {
-  return readlinkat (*(const int *) data, rel, buf, size);
+  return readlinkat (*(const int *)data, rel, buf, size);
 }
 
 struct inroot_view
 inroot_fd_view (const int *root_fd)
 {
-  return (struct inroot_view){ fd_lstat, fd_readlink, (void *) root_fd };
+  return (struct inroot_view){ fd_lstat, fd_readlink, (void *)root_fd };
 }
 
 /* Split path into its components, appended to the stack *q (n entries):
@@ -94,8 +94,8 @@ inroot_resolve (const struct inroot_view *v, const char *path, char **out,
       if (S_ISLNK (st.st_mode))
         {
           char target[PATH_MAX];
-          ssize_t n = v->readlink (v->data, res.buf + 1, target,
-                                   sizeof target - 1);
+          ssize_t n
+              = v->readlink (v->data, res.buf + 1, target, sizeof target - 1);
           if (n < 0 || ++links > MAX_SYMLINKS)
             {
               ret = err_set (err, n < 0 ? errno : ELOOP,

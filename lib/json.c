@@ -23,7 +23,7 @@ int64_t
 json_get_int (json_t *o, const char *key)
 {
   json_t *x = json_object_get (o, key);
-  return json_is_integer (x) ? (int64_t) json_integer_value (x) : 0;
+  return json_is_integer (x) ? (int64_t)json_integer_value (x) : 0;
 }
 
 bool
@@ -59,7 +59,7 @@ json_set_str (json_t *o, const char *key, const char *v)
     json_object_set_new (o, key, json_string (v));
 }
 
-#define AT(type, base, f) ((type *) ((char *) (base) + (f)->offset))
+#define AT(type, base, f) ((type *)((char *)(base) + (f)->offset))
 
 /* The integer members, whatever their C type. */
 static int64_t
@@ -70,7 +70,7 @@ num_get (const void *base, const struct json_field *f)
     case JF_INT:
       return *AT (const int, base, f);
     case JF_U64:
-      return (int64_t) *AT (const uint64_t, base, f);
+      return (int64_t)*AT (const uint64_t, base, f);
     case JF_PID:
       return *AT (const pid_t, base, f);
     default:
@@ -82,11 +82,11 @@ static void
 num_put (void *base, const struct json_field *f, int64_t v)
 {
   if (f->type == JF_INT)
-    *AT (int, base, f) = (int) v;
+    *AT (int, base, f) = (int)v;
   else if (f->type == JF_U64)
-    *AT (uint64_t, base, f) = (uint64_t) v;
+    *AT (uint64_t, base, f) = (uint64_t)v;
   else if (f->type == JF_PID)
-    *AT (pid_t, base, f) = (pid_t) v;
+    *AT (pid_t, base, f) = (pid_t)v;
   else
     *AT (int64_t, base, f) = v;
 }
@@ -107,12 +107,11 @@ json_fields_to (json_t *o, const void *base, const struct json_field *f,
       json_set_time (o, f->key, *AT (const time_t, base, f));
     else
       json_object_set_new (o, f->key,
-                           json_integer ((json_int_t) num_get (base, f)));
+                           json_integer ((json_int_t)num_get (base, f)));
 }
 
 void
-json_fields_from (json_t *o, void *base, const struct json_field *f,
-                  size_t n)
+json_fields_from (json_t *o, void *base, const struct json_field *f, size_t n)
 {
   for (size_t i = 0; i < n; i++, f++)
     if (f->type == JF_STR)

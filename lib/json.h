@@ -27,14 +27,14 @@ void json_set_str (json_t *o, const char *key, const char *v);
 /* One member of a struct, for json_fields_to / json_fields_from. */
 enum json_field_type
 {
-  JF_STR,   /* char * (NULL: left out) */
-  JF_STRV,  /* char ** NULL-terminated (lib/xalloc.h's strv) */
-  JF_BOOL,  /* bool */
-  JF_INT,   /* int */
-  JF_I64,   /* int64_t */
-  JF_U64,   /* uint64_t, as a JSON integer */
-  JF_PID,   /* pid_t */
-  JF_TIME,  /* time_t, as RFC 3339 text */
+  JF_STR,  /* char * (NULL: left out) */
+  JF_STRV, /* char ** NULL-terminated (lib/xalloc.h's strv) */
+  JF_BOOL, /* bool */
+  JF_INT,  /* int */
+  JF_I64,  /* int64_t */
+  JF_U64,  /* uint64_t, as a JSON integer */
+  JF_PID,  /* pid_t */
+  JF_TIME, /* time_t, as RFC 3339 text */
 };
 
 struct json_field
@@ -44,13 +44,15 @@ struct json_field
   size_t offset; /* offsetof (struct, member) */
 };
 
-#define JSON_FIELD(type_, st, member, key_)                                  \
-  { key_, type_, offsetof (st, member) }
+#define JSON_FIELD(type_, st, member, key_)                                    \
+  {                                                                            \
+    key_, type_, offsetof (st, member)                                         \
+  }
 
 /* Set o's members from the struct at base; read them back into it
  * (members missing from o become zero / NULL; strings are allocated). */
-void json_fields_to (json_t *o, const void *base,
-                     const struct json_field *f, size_t n);
+void json_fields_to (json_t *o, const void *base, const struct json_field *f,
+                     size_t n);
 void json_fields_from (json_t *o, void *base, const struct json_field *f,
                        size_t n);
 

@@ -19,8 +19,7 @@ json_to_strv (json_t *a)
   if (!json_is_array (a))
     return NULL;
   v = xcalloc (1, sizeof *v);
-  json_array_foreach (a, i, x)
-    if (json_is_string (x))
+  json_array_foreach (a, i, x) if (json_is_string (x))
       strv_push (&v, xstrdup (json_string_value (x)));
   return v;
 }

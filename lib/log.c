@@ -11,7 +11,7 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static double clock_base_ms;
@@ -59,7 +59,8 @@ log_debug (const char *fmt, ...)
   if (log_level < LOG_DEBUG)
     return;
   /* the time since main() began: where a command spends its time */
-  snprintf (prefix, sizeof prefix, "debug: +%.2fms ", now_ms () - clock_base_ms);
+  snprintf (prefix, sizeof prefix, "debug: +%.2fms ",
+            now_ms () - clock_base_ms);
   va_start (ap, fmt);
   vlog (LOG_DEBUG, prefix, fmt, ap);
   va_end (ap);

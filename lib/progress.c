@@ -35,7 +35,7 @@ now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct progress *
@@ -54,25 +54,25 @@ static void
 draw_item (struct progress *p, struct item *it)
 {
   char done[16], total[16], rate[16];
-  double secs = (double) ((it->finished_ns ? it->finished_ns : now_ns ())
-                          - it->started_ns)
+  double secs = (double)((it->finished_ns ? it->finished_ns : now_ns ())
+                         - it->started_ns)
                 / 1e9;
   human_size (it->done, done, sizeof done);
   human_size (it->total, total, sizeof total);
-  human_size (secs > 0.05 ? (int64_t) ((double) it->done / secs) : 0, rate,
+  human_size (secs > 0.05 ? (int64_t)((double)it->done / secs) : 0, rate,
               sizeof rate);
   if (it->status)
     {
       fprintf (p->out, "\033[2K%s: %s\n", it->label, it->status);
       return;
     }
-  int fill = it->total > 0 ? (int) (it->done * BAR_WIDTH / it->total) : 0;
+  int fill = it->total > 0 ? (int)(it->done * BAR_WIDTH / it->total) : 0;
   char bar[BAR_WIDTH + 1];
   for (int i = 0; i < BAR_WIDTH; i++)
     bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
   bar[BAR_WIDTH] = '\0';
-  fprintf (p->out, "\033[2K%s: %s [%s] %s/%s %s/s\n", it->label, p->verb,
-           bar, done, total, rate);
+  fprintf (p->out, "\033[2K%s: %s [%s] %s/%s %s/s\n", it->label, p->verb, bar,
+           done, total, rate);
 }
 
 static void
@@ -86,7 +86,7 @@ redraw (struct progress *p, bool force)
     fprintf (p->out, "\033[%dA", p->drawn);
   for (size_t i = 0; i < p->n; i++)
     draw_item (p, &p->items[i]);
-  p->drawn = (int) p->n;
+  p->drawn = (int)p->n;
   fflush (p->out);
 }
 
@@ -101,13 +101,13 @@ progress_add (struct progress *p, const char *label, int64_t total)
   it->total = total;
   it->started_ns = now_ns ();
   redraw (p, true);
-  return (int) p->n++;
+  return (int)p->n++;
 }
 
 void
 progress_update (struct progress *p, int id, int64_t done)
 {
-  if (id < 0 || (size_t) id >= p->n)
+  if (id < 0 || (size_t)id >= p->n)
     return;
   p->items[id].done = done;
   redraw (p, false);
@@ -117,7 +117,7 @@ void
 progress_done (struct progress *p, int id, const char *status)
 {
   struct item *it;
-  if (id < 0 || (size_t) id >= p->n)
+  if (id < 0 || (size_t)id >= p->n)
     return;
   it = &p->items[id];
   free (it->status);

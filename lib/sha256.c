@@ -36,9 +36,8 @@ sha256_native (void)
   if (h < 0)
     {
       unsigned a, b, c, d;
-      h = __get_cpuid (1, &a, &b, &c, &d) && (c & bit_SSSE3)
-          && (c & bit_SSE4_1) && __get_cpuid_count (7, 0, &a, &b, &c, &d)
-          && (b & bit_SHA);
+      h = __get_cpuid (1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1)
+          && __get_cpuid_count (7, 0, &a, &b, &c, &d) && (b & bit_SHA);
       __atomic_store_n (&have, h, __ATOMIC_RELAXED);
     }
   return h;
@@ -51,10 +50,10 @@ sha256_native (void)
 __attribute__ ((target ("sha,sse4.1,ssse3"))) static void
 blocks (uint32_t h[8], const uint8_t *p, size_t n)
 {
-  const __m128i bswap = _mm_set_epi8 (12, 13, 14, 15, 8, 9, 10, 11, 4, 5,
-                                      6, 7, 0, 1, 2, 3);
-  __m128i dcba = _mm_loadu_si128 ((const __m128i *) &h[0]);
-  __m128i hgfe = _mm_loadu_si128 ((const __m128i *) &h[4]);
+  const __m128i bswap
+      = _mm_set_epi8 (12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+  __m128i dcba = _mm_loadu_si128 ((const __m128i *)&h[0]);
+  __m128i hgfe = _mm_loadu_si128 ((const __m128i *)&h[4]);
   __m128i cdab = _mm_shuffle_epi32 (dcba, 0xB1);
   __m128i efgh = _mm_shuffle_epi32 (hgfe, 0x1B);
   __m128i abef = _mm_alignr_epi8 (cdab, efgh, 8);
@@ -69,7 +68,7 @@ blocks (uint32_t h[8], const uint8_t *p, size_t n)
           __m128i m;
           if (g < 4)
             w[g] = _mm_shuffle_epi8 (
-                _mm_loadu_si128 ((const __m128i *) (p + 16 * g)), bswap);
+                _mm_loadu_si128 ((const __m128i *)(p + 16 * g)), bswap);
           else
             {
               /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]:
@@ -80,11 +79,11 @@ blocks (uint32_t h[8], const uint8_t *p, size_t n)
                   x, _mm_alignr_epi8 (w[(g + 3) % 4], w[(g + 2) % 4], 4));
               w[g % 4] = _mm_sha256msg2_epu32 (x, w[(g + 3) % 4]);
             }
-          m = _mm_add_epi32 (w[g % 4],
-                             _mm_loadu_si128 ((const __m128i *) &round_k[4 * g]));
+          m = _mm_add_epi32 (
+              w[g % 4], _mm_loadu_si128 ((const __m128i *)&round_k[4 * g]));
           cdgh = _mm_sha256rnds2_epu32 (cdgh, abef, m);
-          abef = _mm_sha256rnds2_epu32 (abef, cdgh,
-                                        _mm_shuffle_epi32 (m, 0x0E));
+          abef
+              = _mm_sha256rnds2_epu32 (abef, cdgh, _mm_shuffle_epi32 (m, 0x0E));
         }
       abef = _mm_add_epi32 (abef, abef0);
       cdgh = _mm_add_epi32 (cdgh, cdgh0);
@@ -93,8 +92,8 @@ blocks (uint32_t h[8], const uint8_t *p, size_t n)
   {
     __m128i feba = _mm_shuffle_epi32 (abef, 0x1B);
     __m128i dchg = _mm_shuffle_epi32 (cdgh, 0xB1);
-    _mm_storeu_si128 ((__m128i *) &h[0], _mm_blend_epi16 (feba, dchg, 0xF0));
-    _mm_storeu_si128 ((__m128i *) &h[4], _mm_alignr_epi8 (dchg, feba, 8));
+    _mm_storeu_si128 ((__m128i *)&h[0], _mm_blend_epi16 (feba, dchg, 0xF0));
+    _mm_storeu_si128 ((__m128i *)&h[4], _mm_alignr_epi8 (dchg, feba, 8));
   }
 }
 
@@ -109,7 +108,7 @@ sha256_native (void)
 static void
 blocks (uint32_t h[8], const uint8_t *p, size_t n)
 {
-  (void) h, (void) p, (void) n;
+  (void)h, (void)p, (void)n;
   __builtin_trap (); /* callers check sha256_native() first */
 }
 
@@ -143,7 +142,7 @@ sha256_update (struct sha256 *s, const void *data, size_t len)
   if (len >= 64)
     {
       blocks (s->h, p, len / 64);
-      p += len & ~(size_t) 63;
+      p += len & ~(size_t)63;
       len &= 63;
     }
   memcpy (s->buf, p, len);
@@ -163,13 +162,13 @@ sha256_final (struct sha256 *s, uint8_t out[32])
     }
   memset (s->buf + s->n, 0, 56 - s->n);
   for (int i = 0; i < 8; i++)
-    s->buf[56 + i] = (uint8_t) (bits >> (56 - 8 * i));
+    s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
   blocks (s->h, s->buf, 1);
   for (int i = 0; i < 8; i++)
     {
-      out[4 * i] = (uint8_t) (s->h[i] >> 24);
-      out[4 * i + 1] = (uint8_t) (s->h[i] >> 16);
-      out[4 * i + 2] = (uint8_t) (s->h[i] >> 8);
-      out[4 * i + 3] = (uint8_t) s->h[i];
+      out[4 * i] = (uint8_t)(s->h[i] >> 24);
+      out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+      out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+      out[4 * i + 3] = (uint8_t)s->h[i];
     }
 }

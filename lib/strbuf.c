@@ -66,7 +66,7 @@ strbuf_addstr (struct strbuf *sb, const char *s)
 void
 strbuf_addch (struct strbuf *sb, int c)
 {
-  char ch = (char) c;
+  char ch = (char)c;
   strbuf_add (sb, &ch, 1);
 }
 
@@ -80,9 +80,9 @@ strbuf_vaddf (struct strbuf *sb, const char *fmt, va_list ap)
   va_end (cp);
   if (n < 0)
     abort ();
-  strbuf_grow (sb, (size_t) n);
-  vsnprintf (sb->buf + sb->len, (size_t) n + 1, fmt, ap);
-  strbuf_setlen (sb, sb->len + (size_t) n);
+  strbuf_grow (sb, (size_t)n);
+  vsnprintf (sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+  strbuf_setlen (sb, sb->len + (size_t)n);
 }
 
 void

@@ -3,11 +3,10 @@
 #include <stdarg.h>
 #include <string.h>
 
-static void __attribute__ ((noreturn))
-oom (void)
+static void __attribute__ ((noreturn)) oom (void)
 {
   static const char msg[] = "imgtool: out of memory\n";
-  (void) !write (2, msg, sizeof msg - 1);
+  (void)!write (2, msg, sizeof msg - 1);
   abort ();
 }
 

@@ -6,13 +6,13 @@
 #ifndef IMGTOOL_XALLOC_H
 #define IMGTOOL_XALLOC_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <dirent.h>
 
 void *xmalloc (size_t n);
 void *xcalloc (size_t nmemb, size_t size);
@@ -35,7 +35,7 @@ size_add_ok (size_t a, size_t b, size_t *out)
 static inline void
 freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 static inline void
@@ -87,7 +87,7 @@ steal_ptr (void *pp)
   *p = NULL;
   return v;
 }
-#define steal_pointer(pp) ((__typeof__ (*(pp))) steal_ptr (pp))
+#define steal_pointer(pp) ((__typeof__ (*(pp)))steal_ptr (pp))
 
 static inline int
 steal_fd (int *fd)

@@ -1,11 +1,11 @@
 /* IPAM: a file per lease under an flock (see ipam.h). */
 #include "network/ipam.h"
-#include "runtime/proc.h"
-#include "lib/json.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/proc.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -83,8 +83,8 @@ static int
 write_small (int dirfd, const char *path, const char *data, bool excl,
              struct err **err)
 {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW
-              | (excl ? O_EXCL : O_TRUNC);
+  int flags
+      = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (excl ? O_EXCL : O_TRUNC);
   _cleanup_close_ int fd = openat (dirfd, path, flags, 0600);
   if (fd < 0)
     return err_set (err, errno, "create '%s'", path);
@@ -120,11 +120,10 @@ ports_to_json (const struct port_map *p, size_t n)
   char ip[INET_ADDRSTRLEN];
   for (size_t i = 0; i < n; i++)
     json_array_append_new (
-        a, json_pack ("{s:s, s:i, s:i, s:s}", "host_ip",
-                      net_ip_str (p[i].host_ip, ip), "host_port",
-                      (int) p[i].host_port, "container_port",
-                      (int) p[i].container_port, "proto",
-                      proto_name (p[i].proto)));
+        a, json_pack (
+               "{s:s, s:i, s:i, s:s}", "host_ip", net_ip_str (p[i].host_ip, ip),
+               "host_port", (int)p[i].host_port, "container_port",
+               (int)p[i].container_port, "proto", proto_name (p[i].proto)));
   return a;
 }
 
@@ -134,11 +133,10 @@ lease_to_json (const struct net_lease *l)
   char ip[INET_ADDRSTRLEN];
   json_t *o = json_pack (
       "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o}", "ip",
-      net_ip_str (l->ip, ip), "container_id", l->container_id, "name",
-      l->name, "hostname", l->hostname, "host_veth", l->host_veth,
-      "state_dir", l->state_dir, "pid", (int) l->pid, "start_time",
-      (json_int_t) l->start_time, "boot_id", l->boot_id, "ports",
-      ports_to_json (l->ports, l->n_ports));
+      net_ip_str (l->ip, ip), "container_id", l->container_id, "name", l->name,
+      "hostname", l->hostname, "host_veth", l->host_veth, "state_dir",
+      l->state_dir, "pid", (int)l->pid, "start_time", (json_int_t)l->start_time,
+      "boot_id", l->boot_id, "ports", ports_to_json (l->ports, l->n_ports));
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   if (!s)
@@ -147,7 +145,6 @@ lease_to_json (const struct net_lease *l)
   free (s);
   return r;
 }
-
 
 /* Parse a lease; false if it is not a valid one. */
 static bool
@@ -172,8 +169,8 @@ lease_from_json (const char *text, struct net_lease *l)
   l->host_veth = json_get_str (o, "host_veth");
   l->state_dir = json_get_str (o, "state_dir");
   l->boot_id = json_get_str (o, "boot_id");
-  l->pid = (pid_t) json_integer_value (json_object_get (o, "pid"));
-  l->start_time = (unsigned long long) json_integer_value (
+  l->pid = (pid_t)json_integer_value (json_object_get (o, "pid"));
+  l->start_time = (unsigned long long)json_integer_value (
       json_object_get (o, "start_time"));
   ports = json_object_get (o, "ports");
   if (json_is_array (ports) && json_array_size (ports))
@@ -190,8 +187,8 @@ lease_from_json (const char *text, struct net_lease *l)
         if (!hip || inet_pton (AF_INET, hip, &m->host_ip) != 1 || hp < 1
             || hp > 65535 || cp < 1 || cp > 65535)
           continue;
-        m->host_port = (uint16_t) hp;
-        m->container_port = (uint16_t) cp;
+        m->host_port = (uint16_t)hp;
+        m->container_port = (uint16_t)cp;
         m->proto = proto && !strcmp (proto, "udp") ? NET_UDP : NET_TCP;
         l->n_ports++;
       }
@@ -227,14 +224,14 @@ static void
 subnet_range (const struct net_config *cfg, uint32_t *lo, uint32_t *hi)
 {
   uint32_t net = ntohl (cfg->subnet.s_addr);
-  uint32_t size = cfg->prefix >= 32 ? 1 : (uint32_t) 1 << (32 - cfg->prefix);
+  uint32_t size = cfg->prefix >= 32 ? 1 : (uint32_t)1 << (32 - cfg->prefix);
   *lo = net + 2;
   *hi = net + size - 2;
 }
 
 int
-net_ipam_allocate (int netfd, const struct net_config *cfg,
-                   struct net_lease *l, struct err **err)
+net_ipam_allocate (int netfd, const struct net_config *cfg, struct net_lease *l,
+                   struct err **err)
 {
   _cleanup_free_ char *last = NULL;
   _cleanup_free_ char *text = NULL;
@@ -252,8 +249,8 @@ net_ipam_allocate (int netfd, const struct net_config *cfg,
     struct err *e = NULL;
     if (fs_read_file (netfd, "last", 64, &last, NULL, &e) == 0
         && (last[strcspn (last, "\n")] = '\0', 1)
-        && inet_pton (AF_INET, last, &a) == 1
-        && ntohl (a.s_addr) >= lo && ntohl (a.s_addr) < hi)
+        && inet_pton (AF_INET, last, &a) == 1 && ntohl (a.s_addr) >= lo
+        && ntohl (a.s_addr) < hi)
       start = ntohl (a.s_addr) + 1;
     err_free (e);
   }
@@ -265,8 +262,7 @@ net_ipam_allocate (int netfd, const struct net_config *cfg,
     {
       a.s_addr = htonl (cur);
       net_ip_str (a, ip);
-      if (faccessat (lfd, ip, F_OK, AT_SYMLINK_NOFOLLOW) < 0
-          && errno == ENOENT)
+      if (faccessat (lfd, ip, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
         {
           l->ip = a;
           text = lease_to_json (l);
@@ -289,8 +285,8 @@ net_ipam_allocate (int netfd, const struct net_config *cfg,
       cur = cur >= hi ? lo : cur + 1;
     }
   while (cur != start);
-  return err_set (err, 0, "network '%s': no free address in %s/%u",
-                  cfg->name, net_ip_str (cfg->subnet, ip), cfg->prefix);
+  return err_set (err, 0, "network '%s': no free address in %s/%u", cfg->name,
+                  net_ip_str (cfg->subnet, ip), cfg->prefix);
 }
 
 int
@@ -342,8 +338,8 @@ net_ipam_find (int netfd, const char *container_id, struct net_lease *out)
 static int
 lease_cmp (const void *a, const void *b)
 {
-  uint32_t x = ntohl (((const struct net_lease *) a)->ip.s_addr);
-  uint32_t y = ntohl (((const struct net_lease *) b)->ip.s_addr);
+  uint32_t x = ntohl (((const struct net_lease *)a)->ip.s_addr);
+  uint32_t y = ntohl (((const struct net_lease *)b)->ip.s_addr);
   return x < y ? -1 : x > y;
 }
 
@@ -386,15 +382,13 @@ net_ipam_load_all (int netfd, struct net_lease **out, size_t *n,
   return 0;
 }
 
-
-
 int
 net_lease_set_process (struct net_lease *l, pid_t pid, struct err **err)
 {
   l->start_time = rt_proc_start (pid);
   if (!l->start_time)
     return err_set (err, errno ? errno : ESRCH, "read start time of pid %d",
-                    (int) pid);
+                    (int)pid);
   l->pid = pid;
   free (l->boot_id);
   l->boot_id = rt_boot_id ();
@@ -419,7 +413,7 @@ net_lease_alive (const char *root, const struct net_lease *l)
   if (!l->container_id || !net_lease_process_alive (l))
     return false;
   cdir = l->state_dir ? xstrdup (l->state_dir)
-                     : xasprintf ("%s/containers/%s", root, l->container_id);
+                      : xasprintf ("%s/containers/%s", root, l->container_id);
   return stat (cdir, &sb) == 0 && S_ISDIR (sb.st_mode);
 }
 
@@ -462,8 +456,8 @@ net_ports_reserve (const char *root, const struct port_map *p,
           return -1;
         }
       err_free (e);
-      return err_set (err, 0, "port %u/%s is already allocated",
-                      p->host_port, proto_name (p->proto));
+      return err_set (err, 0, "port %u/%s is already allocated", p->host_port,
+                      proto_name (p->proto));
     }
   return 0;
 }

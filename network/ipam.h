@@ -2,8 +2,8 @@
  *
  *   <root>/networks/lock                 flock held around every change
  *   <root>/networks/<net>/leases/<ip>    one JSON file per address in use
- *   <root>/networks/<net>/ids/<id>       symlink -> "<ip>": the container's lease
- *   <root>/networks/<net>/hosts          the shared hosts file (net_etc.c)
+ *   <root>/networks/<net>/ids/<id>       symlink -> "<ip>": the container's
+ * lease <root>/networks/<net>/hosts          the shared hosts file (net_etc.c)
  *   <root>/networks/<net>/last           the last address given (round robin)
  *   <root>/networks/ports/<proto>-<port> the container id holding a host port
  *
@@ -21,8 +21,8 @@ struct net_lease
   char *name;
   char *hostname;
   char *host_veth;
-  char *state_dir;  /* must exist while the container lives; NULL =
-                       <root>/containers/<id> */
+  char *state_dir; /* must exist while the container lives; NULL =
+                      <root>/containers/<id> */
   char *boot_id;
   struct in_addr ip;
   pid_t pid;
@@ -50,8 +50,7 @@ int net_ipam_release (int netfd, struct in_addr ip, struct err **err);
 
 /* The lease of a container, through ids/<id>: 1 and *out filled, or 0
  * when it has none. Lock held. */
-int net_ipam_find (int netfd, const char *container_id,
-                   struct net_lease *out);
+int net_ipam_find (int netfd, const char *container_id, struct net_lease *out);
 
 /* Every lease of the network, sorted by address. Unreadable ones come back
  * with container_id NULL (dead). */

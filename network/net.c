@@ -1,14 +1,14 @@
 /* Container networking: setup, teardown, gc, -p parsing, config (net.h). */
 #include "network/net.h"
-#include "network/ipam.h"
-#include "network/netlink.h"
-#include "network/nft.h"
-#include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "network/ipam.h"
+#include "network/netlink.h"
+#include "network/nft.h"
+#include "runtime/plan.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -43,13 +43,13 @@ parse_port (const char *s, size_t len, bool zero_ok, uint16_t *out)
     return -1;
   for (size_t i = 0; i < len; i++)
     {
-      if (!isdigit ((unsigned char) s[i]))
+      if (!isdigit ((unsigned char)s[i]))
         return -1;
-      v = v * 10 + (unsigned long) (s[i] - '0');
+      v = v * 10 + (unsigned long)(s[i] - '0');
     }
   if (v > 65535 || (v == 0 && !zero_ok))
     return -1;
-  *out = (uint16_t) v;
+  *out = (uint16_t)v;
   return 0;
 }
 
@@ -90,16 +90,17 @@ net_parse_publish (const char *spec, struct port_map *out, struct err **err)
       host = c1 + 1;
       ctr = c2 + 1;
       if (strchr (host, ':'))
-        return err_set (err, 0, "publish '%s': IPv6 host addresses are not "
-                                "supported", spec);
+        return err_set (err, 0,
+                        "publish '%s': IPv6 host addresses are not "
+                        "supported",
+                        spec);
     }
   if (parse_port (ctr, strlen (ctr), false, &out->container_port) < 0)
-    return err_set (err, 0, "publish '%s': invalid container port '%s'",
-                    spec, ctr);
+    return err_set (err, 0, "publish '%s': invalid container port '%s'", spec,
+                    ctr);
   if (host && *host
       && parse_port (host, strlen (host), true, &out->host_port) < 0)
-    return err_set (err, 0, "publish '%s': invalid host port '%s'", spec,
-                    host);
+    return err_set (err, 0, "publish '%s': invalid host port '%s'", spec, host);
   if (host && !*host && !ip)
     return err_set (err, 0, "publish '%s': invalid host port ''", spec);
   if (ip && *ip && inet_pton (AF_INET, ip, &out->host_ip) != 1)
@@ -142,8 +143,8 @@ parse_subnet (const char *text, struct net_config *cfg, const char *where,
                     text);
   mask = ~0u << (32 - prefix);
   if (ntohl (cfg->subnet.s_addr) & ~mask)
-    return err_set (err, 0, "%s: subnet '%s' is not a network address",
-                    where, text);
+    return err_set (err, 0, "%s: subnet '%s' is not a network address", where,
+                    text);
   cfg->prefix = prefix;
   cfg->gateway.s_addr = htonl (ntohl (cfg->subnet.s_addr) + 1);
   return 0;
@@ -167,19 +168,20 @@ net_config_load (const char *config_path, const char *name,
     return 0;
   root = json_load_file (config_path, 0, &je);
   if (!root)
-    return err_set (err, 0, "config '%s': line %d: %s", config_path,
-                    je.line, je.text);
+    return err_set (err, 0, "config '%s': line %d: %s", config_path, je.line,
+                    je.text);
   dn = json_object_get (root, "default-network");
   if (dn)
     {
       sub = json_object_get (dn, "subnet");
       if (!json_is_object (dn) || (sub && !json_is_string (sub)))
-        r = err_set (err, 0, "config '%s': \"default-network\" must be "
-                             "{\"subnet\": \"A.B.C.D/N\"}", config_path);
+        r = err_set (err, 0,
+                     "config '%s': \"default-network\" must be "
+                     "{\"subnet\": \"A.B.C.D/N\"}",
+                     config_path);
       else if (sub)
         {
-          _cleanup_free_ char *where
-              = xasprintf ("config '%s'", config_path);
+          _cleanup_free_ char *where = xasprintf ("config '%s'", config_path);
           r = parse_subnet (json_string_value (sub), out, where, err);
         }
     }
@@ -200,8 +202,7 @@ save_subnet (int netfd, const struct net_config *cfg)
       && !strcmp (cur, text))
     return;
   err_clear (&e);
-  if (fs_write_file_atomic (netfd, "subnet", text, strlen (text), 0600, &e)
-      < 0)
+  if (fs_write_file_atomic (netfd, "subnet", text, strlen (text), 0600, &e) < 0)
     log_warn ("%s", e->msg);
   err_free (e);
 }
@@ -248,10 +249,10 @@ veth_name (const char *id, unsigned attempt, char out[IFNAMSIZ])
       return;
     }
   for (const char *p = id; *p; p++)
-    h = (h ^ (uint8_t) *p) * 1099511628211ull;
+    h = (h ^ (uint8_t)*p) * 1099511628211ull;
   h = (h ^ attempt) * 1099511628211ull;
   snprintf (out, IFNAMSIZ, VETH_PREFIX "%011llx",
-            (unsigned long long) (h & ((1ull << 44) - 1)));
+            (unsigned long long)(h & ((1ull << 44) - 1)));
 }
 
 /* A locally administered unicast MAC derived from the bridge and subnet, so
@@ -264,10 +265,10 @@ bridge_mac (const struct net_config *cfg, uint8_t mac[6])
   int n = snprintf (buf, sizeof buf, "%s/%08x/%u", cfg->bridge,
                     cfg->subnet.s_addr, cfg->prefix);
   for (int i = 0; i < n; i++)
-    h = (h ^ (uint8_t) buf[i]) * 1099511628211ull;
+    h = (h ^ (uint8_t)buf[i]) * 1099511628211ull;
   mac[0] = 0x02;
   for (int i = 1; i < 6; i++)
-    mac[i] = (uint8_t) (h >> (8 * i));
+    mac[i] = (uint8_t)(h >> (8 * i));
 }
 
 /* Write value to a /proc/sys file unless it already holds it. */
@@ -280,7 +281,8 @@ sysctl_set (const char *path, const char *value, struct err **err)
   if (fd < 0)
     return err_set (err, errno, "open '%s'", path);
   n = fs_read_full (fd, cur, sizeof cur - 1);
-  if (n > 0 && (size_t) n == strlen (value) + 1 && !strncmp (cur, value, strlen (value)))
+  if (n > 0 && (size_t)n == strlen (value) + 1
+      && !strncmp (cur, value, strlen (value)))
     return 0;
   if (lseek (fd, 0, SEEK_SET) < 0
       || fs_write_all (fd, value, strlen (value)) < 0)
@@ -328,7 +330,8 @@ ensure_bridge (struct net_nl *nl, const struct net_config *cfg, int *index,
 static int
 check_host_port (struct port_map *p, struct err **err)
 {
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = p->host_ip,
+  struct sockaddr_in sa = { .sin_family = AF_INET,
+                            .sin_addr = p->host_ip,
                             .sin_port = htons (p->host_port) };
   socklen_t len = sizeof sa;
   char ip[INET_ADDRSTRLEN];
@@ -341,12 +344,12 @@ check_host_port (struct port_map *p, struct err **err)
   /* TCP: a TIME_WAIT leftover is no clash; a listener still is. */
   if (p->proto == NET_TCP)
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (bind (fd, (struct sockaddr *)&sa, sizeof sa) < 0)
     return err_set (err, errno, "bind %s:%u", net_ip_str (p->host_ip, ip),
                     p->host_port);
   if (p->host_port == 0)
     {
-      if (getsockname (fd, (struct sockaddr *) &sa, &len) < 0)
+      if (getsockname (fd, (struct sockaddr *)&sa, &len) < 0)
         return err_set (err, errno, "getsockname");
       p->host_port = ntohs (sa.sin_port);
     }
@@ -483,9 +486,8 @@ teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
  * down; a live container of another id holding it makes us try the next
  * name. */
 static int
-pick_veth (const char *root, int netfd, struct net_nl *nl,
-           struct net_nft *nft, const char *id, char out[IFNAMSIZ],
-           struct err **err)
+pick_veth (const char *root, int netfd, struct net_nl *nl, struct net_nft *nft,
+           const char *id, char out[IFNAMSIZ], struct err **err)
 {
   struct net_lease *all = NULL;
   size_t n = 0;
@@ -528,8 +530,8 @@ done:
 /* ---- setup / teardown / gc ---- */
 
 int
-net_setup (const struct net_request *req, pid_t pid,
-           struct net_attachment *out, struct err **err)
+net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
+           struct err **err)
 {
   struct net_config cfg;
   struct net_nl host = { 0 }, ctr = { 0 };
@@ -547,7 +549,7 @@ net_setup (const struct net_request *req, pid_t pid,
     return -1;
   if (net_config_load (req->config_path, req->network, &cfg, err) < 0)
     return -1;
-  snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int) pid);
+  snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
   nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     return err_set (err, errno, "open '%s'", nspath);
@@ -563,8 +565,8 @@ net_setup (const struct net_request *req, pid_t pid,
   save_subnet (netfd, &cfg);
   if (ensure_bridge (&host, &cfg, &br, err) < 0
       || net_nft_ensure (&nft, &cfg, err) < 0
-      || pick_veth (req->root, netfd, &host, &nft, req->container_id, veth,
-                    err) < 0)
+      || pick_veth (req->root, netfd, &host, &nft, req->container_id, veth, err)
+             < 0)
     goto out;
 
   if (req->n_ports)
@@ -573,16 +575,17 @@ net_setup (const struct net_request *req, pid_t pid,
       memcpy (ports, req->ports, req->n_ports * sizeof *ports);
       lease.ports = ports; /* owned by the lease from here */
       if (reserve_ports (req->root, netfd, &nft, &host, req->container_id,
-                         ports, req->n_ports, err) < 0)
+                         ports, req->n_ports, err)
+          < 0)
         goto out;
       reserved = true;
     }
 
   lease.container_id = xstrdup (req->container_id);
   lease.name = req->name ? xstrdup (req->name) : NULL;
-  lease.hostname = xstrdup (req->hostname   ? req->hostname
-                            : req->name     ? req->name
-                                            : "");
+  lease.hostname = xstrdup (req->hostname ? req->hostname
+                            : req->name   ? req->name
+                                          : "");
   if (!*lease.hostname)
     {
       free (lease.hostname);
@@ -619,8 +622,9 @@ net_setup (const struct net_request *req, pid_t pid,
       err_wrap (err, "container network");
       goto out;
     }
-  if (net_nft_add_ports (&nft, req->container_id, lease.ip, ports,
-                         req->n_ports, err) < 0)
+  if (net_nft_add_ports (&nft, req->container_id, lease.ip, ports, req->n_ports,
+                         err)
+      < 0)
     goto out;
 
   out->net = cfg;
@@ -677,8 +681,7 @@ net_teardown (const char *root, const char *container_id, struct err **err)
   r = teardown_locked (root, &nft, &nl, container_id, err);
   net_nft_release (&nft);
   net_nl_close (&nl);
-  return r < 0 ? err_wrap (err, "tear down network of '%s'", container_id)
-               : 0;
+  return r < 0 ? err_wrap (err, "tear down network of '%s'", container_id) : 0;
 }
 
 int
@@ -785,7 +788,7 @@ static int
 bridge_attach (struct rt_net *n, const struct rt_plan *p, pid_t pid,
                struct err **err)
 {
-  struct net_bridge *b = (struct net_bridge *) n;
+  struct net_bridge *b = (struct net_bridge *)n;
   struct net_request req = b->req;
   if (!req.container_id)
     req.container_id = p->id;
@@ -812,7 +815,7 @@ bridge_attach (struct rt_net *n, const struct rt_plan *p, pid_t pid,
 static int
 bridge_detach (struct rt_net *n, const char *container_id, struct err **err)
 {
-  struct net_bridge *b = (struct net_bridge *) n;
+  struct net_bridge *b = (struct net_bridge *)n;
   return net_teardown (b->req.root, container_id, err);
 }
 

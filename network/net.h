@@ -30,8 +30,8 @@
 #ifndef IMGTOOL_NET_H
 #define IMGTOOL_NET_H
 
-#include <netinet/in.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,8 +53,8 @@ enum net_proto
 /* One -p spec. host_ip INADDR_ANY (0) means every host address. */
 struct port_map
 {
-  struct in_addr host_ip;  /* network byte order */
-  uint16_t host_port;      /* 0 = pick a free one */
+  struct in_addr host_ip; /* network byte order */
+  uint16_t host_port;     /* 0 = pick a free one */
   uint16_t container_port;
   enum net_proto proto;
 };
@@ -72,14 +72,14 @@ struct net_config
 
 struct net_request
 {
-  const char *root;          /* the store root: <root>/networks, <root>/containers */
-  const char *config_path;   /* JSON config file, may be NULL or missing */
-  const char *network;       /* NULL = NET_DEFAULT_NETWORK */
-  const char *container_id;  /* 12..64 lowercase hex */
-  const char *name;          /* container name, may be NULL */
-  const char *hostname;      /* may be NULL: then name, then id[0:12] */
-  const char *state_dir;     /* exists while the container lives (gc's
-                                test); NULL = <root>/containers/<id> */
+  const char *root; /* the store root: <root>/networks, <root>/containers */
+  const char *config_path;  /* JSON config file, may be NULL or missing */
+  const char *network;      /* NULL = NET_DEFAULT_NETWORK */
+  const char *container_id; /* 12..64 lowercase hex */
+  const char *name;         /* container name, may be NULL */
+  const char *hostname;     /* may be NULL: then name, then id[0:12] */
+  const char *state_dir;    /* exists while the container lives (gc's
+                               test); NULL = <root>/containers/<id> */
   const struct port_map *ports;
   size_t n_ports;
 };
@@ -88,9 +88,9 @@ struct net_attachment
 {
   struct net_config net;
   char host_veth[IFNAMSIZ];
-  char ifname[IFNAMSIZ];   /* in the container: eth0 */
+  char ifname[IFNAMSIZ]; /* in the container: eth0 */
   struct in_addr ip;
-  struct port_map *ports;  /* as requested, with random host ports chosen */
+  struct port_map *ports; /* as requested, with random host ports chosen */
   size_t n_ports;
 };
 
@@ -117,8 +117,7 @@ int net_setup (const struct net_request *req, pid_t container_pid,
 
 /* Remove the container's veth, rules, port records and lease. Idempotent:
  * a container without any of them is fine. */
-int net_teardown (const char *root, const char *container_id,
-                  struct err **err);
+int net_teardown (const char *root, const char *container_id, struct err **err);
 
 /* Tear down every container whose lease says it is dead: its pid is gone
  * (or was reused: start time and boot id differ) or its state dir
@@ -187,8 +186,8 @@ struct net_info
 void net_info_release (struct net_info *info);
 
 /* Every network imgtool knows (today: the default one). */
-int net_list (const char *root, const char *config_path,
-              struct net_info **out, size_t *n_out, struct err **err);
+int net_list (const char *root, const char *config_path, struct net_info **out,
+              size_t *n_out, struct err **err);
 int net_inspect (const char *root, const char *config_path, const char *name,
                  struct net_info *out, struct err **err);
 

@@ -11,13 +11,13 @@
  * answer names with a DNS server; a file needs no process.) Blanked lines
  * keep their length, so no other line moves under a reader, and are
  * squeezed out once they outnumber the live ones. */
-#include "network/ipam.h"
-#include "network/net.h"
-#include "runtime/etcfiles.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "network/ipam.h"
+#include "network/net.h"
+#include "runtime/etcfiles.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,8 +73,7 @@ net_hosts_render (struct in_addr gateway)
                      "ff00::\tip6-mcastprefix\n"
                      "ff02::1\tip6-allnodes\n"
                      "ff02::2\tip6-allrouters\n");
-  hosts_line (&s, gateway, "host.containers.internal",
-              "host.docker.internal");
+  hosts_line (&s, gateway, "host.containers.internal", "host.docker.internal");
   return strbuf_detach (&s, NULL);
 }
 
@@ -100,8 +99,8 @@ hosts_open (int netfd, const struct net_config *cfg, struct err **err)
   int fd = openat (netfd, HOSTS_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0 || errno != ENOENT)
     return fd >= 0 ? fd : err_set (err, errno, "open '" HOSTS_FILE "'");
-  fd = openat (netfd, HOSTS_FILE, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
-                                      | O_CLOEXEC, 0644);
+  fd = openat (netfd, HOSTS_FILE,
+               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     return err_set (err, errno, "create '" HOSTS_FILE "'");
   head = net_hosts_render (cfg->gateway);
@@ -155,14 +154,14 @@ hosts_squeeze (int fd, const char *text, size_t len)
   struct strbuf s = STRBUF_INIT;
   for (const char *p = text, *end = text + len; p < end;)
     {
-      const char *nl = memchr (p, '\n', (size_t) (end - p));
-      size_t n = nl ? (size_t) (nl - p) + 1 : (size_t) (end - p);
+      const char *nl = memchr (p, '\n', (size_t)(end - p));
+      size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
       if (*p != '#')
         strbuf_add (&s, p, n);
       p += n;
     }
-  if (pwrite (fd, s.buf, s.len, 0) == (ssize_t) s.len)
-    (void) !ftruncate (fd, (off_t) s.len);
+  if (pwrite (fd, s.buf, s.len, 0) == (ssize_t)s.len)
+    (void)!ftruncate (fd, (off_t)s.len);
   strbuf_release (&s);
 }
 
@@ -187,14 +186,14 @@ net_hosts_del (int netfd, struct in_addr ip)
   buf[iplen++] = '\t';
   for (char *p = text, *end = text + len; p < end;)
     {
-      char *nl = memchr (p, '\n', (size_t) (end - p));
-      size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+      char *nl = memchr (p, '\n', (size_t)(end - p));
+      size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
       if (n > iplen && !memcmp (p, buf, iplen))
         {
           /* blanked in place: same length, so no other line moves */
           memset (p, ' ', n);
           *p = '#';
-          if (pwrite (fd, p, n, p - text) != (ssize_t) n)
+          if (pwrite (fd, p, n, p - text) != (ssize_t)n)
             return;
         }
       if (*p == '#')

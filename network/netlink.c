@@ -10,8 +10,8 @@
 #include <linux/veth.h>
 #include <net/if.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,7 +29,7 @@ nl_bind (struct net_nl *nl, struct mnl_socket *sock)
     }
   nl->sock = sock;
   nl->portid = mnl_socket_get_portid (sock);
-  nl->seq = (uint32_t) time (NULL);
+  nl->seq = (uint32_t)time (NULL);
   return 0;
 }
 
@@ -76,8 +76,9 @@ net_nl_open_netns (struct net_nl *nl, int netns_fd, struct err **err)
     return err_set (err, r, "start netns thread");
   pthread_join (t, NULL);
   if (!a.sock)
-    return err_set (err, a.errnum, "open netlink socket in the container's "
-                                   "network namespace");
+    return err_set (err, a.errnum,
+                    "open netlink socket in the container's "
+                    "network namespace");
   if (nl_bind (nl, a.sock) < 0)
     return err_set (err, errno, "bind netlink socket");
   return 0;
@@ -117,7 +118,7 @@ nl_talk (struct net_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
             continue;
           return -1;
         }
-      r = mnl_cb_run (buf, (size_t) n, seq, nl->portid, cb, data);
+      r = mnl_cb_run (buf, (size_t)n, seq, nl->portid, cb, data);
       if (r <= MNL_CB_STOP)
         return r < 0 ? -1 : 0;
     }
@@ -163,7 +164,7 @@ link_cb (const struct nlmsghdr *nlh, void *data)
   int master = 0;
   mnl_attr_parse (nlh, sizeof *ifm, link_attr_cb, tb);
   if (tb[IFLA_MASTER])
-    master = (int) mnl_attr_get_u32 (tb[IFLA_MASTER]);
+    master = (int)mnl_attr_get_u32 (tb[IFLA_MASTER]);
   if (q->want_master)
     {
       if (master == q->want_master && tb[IFLA_IFNAME])
@@ -201,8 +202,8 @@ net_nl_bridge_add (struct net_nl *nl, const char *name, const uint8_t mac[6],
 {
   char buf[NL_BUF];
   struct ifinfomsg *ifm;
-  struct nlmsghdr *nlh = put_link_msg (
-      buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
+  struct nlmsghdr *nlh
+      = put_link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
   struct nlattr *linkinfo;
   ifm->ifi_flags = IFF_UP;
   ifm->ifi_change = IFF_UP;
@@ -224,13 +225,13 @@ net_nl_veth_add (struct net_nl *nl, const char *host_name, int master_index,
 {
   char buf[NL_BUF];
   struct ifinfomsg *ifm, *peer;
-  struct nlmsghdr *nlh = put_link_msg (
-      buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
+  struct nlmsghdr *nlh
+      = put_link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifm);
   struct nlattr *linkinfo, *infodata, *peerinfo;
   ifm->ifi_flags = IFF_UP;
   ifm->ifi_change = IFF_UP;
   mnl_attr_put_strz (nlh, IFLA_IFNAME, host_name);
-  mnl_attr_put_u32 (nlh, IFLA_MASTER, (uint32_t) master_index);
+  mnl_attr_put_u32 (nlh, IFLA_MASTER, (uint32_t)master_index);
   linkinfo = mnl_attr_nest_start (nlh, IFLA_LINKINFO);
   mnl_attr_put_strz (nlh, IFLA_INFO_KIND, "veth");
   infodata = mnl_attr_nest_start (nlh, IFLA_INFO_DATA);
@@ -238,7 +239,7 @@ net_nl_veth_add (struct net_nl *nl, const char *host_name, int master_index,
   peer = mnl_nlmsg_put_extra_header (nlh, sizeof *peer);
   peer->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz (nlh, IFLA_IFNAME, peer_name);
-  mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t) peer_netns_fd);
+  mnl_attr_put_u32 (nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
   mnl_attr_nest_end (nlh, peerinfo);
   mnl_attr_nest_end (nlh, infodata);
   mnl_attr_nest_end (nlh, linkinfo);
@@ -285,9 +286,9 @@ net_nl_addr_add (struct net_nl *nl, int ifindex, struct in_addr ip,
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
   ifa = mnl_nlmsg_put_extra_header (nlh, sizeof *ifa);
   ifa->ifa_family = AF_INET;
-  ifa->ifa_prefixlen = (unsigned char) prefix;
+  ifa->ifa_prefixlen = (unsigned char)prefix;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-  ifa->ifa_index = (unsigned) ifindex;
+  ifa->ifa_index = (unsigned)ifindex;
   mnl_attr_put (nlh, IFA_LOCAL, sizeof ip, &ip);
   mnl_attr_put (nlh, IFA_ADDRESS, sizeof ip, &ip);
   if (prefix < 31)
@@ -317,7 +318,7 @@ net_nl_route_default (struct net_nl *nl, struct in_addr gw, int ifindex,
   rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   rtm->rtm_type = RTN_UNICAST;
   mnl_attr_put (nlh, RTA_GATEWAY, sizeof gw, &gw);
-  mnl_attr_put_u32 (nlh, RTA_OIF, (uint32_t) ifindex);
+  mnl_attr_put_u32 (nlh, RTA_OIF, (uint32_t)ifindex);
   if (nl_talk (nl, nlh, NULL, NULL) < 0)
     return err_set (err, errno, "add default route");
   return 0;

@@ -35,9 +35,9 @@ int net_nl_bridge_add (struct net_nl *nl, const char *name,
 
 /* Create veth host_name (on master_index, up) with its peer peer_name made
  * directly in the netns of peer_netns_fd. */
-int net_nl_veth_add (struct net_nl *nl, const char *host_name,
-                     int master_index, const char *peer_name,
-                     int peer_netns_fd, struct err **err);
+int net_nl_veth_add (struct net_nl *nl, const char *host_name, int master_index,
+                     const char *peer_name, int peer_netns_fd,
+                     struct err **err);
 
 /* Delete a link by name; a missing one is fine. */
 int net_nl_link_del (struct net_nl *nl, const char *name, struct err **err);

@@ -2,11 +2,11 @@
  * imgtool made or validated (addresses, ports, hex ids, the bridge name), so
  * no user text reaches the nft parser. */
 #include "network/nft.h"
-#include "network/ipam.h"
-#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "network/ipam.h"
+#include "runtime/security.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -50,8 +50,8 @@ net_nft_release (struct net_nft *n)
 static int
 count_msg (const struct nlmsghdr *nlh, void *data)
 {
-  (void) nlh;
-  ++*(int *) data;
+  (void)nlh;
+  ++*(int *)data;
   return MNL_CB_OK;
 }
 
@@ -65,7 +65,7 @@ chain_present (const char *name)
   struct mnl_socket *nl = mnl_socket_open2 (NETLINK_NETFILTER, SOCK_CLOEXEC);
   struct nlmsghdr *nlh;
   struct nfgenmsg *nfg;
-  uint32_t seq = (uint32_t) time (NULL), portid;
+  uint32_t seq = (uint32_t)time (NULL), portid;
   int r = -1, found = 0;
   ssize_t len;
   if (!nl)
@@ -88,7 +88,7 @@ chain_present (const char *name)
   /* the chain's NEWCHAIN message, then the ack; or an error */
   while ((len = mnl_socket_recvfrom (nl, buf, sizeof buf)) > 0)
     {
-      int cb = mnl_cb_run (buf, (size_t) len, seq, portid, count_msg, &found);
+      int cb = mnl_cb_run (buf, (size_t)len, seq, portid, count_msg, &found);
       if (cb == MNL_CB_ERROR)
         {
           r = errno == ENOENT ? 0 : -1;
@@ -115,7 +115,7 @@ run (struct nft_ctx *ctx, const char *script, const char *what,
   if (nft_run_cmd_from_buffer (ctx, script) != 0)
     {
       const char *msg = nft_ctx_get_error_buffer (ctx);
-      int len = msg ? (int) strcspn (msg, "\n") : 0;
+      int len = msg ? (int)strcspn (msg, "\n") : 0;
       return err_set (err, 0, "%s: nftables: %.*s", what, len,
                       len ? msg : "failed");
     }
@@ -217,8 +217,8 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
                "add rule " T " forward iifname \"%s\" ip saddr %s accept\n",
                br, br, br, sub);
   for (size_t i = 0; i < s.len; i++)
-    h = (h ^ (uint8_t) s.buf[i]) * 1099511628211ull;
-  stamp = xasprintf ("stamp-%016llx", (unsigned long long) h);
+    h = (h ^ (uint8_t)s.buf[i]) * 1099511628211ull;
+  stamp = xasprintf ("stamp-%016llx", (unsigned long long)h);
   present = chain_present (stamp);
   if (present == 1)
     return 0;
@@ -236,8 +236,8 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
 
 int
 net_nft_add_ports (struct net_nft *n, const char *container_id,
-                   struct in_addr ip, const struct port_map *ports, size_t n_ports,
-                   struct err **err)
+                   struct in_addr ip, const struct port_map *ports,
+                   size_t n_ports, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   char cip[INET_ADDRSTRLEN], hip[INET_ADDRSTRLEN];
@@ -314,7 +314,7 @@ del_one (json_int_t handle, const char *comment, void *data)
   struct del_ctx *d = data;
   if (!strcmp (comment, d->id))
     strbuf_addf (d->s, "delete rule " T " hostports handle %lld\n",
-                 (long long) handle);
+                 (long long)handle);
 }
 
 int
@@ -341,7 +341,7 @@ static void
 owner_one (json_int_t handle, const char *comment, void *data)
 {
   char ***v = data;
-  (void) handle;
+  (void)handle;
   if (!*comment)
     return;
   for (char **p = *v; *p; p++)

@@ -31,7 +31,10 @@ struct net_nft
 {
   struct nft_ctx *ctx;
 };
-#define NET_NFT_INIT { NULL }
+#define NET_NFT_INIT                                                           \
+  {                                                                            \
+    NULL                                                                       \
+  }
 void net_nft_release (struct net_nft *n);
 
 int net_nft_ensure (struct net_nft *n, const struct net_config *cfg,

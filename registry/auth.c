@@ -33,7 +33,7 @@ lower_dup (const char *s, size_t n)
 {
   char *r = xstrndup (s, n);
   for (char *p = r; *p; p++)
-    *p = (char) tolower ((unsigned char) *p);
+    *p = (char)tolower ((unsigned char)*p);
   return r;
 }
 
@@ -77,7 +77,7 @@ auth_challenges_parse (const char *header, struct auth_challenge **out,
       tok = p;
       while (*p && *p != ' ' && *p != '\t' && *p != ',' && *p != '=')
         p++;
-      tl = (size_t) (p - tok);
+      tl = (size_t)(p - tok);
       if (!tl)
         return err_set (err, 0, "bad WWW-Authenticate: '%s'", header);
       q = skip_ws (p);
@@ -96,7 +96,7 @@ auth_challenges_parse (const char *header, struct auth_challenge **out,
               const char *v = p;
               while (*p && *p != ',' && *p != ' ' && *p != '\t')
                 p++;
-              value = xstrndup (v, (size_t) (p - v));
+              value = xstrndup (v, (size_t)(p - v));
             }
           cur->params = xrealloc (cur->params,
                                   (cur->n_params + 1) * sizeof *cur->params);
@@ -191,7 +191,7 @@ auth_token_parse (const char *body, size_t len, time_t now,
         issued = t;
     }
   out->token = xstrdup (tok);
-  out->expires = issued + (time_t) life;
+  out->expires = issued + (time_t)life;
   json_decref (j);
   return 0;
 }
@@ -311,8 +311,8 @@ auth_set_cred (struct reg_auth *a, const char *host, const struct reg_cred *c)
 }
 
 void
-auth_set_cred_domain (struct reg_auth *a, const char *host,
-                      const char *domain, const char *repo)
+auth_set_cred_domain (struct reg_auth *a, const char *host, const char *domain,
+                      const char *repo)
 {
   struct auth_host *h = host_get (a, host);
   free (h->cred_domain);
@@ -327,8 +327,8 @@ load_cred (struct auth_host *h, struct err **err)
   int r;
   if (h->cred_state)
     return 0;
-  r = reg_cred_lookup (h->cred_domain ? h->cred_domain : h->host,
-                       h->cred_repo, &h->cred, err);
+  r = reg_cred_lookup (h->cred_domain ? h->cred_domain : h->host, h->cred_repo,
+                       &h->cred, err);
   if (r < 0)
     return -1;
   h->cred_state = r == 0 ? 2 : 1;
@@ -345,7 +345,7 @@ auth_has_cred (struct reg_auth *a, const char *host)
 static int
 cmp_str (const void *x, const void *y)
 {
-  return strcmp (*(char *const *) x, *(char *const *) y);
+  return strcmp (*(char *const *)x, *(char *const *)y);
 }
 
 /* The full scope list for a request: the challenge's extra scopes first
@@ -390,9 +390,9 @@ url_escape (struct strbuf *sb, const char *s)
   static const char hex[] = "0123456789ABCDEF";
   for (; *s; s++)
     {
-      unsigned char c = (unsigned char) *s;
+      unsigned char c = (unsigned char)*s;
       if (isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~')
-        strbuf_addch (sb, (char) c);
+        strbuf_addch (sb, (char)c);
       else
         {
           strbuf_addch (sb, '%');
@@ -429,8 +429,7 @@ has_password (const struct auth_host *h)
 }
 
 static int
-token_error (struct auth_host *h, struct http_response *resp,
-             struct err **err)
+token_error (struct auth_host *h, struct http_response *resp, struct err **err)
 {
   _cleanup_free_ char *why = http_error_text (resp);
   if (resp->status == 401 && has_password (h))
@@ -448,10 +447,10 @@ token_post (struct reg_auth *a, struct auth_host *h, char *const *scopes,
   _cleanup_strbuf_ struct strbuf form = STRBUF_INIT;
   _cleanup_free_ char *joined = NULL;
   struct http_response resp = { 0 };
-  char *hdrs[] = { (char *) "Content-Type: application/x-www-form-urlencoded",
-                   NULL };
-  struct http_request req = { .method = "POST", .url = h->realm,
-                              .headers = hdrs };
+  char *hdrs[]
+      = { (char *)"Content-Type: application/x-www-form-urlencoded", NULL };
+  struct http_request req
+      = { .method = "POST", .url = h->realm, .headers = hdrs };
   int r;
   add_param (&form, "grant_type", "refresh_token");
   add_param (&form, "refresh_token", h->cred.identity_token);
@@ -549,7 +548,7 @@ token_fetch (struct reg_auth *a, struct auth_host *h, char *const *scopes,
     r = token_get (a, h, all, &tok, err);
   if (r < 0)
     return -1;
-  log_debug ("token for %s (%s) until %ld", h->host, key, (long) tok.expires);
+  log_debug ("token for %s (%s) until %ld", h->host, key, (long)tok.expires);
   if (!(c = token_find (h, key)))
     {
       h->toks = xrealloc (h->toks, (h->n_toks + 1) * sizeof *h->toks);
@@ -607,8 +606,7 @@ auth_challenge (struct reg_auth *a, const char *host, bool registry_https,
       goto out;
   if (!(c = auth_challenge_pick (cs, n)))
     {
-      err_set (err, 0, "%s wants an authentication scheme imgtool lacks",
-               host);
+      err_set (err, 0, "%s wants an authentication scheme imgtool lacks", host);
       goto out;
     }
   if (!strcmp (c->scheme, "basic"))

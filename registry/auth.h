@@ -39,8 +39,8 @@ void auth_challenges_free (struct auth_challenge *c, size_t n);
 const char *auth_challenge_param (const struct auth_challenge *c,
                                   const char *key);
 /* The challenge to answer: Bearer if offered, else Basic, else NULL. */
-const struct auth_challenge *auth_challenge_pick (const struct auth_challenge *c,
-                                                  size_t n);
+const struct auth_challenge *
+auth_challenge_pick (const struct auth_challenge *c, size_t n);
 
 struct auth_token
 {

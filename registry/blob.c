@@ -77,7 +77,7 @@ range_start (const char *cr)
     return -1;
   errno = 0;
   v = strtoll (cr + 6, &end, 10);
-  return errno || *end != '-' || v < 0 ? -1 : (int64_t) v;
+  return errno || *end != '-' || v < 0 ? -1 : (int64_t)v;
 }
 
 /* In the writer thread: digest and file, then the sink. */
@@ -113,11 +113,10 @@ on_data (void *ctx, const void *data, size_t len, struct err **err)
       if (f->resp.status == 206)
         {
           int64_t start = range_start (f->resp.content_range);
-          if (start < 0 || (uint64_t) start != off)
-            return err_set (err, 0, "registry sent range '%s', wanted %" PRIu64,
-                            f->resp.content_range ? f->resp.content_range
-                                                  : "(none)",
-                            off);
+          if (start < 0 || (uint64_t)start != off)
+            return err_set (
+                err, 0, "registry sent range '%s', wanted %" PRIu64,
+                f->resp.content_range ? f->resp.content_range : "(none)", off);
         }
       else if (off > 0)
         {
@@ -129,17 +128,17 @@ on_data (void *ctx, const void *data, size_t len, struct err **err)
           f->off = off = 0;
         }
     }
-  if (off + len > (uint64_t) f->job->size)
-    return err_set (err, 0, "blob is larger than its descriptor says (%" PRId64
-                    " bytes)",
-                    f->job->size);
+  if (off + len > (uint64_t)f->job->size)
+    return err_set (
+        err, 0, "blob is larger than its descriptor says (%" PRId64 " bytes)",
+        f->job->size);
   if (!f->pipe
       && !(f->pipe = bytepipe_start (PIPE_SIZE, PIPE_CHUNK, &ops, f, err)))
     return -1;
   if (bytepipe_put (f->pipe, data, len) < 0)
     return err_set (err, 0, "write failed"); /* pipe_stop tells why */
   f->off = off + len;
-  progress_update (f->fe->p, f->pid, (int64_t) f->off);
+  progress_update (f->fe->p, f->pid, (int64_t)f->off);
   return 0;
 }
 
@@ -197,7 +196,7 @@ xf_launch (struct xf *f, bool fresh, struct err **err)
       f->req.ctx = f;
       f->x = http_xfer_new (f->fe->repo->c->http, &f->req, &f->resp);
     }
-  f->req.range_start = (int64_t) blob_writer_offset (f->w);
+  f->req.range_start = (int64_t)blob_writer_offset (f->w);
   f->checked = false;
   f->wake_ns = 0;
   if (http_xfer_prepare (f->x, err) < 0)
@@ -261,7 +260,7 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
     }
   f->pid = progress_add (fe->p, label, job->size);
   off = blob_writer_offset (f->w);
-  if (off > (uint64_t) job->size && blob_writer_reset (f->w, err) < 0)
+  if (off > (uint64_t)job->size && blob_writer_reset (f->w, err) < 0)
     {
       xf_abort (f, false);
       return -1;
@@ -276,8 +275,8 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
     }
   if (off > 0)
     log_info ("%s: resuming at byte %" PRIu64, job->digest, off);
-  progress_update (fe->p, f->pid, (int64_t) off);
-  if (off == (uint64_t) job->size)
+  progress_update (fe->p, f->pid, (int64_t)off);
+  if (off == (uint64_t)job->size)
     {
       int r = xf_commit (f, err);
       xf_free (f);
@@ -315,7 +314,7 @@ xf_done (struct xf *f, int rc, struct err **err)
       if (f->resp.status == 200 || f->resp.status == 206)
         {
           uint64_t got = blob_writer_offset (f->w);
-          if (got != (uint64_t) f->job->size)
+          if (got != (uint64_t)f->job->size)
             {
               err_set (err, 0,
                        "truncated body: got %" PRIu64 " of %" PRId64 " bytes",
@@ -347,8 +346,7 @@ xf_done (struct xf *f, int rc, struct err **err)
           return xf_launch (f, true, err) < 0 ? -1 : 0;
         }
       {
-        _cleanup_free_ char *t
-            = reg_repo_denied_text (f->fe->repo, &f->resp);
+        _cleanup_free_ char *t = reg_repo_denied_text (f->fe->repo, &f->resp);
         err_set (err, 0, "%s", t);
       }
       break;
@@ -367,7 +365,7 @@ xf_done (struct xf *f, int rc, struct err **err)
           /* xf_launch added it at once; a short pause is not needed. */
           return 0;
         }
-      f->wake_ns = http_now_ns () + (int64_t) delay * 1000000LL;
+      f->wake_ns = http_now_ns () + (int64_t)delay * 1000000LL;
       return 0;
     case HTTP_FAIL:
       *err = e;
@@ -382,8 +380,8 @@ xf_done (struct xf *f, int rc, struct err **err)
 static int
 cmp_job (const void *a, const void *b)
 {
-  const struct reg_blob_job *x = *(struct reg_blob_job *const *) a;
-  const struct reg_blob_job *y = *(struct reg_blob_job *const *) b;
+  const struct reg_blob_job *x = *(struct reg_blob_job *const *)a;
+  const struct reg_blob_job *y = *(struct reg_blob_job *const *)b;
   return strcmp (x->digest, y->digest);
 }
 
@@ -449,7 +447,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
 
   if (max_parallel < 1)
     max_parallel = 1;
-  act = xcalloc ((size_t) max_parallel, sizeof *act);
+  act = xcalloc ((size_t)max_parallel, sizeof *act);
   for (size_t i = 0; i < n; i++)
     {
       if (digest_check (jobs[i].digest, err) < 0)
@@ -462,7 +460,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
   fe.order = order;
   fe.waiting = waiting;
   fe.act = act;
-  fe.max = (size_t) max_parallel;
+  fe.max = (size_t)max_parallel;
   fe.multi = http_multi_new (repo->c->http);
 
   while (ret == 0 && (fe.next < n || fe.n_act || fe.n_wait))
@@ -488,7 +486,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
           struct xf *f = NULL;
           if (msg->msg != CURLMSG_DONE)
             continue;
-          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
           for (size_t i = 0; i < fe.n_act; i++)
             if (act[i]->x == x)
               f = act[i];
@@ -532,7 +530,7 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
                 }
             }
           else if ((f->wake_ns - t) / 1000000 < timeout_ms)
-            timeout_ms = (int) ((f->wake_ns - t) / 1000000) + 1;
+            timeout_ms = (int)((f->wake_ns - t) / 1000000) + 1;
         }
       if (ret < 0)
         break;

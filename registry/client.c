@@ -52,7 +52,8 @@ manifest_request (struct reg_repo *repo, const char *method,
 {
   _cleanup_free_ char *path
       = xasprintf ("/v2/%s/manifests/%s", repo->path, reference);
-  struct http_request req = { .method = method, .url = path,
+  struct http_request req = { .method = method,
+                              .url = path,
                               .accept = MANIFEST_ACCEPT,
                               .max_body = MANIFEST_MAX_SIZE };
   if (reg_repo_do (repo, &req, resp, err) < 0)
@@ -78,13 +79,12 @@ doc_get (struct store *s, struct reg_repo *repo, const char *reference,
   memset (d, 0, sizeof *d);
   if (expect && digest_check (expect, err) < 0)
     return -1;
-  if (size > (int64_t) MANIFEST_MAX_SIZE)
+  if (size > (int64_t)MANIFEST_MAX_SIZE)
     return err_set (err, 0, "manifest %s is too large (%lld bytes)", expect,
-                    (long long) size);
+                    (long long)size);
   if (expect && store_has_blob (s, expect))
     {
-      if (store_blob_read (s, expect, MANIFEST_MAX_SIZE, &d->body, &d->len,
-                           err)
+      if (store_blob_read (s, expect, MANIFEST_MAX_SIZE, &d->body, &d->len, err)
           < 0)
         return -1;
       d->stored = true;
@@ -92,8 +92,7 @@ doc_get (struct store *s, struct reg_repo *repo, const char *reference,
   else
     {
       struct http_response resp = { 0 };
-      if (manifest_request (repo, NULL, expect ? expect : reference, &resp,
-                            err)
+      if (manifest_request (repo, NULL, expect ? expect : reference, &resp, err)
           < 0)
         {
           http_response_release (&resp);
@@ -109,11 +108,11 @@ doc_get (struct store *s, struct reg_repo *repo, const char *reference,
   if (expect && strcmp (expect, d->digest))
     return err_set (err, 0, "manifest digest mismatch: expected %s, got %s",
                     expect, d->digest);
-  if (size >= 0 && (size_t) size != d->len)
-    return err_set (err, 0, "manifest %s has %zu bytes, its descriptor says %lld",
-                    expect, d->len, (long long) size);
-  return image_doc_kind (ctype, d->body, d->len, &d->kind, &d->media_type,
-                         err);
+  if (size >= 0 && (size_t)size != d->len)
+    return err_set (err, 0,
+                    "manifest %s has %zu bytes, its descriptor says %lld",
+                    expect, d->len, (long long)size);
+  return image_doc_kind (ctype, d->body, d->len, &d->kind, &d->media_type, err);
 }
 
 static bool
@@ -211,17 +210,18 @@ add_manifest (struct pull *pl, struct reg_repo *repo, const char *reference,
     }
   pl->n_mans++;
   if (d->kind != DOC_MANIFEST)
-    return err_set (err, 0, "manifest %s: an index inside an index is not "
-                            "supported",
+    return err_set (err, 0,
+                    "manifest %s: an index inside an index is not "
+                    "supported",
                     d->digest);
   if (image_manifest_parse (d->body, d->len, m, err) < 0)
     return err_wrap (err, "manifest %s", digest_short (d->digest, sbuf));
   if (digest_check (m->config.digest, err) < 0)
     return err_wrap (err, "config of manifest %s",
                      digest_short (d->digest, sbuf));
-  if (m->config.size < 0 || m->config.size > (int64_t) CONFIG_MAX_SIZE)
+  if (m->config.size < 0 || m->config.size > (int64_t)CONFIG_MAX_SIZE)
     return err_set (err, 0, "config %s: bad size %lld", m->config.digest,
-                    (long long) m->config.size);
+                    (long long)m->config.size);
   add_job (&pl->cfg_jobs, &pl->n_cfg_jobs, &m->config);
   for (size_t i = 0; i < m->n_layers; i++)
     {
@@ -274,8 +274,9 @@ open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
   chain = image_chain_ids (c->diff_ids);
   for (size_t i = 0; i < pl->n_jobs; i++)
     {
-      size_t at = (size_t) (pl->job_layer[i] - m->layers);
-      struct reg_layer l = { .desc = pl->job_layer[i], .index = at,
+      size_t at = (size_t)(pl->job_layer[i] - m->layers);
+      struct reg_layer l = { .desc = pl->job_layer[i],
+                             .index = at,
                              .diff_id = c->diff_ids[at],
                              .chain_id = chain[at] };
       if (pl->o->sink_open (pl->o->sink_ud, &l, &pl->jobs[i].sink, err) < 0)
@@ -300,8 +301,7 @@ fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
     return -1;
   if (have_config == 0 && open_sinks (pl, &c, err) < 0)
     goto out;
-  if (reg_blobs_fetch (repo, pl->s, pl->jobs, pl->n_jobs, jobs, pl->p, err)
-      < 0)
+  if (reg_blobs_fetch (repo, pl->s, pl->jobs, pl->n_jobs, jobs, pl->p, err) < 0)
     goto out;
   if (have_config == 0 && pl->o->layers_done
       && pl->o->layers_done (pl->o->sink_ud, &pl->parsed[0], &c, err) < 0)
@@ -323,8 +323,7 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
   _cleanup_free_ char *head_digest = NULL;
   int have_ref, ret = -1;
 
-  if (reg_repo_init (&repo, c, endpoint, cred_domain, pl->r->path, "pull",
-                     err)
+  if (reg_repo_init (&repo, c, endpoint, cred_domain, pl->r->path, "pull", err)
       < 0)
     return -1;
   have_ref = store_ref_get (pl->s, pl->name, &existing, err);
@@ -362,7 +361,8 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
           for (size_t i = 0; i < ix.n_manifests; i++)
             {
               const char *mt = ix.manifests[i].media_type;
-              if (strcmp (mt, MT_OCI_MANIFEST) && strcmp (mt, MT_DOCKER_MANIFEST))
+              if (strcmp (mt, MT_OCI_MANIFEST)
+                  && strcmp (mt, MT_DOCKER_MANIFEST))
                 continue; /* unknown entries are skipped, not errors */
               if (add_manifest (pl, &repo, reference, &ix.manifests[i], NULL,
                                 err)
@@ -372,9 +372,8 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
         }
       else
         {
-          int r = pl->o->platform
-                      ? platform_parse (pl->o->platform, &want, err)
-                      : (platform_host (&want), 0);
+          int r = pl->o->platform ? platform_parse (pl->o->platform, &want, err)
+                                  : (platform_host (&want), 0);
           if (r == 0 && image_index_choose (&ix, &want, &chosen, err) == 0)
             add_manifest (pl, &repo, reference, &ix.manifests[chosen], NULL,
                           err);
@@ -416,8 +415,8 @@ store_docs (struct pull *pl, struct err **err)
                < 0)
       return -1;
   if (!pl->top.stored
-      && store_blob_put (pl->s, pl->top.body, pl->top.len, pl->top.digest,
-                         NULL, err)
+      && store_blob_put (pl->s, pl->top.body, pl->top.len, pl->top.digest, NULL,
+                         err)
              < 0)
     return -1;
   return 0;
@@ -465,8 +464,8 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
   pl.r = &r;
   pl.name = name;
   pl.p = progress_new (outf, o->quiet, "Downloading");
-  progress_line (pl.p, "%s: Pulling from %s",
-                 r.digest ? r.digest : r.tag, r.path);
+  progress_line (pl.p, "%s: Pulling from %s", r.digest ? r.digest : r.tag,
+                 r.path);
   mirrors = reg_config_mirrors (&c.cfg, r.domain);
   for (char *const *m = mirrors;; m++)
     {
@@ -500,7 +499,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
     fetched |= pl.cfg_jobs[i].fetched;
   changed = had != 0 || strcmp (before.digest, pl.top.digest);
   if (store_ref_set (s, name, pl.top.media_type, pl.top.digest,
-                     (int64_t) pl.top.len, err)
+                     (int64_t)pl.top.len, err)
       < 0)
     goto out;
 
@@ -508,7 +507,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
   out->top.name = xstrdup (name);
   out->top.media_type = xstrdup (pl.top.media_type);
   out->top.digest = xstrdup (pl.top.digest);
-  out->top.size = (int64_t) pl.top.len;
+  out->top.size = (int64_t)pl.top.len;
   if (pl.n_mans)
     {
       struct doc *m = &pl.mans[0];
@@ -517,7 +516,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
       out->manifest.name = xstrdup (name);
       out->manifest.media_type = xstrdup (m->media_type);
       out->manifest.digest = xstrdup (m->digest);
-      out->manifest.size = (int64_t) m->len;
+      out->manifest.size = (int64_t)m->len;
     }
   out->updated = fetched || changed;
   ret = 0;

@@ -49,30 +49,29 @@ typedef int (*reg_layers_done_fn) (void *ud, const struct image_manifest *m,
 
 struct reg_pull_opts
 {
-  const char *config_path; /* NULL: default config file */
-  const char *platform;    /* "os/arch[/variant]"; NULL: the host's */
-  bool all_platforms;      /* every manifest of an index */
-  bool no_tls_verify;      /* --tls-verify=false */
-  const char *cert_dir;    /* --cert-dir */
-  int jobs;                /* concurrent downloads; 0: default (4) */
-  bool quiet;              /* no progress */
-  FILE *out;               /* progress and status lines; NULL: stdout */
-  reg_sink_open_fn sink_open;      /* NULL: none */
+  const char *config_path;        /* NULL: default config file */
+  const char *platform;           /* "os/arch[/variant]"; NULL: the host's */
+  bool all_platforms;             /* every manifest of an index */
+  bool no_tls_verify;             /* --tls-verify=false */
+  const char *cert_dir;           /* --cert-dir */
+  int jobs;                       /* concurrent downloads; 0: default (4) */
+  bool quiet;                     /* no progress */
+  FILE *out;                      /* progress and status lines; NULL: stdout */
+  reg_sink_open_fn sink_open;     /* NULL: none */
   reg_layers_done_fn layers_done; /* NULL: none */
   void *sink_ud;
 };
 
 struct reg_pull_result
 {
-  char *name;               /* the store reference that was set */
-  struct store_ref top;     /* what it points at (index or manifest) */
+  char *name;                /* the store reference that was set */
+  struct store_ref top;      /* what it points at (index or manifest) */
   struct store_ref manifest; /* the chosen platform's manifest */
-  bool updated;             /* false: "Image is up to date" */
+  bool updated;              /* false: "Image is up to date" */
 };
 
-int reg_pull (struct store *s, const struct reg_pull_opts *o,
-              const char *ref, struct reg_pull_result *out,
-              struct err **err);
+int reg_pull (struct store *s, const struct reg_pull_opts *o, const char *ref,
+              struct reg_pull_result *out, struct err **err);
 void reg_pull_result_release (struct reg_pull_result *r);
 
 #endif

@@ -37,8 +37,8 @@ string_array (json_t *arr, const char *path, const char *what, char ***out,
   size_t i;
   json_t *v;
   if (!json_is_array (arr))
-    return err_set (err, 0, "config '%s': %s must be an array of strings",
-                    path, what);
+    return err_set (err, 0, "config '%s': %s must be an array of strings", path,
+                    what);
   json_array_foreach (arr, i, v)
   {
     if (!json_is_string (v) || !*json_string_value (v))
@@ -61,13 +61,12 @@ int_key (json_t *root, const char *key, long min, long max, const char *unit,
       || json_integer_value (v) > max)
     return err_set (err, 0, "config '%s': %s must be %ld..%ld%s", path, key,
                     min, max, unit);
-  *out = (long) json_integer_value (v);
+  *out = (long)json_integer_value (v);
   return 0;
 }
 
 static int
-parse (json_t *root, const char *path, struct reg_config *c,
-       struct err **err)
+parse (json_t *root, const char *path, struct reg_config *c, struct err **err)
 {
   json_t *v;
   const char *key;
@@ -87,8 +86,8 @@ parse (json_t *root, const char *path, struct reg_config *c,
       json_object_foreach (v, key, urls)
       {
         struct reg_mirror *m;
-        c->mirrors = xrealloc (c->mirrors,
-                               (c->n_mirrors + 1) * sizeof *c->mirrors);
+        c->mirrors
+            = xrealloc (c->mirrors, (c->n_mirrors + 1) * sizeof *c->mirrors);
         m = &c->mirrors[c->n_mirrors++];
         m->domain = xstrdup (key);
         m->urls = NULL;

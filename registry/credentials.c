@@ -71,8 +71,8 @@ cred_files (void)
   if ((e = getenv ("XDG_RUNTIME_DIR")) && *e)
     strv_push (&v, xasprintf ("%s/containers/auth.json", e));
   else
-    strv_push (&v, xasprintf ("/run/containers/%u/auth.json",
-                              (unsigned) getuid ()));
+    strv_push (&v,
+               xasprintf ("/run/containers/%u/auth.json", (unsigned)getuid ()));
   if ((e = getenv ("XDG_CONFIG_HOME")) && *e)
     strv_push (&v, xasprintf ("%s/containers/auth.json", e));
   else if ((e = getenv ("HOME")) && *e)
@@ -94,7 +94,7 @@ key_match (const char *key, const char *domain, const char *repo)
   else if (!strncmp (k, "http://", 7))
     k += 7, url = true;
   slash = strchr (k, '/');
-  host = slash ? xstrndup (k, (size_t) (slash - k)) : xstrdup (k);
+  host = slash ? xstrndup (k, (size_t)(slash - k)) : xstrdup (k);
   if (slash && !url && slash[1])
     ns = slash + 1;
   if (strcmp (host, domain) && !(is_hub (host) && is_hub (domain)))
@@ -106,7 +106,7 @@ key_match (const char *key, const char *domain, const char *repo)
     n--;
   if (!repo || strncmp (repo, ns, n) || (repo[n] && repo[n] != '/'))
     return -1;
-  return (int) n;
+  return (int)n;
 }
 
 /* Run docker-credential-<helper> <action> with input on stdin; its stdout
@@ -117,7 +117,7 @@ run_helper (const char *helper, const char *action, const char *input,
             struct strbuf *out, struct err **err)
 {
   _cleanup_free_ char *prog = xasprintf ("docker-credential-%s", helper);
-  char *argv[] = { prog, (char *) action, NULL };
+  char *argv[] = { prog, (char *)action, NULL };
   int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, status, r;
   posix_spawn_file_actions_t fa;
   pid_t pid;
@@ -151,7 +151,7 @@ run_helper (const char *helper, const char *action, const char *input,
         continue;
       if (n <= 0)
         break;
-      off += (size_t) n;
+      off += (size_t)n;
     }
   close (in[1]);
   in[1] = -1;
@@ -164,9 +164,9 @@ run_helper (const char *helper, const char *action, const char *input,
         continue;
       if (n <= 0)
         break;
-      if (out->len + (size_t) n > HELPER_OUT_MAX)
+      if (out->len + (size_t)n > HELPER_OUT_MAX)
         break;
-      strbuf_add (out, buf, (size_t) n);
+      strbuf_add (out, buf, (size_t)n);
     }
   close (outp[0]);
   outp[0] = -1;
@@ -260,8 +260,8 @@ decode_entry (json_t *entry, const char *file, const char *key,
       /* docker trims trailing NULs from the password. */
       while (len && dec[len - 1] == '\0')
         len--;
-      out->username = xstrndup (dec, (size_t) (colon - dec));
-      out->password = xstrndup (colon + 1, len - (size_t) (colon - dec) - 1);
+      out->username = xstrndup (dec, (size_t)(colon - dec));
+      out->password = xstrndup (colon + 1, len - (size_t)(colon - dec) - 1);
       explicit_bzero (dec, len);
     }
   else if (u && p)
@@ -378,8 +378,7 @@ write_json (const char *path, json_t *j, struct err **err)
         return -1;
     }
   /* Credentials are readable by their owner only. */
-  return fs_write_file_atomic (AT_FDCWD, path, text, strlen (text), 0600,
-                               err);
+  return fs_write_file_atomic (AT_FDCWD, path, text, strlen (text), 0600, err);
 }
 
 static const char *
@@ -411,12 +410,10 @@ reg_cred_store (const char *domain, const struct reg_cred *c, char **where,
   if (helper)
     {
       _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
-      json_t *in = json_pack ("{s:s, s:s, s:s}", "ServerURL",
-                              reg_cred_key (domain), "Username",
-                              c->identity_token ? "<token>" : c->username,
-                              "Secret",
-                              c->identity_token ? c->identity_token
-                                                : c->password);
+      json_t *in = json_pack (
+          "{s:s, s:s, s:s}", "ServerURL", reg_cred_key (domain), "Username",
+          c->identity_token ? "<token>" : c->username, "Secret",
+          c->identity_token ? c->identity_token : c->password);
       _cleanup_free_ char *text = json_dumps (in, JSON_COMPACT);
       json_decref (in);
       r = run_helper (helper, "store", text, &out, err);
@@ -482,8 +479,8 @@ reg_cred_erase (const char *domain, bool *found, struct err **err)
         {
           _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
           struct err *e = NULL;
-          int st = run_helper (helper, "erase", reg_cred_key (domain), &out,
-                               &e);
+          int st
+              = run_helper (helper, "erase", reg_cred_key (domain), &out, &e);
           if (st == 0)
             *found = true;
           err_free (e);

@@ -27,12 +27,12 @@ struct reg_cred
 /* Credentials for a registry domain ("docker.io", "host:port") and a
  * repository path (may be NULL). Returns 0 and fills *out, 1 when there
  * are none, -1 on a broken file or helper. */
-int reg_cred_lookup (const char *domain, const char *repo,
-                     struct reg_cred *out, struct err **err);
+int reg_cred_lookup (const char *domain, const char *repo, struct reg_cred *out,
+                     struct err **err);
 /* Save credentials for domain (login). *where (if not NULL) receives the
  * file or helper used; caller frees. */
-int reg_cred_store (const char *domain, const struct reg_cred *c,
-                    char **where, struct err **err);
+int reg_cred_store (const char *domain, const struct reg_cred *c, char **where,
+                    struct err **err);
 /* Forget credentials for domain in every file and helper that has them
  * (logout). *found tells whether there were any. */
 int reg_cred_erase (const char *domain, bool *found, struct err **err);

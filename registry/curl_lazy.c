@@ -22,8 +22,8 @@ curl_easy_setopt (CURL *curl, CURLoption option, ...)
 {
   static void *fn_;
   CURLcode (*f) (CURL *, CURLoption, ...)
-      = (CURLcode (*) (CURL *, CURLoption, ...)) dynlib_fn (
-          &curl_lib, &fn_, "curl_easy_setopt");
+      = (CURLcode (*) (CURL *, CURLoption, ...))dynlib_fn (&curl_lib, &fn_,
+                                                           "curl_easy_setopt");
   CURLcode rc;
   va_list ap;
   va_start (ap, option);
@@ -47,8 +47,8 @@ curl_easy_getinfo (CURL *curl, CURLINFO info, ...)
 {
   static void *fn_;
   CURLcode (*f) (CURL *, CURLINFO, ...)
-      = (CURLcode (*) (CURL *, CURLINFO, ...)) dynlib_fn (
-          &curl_lib, &fn_, "curl_easy_getinfo");
+      = (CURLcode (*) (CURL *, CURLINFO, ...))dynlib_fn (&curl_lib, &fn_,
+                                                         "curl_easy_getinfo");
   CURLcode rc;
   va_list ap;
   va_start (ap, info);
@@ -64,7 +64,7 @@ curl_share_setopt (CURLSH *share, CURLSHoption option, ...)
 {
   static void *fn_;
   CURLSHcode (*f) (CURLSH *, CURLSHoption, ...)
-      = (CURLSHcode (*) (CURLSH *, CURLSHoption, ...)) dynlib_fn (
+      = (CURLSHcode (*) (CURLSH *, CURLSHoption, ...))dynlib_fn (
           &curl_lib, &fn_, "curl_share_setopt");
   CURLSHcode rc;
   va_list ap;
@@ -95,12 +95,12 @@ DYNLIB_STUB_VOID (curl_lib, curl_easy_reset, (CURL * c), (c))
 DYNLIB_STUB (curl_lib, const char *, curl_easy_strerror, (CURLcode rc), (rc))
 DYNLIB_STUB (curl_lib, CURLM *, curl_multi_init, (void), ())
 DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_cleanup, (CURLM * m), (m))
-DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_add_handle,
-             (CURLM * m, CURL *c), (m, c))
+DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_add_handle, (CURLM * m, CURL *c),
+             (m, c))
 DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_remove_handle,
              (CURLM * m, CURL *c), (m, c))
-DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_perform,
-             (CURLM * m, int *running), (m, running))
+DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_perform, (CURLM * m, int *running),
+             (m, running))
 DYNLIB_STUB (curl_lib, CURLMcode, curl_multi_poll,
              (CURLM * m, struct curl_waitfd extra_fds[],
               unsigned int extra_nfds, int timeout_ms, int *ret),
@@ -119,8 +119,7 @@ DYNLIB_STUB (curl_lib, CURLUcode, curl_url_get,
              (u, what, part, flags))
 DYNLIB_STUB (curl_lib, struct curl_slist *, curl_slist_append,
              (struct curl_slist * l, const char *s), (l, s))
-DYNLIB_STUB_VOID (curl_lib, curl_slist_free_all, (struct curl_slist * l),
-                  (l))
+DYNLIB_STUB_VOID (curl_lib, curl_slist_free_all, (struct curl_slist * l), (l))
 DYNLIB_STUB_VOID (curl_lib, curl_free, (void *p), (p))
 DYNLIB_STUB (curl_lib, time_t, curl_getdate,
              (const char *p, const time_t *unused), (p, unused))

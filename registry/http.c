@@ -110,7 +110,7 @@ http_free (struct reg_http *h)
 void *
 http_multi_new (struct reg_http *h)
 {
-  (void) h;
+  (void)h;
   return curl_multi_init ();
 }
 
@@ -134,7 +134,7 @@ http_response_release (struct http_response *r)
   free (r->link_next);
   strv_free (r->www_authenticate);
   memset (r, 0, sizeof *r);
-  r->body = (struct strbuf) STRBUF_INIT;
+  r->body = (struct strbuf)STRBUF_INIT;
   r->content_length = -1;
 }
 
@@ -244,7 +244,7 @@ tls_files (const char *dir, char **ca, char **cert, char **key)
       else if (!*cert && n > 5 && !strcmp (de->d_name + n - 5, ".cert"))
         {
           _cleanup_free_ char *k
-              = xasprintf ("%.*s.key", (int) (n - 5), de->d_name);
+              = xasprintf ("%.*s.key", (int)(n - 5), de->d_name);
           if (is_file (dir, k))
             {
               *cert = xasprintf ("%s/%s", dir, de->d_name);
@@ -267,9 +267,9 @@ reset_response (struct http_response *r)
 static char *
 trim (const char *s, size_t n)
 {
-  while (n && isspace ((unsigned char) *s))
+  while (n && isspace ((unsigned char)*s))
     s++, n--;
-  while (n && isspace ((unsigned char) s[n - 1]))
+  while (n && isspace ((unsigned char)s[n - 1]))
     n--;
   return xstrndup (s, n);
 }
@@ -292,7 +292,7 @@ http_link_next (const char *v)
             const char *r = p + 4 + (p[4] == '"');
             size_t n = strcspn (r, "\"; ,");
             if (r + n <= stop && n == 4 && !strncasecmp (r, "next", 4))
-              return xstrndup (v + 1, (size_t) (end - v - 1));
+              return xstrndup (v + 1, (size_t)(end - v - 1));
           }
       v = stop;
     }
@@ -317,7 +317,7 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
   colon = memchr (buf, ':', n);
   if (!colon)
     return n;
-  size_t kl = (size_t) (colon - buf);
+  size_t kl = (size_t)(colon - buf);
   _cleanup_free_ char *v = trim (colon + 1, n - kl - 1);
 #define IS(name) (kl == strlen (name) && !strncasecmp (buf, name, kl))
   if (IS ("content-type"))
@@ -391,7 +391,7 @@ read_cb (char *buf, size_t size, size_t nitems, void *ud)
     return x->req->read (x->req->ctx, buf, n);
   if (n > x->req->body_len - x->body_off)
     n = x->req->body_len - x->body_off;
-  memcpy (buf, (const char *) x->req->body + x->body_off, n);
+  memcpy (buf, (const char *)x->req->body + x->body_off, n);
   x->body_off += n;
   return n;
 }
@@ -417,7 +417,7 @@ http_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Stops a transfer that stalls (nothing moved for http-timeout seconds)
@@ -426,14 +426,14 @@ http_now_ns (void)
  * since a trickle passes any "no bytes" test. curl calls this at least
  * once a second. */
 static int
-xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
-             curl_off_t ultotal, curl_off_t ulnow)
+xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+             curl_off_t ulnow)
 {
   struct http_xfer *x = ud;
   const struct reg_http *h = x->h;
   int64_t now = http_now_ns ();
   curl_off_t moved = dlnow + ulnow;
-  (void) dltotal;
+  (void)dltotal;
   if (!x->moved_ns || moved != x->moved)
     {
       x->moved_ns = now;
@@ -458,8 +458,8 @@ xferinfo_cb (void *ud, curl_off_t dltotal, curl_off_t dlnow,
     }
   else if (now - x->win_ns >= h->min_window * 1000000000LL)
     {
-      long rate = (long) ((moved - x->win_bytes) * 1000000000LL
-                          / (now - x->win_ns));
+      long rate
+          = (long)((moved - x->win_bytes) * 1000000000LL / (now - x->win_ns));
       if (rate < h->min_rate)
         {
           x->stop = WATCH_SLOW;
@@ -494,7 +494,7 @@ http_xfer_new (struct reg_http *h, const struct http_request *req,
   x->url = xstrdup (req->url);
   x->method = req->method ? req->method : "GET";
   x->send_auth = req->auth != NULL;
-  resp->body = (struct strbuf) STRBUF_INIT;
+  resp->body = (struct strbuf)STRBUF_INIT;
   resp->content_length = -1;
   return x;
 }
@@ -570,7 +570,7 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
   curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L);
   /* HTTP/1.1 with parallel keep-alive connections beats one h2 pipe for
    * big blobs (peers.md). */
-  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   /* A registry that stops answering, or trickles, fails in bounded
    * time. */
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, h->timeout);
@@ -584,7 +584,7 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
   curl_easy_setopt (c, CURLOPT_WRITEDATA, x);
   curl_easy_setopt (c, CURLOPT_PRIVATE, x);
   if (req->write)
-    curl_easy_setopt (c, CURLOPT_BUFFERSIZE, (long) RECV_BUFFER);
+    curl_easy_setopt (c, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
 
   if (http_host_insecure (h, host))
     {
@@ -626,7 +626,7 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
   if (req->range_start > 0)
     {
       _cleanup_free_ char *l
-          = xasprintf ("Range: bytes=%lld-", (long long) req->range_start);
+          = xasprintf ("Range: bytes=%lld-", (long long)req->range_start);
       add_header (x, l);
     }
   add_header (x, "Expect:"); /* no 100-continue round trip */
@@ -644,9 +644,9 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
       curl_easy_setopt (c, CURLOPT_READDATA, x);
       curl_easy_setopt (c, CURLOPT_SEEKFUNCTION, seek_cb);
       curl_easy_setopt (c, CURLOPT_SEEKDATA, x);
-      curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE,
-                        (curl_off_t) (req->read ? req->upload_len
-                                                : (int64_t) req->body_len));
+      curl_easy_setopt (
+          c, CURLOPT_INFILESIZE_LARGE,
+          (curl_off_t)(req->read ? req->upload_len : (int64_t)req->body_len));
       if (strcmp (x->method, "PUT"))
         curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, x->method);
     }
@@ -696,7 +696,7 @@ transport_error (struct http_xfer *x, int rc, struct err **err)
       break;
     case CURLE_COULDNT_CONNECT:
       err_set (err, 0, "connect to %s: %s", host,
-               os_errno ? strerror ((int) os_errno) : curl_reason (x, rc));
+               os_errno ? strerror ((int)os_errno) : curl_reason (x, rc));
       break;
     case CURLE_COULDNT_RESOLVE_HOST:
       err_set (err, 0, "resolve %s: host not found", host);
@@ -762,7 +762,7 @@ backoff_ms (int attempt, const char *retry_after)
       if (end == retry_after)
         {
           time_t t = curl_getdate (retry_after, NULL);
-          s = t > 0 ? (long) (t - time (NULL)) : -1;
+          s = t > 0 ? (long)(t - time (NULL)) : -1;
         }
       if (s >= 0)
         ms = (s > 60 ? 60 : s) * 1000L;
@@ -771,8 +771,7 @@ backoff_ms (int attempt, const char *retry_after)
 }
 
 enum http_next
-http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms,
-                  struct err **err)
+http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms, struct err **err)
 {
   const struct http_request *req = x->req;
   struct http_response *r = x->resp;
@@ -800,8 +799,7 @@ http_xfer_finish (struct http_xfer *x, int rc, long *delay_ms,
       _cleanup_free_ char *next = http_url_resolve (x->url, r->location);
       _cleanup_free_ char *next_host = next ? http_url_host (next) : NULL;
       if (!next || !next_host)
-        return err_set (err, 0, "bad redirect to '%s'", r->location),
-               HTTP_FAIL;
+        return err_set (err, 0, "bad redirect to '%s'", r->location), HTTP_FAIL;
       if (++x->redirects > MAX_REDIRECTS)
         return err_set (err, 0, "too many redirects from '%s'", req->url),
                HTTP_FAIL;
@@ -878,19 +876,45 @@ http_error_text (const struct http_response *r)
   char *out;
   switch (r->status)
     {
-    case 400: reason = "bad request"; break;
-    case 401: reason = "unauthorized"; break;
-    case 403: reason = "denied"; break;
-    case 404: reason = "not found"; break;
-    case 405: reason = "method not allowed"; break;
-    case 413: reason = "too large"; break;
-    case 416: reason = "range not satisfiable"; break;
-    case 429: reason = "too many requests"; break;
-    case 500: reason = "internal server error"; break;
-    case 502: reason = "bad gateway"; break;
-    case 503: reason = "service unavailable"; break;
-    case 504: reason = "gateway timeout"; break;
-    default: reason = "unexpected status"; break;
+    case 400:
+      reason = "bad request";
+      break;
+    case 401:
+      reason = "unauthorized";
+      break;
+    case 403:
+      reason = "denied";
+      break;
+    case 404:
+      reason = "not found";
+      break;
+    case 405:
+      reason = "method not allowed";
+      break;
+    case 413:
+      reason = "too large";
+      break;
+    case 416:
+      reason = "range not satisfiable";
+      break;
+    case 429:
+      reason = "too many requests";
+      break;
+    case 500:
+      reason = "internal server error";
+      break;
+    case 502:
+      reason = "bad gateway";
+      break;
+    case 503:
+      reason = "service unavailable";
+      break;
+    case 504:
+      reason = "gateway timeout";
+      break;
+    default:
+      reason = "unexpected status";
+      break;
     }
   if (r->body.len)
     j = json_loadb (r->body.buf, r->body.len, 0, NULL);

@@ -64,7 +64,7 @@ struct http_response
   char *content_range; /* Content-Range */
   char *range;         /* Range (upload status) */
   char *retry_after;
-  char *link_next; /* the URL of Link: <URL>; rel="next" (pagination) */
+  char *link_next;         /* the URL of Link: <URL>; rel="next" (pagination) */
   char **www_authenticate; /* every WWW-Authenticate header */
   int64_t content_length;  /* -1 when unknown */
   int64_t chunk_min;       /* OCI-Chunk-Min-Length (upload POST), 0: none */

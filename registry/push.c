@@ -82,7 +82,7 @@ push_release (struct push *ps)
   free (ps->mans);
   for (size_t i = 0; i < ps->n_jobs; i++)
     {
-      free ((char *) ps->jobs[i].digest);
+      free ((char *)ps->jobs[i].digest);
       reg_upload_job_release (&ps->jobs[i]);
       free (ps->job_paths[i]);
       strv_free (ps->job_mounts[i]);
@@ -175,9 +175,9 @@ add_manifest_blobs (struct push *ps, const struct pdoc *d, struct err **err)
   int ret = 0;
   if (image_manifest_parse (d->body, d->len, &m, err) < 0)
     return err_wrap (err, "manifest %s", digest_short (d->digest, sbuf));
-  if (m.config.size < 0 || m.config.size > (int64_t) CONFIG_MAX_SIZE)
+  if (m.config.size < 0 || m.config.size > (int64_t)CONFIG_MAX_SIZE)
     ret = err_set (err, 0, "config %s: bad size %lld", m.config.digest,
-                   (long long) m.config.size);
+                   (long long)m.config.size);
   if (ret == 0)
     ret = add_blob (ps, &m.config, false, err);
   for (size_t i = 0; i < m.n_layers && ret == 0; i++)
@@ -185,8 +185,7 @@ add_manifest_blobs (struct push *ps, const struct pdoc *d, struct err **err)
       if (m.layers[i].size < 0)
         ret = err_set (err, 0, "layer %s: bad size", m.layers[i].digest);
       else
-        ret = add_blob (ps, &m.layers[i], layer_is_foreign (&m.layers[i]),
-                        err);
+        ret = add_blob (ps, &m.layers[i], layer_is_foreign (&m.layers[i]), err);
     }
   image_manifest_release (&m);
   return ret;
@@ -226,9 +225,8 @@ push_plan (struct push *ps, const char *top_digest, const char *top_mt,
               ret = err_set (err, 0,
                              "manifest %s%s%s%s of the index is not in the "
                              "store (pull with --all-platforms first)",
-                             digest_short (e->digest, sbuf),
-                             plat ? " (" : "", plat ? plat : "",
-                             plat ? ")" : "");
+                             digest_short (e->digest, sbuf), plat ? " (" : "",
+                             plat ? plat : "", plat ? ")" : "");
               break;
             }
           ret = doc_read (ps, e->digest, e->media_type, d, err);
@@ -237,8 +235,9 @@ push_plan (struct push *ps, const char *top_digest, const char *top_mt,
           else
             break;
           if (d->kind != DOC_MANIFEST)
-            ret = err_set (err, 0, "manifest %s: an index inside an index is "
-                                   "not supported",
+            ret = err_set (err, 0,
+                           "manifest %s: an index inside an index is "
+                           "not supported",
                            d->digest);
           else
             ret = add_manifest_blobs (ps, d, err);
@@ -259,8 +258,9 @@ push_plan (struct push *ps, const char *top_digest, const char *top_mt,
           ret = doc_read (ps, ix.manifests[chosen].digest,
                           ix.manifests[chosen].media_type, &d, err);
           if (ret == 0 && d.kind != DOC_MANIFEST)
-            ret = err_set (err, 0, "an index inside an index is not "
-                                   "supported");
+            ret = err_set (err, 0,
+                           "an index inside an index is not "
+                           "supported");
           pdoc_release (&ps->top);
           ps->top = d;
           if (ret == 0)
@@ -280,13 +280,15 @@ put_manifest (struct reg_repo *repo, const char *reference,
       = xasprintf ("/v2/%s/manifests/%s", repo->path, reference);
   _cleanup_free_ char *ctype = xasprintf ("Content-Type: %s", d->media_type);
   char *hdrs[] = { ctype, NULL };
-  struct http_request req = { .method = "PUT", .url = path, .headers = hdrs,
-                              .body = d->body, .body_len = d->len };
+  struct http_request req = { .method = "PUT",
+                              .url = path,
+                              .headers = hdrs,
+                              .body = d->body,
+                              .body_len = d->len };
   struct http_response resp = { 0 };
   char sbuf[20];
   int ret = -1;
-  log_debug ("PUT manifest %s as %s (%s)", d->digest, reference,
-             d->media_type);
+  log_debug ("PUT manifest %s as %s (%s)", d->digest, reference, d->media_type);
   if (reg_repo_do (repo, &req, &resp, err) < 0)
     goto out;
   if (resp.status != 201 && resp.status != 200 && resp.status != 202)
@@ -319,9 +321,8 @@ push_mounts (struct push *ps, struct reg_repo *repo)
   _cleanup_strv_ char **asked = NULL;
   for (size_t i = 0; i < ps->n_jobs; i++)
     {
-      char **v = ps->o->hints ? reg_source_lookup (ps->o->hints,
-                                                   ps->jobs[i].digest,
-                                                   ps->dest.domain)
+      char **v = ps->o->hints ? reg_source_lookup (
+                     ps->o->hints, ps->jobs[i].digest, ps->dest.domain)
                               : xcalloc (1, sizeof *v);
       if (ps->o->mount_from)
         strv_push (&v, xstrdup (ps->o->mount_from));
@@ -362,8 +363,7 @@ push_ping (struct reg_repo *repo, struct err **err)
       ret = err_set (err, 0, "%s", t);
     }
   else if (resp.status == 404)
-    ret = err_set (err, 0, "%s is not a registry (GET /v2/: 404)",
-                   repo->host);
+    ret = err_set (err, 0, "%s is not a registry (GET /v2/: 404)", repo->host);
   http_response_release (&resp);
   return ret;
 }
@@ -400,8 +400,9 @@ reg_push (const struct reg_push_source *src, const char *top_digest,
     goto out;
   if (ps.dest.digest && strcmp (ps.dest.digest, ps.top.digest))
     {
-      err_set (err, 0, "the image is %s, not the digest the destination "
-                       "names",
+      err_set (err, 0,
+               "the image is %s, not the digest the destination "
+               "names",
                ps.top.digest);
       goto out;
     }
@@ -432,18 +433,24 @@ reg_push (const struct reg_push_source *src, const char *top_digest,
       struct err *e = NULL;
       switch (ps.jobs[i].result)
         {
-        case UPLOAD_PUSHED: out->pushed++; break;
-        case UPLOAD_MOUNTED: out->mounted++; break;
-        case UPLOAD_EXISTS: out->existed++; break;
-        default: break;
+        case UPLOAD_PUSHED:
+          out->pushed++;
+          break;
+        case UPLOAD_MOUNTED:
+          out->mounted++;
+          break;
+        case UPLOAD_EXISTS:
+          out->existed++;
+          break;
+        default:
+          break;
         }
       if (o->hints
           && reg_source_record (o->hints, ps.jobs[i].digest, ps.dest.domain,
                                 ps.dest.path, &e)
                  < 0)
         {
-          log_debug ("record the source of %s: %s", ps.jobs[i].digest,
-                     e->msg);
+          log_debug ("record the source of %s: %s", ps.jobs[i].digest, e->msg);
           err_free (e);
         }
     }
@@ -451,7 +458,7 @@ reg_push (const struct reg_push_source *src, const char *top_digest,
   out->reference = xstrdup (reference);
   out->digest = xstrdup (ps.top.digest);
   out->media_type = xstrdup (ps.top.media_type);
-  out->size = (int64_t) ps.top.len;
+  out->size = (int64_t)ps.top.len;
   ret = 0;
 out:
   if (ret < 0)

@@ -51,9 +51,9 @@ struct reg_push_opts
 
 struct reg_push_result
 {
-  char *name;       /* the destination, normalised */
-  char *reference;  /* its tag, or the digest when pushed by digest */
-  char *digest;     /* what the reference now points at */
+  char *name;      /* the destination, normalised */
+  char *reference; /* its tag, or the digest when pushed by digest */
+  char *digest;    /* what the reference now points at */
   char *media_type;
   int64_t size;
   size_t pushed, mounted, existed; /* blobs */

@@ -55,7 +55,7 @@ domain_valid (const char *s)
       if (!end || end == p + 1)
         return false;
       for (const char *q = p + 1; q < end; q++)
-        if (!isxdigit ((unsigned char) *q) && *q != ':' && *q != '.')
+        if (!isxdigit ((unsigned char)*q) && *q != ':' && *q != '.')
           return false;
       p = end + 1;
       if (*p == ':')
@@ -75,7 +75,7 @@ domain_valid (const char *s)
                 return false;
               label_start = true;
             }
-          else if (isalnum ((unsigned char) *p) || (*p == '-' && !label_start))
+          else if (isalnum ((unsigned char)*p) || (*p == '-' && !label_start))
             label_start = false;
           else
             return false;
@@ -90,7 +90,7 @@ domain_valid (const char *s)
       if (!*port || strlen (port) > 5)
         return false;
       for (const char *q = port; *q; q++)
-        if (!isdigit ((unsigned char) *q))
+        if (!isdigit ((unsigned char)*q))
           return false;
     }
   return true;
@@ -100,10 +100,10 @@ bool
 ref_tag_valid (const char *s)
 {
   size_t n = strlen (s);
-  if (n == 0 || n > 128 || !(isalnum ((unsigned char) s[0]) || s[0] == '_'))
+  if (n == 0 || n > 128 || !(isalnum ((unsigned char)s[0]) || s[0] == '_'))
     return false;
   for (size_t i = 1; i < n; i++)
-    if (!(isalnum ((unsigned char) s[i]) || strchr ("_.-", s[i])))
+    if (!(isalnum ((unsigned char)s[i]) || strchr ("_.-", s[i])))
       return false;
   return true;
 }
@@ -114,7 +114,7 @@ is_hex64 (const char *s)
   if (strlen (s) != 64)
     return false;
   for (; *s; s++)
-    if (!isxdigit ((unsigned char) *s) || isupper ((unsigned char) *s))
+    if (!isxdigit ((unsigned char)*s) || isupper ((unsigned char)*s))
       return false;
   return true;
 }
@@ -158,8 +158,8 @@ ref_parse (const char *s, struct ref *out, struct err **err)
       if (!ref_tag_valid (colon + 1))
         {
           ref_release (&r);
-          return err_set (err, 0, "invalid reference '%s': invalid tag '%s'",
-                          s, colon + 1);
+          return err_set (err, 0, "invalid reference '%s': invalid tag '%s'", s,
+                          colon + 1);
         }
       r.tag = xstrdup (colon + 1);
     }
@@ -174,10 +174,10 @@ ref_parse (const char *s, struct ref *out, struct err **err)
   slash = strchr (name, '/');
   if (slash)
     {
-      size_t n = (size_t) (slash - name);
+      size_t n = (size_t)(slash - name);
       bool upper = false;
       for (size_t i = 0; i < n; i++)
-        upper |= isupper ((unsigned char) name[i]) != 0;
+        upper |= isupper ((unsigned char)name[i]) != 0;
       if (memchr (name, '.', n) || memchr (name, ':', n)
           || (n == 9 && !strncmp (name, "localhost", 9)) || upper)
         {
@@ -219,12 +219,12 @@ ref_parse (const char *s, struct ref *out, struct err **err)
   for (const char *c = r.path;;)
     {
       const char *end = strchr (c, '/');
-      size_t n = end ? (size_t) (end - c) : strlen (c);
+      size_t n = end ? (size_t)(end - c) : strlen (c);
       if (!path_component_valid (c, n))
         {
           bool upper = false;
           for (size_t i = 0; i < n; i++)
-            upper |= isupper ((unsigned char) c[i]) != 0;
+            upper |= isupper ((unsigned char)c[i]) != 0;
           ref_release (&r);
           return err_set (err, 0, "invalid reference '%s': %s", s,
                           upper ? "repository name must be lowercase"

@@ -17,8 +17,8 @@ reg_client_init (struct reg_client *c, const struct reg_client_opts *o,
   memset (c, 0, sizeof *c);
   if (reg_config_load (o ? o->config_path : NULL, &c->cfg, err) < 0)
     return -1;
-  c->http = http_new (&c->cfg, !(o && o->no_tls_verify),
-                      o ? o->cert_dir : NULL);
+  c->http
+      = http_new (&c->cfg, !(o && o->no_tls_verify), o ? o->cert_dir : NULL);
   c->auth = auth_new (c->http);
   return 0;
 }
@@ -59,8 +59,8 @@ reg_repo_init (struct reg_repo *r, struct reg_client *c, const char *endpoint,
       r->host = xstrdup (endpoint);
       r->base = xasprintf ("https://%s", endpoint);
     }
-  auth_set_cred_domain (c->auth, r->host,
-                        cred_domain ? cred_domain : r->host, path);
+  auth_set_cred_domain (c->auth, r->host, cred_domain ? cred_domain : r->host,
+                        path);
   if (path && *path)
     strv_push (&r->scopes, auth_scope (path, actions));
   return 0;
@@ -100,10 +100,10 @@ int
 reg_repo_reauth (struct reg_repo *r, const struct http_response *resp,
                  struct err **err)
 {
-  return auth_challenge (r->c->auth, r->host,
-                         !strncasecmp (resp->url ? resp->url : r->base,
-                                       "https://", 8),
-                         resp->www_authenticate, r->scopes, err);
+  return auth_challenge (
+      r->c->auth, r->host,
+      !strncasecmp (resp->url ? resp->url : r->base, "https://", 8),
+      resp->www_authenticate, r->scopes, err);
 }
 
 char *

@@ -37,9 +37,9 @@ void reg_client_release (struct reg_client *c);
 struct reg_repo
 {
   struct reg_client *c;
-  char *host;   /* host[:port] the requests go to */
-  char *base;   /* "https://host[:port]" (or http:// when insecure) */
-  char *path;   /* repository path, "library/busybox" */
+  char *host; /* host[:port] the requests go to */
+  char *base; /* "https://host[:port]" (or http:// when insecure) */
+  char *path; /* repository path, "library/busybox" */
   char **scopes;
   bool scheme_known;
 };

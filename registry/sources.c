@@ -4,8 +4,8 @@
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
-#include "lib/strbuf.h"
 #include "lib/log.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "registry/blob.h"
 
@@ -80,9 +80,8 @@ reg_source_lookup (struct store *s, const char *digest, const char *domain)
 }
 
 void
-reg_sources_record_pull (struct store *s, const char *domain,
-                         const char *repo, const struct reg_blob_job *jobs,
-                         size_t n)
+reg_sources_record_pull (struct store *s, const char *domain, const char *repo,
+                         const struct reg_blob_job *jobs, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     {

@@ -20,15 +20,14 @@ struct store;
 #define REG_SOURCES_MAX 8
 
 /* Note that domain/repo has the blob digest. */
-int reg_source_record (struct store *s, const char *digest,
-                       const char *domain, const char *repo,
-                       struct err **err);
+int reg_source_record (struct store *s, const char *digest, const char *domain,
+                       const char *repo, struct err **err);
 struct reg_blob_job;
 /* After a pull from domain/repo: record it for each job's blob (errors
  * are only logged: the pull itself succeeded). */
 void reg_sources_record_pull (struct store *s, const char *domain,
-                              const char *repo,
-                              const struct reg_blob_job *jobs, size_t n);
+                              const char *repo, const struct reg_blob_job *jobs,
+                              size_t n);
 
 /* The repositories of domain known to have digest (NULL-terminated, maybe
  * empty); caller frees with strv_free. */

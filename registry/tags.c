@@ -21,8 +21,8 @@ add_page (const struct http_response *resp, char ***tags, struct err **err)
   size_t i;
   int ret = 0;
   list = json_is_object (doc) ? json_object_get (doc, "tags") : NULL;
-  if (!doc || !json_is_object (doc) || (list && !json_is_null (list)
-                                        && !json_is_array (list)))
+  if (!doc || !json_is_object (doc)
+      || (list && !json_is_null (list) && !json_is_array (list)))
     ret = err_set (err, 0, "malformed tag list");
   else if (json_is_array (list))
     json_array_foreach (list, i, t)
@@ -61,7 +61,8 @@ reg_list_tags (const struct reg_client_opts *co, const struct ref *r,
   for (int page = 0;; page++)
     {
       struct http_response resp = { 0 };
-      struct http_request req = { .url = url, .accept = "application/json",
+      struct http_request req = { .url = url,
+                                  .accept = "application/json",
                                   .max_body = TAGS_PAGE_MAX_BODY };
       char *next = NULL;
       if (reg_repo_do (&repo, &req, &resp, err) < 0)
@@ -82,8 +83,10 @@ reg_list_tags (const struct reg_client_opts *co, const struct ref *r,
                                    resp.link_next);
           for (char **s = seen; s && *s && next; s++)
             if (!strcmp (*s, next))
-              err_set (err, 0, "list the tags of %s/%s: the registry's "
-                       "pages loop", repo.host, repo.path);
+              err_set (err, 0,
+                       "list the tags of %s/%s: the registry's "
+                       "pages loop",
+                       repo.host, repo.path);
           if (!*err && page + 1 >= TAGS_MAX_PAGES)
             err_set (err, 0, "list the tags of %s/%s: more than %d pages",
                      repo.host, repo.path, TAGS_MAX_PAGES);

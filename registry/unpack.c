@@ -52,8 +52,8 @@ consume (void *ctx, const void *data, size_t len, struct err **err)
       k->begun = true;
       /* 1: the snapshot exists; 2: another process is making it right
        * now (the fallback waits for it); either way nothing to feed. */
-      int rc = snapshot_begin (k->u->s, k->chain_id, k->diff_id, false,
-                               &k->tx, err);
+      int rc = snapshot_begin (k->u->s, k->chain_id, k->diff_id, false, &k->tx,
+                               err);
       if (rc < 0)
         k->failed = true;
       if (rc != 0)

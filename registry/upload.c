@@ -37,7 +37,9 @@ char *
 upload_url_with_digest (const char *url, const char *digest)
 {
   const char *q = strchr (url, '?');
-  const char *sep = !q ? "?" : (q[1] && url[strlen (url) - 1] != '&') ? "&" : "";
+  const char *sep = !q                                       ? "?"
+                    : (q[1] && url[strlen (url) - 1] != '&') ? "&"
+                                                             : "";
   return xasprintf ("%s%sdigest=%s", url, sep, digest);
 }
 
@@ -63,7 +65,7 @@ upload_range_parse (const char *range)
   b = strtoll (p, &end, 10);
   if (errno || end == p || *end || b < 0 || b == INT64_MAX)
     return -1;
-  return b == 0 ? 0 : (int64_t) b + 1;
+  return b == 0 ? 0 : (int64_t)b + 1;
 }
 
 int64_t
@@ -93,9 +95,9 @@ enum step
 };
 
 static const char *const step_names[] = {
-  [S_HEAD] = "check blob",   [S_MOUNT] = "mount blob",
-  [S_POST] = "start upload", [S_PUT] = "upload blob",
-  [S_PATCH] = "upload chunk", [S_FINAL] = "finish upload",
+  [S_HEAD] = "check blob",      [S_MOUNT] = "mount blob",
+  [S_POST] = "start upload",    [S_PUT] = "upload blob",
+  [S_PATCH] = "upload chunk",   [S_FINAL] = "finish upload",
   [S_STATUS] = "upload status",
 };
 
@@ -107,16 +109,16 @@ struct up
   struct up_ctx *u;
   enum step step;
   int fd;
-  char *loc;       /* the latest upload URL, absolute */
-  int64_t offset;  /* bytes the registry holds */
-  int64_t pos;     /* next byte the body sends */
+  char *loc;      /* the latest upload URL, absolute */
+  int64_t offset; /* bytes the registry holds */
+  int64_t pos;    /* next byte the body sends */
   int64_t body_end;
-  int64_t chunk;   /* > 0: chunked */
+  int64_t chunk; /* > 0: chunked */
   int64_t chunk_min;
   const char *mount_src;
-  bool recheck;    /* a HEAD after a finished upload whose answer was lost */
+  bool recheck; /* a HEAD after a finished upload whose answer was lost */
   bool read_failed;
-  int failures;    /* broken requests since the last progress */
+  int failures; /* broken requests since the last progress */
   int auth_rounds;
   int pid;
   struct http_request req;
@@ -150,8 +152,8 @@ up_read (void *ctx, char *buf, size_t len)
 {
   struct up *up = ctx;
   ssize_t r;
-  if ((int64_t) len > up->body_end - up->pos)
-    len = (size_t) (up->body_end - up->pos);
+  if ((int64_t)len > up->body_end - up->pos)
+    len = (size_t)(up->body_end - up->pos);
   if (!len)
     return 0;
   do
@@ -164,7 +166,7 @@ up_read (void *ctx, char *buf, size_t len)
     }
   up->pos += r;
   progress_update (up->u->p, up->pid, up->pos);
-  return (size_t) r;
+  return (size_t)r;
 }
 
 static int
@@ -232,8 +234,8 @@ up_open_file (struct up *up, struct err **err)
     return err_set (err, errno, "stat '%s'", up->job->path);
   if (st.st_size != up->job->size)
     return err_set (err, 0, "'%s' has %lld bytes, its descriptor says %lld",
-                    up->job->path, (long long) st.st_size,
-                    (long long) up->job->size);
+                    up->job->path, (long long)st.st_size,
+                    (long long)up->job->size);
   return 0;
 }
 
@@ -257,8 +259,8 @@ up_launch (struct up *up, struct err **err)
       break;
     case S_MOUNT:
       up->req.method = "POST";
-      path = xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo->path,
-                        d, up->mount_src);
+      path = xasprintf ("/v2/%s/blobs/uploads/?mount=%s&from=%s", repo->path, d,
+                        up->mount_src);
       break;
     case S_POST:
       up->req.method = "POST";
@@ -289,8 +291,8 @@ up_launch (struct up *up, struct err **err)
     up->url = reg_repo_url (repo, path);
   /* The registry's credentials are for the registry: an upload Location
    * on another host (the spec allows it) gets none, as a redirect. */
-  up->auth = http_same_origin (up->url, repo->base) ? reg_repo_auth (repo)
-                                                    : NULL;
+  up->auth
+      = http_same_origin (up->url, repo->base) ? reg_repo_auth (repo) : NULL;
   if (up->step == S_PUT || up->step == S_PATCH)
     {
       if (up_open_file (up, err) < 0)
@@ -323,7 +325,7 @@ up_goto (struct up *up, enum step step, long delay_ms, struct err **err)
   if (delay_ms <= 0)
     return up_launch (up, err);
   up_clear_request (up);
-  up->wake_ns = http_now_ns () + (int64_t) delay_ms * 1000000LL;
+  up->wake_ns = http_now_ns () + (int64_t)delay_ms * 1000000LL;
   return 0;
 }
 
@@ -335,10 +337,9 @@ up_broken (struct up *up, enum step next, const char *why, struct err **err)
   if (up->failures++ >= up->u->retries)
     return err_set (err, 0, "%s: %s (gave up after %d attempts)",
                     step_names[up->step], why, up->failures);
-  log_debug ("%s %s: %s; trying again", up->job->digest,
-             step_names[up->step], why);
-  return up_goto (up, next, 250L << (up->failures < 6 ? up->failures : 6),
-                  err);
+  log_debug ("%s %s: %s; trying again", up->job->digest, step_names[up->step],
+             why);
+  return up_goto (up, next, 250L << (up->failures < 6 ? up->failures : 6), err);
 }
 
 static void
@@ -470,8 +471,8 @@ up_answer (struct up *up, struct err **err)
         }
       {
         _cleanup_free_ char *t = http_error_text (&up->resp);
-        log_debug ("%s: mount from %s failed (%s); uploading",
-                   up->job->digest, up->mount_src, t);
+        log_debug ("%s: mount from %s failed (%s); uploading", up->job->digest,
+                   up->mount_src, t);
       }
       up->mount_src = NULL;
       up->auth_rounds = 0;
@@ -560,8 +561,8 @@ up_answer (struct up *up, struct err **err)
       up->offset = have;
       progress_update (up->u->p, up->pid, have);
       if (have > 0)
-        log_info ("%s: continuing the upload at byte %" PRId64,
-                  up->job->digest, have);
+        log_info ("%s: continuing the upload at byte %" PRId64, up->job->digest,
+                  have);
       if (up_take_location (up, err) < 0)
         return -1;
       return up_send_data (up, err);
@@ -588,7 +589,7 @@ up_done (struct up *up, int rc, struct err **err)
       log_debug ("%s: %s; retrying", up->job->digest,
                  e ? e->msg : "server busy");
       err_free (e);
-      up->wake_ns = http_now_ns () + (int64_t) delay * 1000000LL;
+      up->wake_ns = http_now_ns () + (int64_t)delay * 1000000LL;
       return 0;
     case HTTP_FAIL:
       if (up->read_failed)
@@ -613,8 +614,8 @@ up_done (struct up *up, int rc, struct err **err)
 static int
 cmp_size_desc (const void *a, const void *b)
 {
-  const struct reg_upload_job *x = *(struct reg_upload_job *const *) a;
-  const struct reg_upload_job *y = *(struct reg_upload_job *const *) b;
+  const struct reg_upload_job *x = *(struct reg_upload_job *const *)a;
+  const struct reg_upload_job *y = *(struct reg_upload_job *const *)b;
   return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
 }
 
@@ -635,23 +636,22 @@ up_cancel (struct up *up)
 }
 
 int
-reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
-                  size_t n, const struct reg_upload_opts *o,
-                  struct progress *p, struct err **err)
+reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs, size_t n,
+                  const struct reg_upload_opts *o, struct progress *p,
+                  struct err **err)
 {
   struct up_ctx u = { .repo = repo, .o = o, .p = p };
-  _cleanup_free_ struct reg_upload_job **order
-      = xcalloc (n + 1, sizeof *order);
+  _cleanup_free_ struct reg_upload_job **order = xcalloc (n + 1, sizeof *order);
   _cleanup_free_ struct up **act = NULL;
   size_t next = 0, n_act = 0;
   int max = o && o->jobs > 0 ? o->jobs : 1;
   int ret = 0;
   char sbuf[20];
 
-  u.retries = o && o->retries >= 0 ? o->retries
-              : repo->c->cfg.retries >= 0 ? (int) repo->c->cfg.retries
+  u.retries = o && o->retries >= 0        ? o->retries
+              : repo->c->cfg.retries >= 0 ? (int)repo->c->cfg.retries
                                           : DEFAULT_RETRIES;
-  act = xcalloc ((size_t) max, sizeof *act);
+  act = xcalloc ((size_t)max, sizeof *act);
   for (size_t i = 0; i < n; i++)
     {
       if (digest_check (jobs[i].digest, err) < 0)
@@ -671,7 +671,7 @@ reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
       CURLMsg *msg;
       int64_t t;
 
-      while (ret == 0 && n_act < (size_t) max && next < n)
+      while (ret == 0 && n_act < (size_t)max && next < n)
         {
           struct reg_upload_job *job = order[next++];
           struct up *up = xcalloc (1, sizeof *up);
@@ -708,7 +708,7 @@ reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
           struct up *up = NULL;
           if (msg->msg != CURLMSG_DONE)
             continue;
-          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
           for (size_t i = 0; i < n_act; i++)
             if (act[i]->x == x)
               up = act[i];
@@ -752,7 +752,7 @@ reg_blobs_upload (struct reg_repo *repo, struct reg_upload_job *jobs,
                 }
             }
           else if ((up->wake_ns - t) / 1000000 < timeout_ms)
-            timeout_ms = (int) ((up->wake_ns - t) / 1000000) + 1;
+            timeout_ms = (int)((up->wake_ns - t) / 1000000) + 1;
         }
       if (ret == 0)
         curl_multi_poll (u.multi, NULL, 0, timeout_ms, &numfds);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,11 +18,9 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 int
-rt_cgroup_detect (const char *root, enum rt_cgroup_mode *mode,
-                  struct err **err)
+rt_cgroup_detect (const char *root, enum rt_cgroup_mode *mode, struct err **err)
 {
   struct statfs sfs;
   if (statfs (root, &sfs) < 0)
@@ -54,15 +53,15 @@ rt_cgroup_shares_to_weight (uint64_t shares)
     return 1;
   if (shares >= 262144)
     return 10000;
-  l = log2 ((double) shares);
+  l = log2 ((double)shares);
   w = ceil (pow (10, (l * l + 125 * l) / 612.0 - 7.0 / 34.0));
-  return w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t) w;
+  return w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t)w;
 }
 
 void
 rt_cgroup_add_setting (struct rt_cgroup_setting *out, size_t *n,
-                       const char *controller, const char *file,
-                       bool optional, const char *fmt, ...)
+                       const char *controller, const char *file, bool optional,
+                       const char *fmt, ...)
 {
   va_list ap;
   struct rt_cgroup_setting *s;
@@ -79,19 +78,17 @@ rt_cgroup_add_setting (struct rt_cgroup_setting *out, size_t *n,
 
 int
 rt_cgroup_settings (enum rt_cgroup_mode mode, const struct rt_limits *l,
-                    struct rt_cgroup_setting *out, size_t *n,
-                    struct err **err)
+                    struct rt_cgroup_setting *out, size_t *n, struct err **err)
 {
   *n = 0;
   /* The checks docker makes, with its messages' sense. */
   if (l->memory < 0)
-    return err_set (err, 0, "invalid memory limit %lld",
-                    (long long) l->memory);
+    return err_set (err, 0, "invalid memory limit %lld", (long long)l->memory);
   if (l->memory > 0 && l->memory < 6 * 1024 * 1024)
     return err_set (err, 0, "minimum memory limit allowed is 6MB");
   if (l->memory_swap < -1)
     return err_set (err, 0, "invalid memory+swap limit %lld",
-                    (long long) l->memory_swap);
+                    (long long)l->memory_swap);
   if (l->memory_swap > 0 && l->memory == 0)
     return err_set (err, 0, "a memory+swap limit needs a memory limit");
   if (l->memory_swap > 0 && l->memory_swap < l->memory)
@@ -99,15 +96,14 @@ rt_cgroup_settings (enum rt_cgroup_mode mode, const struct rt_limits *l,
                     "memory+swap limit must be at least the memory limit");
   if (l->cpu_quota < 0 || (l->cpu_quota > 0 && l->cpu_quota < 1000))
     return err_set (err, 0, "cpu quota must be at least 1000 microseconds");
-  if (l->cpu_period != 0
-      && (l->cpu_period < 1000 || l->cpu_period > 1000000))
+  if (l->cpu_period != 0 && (l->cpu_period < 1000 || l->cpu_period > 1000000))
     return err_set (err, 0,
                     "cpu period must be between 1000 and 1000000 microseconds");
   if (l->cpu_shares < 0)
     return err_set (err, 0, "invalid cpu shares %lld",
-                    (long long) l->cpu_shares);
+                    (long long)l->cpu_shares);
   if (l->pids < -1)
-    return err_set (err, 0, "invalid pids limit %lld", (long long) l->pids);
+    return err_set (err, 0, "invalid pids limit %lld", (long long)l->pids);
   switch (mode)
     {
     case RT_CGROUP_V1:
@@ -145,8 +141,8 @@ rt_cgroup_free (struct rt_cgroup *cg)
 }
 
 int
-rt_cgroup_write (int dirfd, const char *file, const char *value,
-                 bool optional, struct err **err)
+rt_cgroup_write (int dirfd, const char *file, const char *value, bool optional,
+                 struct err **err)
 {
   _cleanup_close_ int fd = openat (dirfd, file, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
@@ -156,8 +152,7 @@ rt_cgroup_write (int dirfd, const char *file, const char *value,
       return err_set (err, errno, "open cgroup file '%s'", file);
     }
   if (write (fd, value, strlen (value)) < 0)
-    return err_set (err, errno, "write '%s' to cgroup file '%s'", value,
-                    file);
+    return err_set (err, errno, "write '%s' to cgroup file '%s'", value, file);
   return 0;
 }
 
@@ -179,7 +174,7 @@ kill_procs (int dirfd, const char *path)
       if (end == p)
         break;
       if (pid > 0)
-        kill ((pid_t) pid, SIGKILL);
+        kill ((pid_t)pid, SIGKILL);
       while (*end == '\n')
         end++;
     }
@@ -237,8 +232,7 @@ rt_cgroup_create (struct rt_cgroup *cg, const struct rt_limits *l,
 int
 rt_cgroup_join_open (struct rt_cgroup *cg, struct err **err)
 {
-  return cg && cg->mode == RT_CGROUP_V1 ? rt_cgroup_v1_join_open (cg, err)
-                                        : 0;
+  return cg && cg->mode == RT_CGROUP_V1 ? rt_cgroup_v1_join_open (cg, err) : 0;
 }
 
 int
@@ -278,7 +272,7 @@ rt_cgroup_destroy (struct rt_cgroup *cg, struct err **err)
 int
 rt_cgroup_join_pid (const char *root, pid_t target, struct err **err)
 {
-  _cleanup_free_ char *list = xasprintf ("/proc/%d/cgroup", (int) target);
+  _cleanup_free_ char *list = xasprintf ("/proc/%d/cgroup", (int)target);
   _cleanup_free_ char *buf = NULL;
   _cleanup_close_ int rootfd = -1;
   enum rt_cgroup_mode mode;
@@ -322,7 +316,7 @@ rt_cgroup_join_pid (const char *root, pid_t target, struct err **err)
       dir = *ctl ? xasprintf ("%s%s/%s", ctl, path, file)
                  : xasprintf ("%s/%s", path + 1, file);
       if (rt_cgroup_write (rootfd, dir, "0", false, err) < 0)
-        return err_wrap (err, "join cgroup of pid %d", (int) target);
+        return err_wrap (err, "join cgroup of pid %d", (int)target);
     }
   return 0;
 }

@@ -1,10 +1,10 @@
 /* cgroup v1: one directory per controller hierarchy,
  * <root>/<controller>/<parent>/<id>. */
-#include "runtime/cgroup.h"
-#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,39 +21,37 @@ const char *const rt_cgroup_v1_controllers[] = {
 };
 
 int
-rt_cgroup_v1_settings (const struct rt_limits *l,
-                       struct rt_cgroup_setting *out, size_t *n,
-                       struct err **err)
+rt_cgroup_v1_settings (const struct rt_limits *l, struct rt_cgroup_setting *out,
+                       size_t *n, struct err **err)
 {
-  (void) err;
+  (void)err;
   if (l->memory > 0)
     {
       int64_t sw = l->memory_swap;
       rt_cgroup_add_setting (out, n, "memory", "memory.limit_in_bytes", false,
-                             "%lld", (long long) l->memory);
+                             "%lld", (long long)l->memory);
       /* docker: without --memory-swap, swap may equal the memory limit */
       if (sw == 0)
         sw = 2 * l->memory;
       /* memsw exists only with swap accounting; a default can be skipped */
       rt_cgroup_add_setting (out, n, "memory", "memory.memsw.limit_in_bytes",
-                             l->memory_swap == 0, "%lld", (long long) sw);
+                             l->memory_swap == 0, "%lld", (long long)sw);
     }
   if (l->cpu_shares > 0)
     rt_cgroup_add_setting (out, n, "cpu", "cpu.shares", false, "%lld",
-                           (long long) (l->cpu_shares < 2 ? 2 : l->cpu_shares));
+                           (long long)(l->cpu_shares < 2 ? 2 : l->cpu_shares));
   if (l->cpu_quota > 0 || l->cpu_period > 0)
     rt_cgroup_add_setting (out, n, "cpu", "cpu.cfs_period_us", false, "%lld",
-                           (long long) (l->cpu_period ? l->cpu_period
-                                                      : 100000));
+                           (long long)(l->cpu_period ? l->cpu_period : 100000));
   if (l->cpu_quota > 0)
     rt_cgroup_add_setting (out, n, "cpu", "cpu.cfs_quota_us", false, "%lld",
-                           (long long) l->cpu_quota);
+                           (long long)l->cpu_quota);
   /* why: a default pids limit keeps a fork bomb inside the container */
   if (l->pids == -1)
     rt_cgroup_add_setting (out, n, "pids", "pids.max", false, "max");
   else
     rt_cgroup_add_setting (out, n, "pids", "pids.max", false, "%lld",
-                           (long long) (l->pids ? l->pids : RT_DEFAULT_PIDS));
+                           (long long)(l->pids ? l->pids : RT_DEFAULT_PIDS));
   return 0;
 }
 
@@ -95,8 +93,8 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
                      size_t n, const struct rt_device_rule *rules,
                      size_t n_rules, struct err **err)
 {
-  _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
-                                                   | O_CLOEXEC);
+  _cleanup_close_ int rootfd
+      = open (cg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", cg->root);
   /* A hierarchy that is not mounted is fine for the defaults (pids,
@@ -129,8 +127,7 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
         return err_set (err, errno, "open cgroup '%s'", dir);
       for (size_t i = 0; i < n; i++)
         if (!strcmp (s[i].controller, ctl)
-            && rt_cgroup_write (fd, s[i].file, s[i].value, s[i].optional,
-                                err)
+            && rt_cgroup_write (fd, s[i].file, s[i].value, s[i].optional, err)
                    < 0)
           return -1;
       if (!strcmp (ctl, "devices")
@@ -143,14 +140,14 @@ rt_cgroup_v1_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
 int
 rt_cgroup_v1_join_open (struct rt_cgroup *cg, struct err **err)
 {
-  _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
-                                                   | O_CLOEXEC);
+  _cleanup_close_ int rootfd
+      = open (cg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", cg->root);
   for (size_t c = 0; rt_cgroup_v1_controllers[c]; c++)
     {
-      _cleanup_free_ char *f = xasprintf (
-          "%s/%s/tasks", rt_cgroup_v1_controllers[c], cg->path);
+      _cleanup_free_ char *f
+          = xasprintf ("%s/%s/tasks", rt_cgroup_v1_controllers[c], cg->path);
       int fd = openat (rootfd, f, O_WRONLY | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT)
         continue; /* only the hierarchies rt_cgroup_v1_create made */
@@ -167,16 +164,15 @@ rt_cgroup_v1_join_open (struct rt_cgroup *cg, struct err **err)
 int
 rt_cgroup_v1_destroy (struct rt_cgroup *cg, struct err **err)
 {
-  _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
-                                                   | O_CLOEXEC);
+  _cleanup_close_ int rootfd
+      = open (cg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int r = 0;
   if (rootfd < 0)
     return errno == ENOENT ? 0 : err_set (err, errno, "open '%s'", cg->root);
   for (size_t c = 0; rt_cgroup_v1_controllers[c]; c++)
     {
-      _cleanup_free_ char *dir = xasprintf ("%s/%s",
-                                            rt_cgroup_v1_controllers[c],
-                                            cg->path);
+      _cleanup_free_ char *dir
+          = xasprintf ("%s/%s", rt_cgroup_v1_controllers[c], cg->path);
       if (rt_cgroup_rmdir (rootfd, dir, err) < 0)
         r = -1;
     }

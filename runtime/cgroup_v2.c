@@ -1,11 +1,11 @@
 /* cgroup v2: one directory, <root>/<parent>/<id>, with the controllers it
  * needs enabled in the parents' cgroup.subtree_control. */
-#include "runtime/cgroup.h"
-#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,38 +15,35 @@
 #include <unistd.h>
 
 int
-rt_cgroup_v2_settings (const struct rt_limits *l,
-                       struct rt_cgroup_setting *out, size_t *n,
-                       struct err **err)
+rt_cgroup_v2_settings (const struct rt_limits *l, struct rt_cgroup_setting *out,
+                       size_t *n, struct err **err)
 {
-  (void) err;
+  (void)err;
   if (l->memory > 0)
     {
       rt_cgroup_add_setting (out, n, "memory", "memory.max", false, "%lld",
-                             (long long) l->memory);
+                             (long long)l->memory);
       /* v2 counts swap alone: swap.max = (memory+swap) - memory; docker's
        * default (no --memory-swap) allows as much swap as memory */
       if (l->memory_swap == -1)
         rt_cgroup_add_setting (out, n, "memory", "memory.swap.max", true,
                                "max");
       else
-        rt_cgroup_add_setting (out, n, "memory", "memory.swap.max",
-                               l->memory_swap == 0, "%lld",
-                               (long long) (l->memory_swap
-                                                ? l->memory_swap - l->memory
-                                                : l->memory));
+        rt_cgroup_add_setting (
+            out, n, "memory", "memory.swap.max", l->memory_swap == 0, "%lld",
+            (long long)(l->memory_swap ? l->memory_swap - l->memory
+                                       : l->memory));
     }
   if (l->cpu_shares > 0)
-    rt_cgroup_add_setting (
-        out, n, "cpu", "cpu.weight", false, "%llu",
-        (unsigned long long) rt_cgroup_shares_to_weight (
-            (uint64_t) l->cpu_shares));
+    rt_cgroup_add_setting (out, n, "cpu", "cpu.weight", false, "%llu",
+                           (unsigned long long)rt_cgroup_shares_to_weight (
+                               (uint64_t)l->cpu_shares));
   if (l->cpu_quota > 0 || l->cpu_period > 0)
     {
       long long period = l->cpu_period ? l->cpu_period : 100000;
       if (l->cpu_quota > 0)
         rt_cgroup_add_setting (out, n, "cpu", "cpu.max", false, "%lld %lld",
-                               (long long) l->cpu_quota, period);
+                               (long long)l->cpu_quota, period);
       else
         rt_cgroup_add_setting (out, n, "cpu", "cpu.max", false, "max %lld",
                                period);
@@ -57,7 +54,7 @@ rt_cgroup_v2_settings (const struct rt_limits *l,
   else
     /* optional only when it is our default: a user's limit must apply */
     rt_cgroup_add_setting (out, n, "pids", "pids.max", l->pids == 0, "%lld",
-                           (long long) (l->pids ? l->pids : RT_DEFAULT_PIDS));
+                           (long long)(l->pids ? l->pids : RT_DEFAULT_PIDS));
   return 0;
 }
 
@@ -78,8 +75,7 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
                      size_t n, const struct rt_device_rule *rules,
                      size_t n_rules, struct err **err)
 {
-  _cleanup_close_ int dirfd = open (cg->root, O_PATH | O_DIRECTORY
-                                                  | O_CLOEXEC);
+  _cleanup_close_ int dirfd = open (cg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *avail = NULL;
   _cleanup_strbuf_ struct strbuf enable = STRBUF_INIT;
   static const char *const ctls[] = { "cpu", "memory", "pids" };
@@ -108,8 +104,10 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
       if (!has_controller (avail, ctls[c]))
         {
           if (must)
-            return err_set (err, 0, "cgroup v2 controller '%s' is not "
-                                    "available", ctls[c]);
+            return err_set (err, 0,
+                            "cgroup v2 controller '%s' is not "
+                            "available",
+                            ctls[c]);
           continue;
         }
       strbuf_addf (&enable, "%s+%s", enable.len ? " " : "", ctls[c]);
@@ -129,15 +127,14 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
                               false, err)
                  < 0)
         return -1;
-      if (mkdirat (dirfd, strrchr (path, '/') ? strrchr (path, '/') + 1
-                                               : path,
+      if (mkdirat (dirfd, strrchr (path, '/') ? strrchr (path, '/') + 1 : path,
                    0755)
               < 0
           && errno != EEXIST)
         return err_set (err, errno, "create cgroup '%s'", path);
-      next = openat (dirfd, strrchr (path, '/') ? strrchr (path, '/') + 1
-                                                 : path,
-                     O_PATH | O_DIRECTORY | O_CLOEXEC);
+      next
+          = openat (dirfd, strrchr (path, '/') ? strrchr (path, '/') + 1 : path,
+                    O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (next < 0)
         return err_set (err, errno, "open cgroup '%s'", path);
       close (dirfd);
@@ -150,8 +147,8 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
   if (!rt_device_rules_allow_all (rules, n_rules))
     {
       /* bpf() takes no O_PATH fd */
-      _cleanup_close_ int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY
-                                                       | O_CLOEXEC);
+      _cleanup_close_ int fd
+          = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0)
         return err_set (err, errno, "open cgroup '%s'", path);
       if (rt_device_bpf_attach (fd, rules, n_rules, err) < 0)
@@ -169,8 +166,8 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
 int
 rt_cgroup_v2_destroy (struct rt_cgroup *cg, struct err **err)
 {
-  _cleanup_close_ int rootfd = open (cg->root, O_PATH | O_DIRECTORY
-                                                   | O_CLOEXEC);
+  _cleanup_close_ int rootfd
+      = open (cg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ char *kill = xasprintf ("%s/cgroup.kill", cg->path);
   struct err *e = NULL;
   if (rootfd < 0)

@@ -96,7 +96,7 @@ ssize_t rt_sync_read (int sync, char *buf, size_t len, int *fd,
 struct rt_seccomp_prog;
 int rt_process_start (const struct rt_plan *p,
                       const struct rt_seccomp_prog *prog,
-                      const struct rt_stdio *io, int tty, bool alone,
-                      int sync, struct err **err);
+                      const struct rt_stdio *io, int tty, bool alone, int sync,
+                      struct err **err);
 
 #endif

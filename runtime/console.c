@@ -1,9 +1,9 @@
 /* Terminal and stdio plumbing for run and exec (see console.h). */
 #include "runtime/console.h"
-#include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-const int rt_forwarded_signals[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-                                     SIGUSR1, SIGUSR2, SIGWINCH, 0 };
+const int rt_forwarded_signals[]
+    = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
 
 void
 rt_pty_close (struct rt_pty *p)
@@ -110,7 +110,7 @@ rt_signals_restore (struct rt_signals *s)
   struct signalfd_siginfo si;
   if (s->fd < 0)
     return;
-  while (read (s->fd, &si, sizeof si) == (ssize_t) sizeof si)
+  while (read (s->fd, &si, sizeof si) == (ssize_t)sizeof si)
     ;
   close (s->fd);
   s->fd = -1;
@@ -133,9 +133,9 @@ copy_once (struct rt_pump *p, int from, int to, int stream)
   if (n == 0)
     return 0;
   if (p->sink)
-    p->sink (p->sink_data, stream, buf, (size_t) n);
+    p->sink (p->sink_data, stream, buf, (size_t)n);
   else if (to >= 0)
-    fs_write_all (to, buf, (size_t) n); /* a closed reader is not ours */
+    fs_write_all (to, buf, (size_t)n); /* a closed reader is not ours */
   return n;
 }
 
@@ -190,7 +190,7 @@ rt_pump_run (struct rt_pump *p, struct err **err)
         return 0;
       /* Once PID 1 is gone, output is drained to its end (EOF, or EIO of
        * the pty): what it wrote last may still be in the tty's buffer. */
-      if (poll (fds, (nfds_t) n, -1) < 0)
+      if (poll (fds, (nfds_t)n, -1) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -201,7 +201,7 @@ rt_pump_run (struct rt_pump *p, struct err **err)
       if (i_sig >= 0 && fds[i_sig].revents)
         {
           struct signalfd_siginfo si;
-          while (read (p->sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+          while (read (p->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
             {
               if (si.ssi_signo == SIGWINCH && p->winch_to >= 0)
                 rt_pty_resize (p->winch_to, rt_user_terminal ());
@@ -227,7 +227,7 @@ rt_pump_run (struct rt_pump *p, struct err **err)
           char buf[65536];
           ssize_t r = read (in, buf, sizeof buf);
           if (r > 0)
-            fs_write_all (p->in_to, buf, (size_t) r);
+            fs_write_all (p->in_to, buf, (size_t)r);
           else if (r == 0 || errno != EINTR)
             in = -1; /* EOF of the user's input: stop reading it */
         }
@@ -240,9 +240,15 @@ int
 rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
                    bool interactive, struct err **err)
 {
-  struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = sg ? sg->fd : -1,
-                          .in = -1, .in_to = -1, .out_from = -1, .out = 1,
-                          .err_from = -1, .err = 2, .winch_to = -1 };
+  struct rt_pump pump = { .pidfd = c->pidfd,
+                          .sigfd = sg ? sg->fd : -1,
+                          .in = -1,
+                          .in_to = -1,
+                          .out_from = -1,
+                          .out = 1,
+                          .err_from = -1,
+                          .err = 2,
+                          .winch_to = -1 };
   int r;
   if (c->console >= 0)
     {

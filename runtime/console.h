@@ -52,16 +52,16 @@ void rt_signals_restore (struct rt_signals *s);
 /* What the pump connects. Any fd may be -1. */
 struct rt_pump
 {
-  int pidfd;      /* the container's PID 1: the loop ends when it exits
-                     and its output is drained; -1: at the output's end */
-  int sigfd;      /* rt_signals.fd, or -1 */
-  int in;         /* user input (stdin with -i) ... */
-  int in_to;      /* ... copied here (pty master, or a pipe) */
-  int out_from;   /* container output (pty master, or a pipe) ... */
-  int out;        /* ... copied here */
-  int err_from;   /* container stderr (a pipe) ... */
-  int err;        /* ... copied here */
-  int winch_to;   /* pty master to resize on SIGWINCH, or -1 */
+  int pidfd;    /* the container's PID 1: the loop ends when it exits
+                   and its output is drained; -1: at the output's end */
+  int sigfd;    /* rt_signals.fd, or -1 */
+  int in;       /* user input (stdin with -i) ... */
+  int in_to;    /* ... copied here (pty master, or a pipe) */
+  int out_from; /* container output (pty master, or a pipe) ... */
+  int out;      /* ... copied here */
+  int err_from; /* container stderr (a pipe) ... */
+  int err;      /* ... copied here */
+  int winch_to; /* pty master to resize on SIGWINCH, or -1 */
   /* Called for each chunk instead of writing to out/err, when set
    * (the -d monitor logs through it); stream is 1 or 2. */
   void (*sink) (void *data, int stream, const char *buf, size_t len);

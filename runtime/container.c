@@ -17,18 +17,19 @@
  * The child either execs (its end is O_CLOEXEC, so the parent reads EOF)
  * or sends "<exit status>\0<message>" and exits. */
 #include "runtime/container.h"
-#include "runtime/cgroup.h"
-#include "runtime/child.h"
-#include "runtime/devices.h"
-#include "runtime/console.h"
-#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/console.h"
+#include "runtime/devices.h"
+#include "runtime/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -43,7 +44,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -63,24 +63,24 @@ cgroup_mode (void)
           err_free (e);
           m = RT_CGROUP_NONE;
         }
-      mode = (int) m;
+      mode = (int)m;
     }
-  return (enum rt_cgroup_mode) mode;
+  return (enum rt_cgroup_mode)mode;
 }
 
 /* ---- child ---------------------------------------------------------- */
 
-void __attribute__ ((noreturn))
-rt_child_fail (int sync, struct err *e)
+void __attribute__ ((noreturn)) rt_child_fail (int sync, struct err *e)
 {
   char msg[1024];
   int status = e && e->exit > 1 ? e->exit : 125;
   int n = snprintf (msg, sizeof msg, "%d", status);
-  n += 1 + snprintf (msg + n + 1, sizeof msg - (size_t) n - 1, "%s",
-                     e && e->msg ? e->msg : "container setup failed");
-  if ((size_t) n > sizeof msg)
+  n += 1
+       + snprintf (msg + n + 1, sizeof msg - (size_t)n - 1, "%s",
+                   e && e->msg ? e->msg : "container setup failed");
+  if ((size_t)n > sizeof msg)
     n = sizeof msg;
-  (void) !write (sync, msg, (size_t) n);
+  (void)!write (sync, msg, (size_t)n);
   _exit (status);
 }
 
@@ -173,7 +173,7 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
           rt_child_fail (sync, e);
         }
     }
-  if (rt_mount_cgroups ((int) mode, v1_own, p->privileged, &e) < 0)
+  if (rt_mount_cgroups ((int)mode, v1_own, p->privileged, &e) < 0)
     rt_child_fail (sync, e);
   /* the container dies with the thread that started it (the build, the
      monitor): none is left running with nobody to wait for it */
@@ -189,14 +189,14 @@ clone_child (uint64_t flags, int cgroup_fd, int *pidfd)
   struct clone_args args;
   memset (&args, 0, sizeof args);
   args.flags = flags | CLONE_PIDFD;
-  args.pidfd = (uint64_t) (uintptr_t) pidfd;
+  args.pidfd = (uint64_t)(uintptr_t)pidfd;
   args.exit_signal = SIGCHLD;
   if (cgroup_fd >= 0)
     {
       args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup = (uint64_t) cgroup_fd;
+      args.cgroup = (uint64_t)cgroup_fd;
     }
-  return (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  return (pid_t)syscall (SYS_clone3, &args, sizeof args);
 }
 
 static int
@@ -213,8 +213,8 @@ reap (pid_t pid, int pidfd)
   siginfo_t si;
   if (pidfd >= 0)
     pidfd_send_signal (pidfd, SIGKILL, NULL, 0);
-  while (waitid (pidfd >= 0 ? P_PIDFD : P_PID,
-                 (id_t) (pidfd >= 0 ? pidfd : pid), &si, WEXITED)
+  while (waitid (pidfd >= 0 ? P_PIDFD : P_PID, (id_t)(pidfd >= 0 ? pidfd : pid),
+                 &si, WEXITED)
              < 0
          && errno == EINTR)
     ;
@@ -258,7 +258,7 @@ rt_sync_read (int sync, char *buf, size_t len, int *fd, struct err **err)
   *fd = -1;
   status = atoi (buf);
   err_set (err, 0, "%s",
-           (size_t) n > strlen (buf) + 1 ? buf + strlen (buf) + 1 : "failed");
+           (size_t)n > strlen (buf) + 1 ? buf + strlen (buf) + 1 : "failed");
   return err_exit (err, status > 0 ? status : 125);
 }
 
@@ -278,8 +278,9 @@ read_child (int sync, bool tty, int *console, struct err **err)
         {
           if (fd >= 0)
             close (fd);
-          return err_set (err, 0, "unexpected message from the container's "
-                                  "init");
+          return err_set (err, 0,
+                          "unexpected message from the container's "
+                          "init");
         }
     }
   if (n < 0)
@@ -325,8 +326,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (mode != RT_CGROUP_NONE)
     {
       _cleanup_free_ struct rt_device_rule *rules = NULL;
-      size_t n_rules = rt_device_rules (p->privileged, p->devices,
-                                        p->n_devices, &rules);
+      size_t n_rules
+          = rt_device_rules (p->privileged, p->devices, p->n_devices, &rules);
       cg = rt_cgroup_new (RT_CGROUP_ROOT, mode, p->cgroup_parent, p->id);
       if (rt_cgroup_create (cg, &p->limits, rules, n_rules, err) < 0)
         {
@@ -441,9 +442,15 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
   if (!c->reaped)
     {
       struct rt_signals sg;
-      struct rt_pump pump = { .pidfd = c->pidfd, .sigfd = -1, .in = -1,
-                              .in_to = -1, .out_from = -1, .out = -1,
-                              .err_from = -1, .err = -1, .winch_to = -1 };
+      struct rt_pump pump = { .pidfd = c->pidfd,
+                              .sigfd = -1,
+                              .in = -1,
+                              .in_to = -1,
+                              .out_from = -1,
+                              .out = -1,
+                              .err_from = -1,
+                              .err = -1,
+                              .winch_to = -1 };
       struct pollfd gone = { .fd = c->pidfd, .events = POLLIN };
       siginfo_t si;
       /* forward the caller's signals until PID 1 exits; once it has,
@@ -459,10 +466,10 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
             goto fail;
         }
       memset (&si, 0, sizeof si);
-      while (waitid (P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0)
+      while (waitid (P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0)
         if (errno != EINTR)
           {
-            err_set (err, errno, "wait for pid %d", (int) c->pid);
+            err_set (err, errno, "wait for pid %d", (int)c->pid);
             goto fail;
           }
       *status = docker_status (&si);

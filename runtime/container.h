@@ -39,19 +39,22 @@ struct rt_stdio
   int err;
   int winsize_from; /* with plan->tty: the user's terminal, or -1 */
 };
-#define RT_STDIO_INIT { .in = 0, .out = 1, .err = 2, .winsize_from = -1 }
+#define RT_STDIO_INIT                                                          \
+  {                                                                            \
+    .in = 0, .out = 1, .err = 2, .winsize_from = -1                            \
+  }
 
 /* A started container. Filled by rt_start, released by rt_wait (or
  * rt_container_release if the caller gives up on it). */
 struct rt_container
 {
-  pid_t pid;              /* the container's PID 1, in the caller's pid ns */
-  int pidfd;              /* pidfd of pid (O_CLOEXEC); signals go through it */
-  char *id;               /* copy of plan->id */
+  pid_t pid; /* the container's PID 1, in the caller's pid ns */
+  int pidfd; /* pidfd of pid (O_CLOEXEC); signals go through it */
+  char *id;  /* copy of plan->id */
   struct rt_cgroup *cgroup; /* opaque; NULL if none */
-  bool reaped;            /* rt_wait has collected the exit status */
-  int console;            /* with plan->tty: the pty master (O_CLOEXEC),
-                             else -1; closed by rt_container_release */
+  bool reaped;              /* rt_wait has collected the exit status */
+  int console;              /* with plan->tty: the pty master (O_CLOEXEC),
+                               else -1; closed by rt_container_release */
 };
 
 /* Start the container: returns once the process has been exec'd (or

@@ -2,14 +2,16 @@
  * usual links, a private devpts (ptmx -> pts/ptmx), shm and mqueue; the
  * host's devices with --privileged and those of --device; and, with a
  * terminal, a pty of that devpts bound on /dev/console. */
+#include "lib/err.h"
+#include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
-#include "lib/err.h"
-#include "lib/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <linux/magic.h>
-#include <linux/openat2.h>
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO ('T', 0x41)
@@ -32,16 +32,16 @@ static const struct
   const char *name;
   unsigned maj, min;
 } nodes[] = {
-  { "null", 1, 3 },    { "zero", 1, 5 },    { "full", 1, 7 },
-  { "random", 1, 8 },  { "urandom", 1, 9 }, { "tty", 5, 0 },
+  { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
 static const struct
 {
   const char *name, *target;
 } links[] = {
-  { "fd", "/proc/self/fd" },        { "stdin", "/proc/self/fd/0" },
-  { "stdout", "/proc/self/fd/1" },  { "stderr", "/proc/self/fd/2" },
+  { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+  { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
   { "ptmx", "pts/ptmx" },
 };
 
@@ -56,8 +56,8 @@ make_node (int dirfd, const char *name, const char *shown, const char *host,
   char p[32];
   if (mknodat (dirfd, name, mode, rdev) == 0)
     {
-      if ((uid || gid) && fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)
-                              < 0)
+      if ((uid || gid)
+          && fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
         return err_set (err, errno, "chown '%s'", shown);
       return 0;
     }
@@ -93,8 +93,7 @@ make_device (int rootfd, const struct rt_device *d, bool replace,
       if (!replace)
         return 0;
       if (unlinkat (dfd, name, 0) < 0)
-        return err_set (err, errno, "replace '%s' in the container",
-                        d->path);
+        return err_set (err, errno, "replace '%s' in the container", d->path);
     }
   return make_node (dfd, name, d->path, d->host,
                     (d->type == 'b' ? S_IFBLK : S_IFCHR) | (d->mode & 07777),
@@ -132,16 +131,17 @@ rt_pty_open_in (int rootfd, struct rt_pty *pty, struct err **err)
   struct statfs sf;
   int unlock = 0;
   pty->master = pty->slave = -1;
-  pty->master = (int) syscall (SYS_openat2, rootfd, "/dev/pts/ptmx", &how,
-                               sizeof how);
+  pty->master
+      = (int)syscall (SYS_openat2, rootfd, "/dev/pts/ptmx", &how, sizeof how);
   if (pty->master < 0)
     return err_set (err, errno, "open '/dev/pts/ptmx' in the container");
   if (fstat (pty->master, &st) < 0 || fstatfs (pty->master, &sf) < 0
       || !S_ISCHR (st.st_mode) || st.st_rdev != makedev (5, 2)
       || sf.f_type != DEVPTS_SUPER_MAGIC)
     {
-      err_set (err, 0, "'/dev/pts/ptmx' in the container is not a devpts "
-                       "pty multiplexer");
+      err_set (err, 0,
+               "'/dev/pts/ptmx' in the container is not a devpts "
+               "pty multiplexer");
       goto fail;
     }
   if (ioctl (pty->master, TIOCSPTLCK, &unlock) < 0)
@@ -177,8 +177,8 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
              MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k")
       < 0)
     return err_set (err, errno, "mount tmpfs on '/dev'");
-  devfd = openat (rootfd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-                                     | O_CLOEXEC);
+  devfd
+      = openat (rootfd, "dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (devfd < 0)
     return err_set (err, errno, "open '/dev' in the container");
   for (size_t i = 0; i < ARRAY_SIZE (nodes); i++)
@@ -198,8 +198,8 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
                    "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
           < 0
       || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
-                      MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "mode=1777,size=65536k", err)
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+                      err)
              < 0
       || rt_mount_at (devfd, "/dev", "mqueue", "mqueue",
                       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)

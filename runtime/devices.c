@@ -1,9 +1,9 @@
 /* Device cgroup rules, --device and the host's device nodes. See
  * runtime/devices.h. */
 #include "runtime/devices.h"
-#include "runtime/runopts.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
+#include "runtime/runopts.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,13 +19,13 @@
  * why: with CAP_MKNOD or a device node in the image, the device cgroup
  * is all that stops a container from opening the host's disks. */
 static const char *const default_rules[] = {
-  "c *:* m",   "b *:* m",   /* mknod of any node, open of none */
-  "c 1:3 rwm", "c 1:5 rwm", /* null zero */
-  "c 1:7 rwm", "c 1:8 rwm", /* full random */
-  "c 1:9 rwm", "c 5:0 rwm", /* urandom tty */
-  "c 5:1 rwm", "c 5:2 rwm", /* console ptmx */
-  "c 136:* rwm",            /* pts */
-  "c 10:200 rwm",           /* net/tun */
+  "c *:* m",      "b *:* m",   /* mknod of any node, open of none */
+  "c 1:3 rwm",    "c 1:5 rwm", /* null zero */
+  "c 1:7 rwm",    "c 1:8 rwm", /* full random */
+  "c 1:9 rwm",    "c 5:0 rwm", /* urandom tty */
+  "c 5:1 rwm",    "c 5:2 rwm", /* console ptmx */
+  "c 136:* rwm",               /* pts */
+  "c 10:200 rwm",              /* net/tun */
 };
 
 /* Walks deeper than this are not device trees. */
@@ -75,8 +75,8 @@ rt_device_rule_parse (const char *s, struct rt_device_rule *out,
                       struct err **err)
 {
   const char *p = s;
-  struct rt_device_rule r = { .major = RT_DEV_ANY, .minor = RT_DEV_ANY,
-                              .access = RT_DEV_RWM };
+  struct rt_device_rule r
+      = { .major = RT_DEV_ANY, .minor = RT_DEV_ANY, .access = RT_DEV_RWM };
   if (!strcmp (s, "a"))
     {
       r.type = 'a';
@@ -98,8 +98,10 @@ rt_device_rule_parse (const char *s, struct rt_device_rule *out,
   *out = r;
   return 0;
 bad:
-  return err_set (err, 0, "invalid device rule '%s': expected TYPE "
-                          "MAJOR:MINOR ACCESS (c 1:3 rwm, b *:* m) or a", s);
+  return err_set (err, 0,
+                  "invalid device rule '%s': expected TYPE "
+                  "MAJOR:MINOR ACCESS (c 1:3 rwm, b *:* m) or a",
+                  s);
 }
 
 const char *
@@ -111,9 +113,9 @@ rt_device_rule_format (const struct rt_device_rule *r,
   if (r->type == 'a')
     return strcpy (buf, "a");
   if (r->major != RT_DEV_ANY)
-    snprintf (maj, sizeof maj, "%lld", (long long) r->major);
+    snprintf (maj, sizeof maj, "%lld", (long long)r->major);
   if (r->minor != RT_DEV_ANY)
-    snprintf (min, sizeof min, "%lld", (long long) r->minor);
+    snprintf (min, sizeof min, "%lld", (long long)r->minor);
   if (r->access & RT_DEV_READ)
     acc[n++] = 'r';
   if (r->access & RT_DEV_WRITE)
@@ -135,8 +137,8 @@ rt_device_rules (bool privileged, const struct rt_device *devs, size_t n_devs,
     {
       /* docker: "a *:* rwm", the host's devices are the container's */
       *out = xcalloc (1, sizeof **out);
-      (*out)[0] = (struct rt_device_rule){ 'a', RT_DEV_ANY, RT_DEV_ANY,
-                                           RT_DEV_RWM };
+      (*out)[0]
+          = (struct rt_device_rule){ 'a', RT_DEV_ANY, RT_DEV_ANY, RT_DEV_RWM };
       return 1;
     }
   r = xcalloc (ARRAY_SIZE (default_rules) + n_devs, sizeof *r);
@@ -156,8 +158,8 @@ bool
 rt_device_rules_allow_all (const struct rt_device_rule *r, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    if (r[i].type == 'a' && r[i].major == RT_DEV_ANY
-        && r[i].minor == RT_DEV_ANY && r[i].access == RT_DEV_RWM)
+    if (r[i].type == 'a' && r[i].major == RT_DEV_ANY && r[i].minor == RT_DEV_ANY
+        && r[i].access == RT_DEV_RWM)
       return true;
   return false;
 }
@@ -185,8 +187,8 @@ add_device (const char *host, const char *path, const struct stat *st,
 static bool
 skipped (const char *name, bool dir)
 {
-  static const char *const dirs[] = { "pts", "shm", "mqueue", "fd", ".lxc",
-                                      ".lxd-mounts", ".udev" };
+  static const char *const dirs[]
+      = { "pts", "shm", "mqueue", "fd", ".lxc", ".lxd-mounts", ".udev" };
   if (!dir)
     return !strcmp (name, "console");
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
@@ -266,8 +268,10 @@ rt_device_parse (const char *spec, struct rt_device **devs, size_t *n,
   src = part[0];
   if (parts > 3 || !*src)
     {
-      err_set (err, 0, "invalid --device '%s': expected "
-                       "HOST[:CONTAINER][:PERMISSIONS]", spec);
+      err_set (err, 0,
+               "invalid --device '%s': expected "
+               "HOST[:CONTAINER][:PERMISSIONS]",
+               spec);
       return err_exit (err, 125);
     }
   /* docker: HOST:PERMS when the second part is a valid mode */
@@ -277,8 +281,10 @@ rt_device_parse (const char *spec, struct rt_device **devs, size_t *n,
     container = part[1];
   if (parts == 3 && !(access = parse_access (part[2], strlen (part[2]))))
     {
-      err_set (err, 0, "invalid --device '%s': bad permissions '%s': a "
-                       "combination of r, w and m", spec, part[2]);
+      err_set (err, 0,
+               "invalid --device '%s': bad permissions '%s': a "
+               "combination of r, w and m",
+               spec, part[2]);
       return err_exit (err, 125);
     }
   if (!container)
@@ -292,8 +298,10 @@ rt_device_parse (const char *spec, struct rt_device **devs, size_t *n,
   dst = rt_path_clean (container);
   if (!strcmp (dst, "/"))
     {
-      err_set (err, 0, "invalid --device '%s': the container path cannot be "
-                       "'/'", spec);
+      err_set (err, 0,
+               "invalid --device '%s': the container path cannot be "
+               "'/'",
+               spec);
       return err_exit (err, 125);
     }
   /* a symlink to a device (/dev/disk/by-id/...) is its target, as docker */

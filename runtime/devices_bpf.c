@@ -9,34 +9,35 @@
  *   for each rule: if the type, numbers and access (r2 & ~rule == 0)
  *                  match, return 1
  *   return 0 */
-#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
+#include "runtime/devices.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/bpf.h>
 
 static struct bpf_insn
 insn (uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
-  return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src,
-                            .off = off, .imm = imm };
+  return (struct bpf_insn){
+    .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
+  };
 }
 
 /* r<dst> = *(u32 *)(r1 + off) */
-#define LOAD_CTX(dst, field)                                                  \
-  insn (BPF_LDX | BPF_W | BPF_MEM, dst, BPF_REG_1,                            \
+#define LOAD_CTX(dst, field)                                                   \
+  insn (BPF_LDX | BPF_W | BPF_MEM, dst, BPF_REG_1,                             \
         offsetof (struct bpf_cgroup_dev_ctx, field), 0)
 #define MOV_IMM(dst, imm) insn (BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 #define MOV_REG(dst, src) insn (BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define AND_IMM(dst, imm) insn (BPF_ALU64 | BPF_AND | BPF_K, dst, 0, 0, imm)
 #define RSH_IMM(dst, imm) insn (BPF_ALU64 | BPF_RSH | BPF_K, dst, 0, 0, imm)
-#define JNE_IMM(dst, imm, off)                                                \
+#define JNE_IMM(dst, imm, off)                                                 \
   insn (BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
 #define EXIT() insn (BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
@@ -66,7 +67,7 @@ rt_device_bpf_compile (const struct rt_device_rule *r, size_t n,
       bool type = r[k].type != 'a', acc = r[k].access != RT_DEV_RWM;
       bool maj = r[k].major != RT_DEV_ANY, min = r[k].minor != RT_DEV_ANY;
       /* the jumps skip to the next rule: what is left of this one */
-      int16_t left = (int16_t) (type + 3 * acc + maj + min + 2);
+      int16_t left = (int16_t)(type + 3 * acc + maj + min + 2);
       if (type)
         p[i++] = JNE_IMM (BPF_REG_3,
                           r[k].type == 'b' ? BPF_DEVCG_DEV_BLOCK
@@ -76,15 +77,15 @@ rt_device_bpf_compile (const struct rt_device_rule *r, size_t n,
         {
           /* every bit asked for must be one the rule allows */
           p[i++] = MOV_REG (BPF_REG_6, BPF_REG_2);
-          p[i++] = AND_IMM (BPF_REG_6, (int32_t) (~bpf_access (r[k].access)
-                                                  & 7));
+          p[i++]
+              = AND_IMM (BPF_REG_6, (int32_t)(~bpf_access (r[k].access) & 7));
           left -= 2;
           p[i++] = JNE_IMM (BPF_REG_6, 0, --left);
         }
       if (maj)
-        p[i++] = JNE_IMM (BPF_REG_4, (int32_t) r[k].major, --left);
+        p[i++] = JNE_IMM (BPF_REG_4, (int32_t)r[k].major, --left);
       if (min)
-        p[i++] = JNE_IMM (BPF_REG_5, (int32_t) r[k].minor, --left);
+        p[i++] = JNE_IMM (BPF_REG_5, (int32_t)r[k].minor, --left);
       p[i++] = MOV_IMM (BPF_REG_0, 1);
       p[i++] = EXIT ();
     }
@@ -109,19 +110,19 @@ rt_device_bpf_load (const struct bpf_insn *insns, size_t n, struct err **err)
   int fd, e;
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) insns;
-  attr.insn_cnt = (uint32_t) n;
-  attr.license = (uint64_t) (uintptr_t) "GPL";
+  attr.insns = (uint64_t)(uintptr_t)insns;
+  attr.insn_cnt = (uint32_t)n;
+  attr.license = (uint64_t)(uintptr_t) "GPL";
   /* no log the first time: the verifier is faster without one */
-  fd = (int) sys_bpf (BPF_PROG_LOAD, &attr);
+  fd = (int)sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     return fd;
   e = errno;
   log[0] = '\0';
-  attr.log_buf = (uint64_t) (uintptr_t) log;
+  attr.log_buf = (uint64_t)(uintptr_t)log;
   attr.log_size = sizeof log;
   attr.log_level = 1;
-  fd = (int) sys_bpf (BPF_PROG_LOAD, &attr);
+  fd = (int)sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     return fd;
   log[sizeof log - 1] = '\0';
@@ -133,8 +134,7 @@ rt_device_bpf_load (const struct bpf_insn *insns, size_t n, struct err **err)
       if (*next)
         *next++ = '\0';
       if (*line && !(digits && line[digits] == ':'))
-        return err_set (err, e,
-                        "load the device cgroup program (verifier: %s)",
+        return err_set (err, e, "load the device cgroup program (verifier: %s)",
                         line);
     }
   return err_set (err, e, "load the device cgroup program");
@@ -155,8 +155,8 @@ rt_device_bpf_attach (int cgfd, const struct rt_device_rule *r, size_t n,
   if (prog < 0)
     return -1;
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) cgfd;
-  attr.attach_bpf_fd = (uint32_t) prog;
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
   /* multi: a program of an ancestor keeps applying, and neither can
    * replace the other */

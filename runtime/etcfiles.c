@@ -1,13 +1,13 @@
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf for a container: written
  * by the runtime into plan->state_dir before clone and bind-mounted by the
  * child (a network hook may rewrite hosts and resolv.conf in between). */
-#include "runtime/child.h"
 #include "runtime/etcfiles.h"
-#include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/child.h"
+#include "runtime/plan.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,9 +23,8 @@ write_file (const char *dir, const char *name, const char *data, size_t len,
 {
   _cleanup_free_ char *path = xasprintf ("%s/%s", dir, name);
   /* no fsync: these are rewritten on every start */
-  _cleanup_close_ int fd
-      = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-              0644);
+  _cleanup_close_ int fd = open (
+      path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0 || fs_write_all (fd, data, len) < 0)
     return err_set (err, errno, "write '%s'", path);
   return 0;
@@ -81,7 +80,7 @@ rt_resolv_conf_filter (const char *host_text)
         }
       if (keep)
         {
-          strbuf_add (&out, p, (size_t) (end - p));
+          strbuf_add (&out, p, (size_t)(end - p));
           strbuf_addch (&out, '\n');
         }
       p = nl ? nl + 1 : end;
@@ -96,8 +95,7 @@ rt_host_resolv_conf (void)
 {
   char *text = NULL;
   struct err *e = NULL;
-  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", ETC_MAX, &text, NULL, &e)
-      < 0)
+  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", ETC_MAX, &text, NULL, &e) < 0)
     {
       err_free (e);
       return xstrdup ("");
@@ -106,8 +104,8 @@ rt_host_resolv_conf (void)
   if (strstr (text, "nameserver 127.0.0.53"))
     {
       char *real = NULL;
-      if (fs_read_file (AT_FDCWD, "/run/systemd/resolve/resolv.conf",
-                        ETC_MAX, &real, NULL, &e)
+      if (fs_read_file (AT_FDCWD, "/run/systemd/resolve/resolv.conf", ETC_MAX,
+                        &real, NULL, &e)
           == 0)
         {
           free (text);
@@ -179,11 +177,10 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
     return -1;
   /* the host's, without the nameservers the container cannot reach; a
    * bridge network hook rewrites it */
-  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv,
-                    NULL, &e)
+  if (fs_read_file (AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv, NULL,
+                    &e)
       < 0)
     err_free (e);
   resolv = rt_resolv_conf_filter (host_resolv);
-  return write_file (p->state_dir, "resolv.conf", resolv, strlen (resolv),
-                     err);
+  return write_file (p->state_dir, "resolv.conf", resolv, strlen (resolv), err);
 }

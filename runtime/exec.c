@@ -10,17 +10,18 @@
  * helper sends the process's pid (with the pty master attached) and
  * exits; the caller waits on the process with rt_wait. Errors travel on
  * the same socket as rt_start's. */
-#include "runtime/container.h"
-#include "runtime/cgroup.h"
-#include "runtime/child.h"
-#include "runtime/console.h"
-#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
 static void __attribute__ ((noreturn))
 exec_process (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
@@ -46,8 +46,7 @@ exec_process (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
 
 static void __attribute__ ((noreturn))
 helper (pid_t target, int tpidfd, const struct rt_plan *p,
-        const struct rt_seccomp_prog *prog, const struct rt_stdio *io,
-        int sync)
+        const struct rt_seccomp_prog *prog, const struct rt_stdio *io, int sync)
 {
   struct err *e = NULL;
   struct clone_args args;
@@ -64,7 +63,7 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
                          | CLONE_NEWNET | CLONE_NEWCGROUP)
       < 0)
     {
-      err_set (&e, errno, "join the namespaces of pid %d", (int) target);
+      err_set (&e, errno, "join the namespaces of pid %d", (int)target);
       rt_child_fail (sync, e);
     }
   if (p->tty)
@@ -83,7 +82,7 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
   memset (&args, 0, sizeof args);
   /* the caller, not this helper, is the process's parent and reaps it */
   args.flags = CLONE_PARENT;
-  pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0)
     {
       err_set (&e, errno, "clone");
@@ -91,15 +90,14 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
     }
   if (pid == 0)
     exec_process (p, prog, io, pty.slave, sync);
-  snprintf (msg, sizeof msg, "P%d", (int) pid);
-  (void) !fs_send_fd (sync, msg, strlen (msg), pty.master);
+  snprintf (msg, sizeof msg, "P%d", (int)pid);
+  (void)!fs_send_fd (sync, msg, strlen (msg), pty.master);
   _exit (0);
 }
 
 int
-rt_exec_start (pid_t target, const struct rt_plan *p,
-               const struct rt_stdio *io, struct rt_container *out,
-               struct err **err)
+rt_exec_start (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
+               struct rt_container *out, struct err **err)
 {
   struct rt_stdio def = RT_STDIO_INIT;
   struct rt_seccomp_prog prog = { 0 };
@@ -118,7 +116,7 @@ rt_exec_start (pid_t target, const struct rt_plan *p,
     return err_exit (err, 125);
   tpidfd = pidfd_open (target, 0);
   if (tpidfd < 0)
-    return err_set (err, errno, "container process %d", (int) target),
+    return err_set (err, errno, "container process %d", (int)target),
            err_exit (err, 125);
   if (rt_sync_pair (sv, err) < 0)
     goto out;

@@ -1,10 +1,10 @@
 /* Signal names, OOM counts and the log file. */
 #include "runtime/lifecycle.h"
-#include "runtime/cgroup.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,7 +32,7 @@ rt_signal_parse (const char *s, int *sig, struct err **err)
     {
       if (n > 0 && n < NSIG)
         {
-          *sig = (int) n;
+          *sig = (int)n;
           return 0;
         }
     }
@@ -140,7 +140,7 @@ rt_log_write (struct rt_log *l, int stream, const char *buf, size_t len)
   while (len)
     {
       const char *nl = memchr (buf, '\n', len);
-      size_t n = nl ? (size_t) (nl - buf) : len;
+      size_t n = nl ? (size_t)(nl - buf) : len;
       strbuf_add (part, buf, n);
       if (nl)
         {

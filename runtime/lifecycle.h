@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <time.h>
 
-
 struct err;
 
 /* "SIGTERM", "TERM", "term", "15" -> 15. Unknown: invalid signal 'x'. */
@@ -33,7 +32,7 @@ void rt_log_close (struct rt_log *l);
 
 /* Parse one record line (without its '\n'). Returns false if it is not
  * one. *text points into line. */
-bool rt_log_parse (char *line, const char **time, int *stream,
-                   bool *partial, const char **text, size_t *len);
+bool rt_log_parse (char *line, const char **time, int *stream, bool *partial,
+                   const char **text, size_t *len);
 
 #endif

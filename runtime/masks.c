@@ -1,8 +1,8 @@
 /* Masked and read-only paths under /proc and /sys: the kernel interfaces
  * that leak host information or let a container change the host, which
  * proc and sysfs do not namespace. */
-#include "runtime/security.h"
 #include "runtime/child.h"
+#include "runtime/security.h"
 
 #include "lib/err.h"
 #include "lib/log.h"

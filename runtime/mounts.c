@@ -3,24 +3,24 @@
  * resolv.conf}, masked and read-only paths. Every target inside the root
  * is resolved with openat2(RESOLVE_IN_ROOT) to an O_PATH fd and mounted
  * on through /proc/self/fd/N, so an image's symlinks stay inside it. */
-#include "runtime/child.h"
-#include "runtime/cgroup.h"
-#include "runtime/plan.h"
-#include "runtime/security.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/plan.h"
+#include "runtime/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 const char *
 rt_fd_path (int fd, char buf[static 32])
@@ -37,7 +37,7 @@ open_in (int rootfd, const char *path)
     /* why: symlinks in the image resolve inside it, never to the host */
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
-  return (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+  return (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
 int
@@ -48,8 +48,8 @@ rt_open_in_root (int rootfd, const char *path, bool create, bool file,
   _cleanup_free_ char *buf = NULL;
   _cleanup_close_ int parent = -1;
   if (fd >= 0 || errno != ENOENT || !create)
-    return fd >= 0 ? fd : err_set (err, errno, "open '%s' in the container",
-                                   path);
+    return fd >= 0 ? fd
+                   : err_set (err, errno, "open '%s' in the container", path);
   /* Create it one component at a time, each parent resolved in the root. */
   buf = xstrdup (path);
   parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
@@ -76,10 +76,9 @@ rt_open_in_root (int rootfd, const char *path, bool create, bool file,
               last = false;
           if (last && file)
             {
-              int f = openat (parent, name,
-                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-                                  | O_CLOEXEC,
-                              0644);
+              int f = openat (
+                  parent, name,
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
               if (f < 0)
                 return err_set (err, errno, "create '%s' in the container",
                                 buf);
@@ -105,8 +104,7 @@ rt_mount_readonly (int fd, struct err **err)
   /* mount_setattr changes only the read-only bit, so the nosuid, nodev,
    * noexec flags already there (locked in a user namespace) stay, and
    * AT_RECURSIVE makes the submounts read-only too */
-  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                     sizeof attr)
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr)
       < 0)
     return err_set (err, errno, "make mount read-only");
   return 0;
@@ -132,8 +130,8 @@ rt_ensure_dir (int rootfd, const char *name, struct err **err)
 }
 
 static int
-mount_fs (int rootfd, const char *dest, const char *type,
-          unsigned long flags, const char *data, struct err **err)
+mount_fs (int rootfd, const char *dest, const char *type, unsigned long flags,
+          const char *data, struct err **err)
 {
   char fdp[32];
   _cleanup_close_ int fd = rt_open_in_root (rootfd, dest, true, false, err);
@@ -154,15 +152,16 @@ parse_tmpfs_options (const char *opts, unsigned long *flags)
     const char *name;
     unsigned long set, clear;
   } known[] = {
-    { "ro", MS_RDONLY, 0 },      { "rw", 0, MS_RDONLY },
-    { "nosuid", MS_NOSUID, 0 },  { "suid", 0, MS_NOSUID },
-    { "nodev", MS_NODEV, 0 },    { "dev", 0, MS_NODEV },
-    { "noexec", MS_NOEXEC, 0 },  { "exec", 0, MS_NOEXEC },
+    { "ro", MS_RDONLY, 0 },       { "rw", 0, MS_RDONLY },
+    { "nosuid", MS_NOSUID, 0 },   { "suid", 0, MS_NOSUID },
+    { "nodev", MS_NODEV, 0 },     { "dev", 0, MS_NODEV },
+    { "noexec", MS_NOEXEC, 0 },   { "exec", 0, MS_NOEXEC },
     { "noatime", MS_NOATIME, 0 }, { "relatime", MS_RELATIME, 0 },
   };
   _cleanup_free_ char *copy = xstrdup (opts ? opts : "");
   char *data = xstrdup (""), *save = NULL;
-  for (char *o = strtok_r (copy, ",", &save); o; o = strtok_r (NULL, ",", &save))
+  for (char *o = strtok_r (copy, ",", &save); o;
+       o = strtok_r (NULL, ",", &save))
     {
       size_t i;
       for (i = 0; i < ARRAY_SIZE (known); i++)
@@ -220,8 +219,8 @@ mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
       src = open (m->source, O_PATH | O_CLOEXEC);
       if (src < 0)
         return err_set (err, errno, "open bind source '%s'", m->source);
-      fd = rt_open_in_root (rootfd, m->destination, true,
-                            !S_ISDIR (st.st_mode), err);
+      fd = rt_open_in_root (rootfd, m->destination, true, !S_ISDIR (st.st_mode),
+                            err);
       if (fd < 0)
         return -1;
       {
@@ -235,8 +234,8 @@ mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
       if (m->readonly)
         {
           /* reopen: the fd we have is on the mount underneath */
-          _cleanup_close_ int top = rt_open_in_root (rootfd, m->destination,
-                                                     false, false, err);
+          _cleanup_close_ int top
+              = rt_open_in_root (rootfd, m->destination, false, false, err);
           if (top < 0 || rt_mount_readonly (top, err) < 0)
             return err_wrap (err, "bind '%s'", m->destination);
         }
@@ -256,14 +255,13 @@ bind_etc_file (int etcfd, const char *src, const char *name, bool readonly,
   /* a state file may be missing (the plan has none); a network's shared
    * file may not */
   if (sfd < 0)
-    return errno == ENOENT && !readonly ? 0
-                                        : err_set (err, errno, "open '%s'",
-                                                   src);
+    return errno == ENOENT && !readonly
+               ? 0
+               : err_set (err, errno, "open '%s'", src);
   if (fstatat (etcfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
       && !S_ISREG (st.st_mode) && unlinkat (etcfd, name, 0) < 0)
     return err_set (err, errno, "replace '/etc/%s' in the container", name);
-  fd = openat (etcfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-               0644);
+  fd = openat (etcfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     return err_set (err, errno, "create '/etc/%s' in the container", name);
   if (mount (rt_fd_path (sfd, a), rt_fd_path (fd, b), NULL, MS_BIND, NULL) < 0)
@@ -291,8 +289,8 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
       || rt_ensure_dir (rootfd, "sys", err) < 0)
     return -1;
   /* a new procfs: it shows only the container's pid namespace */
-  if (mount_fs (rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                NULL, err)
+  if (mount_fs (rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                err)
       < 0)
     return -1;
   /* why: a writable /sys lets root reconfigure the host's devices */
@@ -307,10 +305,9 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
       return -1;
   if (p->state_dir)
     {
-      static const char *const files[] = { "hostname", "hosts",
-                                           "resolv.conf" };
-      _cleanup_close_ int etc = rt_open_in_root (rootfd, "/etc", true, false,
-                                                 err);
+      static const char *const files[] = { "hostname", "hosts", "resolv.conf" };
+      _cleanup_close_ int etc
+          = rt_open_in_root (rootfd, "/etc", true, false, err);
       _cleanup_close_ int etcdir = -1;
       if (etc < 0)
         return -1;
@@ -321,8 +318,8 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
         {
           /* why read-only: the network's shared hosts file is every
            * container's; one must not rewrite the others' names */
-          bool shared = !strcmp (files[i], "hosts") && p->net
-                        && p->net->hosts_path;
+          bool shared
+              = !strcmp (files[i], "hosts") && p->net && p->net->hosts_path;
           _cleanup_free_ char *src
               = shared ? xstrdup (p->net->hosts_path)
                        : xasprintf ("%s/%s", p->state_dir, files[i]);
@@ -344,8 +341,7 @@ rt_cgroup_v1_own (const char *id)
   struct err *e = NULL;
   char **own = xcalloc (1, sizeof *own);
   size_t idlen = strlen (id);
-  if (fs_read_file (AT_FDCWD, "/proc/self/cgroup", 1 << 16, &buf, NULL, &e)
-      < 0)
+  if (fs_read_file (AT_FDCWD, "/proc/self/cgroup", 1 << 16, &buf, NULL, &e) < 0)
     {
       err_free (e);
       return own;
@@ -370,9 +366,8 @@ rt_cgroup_v1_own (const char *id)
 }
 
 int
-rt_mount_at (int dirfd, const char *dirname, const char *name,
-             const char *type, unsigned long flags, const char *data,
-             struct err **err)
+rt_mount_at (int dirfd, const char *dirname, const char *name, const char *type,
+             unsigned long flags, const char *data, struct err **err)
 {
   char p[32];
   _cleanup_close_ int fd = -1;
@@ -391,8 +386,7 @@ rt_mount_at (int dirfd, const char *dirname, const char *name,
 static int
 mount_v1 (int dir, const char *ctls, unsigned long flags, struct err **err)
 {
-  if (rt_mount_at (dir, "/sys/fs/cgroup", ctls, "cgroup", flags, ctls, err)
-      < 0)
+  if (rt_mount_at (dir, "/sys/fs/cgroup", ctls, "cgroup", flags, ctls, err) < 0)
     return -1;
   /* "cpu,cpuacct" is also reached as cpu and cpuacct (runc) */
   if (strchr (ctls, ','))
@@ -414,8 +408,8 @@ rt_mount_cgroups (int mode, char *const *v1_own, bool privileged,
   _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_close_ int fd = -1, dir = -1;
   /* why: read-only as docker's, a container must not change its limits */
-  unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-                        | (privileged ? 0 : MS_RDONLY);
+  unsigned long flags
+      = MS_NOSUID | MS_NODEV | MS_NOEXEC | (privileged ? 0 : MS_RDONLY);
   char p[32];
   if (root < 0)
     return err_set (err, errno, "open '/'");

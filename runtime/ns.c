@@ -1,7 +1,7 @@
 /* Namespace helpers: the loopback link of a new network namespace. */
-#include "runtime/child.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
+#include "runtime/child.h"
 
 #include <errno.h>
 #include <net/if.h>

@@ -28,7 +28,7 @@ struct rt_mount
   char *source;      /* host path for binds */
   char *destination; /* absolute path in the container */
   bool readonly;
-  char *options;     /* tmpfs options ("size=64m,mode=1777"), or NULL */
+  char *options; /* tmpfs options ("size=64m,mode=1777"), or NULL */
 };
 
 enum rt_network_mode
@@ -55,8 +55,7 @@ struct rt_net_ops
 {
   int (*attach) (struct rt_net *n, const struct rt_plan *p, pid_t pid,
                  struct err **err);
-  int (*detach) (struct rt_net *n, const char *container_id,
-                 struct err **err);
+  int (*detach) (struct rt_net *n, const char *container_id, struct err **err);
 };
 struct rt_net
 {
@@ -66,12 +65,12 @@ struct rt_net
 
 struct rt_limits
 {
-  int64_t memory;       /* bytes, 0 = unlimited */
-  int64_t memory_swap;  /* bytes incl. memory, 0 = default, -1 = unlimited */
-  int64_t cpu_quota;    /* microseconds per cpu_period, 0 = unlimited */
-  int64_t cpu_period;   /* microseconds, default 100000 */
-  int64_t cpu_shares;   /* 0 = default */
-  int64_t pids;         /* 0 = default (RT_DEFAULT_PIDS), -1 = unlimited */
+  int64_t memory;      /* bytes, 0 = unlimited */
+  int64_t memory_swap; /* bytes incl. memory, 0 = default, -1 = unlimited */
+  int64_t cpu_quota;   /* microseconds per cpu_period, 0 = unlimited */
+  int64_t cpu_period;  /* microseconds, default 100000 */
+  int64_t cpu_shares;  /* 0 = default */
+  int64_t pids;        /* 0 = default (RT_DEFAULT_PIDS), -1 = unlimited */
 };
 
 #define RT_DEFAULT_PIDS 2048 /* podman's default; docker has none */
@@ -89,9 +88,9 @@ struct rt_limits
  * denied but what a rule allows. */
 struct rt_device_rule
 {
-  char type;           /* 'c', 'b' or 'a' */
+  char type;            /* 'c', 'b' or 'a' */
   int64_t major, minor; /* or RT_DEV_ANY */
-  unsigned access;     /* RT_DEV_* bits */
+  unsigned access;      /* RT_DEV_* bits */
 };
 
 /* A host device given to the container (--device): created at path in
@@ -99,9 +98,9 @@ struct rt_device_rule
  * allowed with access. */
 struct rt_device
 {
-  char *host;  /* the host path it came from */
-  char *path;  /* absolute path in the container */
-  char type;   /* 'c' or 'b' */
+  char *host; /* the host path it came from */
+  char *path; /* absolute path in the container */
+  char type;  /* 'c' or 'b' */
   uint32_t major, minor;
   uint32_t mode; /* permission bits */
   uid_t uid;
@@ -122,7 +121,7 @@ struct rt_plan
   /* Root filesystem: overlay of lower dirs (top first, as overlay's
    * lowerdir= wants), with upper/work dirs (NULL upper = read-only stack,
    * a tmpfs upper is then used). */
-  char **lower_dirs;  /* NULL-terminated, top layer first */
+  char **lower_dirs; /* NULL-terminated, top layer first */
   char *upper_dir;
   char *work_dir;
   bool readonly_rootfs;
@@ -133,18 +132,18 @@ struct rt_plan
   bool volatile_upper;
 
   /* Process. */
-  char **argv;        /* resolved: entrypoint + cmd, never empty */
-  char **env;         /* "K=V", NULL-terminated */
-  char *cwd;          /* absolute; created if missing */
+  char **argv; /* resolved: entrypoint + cmd, never empty */
+  char **env;  /* "K=V", NULL-terminated */
+  char *cwd;   /* absolute; created if missing */
   struct rt_user user;
-  bool tty;           /* a pty (its master comes back in rt_container) */
-  bool stdin_open;    /* -i */
+  bool tty;        /* a pty (its master comes back in rt_container) */
+  bool stdin_open; /* -i */
 
   /* Identity. */
-  char *id;           /* container id (64 hex) */
+  char *id; /* container id (64 hex) */
   char *name;
   char *hostname;
-  char *state_dir;    /* containers/<id>: hostname, hosts, resolv.conf */
+  char *state_dir; /* containers/<id>: hostname, hosts, resolv.conf */
 
   /* Mounts after the root is in place, in order. */
   struct rt_mount *mounts;
@@ -158,17 +157,17 @@ struct rt_plan
 
   /* Limits and security. */
   struct rt_limits limits;
-  char *cgroup_parent;          /* default "imgtool" */
-  uint64_t cap_add;             /* bitmask of CAP_* to add to the default */
-  uint64_t cap_drop;            /* bitmask to drop; bit 63 = "ALL" */
-  bool privileged;              /* all caps, no seccomp, no masks, rw /sys,
-                                   every host device */
-  struct rt_device *devices;    /* --device, in order */
+  char *cgroup_parent;       /* default "imgtool" */
+  uint64_t cap_add;          /* bitmask of CAP_* to add to the default */
+  uint64_t cap_drop;         /* bitmask to drop; bit 63 = "ALL" */
+  bool privileged;           /* all caps, no seccomp, no masks, rw /sys,
+                                every host device */
+  struct rt_device *devices; /* --device, in order */
   size_t n_devices;
-  bool no_new_privs;            /* default true */
-  char *seccomp_profile;        /* NULL = default, "unconfined", or a path */
-  char *seccomp_cache_dir;      /* compiled filters (<store>/cache/seccomp);
-                                   NULL = compile on every start (~25 ms) */
+  bool no_new_privs;       /* default true */
+  char *seccomp_profile;   /* NULL = default, "unconfined", or a path */
+  char *seccomp_cache_dir; /* compiled filters (<store>/cache/seccomp);
+                              NULL = compile on every start (~25 ms) */
   char *stop_signal;
 };
 

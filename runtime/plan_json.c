@@ -1,8 +1,8 @@
 /* A plan to and from JSON (the "plan" of a container's config.json,
  * runtime/state.h): one table of fields serves both directions. */
-#include "runtime/plan.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
+#include "runtime/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +10,24 @@
 
 #define P(type, member) JSON_FIELD (type, struct rt_plan, member, #member)
 static const struct json_field plan_fields[] = {
-  P (JF_STRV, lower_dirs),   P (JF_STR, upper_dir),
-  P (JF_STR, work_dir),      P (JF_BOOL, readonly_rootfs),
-  P (JF_BOOL, volatile_upper), P (JF_STRV, argv),
-  P (JF_STRV, env),          P (JF_STR, cwd),
-  P (JF_BOOL, tty),          P (JF_BOOL, stdin_open),
-  P (JF_STR, id),            P (JF_STR, name),
-  P (JF_STR, hostname),      P (JF_STR, state_dir),
-  P (JF_STR, cgroup_parent), P (JF_BOOL, privileged),
-  P (JF_BOOL, no_new_privs), P (JF_STR, seccomp_profile),
+  P (JF_STRV, lower_dirs),
+  P (JF_STR, upper_dir),
+  P (JF_STR, work_dir),
+  P (JF_BOOL, readonly_rootfs),
+  P (JF_BOOL, volatile_upper),
+  P (JF_STRV, argv),
+  P (JF_STRV, env),
+  P (JF_STR, cwd),
+  P (JF_BOOL, tty),
+  P (JF_BOOL, stdin_open),
+  P (JF_STR, id),
+  P (JF_STR, name),
+  P (JF_STR, hostname),
+  P (JF_STR, state_dir),
+  P (JF_STR, cgroup_parent),
+  P (JF_BOOL, privileged),
+  P (JF_BOOL, no_new_privs),
+  P (JF_STR, seccomp_profile),
   P (JF_STR, stop_signal),
 };
 #undef P
@@ -32,14 +41,17 @@ static const struct json_field limit_fields[] = {
 
 #define M(type, member) JSON_FIELD (type, struct rt_mount, member, #member)
 static const struct json_field mount_fields[] = {
-  M (JF_STR, source), M (JF_STR, destination), M (JF_BOOL, readonly),
+  M (JF_STR, source),
+  M (JF_STR, destination),
+  M (JF_BOOL, readonly),
   M (JF_STR, options),
 };
 #undef M
 
 #define D(type, member) JSON_FIELD (type, struct rt_device, member, #member)
 static const struct json_field device_fields[] = {
-  D (JF_STR, host), D (JF_STR, path),
+  D (JF_STR, host),
+  D (JF_STR, path),
 };
 #undef D
 
@@ -52,7 +64,7 @@ static void
 set_mask (json_t *o, const char *key, uint64_t v)
 {
   char buf[32];
-  snprintf (buf, sizeof buf, "%#llx", (unsigned long long) v);
+  snprintf (buf, sizeof buf, "%#llx", (unsigned long long)v);
   json_set_str (o, key, buf);
 }
 
@@ -94,12 +106,11 @@ rt_plan_to_json (const struct rt_plan *p)
     {
       const struct rt_device *x = &p->devices[i];
       char type[2] = { x->type, '\0' };
-      json_t *j = json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "type",
-                             type, "major", (json_int_t) x->major, "minor",
-                             (json_int_t) x->minor, "mode",
-                             (json_int_t) x->mode, "uid", (json_int_t) x->uid,
-                             "gid", (json_int_t) x->gid, "access",
-                             (json_int_t) x->access);
+      json_t *j = json_pack (
+          "{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type, "major",
+          (json_int_t)x->major, "minor", (json_int_t)x->minor, "mode",
+          (json_int_t)x->mode, "uid", (json_int_t)x->uid, "gid",
+          (json_int_t)x->gid, "access", (json_int_t)x->access);
       json_fields_to (j, x, device_fields, ARRAY_SIZE (device_fields));
       json_array_append_new (d, j);
     }
@@ -111,37 +122,38 @@ void
 rt_plan_from_json (json_t *o, struct rt_plan *p)
 {
   json_t *u = json_object_get (o, "user"), *x;
-  json_t *m = json_object_get (o, "mounts"), *d = json_object_get (o, "devices");
+  json_t *m = json_object_get (o, "mounts"),
+         *d = json_object_get (o, "devices");
   const char *net = json_peek_str (o, "network");
   size_t i;
 
   rt_plan_init (p);
   json_fields_from (o, p, plan_fields, ARRAY_SIZE (plan_fields));
-  p->user.uid = (uid_t) json_get_int (u, "uid");
-  p->user.gid = (gid_t) json_get_int (u, "gid");
+  p->user.uid = (uid_t)json_get_int (u, "uid");
+  p->user.gid = (gid_t)json_get_int (u, "gid");
   x = json_object_get (u, "groups");
   if (json_is_array (x) && json_array_size (x))
     {
       json_t *g;
       p->user.groups = xcalloc (json_array_size (x), sizeof (gid_t));
-      json_array_foreach (x, i, g)
-        p->user.groups[p->user.n_groups++] = (gid_t) json_integer_value (g);
+      json_array_foreach (x, i, g) p->user.groups[p->user.n_groups++]
+          = (gid_t)json_integer_value (g);
     }
   if (json_is_array (m) && json_array_size (m))
     {
       p->mounts = xcalloc (json_array_size (m), sizeof *p->mounts);
       json_array_foreach (m, i, x)
-        {
-          struct rt_mount *t = &p->mounts[p->n_mounts++];
-          const char *k = json_peek_str (x, "kind");
-          json_fields_from (x, t, mount_fields, ARRAY_SIZE (mount_fields));
-          t->kind = k && !strcmp (k, "tmpfs") ? RT_MOUNT_TMPFS : RT_MOUNT_BIND;
-        }
+      {
+        struct rt_mount *t = &p->mounts[p->n_mounts++];
+        const char *k = json_peek_str (x, "kind");
+        json_fields_from (x, t, mount_fields, ARRAY_SIZE (mount_fields));
+        t->kind = k && !strcmp (k, "tmpfs") ? RT_MOUNT_TMPFS : RT_MOUNT_BIND;
+      }
     }
   p->network = RT_NET_NONE;
   for (size_t k = 0; net && k < ARRAY_SIZE (net_names); k++)
     if (!strcmp (net, net_names[k]))
-      p->network = (enum rt_network_mode) k;
+      p->network = (enum rt_network_mode)k;
   json_fields_from (json_object_get (o, "limits"), &p->limits, limit_fields,
                     ARRAY_SIZE (limit_fields));
   p->cap_add = get_mask (o, "cap_add");
@@ -150,21 +162,21 @@ rt_plan_from_json (json_t *o, struct rt_plan *p)
     {
       p->devices = xcalloc (json_array_size (d), sizeof *p->devices);
       json_array_foreach (d, i, x)
-        {
-          struct rt_device *t = &p->devices[p->n_devices];
-          const char *type = json_peek_str (x, "type");
-          json_fields_from (x, t, device_fields, ARRAY_SIZE (device_fields));
-          t->type = type && !strcmp (type, "b") ? 'b' : 'c';
-          t->major = (uint32_t) json_get_int (x, "major");
-          t->minor = (uint32_t) json_get_int (x, "minor");
-          t->mode = (uint32_t) json_get_int (x, "mode");
-          t->uid = (uid_t) json_get_int (x, "uid");
-          t->gid = (gid_t) json_get_int (x, "gid");
-          t->access = (unsigned) json_get_int (x, "access") & RT_DEV_RWM;
-          if (!t->path || *t->path != '/')
-            rt_device_release (t); /* a damaged entry: left out */
-          else
-            p->n_devices++;
-        }
+      {
+        struct rt_device *t = &p->devices[p->n_devices];
+        const char *type = json_peek_str (x, "type");
+        json_fields_from (x, t, device_fields, ARRAY_SIZE (device_fields));
+        t->type = type && !strcmp (type, "b") ? 'b' : 'c';
+        t->major = (uint32_t)json_get_int (x, "major");
+        t->minor = (uint32_t)json_get_int (x, "minor");
+        t->mode = (uint32_t)json_get_int (x, "mode");
+        t->uid = (uid_t)json_get_int (x, "uid");
+        t->gid = (gid_t)json_get_int (x, "gid");
+        t->access = (unsigned)json_get_int (x, "access") & RT_DEV_RWM;
+        if (!t->path || *t->path != '/')
+          rt_device_release (t); /* a damaged entry: left out */
+        else
+          p->n_devices++;
+      }
     }
 }

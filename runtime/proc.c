@@ -19,7 +19,7 @@ rt_proc_start (pid_t pid)
   char *p;
   if (pid <= 0)
     return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -55,8 +55,8 @@ rt_boot_id (void)
 {
   char *s = NULL;
   struct err *e = NULL;
-  if (fs_read_file (AT_FDCWD, "/proc/sys/kernel/random/boot_id", 128, &s,
-                    NULL, &e)
+  if (fs_read_file (AT_FDCWD, "/proc/sys/kernel/random/boot_id", 128, &s, NULL,
+                    &e)
       < 0)
     {
       err_free (e);

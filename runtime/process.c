@@ -2,17 +2,18 @@
  * rt_exec's process: session, stdio, working directory, user, capabilities,
  * no_new_privs, seccomp, and the exec itself with docker's 126/127
  * distinction. */
+#include "lib/err.h"
+#include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/container.h"
 #include "runtime/plan.h"
 #include "runtime/security.h"
-#include "lib/err.h"
-#include "lib/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <linux/openat2.h>
 #include <unistd.h>
 
 static int
@@ -81,8 +81,10 @@ process_cwd (const struct rt_plan *p, struct err **err)
   /* why: CVE-2024-21626, a cwd reached through a leaked fd lies outside
    * the root and getcwd() then does not start with '/' */
   if (!getcwd (buf, sizeof buf) || buf[0] != '/')
-    return err_set (err, 0, "working directory '%s' is outside the "
-                            "container", cwd);
+    return err_set (err, 0,
+                    "working directory '%s' is outside the "
+                    "container",
+                    cwd);
   return 0;
 }
 
@@ -97,9 +99,9 @@ process_user (const struct rt_plan *p, struct err **err)
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return err_set (err, errno, "keep capabilities");
   if (setresgid (u->gid, u->gid, u->gid) < 0)
-    return err_set (err, errno, "setresgid %u", (unsigned) u->gid);
+    return err_set (err, errno, "setresgid %u", (unsigned)u->gid);
   if (setresuid (u->uid, u->uid, u->uid) < 0)
-    return err_set (err, errno, "setresuid %u", (unsigned) u->uid);
+    return err_set (err, errno, "setresuid %u", (unsigned)u->uid);
   return 0;
 }
 
@@ -123,12 +125,11 @@ exec_by_name (const char *path, const struct stat *want, char *const *argv,
                           .resolve = RESOLVE_NO_MAGICLINKS };
   const char *slash = strrchr (path, '/');
   const char *name = slash ? slash + 1 : path;
-  _cleanup_free_ char *dir
-      = slash == path ? xstrdup ("/")
-        : slash       ? xstrndup (path, (size_t) (slash - path))
-                      : xstrdup (".");
+  _cleanup_free_ char *dir = slash == path ? xstrdup ("/")
+                             : slash ? xstrndup (path, (size_t)(slash - path))
+                                     : xstrdup (".");
   _cleanup_close_ int dfd
-      = (int) syscall (SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+      = (int)syscall (SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
   struct stat st;
   if (dfd >= 0 && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
       && S_ISREG (st.st_mode) && st.st_dev == want->st_dev
@@ -160,11 +161,11 @@ exec_named (int fd, const char *path, bool alone, char *const *argv,
     return;
   if (alone)
     {
-      struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-                              .resolve = RESOLVE_NO_MAGICLINKS
-                                         | RESOLVE_NO_XDEV };
+      struct open_how how
+          = { .flags = O_PATH | O_CLOEXEC,
+              .resolve = RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
       _cleanup_close_ int same
-          = (int) syscall (SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+          = (int)syscall (SYS_openat2, AT_FDCWD, path, &how, sizeof how);
       if (same >= 0 && fstat (same, &st) == 0 && st.st_dev == want.st_dev
           && st.st_ino == want.st_ino)
         {
@@ -193,8 +194,8 @@ exec_named (int fd, const char *path, bool alone, char *const *argv,
 static void
 exec_path (const char *path, bool alone, char *const *argv, char *const *env)
 {
-  struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
-                          .resolve = RESOLVE_NO_MAGICLINKS };
+  struct open_how how
+      = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
   char line[256], *interp, *arg = NULL, *end;
   char *args[4096];
   const char *script = path;
@@ -203,7 +204,7 @@ exec_path (const char *path, bool alone, char *const *argv, char *const *env)
     {
       ssize_t n;
       size_t argc = 0, i;
-      fd = (int) syscall (SYS_openat2, AT_FDCWD, script, &how, sizeof how);
+      fd = (int)syscall (SYS_openat2, AT_FDCWD, script, &how, sizeof how);
       if (fd < 0)
         {
           if (errno == ELOOP)
@@ -244,7 +245,7 @@ exec_path (const char *path, bool alone, char *const *argv, char *const *env)
       args[argc++] = interp;
       if (*arg)
         args[argc++] = arg;
-      args[argc++] = (char *) script;
+      args[argc++] = (char *)script;
       for (i = 1; argv[i] && argc < ARRAY_SIZE (args) - 1; i++)
         args[argc++] = argv[i];
       args[argc] = NULL;
@@ -306,9 +307,9 @@ process_exec (const struct rt_plan *p, bool alone, struct err **err)
   for (const char *dir = path;; dir++)
     {
       size_t len = strcspn (dir, ":");
-      int n = snprintf (buf, sizeof buf, "%.*s%s%s", (int) len, dir,
+      int n = snprintf (buf, sizeof buf, "%.*s%s%s", (int)len, dir,
                         len ? "/" : "", cmd);
-      if (n > 0 && (size_t) n < sizeof buf)
+      if (n > 0 && (size_t)n < sizeof buf)
         {
           exec_path (buf, alone, p->argv, env);
           if (errno != ENOENT && errno != ENOTDIR)

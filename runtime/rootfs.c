@@ -1,12 +1,12 @@
 /* The container's root: the plan's overlay stack mounted in the child's
  * private mount namespace, then pivot_root into it with the old root
  * detached. */
-#include "runtime/child.h"
-#include "runtime/plan.h"
 #include "layers/overlay.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/child.h"
+#include "runtime/plan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,8 +75,7 @@ static void
 seed_upper (char *const *lowers, const char *upper)
 {
   static const char *const dirs[] = { "dev", "proc", "sys" };
-  static const char *const etc_files[] = { "hostname", "hosts",
-                                           "resolv.conf" };
+  static const char *const etc_files[] = { "hostname", "hosts", "resolv.conf" };
   _cleanup_close_ int up
       = open (upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   _cleanup_close_ int etc = -1;
@@ -100,17 +99,16 @@ seed_upper (char *const *lowers, const char *upper)
     }
   for (size_t i = 0; i < ARRAY_SIZE (etc_files); i++)
     {
-      int fd = openat (etc, etc_files[i],
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       0644);
+      int fd
+          = openat (etc, etc_files[i],
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
       if (fd >= 0)
         close (fd);
     }
 }
 
 int
-rt_rootfs_mount (const struct rt_plan *p, const char *target,
-                 struct err **err)
+rt_rootfs_mount (const struct rt_plan *p, const char *target, struct err **err)
 {
   _cleanup_free_ char *upper = NULL, *work = NULL;
   if (!p->lower_dirs || !p->lower_dirs[0])
@@ -132,10 +130,9 @@ rt_rootfs_mount (const struct rt_plan *p, const char *target,
   /* one lowerdir+ per layer, so 100+ layers mount; redirect_dir and
    * metacopy off, so a RUN step's upper dir holds its whole change for the
    * builder's differ (layers/overlay.h) */
-  return layer_overlay_mount (p->lower_dirs, upper ? upper : p->upper_dir,
-                              work ? work : p->work_dir, target,
-                              p->volatile_upper ? LAYER_OVERLAY_VOLATILE : 0,
-                              err);
+  return layer_overlay_mount (
+      p->lower_dirs, upper ? upper : p->upper_dir, work ? work : p->work_dir,
+      target, p->volatile_upper ? LAYER_OVERLAY_VOLATILE : 0, err);
 }
 
 int

@@ -6,10 +6,10 @@
 #include "lib/xalloc.h"
 
 #include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +39,7 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
   bool digits = false;
   char u;
 
-  while (isdigit ((unsigned char) *p))
+  while (isdigit ((unsigned char)*p))
     {
       v = v * 10 + (*p++ - '0');
       digits = true;
@@ -49,9 +49,9 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
   if (*p == '.')
     {
       p++;
-      if (!isdigit ((unsigned char) *p))
+      if (!isdigit ((unsigned char)*p))
         return bad (err, "invalid size '%s'", s);
-      while (isdigit ((unsigned char) *p))
+      while (isdigit ((unsigned char)*p))
         {
           v += frac * (*p++ - '0');
           frac /= 10;
@@ -59,7 +59,7 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
     }
   if (*p == ' ')
     p++;
-  u = (char) tolower ((unsigned char) *p);
+  u = (char)tolower ((unsigned char)*p);
   if (u && strchr (units, u))
     {
       for (const char *q = units; *q; q++)
@@ -77,9 +77,9 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
   if (*p)
     return bad (err, "invalid size '%s'", s);
   v *= scale;
-  if (v >= (long double) INT64_MAX)
+  if (v >= (long double)INT64_MAX)
     return bad (err, "invalid size '%s': too large", s);
-  *out = (int64_t) v;
+  *out = (int64_t)v;
   return 0;
 }
 
@@ -90,7 +90,7 @@ rt_parse_int (const char *s, const char *what, int64_t *out, struct err **err)
   long long v;
   errno = 0;
   v = strtoll (s, &end, 10);
-  if (!*s || *end || errno || isspace ((unsigned char) *s))
+  if (!*s || *end || errno || isspace ((unsigned char)*s))
     {
       err_set (err, 0, "invalid value '%s' for %s: not an integer", s, what);
       return err_exit (err, 125);
@@ -108,7 +108,7 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
   int decimals = 0;
   bool digits = false;
 
-  while (isdigit ((unsigned char) *p))
+  while (isdigit ((unsigned char)*p))
     {
       if (whole > 1000000)
         return bad (err, "invalid value '%s' for --cpus: too large", s);
@@ -116,14 +116,13 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
       digits = true;
     }
   if (*p == '.')
-    for (p++; isdigit ((unsigned char) *p); p++, decimals++)
+    for (p++; isdigit ((unsigned char)*p); p++, decimals++)
       {
         digits = true;
         if (decimals >= 9)
           {
             if (*p != '0')
-              return bad (err, "invalid value '%s' for --cpus: too precise",
-                          s);
+              return bad (err, "invalid value '%s' for --cpus: too precise", s);
             continue;
           }
         nano = nano * 10 + (*p - '0');
@@ -137,23 +136,26 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
   *quota = 0;
   if (nano == 0)
     return 0;
-  if (nano > (int64_t) ncpu * 1000000000)
+  if (nano > (int64_t)ncpu * 1000000000)
     {
-      err_set (err, 0, "invalid value '%s' for --cpus: the range of CPUs is "
+      err_set (err, 0,
+               "invalid value '%s' for --cpus: the range of CPUs is "
                "from 0.01 to %ld.00, as there are only %ld CPUs available",
                s, ncpu, ncpu);
       return err_exit (err, 125);
     }
   *quota = nano * *period / 1000000000;
   if (*quota < 1000)
-    return bad (err, "invalid value '%s' for --cpus: the smallest value is "
-                "0.01", s);
+    return bad (err,
+                "invalid value '%s' for --cpus: the smallest value is "
+                "0.01",
+                s);
   return 0;
 }
 
 int
-rt_parse_memory (const char *memory, const char *swap,
-                 struct rt_limits *limits, struct err **err)
+rt_parse_memory (const char *memory, const char *swap, struct rt_limits *limits,
+                 struct err **err)
 {
   int64_t v;
   if (memory)
@@ -161,8 +163,10 @@ rt_parse_memory (const char *memory, const char *swap,
       if (rt_parse_size (memory, &v, err) < 0)
         return err_wrap (err, "--memory");
       if (v != 0 && v < RT_MIN_MEMORY)
-        return bad (err, "invalid value '%s' for --memory: the minimum "
-                    "allowed memory is 6MB", memory);
+        return bad (err,
+                    "invalid value '%s' for --memory: the minimum "
+                    "allowed memory is 6MB",
+                    memory);
       limits->memory = v;
     }
   if (swap)
@@ -172,11 +176,15 @@ rt_parse_memory (const char *memory, const char *swap,
       else if (rt_parse_size (swap, &v, err) < 0)
         return err_wrap (err, "--memory-swap");
       if (!limits->memory && v != 0)
-        return bad (err, "--memory-swap '%s' needs --memory: set the memory "
-                    "limit too", swap);
+        return bad (err,
+                    "--memory-swap '%s' needs --memory: set the memory "
+                    "limit too",
+                    swap);
       if (v > 0 && v < limits->memory)
-        return bad (err, "invalid value '%s' for --memory-swap: it must be "
-                    "larger than or equal to --memory", swap);
+        return bad (err,
+                    "invalid value '%s' for --memory-swap: it must be "
+                    "larger than or equal to --memory",
+                    swap);
       limits->memory_swap = v;
     }
   return 0;
@@ -188,7 +196,7 @@ static size_t
 key_len (const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  return eq ? (size_t) (eq - kv) : strlen (kv);
+  return eq ? (size_t)(eq - kv) : strlen (kv);
 }
 
 const char *
@@ -244,8 +252,11 @@ utf8_valid (const unsigned char *s, size_t len)
   for (size_t i = 0; i < len;)
     {
       unsigned char c = s[i];
-      size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4 : 0;
+      size_t n = c < 0x80         ? 1
+                 : (c >> 5) == 6  ? 2
+                 : (c >> 4) == 14 ? 3
+                 : (c >> 3) == 30 ? 4
+                                  : 0;
       if (!n || i + n > len)
         return false;
       for (size_t k = 1; k < n; k++)
@@ -273,13 +284,15 @@ rt_env_file_read (const char *path, char ***env, struct err **err)
     cur += 3;
   while (cur < buf + len)
     {
-      char *nl = memchr (cur, '\n', (size_t) (buf + len - cur));
-      size_t n = nl ? (size_t) (nl - cur) : (size_t) (buf + len - cur);
+      char *nl = memchr (cur, '\n', (size_t)(buf + len - cur));
+      size_t n = nl ? (size_t)(nl - cur) : (size_t)(buf + len - cur);
       lineno++;
-      if (!utf8_valid ((unsigned char *) cur, n) || memchr (cur, '\0', n))
+      if (!utf8_valid ((unsigned char *)cur, n) || memchr (cur, '\0', n))
         {
-          err_set (err, 0, "env file '%s' contains invalid utf8 bytes at "
-                   "line %zu", path, lineno);
+          err_set (err, 0,
+                   "env file '%s' contains invalid utf8 bytes at "
+                   "line %zu",
+                   path, lineno);
           return err_exit (err, 125);
         }
       line = cur;
@@ -287,7 +300,7 @@ rt_env_file_read (const char *path, char ***env, struct err **err)
       cur = nl ? nl + 1 : buf + len;
       if (n && line[n - 1] == '\r')
         line[n - 1] = '\0';
-      while (isspace ((unsigned char) *line))
+      while (isspace ((unsigned char)*line))
         line++;
       if (!*line || *line == '#')
         continue;
@@ -301,10 +314,12 @@ rt_env_file_read (const char *path, char ***env, struct err **err)
             return err_exit (err, 125);
           }
         for (size_t i = 0; i < k; i++)
-          if (isspace ((unsigned char) line[i]))
+          if (isspace ((unsigned char)line[i]))
             {
-              err_set (err, 0, "env file '%s': variable '%.*s' contains "
-                       "whitespaces", path, (int) k, line);
+              err_set (err, 0,
+                       "env file '%s': variable '%.*s' contains "
+                       "whitespaces",
+                       path, (int)k, line);
               return err_exit (err, 125);
             }
         if (line[k] == '=')
@@ -326,7 +341,8 @@ rt_path_clean (const char *path)
   size_t n = 0, alloc = 0;
   struct strbuf sb = STRBUF_INIT;
   char *save = NULL;
-  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+  for (char *c = strtok_r (copy, "/", &save); c;
+       c = strtok_r (NULL, "/", &save))
     {
       if (!strcmp (c, "."))
         continue;
@@ -364,13 +380,14 @@ check_destination (const char *spec, const char *dst, struct err **err)
 {
   if (*dst != '/')
     {
-      err_set (err, 0, "invalid mount '%s': the destination '%s' is not an "
-               "absolute path", spec, dst);
+      err_set (err, 0,
+               "invalid mount '%s': the destination '%s' is not an "
+               "absolute path",
+               spec, dst);
       return err_exit (err, 125);
     }
   if (!strcmp (dst, "/"))
-    return bad (err, "invalid mount '%s': the destination cannot be '/'",
-                spec);
+    return bad (err, "invalid mount '%s': the destination cannot be '/'", spec);
   return 0;
 }
 
@@ -390,17 +407,22 @@ rt_volume_parse (const char *spec, struct rt_mount *out, struct err **err)
         *c++ = '\0';
       f[n++] = p;
       if (c && n == 3)
-        return bad (err, "invalid volume specification '%s': too many "
-                    "colons", spec);
+        return bad (err,
+                    "invalid volume specification '%s': too many "
+                    "colons",
+                    spec);
     }
   if (n == 1)
-    return bad (err, "invalid volume specification '%s': anonymous volumes "
+    return bad (err,
+                "invalid volume specification '%s': anonymous volumes "
                 "are not supported (use --tmpfs, or SRC:DST with a host "
-                "path)", spec);
+                "path)",
+                spec);
   if (!*f[0] || !*f[1])
     return bad (err, "invalid volume specification '%s'", spec);
   if (*f[0] != '/')
-    return bad (err, "invalid volume specification '%s': the source must "
+    return bad (err,
+                "invalid volume specification '%s': the source must "
                 "be an absolute host path (named volumes are not supported)",
                 spec);
   if (check_destination (spec, f[1], err) < 0)
@@ -409,8 +431,7 @@ rt_volume_parse (const char *spec, struct rt_mount *out, struct err **err)
     {
       char *save = NULL;
       if (!*f[2])
-        return bad (err, "invalid volume specification '%s': empty mode",
-                    spec);
+        return bad (err, "invalid volume specification '%s': empty mode", spec);
       for (char *o = strtok_r (f[2], ",", &save); o;
            o = strtok_r (NULL, ",", &save))
         {
@@ -426,8 +447,10 @@ rt_volume_parse (const char *spec, struct rt_mount *out, struct err **err)
             continue;
           else
             {
-              err_set (err, 0, "invalid volume specification '%s': unknown "
-                       "mode '%s'", spec, o);
+              err_set (err, 0,
+                       "invalid volume specification '%s': unknown "
+                       "mode '%s'",
+                       spec, o);
               return err_exit (err, 125);
             }
         }
@@ -501,7 +524,8 @@ rt_process_resolve (const struct rt_process_request *req,
   if (!out->argv || !out->argv[0])
     {
       rt_process_release (out);
-      err_set (err, 0, "no command specified: the image has no Entrypoint "
+      err_set (err, 0,
+               "no command specified: the image has no Entrypoint "
                "or Cmd, give one after the image name");
       return err_exit (err, 125);
     }
@@ -510,8 +534,10 @@ rt_process_resolve (const struct rt_process_request *req,
   if (req->workdir && *req->workdir != '/')
     {
       rt_process_release (out);
-      err_set (err, 0, "the working directory '%s' is invalid, it needs to "
-               "be an absolute path", req->workdir);
+      err_set (err, 0,
+               "the working directory '%s' is invalid, it needs to "
+               "be an absolute path",
+               req->workdir);
       return err_exit (err, 125);
     }
   /* An image's relative WorkingDir is taken from / (docker does so). */
@@ -528,8 +554,9 @@ rt_process_resolve (const struct rt_process_request *req,
   for (size_t i = 0; req->env && req->env[i]; i++)
     rt_env_set (&out->env, req->env[i]);
 
-  out->user = xstrdup (req->user ? req->user
-                       : req->image_user ? req->image_user : "");
+  out->user = xstrdup (req->user         ? req->user
+                       : req->image_user ? req->image_user
+                                         : "");
   return 0;
 }
 

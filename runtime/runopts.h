@@ -16,7 +16,7 @@
 struct err;
 
 /* PATH when the image sets none (docker's default). */
-#define RT_DEFAULT_PATH                                                       \
+#define RT_DEFAULT_PATH                                                        \
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* docker's smallest --memory (moby linuxMinMemory). */
@@ -90,12 +90,12 @@ struct rt_process_request
   const char *image_workdir;
   const char *image_user;
   /* From the command line. */
-  bool entrypoint_set;     /* --entrypoint given ("" clears it) */
+  bool entrypoint_set; /* --entrypoint given ("" clears it) */
   const char *entrypoint;
-  char *const *args;       /* the command after the image, may be empty */
-  char *const *env;        /* --env-file then -e, in order */
-  const char *workdir;     /* -w or NULL */
-  const char *user;        /* -u or NULL */
+  char *const *args;   /* the command after the image, may be empty */
+  char *const *env;    /* --env-file then -e, in order */
+  const char *workdir; /* -w or NULL */
+  const char *user;    /* -u or NULL */
   const char *hostname;
   bool tty;
 };

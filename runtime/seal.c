@@ -5,9 +5,9 @@
  * from a sealed memfd copy before it starts containers (crun's
  * ensure_cloned_binary, runc's memfd exeseal): /proc/self/exe of every
  * imgtool process is then an anonymous, write-sealed file. */
-#include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
+#include "runtime/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ rt_seal_self (char **argv, struct err **err)
     return err_set (err, errno, "memfd_create");
   while (off < st.st_size)
     {
-      ssize_t n = sendfile (mfd, src, &off, (size_t) (st.st_size - off));
+      ssize_t n = sendfile (mfd, src, &off, (size_t)(st.st_size - off));
       if (n <= 0)
         return err_set (err, n < 0 ? errno : EIO, "copy /proc/self/exe");
     }

@@ -4,8 +4,9 @@
  *
  * Building a ~400-rule, three-architecture filter is the expensive part
  * (see docs/performance.md), so the program is compiled in the parent by
- * rt_seccomp_prepare() into a program the caller passes on, cached on disk keyed by everything that shapes
- * it, and the child only makes one seccomp(2) call. */
+ * rt_seccomp_prepare() into a program the caller passes on, cached on disk
+ * keyed by everything that shapes it, and the child only makes one seccomp(2)
+ * call. */
 #include "runtime/seccomp_profile.h"
 #include "runtime/security.h"
 
@@ -31,7 +32,6 @@
 
 /* Bump when the compiler's output changes for the same input. */
 #define CACHE_FORMAT "imgtool-seccomp-bpf-2"
-
 
 static bool
 is_unconfined (const struct rt_plan *p)
@@ -353,8 +353,8 @@ rt_seccomp_prog_release (struct rt_seccomp_prog *prog)
 }
 
 int
-rt_seccomp_install (const struct rt_plan *p,
-                    const struct rt_seccomp_prog *pre, struct err **err)
+rt_seccomp_install (const struct rt_plan *p, const struct rt_seccomp_prog *pre,
+                    struct err **err)
 {
   if (is_unconfined (p))
     return 0;

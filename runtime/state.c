@@ -1,13 +1,13 @@
 /* Containers on disk (see state.h). */
 #include "runtime/state.h"
-#include "lib/json.h"
-#include "runtime/names.h"
-#include "runtime/proc.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/names.h"
+#include "runtime/proc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -84,9 +84,8 @@ write_json (int dirfd, const char *file, json_t *o, bool durable,
   _cleanup_free_ char *s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
   if (!s)
     return err_set (err, ENOMEM, "encode '%s'", file);
-  return (durable ? fs_write_file_atomic
-                  : fs_write_file_replace) (dirfd, file, s, strlen (s), 0600,
-                                            err);
+  return (durable ? fs_write_file_atomic : fs_write_file_replace) (
+      dirfd, file, s, strlen (s), 0600, err);
 }
 
 static json_t *
@@ -146,7 +145,7 @@ static const struct json_field state_fields[] = {
 const char *
 rt_status_name (enum rt_status s)
 {
-  return (size_t) s < ARRAY_SIZE (status_names) ? status_names[s] : "unknown";
+  return (size_t)s < ARRAY_SIZE (status_names) ? status_names[s] : "unknown";
 }
 
 static json_t *
@@ -165,7 +164,7 @@ state_from_json (json_t *o, struct rt_state *s)
   s->status = RT_CREATED;
   for (size_t i = 0; st && i < ARRAY_SIZE (status_names); i++)
     if (!strcmp (st, status_names[i]))
-      s->status = (enum rt_status) i;
+      s->status = (enum rt_status)i;
   json_fields_from (o, s, state_fields, ARRAY_SIZE (state_fields));
 }
 
@@ -194,8 +193,10 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
 
   if (rec->name && !rt_name_valid (rec->name))
     {
-      err_set (err, 0, "invalid container name '%s': only "
-               "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", rec->name);
+      err_set (err, 0,
+               "invalid container name '%s': only "
+               "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+               rec->name);
       return err_exit (err, 125);
     }
   lock = fs_lock (cs->fd, "lock", LOCK_EX, err);
@@ -237,9 +238,11 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
         /* A name left by a container whose directory is gone is free. */
         if (faccessat (cs->fd, target, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
           {
-            err_set (err, 0, "the container name \"/%s\" is already in use "
+            err_set (err, 0,
+                     "the container name \"/%s\" is already in use "
                      "by container \"%s\": remove (or rename) that container "
-                     "to be able to reuse that name", rec->name, target);
+                     "to be able to reuse that name",
+                     rec->name, target);
             return err_exit (err, 125);
           }
         unlinkat (cs->fd, link, 0);
@@ -301,7 +304,7 @@ is_hex_id (const char *s)
   if (n != RT_ID_HEX)
     return false;
   for (; *s; s++)
-    if (!isxdigit ((unsigned char) *s) || isupper ((unsigned char) *s))
+    if (!isxdigit ((unsigned char)*s) || isupper ((unsigned char)*s))
       return false;
   return true;
 }
@@ -362,8 +365,7 @@ rt_record_lookup (struct rt_containers *cs, const char *key, char **id,
         {
           if (found)
             {
-              err_set (err, 0, "more than one container starts with '%s'",
-                       key);
+              err_set (err, 0, "more than one container starts with '%s'", key);
               return -1;
             }
           found = ids[i];
@@ -385,7 +387,7 @@ rt_record_pidfd (const struct rt_record *rec)
       errno = ESRCH;
       return -1;
     }
-  fd = (int) syscall (SYS_pidfd_open, rec->state.pid, 0);
+  fd = (int)syscall (SYS_pidfd_open, rec->state.pid, 0);
   if (fd < 0)
     return -1;
   /* Checked after the pidfd is held: the pid cannot be reused now. */
@@ -431,8 +433,8 @@ rt_record_save_state (struct rt_containers *cs, const struct rt_record *rec,
 }
 
 int
-rt_record_load (struct rt_containers *cs, const char *id,
-                struct rt_record *out, struct err **err)
+rt_record_load (struct rt_containers *cs, const char *id, struct rt_record *out,
+                struct err **err)
 {
   _cleanup_close_ int dir = -1;
   json_t *c = NULL, *s = NULL;
@@ -512,9 +514,9 @@ rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
     }
   /* out of every reader's sight first: the id is free once this returns */
   if (renameat (cs->fd, rec->id, cs->fd, trash) < 0)
-    return errno == ENOENT ? 0
-                           : err_set (err, errno, "remove container '%.12s'",
-                                      rec->id);
+    return errno == ENOENT
+               ? 0
+               : err_set (err, errno, "remove container '%.12s'", rec->id);
   close (steal_fd (&lock));
   if (detach && remove_detached (cs->fd, trash) == 0)
     return 0;
@@ -563,4 +565,3 @@ rt_record_release (struct rt_record *rec)
   free (rec->state.ports);
   memset (rec, 0, sizeof *rec);
 }
-

@@ -46,13 +46,13 @@ const char *rt_status_name (enum rt_status s);
 struct rt_state
 {
   enum rt_status status;
-  pid_t pid;           /* container PID 1 in the host pid ns */
-  uint64_t pid_start;  /* its start time (/proc/<pid>/stat field 22) */
-  int exit_code;       /* docker's: 128+N for signal N, 255 unknown */
+  pid_t pid;          /* container PID 1 in the host pid ns */
+  uint64_t pid_start; /* its start time (/proc/<pid>/stat field 22) */
+  int exit_code;      /* docker's: 128+N for signal N, 255 unknown */
   bool oom_killed;
   time_t started;
   time_t finished;
-  char *error;         /* why it could not start, or NULL */
+  char *error; /* why it could not start, or NULL */
   /* --network bridge, while it runs: the container's address on the
    * network and its published ports as docker ps shows them
    * ("0.0.0.0:8080->80/tcp, ..."); NULL otherwise */
@@ -109,8 +109,8 @@ int rt_record_load (struct rt_containers *cs, const char *id,
 int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);
 
 /* Write rec->state to state.json atomically. */
-int rt_record_save_state (struct rt_containers *cs,
-                          const struct rt_record *rec, struct err **err);
+int rt_record_save_state (struct rt_containers *cs, const struct rt_record *rec,
+                          struct err **err);
 
 /* Remove the container's directory and its name (it must not run). The
  * directory is renamed out of sight first (.removing-<id>), then deleted,

@@ -142,7 +142,7 @@ stack_blame_dir (char *const *dirs, struct err **err)
 int
 rt_stack_open (char *const *dirs, const char *path, struct err **err)
 {
-  struct inroot_view v = { stack_lstat, stack_readlink, (void *) dirs };
+  struct inroot_view v = { stack_lstat, stack_readlink, (void *)dirs };
   _cleanup_free_ char *abs = xasprintf ("/%s", path), *res = NULL;
   _cleanup_close_ int parent = -1;
   struct stat st;
@@ -165,8 +165,7 @@ rt_stack_open (char *const *dirs, const char *path, struct err **err)
     return err_set (err, is_dir ? EISDIR : errno, "open '%s' of the image",
                     abs);
   if (!S_ISREG (st.st_mode))
-    return err_set (err, 0, "open '%s' of the image: not a regular file",
-                    abs);
+    return err_set (err, 0, "open '%s' of the image: not a regular file", abs);
   fd = openat (parent, strrchr (res, '/') + 1,
                O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -176,8 +175,7 @@ rt_stack_open (char *const *dirs, const char *path, struct err **err)
 
 /* Read a whole id file from the stack; *buf = NULL when it is not there. */
 static int
-read_id_file (char *const *dirs, const char *path, char **buf,
-              struct err **err)
+read_id_file (char *const *dirs, const char *path, char **buf, struct err **err)
 {
   _cleanup_close_ int fd = rt_stack_open (dirs, path, err);
   *buf = NULL;
@@ -198,11 +196,11 @@ rt_user_parse_id (const char *s, unsigned *out)
     {
       if (*c < '0' || *c > '9')
         return false;
-      v = v * 10 + (unsigned long) (*c - '0');
+      v = v * 10 + (unsigned long)(*c - '0');
       if (v > RT_ID_MAX)
         return false;
     }
-  *out = (unsigned) v;
+  *out = (unsigned)v;
   return true;
 }
 
@@ -366,8 +364,10 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
   if ((all_digits (user) && !rt_user_parse_id (user, &id))
       || (grp && all_digits (grp) && !rt_user_parse_id (grp, &id)))
     {
-      err_set (err, 0, "invalid user '%s': uids and gids must be in range "
-               "0-%u", spec, RT_ID_MAX);
+      err_set (err, 0,
+               "invalid user '%s': uids and gids must be in range "
+               "0-%u",
+               spec, RT_ID_MAX);
       return err_exit (err, 125);
     }
 
@@ -392,8 +392,10 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
     }
   else
     {
-      err_set (err, 0, "unable to find user %s: no matching entries in "
-               "passwd file", user);
+      err_set (err, 0,
+               "unable to find user %s: no matching entries in "
+               "passwd file",
+               user);
       return err_exit (err, 125);
     }
 
@@ -407,8 +409,10 @@ rt_user_resolve (char *const *dirs, const char *spec, struct rt_user_info *out,
       else
         {
           rt_user_info_release (out);
-          err_set (err, 0, "unable to find group %s: no matching entries in "
-                   "group file", grp);
+          err_set (err, 0,
+                   "unable to find group %s: no matching entries in "
+                   "group file",
+                   grp);
           return err_exit (err, 125);
         }
     }

@@ -2,9 +2,9 @@
  * grace period (docker and podman do the same), so `stop -t 1` of 100
  * takes about one second rather than a hundred. One thread per container,
  * at most EACH_THREADS at a time; each opens the store itself. */
-#include "service/service.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
+#include "service/service.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,12 +47,16 @@ worker (void *arg)
 }
 
 size_t
-svc_each (const char *root, const char *config_path, char **names,
-          svc_fn fn, void *data, struct err **errs)
+svc_each (const char *root, const char *config_path, char **names, svc_fn fn,
+          void *data, struct err **errs)
 {
-  struct each w = { .root = root, .config_path = config_path,
-                    .names = names, .n = strv_len (names), .fn = fn,
-                    .data = data, .errs = errs };
+  struct each w = { .root = root,
+                    .config_path = config_path,
+                    .names = names,
+                    .n = strv_len (names),
+                    .fn = fn,
+                    .data = data,
+                    .errs = errs };
   size_t n_threads = w.n < EACH_THREADS ? w.n : EACH_THREADS, started = 0;
   pthread_t *t = xcalloc (n_threads + 1, sizeof *t);
   pthread_attr_t attr;

@@ -6,8 +6,6 @@
  * will live. Both call rt_start on their main thread: the container's
  * parent-death signal fires when the thread that cloned it ends, so a
  * short-lived thread must never start one. */
-#include "service/service.h"
-#include "service/service_int.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -15,6 +13,8 @@
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
+#include "service/service.h"
+#include "service/service_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,7 +93,7 @@ struct log_sink
 static void
 log_chunk (void *data, int stream, const char *buf, size_t len)
 {
-  rt_log_write (((struct log_sink *) data)->log, stream, buf, len);
+  rt_log_write (((struct log_sink *)data)->log, stream, buf, len);
 }
 
 /* The detached monitor (a grandchild, setsid). Reports "ok" or
@@ -110,8 +110,8 @@ monitor (struct svc *s, struct svc_container *c, int report)
   struct log_sink sink = { 0 };
   struct rt_pump pump;
   struct err *err = NULL;
-  _cleanup_free_ char *log_path = rt_record_path (&s->cs, rec->id,
-                                                   "container.log");
+  _cleanup_free_ char *log_path
+      = rt_record_path (&s->cs, rec->id, "container.log");
   int status = 0, ret;
   long oom;
 
@@ -146,10 +146,17 @@ monitor (struct svc *s, struct svc_container *c, int report)
   close (report);
   report = -1;
 
-  pump = (struct rt_pump){ .pidfd = ct.pidfd, .sigfd = sg.fd, .in = -1,
-                           .in_to = -1, .out_from = -1, .out = -1,
-                           .err_from = -1, .err = -1, .winch_to = -1,
-                           .sink = log_chunk, .sink_data = &sink };
+  pump = (struct rt_pump){ .pidfd = ct.pidfd,
+                           .sigfd = sg.fd,
+                           .in = -1,
+                           .in_to = -1,
+                           .out_from = -1,
+                           .out = -1,
+                           .err_from = -1,
+                           .err = -1,
+                           .winch_to = -1,
+                           .sink = log_chunk,
+                           .sink_data = &sink };
   pump.out_from = rec->plan.tty ? ct.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
   rt_pump_run (&pump, &err);
@@ -165,8 +172,8 @@ monitor (struct svc *s, struct svc_container *c, int report)
 failed:
   {
     int code = failed_status (err);
-    _cleanup_free_ char *msg = xasprintf ("%d %s", code,
-                                          err ? err->msg : "unknown error");
+    _cleanup_free_ char *msg
+        = xasprintf ("%d %s", code, err ? err->msg : "unknown error");
     rt_log_close (sink.log);
     rt_signals_restore (&sg);
     svc_finished (s, c, false, code, false, err ? err->msg : NULL);

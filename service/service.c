@@ -1,7 +1,6 @@
 /* The container service: records, transitions, the dead-monitor rule,
  * stop, kill and remove (service.h). The monitor itself is monitor.c. */
 #include "service/service.h"
-#include "service/service_int.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -9,6 +8,7 @@
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
 #include "runtime/proc.h"
+#include "service/service_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -288,8 +288,7 @@ svc_kill (struct svc *s, struct svc_container *c, int sig, struct err **err)
 }
 
 int
-svc_stop (struct svc *s, struct svc_container *c, int timeout,
-          struct err **err)
+svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
 {
   const struct rt_record *rec = &c->rec;
   _cleanup_close_ int fd = rt_record_pidfd (rec);
@@ -324,7 +323,8 @@ svc_remove (struct svc *s, struct svc_container *c, bool force,
     {
       _cleanup_close_ int fd = rt_record_pidfd (rec);
       if (!force)
-        return err_set (err, 0, "container is running: stop the container "
+        return err_set (err, 0,
+                        "container is running: stop the container "
                         "before removing or force remove");
       if (fd >= 0)
         kill_and_wait (fd);

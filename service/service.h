@@ -62,8 +62,7 @@ void svc_container_release (struct svc_container *c);
  * with --network bridge, ports are published (borrowed until the
  * container is released). Reserves the name and writes the record. */
 int svc_create (struct svc *s, struct svc_container *c,
-                const struct port_map *ports, size_t n_ports,
-                struct err **err);
+                const struct port_map *ports, size_t n_ports, struct err **err);
 
 /* running, in the foreground: the caller's process is the monitor. The
  * stdio is passed through (or a pty pumped with -t); returns the
@@ -76,8 +75,7 @@ int svc_run_foreground (struct svc *s, struct svc_container *c,
  * container, logs its output to <id>/container.log, records its exit.
  * Returns once the container runs (0) or failed to start (-1, *err has
  * the monitor's reason and exit status). */
-int svc_run_detached (struct svc *s, struct svc_container *c,
-                      struct err **err);
+int svc_run_detached (struct svc *s, struct svc_container *c, struct err **err);
 
 /* Load the container named by key (id, name, unique prefix), applying
  * the rule for a dead monitor (above). */

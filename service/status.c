@@ -1,13 +1,12 @@
 /* A container's state as docker ps's STATUS column says it. */
-#include "service/service.h"
 #include "lib/human.h"
+#include "service/service.h"
 
 #include <stdio.h>
 #include <string.h>
 
 void
-svc_status_text (const struct rt_record *rec, time_t now, char *buf,
-                 size_t len)
+svc_status_text (const struct rt_record *rec, time_t now, char *buf, size_t len)
 {
   char ago[64];
   size_t n;

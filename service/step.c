@@ -1,10 +1,10 @@
 /* A build's RUN step through the service: the same network object and
  * network life as a container's, without a record (service.h). */
-#include "service/service.h"
-#include "service/service_int.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "runtime/container.h"
+#include "service/service.h"
+#include "service/service_int.h"
 
 #include <errno.h>
 #include <poll.h>

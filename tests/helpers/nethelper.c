@@ -1,7 +1,8 @@
 /* Drives network/net.h from tests/integration/40-network.sh until `run` is
  * wired: the "containers" are processes the script put in their own netns.
  *
- *   nethelper setup ROOT ID PID [--name N] [--config F] [--etc DIR] [-p SPEC]...
+ *   nethelper setup ROOT ID PID [--name N] [--config F] [--etc DIR] [-p
+ * SPEC]...
  *       (--etc DIR: DIR/resolv.conf; hosts is the network's shared file)
  *       prints "ip=A.B.C.D veth=NAME" and one "port=PROTO:HOST:CONTAINER"
  *       line per published port
@@ -15,26 +16,26 @@
  *       dir; tears the network down after; exits with CMD's status
  *   nethelper inspect ROOT       one line per lease: IP ID NAME alive|dead
  * Errors print "nethelper: MESSAGE" and exit 1. */
-#include "runtime/container.h"
-#include "network/net.h"
-#include "runtime/plan.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "network/net.h"
+#include "runtime/container.h"
+#include "runtime/plan.h"
 
 #include <arpa/inet.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static int
 fail (struct err *e)
@@ -48,11 +49,11 @@ static int
 do_setup (int argc, char **argv)
 {
   struct net_request req = { .root = argv[2], .container_id = argv[3] };
-  struct port_map *ports = xcalloc ((size_t) argc, sizeof *ports);
+  struct port_map *ports = xcalloc ((size_t)argc, sizeof *ports);
   struct net_attachment a;
   struct err *e = NULL;
   const char *etc = NULL;
-  pid_t pid = (pid_t) atoi (argv[4]);
+  pid_t pid = (pid_t)atoi (argv[4]);
   char ip[INET_ADDRSTRLEN];
   for (int i = 5; i < argc; i++)
     {
@@ -97,7 +98,7 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* A "container": a child in a new netns that waits to be killed. */
@@ -129,7 +130,7 @@ spawn_netns_child (void)
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -139,8 +140,8 @@ static int
 do_bench (char **argv)
 {
   int n = atoi (argv[3]);
-  double *setup = xcalloc ((size_t) n, sizeof *setup);
-  double *teardown = xcalloc ((size_t) n, sizeof *teardown);
+  double *setup = xcalloc ((size_t)n, sizeof *setup);
+  double *teardown = xcalloc ((size_t)n, sizeof *teardown);
   struct err *e = NULL;
   /* NETHELPER_BENCH_NONE=1: the same loop without networking (the
    * --network none baseline for the wall time per start+exit). */
@@ -165,12 +166,12 @@ do_bench (char **argv)
       /* Ids like the runtime's (random): distinct first digits, so each
        * container gets its own veth name. */
       {
-        uint64_t h = 1469598103934665603ull ^ (uint64_t) (i + 1);
+        uint64_t h = 1469598103934665603ull ^ (uint64_t)(i + 1);
         for (int k = 0; k < 8; k++)
           {
-            h = (h ^ (uint64_t) getpid ()) * 1099511628211ull;
+            h = (h ^ (uint64_t)getpid ()) * 1099511628211ull;
             snprintf (id + 16 * (k / 2) + 8 * (k % 2), 9, "%08x",
-                      (unsigned) (h >> 24));
+                      (unsigned)(h >> 24));
           }
       }
       cdir = xasprintf ("%s/containers/%s", argv[2], id);
@@ -189,12 +190,12 @@ do_bench (char **argv)
       setup[i] = t1 - t0;
       rmdir (cdir);
       if (getenv ("NETHELPER_PAUSE_MS"))
-        usleep ((useconds_t) atoi (getenv ("NETHELPER_PAUSE_MS")) * 1000);
+        usleep ((useconds_t)atoi (getenv ("NETHELPER_PAUSE_MS")) * 1000);
       net_attachment_release (&a);
     }
   start = (now_ms () - start) / n;
-  qsort (setup, (size_t) n, sizeof *setup, cmp_double);
-  qsort (teardown, (size_t) n, sizeof *teardown, cmp_double);
+  qsort (setup, (size_t)n, sizeof *setup, cmp_double);
+  qsort (teardown, (size_t)n, sizeof *teardown, cmp_double);
   printf ("setup_ms median=%.2f min=%.2f teardown_ms median=%.2f min=%.2f "
           "loop_ms mean=%.2f (n=%d)\n",
           setup[n / 2], setup[0], teardown[n / 2], teardown[0], start, n);
@@ -228,7 +229,7 @@ do_run (int argc, char **argv)
   struct net_bridge h;
   struct net_request req = { 0 };
   struct err *e = NULL;
-  struct port_map *ports = xcalloc ((size_t) argc, sizeof *ports);
+  struct port_map *ports = xcalloc ((size_t)argc, sizeof *ports);
   int status = 0, i = 6;
   rt_plan_init (&p);
   req.root = argv[2];

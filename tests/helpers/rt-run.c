@@ -3,10 +3,10 @@
  * For benchmarks and manual checks until cmd/run.c lands:
  *   rt-run [--no-seal] [--host] LOWER_DIR STATE_BASE CMD [ARG...]
  * Exits with the container's status (125 + a message on setup errors). */
-#include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/container.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,7 +35,7 @@ main (int argc, char **argv)
     goto fail;
   rt_plan_init (&p);
   p.lower_dirs = strv_dup ((char *[]){ argv[i], NULL });
-  p.id = xasprintf ("rtrun%d", (int) getpid ());
+  p.id = xasprintf ("rtrun%d", (int)getpid ());
   p.state_dir = xasprintf ("%s/%s", argv[i + 1], p.id);
   p.upper_dir = xasprintf ("%s/upper", p.state_dir);
   p.seccomp_cache_dir = xasprintf ("%s/.seccomp-cache", argv[i + 1]);

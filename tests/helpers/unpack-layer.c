@@ -30,7 +30,7 @@ apply_pushed (int dir_fd, int in_fd, const struct apply_opts *o, size_t chunk,
   if (!u)
     return -1;
   while ((n = fs_read_full (in_fd, buf, chunk)) > 0)
-    if (layer_unpacker_feed (u, buf, (size_t) n, err) < 0)
+    if (layer_unpacker_feed (u, buf, (size_t)n, err) < 0)
       goto out;
   if (n < 0)
     {
@@ -60,7 +60,7 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "--chunk") && i + 1 < argc)
       chunk = strtoul (argv[++i], NULL, 10);
     else if (!strcmp (argv[i], "--writers") && i + 1 < argc)
-      o.writers = (unsigned) strtoul (argv[++i], NULL, 10);
+      o.writers = (unsigned)strtoul (argv[++i], NULL, 10);
     else
       break;
   if (argc - i < 2)

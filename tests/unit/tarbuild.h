@@ -36,13 +36,13 @@ octal (char *f, size_t n, unsigned long long v)
   /* n - 1 octal digits, then NUL; caller's values fit */
   f[n - 1] = '\0';
   for (size_t i = n - 1; i-- > 0; v >>= 3)
-    f[i] = (char) ('0' + (v & 7));
+    f[i] = (char)('0' + (v & 7));
 }
 
 static __attribute__ ((unused)) void
 header (struct tb *t, char type, const char *name, const char *link,
-        unsigned mode, unsigned uid, unsigned gid, long long mtime,
-        size_t size, unsigned major, unsigned minor)
+        unsigned mode, unsigned uid, unsigned gid, long long mtime, size_t size,
+        unsigned major, unsigned minor)
 {
   char h[512] = { 0 };
   unsigned sum = 0;
@@ -51,16 +51,19 @@ header (struct tb *t, char type, const char *name, const char *link,
   octal (h + 108, 8, uid);
   octal (h + 116, 8, gid);
   octal (h + 124, 12, size);
-  octal (h + 136, 12, (unsigned long long) mtime);
+  octal (h + 136, 12, (unsigned long long)mtime);
   h[156] = type;
   if (link)
     strncpy (h + 157, link, 100);
-  memcpy (h + 257, "ustar\0" "00", 8);
+  memcpy (h + 257,
+          "ustar\0"
+          "00",
+          8);
   octal (h + 329, 8, major);
   octal (h + 337, 8, minor);
   memset (h + 148, ' ', 8);
   for (int i = 0; i < 512; i++)
-    sum += (unsigned char) h[i];
+    sum += (unsigned char)h[i];
   snprintf (h + 148, 8, "%06o", sum);
   strbuf_add (&t->sb, h, 512);
 }
@@ -90,8 +93,8 @@ add (struct tb *t, const struct ent *e)
   struct strbuf pax = STRBUF_INIT;
   if (strlen (e->name) > 100 && e->gnu_longname)
     {
-      header (t, 'L', "././@LongLink", NULL, 0, 0, 0, 0,
-              strlen (e->name) + 1, 0, 0);
+      header (t, 'L', "././@LongLink", NULL, 0, 0, 0, 0, strlen (e->name) + 1,
+              0, 0);
       body (t, e->name, strlen (e->name) + 1);
       name = "longname-placeholder";
     }
@@ -110,8 +113,8 @@ add (struct tb *t, const struct ent *e)
     }
   strbuf_release (&pax);
   header (t, e->type, name, e->link, e->mode ? e->mode : 0644, e->uid, e->gid,
-          e->mtime ? e->mtime : 1600000000, e->type == '0' ? size : 0,
-          e->major, e->minor);
+          e->mtime ? e->mtime : 1600000000, e->type == '0' ? size : 0, e->major,
+          e->minor);
   if (e->type == '0' && size)
     body (t, e->data, size);
 }
@@ -123,14 +126,14 @@ tb_end (struct tb *t)
   strbuf_add (&t->sb, zeros, sizeof zeros);
 }
 
-#define TAR(...)                                                              \
-  ({                                                                          \
-    static const struct ent ents_[] = { __VA_ARGS__ };                        \
-    struct tb t_ = { STRBUF_INIT };                                           \
-    for (size_t i_ = 0; i_ < ARRAY_SIZE (ents_); i_++)                        \
-      add (&t_, &ents_[i_]);                                                  \
-    tb_end (&t_);                                                             \
-    t_.sb;                                                                    \
+#define TAR(...)                                                               \
+  ({                                                                           \
+    static const struct ent ents_[] = { __VA_ARGS__ };                         \
+    struct tb t_ = { STRBUF_INIT };                                            \
+    for (size_t i_ = 0; i_ < ARRAY_SIZE (ents_); i_++)                         \
+      add (&t_, &ents_[i_]);                                                   \
+    tb_end (&t_);                                                              \
+    t_.sb;                                                                     \
   })
 
 static __attribute__ ((unused)) struct strbuf
@@ -140,10 +143,10 @@ gzip_buf (const struct strbuf *in)
   z_stream z = { 0 };
   strbuf_grow (&out, in->len + 1024);
   deflateInit2 (&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
-  z.next_in = (Bytef *) in->buf;
-  z.avail_in = (uInt) in->len;
-  z.next_out = (Bytef *) out.buf;
-  z.avail_out = (uInt) (out.alloc - 1);
+  z.next_in = (Bytef *)in->buf;
+  z.avail_in = (uInt)in->len;
+  z.next_out = (Bytef *)out.buf;
+  z.avail_out = (uInt)(out.alloc - 1);
   deflate (&z, Z_FINISH);
   strbuf_setlen (&out, z.total_out);
   deflateEnd (&z);

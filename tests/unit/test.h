@@ -9,39 +9,39 @@
 
 static int test_n, test_failed;
 
-#define CHECK(cond, ...)                                                      \
-  do                                                                          \
-    {                                                                         \
-      int ok_ = !!(cond);                                                     \
-      printf ("%sok %d - ", ok_ ? "" : "not ", ++test_n);                     \
-      printf (__VA_ARGS__);                                                   \
-      printf ("\n");                                                          \
-      if (!ok_)                                                               \
-        {                                                                     \
-          test_failed++;                                                      \
-          printf ("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-        }                                                                     \
-    }                                                                         \
+#define CHECK(cond, ...)                                                       \
+  do                                                                           \
+    {                                                                          \
+      int ok_ = !!(cond);                                                      \
+      printf ("%sok %d - ", ok_ ? "" : "not ", ++test_n);                      \
+      printf (__VA_ARGS__);                                                    \
+      printf ("\n");                                                           \
+      if (!ok_)                                                                \
+        {                                                                      \
+          test_failed++;                                                       \
+          printf ("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
+        }                                                                      \
+    }                                                                          \
   while (0)
 
-#define CHECK_STR(got, want, ...)                                             \
-  do                                                                          \
-    {                                                                         \
-      const char *g_ = (got), *w_ = (want);                                   \
-      CHECK (g_ && w_ ? !strcmp (g_, w_) : g_ == w_, __VA_ARGS__);            \
-      if (!(g_ && w_ ? !strcmp (g_, w_) : g_ == w_))                          \
-        printf ("#   got '%s', want '%s'\n", g_ ? g_ : "(null)",              \
-                w_ ? w_ : "(null)");                                          \
-    }                                                                         \
+#define CHECK_STR(got, want, ...)                                              \
+  do                                                                           \
+    {                                                                          \
+      const char *g_ = (got), *w_ = (want);                                    \
+      CHECK (g_ &&w_ ? !strcmp (g_, w_) : g_ == w_, __VA_ARGS__);              \
+      if (!(g_ && w_ ? !strcmp (g_, w_) : g_ == w_))                           \
+        printf ("#   got '%s', want '%s'\n", g_ ? g_ : "(null)",               \
+                w_ ? w_ : "(null)");                                           \
+    }                                                                          \
   while (0)
 
-#define SKIP(...)                                                             \
-  do                                                                          \
-    {                                                                         \
-      printf ("ok %d # skip ", ++test_n);                                     \
-      printf (__VA_ARGS__);                                                   \
-      printf ("\n");                                                          \
-    }                                                                         \
+#define SKIP(...)                                                              \
+  do                                                                           \
+    {                                                                          \
+      printf ("ok %d # skip ", ++test_n);                                      \
+      printf (__VA_ARGS__);                                                    \
+      printf ("\n");                                                           \
+    }                                                                          \
   while (0)
 
 static inline int

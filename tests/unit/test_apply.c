@@ -65,8 +65,7 @@ apply_chunked (const struct strbuf *blob, const struct apply_opts *o,
   last_err[0] = '\0';
   for (size_t off = 0; u && off < blob->len && rc == 0; off += chunk)
     rc = layer_unpacker_feed (u, blob->buf + off,
-                              blob->len - off < chunk ? blob->len - off
-                                                      : chunk,
+                              blob->len - off < chunk ? blob->len - off : chunk,
                               &err);
   if (u && rc == 0)
     rc = layer_unpacker_finish (u, last_diff, &err);
@@ -114,8 +113,8 @@ outside_untouched (void)
   int fd = open (p, O_RDONLY | O_CLOEXEC);
   struct stat s;
   bool ok = fd >= 0 && read (fd, buf, sizeof buf) == 6
-            && !strcmp (buf, "secret") && fstat (fd, &s) == 0
-            && s.st_nlink == 1 && (s.st_mode & 07777) == 0600;
+            && !strcmp (buf, "secret") && fstat (fd, &s) == 0 && s.st_nlink == 1
+            && (s.st_mode & 07777) == 0600;
   if (fd >= 0)
     close (fd);
   free (p);
@@ -144,26 +143,50 @@ test_basic (void)
   struct strbuf t = TAR (
       { .type = '5', .name = "./", .mode = 0755, .mtime = 1500000000 },
       { .type = '5', .name = "./etc/", .mode = 0555, .mtime = 1500000001 },
-      { .type = '0', .name = "./etc/hello", .data = "hello world\n",
-        .mode = 0640, .uid = 1000, .gid = 1001, .mtime = 1500000002 },
-      { .type = '0', .name = "bin/su", .data = "#!su", .mode = 04755,
-        .uid = 0, .gid = 0 },
-      { .type = '0', .name = "bin/sg", .data = "x", .mode = 02750, .uid = 7,
+      { .type = '0',
+        .name = "./etc/hello",
+        .data = "hello world\n",
+        .mode = 0640,
+        .uid = 1000,
+        .gid = 1001,
+        .mtime = 1500000002 },
+      { .type = '0',
+        .name = "bin/su",
+        .data = "#!su",
+        .mode = 04755,
+        .uid = 0,
+        .gid = 0 },
+      { .type = '0',
+        .name = "bin/sg",
+        .data = "x",
+        .mode = 02750,
+        .uid = 7,
         .gid = 8 },
       { .type = '1', .name = "bin/su-link", .link = "bin/su" },
-      { .type = '2', .name = "bin/sh", .link = "/bin/busybox", .uid = 5,
-        .gid = 6, .mtime = 1400000000 },
-      { .type = '3', .name = "dev/null", .mode = 0666, .major = 1,
-        .minor = 3 },
-      { .type = '4', .name = "dev/loop0", .mode = 0660, .major = 7,
+      { .type = '2',
+        .name = "bin/sh",
+        .link = "/bin/busybox",
+        .uid = 5,
+        .gid = 6,
+        .mtime = 1400000000 },
+      { .type = '3', .name = "dev/null", .mode = 0666, .major = 1, .minor = 3 },
+      { .type = '4',
+        .name = "dev/loop0",
+        .mode = 0660,
+        .major = 7,
         .minor = 0 },
       { .type = '6', .name = "run/fifo", .mode = 0620 },
-      { .type = '0', .name = "cap", .data = "c", .xattr_name = "user.note",
+      { .type = '0',
+        .name = "cap",
+        .data = "c",
+        .xattr_name = "user.note",
         .xattr_value = "hi" },
-      { .type = '0', .name = "forged", .data = "f",
-        .xattr_name = "trusted.overlay.opaque", .xattr_value = "y" },
-      { .type = '5', .name = "deep/a/b/", .mode = 0700,
-        .mtime = 1300000000 },
+      { .type = '0',
+        .name = "forged",
+        .data = "f",
+        .xattr_name = "trusted.overlay.opaque",
+        .xattr_value = "y" },
+      { .type = '5', .name = "deep/a/b/", .mode = 0700, .mtime = 1300000000 },
       { .type = '0', .name = "deep/a/b/c", .data = "c" }, );
   CHECK (apply (&t) == 0, "a layer with every entry type applies (%s)",
          last_err);
@@ -175,9 +198,8 @@ test_basic (void)
   char *s = read_rel ("etc/hello");
   CHECK_STR (s, "hello world\n", "file content");
   free (s);
-  CHECK (lst ("etc/hello") && (st.st_mode & 07777) == 0640
-             && st.st_uid == 1000 && st.st_gid == 1001
-             && st.st_mtime == 1500000002,
+  CHECK (lst ("etc/hello") && (st.st_mode & 07777) == 0640 && st.st_uid == 1000
+             && st.st_gid == 1001 && st.st_mtime == 1500000002,
          "file mode, owner and mtime kept");
   CHECK (lst ("etc") && (st.st_mode & 07777) == 0555
              && st.st_mtime == 1500000001,
@@ -189,8 +211,7 @@ test_basic (void)
          "missing parents are made 0755");
   CHECK (fstat (root_fd, &st) == 0 && st.st_mtime == 1500000000,
          "the root entry's mtime applies to the directory");
-  CHECK (lst ("bin/su") && (st.st_mode & 07777) == 04755,
-         "setuid kept");
+  CHECK (lst ("bin/su") && (st.st_mode & 07777) == 04755, "setuid kept");
   CHECK (lst ("bin/sg") && (st.st_mode & 07777) == 02750 && st.st_uid == 7
              && st.st_gid == 8,
          "setgid kept after chown");
@@ -326,8 +347,10 @@ test_long_names (void)
   longp[150] = '/';
   fresh ();
   struct ent e1 = { .type = '0', .name = longp, .data = "pax" };
-  struct ent e2 = { .type = '0', .name = xasprintf ("%s2", longp),
-                    .data = "gnu", .gnu_longname = 1 };
+  struct ent e2 = { .type = '0',
+                    .name = xasprintf ("%s2", longp),
+                    .data = "gnu",
+                    .gnu_longname = 1 };
   struct tb t = { STRBUF_INIT };
   add (&t, &e1);
   add (&t, &e2);
@@ -339,7 +362,7 @@ test_long_names (void)
   s = read_rel (e2.name);
   CHECK_STR (s, "gnu", "GNU long name used");
   free (s);
-  free ((char *) e2.name);
+  free ((char *)e2.name);
   strbuf_release (&t.sb);
 }
 
@@ -351,27 +374,27 @@ test_escapes (void)
   struct ent e[3];
   struct tb t;
 
-#define RUN(expect_fail, what, ...)                                           \
-  do                                                                          \
-    {                                                                         \
-      struct ent list_[] = { __VA_ARGS__ };                                   \
-      fresh ();                                                               \
-      t = (struct tb){ STRBUF_INIT };                                         \
-      for (size_t i_ = 0; i_ < ARRAY_SIZE (list_); i_++)                      \
-        add (&t, &list_[i_]);                                                 \
-      tb_end (&t);                                                            \
-      int rc_ = apply (&t.sb);                                                \
-      if (expect_fail == 1)                                                   \
-        CHECK (rc_ < 0, "%s fails: %s", what, last_err);                      \
-      else if (expect_fail == 0)                                              \
-        CHECK (rc_ == 0, "%s is contained (%s)", what, last_err);             \
-      else                                                                    \
-        CHECK (1, "%s: %s", what, rc_ ? last_err : "contained");              \
-      CHECK (outside_untouched (), "%s: nothing outside", what);              \
-      strbuf_release (&t.sb);                                                 \
-    }                                                                         \
+#define RUN(expect_fail, what, ...)                                            \
+  do                                                                           \
+    {                                                                          \
+      struct ent list_[] = { __VA_ARGS__ };                                    \
+      fresh ();                                                                \
+      t = (struct tb){ STRBUF_INIT };                                          \
+      for (size_t i_ = 0; i_ < ARRAY_SIZE (list_); i_++)                       \
+        add (&t, &list_[i_]);                                                  \
+      tb_end (&t);                                                             \
+      int rc_ = apply (&t.sb);                                                 \
+      if (expect_fail == 1)                                                    \
+        CHECK (rc_ < 0, "%s fails: %s", what, last_err);                       \
+      else if (expect_fail == 0)                                               \
+        CHECK (rc_ == 0, "%s is contained (%s)", what, last_err);              \
+      else                                                                     \
+        CHECK (1, "%s: %s", what, rc_ ? last_err : "contained");               \
+      CHECK (outside_untouched (), "%s: nothing outside", what);               \
+      strbuf_release (&t.sb);                                                  \
+    }                                                                          \
   while (0)
-  (void) e;
+  (void)e;
 
   RUN (1, "'../evil'", { .type = '0', .name = "../evil", .data = "x" });
   CHECK (strstr (last_err, "leaves the layer directory") != NULL,
@@ -452,17 +475,16 @@ test_whiteouts_overlay (void)
 {
   char buf[8];
   fresh ();
-  struct strbuf t = TAR (
-      { .type = '0', .name = ".wh.gone" },
-      { .type = '5', .name = "d/", .mode = 0711 },
-      { .type = '0', .name = "d/.wh..wh..opq" },
-      { .type = '0', .name = "d/kept", .data = "k" },
-      { .type = '0', .name = "mine", .data = "m" },
-      { .type = '0', .name = ".wh.mine" },
-      { .type = '0', .name = "e/.wh..wh..opq" },
-      { .type = '0', .name = ".wh.f" },
-      { .type = '5', .name = "f/" },
-      { .type = '0', .name = ".wh..wh.plnk" }, );
+  struct strbuf t
+      = TAR ({ .type = '0', .name = ".wh.gone" },
+             { .type = '5', .name = "d/", .mode = 0711 },
+             { .type = '0', .name = "d/.wh..wh..opq" },
+             { .type = '0', .name = "d/kept", .data = "k" },
+             { .type = '0', .name = "mine", .data = "m" },
+             { .type = '0', .name = ".wh.mine" },
+             { .type = '0', .name = "e/.wh..wh..opq" },
+             { .type = '0', .name = ".wh.f" }, { .type = '5', .name = "f/" },
+             { .type = '0', .name = ".wh..wh.plnk" }, );
   CHECK (apply (&t) == 0, "overlay whiteouts apply (%s)", last_err);
   CHECK (lst ("gone") && S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0),
          "'.wh.gone' became char device 0/0 'gone'");
@@ -478,14 +500,12 @@ test_whiteouts_overlay (void)
          "a whiteout of a name made in the same layer is ignored");
   fd = openat (root_fd, "e", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CHECK (fd >= 0
-             && fgetxattr (fd, "trusted.overlay.opaque", buf, sizeof buf)
-                    == 1,
+             && fgetxattr (fd, "trusted.overlay.opaque", buf, sizeof buf) == 1,
          "an opaque marker creates its missing directory");
   close (fd);
   fd = openat (root_fd, "f", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CHECK (fd >= 0
-             && fgetxattr (fd, "trusted.overlay.opaque", buf, sizeof buf)
-                    == 1,
+             && fgetxattr (fd, "trusted.overlay.opaque", buf, sizeof buf) == 1,
          "a dir replacing the layer's whiteout is opaque");
   close (fd);
   CHECK (!lst (".wh..wh.plnk"), "aufs metadata is skipped");
@@ -523,8 +543,7 @@ test_whiteouts_delete (void)
              { .type = '0', .name = "nope/.wh.x" },
              { .type = '0', .name = "h", .data = "file over dir" }, );
   CHECK (apply_delete (&l1) == 0 && apply_delete (&l2) == 0,
-         "two layers applied in one dir with delete whiteouts (%s)",
-         last_err);
+         "two layers applied in one dir with delete whiteouts (%s)", last_err);
   CHECK (!lst ("a") && !lst (".wh.a"), "'.wh.a' deleted a");
   CHECK (!lst ("d/x") && !lst ("d/sub") && lst ("d/new"),
          "opaque dir: lower children gone, new one there");
@@ -537,8 +556,8 @@ test_whiteouts_delete (void)
          "a file replaces a lower directory");
   struct strbuf l3 = TAR ({ .type = '5', .name = "d/", .mode = 0700 },
                           { .type = '0', .name = "d/more", .data = "3" }, );
-  CHECK (apply_delete (&l3) == 0 && lst ("d/new") && lst ("d/more")
-             && lst ("d") && (st.st_mode & 0777) == 0700,
+  CHECK (apply_delete (&l3) == 0 && lst ("d/new") && lst ("d/more") && lst ("d")
+             && (st.st_mode & 0777) == 0700,
          "dir over dir: attributes only, children kept");
   CHECK (outside_untouched (), "nothing outside");
   strbuf_release (&l1);
@@ -631,8 +650,8 @@ test_whiteout_dir (void)
 static void
 test_sniff (void)
 {
-  static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0 }, zs[] = { 0x28, 0xb5, 0x2f,
-                                                             0xfd },
+  static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0 },
+                       zs[] = { 0x28, 0xb5, 0x2f, 0xfd },
                        skip[] = { 0x50, 0x2a, 0x4d, 0x18 }, tar[] = "abcd";
   CHECK (layer_compression_sniff (gz, 4) == LAYER_GZIP, "gzip magic");
   CHECK (layer_compression_sniff (zs, 4) == LAYER_ZSTD, "zstd magic");
@@ -649,7 +668,7 @@ main (void)
       SKIP ("test_apply needs root (devices, ownership, trusted xattrs)");
       return test_done ();
     }
-  snprintf (base, sizeof base, "/tmp/imgtool-apply-%d", (int) getpid ());
+  snprintf (base, sizeof base, "/tmp/imgtool-apply-%d", (int)getpid ());
   test_sniff ();
   test_basic ();
   test_compression ();

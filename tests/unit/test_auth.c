@@ -12,20 +12,22 @@ test_bearer (void)
   struct auth_challenge *c = NULL;
   size_t n = 0;
   struct err *err = NULL;
-  CHECK (auth_challenges_parse (
-             "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-             "scope=\"repository:samalba/my-app:pull,push\"",
-             &c, &n, &err)
+  CHECK (auth_challenges_parse ("Bearer "
+                                "realm=\"https://auth.docker.io/"
+                                "token\",service=\"registry.docker.io\","
+                                "scope=\"repository:samalba/my-app:pull,push\"",
+                                &c, &n, &err)
              == 0,
          "bearer challenge parses");
   CHECK (n == 1, "one challenge");
   CHECK_STR (c[0].scheme, "bearer", "scheme lowercased");
-  CHECK_STR (auth_challenge_param (&c[0], "realm"), "https://auth.docker.io/token",
-             "realm");
+  CHECK_STR (auth_challenge_param (&c[0], "realm"),
+             "https://auth.docker.io/token", "realm");
   CHECK_STR (auth_challenge_param (&c[0], "service"), "registry.docker.io",
              "service");
   CHECK_STR (auth_challenge_param (&c[0], "scope"),
-             "repository:samalba/my-app:pull,push", "scope with a comma inside quotes");
+             "repository:samalba/my-app:pull,push",
+             "scope with a comma inside quotes");
   auth_challenges_free (c, n);
 }
 
@@ -36,9 +38,10 @@ test_several (void)
   size_t n = 0;
   struct err *err = NULL;
   const struct auth_challenge *pick;
-  CHECK (auth_challenges_parse ("Basic realm=\"reg\", BEARER realm=\"https://t/token\" , "
-                                "service=svc,error=insufficient_scope",
-                                &c, &n, &err)
+  CHECK (auth_challenges_parse (
+             "Basic realm=\"reg\", BEARER realm=\"https://t/token\" , "
+             "service=svc,error=insufficient_scope",
+             &c, &n, &err)
              == 0,
          "two challenges in one header");
   CHECK (n == 2, "two challenges found");
@@ -55,8 +58,8 @@ test_several (void)
   auth_challenges_free (c, n);
 
   c = NULL, n = 0;
-  CHECK (auth_challenges_parse ("Basic realm=\"a \\\"quoted\\\" \\\\ realm\"", &c, &n,
-                                &err)
+  CHECK (auth_challenges_parse ("Basic realm=\"a \\\"quoted\\\" \\\\ realm\"",
+                                &c, &n, &err)
              == 0,
          "quoted escapes parse");
   CHECK_STR (auth_challenge_param (&c[0], "realm"), "a \"quoted\" \\ realm",
@@ -65,17 +68,19 @@ test_several (void)
   auth_challenges_free (c, n);
 
   c = NULL, n = 0;
-  CHECK (auth_challenges_parse (
-             "Bearer realm=\"r\",scope=\"repository:a:pull repository:b:pull,push\"", &c,
-             &n, &err)
+  CHECK (auth_challenges_parse ("Bearer realm=\"r\",scope=\"repository:a:pull "
+                                "repository:b:pull,push\"",
+                                &c, &n, &err)
              == 0,
          "scope with spaces");
   CHECK_STR (auth_challenge_param (&c[0], "scope"),
-             "repository:a:pull repository:b:pull,push", "space-separated scopes kept");
+             "repository:a:pull repository:b:pull,push",
+             "space-separated scopes kept");
   auth_challenges_free (c, n);
 
   c = NULL, n = 0;
-  CHECK (auth_challenges_parse ("Bearer realm=\"unterminated", &c, &n, &err) < 0,
+  CHECK (auth_challenges_parse ("Bearer realm=\"unterminated", &c, &n, &err)
+             < 0,
          "unterminated quote is an error");
   CHECK (err && strstr (err->msg, "unterminated"), "error says why");
   err_clear (&err);
@@ -94,14 +99,17 @@ test_tokens (void)
   struct err *err = NULL;
   const char *j1 = "{\"token\":\"abc\",\"expires_in\":300}";
   const char *j2 = "{\"access_token\":\"xyz\"}";
-  const char *j3 = "{\"token\":\"\",\"access_token\":\"acc\",\"expires_in\":10,"
-                   "\"issued_at\":\"2024-01-02T03:04:05Z\",\"refresh_token\":\"r1\"}";
+  const char *j3
+      = "{\"token\":\"\",\"access_token\":\"acc\",\"expires_in\":10,"
+        "\"issued_at\":\"2024-01-02T03:04:05Z\",\"refresh_token\":\"r1\"}";
   time_t now = 1704164645; /* 2024-01-02T03:04:05Z */
-  CHECK (auth_token_parse (j1, strlen (j1), 1000, &t, &err) == 0, "token parses");
+  CHECK (auth_token_parse (j1, strlen (j1), 1000, &t, &err) == 0,
+         "token parses");
   CHECK_STR (t.token, "abc", "token field");
   CHECK (t.expires == 1300, "expires_in counted from now without issued_at");
   auth_token_release (&t);
-  CHECK (auth_token_parse (j2, strlen (j2), 1000, &t, &err) == 0, "access_token parses");
+  CHECK (auth_token_parse (j2, strlen (j2), 1000, &t, &err) == 0,
+         "access_token parses");
   CHECK_STR (t.token, "xyz", "access_token used when no token");
   CHECK (t.expires == 1060, "expires_in defaults to 60");
   auth_token_release (&t);

@@ -168,8 +168,8 @@ test_config (void)
 static void
 test_changes (void)
 {
-  json_t *doc = json_pack ("{s:{s:[s],s:[s]}}", "config", "Env", "A=1",
-                           "Cmd", "old");
+  json_t *doc
+      = json_pack ("{s:{s:[s],s:[s]}}", "config", "Env", "A=1", "Cmd", "old");
   char *ok[] = { "ENV B=$A C=x",
                  "ENTRYPOINT [\"/bin/tool\"]",
                  "WORKDIR sub",
@@ -203,8 +203,8 @@ test_changes (void)
   CHECK_STR (got, "[\"/bin/sh\",\"-c\",\"echo $A\"]",
              "shell-form CMD, unexpanded as docker keeps it");
   free (got);
-  const char *bad[] = { "RUN true", "FROM x", "COPY a b", "ADD a b",
-                        "MAINTAINER me", "ARG X", "SHELL [\"sh\"]" };
+  const char *bad[] = { "RUN true",      "FROM x", "COPY a b",      "ADD a b",
+                        "MAINTAINER me", "ARG X",  "SHELL [\"sh\"]" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       char *v[] = { (char *)bad[i], NULL };

@@ -1,11 +1,11 @@
 /* Unit tests for runtime/cgroup*.c: limit validation, the v1 and v2 file
  * settings, writing them under fake roots, layout detection, and a real
  * private cgroup2 mount (no controllers on this machine) when root. */
-#include "runtime/cgroup.h"
-#include "runtime/devices.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
 #include "tests/unit/test.h"
 
 #include <errno.h>
@@ -54,14 +54,13 @@ test_settings (void)
   struct err *e = NULL;
   struct rt_limits l = { 0 };
 
-  CHECK (rt_cgroup_settings (RT_CGROUP_V1, &l, s, &n, &e) == 0,
-         "v1 defaults");
+  CHECK (rt_cgroup_settings (RT_CGROUP_V1, &l, s, &n, &e) == 0, "v1 defaults");
   CHECK_STR (find (s, n, "pids.max"), "2048", "v1 default pids limit");
   CHECK (find (s, n, "memory.limit_in_bytes") == NULL, "v1 no memory limit");
   CHECK (find (s, n, "devices.deny") == NULL,
          "v1 devices are not limits (rt_device_rules)");
-  CHECK (rt_cgroup_settings (RT_CGROUP_V2, &l, s, &n, &e) == 0
-             && n == 1 && s[0].optional,
+  CHECK (rt_cgroup_settings (RT_CGROUP_V2, &l, s, &n, &e) == 0 && n == 1
+             && s[0].optional,
          "v2 defaults: an optional pids.max only");
 
   l.memory = 64 << 20;
@@ -121,7 +120,8 @@ test_invalid (void)
   } bad[] = {
     { { .memory = -5 }, "invalid memory limit -5" },
     { { .memory = 4096 }, "minimum memory limit allowed is 6MB" },
-    { { .memory_swap = 100 << 20 }, "a memory+swap limit needs a memory limit" },
+    { { .memory_swap = 100 << 20 },
+      "a memory+swap limit needs a memory limit" },
     { { .memory = 64 << 20, .memory_swap = 32 << 20 },
       "memory+swap limit must be at least the memory limit" },
     { { .cpu_quota = 10 }, "cpu quota must be at least 1000 microseconds" },
@@ -153,8 +153,8 @@ test_fake_v2 (const char *tmp)
   fs_mkdir_p (AT_FDCWD, leaf, 0755, &e);
   {
     _cleanup_free_ char *p = xasprintf ("%s/cgroup.controllers", root);
-    fs_write_file_atomic (AT_FDCWD, p, "cpuset cpu io memory pids\n", 26,
-                          0644, &e);
+    fs_write_file_atomic (AT_FDCWD, p, "cpuset cpu io memory pids\n", 26, 0644,
+                          &e);
   }
   touch (root, "cgroup.subtree_control");
   touch (mid, "cgroup.subtree_control");
@@ -165,8 +165,7 @@ test_fake_v2 (const char *tmp)
   cg = rt_cgroup_new (root, RT_CGROUP_V2, NULL, "c1");
   /* allow-all rules: a fake root takes no device program */
   CHECK (rt_cgroup_create (cg, &l, &all, 1, &e) == 0,
-         "v2 create under a fake root %s",
-         e ? e->msg : "");
+         "v2 create under a fake root %s", e ? e->msg : "");
   CHECK_STR ((a = slurp (root, "cgroup.subtree_control")), "+cpu +memory +pids",
              "v2 root enables the controllers the limits need");
   CHECK_STR ((b = slurp (mid, "cgroup.subtree_control")), "+cpu +memory +pids",
@@ -252,7 +251,8 @@ test_real_v2 (const char *tmp)
   struct stat st;
   if (geteuid () != 0 || unshare (CLONE_NEWNS) < 0
       || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-      || mkdir (mnt, 0755) < 0 || mount ("cgroup2", mnt, "cgroup2", 0, NULL) < 0)
+      || mkdir (mnt, 0755) < 0
+      || mount ("cgroup2", mnt, "cgroup2", 0, NULL) < 0)
     {
       SKIP ("private cgroup2 mount (needs root)");
       return;

@@ -49,13 +49,15 @@ test_docker (void)
 {
   struct reg_cred c;
   /* "me:pa:ss" -> split at the first colon */
-  put ("docker/config.json",
-       "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"bWU6cGE6c3M=\"},"
-       "\"http://reg.example:5000/v2/\":{\"auth\":\"dTI6cDI=\"},"
-       "\"tok.example\":{\"identitytoken\":\"refresh-1\"},"
-       "\"bad.example\":{\"auth\":\"!!!\"}}}",
-       0600);
-  CHECK (look ("docker.io", "library/alpine", &c) == 0, "hub credentials found");
+  put (
+      "docker/config.json",
+      "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"bWU6cGE6c3M=\"},"
+      "\"http://reg.example:5000/v2/\":{\"auth\":\"dTI6cDI=\"},"
+      "\"tok.example\":{\"identitytoken\":\"refresh-1\"},"
+      "\"bad.example\":{\"auth\":\"!!!\"}}}",
+      0600);
+  CHECK (look ("docker.io", "library/alpine", &c) == 0,
+         "hub credentials found");
   CHECK_STR (c.username, "me", "hub user");
   CHECK_STR (c.password, "pa:ss", "password keeps later colons");
   reg_cred_release (&c);
@@ -73,7 +75,8 @@ test_docker (void)
     CHECK (err && strstr (err->msg, "bad auth"), "error names the bad entry");
     err_clear (&err);
   }
-  CHECK_STR (reg_cred_key ("docker.io"), "https://index.docker.io/v1/", "hub key");
+  CHECK_STR (reg_cred_key ("docker.io"), "https://index.docker.io/v1/",
+             "hub key");
   CHECK_STR (reg_cred_key ("q.io:1"), "q.io:1", "other key");
 }
 
@@ -88,7 +91,8 @@ test_podman (void)
        "\"q.io/team\":{\"auth\":\"dGVhbTp0\"},"
        "\"q.io/team/app\":{\"auth\":\"YXBwOmE=\"}}}",
        0600);
-  CHECK (look ("docker.io", "library/busybox", &c) == 0, "podman hub key docker.io");
+  CHECK (look ("docker.io", "library/busybox", &c) == 0,
+         "podman hub key docker.io");
   CHECK_STR (c.username, "hub", "podman hub user");
   reg_cred_release (&c);
   CHECK (look ("q.io", "team/app", &c) == 0, "namespaced key");
@@ -117,8 +121,10 @@ test_helpers (void)
   /* A helper script: answers for h.io, "not found" otherwise, logs stores. */
   put ("bin/docker-credential-t",
        "#!/bin/sh\nread -r url\ncase $1 in\n"
-       "get) if [ \"$url\" = h.io ]; then echo '{\"ServerURL\":\"h.io\",\"Username\":\"hu\",\"Secret\":\"hs\"}';"
-       " elif [ \"$url\" = tok.io ]; then echo '{\"Username\":\"<token>\",\"Secret\":\"idt\"}';"
+       "get) if [ \"$url\" = h.io ]; then echo "
+       "'{\"ServerURL\":\"h.io\",\"Username\":\"hu\",\"Secret\":\"hs\"}';"
+       " elif [ \"$url\" = tok.io ]; then echo "
+       "'{\"Username\":\"<token>\",\"Secret\":\"idt\"}';"
        " else echo 'credentials not found in native keychain'; exit 1; fi ;;\n"
        "store) echo \"$url\" > \"$(dirname \"$0\")/stored\" ;;\n"
        "erase) echo \"$url\" > \"$(dirname \"$0\")/erased\" ;;\nesac\n",
@@ -137,13 +143,14 @@ test_helpers (void)
   reg_cred_release (&c);
   CHECK (look ("n.io", NULL, &c) == 1, "helper's not found is anonymous");
   put ("docker/config.json", "{\"credsStore\":\"missing\"}", 0600);
-  CHECK (look ("h.io", NULL, &c) == 1, "a missing helper degrades to anonymous");
+  CHECK (look ("h.io", NULL, &c) == 1,
+         "a missing helper degrades to anonymous");
   put ("docker/config.json", "{\"credsStore\":\"t\"}", 0600);
   CHECK (look ("h.io", NULL, &c) == 0 && !strcmp (c.username, "hu"),
          "credsStore helper used");
   reg_cred_release (&c);
   {
-    struct reg_cred in = { .username = (char *) "a", .password = (char *) "b" };
+    struct reg_cred in = { .username = (char *)"a", .password = (char *)"b" };
     _cleanup_free_ char *where = NULL, *stored = NULL;
     _cleanup_free_ char *sp = xasprintf ("%s/bin/stored", dir);
     CHECK (reg_cred_store ("docker.io", &in, &where, &err) == 0,
@@ -158,16 +165,18 @@ test_helpers (void)
 static void
 test_store_erase (void)
 {
-  struct reg_cred in = { .username = (char *) "user", .password = (char *) "pw" };
+  struct reg_cred in = { .username = (char *)"user", .password = (char *)"pw" };
   struct reg_cred c;
   struct err *err = NULL;
   struct stat st;
   bool found;
   _cleanup_free_ char *path = xasprintf ("%s/docker/config.json", dir);
-  put ("docker/config.json", "{\"auths\":{\"keep.io\":{\"auth\":\"azpr\"}},\"x\":1}",
-       0644);
-  CHECK (reg_cred_store ("docker.io", &in, NULL, &err) == 0, "store to config.json");
-  CHECK (stat (path, &st) == 0 && (st.st_mode & 0777) == 0600, "written mode 0600");
+  put ("docker/config.json",
+       "{\"auths\":{\"keep.io\":{\"auth\":\"azpr\"}},\"x\":1}", 0644);
+  CHECK (reg_cred_store ("docker.io", &in, NULL, &err) == 0,
+         "store to config.json");
+  CHECK (stat (path, &st) == 0 && (st.st_mode & 0777) == 0600,
+         "written mode 0600");
   CHECK (look ("docker.io", "library/x", &c) == 0 && !strcmp (c.password, "pw"),
          "stored hub credentials read back");
   reg_cred_release (&c);
@@ -188,22 +197,26 @@ test_config (void)
   struct err *err = NULL;
   _cleanup_free_ char *p = xasprintf ("%s/imgtool.json", dir);
   put ("imgtool.json",
-       "{\"registry-mirrors\":{\"docker.io\":[\"https://m1:5000\",\"http://m2\"]},"
+       "{\"registry-mirrors\":{\"docker.io\":[\"https://m1:5000\",\"http://"
+       "m2\"]},"
        "\"insecure-registries\":[\"127.0.0.1:5000\",\"http://h.io:80\"],"
        "\"http-timeout\":5}",
        0644);
   CHECK (reg_config_load (p, &cfg, &err) == 0, "config loads");
   CHECK (reg_config_is_insecure (&cfg, "127.0.0.1:5000"), "insecure host:port");
   CHECK (reg_config_is_insecure (&cfg, "h.io:80"), "insecure URL spelling");
-  CHECK (!reg_config_is_insecure (&cfg, "127.0.0.1:5001"), "other port is secure");
-  CHECK (reg_config_mirrors (&cfg, "docker.io")
-             && !strcmp (reg_config_mirrors (&cfg, "docker.io")[1], "http://m2"),
-         "mirrors in order");
+  CHECK (!reg_config_is_insecure (&cfg, "127.0.0.1:5001"),
+         "other port is secure");
+  CHECK (
+      reg_config_mirrors (&cfg, "docker.io")
+          && !strcmp (reg_config_mirrors (&cfg, "docker.io")[1], "http://m2"),
+      "mirrors in order");
   CHECK (!reg_config_mirrors (&cfg, "quay.io"), "no mirrors elsewhere");
   CHECK (cfg.timeout == 5 && cfg.retries == 3, "timeout set, retries default");
   reg_config_release (&cfg);
   put ("imgtool.json", "{\"insecure-registries\":\"x\"}", 0644);
-  CHECK (reg_config_load (p, &cfg, &err) < 0 && strstr (err->msg, "insecure-registries"),
+  CHECK (reg_config_load (p, &cfg, &err) < 0
+             && strstr (err->msg, "insecure-registries"),
          "a wrong type names the key");
   err_clear (&err);
   put ("imgtool.json", "{nope", 0644);
@@ -223,9 +236,11 @@ main (void)
   if (!mkdtemp (dir))
     return 1;
   static const char *const vars[][2]
-      = { { "HOME", "%s" },           { "DOCKER_CONFIG", "%s/docker" },
+      = { { "HOME", "%s" },
+          { "DOCKER_CONFIG", "%s/docker" },
           { "REGISTRY_AUTH_FILE", "%s/auth.json" },
-          { "XDG_RUNTIME_DIR", "%s/xdg" }, { "XDG_CONFIG_HOME", "%s/cfg" },
+          { "XDG_RUNTIME_DIR", "%s/xdg" },
+          { "XDG_CONFIG_HOME", "%s/cfg" },
           { "PATH", "%s/bin:/usr/bin:/bin" } };
   for (size_t i = 0; i < ARRAY_SIZE (vars); i++)
     {

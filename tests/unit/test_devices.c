@@ -3,17 +3,19 @@
  * program on this machine's real cgroup2 hierarchy: a forked child in a
  * cgroup with the program attached opens what the rules allow and gets
  * EPERM for the rest. */
-#include "runtime/cgroup.h"
-#include "runtime/devices.h"
-#include "runtime/runopts.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/devices.h"
+#include "runtime/runopts.h"
 #include "tests/unit/test.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +23,6 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/bpf.h>
-#include <linux/magic.h>
 
 #define UNIFIED "/sys/fs/cgroup/unified"
 
@@ -39,8 +39,8 @@ test_rules (void)
   struct rt_device_rule r;
   struct err *e = NULL;
   static const char *const bad[] = {
-    "x 1:3 rwm", "c 1:3",     "c 1:3 rwx", "c 1:3 rr",   "a 1:2 rwm",
-    "c 4294967296:1 r", "c1:3 r", "c 1-3 r", "",          "c :3 r",
+    "x 1:3 rwm",        "c 1:3",  "c 1:3 rwx", "c 1:3 rr", "a 1:2 rwm",
+    "c 4294967296:1 r", "c1:3 r", "c 1-3 r",   "",         "c :3 r",
   };
   CHECK (rt_device_rule_parse ("c 1:3 rwm", &r, &e) == 0 && r.type == 'c'
              && r.major == 1 && r.minor == 3 && r.access == RT_DEV_RWM,
@@ -80,8 +80,8 @@ static void
 test_defaults (void)
 {
   struct rt_device_rule *r = NULL;
-  struct rt_device dev = { .type = 'b', .major = 7, .minor = 0,
-                           .access = RT_DEV_READ };
+  struct rt_device dev
+      = { .type = 'b', .major = 7, .minor = 0, .access = RT_DEV_READ };
   size_t n = rt_device_rules (false, NULL, 0, &r);
   /* doc:device-cgroup-default */
   CHECK (n == 12, "12 default rules (got %zu)", n);
@@ -124,15 +124,14 @@ test_parse (const char *tmp)
 
   CHECK (rt_device_parse ("/dev/null", &d, &n, &e) == 0 && n == 1
              && !strcmp (d[0].path, "/dev/null") && d[0].type == 'c'
-             && d[0].major == 1 && d[0].minor == 3
-             && d[0].access == RT_DEV_RWM,
+             && d[0].major == 1 && d[0].minor == 3 && d[0].access == RT_DEV_RWM,
          "HOST: the same path, c 1:3, rwm");
   stat ("/dev/null", &st);
   CHECK (d[0].mode == (st.st_mode & 07777) && d[0].uid == st.st_uid,
          "with the host's mode and owner");
-  CHECK (rt_device_parse ("/dev/zero:/my//zero/:r", &d, &n, &e) == 0
-             && n == 2 && !strcmp (d[1].path, "/my/zero")
-             && d[1].access == RT_DEV_READ && d[1].minor == 5,
+  CHECK (rt_device_parse ("/dev/zero:/my//zero/:r", &d, &n, &e) == 0 && n == 2
+             && !strcmp (d[1].path, "/my/zero") && d[1].access == RT_DEV_READ
+             && d[1].minor == 5,
          "HOST:CONTAINER:PERMS, the path cleaned");
   CHECK (rt_device_parse ("/dev/full:wm", &d, &n, &e) == 0 && n == 3
              && !strcmp (d[2].path, "/dev/full")
@@ -217,7 +216,9 @@ test_bad_program (void)
 {
   /* r0 = *(u32 *)(r1 + 12): past the end of bpf_cgroup_dev_ctx */
   struct bpf_insn p[] = {
-    { .code = BPF_LDX | BPF_W | BPF_MEM, .dst_reg = 0, .src_reg = 1,
+    { .code = BPF_LDX | BPF_W | BPF_MEM,
+      .dst_reg = 0,
+      .src_reg = 1,
       .off = 12 },
     { .code = BPF_JMP | BPF_EXIT },
   };
@@ -267,11 +268,11 @@ openable_block (struct stat *st)
 /* What the child found, one bit per check. */
 enum
 {
-  NULL_OK = 1,      /* open /dev/null read-write */
-  BLOCK_EPERM = 2,  /* open the host's block device: EPERM */
-  MKNOD_OK = 4,     /* mknod a block node */
+  NULL_OK = 1,       /* open /dev/null read-write */
+  BLOCK_EPERM = 2,   /* open the host's block device: EPERM */
+  MKNOD_OK = 4,      /* mknod a block node */
   MKNODED_EPERM = 8, /* and open it: EPERM */
-  ZERO_R_OK = 16,   /* open /dev/zero read-only */
+  ZERO_R_OK = 16,    /* open /dev/zero read-only */
   ZERO_W_EPERM = 32, /* open /dev/zero write-only: EPERM */
 };
 
@@ -331,9 +332,9 @@ in_cgroup (const char *name, const struct rt_device_rule *rules, size_t n,
       _exit (child_checks (block, rdev, node));
     }
   close (go[0]);
-  snprintf (pid, sizeof pid, "%d", (int) child);
+  snprintf (pid, sizeof pid, "%d", (int)child);
   if (rt_cgroup_write (AT_FDCWD, procs, pid, false, &e) == 0)
-    (void) !write (go[1], "g", 1);
+    (void)!write (go[1], "g", 1);
   else
     printf ("# move the child: %s\n", e->msg);
   close (go[1]);
@@ -376,7 +377,7 @@ test_real_v2 (const char *tmp)
   printf ("# block device: %s (%u:%u)\n", block, major (st.st_rdev),
           minor (st.st_rdev));
   n = rt_device_rules (false, NULL, 0, &rules);
-  snprintf (name, sizeof name, "imgtool-test-dev-%d", (int) getpid ());
+  snprintf (name, sizeof name, "imgtool-test-dev-%d", (int)getpid ());
   r = in_cgroup (name, rules, n, block, st.st_rdev, node);
   CHECK (r >= 0, "a child runs in a cgroup with the default rules' program");
   CHECK (r >= 0 && (r & NULL_OK), "it opens /dev/null");
@@ -389,11 +390,11 @@ test_real_v2 (const char *tmp)
   /* only null: zero is denied; then read access to 1:5 alone */
   rt_device_rule_parse ("c 1:3 rwm", &few[0], NULL);
   rt_device_rule_parse ("c 1:5 r", &few[1], NULL);
-  snprintf (name, sizeof name, "imgtool-test-dev-%d-a", (int) getpid ());
+  snprintf (name, sizeof name, "imgtool-test-dev-%d-a", (int)getpid ());
   r = in_cgroup (name, few, 1, NULL, st.st_rdev, node);
   CHECK (r >= 0 && (r & NULL_OK) && !(r & ZERO_R_OK) && !(r & MKNOD_OK),
          "without a rule for 1:5, /dev/zero and mknod are denied (%d)", r);
-  snprintf (name, sizeof name, "imgtool-test-dev-%d-b", (int) getpid ());
+  snprintf (name, sizeof name, "imgtool-test-dev-%d-b", (int)getpid ());
   r = in_cgroup (name, few, 2, NULL, st.st_rdev, node);
   CHECK (r >= 0 && (r & ZERO_R_OK) && (r & ZERO_W_EPERM),
          "with c 1:5 r, /dev/zero opens for reading, not writing (%d)", r);

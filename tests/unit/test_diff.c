@@ -435,8 +435,7 @@ test_crafted (void)
   CHECK (diff ("c4", NULL, &o, "c4.tar", &res, &err) == -1 && err
              && strstr (err->msg, "'.wh.foo': a name starting with '.wh.' "
                                   "cannot go into a layer"),
-         "a '.wh.' name in an upper dir is refused (%s)",
-         err ? err->msg : "");
+         "a '.wh.' name in an upper dir is refused (%s)", err ? err->msg : "");
   err_clear (&err);
 
   /* Long paths, big ids: pax records. */

@@ -63,7 +63,7 @@ backends_agree (void)
   int same_lengths = 1, same_splits = 1, same_copy = 1;
   unsigned seed = 12345;
   for (size_t i = 0; i < big; i++)
-    buf[i] = (unsigned char) ((seed = seed * 1103515245 + 12345) >> 16);
+    buf[i] = (unsigned char)((seed = seed * 1103515245 + 12345) >> 16);
   for (size_t len = 0; len <= 200; len++)
     {
       char a[DIGEST_STR_LEN + 1], b[DIGEST_STR_LEN + 1];
@@ -76,7 +76,7 @@ backends_agree (void)
   CHECK (same_lengths, "SHA-NI and OpenSSL agree on every length 0..200");
   for (int round = 0; round < 4; round++)
     {
-      size_t len = big - (size_t) round, off = 0;
+      size_t len = big - (size_t)round, off = 0;
       char a[DIGEST_STR_LEN + 1], b[DIGEST_STR_LEN + 1];
       struct digester d;
       digest_force_openssl (true);
@@ -114,7 +114,8 @@ backends_agree (void)
       digester_release (&copy);
     }
   CHECK (same_splits, "SHA-NI in pieces of 0-299 bytes = OpenSSL in one");
-  CHECK (same_copy, "a copy taken midway is a state of its own (both backends)");
+  CHECK (same_copy,
+         "a copy taken midway is a state of its own (both backends)");
   free (buf);
   digest_force_openssl (false);
 }
@@ -135,8 +136,11 @@ main (void)
         digester_update (&d, "abc", 3);
         digester_final (&d, b);
         digester_release (&d);
-        CHECK_STR (b, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                   "SHA-NI: final resets for the next digest");
+        CHECK_STR (
+            b,
+            "sha256:"
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "SHA-NI: final resets for the next digest");
       }
       backends_agree ();
     }

@@ -11,9 +11,11 @@
 static const char data[]
     = "{\"Id\":\"abc\",\"Name\":\"/web\",\"Args\":[\"-f\",\"-p\",\"80\"],"
       "\"State\":{\"Pid\":42,\"Running\":true,\"ExitCode\":0,\"Error\":\"\"},"
-      "\"Config\":{\"Env\":[\"A=1\",\"B=2\"],\"Labels\":{\"b\":\"2\",\"a\":\"1\"},"
+      "\"Config\":{\"Env\":[\"A=1\",\"B=2\"],\"Labels\":{\"b\":\"2\",\"a\":"
+      "\"1\"},"
       "\"Entrypoint\":null},"
-      "\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"IPAddress\":\"10.89.0.2\"},"
+      "\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"IPAddress\":\"10.89.0."
+      "2\"},"
       "\"other\":{\"IPAddress\":\"10.90.0.3\"}},\"Ports\":{}},"
       "\"Size\":1.5}";
 
@@ -67,14 +69,15 @@ main (void)
   is ("{{.State.Nope.Deeper}}", "<no value>");
   is ("{{.Config.Entrypoint}}", "<nil>");
   is ("{{.Size}}", "1.5");
-  is ("{{.}}" , "map[Args:[-f -p 80] Config:map[Entrypoint:<nil> Env:[A=1 B=2] "
+  is ("{{.}}", "map[Args:[-f -p 80] Config:map[Entrypoint:<nil> Env:[A=1 B=2] "
                "Labels:map[a:1 b:2]] Id:abc Name:/web NetworkSettings:map["
                "Networks:map[bridge:map[IPAddress:10.89.0.2] other:map["
                "IPAddress:10.90.0.3]] Ports:map[]] Size:1.5 State:map["
                "Error: ExitCode:0 Pid:42 Running:true]]");
   /* functions */
   is ("{{json .Config.Env}}", "[\"A=1\",\"B=2\"]");
-  is ("{{json .State}}", "{\"Pid\":42,\"Running\":true,\"ExitCode\":0,\"Error\":\"\"}");
+  is ("{{json .State}}",
+      "{\"Pid\":42,\"Running\":true,\"ExitCode\":0,\"Error\":\"\"}");
   is ("{{index .Config.Labels \"a\"}}", "1");
   is ("{{index .Args 2}}", "80");
   is ("{{index .NetworkSettings.Networks \"bridge\" | json}}",
@@ -94,7 +97,8 @@ main (void)
   is ("{{range .Args}}[{{.}}]{{end}}", "[-f][-p][80]");
   is ("{{range .NetworkSettings.Ports}}x{{else}}none{{end}}", "none");
   is ("{{if .State.Running}}up{{else}}down{{end}}", "up");
-  is ("{{if .State.ExitCode}}failed{{else if .State.Error}}error{{else}}ok{{end}}",
+  is ("{{if .State.ExitCode}}failed{{else if "
+      ".State.Error}}error{{else}}ok{{end}}",
       "ok");
   is ("{{if .State.Error}}a{{else if .State.Running}}b{{else}}c{{end}}", "b");
   is ("{{with .Config}}{{.Env}}{{end}}", "[A=1 B=2]");
@@ -124,7 +128,8 @@ main (void)
     bool table;
     char *f = gotmpl_docker_format ("table  {{.ID}}\\t{{.Names}}\\n ", &table);
     CHECK (table, "a table format");
-    CHECK_STR (f, "{{.ID}}\t{{.Names}}\n", "its body, \\t and \\n made a tab and a newline");
+    CHECK_STR (f, "{{.ID}}\t{{.Names}}\n",
+               "its body, \\t and \\n made a tab and a newline");
     free (f);
     f = gotmpl_docker_format ("tablet {{.ID}}", &table);
     CHECK (!table, "not a table format");

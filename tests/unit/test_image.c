@@ -5,31 +5,45 @@
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
 
-#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-#define D3 "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define D1                                                                     \
+  "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2                                                                     \
+  "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define D3                                                                     \
+  "sha256:3333333333333333333333333333333333333333333333333333333333333333"
 
 static const char index_json[]
     = "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
-      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":10,"
+      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D1
+      "\",\"size\":10,"
       "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
-      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D2 "\",\"size\":11,"
-      "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
-      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3 "\",\"size\":12,"
+      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D2
+      "\",\"size\":11,"
+      "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":"
+      "\"v8\"}},"
+      "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3
+      "\",\"size\":12,"
       "\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"},"
-      "\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}},"
-      "{\"mediaType\":\"application/vnd.example.unknown\",\"digest\":\"" D3 "\",\"size\":1}"
+      "\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}"
+      "},"
+      "{\"mediaType\":\"application/vnd.example.unknown\",\"digest\":\"" D3
+      "\",\"size\":1}"
       "]}";
 
 static const char manifest_json[]
     = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\","
-      "\"config\":{\"mediaType\":\"" MT_DOCKER_CONFIG "\",\"digest\":\"" D1 "\",\"size\":5},"
-      "\"layers\":[{\"mediaType\":\"" MT_DOCKER_LAYER_GZIP "\",\"digest\":\"" D2 "\",\"size\":100},"
-      "{\"mediaType\":\"" MT_OCI_LAYER_ZSTD "\",\"digest\":\"" D3 "\",\"size\":200}]}";
+      "\"config\":{\"mediaType\":\"" MT_DOCKER_CONFIG "\",\"digest\":\"" D1
+      "\",\"size\":5},"
+      "\"layers\":[{\"mediaType\":\"" MT_DOCKER_LAYER_GZIP "\",\"digest\":\"" D2
+      "\",\"size\":100},"
+      "{\"mediaType\":\"" MT_OCI_LAYER_ZSTD "\",\"digest\":\"" D3
+      "\",\"size\":200}]}";
 
 static const char config_json[]
-    = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],"
-      "\"Cmd\":[\"sh\"],\"WorkingDir\":\"/srv\",\"User\":\"app\",\"ExposedPorts\":{\"80/tcp\":{}}},"
+    = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":["
+      "\"PATH=/bin\"],"
+      "\"Cmd\":[\"sh\"],\"WorkingDir\":\"/"
+      "srv\",\"User\":\"app\",\"ExposedPorts\":{\"80/tcp\":{}}},"
       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2 "\"]}}";
 
 static void
@@ -38,16 +52,23 @@ test_kind (void)
   enum doc_kind k;
   char *mt = NULL;
   struct err *err = NULL;
-  CHECK (image_doc_kind (MT_OCI_INDEX, index_json, strlen (index_json), &k, &mt, &err) == 0
+  CHECK (image_doc_kind (MT_OCI_INDEX, index_json, strlen (index_json), &k, &mt,
+                         &err)
+                 == 0
              && k == DOC_INDEX,
          "an OCI index is an index");
   free (mt);
-  CHECK (image_doc_kind ("application/vnd.docker.distribution.manifest.v2+json; charset=utf-8",
-                         manifest_json, strlen (manifest_json), &k, &mt, &err) == 0
-             && k == DOC_MANIFEST,
-         "Content-Type parameters are ignored");
+  CHECK (
+      image_doc_kind (
+          "application/vnd.docker.distribution.manifest.v2+json; charset=utf-8",
+          manifest_json, strlen (manifest_json), &k, &mt, &err)
+              == 0
+          && k == DOC_MANIFEST,
+      "Content-Type parameters are ignored");
   free (mt);
-  CHECK (image_doc_kind (MT_OCI_INDEX, manifest_json, strlen (manifest_json), &k, NULL, &err) < 0
+  CHECK (image_doc_kind (MT_OCI_INDEX, manifest_json, strlen (manifest_json),
+                         &k, NULL, &err)
+                 < 0
              && strstr (err->msg, "does not match"),
          "mediaType must match Content-Type");
   err_clear (&err);
@@ -57,7 +78,8 @@ test_kind (void)
          "schema1 is refused clearly");
   err_clear (&err);
   const char *noMt = "{\"schemaVersion\":2,\"manifests\":[]}";
-  CHECK (image_doc_kind (NULL, noMt, strlen (noMt), &k, NULL, &err) == 0 && k == DOC_INDEX,
+  CHECK (image_doc_kind (NULL, noMt, strlen (noMt), &k, NULL, &err) == 0
+             && k == DOC_INDEX,
          "an index without mediaType is recognised by its fields");
   CHECK (image_doc_kind (NULL, "not json", 8, &k, NULL, &err) < 0
              && strstr (err->msg, "malformed"),
@@ -112,7 +134,8 @@ test_index (void)
     struct strbuf big = STRBUF_INIT;
     strbuf_addstr (&big, "{\"schemaVersion\":2,\"manifests\":[");
     for (int i = 0; i < 10000; i++)
-      strbuf_addf (&big, "%s{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":"
+      strbuf_addf (&big,
+                   "%s{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":"
                    "\"sha256:%064d\",\"size\":1,\"platform\":{\"os\":"
                    "\"linux\",\"architecture\":\"arch%d\"}}",
                    i ? "," : "", i, i % 5000);
@@ -134,7 +157,8 @@ test_index (void)
 
   CHECK (platform_parse ("linux", &p, &err) < 0, "platform needs os/arch");
   err_clear (&err);
-  CHECK (platform_parse ("linux/arm", &p, &err) == 0 && !strcmp (p.variant, "v7"),
+  CHECK (platform_parse ("linux/arm", &p, &err) == 0
+             && !strcmp (p.variant, "v7"),
          "arm without a variant is arm/v7");
   platform_release (&p);
   platform_host (&p);
@@ -149,7 +173,8 @@ test_manifest_config (void)
   struct image_manifest m;
   struct image_config c;
   struct err *err = NULL;
-  CHECK (image_manifest_parse (manifest_json, strlen (manifest_json), &m, &err) == 0
+  CHECK (image_manifest_parse (manifest_json, strlen (manifest_json), &m, &err)
+                 == 0
              && m.n_layers == 2 && !strcmp (m.config.digest, D1)
              && m.layers[1].size == 200,
          "parse a schema2 manifest");
@@ -159,32 +184,37 @@ test_manifest_config (void)
              && layer_compression_of ("text/plain") == LAYER_UNKNOWN,
          "layer compression from media types");
   image_manifest_release (&m);
-  const char *bad = "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:12\",\"size\":1},\"layers\":[]}";
+  const char *bad = "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:12\","
+                    "\"size\":1},\"layers\":[]}";
   CHECK (image_manifest_parse (bad, strlen (bad), &m, &err) < 0
              && strstr (err->msg, "invalid digest"),
          "a bad config digest is refused");
   err_clear (&err);
-  const char *neg = "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":-1},\"layers\":[]}";
+  const char *neg = "{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1
+                    "\",\"size\":-1},\"layers\":[]}";
   CHECK (image_manifest_parse (neg, strlen (neg), &m, &err) < 0,
          "a negative size is refused");
   err_clear (&err);
 
   CHECK (image_config_parse (config_json, strlen (config_json), &c, &err) == 0,
          "parse a config");
-  CHECK (c.env && !strcmp (c.env[0], "PATH=/bin") && c.cmd && !strcmp (c.cmd[0], "sh")
-             && !c.entrypoint && !strcmp (c.working_dir, "/srv")
-             && !strcmp (c.user, "app") && !strcmp (c.exposed_ports[0], "80/tcp")
+  CHECK (c.env && !strcmp (c.env[0], "PATH=/bin") && c.cmd
+             && !strcmp (c.cmd[0], "sh") && !c.entrypoint
+             && !strcmp (c.working_dir, "/srv") && !strcmp (c.user, "app")
+             && !strcmp (c.exposed_ports[0], "80/tcp")
              && strv_len (c.diff_ids) == 2,
          "config fields are read");
   char **chain = image_chain_ids (c.diff_ids);
   CHECK (!strcmp (chain[0], D1), "chain id of the first layer is its diff id");
   /* sha256("sha256:111..1 sha256:222..2") computed with sha256sum */
-  CHECK_STR (chain[1],
-             "sha256:9932074217c35353d2e03a3f5a86549f7c67bfeb0ba53e23d69f4d4c8f7958f5",
-             "chain id of the second layer");
+  CHECK_STR (
+      chain[1],
+      "sha256:9932074217c35353d2e03a3f5a86549f7c67bfeb0ba53e23d69f4d4c8f7958f5",
+      "chain id of the second layer");
   strv_free (chain);
   image_config_release (&c);
-  const char *norootfs = "{\"os\":\"linux\",\"rootfs\":{\"type\":\"x\",\"diff_ids\":[]}}";
+  const char *norootfs
+      = "{\"os\":\"linux\",\"rootfs\":{\"type\":\"x\",\"diff_ids\":[]}}";
   CHECK (image_config_parse (norootfs, strlen (norootfs), &c, &err) < 0
              && strstr (err->msg, "rootfs"),
          "rootfs.type must be layers");

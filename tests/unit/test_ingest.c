@@ -50,8 +50,8 @@ ingest (const struct strbuf *b, struct layer_result *res,
 {
   struct layer_ingest *li = layer_ingest_new (&st);
   for (size_t off = 0; off < b->len; off += 3)
-    if (layer_ingest_feed (li, b->buf + off, b->len - off < 3 ? b->len - off : 3,
-                           err)
+    if (layer_ingest_feed (li, b->buf + off,
+                           b->len - off < 3 ? b->len - off : 3, err)
         < 0)
       goto fail;
   if (layer_ingest_finish (li, res, err) < 0)
@@ -83,8 +83,8 @@ test_plain (void)
   CHECK (count_snapshots () == 1, "one unnamed snapshot being made");
   CHECK (layer_ingest_commit (li, diff, &err) == 0, "commit as its chain ID");
   CHECK (snapshot_exists (&st, diff), "the snapshot has its name");
-  _cleanup_free_ char *a = xasprintf ("%s/snapshots/%s/a", root,
-                                      digest_hex (diff));
+  _cleanup_free_ char *a
+      = xasprintf ("%s/snapshots/%s/a", root, digest_hex (diff));
   CHECK (access (a, F_OK) == 0, "and the layer's file");
   CHECK (count_snapshots () == 1, "no temp dir left");
   /* the same layer again: the snapshot is there, the new one goes */
@@ -162,7 +162,7 @@ int
 main (void)
 {
   struct err *err = NULL;
-  snprintf (root, sizeof root, "/tmp/imgtool-ingest-%d", (int) getpid ());
+  snprintf (root, sizeof root, "/tmp/imgtool-ingest-%d", (int)getpid ());
   CHECK (store_open (&st, root, &err) == 0, "open a store");
   test_plain ();
   test_compressed ();

@@ -3,24 +3,24 @@
 #include "lib/dynlib.h"
 #include "lib/err.h"
 #include "lib/fs.h"
-#include "lib/path.h"
 #include "lib/human.h"
+#include "lib/path.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "tests/unit/test.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdbool.h>
-#include <sys/mount.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static int
 fails_with_enoent (struct err **err)
@@ -75,7 +75,8 @@ test_strbuf (void)
   CHECK (sb.len == 10, "len is tracked");
   for (int i = 0; i < 10000; i++)
     strbuf_addch (&sb, 'a');
-  CHECK (sb.len == 10010 && sb.buf[sb.len] == '\0', "grows and stays NUL-terminated");
+  CHECK (sb.len == 10010 && sb.buf[sb.len] == '\0',
+         "grows and stays NUL-terminated");
   char *s = strbuf_detach (&sb, NULL);
   CHECK (sb.len == 0 && sb.buf[0] == '\0', "detach resets");
   free (s);
@@ -155,8 +156,9 @@ test_fs (void)
         _cleanup_free_ char *mnt = xasprintf ("%s/m/mnt", dir);
         int nfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int ok = nfd >= 0 && mount ("tmpfs", mnt, "tmpfs", 0, "size=64k") == 0;
-        ok = ok && fs_write_file_atomic (nfd, "m/mnt/keep", "k", 1, 0644,
-                                         &err) == 0;
+        ok = ok
+             && fs_write_file_atomic (nfd, "m/mnt/keep", "k", 1, 0644, &err)
+                    == 0;
         int rc = ok ? fs_rm_rf (nfd, "m", &err) : 0;
         CHECK (ok && rc < 0 && err && err->errnum == EBUSY
                    && faccessat (nfd, "m/mnt/keep", F_OK, 0) == 0,
@@ -220,10 +222,18 @@ static void
 test_path (void)
 {
   static const char *const cases[][2] = {
-    { "", "." },           { "/", "/" },         { "a/b", "a/b" },
-    { "a//b/", "a/b" },    { "./a/./b/.", "a/b" }, { "a/../b", "b" },
-    { "../a", "../a" },    { "/../a", "/a" },    { "a/b/../../..", ".." },
-    { "/a/b/../c/", "/a/c" }, { "..//x/..", ".." }, { ".", "." },
+    { "", "." },
+    { "/", "/" },
+    { "a/b", "a/b" },
+    { "a//b/", "a/b" },
+    { "./a/./b/.", "a/b" },
+    { "a/../b", "b" },
+    { "../a", "../a" },
+    { "/../a", "/a" },
+    { "a/b/../../..", ".." },
+    { "/a/b/../c/", "/a/c" },
+    { "..//x/..", ".." },
+    { ".", "." },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
@@ -241,13 +251,20 @@ test_size_parse (void)
     const char *in;
     int64_t want; /* -1: refused */
   } cases[] = {
-    { "5242880", 5242880 }, { "512k", 512 * 1024 },
-    { "5m", 5 << 20 },      { "5MiB", 5 << 20 },
-    { "5MB", 5 << 20 },     { "1G", 1LL << 30 },
-    { "100b", 100 },        { "0", -1 },
-    { "", -1 },             { "-5m", -1 },
-    { "5x", -1 },           { "5iB", -1 },
-    { "m", -1 },            { "99999999999999999999", -1 },
+    { "5242880", 5242880 },
+    { "512k", 512 * 1024 },
+    { "5m", 5 << 20 },
+    { "5MiB", 5 << 20 },
+    { "5MB", 5 << 20 },
+    { "1G", 1LL << 30 },
+    { "100b", 100 },
+    { "0", -1 },
+    { "", -1 },
+    { "-5m", -1 },
+    { "5x", -1 },
+    { "5iB", -1 },
+    { "m", -1 },
+    { "99999999999999999999", -1 },
     { "9000000000000G", -1 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
@@ -257,8 +274,8 @@ test_size_parse (void)
       if (cases[i].want < 0)
         CHECK (r < 0, "size '%s' is refused", cases[i].in);
       else
-        CHECK (r == 0 && v == cases[i].want, "size '%s' is %lld",
-               cases[i].in, (long long) cases[i].want);
+        CHECK (r == 0 && v == cases[i].want, "size '%s' is %lld", cases[i].in,
+               (long long)cases[i].want);
     }
 }
 
@@ -309,7 +326,7 @@ test_bytepipe (void)
   struct err *err = NULL;
   struct bytepipe *p;
   for (size_t i = 0; i < total; i++)
-    src[i] = (unsigned char) (i * 2654435761u >> 13);
+    src[i] = (unsigned char)(i * 2654435761u >> 13);
   p = bytepipe_start (100000, 7000, &ops, &k, &err);
   CHECK (p != NULL, "start a pipe");
   int rc = 0;
@@ -317,9 +334,11 @@ test_bytepipe (void)
   for (size_t off = 0, n = 1; off < total; off += n, n = n * 3 % 40009 + 1)
     rc |= bytepipe_put (p, src + off, off + n > total ? total - off : n);
   bytepipe_close (p, true);
-  CHECK (bytepipe_join (p, &err) == 0 && rc == 0, "3 MiB through a 100 kB ring");
+  CHECK (bytepipe_join (p, &err) == 0 && rc == 0,
+         "3 MiB through a 100 kB ring");
   CHECK (k.len == total && !memcmp (k.got, src, total), "every byte, in order");
-  CHECK (k.max_piece <= 7000, "in pieces of at most max_chunk (%zu)", k.max_piece);
+  CHECK (k.max_piece <= 7000, "in pieces of at most max_chunk (%zu)",
+         k.max_piece);
   CHECK (k.ended && k.end_ok, "end is told the stream was good");
   free (k.got);
 
@@ -331,7 +350,8 @@ test_bytepipe (void)
   rc = 0;
   for (size_t off = 0; off < total; off += 10000)
     rc |= bytepipe_put (p, src + off, 10000);
-  CHECK (rc == 0 && bytepipe_stopped (p), "a worker that stops reading does not block the producer");
+  CHECK (rc == 0 && bytepipe_stopped (p),
+         "a worker that stops reading does not block the producer");
   CHECK (bytepipe_join (p, &err) == 0 && k.ended && !k.end_ok,
          "join closes an unclosed stream as not ok");
   free (k.got);
@@ -346,7 +366,8 @@ test_bytepipe (void)
     rc |= bytepipe_put (p, src + off, 10000);
   CHECK (rc < 0, "the producer sees the worker's failure");
   bytepipe_close (p, true);
-  CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
+  CHECK (bytepipe_join (p, &err) < 0 && err
+             && strstr (err->msg, "consumer failed"),
          "join returns the worker's error");
   err_clear (&err);
   free (k.got);
@@ -400,7 +421,8 @@ test_bytepipe (void)
       rc |= bytepipe_commit (p, 4096);
     }
   CHECK (rc < 0, "the producer sees the failure through reserve or commit");
-  CHECK (bytepipe_join (p, &err) < 0 && err && strstr (err->msg, "consumer failed"),
+  CHECK (bytepipe_join (p, &err) < 0 && err
+             && strstr (err->msg, "consumer failed"),
          "and join returns it");
   err_clear (&err);
   free (k.got);
@@ -421,10 +443,10 @@ test_dynlib (void)
   ssize_t n;
 
   CHECK (!dynlib_loaded (&libc_lib), "a library is not loaded before use");
-  f = (int (*) (int)) dynlib_fn (&libc_lib, &slot, "abs");
+  f = (int (*) (int))dynlib_fn (&libc_lib, &slot, "abs");
   CHECK (f && f (-7) == 7 && dynlib_loaded (&libc_lib),
          "dynlib_fn loads the library and resolves a function");
-  CHECK (dynlib_fn (&libc_lib, &slot, "abs") == (void *) f,
+  CHECK (dynlib_fn (&libc_lib, &slot, "abs") == (void *)f,
          "the resolved address is kept");
 
   /* a missing library ends the process as the dynamic loader does */

@@ -1,11 +1,11 @@
 /* runtime/net*: -p parsing, config, IPAM over a temp dir, port records,
  * liveness, resolv.conf and hosts generation. No network is touched. */
-#include "network/ipam.h"
-#include "network/net.h"
-#include "runtime/etcfiles.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "network/ipam.h"
+#include "network/net.h"
+#include "runtime/etcfiles.h"
 #include "tests/unit/test.h"
 
 #include <arpa/inet.h>
@@ -77,8 +77,7 @@ test_publish (void)
     {
       CHECK (net_parse_publish (bad[i].spec, &p, &e) < 0 && e,
              "'%s' is refused", bad[i].spec);
-      CHECK_STR (e ? e->msg : NULL, bad[i].msg, "error for '%s'",
-                 bad[i].spec);
+      CHECK_STR (e ? e->msg : NULL, bad[i].msg, "error for '%s'", bad[i].spec);
       err_free (e);
       e = NULL;
     }
@@ -89,8 +88,7 @@ write_tmp (const char *name, const char *text)
 {
   char *path = xasprintf ("%s/%s", tmp, name);
   struct err *e = NULL;
-  if (fs_write_file_atomic (AT_FDCWD, path, text, strlen (text), 0600, &e)
-      < 0)
+  if (fs_write_file_atomic (AT_FDCWD, path, text, strlen (text), 0600, &e) < 0)
     abort ();
   return path;
 }
@@ -187,8 +185,8 @@ test_ipam (void)
 
   /* An unreadable lease loads as dead (container_id NULL). */
   {
-    _cleanup_free_ char *junk = xasprintf ("%s/networks/%s/leases/10.1.0.9",
-                                           root, c.name);
+    _cleanup_free_ char *junk
+        = xasprintf ("%s/networks/%s/leases/10.1.0.9", root, c.name);
     int fd = open (junk, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     CHECK (fd >= 0 && write (fd, "{bad", 4) == 4, "write a broken lease");
     close (fd);
@@ -218,8 +216,7 @@ test_ipam (void)
     CHECK (fs_mkdir_p (AT_FDCWD, l.state_dir, 0700, &e) == 0,
            "make the recorded state dir");
     CHECK (net_lease_alive (root, &l), "the recorded state dir counts");
-    CHECK (fs_rm_rf (AT_FDCWD, cdir, &e) == 0
-               && net_lease_alive (root, &l),
+    CHECK (fs_rm_rf (AT_FDCWD, cdir, &e) == 0 && net_lease_alive (root, &l),
            "not <root>/containers/<id>");
     l.start_time++;
     CHECK (!net_lease_alive (root, &l), "another start time (pid reuse): dead");
@@ -271,16 +268,15 @@ test_ipam (void)
 static void
 test_resolv (void)
 {
-  _cleanup_free_ char *out = rt_resolv_conf_filter (
-      "# generated\n"
-      "search example.com corp\n"
-      "nameserver 127.0.0.53\n"
-      "nameserver 10.0.0.2\n"
-      "nameserver ::1\n"
-      "nameserver 2001:db8::1\n"
-      "  nameserver 127.1.2.3\n"
-      "options ndots:2 edns0\n"
-      "nameserver 192.0.2.53");
+  _cleanup_free_ char *out = rt_resolv_conf_filter ("# generated\n"
+                                                    "search example.com corp\n"
+                                                    "nameserver 127.0.0.53\n"
+                                                    "nameserver 10.0.0.2\n"
+                                                    "nameserver ::1\n"
+                                                    "nameserver 2001:db8::1\n"
+                                                    "  nameserver 127.1.2.3\n"
+                                                    "options ndots:2 edns0\n"
+                                                    "nameserver 192.0.2.53");
   _cleanup_free_ char *only = rt_resolv_conf_filter (
       "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n");
   _cleanup_free_ char *empty = rt_resolv_conf_filter ("");
@@ -344,13 +340,14 @@ test_hosts (void)
              && strstr (text2, "10.89.0.4\tbox1 cache\n"),
          "an end blanks its line in place: same size, the others stay");
   h2 = net_hosts_entry (own, "ok", "bad\n6.6.6.6 evil");
-  CHECK_STR (h2, "10.89.0.3\tok\n", "a name that is not a host name is left "
-                                    "out");
+  CHECK_STR (h2, "10.89.0.3\tok\n",
+             "a name that is not a host name is left "
+             "out");
   h3 = net_hosts_entry (own, "bad name", NULL);
   CHECK_STR (h3, "", "no line without a fit name");
   for (int i = 0; i < 100; i++)
     {
-      struct in_addr x = { htonl (0x0a590100u + (unsigned) i) };
+      struct in_addr x = { htonl (0x0a590100u + (unsigned)i) };
       net_hosts_add (fd, &cfg, x, "n", NULL, &e);
       net_hosts_del (fd, x);
     }

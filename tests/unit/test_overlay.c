@@ -109,7 +109,7 @@ main (void)
       SKIP ("no private mount namespace here");
       return test_done ();
     }
-  snprintf (base, sizeof base, "/tmp/imgtool-ovl-%d", (int) getpid ());
+  snprintf (base, sizeof base, "/tmp/imgtool-ovl-%d", (int)getpid ());
   mkdir (base, 0700);
   /* 64-hex names like snapshots: 120 of them overflow mount(2)'s page */
   for (int i = 0; i < N_LAYERS; i++)
@@ -119,7 +119,7 @@ main (void)
       if (make_layer (i, dir, &err) == 0)
         made++;
       /* top first */
-      char **v = xcalloc ((size_t) i + 2, sizeof (char *));
+      char **v = xcalloc ((size_t)i + 2, sizeof (char *));
       v[0] = dir;
       for (int k = 0; k < i; k++)
         v[k + 1] = lowers[k];
@@ -172,7 +172,8 @@ main (void)
   if (fd >= 0)
     close (fd);
   _cleanup_free_ char *victim = xasprintf ("%s/f20", target);
-  CHECK (unlink (victim) == 0 && there (upper, "f20") && there (lowers[99], "f20"),
+  CHECK (unlink (victim) == 0 && there (upper, "f20")
+             && there (lowers[99], "f20"),
          "a delete is a whiteout in upper, the snapshot is untouched");
   umount2 (target, MNT_DETACH);
 
@@ -184,7 +185,8 @@ main (void)
     mkdir (vupper, 0755);
     mkdir (vwork, 0755);
     CHECK (layer_overlay_mount (lowers, vupper, vwork, target,
-                                LAYER_OVERLAY_VOLATILE, &err) == 0,
+                                LAYER_OVERLAY_VOLATILE, &err)
+               == 0,
            "a volatile mount (%s)", err ? err->msg : "");
     err_clear (&err);
     fs_read_file (AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &mi, NULL, &e2);
@@ -208,8 +210,7 @@ main (void)
   char *missing[] = { "/nonexistent/layer", NULL };
   CHECK (layer_overlay_mount (missing, NULL, NULL, target, true, &err) < 0
              && strstr (err->msg, "/nonexistent/layer"),
-         "a missing lower dir is named in the error: %s",
-         err ? err->msg : "");
+         "a missing lower dir is named in the error: %s", err ? err->msg : "");
   err_clear (&err);
 
   fs_rm_rf (AT_FDCWD, base, &err);

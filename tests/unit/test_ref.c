@@ -50,8 +50,9 @@ familiar (const char *in, const char *want)
 int
 main (void)
 {
-  const char *d = "sha256:"
-                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const char *d
+      = "sha256:"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   char buf[256];
 
   norm ("alpine", "docker.io/library/alpine:latest");

@@ -46,14 +46,14 @@ test_sizes (void)
     { "1p", 1ll << 50 },
   };
   static const char *const badv[]
-      = { "", "abc", "-1", "1x", "m", "1.5.5m", "1mm", ".5m", "1e3", " 1m",
-          "1m ", "99999999999p" };
+      = { "",    "abc", "-1",  "1x",  "m",   "1.5.5m",
+          "1mm", ".5m", "1e3", " 1m", "1m ", "99999999999p" };
   bool failed;
   for (size_t i = 0; i < ARRAY_SIZE (good); i++)
     {
       int64_t v = size_of (good[i].s, &failed);
       CHECK (!failed && v == good[i].want, "size '%s' = %lld", good[i].s,
-             (long long) good[i].want);
+             (long long)good[i].want);
     }
   for (size_t i = 0; i < ARRAY_SIZE (badv); i++)
     {
@@ -75,15 +75,14 @@ test_memory (void)
 {
   struct err *err = NULL;
   struct rt_limits l = { 0 };
-  CHECK (rt_parse_memory ("64m", "128m", &l, &err) == 0
-             && l.memory == 64 << 20 && l.memory_swap == 128 << 20,
+  CHECK (rt_parse_memory ("64m", "128m", &l, &err) == 0 && l.memory == 64 << 20
+             && l.memory_swap == 128 << 20,
          "--memory 64m --memory-swap 128m");
   l = (struct rt_limits){ 0 };
   CHECK (rt_parse_memory ("64m", "-1", &l, &err) == 0 && l.memory_swap == -1,
          "--memory-swap -1 is unlimited");
   l = (struct rt_limits){ 0 };
-  CHECK (rt_parse_memory ("1k", NULL, &l, &err) < 0
-             && strstr (err->msg, "6MB"),
+  CHECK (rt_parse_memory ("1k", NULL, &l, &err) < 0 && strstr (err->msg, "6MB"),
          "--memory below 6MB is refused");
   err_clear (&err);
   l = (struct rt_limits){ 0 };
@@ -216,8 +215,8 @@ test_mounts (void)
          "rw,z accepted");
   rt_mount_release (&m);
   static const char *const badv[]
-      = { "/data", "name:/data", "/a:b", "/a:/", "/a:/b:rx", "/a:/b:ro,rw",
-          "/a:/b:ro:x", ":/b", "/a:", "/a:/b:" };
+      = { "/data",       "name:/data", "/a:b", "/a:/", "/a:/b:rx",
+          "/a:/b:ro,rw", "/a:/b:ro:x", ":/b",  "/a:",  "/a:/b:" };
   for (size_t i = 0; i < ARRAY_SIZE (badv); i++)
     {
       CHECK (rt_volume_parse (badv[i], &m, &err) < 0 && err->exit == 125,
@@ -229,8 +228,8 @@ test_mounts (void)
          "named volumes say so");
   err_clear (&err);
 
-  CHECK (rt_tmpfs_parse ("/scratch", &m, &err) == 0
-             && m.kind == RT_MOUNT_TMPFS && !m.options && !m.readonly,
+  CHECK (rt_tmpfs_parse ("/scratch", &m, &err) == 0 && m.kind == RT_MOUNT_TMPFS
+             && !m.options && !m.readonly,
          "--tmpfs DST");
   rt_mount_release (&m);
   CHECK (rt_tmpfs_parse ("/run:rw,size=64m,mode=1777,ro", &m, &err) == 0
@@ -268,8 +267,7 @@ test_process (void)
 {
   char *img_ep[] = { "/entry.sh", "--flag", NULL };
   char *img_cmd[] = { "serve", NULL };
-  char *img_env[] = { "PATH=/image/bin", "LANG=C", "HOSTNAME=fromimage",
-                      NULL };
+  char *img_env[] = { "PATH=/image/bin", "LANG=C", "HOSTNAME=fromimage", NULL };
   char *args[] = { "echo", "hi", NULL };
   char *user_env[] = { "LANG=en", "NEW=1", "HOSTNAME", NULL };
   struct rt_process_request r = { .image_entrypoint = img_ep,

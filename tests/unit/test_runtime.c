@@ -2,13 +2,13 @@
  * Debian's busybox-static (/bin/busybox), the real kernel (namespaces,
  * overlay, pivot_root, cgroup v1 here), checked from inside. Needs root;
  * skips otherwise. */
-#include "runtime/cgroup.h"
-#include "runtime/console.h"
-#include "runtime/container.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
 #include "tests/unit/test.h"
 
 #include <errno.h>
@@ -27,9 +27,10 @@ static char *layer;
 static int counter;
 
 static const char *const applets[] = {
-  "sh", "true", "false", "cat", "echo", "hostname", "id", "ls", "sleep",
-  "touch", "pwd", "grep", "seq", "head", "tr", "kill", "stat", "wc", "env",
-  "mkdir", "readlink", "test", "stty", "tty", NULL,
+  "sh",   "true",  "false", "cat", "echo", "hostname", "id",
+  "ls",   "sleep", "touch", "pwd", "grep", "seq",      "head",
+  "tr",   "kill",  "stat",  "wc",  "env",  "mkdir",    "readlink",
+  "test", "stty",  "tty",   NULL,
 };
 
 static void
@@ -51,7 +52,7 @@ make_layer (void)
     out = open (f, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
   }
   while ((n = read (in, buf, sizeof buf)) > 0)
-    fs_write_all (out, buf, (size_t) n);
+    fs_write_all (out, buf, (size_t)n);
   close (in);
   close (out);
   for (size_t i = 0; applets[i]; i++)
@@ -96,7 +97,7 @@ plan_for (struct rt_plan *p, char **argv)
   struct err *e = NULL;
   rt_plan_init (p);
   p->lower_dirs = strv_dup ((char *[]){ layer, NULL });
-  p->id = xasprintf ("rttest%dx%d", (int) getpid (), ++counter);
+  p->id = xasprintf ("rttest%dx%d", (int)getpid (), ++counter);
   p->state_dir = xasprintf ("%s/%s", tmp, p->id);
   p->upper_dir = xasprintf ("%s/upper", p->state_dir);
   p->work_dir = xasprintf ("%s/work", p->state_dir);
@@ -126,7 +127,7 @@ run (struct rt_plan *p, char **out, char **msg)
   r = rt_run (p, &io, &status, &e);
   close (pfd[1]);
   while ((n = read (pfd[0], buf, sizeof buf)) > 0)
-    strbuf_add (&sb, buf, (size_t) n);
+    strbuf_add (&sb, buf, (size_t)n);
   close (pfd[0]);
   if (out)
     *out = strbuf_detach (&sb, NULL);
@@ -237,8 +238,7 @@ test_inside (void)
   rt_plan_release (&p);
   CHECK (run_argv (SH ("echo $$"), &pid) == 0 && !strcmp (pid, "1\n"),
          "the process is PID 1");
-  CHECK (run_argv ((char *[]){ "cat", "/proc/self/mountinfo", NULL }, &mi)
-             == 0,
+  CHECK (run_argv ((char *[]){ "cat", "/proc/self/mountinfo", NULL }, &mi) == 0,
          "read mountinfo inside");
   CHECK (mi && strstr (mi, " / / ") && strstr (mi, "- overlay "),
          "the root is the overlay");
@@ -256,8 +256,8 @@ test_inside (void)
   CHECK (mi && strstr (mi, " /proc/sys ro,"), "/proc/sys is read-only");
   CHECK (mi && strstr (mi, " /etc/resolv.conf ") && strstr (mi, " /etc/hosts "),
          "/etc/hosts and /etc/resolv.conf are provided");
-  CHECK (run_argv ((char *[]){ "ls", "/sys/class/net", NULL }, &net) == 0
-             && net && !strcmp (net, "lo\n"),
+  CHECK (run_argv ((char *[]){ "ls", "/sys/class/net", NULL }, &net) == 0 && net
+             && !strcmp (net, "lo\n"),
          "network none: only lo (%s)", net ? net : "");
   free (out);
   out = NULL;
@@ -265,7 +265,7 @@ test_inside (void)
                        "stat -c %t:%T /dev/null; readlink /dev/ptmx; "
                        "echo x > /dev/null && echo ok"),
                    &out)
-             == 0
+                 == 0
              && out && strstr (out, "1:3\npts/ptmx\nok\n"),
          "/dev has null and the ptmx link (%s)", out ? out : "");
 }
@@ -310,12 +310,13 @@ test_security (void)
                        "mkdir /m; mount -t tmpfs t /m 2>/dev/null || echo "
                        "mount-denied"),
                    &out)
-             == 0
+                 == 0
              && out && strstr (out, "NoNewPrivs:1\nSeccomp:2\n")
              && !strstr (out, "CapBnd:000001ffffffffff")
              && strstr (out, "mount-denied"),
          "seccomp filter, no_new_privs and a cut bounding set inside, mount "
-         "denied (%s)", out ? out : "");
+         "denied (%s)",
+         out ? out : "");
 }
 
 static void
@@ -333,11 +334,10 @@ test_mounts (void)
   p.n_mounts = 3;
   p.mounts[0] = (struct rt_mount){ RT_MOUNT_BIND, xstrdup (vol),
                                    xstrdup ("/data"), false, NULL };
-  p.mounts[1] = (struct rt_mount){ RT_MOUNT_BIND, xstrdup (ro),
-                                   xstrdup ("/ro"), true, NULL };
-  p.mounts[2] = (struct rt_mount){ RT_MOUNT_TMPFS, NULL,
-                                   xstrdup ("/scratch"), false,
-                                   xstrdup ("size=1m") };
+  p.mounts[1] = (struct rt_mount){ RT_MOUNT_BIND, xstrdup (ro), xstrdup ("/ro"),
+                                   true, NULL };
+  p.mounts[2] = (struct rt_mount){ RT_MOUNT_TMPFS, NULL, xstrdup ("/scratch"),
+                                   false, xstrdup ("size=1m") };
   CHECK (run (&p, &out, NULL) == 0 && out && strstr (out, "1\ntmpfs-ok"),
          "a ro bind is read-only, tmpfs works (%s)", out ? out : "");
   CHECK (stat (vol, &st) == 0 && S_ISDIR (st.st_mode),
@@ -422,7 +422,7 @@ read_console (int fd)
   ssize_t n;
   while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0)
-      strbuf_add (&sb, buf, (size_t) n);
+      strbuf_add (&sb, buf, (size_t)n);
   return strbuf_detach (&sb, NULL);
 }
 
@@ -593,10 +593,10 @@ test_seeded_root (void)
   base[1] = layer;
   strv_free (p.lower_dirs);
   p.lower_dirs = strv_dup (base);
-  CHECK (run (&p, &out, NULL) == 0 && out
-             && !strcmp (out, "750\nseeded\n1\n"),
+  CHECK (run (&p, &out, NULL) == 0 && out && !strcmp (out, "750\nseeded\n1\n"),
          "seeded root: /etc keeps the image's mode, a symlinked /proc is a "
-         "real procfs (%s)", out ? out : "");
+         "real procfs (%s)",
+         out ? out : "");
   rt_plan_release (&p);
 
   /* a top layer whose /etc is a symlink to usr/etc: still followed */
@@ -642,7 +642,7 @@ main (int argc, char **argv)
 {
   int before, after;
   struct err *se = NULL;
-  (void) argc;
+  (void)argc;
   /* re-exec from a sealed copy first, as imgtool run does */
   if (rt_seal_self (argv, &se) < 0)
     printf ("# %s\n", se->msg);

@@ -222,8 +222,8 @@ child_seccomp (const struct rt_plan *p, long *v, char *msg)
   probe_default_action (v);
   /* Each namespace flag alone: the flags whose clone was not EPERM. */
   static const unsigned long ns_flags[]
-      = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-          CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET };
+      = { CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+          CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET };
   v[R_CLONE_NS_ALLOWED] = 0;
   for (size_t i = 0; i < ARRAY_SIZE (ns_flags); i++)
     {
@@ -319,10 +319,10 @@ static long
 i386_getpid (void)
 {
   long ret;
-  __asm__ volatile ("int $0x80"
-                    : "=a"(ret)
-                    : "a"(20L) /* i386 __NR_getpid */
-                    : "memory", "r8", "r9", "r10", "r11");
+  __asm__ volatile("int $0x80"
+                   : "=a"(ret)
+                   : "a"(20L) /* i386 __NR_getpid */
+                   : "memory", "r8", "r9", "r10", "r11");
   return ret;
 }
 
@@ -637,18 +637,17 @@ test_caps (void)
   /* Pinned as a mask: podman's 11 (docker's 14 without MKNOD, NET_RAW and
    * AUDIT_WRITE), so a swapped capability fails here, not only in the
    * podman comparison that skips where podman cannot run. */
-  const uint64_t want
-      = (UINT64_C (1) << 0)    /* CHOWN */
-        | (UINT64_C (1) << 1)  /* DAC_OVERRIDE */
-        | (UINT64_C (1) << 3)  /* FOWNER */
-        | (UINT64_C (1) << 4)  /* FSETID */
-        | (UINT64_C (1) << 5)  /* KILL */
-        | (UINT64_C (1) << 6)  /* SETGID */
-        | (UINT64_C (1) << 7)  /* SETUID */
-        | (UINT64_C (1) << 8)  /* SETPCAP */
-        | (UINT64_C (1) << 10) /* NET_BIND_SERVICE */
-        | (UINT64_C (1) << 18) /* SYS_CHROOT */
-        | (UINT64_C (1) << 31); /* SETFCAP */
+  const uint64_t want = (UINT64_C (1) << 0)     /* CHOWN */
+                        | (UINT64_C (1) << 1)   /* DAC_OVERRIDE */
+                        | (UINT64_C (1) << 3)   /* FOWNER */
+                        | (UINT64_C (1) << 4)   /* FSETID */
+                        | (UINT64_C (1) << 5)   /* KILL */
+                        | (UINT64_C (1) << 6)   /* SETGID */
+                        | (UINT64_C (1) << 7)   /* SETUID */
+                        | (UINT64_C (1) << 8)   /* SETPCAP */
+                        | (UINT64_C (1) << 10)  /* NET_BIND_SERVICE */
+                        | (UINT64_C (1) << 18)  /* SYS_CHROOT */
+                        | (UINT64_C (1) << 31); /* SETFCAP */
   /* doc:caps-default */
   CHECK (def == want, "the default set is exactly %#llx (got %#llx)",
          (unsigned long long)want, (unsigned long long)def);
@@ -892,15 +891,15 @@ test_masks (void)
     n_ro++;
   /* Pinned entry by entry: a kernel without one of these files (no
    * /proc/kcore here) would never notice its loss in the mount checks. */
-  static const char *const want_masked[] = {
-    /* docker's (moby daemon/pkg/oci/defaults.go) */
-    "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
-    "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-    "/proc/timer_list", "/proc/timer_stats", "/sys/devices/virtual/powercap",
-    "/sys/firmware",
-    /* podman's on top */
-    "/sys/fs/selinux", "/sys/dev/block"
-  };
+  static const char *const want_masked[]
+      = { /* docker's (moby daemon/pkg/oci/defaults.go) */
+          "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+          "/proc/keys", "/proc/latency_stats", "/proc/sched_debug",
+          "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+          "/sys/devices/virtual/powercap", "/sys/firmware",
+          /* podman's on top */
+          "/sys/fs/selinux", "/sys/dev/block"
+        };
   static const char *const want_ro[] = { "/proc/bus", "/proc/fs", "/proc/irq",
                                          "/proc/sys", "/proc/sysrq-trigger" };
   /* doc:masked-paths */
@@ -908,14 +907,14 @@ test_masks (void)
          "the masked list has %zu entries (got %zu)", ARRAY_SIZE (want_masked),
          n_masked);
   for (size_t i = 0; i < ARRAY_SIZE (want_masked); i++)
-    CHECK (in_list (rt_masked_paths, want_masked[i]),
-           "%s is masked", want_masked[i]);
+    CHECK (in_list (rt_masked_paths, want_masked[i]), "%s is masked",
+           want_masked[i]);
   /* doc:readonly-paths */
   CHECK (n_ro == ARRAY_SIZE (want_ro), "the read-only list has %zu entries",
          ARRAY_SIZE (want_ro));
   for (size_t i = 0; i < ARRAY_SIZE (want_ro); i++)
-    CHECK (in_list (rt_readonly_paths, want_ro[i]),
-           "%s is read-only", want_ro[i]);
+    CHECK (in_list (rt_readonly_paths, want_ro[i]), "%s is read-only",
+           want_ro[i]);
   _cleanup_strv_ char **all = rt_masked_paths_all ();
   CHECK (strv_len (all) >= n_masked, "rt_masked_paths_all has the static list");
 

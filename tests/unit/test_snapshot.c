@@ -95,8 +95,7 @@ ino_of (const char *c, const char *name)
   _cleanup_free_ char *rel
       = xasprintf ("snapshots/%s/%s", digest_hex (c), name);
   struct stat s;
-  return fstatat (st.root_fd, rel, &s, AT_SYMLINK_NOFOLLOW) == 0 ? s.st_ino
-                                                                   : 0;
+  return fstatat (st.root_fd, rel, &s, AT_SYMLINK_NOFOLLOW) == 0 ? s.st_ino : 0;
 }
 
 /* Durability without a sync on the command's path: a snapshot made in
@@ -173,20 +172,24 @@ test_boot_markers (void)
 static void
 test_chain_ids (void)
 {
-  char *diffs[] = { "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                    "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-                    "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
-                    NULL };
+  char *diffs[] = {
+    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+    NULL
+  };
   char **c = image_chain_ids (diffs);
   CHECK (strv_len (c) == 3, "one chain ID per layer");
   CHECK_STR (c[0], diffs[0], "chain[0] is diff[0]");
   /* values from python: sha256((chain[i-1] + " " + diff[i]).encode()) */
-  CHECK_STR (c[1],
-             "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c",
-             "chain[1]");
-  CHECK_STR (c[2],
-             "sha256:c1377126441fb2f5ec2c21ae2a60255331d639e830f0ee1b40a36e52d4c40588",
-             "chain[2]");
+  CHECK_STR (
+      c[1],
+      "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c",
+      "chain[1]");
+  CHECK_STR (
+      c[2],
+      "sha256:c1377126441fb2f5ec2c21ae2a60255331d639e830f0ee1b40a36e52d4c40588",
+      "chain[2]");
   strv_free (c);
 }
 
@@ -205,7 +208,9 @@ test_create (void)
   CHECK (!snapshot_exists (&st, diff), "not there before");
 
   /* a wrong diff_id: refused, nothing left */
-  char bad[] = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+  char bad[]
+      = "sha256:"
+        "0000000000000000000000000000000000000000000000000000000000000000";
   CHECK (snapshot_create_from_blob (&st, diff, blob, bad, &err) < 0
              && strstr (err->msg, "diff_id mismatch"),
          "a diff_id mismatch fails: %s", err ? err->msg : "");
@@ -223,8 +228,7 @@ test_create (void)
   fs_mkdir_p (st.root_fd, tmp_rel, 0755, &err);
   _cleanup_free_ char *junk = xasprintf ("%s/junk", tmp_rel);
   fs_write_file_atomic (st.root_fd, junk, "x", 1, 0644, &err);
-  _cleanup_free_ char *tmp_new
-      = xasprintf ("%s-0123456789abcdef", tmp_rel);
+  _cleanup_free_ char *tmp_new = xasprintf ("%s-0123456789abcdef", tmp_rel);
   fs_mkdir_p (st.root_fd, tmp_new, 0755, &err);
   CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0,
          "snapshot from a gzip blob (%s)", err ? err->msg : "");
@@ -246,7 +250,7 @@ test_create (void)
          "whiteouts are overlay char devices");
   CHECK (snapshot_create_from_blob (&st, diff, blob, diff, &err) == 0,
          "a second create is a no-op");
-  struct snapshot_tx *tx = (void *) 1;
+  struct snapshot_tx *tx = (void *)1;
   CHECK (snapshot_begin (&st, diff, diff, true, &tx, &err) == 1 && !tx,
          "begin on an existing snapshot says so");
   strbuf_release (&tar);
@@ -263,7 +267,7 @@ contend (const char *store_root, const char *chain)
   if (store_open (&s2, store_root, &err) < 0)
     return 10;
   if (snapshot_begin (&s2, chain, NULL, false, &tx, &err) != 2)
-    return 11; /* the parent holds the lock: busy */
+    return 11;                      /* the parent holds the lock: busy */
   if (fs_write_all (1, "x", 1) < 0) /* tell the parent to go on */
     return 12;
   int rc = snapshot_begin (&s2, chain, NULL, true, &tx, &err);
@@ -288,14 +292,13 @@ test_concurrent (void)
     {
       dup2 (pfd[1], 1);
       execl ("/proc/self/exe", "test_snapshot", "--contend", root, diff,
-             (char *) NULL);
+             (char *)NULL);
       _exit (127);
     }
   close (pfd[1]);
   CHECK (read (pfd[0], &c, 1) == 1, "the other process found it busy");
   close (pfd[0]);
-  CHECK (snapshot_tx_feed (tx, tar.buf, tar.len, &err)
-                 == 0
+  CHECK (snapshot_tx_feed (tx, tar.buf, tar.len, &err) == 0
              && snapshot_commit (tx, &err) == 0,
          "feed and commit (%s)", err ? err->msg : "");
   int status = -1;
@@ -389,7 +392,7 @@ main (int argc, char **argv)
   struct err *err = NULL;
   if (argc == 4 && !strcmp (argv[1], "--contend"))
     return contend (argv[2], argv[3]);
-  snprintf (root, sizeof root, "/tmp/imgtool-snap-%d", (int) getpid ());
+  snprintf (root, sizeof root, "/tmp/imgtool-snap-%d", (int)getpid ());
   CHECK (store_open (&st, root, &err) == 0, "open a store");
   test_chain_ids ();
   test_create ();

@@ -32,8 +32,14 @@ new_record (struct rt_record *r, const char *name)
   r->plan.cap_add = 1ull << 63;
   r->plan.devices = xcalloc (1, sizeof *r->plan.devices);
   r->plan.devices[0] = (struct rt_device){
-    .host = xstrdup ("/dev/loop3"), .path = xstrdup ("/dev/xdisk"),
-    .type = 'b', .major = 7, .minor = 3, .mode = 0660, .uid = 0, .gid = 6,
+    .host = xstrdup ("/dev/loop3"),
+    .path = xstrdup ("/dev/xdisk"),
+    .type = 'b',
+    .major = 7,
+    .minor = 3,
+    .mode = 0660,
+    .uid = 0,
+    .gid = 6,
     .access = RT_DEV_READ | RT_DEV_MKNOD,
   };
   r->plan.n_devices = 1;
@@ -75,14 +81,16 @@ main (void)
   new_record (&b, "web");
   CHECK (rt_record_create (&cs, &b, &err) < 0 && err->exit == 125,
          "a second container named web is refused");
-  CHECK (err && strstr (err->msg, "the container name \"/web\" is already in "
+  CHECK (err
+             && strstr (err->msg, "the container name \"/web\" is already in "
                                   "use by container"),
          "the clash message is docker's");
   err_clear (&err);
   rt_record_release (&b);
 
   new_record (&b, NULL);
-  CHECK (rt_record_create (&cs, &b, &err) == 0 && b.name && strchr (b.name, '_'),
+  CHECK (rt_record_create (&cs, &b, &err) == 0 && b.name
+             && strchr (b.name, '_'),
          "an unnamed container gets a random name (%s)", b.name);
 
   new_record (&c, "bad/name");
@@ -103,8 +111,7 @@ main (void)
     char prefix[13];
     memcpy (prefix, a.id, 12);
     prefix[12] = '\0';
-    CHECK (rt_record_lookup (&cs, prefix, &id, &err) == 0
-               && !strcmp (id, a.id),
+    CHECK (rt_record_lookup (&cs, prefix, &id, &err) == 0 && !strcmp (id, a.id),
            "lookup by unique prefix");
     free (id);
   }
@@ -233,8 +240,7 @@ main (void)
   }
 
   CHECK (rt_record_remove (&cs, &a, false, &err) == 0, "remove a container");
-  CHECK (rt_record_lookup (&cs, "web", &id, &err) < 0,
-         "its name is gone");
+  CHECK (rt_record_lookup (&cs, "web", &id, &err) < 0, "its name is gone");
   err_clear (&err);
   {
     _cleanup_free_ char *dir = rt_record_path (&cs, a.id, NULL);

@@ -7,8 +7,8 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,7 +29,8 @@ test_blobs (struct store *s)
   CHECK (store_blob_put (s, "hello", 5, d, &got, &err) == 0 && !strcmp (got, d),
          "put a blob with its expected digest");
   free (got);
-  CHECK (store_has_blob (s, d) && store_blob_size (s, d) == 5, "the blob is there");
+  CHECK (store_has_blob (s, d) && store_blob_size (s, d) == 5,
+         "the blob is there");
   CHECK (store_blob_read (s, d, 100, &buf, &len, &err) == 0 && len == 5
              && !memcmp (buf, "hello", 5),
          "read it back");
@@ -43,13 +44,15 @@ test_blobs (struct store *s)
   const char *content = "0123456789abcdefghij";
   char want[DIGEST_STR_LEN + 1];
   digest_buf (content, 20, want);
-  CHECK (store_blob_begin (s, want, &w, &err) == 0 && blob_writer_offset (w) == 0,
+  CHECK (store_blob_begin (s, want, &w, &err) == 0
+             && blob_writer_offset (w) == 0,
          "begin a new writer");
   blob_writer_write (w, content, 8, &err);
   store_blob_abort (w, true);
   char *partial = xasprintf ("%s/tmp/%s.partial", s->root, digest_hex (want));
   CHECK (access (partial, F_OK) == 0, "the partial file survives an abort");
-  CHECK (store_blob_begin (s, want, &w, &err) == 0 && blob_writer_offset (w) == 8,
+  CHECK (store_blob_begin (s, want, &w, &err) == 0
+             && blob_writer_offset (w) == 8,
          "a second writer resumes at the end of the partial file");
   blob_writer_write (w, content + 8, 12, &err);
   CHECK (store_blob_commit (s, w, &got, &err) == 0 && !strcmp (got, want),
@@ -61,8 +64,8 @@ test_blobs (struct store *s)
   digest_buf ("other", 5, want);
   store_blob_begin (s, want, &w, &err);
   blob_writer_write (w, "wrong", 5, &err);
-  CHECK (store_blob_commit (s, w, NULL, &err) < 0 && strstr (err->msg, "mismatch")
-             && !store_has_blob (s, want),
+  CHECK (store_blob_commit (s, w, NULL, &err) < 0
+             && strstr (err->msg, "mismatch") && !store_has_blob (s, want),
          "a mismatching stream is not stored");
   err_clear (&err);
   free (partial);
@@ -127,7 +130,7 @@ blocked_in_flock (pid_t pid)
 {
   char path[64], buf[64] = { 0 };
   FILE *f;
-  snprintf (path, sizeof path, "/proc/%d/syscall", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/syscall", (int)pid);
   if (!(f = fopen (path, "re")))
     return false;
   bool r = fgets (buf, sizeof buf, f) && atol (buf) == SYS_flock;
@@ -253,25 +256,38 @@ test_refs (struct store *s)
   struct err *err = NULL;
   struct store_ref r, *list;
   size_t n;
-  const char *d = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-  const char *d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-  CHECK (store_ref_get (s, "docker.io/library/a:1", &r, &err) == 1, "unknown ref");
-  CHECK (store_ref_set (s, "docker.io/library/a:1", "application/vnd.oci.image.manifest.v1+json", d, 10, &err) == 0,
+  const char *d
+      = "sha256:"
+        "1111111111111111111111111111111111111111111111111111111111111111";
+  const char *d2
+      = "sha256:"
+        "2222222222222222222222222222222222222222222222222222222222222222";
+  CHECK (store_ref_get (s, "docker.io/library/a:1", &r, &err) == 1,
+         "unknown ref");
+  CHECK (store_ref_set (s, "docker.io/library/a:1",
+                        "application/vnd.oci.image.manifest.v1+json", d, 10,
+                        &err)
+             == 0,
          "set a ref");
-  CHECK (store_ref_get (s, "docker.io/library/a:1", &r, &err) == 0 && !strcmp (r.digest, d)
-             && r.size == 10,
+  CHECK (store_ref_get (s, "docker.io/library/a:1", &r, &err) == 0
+             && !strcmp (r.digest, d) && r.size == 10,
          "get it back");
   store_ref_release (&r);
-  store_ref_set (s, "docker.io/library/a:1", "application/vnd.oci.image.manifest.v1+json", d2, 11, &err);
-  store_ref_set (s, "docker.io/library/b:1", "application/vnd.oci.image.manifest.v1+json", d, 10, &err);
-  CHECK (store_ref_list (s, &list, &n, &err) == 0 && n == 2 && !strcmp (list[0].digest, d2),
+  store_ref_set (s, "docker.io/library/a:1",
+                 "application/vnd.oci.image.manifest.v1+json", d2, 11, &err);
+  store_ref_set (s, "docker.io/library/b:1",
+                 "application/vnd.oci.image.manifest.v1+json", d, 10, &err);
+  CHECK (store_ref_list (s, &list, &n, &err) == 0 && n == 2
+             && !strcmp (list[0].digest, d2),
          "setting a ref again replaces it");
   store_refs_free (list, n);
   CHECK (store_ref_remove (s, "docker.io/library/a:1", &err) == 0
              && store_ref_get (s, "docker.io/library/a:1", &r, &err) == 1,
          "remove a ref");
-  CHECK (store_ref_remove (s, "docker.io/library/a:1", &err) == 1, "removing twice says not there");
-  CHECK (store_ref_set (s, "x", "t", "sha256:zz", 1, &err) < 0, "a bad digest is refused");
+  CHECK (store_ref_remove (s, "docker.io/library/a:1", &err) == 1,
+         "removing twice says not there");
+  CHECK (store_ref_set (s, "x", "t", "sha256:zz", 1, &err) < 0,
+         "a bad digest is refused");
   err_clear (&err);
 
   /* eight processes setting refs at once: none lost */
@@ -336,7 +352,8 @@ main (void)
   test_writer_race (&s);
   test_refs (&s);
   store_release (&s);
-  CHECK (store_open (&s, "/proc/version/x", &err) < 0 && strstr (err->msg, "open store"),
+  CHECK (store_open (&s, "/proc/version/x", &err) < 0
+             && strstr (err->msg, "open store"),
          "a store that cannot be made is a clear error");
   err_clear (&err);
   fs_rm_rf (AT_FDCWD, tmpl, &err);

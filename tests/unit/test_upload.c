@@ -59,8 +59,8 @@ test_digest_param (void)
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
       char *got = upload_url_with_digest (cases[i].url, d);
-      char *want = xasprintf ("%s%sdigest=%s", cases[i].url,
-                              cases[i].want_sep, d);
+      char *want
+          = xasprintf ("%s%sdigest=%s", cases[i].url, cases[i].want_sep, d);
       CHECK_STR (got, want, "digest added to '%s'", cases[i].url);
       free (got);
       free (want);
@@ -75,12 +75,12 @@ test_range (void)
     const char *in;
     int64_t want;
   } cases[] = {
-    { "0-1048575", 1048576 },    /* distribution-spec */
+    { "0-1048575", 1048576 },       /* distribution-spec */
     { "bytes=0-1048575", 1048576 }, /* the older API text */
-    { "0-0", 0 },                /* the reference registry, empty upload */
-    { NULL, 0 },                 /* no Range: nothing yet */
+    { "0-0", 0 },                   /* the reference registry, empty upload */
+    { NULL, 0 },                    /* no Range: nothing yet */
     { "", 0 },
-    { "5-10", -1 },              /* always from 0 */
+    { "5-10", -1 }, /* always from 0 */
     { "0-", -1 },
     { "0-x", -1 },
     { "bytes 0-10", -1 },
@@ -91,7 +91,7 @@ test_range (void)
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     CHECK (upload_range_parse (cases[i].in) == cases[i].want,
            "range '%s' holds %lld bytes", cases[i].in ? cases[i].in : "(none)",
-           (long long) cases[i].want);
+           (long long)cases[i].want);
 }
 
 static void
@@ -125,12 +125,12 @@ test_link_next (void)
   char *u = http_link_next ("</v2/a/tags/list?n=2&last=b>; rel=\"next\"");
   CHECK_STR (u, "/v2/a/tags/list?n=2&last=b", "rel=\"next\" gives its URL");
   free (u);
-  u = http_link_next ("<https://r/x?last=a>; rel=\"prev\", <https://r/x?last=c>; "
-                      "rel=next");
+  u = http_link_next (
+      "<https://r/x?last=a>; rel=\"prev\", <https://r/x?last=c>; "
+      "rel=next");
   CHECK_STR (u, "https://r/x?last=c", "the next one among several links");
   free (u);
-  CHECK (http_link_next ("</x>; rel=\"prev\"") == NULL,
-         "no next link: NULL");
+  CHECK (http_link_next ("</x>; rel=\"prev\"") == NULL, "no next link: NULL");
   CHECK (http_link_next ("</x>; rel=\"nextish\"") == NULL,
          "rel must be next exactly");
   CHECK (http_link_next ("<broken") == NULL, "a broken value: NULL");

@@ -71,7 +71,7 @@ groups_of (const struct rt_user_info *u)
 {
   struct strbuf sb = STRBUF_INIT;
   for (size_t i = 0; i < u->user.n_groups; i++)
-    strbuf_addf (&sb, "%s%u", i ? " " : "", (unsigned) u->user.groups[i]);
+    strbuf_addf (&sb, "%s%u", i ? " " : "", (unsigned)u->user.groups[i]);
   return strbuf_detach (&sb, NULL);
 }
 
@@ -87,17 +87,17 @@ test_groups (void)
   {
     const char *spec, *want;
   } cases[] = {
-    { "app", "1000 1001 10 50" },   /* USER app */
-    { "1000", "1000 1001 10 50" },  /* a uid with an entry */
-    { NULL, "0 10" },               /* no user: root */
+    { "app", "1000 1001 10 50" },  /* USER app */
+    { "1000", "1000 1001 10 50" }, /* a uid with an entry */
+    { NULL, "0 10" },              /* no user: root */
     { "root", "0 10" },
-    { "app:app", "1000" },          /* an explicit group: only it */
+    { "app:app", "1000" }, /* an explicit group: only it */
     { "app:extra", "1001" },
     { "1000:1001", "1001" },
-    { "4242", "0" },                /* no entry: gid 0 */
+    { "4242", "0" }, /* no entry: gid 0 */
     { "4242:4343", "4343" },
-    { "svc", "1003" },              /* listed nowhere */
-    { "self", "1001 10" },          /* listed in its own group: once */
+    { "svc", "1003" },     /* listed nowhere */
+    { "self", "1001 10" }, /* listed in its own group: once */
   };
   put ("groups/etc/passwd", passwd);
   put ("groups/etc/group", group);
@@ -133,9 +133,8 @@ test_forms (void)
   u = resolve (dirs, "app", &err);
   CHECK (!err && u.user.uid == 1000 && u.user.gid == 1000, "name -> 1000:1000");
   CHECK_STR (u.home, "/home/app", "home from passwd");
-  CHECK (u.user.n_groups == 4 && has_group (&u, 1000)
-             && has_group (&u, 1001) && has_group (&u, 10)
-             && has_group (&u, 50),
+  CHECK (u.user.n_groups == 4 && has_group (&u, 1000) && has_group (&u, 1001)
+             && has_group (&u, 10) && has_group (&u, 50),
          "supplementary groups: the primary and those from /etc/group");
   rt_user_info_release (&u);
 
@@ -147,8 +146,8 @@ test_forms (void)
   rt_user_info_release (&u);
 
   u = resolve (dirs, "4242", &err);
-  CHECK (!err && u.user.uid == 4242 && u.user.gid == 0
-             && u.user.n_groups == 1 && has_group (&u, 0),
+  CHECK (!err && u.user.uid == 4242 && u.user.gid == 0 && u.user.n_groups == 1
+             && has_group (&u, 0),
          "numeric uid without an entry: gid 0, only it as a group");
   CHECK_STR (u.home, "/", "home defaults to /");
   rt_user_info_release (&u);
@@ -312,9 +311,9 @@ ids_of (char *const *dirs, const char *spec)
 {
   struct err *err = NULL;
   struct rt_user_info u = resolve (dirs, spec, &err);
-  char *s = err ? xstrdup (err->msg)
-                : xasprintf ("%u:%u", (unsigned) u.user.uid,
-                             (unsigned) u.user.gid);
+  char *s
+      = err ? xstrdup (err->msg)
+            : xasprintf ("%u:%u", (unsigned)u.user.uid, (unsigned)u.user.gid);
   err_free (err);
   rt_user_info_release (&u);
   return s;
