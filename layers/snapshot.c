@@ -3,6 +3,7 @@
 #include "layers/apply.h"
 #include "layers/image.h"
 #include "layers/store.h"
+#include "lib/detach.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -488,22 +489,10 @@ spawn_detached (int snap_fd, void (*fn) (int))
   pid_t pid = fork ();
   if (pid == 0)
     {
-      int null;
       if (fork () != 0)
         _exit (0);
-      setsid ();
-      null = open ("/dev/null", O_RDWR);
-      if (null >= 0)
-        {
-          dup2 (null, 0);
-          dup2 (null, 1);
-          dup2 (null, 2);
-        }
-      if (dup2 (snap_fd, 3) == 3)
-        {
-          syscall (SYS_close_range, 4, ~0U, 0);
-          fn (3);
-        }
+      if (detach_self (snap_fd) == 3)
+        fn (3);
       _exit (0);
     }
   if (pid < 0)

@@ -1,5 +1,6 @@
 /* Containers on disk (see state.h). */
 #include "runtime/state.h"
+#include "lib/detach.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
@@ -473,22 +474,11 @@ static int
 remove_detached (int dirfd, const char *name)
 {
   pid_t pid = fork ();
-  int null;
   if (pid != 0)
     return pid < 0 ? -1 : 0;
-  setsid ();
-  null = open ("/dev/null", O_RDWR);
-  if (null >= 0)
-    {
-      dup2 (null, 0);
-      dup2 (null, 1);
-      dup2 (null, 2);
-    }
-  /* nothing of the caller's (a pty, a lock) stays open in the remover */
-  if (dup2 (dirfd, 3) == 3)
+  if (detach_self (dirfd) == 3)
     {
       struct err *e = NULL;
-      syscall (SYS_close_range, 4, ~0U, 0);
       fs_rm_rf (3, name, &e);
     }
   _exit (0);
