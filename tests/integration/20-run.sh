@@ -170,13 +170,17 @@ is "exec: the process's own status" "$?" 4
 # Every process of the container, exec'd ones too, is in the container's
 # cgroup in each hierarchy it joins (on v1 the process moves itself in).
 pid1=$(jq -r .pid "$IMGTOOL_ROOT/containers/$id/state.json")
-img exec bg sleep 5 >/dev/null 2>&1 &
+# (a long sleep, killed below: on a loaded machine the scan of /proc can
+# take longer than a short one lives)
+img exec bg sleep 120 >/dev/null 2>&1 &
 execpid=$!
 pidns=$(readlink "/proc/$pid1/ns/pid")
-for _ in $(seq 50); do
+sleeppid=
+for _ in $(seq 150); do
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] && \
-      [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "sleep 5 " ] && break 2
+      [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "sleep 120 " ] &&
+      { sleeppid=${p#/proc/}; break 2; }
   done
   sleep 0.1
 done
@@ -200,6 +204,7 @@ for p in $outside; do outside_cg "$p" && still+=" $p"; done
 outside=$still
 ok "the container's shell and the exec'd sleep found by their pid namespace" test "$inside" -ge 2
 is "every one of them in the container's cgroup" "$outside" ""
+[ -n "$sleeppid" ] && kill "$sleeppid" 2>/dev/null
 wait "$execpid"
 # inspect and --format, as docker's: containers first, Go templates
 is "inspect -f: the pid" "$(img inspect -f '{{.State.Pid}}' bg)" \
