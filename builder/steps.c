@@ -5,7 +5,7 @@
  * ADD) leave the config alone. */
 #include "builder/build_int.h"
 #include "lib/err.h"
-#include "lib/jsonstrv.h"
+#include "lib/json.h"
 #include "lib/path.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"

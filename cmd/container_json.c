@@ -3,7 +3,7 @@
  * Field names are docker's, so templates written for docker work. */
 #include "cmd/containers.h"
 #include "lib/human.h"
-#include "lib/jsonstrv.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 

@@ -9,7 +9,7 @@
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/gotmpl.h"
-#include "lib/jsonstrv.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 

@@ -1,7 +1,6 @@
 /* jansson helpers (json.h). */
 #include "lib/json.h"
 #include "lib/human.h"
-#include "lib/jsonstrv.h"
 #include "lib/xalloc.h"
 
 #include <sys/types.h>
@@ -124,4 +123,30 @@ json_fields_from (json_t *o, void *base, const struct json_field *f, size_t n)
       *AT (time_t, base, f) = json_get_time (o, f->key);
     else
       num_put (base, f, json_get_int (o, f->key));
+}
+
+json_t *
+strv_to_json (char *const *v)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+char **
+json_to_strv (json_t *a)
+{
+  char **v;
+  size_t i;
+  json_t *x;
+  if (!json_is_array (a))
+    return NULL;
+  v = xcalloc (1, sizeof *v);
+  json_array_foreach (a, i, x)
+  {
+    if (json_is_string (x))
+      strv_push (&v, xstrdup (json_string_value (x)));
+  }
+  return v;
 }

@@ -24,6 +24,13 @@ void json_set_time (json_t *o, const char *key, time_t t);
 /* o[key] = v, left out when v is NULL. */
 void json_set_str (json_t *o, const char *key, const char *v);
 
+/* NULL-terminated string vectors (lib/xalloc.h's strv) as JSON arrays
+ * of strings: a new array of v's strings (NULL v gives []), and the
+ * strings of array a (other elements skipped; NULL when a is not an
+ * array). */
+json_t *strv_to_json (char *const *v);
+char **json_to_strv (json_t *a);
+
 /* One member of a struct, for json_fields_to / json_fields_from. */
 enum json_field_type
 {
