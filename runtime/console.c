@@ -236,20 +236,28 @@ rt_pump_run (struct rt_pump *p, struct err **err)
     }
 }
 
+struct rt_pump
+rt_pump_for (int pidfd, int sigfd)
+{
+  return (struct rt_pump){ .pidfd = pidfd,
+                           .sigfd = sigfd,
+                           .in = -1,
+                           .in_to = -1,
+                           .out_from = -1,
+                           .out = -1,
+                           .err_from = -1,
+                           .err = -1,
+                           .winch_to = -1 };
+}
+
 int
 rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
                    bool interactive, struct err **err)
 {
-  struct rt_pump pump = { .pidfd = c->pidfd,
-                          .sigfd = sg ? sg->fd : -1,
-                          .in = -1,
-                          .in_to = -1,
-                          .out_from = -1,
-                          .out = 1,
-                          .err_from = -1,
-                          .err = 2,
-                          .winch_to = -1 };
+  struct rt_pump pump = rt_pump_for (c->pidfd, sg ? sg->fd : -1);
   int r;
+  pump.out = 1;
+  pump.err = 2;
   if (c->console >= 0)
     {
       if (interactive && rt_term_raw (0, err) < 0)

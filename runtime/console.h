@@ -68,6 +68,10 @@ struct rt_pump
   void *sink_data;
 };
 
+/* A pump watching pidfd and forwarding the signals of sigfd (or -1),
+ * with nothing else connected: the caller sets the fds it uses. */
+struct rt_pump rt_pump_for (int pidfd, int sigfd);
+
 /* Run the loop until the container's PID 1 has exited and its output has
  * been drained. Signals on sigfd go to the container through pidfd. The
  * container is not reaped (the caller's rt_wait does it). */

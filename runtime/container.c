@@ -442,15 +442,7 @@ rt_wait (struct rt_container *c, int *status, struct err **err)
   if (!c->reaped)
     {
       struct rt_signals sg;
-      struct rt_pump pump = { .pidfd = c->pidfd,
-                              .sigfd = -1,
-                              .in = -1,
-                              .in_to = -1,
-                              .out_from = -1,
-                              .out = -1,
-                              .err_from = -1,
-                              .err = -1,
-                              .winch_to = -1 };
+      struct rt_pump pump = rt_pump_for (c->pidfd, -1);
       struct pollfd gone = { .fd = c->pidfd, .events = POLLIN };
       siginfo_t si;
       /* forward the caller's signals until PID 1 exits; once it has,

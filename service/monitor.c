@@ -146,17 +146,9 @@ monitor (struct svc *s, struct svc_container *c, int report)
   close (report);
   report = -1;
 
-  pump = (struct rt_pump){ .pidfd = ct.pidfd,
-                           .sigfd = sg.fd,
-                           .in = -1,
-                           .in_to = -1,
-                           .out_from = -1,
-                           .out = -1,
-                           .err_from = -1,
-                           .err = -1,
-                           .winch_to = -1,
-                           .sink = log_chunk,
-                           .sink_data = &sink };
+  pump = rt_pump_for (ct.pidfd, sg.fd);
+  pump.sink = log_chunk;
+  pump.sink_data = &sink;
   pump.out_from = rec->plan.tty ? ct.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
   rt_pump_run (&pump, &err);
