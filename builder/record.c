@@ -118,8 +118,8 @@ void
 build_gc (const char *root)
 {
   _cleanup_free_ char *dir = xasprintf ("%s/" RECORD_DIR, root);
-  _cleanup_close_ int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = dfd >= 0 ? fdopendir (fcntl (dfd, F_DUPFD_CLOEXEC, 0)) : NULL;
+  DIR *d = opendir (dir);
+  int dfd = d ? dirfd (d) : -1;
   struct dirent *de;
   while (d && (de = readdir (d)))
     {
