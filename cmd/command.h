@@ -32,6 +32,7 @@ typedef int (*command_fn) (struct global *g, int argc, char **argv,
   int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
 
 COMMAND (version);
+COMMAND (info);
 COMMAND (images);
 COMMAND (inspect);
 COMMAND (tag);

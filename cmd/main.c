@@ -14,10 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef IMGTOOL_VERSION
-#define IMGTOOL_VERSION "0.1.0"
-#endif
-
 struct command
 {
   const char *name;
@@ -50,6 +46,7 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove containers" },
   { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
+  { "info", cmd_info, "Show the store, registries, cgroups and host" },
 };
 
 static void
@@ -102,18 +99,6 @@ command_usage_error (const char *usage_text, struct err **err)
   return err_exit (err, 2);
 }
 
-COMMAND (version)
-{
-  int r;
-  (void)g;
-  if ((r = command_no_options (argc, argv, "imgtool version", err)) != 0)
-    return r < 0 ? -1 : 0;
-  if (optind != argc)
-    return command_usage_error ("imgtool version", err);
-  printf ("imgtool version %s\n", IMGTOOL_VERSION);
-  return 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -162,10 +147,13 @@ main (int argc, char **argv)
         return 0;
       case 'V':
         {
-          char **v = argv + optind - 1;
-          v[0] = (char *)"version";
+          /* docker --version's one line: "version X, build COMMIT" */
+          char *v[] = { (char *)"version", (char *)"--format",
+                        (char *)"imgtool version {{.Version}}, build "
+                                "{{.GitCommit}}",
+                        NULL };
           optind = 0; /* a full reset for the command's own getopt */
-          return cmd_version (&g, 1, v, &err);
+          return cmd_version (&g, 3, v, &err);
         }
       default:
         command_bad_option (&err);
