@@ -29,6 +29,17 @@ static const struct json_field plan_fields[] = {
   P (JF_BOOL, no_new_privs),
   P (JF_STR, seccomp_profile),
   P (JF_STR, stop_signal),
+  P (JF_STRV, ulimits),
+  P (JF_STRV, sysctls),
+  P (JF_I64, shm_size),
+  P (JF_BOOL, init),
+  P (JF_STRV, extra_hosts),
+  P (JF_STRV, dns),
+  P (JF_STRV, dns_search),
+  P (JF_STRV, dns_options),
+  P (JF_STR, pid_mode),
+  P (JF_STR, ipc_mode),
+  P (JF_STR, net_container),
 };
 #undef P
 
@@ -56,7 +67,8 @@ static const struct json_field device_fields[] = {
 #undef D
 
 static const char *const net_names[] = {
-  [RT_NET_NONE] = "none", [RT_NET_HOST] = "host", [RT_NET_BRIDGE] = "bridge"
+  [RT_NET_NONE] = "none", [RT_NET_HOST] = "host", [RT_NET_BRIDGE] = "bridge",
+  [RT_NET_CONTAINER] = "container",
 };
 
 /* Bitmasks as strings: JSON integers are signed 64-bit. */

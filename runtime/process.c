@@ -6,6 +6,7 @@
 #include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/container.h"
+#include "runtime/init.h"
 #include "runtime/plan.h"
 #include "runtime/security.h"
 
@@ -382,5 +383,8 @@ rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
   /* with no_new_privs, as late as possible: fewer syscalls to allow */
   if (p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
+  /* the container's own init only, not a process `exec` starts */
+  if (p->init && alone && rt_init_fork () < 0)
+    return err_set (err, errno, "--init: fork");
   return process_exec (p, alone, err);
 }
