@@ -6,6 +6,7 @@
 #include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/rlimits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -84,12 +85,6 @@ kv_object (char *const *v)
   return o;
 }
 
-static json_t *
-strv_or_null (char *const *v)
-{
-  return v ? strv_to_json (v) : json_null ();
-}
-
 /* run's everyday flags, where docker's inspect shows them. */
 static void
 add_everyday (json_t *o, const struct rt_record *rec)
@@ -97,20 +92,22 @@ add_everyday (json_t *o, const struct rt_record *rec)
   const struct rt_plan *p = &rec->plan;
   json_t *host = json_object_get (o, "HostConfig"),
          *config = json_object_get (o, "Config"), *ulimits = json_array (),
-         *exposed = json_object ();
-  for (char **u = p->ulimits; u && *u; u++)
+         *exposed = json_object (), *extra = json_array ();
+  for (size_t i = 0; i < p->n_rlimits; i++)
     {
-      unsigned long long soft = 0, hard = 0;
-      char name[32];
-      const char *eq = strchr (*u, '=');
-      if (!eq || (size_t)(eq - *u) >= sizeof name)
-        continue;
-      snprintf (name, sizeof name, "%.*s", (int)(eq - *u), *u);
-      if (sscanf (eq + 1, "%llu:%llu", &soft, &hard) == 1)
-        hard = soft;
-      json_array_append_new (ulimits, json_pack ("{s:s, s:I, s:I}", "Name",
-                                                 name, "Soft", (json_int_t)soft,
-                                                 "Hard", (json_int_t)hard));
+      const char *name = rt_rlimit_name (p->rlimits[i].resource);
+      json_array_append_new (
+          ulimits, json_pack ("{s:s, s:I, s:I}", "Name", name ? name : "",
+                              "Soft", (json_int_t)p->rlimits[i].soft, "Hard",
+                              (json_int_t)p->rlimits[i].hard));
+    }
+  /* docker's "NAME:IP" from the hosts lines "IP\tNAME" */
+  for (char **h = p->extra_hosts; h && *h; h++)
+    {
+      const char *tab = strchr (*h, '\t');
+      if (tab)
+        json_array_append_new (
+            extra, json_sprintf ("%s:%.*s", tab + 1, (int)(tab - *h), *h));
     }
   for (char **e = rec->exposed; e && *e; e++)
     json_object_set_new (exposed, *e, json_object ());
@@ -119,7 +116,7 @@ add_everyday (json_t *o, const struct rt_record *rec)
                        json_integer (p->shm_size ? p->shm_size : 64 << 20));
   json_object_set_new (host, "Ulimits", ulimits);
   json_object_set_new (host, "Sysctls", kv_object (p->sysctls));
-  json_object_set_new (host, "ExtraHosts", strv_or_null (p->extra_hosts));
+  json_object_set_new (host, "ExtraHosts", extra);
   json_object_set_new (host, "Dns", strv_to_json (p->dns));
   json_object_set_new (host, "DnsSearch", strv_to_json (p->dns_search));
   json_object_set_new (host, "DnsOptions", strv_to_json (p->dns_options));

@@ -16,7 +16,9 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
+#include "runtime/etcfiles.h"
 #include "runtime/names.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
 #include "runtime/user.h"
 #include "service/service.h"
@@ -161,27 +163,26 @@ config_labels (const struct image_config *ic, char *const *flags)
   return out;
 }
 
-/* --add-host NAME:host-gateway: the default network's gateway, the host's
- * address as the containers on it reach it (docker: its bridge's). */
+/* --add-host as /etc/hosts lines; host-gateway is the default network's
+ * gateway, the host's address as the containers on it reach it (docker:
+ * its bridge's). */
 static int
-resolve_host_gateway (struct global *g, struct run_flags *f, struct err **err)
+extra_host_lines (struct global *g, char *const *args, char ***lines,
+                  struct err **err)
 {
   struct net_config cfg;
-  char ip[INET_ADDRSTRLEN];
-  bool loaded = false;
-  for (char **h = f->add_hosts; h && *h; h++)
+  char gw[INET_ADDRSTRLEN];
+  if (!args || !*args)
+    return 0;
+  if (net_config_load (g->config_path, NULL, &cfg, err) < 0)
+    return err_exit (err, 125);
+  inet_ntop (AF_INET, &cfg.gateway, gw, sizeof gw);
+  for (char *const *a = args; *a; a++)
     {
-      char *colon = strchr (*h, ':');
-      if (!colon || strcmp (colon + 1, "host-gateway"))
-        continue;
-      if (!loaded && net_config_load (g->config_path, NULL, &cfg, err) < 0)
-        return err_exit (err, 125);
-      loaded = true;
-      inet_ntop (AF_INET, &cfg.gateway, ip, sizeof ip);
-      *colon = '\0';
-      char *line = xasprintf ("%s:%s", *h, ip);
-      free (*h);
-      *h = line;
+      char *line;
+      if (rt_extra_host_parse (*a, gw, &line, err) < 0)
+        return -1;
+      strv_push (lines, line);
     }
   return 0;
 }
@@ -239,9 +240,11 @@ resolve_join (struct svc *s, char **ref, size_t prefix, struct err **err)
 static int
 resolve_joins (struct svc *s, struct rt_plan *p, struct err **err)
 {
-  if (rt_plan_joins (p->pid_mode) && resolve_join (s, &p->pid_mode, 10, err) < 0)
+  if (rt_plan_joins (p->pid_mode)
+      && resolve_join (s, &p->pid_mode, 10, err) < 0)
     return -1;
-  if (rt_plan_joins (p->ipc_mode) && resolve_join (s, &p->ipc_mode, 10, err) < 0)
+  if (rt_plan_joins (p->ipc_mode)
+      && resolve_join (s, &p->ipc_mode, 10, err) < 0)
     return -1;
   return resolve_join (s, &p->net_container, 0, err);
 }
@@ -351,14 +354,18 @@ build_record (const struct run_flags *f, struct run_image *ri,
       rt_user_info_release (&ui);
       return -1;
     }
-  p->ulimits = strv_dup_or_null (f->ulimits);
+  for (char **u = f->ulimits; u && *u; u++)
+    {
+      struct rt_rlimit l;
+      if (rt_rlimit_parse (*u, &l, NULL) == 0)
+        rt_rlimit_add (p, &l);
+    }
   p->sysctls = strv_dup_or_null (f->sysctls);
   p->shm_size = f->shm_size;
   p->init = f->init;
   p->dns = strv_dup_or_null (f->dns);
   p->dns_search = strv_dup_or_null (f->dns_search);
   p->dns_options = strv_dup_or_null (f->dns_options);
-  p->extra_hosts = strv_dup_or_null (f->add_hosts);
   p->pid_mode = f->pid_mode ? xstrdup (f->pid_mode) : NULL;
   p->ipc_mode = f->ipc_mode ? xstrdup (f->ipc_mode) : NULL;
   p->net_container = f->net_container ? xstrdup (f->net_container) : NULL;
@@ -451,8 +458,7 @@ COMMAND (run)
    * same beside 500 containers as beside none (what a dead one holds,
    * a host port or a veth name, is reclaimed when this one needs it) */
   log_debug ("run: started");
-  if (cidfile_check (f.cidfile, err) < 0
-      || resolve_host_gateway (g, &f, err) < 0)
+  if (cidfile_check (f.cidfile, err) < 0)
     goto out;
   if (load_image (g, &f, &ri, err) < 0)
     goto out;
@@ -468,6 +474,8 @@ COMMAND (run)
   /* why: compiling the seccomp profile costs ~25 ms; the core caches the
    * BPF program here, keyed by profile, caps, arch and kernel */
   c.rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
+  if (extra_host_lines (g, f.add_hosts, &c.rec.plan.extra_hosts, err) < 0)
+    goto out;
   if (svc_open (&svc, g->root, g->config_path, err) < 0
       || resolve_joins (&svc, &c.rec.plan, err) < 0
       || svc_create (&svc, &c, ports, n_ports, err) < 0)

@@ -8,7 +8,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
 #include "runtime/security.h"
-#include "runtime/sysopts.h"
+#include "runtime/sysctl.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -63,7 +63,8 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host|container:NAME -p [IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
+      "  --network bridge|none|host|container:NAME -p "
+      "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "

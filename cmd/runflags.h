@@ -58,8 +58,8 @@ struct run_flags
   char *pid_mode, *ipc_mode; /* as plan.h's, "container:NAME" until run
                                 resolves NAME */
   char *net_container;       /* --network container:NAME */
-  char *image; /* the first argument (or the rootfs dir) */
-  char **args; /* the command after the image */
+  char *image;               /* the first argument (or the rootfs dir) */
+  char **args;               /* the command after the image */
 };
 
 extern const char run_flags_usage[];

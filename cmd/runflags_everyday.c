@@ -7,8 +7,10 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/etcfiles.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
-#include "runtime/sysopts.h"
+#include "runtime/sysctl.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -36,22 +38,6 @@ ip_address (const char *s)
 {
   unsigned char buf[16];
   return inet_pton (AF_INET, s, buf) == 1 || inet_pton (AF_INET6, s, buf) == 1;
-}
-
-/* docker's ValidateExtraHost: "name:ip" or "name=ip", ip an address or
- * host-gateway; kept as "name:ip". */
-static int
-add_host (struct run_flags *f, const char *arg, struct err **err)
-{
-  size_t n = strcspn (arg, ":=");
-  const char *ip = arg + n + 1;
-  if (!arg[n] || !n)
-    return bad (err, "invalid argument '%s' for --add-host: expected HOST:IP",
-                arg);
-  if (strcmp (ip, "host-gateway") && !ip_address (ip))
-    return bad (err, "invalid IP address in add-host: '%s'", arg);
-  strv_push (&f->add_hosts, xasprintf ("%.*s:%s", (int)n, arg, ip));
-  return 0;
 }
 
 /* docker's ValidateDNSSearch: a domain name of at most 255 characters, or
@@ -135,25 +121,6 @@ expose (struct run_flags *f, const char *arg, struct err **err)
   return 0;
 }
 
-/* A later --ulimit of the same type replaces an earlier one (docker). */
-static int
-ulimit (struct run_flags *f, const char *arg, struct err **err)
-{
-  int res, other;
-  struct rlimit lim;
-  if (rt_ulimit_parse (arg, &res, &lim, err) < 0)
-    return -1;
-  for (char **u = f->ulimits; u && *u; u++)
-    if (rt_ulimit_parse (*u, &other, &lim, NULL) == 0 && other == res)
-      {
-        free (*u);
-        *u = xstrdup (arg);
-        return 0;
-      }
-  strv_push (&f->ulimits, xstrdup (arg));
-  return 0;
-}
-
 int
 run_flags_everyday (struct run_flags *f, int which, const char *arg,
                     struct err **err)
@@ -161,7 +128,13 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
   switch (which)
     {
     case RUN_ULIMIT:
-      return ulimit (f, arg, err);
+      {
+        struct rt_rlimit l;
+        if (rt_rlimit_parse (arg, &l, err) < 0)
+          return err_exit (err, 125);
+        strv_push (&f->ulimits, xstrdup (arg));
+        return 0;
+      }
     case RUN_SHM_SIZE:
       if (rt_parse_size (arg, &f->shm_size, err) < 0 || f->shm_size <= 0)
         {
@@ -179,7 +152,10 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
         return bad (err, "invalid --init '%s': expected true or false", arg);
       return 0;
     case RUN_ADD_HOST:
-      return add_host (f, arg, err);
+      if (rt_extra_host_parse (arg, NULL, NULL, err) < 0)
+        return -1;
+      strv_push (&f->add_hosts, xstrdup (arg));
+      return 0;
     case RUN_DNS:
       if (!ip_address (arg))
         return bad (err, "invalid --dns '%s': not an IP address", arg);
@@ -206,7 +182,8 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       f->cidfile = xstrdup (arg);
       return 0;
     case RUN_PID:
-      if (strcmp (arg, "host") && !(!strncmp (arg, "container:", 10) && arg[10]))
+      if (strcmp (arg, "host")
+          && !(!strncmp (arg, "container:", 10) && arg[10]))
         return bad (err, "invalid --pid '%s': expected host or container:NAME",
                     arg);
       free (f->pid_mode);
@@ -214,7 +191,8 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       return 0;
     case RUN_IPC:
       if (strcmp (arg, "private") && strcmp (arg, "shareable")
-          && strcmp (arg, "host") && !(!strncmp (arg, "container:", 10) && arg[10]))
+          && strcmp (arg, "host")
+          && !(!strncmp (arg, "container:", 10) && arg[10]))
         return bad (err,
                     "invalid --ipc '%s': expected private, shareable, host or "
                     "container:NAME",
@@ -238,13 +216,11 @@ run_flags_conflicts (const struct run_flags *f, struct err **err)
   if (f->dns || f->dns_search || f->dns_options)
     return bad (err, "conflicting options: dns and the network mode");
   if (f->add_hosts)
-    return bad (err,
-                "conflicting options: custom host-to-IP mapping and the "
-                "network mode");
+    return bad (err, "conflicting options: custom host-to-IP mapping and the "
+                     "network mode");
   if (f->n_ports || f->publish_all)
-    return bad (err,
-                "conflicting options: port publishing and the container "
-                "type network mode");
+    return bad (err, "conflicting options: port publishing and the container "
+                     "type network mode");
   if (f->expose)
     return bad (err,
                 "conflicting options: port exposing and the container type "

@@ -25,9 +25,9 @@
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
-#include "runtime/security.h"
-#include "runtime/sysopts.h"
 #include "runtime/join.h"
+#include "runtime/security.h"
+#include "runtime/sysctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,7 +122,7 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
       && rt_net_lo_up (&e) < 0)
     rt_child_fail (sync, e);
   /* through the host's /proc, which shows this process's namespaces */
-  if (rt_sysopts_apply (p, &e) < 0)
+  if (rt_sysctls_apply (p, &e) < 0)
     rt_child_fail (sync, e);
   /* why: nothing mounted here may propagate back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -365,7 +365,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     flags |= CLONE_NEWNET;
   if (p->pid_mode)
     flags &= ~(uint64_t)CLONE_NEWPID;
-  if ((p->ipc_mode && !strcmp (p->ipc_mode, "host")) || rt_plan_joins (p->ipc_mode))
+  if ((p->ipc_mode && !strcmp (p->ipc_mode, "host"))
+      || rt_plan_joins (p->ipc_mode))
     flags &= ~(uint64_t)CLONE_NEWIPC;
   if (mode == RT_CGROUP_V2)
     /* entered at clone time, so the namespace's root is the container's */

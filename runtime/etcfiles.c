@@ -141,6 +141,34 @@ rt_resolv_conf_dns (const char *text, const struct rt_plan *p)
   return strbuf_detach (&out, NULL);
 }
 
+int
+rt_extra_host_parse (const char *arg, const char *gateway, char **line,
+                     struct err **err)
+{
+  size_t n = strcspn (arg, ":=");
+  const char *ip = arg[n] ? arg + n + 1 : NULL;
+  unsigned char buf[sizeof (struct in6_addr)];
+  if (line)
+    *line = NULL;
+  if (!n || !ip)
+    {
+      err_set (err, 0, "invalid argument '%s' for --add-host: expected HOST:IP",
+               arg);
+      return err_exit (err, 125);
+    }
+  if (!strcmp (ip, "host-gateway"))
+    ip = gateway;
+  else if (inet_pton (AF_INET, ip, buf) != 1
+           && inet_pton (AF_INET6, ip, buf) != 1)
+    {
+      err_set (err, 0, "invalid IP address in add-host: '%s'", arg);
+      return err_exit (err, 125);
+    }
+  if (ip && line)
+    *line = xasprintf ("%s\t%.*s", ip, (int)n, arg);
+  return 0;
+}
+
 char *
 rt_hosts_extra (const char *text, const struct rt_plan *p)
 {
@@ -149,11 +177,7 @@ rt_hosts_extra (const char *text, const struct rt_plan *p)
   if (out.len && out.buf[out.len - 1] != '\n')
     strbuf_addch (&out, '\n');
   for (char **h = p->extra_hosts; h && *h; h++)
-    {
-      const char *colon = strchr (*h, ':');
-      if (colon)
-        strbuf_addf (&out, "%s\t%.*s\n", colon + 1, (int)(colon - *h), *h);
-    }
+    strbuf_addf (&out, "%s\n", *h);
   return strbuf_detach (&out, NULL);
 }
 
@@ -214,8 +238,7 @@ rt_write_etc_host (const char *dir, const struct rt_plan *p, struct err **err)
 
 /* dir/name as a copy of from (empty when from is NULL or gone). */
 static int
-copy_etc (const char *from, const char *dir, const char *name,
-          struct err **err)
+copy_etc (const char *from, const char *dir, const char *name, struct err **err)
 {
   _cleanup_free_ char *text = NULL;
   struct err *e = NULL;

@@ -17,7 +17,13 @@ struct rt_plan;
  * lines; the rest is kept. Allocated (a copy of text when none is given). */
 char *rt_resolv_conf_dns (const char *text, const struct rt_plan *p);
 
-/* text followed by --add-host's lines ("IP\tNAME"). Allocated. */
+/* --add-host NAME:IP (or NAME=IP, docker's ValidateExtraHost) as the
+ * line "IP\tNAME"; IP "host-gateway" is gateway (NULL: only checked, and
+ * *line is NULL). Errors exit 125. */
+int rt_extra_host_parse (const char *arg, const char *gateway, char **line,
+                         struct err **err);
+
+/* text followed by the plan's --add-host lines. Allocated. */
 char *rt_hosts_extra (const char *text, const struct rt_plan *p);
 
 /* The host's resolv.conf ("" if unreadable); systemd-resolved's upstream

@@ -43,7 +43,8 @@ rt_join_in_child (const struct rt_plan *p, struct err **err)
   if (rt_plan_joins (p->ipc_mode) && setns (p->join_ipc_fd, CLONE_NEWIPC) < 0)
     return err_set (err, errno, "join the IPC namespace of container '%s'",
                     rt_plan_joins (p->ipc_mode));
-  if (p->network == RT_NET_CONTAINER && setns (p->join_net_fd, CLONE_NEWNET) < 0)
+  if (p->network == RT_NET_CONTAINER
+      && setns (p->join_net_fd, CLONE_NEWNET) < 0)
     return err_set (err, errno, "join the network namespace of container '%s'",
                     p->net_container ? p->net_container : "");
   return 0;

@@ -58,9 +58,9 @@ rt_plan_release (struct rt_plan *p)
   free (p->seccomp_profile);
   free (p->seccomp_cache_dir);
   free (p->stop_signal);
-  strv_free (p->ulimits);
-  strv_free (p->sysctls);
   strv_free (p->extra_hosts);
+  free (p->rlimits);
+  strv_free (p->sysctls);
   strv_free (p->dns);
   strv_free (p->dns_search);
   strv_free (p->dns_options);

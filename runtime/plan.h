@@ -33,9 +33,9 @@ struct rt_mount
 
 enum rt_network_mode
 {
-  RT_NET_NONE,   /* a new netns with only lo */
-  RT_NET_HOST,   /* the host's netns */
-  RT_NET_BRIDGE, /* a new netns joined to the imgtool0 bridge */
+  RT_NET_NONE,      /* a new netns with only lo */
+  RT_NET_HOST,      /* the host's netns */
+  RT_NET_BRIDGE,    /* a new netns joined to the imgtool0 bridge */
   RT_NET_CONTAINER, /* another container's netns (net_container) */
 };
 
@@ -109,6 +109,12 @@ struct rt_device
   unsigned access; /* RT_DEV_* bits */
 };
 
+struct rt_rlimit
+{
+  int resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
 struct rt_user
 {
   uid_t uid;
@@ -172,12 +178,16 @@ struct rt_plan
   char *stop_signal;
 
   /* run's everyday flags, with docker's meaning */
-  char **ulimits;     /* "nofile=1024:2048" (runtime/sysopts.h) */
-  char **sysctls;     /* "net.ipv4.ip_forward=1" (runtime/sysopts.h) */
-  int64_t shm_size;   /* bytes of /dev/shm; 0 = docker's 64 MiB */
-  bool init;          /* --init: a minimal init as PID 1 (runtime/init.c) */
-  char **extra_hosts; /* --add-host: "name:ip" lines for /etc/hosts */
-  char **dns;         /* --dns, --dns-search, --dns-option: resolv.conf */
+  /* Lines added to /etc/hosts ("IP\tNAME", --add-host), /dev/shm's size
+   * in bytes (0: 64 MiB, --shm-size) and resource limits set before exec
+   * (--ulimit, runtime/rlimits.h). */
+  char **extra_hosts;
+  int64_t shm_size;
+  struct rt_rlimit *rlimits;
+  size_t n_rlimits;
+  char **sysctls; /* "net.ipv4.ip_forward=1" (runtime/sysopts.h) */
+  bool init;      /* --init: a minimal init as PID 1 (runtime/init.c) */
+  char **dns;     /* --dns, --dns-search, --dns-option: resolv.conf */
   char **dns_search;
   char **dns_options;
 

@@ -59,8 +59,7 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   /* blocked before the start: a Ctrl-C from now on goes to the container,
    * never kills imgtool while it runs unwatched (the core unblocks them
    * in the container) */
-  if (rt_signals_block (&sg, err) < 0
-      || svc_join_open (s, &rec->plan, err) < 0
+  if (rt_signals_block (&sg, err) < 0 || svc_join_open (s, &rec->plan, err) < 0
       || rt_start (&rec->plan, &io, &ct, err) < 0)
     {
       svc_join_close (&rec->plan);

@@ -16,7 +16,12 @@ is "a later one of the same name wins" "$(run --ulimit nofile=100 --ulimit nofil
 fails "soft above hard" img run --rm --network none --ulimit nofile=20:10 busybox true
 is "exit 125" "$(img run --rm --network none --ulimit nofile=20:10 busybox true >/dev/null 2>&1; echo $?)" 125
 fails "an unknown name" img run --rm --network none --ulimit files=1 busybox true
-like "one line naming it" "$LAST_OUT" "invalid ulimit type: 'files'"
+like "one line naming it" "$LAST_OUT" "invalid ulimit 'files=1'"
+
+img run -d --name limited --network none --ulimit nofile=100:200 --add-host foo:1.2.3.4 busybox sleep 1000 >/dev/null
+is "inspect's Ulimits" "$(img inspect -f '{{json .HostConfig.Ulimits}}' limited)" '[{"Name":"nofile","Soft":100,"Hard":200}]'
+is "inspect's ExtraHosts" "$(img inspect -f '{{json .HostConfig.ExtraHosts}}' limited)" '["foo:1.2.3.4"]'
+img rm -f limited >/dev/null
 
 # --shm-size
 is "doc:shm-size /dev/shm's size" "$(run --shm-size 128m busybox df -k /dev/shm | awk 'NR==2{print $2}')" 131072
