@@ -70,6 +70,16 @@ $(BUILD)/imgtool: $(CMD_OBJ) $(BUILD)/libimgtool.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libimgtool.a $(LIBS)
 
+# The version facts cmd/version.c prints (scripts/version-h), rewritten
+# only when they change, so that an unchanged tree does not relink.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@scripts/version-h $(PKGS) > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+$(BUILD)/cmd/version.o: $(BUILD)/version.h
+$(BUILD)/cmd/version.o: ALL_CFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)

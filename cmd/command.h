@@ -32,6 +32,8 @@ typedef int (*command_fn) (struct global *g, int argc, char **argv,
   int cmd_##name (struct global *g, int argc, char **argv, struct err **err)
 
 COMMAND (version);
+COMMAND (info);
+COMMAND (system);
 COMMAND (images);
 COMMAND (inspect);
 COMMAND (tag);
@@ -55,6 +57,11 @@ COMMAND (rm);
 COMMAND (network);
 COMMAND (build);
 COMMAND (history);
+
+/* Run the command name of the table (cmd/main.c) as if typed; -1 with
+ * *err when there is none. */
+int command_run (const char *name, struct global *g, int argc, char **argv,
+                 struct err **err);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -6,6 +6,7 @@
 #include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "runtime/rlimits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,71 @@ ports_json (const char *text)
 static const char *
 network_word (enum rt_network_mode m)
 {
-  return m == RT_NET_HOST ? "host" : m == RT_NET_NONE ? "none" : "bridge";
+  return m == RT_NET_HOST        ? "host"
+         : m == RT_NET_NONE      ? "none"
+         : m == RT_NET_CONTAINER ? "container"
+                                 : "bridge";
+}
+
+/* "k=v" strings as a JSON object (docker's Labels, Sysctls). */
+static json_t *
+kv_object (char *const *v)
+{
+  json_t *o = json_object ();
+  for (; v && *v; v++)
+    {
+      const char *eq = strchr (*v, '=');
+      _cleanup_free_ char *k = eq ? xstrndup (*v, (size_t)(eq - *v)) : NULL;
+      if (k)
+        json_object_set_new (o, k, json_string (eq + 1));
+    }
+  return o;
+}
+
+/* run's everyday flags, where docker's inspect shows them. */
+static void
+add_everyday (json_t *o, const struct rt_record *rec)
+{
+  const struct rt_plan *p = &rec->plan;
+  json_t *host = json_object_get (o, "HostConfig"),
+         *config = json_object_get (o, "Config"), *ulimits = json_array (),
+         *exposed = json_object (), *extra = json_array ();
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    {
+      const char *name = rt_rlimit_name (p->rlimits[i].resource);
+      json_array_append_new (
+          ulimits, json_pack ("{s:s, s:I, s:I}", "Name", name ? name : "",
+                              "Soft", (json_int_t)p->rlimits[i].soft, "Hard",
+                              (json_int_t)p->rlimits[i].hard));
+    }
+  /* docker's "NAME:IP" from the hosts lines "IP\tNAME" */
+  for (char **h = p->extra_hosts; h && *h; h++)
+    {
+      const char *tab = strchr (*h, '\t');
+      if (tab)
+        json_array_append_new (
+            extra, json_sprintf ("%s:%.*s", tab + 1, (int)(tab - *h), *h));
+    }
+  for (char **e = rec->exposed; e && *e; e++)
+    json_object_set_new (exposed, *e, json_object ());
+  json_object_set_new (host, "Init", json_boolean (p->init));
+  json_object_set_new (host, "ShmSize",
+                       json_integer (p->shm_size ? p->shm_size : 64 << 20));
+  json_object_set_new (host, "Ulimits", ulimits);
+  json_object_set_new (host, "Sysctls", kv_object (p->sysctls));
+  json_object_set_new (host, "ExtraHosts", extra);
+  json_object_set_new (host, "Dns", strv_to_json (p->dns));
+  json_object_set_new (host, "DnsSearch", strv_to_json (p->dns_search));
+  json_object_set_new (host, "DnsOptions", strv_to_json (p->dns_options));
+  json_object_set_new (host, "PidMode",
+                       json_string (p->pid_mode ? p->pid_mode : ""));
+  json_object_set_new (host, "IpcMode",
+                       json_string (p->ipc_mode ? p->ipc_mode : "private"));
+  if (p->network == RT_NET_CONTAINER && p->net_container)
+    json_object_set_new (host, "NetworkMode",
+                         json_sprintf ("container:%s", p->net_container));
+  json_object_set_new (config, "Labels", kv_object (rec->labels));
+  json_object_set_new (config, "ExposedPorts", exposed);
 }
 
 json_t *
@@ -130,6 +195,7 @@ containers_inspect_json (const struct rt_record *rec)
                                   ports_json (running ? st->ports : NULL),
                                   "Networks", networks));
   json_object_set_new (o, "Mounts", mounts);
+  add_everyday (o, rec);
   return o;
 }
 
@@ -156,7 +222,7 @@ containers_ps_json (const struct rt_record *rec, const char *command,
                     bool no_trunc, time_t now)
 {
   char created[64], status[96], created_at[64];
-  struct strbuf mounts = STRBUF_INIT;
+  struct strbuf mounts = STRBUF_INIT, labels = STRBUF_INIT;
   json_t *o;
   human_ago (rec->created, now, created, sizeof created);
   human_time_go (rec->created, created_at, sizeof created_at);
@@ -172,20 +238,29 @@ containers_ps_json (const struct rt_record *rec, const char *command,
         else
           add_cut (&mounts, rec->plan.mounts[i].source, 15);
       }
-  /* docker's fields, in its JSON's (sorted) order; no labels nor named
-   * volumes in imgtool, no sizes without --size */
+  /* docker's Labels: "k=v,k2=v2" */
+  for (char **l = rec->labels; l && *l; l++)
+    {
+      if (labels.len)
+        strbuf_addch (&labels, ',');
+      strbuf_addstr (&labels, *l);
+    }
+  /* docker's fields, in its JSON's (sorted) order; no named volumes in
+   * imgtool, no sizes without --size */
   o = json_pack (
       "{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
       " s:s}",
       "Command", command, "CreatedAt", created_at, "ID", rec->id,
       no_trunc ? strlen (rec->id) : (size_t)RT_SHORT_ID, "Image",
-      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", "0", "Mounts",
-      mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
-      network_word (rec->plan.network), "Ports",
+      rec->image ? rec->image : "", "Labels", labels.buf ? labels.buf : "",
+      "LocalVolumes", "0", "Mounts", mounts.buf, "Names",
+      rec->name ? rec->name : "", "Networks", network_word (rec->plan.network),
+      "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
                                                           : "",
       "RunningFor", created, "Size", "0B", "State", status_word (rec), "Status",
       status);
   strbuf_release (&mounts);
+  strbuf_release (&labels);
   return o;
 }

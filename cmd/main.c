@@ -14,10 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef IMGTOOL_VERSION
-#define IMGTOOL_VERSION "0.1.0"
-#endif
-
 struct command
 {
   const char *name;
@@ -50,7 +46,108 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove containers" },
   { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
+  { "info", cmd_info, "Show the store, registries, cgroups and host" },
+  { "system", cmd_system, "Prune containers, images and the build cache" },
 };
+
+/* docker's management commands: `image ls` is images, `container rm` is
+ * rm, ... (docker's own list; a form names a command of the table). */
+static const struct
+{
+  const char *group, *sub;
+  const char *const argv[3]; /* what it runs: a command and its first words */
+} management[] = {
+  { "image", "ls", { "images" } },
+  { "image", "list", { "images" } },
+  { "image", "rm", { "rmi" } },
+  { "image", "remove", { "rmi" } },
+  { "image", "prune", { "prune" } },
+  { "image", "inspect", { "inspect" } },
+  { "image", "history", { "history" } },
+  { "image", "tag", { "tag" } },
+  { "image", "pull", { "pull" } },
+  { "image", "push", { "push" } },
+  { "image", "save", { "save" } },
+  { "image", "load", { "load" } },
+  { "image", "import", { "import" } },
+  { "image", "build", { "build" } },
+  { "container", "ls", { "ps" } },
+  { "container", "list", { "ps" } },
+  { "container", "ps", { "ps" } },
+  { "container", "remove", { "rm" } },
+  { "container", "prune", { "system", "container-prune" } },
+  { "system", "info", { "info" } },
+};
+
+/* docker's container subcommands that are imgtool commands of the same
+ * name. */
+static const char *const container_subs[]
+    = { "attach", "commit",  "cp",      "create", "diff",  "exec",
+        "export", "inspect", "kill",    "logs",   "pause", "port",
+        "rename", "restart", "rm",      "run",    "start", "stats",
+        "stop",   "top",     "unpause", "wait" };
+
+/* argv (argv[0] the command word) in a management form -> the command's
+ * argv in *out (allocated; its strings are argv's or static). Returns its
+ * argc, or -1 after printing why. */
+static int
+management_form (int argc, char **argv, char ***out)
+{
+  bool group = !strcmp (argv[0], "image") || !strcmp (argv[0], "container");
+  *out = xcalloc ((size_t)argc + 2, sizeof **out);
+  memcpy (*out, argv, (size_t)argc * sizeof *argv);
+  if (!group)
+    return argc;
+  if (argc < 2 || !strcmp (argv[1], "--help"))
+    {
+      fprintf (argc < 2 ? stderr : stdout,
+               "usage: imgtool %s COMMAND [ARGS]\n\ncommands:\n", argv[0]);
+      for (size_t i = 0; i < ARRAY_SIZE (management); i++)
+        if (!strcmp (management[i].group, argv[0]))
+          fprintf (argc < 2 ? stderr : stdout, "  %-10s imgtool %s\n",
+                   management[i].sub, management[i].argv[0]);
+      if (!strcmp (argv[0], "container"))
+        for (size_t i = 0; i < ARRAY_SIZE (container_subs); i++)
+          fprintf (argc < 2 ? stderr : stdout, "  %-10s imgtool %s\n",
+                   container_subs[i], container_subs[i]);
+      if (argc < 2)
+        return -1;
+      exit (0);
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (management); i++)
+    if (!strcmp (management[i].group, argv[0])
+        && !strcmp (management[i].sub, argv[1]))
+      {
+        size_t k = 0;
+        for (; k < 3 && management[i].argv[k]; k++)
+          (*out)[k] = (char *)management[i].argv[k];
+        memcpy (*out + k, argv + 2, (size_t)(argc - 2) * sizeof *argv);
+        (*out)[k + (size_t)argc - 2] = NULL;
+        return (int)k + argc - 2;
+      }
+  if (!strcmp (argv[0], "container"))
+    for (size_t i = 0; i < ARRAY_SIZE (container_subs); i++)
+      if (!strcmp (container_subs[i], argv[1]))
+        {
+          memcpy (*out, argv + 1, (size_t)(argc - 1) * sizeof *argv);
+          (*out)[argc - 1] = NULL;
+          return argc - 1;
+        }
+  command_print_error ("unknown command '%s %s'; see 'imgtool %s --help'",
+                       argv[0], argv[1], argv[0]);
+  return -1;
+}
+
+int
+command_run (const char *name, struct global *g, int argc, char **argv,
+             struct err **err)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (!strcmp (name, commands[i].name))
+      return commands[i].fn (g, argc, argv, err);
+  err_set (err, 0, "unknown command '%s'", name);
+  return -1;
+}
 
 static void
 usage (FILE *out)
@@ -59,6 +156,9 @@ usage (FILE *out)
                 "COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out,
+           "\nmanagement forms, as docker's: imgtool image ls|rm|prune|..., "
+           "imgtool container ls|rm|prune|...\n");
   fprintf (out, "\nRun 'imgtool COMMAND --help' for a command's options.\n");
 }
 
@@ -100,18 +200,6 @@ command_usage_error (const char *usage_text, struct err **err)
 {
   err_set (err, 0, "usage: %s", usage_text);
   return err_exit (err, 2);
-}
-
-COMMAND (version)
-{
-  int r;
-  (void)g;
-  if ((r = command_no_options (argc, argv, "imgtool version", err)) != 0)
-    return r < 0 ? -1 : 0;
-  if (optind != argc)
-    return command_usage_error ("imgtool version", err);
-  printf ("imgtool version %s\n", IMGTOOL_VERSION);
-  return 0;
 }
 
 int
@@ -162,10 +250,13 @@ main (int argc, char **argv)
         return 0;
       case 'V':
         {
-          char **v = argv + optind - 1;
-          v[0] = (char *)"version";
+          /* docker --version's one line: "version X, build COMMIT" */
+          char *v[] = { (char *)"version", (char *)"--format",
+                        (char *)"imgtool version {{.Version}}, build "
+                                "{{.GitCommit}}",
+                        NULL };
           optind = 0; /* a full reset for the command's own getopt */
-          return cmd_version (&g, 1, v, &err);
+          return cmd_version (&g, 3, v, &err);
         }
       default:
         command_bad_option (&err);
@@ -185,14 +276,17 @@ main (int argc, char **argv)
       return 2;
     }
 
+  _cleanup_free_ char **cmd_argv = NULL;
+  int cmd_argc = management_form (argc - optind, argv + optind, &cmd_argv);
+  if (cmd_argc < 0)
+    return 2;
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     {
-      int first = optind;
-      if (strcmp (argv[first], commands[i].name))
+      if (strcmp (cmd_argv[0], commands[i].name))
         continue;
       optind = 0; /* glibc: a full reset for the command's own getopt */
       build_gc (g.root);
-      status = commands[i].fn (&g, argc - first, argv + first, &err);
+      status = commands[i].fn (&g, cmd_argc, cmd_argv, &err);
       if (status < 0 || err)
         {
           command_print_error ("%s", err ? err->msg : "unknown error");
@@ -202,6 +296,6 @@ main (int argc, char **argv)
       return status;
     }
   command_print_error ("unknown command '%s'; see 'imgtool --help'",
-                       argv[optind]);
+                       cmd_argv[0]);
   return 2;
 }

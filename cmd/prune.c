@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage_text[] = "imgtool prune";
+static const char usage_text[]
+    = "imgtool prune [-a] [-f]  (imgtool image prune)";
 
 /* The chain IDs of every image manifest in the store that a reference
  * reaches (any platform), appended to *keep. */
@@ -53,6 +54,42 @@ keep_image_snapshots (struct store *s, char ***keep, struct err **err)
   return 0;
 }
 
+/* -a: every name of an image no container was made from goes (docker's
+ * image prune -a); the gc below then removes what they held. */
+static int
+untag_unused (struct store *s, const struct container_use *u, size_t n_uses,
+              struct err **err)
+{
+  struct store_ref *refs;
+  size_t n;
+  if (store_ref_list (s, &refs, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      struct image img;
+      struct err *e = NULL;
+      bool used = false;
+      if (image_load_ref (s, &refs[i], NULL, &img, &e) == 0)
+        {
+          for (size_t k = 0; k < n_uses && !used; k++)
+            used = u[k].image_id
+                   && !strcmp (u[k].image_id, img.manifest.config.digest);
+          image_release (&img);
+        }
+      err_free (e);
+      if (used)
+        continue;
+      if (store_ref_remove (s, refs[i].name, err) < 0)
+        {
+          store_refs_free (refs, n);
+          return -1;
+        }
+      printf ("untagged: %s\n", refs[i].name);
+    }
+  store_refs_free (refs, n);
+  return 0;
+}
+
 /* What `run --rm` removers killed midway left (rt_records_sweep). */
 static void
 sweep_removed_containers (const char *root)
@@ -74,9 +111,28 @@ COMMAND (prune)
   struct container_use *uses = NULL;
   size_t n_uses = 0;
   char size[32];
-  int ret;
-  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
-    return ret < 0 ? -1 : 0;
+  static const struct option opts[] = {
+    { "all", no_argument, NULL, 'a' },
+    { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'H' },
+    { 0 },
+  };
+  bool all = false;
+  int ret, c;
+  while ((c = command_getopt (argc, argv, "af", opts)) != -1)
+    switch (c)
+      {
+      case 'a':
+        all = true;
+        break;
+      case 'f': /* docker asks first; imgtool's prune never did */
+        break;
+      case 'H':
+        printf ("usage: %s\n", usage_text);
+        return 0;
+      default:
+        return command_bad_option (err);
+      }
   if (optind != argc)
     return command_usage_error (usage_text, err);
   if (store_open (&s, g->root, err) < 0)
@@ -85,13 +141,15 @@ COMMAND (prune)
   ret = build_cache_prune (&s, &cache_records, err);
   if (ret == 0)
     ret = containers_uses (g->root, &uses, &n_uses, err);
+  if (ret == 0 && all)
+    ret = untag_unused (&s, uses, n_uses, err);
   if (ret == 0)
     ret = containers_store_gc (&s, uses, n_uses, &freed_bytes, &freed_blobs,
                                err);
   /* the snapshots of the images, and those the containers run on */
   for (size_t i = 0; ret == 0 && i < n_uses; i++)
-    for (char **c = uses[i].snapshots; c && *c; c++)
-      strv_push (&keep, xstrdup (*c));
+    for (char **snap = uses[i].snapshots; snap && *snap; snap++)
+      strv_push (&keep, xstrdup (*snap));
   if (ret == 0
       && (keep_image_snapshots (&s, &keep, err) < 0
           || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
@@ -105,6 +163,7 @@ COMMAND (prune)
         printf ("Deleted %zu build cache records\n", cache_records);
       human_size ((int64_t)freed_bytes, size, sizeof size);
       printf ("Deleted %zu blobs, reclaimed %s\n", freed_blobs, size);
+      printf ("Total reclaimed space: %s\n", size);
     }
   store_release (&s);
   return ret;

@@ -16,7 +16,9 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
+#include "runtime/etcfiles.h"
 #include "runtime/names.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
 #include "runtime/user.h"
 #include "service/service.h"
@@ -24,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +133,122 @@ out:
   return ret < 0 ? err_exit (err, 125) : 0;
 }
 
+static char **
+strv_dup_or_null (char *const *v)
+{
+  return v && *v ? strv_dup (v) : NULL;
+}
+
+/* docker's Config.Labels: the image's, then --label's over them. */
+static char **
+config_labels (const struct image_config *ic, char *const *flags)
+{
+  json_t *all = json_object (), *img, *v;
+  const char *k;
+  char **out = NULL;
+  img = ic && ic->json
+            ? json_object_get (json_object_get (ic->json, "config"), "Labels")
+            : NULL;
+  json_object_foreach (img, k, v) if (json_is_string (v))
+      json_object_set (all, k, v);
+  for (char *const *l = flags; l && *l; l++)
+    {
+      const char *eq = strchr (*l, '=');
+      _cleanup_free_ char *key = xstrndup (*l, (size_t)(eq - *l));
+      json_object_set_new (all, key, json_string (eq + 1));
+    }
+  json_object_foreach (all, k, v)
+      strv_push (&out, xasprintf ("%s=%s", k, json_string_value (v)));
+  json_decref (all);
+  return out;
+}
+
+/* --add-host as /etc/hosts lines; host-gateway is the default network's
+ * gateway, the host's address as the containers on it reach it (docker:
+ * its bridge's). */
+static int
+extra_host_lines (struct global *g, char *const *args, char ***lines,
+                  struct err **err)
+{
+  struct net_config cfg;
+  char gw[INET_ADDRSTRLEN];
+  if (!args || !*args)
+    return 0;
+  if (net_config_load (g->config_path, NULL, &cfg, err) < 0)
+    return err_exit (err, 125);
+  inet_ntop (AF_INET, &cfg.gateway, gw, sizeof gw);
+  for (char *const *a = args; *a; a++)
+    {
+      char *line;
+      if (rt_extra_host_parse (*a, gw, &line, err) < 0)
+        return -1;
+      strv_push (lines, line);
+    }
+  return 0;
+}
+
+/* --cidfile: docker refuses a file that is there, so that two runs
+ * cannot share one. Written once the container exists. */
+static int
+cidfile_check (const char *path, struct err **err)
+{
+  if (path && access (path, F_OK) == 0)
+    {
+      err_set (err, 0,
+               "container ID file found, make sure the other container "
+               "isn't running or delete %s",
+               path);
+      return err_exit (err, 125);
+    }
+  return 0;
+}
+
+static int
+cidfile_write (const char *path, const char *id, struct err **err)
+{
+  _cleanup_close_ int fd = -1;
+  if (!path)
+    return 0;
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 || fs_write_all (fd, id, strlen (id)) < 0)
+    {
+      err_set (err, errno, "write the container ID file '%s'", path);
+      return err_exit (err, 125);
+    }
+  return 0;
+}
+
+/* --pid/--ipc container:NAME and --network container:NAME: NAME becomes
+ * the container's ID, as docker records it; the container must exist
+ * (it must run when this one starts). */
+static int
+resolve_join (struct svc *s, char **ref, size_t prefix, struct err **err)
+{
+  struct svc_container t = { 0 };
+  char *named;
+  if (!*ref)
+    return 0;
+  if (svc_load (s, *ref + prefix, &t, err) < 0)
+    return err_exit (err, 125);
+  named = xasprintf ("%.*s%s", (int)prefix, *ref, t.rec.id);
+  svc_container_release (&t);
+  free (*ref);
+  *ref = named;
+  return 0;
+}
+
+static int
+resolve_joins (struct svc *s, struct rt_plan *p, struct err **err)
+{
+  if (rt_plan_joins (p->pid_mode)
+      && resolve_join (s, &p->pid_mode, 10, err) < 0)
+    return -1;
+  if (rt_plan_joins (p->ipc_mode)
+      && resolve_join (s, &p->ipc_mode, 10, err) < 0)
+    return -1;
+  return resolve_join (s, &p->net_container, 0, err);
+}
+
 /* Fill rec (and its plan) from the flags and the image. */
 static int
 build_record (const struct run_flags *f, struct run_image *ri,
@@ -229,6 +348,37 @@ build_record (const struct run_flags *f, struct run_image *ri,
   p->stop_signal = f->stop_signal          ? xstrdup (f->stop_signal)
                    : ic && ic->stop_signal ? xstrdup (ic->stop_signal)
                                            : NULL;
+  if (rt_user_add_groups (p->lower_dirs, f->group_add, &p->user, err) < 0)
+    {
+      rt_process_release (&proc);
+      rt_user_info_release (&ui);
+      return -1;
+    }
+  for (char **u = f->ulimits; u && *u; u++)
+    {
+      struct rt_rlimit l;
+      if (rt_rlimit_parse (*u, &l, NULL) == 0)
+        rt_rlimit_add (p, &l);
+    }
+  p->sysctls = strv_dup_or_null (f->sysctls);
+  p->shm_size = f->shm_size;
+  p->init = f->init;
+  p->dns = strv_dup_or_null (f->dns);
+  p->dns_search = strv_dup_or_null (f->dns_search);
+  p->dns_options = strv_dup_or_null (f->dns_options);
+  p->pid_mode = f->pid_mode ? xstrdup (f->pid_mode) : NULL;
+  p->ipc_mode = f->ipc_mode ? xstrdup (f->ipc_mode) : NULL;
+  p->net_container = f->net_container ? xstrdup (f->net_container) : NULL;
+  rec->labels = config_labels (ic, f->labels);
+  rec->exposed = strv_dup_or_null (ic ? ic->exposed_ports : NULL);
+  for (char **e = f->expose; e && *e; e++)
+    {
+      bool have = false;
+      for (char **x = rec->exposed; x && *x && !have; x++)
+        have = !strcmp (*x, *e);
+      if (!have)
+        strv_push (&rec->exposed, xstrdup (*e));
+    }
 
   rec->name = f->name ? xstrdup (f->name) : NULL;
   rec->image = xstrdup (f->image);
@@ -250,9 +400,14 @@ static int
 publish_list (const struct run_flags *f, const struct run_image *ri,
               struct port_map **out, size_t *n_out, struct err **err)
 {
-  char **exposed
-      = f->publish_all && ri->loaded ? ri->img.config.exposed_ports : NULL;
-  size_t n = f->n_ports, cap = n + strv_len (exposed);
+  _cleanup_strv_ char **exposed = NULL;
+  size_t n = f->n_ports, cap;
+  if (f->publish_all && ri->loaded)
+    exposed = strv_dup (ri->img.config.exposed_ports);
+  if (f->publish_all)
+    for (char **e = f->expose; e && *e; e++)
+      strv_push (&exposed, xstrdup (*e));
+  cap = n + strv_len (exposed);
   struct port_map *v = xcalloc (cap + 1, sizeof *v);
   if (n)
     memcpy (v, f->ports, n * sizeof *v);
@@ -303,6 +458,8 @@ COMMAND (run)
    * same beside 500 containers as beside none (what a dead one holds,
    * a host port or a veth name, is reclaimed when this one needs it) */
   log_debug ("run: started");
+  if (cidfile_check (f.cidfile, err) < 0)
+    goto out;
   if (load_image (g, &f, &ri, err) < 0)
     goto out;
   log_debug ("run: image loaded");
@@ -317,13 +474,23 @@ COMMAND (run)
   /* why: compiling the seccomp profile costs ~25 ms; the core caches the
    * BPF program here, keyed by profile, caps, arch and kernel */
   c.rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
+  if (extra_host_lines (g, f.add_hosts, &c.rec.plan.extra_hosts, err) < 0)
+    goto out;
   if (svc_open (&svc, g->root, g->config_path, err) < 0
+      || resolve_joins (&svc, &c.rec.plan, err) < 0
       || svc_create (&svc, &c, ports, n_ports, err) < 0)
     {
       err_exit (err, 125);
       goto out;
     }
   log_debug ("run: container %.12s recorded", c.rec.id);
+  if (cidfile_write (f.cidfile, c.rec.id, err) < 0)
+    {
+      struct err *e = NULL;
+      svc_remove (&svc, &c, true, &e);
+      err_free (e);
+      goto out;
+    }
   if (!f.detach)
     status = svc_run_foreground (&svc, &c, f.interactive, err);
   else if ((status = svc_run_detached (&svc, &c, err)) == 0)

@@ -8,6 +8,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
 #include "runtime/security.h"
+#include "runtime/sysctl.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -37,6 +38,21 @@ enum
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
   OPT_HELP,
+  OPT_ULIMIT,
+  OPT_SHM_SIZE,
+  OPT_SYSCTL,
+  OPT_INIT,
+  OPT_ADD_HOST,
+  OPT_DNS,
+  OPT_DNS_SEARCH,
+  OPT_DNS_OPTION,
+  OPT_LABEL,
+  OPT_LABEL_FILE,
+  OPT_EXPOSE,
+  OPT_GROUP_ADD,
+  OPT_CIDFILE,
+  OPT_PID,
+  OPT_IPC,
 };
 
 const char run_flags_usage[]
@@ -47,11 +63,19 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host -p [IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
+      "  --network bridge|none|host|container:NAME -p "
+      "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
-      "directory)";
+      "directory)\n"
+      "  --ulimit NAME=SOFT[:HARD] --shm-size SIZE --sysctl KEY=VALUE --init\n"
+      "  --add-host HOST:IP|host-gateway --dns IP --dns-search DOMAIN\n"
+      "  --dns-option OPT --label K=V --label-file FILE --expose PORT[/PROTO]\n"
+      "  --group-add GROUP --cidfile FILE --pid host|container:NAME\n"
+      "  --ipc private|shareable|host|container:NAME\n"
+      "  --security-opt apparmor=PROFILE|label=LABEL (no policy applies "
+      "here)";
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -105,10 +129,21 @@ security_opt (struct run_flags *f, const char *v, struct err **err)
       f->no_new_privs = false;
       return 0;
     }
+  if (!strncmp (v, "apparmor=", 9) || !strncmp (v, "apparmor:", 9)
+      || !strncmp (v, "label=", 6) || !strncmp (v, "label:", 6))
+    {
+      /* docker applies them on hosts with the policy loaded; none is
+       * here, and a refusal would break scripts written for such hosts */
+      log_warn ("--security-opt %s: not applied: imgtool loads no "
+                "AppArmor or SELinux policy",
+                v);
+      return 0;
+    }
 bad:
   err_set (err, 0,
            "invalid --security-opt '%s': expected seccomp=FILE, "
-           "seccomp=unconfined or no-new-privileges[=true|false]",
+           "seccomp=unconfined, no-new-privileges[=true|false], "
+           "apparmor=PROFILE or label=LABEL",
            v);
   return err_exit (err, 125);
 }
@@ -152,6 +187,21 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
     { "help", no_argument, NULL, OPT_HELP },
+    { "ulimit", required_argument, NULL, OPT_ULIMIT },
+    { "shm-size", required_argument, NULL, OPT_SHM_SIZE },
+    { "sysctl", required_argument, NULL, OPT_SYSCTL },
+    { "init", optional_argument, NULL, OPT_INIT },
+    { "add-host", required_argument, NULL, OPT_ADD_HOST },
+    { "dns", required_argument, NULL, OPT_DNS },
+    { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+    { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+    { "label", required_argument, NULL, OPT_LABEL },
+    { "label-file", required_argument, NULL, OPT_LABEL_FILE },
+    { "expose", required_argument, NULL, OPT_EXPOSE },
+    { "group-add", required_argument, NULL, OPT_GROUP_ADD },
+    { "cidfile", required_argument, NULL, OPT_CIDFILE },
+    { "pid", required_argument, NULL, OPT_PID },
+    { "ipc", required_argument, NULL, OPT_IPC },
     { 0 },
   };
   const char *memory = NULL, *swap = NULL;
@@ -288,11 +338,17 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           f->network = RT_NET_HOST;
         else if (!strcmp (optarg, "bridge") || !strcmp (optarg, "default"))
           f->network = RT_NET_BRIDGE;
+        else if (!strncmp (optarg, "container:", 10) && optarg[10])
+          {
+            f->network = RT_NET_CONTAINER;
+            free (f->net_container);
+            f->net_container = xstrdup (optarg + 10);
+          }
         else
           {
             err_set (err, 0,
-                     "invalid --network '%s': expected none, host "
-                     "or bridge",
+                     "invalid --network '%s': expected none, host, "
+                     "bridge or container:NAME",
                      optarg);
             return err_exit (err, 125);
           }
@@ -342,6 +398,24 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_HELP:
         f->help = true;
         return 0;
+      case OPT_ULIMIT:
+      case OPT_SHM_SIZE:
+      case OPT_SYSCTL:
+      case OPT_INIT:
+      case OPT_ADD_HOST:
+      case OPT_DNS:
+      case OPT_DNS_SEARCH:
+      case OPT_DNS_OPTION:
+      case OPT_LABEL:
+      case OPT_LABEL_FILE:
+      case OPT_EXPOSE:
+      case OPT_GROUP_ADD:
+      case OPT_CIDFILE:
+      case OPT_PID:
+      case OPT_IPC:
+        if (run_flags_everyday (f, c - OPT_ULIMIT, optarg, err) < 0)
+          return -1;
+        break;
       default: /* --platform, --tls-verify; else exit 125 */
         if (regflags_option (&f->reg, c, optarg, err) < 0)
           return -1;
@@ -366,6 +440,13 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       f->n_ports = 0;
       f->publish_all = false;
     }
+  for (char **k = f->sysctls; k && *k; k++)
+    if (rt_sysctl_check (*k, f->network,
+                         f->ipc_mode && !strcmp (f->ipc_mode, "host"), err)
+        < 0)
+      return -1;
+  if (run_flags_conflicts (f, err) < 0)
+    return -1;
   if (optind >= argc)
     {
       err_set (err, 0, "run needs an image: %s", run_flags_usage);
@@ -407,6 +488,19 @@ run_flags_release (struct run_flags *f)
   free (f->ports);
   free (f->rootfs);
   free (f->stop_signal);
+  strv_free (f->ulimits);
+  strv_free (f->sysctls);
+  strv_free (f->add_hosts);
+  strv_free (f->dns);
+  strv_free (f->dns_search);
+  strv_free (f->dns_options);
+  strv_free (f->labels);
+  strv_free (f->expose);
+  strv_free (f->group_add);
+  free (f->cidfile);
+  free (f->pid_mode);
+  free (f->ipc_mode);
+  free (f->net_container);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

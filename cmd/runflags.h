@@ -45,8 +45,21 @@ struct run_flags
   char *rootfs;        /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
   int stop_timeout; /* -1 = default */
-  char *image;      /* the first argument (or the rootfs dir) */
-  char **args;      /* the command after the image */
+  /* the everyday flags (docker's) */
+  char **ulimits, **sysctls; /* checked (runtime/sysopts.h) */
+  int64_t shm_size;          /* 0 = default */
+  bool init;
+  char **add_hosts; /* "name:ip" or "name:host-gateway" */
+  char **dns, **dns_search, **dns_options;
+  char **labels;    /* --label-file then --label, "k=v" */
+  char **expose;    /* "80/tcp", ranges expanded */
+  char **group_add; /* names or gids, resolved in the image */
+  char *cidfile;
+  char *pid_mode, *ipc_mode; /* as plan.h's, "container:NAME" until run
+                                resolves NAME */
+  char *net_container;       /* --network container:NAME */
+  char *image;               /* the first argument (or the rootfs dir) */
+  char **args;               /* the command after the image */
 };
 
 extern const char run_flags_usage[];
@@ -55,6 +68,34 @@ extern const char run_flags_usage[];
 int run_flags_parse (int argc, char **argv, struct run_flags *f,
                      struct err **err);
 void run_flags_release (struct run_flags *f);
+
+/* The everyday flags, in cmd/runflags_everyday.c: which is the flag's
+ * index in order --ulimit, --shm-size, --sysctl, --init, --add-host, --dns,
+ * --dns-search, --dns-option, --label, --label-file, --expose, --group-add,
+ * --cidfile, --pid, --ipc. Errors exit 125. */
+enum run_everyday
+{
+  RUN_ULIMIT,
+  RUN_SHM_SIZE,
+  RUN_SYSCTL,
+  RUN_INIT,
+  RUN_ADD_HOST,
+  RUN_DNS,
+  RUN_DNS_SEARCH,
+  RUN_DNS_OPTION,
+  RUN_LABEL,
+  RUN_LABEL_FILE,
+  RUN_EXPOSE,
+  RUN_GROUP_ADD,
+  RUN_CIDFILE,
+  RUN_PID,
+  RUN_IPC,
+};
+int run_flags_everyday (struct run_flags *f, int which, const char *arg,
+                        struct err **err);
+
+/* docker's conflicts with --network container:NAME (exit 125). */
+int run_flags_conflicts (const struct run_flags *f, struct err **err);
 
 /* Bit 63 of a cap mask means "ALL" (plan.h). */
 int run_flags_cap (const char *name, uint64_t *mask, struct err **err);

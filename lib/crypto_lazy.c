@@ -7,10 +7,13 @@
  * a new one until it is added here. */
 #include "lib/dynlib.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 static struct dynlib crypto_lib = DYNLIB_INIT ("libcrypto.so.3");
+
+DYNLIB_STUB (crypto_lib, const char *, OpenSSL_version, (int t), (t))
 
 DYNLIB_STUB (crypto_lib, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
 DYNLIB_STUB_VOID (crypto_lib, EVP_MD_CTX_free, (EVP_MD_CTX * ctx), (ctx))

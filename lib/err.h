@@ -15,6 +15,8 @@ struct err
   int errnum; /* errno of the root cause, or 0 */
   int exit;   /* exit status the program should end with (default 1) */
   char *msg;
+  int unreachable; /* 1: the peer never answered (resolve, connect, timeout),
+                      as opposed to an answer that says no */
 };
 
 /* Set *err to fmt (and ": strerror(errnum)" when errnum != 0). Returns -1.

@@ -801,7 +801,10 @@ bridge_attach (struct rt_net *n, const struct rt_plan *p, pid_t pid,
   net_attachment_release (&b->att);
   if (net_setup (&req, pid, &b->att, err) < 0)
     return -1;
-  if (p->state_dir && net_write_resolv (p->state_dir, err) < 0)
+  if (p->state_dir
+      && (net_write_resolv (p->state_dir, p, err) < 0
+          || (p->extra_hosts
+              && net_write_own_hosts (b->base.hosts_path, p, err) < 0)))
     {
       struct err *e = NULL;
       net_teardown (req.root, req.container_id, &e);

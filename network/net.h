@@ -144,7 +144,14 @@ int net_bridge_init (struct net_bridge *b, const struct net_request *req,
 void net_bridge_release (struct net_bridge *b);
 
 /* Write dir/resolv.conf for a container on a bridge network. */
-int net_write_resolv (const char *dir, struct err **err);
+struct rt_plan;
+int net_write_resolv (const char *dir, const struct rt_plan *p,
+                      struct err **err);
+/* --add-host on the network: the container's own hosts file in its state
+ * dir, the network's shared one (shared_path) as it is now plus p's extra
+ * lines. A snapshot: names of containers started later are not in it. */
+int net_write_own_hosts (const char *shared_path, const struct rt_plan *p,
+                         struct err **err);
 
 /* The network's shared hosts file (net_etc.c): its path; its head (the
  * localhost lines and the gateway's names); one container's line ("" when

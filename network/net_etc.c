@@ -207,10 +207,24 @@ net_hosts_del (int netfd, struct in_addr ip)
 }
 
 int
-net_write_resolv (const char *dir, struct err **err)
+net_write_resolv (const char *dir, const struct rt_plan *p, struct err **err)
 {
   _cleanup_free_ char *host = rt_host_resolv_conf ();
-  _cleanup_free_ char *resolv = rt_resolv_conf_filter (host);
+  _cleanup_free_ char *filtered = rt_resolv_conf_filter (host);
+  _cleanup_free_ char *resolv
+      = p ? rt_resolv_conf_dns (filtered, p) : xstrdup (filtered);
   _cleanup_free_ char *path = xasprintf ("%s/resolv.conf", dir);
   return rt_write_in_place (path, resolv, err);
+}
+
+int
+net_write_own_hosts (const char *shared_path, const struct rt_plan *p,
+                     struct err **err)
+{
+  _cleanup_free_ char *text = NULL, *own = NULL;
+  _cleanup_free_ char *path = xasprintf ("%s/hosts", p->state_dir);
+  if (fs_read_file (AT_FDCWD, shared_path, 1 << 22, &text, NULL, err) < 0)
+    return -1;
+  own = rt_hosts_extra (text, p);
+  return rt_write_in_place (path, own, err);
 }

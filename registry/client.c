@@ -434,6 +434,7 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
   _cleanup_free_ char *name = NULL, *familiar = NULL;
   _cleanup_close_ int guard = -1;
   char *const *mirrors;
+  _cleanup_err_ struct err *mirror_answer = NULL;
   FILE *outf = o->out ? o->out : stdout;
   bool fetched = false, changed;
   int had, ret = -1;
@@ -477,13 +478,33 @@ reg_pull (struct store *s, const struct reg_pull_opts *o, const char *refstr,
         break;
       if (!is_mirror)
         {
-          *err = e;
+          /* Behind a mirror that answered (a mistyped name: manifest
+           * unknown), a registry that cannot be reached says less than the
+           * mirror did: report the mirror's answer. */
+          if (e->unreachable && mirror_answer)
+            {
+              log_info ("%s: %s", ref_api_host (&r), e->msg);
+              err_free (e);
+              *err = steal_pointer (&mirror_answer);
+              char *msg = xasprintf ("%s (%s itself cannot be reached)",
+                                     (*err)->msg, r.domain);
+              free ((*err)->msg);
+              (*err)->msg = msg;
+            }
+          else
+            *err = e;
           goto out;
         }
       /* A mirror that is down or lacks the image: try the next, then the
        * registry itself. */
       log_info ("mirror %s: %s; trying the next source", *m, e->msg);
-      err_free (e);
+      if (!e->unreachable && !mirror_answer)
+        {
+          mirror_answer = e;
+          err_wrap (&mirror_answer, "mirror %s", *m);
+        }
+      else
+        err_free (e);
       pull_release (&pl);
       if (!m)
         break;

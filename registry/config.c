@@ -75,13 +75,24 @@ parse (json_t *root, const char *path, struct reg_config *c, struct err **err)
   if ((v = json_object_get (root, "insecure-registries"))
       && string_array (v, path, "insecure-registries", &c->insecure, err) < 0)
     return -1;
-  if ((v = json_object_get (root, "registry-mirrors")))
+  if ((v = json_object_get (root, "registry-mirrors")) && json_is_array (v))
+    {
+      /* docker's daemon.json shape: a list of mirrors, all for docker.io */
+      c->mirrors = xcalloc (1, sizeof *c->mirrors);
+      c->n_mirrors = 1;
+      c->mirrors[0].domain = xstrdup ("docker.io");
+      if (string_array (v, path, "registry-mirrors", &c->mirrors[0].urls, err)
+          < 0)
+        return -1;
+    }
+  else if (v)
     {
       json_t *urls;
       if (!json_is_object (v))
         return err_set (err, 0,
-                        "config '%s': registry-mirrors must map a registry "
-                        "to an array of URLs",
+                        "config '%s': registry-mirrors must be a list of "
+                        "docker.io mirrors, or map a registry to a list "
+                        "of URLs",
                         path);
       json_object_foreach (v, key, urls)
       {

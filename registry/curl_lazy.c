@@ -121,5 +121,7 @@ DYNLIB_STUB (curl_lib, struct curl_slist *, curl_slist_append,
              (struct curl_slist * l, const char *s), (l, s))
 DYNLIB_STUB_VOID (curl_lib, curl_slist_free_all, (struct curl_slist * l), (l))
 DYNLIB_STUB_VOID (curl_lib, curl_free, (void *p), (p))
+DYNLIB_STUB (curl_lib, curl_version_info_data *, curl_version_info,
+             (CURLversion v), (v))
 DYNLIB_STUB (curl_lib, time_t, curl_getdate,
              (const char *p, const time_t *unused), (p, unused))

@@ -679,6 +679,7 @@ transport_error (struct http_xfer *x, int rc, struct err **err)
 {
   _cleanup_free_ char *host = http_url_host (x->url);
   long os_errno = 0, vr = 0;
+  int unreachable = 0;
   curl_easy_getinfo (x->curl, CURLINFO_OS_ERRNO, &os_errno);
   switch (rc)
     {
@@ -697,13 +698,16 @@ transport_error (struct http_xfer *x, int rc, struct err **err)
     case CURLE_COULDNT_CONNECT:
       err_set (err, 0, "connect to %s: %s", host,
                os_errno ? strerror ((int)os_errno) : curl_reason (x, rc));
+      unreachable = 1;
       break;
     case CURLE_COULDNT_RESOLVE_HOST:
       err_set (err, 0, "resolve %s: host not found", host);
+      unreachable = 1;
       break;
     case CURLE_OPERATION_TIMEDOUT:
       err_set (err, 0, "%s stopped answering: nothing for %ld seconds", host,
                x->h->timeout);
+      unreachable = 1;
       break;
     case CURLE_ABORTED_BY_CALLBACK:
       if (x->stop == WATCH_SLOW)
@@ -731,6 +735,8 @@ transport_error (struct http_xfer *x, int rc, struct err **err)
     default:
       err_set (err, 0, "%s: %s", host, curl_reason (x, rc));
     }
+  if (unreachable && err && *err)
+    (*err)->unreachable = 1;
 }
 
 static bool

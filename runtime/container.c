@@ -25,7 +25,9 @@
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
+#include "runtime/join.h"
 #include "runtime/security.h"
+#include "runtime/sysctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,7 +116,13 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
     rt_child_fail (sync, e);
   rt_cgroup_join_close (cg);
   umask (0);
-  if (p->network != RT_NET_HOST && rt_net_lo_up (&e) < 0)
+  if (rt_join_in_child (p, &e) < 0)
+    rt_child_fail (sync, e);
+  if (p->network != RT_NET_HOST && p->network != RT_NET_CONTAINER
+      && rt_net_lo_up (&e) < 0)
+    rt_child_fail (sync, e);
+  /* through the host's /proc, which shows this process's namespaces */
+  if (rt_sysctls_apply (p, &e) < 0)
     rt_child_fail (sync, e);
   /* why: nothing mounted here may propagate back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -311,7 +319,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   /* the child's copy of the parent's memory carries it: no global */
   struct rt_seccomp_prog prog = { 0 };
   enum rt_cgroup_mode mode = cgroup_mode ();
-  int sv[2] = { -1, -1 }, pidfd = -1;
+  int sv[2] = { -1, -1 }, pidfd = -1, own_pidns = -1;
   uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   pid_t pid;
   char go = 'g';
@@ -353,14 +361,23 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
       err_exit (err, 125);
       goto fail;
     }
-  if (p->network != RT_NET_HOST)
+  if (p->network != RT_NET_HOST && p->network != RT_NET_CONTAINER)
     flags |= CLONE_NEWNET;
+  if (p->pid_mode)
+    flags &= ~(uint64_t)CLONE_NEWPID;
+  if ((p->ipc_mode && !strcmp (p->ipc_mode, "host"))
+      || rt_plan_joins (p->ipc_mode))
+    flags &= ~(uint64_t)CLONE_NEWIPC;
   if (mode == RT_CGROUP_V2)
     /* entered at clone time, so the namespace's root is the container's */
     flags |= CLONE_NEWCGROUP;
   if (rt_sync_pair (sv, err) < 0)
     goto fail;
+  /* --pid container:ID: the child is born in that pid namespace */
+  if (rt_join_pid_before (p, &own_pidns, err) < 0)
+    goto fail;
   pid = clone_child (flags, cg && cg->fd >= 0 ? cg->fd : -1, &pidfd);
+  rt_join_pid_after (&own_pidns);
   if (pid < 0)
     {
       err_set (err, errno, "clone");

@@ -193,13 +193,17 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
   for (size_t i = 0; i < ARRAY_SIZE (links); i++)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
       return err_set (err, errno, "create '/dev/%s'", links[i].name);
+  /* docker's /dev/shm: 64 MiB unless --shm-size says */
+  char shm_opts[64];
+  snprintf (
+      shm_opts, sizeof shm_opts, "mode=1777,size=%lldk",
+      (long long)(pl->shm_size > 0 ? (pl->shm_size + 1023) / 1024 : 65536));
   /* newinstance: the container's ptys are not the host's */
   if (rt_mount_at (devfd, "/dev", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
                    "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
           < 0
       || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
-                      MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
-                      err)
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, err)
              < 0
       || rt_mount_at (devfd, "/dev", "mqueue", "mqueue",
                       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)

@@ -90,6 +90,97 @@ rt_resolv_conf_filter (const char *host_text)
   return strbuf_detach (&out, NULL);
 }
 
+static bool
+dns_line (const char *line, size_t len, const char *key)
+{
+  size_t k = strlen (key);
+  return len > k && !strncmp (line, key, k)
+         && (line[k] == ' ' || line[k] == '\t');
+}
+
+char *
+rt_resolv_conf_dns (const char *text, const struct rt_plan *p)
+{
+  struct strbuf out = STRBUF_INIT;
+  const char *t = text ? text : "";
+  if (!p->dns && !p->dns_search && !p->dns_options)
+    return xstrdup (t);
+  while (*t)
+    {
+      const char *nl = strchr (t, '\n');
+      size_t len = nl ? (size_t)(nl - t) : strlen (t);
+      if (!(p->dns && dns_line (t, len, "nameserver"))
+          && !(p->dns_search
+               && (dns_line (t, len, "search") || dns_line (t, len, "domain")))
+          && !(p->dns_options && dns_line (t, len, "options")))
+        {
+          strbuf_add (&out, t, len);
+          strbuf_addch (&out, '\n');
+        }
+      t += len + (nl != NULL);
+    }
+  for (char **d = p->dns; d && *d; d++)
+    strbuf_addf (&out, "nameserver %s\n", *d);
+  /* docker: --dns-search . means no search domains at all */
+  if (p->dns_search
+      && !(p->dns_search[0] && !strcmp (p->dns_search[0], ".")
+           && !p->dns_search[1]))
+    {
+      strbuf_addstr (&out, "search");
+      for (char **d = p->dns_search; *d; d++)
+        strbuf_addf (&out, " %s", *d);
+      strbuf_addch (&out, '\n');
+    }
+  if (p->dns_options)
+    {
+      strbuf_addstr (&out, "options");
+      for (char **d = p->dns_options; *d; d++)
+        strbuf_addf (&out, " %s", *d);
+      strbuf_addch (&out, '\n');
+    }
+  return strbuf_detach (&out, NULL);
+}
+
+int
+rt_extra_host_parse (const char *arg, const char *gateway, char **line,
+                     struct err **err)
+{
+  size_t n = strcspn (arg, ":=");
+  const char *ip = arg[n] ? arg + n + 1 : NULL;
+  unsigned char buf[sizeof (struct in6_addr)];
+  if (line)
+    *line = NULL;
+  if (!n || !ip)
+    {
+      err_set (err, 0, "invalid argument '%s' for --add-host: expected HOST:IP",
+               arg);
+      return err_exit (err, 125);
+    }
+  if (!strcmp (ip, "host-gateway"))
+    ip = gateway;
+  else if (inet_pton (AF_INET, ip, buf) != 1
+           && inet_pton (AF_INET6, ip, buf) != 1)
+    {
+      err_set (err, 0, "invalid IP address in add-host: '%s'", arg);
+      return err_exit (err, 125);
+    }
+  if (ip && line)
+    *line = xasprintf ("%s\t%.*s", ip, (int)n, arg);
+  return 0;
+}
+
+char *
+rt_hosts_extra (const char *text, const struct rt_plan *p)
+{
+  struct strbuf out = STRBUF_INIT;
+  strbuf_addstr (&out, text ? text : "");
+  if (out.len && out.buf[out.len - 1] != '\n')
+    strbuf_addch (&out, '\n');
+  for (char **h = p->extra_hosts; h && *h; h++)
+    strbuf_addf (&out, "%s\n", *h);
+  return strbuf_detach (&out, NULL);
+}
+
 char *
 rt_host_resolv_conf (void)
 {
@@ -129,18 +220,32 @@ rt_write_in_place (const char *path, const char *text, struct err **err)
 }
 
 int
-rt_write_etc_host (const char *dir, struct err **err)
+rt_write_etc_host (const char *dir, const struct rt_plan *p, struct err **err)
 {
-  _cleanup_free_ char *hosts = NULL;
+  _cleanup_free_ char *hosts = NULL, *own_hosts = NULL, *own_resolv = NULL;
   _cleanup_free_ char *resolv = rt_host_resolv_conf ();
   _cleanup_free_ char *hp = xasprintf ("%s/hosts", dir);
   _cleanup_free_ char *rp = xasprintf ("%s/resolv.conf", dir);
   if (fs_read_file (AT_FDCWD, "/etc/hosts", ETC_MAX, &hosts, NULL, err) < 0)
     return -1;
-  if (rt_write_in_place (hp, hosts, err) < 0
-      || rt_write_in_place (rp, resolv, err) < 0)
+  own_hosts = rt_hosts_extra (hosts, p);
+  own_resolv = rt_resolv_conf_dns (resolv, p);
+  if (rt_write_in_place (hp, own_hosts, err) < 0
+      || rt_write_in_place (rp, own_resolv, err) < 0)
     return -1;
   return 0;
+}
+
+/* dir/name as a copy of from (empty when from is NULL or gone). */
+static int
+copy_etc (const char *from, const char *dir, const char *name, struct err **err)
+{
+  _cleanup_free_ char *text = NULL;
+  struct err *e = NULL;
+  if (from && fs_read_file (AT_FDCWD, from, ETC_MAX, &text, NULL, &e) < 0)
+    err_free (e);
+  return write_file (dir, name, text ? text : "", text ? strlen (text) : 0,
+                     err);
 }
 
 int
@@ -148,6 +253,7 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
   _cleanup_free_ char *resolv = NULL, *hosts = NULL, *host_resolv = NULL;
+  _cleanup_free_ char *base_hosts = NULL, *filtered = NULL;
   bool host_net = p->network == RT_NET_HOST;
   struct err *e = NULL;
   const char *host = p->hostname;
@@ -164,15 +270,24 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
     return -1;
   /* the host's own with its network (docker) */
   if (host_net)
-    return rt_write_etc_host (p->state_dir, err);
-  hosts = xasprintf ("127.0.0.1\tlocalhost\n"
-                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                     "fe00::0\tip6-localnet\n"
-                     "ff00::0\tip6-mcastprefix\n"
-                     "ff02::1\tip6-allnodes\n"
-                     "ff02::2\tip6-allrouters\n"
-                     "127.0.1.1\t%s\n",
-                     host);
+    return rt_write_etc_host (p->state_dir, p, err);
+  /* another container's network: that container's files, as they are */
+  if (p->network == RT_NET_CONTAINER)
+    return copy_etc (p->join_hosts, p->state_dir, "hosts", err) < 0
+                   || copy_etc (p->join_resolv, p->state_dir, "resolv.conf",
+                                err)
+                          < 0
+               ? -1
+               : 0;
+  base_hosts = xasprintf ("127.0.0.1\tlocalhost\n"
+                          "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                          "fe00::0\tip6-localnet\n"
+                          "ff00::0\tip6-mcastprefix\n"
+                          "ff02::1\tip6-allnodes\n"
+                          "ff02::2\tip6-allrouters\n"
+                          "127.0.1.1\t%s\n",
+                          host);
+  hosts = rt_hosts_extra (base_hosts, p);
   if (write_file (p->state_dir, "hosts", hosts, strlen (hosts), err) < 0)
     return -1;
   /* the host's, without the nameservers the container cannot reach; a
@@ -181,6 +296,7 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
                     &e)
       < 0)
     err_free (e);
-  resolv = rt_resolv_conf_filter (host_resolv);
+  filtered = rt_resolv_conf_filter (host_resolv);
+  resolv = rt_resolv_conf_dns (filtered, p);
   return write_file (p->state_dir, "resolv.conf", resolv, strlen (resolv), err);
 }

@@ -318,8 +318,8 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
         {
           /* why read-only: the network's shared hosts file is every
            * container's; one must not rewrite the others' names */
-          bool shared
-              = !strcmp (files[i], "hosts") && p->net && p->net->hosts_path;
+          bool shared = !strcmp (files[i], "hosts") && p->net
+                        && p->net->hosts_path && !p->extra_hosts;
           _cleanup_free_ char *src
               = shared ? xstrdup (p->net->hosts_path)
                        : xasprintf ("%s/%s", p->state_dir, files[i]);

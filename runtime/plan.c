@@ -10,9 +10,16 @@ rt_plan_init (struct rt_plan *p)
 {
   memset (p, 0, sizeof *p);
   p->network = RT_NET_NONE;
+  p->join_pid_fd = p->join_ipc_fd = p->join_net_fd = -1;
   /* why: no_new_privs stops setuid binaries regaining dropped privileges
    * and lets seccomp load without CAP_SYS_ADMIN (runtime-security.md §1) */
   p->no_new_privs = true;
+}
+
+const char *
+rt_plan_joins (const char *mode)
+{
+  return mode && !strncmp (mode, "container:", 10) ? mode + 10 : NULL;
 }
 
 void
@@ -51,5 +58,17 @@ rt_plan_release (struct rt_plan *p)
   free (p->seccomp_profile);
   free (p->seccomp_cache_dir);
   free (p->stop_signal);
+  strv_free (p->extra_hosts);
+  free (p->rlimits);
+  strv_free (p->sysctls);
+  strv_free (p->dns);
+  strv_free (p->dns_search);
+  strv_free (p->dns_options);
+  free (p->pid_mode);
+  free (p->ipc_mode);
+  free (p->net_container);
+  free (p->join_hosts);
+  free (p->join_resolv);
   memset (p, 0, sizeof *p);
+  p->join_pid_fd = p->join_ipc_fd = p->join_net_fd = -1;
 }

@@ -33,9 +33,10 @@ struct rt_mount
 
 enum rt_network_mode
 {
-  RT_NET_NONE,   /* a new netns with only lo */
-  RT_NET_HOST,   /* the host's netns */
-  RT_NET_BRIDGE, /* a new netns joined to the imgtool0 bridge */
+  RT_NET_NONE,      /* a new netns with only lo */
+  RT_NET_HOST,      /* the host's netns */
+  RT_NET_BRIDGE,    /* a new netns joined to the imgtool0 bridge */
+  RT_NET_CONTAINER, /* another container's netns (net_container) */
 };
 
 /* The plan's network object: how the core reaches network/ without
@@ -108,6 +109,12 @@ struct rt_device
   unsigned access; /* RT_DEV_* bits */
 };
 
+struct rt_rlimit
+{
+  int resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
 struct rt_user
 {
   uid_t uid;
@@ -169,9 +176,41 @@ struct rt_plan
   char *seccomp_cache_dir; /* compiled filters (<store>/cache/seccomp);
                               NULL = compile on every start (~25 ms) */
   char *stop_signal;
+
+  /* run's everyday flags, with docker's meaning */
+  /* Lines added to /etc/hosts ("IP\tNAME", --add-host), /dev/shm's size
+   * in bytes (0: 64 MiB, --shm-size) and resource limits set before exec
+   * (--ulimit, runtime/rlimits.h). */
+  char **extra_hosts;
+  int64_t shm_size;
+  struct rt_rlimit *rlimits;
+  size_t n_rlimits;
+  char **sysctls; /* "net.ipv4.ip_forward=1" (runtime/sysopts.h) */
+  bool init;      /* --init: a minimal init as PID 1 (runtime/init.c) */
+  char **dns;     /* --dns, --dns-search, --dns-option: resolv.conf */
+  char **dns_search;
+  char **dns_options;
+
+  /* --pid, --ipc, --network container:ID: namespaces shared instead of
+   * new ones. pid_mode: NULL (private), "host" or "container:ID";
+   * ipc_mode: NULL or "private", "shareable", "host" or "container:ID";
+   * net_container: the ID with RT_NET_CONTAINER. */
+  char *pid_mode;
+  char *ipc_mode;
+  char *net_container;
+  /* Not in the record: what the container service opened for one start
+   * (service/join.c): the namespaces to join (-1: none), and, with
+   * RT_NET_CONTAINER, the files whose copies are the container's
+   * /etc/hosts and /etc/resolv.conf. Read only when the mode names a
+   * container (rt_plan_joins), so a zeroed plan joins nothing. */
+  int join_pid_fd, join_ipc_fd, join_net_fd;
+  char *join_hosts, *join_resolv;
 };
 
 void rt_plan_init (struct rt_plan *p);
+/* The container ID a pid_mode or ipc_mode of "container:ID" names, else
+ * NULL. */
+const char *rt_plan_joins (const char *mode);
 /* The plan as JSON and back (plan_json.c; config.json's "plan"): every
  * field but the network object, which is the container service's. */
 typedef struct json_t json_t;

@@ -29,6 +29,16 @@ static const struct json_field plan_fields[] = {
   P (JF_BOOL, no_new_privs),
   P (JF_STR, seccomp_profile),
   P (JF_STR, stop_signal),
+  P (JF_STRV, sysctls),
+  P (JF_I64, shm_size),
+  P (JF_BOOL, init),
+  P (JF_STRV, extra_hosts),
+  P (JF_STRV, dns),
+  P (JF_STRV, dns_search),
+  P (JF_STRV, dns_options),
+  P (JF_STR, pid_mode),
+  P (JF_STR, ipc_mode),
+  P (JF_STR, net_container),
 };
 #undef P
 
@@ -56,7 +66,10 @@ static const struct json_field device_fields[] = {
 #undef D
 
 static const char *const net_names[] = {
-  [RT_NET_NONE] = "none", [RT_NET_HOST] = "host", [RT_NET_BRIDGE] = "bridge"
+  [RT_NET_NONE] = "none",
+  [RT_NET_HOST] = "host",
+  [RT_NET_BRIDGE] = "bridge",
+  [RT_NET_CONTAINER] = "container",
 };
 
 /* Bitmasks as strings: JSON integers are signed 64-bit. */
@@ -115,6 +128,16 @@ rt_plan_to_json (const struct rt_plan *p)
       json_array_append_new (d, j);
     }
   json_object_set_new (o, "devices", d);
+  if (p->n_rlimits)
+    {
+      json_t *r = json_array ();
+      for (size_t i = 0; i < p->n_rlimits; i++)
+        json_array_append_new (
+            r, json_pack ("{s:i, s:I, s:I}", "resource", p->rlimits[i].resource,
+                          "soft", (json_int_t)p->rlimits[i].soft, "hard",
+                          (json_int_t)p->rlimits[i].hard));
+      json_object_set_new (o, "rlimits", r);
+    }
   return o;
 }
 
@@ -177,6 +200,20 @@ rt_plan_from_json (json_t *o, struct rt_plan *p)
           rt_device_release (t); /* a damaged entry: left out */
         else
           p->n_devices++;
+      }
+    }
+  x = json_object_get (o, "rlimits");
+  if (json_is_array (x) && json_array_size (x))
+    {
+      json_t *l;
+      p->rlimits = xcalloc (json_array_size (x), sizeof *p->rlimits);
+      json_array_foreach (x, i, l)
+      {
+        struct rt_rlimit *t = &p->rlimits[p->n_rlimits++];
+        t->resource = (int)json_get_int (l, "resource");
+        /* RLIM_INFINITY is all ones: a JSON -1 */
+        t->soft = (uint64_t)json_get_int (l, "soft");
+        t->hard = (uint64_t)json_get_int (l, "hard");
       }
     }
 }

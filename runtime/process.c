@@ -6,7 +6,9 @@
 #include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/container.h"
+#include "runtime/init.h"
 #include "runtime/plan.h"
+#include "runtime/rlimits.h"
 #include "runtime/security.h"
 
 #include <errno.h>
@@ -363,7 +365,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
   if (tty >= 0)
     close (tty);
   umask (022);
-  if (process_cwd (p, err) < 0)
+  if (process_cwd (p, err) < 0 || rt_rlimits_apply (p, err) < 0)
     return -1;
   /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
    * effective set: seccomp goes before the switch to a non-root uid,
@@ -382,5 +384,8 @@ rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
   /* with no_new_privs, as late as possible: fewer syscalls to allow */
   if (p->no_new_privs && rt_seccomp_install (p, prog, err) < 0)
     return -1;
+  /* the container's own init only, not a process `exec` starts */
+  if (p->init && alone && rt_init_fork () < 0)
+    return err_set (err, errno, "--init: fork");
   return process_exec (p, alone, err);
 }

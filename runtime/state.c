@@ -140,6 +140,8 @@ static const struct json_field state_fields[] = {
   F (rt_record, JF_STRV, command),   F (rt_record, JF_TIME, created),
   F (rt_record, JF_BOOL, auto_remove), F (rt_record, JF_BOOL, detach),
   F (rt_record, JF_INT, stop_timeout),
+  F (rt_record, JF_STRV, labels),
+  F (rt_record, JF_STRV, exposed),
 };
 #undef F
 
@@ -549,6 +551,8 @@ rt_record_release (struct rt_record *rec)
   free (rec->image_ref);
   free (rec->image_id);
   strv_free (rec->command);
+  strv_free (rec->labels);
+  strv_free (rec->exposed);
   rt_plan_release (&rec->plan);
   free (rec->state.error);
   free (rec->state.ip);

@@ -72,6 +72,9 @@ struct rt_record
   bool auto_remove; /* --rm */
   bool detach;
   int stop_timeout; /* seconds, -1 = default (10) */
+  char **labels;    /* docker's Config.Labels: the image's and --label's,
+                       "k=v" */
+  char **exposed;   /* Config.ExposedPorts: the image's and --expose's */
   struct rt_plan plan;
   struct rt_state state;
 };

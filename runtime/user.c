@@ -437,3 +437,35 @@ rt_user_info_release (struct rt_user_info *u)
   free (u->home);
   memset (u, 0, sizeof *u);
 }
+
+int
+rt_user_add_groups (char *const *dirs, char *const *names, struct rt_user *u,
+                    struct err **err)
+{
+  _cleanup_free_ char *group = NULL;
+  size_t alloc = u->n_groups;
+  if (!names || !*names)
+    return 0;
+  if (read_id_file (dirs, "etc/group", &group, err) < 0)
+    return err_exit (err, 125);
+  for (char *const *n = names; *n; n++)
+    {
+      unsigned g;
+      bool dup = false;
+      if (!(group && find_group (group, *n, &g)) && !rt_user_parse_id (*n, &g))
+        {
+          err_set (err, 0,
+                   "unable to find group %s: no matching entries in group "
+                   "file",
+                   *n);
+          return err_exit (err, 125);
+        }
+      for (size_t i = 0; i < u->n_groups; i++)
+        dup |= u->groups[i] == g;
+      if (dup)
+        continue;
+      u->groups = xgrow (u->groups, &alloc, u->n_groups + 1, sizeof (gid_t));
+      u->groups[u->n_groups++] = g;
+    }
+  return 0;
+}

@@ -44,6 +44,12 @@ int rt_user_resolve (char *const *dirs, const char *spec,
                      struct rt_user_info *out, struct err **err);
 void rt_user_info_release (struct rt_user_info *u);
 
+/* --group-add: each of names (a group name of the stack's /etc/group, or
+ * a gid) added to u's supplementary groups, without duplicates. A name
+ * that is not there: "unable to find group X: ...", exit 125. */
+int rt_user_add_groups (char *const *dirs, char *const *names,
+                        struct rt_user *u, struct err **err);
+
 /* Open path (relative, e.g. "etc/passwd") as the overlay of dirs would show
  * it: the topmost layer that has it, unless a whiteout or an opaque
  * directory above hides it. Symlinks are followed inside the stack's root

@@ -59,9 +59,13 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   /* blocked before the start: a Ctrl-C from now on goes to the container,
    * never kills imgtool while it runs unwatched (the core unblocks them
    * in the container) */
-  if (rt_signals_block (&sg, err) < 0
+  if (rt_signals_block (&sg, err) < 0 || svc_join_open (s, &rec->plan, err) < 0
       || rt_start (&rec->plan, &io, &ct, err) < 0)
-    goto failed;
+    {
+      svc_join_close (&rec->plan);
+      goto failed;
+    }
+  svc_join_close (&rec->plan);
   log_debug ("run: container started");
   svc_started (s, c, &ct);
   if (rec->plan.limits.memory)
@@ -132,8 +136,13 @@ monitor (struct svc *s, struct svc_container *c, int report)
       io.err = errp[1];
     }
   if (rt_signals_block (&sg, &err) < 0
+      || svc_join_open (s, &rec->plan, &err) < 0
       || rt_start (&rec->plan, &io, &ct, &err) < 0)
-    goto failed;
+    {
+      svc_join_close (&rec->plan);
+      goto failed;
+    }
+  svc_join_close (&rec->plan);
   if (out[1] >= 0)
     close (steal_fd (&out[1]));
   if (errp[1] >= 0)

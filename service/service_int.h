@@ -17,6 +17,12 @@ void svc_started (struct svc *s, struct svc_container *c,
 void svc_finished (struct svc *s, struct svc_container *c, bool foreground,
                    int status, bool oom, const char *error);
 
+/* --pid, --ipc, --network container:ID: open what p joins for one start
+ * (join.c); the named containers must run. svc_join_close after the
+ * start, whatever happened. */
+int svc_join_open (struct svc *s, struct rt_plan *p, struct err **err);
+void svc_join_close (struct rt_plan *p);
+
 /* Give the container's network back (bridge only; idempotent). */
 void svc_net_detach (struct svc *s, struct svc_container *c);
 

@@ -75,6 +75,12 @@ like () {
   fi
 }
 
+unlike () {
+  if ! [[ "$2" =~ $3 ]]; then _t_report 0 "$1"; else
+    _t_report 1 "$1"; echo "#   got:  '$2'" | head -20; echo "#   want no match: '$3'"
+  fi
+}
+
 skip () {
   _t_n=$((_t_n + 1))
   echo "ok $_t_n # skip $1"

@@ -81,7 +81,7 @@ do_setup (int argc, char **argv)
       free (ports);
       return fail (e);
     }
-  if (etc && net_write_resolv (etc, &e) < 0)
+  if (etc && net_write_resolv (etc, NULL, &e) < 0)
     return fail (e);
   printf ("ip=%s veth=%s\n", inet_ntop (AF_INET, &a.ip, ip, sizeof ip),
           a.host_veth);

@@ -4,6 +4,20 @@
 
 ok "version prints" img version
 like "version text" "$(img version)" '^imgtool version [0-9]+\.[0-9]+'
+v=$(img version)
+like "doc:version-facts the git commit" "$v" $'\n Git commit: +([0-9a-f]{12}|unknown)'
+like "the build date" "$v" $'\n Built: +[0-9]{4}-'
+like "the compiler" "$v" $'\n Compiler: +(gcc|clang) '
+like "OS/Arch" "$v" $'\n OS/Arch: +linux/(amd64|arm64)'
+like "libcurl's version, as loaded" "$v" $'\n  libcurl +[0-9]+\.'
+like "OpenSSL's" "$v" $'\n  libcrypto +OpenSSL 3'
+like "libseccomp's" "$v" $'\n  libseccomp +2\.'
+is "doc:version-format docker's template" "$(img version --format '{{.Client.Version}}')" \
+  "$(img version --format '{{.Version}}')"
+is "--format json is one JSON object" \
+  "$(img version --format json | /usr/bin/python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["Libraries"])[0])')" jansson
+like "--version is docker's one line" "$(img --version)" '^imgtool version [0-9.]+, build [0-9a-f]'
+fails "version takes no argument" img version x
 fails "an unknown command fails" img no-such-command
 like "unknown command has one clear line" "$(img no-such-command 2>&1)" "^imgtool: unknown command 'no-such-command'"
 ok "--help lists commands" img --help
@@ -12,11 +26,11 @@ like "--help mentions version" "$(img --help)" 'version'
 # bridge network or OpenSSL's SHA-256 is used (lib/dynlib.h): a plain start
 # must not map them.
 is "a start does not load libcurl" \
-  "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libcurl')" 0
+  "$(LD_DEBUG=files img images 2>&1 | grep -c 'file=libcurl')" 0
 is "nor libnftables" \
-  "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libnftables')" 0
+  "$(LD_DEBUG=files img images 2>&1 | grep -c 'file=libnftables')" 0
 is "nor libcrypto" \
-  "$(LD_DEBUG=files img version 2>&1 | grep -c 'file=libcrypto')" 0
+  "$(LD_DEBUG=files img images 2>&1 | grep -c 'file=libcrypto')" 0
 
 # Without --config or IMGTOOL_CONFIG every reader uses the default file
 # ($XDG_CONFIG_HOME/imgtool/config.json for a user), the network's too.

@@ -76,7 +76,8 @@ for c in "" $cmds; do
   want=2
   case $c in run | exec) want=125 ;; esac
   bad=""
-  sub=""; [ "$c" = network ] && sub=ls # its options follow a subcommand
+  sub="" # their options follow a subcommand
+  case $c in network) sub=ls ;; system) sub=prune ;; esac
   for p in "${prefixes[@]}"; do
     err=$(img $c $sub "--$p" </dev/null 2>&1 >/dev/null); rc=$?
     if [ $rc -ne $want ] || [[ "$err" != *"unknown option '--$p'"* ]] ||
@@ -91,8 +92,8 @@ like "run --priv IMAGE is refused, not --privileged" \
   "$(img run --priv busybox true 2>&1)" "^imgtool: run: unknown option '--priv'"
 img run --priv busybox true >/dev/null 2>&1
 is "with exit 125, as docker's flag errors" "$?" 125
-like "run --pid host is refused, not --pids-limit" \
-  "$(img run --pid host busybox true 2>&1)" "unknown option '--pid'"
+like "run --pids host is refused, not --pids-limit (--pid is its own flag)" \
+  "$(img run --pids host busybox true 2>&1)" "unknown option '--pids'"
 like "an abbreviation with =value too" "$(img pull --platf=linux/amd64 x 2>&1)" \
   "^imgtool: pull: unknown option '--platf'"
 like "a global option too" "$(img --roo /tmp images 2>&1)" "^imgtool: unknown option '--roo'"

@@ -85,6 +85,17 @@ conf "{$insecure, \"registry-mirrors\": {\"docker.io\": [\"http://127.0.0.1:9\",
 out=$(img pull busybox 2>&1)
 like "docker.io served by the second mirror" "$out" "Digest: $LAB_DIGEST_BUSYBOX"
 is "stored under docker.io's name" "$(ref_digest docker.io/library/busybox:latest)" "$LAB_DIGEST_BUSYBOX"
+fresh
+conf "{$insecure, \"registry-mirrors\": [\"http://127.0.0.1:9\", \"http://$LAB_HTTP\"]}"
+out=$(img pull busybox 2>&1)
+like "doc:mirrors-list daemon.json's list of docker.io mirrors" "$out" "Digest: $LAB_DIGEST_BUSYBOX"
+conf "{$insecure, \"registry-mirrors\": {\"docker.io\": [\"http://$LAB_HTTP\"]}}"
+fails "doc:mirror-answer a mistyped name behind a mirror" img pull busyboks
+like "the error is the mirror's answer" "$LAST_OUT" "mirror http://$LAB_HTTP: "
+unlike "not the unreachable registry's" "$LAST_OUT" "resolve registry-1.docker.io"
+conf "{$insecure, \"registry-mirrors\": \"http://$LAB_HTTP\"}"
+fails "registry-mirrors as a string" img pull busybox
+like "one line naming the key" "$LAST_OUT" "registry-mirrors must be a list"
 conf "{$insecure, \"registry-mirrors\": {\"$LAB_HTTP\": [\"http://127.0.0.1:9\"]}}"
 ok "a mirror that is down falls back to the registry" img pull -q "$LAB_HTTP/library/layered"
 conf "{$insecure, \"http-timeout\": 3, \"http-retries\": 3}"

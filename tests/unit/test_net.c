@@ -373,7 +373,8 @@ test_etc_host (void)
   _cleanup_free_ char *rp = xasprintf ("%s/resolv.conf", dir);
   _cleanup_free_ char *want = NULL, *got = NULL;
   CHECK (fs_mkdir_p (AT_FDCWD, dir, 0700, &e) == 0, "make the dir");
-  CHECK (rt_write_etc_host (dir, &e) == 0, "write the host mode files");
+  CHECK (rt_write_etc_host (dir, &(struct rt_plan){ 0 }, &e) == 0,
+         "write the host mode files");
   if (fs_read_file (AT_FDCWD, "/etc/hosts", 1 << 20, &want, NULL, &e) < 0
       || fs_read_file (AT_FDCWD, hp, 1 << 20, &got, NULL, &e) < 0)
     err_clear (&e);

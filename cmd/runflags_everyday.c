@@ -1,0 +1,235 @@
+/* run's everyday flags (runflags.h): --ulimit, --shm-size, --sysctl,
+ * --init, --add-host, --dns, --dns-search, --dns-option, --label,
+ * --label-file, --expose, --group-add and --cidfile, checked as docker
+ * checks them. */
+#include "cmd/command.h"
+#include "cmd/runflags.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+#include "runtime/etcfiles.h"
+#include "runtime/rlimits.h"
+#include "runtime/runopts.h"
+#include "runtime/sysctl.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int __attribute__ ((format (printf, 2, 3)))
+bad (struct err **err, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  err_set (err, 0, "%s", msg);
+  free (msg);
+  return err_exit (err, 125);
+}
+
+static bool
+ip_address (const char *s)
+{
+  unsigned char buf[16];
+  return inet_pton (AF_INET, s, buf) == 1 || inet_pton (AF_INET6, s, buf) == 1;
+}
+
+/* docker's ValidateDNSSearch: a domain name of at most 255 characters, or
+ * "." for none. */
+static int
+dns_search (struct run_flags *f, const char *arg, struct err **err)
+{
+  size_t n = strlen (arg);
+  if (strcmp (arg, ".")
+      && (!n || n > 255 || arg[0] == '-' || arg[0] == '.' || arg[n - 1] == '-'
+          || strspn (arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-.")
+                 != n))
+    return bad (err, "invalid --dns-search '%s': not a domain name", arg);
+  strv_push (&f->dns_search, xstrdup (arg));
+  return 0;
+}
+
+static int
+label (char ***labels, const char *arg, struct err **err)
+{
+  if (!*arg || *arg == '=')
+    return bad (err, "invalid label '%s': the key is empty", arg);
+  /* docker: "k" alone is "k=" */
+  strv_push (labels,
+             strchr (arg, '=') ? xstrdup (arg) : xasprintf ("%s=", arg));
+  return 0;
+}
+
+/* docker's label file: one label a line, '#' comments and blank lines
+ * skipped. */
+static int
+label_file (struct run_flags *f, const char *path, struct err **err)
+{
+  _cleanup_free_ char *text = NULL;
+  char *save = NULL;
+  if (fs_read_file (AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0)
+    {
+      err_wrap (err, "--label-file");
+      return err_exit (err, 125);
+    }
+  for (char *line = strtok_r (text, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      line += strspn (line, " \t");
+      size_t n = strlen (line);
+      while (
+          n
+          && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+      if (!*line || *line == '#')
+        continue;
+      if (label (&f->labels, line, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* docker's --expose: PORT[/PROTO] or a range START-END[/PROTO]. */
+static int
+expose (struct run_flags *f, const char *arg, struct err **err)
+{
+  char *end;
+  const char *slash = strchr (arg, '/');
+  const char *proto = slash ? slash + 1 : "tcp";
+  long lo, hi;
+  lo = strtol (arg, &end, 10);
+  hi = lo;
+  if (*end == '-')
+    hi = strtol (end + 1, &end, 10);
+  if (end != (slash ? slash : arg + strlen (arg)) || lo < 1 || hi > 65535
+      || hi < lo
+      || (strcmp (proto, "tcp") && strcmp (proto, "udp")
+          && strcmp (proto, "sctp")))
+    return bad (
+        err, "invalid --expose '%s': expected PORT[-END][/tcp|udp|sctp]", arg);
+  if (hi - lo > 65535)
+    return -1;
+  for (long p = lo; p <= hi; p++)
+    strv_push (&f->expose, xasprintf ("%ld/%s", p, proto));
+  return 0;
+}
+
+int
+run_flags_everyday (struct run_flags *f, int which, const char *arg,
+                    struct err **err)
+{
+  switch (which)
+    {
+    case RUN_ULIMIT:
+      {
+        struct rt_rlimit l;
+        if (rt_rlimit_parse (arg, &l, err) < 0)
+          return err_exit (err, 125);
+        strv_push (&f->ulimits, xstrdup (arg));
+        return 0;
+      }
+    case RUN_SHM_SIZE:
+      if (rt_parse_size (arg, &f->shm_size, err) < 0 || f->shm_size <= 0)
+        {
+          err_clear (err);
+          return bad (err, "invalid --shm-size '%s': expected a size above 0",
+                      arg);
+        }
+      return 0;
+    case RUN_SYSCTL:
+      /* checked once the network is known (run_flags_parse) */
+      strv_push (&f->sysctls, xstrdup (arg));
+      return 0;
+    case RUN_INIT:
+      if (command_parse_bool (arg, &f->init) < 0)
+        return bad (err, "invalid --init '%s': expected true or false", arg);
+      return 0;
+    case RUN_ADD_HOST:
+      if (rt_extra_host_parse (arg, NULL, NULL, err) < 0)
+        return -1;
+      strv_push (&f->add_hosts, xstrdup (arg));
+      return 0;
+    case RUN_DNS:
+      if (!ip_address (arg))
+        return bad (err, "invalid --dns '%s': not an IP address", arg);
+      strv_push (&f->dns, xstrdup (arg));
+      return 0;
+    case RUN_DNS_SEARCH:
+      return dns_search (f, arg, err);
+    case RUN_DNS_OPTION:
+      strv_push (&f->dns_options, xstrdup (arg));
+      return 0;
+    case RUN_LABEL:
+      return label (&f->labels, arg, err);
+    case RUN_LABEL_FILE:
+      return label_file (f, arg, err);
+    case RUN_EXPOSE:
+      return expose (f, arg, err);
+    case RUN_GROUP_ADD:
+      if (!*arg)
+        return bad (err, "invalid --group-add '%s': empty", arg);
+      strv_push (&f->group_add, xstrdup (arg));
+      return 0;
+    case RUN_CIDFILE:
+      free (f->cidfile);
+      f->cidfile = xstrdup (arg);
+      return 0;
+    case RUN_PID:
+      if (strcmp (arg, "host")
+          && !(!strncmp (arg, "container:", 10) && arg[10]))
+        return bad (err, "invalid --pid '%s': expected host or container:NAME",
+                    arg);
+      free (f->pid_mode);
+      f->pid_mode = xstrdup (arg);
+      return 0;
+    case RUN_IPC:
+      if (strcmp (arg, "private") && strcmp (arg, "shareable")
+          && strcmp (arg, "host")
+          && !(!strncmp (arg, "container:", 10) && arg[10]))
+        return bad (err,
+                    "invalid --ipc '%s': expected private, shareable, host or "
+                    "container:NAME",
+                    arg);
+      free (f->ipc_mode);
+      f->ipc_mode = xstrdup (arg);
+      return 0;
+    }
+  return bad (err, "unknown run flag '%s'", arg ? arg : "");
+}
+
+/* docker's validateNetContainerMode: what another container's network
+ * already decides. */
+int
+run_flags_conflicts (const struct run_flags *f, struct err **err)
+{
+  if (f->network != RT_NET_CONTAINER)
+    return 0;
+  if (f->hostname)
+    return bad (err, "conflicting options: hostname and the network mode");
+  if (f->dns || f->dns_search || f->dns_options)
+    return bad (err, "conflicting options: dns and the network mode");
+  if (f->add_hosts)
+    return bad (err, "conflicting options: custom host-to-IP mapping and the "
+                     "network mode");
+  if (f->n_ports || f->publish_all)
+    return bad (err, "conflicting options: port publishing and the container "
+                     "type network mode");
+  if (f->expose)
+    return bad (err,
+                "conflicting options: port exposing and the container type "
+                "network mode");
+  for (char **k = f->sysctls; k && *k; k++)
+    if (!strncmp (*k, "net.", 4))
+      return bad (err,
+                  "sysctl '%s' is not allowed: the network namespace is "
+                  "another container's",
+                  *k);
+  return 0;
+}
