@@ -140,7 +140,7 @@ COMMAND (ps)
     {
       struct err *e = NULL;
       /* A container removed meanwhile (or half-made) is skipped. */
-      if (svc_load_id (&svc, ids[i], &recs[n], &e) < 0)
+      if (svc_load_summary (&svc, ids[i], &recs[n], &e) < 0)
         {
           err_free (e);
           rt_record_release (&recs[n]);
