@@ -139,7 +139,7 @@ static const struct json_field state_fields[] = {
   F (rt_record, JF_STR, image_ref),  F (rt_record, JF_STR, image_id),
   F (rt_record, JF_STRV, command),   F (rt_record, JF_TIME, created),
   F (rt_record, JF_BOOL, auto_remove), F (rt_record, JF_BOOL, detach),
-  F (rt_record, JF_INT, stop_timeout),
+  F (rt_record, JF_INT, stop_timeout), F (rt_record, JF_INT, created_ns),
 };
 #undef F
 
@@ -216,6 +216,7 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
   _cleanup_close_ int lock = -1, dir = -1;
   _cleanup_free_ char *path = NULL;
   char target[RT_ID_HEX + 1];
+  struct timespec now;
   json_t *st;
   int r;
 
@@ -303,8 +304,11 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
   rec->plan.upper_dir = xasprintf ("%s/upper", path);
   free (rec->plan.work_dir);
   rec->plan.work_dir = xasprintf ("%s/work", path);
-  if (!rec->created)
-    rec->created = time (NULL);
+  /* the record's own clock, with its nanoseconds: ps -l and --filter
+   * before/since order containers made within one second */
+  clock_gettime (CLOCK_REALTIME, &now);
+  rec->created = now.tv_sec;
+  rec->created_ns = (int)now.tv_nsec;
   rec->state.status = RT_CREATED;
   if (save_config (dir, rec, err) < 0)
     goto undo;
@@ -514,6 +518,12 @@ rt_record_load_summary (struct rt_containers *cs, const char *id,
   json_fields_from (sum, out, config_fields, ARRAY_SIZE (config_fields));
   rt_plan_release (&out->plan);
   rt_plan_from_json (json_object_get (sum, "plan"), &out->plan);
+  /* what rt_record_create derives from the id */
+  out->plan.id = xstrdup (id);
+  out->plan.name = out->name ? xstrdup (out->name) : NULL;
+  out->plan.state_dir = rt_record_path (cs, id, NULL);
+  out->plan.upper_dir = rt_record_path (cs, id, "upper");
+  out->plan.work_dir = rt_record_path (cs, id, "work");
   state_from_json (s, &out->state);
   json_decref (s);
   return 0;

@@ -71,6 +71,7 @@ struct rt_record
   char *image_id;  /* config digest, or NULL (--rootfs) */
   char **command;  /* argv, for ps */
   time_t created;
+  int created_ns;   /* its nanoseconds (ps's order), 0 for old records */
   bool auto_remove; /* --rm */
   bool detach;
   int stop_timeout; /* seconds, -1 = default (10) */
@@ -109,8 +110,9 @@ int rt_record_load (struct rt_containers *cs, const char *id,
 
 /* The same for a listing: from state.json alone, which holds the state
  * and a summary of config.json (its own members, and of the plan only
- * network and mounts; the rest of out->plan is left as rt_plan_init
- * makes it). A record from before the summary is loaded in full. */
+ * network and mounts, and the id, name and paths that the record's
+ * directory gives; the rest of out->plan is left as rt_plan_init makes
+ * it). A record from before the summary is loaded in full. */
 int rt_record_load_summary (struct rt_containers *cs, const char *id,
                             struct rt_record *out, struct err **err);
 
