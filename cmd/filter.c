@@ -85,8 +85,8 @@ filters_check (const struct filters *f, const char *key,
   return 0;
 }
 
-bool
-filter_label (const char *value, json_t *labels)
+static bool
+label_match (const char *value, json_t *labels)
 {
   const char *eq = strchr (value, '=');
   _cleanup_free_ char *key
@@ -95,6 +95,16 @@ filter_label (const char *value, json_t *labels)
   if (!v)
     return false;
   return !eq || (json_is_string (v) && !strcmp (json_string_value (v), eq + 1));
+}
+
+bool
+filters_labels (const struct filters *f, json_t *labels)
+{
+  for (size_t i = 0; i < f->n; i++)
+    if (!strcmp (f->kv[i].key, "label")
+        && !label_match (f->kv[i].value, labels))
+      return false;
+  return true;
 }
 
 bool

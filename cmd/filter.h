@@ -1,8 +1,9 @@
 /* --filter KEY=VALUE as docker's CLI takes it (ps, images; volume ls,
  * network ls and the prune commands can use it too): values of the same
  * key are alternatives (any one may match), different keys must all
- * match. Each command says which keys it accepts and what a value means
- * for its rows. */
+ * match; label is docker's exception, every label asked for must be there
+ * (filters_labels). Each command says which keys it accepts and what a
+ * value means for its rows. */
 #ifndef IMGTOOL_FILTER_H
 #define IMGTOOL_FILTER_H
 
@@ -50,10 +51,11 @@ int filters_check (const struct filters *f, const char *key,
                    int (*check) (const char *value, struct err **err),
                    struct err **err);
 
+/* true when every label=KEY (the label is there) and label=KEY=VALUE
+ * matches labels, an object of strings (NULL: none) */
+bool filters_labels (const struct filters *f, json_t *labels);
+
 /* Shared tests of one value: */
-/* "KEY" (the label is there) or "KEY=VALUE" against labels, an object of
- * strings (NULL: none) */
-bool filter_label (const char *value, json_t *labels);
 /* docker's Args.Match: the value itself, else as an (unanchored) regular
  * expression, against s */
 bool filter_regex (const char *value, const char *s);

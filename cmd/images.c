@@ -123,13 +123,6 @@ match_reference (const char *value, void *data)
   return filter_glob (value, full) || filter_glob (value, r->repo);
 }
 
-static bool
-match_label (const char *value, void *data)
-{
-  const struct row *r = data;
-  return filter_label (value, r->labels);
-}
-
 /* before/since: the named images' creation times, looked up once */
 struct when
 {
@@ -188,7 +181,7 @@ row_passes (const struct filters *f, const struct when *before,
           return false;
       }
   return filters_any (f, "reference", match_reference, (void *)r)
-         && filters_any (f, "label", match_label, (void *)r)
+         && filters_labels (f, r->labels)
          && when_match (before, r->created_t, -1)
          && when_match (since, r->created_t, 1);
 }

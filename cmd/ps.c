@@ -127,15 +127,6 @@ match_id (const char *value, void *data)
 }
 
 static bool
-match_label (const char *value, void *data)
-{
-  struct ps_item *it = data;
-  return filter_label (
-      value, json_object_get (json_object_get (item_inspect (it), "Config"),
-                              "Labels"));
-}
-
-static bool
 match_exited (const char *value, void *data)
 {
   struct ps_item *it = data;
@@ -365,13 +356,17 @@ passes (struct ps_item *it)
     { "network", match_network },
     { "volume", match_volume },
     { "ancestor", match_ancestor },
-    { "label", match_label },
     { "health", match_health },
   };
   for (size_t i = 0; i < ARRAY_SIZE (tests); i++)
     if (!filters_any (it->ctx->f, tests[i].key, tests[i].fn, it))
       return false;
-  return true;
+  /* the labels are inspect's Config.Labels */
+  return !filters_has (it->ctx->f, "label")
+         || filters_labels (
+             it->ctx->f,
+             json_object_get (json_object_get (item_inspect (it), "Config"),
+                              "Labels"));
 }
 
 /* docker's Size with -s: "12B (virtual 1.09MB)": the writable layer,
