@@ -224,11 +224,14 @@ reconcile (struct svc *s, struct rt_record *rec)
   /* here a restart policy will be applied */
 }
 
-int
-svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
-             struct err **err)
+/* A record loaded by load, then the rule for a dead monitor. */
+static int
+load_with (struct svc *s,
+           int (*load) (struct rt_containers *, const char *,
+                        struct rt_record *, struct err **),
+           const char *id, struct rt_record *rec, struct err **err)
 {
-  if (rt_record_load (&s->cs, id, rec, err) < 0)
+  if (load (&s->cs, id, rec, err) < 0)
     return -1;
   if (rec->state.status == RT_RUNNING)
     reconcile (s, rec);
@@ -236,14 +239,17 @@ svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
 }
 
 int
+svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
+             struct err **err)
+{
+  return load_with (s, rt_record_load, id, rec, err);
+}
+
+int
 svc_load_summary (struct svc *s, const char *id, struct rt_record *rec,
                   struct err **err)
 {
-  if (rt_record_load_summary (&s->cs, id, rec, err) < 0)
-    return -1;
-  if (rec->state.status == RT_RUNNING)
-    reconcile (s, rec);
-  return 0;
+  return load_with (s, rt_record_load_summary, id, rec, err);
 }
 
 int
