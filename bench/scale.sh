@@ -84,8 +84,9 @@ ps_ab () {
         awk -F, -v l="$label" -v n="$n" '/task-clock/ { cpu = $1 }
           END { printf "ps %s N=%s: %.1f ms of CPU (perf stat -r 20)\n", l, n, cpu }'
     done
-  done | tee -a "$md"
+  done
 }
+ps_ab_out=
 
 # scale_one TOOL N: TOOL is imgtool or podman
 scale_one () {
@@ -115,7 +116,8 @@ scale_one () {
     ps_times+="$((t1 - t0)) "
   done
   read -r psm _ < <(tr ' ' '\n' <<< "$ps_times" | grep . | stats)
-  [ "$tool" = imgtool ] && [ -n "${SCALE_PS_BEFORE:-}" ] && ps_ab
+  # (below the table, at the end)
+  [ "$tool" = imgtool ] && [ -n "${SCALE_PS_BEFORE:-}" ] && ps_ab_out+=$(ps_ab)$'\n'
   if [ "$n" -gt 0 ]; then
     local names=()
     for ((i = 1; i <= n; i++)); do names+=("s$i"); done
@@ -137,5 +139,11 @@ for n in $SCALE_N; do
   scale_one imgtool "$n"
   [ "${SCALE_PODMAN:-0}" = 1 ] && scale_one podman "$n"
 done
+if [ -n "$ps_ab_out" ]; then
+  printf '%s' "$ps_ab_out"
+  printf '\nps, %s before and %s after:\n\n%s' "$SCALE_PS_BEFORE" "$IMGTOOL" \
+    "$(sed 's/^/    /' <<< "$ps_ab_out")" >> "$md"
+  echo >> "$md"
+fi
 echo "(markdown in $md)"
 exit 0
