@@ -15,6 +15,10 @@
 #   IMGTOOL=/old/build/imgtool bench/scale.sh   another build (before/after)
 #   SCALE_SKIP_STOP_ABOVE=100           stop is not timed above this N
 #                                       (a serial stop of 500 takes 500 s)
+#   SCALE_PS_BEFORE=/old/imgtool        ps is also timed with this build,
+#                                       alternating with IMGTOOL's in the
+#                                       same run (noise here is +-15%); with
+#                                       perf, `perf stat -r 20` of each
 #
 # Everything runs inside a private mount and network namespace
 # (tests/peers/env.sh: peers_ns) with a private store. Results: the table
@@ -62,6 +66,28 @@ stats () { sort -n | awk '{ v[NR] = $1 } END {
 } >> "$md"
 printf '%-8s %5s %12s %10s %8s %12s %9s\n' tool N "start-med" "start-p99" "ps" "stop-all-s" "rm-all-s"
 
+# ps of SCALE_PS_BEFORE and of IMGTOOL in turns, three rounds: the median
+# of 20 elapsed, and with perf the CPU time (perf stat -r 20)
+ps_ab () {
+  local round b label t0 t1 i times m
+  for round in 1 2 3; do
+    for b in "$SCALE_PS_BEFORE" "$IMGTOOL"; do
+      label=after; [ "$b" = "$SCALE_PS_BEFORE" ] && label=before
+      times=
+      for ((i = 0; i < 20; i++)); do
+        t0=$(now_us); "$b" ps > /dev/null; t1=$(now_us); times+="$((t1 - t0)) "
+      done
+      read -r m _ < <(tr ' ' '\n' <<< "$times" | grep . | stats)
+      echo "ps $label N=$n: $m ms elapsed (median of 20)"
+      command -v perf > /dev/null &&
+        perf stat -r 20 -x, -e task-clock "$b" ps 2>&1 > /dev/null |
+        awk -F, -v l="$label" -v n="$n" '/task-clock/ { cpu = $1 }
+          END { printf "ps %s N=%s: %.1f ms of CPU (perf stat -r 20)\n", l, n, cpu }'
+    done
+  done
+}
+ps_ab_out=
+
 # scale_one TOOL N: TOOL is imgtool or podman
 scale_one () {
   local tool=$1 n=$2 i t0 t1 times= ps_times= stop_s=- rm_s=- med p99 psm
@@ -90,6 +116,8 @@ scale_one () {
     ps_times+="$((t1 - t0)) "
   done
   read -r psm _ < <(tr ' ' '\n' <<< "$ps_times" | grep . | stats)
+  # (below the table, at the end)
+  [ "$tool" = imgtool ] && [ -n "${SCALE_PS_BEFORE:-}" ] && ps_ab_out+=$(ps_ab)$'\n'
   if [ "$n" -gt 0 ]; then
     local names=()
     for ((i = 1; i <= n; i++)); do names+=("s$i"); done
@@ -111,5 +139,11 @@ for n in $SCALE_N; do
   scale_one imgtool "$n"
   [ "${SCALE_PODMAN:-0}" = 1 ] && scale_one podman "$n"
 done
+if [ -n "$ps_ab_out" ]; then
+  printf '%s' "$ps_ab_out"
+  printf '\nps, %s before and %s after:\n\n%s' "$SCALE_PS_BEFORE" "$IMGTOOL" \
+    "$(sed 's/^/    /' <<< "$ps_ab_out")" >> "$md"
+  echo >> "$md"
+fi
 echo "(markdown in $md)"
 exit 0

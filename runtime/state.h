@@ -5,7 +5,9 @@
  *   <root>/containers/names/<name>  symlink -> <id> (names are unique)
  *   <root>/containers/<id>/         id = 64 random hex digits
  *       config.json   image, name, command, the plan (for exec and ps)
- *       state.json    status, pid + its start time, exit code, times, OOM
+ *       state.json    status, pid + its start time, exit code, times, OOM;
+ *                     and a summary of config.json for listings (a
+ *                     change to config.json must rewrite state.json)
  *       monitor.lock  flock held for its whole life by the process that
  *                     waits for the container (`run`, or the -d monitor):
  *                     when nobody holds it, nobody will record the exit
@@ -69,6 +71,7 @@ struct rt_record
   char *image_id;  /* config digest, or NULL (--rootfs) */
   char **command;  /* argv, for ps */
   time_t created;
+  int created_ns;   /* its nanoseconds (ps's order), 0 for old records */
   bool auto_remove; /* --rm */
   bool detach;
   int stop_timeout; /* seconds, -1 = default (10) */
@@ -107,6 +110,14 @@ int rt_record_lookup (struct rt_containers *cs, const char *key, char **id,
  * svc_load also applies the rule for a container whose monitor died). */
 int rt_record_load (struct rt_containers *cs, const char *id,
                     struct rt_record *out, struct err **err);
+
+/* The same for a listing: from state.json alone, which holds the state
+ * and a summary of config.json (its own members, and of the plan only
+ * network and mounts, and the id, name and paths that the record's
+ * directory gives; the rest of out->plan is left as rt_plan_init makes
+ * it). A record from before the summary is loaded in full. */
+int rt_record_load_summary (struct rt_containers *cs, const char *id,
+                            struct rt_record *out, struct err **err);
 
 /* Every container id. */
 int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);

@@ -191,13 +191,11 @@ reconcile (struct svc *s, struct rt_record *rec)
       err_free (e);
       return;
     }
-  if (now.state.status != RT_RUNNING)
-    {
-      rt_record_release (rec);
-      *rec = now;
-      return;
-    }
-  rt_record_release (&now);
+  /* the whole record from now on (rec may be a listing's summary) */
+  rt_record_release (rec);
+  *rec = now;
+  if (rec->state.status != RT_RUNNING)
+    return;
   /* the container dies with its monitor, even one whose init escaped
    * the parent-death signal (a set-user-ID exec clears it) */
   fd = rt_record_pidfd (rec);
@@ -226,15 +224,32 @@ reconcile (struct svc *s, struct rt_record *rec)
   /* here a restart policy will be applied */
 }
 
-int
-svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
-             struct err **err)
+/* A record loaded by load, then the rule for a dead monitor. */
+static int
+load_with (struct svc *s,
+           int (*load) (struct rt_containers *, const char *,
+                        struct rt_record *, struct err **),
+           const char *id, struct rt_record *rec, struct err **err)
 {
-  if (rt_record_load (&s->cs, id, rec, err) < 0)
+  if (load (&s->cs, id, rec, err) < 0)
     return -1;
   if (rec->state.status == RT_RUNNING)
     reconcile (s, rec);
   return 0;
+}
+
+int
+svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
+             struct err **err)
+{
+  return load_with (s, rt_record_load, id, rec, err);
+}
+
+int
+svc_load_summary (struct svc *s, const char *id, struct rt_record *rec,
+                  struct err **err)
+{
+  return load_with (s, rt_record_load_summary, id, rec, err);
 }
 
 int

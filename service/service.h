@@ -84,6 +84,10 @@ int svc_load (struct svc *s, const char *key, struct svc_container *c,
 /* The same by id, for lists (ps). */
 int svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
                  struct err **err);
+/* The same from the record's summary (rt_record_load_summary), for ps;
+ * a record the rule applies to is then loaded in full. */
+int svc_load_summary (struct svc *s, const char *id, struct rt_record *rec,
+                      struct err **err);
 
 /* docker stop: the stop signal (the image's StopSignal, else SIGTERM),
  * SIGKILL after timeout seconds (-1: the container's own, else 10), then

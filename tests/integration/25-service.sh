@@ -91,6 +91,22 @@ like "the next command sees it exited (137)" "$(img ps -a --format '{{.Names}} {
 ok "and gave its address back" test ! -e "$R/networks/bridge/leases/$ip"
 ok "the name can be freed" img rm fg
 
+# --- ps reads one small file per container -----------------------------------
+# state.json carries a summary of config.json (runtime/state.h), so ps never
+# decodes the plan: it lists a container whose config.json is away. A record
+# written before the summary existed is still listed, from both files.
+id=$(img run -d --network none --name sum -v "$T_TMP:/data" busybox sleep 1000)
+mv "$R/containers/$id/config.json" "$T_TMP/config.json"
+is "ps lists a container from its state.json alone" \
+  "$(img ps --no-trunc --format '{{.Names}} {{.Image}} {{.Command}} {{.Networks}} {{.Mounts}}')" \
+  "sum busybox \"sleep 1000\" none $T_TMP"
+mv "$T_TMP/config.json" "$R/containers/$id/config.json"
+jq -c 'del(.summary)' "$R/containers/$id/state.json" > "$T_TMP/state.json"
+cp "$T_TMP/state.json" "$R/containers/$id/state.json"
+is "and one whose state.json has no summary, from config.json" \
+  "$(img ps --format '{{.Names}} {{.Command}}')" 'sum "sleep 1000"'
+img rm -f sum >/dev/null
+
 # --- names between containers: the network's one hosts file -----------------
 img run -d --name na busybox sleep 1000 >/dev/null
 img run -d --name nb busybox sleep 1000 >/dev/null

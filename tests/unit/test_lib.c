@@ -1,5 +1,6 @@
 /* Unit tests for lib/: err, strbuf, fs, bytepipe. */
 #include "lib/bytepipe.h"
+#include "lib/du.h"
 #include "lib/dynlib.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -472,9 +473,37 @@ test_dynlib (void)
          "and names the library: %s", buf);
 }
 
+/* fs_tree_size: files' bytes, a hard-linked file once, links not
+ * followed, directories not counted */
+static void
+test_tree_size (void)
+{
+  char tmpl[] = "/tmp/test_du.XXXXXX";
+  char *dir = mkdtemp (tmpl);
+  struct err *e = NULL;
+  int fd;
+  if (!dir)
+    return;
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK (fs_tree_size (fd, ".") == 0, "an empty tree is 0 bytes");
+  mkdirat (fd, "d", 0755);
+  fs_write_file_atomic (fd, "d/a", "12345", 5, 0644, &e);
+  fs_write_file_atomic (fd, "b", "123", 3, 0644, &e);
+  CHECK (linkat (fd, "d/a", fd, "d/hard", 0) == 0
+             && symlinkat ("/etc", fd, "etc") == 0,
+         "a hard link and a symlink");
+  CHECK (fs_tree_size (fd, ".") == 8 + 4,
+         "5 + 3 bytes, the hard link once, the link's own 4 bytes");
+  CHECK (fs_tree_size (fd, "nosuch") == 0, "a tree that is not there: 0");
+  fs_rm_rf (AT_FDCWD, dir, &e);
+  err_free (e);
+  close (fd);
+}
+
 int
 main (void)
 {
+  test_tree_size ();
   test_path ();
   test_size_parse ();
   test_err ();

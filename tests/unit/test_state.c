@@ -133,6 +133,24 @@ main (void)
   CHECK (rt_record_list (&cs, &ids, &err) == 0 && strv_len (ids) == 2,
          "list finds both containers");
 
+  {
+    /* a listing's load: state.json alone (its summary of config.json) */
+    _cleanup_free_ char *cfg = rt_record_path (&cs, a.id, "config.json");
+    _cleanup_free_ char *away = xasprintf ("%s.away", cfg);
+    CHECK (rename (cfg, away) == 0, "config.json moved away");
+    CHECK (rt_record_load_summary (&cs, a.id, &l, &err) == 0,
+           "a summary loads without config.json");
+    CHECK_STR (l.name, "web", "summary: the name");
+    CHECK_STR (l.image, "busybox", "summary: the image");
+    CHECK (l.command && !strcmp (l.command[0], "sh"), "summary: the command");
+    CHECK (l.created == a.created && l.created_ns == a.created_ns,
+           "summary: the creation, to the nanosecond");
+    CHECK (l.plan.network == a.plan.network, "summary: the plan's network");
+    CHECK_STR (l.plan.upper_dir, a.plan.upper_dir, "summary: the upper dir");
+    CHECK (!l.plan.hostname, "not the rest of the plan");
+    rt_record_release (&l);
+    CHECK (rename (away, cfg) == 0, "config.json back");
+  }
   CHECK (rt_record_load (&cs, a.id, &l, &err) == 0, "load a record");
   CHECK (l.state.status == RT_CREATED, "a new container is created");
   CHECK_STR (l.name, "web", "name kept");
@@ -213,9 +231,12 @@ main (void)
       a.state.pid_start -= 1;
       a.state.status = RT_RUNNING;
       rt_record_save_state (&cs, &a, &err);
-      CHECK (svc_load_id (&s, a.id, &l, &err) == 0
+      CHECK (svc_load_summary (&s, a.id, &l, &err) == 0
                  && l.state.status == RT_EXITED && l.state.exit_code == 137,
-             "a live container without a monitor: Exited (137)");
+             "a live container without a monitor: Exited (137), from a "
+             "listing's load too");
+      CHECK_STR (l.plan.hostname, "box",
+                 "the rule works on the whole record, read under the lock");
       rt_record_release (&l);
       {
         int st = 0;
