@@ -196,7 +196,7 @@ diff (const char *upper, char *const *lowers, const struct layer_opts *o,
   int ufd = open (P (upper), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int ofd = open (P (out), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
-  int r = layer_diff_to_sink (ufd, lowers, o, &sink, res, err);
+  int r = layer_diff_to_sink (ufd, lowers, o, NULL, &sink, res, err);
   close (ufd);
   close (ofd);
   return r;
@@ -612,7 +612,7 @@ test_copy (void)
   char *lowers[] = { xstrdup (P ("l1")), xstrdup (P ("l2")), NULL };
   int ufd = open (P ("u"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   o.compression = LAYER_ZSTD;
-  CHECK (layer_diff (ufd, lowers, &o, &st, &res, &err) == 0
+  CHECK (layer_diff (ufd, lowers, &o, NULL, &st, &res, &err) == 0
              && store_has_blob (&st, res.digest),
          "layer_diff writes a store blob (%s)", err ? err->msg : "ok");
   char *path = store_blob_path (&st, res.digest);
@@ -756,7 +756,7 @@ test_big (void)
       struct store st;
       int ufd = open (P ("big"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       CHECK (store_open (&st, P ("bigstore"), &err) == 0
-                 && layer_diff (ufd, NULL, &o, &st, &res3, &err) == 0,
+                 && layer_diff (ufd, NULL, &o, NULL, &st, &res3, &err) == 0,
              "%s: into the store (%s)", name, err ? err->msg : "ok");
       close (ufd);
       CHECK_STR (res3.digest, res.digest, "%s: the store's blob digest", name);
@@ -773,8 +773,8 @@ test_big (void)
       struct failing_sink fs = { 3u << 20 };
       struct layer_sink sink = { failing_write, &fs, false };
       ufd = open (P ("big"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      CHECK (layer_diff_to_sink (ufd, NULL, &o, &sink, &res2, &err) < 0 && err
-                 && err->errnum == ENOSPC,
+      CHECK (layer_diff_to_sink (ufd, NULL, &o, NULL, &sink, &res2, &err) < 0
+                 && err && err->errnum == ENOSPC,
              "%s: a sink's failure in the writer thread is the error (%s)",
              name, err ? err->msg : "none");
       close (ufd);
