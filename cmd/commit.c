@@ -115,7 +115,7 @@ container_config (json_t *cfg, const struct image_config *ic,
     json_object_set_new (cfg, "StopSignal", json_string (p->stop_signal));
 }
 
-/* docker's created_by: the container's Cmd joined with spaces. */
+/* The Cmd of cfg joined with spaces. */
 static char *
 created_by (json_t *cfg)
 {
@@ -204,6 +204,8 @@ commit_doc (const struct image *base, const struct rt_record *rec,
   if (!json_is_object (cfg = json_object_get (doc, "config")))
     json_object_set_new (doc, "config", cfg = json_object ());
   container_config (cfg, &base->config, rec);
+  /* docker's created_by: the container's Cmd, whatever -c says */
+  _cleanup_free_ char *by = created_by (cfg);
   if (build_apply_changes (doc, o->changes, err) < 0)
     {
       json_decref (doc);
@@ -213,7 +215,6 @@ commit_doc (const struct image *base, const struct rt_record *rec,
   json_object_set_new (doc, "created", json_string (now));
   json_object_del (doc, "author");
   json_object_del (doc, "comment");
-  _cleanup_free_ char *by = created_by (cfg);
   h = json_pack ("{s:s,s:s}", "created", now, "created_by", by);
   if (o->author && *o->author)
     {

@@ -265,6 +265,7 @@ layer_export (int upper_fd, char *const *lower_dirs, char *const *empty_dirs,
   if (!(tw = tarw_new (LAYER_UNCOMPRESSED, 0, sink, err)))
     goto out;
   tarw_no_diff_id (tw);
+  tarw_mode_type_bits (tw);
   tarfs_init (&x.tf, tw, &o);
   x.tf.plain_names = true;
   if (walk (&x, &root, err) < 0 || tarw_finish (tw, &res, err) < 0)

@@ -74,6 +74,10 @@ int tarw_raw (struct tar_writer *tw, const void *data, size_t len,
 /* The tar is not a layer (an image archive, save): skip the diff_id's
  * hash pass; result.diff_id is then meaningless. */
 void tarw_no_diff_id (struct tar_writer *tw);
+/* Write the file type's bits (S_IFDIR, S_IFREG, ...) into every header's
+ * mode as well, as Go's archive/tar does and so docker and podman export
+ * (040755 for a directory); a layer's headers carry permission bits only. */
+void tarw_mode_type_bits (struct tar_writer *tw);
 /* Write the end marker, flush the compressor and fill *out. */
 int tarw_finish (struct tar_writer *tw, struct layer_result *out,
                  struct err **err);
