@@ -161,10 +161,10 @@ diff_container (struct svc *svc, struct svc_container *c, struct store *s,
   struct layer_diff_skip skip = { rt_rootfs_made_by_runtime, p->lower_dirs };
   sigset_t block, old;
   int frozen = 0, r;
-  _cleanup_close_ int upper
-      = p->upper_dir ? open (p->upper_dir,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                     : -1;
+  _cleanup_close_ int upper = -1;
+  if (!p->upper_dir || !p->lower_dirs)
+    return err_set (err, 0, "it has no writable layer over image layers");
+  upper = open (p->upper_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (upper < 0)
     return err_set (err, errno, "open its writable layer");
   sigemptyset (&block);

@@ -12,12 +12,9 @@
 #include "lib/xalloc.h"
 #include "registry/ref.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[]

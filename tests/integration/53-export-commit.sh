@@ -45,15 +45,18 @@ img export web > "$W/web.tar"; rc=$?
 is "export of a running container to stdout" "$rc" 0
 L=$(tarinfo "$W/web.tar")
 is "a new file, with its content" "$(tar -xOf "$W/web.tar" new)" hi
+# doc:export-merged
 is "a deleted lower file is not there (whiteout)" "$(grep -c '^bin/ls ' <<< "$L")" 0
 is "the rest of the lower directory is" "$(entry "$L" bin/sh)" "2 0o120777 0 0"
 is "a replaced lower directory shows only its new content (opaque)" \
   "$(grep '^home/' <<< "$L" | cut -d' ' -f1)" "home/new"
+# doc:export-owners
 is "owner and mode as in the container" "$(entry "$L" data)" "5 0o40700 1000 1000"
 is "a symlink" "$(grep '^lnk ' <<< "$L" | cut -d' ' -f2,7)" "2 /new"
 is "a fifo" "$(entry "$L" f | cut -d' ' -f1)" 6
 is "the bind mount's point is there, empty" "$(grep -c '^vol[ /]' <<< "$L") $(entry "$L" vol | cut -d' ' -f1)" "1 5"
 is "the tmpfs's point is there, empty" "$(grep -c '^tm[ /]' <<< "$L") $(entry "$L" tm | cut -d' ' -f1)" "1 5"
+# doc:export-proc-sys
 is "/proc and /sys are empty directories" "$(grep -E '^(proc|sys)' <<< "$L" | cut -d' ' -f1,2)" "proc 5
 sys 5"
 is "every lower file is there once" "$(cut -d' ' -f1 <<< "$L" | sort | uniq -d)" ""
@@ -74,6 +77,7 @@ switches () { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$PID/status"; }
 s0=$(switches)
 id=$(img commit --pause=false web nopause:1 2>&1); rc=$?
 is "commit --pause=false" "$rc" 0
+# doc:commit-pause
 is "--pause=false: the container was never frozen" "$(switches)" "$s0"
 ok "commit --no-pause (current docker's spelling)" img commit --no-pause web nopause:2
 is "--no-pause: never frozen either" "$(switches)" "$s0"
@@ -94,6 +98,7 @@ c=d["ImageConfig"]; k=c["config"]; h=c["history"][-1]
 print(c["author"], "|", c["comment"], "|", k["Cmd"], "|", "GREETING=hello" in k["Env"], sorted(k["ExposedPorts"]))
 print(h["created_by"], "|", h["author"], "|", h["comment"], "|", h.get("empty_layer", False))
 print(len(c["rootfs"]["diff_ids"]), len(d["Manifest"]["layers"]))')
+# doc:commit-config
 is "-a, -m and -c in the config" "$(sed -n 1p <<< "$cfg")" \
   "Jane <j@x> | configured | ['cat', '/new'] | True ['8080/tcp']"
 is "history: docker's commit entry (created_by the container's command)" \
@@ -112,6 +117,7 @@ is "owner, mode and the -c ENV in the committed image" \
 hello"
 top=$(img inspect snap:1 | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["Manifest"]["layers"][-1]["digest"])')
 layer=$(tar -tzf "$IMGTOOL_ROOT/oci/blobs/sha256/${top#sha256:}" | sort)
+# doc:commit-layer
 is "the layer has docker's whiteouts and opaque marker, no mount point the runtime made" \
   "$(grep -E '(^|/)\.wh\.|^(proc|sys|dev|etc)/' <<< "$layer")" "bin/.wh.ls
 home/.wh..wh..opq"
@@ -139,6 +145,7 @@ is "its file system is the running one's (names, types, modes, owners, contents)
 a=$(img commit --source-date-epoch 0 stopped repro:1 2>&1)
 b=$(img commit --source-date-epoch 0 stopped repro:2 2>&1)
 like "commit --source-date-epoch" "$a" '^sha256:'
+# doc:commit-reproducible
 is "two commits of the same changes: the same image ID" "$b" "$a"
 is "created is the epoch" "$(img inspect --format '{{.Created}}' repro:1)" "1970-01-01T00:00:00Z"
 is "SOURCE_DATE_EPOCH does the same" "$(SOURCE_DATE_EPOCH=0 img commit stopped repro:3 2>&1)" "$a"
