@@ -220,19 +220,8 @@ layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
   struct tar_writer *tw = NULL;
   int r = -1;
 
-  d.n_lower = lower_dirs ? strv_len (lower_dirs) : 0;
-  d.lower_fds = xcalloc (d.n_lower + 1, sizeof *d.lower_fds);
-  for (size_t i = 0; i < d.n_lower; i++)
-    d.lower_fds[i] = -1;
-  for (size_t i = 0; i < d.n_lower; i++)
-    {
-      d.lower_fds[i] = open (lower_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (d.lower_fds[i] < 0)
-        {
-          err_set (err, errno, "open lower dir '%s'", lower_dirs[i]);
-          goto out;
-        }
-    }
+  if (ovl_open_dirs (lower_dirs, &d.lower_fds, &d.n_lower, err) < 0)
+    goto out;
   tw = tarw_new (o->compression, o->level, sink, err);
   if (!tw)
     goto out;
@@ -259,10 +248,8 @@ out:
   free (d.lv);
   tarfs_release (&d.tf);
   tarw_free (tw);
-  for (size_t i = 0; i < d.n_lower; i++)
-    if (d.lower_fds[i] >= 0)
-      close (d.lower_fds[i]);
-  free (d.lower_fds);
+  if (d.lower_fds)
+    ovl_close_dirs (d.lower_fds, d.n_lower);
   return r;
 }
 

@@ -247,21 +247,11 @@ layer_export (int upper_fd, char *const *lower_dirs, char *const *empty_dirs,
   struct xdir root = { .path = "", .upper_fd = upper_fd };
   int r = -1;
 
-  x.n_lower = lower_dirs ? strv_len (lower_dirs) : 0;
-  x.lower_fds = xcalloc (x.n_lower + 1, sizeof *x.lower_fds);
+  if (ovl_open_dirs (lower_dirs, &x.lower_fds, &x.n_lower, err) < 0)
+    return -1;
   root.lowers = xcalloc (x.n_lower + 1, sizeof *root.lowers);
   for (size_t i = 0; i < x.n_lower; i++)
-    x.lower_fds[i] = -1;
-  for (size_t i = 0; i < x.n_lower; i++)
-    {
-      x.lower_fds[i] = open (lower_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (x.lower_fds[i] < 0)
-        {
-          err_set (err, errno, "open layer '%s'", lower_dirs[i]);
-          goto out;
-        }
-      root.lowers[root.n_lowers++] = i;
-    }
+    root.lowers[root.n_lowers++] = i;
   if (!(tw = tarw_new (LAYER_UNCOMPRESSED, 0, sink, err)))
     goto out;
   tarw_no_diff_id (tw);
@@ -274,10 +264,7 @@ layer_export (int upper_fd, char *const *lower_dirs, char *const *empty_dirs,
 out:
   tarfs_release (&x.tf);
   tarw_free (tw);
-  for (size_t i = 0; i < x.n_lower; i++)
-    if (x.lower_fds[i] >= 0)
-      close (x.lower_fds[i]);
-  free (x.lower_fds);
+  ovl_close_dirs (x.lower_fds, x.n_lower);
   free (root.lowers);
   return r;
 }

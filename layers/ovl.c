@@ -140,3 +140,30 @@ ovl_read_names (int fd, const char *what, struct ovl_name **out, size_t *n_out,
   *n_out = n;
   return 0;
 }
+
+int
+ovl_open_dirs (char *const *dirs, int **fds, size_t *n, struct err **err)
+{
+  size_t k = dirs ? strv_len (dirs) : 0;
+  int *v = xcalloc (k + 1, sizeof *v);
+  for (size_t i = 0; i < k; i++)
+    if ((v[i] = open (dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+      {
+        int e = errno;
+        ovl_close_dirs (v, i);
+        *fds = NULL;
+        *n = 0;
+        return err_set (err, e, "open layer dir '%s'", dirs[i]);
+      }
+  *fds = v;
+  *n = k;
+  return 0;
+}
+
+void
+ovl_close_dirs (int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    close (fds[i]);
+  free (fds);
+}

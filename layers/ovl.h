@@ -47,4 +47,9 @@ int ovl_read_names (int fd, const char *what, struct ovl_name **out,
                     size_t *n_out, struct err **err);
 void ovl_names_free (struct ovl_name *v, size_t n);
 
+/* Open each of dirs (NULL-terminated, may be NULL) as a directory: the
+ * fds in *fds (*n of them), or -1 with nothing left open. */
+int ovl_open_dirs (char *const *dirs, int **fds, size_t *n, struct err **err);
+void ovl_close_dirs (int *fds, size_t n);
+
 #endif
