@@ -91,6 +91,18 @@ is "and is running afterwards" "$(img inspect --format '{{.State.Status}}' web)"
 for st in /sys/fs/cgroup/freezer/imgtool/*/freezer.state; do
   [ -f "$st" ] && is "its freezer cgroup is thawed" "$(cat "$st")" THAWED
 done
+FZ=/sys/fs/cgroup/freezer/imgtool/$(img inspect --format '{{.Id}}' web)
+if [ -f "$FZ/freezer.state" ]; then
+  # paused already (as `pause` would leave it): left paused, not thawed
+  echo FROZEN > "$FZ/freezer.state"
+  for _ in $(seq 100); do [ "$(cat "$FZ/freezer.state")" = FROZEN ] && break; sleep 0.1; done
+  ok "commit of a frozen container" img commit -m frozen web frozen:1
+  is "it stays frozen" "$(cat "$FZ/freezer.state")" FROZEN
+  echo THAWED > "$FZ/freezer.state"
+  s1=$(switches)
+else
+  skip "no cgroup v1 freezer: a frozen container's commit"
+fi
 is "the image ID is the config's digest" "$(img inspect --format '{{.Id}}' snap:1)" "$id"
 cfg=$(img inspect snap:1 | $PY -c '
 import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d
@@ -135,6 +147,9 @@ echo done > "/proc/$PID/root/f"
 for _ in $(seq 300); do
   [ "$(img inspect --format '{{.State.Status}}' web)" = exited ] && break; sleep 0.1; done
 is "the container went on after the commits" "$(img logs web 2>&1)" done
+ID=$(img inspect --format '{{.Id}}' web)
+ok "rm of the committed container" img rm web
+is "its freezer cgroup went with it" "$(ls -d /sys/fs/cgroup/freezer/imgtool/"$ID" /sys/fs/cgroup/imgtool/"$ID" 2>/dev/null)" ""
 
 # ---- a stopped container; reproducible commits --------------------------
 rm -f "$W/vol/ready"
