@@ -692,6 +692,32 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e, struct err **err)
 }
 
 int
+tarw_header_block (const struct tar_entry *e, char h[512])
+{
+  size_t cut = 0, plen = e->path ? strlen (e->path) : 0;
+  size_t llen = e->linkpath ? strlen (e->linkpath) : 0;
+  uint64_t size = e->type == TAR_REG ? e->size : 0;
+  uint64_t mtime = e->mtime < 0 ? 0 : (uint64_t)e->mtime;
+  if (!plen || e->path[0] == '/' || e->type == TAR_DIR
+      || !ustar_split (e->path, plen, &cut) || llen > 100
+      || e->uid > USTAR_MAX_OCTAL8 || e->gid > USTAR_MAX_OCTAL8
+      || size > USTAR_MAX_OCTAL12 || mtime > USTAR_MAX_OCTAL12 || e->n_xattrs)
+    return -1;
+  fill_header (h, e->path, plen, cut, typeflag (e->type), e->mode & 07777,
+               e->uid, e->gid, size, mtime, e->linkpath, llen, e->devmajor,
+               e->devminor);
+  return 0;
+}
+
+int
+tarw_flush (struct tar_writer *tw, struct err **err)
+{
+  if (tw->data_left)
+    return err_set (err, 0, "tar flushed inside an entry's data");
+  return tw->ilen ? flush_input (tw, false, err) : 0;
+}
+
+int
 tarw_data (struct tar_writer *tw, const void *data, size_t len,
            struct err **err)
 {
