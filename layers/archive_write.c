@@ -9,6 +9,7 @@
 #include "layers/image_store.h"
 #include "layers/store.h"
 #include "layers/tarwriter.h"
+#include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -236,6 +237,34 @@ put_inflated (struct writer *w, const char *path, const char *digest,
   return r;
 }
 
+/* The worker of the direct way: the diff_id and the write, beside the
+ * inflating thread. */
+static int
+out_consume (void *ctx, const void *data, size_t len, struct err **err)
+{
+  struct inflate_out *o = ctx;
+  digester_update (&o->d, data, len);
+  if (fs_write_all (o->fd, data, len) < 0)
+    return err_set (err, errno, "write the archive");
+  return 0;
+}
+
+struct to_worker
+{
+  struct bytepipe *p;
+  uint64_t size;
+};
+
+static int
+to_worker (void *arg, const uint8_t *buf, size_t len, struct err **err)
+{
+  struct to_worker *t = arg;
+  t->size += len;
+  if (bytepipe_put (t->p, buf, len) < 0)
+    return err_set (err, 0, "write the archive");
+  return 0;
+}
+
 /* The same without a temp file, when the archive is a regular file this
  * process can seek in (-o FILE, or stdout redirected to one): a header
  * block is left blank, the layer inflated straight into the archive
@@ -264,8 +293,20 @@ put_inflated_direct (struct writer *w, const char *path, const char *digest,
   if ((start = lseek (w->fd, 0, SEEK_CUR)) < 0
       || lseek (w->fd, start + 512, SEEK_SET) < 0)
     return 1;
+  static const struct bytepipe_ops ops = { .consume = out_consume };
+  struct to_worker t = { 0 };
   digester_init (&o.d);
-  r = inflate_blob (w, digest, inflate_write, &o, err);
+  /* hashing and writing in a thread of their own: a second core */
+  if (!(t.p = bytepipe_start (4 << 20, 256 << 10, &ops, &o, err)))
+    r = -1;
+  else
+    {
+      r = inflate_blob (w, digest, to_worker, &t, err);
+      struct err *we = NULL;
+      if (bytepipe_finish (&t.p, r == 0, &we) < 0 && r == 0)
+        r = err_set (err, we->errnum, "%s", we->msg);
+      err_free (we);
+    }
   digester_final (&o.d, got);
   digester_release (&o.d);
   if (r == 0 && strcmp (got, diff_id))
@@ -273,7 +314,7 @@ put_inflated_direct (struct writer *w, const char *path, const char *digest,
                  got, diff_id);
   if (r < 0)
     return -1;
-  e.size = o.size;
+  e.size = o.size = t.size;
   if (tarw_header_block (&e, h) < 0)
     {
       /* 8 GiB or more: a pax header, longer than the blank; start over
