@@ -47,7 +47,8 @@ main (int argc, char **argv)
           return 1;
         }
       if (store_open (&st, argv[2] + 6, &err) < 0
-          || layer_diff (ufd, argc > 4 ? argv + 4 : NULL, &o, &st, &res, &err)
+          || layer_diff (ufd, argc > 4 ? argv + 4 : NULL, &o, NULL, &st, &res,
+                         &err)
                  < 0)
         goto fail;
       store_release (&st);
@@ -61,8 +62,8 @@ main (int argc, char **argv)
       return 1;
     }
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
-  if (layer_diff_to_sink (ufd, argc > 4 ? argv + 4 : NULL, &o, &sink, &res,
-                          &err)
+  if (layer_diff_to_sink (ufd, argc > 4 ? argv + 4 : NULL, &o, NULL, &sink,
+                          &res, &err)
       < 0)
     goto fail;
   printf ("%s %s %lld\n", res.digest, res.diff_id, (long long)res.size);

@@ -214,16 +214,6 @@ build_instr_text (const struct bf_instr *x, char *const *shell)
   return strbuf_detach (&sb, NULL);
 }
 
-/* OCI media type for a layer of a new OCI manifest: Docker's gzip layers
- * are the same bytes under another name (image.md section 1). */
-static const char *
-oci_layer_type (const char *mt)
-{
-  if (!strcmp (mt, MT_DOCKER_LAYER_GZIP))
-    return MT_OCI_LAYER_GZIP;
-  return mt;
-}
-
 int
 build_write_image (struct build *b, struct build_state *st,
                    struct build_result *out, struct err **err)
@@ -250,8 +240,7 @@ build_write_image (struct build *b, struct build_state *st,
 
   struct descriptor *layers = xcalloc (st->n_layers + 1, sizeof *layers);
   for (size_t i = 0; i < st->n_layers; i++)
-    layers[i] = (struct descriptor){ .media_type = (char *)oci_layer_type (
-                                         st->layers[i].media_type),
+    layers[i] = (struct descriptor){ .media_type = st->layers[i].media_type,
                                      .digest = st->layers[i].digest,
                                      .size = st->layers[i].size };
   r = image_store_manifest (b->store, cfg_digest, (int64_t)cfg_len, layers,

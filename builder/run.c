@@ -15,76 +15,13 @@
 #include "runtime/user.h"
 #include "service/service.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
-
-/* Is name (a top-level entry) in the stack of lower dirs? */
-static bool
-in_lowers (char *const *lowers, const char *name)
-{
-  for (size_t i = 0; lowers && lowers[i]; i++)
-    {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], name);
-      struct stat st;
-      if (lstat (p, &st) < 0)
-        continue;
-      return !(S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0));
-    }
-  return false;
-}
-
-static bool
-empty_plain_dir (int dirfd, const char *name)
-{
-  char v[2];
-  _cleanup_close_ int fd
-      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  if (fgetxattr (fd, "trusted.overlay.opaque", v, sizeof v) > 0)
-    return false;
-  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 0);
-  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
-  if (!d)
-    return false;
-  struct dirent *de;
-  bool empty = true;
-  while (empty && (de = readdir (d)))
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      empty = false;
-  closedir (d);
-  return empty;
-}
-
-/* The runtime makes mount points the image may lack: /proc, /sys, /dev
- * and empty /etc/hostname, /etc/hosts, /etc/resolv.conf to bind its own
- * files over. Those are not the command's changes: drop them from the
- * upper dir (the kernel's mounts hid anything written below them). */
-static void
-drop_mount_points (int upper_fd, char *const *lowers)
-{
-  static const char *const files[]
-      = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
-  static const char *const dirs[] = { "etc", "dev", "proc", "sys" };
-  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
-    {
-      struct stat st;
-      if (fstatat (upper_fd, files[i], &st, AT_SYMLINK_NOFOLLOW) == 0
-          && S_ISREG (st.st_mode) && st.st_size == 0)
-        unlinkat (upper_fd, files[i], 0);
-    }
-  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
-    if (!in_lowers (lowers, dirs[i]) && empty_plain_dir (upper_fd, dirs[i]))
-      unlinkat (upper_fd, dirs[i], AT_REMOVEDIR);
-}
 
 static char *
 command_text (const struct bf_instr *x)
@@ -204,10 +141,12 @@ build_run_layer (struct build *b, struct build_state *st,
       err_set (err, errno, "open '%s'", plan.upper_dir);
       goto out;
     }
-  drop_mount_points (upper_fd, st->n_layers ? lowers : NULL);
   struct layer_result res;
-  if (layer_diff (upper_fd, st->n_layers ? lowers : NULL, &b->lopts, b->store,
-                  &res, err)
+  /* the mount points the runtime made are not the command's changes */
+  struct layer_diff_skip skip
+      = { rt_rootfs_made_by_runtime, st->n_layers ? lowers : NULL };
+  if (layer_diff (upper_fd, st->n_layers ? lowers : NULL, &b->lopts, &skip,
+                  b->store, &res, err)
       < 0)
     {
       err_wrap (err, "%s:%d: RUN: make the layer", b->plan->file, x->line);

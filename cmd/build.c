@@ -32,18 +32,6 @@ static const char usage_text[]
 #define BUILDFILE_MAX (8u << 20)
 
 static int
-parse_epoch (const char *s, int64_t *out, struct err **err)
-{
-  char *end;
-  errno = 0;
-  long long v = strtoll (s, &end, 10);
-  if (!*s || *end || errno || v < 0)
-    return err_set (err, 0, "invalid source date epoch '%s'", s);
-  *out = v;
-  return 0;
-}
-
-static int
 add_build_arg (struct bf_kvs *kvs, const char *arg, struct err **err)
 {
   const char *eq = strchr (arg, '=');
@@ -141,7 +129,7 @@ COMMAND (build)
   struct build_result res = { 0 };
   struct store s;
   struct regflags rf;
-  bool store_open_ok = false, epoch_given = false;
+  bool store_open_ok = false;
   _cleanup_strv_ char **tags = xcalloc (1, sizeof (char *));
   _cleanup_free_ char *path = NULL, *name = NULL, *text = NULL;
   const char *file = NULL;
@@ -204,9 +192,9 @@ COMMAND (build)
           goto out;
         break;
       case 'e':
-        if (parse_epoch (optarg, &o.source_date_epoch, err) < 0)
+        if (command_parse_epoch (optarg, &o.source_date_epoch, err) < 0)
           goto out;
-        o.have_epoch = epoch_given = true;
+        o.have_epoch = true;
         break;
       default:
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
@@ -234,19 +222,8 @@ COMMAND (build)
                "give a directory");
       goto out;
     }
-  if (!epoch_given)
-    {
-      const char *e = getenv ("SOURCE_DATE_EPOCH");
-      if (e && *e)
-        {
-          if (parse_epoch (e, &o.source_date_epoch, err) < 0)
-            {
-              err_wrap (err, "SOURCE_DATE_EPOCH");
-              goto out;
-            }
-          o.have_epoch = true;
-        }
-    }
+  if (command_epoch_from_env (&o.have_epoch, &o.source_date_epoch, err) < 0)
+    goto out;
   if (read_buildfile (file, o.context_dir, &path, &name, &text, &len, err) < 0)
     goto out;
   o.buildfile = path;

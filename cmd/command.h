@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct err;
 
@@ -57,6 +58,8 @@ COMMAND (rm);
 COMMAND (network);
 COMMAND (build);
 COMMAND (history);
+COMMAND (export);
+COMMAND (commit);
 
 /* Run the command name of the table (cmd/main.c) as if typed; -1 with
  * *err when there is none. */
@@ -66,6 +69,12 @@ int command_run (const char *name, struct global *g, int argc, char **argv,
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
 int command_parse_bool (const char *arg, bool *out);
+
+/* --source-date-epoch N: seconds since 1970, not negative ("invalid
+ * source date epoch 'x'"). command_epoch_from_env takes
+ * $SOURCE_DATE_EPOCH when no option gave one (*have false). */
+int command_parse_epoch (const char *arg, int64_t *out, struct err **err);
+int command_epoch_from_env (bool *have, int64_t *out, struct err **err);
 
 /* getopt_long for a command's options, silent: on a bad option it returns
  * '?' and remembers one line about it for command_bad_option. */

@@ -30,6 +30,8 @@ static const struct command commands[] = {
   { "save", cmd_save, "Save images to a docker-archive or oci-archive" },
   { "load", cmd_load, "Load images from a docker-archive or oci-archive" },
   { "import", cmd_import, "Make an image from a tarball of a file system" },
+  { "export", cmd_export, "Write a container's file system as a tar" },
+  { "commit", cmd_commit, "Make an image from a container's changes" },
   { "images", cmd_images, "List images in the store" },
   { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
   { "tag", cmd_tag, "Give an image another name" },

@@ -2,7 +2,9 @@
 #include "cmd/command.h"
 #include "lib/err.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +17,30 @@ command_parse_bool (const char *arg, bool *out)
     *out = false;
   else
     return -1;
+  return 0;
+}
+
+int
+command_parse_epoch (const char *arg, int64_t *out, struct err **err)
+{
+  char *end;
+  errno = 0;
+  long long v = strtoll (arg, &end, 10);
+  if (!*arg || *end || errno || v < 0)
+    return err_set (err, 0, "invalid source date epoch '%s'", arg);
+  *out = v;
+  return 0;
+}
+
+int
+command_epoch_from_env (bool *have, int64_t *out, struct err **err)
+{
+  const char *e = getenv ("SOURCE_DATE_EPOCH");
+  if (*have || !e || !*e)
+    return 0;
+  if (command_parse_epoch (e, out, err) < 0)
+    return err_wrap (err, "SOURCE_DATE_EPOCH");
+  *have = true;
   return 0;
 }
 

@@ -12,12 +12,9 @@
 #include "lib/xalloc.h"
 #include "registry/ref.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[]
@@ -139,7 +136,7 @@ COMMAND (save)
   enum archive_format f = ARCHIVE_DOCKER;
   struct items it = { 0 };
   struct store s;
-  _cleanup_free_ char *tmp = NULL;
+  struct fs_output out = { .fd = -1 };
   int c, fd = 1, ret = -1;
 
   while ((c = command_getopt (argc, argv, "o:h", opts)) != -1)
@@ -169,46 +166,19 @@ COMMAND (save)
   for (int i = optind; i < argc; i++)
     if (add_image (&s, argv[i], &it, err) < 0)
       goto out;
-  struct stat st;
-  if (output && lstat (output, &st) == 0 && !S_ISREG (st.st_mode))
+  if (output)
     {
-      /* a symlink (/dev/stdout), a device or a pipe: written into, as it
-         is; never replaced */
-      if ((fd = open (output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666))
-          < 0)
-        {
-          err_set (err, errno, "open '%s'", output);
-          goto out;
-        }
-    }
-  else if (output)
-    {
-      /* a temp file beside FILE, renamed when complete */
-      tmp = xasprintf ("%s.tmp-XXXXXX", output);
-      if ((fd = mkostemp (tmp, O_CLOEXEC)) < 0)
-        {
-          err_set (err, errno, "create '%s'", tmp);
-          free (steal_pointer (&tmp));
-          goto out;
-        }
-      mode_t mask = umask (0);
-      umask (mask);
-      fchmod (fd, 0666 & ~mask); /* as open(O_CREAT) would make it */
+      if (fs_output_open (&out, output, err) < 0)
+        goto out;
+      fd = out.fd;
     }
   if (archive_save (&s, it.v, it.n, f, fd, err) < 0)
     goto out;
-  if (tmp && rename (tmp, output) < 0)
-    {
-      err_set (err, errno, "write '%s'", output);
-      goto out;
-    }
-  free (steal_pointer (&tmp));
+  if (output && fs_output_commit (&out, err) < 0)
+    goto out;
   ret = 0;
 out:
-  if (tmp)
-    unlink (tmp);
-  if (output && fd >= 0)
-    close (fd);
+  fs_output_abort (&out);
   items_release (&it);
   store_release (&s);
   if (ret < 0 && output)

@@ -1,5 +1,6 @@
 /* Overlay upper dir -> OCI layer (see diff.h for the rules). */
 #include "layers/diff.h"
+#include "layers/ovl.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -28,84 +29,12 @@ struct level
 struct differ
 {
   struct tarfs tf;
+  const struct layer_diff_skip *skip;
   int *lower_fds;
   size_t n_lower;
   struct level *lv;
   size_t depth, alloc;
 };
-
-static bool
-is_whiteout (const struct stat *st)
-{
-  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
-}
-
-static char *
-join (const char *dir, const char *name)
-{
-  return *dir ? xasprintf ("%s/%s", dir, name) : xstrdup (name);
-}
-
-/* Which overlay xattrs does dirfd/name carry? */
-enum
-{
-  OVL_OPAQUE = 1,
-  OVL_REDIRECT = 2,
-  OVL_METACOPY = 4,
-};
-
-static int
-overlay_xattrs (int dirfd, const char *name, const char *what, int *flags,
-                struct err **err)
-{
-  char proc[64 + PATH_MAX], list[4096];
-  *flags = 0;
-  snprintf (proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
-  ssize_t len = llistxattr (proc, list, sizeof list);
-  if (len < 0 && errno == ERANGE)
-    {
-      /* A long list: look the few names up directly. */
-      len = 0;
-      static const char *const names[]
-          = { "trusted.overlay.opaque",   "user.overlay.opaque",
-              "trusted.overlay.redirect", "user.overlay.redirect",
-              "trusted.overlay.metacopy", "user.overlay.metacopy" };
-      for (size_t i = 0; i < ARRAY_SIZE (names); i++)
-        {
-          size_t l = strlen (names[i]) + 1;
-          if (lgetxattr (proc, names[i], NULL, 0) >= 0
-              && (size_t)len + l <= sizeof list)
-            {
-              memcpy (list + len, names[i], l);
-              len += (ssize_t)l;
-            }
-        }
-    }
-  else if (len < 0 && (errno == ENOTSUP || errno == ENODATA))
-    return 0;
-  else if (len < 0)
-    return err_set (err, errno, "list xattrs of '%s'", what);
-  for (char *k = list; k < list + len; k += strlen (k) + 1)
-    {
-      const char *s = !strncmp (k, "trusted.overlay.", 16) ? k + 16
-                      : !strncmp (k, "user.overlay.", 13)  ? k + 13
-                                                           : NULL;
-      if (!s)
-        continue;
-      if (!strcmp (s, "opaque"))
-        {
-          char v[8];
-          ssize_t vl = lgetxattr (proc, k, v, sizeof v);
-          if (vl == 1 && v[0] == 'y')
-            *flags |= OVL_OPAQUE;
-        }
-      else if (!strcmp (s, "redirect"))
-        *flags |= OVL_REDIRECT;
-      else if (!strcmp (s, "metacopy"))
-        *flags |= OVL_METACOPY;
-    }
-  return 0;
-}
 
 /* Look name up in the merged lower view of level lv. Returns true and
  * fills *st if it exists there (a whiteout in a higher lower hides it). */
@@ -113,7 +42,7 @@ static bool
 lower_lookup (struct differ *d, const struct level *lv, const char *name,
               struct stat *st)
 {
-  _cleanup_free_ char *rel = join (lv->tar_path, name);
+  _cleanup_free_ char *rel = ovl_join (lv->tar_path, name);
   for (size_t i = 0; i < lv->n_lowers; i++)
     {
       /* Every component of rel was checked to be a directory (not a
@@ -122,7 +51,7 @@ lower_lookup (struct differ *d, const struct level *lv, const char *name,
       if (fstatat (d->lower_fds[lv->lowers[i]], rel, st, AT_SYMLINK_NOFOLLOW)
           < 0)
         continue;
-      return !is_whiteout (st);
+      return !ovl_is_whiteout (st);
     }
   return false;
 }
@@ -133,7 +62,7 @@ static void
 child_lowers (struct differ *d, const struct level *lv, const char *name,
               size_t **out, size_t *n_out)
 {
-  _cleanup_free_ char *rel = join (lv->tar_path, name);
+  _cleanup_free_ char *rel = ovl_join (lv->tar_path, name);
   size_t *v = NULL, n = 0;
   for (size_t i = 0; i < lv->n_lowers; i++)
     {
@@ -147,7 +76,7 @@ child_lowers (struct differ *d, const struct level *lv, const char *name,
       v[n++] = lv->lowers[i];
       int flags = 0;
       struct err *ignored = NULL;
-      if (overlay_xattrs (lfd, rel, rel, &flags, &ignored) < 0)
+      if (ovl_xattrs (lfd, rel, rel, &flags, &ignored) < 0)
         err_free (ignored);
       if (flags & OVL_OPAQUE)
         break;
@@ -173,86 +102,11 @@ flush_parents (struct differ *d, struct err **err)
       lv->emitted = true;
       if (lv->opaque_marker)
         {
-          _cleanup_free_ char *wh = join (lv->tar_path, ".wh..wh..opq");
+          _cleanup_free_ char *wh = ovl_join (lv->tar_path, ".wh..wh..opq");
           if (tarfs_add_whiteout (&d->tf, wh, err) < 0)
             return -1;
         }
     }
-  return 0;
-}
-
-struct name
-{
-  char *name;
-  char *key; /* the name the entry has in the tar: ".wh.NAME" for a
-                whiteout */
-};
-
-static int
-cmp_key (const void *a, const void *b)
-{
-  return strcmp (((const struct name *)a)->key, ((const struct name *)b)->key);
-}
-
-static void
-names_free (struct name *v, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      if (v[i].key != v[i].name)
-        free (v[i].key);
-      free (v[i].name);
-    }
-  free (v);
-}
-
-static int
-read_names (int fd, const char *what, struct name **out, size_t *n_out,
-            struct err **err)
-{
-  int dfd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
-  if (dfd < 0)
-    return err_set (err, errno, "dup '%s'", what);
-  DIR *dir = fdopendir (dfd);
-  if (!dir)
-    {
-      close (dfd);
-      return err_set (err, errno, "opendir '%s'", what);
-    }
-  rewinddir (dir);
-  struct name *v = NULL;
-  size_t n = 0, alloc = 0;
-  struct dirent *de;
-  errno = 0;
-  while ((de = readdir (dir)))
-    {
-      if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
-        continue;
-      v = xgrow (v, &alloc, n + 1, sizeof *v);
-      v[n].name = xstrdup (de->d_name);
-      v[n].key = v[n].name;
-      struct stat st;
-      if ((de->d_type == DT_CHR || de->d_type == DT_UNKNOWN)
-          && fstatat (fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-          && is_whiteout (&st))
-        v[n].key = xasprintf (".wh.%s", de->d_name);
-      n++;
-      errno = 0;
-    }
-  int e = errno;
-  closedir (dir);
-  if (e)
-    {
-      names_free (v, n);
-      return err_set (err, e, "read directory '%s'", what);
-    }
-  /* Byte order of the names entries have in the tar (strcmp compares
-     unsigned bytes), so the layer is the same whatever order readdir
-     gives, and whiteouts sort as the ".wh." files they become. */
-  if (n)
-    qsort (v, n, sizeof *v, cmp_key);
-  *out = v;
-  *n_out = n;
   return 0;
 }
 
@@ -263,24 +117,26 @@ visit (struct differ *d, const char *name, struct err **err)
 {
   struct level *lv = &d->lv[d->depth - 1];
   struct stat st, lst;
-  _cleanup_free_ char *path = join (lv->tar_path, name);
+  _cleanup_free_ char *path = ovl_join (lv->tar_path, name);
 
   if (fstatat (lv->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return err_set (err, errno, "stat '%s'", path);
 
-  if (is_whiteout (&st))
+  if (ovl_is_whiteout (&st))
     {
       if (!lower_lookup (d, lv, name, &lst))
         return 0; /* made and deleted in this step: nothing to hide */
       _cleanup_free_ char *whname = xasprintf (".wh.%s", name);
-      _cleanup_free_ char *wh = join (lv->tar_path, whname);
+      _cleanup_free_ char *wh = ovl_join (lv->tar_path, whname);
       if (flush_parents (d, err) < 0)
         return -1;
       return tarfs_add_whiteout (&d->tf, wh, err);
     }
 
+  if (d->skip && d->skip->fn (d->skip->ctx, lv->fd, name, path, &st))
+    return 0;
   int flags = 0;
-  if (overlay_xattrs (lv->fd, name, path, &flags, err) < 0)
+  if (ovl_xattrs (lv->fd, name, path, &flags, err) < 0)
     return -1;
   if (flags & OVL_REDIRECT)
     return err_set (err, 0,
@@ -340,40 +196,32 @@ static int
 walk (struct differ *d, struct err **err)
 {
   struct level *lv = &d->lv[d->depth - 1];
-  struct name *names = NULL;
+  struct ovl_name *names = NULL;
   size_t n = 0;
   int r = 0;
-  if (read_names (lv->fd, *lv->tar_path ? lv->tar_path : "/", &names, &n, err)
+  if (ovl_read_names (lv->fd, *lv->tar_path ? lv->tar_path : "/", &names, &n,
+                      err)
       < 0)
     return -1;
   for (size_t i = 0; i < n && r == 0; i++)
     r = visit (d, names[i].name, err);
-  names_free (names, n);
+  ovl_names_free (names, n);
   return r;
 }
 
 int
 layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
-                    const struct layer_opts *o, const struct layer_sink *sink,
-                    struct layer_result *out, struct err **err)
+                    const struct layer_opts *o,
+                    const struct layer_diff_skip *skip,
+                    const struct layer_sink *sink, struct layer_result *out,
+                    struct err **err)
 {
-  struct differ d = { 0 };
+  struct differ d = { .skip = skip };
   struct tar_writer *tw = NULL;
   int r = -1;
 
-  d.n_lower = lower_dirs ? strv_len (lower_dirs) : 0;
-  d.lower_fds = xcalloc (d.n_lower + 1, sizeof *d.lower_fds);
-  for (size_t i = 0; i < d.n_lower; i++)
-    d.lower_fds[i] = -1;
-  for (size_t i = 0; i < d.n_lower; i++)
-    {
-      d.lower_fds[i] = open (lower_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (d.lower_fds[i] < 0)
-        {
-          err_set (err, errno, "open lower dir '%s'", lower_dirs[i]);
-          goto out;
-        }
-    }
+  if (ovl_open_dirs (lower_dirs, &d.lower_fds, &d.n_lower, err) < 0)
+    goto out;
   tw = tarw_new (o->compression, o->level, sink, err);
   if (!tw)
     goto out;
@@ -400,21 +248,21 @@ out:
   free (d.lv);
   tarfs_release (&d.tf);
   tarw_free (tw);
-  for (size_t i = 0; i < d.n_lower; i++)
-    if (d.lower_fds[i] >= 0)
-      close (d.lower_fds[i]);
-  free (d.lower_fds);
+  if (d.lower_fds)
+    ovl_close_dirs (d.lower_fds, d.n_lower);
   return r;
 }
 
 int
 layer_diff (int upper_fd, char *const *lower_dirs, const struct layer_opts *o,
-            struct store *s, struct layer_result *out, struct err **err)
+            const struct layer_diff_skip *skip, struct store *s,
+            struct layer_result *out, struct err **err)
 {
   struct layer_store_out lo;
   if (layer_store_begin (s, &lo, err) < 0)
     return -1;
-  if (layer_diff_to_sink (upper_fd, lower_dirs, o, &lo.sink, out, err) < 0)
+  if (layer_diff_to_sink (upper_fd, lower_dirs, o, skip, &lo.sink, out, err)
+      < 0)
     {
       layer_store_abort (&lo);
       return -1;

@@ -31,15 +31,28 @@
 struct err;
 struct store;
 
-/* Write the layer to sink. lower_dirs is NULL-terminated (may be NULL). */
+/* Entries of the upper dir that are not changes of their own, left out
+ * with everything below them: the mount points a runtime made there
+ * (commit: runtime/rootfs.h, rt_rootfs_made_by_runtime). fn gets the
+ * entry as dirfd/name, its tar path ("etc/hosts") and its lstat. */
+struct layer_diff_skip
+{
+  bool (*fn) (void *ctx, int dirfd, const char *name, const char *path,
+              const struct stat *st);
+  void *ctx;
+};
+
+/* Write the layer to sink. lower_dirs is NULL-terminated (may be NULL);
+ * skip may be NULL. */
 int layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                         const struct layer_opts *o,
+                        const struct layer_diff_skip *skip,
                         const struct layer_sink *sink, struct layer_result *out,
                         struct err **err);
 
 /* Write the layer into the store as a new blob; out->digest names it. */
 int layer_diff (int upper_fd, char *const *lower_dirs,
-                const struct layer_opts *o, struct store *s,
-                struct layer_result *out, struct err **err);
+                const struct layer_opts *o, const struct layer_diff_skip *skip,
+                struct store *s, struct layer_result *out, struct err **err);
 
 #endif

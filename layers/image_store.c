@@ -312,6 +312,14 @@ store_gc (struct store *s, char *const *extra_roots, uint64_t *freed_bytes,
   return 0;
 }
 
+/* A layer's media type in an OCI manifest: Docker's gzip layers are the
+ * same bytes under another name (image.md section 1). */
+static const char *
+oci_layer_type (const char *mt)
+{
+  return strcmp (mt, MT_DOCKER_LAYER_GZIP) ? mt : MT_OCI_LAYER_GZIP;
+}
+
 int
 image_store_manifest (struct store *s, const char *config_digest,
                       int64_t config_size, const struct descriptor *layers,
@@ -320,8 +328,8 @@ image_store_manifest (struct store *s, const char *config_digest,
   json_t *ls = json_array ();
   for (size_t i = 0; i < n; i++)
     json_array_append_new (ls, json_pack ("{s:s,s:s,s:I}", "mediaType",
-                                          layers[i].media_type, "digest",
-                                          layers[i].digest, "size",
+                                          oci_layer_type (layers[i].media_type),
+                                          "digest", layers[i].digest, "size",
                                           (json_int_t)layers[i].size));
   json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
                          "mediaType", MT_OCI_MANIFEST, "config", "mediaType",

@@ -32,7 +32,8 @@ int image_load_ref (struct store *s, const struct store_ref *ref,
 void image_release (struct image *img);
 
 /* Store an OCI image manifest for a stored config and layers (the images
- * load and import make). *digest (caller frees) and *size describe it. */
+ * build, load, import and commit make; a Docker gzip layer gets the OCI
+ * media type). *digest (caller frees) and *size describe it. */
 int image_store_manifest (struct store *s, const char *config_digest,
                           int64_t config_size, const struct descriptor *layers,
                           size_t n, char **digest, int64_t *size,

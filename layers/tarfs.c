@@ -202,7 +202,8 @@ tarfs_add (struct tarfs *t, int dirfd, const char *name, const struct stat *st,
     end--;
   for (start = end; start && tar_path[start - 1] != '/'; start--)
     ;
-  if (end - start >= 4 && !strncmp (tar_path + start, ".wh.", 4))
+  if (!t->plain_names && end - start >= 4
+      && !strncmp (tar_path + start, ".wh.", 4))
     return err_set (err, 0,
                     "'%s': a name starting with '.wh.' cannot go "
                     "into a layer (it would be a whiteout)",

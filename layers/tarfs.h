@@ -41,6 +41,8 @@ struct tarfs
   struct tar_writer *tw;
   const struct layer_opts *opts;
   struct tarfs_link *links; /* open-addressing table dev+ino -> path */
+  bool plain_names;         /* a file system's tar, not a layer (export):
+                               a ".wh." name is a file like any other */
   size_t n_links, cap_links;
 };
 

@@ -69,6 +69,7 @@ struct tar_writer
   bool failed;
   bool raw;       /* fed tar bytes as they are (tarw_raw): no end marker */
   bool no_digest; /* not a layer (tarw_no_diff_id): no diff_id */
+  bool type_bits; /* tarw_mode_type_bits */
 };
 
 int
@@ -535,7 +536,7 @@ fill_header (char h[512], const char *name, size_t nlen, size_t cut, char type,
     }
   else
     memcpy (h, name, nlen > 100 ? 100 : nlen);
-  octal (h + 100, 8, mode & 07777);
+  octal (h + 100, 8, mode & 0777777);
   octal (h + 108, 8, uid > USTAR_MAX_OCTAL8 ? 0 : uid);
   octal (h + 116, 8, gid > USTAR_MAX_OCTAL8 ? 0 : gid);
   octal (h + 124, 12, size > USTAR_MAX_OCTAL12 ? 0 : size);
@@ -578,6 +579,29 @@ typeflag (enum tar_type t)
     case TAR_REG:
     default:
       return '0';
+    }
+}
+
+/* S_IFMT's bits of a type, as Go's archive/tar puts them in the mode */
+static uint32_t
+type_bits (enum tar_type t)
+{
+  switch (t)
+    {
+    case TAR_SYMLINK:
+      return 0120000;
+    case TAR_CHR:
+      return 020000;
+    case TAR_BLK:
+      return 060000;
+    case TAR_DIR:
+      return 040000;
+    case TAR_FIFO:
+      return 010000;
+    case TAR_REG:
+    case TAR_HARDLINK:
+    default:
+      return 0100000;
     }
 }
 
@@ -654,8 +678,10 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e, struct err **err)
       if (cut == 0 && plen > 100)
         plen = 100; /* truncated name in the ustar header, like Go */
     }
-  fill_header (h, path, plen, cut, typeflag (e->type), e->mode, e->uid, e->gid,
-               size, mtime, e->linkpath, llen, e->devmajor, e->devminor);
+  fill_header (h, path, plen, cut, typeflag (e->type),
+               (e->mode & 07777) | (tw->type_bits ? type_bits (e->type) : 0),
+               e->uid, e->gid, size, mtime, e->linkpath, llen, e->devmajor,
+               e->devminor);
   if (put (tw, h, 512, err) < 0)
     return -1;
   tw->data_left = size;
@@ -663,6 +689,32 @@ tarw_header (struct tar_writer *tw, const struct tar_entry *e, struct err **err)
   if (size == 0)
     tw->pending_pad = 0;
   return 0;
+}
+
+int
+tarw_header_block (const struct tar_entry *e, char h[512])
+{
+  size_t cut = 0, plen = e->path ? strlen (e->path) : 0;
+  size_t llen = e->linkpath ? strlen (e->linkpath) : 0;
+  uint64_t size = e->type == TAR_REG ? e->size : 0;
+  uint64_t mtime = e->mtime < 0 ? 0 : (uint64_t)e->mtime;
+  if (!plen || e->path[0] == '/' || e->type == TAR_DIR
+      || !ustar_split (e->path, plen, &cut) || llen > 100
+      || e->uid > USTAR_MAX_OCTAL8 || e->gid > USTAR_MAX_OCTAL8
+      || size > USTAR_MAX_OCTAL12 || mtime > USTAR_MAX_OCTAL12 || e->n_xattrs)
+    return -1;
+  fill_header (h, e->path, plen, cut, typeflag (e->type), e->mode & 07777,
+               e->uid, e->gid, size, mtime, e->linkpath, llen, e->devmajor,
+               e->devminor);
+  return 0;
+}
+
+int
+tarw_flush (struct tar_writer *tw, struct err **err)
+{
+  if (tw->data_left)
+    return err_set (err, 0, "tar flushed inside an entry's data");
+  return tw->ilen ? flush_input (tw, false, err) : 0;
 }
 
 int
@@ -725,6 +777,12 @@ void
 tarw_no_diff_id (struct tar_writer *tw)
 {
   tw->no_digest = true;
+}
+
+void
+tarw_mode_type_bits (struct tar_writer *tw)
+{
+  tw->type_bits = true;
 }
 
 int

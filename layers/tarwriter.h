@@ -66,6 +66,16 @@ int tarw_data (struct tar_writer *tw, const void *data, size_t len,
  * path, one that grew is cut at size). */
 int tarw_data_fd (struct tar_writer *tw, int fd, uint64_t size,
                   const char *path, struct err **err);
+/* For a plain tar written to a file (an image archive, save): push every
+ * byte written so far into the sink, so that the caller may write an
+ * entry into the same file itself, before going on with the writer.
+ * Between entries only; not for a compressed or hashed writer, whose
+ * bytes may still be on their way in another thread. */
+int tarw_flush (struct tar_writer *tw, struct err **err);
+/* The one 512-byte header block tarw_header writes for e (not a
+ * directory), when e needs no pax records: a path that fits ustar, a
+ * short link, numbers that fit their fields, no xattrs. -1 otherwise. */
+int tarw_header_block (const struct tar_entry *e, char h[512]);
 /* Pass bytes that already are a tar (a layer read from an archive,
  * import's input) through the compressor and both digests, unchanged. A
  * writer fed this way writes no end marker: the bytes brought theirs. */
@@ -74,6 +84,10 @@ int tarw_raw (struct tar_writer *tw, const void *data, size_t len,
 /* The tar is not a layer (an image archive, save): skip the diff_id's
  * hash pass; result.diff_id is then meaningless. */
 void tarw_no_diff_id (struct tar_writer *tw);
+/* Write the file type's bits (S_IFDIR, S_IFREG, ...) into every header's
+ * mode as well, as Go's archive/tar does and so docker and podman export
+ * (040755 for a directory); a layer's headers carry permission bits only. */
+void tarw_mode_type_bits (struct tar_writer *tw);
 /* Write the end marker, flush the compressor and fill *out. */
 int tarw_finish (struct tar_writer *tw, struct layer_result *out,
                  struct err **err);

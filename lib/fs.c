@@ -411,3 +411,48 @@ fs_read_each (int fd,
     *total = sum;
   return ret;
 }
+
+int
+fs_output_open (struct fs_output *o, const char *path, struct err **err)
+{
+  struct stat st;
+  *o = (struct fs_output){ .path = path, .fd = -1 };
+  if (lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      o->fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (o->fd < 0)
+        return err_set (err, errno, "open '%s'", path);
+      return 0;
+    }
+  o->tmp = xasprintf ("%s.tmp-XXXXXX", path);
+  if ((o->fd = mkostemp (o->tmp, O_CLOEXEC)) < 0)
+    {
+      err_set (err, errno, "create '%s'", o->tmp);
+      free (steal_pointer (&o->tmp));
+      return -1;
+    }
+  mode_t mask = umask (0);
+  umask (mask);
+  fchmod (o->fd, 0666 & ~mask); /* as open(O_CREAT) would make it */
+  return 0;
+}
+
+int
+fs_output_commit (struct fs_output *o, struct err **err)
+{
+  if (o->tmp && rename (o->tmp, o->path) < 0)
+    return err_set (err, errno, "write '%s'", o->path);
+  free (steal_pointer (&o->tmp));
+  return 0;
+}
+
+void
+fs_output_abort (struct fs_output *o)
+{
+  if (o->tmp)
+    unlink (o->tmp);
+  free (steal_pointer (&o->tmp));
+  if (o->fd >= 0)
+    close (o->fd);
+  o->fd = -1;
+}

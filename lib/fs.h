@@ -91,4 +91,21 @@ int fs_open_dir (int dirfd, const char *path, struct err **err);
  * whether ENOENT is an error). */
 int fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode);
 
+/* An output file that appears only when complete (save -o, export -o):
+ * written into a temp file beside path, renamed over path by
+ * fs_output_commit, removed by fs_output_abort. A path that exists and
+ * is not a regular file (a symlink such as /dev/stdout, a device, a fifo)
+ * is written into as it is, never replaced. o->fd is where to write. */
+struct fs_output
+{
+  const char *path;
+  char *tmp; /* NULL when writing into path itself */
+  int fd;
+};
+int fs_output_open (struct fs_output *o, const char *path, struct err **err);
+int fs_output_commit (struct fs_output *o, struct err **err);
+/* Close, and remove the temp file. Safe after commit and on a zeroed o
+ * with fd -1. */
+void fs_output_abort (struct fs_output *o);
+
 #endif

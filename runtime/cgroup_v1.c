@@ -17,7 +17,9 @@
  * devices for the device allowlist. Others (cpuacct, blkio, freezer...)
  * are left as the caller's, to keep start-up cheap. */
 const char *const rt_cgroup_v1_controllers[] = {
-  "pids", "memory", "cpu", "devices", NULL,
+  "pids",    "memory",  "cpu",
+  "devices", "freezer", /* never at a start: made by the first rt_freeze */
+  NULL,
 };
 
 int
@@ -173,6 +175,14 @@ rt_cgroup_v1_destroy (struct rt_cgroup *cg, struct err **err)
     {
       _cleanup_free_ char *dir
           = xasprintf ("%s/%s", rt_cgroup_v1_controllers[c], cg->path);
+      if (!strcmp (rt_cgroup_v1_controllers[c], "freezer"))
+        {
+          /* a frozen process would never die for the rmdir's kill */
+          _cleanup_free_ char *f = xasprintf ("%s/freezer.state", dir);
+          struct err *e = NULL;
+          if (rt_cgroup_write (rootfd, f, "THAWED", true, &e) < 0)
+            err_free (e);
+        }
       if (rt_cgroup_rmdir (rootfd, dir, err) < 0)
         r = -1;
     }

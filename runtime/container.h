@@ -106,6 +106,25 @@ int rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
  * cgroup_parent NULL = "imgtool". A container that never existed is fine. */
 int rt_cleanup (const char *id, const char *cgroup_parent, struct err **err);
 
+/* Freeze (or thaw) every process of a running container, through the
+ * cgroup freezer (runtime/freezer.c: v2 cgroup.freeze, v1 freezer.state);
+ * returns once they are all frozen. A freeze that fails is undone. Only
+ * the container service calls these (service/freeze.c). */
+int rt_freeze (const char *id, const char *cgroup_parent, bool freeze,
+               struct err **err);
+/* 1 when the container's cgroup is frozen (or freezing), else 0. */
+int rt_frozen (const char *id, const char *cgroup_parent, struct err **err);
+
+struct stat;
+/* Is this entry of a container's upper dir (dirfd/name, tar path path
+ * such as "etc/hosts", its lstat st) only a mount point the runtime made
+ * (/dev, /proc, /sys, the empty /etc files it binds its own over), not a
+ * change of the container's? lower_dirs: the plan's (char *const *), or
+ * NULL. A commit and a RUN step leave these out of their layer: this is
+ * their struct layer_diff_skip's fn (layers/diff.h). */
+bool rt_rootfs_made_by_runtime (void *lower_dirs, int dirfd, const char *name,
+                                const char *path, const struct stat *st);
+
 /* CVE-2019-5736: re-exec the current program from a sealed memfd copy so
  * that /proc/self/exe of every imgtool process that enters a container
  * refers to a read-only, unlinkable copy instead of the host binary. Call

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* What the top-most layer that has name holds there: 'd' a directory,
@@ -105,6 +106,58 @@ seed_upper (char *const *lowers, const char *upper)
       if (fd >= 0)
         close (fd);
     }
+}
+
+/* What seed_upper (or the mounts code, through the overlay) made in an
+ * upper dir as mount points, and nothing of the container's own: an
+ * empty regular file etc/hostname, etc/hosts or etc/resolv.conf (the
+ * bind mount over it took every write), or a plain directory dev, proc,
+ * sys or etc that the layers lack and that holds only such entries. */
+bool
+rt_rootfs_made_by_runtime (void *lower_dirs, int dirfd, const char *name,
+                           const char *path, const struct stat *st)
+{
+  char *const *lowers = lower_dirs;
+  static const char *const files[]
+      = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
+  static const char *const dirs[] = { "etc", "dev", "proc", "sys" };
+  struct stat lst;
+  bool listed = false;
+  if (S_ISREG (st->st_mode))
+    {
+      for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+        listed |= !strcmp (path, files[i]);
+      return listed && st->st_size == 0;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    listed |= !strcmp (path, dirs[i]);
+  if (!S_ISDIR (st->st_mode) || !listed
+      || (lowers && lower_kind (lowers, path, &lst)))
+    return false;
+  _cleanup_close_ int fd
+      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  char v[2];
+  if (fd < 0 || fgetxattr (fd, "trusted.overlay.opaque", v, sizeof v) > 0)
+    return false;
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  struct dirent *de;
+  bool all = d != NULL;
+  if (!d && dup >= 0)
+    close (dup);
+  while (all && (de = readdir (d)))
+    {
+      struct stat cst;
+      if (!strcmp (de->d_name, ".") || !strcmp (de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *cpath = xasprintf ("%s/%s", path, de->d_name);
+      all = fstatat (fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) == 0
+            && rt_rootfs_made_by_runtime (lower_dirs, fd, de->d_name, cpath,
+                                          &cst);
+    }
+  if (d)
+    closedir (d);
+  return all;
 }
 
 int

@@ -128,6 +128,14 @@ int svc_run_step (struct svc *s, struct rt_plan *p, const struct rt_stdio *io,
  * for the next command). */
 void svc_net_gc (struct svc *s);
 
+/* Freeze a running container's processes (the cgroup freezer, freeze.c)
+ * until svc_thaw: commit's --pause. Returns 1 when it froze them, 0 when
+ * there was nothing to do (not running, or frozen already: a paused
+ * container stays paused and must not be thawed after), -1 with *err.
+ * The record is not changed. */
+int svc_freeze (struct svc *s, struct svc_container *c, struct err **err);
+int svc_thaw (struct svc *s, struct svc_container *c, struct err **err);
+
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (docker ps). */
 void svc_status_text (const struct rt_record *rec, time_t now, char *buf,
                       size_t len);

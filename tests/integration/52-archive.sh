@@ -89,6 +89,18 @@ out=$($PY -c 'import pty,sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)' "$IMGTOOL"
 like "save refuses a terminal" "$out" "cowardly refusing to save to a terminal"
 fails "save of an image that is not there" img save -o "$W/none.tar" nosuch:1
 is "no file left by a failed save" "$(ls "$W" | grep -c none)" 0
+# a stored layer that went bad: inflated straight into a file it can
+# seek in (-o, a redirect) or through a temp file (a pipe): one error
+cp -a "$IMGTOOL_ROOT" "$T_TMP/badroot"
+LAYER=$(img inspect busybox | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["Manifest"]["layers"][0]["digest"])')
+printf 'XXXX' | dd of="$T_TMP/badroot/oci/blobs/sha256/${LAYER#sha256:}" bs=1 seek=100000 conv=notrunc 2>/dev/null
+out=$(img --root "$T_TMP/badroot" save -o "$W/badsave.tar" busybox:latest 2>&1); rc=$?
+like "save of a corrupted stored layer fails" "$rc $out" "^1 imgtool: save to .*: layer $LAYER: "
+is "and leaves no file" "$(ls "$W" | grep -c badsave)" 0
+img --root "$T_TMP/badroot" save busybox:latest > "$W/badsave-stdout" 2>/dev/null; rc1=$?
+img --root "$T_TMP/badroot" save busybox:latest 2>/dev/null | cat > /dev/null; rc2=${PIPESTATUS[0]}
+is "to a redirected stdout and to a pipe too" "$rc1 $rc2" "1 1"
+rm -rf "$T_TMP/badroot" "$W/badsave-stdout"
 ok "save --format oci-archive" img save --format oci-archive -o "$W/oci.tar" busybox:latest
 MAN=$(img inspect busybox | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["ManifestDigest"])')
 is "skopeo reads the oci-archive: the stored manifest, unchanged" \

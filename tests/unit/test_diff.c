@@ -4,6 +4,7 @@
 #include "layers/copy.h"
 #include "layers/diff.h"
 #include "layers/digest.h"
+#include "layers/export.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -196,7 +197,7 @@ diff (const char *upper, char *const *lowers, const struct layer_opts *o,
   int ufd = open (P (upper), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int ofd = open (P (out), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
-  int r = layer_diff_to_sink (ufd, lowers, o, &sink, res, err);
+  int r = layer_diff_to_sink (ufd, lowers, o, NULL, &sink, res, err);
   close (ufd);
   close (ofd);
   return r;
@@ -612,7 +613,7 @@ test_copy (void)
   char *lowers[] = { xstrdup (P ("l1")), xstrdup (P ("l2")), NULL };
   int ufd = open (P ("u"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   o.compression = LAYER_ZSTD;
-  CHECK (layer_diff (ufd, lowers, &o, &st, &res, &err) == 0
+  CHECK (layer_diff (ufd, lowers, &o, NULL, &st, &res, &err) == 0
              && store_has_blob (&st, res.digest),
          "layer_diff writes a store blob (%s)", err ? err->msg : "ok");
   char *path = store_blob_path (&st, res.digest);
@@ -756,7 +757,7 @@ test_big (void)
       struct store st;
       int ufd = open (P ("big"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       CHECK (store_open (&st, P ("bigstore"), &err) == 0
-                 && layer_diff (ufd, NULL, &o, &st, &res3, &err) == 0,
+                 && layer_diff (ufd, NULL, &o, NULL, &st, &res3, &err) == 0,
              "%s: into the store (%s)", name, err ? err->msg : "ok");
       close (ufd);
       CHECK_STR (res3.digest, res.digest, "%s: the store's blob digest", name);
@@ -773,8 +774,8 @@ test_big (void)
       struct failing_sink fs = { 3u << 20 };
       struct layer_sink sink = { failing_write, &fs, false };
       ufd = open (P ("big"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      CHECK (layer_diff_to_sink (ufd, NULL, &o, &sink, &res2, &err) < 0 && err
-                 && err->errnum == ENOSPC,
+      CHECK (layer_diff_to_sink (ufd, NULL, &o, NULL, &sink, &res2, &err) < 0
+                 && err && err->errnum == ENOSPC,
              "%s: a sink's failure in the writer thread is the error (%s)",
              name, err ? err->msg : "none");
       close (ufd);
@@ -801,6 +802,81 @@ test_big (void)
     SKIP ("trusted xattrs not permitted here");
 }
 
+static bool
+skip_proc (void *ctx, int dirfd, const char *name, const char *path,
+           const struct stat *st)
+{
+  (void)dirfd;
+  (void)name;
+  (void)st;
+  ++*(int *)ctx;
+  return !strcmp (path, "proc");
+}
+
+/* export: an upper dir over l1 over l2, merged as overlayfs shows it;
+ * and the differ's skip callback on the same upper dir. */
+static void
+test_export (void)
+{
+  struct err *err = NULL;
+  struct tarlist l;
+  char *lowers[] = { xstrdup (P ("l1")), xstrdup (P ("l2")), NULL };
+  char *const empty[] = { "proc", "sys", NULL };
+  mkdir (P ("x1"), 0755);
+  put_file ("x1/a.txt", "upper a\n", 0600);
+  mknod (P ("x1/bottom"), S_IFCHR, makedev (0, 0));
+  mkdir (P ("x1/d"), 0755);
+  setxattr (P ("x1/d"), "trusted.overlay.opaque", "y", 1, 0);
+  put_file ("x1/d/only", "o", 0644);
+  put_file ("x1/.wh.plain", "a file of that name", 0644);
+  mkdir (P ("x1/keep"), 0755);
+  mkdir (P ("x1/proc"), 0555);
+  put_file ("x1/proc/junk", "j", 0644);
+  int ufd = open (P ("x1"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int ofd = open (P ("x1.tar"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  struct layer_sink sink = { layer_sink_fd_write, &ofd, false };
+  CHECK (layer_export (ufd, lowers, empty, &sink, &err) == 0, "export (%s)",
+         err ? err->msg : "ok");
+  close (ofd);
+  read_tar (P ("x1.tar"), &l);
+  char *got = paths (&l);
+  CHECK_STR (got,
+             ".wh.plain a.txt d/ d/only gone keep/ keep/k opq/ opq/old1 "
+             "opq/sub/ opq/sub/deep perm/ proc/ sys/",
+             "export: the upper over the lowers; whiteouts hide (a lower's "
+             "and the upper's), an opaque dir hides all below it, a '.wh.' "
+             "name is a file, /proc is empty and /sys made");
+  free (got);
+  struct ent *e = find (&l, "a.txt");
+  CHECK (e && e->data && !strcmp (e->data, "upper a\n") && e->mode == 0600,
+         "the upper's file wins, with its mode");
+  e = find (&l, "proc/");
+  CHECK (e && e->mode == 0555, "an empty dir keeps its mode");
+  tarlist_free (&l);
+
+  /* the differ's skip callback: the entry and all below it left out */
+  struct layer_opts o = { .compression = LAYER_UNCOMPRESSED };
+  struct layer_result res;
+  int calls = 0;
+  struct layer_diff_skip skip = { skip_proc, &calls };
+  unlink (P ("x1/.wh.plain")); /* a layer refuses that name */
+  ofd = open (P ("x1d.tar"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  sink.ctx = &ofd;
+  CHECK (layer_diff_to_sink (ufd, lowers, &o, &skip, &sink, &res, &err) == 0,
+         "diff with a skip callback (%s)", err ? err->msg : "ok");
+  close (ofd);
+  close (ufd);
+  read_tar (P ("x1d.tar"), &l);
+  got = paths (&l);
+  CHECK_STR (got, ".wh.bottom a.txt d/ d/.wh..wh..opq d/only",
+             "the skipped entry is not in the layer, nor what is below it");
+  CHECK (calls > 0, "the callback was asked");
+  free (got);
+  tarlist_free (&l);
+  free (lowers[0]);
+  free (lowers[1]);
+}
+
 int
 main (void)
 {
@@ -817,6 +893,8 @@ main (void)
     test_crafted ();
   if (overlay_ok)
     test_copy ();
+  if (overlay_ok)
+    test_export ();
   test_copy_parents ();
   test_big ();
   struct err *err = NULL;
