@@ -55,6 +55,8 @@ COMMAND (rm);
 COMMAND (network);
 COMMAND (build);
 COMMAND (history);
+COMMAND (sign);
+COMMAND (verify);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
