@@ -39,9 +39,9 @@ void trust_key_release (struct trust_key *k);
 /* Sign data; *sig is malloc'd. */
 int trust_key_sign (const struct trust_key *k, const void *data, size_t len,
                     unsigned char **sig, size_t *sig_len, struct err **err);
-/* Is sig shaped like a signature of k's kind (a DER ECDSA value, RSA's
- * modulus size, Ed25519's 64 bytes)? Tells a truncated or garbage
- * signature from one by another key. */
+/* Is sig shaped like a signature (a DER ECDSA value, an RSA modulus of
+ * k's or a common size, Ed25519's 64 bytes)? Tells a truncated or
+ * garbage signature from one by another key. */
 bool trust_key_sig_wellformed (const struct trust_key *k, const void *sig,
                                size_t sig_len);
 /* Does sig verify over data with k? */

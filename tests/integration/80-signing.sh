@@ -1,0 +1,163 @@
+#!/bin/bash
+# Signed images and the trust policy (docs/security.md, supply chain).
+# Debian's skopeo/podman have sigstore patched out, so the wire format is
+# checked on its own: curl fetches the .sig manifest and its payload,
+# openssl verifies the signature; the other way, a signature made here
+# with openssl, curl and python3 must satisfy imgtool. skopeo still
+# enforces the same policy file's reject and insecureAcceptAnything.
+. "$(dirname "$0")/../lib.sh"
+
+if [ -z "${LAB_HTTP:-}" ]; then
+  skip "the lab is not up (tests/lab/up)"
+  done_testing; exit
+fi
+PY=/usr/bin/python3
+HELPERS=$(cd "$(dirname "$0")/../helpers" && pwd)
+R=lab-check/sign-$$
+H=$LAB_HTTP
+echo "{\"insecure-registries\": [\"$H\"]}" > "$IMGTOOL_CONFIG"
+# No policy or registries.d of the machine's user: a HOME of our own.
+export HOME=$T_TMP/home
+mkdir -p "$HOME" "$T_TMP/k"
+unset COSIGN_PASSWORD
+K=$T_TMP/k
+MT_OCI=application/vnd.oci.image.manifest.v1+json
+
+# Keys as openssl writes them.
+openssl ecparam -name prime256v1 -genkey -noout -out "$K/ec.key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$K/rsa.key" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$K/ed.key"
+openssl ecparam -name prime256v1 -genkey -noout -out "$K/other.key"
+for k in ec rsa ed other; do openssl pkey -in "$K/$k.key" -pubout -out "$K/$k.pub"; done
+
+manifest_digest () { # REPO:TAG
+  echo "sha256:$(curl -sf -H "Accept: $MT_OCI, application/vnd.oci.image.index.v1+json" \
+    "http://$H/v2/${1%%:*}/manifests/${1#*:}" | sha256sum | cut -c1-64)"
+}
+sig_manifest () { # REPO DIGEST
+  curl -sf -H "Accept: $MT_OCI" "http://$H/v2/$1/manifests/sha256-${2#sha256:}.sig"
+}
+# Fetch signature N of REPO@DIGEST into $T_TMP/payload and $T_TMP/sig.der.
+fetch_sig () { # REPO DIGEST N
+  local m; m=$(sig_manifest "$1" "$2") || return 1
+  curl -sf "http://$H/v2/$1/blobs/$(jq -r ".layers[$3].digest" <<<"$m")" > "$T_TMP/payload"
+  jq -r ".layers[$3].annotations[\"dev.cosignproject.cosign/signature\"]" <<<"$m" | base64 -d > "$T_TMP/sig.der"
+}
+# Upload a blob; prints its digest.
+put_blob () { # REPO FILE
+  local d loc
+  d="sha256:$(sha256sum < "$2" | cut -c1-64)"
+  loc=$(curl -sfi -X POST "http://$H/v2/$1/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:" {print $2}')
+  case $loc in /*) loc="http://$H$loc" ;; esac
+  case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
+  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" "$loc" >/dev/null || return 1
+  echo "$d"
+}
+# Store a .sig for DIGEST by hand: payload file, base64 signature.
+put_sig () { # REPO DIGEST PAYLOAD SIG_B64
+  local pd cd m
+  pd=$(put_blob "$1" "$3") || return 1
+  printf '{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":["%s"]},"config":{}}' "$pd" > "$T_TMP/sigcfg"
+  cd=$(put_blob "$1" "$T_TMP/sigcfg") || return 1
+  m=$($PY -c 'import json,sys,os
+print(json.dumps({"schemaVersion":2,"mediaType":sys.argv[1],
+ "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":os.path.getsize(sys.argv[2]),"digest":sys.argv[3]},
+ "layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":os.path.getsize(sys.argv[4]),"digest":sys.argv[5],
+   "annotations":{"dev.cosignproject.cosign/signature":sys.argv[6]}}]}))' \
+    "$MT_OCI" "$T_TMP/sigcfg" "$cd" "$3" "$pd" "$4")
+  curl -sf -X PUT -H "Content-Type: $MT_OCI" --data-binary "$m" \
+    "http://$H/v2/$1/manifests/sha256-${2#sha256:}.sig" >/dev/null
+}
+make_payload () { # IDENTITY DIGEST > file
+  printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' "$1" "$2"
+}
+blob_count () { ls "$IMGTOOL_ROOT/oci/blobs/sha256" 2>/dev/null | wc -l; }
+
+# Images of our own: layered (one manifest) under several names, busybox
+# (an index of two platforms).
+for n in ec rsa ed enc app evil open unsigned other ident trunc wrongdig subst ext pushed regd; do
+  img copy -q "$H/library/layered:latest" "$H/$R/$n:1" >/dev/null || echo "# copy $n failed"
+done
+img copy -q --all "$H/library/busybox:latest" "$H/$R/multi:1" >/dev/null || echo "# copy multi failed"
+img copy -q --all "$H/library/busybox:latest" "$H/$R/multi2:1" >/dev/null || echo "# copy multi2 failed"
+D=$LAB_DIGEST_LAYERED
+
+# --- sign: cosign's storage, checked with curl and openssl ------------------
+ok "sign --key with an ECDSA P-256 key (openssl ecparam)" img sign --key "$K/ec.key" "$H/$R/ec:1"
+m=$(sig_manifest "$R/ec" "$D")
+is "a .sig manifest tagged sha256-<hex>.sig, OCI media type" "$(jq -r .mediaType <<<"$m")" "$MT_OCI"
+is "its layer is the simple-signing payload" "$(jq -r '.layers[0].mediaType' <<<"$m")" \
+  "application/vnd.dev.cosign.simplesigning.v1+json"
+fetch_sig "$R/ec" "$D" 0
+ok "openssl verifies the ECDSA signature over the payload blob" \
+  openssl dgst -sha256 -verify "$K/ec.pub" -signature "$T_TMP/sig.der" "$T_TMP/payload"
+is "the payload names the image's digest" "$(jq -r '.critical.image["docker-manifest-digest"]' "$T_TMP/payload")" "$D"
+is "the identity is the repository without the tag (cosign's)" \
+  "$(jq -r '.critical.identity["docker-reference"]' "$T_TMP/payload")" "$H/$R/ec"
+is "cosign's type" "$(jq -r .critical.type "$T_TMP/payload")" "cosign container image signature"
+is "the config's diff_ids name the payload" \
+  "$(curl -sf "http://$H/v2/$R/ec/blobs/$(jq -r .config.digest <<<"$m")" | jq -r '.rootfs.diff_ids[0]')" \
+  "$(jq -r '.layers[0].digest' <<<"$m")"
+
+ok "sign with an RSA key" img sign --key "$K/rsa.key" "$H/$R/rsa:1"
+fetch_sig "$R/rsa" "$D" 0
+ok "openssl verifies the RSA signature" \
+  openssl dgst -sha256 -verify "$K/rsa.pub" -signature "$T_TMP/sig.der" "$T_TMP/payload"
+ok "sign with an Ed25519 key (podman's --sign-by-sigstore-private-key)" \
+  img sign --sign-by-sigstore-private-key "$K/ed.key" "$H/$R/ed:1"
+fetch_sig "$R/ed" "$D" 0
+ok "openssl verifies the Ed25519 signature (pkeyutl -rawin)" \
+  openssl pkeyutl -verify -pubin -inkey "$K/ed.pub" -rawin -in "$T_TMP/payload" -sigfile "$T_TMP/sig.der"
+ok "signing again (Ed25519 is deterministic)" img sign --key "$K/ed.key" "$H/$R/ed:1"
+is "the same signature is stored once" "$(sig_manifest "$R/ed" "$D" | jq '.layers | length')" 1
+
+# --- cosign's encrypted keys, made with python3-nacl ---------------------
+for label in "ENCRYPTED SIGSTORE PRIVATE KEY" "ENCRYPTED COSIGN PRIVATE KEY"; do
+  for n in 32768 65536; do
+    $PY "$HELPERS/cosign-key.py" "$K/ec.key" "$K/enc.key" "s3cret" "$n" "$label"
+    ok "cosign key '$label' N=$n, COSIGN_PASSWORD" env COSIGN_PASSWORD=s3cret \
+      "$IMGTOOL" sign --key "$K/enc.key" --sign-identity "$H/$R/enc-$n" "$H/$R/enc:1"
+  done
+done
+m=$(sig_manifest "$R/enc" "$D")
+is "four signatures, one per key file" "$(jq '.layers | length' <<<"$m")" 4
+fetch_sig "$R/enc" "$D" 1
+ok "openssl verifies what the encrypted key signed" \
+  openssl dgst -sha256 -verify "$K/ec.pub" -signature "$T_TMP/sig.der" "$T_TMP/payload"
+is "--sign-identity sets the payload's identity" \
+  "$(jq -r '.critical.identity["docker-reference"]' "$T_TMP/payload")" "$H/$R/enc-65536"
+echo s3cret > "$T_TMP/pass"
+ok "--passphrase-file (skopeo's --sign-passphrase-file too)" \
+  img sign --key "$K/enc.key" --sign-passphrase-file "$T_TMP/pass" "$H/$R/enc:1"
+fails "a wrong passphrase" env COSIGN_PASSWORD=nope "$IMGTOOL" sign --key "$K/enc.key" "$H/$R/enc:1"
+like "says so" "$LAST_OUT" "wrong passphrase"
+fails "a key that is not a key" img sign --key "$K/ec.pub" "$H/$R/ec:1"
+like "says so" "$LAST_OUT" "not a PEM private key"
+img pull -q "$H/$R/app:1" >/dev/null
+img tag "$H/$R/app:1" "$H/$R/localonly:1"
+fails "sign an image only in the store" img sign --key "$K/ec.key" "$H/$R/localonly:1"
+like "says to push first or push --sign-with" "$LAST_OUT" "push it first, or push it with 'imgtool push --sign-with KEY'"
+
+ok "push --sign-with" img push -q --sign-with "$K/ec.key" "$H/$R/app:1" "$H/$R/pushed:2"
+fetch_sig "$R/pushed" "$D" 0
+ok "openssl verifies push's signature" \
+  openssl dgst -sha256 -verify "$K/ec.pub" -signature "$T_TMP/sig.der" "$T_TMP/payload"
+
+# --- verify ------------------------------------------------------------------
+out=$(img verify --key "$K/ec.pub" "$H/$R/ec:1" 2>&1); rc=$?
+is "verify: exit 0" "$rc" 0
+is "verify prints the verified payload" "$(head -1 <<<"$out" | jq -r '.critical.image["docker-manifest-digest"]')" "$D"
+out=$(img verify --key "$K/ec.pub" --format json "$H/$R/ec:1")
+is "verify --format json: an array of payloads" "$(jq -r '.[0].critical.identity["docker-reference"]' <<<"$out")" "$H/$R/ec"
+fails "verify with another key" img verify --key "$K/rsa.pub" "$H/$R/ec:1"
+like "says another key" "$LAST_OUT" "another key"
+fails "verify an unsigned image" img verify --key "$K/ec.pub" "$H/$R/unsigned:1"
+like "says there is none" "$LAST_OUT" "no signatures found"
+
+# The other way: a signature made with openssl, curl and python3.
+make_payload "$H/$R/ext" "$D" > "$T_TMP/ext.json"
+openssl dgst -sha256 -sign "$K/ec.key" -out "$T_TMP/ext.sig" "$T_TMP/ext.json"
+ok "a hand-made .sig is stored" put_sig "$R/ext" "$D" "$T_TMP/ext.json" "$(base64 -w0 "$T_TMP/ext.sig")"
+ok "imgtool verify accepts the openssl-made signature" img verify --key "$K/ec.pub" "$H/$R/ext:1"
+
+done_testing
