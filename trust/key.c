@@ -359,7 +359,8 @@ trust_key_sig_wellformed (const struct trust_key *k, const void *sig,
   /* The shape of k's kind, or of another kind's: a signature by a key
    * of another type is "another key", not garbage. RSA: 2048 to 8192
    * bits. */
-  if (!strcmp (k->kind, "rsa") && sig_len == (size_t)EVP_PKEY_get_size (k->pkey))
+  if (!strcmp (k->kind, "rsa")
+      && sig_len == (size_t)EVP_PKEY_get_size (k->pkey))
     return true;
   return sig_len == 64 || ecdsa_der (sig, sig_len)
          || (sig_len >= 256 && sig_len <= 1024 && sig_len % 128 == 0);

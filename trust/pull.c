@@ -72,6 +72,17 @@ trust_record_get (struct store *s, const char *digest)
   return json_loadb (text, len, 0, NULL);
 }
 
+void
+trust_inspect (struct store *s, json_t *o, const char *top,
+               const char *manifest)
+{
+  json_t *r = manifest ? trust_record_get (s, manifest) : NULL;
+  if (!r && top)
+    r = trust_record_get (s, top);
+  if (r)
+    json_object_set_new (o, "Signature", r);
+}
+
 /* reg_verify_fn */
 static int
 verify_pull (void *ud, struct reg_repo *repo, const char *name, const char *top,

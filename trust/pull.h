@@ -53,4 +53,9 @@ void trust_record (struct store *s, const char *digest,
                    const struct trust_verdict *v);
 json_t *trust_record_get (struct store *s, const char *digest);
 
+/* inspect's "Signature": the record of top or manifest, when either was
+ * verified; nothing is added otherwise. */
+void trust_inspect (struct store *s, json_t *o, const char *top,
+                    const char *manifest);
+
 #endif

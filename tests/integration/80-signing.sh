@@ -75,7 +75,7 @@ blob_count () { ls "$IMGTOOL_ROOT/oci/blobs/sha256" 2>/dev/null | wc -l; }
 
 # Images of our own: layered (one manifest) under several names, busybox
 # (an index of two platforms).
-for n in ec rsa ed enc app evil open unsigned other ident trunc wrongdig subst ext pushed regd; do
+for n in ec rsa ed enc app evil open unsigned other ident trunc wrongdig subst ext pushed regd gpg; do
   img copy -q "$H/library/layered:latest" "$H/$R/$n:1" >/dev/null || echo "# copy $n failed"
 done
 img copy -q --all "$H/library/busybox:latest" "$H/$R/multi:1" >/dev/null || echo "# copy multi failed"
@@ -159,5 +159,118 @@ make_payload "$H/$R/ext" "$D" > "$T_TMP/ext.json"
 openssl dgst -sha256 -sign "$K/ec.key" -out "$T_TMP/ext.sig" "$T_TMP/ext.json"
 ok "a hand-made .sig is stored" put_sig "$R/ext" "$D" "$T_TMP/ext.json" "$(base64 -w0 "$T_TMP/ext.sig")"
 ok "imgtool verify accepts the openssl-made signature" img verify --key "$K/ec.pub" "$H/$R/ext:1"
+
+# --- the policy ---------------------------------------------------------------
+R2=lab-check/sign2-$$
+img copy -q "$H/library/layered:latest" "$H/$R2/app:1" >/dev/null
+P=$T_TMP/policy.json
+cat > "$P" <<JSON
+{"default":[{"type":"reject"}],
+ "transports":{"docker":{
+   "$H/$R": [{"type":"sigstoreSigned","keyPath":"$K/ec.pub","signedIdentity":{"type":"matchRepository"}}],
+   "$H/$R/rsa": [{"type":"sigstoreSigned","keyPath":"$K/rsa.pub","signedIdentity":{"type":"matchRepository"}}],
+   "$H/$R/ed": [{"type":"sigstoreSigned","keyData":"$(base64 -w0 "$K/ed.pub")","signedIdentity":{"type":"matchRepository"}}],
+   "$H/$R/open": [{"type":"insecureAcceptAnything"}],
+   "$H/$R/evil": [{"type":"reject"}],
+   "$H/$R/gpg": [{"type":"signedBy","keyType":"GPGKeys","keyPath":"/dev/null"}],
+   "$H/library": [{"type":"insecureAcceptAnything"}]}}}
+JSON
+fresh () { rm -rf "$T_TMP/fresh"; IMGTOOL_ROOT=$T_TMP/fresh "$IMGTOOL" "$@"; }
+fresh_blobs () { ls "$T_TMP/fresh/oci/blobs/sha256" 2>/dev/null | wc -l; }
+
+# doc:policy-verified
+ok "pull of an image signed by the scope's key" fresh pull -q --signature-policy "$P" "$H/$R/ec:1"
+sig=$(IMGTOOL_ROOT=$T_TMP/fresh "$IMGTOOL" inspect "$H/$R/ec:1" | jq -c '.[0].Signature')
+is "inspect shows it was verified, and by which key" "$(jq -r '.Verified, .Key' <<<"$sig" | tr '\n' ' ')" "true $K/ec.pub "
+is "... with the key's fingerprint" "$(jq -r .Fingerprint <<<"$sig")" \
+  "sha256:$(openssl pkey -pubin -in "$K/ec.pub" -outform DER | sha256sum | cut -c1-64)"
+ok "an RSA key's signature (keyPath)" fresh pull -q --signature-policy "$P" "$H/$R/rsa:1"
+ok "an Ed25519 key's signature (keyData)" fresh pull -q --signature-policy "$P" "$H/$R/ed:1"
+ok "a signature made by openssl, curl and python3" fresh pull -q --signature-policy "$P" "$H/$R/ext:1"
+ok "a signature by push --sign-with" fresh pull -q --signature-policy "$P" "$H/$R/pushed:2"
+ok "cosign's encrypted key's signature" fresh pull -q --signature-policy "$P" "$H/$R/enc:1"
+
+# doc:policy-refusals
+fails "an unsigned image is refused" fresh pull --signature-policy "$P" "$H/$R/unsigned:1"
+like "no signature, and the scope" "$LAST_OUT" "refused by scope 'docker:$H/$R' of '$P': no signature: a signature is required, but $D has none"
+is "nothing stored before the decision" "$(fresh_blobs)" 0
+img sign --key "$K/other.key" "$H/$R/other:1" >/dev/null
+fails "a signature by another key is refused" fresh pull --signature-policy "$P" "$H/$R/other:1"
+like "another key" "$LAST_OUT" "scope 'docker:$H/$R'.*signed by another key"
+is "nothing stored" "$(fresh_blobs)" 0
+make_payload "$H/$R/wrongdig" "$LAB_DIGEST_BUSYBOX_AMD64" > "$T_TMP/wd.json"
+openssl dgst -sha256 -sign "$K/ec.key" -out "$T_TMP/wd.sig" "$T_TMP/wd.json"
+put_sig "$R/wrongdig" "$D" "$T_TMP/wd.json" "$(base64 -w0 "$T_TMP/wd.sig")"
+fails "a signature for a different digest is refused" fresh pull --signature-policy "$P" "$H/$R/wrongdig:1"
+like "names both digests" "$LAST_OUT" "the signature is for digest $LAB_DIGEST_BUSYBOX_AMD64, not $D"
+img sign --key "$K/ec.key" "$H/$R/subst:1" >/dev/null
+img copy -q "$H/library/busybox:latest" "$H/$R/subst:1" >/dev/null
+fails "a substituted image under a signed tag is refused" fresh pull --signature-policy "$P" "$H/$R/subst:1"
+like "no signature for the new digest" "$LAST_OUT" "no signature: a signature is required, but $LAB_DIGEST_BUSYBOX_AMD64 has none"
+is "nothing stored" "$(fresh_blobs)" 0
+fetch_sig "$R/ec" "$D" 0
+head -c 40 "$T_TMP/sig.der" > "$T_TMP/trunc.der"
+put_sig "$R/trunc" "$D" "$T_TMP/payload" "$(base64 -w0 "$T_TMP/trunc.der")"
+fails "a truncated signature is refused" fresh pull --signature-policy "$P" "$H/$R/trunc:1"
+like "malformed" "$LAST_OUT" "malformed signature \(truncated or garbage\)"
+put_sig "$R/trunc" "$D" "$T_TMP/payload" "not base64!"
+fails "a garbage signature is refused" fresh pull --signature-policy "$P" "$H/$R/trunc:1"
+like "not base64" "$LAST_OUT" "the signature is not base64"
+img sign --key "$K/ec.key" --sign-identity "$H/$R2/app" "$H/$R/ident:1" >/dev/null
+fails "a payload naming another repository is refused" fresh pull --signature-policy "$P" "$H/$R/ident:1"
+like "identity mismatch" "$LAST_OUT" "identity mismatch: signed identity '$H/$R2/app' is not accepted for '$H/$R/ident:1'"
+fails "a reject scope" fresh pull --signature-policy "$P" "$H/$R/evil:1"
+like "rejected, and the scope" "$LAST_OUT" "refused by scope 'docker:$H/$R/evil' of '$P': rejected by policy"
+fails "the default scope (reject)" fresh pull --signature-policy "$P" "$H/$R2/app:1"
+like "names the default" "$LAST_OUT" "refused by scope 'default'"
+ok "an insecureAcceptAnything scope" fresh pull -q --signature-policy "$P" "$H/$R/open:1"
+fails "signedBy (GPG) is not done: an error, never an acceptance" fresh pull --signature-policy "$P" "$H/$R/gpg:1"
+like "says not supported" "$LAST_OUT" "signedBy \(GPG signatures\) is not supported"
+
+# skopeo reads the same file: the same decisions for reject and insecureAcceptAnything.
+fails "skopeo: the reject scope" skopeo --policy "$P" copy --src-tls-verify=false "docker://$H/$R/evil:1" "oci:$T_TMP/sk:evil"
+like "skopeo says rejected" "$LAST_OUT" "rejected by policy"
+fails "skopeo: the default reject" skopeo --policy "$P" copy --src-tls-verify=false "docker://$H/$R2/app:1" "oci:$T_TMP/sk:def"
+ok "skopeo: the insecureAcceptAnything scope" skopeo --policy "$P" copy --src-tls-verify=false "docker://$H/$R/open:1" "oci:$T_TMP/sk:open"
+
+# Index: a signature on the index digest or on the platform's digest.
+ok "sign an index" img sign --key "$K/ec.key" "$H/$R/multi:1"
+is "the .sig names the index digest" "$(sig_manifest "$R/multi" "$LAB_DIGEST_BUSYBOX" | jq '.layers | length')" 1
+ok "pull of one platform: the index's signature is accepted" fresh pull -q --signature-policy "$P" "$H/$R/multi:1"
+ok "sign only the platform's manifest" img sign --key "$K/ec.key" "$H/$R/multi2@$LAB_DIGEST_BUSYBOX_AMD64"
+ok "pull of that platform: its own signature is accepted" fresh pull -q --signature-policy "$P" --platform linux/amd64 "$H/$R/multi2:1"
+fails "another platform, unsigned, is refused" fresh pull --signature-policy "$P" --platform linux/arm64 "$H/$R/multi2:1"
+ok "sign --recursive: the index and its children" img sign --recursive --key "$K/ec.key" "$H/$R/multi:1"
+ok "... the arm64 manifest has a .sig" sig_manifest "$R/multi" "$LAB_DIGEST_BUSYBOX_ARM64"
+
+# Where the policy comes from: the config key, then ~/.config/containers.
+echo "{\"insecure-registries\": [\"$H\"], \"signature-policy\": \"$P\"}" > "$T_TMP/cfg-policy.json"
+fails "the configuration's signature-policy" env IMGTOOL_CONFIG="$T_TMP/cfg-policy.json" IMGTOOL_ROOT="$T_TMP/fresh" "$IMGTOOL" pull "$H/$R/evil:1"
+like "is enforced" "$LAST_OUT" "rejected by policy"
+mkdir -p "$HOME/.config/containers"
+cp "$P" "$HOME/.config/containers/policy.json"
+fails "~/.config/containers/policy.json" fresh pull "$H/$R/evil:1"
+like "is enforced" "$LAST_OUT" "refused by scope 'docker:$H/$R/evil' of '$HOME/.config/containers/policy.json'"
+fails "a policy file named but missing" fresh pull --signature-policy "$T_TMP/none.json" "$H/$R/open:1"
+like "is an error, not an acceptance" "$LAST_OUT" "signature policy '$T_TMP/none.json'"
+echo '{"default":[{"type":"insecureAcceptAnything"}],"extra":1}' > "$T_TMP/bad.json"
+fails "an unknown field makes the policy invalid" fresh pull --signature-policy "$T_TMP/bad.json" "$H/$R/open:1"
+like "names it" "$LAST_OUT" "unknown field 'extra'"
+
+# registries.d: use-sigstore-attachments: false for a scope -> no lookup.
+img sign --key "$K/ec.key" "$H/$R/regd:1" >/dev/null
+ok "registries.d true: the signature is found" fresh pull -q "$H/$R/regd:1"
+mkdir -p "$HOME/.config/containers/registries.d"
+printf 'docker:\n  %s/%s/regd:\n    use-sigstore-attachments: false\n' "$H" "$R" > "$HOME/.config/containers/registries.d/t.yaml"
+fails "registries.d false: no .sig lookup, so no signature" fresh pull "$H/$R/regd:1"
+like "says no signature" "$LAST_OUT" "no signature"
+rm -rf "$HOME/.config"
+
+# run --pull and build FROM enforce it too; an image in the store is not checked again.
+fails "run --pull refused" img run --rm --network none --signature-policy "$P" "$H/$R/evil:1" true
+like "rejected" "$LAST_OUT" "rejected by policy"
+mkdir -p "$T_TMP/ctx"; echo "FROM $H/$R/evil:1" > "$T_TMP/ctx/Buildfile"
+fails "build FROM refused" img build --signature-policy "$P" -t "$H/$R/built:1" "$T_TMP/ctx"
+like "rejected" "$LAST_OUT" "rejected by policy"
 
 done_testing
