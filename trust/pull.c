@@ -12,6 +12,8 @@
 #include "trust/regd.h"
 #include "trust/sigstore.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RECORD_DIR "trust"
@@ -139,8 +141,11 @@ trust_pull_init (struct trust_pull *t, struct reg_pull_opts *o, struct store *s,
   memset (t, 0, sizeof *t);
   t->s = s;
   t->policy_path = policy_path;
-  o->verify = verify_pull;
-  o->verify_ud = t;
+  if (o) /* NULL: only for trust_check_path */
+    {
+      o->verify = verify_pull;
+      o->verify_ud = t;
+    }
 }
 
 void
@@ -174,4 +179,21 @@ trust_check_unsigned (struct trust_pull *t, const char *config_path,
   r = trust_evaluate (&t->policy, sc, what, digests, &none, &v, err);
   trust_verdict_release (&v);
   return r;
+}
+
+int
+trust_check_path (struct trust_pull *t, const char *config_path,
+                  const char *transport, const char *path, const char *name,
+                  struct err **err)
+{
+  _cleanup_free_ char *abs = path ? realpath (path, NULL) : NULL;
+  _cleanup_strv_ char **scopes = NULL;
+  _cleanup_free_ char *what = NULL;
+  if (path && !abs)
+    return err_set (err, errno, "resolve '%s'", path);
+  if (abs)
+    scopes = trust_path_scopes (abs, name);
+  what = xasprintf ("%s:%s%s%s", transport, abs ? abs : "-", name ? ":" : "",
+                    name ? name : "");
+  return trust_check_unsigned (t, config_path, transport, scopes, what, err);
 }

@@ -46,6 +46,14 @@ int trust_check_unsigned (struct trust_pull *t, const char *config_path,
                           const char *transport, char *const *scopes,
                           const char *what, struct err **err);
 
+/* The same for a file or directory of a transport (oci, oci-archive,
+ * docker-archive): its scopes are its absolute path, "path:name" when a
+ * name is given, and the parent directories. path NULL (stdin): only the
+ * transport's default and the default apply. */
+int trust_check_path (struct trust_pull *t, const char *config_path,
+                      const char *transport, const char *path, const char *name,
+                      struct err **err);
+
 /* Remember that digest was verified (v), and read it back: a JSON object
  * {"Verified":true,"Key":...,"Fingerprint":...,"Identity":...,"Scope":...}
  * or NULL. */

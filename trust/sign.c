@@ -195,3 +195,28 @@ out:
   ref_release (&r);
   return ret;
 }
+
+int
+trust_copy_ref_sigs (struct reg_client *src, const char *src_ref,
+                     struct reg_client *dst, const char *dst_ref,
+                     const char *digest, struct err **err)
+{
+  struct reg_repo from, to;
+  struct ref rf, rt;
+  _cleanup_free_ char *nf = NULL, *nt = NULL;
+  int ret;
+  if (open_repo (src, src_ref, "pull", &from, &rf, &nf, err) < 0)
+    return -1;
+  if (open_repo (dst, dst_ref, "pull,push", &to, &rt, &nt, err) < 0)
+    {
+      reg_repo_release (&from);
+      ref_release (&rf);
+      return -1;
+    }
+  ret = trust_sigs_copy (&from, &to, digest, err);
+  reg_repo_release (&from);
+  reg_repo_release (&to);
+  ref_release (&rf);
+  ref_release (&rt);
+  return ret;
+}

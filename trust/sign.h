@@ -32,4 +32,11 @@ int trust_verify_ref (struct reg_client *c, const char *ref,
                       const struct trust_key *k, char **digest,
                       json_t *payloads, struct err **err);
 
+/* copy: the signatures of digest (its .sig tag) from src_ref's
+ * repository to dst_ref's; each client reaches its side. 1 copied, 0
+ * there were none. */
+int trust_copy_ref_sigs (struct reg_client *src, const char *src_ref,
+                         struct reg_client *dst, const char *dst_ref,
+                         const char *digest, struct err **err);
+
 #endif

@@ -34,10 +34,11 @@ trust_sigs_release (struct trust_sigs *s)
   memset (s, 0, sizeof *s);
 }
 
-/* GET the .sig manifest: 1 when there is none. */
+/* GET the .sig manifest: 1 when there is none. Its bytes go to *raw
+ * when raw is not NULL. */
 static int
-get_sig_manifest (struct reg_repo *repo, const char *digest, json_t **out,
-                  struct err **err)
+get_sig_manifest_raw (struct reg_repo *repo, const char *digest, json_t **out,
+                      struct strbuf *raw, struct err **err)
 {
   _cleanup_free_ char *tag = trust_sig_tag (digest);
   _cleanup_free_ char *path
@@ -75,10 +76,19 @@ get_sig_manifest (struct reg_repo *repo, const char *digest, json_t **out,
       err_set (err, 0, "signatures '%s': not a manifest", tag);
       goto out;
     }
+  if (raw)
+    strbuf_add (raw, resp.body.buf, resp.body.len);
   ret = 0;
 out:
   http_response_release (&resp);
   return ret;
+}
+
+static int
+get_sig_manifest (struct reg_repo *repo, const char *digest, json_t **out,
+                  struct err **err)
+{
+  return get_sig_manifest_raw (repo, digest, out, NULL, err);
 }
 
 static int
@@ -291,5 +301,66 @@ trust_sig_attach (struct reg_repo *repo, const char *digest,
   ret = 0;
 out:
   json_decref (m);
+  return ret;
+}
+
+/* One blob of the .sig from one repository to the other. */
+static int
+copy_blob (struct reg_repo *from, struct reg_repo *to, json_t *desc,
+           struct err **err)
+{
+  const char *d = json_string_value (json_object_get (desc, "digest"));
+  _cleanup_free_ char *body = NULL;
+  size_t len;
+  if (!d || digest_check (d, err) < 0)
+    return err_set (err, 0, "a signature blob has no digest");
+  if (get_blob (from, d, &body, &len, err) < 0)
+    return -1;
+  return put_blob (to, body, len, d, err);
+}
+
+int
+trust_sigs_copy (struct reg_repo *from, struct reg_repo *to, const char *digest,
+                 struct err **err)
+{
+  struct strbuf raw = STRBUF_INIT;
+  _cleanup_free_ char *tag = trust_sig_tag (digest), *path = NULL;
+  json_t *m = NULL, *l;
+  size_t i;
+  int r, ret = -1;
+  if ((r = get_sig_manifest_raw (from, digest, &m, &raw, err)) != 0)
+    {
+      strbuf_release (&raw);
+      return r < 0 ? -1 : 0;
+    }
+  if (copy_blob (from, to, json_object_get (m, "config"), err) < 0)
+    goto out;
+  json_array_foreach (json_object_get (m, "layers"), i, l)
+  {
+    if (copy_blob (from, to, l, err) < 0)
+      goto out;
+  }
+  path = xasprintf ("/v2/%s/manifests/%s", to->path, tag);
+  {
+    char *hdr[] = { (char *)"Content-Type: " MT_OCI_MANIFEST, NULL };
+    struct http_request req = { .method = "PUT",
+                                .url = path,
+                                .headers = hdr,
+                                .body = raw.buf,
+                                .body_len = raw.len };
+    struct http_response resp = { 0 };
+    if (reg_repo_do (to, &req, &resp, err) == 0 && resp.status != 201)
+      {
+        _cleanup_free_ char *t = upload_error_text (to, &resp);
+        err_set (err, 0, "put signatures '%s': %s", tag, t);
+      }
+    http_response_release (&resp);
+    if (*err)
+      goto out;
+  }
+  ret = 1;
+out:
+  json_decref (m);
+  strbuf_release (&raw);
   return ret;
 }

@@ -41,4 +41,9 @@ int trust_sig_attach (struct reg_repo *repo, const char *digest,
                       const char *payload, size_t len, const char *sig_b64,
                       struct err **err);
 
+/* Copy the .sig manifest of digest, byte for byte with its blobs, from
+ * one repository to another (copy). 1 copied, 0 there was none. */
+int trust_sigs_copy (struct reg_repo *from, struct reg_repo *to,
+                     const char *digest, struct err **err);
+
 #endif

@@ -273,4 +273,36 @@ mkdir -p "$T_TMP/ctx"; echo "FROM $H/$R/evil:1" > "$T_TMP/ctx/Buildfile"
 fails "build FROM refused" img build --signature-policy "$P" -t "$H/$R/built:1" "$T_TMP/ctx"
 like "rejected" "$LAST_OUT" "rejected by policy"
 
+# copy carries the .sig along (skopeo copy's way); --remove-signatures drops it.
+# doc:copy-signatures
+ok "copy a signed image" img copy -q "$H/$R/ec:1" "$H/$R2/copied:1"
+ok "its signature came along and verifies" img verify --key "$K/ec.pub" "$H/$R2/copied:1"
+is "byte for byte" "$(sig_manifest "$R2/copied" "$D" | sha256sum)" "$(sig_manifest "$R/ec" "$D" | sha256sum)"
+ok "copy --remove-signatures" img copy -q --remove-signatures "$H/$R/rsa:1" "$H/$R2/nosig:1"
+fails "no .sig in the destination" sig_manifest "$R2/nosig" "$D"
+fails "copy from a rejected source" img copy -q --signature-policy "$P" "$H/$R/evil:1" "$H/$R2/x:1"
+like "names the scope" "$LAST_OUT" "refused by scope 'docker:$H/$R/evil'"
+fails "nothing was pushed" curl -sf "http://$H/v2/$R2/x/manifests/1"
+
+# load and copy from archives and layouts use their transport's scopes.
+# doc:policy-transports
+img save -o "$T_TMP/app.tar" "$H/$R/app:1" >/dev/null
+img copy -q "$H/$R/app:1" "oci:$T_TMP/lay:app" >/dev/null
+cat > "$T_TMP/ptr.json" <<JSON
+{"default":[{"type":"insecureAcceptAnything"}],
+ "transports":{"docker-archive":{"$T_TMP/app.tar":[{"type":"reject"}]},
+               "oci-archive":{"$T_TMP/arch":[{"type":"reject"}]},
+               "oci":{"$T_TMP/lay:app":[{"type":"reject"}]}}}
+JSON
+fails "load from an archive its scope rejects" fresh load --signature-policy "$T_TMP/ptr.json" -i "$T_TMP/app.tar"
+like "names the archive's scope" "$LAST_OUT" "refused by scope 'docker-archive:$T_TMP/app.tar'"
+is "nothing stored" "$(fresh_blobs)" 0
+mkdir -p "$T_TMP/arch"; cp "$T_TMP/app.tar" "$T_TMP/arch/app.tar"; cp "$T_TMP/app.tar" "$T_TMP/ok.tar"
+fails "an oci-archive scope of a parent directory" fresh load --signature-policy "$T_TMP/ptr.json" -i "$T_TMP/arch/app.tar"
+like "names the directory's scope" "$LAST_OUT" "refused by scope 'oci-archive:$T_TMP/arch'"
+ok "an archive outside those scopes loads" fresh load --signature-policy "$T_TMP/ptr.json" -i "$T_TMP/ok.tar"
+sed -i 's/"oci-archive":{"[^"]*"/"oci-archive":{"\/nonexistent"/' "$T_TMP/ptr.json"
+fails "copy from an OCI layout its scope (path:tag) rejects" img copy -q --signature-policy "$T_TMP/ptr.json" "oci:$T_TMP/lay:app" "$H/$R2/fromlay:1"
+like "names the oci scope" "$LAST_OUT" "refused by scope 'oci:$T_TMP/lay:app'"
+
 done_testing
