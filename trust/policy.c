@@ -179,8 +179,8 @@ add_scope (struct trust_policy *p, const char *transport, const char *scope,
     return err_set (err, 0, "scope '%s%s%s': expected a non-empty array",
                     transport ? transport : "default", transport ? ":" : "",
                     transport ? scope : "");
-  if (transport && !strcmp (transport, "docker") && scope[0] == '*'
-      && (scope[1] != '.' || strchr (scope + 1, '*')))
+  if (transport && !strcmp (transport, "docker") && strchr (scope, '*')
+      && (strncmp (scope, "*.", 2) || strchr (scope + 1, '*')))
     return err_set (err, 0,
                     "scope 'docker:%s': a wildcard is only '*.' and a "
                     "domain",
