@@ -247,6 +247,7 @@ COMMAND (copy)
       if (store_open (&s, g->root, err) < 0)
         goto out;
       trust_pull_init (&tp, &po, &scratch, rf.signature_policy);
+      tp.probe_sigs = !remove_sigs;
       scratch_dir = xasprintf ("%s/tmp/copy-XXXXXX", s.root);
       if (!mkdtemp (scratch_dir))
         {
@@ -284,7 +285,7 @@ COMMAND (copy)
   if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err) < 0)
     goto out;
   /* the source's cosign signatures go along, as skopeo copy's do */
-  if (!src.oci && !remove_sigs
+  if (strv_has (tp.have_sigs, res.digest)
       && copy_signatures (g, &rf, src.ref, &res, err) < 0)
     goto out;
   printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,

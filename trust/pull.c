@@ -99,6 +99,16 @@ verify_pull (void *ud, struct reg_repo *repo, const char *name, const char *top,
   struct trust_verdict v = { 0 };
   int ret = -1;
 
+  if (t->probe_sigs)
+    for (const char *const *d = (const char *const[]){ top, platform, NULL };
+         *d; d++)
+      {
+        int has = trust_sigs_exist (repo, *d, err);
+        if (has < 0)
+          return err_wrap (err, "image '%s'", name);
+        if (has)
+          strv_push (&t->have_sigs, xstrdup (*d));
+      }
   if (trust_pull_policy (t, repo->c->cfg.signature_policy, err) != 0)
     return *err ? -1 : 0;
   if (ref_parse (name, &r, err) < 0)
@@ -154,6 +164,8 @@ trust_pull_release (struct trust_pull *t)
   if (t->state == 2)
     trust_policy_release (&t->policy);
   t->state = 0;
+  strv_free (t->have_sigs);
+  t->have_sigs = NULL;
 }
 
 int

@@ -28,6 +28,10 @@ struct trust_pull
   const char *policy_path; /* --signature-policy, or NULL */
   struct trust_policy policy;
   int state; /* 0: not read yet, 1: no policy, 2: read */
+  /* copy: note which of the pulled digests have a .sig (looked up with
+   * the pull's own session, so no other token is asked for) */
+  bool probe_sigs;
+  char **have_sigs;
 };
 
 void trust_pull_init (struct trust_pull *t, struct reg_pull_opts *o,

@@ -124,6 +124,15 @@ out:
 }
 
 int
+trust_sigs_exist (struct reg_repo *repo, const char *digest, struct err **err)
+{
+  json_t *m;
+  int r = get_sig_manifest (repo, digest, &m, err);
+  json_decref (m);
+  return r < 0 ? -1 : r == 0;
+}
+
+int
 trust_sigs_fetch (struct reg_repo *repo, const char *digest,
                   struct trust_sigs *out, struct err **err)
 {

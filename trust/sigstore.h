@@ -34,6 +34,9 @@ char *trust_sig_tag (const char *digest);
 int trust_sigs_fetch (struct reg_repo *repo, const char *digest,
                       struct trust_sigs *out, struct err **err);
 void trust_sigs_release (struct trust_sigs *s);
+/* Is there a .sig for digest? 1 yes, 0 no, -1 *err. */
+int trust_sigs_exist (struct reg_repo *repo, const char *digest,
+                      struct err **err);
 
 /* Add one signature of digest to its .sig manifest (made if missing; a
  * signature already there is not added twice). repo needs push access. */
