@@ -46,10 +46,10 @@ bench_delta verified accept
 
 # Cold: an empty store each time; the last one is moved aside (a rename),
 # not deleted, inside the timing, and deleted at the end.
-n=0
+cold_n=0
 cold () {
-  n=$((n + 1))
-  [ ! -d "$W/cold" ] || mv "$W/cold" "$W/trash.$n"
+  cold_n=$((cold_n + 1))
+  [ ! -d "$W/cold" ] || mv "$W/cold" "$W/trash.$cold_n"
   "$IMGTOOL" --root "$W/cold" pull -q --signature-policy "$1" "$REF"
 }
 cold_accept () { cold "$W/accept.json"; }

@@ -103,6 +103,13 @@ trust_sign_ref (struct reg_client *c, const char *refstr,
   enum doc_kind kind;
   size_t len;
   int ret = -1;
+  if (identity)
+    {
+      struct ref id;
+      if (ref_parse (identity, &id, err) < 0)
+        return err_wrap (err, "--sign-identity '%s'", identity);
+      ref_release (&id);
+    }
   if (open_repo (c, refstr, "pull,push", &repo, &r, &name, err) < 0)
     return -1;
   if (resolve (&repo, r.digest ? r.digest : r.tag, digest, &body, &len, &kind,

@@ -131,6 +131,8 @@ ok "--passphrase-file (skopeo's --sign-passphrase-file too)" \
   img sign --key "$K/enc.key" --sign-passphrase-file "$T_TMP/pass" "$H/$R/enc:1"
 fails "a wrong passphrase" env COSIGN_PASSWORD=nope "$IMGTOOL" sign --key "$K/enc.key" "$H/$R/enc:1"
 like "says so" "$LAST_OUT" "wrong passphrase"
+fails "an invalid --sign-identity" img sign --key "$K/ec.key" --sign-identity "Not A Ref!" "$H/$R/ec:1"
+like "says so" "$LAST_OUT" "--sign-identity 'Not A Ref!'"
 fails "a key that is not a key" img sign --key "$K/ec.pub" "$H/$R/ec:1"
 like "says so" "$LAST_OUT" "not a PEM private key"
 img pull -q "$H/$R/app:1" >/dev/null
