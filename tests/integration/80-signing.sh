@@ -271,8 +271,11 @@ rm -rf "$HOME/.config"
 # run --pull and build FROM enforce it too; an image in the store is not checked again.
 fails "run --pull refused" img run --rm --network none --signature-policy "$P" "$H/$R/evil:1" true
 like "rejected" "$LAST_OUT" "rejected by policy"
+ok "an image pulled before the policy" img pull -q "$H/$R/evil:1"
+is "run of an image already in the store is not checked again" \
+  "$(img run --rm --network none --signature-policy "$P" "$H/$R/evil:1" echo ran 2>&1)" "ran"
 mkdir -p "$T_TMP/ctx"; echo "FROM $H/$R/evil:1" > "$T_TMP/ctx/Buildfile"
-fails "build FROM refused" img build --signature-policy "$P" -t "$H/$R/built:1" "$T_TMP/ctx"
+fails "build FROM (--pull=always) refused" img build --pull=always --signature-policy "$P" -t "$H/$R/built:1" "$T_TMP/ctx"
 like "rejected" "$LAST_OUT" "rejected by policy"
 
 # copy carries the .sig along (skopeo copy's way); --remove-signatures drops it.
