@@ -232,13 +232,35 @@ put_json_blob (struct reg_repo *repo, json_t *j, json_t *desc,
   return put_blob (repo, s, len, d, err);
 }
 
+/* PUT the .sig manifest under its tag. */
+static int
+put_sig_manifest (struct reg_repo *repo, const char *tag, const char *body,
+                  size_t len, struct err **err)
+{
+  _cleanup_free_ char *path
+      = xasprintf ("/v2/%s/manifests/%s", repo->path, tag);
+  char *hdr[] = { (char *)"Content-Type: " MT_OCI_MANIFEST, NULL };
+  struct http_request req = {
+    .method = "PUT", .url = path, .headers = hdr, .body = body, .body_len = len
+  };
+  struct http_response resp = { 0 };
+  int ret = reg_repo_do (repo, &req, &resp, err);
+  if (ret == 0 && resp.status != 201)
+    {
+      _cleanup_free_ char *t = upload_error_text (repo, &resp);
+      ret = err_set (err, 0, "put signatures '%s': %s", tag, t);
+    }
+  http_response_release (&resp);
+  return ret;
+}
+
 int
 trust_sig_attach (struct reg_repo *repo, const char *digest,
                   const char *payload, size_t len, const char *sig_b64,
                   struct err **err)
 {
   _cleanup_free_ char *tag = trust_sig_tag (digest);
-  _cleanup_free_ char *mpath = NULL, *body = NULL;
+  _cleanup_free_ char *body = NULL;
   char pd[DIGEST_STR_LEN + 1];
   json_t *m = NULL, *layers, *l, *diff_ids, *config, *cdesc;
   size_t i;
@@ -289,24 +311,8 @@ trust_sig_attach (struct reg_repo *repo, const char *digest,
   if (r < 0)
     goto out;
   body = json_dumps (m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  mpath = xasprintf ("/v2/%s/manifests/%s", repo->path, tag);
-  {
-    char *hdr[] = { (char *)"Content-Type: " MT_OCI_MANIFEST, NULL };
-    struct http_request req = { .method = "PUT",
-                                .url = mpath,
-                                .headers = hdr,
-                                .body = body,
-                                .body_len = strlen (body) };
-    struct http_response resp = { 0 };
-    if (reg_repo_do (repo, &req, &resp, err) == 0 && resp.status != 201)
-      {
-        _cleanup_free_ char *t = upload_error_text (repo, &resp);
-        err_set (err, 0, "put signatures '%s': %s", tag, t);
-      }
-    http_response_release (&resp);
-    if (*err)
-      goto out;
-  }
+  if (put_sig_manifest (repo, tag, body, strlen (body), err) < 0)
+    goto out;
   ret = 0;
 out:
   json_decref (m);
@@ -333,7 +339,7 @@ trust_sigs_copy (struct reg_repo *from, struct reg_repo *to, const char *digest,
                  struct err **err)
 {
   struct strbuf raw = STRBUF_INIT;
-  _cleanup_free_ char *tag = trust_sig_tag (digest), *path = NULL;
+  _cleanup_free_ char *tag = trust_sig_tag (digest);
   json_t *m = NULL, *l;
   size_t i;
   int r, ret = -1;
@@ -349,24 +355,8 @@ trust_sigs_copy (struct reg_repo *from, struct reg_repo *to, const char *digest,
     if (copy_blob (from, to, l, err) < 0)
       goto out;
   }
-  path = xasprintf ("/v2/%s/manifests/%s", to->path, tag);
-  {
-    char *hdr[] = { (char *)"Content-Type: " MT_OCI_MANIFEST, NULL };
-    struct http_request req = { .method = "PUT",
-                                .url = path,
-                                .headers = hdr,
-                                .body = raw.buf,
-                                .body_len = raw.len };
-    struct http_response resp = { 0 };
-    if (reg_repo_do (to, &req, &resp, err) == 0 && resp.status != 201)
-      {
-        _cleanup_free_ char *t = upload_error_text (to, &resp);
-        err_set (err, 0, "put signatures '%s': %s", tag, t);
-      }
-    http_response_release (&resp);
-    if (*err)
-      goto out;
-  }
+  if (put_sig_manifest (to, tag, raw.buf, raw.len, err) < 0)
+    goto out;
   ret = 1;
 out:
   json_decref (m);
