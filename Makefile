@@ -9,7 +9,7 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
-PKGS := libcurl jansson libseccomp libmnl libnftables libzstd libcrypto libisal
+PKGS := libcurl jansson libseccomp libmnl libnftables libzstd libcrypto libisal libsodium
 # Only the tests link these: libarchive as an independent tar reader, zlib
 # to make gzip test data (the product inflates with ISA-L).
 TEST_PKGS := libarchive zlib
@@ -28,7 +28,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl, libnftables and libcrypto are not linked: registry/curl_lazy.c,
 # network/nft_lazy.c and lib/crypto_lazy.c load them on first use
 # (lib/dynlib.h says why); their headers still come from PKG_CFLAGS.
-LAZY_PKGS := libcurl libnftables libcrypto
+LAZY_PKGS := libcurl libnftables libcrypto libsodium
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -48,7 +48,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c runtime/*.c network/*.c service/*.c builder/*.c))
+LIB_SRC := $(sort $(wildcard lib/*.c layers/*.c registry/*.c trust/*.c runtime/*.c network/*.c service/*.c builder/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # Small programs the tests and benchmarks drive (not part of the product).

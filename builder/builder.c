@@ -10,6 +10,7 @@
 #include "lib/xalloc.h"
 #include "registry/client.h"
 #include "registry/ref.h"
+#include "trust/pull.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,7 +135,12 @@ find_image (struct build *b, const char *name, const char *platform,
                                   .quiet = b->o->quiet,
                                   .out = b->out };
       struct reg_pull_result res;
-      if (reg_pull (b->store, &po, full, &res, err) < 0)
+      struct trust_pull tp;
+      int pulled;
+      trust_pull_init (&tp, &po, b->store, b->o->signature_policy);
+      pulled = reg_pull (b->store, &po, full, &res, err);
+      trust_pull_release (&tp);
+      if (pulled < 0)
         return -1;
       reg_pull_result_release (&res);
       if (store_ref_get (b->store, full, &ref, err) != 0)

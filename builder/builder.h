@@ -45,6 +45,7 @@ struct build_opts
   bool no_cache;
   enum build_pull pull;
   bool no_tls_verify;
+  const char *signature_policy; /* --signature-policy, or NULL */
   enum rt_network_mode network; /* RT_NET_HOST (default), NONE or BRIDGE */
   const char *platform;         /* --platform or NULL (the host's) */
   enum layer_compression compression;

@@ -26,7 +26,8 @@ static const char usage_text[]
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
       "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
       "gzip|zstd] "
-      "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
+      "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY
+      " " REGFLAGS_USAGE_SIGNATURE_POLICY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -117,6 +118,7 @@ COMMAND (build)
     { "compression", required_argument, NULL, 'c' },
     { "source-date-epoch", required_argument, NULL, 'e' },
     REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_SIGNATURE_POLICY,
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
     { 0 },
@@ -212,6 +214,7 @@ COMMAND (build)
     goto out;
   o.platform = rf.platform;
   o.no_tls_verify = !rf.tls_verify;
+  o.signature_policy = rf.signature_policy;
   o.quiet = rf.quiet;
   o.context_dir = argv[optind];
   if (!strcmp (o.context_dir, "-"))

@@ -65,6 +65,8 @@ COMMAND (commit);
  * *err when there is none. */
 int command_run (const char *name, struct global *g, int argc, char **argv,
                  struct err **err);
+COMMAND (sign);
+COMMAND (verify);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

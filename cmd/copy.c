@@ -18,6 +18,9 @@
 #include "registry/client.h"
 #include "registry/push.h"
 #include "registry/ref.h"
+#include "registry/session.h"
+#include "trust/pull.h"
+#include "trust/sign.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +33,9 @@
 static const char usage_text[]
     = "imgtool copy [--all] " REGFLAGS_USAGE_PLATFORM
       " " REGFLAGS_USAGE_TLS_VERIFY " [--src-tls-verify=false] "
-      "[--dest-tls-verify=false] " REGFLAGS_USAGE_JOBS " [-q] SRC DST   "
+      "[--dest-tls-verify=false] " REGFLAGS_USAGE_JOBS
+      " " REGFLAGS_USAGE_SIGNATURE_POLICY
+      " [--remove-signatures] [-q] SRC DST   "
       "(docker://REF, REF or oci:DIR[:TAG])";
 
 struct endpoint
@@ -111,6 +116,37 @@ same_registry (const char *a, const char *b, char **a_path)
   return same;
 }
 
+/* The .sig of what was pushed, from the source's repository to the
+ * destination's. */
+static int
+copy_signatures (struct global *g, const struct regflags *rf,
+                 const char *src_ref, const struct reg_push_result *res,
+                 struct err **err)
+{
+  struct reg_client_opts so
+      = { .config_path = g->config_path, .no_tls_verify = !rf->tls_verify };
+  struct reg_client_opts dopt = { .config_path = g->config_path,
+                                  .no_tls_verify = !rf->dest_tls_verify };
+  struct reg_client sc, dc;
+  _cleanup_free_ char *dst_ref = xasprintf ("%s@%s", res->name, res->digest);
+  int r;
+  if (reg_client_init (&sc, &so, err) < 0)
+    return -1;
+  if (reg_client_init (&dc, &dopt, err) < 0)
+    {
+      reg_client_release (&sc);
+      return -1;
+    }
+  r = trust_copy_ref_sigs (&sc, src_ref, &dc, dst_ref, res->digest, err);
+  reg_client_release (&sc);
+  reg_client_release (&dc);
+  if (r < 0)
+    return err_wrap (err, "copy signatures of %s", res->digest);
+  if (r == 1 && !rf->quiet)
+    printf ("Copied signatures of %s\n", res->digest);
+  return 0;
+}
+
 /* Write the image top reaches in the scratch store into an OCI layout. */
 static int
 export_oci (struct store *scratch, const struct store_ref *top,
@@ -142,10 +178,16 @@ out:
 COMMAND (copy)
 {
   static const struct option opts[] = {
-    REGFLAGS_OPT_ALL,        REGFLAGS_OPT_PLATFORM,
-    REGFLAGS_OPT_TLS_VERIFY, REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
-    REGFLAGS_OPT_JOBS,       REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,       { 0 },
+    REGFLAGS_OPT_ALL,
+    REGFLAGS_OPT_PLATFORM,
+    REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
+    REGFLAGS_OPT_JOBS,
+    REGFLAGS_OPT_QUIET,
+    REGFLAGS_OPT_HELP,
+    REGFLAGS_OPT_SIGNATURE_POLICY,
+    { "remove-signatures", no_argument, NULL, 'S' },
+    { 0 },
   };
   struct endpoint src = { 0 }, dst = { 0 };
   struct store s = { .root_fd = -1 }, scratch = { .root_fd = -1 };
@@ -156,12 +198,17 @@ COMMAND (copy)
   struct reg_push_result res = { 0 };
   _cleanup_free_ char *scratch_dir = NULL, *mount_from = NULL;
   struct regflags rf;
+  struct trust_pull tp = { 0 };
+  bool remove_sigs = false;
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, g->quiet);
   while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
     switch (c)
       {
+      case 'S':
+        remove_sigs = true;
+        break;
       default:
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
           return rc < 0 ? -1 : 0;
@@ -179,7 +226,12 @@ COMMAND (copy)
 
   if (src.oci)
     {
+      /* an OCI layout's scopes are its path (and path:tag) */
+      trust_pull_init (&tp, NULL, NULL, rf.signature_policy);
       if (ocidir_open (&sod, src.dir, false, err) < 0
+          || trust_check_path (&tp, g->config_path, "oci", sod.path, src.tag,
+                               err)
+                 < 0
           || ocidir_find (&sod, src.tag, &top, err) < 0)
         goto out;
       psrc = (struct reg_push_source){ .ctx = &sod,
@@ -194,6 +246,8 @@ COMMAND (copy)
       regflags_pull_opts (&rf, &po);
       if (store_open (&s, g->root, err) < 0)
         goto out;
+      trust_pull_init (&tp, &po, &scratch, rf.signature_policy);
+      tp.probe_sigs = !remove_sigs;
       scratch_dir = xasprintf ("%s/tmp/copy-XXXXXX", s.root);
       if (!mkdtemp (scratch_dir))
         {
@@ -230,11 +284,16 @@ COMMAND (copy)
     o.mount_from = mount_from; /* the source repository has every blob */
   if (reg_push (&psrc, top.digest, top.media_type, dst.ref, &o, &res, err) < 0)
     goto out;
+  /* the source's cosign signatures go along, as skopeo copy's do */
+  if (strv_has (tp.have_sigs, res.digest)
+      && copy_signatures (g, &rf, src.ref, &res, err) < 0)
+    goto out;
   printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,
           (long long)res.size);
   reg_push_result_release (&res);
   ret = 0;
 out:
+  trust_pull_release (&tp);
   if (sod.path)
     ocidir_release (&sod);
   reg_pull_result_release (&pres);

@@ -12,6 +12,7 @@
 #include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "trust/pull.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -65,7 +66,8 @@ repo_names (const char *name, const char *digest, json_t *tags, json_t *digests)
  * Architecture, Os, Config = the image's run config, RootFS, Size), so
  * templates written for docker work, and imgtool's own: Reference,
  * Digest, MediaType, ManifestDigest, Manifest, ImageConfig (the whole
- * config document as stored). */
+ * config document as stored), Signature (trust/pull.h: when a policy's
+ * signature check let the image in, which key verified it). */
 static json_t *
 inspect_one (struct store *s, const char *name, const struct platform *want,
              struct err **err)
@@ -102,6 +104,7 @@ inspect_one (struct store *s, const char *name, const struct platform *want,
       (json_int_t)image_size (&img), "Reference", ref.name, "Digest",
       img.top_digest, "MediaType", img.top_media_type, "ManifestDigest",
       img.manifest_digest, "Manifest", manifest, "ImageConfig", doc);
+  trust_inspect (s, o, img.top_digest, img.manifest_digest);
   image_release (&img);
   store_ref_release (&ref);
   return o;

@@ -12,13 +12,15 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"
+#include "trust/pull.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
-static const char usage_text[] = "imgtool load [-i FILE] [-q]";
+static const char usage_text[]
+    = "imgtool load [-i FILE] [--signature-policy FILE] [-q]";
 
 static char *
 familiar (const char *name)
@@ -83,10 +85,12 @@ COMMAND (load)
   static const struct option opts[] = {
     { "input", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
+    { "signature-policy", required_argument, NULL, 'P' },
     { "help", no_argument, NULL, 'h' },
     { 0 },
   };
-  const char *input = NULL;
+  const char *input = NULL, *policy = NULL;
+  struct trust_pull tp;
   struct store s;
   struct archive_loaded *v = NULL;
   size_t n = 0;
@@ -97,6 +101,9 @@ COMMAND (load)
       {
       case 'i':
         input = optarg;
+        break;
+      case 'P':
+        policy = optarg;
         break;
       case 'q':
         break; /* no progress is shown: the lines stay, as docker's */
@@ -112,6 +119,19 @@ COMMAND (load)
     return err_set (err, 0, "requested load from stdin, but stdin is empty");
   if (input && (fd = open (input, O_RDONLY | O_CLOEXEC)) < 0)
     return err_set (err, errno, "open '%s'", input);
+  /* The policy decides before anything is read. The format is known only
+   * once the archive is read, so both transports' scopes must accept. */
+  trust_pull_init (&tp, NULL, NULL, policy);
+  if (trust_check_path (&tp, g->config_path, "docker-archive", input, NULL, err)
+          < 0
+      || trust_check_path (&tp, g->config_path, "oci-archive", input, NULL, err)
+             < 0)
+    {
+      trust_pull_release (&tp);
+      err_wrap (err, "load '%s'", input ? input : "-");
+      goto out_fd;
+    }
+  trust_pull_release (&tp);
   if (store_open (&s, g->root, err) < 0)
     goto out_fd;
   /* held until the names are set: prune keeps the blobs written here */

@@ -27,6 +27,8 @@ static const struct command commands[] = {
   { "logout", cmd_logout, "Log out from a registry" },
   { "push", cmd_push, "Push an image to a registry" },
   { "copy", cmd_copy, "Copy an image between registries and OCI layouts" },
+  { "sign", cmd_sign, "Sign an image in a registry (cosign's format)" },
+  { "verify", cmd_verify, "Verify an image's signatures with a public key" },
   { "save", cmd_save, "Save images to a docker-archive or oci-archive" },
   { "load", cmd_load, "Load images from a docker-archive or oci-archive" },
   { "import", cmd_import, "Make an image from a tarball of a file system" },

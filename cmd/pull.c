@@ -5,6 +5,7 @@
  * (registry/unpack.h), so `run` finds them ready; --no-unpack (and
  * --all-platforms) only store the blobs, as skopeo copy does. -a pulls
  * every tag of the repository, as docker's --all-tags. */
+#include "trust/pull.h"
 #include "cmd/command.h"
 #include "cmd/regflags.h"
 #include "layers/snapshot.h"
@@ -25,6 +26,7 @@
 static const char usage_text[]
     = "imgtool pull " REGFLAGS_USAGE_PLATFORM " [--all-platforms] "
       "[-a|--all-tags] " REGFLAGS_USAGE_TRANSFER
+      " " REGFLAGS_USAGE_SIGNATURE_POLICY
       " [--no-unpack] [-q] IMAGE[:TAG|@DIGEST]";
 
 /* docker's short form of a stored name, or the name. */
@@ -124,6 +126,7 @@ COMMAND (pull)
     REGFLAGS_OPT_ALL_PLATFORMS,
     { "all-tags", no_argument, NULL, 'a' },
     REGFLAGS_OPTS_TRANSFER,
+    REGFLAGS_OPT_SIGNATURE_POLICY,
     { "no-unpack", no_argument, NULL, 'U' },
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
@@ -132,6 +135,7 @@ COMMAND (pull)
   struct reg_pull_opts o = { .config_path = g->config_path, .out = stdout };
   struct regflags rf;
   struct store s;
+  struct trust_pull tp;
   _cleanup_free_ char *name = NULL, *shown = NULL;
   bool unpack = true, all_tags = false, updated = false;
   int c, rc, ret;
@@ -155,11 +159,13 @@ COMMAND (pull)
   regflags_pull_opts (&rf, &o);
   if (store_open (&s, g->root, err) < 0)
     return -1;
+  trust_pull_init (&tp, &o, &s, rf.signature_policy);
   if (all_tags)
     ret = pull_all_tags (&s, &o, &rf, unpack, argv[optind], &updated, &name,
                          err);
   else
     ret = pull_one (&s, &o, unpack, argv[optind], &name, &updated, err);
+  trust_pull_release (&tp);
   snapshot_flush_later (&s);
   store_release (&s);
   if (ret < 0)

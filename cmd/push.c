@@ -8,10 +8,12 @@
 #include "cmd/command.h"
 #include "cmd/lookup.h"
 #include "cmd/regflags.h"
+#include "cmd/signkey.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
+#include "trust/key.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +23,8 @@
 static const char usage_text[]
     = "imgtool push [--all] " REGFLAGS_USAGE_PLATFORM
       " " REGFLAGS_USAGE_TRANSFER
-      " [--chunk-size SIZE] [-q] IMAGE [DESTINATION]";
+      " [--chunk-size SIZE] [--sign-with KEY [--passphrase-file FILE]]"
+      " [-q] IMAGE [DESTINATION]";
 
 COMMAND (push)
 {
@@ -31,6 +34,9 @@ COMMAND (push)
     REGFLAGS_OPT_PLATFORM,
     REGFLAGS_OPTS_TRANSFER,
     { "chunk-size", required_argument, NULL, 'c' },
+    { "sign-with", required_argument, NULL, SIGNKEY_KEY },
+    SIGNKEY_OPTS,
+    { "sign-identity", required_argument, NULL, 'i' },
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
     { 0 },
@@ -40,6 +46,9 @@ COMMAND (push)
   struct reg_push_source src;
   struct store_ref ref = { 0 };
   struct regflags rf;
+  struct signkey sk = { 0 };
+  struct trust_key k = { 0 };
+  const char *identity = NULL;
   struct store s;
   const char *dest;
   int c, rc, ret;
@@ -52,18 +61,29 @@ COMMAND (push)
         if (human_size_parse (optarg, &o.chunk_size) < 0)
           return command_usage_error (usage_text, err);
         break;
+      case 'i':
+        identity = optarg;
+        break;
       default:
+        if (signkey_option (&sk, c, optarg))
+          break;
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)
           return rc < 0 ? -1 : 0;
       }
   if (optind != argc - 1 && optind != argc - 2)
     return command_usage_error (usage_text, err);
   regflags_push_opts (&rf, &o);
+  if (sk.key && signkey_load (&sk, &k, err) < 0)
+    return err_wrap (err, "push '%s'", argv[optind]);
   if (store_open (&s, g->root, err) < 0)
-    return -1;
+    {
+      trust_key_release (&k);
+      return -1;
+    }
   if (lookup_image (&s, argv[optind], &ref, err) < 0)
     {
       store_release (&s);
+      trust_key_release (&k);
       return err_wrap (err, "push '%s'", argv[optind]);
     }
   dest = optind + 1 < argc ? argv[optind + 1] : ref.name;
@@ -73,10 +93,15 @@ COMMAND (push)
   store_ref_release (&ref);
   store_release (&s);
   if (ret < 0)
-    return -1;
+    {
+      trust_key_release (&k);
+      return -1;
+    }
   /* docker's last line, which scripts read. */
   printf ("%s: digest: %s size: %lld\n", res.reference, res.digest,
           (long long)res.size);
+  ret = sk.key ? signkey_push (&k, &o, &res, identity, err) : 0;
   reg_push_result_release (&res);
-  return 0;
+  trust_key_release (&k);
+  return ret;
 }

@@ -64,6 +64,9 @@ regflags_option (struct regflags *f, int c, const char *arg, struct err **err)
     case REGFLAG_CERT_DIR:
       f->cert_dir = arg;
       return 0;
+    case REGFLAG_SIGNATURE_POLICY:
+      f->signature_policy = arg;
+      return 0;
     case REGFLAG_JOBS:
       if (parse_jobs (arg, &f->jobs) < 0)
         return bad_value (f, "--jobs", arg, "a number from 1 to 64", err);

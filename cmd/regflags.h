@@ -47,6 +47,7 @@ enum
   REGFLAG_DEST_TLS_VERIFY,
   REGFLAG_CERT_DIR,
   REGFLAG_ALL_PLATFORMS, /* long only: pull's -a is --all-tags (docker) */
+  REGFLAG_SIGNATURE_POLICY,
 };
 
 #define REGFLAGS_OPT_PLATFORM                                                  \
@@ -87,6 +88,12 @@ enum
   {                                                                            \
     "help", no_argument, NULL, REGFLAG_HELP                                    \
   }
+/* The containers-policy.json to enforce (trust/policy.h), as podman's. */
+#define REGFLAGS_OPT_SIGNATURE_POLICY                                          \
+  {                                                                            \
+    "signature-policy", required_argument, NULL, REGFLAG_SIGNATURE_POLICY      \
+  }
+#define REGFLAGS_USAGE_SIGNATURE_POLICY "[--signature-policy FILE]"
 /* How pull and push reach a registry (copy has no --cert-dir). */
 #define REGFLAGS_OPTS_TRANSFER                                                 \
   REGFLAGS_OPT_TLS_VERIFY, REGFLAGS_OPT_CERT_DIR, REGFLAGS_OPT_JOBS
@@ -110,9 +117,10 @@ struct regflags
    * the second. tls_verify is the registry read from (or logged in to),
    * dest_tls_verify the one pushed to. Default true. */
   bool tls_verify, dest_tls_verify;
-  const char *cert_dir; /* --cert-dir; NULL: the configured ones */
-  int jobs;             /* --jobs, -j: 1 to 64; 0: the default */
-  bool quiet;           /* -q, --quiet; starts as the global -q */
+  const char *cert_dir;         /* --cert-dir; NULL: the configured ones */
+  int jobs;                     /* --jobs, -j: 1 to 64; 0: the default */
+  bool quiet;                   /* -q, --quiet; starts as the global -q */
+  const char *signature_policy; /* --signature-policy; NULL: the default */
 };
 
 void regflags_init (struct regflags *f, const char *usage, bool quiet);

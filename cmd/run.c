@@ -22,6 +22,7 @@
 #include "runtime/runopts.h"
 #include "runtime/user.h"
 #include "service/service.h"
+#include "trust/pull.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,9 +68,14 @@ pull_image (struct global *g, const struct run_flags *f, struct store *st,
     .out = stderr,
   };
   struct reg_pull_result res;
+  struct trust_pull tp;
+  int r;
+  trust_pull_init (&tp, &o, st, f->reg.signature_policy);
   if (f->pull == RUN_PULL_MISSING && !g->quiet)
     fprintf (stderr, "Unable to find image '%s' locally\n", f->image);
-  if (reg_pull (st, &o, f->image, &res, err) < 0)
+  r = reg_pull (st, &o, f->image, &res, err);
+  trust_pull_release (&tp);
+  if (r < 0)
     return -1;
   reg_pull_result_release (&res);
   return 0;

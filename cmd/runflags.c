@@ -67,6 +67,7 @@ const char run_flags_usage[]
       "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
+      "  --signature-policy FILE\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
       "directory)\n"
       "  --ulimit NAME=SOFT[:HARD] --shm-size SIZE --sysctl KEY=VALUE --init\n"
@@ -183,6 +184,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     REGFLAGS_OPT_PLATFORM,
     { "pull", required_argument, NULL, OPT_PULL },
     REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_SIGNATURE_POLICY,
     { "rootfs", no_argument, NULL, OPT_ROOTFS },
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },

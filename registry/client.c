@@ -394,6 +394,15 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
       pl->top.media_type = xstrdup (pl->mans[0].media_type);
     }
 
+  /* The policy decides on the digests, before any blob is fetched. */
+  if (pl->o->verify
+      && pl->o->verify (pl->o->verify_ud, &repo, pl->name, pl->top.digest,
+                        pl->top.kind == DOC_INDEX && pl->n_mans == 1
+                            ? pl->mans[0].digest
+                            : NULL,
+                        err)
+             < 0)
+    goto out;
   if (fetch_blobs (pl, &repo, err) < 0)
     goto out;
   ret = 0;

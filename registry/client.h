@@ -47,6 +47,16 @@ typedef int (*reg_layers_done_fn) (void *ud, const struct image_manifest *m,
                                    const struct image_config *c,
                                    struct err **err);
 
+/* The signature policy's check (trust/pull.h sets it), called once the
+ * documents are known and before any blob is fetched or stored: name is
+ * the canonical reference, top the top document's digest, platform the
+ * chosen manifest's (NULL when top is that manifest, or with every
+ * platform). -1 refuses the pull. */
+struct reg_repo;
+typedef int (*reg_verify_fn) (void *ud, struct reg_repo *repo, const char *name,
+                              const char *top, const char *platform,
+                              struct err **err);
+
 struct reg_pull_opts
 {
   const char *config_path;        /* NULL: default config file */
@@ -60,6 +70,8 @@ struct reg_pull_opts
   reg_sink_open_fn sink_open;     /* NULL: none */
   reg_layers_done_fn layers_done; /* NULL: none */
   void *sink_ud;
+  reg_verify_fn verify; /* NULL: none */
+  void *verify_ud;
 };
 
 struct reg_pull_result

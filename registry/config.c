@@ -118,6 +118,13 @@ parse (json_t *root, const char *path, struct reg_config *c, struct err **err)
                   &c->min_window, err)
              < 0)
     return -1;
+  if ((v = json_object_get (root, "signature-policy")))
+    {
+      if (!json_is_string (v))
+        return err_set (err, 0, "config '%s': signature-policy must be a path",
+                        path);
+      c->signature_policy = xstrdup (json_string_value (v));
+    }
   return 0;
 }
 
@@ -169,6 +176,8 @@ reg_config_release (struct reg_config *c)
     }
   free (c->mirrors);
   strv_free (c->insecure);
+  free (c->signature_policy);
+  c->signature_policy = NULL;
   c->mirrors = NULL;
   c->n_mirrors = 0;
   c->insecure = NULL;

@@ -4,7 +4,8 @@
  *   {"registry-mirrors": {"docker.io": ["https://mirror.example:5000"]},
  *    "insecure-registries": ["127.0.0.1:5000"],
  *    "http-timeout": 30, "http-retries": 3,
- *    "min-transfer-rate": 1024, "min-transfer-window": 30}
+ *    "min-transfer-rate": 1024, "min-transfer-window": 30,
+ *    "signature-policy": "/etc/imgtool/policy.json"}
  *
  * Default path: /etc/imgtool/config.json as root, else
  * $XDG_CONFIG_HOME/imgtool/config.json (~/.config/...); IMGTOOL_CONFIG or
@@ -27,11 +28,12 @@ struct reg_config
 {
   struct reg_mirror *mirrors;
   size_t n_mirrors;
-  char **insecure; /* "host[:port]" */
-  long timeout;    /* seconds a connection may stall (and connect) */
-  long retries;    /* retries on 429, 5xx and broken connections */
-  long min_rate;   /* bytes/s a moving body must average (0: no floor) */
-  long min_window; /* ... over this many seconds */
+  char **insecure;        /* "host[:port]" */
+  long timeout;           /* seconds a connection may stall (and connect) */
+  long retries;           /* retries on 429, 5xx and broken connections */
+  long min_rate;          /* bytes/s a moving body must average (0: no floor) */
+  long min_window;        /* ... over this many seconds */
+  char *signature_policy; /* "signature-policy": a policy.json path */
 };
 
 /* The default path for this user; caller frees. */
