@@ -112,6 +112,8 @@ COMMAND (load)
     return err_set (err, 0, "requested load from stdin, but stdin is empty");
   if (input && (fd = open (input, O_RDONLY | O_CLOEXEC)) < 0)
     return err_set (err, errno, "open '%s'", input);
+  if (command_rootless ("load", 1, err) < 0)
+    goto out_fd;
   if (store_open (&s, g->root, err) < 0)
     goto out_fd;
   /* held until the names are set: prune keeps the blobs written here */

@@ -297,7 +297,7 @@ COMMAND (run)
       status = 0;
       goto out;
     }
-  if (command_needs_root ("run", 125, err) < 0)
+  if (command_rootless ("run", 125, err) < 0)
     goto out;
   /* no sweep of the other containers' leftovers here: a start costs the
    * same beside 500 containers as beside none (what a dead one holds,

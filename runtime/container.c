@@ -20,11 +20,13 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
+#include "runtime/rootless.h"
 #include "runtime/security.h"
 
 #include <errno.h>
@@ -322,6 +324,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (!io)
     io = &def;
   if (check_plan (p, err) < 0)
+    return err_exit (err, 125);
+  if (userns_rootless () && rt_rootless_limits (&p->limits, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {
