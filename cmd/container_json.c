@@ -63,7 +63,10 @@ ports_json (const char *text)
 static const char *
 network_word (enum rt_network_mode m)
 {
-  return m == RT_NET_HOST ? "host" : m == RT_NET_NONE ? "none" : "bridge";
+  return m == RT_NET_HOST    ? "host"
+         : m == RT_NET_NONE  ? "none"
+         : m >= RT_NET_SLIRP ? "slirp4netns"
+                             : "bridge";
 }
 
 json_t *

@@ -308,7 +308,7 @@ COMMAND (run)
   log_debug ("run: image loaded");
   if (build_record (&f, &ri, &c.rec, err) < 0)
     goto out;
-  if (f.network == RT_NET_BRIDGE
+  if (f.network >= RT_NET_BRIDGE
       && publish_list (&f, &ri, &ports, &n_ports, err) < 0)
     {
       err_exit (err, 125);

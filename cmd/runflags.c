@@ -4,7 +4,9 @@
 #include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
+#include "network/slirp.h"
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
 #include "runtime/security.h"
@@ -47,7 +49,8 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host -p [IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
+      "  --network bridge|none|host|slirp4netns[:allow_host_loopback=true] -p "
+      "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
@@ -288,11 +291,11 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           f->network = RT_NET_HOST;
         else if (!strcmp (optarg, "bridge") || !strcmp (optarg, "default"))
           f->network = RT_NET_BRIDGE;
-        else
+        else if (net_slirp_parse (optarg, &f->network, err) <= 0)
           {
             err_set (err, 0,
-                     "invalid --network '%s': expected none, host "
-                     "or bridge",
+                     "invalid --network '%s': expected none, host, "
+                     "bridge or slirp4netns",
                      optarg);
             return err_exit (err, 125);
           }
@@ -349,6 +352,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       }
   if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
     return -1;
+  /* rootless: no bridge without root; slirp4netns is the default (podman) */
+  if (f->network == RT_NET_BRIDGE && userns_rootless ())
+    f->network = RT_NET_SLIRP;
   if ((f->n_ports || f->publish_all) && f->network == RT_NET_NONE)
     {
       err_set (err, 0,

@@ -108,8 +108,13 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
    * the read of "go" fails. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* why: CVE-2019-5736, no process in the container may open our
-   * /proc/<pid>/exe (the host binary) while we still run imgtool code */
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+   * /proc/<pid>/exe (the host binary) while we still run imgtool code.
+   * Rootless, from "go" on: before it, the parent's network hook must
+   * reach our netns, and this memory belongs to the initial user
+   * namespace, where the parent has no CAP_SYS_PTRACE; no other process
+   * is in the container yet. */
+  if (!userns_active ())
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* v1: into the cgroup before anything else, so that what the setup
    * below allocates is charged to the container (see cgroup.h) */
   if (rt_cgroup_join_self (cg, &e) < 0)
@@ -166,6 +171,7 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
    * before anything the network must see. */
   if (read (sync, &go, 1) != 1)
     _exit (125); /* the parent gave up */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (mode == RT_CGROUP_V1)
     {
       v1_own = rt_cgroup_v1_own (p->id);
