@@ -323,7 +323,9 @@ rt_rootless_enter (struct err **err)
   _cleanup_free_ struct rt_idrange *ur = NULL, *gr = NULL;
   _cleanup_free_ char *uidmap = NULL, *gidmap = NULL, *why = NULL;
   int nu = 0, ng = 0, r;
-  if (!userns_rootless () || userns_active ())
+  /* root, of the initial namespace or of one entered before, has what
+   * it needs; any other user (even inside a user namespace) goes on */
+  if (uid == 0)
     return 0;
   if (!rt_rootless_run_dir (err))
     return -1;

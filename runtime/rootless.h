@@ -11,8 +11,8 @@ struct rt_limits;
 /* For an ordinary user: move this process into a new user namespace
  * mapped with the user's subordinate ids (newuidmap/newgidmap), or, with
  * no ranges or no helpers, the user's own id alone (warned once), become
- * its root, and enter a private mount namespace. Nothing for root, or in
- * a user namespace already. The process must be single-threaded. */
+ * its root, and enter a private mount namespace. Nothing for root (of
+ * any user namespace). The process must be single-threaded. */
 int rt_rootless_enter (struct err **err);
 
 /* The user's runtime directory for pids, sockets, locks and markers:

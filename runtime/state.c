@@ -516,7 +516,7 @@ rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
   close (steal_fd (&lock));
   /* an ordinary user outside the user namespace (rm, stop) cannot
    * delete what subordinate ids own: the detached remover enters it */
-  detach = detach || (userns_rootless () && !userns_active ());
+  detach = detach || geteuid () != 0;
   if (detach && remove_detached (cs->fd, trash) == 0)
     return 0;
   if (fs_rm_rf (cs->fd, trash, err) < 0)
