@@ -95,8 +95,9 @@ process_user (const struct rt_plan *p, struct err **err)
   const struct rt_user *u = &p->user;
   /* drop the host's supplementary groups even when none are asked for */
   if (setgroups (u->n_groups, u->groups) < 0
-      /* a single-id user namespace denies setgroups: nothing to drop */
-      && !(errno == EPERM && !u->n_groups && userns_single ()))
+      /* a single-id user namespace denies setgroups (crun skips it
+       * too): its one group is all there is */
+      && !(errno == EPERM && userns_single ()))
     return err_set (err, errno, "setgroups");
   /* rt_caps_apply sets the final sets after the uid change */
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
