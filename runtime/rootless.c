@@ -35,15 +35,11 @@
 
 static char *run_dir;
 
-const char *
-rt_rootless_run_dir (struct err **err)
+char *
+rt_rootless_run_dir_for (const char *xdg, uid_t uid, struct err **err)
 {
-  const char *xdg = getenv ("XDG_RUNTIME_DIR");
-  uid_t uid = geteuid ();
   struct stat st;
   char *path;
-  if (run_dir)
-    return run_dir;
   path = xdg && *xdg ? xasprintf ("%s/imgtool", xdg)
                      : xasprintf ("/tmp/imgtool-run-%u", (unsigned)uid);
   if (mkdir (path, 0700) < 0 && errno != EEXIST)
@@ -75,7 +71,16 @@ rt_rootless_run_dir (struct err **err)
       free (path);
       return NULL;
     }
-  return run_dir = path;
+  return path;
+}
+
+const char *
+rt_rootless_run_dir (struct err **err)
+{
+  if (!run_dir)
+    run_dir
+        = rt_rootless_run_dir_for (getenv ("XDG_RUNTIME_DIR"), geteuid (), err);
+  return run_dir;
 }
 
 void

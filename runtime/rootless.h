@@ -4,6 +4,7 @@
 #define IMGTOOL_ROOTLESS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct err;
 struct rt_limits;
@@ -19,6 +20,9 @@ int rt_rootless_enter (struct err **err);
  * $XDG_RUNTIME_DIR/imgtool, else /tmp/imgtool-run-UID; made mode 0700,
  * refused when another user owns it. Cached; NULL with *err set. */
 const char *rt_rootless_run_dir (struct err **err);
+/* The same for a given $XDG_RUNTIME_DIR (NULL: unset) and uid, not
+ * cached; allocated. */
+char *rt_rootless_run_dir_for (const char *xdg, uid_t uid, struct err **err);
 
 /* log_warn once per runtime directory (a marker file named key in it),
  * so a user sees it at the first command, not at every one. */
