@@ -190,26 +190,32 @@ is "user.max_user_namespaces = 0: exit 125" "$rc" 125
 is "... one line naming it and the fix" "$out" \
   "imgtool: run: rootless: user namespaces are disabled (user.max_user_namespaces = 0): as root, run 'sysctl -w user.max_user_namespaces=28633'"
 
-# ---- rootless podman as the oracle (same image, same id map)
+# ---- rootless podman as the oracle: the same id map (podman unshare), the
+# same owners from COPY --chown in a layer. Its containers do not run on
+# this host (crun: "cgroups in hybrid mode not supported"), so RUN is not
+# compared.
 if command -v podman > /dev/null; then
   pod () { runuser -u "$RL_USER" -- env -i HOME="$RL_HOME" PATH=/usr/bin:/bin \
              XDG_RUNTIME_DIR="$RL_XDG" podman "$@"; }
-  if pod pull -q --tls-verify=false "$BB" > /dev/null 2>&1 &&
-     pmap=$(pod run --rm --network none "$BB" cat /proc/self/uid_map 2>/dev/null); then
+  if pmap=$(pod unshare cat /proc/self/uid_map 2>/dev/null); then
     is "podman's id map is imgtool's" \
       "$(echo "$pmap" | awk '{print $1, $2, $3}' | tr '\n' ';')" "0 $RL_UID 1;1 $SUB 65536;"
-    if pod build -q -t app:pod -f "$RL_HOME/ctx/Buildfile" "$RL_HOME/ctx" > /dev/null 2>&1; then
-      is "podman's build: the same owners in the layer" \
-        "$(pod run --rm --network none app:pod stat -c '%u:%g %u:%g' /d/f /copied 2>&1)" "1000:1000 42:43"
-    else
-      skip "rootless podman build does not work here"
-    fi
-    is "imgtool's build as podman sees it" \
-      "$(as_user run --rm --network none app:1 stat -c '%u:%g %u:%g' /d/f /copied 2>&1)" "1000:1000 42:43"
-    pod system reset -f > /dev/null 2>&1
   else
-    skip "rootless podman does not run here"
+    skip "podman unshare does not work here"
   fi
+  printf 'FROM %s\nCOPY --chown=42:43 data /copied\n' "$BB" > "$RL_HOME/ctx/Podfile"
+  chown "$RL_USER:" "$RL_HOME/ctx/Podfile"
+  if pod pull -q --tls-verify=false "$BB" > /dev/null 2>&1 &&
+     pod build -q -t pod:1 -f "$RL_HOME/ctx/Podfile" "$RL_HOME/ctx" > /dev/null 2>&1 &&
+     pod save -q --format oci-dir -o "$RL_HOME/podsave" pod:1 > /dev/null 2>&1; then
+    m=$(jq -r '.manifests[0].digest' "$RL_HOME/podsave/index.json" | cut -d: -f2)
+    l=$(jq -r '.layers[-1].digest' "$RL_HOME/podsave/blobs/sha256/$m" | cut -d: -f2)
+    is "podman's COPY --chown=42:43: the same owners in its layer" \
+      "$(zcat -f "$RL_HOME/podsave/blobs/sha256/$l" | tar -tv --numeric-owner 2>/dev/null | awk '$6 ~ /copied$/ {print $2}')" "42/43"
+  else
+    skip "rootless podman build does not work here"
+  fi
+  pod system reset -f > /dev/null 2>&1
 else
   skip "podman not installed"
 fi
