@@ -25,7 +25,8 @@ as_user () {
 }
 is "the test user is not root" "$(setpriv --reuid=65534 --regid=65534 --clear-groups id -u)" 65534
 
-# A user without subordinate ids (nobody has none): a single-id user
+# doc:rootless-single-id. A user without subordinate ids (nobody has
+# none): a single-id user
 # namespace, said once, as podman falls back; the image's files of other
 # owners belong to root inside (podman's ignore_chown).
 as_user run --rm --network none busybox sh -c 'id -u; cat /proc/self/uid_map' \

@@ -16,13 +16,18 @@ done
 RL_USER=imgrl$$
 RL_HOME=$(mktemp -d /tmp/imgtool-rl.XXXXXX)
 TUN_MODE=$(stat -c %a /dev/net/tun 2>/dev/null)
+RL_UID=
 cleanup () {
   # the user's containers first (their monitors are its processes)
   [ -d "$RL_HOME/.local/share/imgtool/containers" ] &&
     as_user rm -f $(as_user ps -aq 2>/dev/null) > /dev/null 2>&1
   [ -n "$TUN_MODE" ] && chmod "$TUN_MODE" /dev/net/tun
+  # what the test user still runs (podman's pause process, a remover)
+  local p
+  [ -n "$RL_UID" ] && for p in $(pgrep -u "$RL_UID"); do kill -9 "$p" 2>/dev/null; done
   userdel "$RL_USER" > /dev/null 2>&1
-  rm -rf "$RL_HOME" "/tmp/imgtool-run-$RL_UID"
+  rm -rf "$RL_HOME"
+  [ -n "$RL_UID" ] && rm -rf "/tmp/imgtool-run-$RL_UID"
 }
 trap cleanup EXIT
 useradd -M -d "$RL_HOME" -s /bin/sh "$RL_USER" || { skip "useradd failed"; done_testing; exit; }
@@ -52,7 +57,7 @@ as_user () {
 STORE=$RL_HOME/.local/share/imgtool
 BB=$LAB_HTTP/library/busybox
 
-# ---- paths
+# ---- paths (doc:rootless-store doc:rootless-runtime-dir)
 out=$(as_user pull -q "$BB" 2>&1); rc=$?
 is "pull as the user" "$rc:$out" "0:$BB:latest"
 ok "the store is ~/.local/share/imgtool" test -f "$STORE/oci/index.json"
@@ -71,7 +76,8 @@ is "... in one line naming it" "$out" \
   "imgtool: run: runtime directory '$RL_HOME/xdg2/imgtool' is not a directory owned by you (uid $RL_UID)"
 rm -rf "$RL_HOME/xdg2"
 
-# ---- the user namespace and unpacked layers
+# ---- the user namespace and unpacked layers (doc:rootless-userns
+# doc:rootless-limits)
 out=$(as_user run --rm --network none "$BB" sh -c 'id -u; cat /proc/self/uid_map' 2> "$T_TMP/err")
 is "run: root inside" "$(echo "$out" | head -1)" 0
 is "run: the user's id, then its subordinate range" \
@@ -89,6 +95,7 @@ is "... one line naming the reason" "$out" \
   "imgtool: --memory: rootless containers get no cgroup here (a delegated cgroup v2 subtree is needed, docs/rootless.md)"
 
 # ---- lifecycle of the user's own containers; root sees none of them
+# (doc:rootless-lifecycle)
 ok "run -d" as_user run -d --name rl1 --network none "$BB" sh -c 'echo started; sleep 300'
 ok "run -d --user 42" as_user run -d --name rl42 --user 42 --network none "$BB" sleep 300
 is "ps lists them" "$(as_user ps --format '{{.Names}}' | sort | tr '\n' ' ')" "rl1 rl42 "
@@ -106,7 +113,7 @@ is "the user does not see root's container" "$(as_user ps -aq)" ""
 fails "... nor stop it" as_user stop rootbox
 img rm -f rootbox > /dev/null
 
-# ---- build: in-namespace owners in the layer tar
+# ---- build: in-namespace owners in the layer tar (doc:rootless-build-owners)
 out=$(as_user build -q -t app:1 "$RL_HOME/ctx" 2>&1); rc=$?
 is "build as the user" "$rc" 0
 layer=$(as_user inspect app:1 2>/dev/null | jq -r '.[0].RootFS.Layers[-2]' | sed 's/^sha256://')
@@ -124,7 +131,8 @@ is "COPY --chown=42:43 stays 42:43" \
 is "on disk the owner is the subordinate id" \
   "$(stat -c %u "$STORE"/snapshots/*/d/f 2>/dev/null | head -1)" "$((SUB + 999))"
 
-# ---- networking: libslirp beside the container
+# ---- networking: libslirp beside the container (doc:rootless-slirp
+# doc:rootless-tun doc:rootless-low-port)
 chmod 0600 /dev/net/tun
 out=$(as_user run --rm "$BB" true 2>&1); rc=$?
 is "no /dev/net/tun access: exit 125" "$rc" 125
@@ -155,7 +163,7 @@ is "... one line naming the sysctl" "$out" \
   "imgtool: publish port 80: ports below $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start) need root (net.ipv4.ip_unprivileged_port_start = $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)): use a higher port, or as root lower it with sysctl"
 like "no libnftables line reaches the user" "$(as_user run --rm "$BB" true 2>&1)" "^$"
 
-# ---- user namespaces disabled: one line naming the knob. A user namespace
+# ---- user namespaces disabled: one line naming the knob (doc:rootless-userns-disabled). A user namespace
 # of root's own, mapped wide, where user.max_user_namespaces is set to 0.
 out=$(/usr/bin/python3 - "$RL_UID" "$RL_GID" "$RL_HOME" "$IMGTOOL" "$BB" <<'EOF' 2>&1
 import ctypes, os, sys
