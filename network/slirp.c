@@ -4,6 +4,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "runtime/etcfiles.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -371,33 +372,6 @@ unprivileged_port_start (void)
   return strtol (buf, NULL, 10);
 }
 
-/* Check that host_ip:port is free (a clear error now, not slirp's -1),
- * or pick a free one for port 0. */
-static int
-claim_port (struct port_map *m, struct err **err)
-{
-  struct sockaddr_in sa = { .sin_family = AF_INET,
-                            .sin_addr = m->host_ip,
-                            .sin_port = htons (m->host_port) };
-  socklen_t len = sizeof sa;
-  char ip[INET_ADDRSTRLEN];
-  int one = 1;
-  _cleanup_close_ int s = socket (
-      AF_INET, (m->proto == NET_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
-      0);
-  if (s < 0)
-    return err_set (err, errno, "socket");
-  setsockopt (s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (s, (struct sockaddr *)&sa, sizeof sa) < 0)
-    return err_set (err, errno, "bind %s:%u",
-                    inet_ntop (AF_INET, &m->host_ip, ip, sizeof ip),
-                    (unsigned)m->host_port);
-  if (getsockname (s, (struct sockaddr *)&sa, &len) < 0)
-    return err_set (err, errno, "getsockname");
-  m->host_port = ntohs (sa.sin_port);
-  return 0;
-}
-
 /* ---- the network object --------------------------------------------- */
 
 static void
@@ -413,19 +387,6 @@ loop_free (struct net_slirp_loop *l)
     close (l->stop);
   free (l->pfd);
   free (l);
-}
-
-static int
-write_resolv (const char *dir, struct err **err)
-{
-  static const char text[] = "nameserver " NET_DNS "\n";
-  _cleanup_free_ char *path = xasprintf ("%s/resolv.conf", dir);
-  /* in place: the child may have bind-mounted it (plan.h) */
-  _cleanup_close_ int fd
-      = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || fs_write_all (fd, text, sizeof text - 1) < 0)
-    return err_set (err, errno, "write '%s'", path);
-  return 0;
 }
 
 static int
@@ -466,7 +427,8 @@ slirp_attach (struct rt_net *base, const struct rt_plan *p, pid_t pid,
   for (size_t i = 0; i < n->n_ports; i++)
     {
       struct port_map *m = &n->ports[i];
-      if (claim_port (m, err) < 0)
+      /* a clear error now, not slirp's -1; a free port for -P */
+      if (net_check_host_port (m, err) < 0)
         goto fail;
       if (slirp_add_hostfwd (l->slirp, m->proto == NET_UDP, m->host_ip,
                              m->host_port, ip4 (NET_SLIRP_GUEST),
@@ -477,8 +439,13 @@ slirp_attach (struct rt_net *base, const struct rt_plan *p, pid_t pid,
           goto fail;
         }
     }
-  if (p->state_dir && write_resolv (p->state_dir, err) < 0)
-    goto fail;
+  if (p->state_dir)
+    {
+      _cleanup_free_ char *resolv = xasprintf ("%s/resolv.conf", p->state_dir);
+      /* in place: the child may have bind-mounted it (plan.h) */
+      if (rt_write_in_place (resolv, "nameserver " NET_DNS "\n", err) < 0)
+        goto fail;
+    }
   if ((e = pthread_create (&l->thread, NULL, loop_thread, l)) != 0)
     {
       err_set (err, e, "start the slirp thread");

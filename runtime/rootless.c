@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,42 +177,37 @@ userns_refused (int e, struct err **err)
   return err_set (err, e, "create a user namespace");
 }
 
-/* Run argv (newuidmap or newgidmap) and wait; its stderr goes to errfd. */
-static int
-run_helper (char **argv, int errfd)
-{
-  int status;
-  pid_t pid = fork ();
-  if (pid < 0)
-    return -1;
-  if (pid == 0)
-    {
-      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      if (null >= 0)
-        dup2 (null, 0), dup2 (null, 1);
-      dup2 (errfd, 2);
-      execv (argv[0], argv);
-      dprintf (2, "exec '%s': %s\n", argv[0], strerror (errno));
-      _exit (127);
-    }
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  return WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
-}
-
-/* The mapping child: wait for "go" on go, then map pid's namespace. */
-static void __attribute__ ((noreturn))
-mapper (int go, int errfd, char *const *uid_argv, char *const *gid_argv)
+/* A helper forked before unshare (so that it stays in the parent user
+ * namespace, where the setuid bit means something): waits for "go",
+ * then execs argv (newuidmap or newgidmap) with its stderr on errfd. */
+static pid_t
+spawn_waiting (const int go[2], int errfd, char **argv)
 {
   char c;
-  if (read (go, &c, 1) != 1)
+  int null;
+  pid_t pid = fork ();
+  if (pid != 0)
+    return pid;
+  close (go[1]); /* so that the parent's close is our EOF */
+  if (read (go[0], &c, 1) != 1)
     _exit (1);
-  /* gid first: newgidmap may write setgroups, which must precede it */
-  if (run_helper ((char **)gid_argv, errfd) < 0
-      || run_helper ((char **)uid_argv, errfd) < 0)
-    _exit (1);
-  _exit (0);
+  null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0)
+    dup2 (null, 0), dup2 (null, 1);
+  dup2 (errfd, 2);
+  execv (argv[0], argv);
+  dprintf (2, "exec '%s': %s\n", argv[0], strerror (errno));
+  _exit (127);
+}
+
+static bool
+reaped_ok (pid_t pid)
+{
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return false;
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }
 
 static int
@@ -239,65 +235,59 @@ map_with_helpers (const char *uidmap, const char *gidmap, uid_t uid, gid_t gid,
                   const struct rt_idrange *ur, size_t nu,
                   const struct rt_idrange *gr, size_t ng, struct err **err)
 {
-  int go[2], errp[2], status;
+  int go[2] = { -1, -1 }, errp[2] = { -1, -1 };
   char **uv = rt_idmap_argv (uidmap, (int)getpid (), uid, ur, nu);
   char **gv = rt_idmap_argv (gidmap, (int)getpid (), gid, gr, ng);
-  pid_t pid;
+  pid_t pids[2] = { -1, -1 };
+  bool ok = true;
   int r = -1;
   if (pipe2 (go, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC | O_NONBLOCK) < 0)
     {
       err_set (err, errno, "pipe");
       goto out;
     }
-  pid = fork ();
-  if (pid < 0)
+  /* both at once: each writes its own map (two setuid execs, the main
+   * cost of going rootless) */
+  if ((pids[0] = spawn_waiting (go, errp[1], gv)) < 0
+      || (pids[1] = spawn_waiting (go, errp[1], uv)) < 0)
     {
       err_set (err, errno, "fork");
-      goto out_pipes;
+      goto out;
     }
-  if (pid == 0)
-    {
-      close (go[1]);
-      mapper (go[0], errp[1], uv, gv);
-    }
-  close (go[0]);
-  go[0] = -1;
   if (unshare (CLONE_NEWUSER) < 0)
-    {
-      userns_refused (errno, err);
-      close (go[1]);
-      go[1] = -1;
-      waitpid (pid, &status, 0);
-      goto out_pipes;
-    }
-  if (write (go[1], "g", 1) != 1)
-    {
-      err_set (err, errno, "start newuidmap");
-      goto out_pipes;
-    }
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      {
-        err_set (err, errno, "wait for newuidmap");
-        goto out_pipes;
-      }
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    userns_refused (errno, err);
+  else if (write (go[1], "gg", 2) != 2)
+    err_set (err, errno, "start newuidmap");
+  /* on a failure above the helpers read EOF and exit */
+  close (go[1]);
+  go[1] = -1;
+  for (int i = 0; i < 2; i++)
+    ok = reaped_ok (pids[i]) && ok;
+  pids[0] = pids[1] = -1;
+  if (*err)
+    goto out;
+  if (!ok)
     {
       _cleanup_free_ char *msg = helper_message (errp[0]);
       /* why: with ranges configured, a failing helper is a broken setup
        * to fix, not a reason to run single-id (podman does the same) */
       err_set (err, 0, "map the subordinate ids with '%s': %s", uidmap, msg);
-      goto out_pipes;
+      goto out;
     }
   r = 0;
-out_pipes:
+out:
   for (int i = 0; i < 2; i++)
     {
+      if (pids[i] > 0)
+        {
+          kill (pids[i], SIGKILL);
+          reaped_ok (pids[i]);
+        }
       if (go[i] >= 0)
         close (go[i]);
-      close (errp[i]);
+      if (errp[i] >= 0)
+        close (errp[i]);
     }
-out:
   strv_free (uv);
   strv_free (gv);
   return r;
