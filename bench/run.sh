@@ -116,6 +116,7 @@ if [ $have_imgtool = 1 ] && command -v newuidmap > /dev/null &&
     "oci:$rl_home/.local/share/imgtool/oci:docker.io/library/busybox:latest" > /dev/null
   chown -R "$rl_user:" "$rl_home"
   chmod 755 "$PEERS_DIR" "$rl_home"
+  chmod -R a+rX "$layout"
   as_rl=(setpriv --reuid="$rl_user" --regid="$rl_user" --clear-groups
          env -i HOME="$rl_home" PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rl_home/run")
   "${as_rl[@]}" skopeo copy --quiet "oci:$layout:latest" \
@@ -123,8 +124,8 @@ if [ $have_imgtool = 1 ] && command -v newuidmap > /dev/null &&
   bench_side imgtool "$IMGTOOL" run --rm --network none busybox true
   bench_side imgtool-rootless "${as_rl[@]}" "$IMGTOOL" run --rm --network none busybox true
   bench_side imgtool-rootless-slirp "${as_rl[@]}" "$IMGTOOL" run --rm busybox true
-  bench_side podman-rootless "${as_rl[@]}" podman run --rm --network=none busybox true
-  bench_side podman-rootless-slirp "${as_rl[@]}" podman run --rm busybox true
+  bench_side podman-rootless "${as_rl[@]}" podman run --rm --network=none docker.io/library/busybox:latest true
+  bench_side podman-rootless-slirp "${as_rl[@]}" podman run --rm docker.io/library/busybox:latest true
   bench_measure
   bench_report
   bench_ratio imgtool-rootless imgtool
