@@ -122,6 +122,7 @@ if [ $have_imgtool = 1 ] && command -v newuidmap > /dev/null &&
   "${as_rl[@]}" skopeo copy --quiet "oci:$layout:latest" \
     containers-storage:docker.io/library/busybox:latest > /dev/null 2>&1
   bench_side imgtool "$IMGTOOL" run --rm --network none busybox true
+  bench_side imgtool-bridge "$IMGTOOL" run --rm busybox true
   bench_side imgtool-rootless "${as_rl[@]}" "$IMGTOOL" run --rm --network none busybox true
   bench_side imgtool-rootless-slirp "${as_rl[@]}" "$IMGTOOL" run --rm busybox true
   bench_side podman-rootless "${as_rl[@]}" podman run --rm --network=none docker.io/library/busybox:latest true
@@ -129,7 +130,7 @@ if [ $have_imgtool = 1 ] && command -v newuidmap > /dev/null &&
   bench_measure
   bench_report
   bench_ratio imgtool-rootless imgtool
-  bench_ratio imgtool-rootless-slirp imgtool
+  bench_ratio imgtool-rootless-slirp imgtool-bridge
   bench_ratio podman-rootless imgtool-rootless
   bench_ratio podman-rootless-slirp imgtool-rootless-slirp
   bench_ratio podman imgtool-rootless
