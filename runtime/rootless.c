@@ -45,6 +45,13 @@ rt_rootless_run_dir_for (const char *xdg, uid_t uid, struct err **err)
                      : xasprintf ("/tmp/imgtool-run-%u", (unsigned)uid);
   if (mkdir (path, 0700) < 0 && errno != EEXIST)
     {
+      /* a $XDG_RUNTIME_DIR that is gone (logged out, su without a
+       * session): /tmp, as containers/storage falls back */
+      if (errno == ENOENT && xdg && *xdg)
+        {
+          free (path);
+          return rt_rootless_run_dir_for (NULL, uid, err);
+        }
       err_set (err, errno, "runtime directory '%s'", path);
       free (path);
       return NULL;

@@ -17,7 +17,8 @@ struct rt_limits;
 int rt_rootless_enter (struct err **err);
 
 /* The user's runtime directory for pids, sockets, locks and markers:
- * $XDG_RUNTIME_DIR/imgtool, else /tmp/imgtool-run-UID; made mode 0700,
+ * $XDG_RUNTIME_DIR/imgtool, else (unset, or a directory that is gone)
+ * /tmp/imgtool-run-UID; made mode 0700,
  * refused when another user owns it. Cached; NULL with *err set. */
 const char *rt_rootless_run_dir (struct err **err);
 /* The same for a given $XDG_RUNTIME_DIR (NULL: unset) and uid, not

@@ -133,6 +133,11 @@ test_run_dir (void)
   CHECK (!tmpdir && err && strstr (err->msg, "/tmp/imgtool-run-4000000000"),
          "without $XDG_RUNTIME_DIR: /tmp/imgtool-run-UID");
   err_clear (&err);
+  tmpdir
+      = rt_rootless_run_dir_for ("/nonexistent/run/user/1", 4000000000u, &err);
+  CHECK (!tmpdir && err && strstr (err->msg, "/tmp/imgtool-run-4000000000"),
+         "a $XDG_RUNTIME_DIR that is gone: /tmp/imgtool-run-UID");
+  err_clear (&err);
   rmdir ("/tmp/imgtool-run-4000000000");
 }
 
