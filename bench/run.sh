@@ -1,7 +1,8 @@
 #!/bin/bash
 # Start-to-exit of `true` in busybox (issues 3 and 4): imgtool run against
 # crun run of an equivalent bundle (same namespaces, a cgroup) and podman run,
-# with --network none and with each one's bridge, in one run, ratios printed.
+# with --network none and with each one's bridge, in one run, ratios printed;
+# then the same as an ordinary user (rootless, issue 12).
 #
 #   bench/run.sh              BENCH_RUNS=20 by default
 #   BENCH_RUNS=50 bench/run.sh
@@ -91,4 +92,49 @@ bench_delta imgtool-bridge imgtool
 bench_delta podman-bridge podman
 bench_ratio imgtool-bridge podman-bridge
 bench_ratio podman podman-bridge
+
+# Rootless (issue 12): the same run as an ordinary user with subordinate
+# ids, made here and removed at the end, against imgtool as root and
+# rootless podman, with --network none and each one's default network
+# (slirp). /dev/net/tun is opened up for the user meanwhile (0666, the
+# usual udev mode) and put back.
+bench_begin run-rootless "run --rm busybox true as an ordinary user"
+if [ $have_imgtool = 1 ] && command -v newuidmap > /dev/null &&
+   useradd -M -d "$PEERS_DIR/rl-home" -s /bin/sh "imgbench$$" 2> /dev/null; then
+  rl_user=imgbench$$ tun_mode=$(stat -c %a /dev/net/tun)
+  rl_done () {
+    local p
+    chmod "$tun_mode" /dev/net/tun
+    for p in $(pgrep -u "$rl_user"); do kill -9 "$p" 2> /dev/null; done
+    userdel "$rl_user" > /dev/null 2>&1
+  }
+  trap rl_done EXIT
+  chmod 0666 /dev/net/tun
+  rl_home=$PEERS_DIR/rl-home
+  mkdir -p "$rl_home/.local/share/imgtool" "$rl_home/run"
+  skopeo copy --quiet "oci:$layout:latest" \
+    "oci:$rl_home/.local/share/imgtool/oci:docker.io/library/busybox:latest" > /dev/null
+  chown -R "$rl_user:" "$rl_home"
+  chmod 755 "$PEERS_DIR" "$rl_home"
+  chmod -R a+rX "$layout"
+  as_rl=(setpriv --reuid="$rl_user" --regid="$rl_user" --clear-groups
+         env -i HOME="$rl_home" PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rl_home/run")
+  "${as_rl[@]}" skopeo copy --quiet "oci:$layout:latest" \
+    containers-storage:docker.io/library/busybox:latest > /dev/null 2>&1
+  bench_side imgtool "$IMGTOOL" run --rm --network none busybox true
+  bench_side imgtool-bridge "$IMGTOOL" run --rm busybox true
+  bench_side imgtool-rootless "${as_rl[@]}" "$IMGTOOL" run --rm --network none busybox true
+  bench_side imgtool-rootless-slirp "${as_rl[@]}" "$IMGTOOL" run --rm busybox true
+  bench_side podman-rootless "${as_rl[@]}" podman run --rm --network=none docker.io/library/busybox:latest true
+  bench_side podman-rootless-slirp "${as_rl[@]}" podman run --rm docker.io/library/busybox:latest true
+  bench_measure
+  bench_report
+  bench_ratio imgtool-rootless imgtool
+  bench_ratio imgtool-rootless-slirp imgtool-bridge
+  bench_ratio podman-rootless imgtool-rootless
+  bench_ratio podman-rootless-slirp imgtool-rootless-slirp
+  bench_ratio podman imgtool-rootless
+else
+  bench_note "rootless: no imgtool run, newuidmap or useradd here"
+fi
 exit 0

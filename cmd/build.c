@@ -210,7 +210,7 @@ COMMAND (build)
       ret = command_usage_error (usage_text, err);
       goto out;
     }
-  if (command_needs_root ("build", 1, err) < 0)
+  if (command_rootless ("build", 1, err) < 0)
     goto out;
   o.platform = rf.platform;
   o.no_tls_verify = !rf.tls_verify;

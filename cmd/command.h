@@ -92,11 +92,12 @@ int command_bad_option (struct err **err);
 int command_no_options (int argc, char **argv, const char *usage,
                         struct err **err);
 
-/* run, build and exec need root until rootless containers land. 0 as
- * root; else -1 with *err set to one line ("run: needs root for now
- * (rootless is not supported yet)") and exit status status. Called once,
- * after the command's options are parsed and before anything is set up. */
-int command_needs_root (const char *name, int status, struct err **err);
+/* Commands that write snapshots or start containers (run, build, pull,
+ * rm's removals, rmi, prune, load, import) call this once, after their
+ * options are parsed and before anything is set up: as an ordinary user
+ * the process then runs as root of its own user namespace
+ * (docs/rootless.md). 0, or -1 with *err set and exit status status. */
+int command_rootless (const char *name, int status, struct err **err);
 
 /* Print "imgtool: <text>" on stderr as one line (err_line: control
  * characters escaped, long text cut): the one printer of errors. */

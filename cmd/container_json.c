@@ -67,7 +67,8 @@ network_word (enum rt_network_mode m)
   return m == RT_NET_HOST        ? "host"
          : m == RT_NET_NONE      ? "none"
          : m == RT_NET_CONTAINER ? "container"
-                                 : "bridge";
+         : m == RT_NET_SLIRP || m == RT_NET_SLIRP_LOOPBACK ? "slirp4netns"
+                                                          : "bridge";
 }
 
 /* "k=v" strings as a JSON object (docker's Labels, Sysctls). */

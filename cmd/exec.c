@@ -92,8 +92,6 @@ COMMAND (exec)
                workdir);
       return err_exit (err, 125);
     }
-  if (command_needs_root ("exec", 125, err) < 0)
-    return -1;
   if (tty && interactive && !isatty (0))
     {
       err_set (err, 0, "the input device is not a TTY");

@@ -173,6 +173,8 @@ COMMAND (import)
   doc = import_config (&p, msg);
   if (build_apply_changes (doc, changes, err) < 0)
     goto out;
+  if (command_rootless ("import", 1, err) < 0)
+    goto out;
   if (store_open (&s, g->root, err) < 0)
     goto out;
   if ((guard = store_writer_guard (&s, err)) < 0)

@@ -132,6 +132,8 @@ COMMAND (load)
       goto out_fd;
     }
   trust_pull_release (&tp);
+  if (command_rootless ("load", 1, err) < 0)
+    goto out_fd;
   if (store_open (&s, g->root, err) < 0)
     goto out_fd;
   /* held until the names are set: prune keeps the blobs written here */

@@ -4,6 +4,7 @@
 #include "cmd/command.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "registry/config.h"
 
@@ -171,7 +172,7 @@ global_default_root (void)
 {
   static char buf[4096];
   const char *xdg, *home;
-  if (geteuid () == 0)
+  if (!userns_rootless ())
     return "/var/lib/imgtool";
   xdg = getenv ("XDG_DATA_HOME");
   if (xdg && *xdg)

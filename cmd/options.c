@@ -1,6 +1,7 @@
 /* Option helpers shared by commands. */
 #include "cmd/command.h"
 #include "lib/err.h"
+#include "runtime/rootless.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -175,13 +176,12 @@ command_no_options (int argc, char **argv, const char *usage, struct err **err)
 }
 
 int
-command_needs_root (const char *name, int status, struct err **err)
+command_rootless (const char *name, int status, struct err **err)
 {
-  if (geteuid () == 0)
-    return 0;
-  /* why: without root, the cgroup, mounts and firewall fail one by one
-   * halfway; say it once, before anything is touched */
-  err_set (err, 0, "%s: needs root for now (rootless is not supported yet)",
-           name);
-  return err_exit (err, status);
+  /* why: as an ordinary user, the store's owners, overlay mounts and the
+   * container's namespaces need a user namespace; enter it once, before
+   * any thread or file exists (runtime/rootless.h) */
+  if (rt_rootless_enter (err) < 0)
+    return err_wrap (err, "%s", name), err_exit (err, status);
+  return 0;
 }

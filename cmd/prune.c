@@ -135,6 +135,8 @@ COMMAND (prune)
       }
   if (optind != argc)
     return command_usage_error (usage_text, err);
+  if (command_rootless ("prune", 1, err) < 0)
+    return -1;
   if (store_open (&s, g->root, err) < 0)
     return -1;
   sweep_removed_containers (g->root);

@@ -157,6 +157,8 @@ COMMAND (pull)
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);
   regflags_pull_opts (&rf, &o);
+  if (command_rootless ("pull", 1, err) < 0)
+    return -1;
   if (store_open (&s, g->root, err) < 0)
     return -1;
   trust_pull_init (&tp, &o, &s, rf.signature_policy);

@@ -193,6 +193,8 @@ COMMAND (rmi)
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
+  if (command_rootless ("rmi", 1, err) < 0)
+    return -1;
   if (store_open (&x.s, g->root, err) < 0)
     return -1;
   if (containers_uses (g->root, &x.uses, &x.n_uses, err) < 0)

@@ -458,7 +458,7 @@ COMMAND (run)
       status = 0;
       goto out;
     }
-  if (command_needs_root ("run", 125, err) < 0)
+  if (command_rootless ("run", 125, err) < 0)
     goto out;
   /* no sweep of the other containers' leftovers here: a start costs the
    * same beside 500 containers as beside none (what a dead one holds,
@@ -471,7 +471,7 @@ COMMAND (run)
   log_debug ("run: image loaded");
   if (build_record (&f, &ri, &c.rec, err) < 0)
     goto out;
-  if (f.network == RT_NET_BRIDGE
+  if (f.network >= RT_NET_BRIDGE
       && publish_list (&f, &ri, &ports, &n_ports, err) < 0)
     {
       err_exit (err, 125);

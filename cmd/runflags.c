@@ -4,7 +4,9 @@
 #include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
+#include "network/slirp.h"
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
 #include "runtime/security.h"
@@ -63,7 +65,8 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host|container:NAME -p "
+      "  --network bridge|none|host|container:NAME|"
+      "slirp4netns[:allow_host_loopback=true]\n  -p "
       "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
@@ -346,11 +349,11 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
             free (f->net_container);
             f->net_container = xstrdup (optarg + 10);
           }
-        else
+        else if (net_slirp_parse (optarg, &f->network, err) <= 0)
           {
             err_set (err, 0,
                      "invalid --network '%s': expected none, host, "
-                     "bridge or container:NAME",
+                     "bridge, container:NAME or slirp4netns",
                      optarg);
             return err_exit (err, 125);
           }
@@ -425,6 +428,9 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       }
   if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
     return -1;
+  /* rootless: no bridge without root; slirp4netns is the default (podman) */
+  if (f->network == RT_NET_BRIDGE && userns_rootless ())
+    f->network = RT_NET_SLIRP;
   if ((f->n_ports || f->publish_all) && f->network == RT_NET_NONE)
     {
       err_set (err, 0,

@@ -4,6 +4,7 @@
 #include "layers/overlay.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ mount_new_api (char *const *lowers, const char *upper, const char *work,
                const char *target, unsigned flags, struct err **err)
 {
   char msg[512];
+  bool userns = userns_active ();
   _cleanup_close_ int fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
   _cleanup_close_ int mfd = -1;
   if (fsfd < 0)
@@ -60,7 +62,14 @@ mount_new_api (char *const *lowers, const char *upper, const char *work,
   /* why: a plain upper dir (no redirects, no metadata-only copy-ups) is
    * what the builder diffs, and no index ties snapshots to one mount;
    * older kernels without these knobs have them off anyway */
-  fsconfig (fsfd, FSCONFIG_SET_STRING, "redirect_dir", "off", 0);
+  /* why: in a user namespace trusted.* cannot be set; the layers carry
+   * user.overlay.* instead (Linux >= 5.11), and userxattr wants redirects
+   * "nofollow" (none made, none followed), not "off" */
+  if (userns && fsconfig (fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+    return err_set (err, errno,
+                    "overlay: no userxattr (rootless needs Linux >= 5.11)");
+  fsconfig (fsfd, FSCONFIG_SET_STRING, "redirect_dir",
+            userns ? "nofollow" : "off", 0);
   fsconfig (fsfd, FSCONFIG_SET_STRING, "index", "off", 0);
   fsconfig (fsfd, FSCONFIG_SET_STRING, "metacopy", "off", 0);
   if (upper && (flags & LAYER_OVERLAY_VOLATILE))
@@ -112,6 +121,8 @@ mount_legacy (char *const *lowers, const char *upper, const char *work,
         }
       strbuf_addf (&opt, ",upperdir=%s,workdir=%s", upper, work);
     }
+  if (userns_active ())
+    strbuf_addstr (&opt, ",userxattr");
   base = opt.len;
   if (upper && (flags & LAYER_OVERLAY_VOLATILE))
     strbuf_addstr (&opt, ",volatile");

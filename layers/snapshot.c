@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -341,8 +342,11 @@ snapshot_begin (struct store *s, const char *chain_id, const char *diff_id,
     }
   if ((tx->dir_fd = fs_open_dir (snap_fd, tx->tmp, err)) < 0)
     goto fail;
-  /* ownership needs CAP_CHOWN: a rootless store keeps the caller's */
-  o.keep_owner = geteuid () == 0;
+  /* ownership needs CAP_CHOWN: a rootless store keeps the caller's; in a
+   * single-id user namespace only one owner exists (podman's ignore_chown) */
+  o.keep_owner = geteuid () == 0 && !userns_single ();
+  /* rootless overlay is mounted with userxattr (layers/overlay.h) */
+  o.userxattr = userns_active ();
   if (!(tx->u = layer_unpacker_new (tx->dir_fd, &o, err)))
     goto fail;
   *out = tx;

@@ -327,8 +327,8 @@ ensure_bridge (struct net_nl *nl, const struct net_config *cfg, int *index,
 /* Is host_ip:port free on the host? bind() and close: no process stays to
  * hold it (daemonless); the record in <root>/networks/ports keeps other
  * imgtool containers off it. */
-static int
-check_host_port (struct port_map *p, struct err **err)
+int
+net_check_host_port (struct port_map *p, struct err **err)
 {
   struct sockaddr_in sa = { .sin_family = AF_INET,
                             .sin_addr = p->host_ip,
@@ -392,7 +392,7 @@ reserve_ports (const char *root, int netfd, struct net_nft *nft,
           _cleanup_free_ char *owner = NULL;
           if (random)
             ports[i].host_port = 0;
-          if (check_host_port (&ports[i], err) < 0)
+          if (net_check_host_port (&ports[i], err) < 0)
             goto fail;
           if (net_ports_reserve (root, &ports[i], id, &e) == 0)
             break;

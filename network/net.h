@@ -101,6 +101,10 @@ void net_attachment_release (struct net_attachment *a);
 int net_parse_publish (const char *spec, struct port_map *out,
                        struct err **err);
 
+/* Is host_ip:port free on the host? bind() and close; a port of 0 gets a
+ * free one. "bind 0.0.0.0:8080: Address already in use" otherwise. */
+int net_check_host_port (struct port_map *p, struct err **err);
+
 /* docker ps's PORTS text: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
  * ("" for none). Allocated. */
 char *net_ports_text (const struct port_map *ports, size_t n);

@@ -4,6 +4,7 @@
 #include "network/nft.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "network/ipam.h"
 #include "runtime/security.h"
@@ -28,7 +29,8 @@
 static struct nft_ctx *
 ctx_of (struct net_nft *n)
 {
-  if (!n->ctx && rt_cap_effective (CAP_NET_ADMIN))
+  /* in a user namespace the capability does not reach the host's netns */
+  if (!n->ctx && rt_cap_effective (CAP_NET_ADMIN) && !userns_active ())
     {
       n->ctx = nft_ctx_new (NFT_CTX_DEFAULT);
       if (!n->ctx)

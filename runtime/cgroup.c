@@ -3,6 +3,7 @@
 #include "runtime/cgroup.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -23,6 +24,13 @@ int
 rt_cgroup_detect (const char *root, enum rt_cgroup_mode *mode, struct err **err)
 {
   struct statfs sfs;
+  /* why: the hierarchy belongs to the initial namespace's root; rootless
+   * containers run in their caller's cgroup (runtime/rootless.h) */
+  if (userns_rootless ())
+    {
+      *mode = RT_CGROUP_NONE;
+      return 0;
+    }
   if (statfs (root, &sfs) < 0)
     {
       if (errno == ENOENT)

@@ -20,12 +20,14 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
 #include "runtime/join.h"
+#include "runtime/rootless.h"
 #include "runtime/security.h"
 #include "runtime/sysctl.h"
 
@@ -108,8 +110,13 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
    * the read of "go" fails. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* why: CVE-2019-5736, no process in the container may open our
-   * /proc/<pid>/exe (the host binary) while we still run imgtool code */
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+   * /proc/<pid>/exe (the host binary) while we still run imgtool code.
+   * Rootless, from "go" on: before it, the parent's network hook must
+   * reach our netns, and this memory belongs to the initial user
+   * namespace, where the parent has no CAP_SYS_PTRACE; no other process
+   * is in the container yet. */
+  if (!userns_active ())
+    prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* v1: into the cgroup before anything else, so that what the setup
    * below allocates is charged to the container (see cgroup.h) */
   if (rt_cgroup_join_self (cg, &e) < 0)
@@ -172,6 +179,7 @@ child_main (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
    * before anything the network must see. */
   if (read (sync, &go, 1) != 1)
     _exit (125); /* the parent gave up */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (mode == RT_CGROUP_V1)
     {
       v1_own = rt_cgroup_v1_own (p->id);
@@ -330,6 +338,8 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
   if (!io)
     io = &def;
   if (check_plan (p, err) < 0)
+    return err_exit (err, 125);
+  if (userns_rootless () && rt_rootless_limits (&p->limits, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {

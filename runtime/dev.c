@@ -3,6 +3,7 @@
  * host's devices with --privileged and those of --device; and, with a
  * terminal, a pty of that devpts bound on /dev/console. */
 #include "lib/err.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/console.h"
@@ -199,8 +200,12 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
       shm_opts, sizeof shm_opts, "mode=1777,size=%lldk",
       (long long)(pl->shm_size > 0 ? (pl->shm_size + 1023) / 1024 : 65536));
   /* newinstance: the container's ptys are not the host's */
+  /* gid 5 (tty) exists only when the user namespace maps it */
   if (rt_mount_at (devfd, "/dev", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                   "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
+                   userns_single () ? "newinstance,ptmxmode=0666,mode=0620"
+                                    : "newinstance,ptmxmode=0666,mode=0620,"
+                                      "gid=5",
+                   err)
           < 0
       || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
                       MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, err)

@@ -44,6 +44,36 @@ exec_process (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
   rt_child_fail (sync, e);
 }
 
+/* The namespaces of target that are not ours already. A rootless
+ * container lives in its own user namespace, joined first (its owner,
+ * this user, holds every capability there); it shares the caller's
+ * cgroup namespace (and with --network host the host's), which belong
+ * to the initial user namespace: setns on those would be refused. */
+static int
+ns_flags (pid_t target)
+{
+  static const struct
+  {
+    const char *name;
+    int flag;
+  } ns[] = { { "user", CLONE_NEWUSER },    { "mnt", CLONE_NEWNS },
+             { "pid", CLONE_NEWPID },      { "uts", CLONE_NEWUTS },
+             { "ipc", CLONE_NEWIPC },      { "net", CLONE_NEWNET },
+             { "cgroup", CLONE_NEWCGROUP } };
+  int flags = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (ns); i++)
+    {
+      struct stat a, b;
+      char path[64], self[64];
+      snprintf (path, sizeof path, "/proc/%d/ns/%s", (int)target, ns[i].name);
+      snprintf (self, sizeof self, "/proc/self/ns/%s", ns[i].name);
+      if (stat (path, &a) < 0 || stat (self, &b) < 0 || a.st_ino != b.st_ino
+          || a.st_dev != b.st_dev)
+        flags |= ns[i].flag;
+    }
+  return flags;
+}
+
 static void __attribute__ ((noreturn))
 helper (pid_t target, int tpidfd, const struct rt_plan *p,
         const struct rt_seccomp_prog *prog, const struct rt_stdio *io, int sync)
@@ -59,9 +89,7 @@ helper (pid_t target, int tpidfd, const struct rt_plan *p,
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (rt_cgroup_join_pid (RT_CGROUP_ROOT, target, &e) < 0)
     rt_child_fail (sync, e);
-  if (setns (tpidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-                         | CLONE_NEWNET | CLONE_NEWCGROUP)
-      < 0)
+  if (setns (tpidfd, ns_flags (target)) < 0)
     {
       err_set (&e, errno, "join the namespaces of pid %d", (int)target);
       rt_child_fail (sync, e);

@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
@@ -139,6 +140,37 @@ mount_fs (int rootfd, const char *dest, const char *type, unsigned long flags,
     return -1;
   if (mount (type, rt_fd_path (fd, fdp), type, flags, data) < 0)
     return err_set (err, errno, "mount %s on '%s'", type, dest);
+  return 0;
+}
+
+/* Rootless with the host's network (--network host, build's default):
+ * sysfs belongs to that netns's user namespace, so a new one is refused;
+ * the host's /sys is bound instead, read-only as runc does rootless.
+ * Called after mount_fs failed with *err set. */
+static int
+bind_host_sys (int rootfd, bool privileged, struct err **err)
+{
+  struct mount_attr attr
+      = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC
+                      | (privileged ? 0 : MOUNT_ATTR_RDONLY) };
+  _cleanup_close_ int tree = -1, dest = -1;
+  if ((*err)->errnum != EPERM || !userns_active ())
+    return -1;
+  err_clear (err);
+  tree = open_tree (AT_FDCWD, "/sys",
+                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
+    return err_set (err, errno, "bind the host's '/sys'");
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr)
+      < 0)
+    return err_set (err, errno, "make '/sys' read-only");
+  dest = rt_open_in_root (rootfd, "/sys", true, false, err);
+  if (dest < 0)
+    return -1;
+  if (move_mount (tree, "", dest, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+      < 0)
+    return err_set (err, errno, "mount the host's '/sys'");
   return 0;
 }
 
@@ -298,7 +330,8 @@ rt_mounts_setup (int rootfd, const struct rt_plan *p, struct err **err)
                 MS_NOSUID | MS_NODEV | MS_NOEXEC
                     | (p->privileged ? 0 : MS_RDONLY),
                 NULL, err)
-      < 0)
+          < 0
+      && bind_host_sys (rootfd, p->privileged, err) < 0)
     return -1;
   for (size_t i = 0; i < p->n_mounts; i++)
     if (mount_plan_entry (rootfd, &p->mounts[i], err) < 0)

@@ -33,10 +33,12 @@ struct rt_mount
 
 enum rt_network_mode
 {
-  RT_NET_NONE,      /* a new netns with only lo */
-  RT_NET_HOST,      /* the host's netns */
-  RT_NET_BRIDGE,    /* a new netns joined to the imgtool0 bridge */
-  RT_NET_CONTAINER, /* another container's netns (net_container) */
+  RT_NET_NONE,   /* a new netns with only lo */
+  RT_NET_HOST,   /* the host's netns */
+  RT_NET_BRIDGE, /* a new netns joined to the imgtool0 bridge */
+  RT_NET_SLIRP,  /* rootless: a new netns with a tap served by libslirp */
+  RT_NET_SLIRP_LOOPBACK, /* the same, the host's loopback reachable */
+  RT_NET_CONTAINER,      /* another container's netns (net_container) */
 };
 
 /* The plan's network object: how the core reaches network/ without

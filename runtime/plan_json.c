@@ -65,12 +65,13 @@ static const struct json_field device_fields[] = {
 };
 #undef D
 
-static const char *const net_names[] = {
-  [RT_NET_NONE] = "none",
-  [RT_NET_HOST] = "host",
-  [RT_NET_BRIDGE] = "bridge",
-  [RT_NET_CONTAINER] = "container",
-};
+static const char *const net_names[]
+    = { [RT_NET_NONE] = "none",
+        [RT_NET_HOST] = "host",
+        [RT_NET_BRIDGE] = "bridge",
+        [RT_NET_SLIRP] = "slirp4netns",
+        [RT_NET_SLIRP_LOOPBACK] = "slirp4netns:allow_host_loopback=true",
+        [RT_NET_CONTAINER] = "container" };
 
 /* Bitmasks as strings: JSON integers are signed 64-bit. */
 static void

@@ -3,6 +3,7 @@
  * no_new_privs, seccomp, and the exec itself with docker's 126/127
  * distinction. */
 #include "lib/err.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/child.h"
 #include "runtime/container.h"
@@ -95,7 +96,10 @@ process_user (const struct rt_plan *p, struct err **err)
 {
   const struct rt_user *u = &p->user;
   /* drop the host's supplementary groups even when none are asked for */
-  if (setgroups (u->n_groups, u->groups) < 0)
+  if (setgroups (u->n_groups, u->groups) < 0
+      /* a single-id user namespace denies setgroups (crun skips it
+       * too): its one group is all there is */
+      && !(errno == EPERM && userns_single ()))
     return err_set (err, errno, "setgroups");
   /* rt_caps_apply sets the final sets after the uid change */
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

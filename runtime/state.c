@@ -6,9 +6,11 @@
 #include "lib/human.h"
 #include "lib/json.h"
 #include "lib/strbuf.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/names.h"
 #include "runtime/proc.h"
+#include "runtime/rootless.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -547,7 +549,11 @@ remove_detached (int dirfd, const char *name)
   if (detach_self (dirfd) == 3)
     {
       struct err *e = NULL;
-      fs_rm_rf (3, name, &e);
+      /* rootless: files of subordinate owners go only from the user
+       * namespace (runtime/rootless.h) */
+      if (rt_rootless_enter (&e) == 0)
+        fs_rm_rf (3, name, &e);
+      err_free (e);
     }
   _exit (0);
 }
@@ -576,6 +582,9 @@ rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
                ? 0
                : err_set (err, errno, "remove container '%.12s'", rec->id);
   close (steal_fd (&lock));
+  /* an ordinary user outside the user namespace (rm, stop) cannot
+   * delete what subordinate ids own: the detached remover enters it */
+  detach = detach || geteuid () != 0;
   if (detach && remove_detached (cs->fd, trash) == 0)
     return 0;
   if (fs_rm_rf (cs->fd, trash, err) < 0)

@@ -46,6 +46,7 @@ svc_container_release (struct svc_container *c)
       net_bridge_release (c->net);
       free (c->net);
     }
+  svc_slirp_release (c);
   rt_record_release (&c->rec);
   memset (c, 0, sizeof *c);
 }
@@ -76,6 +77,8 @@ svc_create (struct svc *s, struct svc_container *c,
   if (c->rec.plan.network == RT_NET_BRIDGE
       && make_net (s, c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
+  if (svc_slirp_make (c, ports, n_ports, err) < 0)
+    return err_exit (err, 125);
   if (rt_record_create (&s->cs, &c->rec, err) < 0)
     return err_exit (err, 125);
   return 0;
@@ -85,6 +88,7 @@ void
 svc_net_detach (struct svc *s, struct svc_container *c)
 {
   struct err *e = NULL;
+  svc_slirp_release (c);
   if (c->rec.plan.network != RT_NET_BRIDGE)
     return;
   if (!c->net && make_net (s, c, NULL, 0, &e) < 0)
@@ -112,6 +116,7 @@ svc_started (struct svc *s, struct svc_container *c,
       rec->state.ip = xstrdup (inet_ntop (AF_INET, &a->ip, ip, sizeof ip));
       rec->state.ports = net_ports_text (a->ports, a->n_ports);
     }
+  svc_slirp_started (c);
   rec->state.pid = ct->pid;
   rec->state.pid_start = rt_proc_start (ct->pid);
   rec->state.started = time (NULL);

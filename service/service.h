@@ -35,6 +35,7 @@
 #include "runtime/state.h"
 
 struct err;
+struct net_slirp;
 struct rt_stdio;
 
 /* What the service needs of the store. */
@@ -54,7 +55,8 @@ void svc_close (struct svc *s);
 struct svc_container
 {
   struct rt_record rec;
-  struct net_bridge *net; /* NULL without --network bridge */
+  struct net_bridge *net;  /* NULL without --network bridge */
+  struct net_slirp *slirp; /* rootless: NULL without slirp4netns */
 };
 void svc_container_release (struct svc_container *c);
 

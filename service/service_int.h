@@ -26,4 +26,12 @@ void svc_join_close (struct rt_plan *p);
 /* Give the container's network back (bridge only; idempotent). */
 void svc_net_detach (struct svc *s, struct svc_container *c);
 
+/* Rootless networking (slirp.c): the network object of a container on
+ * slirp4netns (nothing for other networks), the address and ports for
+ * its record once started, and its end (idempotent). */
+int svc_slirp_make (struct svc_container *c, const struct port_map *ports,
+                    size_t n_ports, struct err **err);
+void svc_slirp_started (struct svc_container *c);
+void svc_slirp_release (struct svc_container *c);
+
 #endif
