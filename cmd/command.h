@@ -53,6 +53,7 @@ COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
 COMMAND (network);
+COMMAND (volume);
 COMMAND (build);
 COMMAND (history);
 

@@ -49,6 +49,7 @@ static const struct command commands[] = {
   { "kill", cmd_kill, "Send a signal to running containers" },
   { "rm", cmd_rm, "Remove containers" },
   { "network", cmd_network, "List and inspect container networks" },
+  { "volume", cmd_volume, "Manage volumes" },
   { "version", cmd_version, "Show the version" },
 };
 

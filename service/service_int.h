@@ -20,4 +20,10 @@ void svc_finished (struct svc *s, struct svc_container *c, bool foreground,
 /* Give the container's network back (bridge only; idempotent). */
 void svc_net_detach (struct svc *s, struct svc_container *c);
 
+/* The container's volumes made (named ones when missing, anonymous ones
+ * new) and their sources filled in p. Returns the volumes lock, held
+ * shared until the record is written (so rm and prune see the new user),
+ * -2 when p has no volumes, or -1 with *err set (service/volumes.c). */
+int svc_volumes_prepare (struct svc *s, struct rt_plan *p, struct err **err);
+
 #endif
