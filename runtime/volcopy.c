@@ -10,7 +10,6 @@
 #include "runtime/plan.h"
 #include "runtime/volume.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -166,61 +165,38 @@ copy_entry (struct copy *c, int src, int dst, const char *name, const char *rel,
   return 0;
 }
 
+/* The walk's place: the directories being copied. */
+struct copy_at
+{
+  struct copy *c;
+  int dst;
+  const char *rel;
+};
+
+static int
+copy_one (void *ctx, int src, const char *name, struct err **err)
+{
+  struct copy_at *at = ctx;
+  return copy_entry (at->c, src, at->dst, name, at->rel, err);
+}
+
 static int
 copy_dir (struct copy *c, int src, int dst, const char *rel, struct err **err)
 {
-  int fd = openat (src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *e;
-  if (!d)
-    {
-      if (fd >= 0)
-        close (fd);
-      return err_set (err, errno, "read '%s'", *rel ? rel : "/");
-    }
-  while ((errno = 0, e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
-        && copy_entry (c, src, dst, e->d_name, rel, err) < 0)
-      return -1;
-  return 0;
+  struct copy_at at = { c, dst, rel };
+  return fs_dir_each (src, ".", copy_one, &at, err);
 }
 
-static bool
-dir_empty (int fd)
-{
-  int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir (dup_fd) : NULL;
-  struct dirent *e;
-  if (!d)
-    {
-      if (dup_fd >= 0)
-        close (dup_fd);
-      return false;
-    }
-  while ((e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
-      return false;
-  return true;
-}
-
-/* What a killed copy left: every entry of the volume's root. */
 static int
-empty_dir (int fd, struct err **err)
+any_entry (void *ctx, int dirfd, const char *name, struct err **err)
 {
-  int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir (dup_fd) : NULL;
-  struct dirent *e;
-  if (!d)
-    {
-      if (dup_fd >= 0)
-        close (dup_fd);
-      return err_set (err, errno, "read the volume");
-    }
-  while ((e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
-        && fs_rm_rf (fd, e->d_name, err) < 0)
-      return -1;
-  return 0;
+  return 1;
+}
+
+static int
+remove_entry (void *ctx, int dirfd, const char *name, struct err **err)
+{
+  return fs_rm_rf (dirfd, name, err);
 }
 
 int
@@ -246,9 +222,11 @@ rt_volume_copy_up (int rootfd, const struct rt_mount *m, struct err **err)
   if (lock < 0 || flock (lock, LOCK_EX) < 0)
     return err_set (err, errno, "lock volume '%s'", m->name ? m->name : "");
   redo = faccessat (vol, MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-  if (!redo && !dir_empty (data))
-    return 0;
-  if (redo && empty_dir (data, err) < 0)
+  /* docker's rule: only into an empty volume; a copy cut short (the
+   * marker) is emptied and done again */
+  if (!redo && (r = fs_dir_each (data, ".", any_entry, NULL, err)) != 0)
+    return r < 0 ? -1 : 0;
+  if (redo && fs_dir_each (data, ".", remove_entry, NULL, err) < 0)
     return -1;
   r = openat (vol, MARKER, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (r < 0)

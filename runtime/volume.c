@@ -194,56 +194,40 @@ by_version (const void *a, const void *b)
   return strverscmp (*(char *const *)a, *(char *const *)b);
 }
 
+static int
+add_name (void *ctx, int dirfd, const char *name, struct err **err)
+{
+  if (rt_volume_name_valid (name))
+    strv_push ((char ***)ctx, xstrdup (name));
+  return 0;
+}
+
 int
 rt_volume_list (struct rt_volumes *vs, char ***names, struct err **err)
 {
-  int fd = openat (vs->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *e;
   *names = xcalloc (1, sizeof **names);
-  if (!d)
-    {
-      if (fd >= 0)
-        close (fd);
-      return err_set (err, errno, "list '%s'", vs->path);
-    }
-  while ((e = readdir (d)))
-    if (rt_volume_name_valid (e->d_name) && e->d_type != DT_REG)
-      strv_push (names, xstrdup (e->d_name));
+  if (fs_dir_each (vs->fd, ".", add_name, names, err) < 0)
+    return err_wrap (err, "list '%s'", vs->path);
   qsort (*names, strv_len (*names), sizeof **names, by_version);
   return 0;
 }
 
-/* Bytes of the regular files under dirfd/path (docker's Size: apparent
- * sizes, each hard-linked inode once would be du's; docker counts each
- * name, and so does this). */
-static uint64_t
-tree_bytes (int parent, const char *path)
+/* The space prune reports: the sizes of the regular files below. */
+static int
+add_bytes (void *ctx, int dirfd, const char *name, struct err **err)
 {
-  int fd
-      = openat (parent, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *e;
-  uint64_t n = 0;
-  if (!d)
+  struct stat st;
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  if (S_ISDIR (st.st_mode))
     {
-      if (fd >= 0)
-        close (fd);
-      return 0;
+      struct err *e = NULL;
+      fs_dir_each (dirfd, name, add_bytes, ctx, &e);
+      err_free (e);
     }
-  while ((e = readdir (d)))
-    {
-      struct stat st;
-      if (!strcmp (e->d_name, ".") || !strcmp (e->d_name, "..")
-          || fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        continue;
-      if (S_ISDIR (st.st_mode))
-        n += tree_bytes (dirfd (d), e->d_name);
-      else if (S_ISREG (st.st_mode))
-        n += (uint64_t)st.st_size;
-    }
-  closedir (d);
-  return n;
+  else if (S_ISREG (st.st_mode))
+    *(uint64_t *)ctx += (uint64_t)st.st_size;
+  return 0;
 }
 
 int
@@ -256,7 +240,12 @@ rt_volume_remove (struct rt_volumes *vs, const char *name, uint64_t *bytes,
   if (!rt_volume_name_valid (name))
     return err_set (err, 0, "no such volume: '%s'", name);
   if (bytes)
-    *bytes = tree_bytes (vs->fd, data);
+    {
+      struct err *e = NULL;
+      *bytes = 0;
+      fs_dir_each (vs->fd, data, add_bytes, bytes, &e);
+      err_free (e);
+    }
   /* gone for every reader at once; the deletion may be cut short */
   if (renameat (vs->fd, name, vs->fd, trash) < 0)
     return errno == ENOENT ? err_set (err, 0, "no such volume: '%s'", name)
@@ -266,26 +255,23 @@ rt_volume_remove (struct rt_volumes *vs, const char *name, uint64_t *bytes,
   return 0;
 }
 
+static int
+sweep_one (void *ctx, int dirfd, const char *name, struct err **err)
+{
+  struct err *e = NULL;
+  if (!strncmp (name, NEW_PREFIX, strlen (NEW_PREFIX))
+      || !strncmp (name, REMOVING_PREFIX, strlen (REMOVING_PREFIX)))
+    fs_rm_rf (dirfd, name, &e);
+  err_free (e);
+  return 0;
+}
+
 void
 rt_volumes_sweep (struct rt_volumes *vs)
 {
-  int fd = openat (vs->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *e;
-  if (!d)
-    {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
-  while ((e = readdir (d)))
-    if (!strncmp (e->d_name, NEW_PREFIX, strlen (NEW_PREFIX))
-        || !strncmp (e->d_name, REMOVING_PREFIX, strlen (REMOVING_PREFIX)))
-      {
-        struct err *err = NULL;
-        fs_rm_rf (vs->fd, e->d_name, &err);
-        err_free (err);
-      }
+  struct err *e = NULL;
+  fs_dir_each (vs->fd, ".", sweep_one, NULL, &e);
+  err_free (e);
 }
 
 void

@@ -76,7 +76,7 @@ for c in "" $cmds; do
   want=2
   case $c in run | exec) want=125 ;; esac
   bad=""
-  sub=""; [ "$c" = network ] && sub=ls # its options follow a subcommand
+  sub=""; case $c in network | volume) sub=ls ;; esac # its options follow a subcommand
   for p in "${prefixes[@]}"; do
     err=$(img $c $sub "--$p" </dev/null 2>&1 >/dev/null); rc=$?
     if [ $rc -ne $want ] || [[ "$err" != *"unknown option '--$p'"* ]] ||
