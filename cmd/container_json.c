@@ -171,8 +171,9 @@ json_t *
 containers_ps_json (const struct rt_record *rec, const char *command,
                     bool no_trunc, time_t now)
 {
-  char created[64], status[96], created_at[64];
+  char created[64], status[96], created_at[64], volumes[24];
   struct strbuf mounts = STRBUF_INIT;
+  size_t n_volumes = 0;
   json_t *o;
   human_ago (rec->created, now, created, sizeof created);
   human_time_go (rec->created, created_at, sizeof created_at);
@@ -185,6 +186,7 @@ containers_ps_json (const struct rt_record *rec, const char *command,
       const char *what = m->kind == RT_MOUNT_VOLUME ? m->name
                          : m->kind == RT_MOUNT_BIND ? m->source
                                                     : NULL;
+      n_volumes += m->kind == RT_MOUNT_VOLUME;
       if (!what)
         continue;
       if (mounts.len)
@@ -194,15 +196,16 @@ containers_ps_json (const struct rt_record *rec, const char *command,
       else
         add_cut (&mounts, what, 15);
     }
-  /* docker's fields, in its JSON's (sorted) order; no labels nor named
-   * volumes in imgtool, no sizes without --size */
+  /* docker's fields, in its JSON's (sorted) order; no labels in
+   * imgtool, no sizes without --size */
+  snprintf (volumes, sizeof volumes, "%zu", n_volumes);
   o = json_pack (
       "{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
       " s:s}",
       "Command", command, "CreatedAt", created_at, "ID", rec->id,
       no_trunc ? strlen (rec->id) : (size_t)RT_SHORT_ID, "Image",
-      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", "0", "Mounts",
-      mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
+      rec->image ? rec->image : "", "Labels", "", "LocalVolumes", volumes,
+      "Mounts", mounts.buf, "Names", rec->name ? rec->name : "", "Networks",
       network_word (rec->plan.network), "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
                                                           : "",

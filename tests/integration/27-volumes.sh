@@ -117,6 +117,8 @@ is "Mounts: an anonymous volume" "$(jq -c '.[1]' <<< "$m")" \
 is "Mounts: a read-only bind" "$(jq -c '.[2]' <<< "$m")" \
   "{\"Type\":\"bind\",\"Source\":\"$T_TMP/h\",\"Destination\":\"/h\",\"Mode\":\"ro\",\"RW\":false,\"Propagation\":\"rprivate\"}"
 is "Mounts: a tmpfs" "$(jq -c '.[3] | [.Type, .Destination, .RW]' <<< "$m")" '["tmpfs","/t",true]'
+is "ps: LocalVolumes counts them, Mounts names the volume first" \
+  "$(img ps -a --format '{{.Names}} {{.LocalVolumes}} {{.Mounts}}' | awk '$1 == "m1" {print $2, substr($3, 1, 6)}')" "2 fresh,"
 is "the anonymous volume carries docker's label" \
   "$(img volume inspect -f '{{json .Labels}}' "$aname")" '{"com.docker.volume.anonymous":""}'
 
