@@ -50,22 +50,6 @@ ctx_release (struct vol_ctx *x)
     rt_containers_release (&x->cs);
 }
 
-/* Labels as a JSON object ({} when none). */
-static json_t *
-labels_json (char *const *labels)
-{
-  json_t *o = json_object ();
-  for (size_t i = 0; labels && labels[i]; i++)
-    {
-      const char *eq = strchr (labels[i], '=');
-      _cleanup_free_ char *k
-          = eq ? xstrndup (labels[i], (size_t)(eq - labels[i]))
-               : xstrdup (labels[i]);
-      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
-    }
-  return o;
-}
-
 /* docker volume inspect's object. */
 static json_t *
 volume_json (const struct rt_volume *v)
@@ -73,9 +57,10 @@ volume_json (const struct rt_volume *v)
   char created[40];
   rfc3339_format (v->created, created, sizeof created);
   return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o, s:s}", "CreatedAt", created,
-                    "Driver", "local", "Labels", labels_json (v->labels),
-                    "Mountpoint", v->mountpoint, "Name", v->name, "Options",
-                    json_object (), "Scope", "local");
+                    "Driver", "local", "Labels",
+                    rt_volume_labels_json (v->labels), "Mountpoint",
+                    v->mountpoint, "Name", v->name, "Options", json_object (),
+                    "Scope", "local");
 }
 
 /* -------- create -------- */

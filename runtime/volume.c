@@ -65,27 +65,32 @@ rt_volume_name_valid (const char *name)
   return true;
 }
 
+json_t *
+rt_volume_labels_json (char *const *labels)
+{
+  json_t *o = json_object ();
+  for (size_t i = 0; labels && labels[i]; i++)
+    {
+      const char *eq = strchr (labels[i], '=');
+      _cleanup_free_ char *k
+          = eq ? xstrndup (labels[i], (size_t)(eq - labels[i]))
+               : xstrdup (labels[i]);
+      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
+    }
+  return o;
+}
+
 static int
 write_meta (int dirfd, const struct rt_volume *v, struct err **err)
 {
-  json_t *o = json_object (), *labels = json_object ();
+  json_t *o = json_object ();
   _cleanup_free_ char *text = NULL;
-  int r;
-  for (size_t i = 0; v->labels && v->labels[i]; i++)
-    {
-      const char *eq = strchr (v->labels[i], '=');
-      _cleanup_free_ char *k
-          = eq ? xstrndup (v->labels[i], (size_t)(eq - v->labels[i]))
-               : xstrdup (v->labels[i]);
-      json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
-    }
   json_set_time (o, "CreatedAt", v->created);
-  json_object_set_new (o, "Labels", labels);
+  json_object_set_new (o, "Labels", rt_volume_labels_json (v->labels));
   text = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   /* fsynced: a volume outlives every command (fs.h's rule) */
-  r = fs_write_file_atomic (dirfd, META, text, strlen (text), 0600, err);
-  return r;
+  return fs_write_file_atomic (dirfd, META, text, strlen (text), 0600, err);
 }
 
 int

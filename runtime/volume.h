@@ -74,6 +74,9 @@ int rt_volume_remove (struct rt_volumes *vs, const char *name, uint64_t *bytes,
 /* Delete what killed creators and removers left (under LOCK_EX). */
 void rt_volumes_sweep (struct rt_volumes *vs);
 void rt_volume_release (struct rt_volume *v);
+/* "K=V" labels ("K" alone: an empty value) as a JSON object. */
+typedef struct json_t json_t;
+json_t *rt_volume_labels_json (char *const *labels);
 
 /* Which containers use which volume: each record's volume mounts, as
  * parallel vectors (names[i] is used by ids[i]). */
