@@ -56,6 +56,7 @@ COMMAND (stop);
 COMMAND (kill);
 COMMAND (rm);
 COMMAND (network);
+COMMAND (volume);
 COMMAND (build);
 COMMAND (history);
 COMMAND (export);

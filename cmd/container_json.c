@@ -61,6 +61,27 @@ ports_json (const char *text)
   return o;
 }
 
+/* One of docker's Mounts[]: Name and Driver for volumes only. */
+static json_t *
+mount_json (const struct rt_mount *m)
+{
+  static const char *const types[] = { [RT_MOUNT_BIND] = "bind",
+                                       [RT_MOUNT_TMPFS] = "tmpfs",
+                                       [RT_MOUNT_VOLUME] = "volume" };
+  json_t *o = json_pack ("{s:s}", "Type", types[m->kind]);
+  if (m->kind == RT_MOUNT_VOLUME)
+    json_object_set_new (o, "Name", json_string (m->name ? m->name : ""));
+  json_object_set_new (o, "Source", json_string (m->source ? m->source : ""));
+  json_object_set_new (o, "Destination", json_string (m->destination));
+  if (m->kind == RT_MOUNT_VOLUME)
+    json_object_set_new (o, "Driver", json_string ("local"));
+  json_object_set_new (o, "Mode", json_string (m->mode ? m->mode : ""));
+  json_object_set_new (o, "RW", json_boolean (!m->readonly));
+  json_object_set_new (o, "Propagation",
+                       json_string (m->propagation ? m->propagation : ""));
+  return o;
+}
+
 static const char *
 network_word (enum rt_network_mode m)
 {
@@ -143,12 +164,7 @@ containers_inspect_json (const struct rt_record *rec)
   snprintf (user, sizeof user, "%u:%u", (unsigned)p->user.uid,
             (unsigned)p->user.gid);
   for (size_t i = 0; i < p->n_mounts; i++)
-    json_array_append_new (
-        mounts,
-        json_pack ("{s:s, s:s?, s:s, s:b}", "Type",
-                   p->mounts[i].kind == RT_MOUNT_BIND ? "bind" : "tmpfs",
-                   "Source", p->mounts[i].source, "Destination",
-                   p->mounts[i].destination, "RW", !p->mounts[i].readonly));
+    json_array_append_new (mounts, mount_json (&p->mounts[i]));
   if (p->network == RT_NET_BRIDGE)
     json_object_set_new (
         networks, "bridge",
@@ -222,23 +238,31 @@ json_t *
 containers_ps_json (const struct rt_record *rec, const char *command,
                     bool no_trunc, time_t now)
 {
-  char created[64], status[96], created_at[64];
+  char created[64], status[96], created_at[64], volumes[24];
   struct strbuf mounts = STRBUF_INIT, labels = STRBUF_INIT;
+  size_t n_volumes = 0;
   json_t *o;
   human_ago (rec->created, now, created, sizeof created);
   human_time_go (rec->created, created_at, sizeof created_at);
   svc_status_text (rec, now, status, sizeof status);
-  /* docker's Mounts: the sources of the bind mounts (tmpfs have none) */
+  /* docker's Mounts: the names of the volumes, the sources of the bind
+   * mounts (tmpfs have none) */
   for (size_t i = 0; i < rec->plan.n_mounts; i++)
-    if (rec->plan.mounts[i].kind == RT_MOUNT_BIND && rec->plan.mounts[i].source)
-      {
-        if (mounts.len)
-          strbuf_addch (&mounts, ',');
-        if (no_trunc)
-          strbuf_addstr (&mounts, rec->plan.mounts[i].source);
-        else
-          add_cut (&mounts, rec->plan.mounts[i].source, 15);
-      }
+    {
+      const struct rt_mount *m = &rec->plan.mounts[i];
+      const char *what = m->kind == RT_MOUNT_VOLUME ? m->name
+                         : m->kind == RT_MOUNT_BIND ? m->source
+                                                    : NULL;
+      n_volumes += m->kind == RT_MOUNT_VOLUME;
+      if (!what)
+        continue;
+      if (mounts.len)
+        strbuf_addch (&mounts, ',');
+      if (no_trunc)
+        strbuf_addstr (&mounts, what);
+      else
+        add_cut (&mounts, what, 15);
+    }
   /* docker's Labels: "k=v,k2=v2" */
   for (char **l = rec->labels; l && *l; l++)
     {
@@ -246,15 +270,16 @@ containers_ps_json (const struct rt_record *rec, const char *command,
         strbuf_addch (&labels, ',');
       strbuf_addstr (&labels, *l);
     }
-  /* docker's fields, in its JSON's (sorted) order; no named volumes in
-   * imgtool, no sizes without --size */
+  /* docker's fields, in its JSON's (sorted) order; no sizes without
+   * --size */
+  snprintf (volumes, sizeof volumes, "%zu", n_volumes);
   o = json_pack (
       "{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
       " s:s}",
       "Command", command, "CreatedAt", created_at, "ID", rec->id,
       no_trunc ? strlen (rec->id) : (size_t)RT_SHORT_ID, "Image",
       rec->image ? rec->image : "", "Labels", labels.buf ? labels.buf : "",
-      "LocalVolumes", "0", "Mounts", mounts.buf, "Names",
+      "LocalVolumes", volumes, "Mounts", mounts.buf, "Names",
       rec->name ? rec->name : "", "Networks", network_word (rec->plan.network),
       "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports

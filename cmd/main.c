@@ -50,6 +50,7 @@ static const struct command commands[] = {
   { "kill", cmd_kill, "Send a signal to running containers" },
   { "rm", cmd_rm, "Remove containers" },
   { "network", cmd_network, "List and inspect container networks" },
+  { "volume", cmd_volume, "Manage volumes" },
   { "version", cmd_version, "Show the version" },
   { "info", cmd_info, "Show the store, registries, cgroups and host" },
   { "system", cmd_system, "Prune containers, images and the build cache" },

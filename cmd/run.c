@@ -321,18 +321,12 @@ build_record (const struct run_flags *f, struct run_image *ri,
     {
       p->mounts = xcalloc (f->n_mounts, sizeof *p->mounts);
       for (size_t i = 0; i < f->n_mounts; i++)
-        {
-          const struct rt_mount *m = &f->mounts[i];
-          p->mounts[i] = (struct rt_mount){
-            .kind = m->kind,
-            .source = m->source ? xstrdup (m->source) : NULL,
-            .destination = xstrdup (m->destination),
-            .readonly = m->readonly,
-            .options = m->options ? xstrdup (m->options) : NULL,
-          };
-        }
+        rt_mount_copy (&p->mounts[i], &f->mounts[i]);
       p->n_mounts = f->n_mounts;
     }
+  /* docker: the image's VOLUMEs not mounted otherwise are anonymous */
+  if (ic)
+    rt_mounts_add_image_volumes (&p->mounts, &p->n_mounts, ic->volumes);
   p->network = f->network;
   p->limits = f->limits;
   p->cap_add = f->cap_add;

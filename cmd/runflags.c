@@ -39,6 +39,7 @@ enum
   OPT_ROOTFS,
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
+  OPT_MOUNT,
   OPT_HELP,
   OPT_ULIMIT,
   OPT_SHM_SIZE,
@@ -60,7 +61,8 @@ enum
 const char run_flags_usage[]
     = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
       "  --rm -i -t -d --name NAME -e K=V --env-file FILE -w DIR -u USER\n"
-      "  --entrypoint CMD -v SRC:DST[:ro] --tmpfs DST[:OPTS] --read-only\n"
+      "  --entrypoint CMD -v [SRC:]DST[:OPTS] --tmpfs DST[:OPTS] --read-only\n"
+      "  --mount type=bind|volume|tmpfs,source=SRC,target=DST[,...]\n"
       "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
@@ -168,6 +170,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
     { "volume", required_argument, NULL, 'v' },
     { "tmpfs", required_argument, NULL, OPT_TMPFS },
+    { "mount", required_argument, NULL, OPT_MOUNT },
     { "read-only", no_argument, NULL, OPT_READ_ONLY },
     { "hostname", required_argument, NULL, 'h' },
     { "memory", required_argument, NULL, 'm' },
@@ -263,9 +266,12 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
         break;
       case 'v':
       case OPT_TMPFS:
+      case OPT_MOUNT:
         f->mounts = xrealloc (f->mounts, (f->n_mounts + 1) * sizeof *f->mounts);
         if ((c == 'v' ? rt_volume_parse (optarg, &f->mounts[f->n_mounts], err)
-                      : rt_tmpfs_parse (optarg, &f->mounts[f->n_mounts], err))
+             : c == OPT_MOUNT
+                 ? rt_mount_opt_parse (optarg, &f->mounts[f->n_mounts], err)
+                 : rt_tmpfs_parse (optarg, &f->mounts[f->n_mounts], err))
             < 0)
           return -1;
         for (size_t i = 0; i < f->n_mounts; i++)

@@ -360,6 +360,29 @@ fs_open_dir (int dirfd, const char *path, struct err **err)
 }
 
 int
+fs_dir_each (int at, const char *path,
+             int (*fn) (void *ctx, int dirfd, const char *name,
+                        struct err **err),
+             void *ctx, struct err **err)
+{
+  int fd = openat (at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *e;
+  int r;
+  if (!d)
+    {
+      if (fd >= 0)
+        close (fd);
+      return err_set (err, errno, "read directory '%s'", path);
+    }
+  while ((e = readdir (d)))
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
+        && (r = fn (ctx, dirfd (d), e->d_name, err)) != 0)
+      return r;
+  return 0;
+}
+
+int
 fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode)
 {
   struct open_how how = {

@@ -83,6 +83,14 @@ int fs_lock_stable (int dirfd, const char *path, int op, struct err **err);
 /* Open a directory (O_DIRECTORY|O_CLOEXEC|O_PATH-less) relative to dirfd. */
 int fs_open_dir (int dirfd, const char *path, struct err **err);
 
+/* fn on each entry of dirfd/path but . and .. (dirfd is then that
+ * directory's), in readdir order; the first that returns non-zero stops
+ * the walk and is returned. -1 with *err when it cannot be read. */
+int fs_dir_each (int dirfd, const char *path,
+                 int (*fn) (void *ctx, int dirfd, const char *name,
+                            struct err **err),
+                 void *ctx, struct err **err);
+
 /* Open path inside the directory root_fd as if root_fd were "/": `..`
  * and symlinks (absolute or relative) can never leave it (openat2 with
  * RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS, Linux >= 5.6). flags are open(2)

@@ -12,6 +12,7 @@
 #include "runtime/child.h"
 #include "runtime/plan.h"
 #include "runtime/security.h"
+#include "runtime/volume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +213,40 @@ parse_tmpfs_options (const char *opts, unsigned long *flags)
   return data;
 }
 
+/* bind-propagation: the bind's peer group within the container's
+ * mounts (the container's namespace starts private, so "shared" reaches
+ * its own submounts, not the host's). */
+static int
+set_propagation (int rootfd, const struct rt_mount *m, struct err **err)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long flags;
+  } modes[] = {
+    { "private", MS_PRIVATE }, { "rprivate", MS_PRIVATE | MS_REC },
+    { "shared", MS_SHARED },   { "rshared", MS_SHARED | MS_REC },
+    { "slave", MS_SLAVE },     { "rslave", MS_SLAVE | MS_REC },
+  };
+  char fdp[32];
+  _cleanup_close_ int top = -1;
+  for (size_t i = 0; i < ARRAY_SIZE (modes); i++)
+    if (!strcmp (m->propagation, modes[i].name))
+      {
+        /* rprivate is what the namespace gave it already */
+        if (modes[i].flags == (MS_PRIVATE | MS_REC))
+          return 0;
+        top = rt_open_in_root (rootfd, m->destination, false, false, err);
+        if (top < 0)
+          return -1;
+        if (mount (NULL, rt_fd_path (top, fdp), NULL, modes[i].flags, NULL) < 0)
+          return err_set (err, errno, "set propagation of '%s'",
+                          m->destination);
+        return 0;
+      }
+  return 0;
+}
+
 static int
 mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
 {
@@ -241,6 +276,10 @@ mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
       if (!m->source || m->source[0] != '/')
         return err_set (err, 0, "bind source '%s' is not absolute",
                         m->source ? m->source : "");
+      /* docker: an empty volume gets the image's content first */
+      if (m->kind == RT_MOUNT_VOLUME && !m->nocopy
+          && rt_volume_copy_up (rootfd, m, err) < 0)
+        return -1;
       /* docker -v creates a missing source directory */
       if (stat (m->source, &st) < 0)
         {
@@ -263,6 +302,8 @@ mount_plan_entry (int rootfd, const struct rt_mount *m, struct err **err)
           return err_set (err, errno, "bind '%s' on '%s'", m->source,
                           m->destination);
       }
+      if (m->propagation && set_propagation (rootfd, m, err) < 0)
+        return -1;
       if (m->readonly)
         {
           /* reopen: the fd we have is on the mount underneath */

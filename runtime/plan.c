@@ -30,6 +30,38 @@ rt_device_release (struct rt_device *d)
   memset (d, 0, sizeof *d);
 }
 
+static char *
+dup_or_null (const char *s)
+{
+  return s ? xstrdup (s) : NULL;
+}
+
+void
+rt_mount_copy (struct rt_mount *dst, const struct rt_mount *src)
+{
+  *dst = *src;
+  dst->source = dup_or_null (src->source);
+  dst->destination = dup_or_null (src->destination);
+  dst->options = dup_or_null (src->options);
+  dst->name = dup_or_null (src->name);
+  dst->mode = dup_or_null (src->mode);
+  dst->propagation = dup_or_null (src->propagation);
+  dst->labels = src->labels ? strv_dup (src->labels) : NULL;
+}
+
+void
+rt_mount_release (struct rt_mount *m)
+{
+  free (m->source);
+  free (m->destination);
+  free (m->options);
+  free (m->name);
+  free (m->mode);
+  free (m->propagation);
+  strv_free (m->labels);
+  memset (m, 0, sizeof *m);
+}
+
 void
 rt_plan_release (struct rt_plan *p)
 {
@@ -45,11 +77,7 @@ rt_plan_release (struct rt_plan *p)
   free (p->hostname);
   free (p->state_dir);
   for (size_t i = 0; i < p->n_mounts; i++)
-    {
-      free (p->mounts[i].source);
-      free (p->mounts[i].destination);
-      free (p->mounts[i].options);
-    }
+    rt_mount_release (&p->mounts[i]);
   free (p->mounts);
   for (size_t i = 0; i < p->n_devices; i++)
     rt_device_release (&p->devices[i]);

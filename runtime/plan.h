@@ -18,8 +18,10 @@ struct err;
 
 enum rt_mount_kind
 {
-  RT_MOUNT_BIND,  /* source = host path; created if missing (docker -v) */
-  RT_MOUNT_TMPFS, /* --tmpfs dest[:opts] */
+  RT_MOUNT_BIND,   /* source = host path; created if missing (docker -v) */
+  RT_MOUNT_TMPFS,  /* --tmpfs dest[:opts] */
+  RT_MOUNT_VOLUME, /* a volume (runtime/volume.h): source = its _data dir,
+                      filled when the container is created */
 };
 
 struct rt_mount
@@ -29,6 +31,15 @@ struct rt_mount
   char *destination; /* absolute path in the container */
   bool readonly;
   char *options; /* tmpfs options ("size=64m,mode=1777"), or NULL */
+  /* Volumes: the name (NULL until an anonymous one is made), whether it
+   * was made for this container (-v /dst, the image's VOLUME: rm -v
+   * removes it), and volume-nocopy (no copy of the image's content). */
+  char *name;
+  bool anonymous;
+  bool nocopy;
+  char *mode;        /* docker's Mounts[].Mode ("z", "ro", ""), or NULL */
+  char *propagation; /* bind propagation ("rprivate", ...), or NULL */
+  char **labels;     /* --mount volume-label=K=V for a volume made for it */
 };
 
 enum rt_network_mode
@@ -220,5 +231,8 @@ json_t *rt_plan_to_json (const struct rt_plan *p);
 void rt_plan_from_json (json_t *o, struct rt_plan *p);
 void rt_plan_release (struct rt_plan *p);
 void rt_device_release (struct rt_device *d);
+/* A deep copy of src into dst; and its release. */
+void rt_mount_copy (struct rt_mount *dst, const struct rt_mount *src);
+void rt_mount_release (struct rt_mount *m);
 
 #endif

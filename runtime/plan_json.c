@@ -51,10 +51,9 @@ static const struct json_field limit_fields[] = {
 
 #define M(type, member) JSON_FIELD (type, struct rt_mount, member, #member)
 static const struct json_field mount_fields[] = {
-  M (JF_STR, source),
-  M (JF_STR, destination),
-  M (JF_BOOL, readonly),
-  M (JF_STR, options),
+  M (JF_STR, source),  M (JF_STR, destination), M (JF_BOOL, readonly),
+  M (JF_STR, options), M (JF_STR, name),        M (JF_BOOL, anonymous),
+  M (JF_BOOL, nocopy), M (JF_STR, mode),        M (JF_STR, propagation),
 };
 #undef M
 
@@ -64,6 +63,10 @@ static const struct json_field device_fields[] = {
   D (JF_STR, path),
 };
 #undef D
+
+static const char *const mount_kinds[] = { [RT_MOUNT_BIND] = "bind",
+                                           [RT_MOUNT_TMPFS] = "tmpfs",
+                                           [RT_MOUNT_VOLUME] = "volume" };
 
 static const char *const net_names[]
     = { [RT_NET_NONE] = "none",
@@ -106,8 +109,7 @@ rt_plan_to_json (const struct rt_plan *p)
       json_t *j = json_object ();
       json_fields_to (j, &p->mounts[i], mount_fields,
                       ARRAY_SIZE (mount_fields));
-      json_set_str (j, "kind",
-                    p->mounts[i].kind == RT_MOUNT_TMPFS ? "tmpfs" : "bind");
+      json_set_str (j, "kind", mount_kinds[p->mounts[i].kind]);
       json_array_append_new (m, j);
     }
   json_object_set_new (o, "mounts", m);
@@ -171,7 +173,10 @@ rt_plan_from_json (json_t *o, struct rt_plan *p)
         struct rt_mount *t = &p->mounts[p->n_mounts++];
         const char *k = json_peek_str (x, "kind");
         json_fields_from (x, t, mount_fields, ARRAY_SIZE (mount_fields));
-        t->kind = k && !strcmp (k, "tmpfs") ? RT_MOUNT_TMPFS : RT_MOUNT_BIND;
+        t->kind = RT_MOUNT_BIND;
+        for (size_t n = 0; k && n < ARRAY_SIZE (mount_kinds); n++)
+          if (!strcmp (k, mount_kinds[n]))
+            t->kind = (enum rt_mount_kind)n;
       }
     }
   p->network = RT_NET_NONE;

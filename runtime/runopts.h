@@ -59,14 +59,22 @@ const char *rt_env_get (char *const *env, const char *key);
 /* Set or replace "K=V" (kv is copied); a bare "K" removes K. */
 void rt_env_set (char ***env, const char *kv);
 
-/* -v SRC:DST[:OPTS]: SRC an absolute host path (named and anonymous volumes
- * are not supported and say so), DST absolute and not "/", OPTS a comma
- * list of ro, rw, z, Z, private, rprivate. Paths are cleaned. */
+/* Mount specs (runtime/mountopt.c), docker's rules and messages:
+ * -v [SRC:]DST[:MODE]: SRC an absolute host path (a bind, a missing one
+ * made at start), a volume name, or nothing (an anonymous volume); MODE a
+ * comma list of ro|rw, z|Z, a propagation, nocopy, and a consistency word
+ * (ignored). Paths are cleaned. */
 int rt_volume_parse (const char *spec, struct rt_mount *out, struct err **err);
-/* --tmpfs DST[:OPTS]: OPTS as mount(8)'s for tmpfs; ro/rw become the
- * readonly flag, the rest is kept in options. */
+/* --mount type=bind|volume|tmpfs,source=,target=,readonly,volume-nocopy,
+ * volume-label=K=V,bind-propagation=,tmpfs-size=,tmpfs-mode= (a CSV
+ * record, keys case-insensitive; a bind's source must exist). */
+int rt_mount_opt_parse (const char *spec, struct rt_mount *out,
+                        struct err **err);
+/* The image's VOLUME paths not already a mount destination, appended as
+ * anonymous volumes. */
+void rt_mounts_add_image_volumes (struct rt_mount **mounts, size_t *n,
+                                  char *const *volumes);
 int rt_tmpfs_parse (const char *spec, struct rt_mount *out, struct err **err);
-void rt_mount_release (struct rt_mount *m);
 
 /* --device HOST[:CONTAINER][:PERMISSIONS], as docker reads it: CONTAINER
  * defaults to HOST, PERMISSIONS (a combination of r, w, m) to rwm, and

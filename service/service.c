@@ -74,13 +74,23 @@ int
 svc_create (struct svc *s, struct svc_container *c,
             const struct port_map *ports, size_t n_ports, struct err **err)
 {
+  int vlock;
   if (c->rec.plan.network == RT_NET_BRIDGE
       && make_net (s, c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
   if (svc_slirp_make (c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
-  if (rt_record_create (&s->cs, &c->rec, err) < 0)
+  if ((vlock = svc_volumes_prepare (s, &c->rec.plan, err)) == -1)
     return err_exit (err, 125);
+  if (rt_record_create (&s->cs, &c->rec, err) < 0)
+    {
+      if (vlock >= 0)
+        close (vlock);
+      svc_volumes_remove_anonymous (s, &c->rec.plan);
+      return err_exit (err, 125);
+    }
+  if (vlock >= 0)
+    close (vlock);
   return 0;
 }
 
@@ -164,6 +174,8 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
       log_warn ("%s", e->msg);
       err_clear (&e);
     }
+  if (rec->auto_remove)
+    svc_volumes_remove_anonymous (s, &rec->plan);
 }
 
 /* Kill what a pidfd names and wait until it is gone. */

@@ -104,6 +104,11 @@ int svc_kill (struct svc *s, struct svc_container *c, int sig,
 int svc_remove (struct svc *s, struct svc_container *c, bool force,
                 struct err **err);
 
+/* rm -v, run --rm: remove the anonymous volumes of p (a removed
+ * container's plan) that no other container uses; named ones stay
+ * (service/volumes.c). Failures are warnings. */
+void svc_volumes_remove_anonymous (struct svc *s, const struct rt_plan *p);
+
 /* Block until nobody holds the container's monitor.lock (its exit has
  * been recorded, and with --rm the container removed). */
 void svc_wait_monitor (struct svc *s, const char *id);

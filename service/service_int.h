@@ -34,4 +34,10 @@ int svc_slirp_make (struct svc_container *c, const struct port_map *ports,
 void svc_slirp_started (struct svc_container *c);
 void svc_slirp_release (struct svc_container *c);
 
+/* The container's volumes made (named ones when missing, anonymous ones
+ * new) and their sources filled in p. Returns the volumes lock, held
+ * shared until the record is written (so rm and prune see the new user),
+ * -2 when p has no volumes, or -1 with *err set (service/volumes.c). */
+int svc_volumes_prepare (struct svc *s, struct rt_plan *p, struct err **err);
+
 #endif

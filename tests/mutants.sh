@@ -69,7 +69,7 @@ records=$(parse) || exit 2
 
 # The product's sources in a tree, and the one file holding a string.
 sources () { (cd "$1" && git -C "$SRC" ls-files -co --exclude-standard -- '*.c' '*.h' |
-  grep -E '^(lib|layers|registry|trust|runtime|network|builder|cmd)/'); }
+  grep -E '^(lib|layers|registry|trust|runtime|network|service|builder|cmd)/'); }
 locate () { # tree, find, file-glob -> the file (relative); fails unless exactly one hit
   local tree=$1 find=$2 glob=$3
   (cd "$tree" && sources "$tree" | { [ -n "$glob" ] && grep -E "^${glob//\*/.*}$" || cat; } |

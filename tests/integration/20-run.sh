@@ -124,7 +124,7 @@ is "a program copied into /dev does not run" \
 # doc:cgroup-ro
 fails "/sys/fs/cgroup is read-only" img run --rm $IMG sh -c 'echo 5 > /sys/fs/cgroup/pids/pids.max || echo 5 > /sys/fs/cgroup/pids.max'
 for bad in "-m 1x" "--memory 1k" "--cpus half" "--cpus 1000" "--pids-limit many" \
-           "--memory-swap 1g" "-v relative:/x" "--network nosuch" "--pull sometimes"; do
+           "--memory-swap 1g" "-v /a:relative" "--network nosuch" "--pull sometimes"; do
   out=$(img run --rm $bad $IMG true 2>&1); rc=$?
   is "invalid '$bad' exits 125" "$rc" 125
 done

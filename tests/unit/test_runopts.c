@@ -1,6 +1,6 @@
-/* Unit tests for runtime/runopts.c: sizes, --cpus, --env-file, -v and
- * --tmpfs specs, and docker's precedence rules for entrypoint, cmd, env,
- * workdir and user. */
+/* Unit tests for runtime/runopts.c: sizes, --cpus, --env-file, and
+ * docker's precedence rules for entrypoint, cmd, env, workdir and user
+ * (mount specs: test_mountopt.c). */
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -196,52 +196,6 @@ test_env_file (void)
 }
 
 static void
-test_mounts (void)
-{
-  struct err *err = NULL;
-  struct rt_mount m;
-  CHECK (rt_volume_parse ("/srv/data:/data:ro", &m, &err) == 0
-             && m.kind == RT_MOUNT_BIND && m.readonly,
-         "-v SRC:DST:ro");
-  CHECK_STR (m.source, "/srv/data", "bind source");
-  CHECK_STR (m.destination, "/data", "bind destination");
-  rt_mount_release (&m);
-  CHECK (rt_volume_parse ("/a//b/:/x/./y/../z/", &m, &err) == 0 && !m.readonly,
-         "-v SRC:DST is read-write");
-  CHECK_STR (m.source, "/a/b", "source cleaned");
-  CHECK_STR (m.destination, "/x/z", "destination cleaned");
-  rt_mount_release (&m);
-  CHECK (rt_volume_parse ("/a:/b:rw,z", &m, &err) == 0 && !m.readonly,
-         "rw,z accepted");
-  rt_mount_release (&m);
-  static const char *const badv[]
-      = { "/data",       "name:/data", "/a:b", "/a:/", "/a:/b:rx",
-          "/a:/b:ro,rw", "/a:/b:ro:x", ":/b",  "/a:",  "/a:/b:" };
-  for (size_t i = 0; i < ARRAY_SIZE (badv); i++)
-    {
-      CHECK (rt_volume_parse (badv[i], &m, &err) < 0 && err->exit == 125,
-             "-v '%s' is refused", badv[i]);
-      err_clear (&err);
-    }
-  rt_volume_parse ("vol:/data", &m, &err);
-  CHECK (err && strstr (err->msg, "named volumes are not supported"),
-         "named volumes say so");
-  err_clear (&err);
-
-  CHECK (rt_tmpfs_parse ("/scratch", &m, &err) == 0 && m.kind == RT_MOUNT_TMPFS
-             && !m.options && !m.readonly,
-         "--tmpfs DST");
-  rt_mount_release (&m);
-  CHECK (rt_tmpfs_parse ("/run:rw,size=64m,mode=1777,ro", &m, &err) == 0
-             && m.readonly,
-         "--tmpfs DST:opts with ro");
-  CHECK_STR (m.options, "size=64m,mode=1777", "tmpfs options kept, ro taken");
-  rt_mount_release (&m);
-  CHECK (rt_tmpfs_parse ("run", &m, &err) < 0, "--tmpfs relative refused");
-  err_clear (&err);
-}
-
-static void
 test_env_rules (void)
 {
   struct err *err = NULL;
@@ -357,7 +311,6 @@ main (void)
   test_memory ();
   test_cpus ();
   test_env_file ();
-  test_mounts ();
   test_env_rules ();
   test_process ();
   return test_done ();

@@ -332,12 +332,16 @@ test_mounts (void)
                     "touch /scratch/y && echo tmpfs-ok"));
   p.mounts = xcalloc (3, sizeof *p.mounts);
   p.n_mounts = 3;
-  p.mounts[0] = (struct rt_mount){ RT_MOUNT_BIND, xstrdup (vol),
-                                   xstrdup ("/data"), false, NULL };
-  p.mounts[1] = (struct rt_mount){ RT_MOUNT_BIND, xstrdup (ro), xstrdup ("/ro"),
-                                   true, NULL };
-  p.mounts[2] = (struct rt_mount){ RT_MOUNT_TMPFS, NULL, xstrdup ("/scratch"),
-                                   false, xstrdup ("size=1m") };
+  p.mounts[0] = (struct rt_mount){ .kind = RT_MOUNT_BIND,
+                                   .source = xstrdup (vol),
+                                   .destination = xstrdup ("/data") };
+  p.mounts[1] = (struct rt_mount){ .kind = RT_MOUNT_BIND,
+                                   .source = xstrdup (ro),
+                                   .destination = xstrdup ("/ro"),
+                                   .readonly = true };
+  p.mounts[2] = (struct rt_mount){ .kind = RT_MOUNT_TMPFS,
+                                   .destination = xstrdup ("/scratch"),
+                                   .options = xstrdup ("size=1m") };
   CHECK (run (&p, &out, NULL) == 0 && out && strstr (out, "1\ntmpfs-ok"),
          "a ro bind is read-only, tmpfs works (%s)", out ? out : "");
   CHECK (stat (vol, &st) == 0 && S_ISDIR (st.st_mode),
