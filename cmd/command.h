@@ -55,6 +55,13 @@ COMMAND (rm);
 COMMAND (network);
 COMMAND (build);
 COMMAND (history);
+COMMAND (create);
+COMMAND (start);
+COMMAND (restart);
+COMMAND (wait);
+COMMAND (rename);
+COMMAND (pause);
+COMMAND (unpause);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -22,11 +22,8 @@ int
 containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
                  void *data)
 {
-  size_t n = strv_len (names);
-  struct err **errs = xcalloc (n + 1, sizeof *errs);
   struct svc s;
   struct err *e = NULL;
-  int status = 0;
   /* leftovers of containers that died unwatched, before acting on these */
   if (svc_open (&s, g->root, g->config_path, &e) == 0)
     {
@@ -34,6 +31,16 @@ containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
       svc_close (&s);
     }
   err_free (e);
+  return containers_each_nogc (g, verb, names, fn, data);
+}
+
+int
+containers_each_nogc (struct global *g, const char *verb, char **names,
+                      svc_fn fn, void *data)
+{
+  size_t n = strv_len (names);
+  struct err **errs = xcalloc (n + 1, sizeof *errs);
+  int status = 0;
   svc_each (g->root, g->config_path, names, fn, data, errs);
   /* in the order given, each failure naming its container */
   for (size_t i = 0; i < n; i++)

@@ -146,7 +146,9 @@ COMMAND (ps)
           rt_record_release (&recs[n]);
           continue;
         }
-      if (!all && recs[n].state.status != RT_RUNNING)
+      /* docker: restarting ones count as running */
+      if (!all && recs[n].state.status != RT_RUNNING
+          && recs[n].state.status != RT_RESTARTING)
         {
           rt_record_release (&recs[n]);
           continue;

@@ -8,6 +8,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/runopts.h"
 #include "runtime/security.h"
+#include "service/service.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ enum
   OPT_ROOTFS,
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
+  OPT_RESTART,
   OPT_HELP,
 };
 
@@ -51,7 +53,8 @@ const char run_flags_usage[]
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
-      "directory)";
+      "directory)\n"
+      "  --restart no|always|unless-stopped|on-failure[:N]";
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -151,6 +154,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "rootfs", no_argument, NULL, OPT_ROOTFS },
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+    { "restart", required_argument, NULL, OPT_RESTART },
     { "help", no_argument, NULL, OPT_HELP },
     { 0 },
   };
@@ -339,6 +343,15 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         f->stop_timeout = v < 0 ? -1 : (int)v;
         break;
+      case OPT_RESTART:
+        {
+          struct svc_restart_policy rp;
+          if (svc_restart_parse (optarg, &rp, err) < 0)
+            return err_exit (err, 125);
+          free (f->restart);
+          f->restart = xstrdup (optarg);
+        }
+        break;
       case OPT_HELP:
         f->help = true;
         return 0;
@@ -366,9 +379,21 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       f->n_ports = 0;
       f->publish_all = false;
     }
+  if (f->rm && f->restart)
+    {
+      struct svc_restart_policy rp;
+      svc_restart_parse (f->restart, &rp, err);
+      if (rp.kind != SVC_RESTART_NO)
+        {
+          err_set (err, 0,
+                   "conflicting options: cannot specify both --restart and "
+                   "--rm");
+          return err_exit (err, 125);
+        }
+    }
   if (optind >= argc)
     {
-      err_set (err, 0, "run needs an image: %s", run_flags_usage);
+      err_set (err, 0, "%s needs an image: %s", argv[0], run_flags_usage);
       return err_exit (err, 125);
     }
   f->image = xstrdup (argv[optind]);
@@ -407,6 +432,7 @@ run_flags_release (struct run_flags *f)
   free (f->ports);
   free (f->rootfs);
   free (f->stop_signal);
+  free (f->restart);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

@@ -1,4 +1,4 @@
-/* The options of `run` (and a future `create`), parsed into the request
+/* The options of `run` and `create`, parsed into the request
  * that cmd/run.c turns into a container record and a plan. */
 #ifndef IMGTOOL_RUNFLAGS_H
 #define IMGTOOL_RUNFLAGS_H
@@ -45,6 +45,7 @@ struct run_flags
   char *rootfs;        /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
   int stop_timeout; /* -1 = default */
+  char *restart;    /* --restart as given (checked), NULL for none */
   char *image;      /* the first argument (or the rootfs dir) */
   char **args;      /* the command after the image */
 };

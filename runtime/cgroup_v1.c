@@ -17,7 +17,7 @@
  * devices for the device allowlist. Others (cpuacct, blkio, freezer...)
  * are left as the caller's, to keep start-up cheap. */
 const char *const rt_cgroup_v1_controllers[] = {
-  "pids", "memory", "cpu", "devices", NULL,
+  "pids", "memory", "cpu", "devices", "freezer", NULL,
 };
 
 int
@@ -59,8 +59,9 @@ static bool
 needed (const char *ctl, const struct rt_cgroup_setting *s, size_t n)
 {
   if (!strcmp (ctl, "pids") || !strcmp (ctl, "memory")
-      || !strcmp (ctl, "devices"))
-    return true; /* always joined: default limit, accounting, devices */
+      || !strcmp (ctl, "devices") || !strcmp (ctl, "freezer"))
+    return true; /* always joined: default limit, accounting, devices,
+                    pause */
   for (size_t i = 0; i < n; i++)
     if (!strcmp (s[i].controller, ctl))
       return true;

@@ -35,8 +35,8 @@ enum rt_status
 {
   RT_CREATED,
   RT_RUNNING,
-  RT_PAUSED,     /* not entered yet: pause */
-  RT_RESTARTING, /* not entered yet: restart policies */
+  RT_PAUSED,     /* not stored: running, with its freezer frozen */
+  RT_RESTARTING, /* its monitor waits to start it again (restart policy) */
   RT_EXITED,
 };
 
@@ -58,6 +58,9 @@ struct rt_state
    * ("0.0.0.0:8080->80/tcp, ..."); NULL otherwise */
   char *ip;
   char *ports;
+  int restart_count; /* restarts by the policy since the last manual start */
+  bool paused;       /* running with its cgroup frozen: read from the freezer
+                        when loaded (service/freeze.c), never stored */
 };
 
 struct rt_record
@@ -72,6 +75,9 @@ struct rt_record
   bool auto_remove; /* --rm */
   bool detach;
   int stop_timeout; /* seconds, -1 = default (10) */
+  char *restart;    /* restart policy: "always", "on-failure", ...; NULL no */
+  int restart_max;  /* on-failure:N */
+  char **publish;   /* -p as given (and -P's), for each start */
   struct rt_plan plan;
   struct rt_state state;
 };
@@ -107,6 +113,11 @@ int rt_record_load (struct rt_containers *cs, const char *id,
 
 /* Every container id. */
 int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);
+
+/* Give the container another name (rt_record_create's rules and
+ * errors); config.json is rewritten with it. */
+int rt_record_rename (struct rt_containers *cs, struct rt_record *rec,
+                      const char *name, struct err **err);
 
 /* Write rec->state to state.json atomically. */
 int rt_record_save_state (struct rt_containers *cs, const struct rt_record *rec,

@@ -46,14 +46,14 @@ svc_container_release (struct svc_container *c)
       net_bridge_release (c->net);
       free (c->net);
     }
+  free (c->ports);
   rt_record_release (&c->rec);
   memset (c, 0, sizeof *c);
 }
 
-/* The network object of a container on the bridge; ports borrowed. */
-static int
-make_net (struct svc *s, struct svc_container *c, const struct port_map *ports,
-          size_t n_ports, struct err **err)
+int
+svc_make_net (struct svc *s, struct svc_container *c,
+              const struct port_map *ports, size_t n_ports, struct err **err)
 {
   struct net_request req = { .root = s->root,
                              .config_path = s->config_path,
@@ -74,8 +74,10 @@ svc_create (struct svc *s, struct svc_container *c,
             const struct port_map *ports, size_t n_ports, struct err **err)
 {
   if (c->rec.plan.network == RT_NET_BRIDGE
-      && make_net (s, c, ports, n_ports, err) < 0)
+      && svc_make_net (s, c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
+  if (n_ports && !c->rec.publish)
+    c->rec.publish = svc_publish_specs (ports, n_ports);
   if (rt_record_create (&s->cs, &c->rec, err) < 0)
     return err_exit (err, 125);
   return 0;
@@ -87,7 +89,7 @@ svc_net_detach (struct svc *s, struct svc_container *c)
   struct err *e = NULL;
   if (c->rec.plan.network != RT_NET_BRIDGE)
     return;
-  if (!c->net && make_net (s, c, NULL, 0, &e) < 0)
+  if (!c->net && svc_make_net (s, c, NULL, 0, &e) < 0)
     {
       log_warn ("%s", e->msg);
       err_free (e);
@@ -115,6 +117,11 @@ svc_started (struct svc *s, struct svc_container *c,
   rec->state.pid = ct->pid;
   rec->state.pid_start = rt_proc_start (ct->pid);
   rec->state.started = time (NULL);
+  /* docker's SetRunning: the last run's outcome is gone */
+  rec->state.exit_code = 0;
+  rec->state.oom_killed = false;
+  free (rec->state.error);
+  rec->state.error = NULL;
   if (rt_record_save_state (&s->cs, rec, &e) < 0)
     {
       log_warn ("record the start of container %.12s: %s", rec->id, e->msg);
@@ -122,9 +129,11 @@ svc_started (struct svc *s, struct svc_container *c,
     }
 }
 
-void
-svc_finished (struct svc *s, struct svc_container *c, bool foreground,
-              int status, bool oom, const char *error)
+/* The end of a run: exited, or restarting (as), recorded; its network
+ * and cgroup given back. */
+static void
+record_end (struct svc *s, struct svc_container *c, enum rt_status as,
+            int status, bool oom, const char *error)
 {
   struct rt_record *rec = &c->rec;
   struct err *e = NULL;
@@ -134,7 +143,9 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
   free (rec->state.ip);
   free (rec->state.ports);
   rec->state.ip = rec->state.ports = NULL;
-  rec->state.status = RT_EXITED;
+  rec->state.status = as;
+  if (as == RT_RESTARTING)
+    rec->state.restart_count++;
   rec->state.exit_code = status;
   rec->state.oom_killed = oom;
   rec->state.finished = time (NULL);
@@ -152,6 +163,24 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
       log_warn ("clean up container %.12s: %s", rec->id, e->msg);
       err_clear (&e);
     }
+}
+
+void
+svc_restarting (struct svc *s, struct svc_container *c, int status, bool oom)
+{
+  record_end (s, c, RT_RESTARTING, status, oom, NULL);
+}
+
+void
+svc_finished (struct svc *s, struct svc_container *c, bool foreground,
+              int status, bool oom, const char *error)
+{
+  struct rt_record *rec = &c->rec;
+  struct err *e = NULL;
+  record_end (s, c, RT_EXITED, status, oom, error);
+  /* `restart` starts a --rm one again: docker keeps it */
+  if (rec->auto_remove && svc_stop_request_get (s, rec->id) == SVC_STOP_RESTART)
+    return;
   /* the foreground leaves the deletion of the files to a child of its
    * own, so that its exit status comes at once */
   if (rec->auto_remove && rt_record_remove (&s->cs, rec, foreground, &e) < 0)
@@ -163,12 +192,13 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
 
 /* Kill what a pidfd names and wait until it is gone. */
 static void
-kill_and_wait (int fd)
+kill_and_wait (const struct rt_record *rec, int fd)
 {
   struct pollfd p = { .fd = fd, .events = POLLIN };
   if (syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0
       && errno == ESRCH)
     return;
+  svc_thaw (rec); /* a frozen task dies only once thawed (v1) */
   while (poll (&p, 1, -1) < 0 && errno == EINTR)
     ;
 }
@@ -191,7 +221,7 @@ reconcile (struct svc *s, struct rt_record *rec)
       err_free (e);
       return;
     }
-  if (now.state.status != RT_RUNNING)
+  if (now.state.status != RT_RUNNING && now.state.status != RT_RESTARTING)
     {
       rt_record_release (rec);
       *rec = now;
@@ -203,7 +233,7 @@ reconcile (struct svc *s, struct rt_record *rec)
   fd = rt_record_pidfd (rec);
   if (fd >= 0)
     {
-      kill_and_wait (fd);
+      kill_and_wait (rec, fd);
       close (fd);
     }
   /* its network, and what else died unwatched with it: a sweep, which
@@ -215,9 +245,13 @@ reconcile (struct svc *s, struct rt_record *rec)
   free (rec->state.ports);
   free (rec->state.error);
   rec->state.ip = rec->state.ports = NULL;
+  /* one waiting to restart keeps the exit it had */
+  if (rec->state.status == RT_RUNNING)
+    {
+      rec->state.exit_code = EXIT_KILLED;
+      rec->state.finished = time (NULL);
+    }
   rec->state.status = RT_EXITED;
-  rec->state.exit_code = EXIT_KILLED;
-  rec->state.finished = time (NULL);
   rec->state.error = xstrdup (SVC_MONITOR_KILLED);
   if (rt_record_save_state (&s->cs, rec, &e) < 0)
     err_clear (&e); /* a read-only view is still right */
@@ -232,8 +266,10 @@ svc_load_id (struct svc *s, const char *id, struct rt_record *rec,
 {
   if (rt_record_load (&s->cs, id, rec, err) < 0)
     return -1;
-  if (rec->state.status == RT_RUNNING)
+  if (rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING)
     reconcile (s, rec);
+  if (rec->state.status == RT_RUNNING)
+    rec->state.paused = svc_frozen (rec) == 1;
   return 0;
 }
 
@@ -259,44 +295,89 @@ svc_wait_monitor (struct svc *s, const char *id)
     ;
 }
 
+/* Reload c from the disk (after a stop request: the monitor may have
+ * started it again meanwhile). */
+static int
+reload (struct svc *s, struct svc_container *c, struct err **err)
+{
+  struct rt_record now;
+  if (svc_load_id (s, c->rec.id, &now, err) < 0)
+    return -1;
+  rt_record_release (&c->rec);
+  c->rec = now;
+  return 0;
+}
+
 /* After the container's process is gone: wait for its monitor to record
  * the exit, and apply the dead-monitor rule if it never will. */
 static void
 settle (struct svc *s, struct svc_container *c)
 {
-  struct rt_record now;
   struct err *e = NULL;
   svc_wait_monitor (s, c->rec.id);
-  if (svc_load_id (s, c->rec.id, &now, &e) < 0)
-    {
-      err_free (e); /* removed meanwhile (--rm) */
-      return;
-    }
-  rt_record_release (&c->rec);
-  c->rec = now;
+  if (reload (s, c, &e) < 0)
+    err_free (e); /* removed meanwhile (--rm) */
+}
+
+static bool
+active (const struct rt_record *rec)
+{
+  return rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING;
 }
 
 int
 svc_kill (struct svc *s, struct svc_container *c, int sig, struct err **err)
 {
-  _cleanup_close_ int fd = rt_record_pidfd (&c->rec);
+  struct rt_record *rec = &c->rec;
+  _cleanup_close_ int fd = -1;
+  enum svc_stop_request req = SVC_STOP_CANCEL;
+  struct err *e = NULL;
+  int stop_sig;
+  if (!active (rec))
+    return err_set (err, 0, "container '%s' is not running", rec->name);
+  /* docker: with a StopSignal of its own, another signal than it (or
+   * SIGKILL) leaves the restart policy on */
+  if (rec->plan.stop_signal && sig != SIGKILL
+      && rt_signal_parse (rec->plan.stop_signal, &stop_sig, &e) == 0
+      && stop_sig != sig)
+    req = SVC_STOP_SIGNAL;
+  err_free (e);
+  svc_stop_request_set (s, rec->id, req);
+  if (reload (s, c, err) < 0)
+    return -1;
+  if (rec->state.status == RT_RESTARTING)
+    return 0; /* its monitor saw the request: no signal to send */
+  fd = rt_record_pidfd (rec);
   if (fd < 0)
-    return err_set (err, 0, "container '%s' is not running", c->rec.name);
+    return 0; /* it ended meanwhile */
   if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
-    return err_set (err, errno, "signal container '%s'", c->rec.name);
+    return err_set (err, errno, "signal container '%s'", rec->name);
+  if (rec->state.paused) /* docker: unpaused after the signal */
+    svc_thaw (rec);
   return 0;
 }
 
-int
-svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
+/* stop, with the request the monitor reads at the exit */
+static int
+stop_as (struct svc *s, struct svc_container *c, int timeout,
+         enum svc_stop_request req, struct err **err)
 {
   const struct rt_record *rec = &c->rec;
-  _cleanup_close_ int fd = rt_record_pidfd (rec);
+  _cleanup_close_ int fd = -1;
   struct pollfd p;
   struct err *e = NULL;
   int sig = SIGTERM, r;
-  if (fd < 0)
+  if (!active (rec))
     return 0;
+  svc_stop_request_set (s, rec->id, req);
+  if (reload (s, c, err) < 0)
+    return -1;
+  fd = rt_record_pidfd (rec);
+  if (fd < 0)
+    {
+      settle (s, c); /* restarting: its monitor gives up now */
+      return 0;
+    }
   if (rec->plan.stop_signal
       && rt_signal_parse (rec->plan.stop_signal, &sig, &e) < 0)
     sig = SIGTERM, err_free (e);
@@ -304,14 +385,33 @@ svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
     timeout = rec->stop_timeout >= 0 ? rec->stop_timeout : 10;
   if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
     return err_set (err, errno, "signal container '%s'", rec->name);
+  if (rec->state.paused)
+    svc_thaw (rec);
   p = (struct pollfd){ .fd = fd, .events = POLLIN };
   do
     r = poll (&p, 1, timeout * 1000);
   while (r < 0 && errno == EINTR);
   if (r == 0)
-    kill_and_wait (fd);
+    kill_and_wait (rec, fd);
   settle (s, c);
   return 0;
+}
+
+int
+svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
+{
+  return stop_as (s, c, timeout, SVC_STOP_CANCEL, err);
+}
+
+int
+svc_restart (struct svc *s, struct svc_container *c, int timeout,
+             struct err **err)
+{
+  if (stop_as (s, c, timeout, SVC_STOP_RESTART, err) < 0)
+    return -1;
+  if (c->rec.state.status == RT_RUNNING)
+    return 0; /* someone else started it meanwhile */
+  return svc_start (s, c, false, false, err);
 }
 
 int
@@ -327,7 +427,7 @@ svc_remove (struct svc *s, struct svc_container *c, bool force,
                         "container is running: stop the container "
                         "before removing or force remove");
       if (fd >= 0)
-        kill_and_wait (fd);
+        kill_and_wait (rec, fd);
     }
   else if (rec->auto_remove)
     {

@@ -5,6 +5,8 @@
 
 #include "service/service.h"
 
+#include <stdint.h>
+
 struct rt_container;
 
 /* running: pid, start time, address and ports saved. */
@@ -17,7 +19,35 @@ void svc_started (struct svc *s, struct svc_container *c,
 void svc_finished (struct svc *s, struct svc_container *c, bool foreground,
                    int status, bool oom, const char *error);
 
+/* The network object of a container on the bridge (c->net); ports
+ * borrowed. */
+int svc_make_net (struct svc *s, struct svc_container *c,
+                  const struct port_map *ports, size_t n_ports,
+                  struct err **err);
+
+/* The record's -p (rt_record.publish) from ports, and back (start.c). */
+char **svc_publish_specs (const struct port_map *ports, size_t n);
+int svc_publish_parse (char **specs, struct port_map **ports, size_t *n,
+                       struct err **err);
+
 /* Give the container's network back (bridge only; idempotent). */
 void svc_net_detach (struct svc *s, struct svc_container *c);
+
+/* After an exit with status that ran ran_ms: the delay before the
+ * policy's restart (ms), or -1 for none; *backoff_ms is the last delay,
+ * updated (restart.c). */
+int64_t svc_restart_next (struct svc *s, struct svc_container *c, int status,
+                          int64_t ran_ms, int64_t *backoff_ms);
+/* Wait delay_ms for the restart; false when a stop came meanwhile. */
+bool svc_restart_wait (struct svc *s, const char *id, int64_t delay_ms);
+/* restarting: the exit recorded, the network and cgroup given back, the
+ * restart counted (monitor.c waits, then starts it again). */
+void svc_restarting (struct svc *s, struct svc_container *c, int status,
+                     bool oom);
+/* CLOCK_MONOTONIC in ms. */
+int64_t svc_clock_ms (void);
+/* Thaw a paused container's cgroup before killing it (a frozen task
+ * never dies on cgroup v1). */
+void svc_thaw (const struct rt_record *rec);
 
 #endif
