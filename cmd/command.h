@@ -62,6 +62,7 @@ COMMAND (wait);
 COMMAND (rename);
 COMMAND (pause);
 COMMAND (unpause);
+COMMAND (attach);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -46,6 +46,7 @@ static const struct command commands[] = {
   { "start", cmd_start, "Start created or stopped containers" },
   { "restart", cmd_restart, "Restart containers" },
   { "wait", cmd_wait, "Wait for containers to stop, print their exit codes" },
+  { "attach", cmd_attach, "Attach to a detached container's stdio" },
   { "rename", cmd_rename, "Rename a container" },
   { "pause", cmd_pause, "Pause the processes of containers" },
   { "unpause", cmd_unpause, "Unpause the processes of containers" },

@@ -149,7 +149,13 @@ static int
 start_attached (struct svc *s, struct svc_container *c, bool interactive,
                 const char *keys, struct err **err)
 {
-  (void)keys;
+  if (c->rec.state.status == RT_RUNNING)
+    {
+      struct svc_attach_opts o = { .no_stdin = !interactive,
+                                   .sig_proxy = true,
+                                   .detach_keys = keys };
+      return svc_attach (s, c, &o, err);
+    }
   interactive = interactive && c->rec.plan.stdin_open;
   return svc_start (s, c, true, interactive, err);
 }

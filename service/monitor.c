@@ -114,12 +114,14 @@ failed:
 struct log_sink
 {
   struct rt_log *log;
+  struct svc_attach_server *att; /* attached clients get it too */
 };
 
 static void
 log_chunk (void *data, int stream, const char *buf, size_t len)
 {
   rt_log_write (((struct log_sink *)data)->log, stream, buf, len);
+  svc_attach_output (((struct log_sink *)data)->att, stream, buf, len);
 }
 
 /* The detached monitor (a grandchild, setsid). Reports "ok" or
@@ -136,9 +138,11 @@ monitor (struct svc *s, struct svc_container *c, int report, int lock,
   struct rt_record *rec = &c->rec;
   struct rt_signals sg = { .fd = -1 };
   struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .winsize_from = -1 };
-  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
   struct rt_container ct = { 0 };
-  struct log_sink sink = { 0 };
+  struct svc_attach_server att
+      = { .listen = -1, .epoll = -1, .in_to = -1, .winch_to = -1 };
+  struct log_sink sink = { .att = &att };
   struct rt_pump pump;
   struct err *err = NULL;
   _cleanup_free_ char *log_path
@@ -161,11 +165,15 @@ monitor (struct svc *s, struct svc_container *c, int report, int lock,
   sink.log = rt_log_open (log_path, &err);
   if (!sink.log)
     goto failed;
+  /* attach is a convenience: the container runs without it */
+  if (svc_attach_listen (s, rec->id, &att, &err) < 0)
+    err_clear (&err);
 restart:
   if (again && !svc_restart_wait (s, rec->id, delay))
     {
       /* stopped while it waited: its last exit stands */
       rt_log_close (sink.log);
+      svc_attach_close (&att);
       svc_finished (s, c, false, rec->state.exit_code, rec->state.oom_killed,
                     NULL);
       close (lock);
@@ -181,6 +189,17 @@ restart:
       io.out = out[1];
       io.err = errp[1];
     }
+  /* -i without a pty: a stdin pipe held open for attach (docker keeps
+   * the stdin of a detached -i container open) */
+  if (rec->plan.stdin_open && !rec->plan.tty)
+    {
+      if (pipe2 (inp, O_CLOEXEC) < 0)
+        {
+          err_set (&err, errno, "pipe");
+          goto failed;
+        }
+      io.in = inp[0];
+    }
   if (rt_signals_block (&sg, &err) < 0
       || rt_start (&rec->plan, &io, &ct, &err) < 0)
     goto failed;
@@ -188,6 +207,10 @@ restart:
     close (steal_fd (&out[1]));
   if (errp[1] >= 0)
     close (steal_fd (&errp[1]));
+  if (inp[0] >= 0)
+    close (steal_fd (&inp[0]));
+  att.in_to = rec->plan.tty ? ct.console : inp[1];
+  att.winch_to = rec->plan.tty ? ct.console : -1;
   log_debug ("run: container started");
   svc_started (s, c, &ct);
   began = svc_clock_ms ();
@@ -209,6 +232,9 @@ restart:
   pump.sink_data = &sink;
   pump.out_from = rec->plan.tty ? ct.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
+  pump.extra = att.epoll;
+  pump.on_extra = svc_attach_ready;
+  pump.extra_data = &att;
   rt_pump_run (&pump, &err);
   oom = rt_oom_count (oomfd);
   ret = rt_wait (&ct, &status, &err);
@@ -221,6 +247,11 @@ restart:
   for (int *fd = &errp[0]; fd <= &errp[1]; fd++)
     if (*fd >= 0)
       close (steal_fd (fd));
+  if (inp[1] >= 0)
+    close (steal_fd (&inp[1]));
+  att.in_to = att.winch_to = -1;
+  /* docker attach ends with the run (restarts or not) */
+  svc_attach_exit (&att, ret < 0 ? 125 : status);
   if (ret == 0 && !err
       && (delay
           = svc_restart_next (s, c, status, svc_clock_ms () - began, &backoff))
@@ -231,6 +262,7 @@ restart:
       goto restart;
     }
   rt_log_close (sink.log);
+  svc_attach_close (&att);
   svc_finished (s, c, false, ret < 0 ? 125 : status, oom > 0,
                 err ? err->msg : NULL);
   err_free (err);
@@ -243,6 +275,7 @@ failed:
     _cleanup_free_ char *msg
         = xasprintf ("%d %s", code, err ? err->msg : "unknown error");
     rt_log_close (sink.log);
+    svc_attach_close (&att);
     rt_signals_restore (&sg);
     svc_finished (s, c, false, code, false, err ? err->msg : NULL);
     if (report >= 0)

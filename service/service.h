@@ -215,6 +215,39 @@ int svc_frozen (const struct rt_record *rec);
 int svc_freezer_set (const char *dir, bool frozen, struct err **err);
 int svc_freezer_get (const char *dir);
 
+/* ------------------------------------------------ attach (attach.c) */
+
+/* docker's default detach sequence: ctrl-p, ctrl-q */
+#define SVC_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+#define SVC_DETACH_KEYS_MAX 16
+struct svc_attach_opts
+{
+  bool no_stdin;           /* --no-stdin */
+  bool sig_proxy;          /* --sig-proxy (docker: on; without a pty) */
+  const char *detach_keys; /* NULL: the default; "": none */
+};
+/* docker attach: the user's stdio to a detached container's (its pty
+ * when it has one) until it exits (its status) or the detach keys come
+ * (0). */
+int svc_attach (struct svc *s, struct svc_container *c,
+                const struct svc_attach_opts *o, struct err **err);
+
+/* "ctrl-p,ctrl-q" -> the bytes (moby/term's ToBytes: one character,
+ * ctrl-@ ctrl-a..ctrl-z ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_, or DEL). */
+int svc_detach_keys_parse (const char *spec, char *out, size_t *n,
+                           struct err **err);
+/* The escape matcher: bytes of a partial match are held back and passed
+ * on when the match breaks; on a whole match *detach is set. Copies what
+ * goes on from in to out (as large as in plus the keys); returns its
+ * length. */
+struct svc_detach
+{
+  char keys[SVC_DETACH_KEYS_MAX];
+  size_t n, pos;
+};
+size_t svc_detach_match (struct svc_detach *d, const char *in, size_t len,
+                         char *out, bool *detach);
+
 /* The Error a container gets when its monitor was killed. */
 #define SVC_MONITOR_KILLED "its monitor was killed"
 

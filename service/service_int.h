@@ -50,4 +50,24 @@ int64_t svc_clock_ms (void);
  * never dies on cgroup v1). */
 void svc_thaw (const struct rt_record *rec);
 
+/* The monitor's side of attach (attach.c): <id>/attach.sock, its
+ * clients, where their input goes (in_to: the pty master or the stdin
+ * pipe, -1 none) and the pty to resize (winch_to). */
+struct svc_attach_server
+{
+  int listen, epoll;
+  int clients[16];
+  size_t n;
+  int in_to, winch_to;
+};
+int svc_attach_listen (struct svc *s, const char *id,
+                       struct svc_attach_server *a, struct err **err);
+/* The pump's on_extra: new clients, their input. */
+void svc_attach_ready (void *a);
+void svc_attach_output (struct svc_attach_server *a, int stream,
+                        const char *buf, size_t len);
+/* The container ended with status: each client told, and let go. */
+void svc_attach_exit (struct svc_attach_server *a, int status);
+void svc_attach_close (struct svc_attach_server *a);
+
 #endif
