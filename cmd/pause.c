@@ -32,7 +32,7 @@ freeze_command (struct global *g, int argc, char **argv, svc_fn fn,
     return r < 0 ? -1 : 0;
   if (optind >= argc)
     return command_usage_error (usage, err);
-  return containers_each_nogc (g, argv[0], argv + optind, fn, NULL);
+  return containers_each_serial (g, argv[0], argv + optind, fn, NULL);
 }
 
 COMMAND (pause) { return freeze_command (g, argc, argv, pause_one, err); }

@@ -1,6 +1,6 @@
 /* imgtool restart [-t SECONDS] CONTAINER...: docker restart, stop (the
- * stop signal, SIGKILL after -t seconds) then start, each container at
- * once. */
+ * stop signal, SIGKILL after -t seconds) then start, one container
+ * after the other (cmd/containers.h says why). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
@@ -46,5 +46,5 @@ COMMAND (restart)
     return command_usage_error (usage_text, err);
   if (command_needs_root ("restart", 1, err) < 0)
     return -1;
-  return containers_each (g, "restart", argv + optind, restart_one, &t);
+  return containers_each_serial (g, "restart", argv + optind, restart_one, &t);
 }

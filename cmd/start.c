@@ -231,8 +231,8 @@ COMMAND (start)
     }
   if (all && select_all (g, &f, &names, err) < 0)
     goto out;
-  ret = containers_each_nogc (g, "start", all ? names : argv + optind,
-                              start_one, NULL);
+  ret = containers_each_serial (g, "start", all ? names : argv + optind,
+                                start_one, NULL);
 out:
   strv_free (f.policy);
   strv_free (f.status);

@@ -419,13 +419,21 @@ svc_remove (struct svc *s, struct svc_container *c, bool force,
             struct err **err)
 {
   struct rt_record *rec = &c->rec;
-  if (rec->state.status == RT_RUNNING)
+  if (active (rec))
     {
-      _cleanup_close_ int fd = rt_record_pidfd (rec);
+      _cleanup_close_ int fd = -1;
       if (!force)
         return err_set (err, 0,
-                        "container is running: stop the container "
-                        "before removing or force remove");
+                        rec->state.status == RT_RUNNING
+                            ? "container is running: stop the container "
+                              "before removing or force remove"
+                            : "container is restarting: stop the container "
+                              "before removing or force remove");
+      /* no policy starts it again under rm's feet */
+      svc_stop_request_set (s, rec->id, SVC_STOP_CANCEL);
+      if (reload (s, c, err) < 0)
+        return -1;
+      fd = rt_record_pidfd (rec);
       if (fd >= 0)
         kill_and_wait (rec, fd);
     }

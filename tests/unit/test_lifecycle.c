@@ -80,8 +80,8 @@ static void
 test_backoff (void)
 {
   int64_t d = 0;
-  int64_t want[] = { 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600,
-                     51200, 60000, 60000 };
+  int64_t want[] = { 100,  200,   400,   800,   1600,  3200,
+                     6400, 12800, 25600, 51200, 60000, 60000 };
   bool ok = true;
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     {
@@ -105,9 +105,8 @@ test_detach_keys (void)
   CHECK (svc_detach_keys_parse ("ctrl-p,ctrl-q", k, &n, &e) == 0 && n == 2
              && k[0] == 16 && k[1] == 17,
          "ctrl-p,ctrl-q is 16 17");
-  CHECK (svc_detach_keys_parse ("a,ctrl-@,ctrl-_,DEL", k, &n, &e) == 0
-             && n == 4 && k[0] == 'a' && k[1] == 0 && k[2] == 31
-             && k[3] == 127,
+  CHECK (svc_detach_keys_parse ("a,ctrl-@,ctrl-_,DEL", k, &n, &e) == 0 && n == 4
+             && k[0] == 'a' && k[1] == 0 && k[2] == 31 && k[3] == 127,
          "a literal, ctrl-@, ctrl-_, DEL");
   CHECK (svc_detach_keys_parse ("", k, &n, &e) == 0 && n == 0,
          "empty: no detaching");
