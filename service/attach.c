@@ -66,7 +66,7 @@ svc_attach_listen (struct svc *s, const char *id, struct svc_attach_server *a,
   struct sockaddr_un addr;
   struct epoll_event ev = { .events = EPOLLIN };
   memset (a, 0, sizeof *a);
-  a->listen = a->epoll = a->in_to = a->winch_to = -1;
+  a->listen = a->epoll = a->in_to = a->winch_to = a->status = -1;
   if (dir < 0)
     return -1;
   unlinkat (dir, SOCK_FILE, 0);

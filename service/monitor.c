@@ -140,8 +140,9 @@ monitor (struct svc *s, struct svc_container *c, int report, int lock,
   struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .winsize_from = -1 };
   int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
   struct rt_container ct = { 0 };
-  struct svc_attach_server att
-      = { .listen = -1, .epoll = -1, .in_to = -1, .winch_to = -1 };
+  struct svc_attach_server att = {
+    .listen = -1, .epoll = -1, .in_to = -1, .winch_to = -1, .status = -1
+  };
   struct log_sink sink = { .att = &att };
   struct rt_pump pump;
   struct err *err = NULL;
@@ -173,9 +174,10 @@ restart:
     {
       /* stopped while it waited: its last exit stands */
       rt_log_close (sink.log);
-      svc_attach_close (&att);
       svc_finished (s, c, false, rec->state.exit_code, rec->state.oom_killed,
                     NULL);
+      att.status = rec->state.exit_code;
+      svc_attach_close (&att);
       close (lock);
       return 0;
     }
@@ -250,21 +252,23 @@ restart:
   if (inp[1] >= 0)
     close (steal_fd (&inp[1]));
   att.in_to = att.winch_to = -1;
-  /* docker attach ends with the run (restarts or not) */
-  svc_attach_exit (&att, ret < 0 ? 125 : status);
+  /* docker attach ends with the run (restarts or not), once the record
+   * says how it ended */
+  att.status = ret < 0 ? 125 : status;
   if (ret == 0 && !err
       && (delay
           = svc_restart_next (s, c, status, svc_clock_ms () - began, &backoff))
              >= 0)
     {
       svc_restarting (s, c, status, oom > 0);
+      svc_attach_exit (&att, status);
       again = true;
       goto restart;
     }
   rt_log_close (sink.log);
-  svc_attach_close (&att);
   svc_finished (s, c, false, ret < 0 ? 125 : status, oom > 0,
                 err ? err->msg : NULL);
+  svc_attach_close (&att);
   err_free (err);
   close (lock);
   return 0;

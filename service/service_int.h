@@ -59,6 +59,7 @@ struct svc_attach_server
   int clients[16];
   size_t n;
   int in_to, winch_to;
+  int status; /* what svc_attach_close tells the clients (-1: unknown) */
 };
 int svc_attach_listen (struct svc *s, const char *id,
                        struct svc_attach_server *a, struct err **err);
