@@ -42,6 +42,9 @@ is "start (detached) prints the name" "$(img start c1)" c1
 is "wait prints the exit status" "$(img wait c1)" 3
 is "inspect: exited 3" "$(field c1 '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}')" "exited 3 false"
 like "FinishedAt is set" "$(field c1 '{{.State.FinishedAt}}')" '^20[0-9-]+T'
+img create --name lg --network none busybox echo logged >/dev/null
+img start lg >/dev/null; img wait lg >/dev/null
+is "a detached start of a created container is logged" "$(img logs lg)" logged
 fails "create -d is refused" img create -d busybox true
 fails "create needs an image" img create
 
@@ -229,7 +232,7 @@ kill -9 "$mp"
 ok "b-unless-killed lost its monitor" wait_for status_is b-unless-killed exited
 out=$(img start --all --filter restart-policy=always | sort)
 is "start --all --filter restart-policy=always: always ones and unless-stopped ones not stopped by the user" \
-  "$out" "$(cid b-always)"$'\n'"$(cid b-unless-killed)"
+  "$out" "$(printf '%s\n' "$(cid b-always)" "$(cid b-unless-killed)" | sort)"
 is "b-unless-stopped stays down" "$(field b-unless-stopped '{{.State.Status}}')" exited
 is "b-no stays down" "$(field b-no '{{.State.Status}}')" exited
 is "start --all starts every stopped one" "$(img start --all --filter name=b-no)" "$(cid b-no)"
