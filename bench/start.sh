@@ -2,8 +2,8 @@
 # start of an exited container against a new run (issue 13; target: start
 # <= run): `imgtool start -a C` of a container whose command is `true`
 # (its record, writable layer and snapshots are there already) against
-# `imgtool run --rm busybox true`, with podman's start -a and run --rm in
-# the same rounds. --network none on every side: the bridge costs both
+# `imgtool run busybox true` (a new container, kept as start's is) and
+# `run --rm`, with podman's start -a and run --rm in the same rounds. --network none on every side: the bridge costs both
 # alike (bench/run.sh measures it).
 #
 #   bench/start.sh            BENCH_RUNS=20 by default
@@ -41,7 +41,11 @@ set +e
 
 bench_begin start "start -a of an exited container vs run --rm, busybox true, network none"
 bench_side imgtool-start "$IMGTOOL" start -a bench-start
-bench_side imgtool-run "$IMGTOOL" run --rm --network none busybox true
+# a new container kept (no --rm), as start keeps one: its record is made
+# durable (fsync) as start's is
+bench_side imgtool-run "$IMGTOOL" run --network none busybox true
+# run --rm: its record is never synced, nor its writable layer
+bench_side imgtool-run-rm "$IMGTOOL" run --rm --network none busybox true
 bench_side podman-start podman start -a bench-start
 bench_side podman-run podman run --rm --cgroup-parent "/$PEERS_CGROUP" --network=none busybox true
 bench_measure
