@@ -20,7 +20,8 @@
 #   name:    a short unique name
 #   area:    what it breaks (extraction containment, seccomp, ...)
 #   find:    a literal string that occurs exactly once in the product's
-#            sources (lib layers registry runtime network builder cmd); the
+#            sources (lib layers registry runtime network service builder
+#            cmd); the
 #            file is found by it, so the list survives files moving
 #   replace: the literal replacement
 #   file:    optional path glob, when find alone is not unique
@@ -69,7 +70,7 @@ records=$(parse) || exit 2
 
 # The product's sources in a tree, and the one file holding a string.
 sources () { (cd "$1" && git -C "$SRC" ls-files -co --exclude-standard -- '*.c' '*.h' |
-  grep -E '^(lib|layers|registry|runtime|network|builder|cmd)/'); }
+  grep -E '^(lib|layers|registry|runtime|network|service|builder|cmd)/'); }
 locate () { # tree, find, file-glob -> the file (relative); fails unless exactly one hit
   local tree=$1 find=$2 glob=$3
   (cd "$tree" && sources "$tree" | { [ -n "$glob" ] && grep -E "^${glob//\*/.*}$" || cat; } |
