@@ -11,6 +11,9 @@
  *                     when nobody holds it, nobody will record the exit
  *       upper/ work/  the overlay's writable layer
  *       hostname hosts resolv.conf container.log
+ *       stopped       the stop the user asked for, until the next start
+ *                     (service/restart.c)
+ *       attach.sock   the -d monitor's attach socket (service/attach.c)
  *
  * Every state change is written atomically (temp + rename). This is the
  * record store only: the container service (service/service.h) decides
