@@ -68,6 +68,14 @@ int command_run (const char *name, struct global *g, int argc, char **argv,
                  struct err **err);
 COMMAND (sign);
 COMMAND (verify);
+COMMAND (create);
+COMMAND (start);
+COMMAND (restart);
+COMMAND (wait);
+COMMAND (rename);
+COMMAND (pause);
+COMMAND (unpause);
+COMMAND (attach);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -182,7 +182,7 @@ diff_container (struct svc *svc, struct svc_container *c, struct store *s,
   if (frozen > 0)
     {
       struct err *e = NULL;
-      if (svc_thaw (svc, c, &e) < 0 && r == 0)
+      if (svc_unfreeze (svc, c, &e) < 0 && r == 0)
         r = err_set (err, e->errnum, "%s", e->msg);
       err_free (e);
     }

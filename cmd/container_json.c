@@ -24,12 +24,35 @@ time_json (time_t t)
   return json_string (buf);
 }
 
+/* docker's State.Status: paused is a running one with its freezer on */
 static const char *
 status_word (const struct rt_record *rec)
 {
-  return rec->state.status == RT_RUNNING   ? "running"
-         : rec->state.status == RT_CREATED ? "created"
-                                           : "exited";
+  return rec->state.status == RT_RUNNING && rec->state.paused
+             ? "paused"
+             : rt_status_name (rec->state.status);
+}
+
+/* docker's State object (daemon/container/state.go). Health is the
+ * health checks' (NULL: left out, as docker does without one). */
+static json_t *
+state_json (const struct rt_record *rec, json_t *health)
+{
+  const struct rt_state *st = &rec->state;
+  bool running = st->status == RT_RUNNING;
+  /* docker: Running stays true while a restart waits */
+  bool restarting = st->status == RT_RESTARTING;
+  json_t *o = json_pack (
+      "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
+      status_word (rec), "Running", running || restarting, "Paused",
+      running && st->paused, "Restarting", restarting, "OOMKilled",
+      st->oom_killed, "Dead", 0, "Pid", running ? (int)st->pid : 0, "ExitCode",
+      running ? 0 : st->exit_code, "Error", st->error ? st->error : "",
+      "StartedAt", time_json (st->started), "FinishedAt",
+      time_json (st->finished));
+  if (health)
+    json_object_set_new (o, "Health", health);
+  return o;
 }
 
 /* "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" (the state's text) as
@@ -169,19 +192,13 @@ containers_inspect_json (const struct rt_record *rec)
     json_object_set_new (
         networks, "bridge",
         json_pack ("{s:s}", "IPAddress", running && st->ip ? st->ip : ""));
-  o = json_pack (
-      "{s:s, s:o, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s,"
-      " s:o, s:o}, s:s, s:s, s:i, s:s}",
-      "Id", rec->id, "Created", time_json (rec->created), "Path",
-      p->argv && p->argv[0] ? p->argv[0] : "", "Args",
-      strv_to_json (p->argv && p->argv[0] ? p->argv + 1 : NULL), "State",
-      "Status", status_word (rec), "Running", running, "Paused", 0,
-      "Restarting", 0, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
-      running ? (int)st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
-      "Error", st->error ? st->error : "", "StartedAt", time_json (st->started),
-      "FinishedAt", time_json (running ? 0 : st->finished), "Image",
-      rec->image_id ? rec->image_id : "", "Driver", "overlay", "RestartCount",
-      0, "Platform", "linux");
+  o = json_pack ("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s}", "Id", rec->id,
+                 "Created", time_json (rec->created), "Path",
+                 p->argv && p->argv[0] ? p->argv[0] : "", "Args",
+                 strv_to_json (p->argv && p->argv[0] ? p->argv + 1 : NULL),
+                 "State", state_json (rec, NULL), "Image",
+                 rec->image_id ? rec->image_id : "", "Driver", "overlay",
+                 "RestartCount", st->restart_count, "Platform", "linux");
   /* docker's names start with '/' */
   json_object_set_new (o, "Name",
                        json_sprintf ("/%s", rec->name ? rec->name : ""));
@@ -198,6 +215,14 @@ containers_inspect_json (const struct rt_record *rec)
                                   : 0),
                  "CpuShares", (json_int_t)p->limits.cpu_shares, "PidsLimit",
                  (json_int_t)p->limits.pids));
+  {
+    struct svc_restart_policy rp;
+    svc_restart_of (rec, &rp);
+    json_object_set_new (json_object_get (o, "HostConfig"), "RestartPolicy",
+                         json_pack ("{s:s, s:i}", "Name",
+                                    svc_restart_name (rp.kind),
+                                    "MaximumRetryCount", rp.max));
+  }
   json_object_set_new (
       o, "Config",
       json_pack ("{s:s, s:s, s:b, s:b, s:o, s:o, s:s, s:s, s:n}", "Hostname",

@@ -18,24 +18,11 @@ containers_load (struct svc *s, const char *root, const char *config_path,
   return svc_load (s, key, c, err);
 }
 
-int
-containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
-                 void *data)
+/* in the order given, each failure naming its container */
+static int
+report (const char *verb, char **names, struct err **errs, size_t n)
 {
-  size_t n = strv_len (names);
-  struct err **errs = xcalloc (n + 1, sizeof *errs);
-  struct svc s;
-  struct err *e = NULL;
   int status = 0;
-  /* leftovers of containers that died unwatched, before acting on these */
-  if (svc_open (&s, g->root, g->config_path, &e) == 0)
-    {
-      svc_net_gc (&s);
-      svc_close (&s);
-    }
-  err_free (e);
-  svc_each (g->root, g->config_path, names, fn, data, errs);
-  /* in the order given, each failure naming its container */
   for (size_t i = 0; i < n; i++)
     {
       if (!errs[i])
@@ -49,6 +36,44 @@ containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
     }
   free (errs);
   return status;
+}
+
+int
+containers_each (struct global *g, const char *verb, char **names, svc_fn fn,
+                 void *data)
+{
+  size_t n = strv_len (names);
+  struct err **errs = xcalloc (n + 1, sizeof *errs);
+  struct svc s;
+  struct err *e = NULL;
+  /* leftovers of containers that died unwatched, before acting on these */
+  if (svc_open (&s, g->root, g->config_path, &e) == 0)
+    {
+      svc_net_gc (&s);
+      svc_close (&s);
+    }
+  err_free (e);
+  svc_each (g->root, g->config_path, names, fn, data, errs);
+  return report (verb, names, errs, n);
+}
+
+int
+containers_each_serial (struct global *g, const char *verb, char **names,
+                        svc_fn fn, void *data)
+{
+  size_t n = strv_len (names);
+  struct err **errs = xcalloc (n + 1, sizeof *errs);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct svc s = { .cs = { .fd = -1 } };
+      struct svc_container c = { 0 };
+      if (containers_load (&s, g->root, g->config_path, names[i], &c, &errs[i])
+          == 0)
+        fn (&s, &c, data, &errs[i]);
+      svc_container_release (&c);
+      svc_close (&s);
+    }
+  return report (verb, names, errs, n);
 }
 
 int

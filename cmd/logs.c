@@ -104,7 +104,9 @@ COMMAND (logs)
   if (containers_load (&svc, g->root, g->config_path, argv[optind], &ctr, err)
       < 0)
     goto out;
-  if (!ctr.rec.detach)
+  path = rt_record_path (&svc.cs, ctr.rec.id, "container.log");
+  /* a detached start (imgtool start) of a created one logs too */
+  if (!ctr.rec.detach && access (path, F_OK) < 0)
     {
       err_set (err, 0,
                "container '%s' ran in the foreground: its output "
@@ -112,7 +114,6 @@ COMMAND (logs)
                argv[optind]);
       goto out;
     }
-  path = rt_record_path (&svc.cs, ctr.rec.id, "container.log");
   dir = rt_record_path (&svc.cs, ctr.rec.id, NULL);
   r.fd = open (path, O_RDONLY | O_CLOEXEC);
   if (r.fd < 0 && errno != ENOENT)

@@ -517,7 +517,10 @@ COMMAND (ps)
           rt_record_release (&recs[n]);
           continue;
         }
-      if ((!all && recs[n].state.status != RT_RUNNING)
+      /* docker: paused and restarting ones count as running */
+      if ((!all && recs[n].state.status != RT_RUNNING
+           && recs[n].state.status != RT_PAUSED
+           && recs[n].state.status != RT_RESTARTING)
           || !marks_match (before, n_before, &recs[n], -1)
           || !marks_match (since, n_since, &recs[n], 1))
         {

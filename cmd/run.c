@@ -388,6 +388,14 @@ build_record (const struct run_flags *f, struct run_image *ri,
   rec->auto_remove = f->rm;
   rec->detach = f->detach;
   rec->stop_timeout = f->stop_timeout;
+  if (f->restart)
+    {
+      struct svc_restart_policy rp;
+      if (svc_restart_parse (f->restart, &rp, err) < 0)
+        return -1;
+      rec->restart = xstrdup (svc_restart_name (rp.kind));
+      rec->restart_max = rp.max;
+    }
   rec->created = time (NULL);
   rt_process_release (&proc);
   rt_user_info_release (&ui);
@@ -434,7 +442,10 @@ publish_list (const struct run_flags *f, const struct run_image *ri,
   return 0;
 }
 
-COMMAND (run)
+/* run, or with create only the record (docker create: prints the ID) */
+static int
+run_or_create (struct global *g, int argc, char **argv, bool create,
+               struct err **err)
 {
   struct run_flags f;
   struct run_image ri = { 0 };
@@ -448,11 +459,24 @@ COMMAND (run)
     goto out;
   if (f.help)
     {
-      printf ("usage: %s\n", run_flags_usage);
+      if (create) /* run's options, under create's name */
+        printf ("usage: imgtool create [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+                "%s\n",
+                strchr (run_flags_usage, '\n') + 1);
+      else
+        printf ("usage: %s\n", run_flags_usage);
       status = 0;
       goto out;
     }
-  if (command_rootless ("run", 125, err) < 0)
+  if (create && f.detach)
+    {
+      err_set (err, 0,
+               "create: unknown option '-d'; see 'imgtool create "
+               "--help'");
+      err_exit (err, 2);
+      goto out;
+    }
+  if (command_rootless (argv[0], 125, err) < 0)
     goto out;
   /* no sweep of the other containers' leftovers here: a start costs the
    * same beside 500 containers as beside none (what a dead one holds,
@@ -491,7 +515,12 @@ COMMAND (run)
       err_free (e);
       goto out;
     }
-  if (!f.detach)
+  if (create)
+    {
+      printf ("%s\n", c.rec.id);
+      status = 0;
+    }
+  else if (!f.detach)
     status = svc_run_foreground (&svc, &c, f.interactive, err);
   else if ((status = svc_run_detached (&svc, &c, err)) == 0)
     printf ("%s\n", c.rec.id);
@@ -502,3 +531,7 @@ out:
   run_flags_release (&f);
   return status;
 }
+
+COMMAND (run) { return run_or_create (g, argc, argv, false, err); }
+
+COMMAND (create) { return run_or_create (g, argc, argv, true, err); }

@@ -11,6 +11,7 @@
 #include "runtime/runopts.h"
 #include "runtime/security.h"
 #include "runtime/sysctl.h"
+#include "service/service.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ enum
   OPT_STOP_SIGNAL,
   OPT_STOP_TIMEOUT,
   OPT_MOUNT,
+  OPT_RESTART,
   OPT_HELP,
   OPT_ULIMIT,
   OPT_SHM_SIZE,
@@ -81,7 +83,8 @@ const char run_flags_usage[]
       "  --group-add GROUP --cidfile FILE --pid host|container:NAME\n"
       "  --ipc private|shareable|host|container:NAME\n"
       "  --security-opt apparmor=PROFILE|label=LABEL (no policy applies "
-      "here)";
+      "here)\n"
+      "  --restart no|always|unless-stopped|on-failure[:N]";
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -194,6 +197,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "rootfs", no_argument, NULL, OPT_ROOTFS },
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+    { "restart", required_argument, NULL, OPT_RESTART },
     { "help", no_argument, NULL, OPT_HELP },
     { "ulimit", required_argument, NULL, OPT_ULIMIT },
     { "shm-size", required_argument, NULL, OPT_SHM_SIZE },
@@ -406,6 +410,15 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         f->stop_timeout = v < 0 ? -1 : (int)v;
         break;
+      case OPT_RESTART:
+        {
+          struct svc_restart_policy rp;
+          if (svc_restart_parse (optarg, &rp, err) < 0)
+            return err_exit (err, 125);
+          free (f->restart);
+          f->restart = xstrdup (optarg);
+        }
+        break;
       case OPT_HELP:
         f->help = true;
         return 0;
@@ -461,9 +474,21 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       return -1;
   if (run_flags_conflicts (f, err) < 0)
     return -1;
+  if (f->rm && f->restart)
+    {
+      struct svc_restart_policy rp;
+      svc_restart_parse (f->restart, &rp, err);
+      if (rp.kind != SVC_RESTART_NO)
+        {
+          err_set (err, 0,
+                   "conflicting options: cannot specify both --restart and "
+                   "--rm");
+          return err_exit (err, 125);
+        }
+    }
   if (optind >= argc)
     {
-      err_set (err, 0, "run needs an image: %s", run_flags_usage);
+      err_set (err, 0, "%s needs an image: %s", argv[0], run_flags_usage);
       return err_exit (err, 125);
     }
   f->image = xstrdup (argv[optind]);
@@ -515,6 +540,7 @@ run_flags_release (struct run_flags *f)
   free (f->pid_mode);
   free (f->ipc_mode);
   free (f->net_container);
+  free (f->restart);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

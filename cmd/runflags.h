@@ -1,4 +1,4 @@
-/* The options of `run` (and a future `create`), parsed into the request
+/* The options of `run` and `create`, parsed into the request
  * that cmd/run.c turns into a container record and a plan. */
 #ifndef IMGTOOL_RUNFLAGS_H
 #define IMGTOOL_RUNFLAGS_H
@@ -58,8 +58,9 @@ struct run_flags
   char *pid_mode, *ipc_mode; /* as plan.h's, "container:NAME" until run
                                 resolves NAME */
   char *net_container;       /* --network container:NAME */
-  char *image;               /* the first argument (or the rootfs dir) */
-  char **args;               /* the command after the image */
+  char *restart; /* --restart as given (checked), NULL for none */
+  char *image;   /* the first argument (or the rootfs dir) */
+  char **args;   /* the command after the image */
 };
 
 extern const char run_flags_usage[];

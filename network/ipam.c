@@ -254,6 +254,9 @@ net_ipam_allocate (int netfd, const struct net_config *cfg, struct net_lease *l,
       start = ntohl (a.s_addr) + 1;
     err_free (e);
   }
+  /* the caller's preference (l->ip) first, when in the range */
+  if (l->ip.s_addr && ntohl (l->ip.s_addr) >= lo && ntohl (l->ip.s_addr) <= hi)
+    start = ntohl (l->ip.s_addr);
   lfd = fs_open_dir (netfd, "leases", err);
   if (lfd < 0)
     return -1;

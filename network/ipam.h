@@ -41,7 +41,8 @@ int net_ipam_lock (const char *root, struct err **err);
 int net_ipam_open_net (const char *root, const char *net, struct err **err);
 
 /* Pick a free address in cfg's subnet (gateway and broadcast excluded),
- * write lease l with it (l->ip set on return). Lock held. */
+ * write lease l with it (l->ip set on return; when set before, that
+ * address is tried first). Lock held. */
 int net_ipam_allocate (int netfd, const struct net_config *cfg,
                        struct net_lease *l, struct err **err);
 

@@ -594,6 +594,7 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
   lease.host_veth = xstrdup (veth);
   lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
   lease.n_ports = req->n_ports;
+  lease.ip = req->prefer_ip;
   if (net_lease_set_process (&lease, pid, err) < 0
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
     goto out;
@@ -798,6 +799,8 @@ bridge_attach (struct rt_net *n, const struct rt_plan *p, pid_t pid,
     req.hostname = p->hostname;
   if (!req.state_dir)
     req.state_dir = p->state_dir;
+  if (!req.prefer_ip.s_addr)
+    req.prefer_ip = b->att.ip; /* the address of its last run */
   net_attachment_release (&b->att);
   if (net_setup (&req, pid, &b->att, err) < 0)
     return -1;

@@ -82,6 +82,8 @@ struct net_request
                                test); NULL = <root>/containers/<id> */
   const struct port_map *ports;
   size_t n_ports;
+  struct in_addr prefer_ip; /* tried first when free (0: none): a
+                               container started again keeps its address */
 };
 
 struct net_attachment

@@ -14,12 +14,11 @@
 #include <unistd.h>
 
 /* The hierarchies a container joins: the ones we write limits to, plus
- * devices for the device allowlist. Others (cpuacct, blkio, freezer...)
- * are left as the caller's, to keep start-up cheap. */
+ * devices for the device allowlist and freezer for pause and commit.
+ * Others (cpuacct, blkio...) are left as the caller's, to keep start-up
+ * cheap. */
 const char *const rt_cgroup_v1_controllers[] = {
-  "pids",    "memory",  "cpu",
-  "devices", "freezer", /* never at a start: made by the first rt_freeze */
-  NULL,
+  "pids", "memory", "cpu", "devices", "freezer", NULL,
 };
 
 int
@@ -61,8 +60,9 @@ static bool
 needed (const char *ctl, const struct rt_cgroup_setting *s, size_t n)
 {
   if (!strcmp (ctl, "pids") || !strcmp (ctl, "memory")
-      || !strcmp (ctl, "devices"))
-    return true; /* always joined: default limit, accounting, devices */
+      || !strcmp (ctl, "devices") || !strcmp (ctl, "freezer"))
+    return true; /* always joined: default limit, accounting, devices,
+                    pause */
   for (size_t i = 0; i < n; i++)
     if (!strcmp (s[i].controller, ctl))
       return true;

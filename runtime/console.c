@@ -159,8 +159,9 @@ rt_pump_run (struct rt_pump *p, struct err **err)
     set_nonblock (err_from);
   for (;;)
     {
-      struct pollfd fds[5];
+      struct pollfd fds[6];
       int n = 0, i_pid = -1, i_sig = -1, i_in = -1, i_out = -1, i_err = -1;
+      int i_extra = -1;
       if (!exited && p->pidfd >= 0)
         {
           i_pid = n;
@@ -185,6 +186,11 @@ rt_pump_run (struct rt_pump *p, struct err **err)
         {
           i_err = n;
           fds[n++] = (struct pollfd){ .fd = err_from, .events = POLLIN };
+        }
+      if (p->extra >= 0 && p->on_extra && !exited)
+        {
+          i_extra = n;
+          fds[n++] = (struct pollfd){ .fd = p->extra, .events = POLLIN };
         }
       if ((exited || p->pidfd < 0) && out_from < 0 && err_from < 0)
         return 0;
@@ -231,6 +237,8 @@ rt_pump_run (struct rt_pump *p, struct err **err)
           else if (r == 0 || errno != EINTR)
             in = -1; /* EOF of the user's input: stop reading it */
         }
+      if (i_extra >= 0 && fds[i_extra].revents)
+        p->on_extra (p->extra_data);
       if (i_pid >= 0 && fds[i_pid].revents)
         exited = true;
     }
@@ -247,7 +255,8 @@ rt_pump_for (int pidfd, int sigfd)
                            .out = -1,
                            .err_from = -1,
                            .err = -1,
-                           .winch_to = -1 };
+                           .winch_to = -1,
+                           .extra = -1 };
 }
 
 int

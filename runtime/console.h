@@ -66,6 +66,12 @@ struct rt_pump
    * (the -d monitor logs through it); stream is 1 or 2. */
   void (*sink) (void *data, int stream, const char *buf, size_t len);
   void *sink_data;
+  /* One more fd to watch while the process runs (the -d monitor's
+   * attach clients, behind an epoll fd), or -1: on_extra is called when
+   * it is readable. */
+  int extra;
+  void (*on_extra) (void *data);
+  void *extra_data;
 };
 
 /* A pump watching pidfd and forwarding the signals of sigfd (or -1),

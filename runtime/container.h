@@ -106,15 +106,6 @@ int rt_exec (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
  * cgroup_parent NULL = "imgtool". A container that never existed is fine. */
 int rt_cleanup (const char *id, const char *cgroup_parent, struct err **err);
 
-/* Freeze (or thaw) every process of a running container, through the
- * cgroup freezer (runtime/freezer.c: v2 cgroup.freeze, v1 freezer.state);
- * returns once they are all frozen. A freeze that fails is undone. Only
- * the container service calls these (service/freeze.c). */
-int rt_freeze (const char *id, const char *cgroup_parent, bool freeze,
-               struct err **err);
-/* 1 when the container's cgroup is frozen (or freezing), else 0. */
-int rt_frozen (const char *id, const char *cgroup_parent, struct err **err);
-
 struct stat;
 /* Is this entry of a container's upper dir (dirfd/name, tar path path
  * such as "etc/hosts", its lstat st) only a mount point the runtime made

@@ -135,7 +135,7 @@ static const struct json_field state_fields[] = {
   F (rt_state, JF_INT, exit_code),   F (rt_state, JF_BOOL, oom_killed),
   F (rt_state, JF_TIME, started),    F (rt_state, JF_TIME, finished),
   F (rt_state, JF_STR, error),       F (rt_state, JF_STR, ip),
-  F (rt_state, JF_STR, ports),
+  F (rt_state, JF_STR, ports),       F (rt_state, JF_INT, restart_count),
 }, config_fields[] = {
   F (rt_record, JF_STR, name),       F (rt_record, JF_STR, image),
   F (rt_record, JF_STR, image_ref),  F (rt_record, JF_STR, image_id),
@@ -143,6 +143,8 @@ static const struct json_field state_fields[] = {
   F (rt_record, JF_BOOL, auto_remove), F (rt_record, JF_BOOL, detach),
   F (rt_record, JF_INT, stop_timeout), F (rt_record, JF_INT, created_ns),
   F (rt_record, JF_STRV, labels),    F (rt_record, JF_STRV, exposed),
+  F (rt_record, JF_STR, restart),    F (rt_record, JF_INT, restart_max),
+  F (rt_record, JF_STRV, publish),
 };
 #undef F
 
@@ -212,25 +214,55 @@ save_config (int dirfd, const struct rt_record *r, struct err **err)
   return ret;
 }
 
+/* docker's name rule. */
+static int
+check_name (const char *name, struct err **err)
+{
+  if (rt_name_valid (name))
+    return 0;
+  err_set (err, 0,
+           "invalid container name '%s': only "
+           "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+           name);
+  return err_exit (err, 125);
+}
+
+/* With the containers lock held: name is not another container's (a
+ * name left by a container whose directory is gone is free again). */
+static int
+name_free (struct rt_containers *cs, const char *name, struct err **err)
+{
+  _cleanup_free_ char *link = xasprintf ("names/%s", name);
+  char target[RT_ID_HEX + 1];
+  ssize_t n = readlinkat (cs->fd, link, target, sizeof target - 1);
+  if (n <= 0)
+    return 0;
+  target[n] = '\0';
+  if (faccessat (cs->fd, target, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      err_set (err, 0,
+               "the container name \"/%s\" is already in use "
+               "by container \"%s\": remove (or rename) that container "
+               "to be able to reuse that name",
+               name, target);
+      return err_exit (err, 125);
+    }
+  unlinkat (cs->fd, link, 0);
+  return 0;
+}
+
 int
 rt_record_create (struct rt_containers *cs, struct rt_record *rec,
                   struct err **err)
 {
   _cleanup_close_ int lock = -1, dir = -1;
   _cleanup_free_ char *path = NULL;
-  char target[RT_ID_HEX + 1];
   struct timespec now;
   json_t *st;
   int r;
 
-  if (rec->name && !rt_name_valid (rec->name))
-    {
-      err_set (err, 0,
-               "invalid container name '%s': only "
-               "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-               rec->name);
-      return err_exit (err, 125);
-    }
+  if (rec->name && check_name (rec->name, err) < 0)
+    return -1;
   lock = fs_lock (cs->fd, "lock", LOCK_EX, err);
   if (lock < 0)
     return -1;
@@ -262,23 +294,8 @@ rt_record_create (struct rt_containers *cs, struct rt_record *rec,
     }
   {
     _cleanup_free_ char *link = xasprintf ("names/%s", rec->name);
-    ssize_t n = readlinkat (cs->fd, link, target, sizeof target - 1);
-    if (n > 0)
-      {
-        _cleanup_free_ char *cpath = NULL;
-        target[n] = '\0';
-        /* A name left by a container whose directory is gone is free. */
-        if (faccessat (cs->fd, target, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-          {
-            err_set (err, 0,
-                     "the container name \"/%s\" is already in use "
-                     "by container \"%s\": remove (or rename) that container "
-                     "to be able to reuse that name",
-                     rec->name, target);
-            return err_exit (err, 125);
-          }
-        unlinkat (cs->fd, link, 0);
-      }
+    if (name_free (cs, rec->name, err) < 0)
+      return -1;
     if (mkdirat (cs->fd, rec->id, 0700) < 0)
       return err_set (err, errno, "create container directory '%s'", rec->id);
     if (symlinkat (rec->id, cs->fd, link) < 0)
@@ -330,6 +347,40 @@ undo:
     err_free (e2);
   }
   return -1;
+}
+
+int
+rt_record_rename (struct rt_containers *cs, struct rt_record *rec,
+                  const char *name, struct err **err)
+{
+  _cleanup_close_ int lock = -1, dir = -1;
+  _cleanup_free_ char *link = xasprintf ("names/%s", name);
+  _cleanup_free_ char *old
+      = rec->name ? xasprintf ("names/%s", rec->name) : NULL;
+  if (check_name (name, err) < 0)
+    return err_exit (err, 1);
+  lock = fs_lock (cs->fd, "lock", LOCK_EX, err);
+  if (lock < 0 || name_free (cs, name, err) < 0)
+    return err_exit (err, 1);
+  dir = fs_open_dir (cs->fd, rec->id, err);
+  if (dir < 0)
+    return -1;
+  if (symlinkat (rec->id, cs->fd, link) < 0)
+    return err_set (err, errno, "reserve the name '%s'", name);
+  free (rec->name);
+  rec->name = xstrdup (name);
+  free (rec->plan.name);
+  rec->plan.name = xstrdup (name);
+  if (save_config (dir, rec, err) < 0)
+    {
+      unlinkat (cs->fd, link, 0);
+      return -1;
+    }
+  /* the old name last: a crash before leaves both names on this one,
+   * the next rename or create of the old name frees it */
+  if (old)
+    unlinkat (cs->fd, old, 0);
+  return 0;
 }
 
 static bool
@@ -632,5 +683,7 @@ rt_record_release (struct rt_record *rec)
   free (rec->state.error);
   free (rec->state.ip);
   free (rec->state.ports);
+  free (rec->restart);
+  strv_free (rec->publish);
   memset (rec, 0, sizeof *rec);
 }

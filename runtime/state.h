@@ -13,6 +13,9 @@
  *                     when nobody holds it, nobody will record the exit
  *       upper/ work/  the overlay's writable layer
  *       hostname hosts resolv.conf container.log
+ *       stopped       the stop the user asked for, until the next start
+ *                     (service/restart.c)
+ *       attach.sock   the -d monitor's attach socket (service/attach.c)
  *
  * Every state change is written atomically (temp + rename). This is the
  * record store only: the container service (service/service.h) decides
@@ -37,8 +40,8 @@ enum rt_status
 {
   RT_CREATED,
   RT_RUNNING,
-  RT_PAUSED,     /* not entered yet: pause */
-  RT_RESTARTING, /* not entered yet: restart policies */
+  RT_PAUSED,     /* not stored: running, with its freezer frozen */
+  RT_RESTARTING, /* its monitor waits to start it again (restart policy) */
   RT_EXITED,
 };
 
@@ -60,6 +63,9 @@ struct rt_state
    * ("0.0.0.0:8080->80/tcp, ..."); NULL otherwise */
   char *ip;
   char *ports;
+  int restart_count; /* restarts by the policy since the last manual start */
+  bool paused;       /* running with its cgroup frozen: read from the freezer
+                        when loaded (service/freeze.c), never stored */
 };
 
 struct rt_record
@@ -78,6 +84,9 @@ struct rt_record
   char **labels;    /* docker's Config.Labels: the image's and --label's,
                        "k=v" */
   char **exposed;   /* Config.ExposedPorts: the image's and --expose's */
+  char *restart;    /* restart policy: "always", "on-failure", ...; NULL no */
+  int restart_max;  /* on-failure:N */
+  char **publish;   /* -p as given (and -P's), for each start */
   struct rt_plan plan;
   struct rt_state state;
 };
@@ -121,6 +130,11 @@ int rt_record_load_summary (struct rt_containers *cs, const char *id,
 
 /* Every container id. */
 int rt_record_list (struct rt_containers *cs, char ***ids, struct err **err);
+
+/* Give the container another name (rt_record_create's rules and
+ * errors); config.json is rewritten with it. */
+int rt_record_rename (struct rt_containers *cs, struct rt_record *rec,
+                      const char *name, struct err **err);
 
 /* Write rec->state to state.json atomically. */
 int rt_record_save_state (struct rt_containers *cs, const struct rt_record *rec,

@@ -32,6 +32,19 @@ failed_status (const struct err *e)
   return e && e->exit != 1 ? e->exit : 125;
 }
 
+/* Another monitor holds the lock: the container runs (or is being
+ * started); its record is that monitor's, left as it is. */
+static int
+busy (const struct rt_record *rec, struct err **err)
+{
+  err_clear (err);
+  err_set (err, 0, "container '%s' is already running", rec->name);
+  return err_exit (err, 125);
+}
+
+static void spawn_monitor (struct svc *s, struct svc_container *c, int report,
+                           int lock, int64_t delay, int64_t backoff);
+
 int
 svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
                     struct err **err)
@@ -42,6 +55,7 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   struct rt_stdio io = RT_STDIO_INIT;
   struct rt_container ct = { 0 };
   int status = 0, ret;
+  int64_t began, delay, backoff = 0;
   long oom;
 
   if (rec->plan.tty && interactive && !isatty (0))
@@ -51,7 +65,7 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
     }
   lock = rt_record_monitor_lock (&s->cs, rec->id, err);
   if (lock < 0)
-    goto failed;
+    return busy (rec, err);
   if (!interactive)
     io.in = -1; /* docker: without -i the container reads EOF */
   io.winsize_from = rt_user_terminal ();
@@ -68,6 +82,7 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   svc_join_close (&rec->plan);
   log_debug ("run: container started");
   svc_started (s, c, &ct);
+  began = svc_clock_ms ();
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (ct.cgroup);
   rt_console_attach (&ct, &sg, interactive, err);
@@ -75,6 +90,17 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   ret = rt_wait (&ct, &status, err);
   log_debug ("run: container ended");
   rt_signals_restore (&sg);
+  /* a restart policy: the exit status is the caller's, as with docker's
+   * client, and a monitor of its own goes on restarting it */
+  if (ret == 0 && !*err
+      && (delay
+          = svc_restart_next (s, c, status, svc_clock_ms () - began, &backoff))
+             >= 0)
+    {
+      svc_restarting (s, c, status, oom > 0);
+      spawn_monitor (s, c, -1, steal_fd (&lock), delay, backoff);
+      return status;
+    }
   svc_finished (s, c, true, ret < 0 ? 125 : status, oom > 0,
                 *err ? (*err)->msg : NULL);
   close (steal_fd (&lock));
@@ -92,39 +118,73 @@ failed:
 struct log_sink
 {
   struct rt_log *log;
+  struct svc_attach_server *att; /* attached clients get it too */
 };
 
 static void
 log_chunk (void *data, int stream, const char *buf, size_t len)
 {
   rt_log_write (((struct log_sink *)data)->log, stream, buf, len);
+  svc_attach_output (((struct log_sink *)data)->att, stream, buf, len);
 }
 
 /* The detached monitor (a grandchild, setsid). Reports "ok" or
- * "<exit> <message>" on report, then waits for the container. */
+ * "<exit> <message>" on report (-1: none), then waits for the container,
+ * and starts it again as long as its restart policy says so. lock: the
+ * monitor.lock it inherits, or -1 to take it. delay >= 0: the container
+ * waits to be restarted (a foreground run's exit handed over), after
+ * backoff ms of backoff. */
 static int
-monitor (struct svc *s, struct svc_container *c, int report)
+monitor (struct svc *s, struct svc_container *c, int report, int lock,
+         int64_t delay, int64_t backoff)
 {
-  _cleanup_close_ int lock = -1, oomfd = -1;
+  _cleanup_close_ int oomfd = -1;
   struct rt_record *rec = &c->rec;
   struct rt_signals sg = { .fd = -1 };
   struct rt_stdio io = { .in = -1, .out = -1, .err = -1, .winsize_from = -1 };
-  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
   struct rt_container ct = { 0 };
-  struct log_sink sink = { 0 };
+  struct svc_attach_server att = {
+    .listen = -1, .epoll = -1, .in_to = -1, .winch_to = -1, .status = -1
+  };
+  struct log_sink sink = { .att = &att };
   struct rt_pump pump;
   struct err *err = NULL;
   _cleanup_free_ char *log_path
       = rt_record_path (&s->cs, rec->id, "container.log");
   int status = 0, ret;
+  int64_t began;
+  bool again = delay >= 0;
   long oom;
 
-  lock = rt_record_monitor_lock (&s->cs, rec->id, &err);
-  if (lock < 0)
-    goto failed;
+  if (lock < 0 && (lock = rt_record_monitor_lock (&s->cs, rec->id, &err)) < 0)
+    {
+      busy (rec, &err);
+      if (report >= 0)
+        fs_write_all (report, "125 ", 4);
+      if (report >= 0)
+        fs_write_all (report, err->msg, strlen (err->msg));
+      err_free (err);
+      return 1;
+    }
   sink.log = rt_log_open (log_path, &err);
   if (!sink.log)
     goto failed;
+  /* attach is a convenience: the container runs without it */
+  if (svc_attach_listen (s, rec->id, &att, &err) < 0)
+    err_clear (&err);
+restart:
+  if (again && !svc_restart_wait (s, rec->id, delay))
+    {
+      /* stopped while it waited: its last exit stands */
+      rt_log_close (sink.log);
+      svc_finished (s, c, false, rec->state.exit_code, rec->state.oom_killed,
+                    NULL);
+      att.status = rec->state.exit_code;
+      svc_attach_close (&att);
+      close (lock);
+      return 0;
+    }
   if (!rec->plan.tty)
     {
       if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
@@ -134,6 +194,17 @@ monitor (struct svc *s, struct svc_container *c, int report)
         }
       io.out = out[1];
       io.err = errp[1];
+    }
+  /* -i without a pty: a stdin pipe held open for attach (docker keeps
+   * the stdin of a detached -i container open) */
+  if (rec->plan.stdin_open && !rec->plan.tty)
+    {
+      if (pipe2 (inp, O_CLOEXEC) < 0)
+        {
+          err_set (&err, errno, "pipe");
+          goto failed;
+        }
+      io.in = inp[0];
     }
   if (rt_signals_block (&sg, &err) < 0
       || svc_join_open (s, &rec->plan, &err) < 0
@@ -147,27 +218,68 @@ monitor (struct svc *s, struct svc_container *c, int report)
     close (steal_fd (&out[1]));
   if (errp[1] >= 0)
     close (steal_fd (&errp[1]));
+  if (inp[0] >= 0)
+    close (steal_fd (&inp[0]));
+  att.in_to = rec->plan.tty ? ct.console : inp[1];
+  att.winch_to = rec->plan.tty ? ct.console : -1;
   log_debug ("run: container started");
   svc_started (s, c, &ct);
+  began = svc_clock_ms ();
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (ct.cgroup);
-  fs_write_all (report, "ok", 2);
-  close (report);
-  report = -1;
+  if (report >= 0)
+    {
+      fs_write_all (report, "ok", 2);
+      close (report);
+      report = -1;
+    }
+  /* a stop that came while it was started again (svc_stop reads the
+   * record after its request: one of the two sees the other) */
+  if (again && svc_stop_request_get (s, rec->id) >= SVC_STOP_CANCEL)
+    rt_kill (&ct, SIGKILL, NULL);
 
   pump = rt_pump_for (ct.pidfd, sg.fd);
   pump.sink = log_chunk;
   pump.sink_data = &sink;
   pump.out_from = rec->plan.tty ? ct.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
+  pump.extra = att.epoll;
+  pump.on_extra = svc_attach_ready;
+  pump.extra_data = &att;
   rt_pump_run (&pump, &err);
-  rt_log_close (sink.log);
   oom = rt_oom_count (oomfd);
   ret = rt_wait (&ct, &status, &err);
   rt_signals_restore (&sg);
+  if (oomfd >= 0)
+    close (steal_fd (&oomfd));
+  for (int *fd = &out[0]; fd <= &out[1]; fd++)
+    if (*fd >= 0)
+      close (steal_fd (fd));
+  for (int *fd = &errp[0]; fd <= &errp[1]; fd++)
+    if (*fd >= 0)
+      close (steal_fd (fd));
+  if (inp[1] >= 0)
+    close (steal_fd (&inp[1]));
+  att.in_to = att.winch_to = -1;
+  /* docker attach ends with the run (restarts or not), once the record
+   * says how it ended */
+  att.status = ret < 0 ? 125 : status;
+  if (ret == 0 && !err
+      && (delay
+          = svc_restart_next (s, c, status, svc_clock_ms () - began, &backoff))
+             >= 0)
+    {
+      svc_restarting (s, c, status, oom > 0);
+      svc_attach_exit (&att, status);
+      again = true;
+      goto restart;
+    }
+  rt_log_close (sink.log);
   svc_finished (s, c, false, ret < 0 ? 125 : status, oom > 0,
                 err ? err->msg : NULL);
+  svc_attach_close (&att);
   err_free (err);
+  close (lock);
   return 0;
 
 failed:
@@ -176,38 +288,30 @@ failed:
     _cleanup_free_ char *msg
         = xasprintf ("%d %s", code, err ? err->msg : "unknown error");
     rt_log_close (sink.log);
+    svc_attach_close (&att);
     rt_signals_restore (&sg);
     svc_finished (s, c, false, code, false, err ? err->msg : NULL);
     if (report >= 0)
       fs_write_all (report, msg, strlen (msg));
     err_free (err);
+    close (lock);
     return 1;
   }
 }
 
-int
-svc_run_detached (struct svc *s, struct svc_container *c, struct err **err)
+/* Start the detached monitor (monitor's arguments) and wait only for
+ * the intermediate child; returns its pid, or -1. */
+static pid_t
+spawn (struct svc *s, struct svc_container *c, int report, int lock,
+       int64_t delay, int64_t backoff)
 {
-  int sp[2];
   pid_t pid;
-  _cleanup_free_ char *reply = NULL;
-  size_t len = 0;
-
-  if (pipe2 (sp, O_CLOEXEC) < 0)
-    return err_set (err, errno, "pipe");
   fflush (stdout);
   fflush (stderr);
   pid = fork ();
-  if (pid < 0)
-    {
-      close (sp[0]);
-      close (sp[1]);
-      return err_set (err, errno, "fork");
-    }
   if (pid == 0)
     {
       int null;
-      close (sp[0]);
       /* why: the monitor must outlive this command and its terminal: its
        * own session, and reparented away from the caller */
       setsid ();
@@ -221,11 +325,45 @@ svc_run_detached (struct svc *s, struct svc_container *c, struct err **err)
           dup2 (null, 2);
           close (null);
         }
-      _exit (monitor (s, c, sp[1]));
+      _exit (monitor (s, c, report, lock, delay, backoff));
+    }
+  if (pid > 0)
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  return pid;
+}
+
+/* The foreground's exit handed to a detached monitor that restarts the
+ * container: the lock goes with it (an flock belongs to the open file,
+ * which the child shares), so the container is never unwatched. */
+static void
+spawn_monitor (struct svc *s, struct svc_container *c, int report, int lock,
+               int64_t delay, int64_t backoff)
+{
+  if (spawn (s, c, report, lock, delay, backoff) < 0)
+    svc_finished (s, c, true, c->rec.state.exit_code, c->rec.state.oom_killed,
+                  NULL);
+  close (lock);
+}
+
+int
+svc_run_detached (struct svc *s, struct svc_container *c, struct err **err)
+{
+  int sp[2];
+  pid_t pid;
+  _cleanup_free_ char *reply = NULL;
+  size_t len = 0;
+
+  if (pipe2 (sp, O_CLOEXEC) < 0)
+    return err_set (err, errno, "pipe");
+  pid = spawn (s, c, sp[1], -1, -1, 0);
+  if (pid < 0)
+    {
+      close (sp[0]);
+      close (sp[1]);
+      return err_set (err, errno, "fork");
     }
   close (sp[1]);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
   {
     struct err *e = NULL;
     fs_read_fd (sp[0], 1 << 20, &reply, &len, &e);

@@ -47,14 +47,14 @@ svc_container_release (struct svc_container *c)
       free (c->net);
     }
   svc_slirp_release (c);
+  free (c->ports);
   rt_record_release (&c->rec);
   memset (c, 0, sizeof *c);
 }
 
-/* The network object of a container on the bridge; ports borrowed. */
-static int
-make_net (struct svc *s, struct svc_container *c, const struct port_map *ports,
-          size_t n_ports, struct err **err)
+int
+svc_make_net (struct svc *s, struct svc_container *c,
+              const struct port_map *ports, size_t n_ports, struct err **err)
 {
   struct net_request req = { .root = s->root,
                              .config_path = s->config_path,
@@ -76,8 +76,10 @@ svc_create (struct svc *s, struct svc_container *c,
 {
   int vlock;
   if (c->rec.plan.network == RT_NET_BRIDGE
-      && make_net (s, c, ports, n_ports, err) < 0)
+      && svc_make_net (s, c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
+  if (n_ports && !c->rec.publish)
+    c->rec.publish = svc_publish_specs (ports, n_ports);
   if (svc_slirp_make (c, ports, n_ports, err) < 0)
     return err_exit (err, 125);
   if ((vlock = svc_volumes_prepare (s, &c->rec.plan, err)) == -1)
@@ -101,7 +103,7 @@ svc_net_detach (struct svc *s, struct svc_container *c)
   svc_slirp_release (c);
   if (c->rec.plan.network != RT_NET_BRIDGE)
     return;
-  if (!c->net && make_net (s, c, NULL, 0, &e) < 0)
+  if (!c->net && svc_make_net (s, c, NULL, 0, &e) < 0)
     {
       log_warn ("%s", e->msg);
       err_free (e);
@@ -130,6 +132,11 @@ svc_started (struct svc *s, struct svc_container *c,
   rec->state.pid = ct->pid;
   rec->state.pid_start = rt_proc_start (ct->pid);
   rec->state.started = time (NULL);
+  /* docker's SetRunning: the last run's outcome is gone */
+  rec->state.exit_code = 0;
+  rec->state.oom_killed = false;
+  free (rec->state.error);
+  rec->state.error = NULL;
   if (rt_record_save_state (&s->cs, rec, &e) < 0)
     {
       log_warn ("record the start of container %.12s: %s", rec->id, e->msg);
@@ -137,9 +144,11 @@ svc_started (struct svc *s, struct svc_container *c,
     }
 }
 
-void
-svc_finished (struct svc *s, struct svc_container *c, bool foreground,
-              int status, bool oom, const char *error)
+/* The end of a run: exited, or restarting (as), recorded; its network
+ * and cgroup given back. */
+static void
+record_end (struct svc *s, struct svc_container *c, enum rt_status as,
+            int status, bool oom, const char *error)
 {
   struct rt_record *rec = &c->rec;
   struct err *e = NULL;
@@ -149,7 +158,9 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
   free (rec->state.ip);
   free (rec->state.ports);
   rec->state.ip = rec->state.ports = NULL;
-  rec->state.status = RT_EXITED;
+  rec->state.status = as;
+  if (as == RT_RESTARTING)
+    rec->state.restart_count++;
   rec->state.exit_code = status;
   rec->state.oom_killed = oom;
   rec->state.finished = time (NULL);
@@ -167,6 +178,24 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
       log_warn ("clean up container %.12s: %s", rec->id, e->msg);
       err_clear (&e);
     }
+}
+
+void
+svc_restarting (struct svc *s, struct svc_container *c, int status, bool oom)
+{
+  record_end (s, c, RT_RESTARTING, status, oom, NULL);
+}
+
+void
+svc_finished (struct svc *s, struct svc_container *c, bool foreground,
+              int status, bool oom, const char *error)
+{
+  struct rt_record *rec = &c->rec;
+  struct err *e = NULL;
+  record_end (s, c, RT_EXITED, status, oom, error);
+  /* `restart` starts a --rm one again: docker keeps it */
+  if (rec->auto_remove && svc_stop_request_get (s, rec->id) == SVC_STOP_RESTART)
+    return;
   /* the foreground leaves the deletion of the files to a child of its
    * own, so that its exit status comes at once */
   if (rec->auto_remove && rt_record_remove (&s->cs, rec, foreground, &e) < 0)
@@ -180,12 +209,13 @@ svc_finished (struct svc *s, struct svc_container *c, bool foreground,
 
 /* Kill what a pidfd names and wait until it is gone. */
 static void
-kill_and_wait (int fd)
+kill_and_wait (const struct rt_record *rec, int fd)
 {
   struct pollfd p = { .fd = fd, .events = POLLIN };
   if (syscall (SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0
       && errno == ESRCH)
     return;
+  svc_thaw (rec); /* a frozen task dies only once thawed (v1) */
   while (poll (&p, 1, -1) < 0 && errno == EINTR)
     ;
 }
@@ -211,14 +241,14 @@ reconcile (struct svc *s, struct rt_record *rec)
   /* the whole record from now on (rec may be a listing's summary) */
   rt_record_release (rec);
   *rec = now;
-  if (rec->state.status != RT_RUNNING)
+  if (rec->state.status != RT_RUNNING && rec->state.status != RT_RESTARTING)
     return;
   /* the container dies with its monitor, even one whose init escaped
    * the parent-death signal (a set-user-ID exec clears it) */
   fd = rt_record_pidfd (rec);
   if (fd >= 0)
     {
-      kill_and_wait (fd);
+      kill_and_wait (rec, fd);
       close (fd);
     }
   /* its network, and what else died unwatched with it: a sweep, which
@@ -230,9 +260,13 @@ reconcile (struct svc *s, struct rt_record *rec)
   free (rec->state.ports);
   free (rec->state.error);
   rec->state.ip = rec->state.ports = NULL;
+  /* one waiting to restart keeps the exit it had */
+  if (rec->state.status == RT_RUNNING)
+    {
+      rec->state.exit_code = EXIT_KILLED;
+      rec->state.finished = time (NULL);
+    }
   rec->state.status = RT_EXITED;
-  rec->state.exit_code = EXIT_KILLED;
-  rec->state.finished = time (NULL);
   rec->state.error = xstrdup (SVC_MONITOR_KILLED);
   if (rt_record_save_state (&s->cs, rec, &e) < 0)
     err_clear (&e); /* a read-only view is still right */
@@ -250,8 +284,10 @@ load_with (struct svc *s,
 {
   if (load (&s->cs, id, rec, err) < 0)
     return -1;
-  if (rec->state.status == RT_RUNNING)
+  if (rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING)
     reconcile (s, rec);
+  if (rec->state.status == RT_RUNNING)
+    rec->state.paused = svc_frozen (rec) == 1;
   return 0;
 }
 
@@ -291,44 +327,89 @@ svc_wait_monitor (struct svc *s, const char *id)
     ;
 }
 
+/* Reload c from the disk (after a stop request: the monitor may have
+ * started it again meanwhile). */
+static int
+reload (struct svc *s, struct svc_container *c, struct err **err)
+{
+  struct rt_record now;
+  if (svc_load_id (s, c->rec.id, &now, err) < 0)
+    return -1;
+  rt_record_release (&c->rec);
+  c->rec = now;
+  return 0;
+}
+
 /* After the container's process is gone: wait for its monitor to record
  * the exit, and apply the dead-monitor rule if it never will. */
 static void
 settle (struct svc *s, struct svc_container *c)
 {
-  struct rt_record now;
   struct err *e = NULL;
   svc_wait_monitor (s, c->rec.id);
-  if (svc_load_id (s, c->rec.id, &now, &e) < 0)
-    {
-      err_free (e); /* removed meanwhile (--rm) */
-      return;
-    }
-  rt_record_release (&c->rec);
-  c->rec = now;
+  if (reload (s, c, &e) < 0)
+    err_free (e); /* removed meanwhile (--rm) */
+}
+
+static bool
+active (const struct rt_record *rec)
+{
+  return rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING;
 }
 
 int
 svc_kill (struct svc *s, struct svc_container *c, int sig, struct err **err)
 {
-  _cleanup_close_ int fd = rt_record_pidfd (&c->rec);
+  struct rt_record *rec = &c->rec;
+  _cleanup_close_ int fd = -1;
+  enum svc_stop_request req = SVC_STOP_CANCEL;
+  struct err *e = NULL;
+  int stop_sig;
+  if (!active (rec))
+    return err_set (err, 0, "container '%s' is not running", rec->name);
+  /* docker: with a StopSignal of its own, another signal than it (or
+   * SIGKILL) leaves the restart policy on */
+  if (rec->plan.stop_signal && sig != SIGKILL
+      && rt_signal_parse (rec->plan.stop_signal, &stop_sig, &e) == 0
+      && stop_sig != sig)
+    req = SVC_STOP_SIGNAL;
+  err_free (e);
+  svc_stop_request_set (s, rec->id, req);
+  if (reload (s, c, err) < 0)
+    return -1;
+  if (rec->state.status == RT_RESTARTING)
+    return 0; /* its monitor saw the request: no signal to send */
+  fd = rt_record_pidfd (rec);
   if (fd < 0)
-    return err_set (err, 0, "container '%s' is not running", c->rec.name);
+    return 0; /* it ended meanwhile */
   if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
-    return err_set (err, errno, "signal container '%s'", c->rec.name);
+    return err_set (err, errno, "signal container '%s'", rec->name);
+  if (rec->state.paused) /* docker: unpaused after the signal */
+    svc_thaw (rec);
   return 0;
 }
 
-int
-svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
+/* stop, with the request the monitor reads at the exit */
+static int
+stop_as (struct svc *s, struct svc_container *c, int timeout,
+         enum svc_stop_request req, struct err **err)
 {
   const struct rt_record *rec = &c->rec;
-  _cleanup_close_ int fd = rt_record_pidfd (rec);
+  _cleanup_close_ int fd = -1;
   struct pollfd p;
   struct err *e = NULL;
   int sig = SIGTERM, r;
-  if (fd < 0)
+  if (!active (rec))
     return 0;
+  svc_stop_request_set (s, rec->id, req);
+  if (reload (s, c, err) < 0)
+    return -1;
+  fd = rt_record_pidfd (rec);
+  if (fd < 0)
+    {
+      settle (s, c); /* restarting: its monitor gives up now */
+      return 0;
+    }
   if (rec->plan.stop_signal
       && rt_signal_parse (rec->plan.stop_signal, &sig, &e) < 0)
     sig = SIGTERM, err_free (e);
@@ -336,14 +417,33 @@ svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
     timeout = rec->stop_timeout >= 0 ? rec->stop_timeout : 10;
   if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && errno != ESRCH)
     return err_set (err, errno, "signal container '%s'", rec->name);
+  if (rec->state.paused)
+    svc_thaw (rec);
   p = (struct pollfd){ .fd = fd, .events = POLLIN };
   do
     r = poll (&p, 1, timeout * 1000);
   while (r < 0 && errno == EINTR);
   if (r == 0)
-    kill_and_wait (fd);
+    kill_and_wait (rec, fd);
   settle (s, c);
   return 0;
+}
+
+int
+svc_stop (struct svc *s, struct svc_container *c, int timeout, struct err **err)
+{
+  return stop_as (s, c, timeout, SVC_STOP_CANCEL, err);
+}
+
+int
+svc_restart (struct svc *s, struct svc_container *c, int timeout,
+             struct err **err)
+{
+  if (stop_as (s, c, timeout, SVC_STOP_RESTART, err) < 0)
+    return -1;
+  if (c->rec.state.status == RT_RUNNING)
+    return 0; /* someone else started it meanwhile */
+  return svc_start (s, c, false, false, err);
 }
 
 int
@@ -351,15 +451,23 @@ svc_remove (struct svc *s, struct svc_container *c, bool force,
             struct err **err)
 {
   struct rt_record *rec = &c->rec;
-  if (rec->state.status == RT_RUNNING)
+  if (active (rec))
     {
-      _cleanup_close_ int fd = rt_record_pidfd (rec);
+      _cleanup_close_ int fd = -1;
       if (!force)
         return err_set (err, 0,
-                        "container is running: stop the container "
-                        "before removing or force remove");
+                        rec->state.status == RT_RUNNING
+                            ? "container is running: stop the container "
+                              "before removing or force remove"
+                            : "container is restarting: stop the container "
+                              "before removing or force remove");
+      /* no policy starts it again under rm's feet */
+      svc_stop_request_set (s, rec->id, SVC_STOP_CANCEL);
+      if (reload (s, c, err) < 0)
+        return -1;
+      fd = rt_record_pidfd (rec);
       if (fd >= 0)
-        kill_and_wait (fd);
+        kill_and_wait (rec, fd);
     }
   else if (rec->auto_remove)
     {

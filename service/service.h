@@ -7,8 +7,13 @@
  *   svc_start       ─► running   in the foreground (the caller is the
  *                                monitor) or detached (a monitor process
  *                                stays beside it: monitor.c)
- *                      paused, restarting: reserved in the record's states
- *                                for pause and restart policies
+ *   svc_start       ─► running   a created or exited one again, its own
+ *                                writable layer kept (start.c)
+ *   svc_pause       ─► paused    its cgroup frozen (freeze.c); the freezer
+ *                                is the truth, read when the record loads
+ *   (its exit)      ─► restarting when its restart policy says so: the
+ *                                monitor waits docker's backoff and starts
+ *                                it again (restart.c)
  *   (its exit)      ─► exited    recorded by its monitor, network detached,
  *                                cgroup removed; --rm goes on to removed
  *   svc_stop/svc_kill            signals, each container its own grace
@@ -20,8 +25,10 @@
  * monitor killed at any point: the next command that loads the record
  * (svc_load) finds "running" with nobody holding the lock, kills what may
  * be left, and records Exited (137) with an Error saying the monitor was
- * killed; its network and cgroup go back then. That is where a restart
- * policy will be applied. Everything here is safe to run from several
+ * killed; its network and cgroup go back then. No restart policy is
+ * applied then (as none is when docker's daemon dies): `start --all
+ * --filter restart-policy=always`, the boot hook, brings such containers
+ * back. Everything here is safe to run from several
  * processes at once: the lock and the record store's atomic writes
  * decide. */
 #ifndef IMGTOOL_SERVICE_H
@@ -29,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "network/net.h"
@@ -57,12 +65,14 @@ struct svc_container
   struct rt_record rec;
   struct net_bridge *net;  /* NULL without --network bridge */
   struct net_slirp *slirp; /* rootless: NULL without slirp4netns */
+  struct port_map *ports;  /* the record's -p, for a start (owned) */
 };
 void svc_container_release (struct svc_container *c);
 
 /* created: c->rec is filled by the caller (plan, image, command, flags);
  * with --network bridge, ports are published (borrowed until the
- * container is released). Reserves the name and writes the record. */
+ * container is released) and kept in the record for its next starts.
+ * Reserves the name and writes the record. */
 int svc_create (struct svc *s, struct svc_container *c,
                 const struct port_map *ports, size_t n_ports, struct err **err);
 
@@ -136,16 +146,126 @@ int svc_run_step (struct svc *s, struct rt_plan *p, const struct rt_stdio *io,
 void svc_net_gc (struct svc *s);
 
 /* Freeze a running container's processes (the cgroup freezer, freeze.c)
- * until svc_thaw: commit's --pause. Returns 1 when it froze them, 0 when
+ * until svc_unfreeze: commit's --pause. Returns 1 when it froze them, 0 when
  * there was nothing to do (not running, or frozen already: a paused
  * container stays paused and must not be thawed after), -1 with *err.
  * The record is not changed. */
 int svc_freeze (struct svc *s, struct svc_container *c, struct err **err);
-int svc_thaw (struct svc *s, struct svc_container *c, struct err **err);
+int svc_unfreeze (struct svc *s, struct svc_container *c, struct err **err);
 
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (docker ps). */
 void svc_status_text (const struct rt_record *rec, time_t now, char *buf,
                       size_t len);
+
+/* ------------------------------------------------ restart policies */
+
+enum svc_restart_kind
+{
+  SVC_RESTART_NO,
+  SVC_RESTART_ALWAYS,
+  SVC_RESTART_UNLESS_STOPPED,
+  SVC_RESTART_ON_FAILURE,
+};
+struct svc_restart_policy
+{
+  enum svc_restart_kind kind;
+  int max; /* on-failure:N; 0 = no maximum */
+};
+/* "no", "always", "unless-stopped", "on-failure[:N]", with docker's
+ * errors ("invalid restart policy: ..."). */
+int svc_restart_parse (const char *spec, struct svc_restart_policy *out,
+                       struct err **err);
+/* A record's policy (no when it has none). */
+void svc_restart_of (const struct rt_record *rec,
+                     struct svc_restart_policy *out);
+const char *svc_restart_name (enum svc_restart_kind k);
+/* docker's ShouldRestart: on an exit with exit_code, after restart_count
+ * restarts; manually_stopped: a stop or kill the user asked for. */
+bool svc_restart_should (const struct svc_restart_policy *p, int exit_code,
+                         int restart_count, bool manually_stopped);
+/* docker's backoff: the delay (ms) before the next restart, from the
+ * last delay (0 before the first) and how long the run lasted. */
+int64_t svc_restart_delay (int64_t last_ms, int64_t ran_ms);
+
+/* What the user asked of a container's monitor, kept in <id>/stopped
+ * until the next manual start (docker's HasBeenManuallyStopped and
+ * ExitOnNext): SIGNAL a kill that keeps the policy (a custom StopSignal,
+ * and another signal than it or SIGKILL), CANCEL stop or kill (no
+ * restart), RESTART `restart` (no restart by the policy, no --rm
+ * removal: the command starts it again). */
+enum svc_stop_request
+{
+  SVC_STOP_NONE,
+  SVC_STOP_SIGNAL,
+  SVC_STOP_CANCEL,
+  SVC_STOP_RESTART,
+};
+void svc_stop_request_set (struct svc *s, const char *id,
+                           enum svc_stop_request r);
+enum svc_stop_request svc_stop_request_get (struct svc *s, const char *id);
+void svc_stop_request_clear (struct svc *s, const char *id);
+
+/* ------------------------------------------------ the rest of a life */
+
+/* docker start: a created or exited container again, with its own
+ * writable layer (start.c). The restart count and the stop request are
+ * reset (a manual start, as docker). attach: in the foreground (start -a,
+ * interactive with -i), returning the container's status; else detached
+ * beside a monitor, returning 0. A running one is left alone (0). */
+int svc_start (struct svc *s, struct svc_container *c, bool attach,
+               bool interactive, struct err **err);
+/* docker restart: stop (timeout as svc_stop), then start detached. */
+int svc_restart (struct svc *s, struct svc_container *c, int timeout,
+                 struct err **err);
+/* docker wait: block until the container no longer runs (its monitor is
+ * gone, restarts included); its exit code. */
+int svc_wait (struct svc *s, struct svc_container *c, struct err **err);
+/* docker rename. */
+int svc_rename (struct svc *s, struct svc_container *c, const char *name,
+                struct err **err);
+/* docker pause / unpause through the cgroup freezer (freeze.c): v1
+ * freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0, each waited for. */
+int svc_pause (struct svc *s, struct svc_container *c, struct err **err);
+int svc_unpause (struct svc *s, struct svc_container *c, struct err **err);
+/* 1 when the container's cgroup is frozen, 0 when not (or none). */
+int svc_frozen (const struct rt_record *rec);
+/* The freezer of a cgroup directory (v2: cgroup.freeze, else v1's
+ * freezer.state): freeze or thaw it and wait until it is so. */
+int svc_freezer_set (const char *dir, bool frozen, struct err **err);
+int svc_freezer_get (const char *dir);
+
+/* ------------------------------------------------ attach (attach.c) */
+
+/* docker's default detach sequence: ctrl-p, ctrl-q */
+#define SVC_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+#define SVC_DETACH_KEYS_MAX 16
+struct svc_attach_opts
+{
+  bool no_stdin;           /* --no-stdin */
+  bool sig_proxy;          /* --sig-proxy (docker: on; without a pty) */
+  const char *detach_keys; /* NULL: the default; "": none */
+};
+/* docker attach: the user's stdio to a detached container's (its pty
+ * when it has one) until it exits (its status) or the detach keys come
+ * (0). */
+int svc_attach (struct svc *s, struct svc_container *c,
+                const struct svc_attach_opts *o, struct err **err);
+
+/* "ctrl-p,ctrl-q" -> the bytes (moby/term's ToBytes: one character,
+ * ctrl-@ ctrl-a..ctrl-z ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_, or DEL). */
+int svc_detach_keys_parse (const char *spec, char *out, size_t *n,
+                           struct err **err);
+/* The escape matcher: bytes of a partial match are held back and passed
+ * on when the match breaks; on a whole match *detach is set. Copies what
+ * goes on from in to out (as large as in plus the keys); returns its
+ * length. */
+struct svc_detach
+{
+  char keys[SVC_DETACH_KEYS_MAX];
+  size_t n, pos;
+};
+size_t svc_detach_match (struct svc_detach *d, const char *in, size_t len,
+                         char *out, bool *detach);
 
 /* The Error a container gets when its monitor was killed. */
 #define SVC_MONITOR_KILLED "its monitor was killed"

@@ -20,7 +20,8 @@
 #   name:    a short unique name
 #   area:    what it breaks (extraction containment, seccomp, ...)
 #   find:    a literal string that occurs exactly once in the product's
-#            sources (lib layers registry trust runtime network builder cmd); the
+#            sources (lib layers registry trust runtime network service
+#            builder cmd); the
 #            file is found by it, so the list survives files moving
 #   replace: the literal replacement
 #   file:    optional path glob, when find alone is not unique

@@ -29,7 +29,7 @@ for c in $cmds; do
   fi
 
   want=2
-  case $c in run | exec) want=125 ;; esac
+  case $c in run | exec | create) want=125 ;; esac
   err=$(img "$c" --no-such-option 2>&1 >/dev/null); rc=$?
   out=$(img "$c" --no-such-option 2>/dev/null)
   lines=$(printf '%s\n' "$err" | wc -l)
@@ -74,7 +74,7 @@ for o in $names; do
 done
 for c in "" $cmds; do
   want=2
-  case $c in run | exec) want=125 ;; esac
+  case $c in run | exec | create) want=125 ;; esac
   bad=""
   sub="" # their options follow a subcommand
   case $c in network | volume) sub=ls ;; system) sub=prune ;; esac
