@@ -216,7 +216,7 @@ COMMAND (start)
                "once");
       goto out;
     }
-  if (command_needs_root ("start", 1, err) < 0)
+  if (command_rootless ("start", 1, err) < 0)
     goto out;
   if (attach || interactive)
     {

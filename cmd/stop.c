@@ -74,7 +74,7 @@ COMMAND (restart)
                       &t, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
-  if (command_needs_root ("restart", 1, err) < 0)
+  if (command_rootless ("restart", 1, err) < 0)
     return -1;
   return containers_each_serial (g, "restart", argv + optind, restart_one, &t);
 }
