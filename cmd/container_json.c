@@ -6,6 +6,7 @@
 #include "lib/json.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
+#include "service/health.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,51 @@ static const char *
 network_word (enum rt_network_mode m)
 {
   return m == RT_NET_HOST ? "host" : m == RT_NET_NONE ? "none" : "bridge";
+}
+
+/* What the monitor keeps: State.Health, Config.Healthcheck, the log's
+ * path and HostConfig.LogConfig. */
+static void
+containers_monitor_json (const struct rt_record *rec, json_t *o)
+{
+  const struct rt_healthcheck *hc = &rec->health;
+  json_t *health = svc_health_json (rec), *lc = json_object ();
+  if (health)
+    json_object_set_new (json_object_get (o, "State"), "Health", health);
+  if (hc->test && hc->test[0])
+    {
+      json_t *h = json_pack ("{s:o}", "Test", strv_to_json (hc->test));
+      const struct
+      {
+        const char *key;
+        int64_t v;
+      } d[] = { { "Interval", hc->interval },
+                { "Timeout", hc->timeout },
+                { "StartPeriod", hc->start_period },
+                { "StartInterval", hc->start_interval },
+                { "Retries", hc->retries } };
+      for (size_t i = 0; i < ARRAY_SIZE (d); i++)
+        if (d[i].v)
+          json_object_set_new (h, d[i].key, json_integer (d[i].v));
+      json_object_set_new (json_object_get (o, "Config"), "Healthcheck", h);
+    }
+  if (rec->log.max_size)
+    {
+      json_object_set_new (lc, "max-size",
+                           json_sprintf ("%lld", (long long)rec->log.max_size));
+      json_object_set_new (lc, "max-file",
+                           json_sprintf ("%d", rec->log.max_file));
+    }
+  json_object_set_new (
+      json_object_get (o, "HostConfig"), "LogConfig",
+      json_pack ("{s:s, s:o}", "Type",
+                 rec->log.driver ? rec->log.driver : "json-file", "Config",
+                 lc));
+  json_object_set_new (
+      o, "LogPath",
+      rt_log_config_readable (&rec->log) && rec->plan.state_dir
+          ? json_sprintf ("%s/container.log", rec->plan.state_dir)
+          : json_string (""));
 }
 
 json_t *
@@ -130,6 +176,7 @@ containers_inspect_json (const struct rt_record *rec)
                                   ports_json (running ? st->ports : NULL),
                                   "Networks", networks));
   json_object_set_new (o, "Mounts", mounts);
+  containers_monitor_json (rec, o);
   return o;
 }
 

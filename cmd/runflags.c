@@ -51,7 +51,7 @@ const char run_flags_usage[]
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
       "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
-      "directory)";
+      "directory)\n" RUN_MONITOR_USAGE;
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -152,6 +152,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
     { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
     { "help", no_argument, NULL, OPT_HELP },
+    RUN_MONITOR_OPTS,
     { 0 },
   };
   const char *memory = NULL, *swap = NULL;
@@ -342,6 +343,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
       case OPT_HELP:
         f->help = true;
         return 0;
+      case RUN_OPT_LOG_DRIVER ... RUN_OPT_MONITOR_LAST:
+        if (run_monitor_option (&f->monitor, c, optarg, err) < 0)
+          return -1;
+        break;
       default: /* --platform, --tls-verify; else exit 125 */
         if (regflags_option (&f->reg, c, optarg, err) < 0)
           return -1;
@@ -407,6 +412,7 @@ run_flags_release (struct run_flags *f)
   free (f->ports);
   free (f->rootfs);
   free (f->stop_signal);
+  run_monitor_release (&f->monitor);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

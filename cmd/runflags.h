@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cmd/regflags.h"
+#include "cmd/runflags_monitor.h"
 #include "network/net.h"
 #include "runtime/plan.h"
 
@@ -44,9 +45,10 @@ struct run_flags
   struct regflags reg; /* --platform, --tls-verify (for the pull) */
   char *rootfs;        /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
-  int stop_timeout; /* -1 = default */
-  char *image;      /* the first argument (or the rootfs dir) */
-  char **args;      /* the command after the image */
+  int stop_timeout;                 /* -1 = default */
+  struct run_monitor_flags monitor; /* --log-*, --health-* */
+  char *image;                      /* the first argument (or the rootfs dir) */
+  char **args;                      /* the command after the image */
 };
 
 extern const char run_flags_usage[];

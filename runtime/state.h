@@ -10,7 +10,9 @@
  *                     waits for the container (`run`, or the -d monitor):
  *                     when nobody holds it, nobody will record the exit
  *       upper/ work/  the overlay's writable layer
- *       hostname hosts resolv.conf container.log
+ *       hostname hosts resolv.conf
+ *       container.log[.N]  its output (runtime/logfile.h)
+ *       health.json   its monitor's health checks (service/health.h)
  *
  * Every state change is written atomically (temp + rename). This is the
  * record store only: the container service (service/service.h) decides
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "runtime/logfile.h"
 #include "runtime/plan.h"
 
 struct err;
@@ -60,6 +63,16 @@ struct rt_state
   char *ports;
 };
 
+/* The healthcheck (docker's Config.Healthcheck, durations in ns, 0 =
+ * docker's default); test NULL = none. service/health.c runs it. */
+struct rt_healthcheck
+{
+  char **test;  /* ["CMD", arg...], ["CMD-SHELL", "string"], ["NONE"] */
+  char **shell; /* the image's SHELL for CMD-SHELL, NULL: /bin/sh -c */
+  int64_t interval, timeout, start_period, start_interval;
+  int retries;
+};
+
 struct rt_record
 {
   char *id;
@@ -72,6 +85,8 @@ struct rt_record
   bool auto_remove; /* --rm */
   bool detach;
   int stop_timeout; /* seconds, -1 = default (10) */
+  struct rt_log_config log;
+  struct rt_healthcheck health;
   struct rt_plan plan;
   struct rt_state state;
 };
