@@ -228,7 +228,8 @@ human_time_parse (const char *s, int64_t now_ns, int64_t *ns)
         }
       else
         continue;
-      *ns = (int64_t)t * 1000000000 + frac;
+      /* int64 nanoseconds end in 2262: later is "never" */
+      *ns = t > 9000000000 ? INT64_MAX : (int64_t)t * 1000000000 + frac;
       return 0;
     }
   {
@@ -240,6 +241,8 @@ human_time_parse (const char *s, int64_t now_ns, int64_t *ns)
     sec = strtoll (p, &end, 10);
     if (end == p || errno)
       return -1;
+    if (sec > 9000000000 || sec < -9000000000)
+      sec = sec > 0 ? 9000000000 : -9000000000;
     p = end;
     d = fraction_ns (&p);
     if (*p)
