@@ -55,6 +55,9 @@ COMMAND (rm);
 COMMAND (network);
 COMMAND (build);
 COMMAND (history);
+COMMAND (top);
+COMMAND (stats);
+COMMAND (port);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */
