@@ -58,6 +58,7 @@ COMMAND (history);
 COMMAND (top);
 COMMAND (stats);
 COMMAND (port);
+COMMAND (diff);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -51,6 +51,7 @@ static const struct command commands[] = {
   { "top", cmd_top, "Show the processes of a running container" },
   { "stats", cmd_stats, "Show containers' resource use" },
   { "port", cmd_port, "Show a container's published ports" },
+  { "diff", cmd_diff, "Show what changed in a container's files" },
   { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
 };

@@ -37,6 +37,18 @@ int layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                         const struct layer_sink *sink, struct layer_result *out,
                         struct err **err);
 
+/* The same walk as a list of changes, as docker diff shows them (moby
+ * pkg/archive/changes.go): fn gets 'A' (new), 'C' (changed: a file that
+ * exists below, or a directory whose mode or owner changed or above a new
+ * or deleted entry) or 'D' (a whiteout, an opaque directory) and the
+ * absolute path, depth first with each directory's names in byte order
+ * (whiteouts sorted as ".wh." names: callers sort). The paths in skip
+ * ("etc/hosts", relative, NULL-terminated or NULL: what the runtime made
+ * there) are left out, and bring no parent along. */
+typedef void (*layer_change_fn) (void *data, char kind, const char *path);
+int layer_changes (int upper_fd, char *const *lower_dirs, char *const *skip,
+                   layer_change_fn fn, void *data, struct err **err);
+
 /* Write the layer into the store as a new blob; out->digest names it. */
 int layer_diff (int upper_fd, char *const *lower_dirs,
                 const struct layer_opts *o, struct store *s,
