@@ -59,6 +59,7 @@ COMMAND (top);
 COMMAND (stats);
 COMMAND (port);
 COMMAND (diff);
+COMMAND (cp);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

@@ -52,6 +52,7 @@ static const struct command commands[] = {
   { "stats", cmd_stats, "Show containers' resource use" },
   { "port", cmd_port, "Show a container's published ports" },
   { "diff", cmd_diff, "Show what changed in a container's files" },
+  { "cp", cmd_cp, "Copy files into or out of a container" },
   { "network", cmd_network, "List and inspect container networks" },
   { "version", cmd_version, "Show the version" },
 };
