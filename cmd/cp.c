@@ -111,8 +111,10 @@ parent_of (const char *clean)
                          : xstrdup ("/");
 }
 
-/* path in the container's root: resolved inside it (follow: its last
- * symlink too), its parent opened there. */
+/* path in the container's root: its parent opened inside the root (the
+ * kernel resolves its links there: RESOLVE_IN_ROOT), its last name as it
+ * is, or with follow where its links lead (resolved inside the root too,
+ * lib/inroot.h). */
 static int
 container_place (int root, const char *path, bool follow, struct place *out,
                  struct err **err)
@@ -125,32 +127,19 @@ container_place (int root, const char *path, bool follow, struct place *out,
   bool exists, is_dir;
   memset (out, 0, sizeof *out);
   out->dir = -1;
-  if (follow)
-    {
-      if (inroot_resolve (&v, clean, &resolved, &exists, &is_dir, err) < 0)
-        return -1;
-    }
-  else
-    {
-      /* the parent resolved, the last name as it is */
-      _cleanup_free_ char *p = parent_of (clean), *rp = NULL;
-      _cleanup_free_ char *name = last_name (clean);
-      if (inroot_resolve (&v, p, &rp, &exists, &is_dir, err) < 0)
-        return -1;
-      resolved = !strcmp (name, ".") ? xstrdup (rp)
-                 : !strcmp (rp, "/") ? xasprintf ("/%s", name)
-                                     : xasprintf ("%s/%s", rp, name);
-    }
+  if (follow
+      && inroot_resolve (&v, clean, &resolved, &exists, &is_dir, err) < 0)
+    return -1;
+  if (!resolved)
+    resolved = xstrdup (clean);
   parent = parent_of (resolved);
   out->name = last_name (resolved);
   out->as = last_name (clean);
   out->path = xstrdup (resolved);
+  /* why: the container's links lead somewhere in its root, never out */
   out->dir = fs_open_in_root (root, parent, O_RDONLY | O_DIRECTORY, 0);
   if (out->dir < 0)
-    {
-      err_set (err, errno, "'%s'", parent);
-      return -1;
-    }
+    return err_set (err, errno, "'%s'", parent);
   if (fstatat (out->dir, out->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     out->exists = true, out->is_dir = S_ISDIR (st.st_mode);
   return 0;

@@ -4,7 +4,8 @@
  * (layers/diff.h's walk), in docker's order (depth first, names in byte
  * order). The mount points the runtime itself puts there (/dev, /proc,
  * /sys, /etc/hosts, /etc/hostname, /etc/resolv.conf; docker keeps them in
- * its init layer) are left out. Running or stopped containers alike. */
+ * its init layer) and its volumes and bind mounts are left out. Running
+ * or stopped containers alike. */
 #include "layers/diff.h"
 #include "cmd/command.h"
 #include "cmd/containers.h"
@@ -75,6 +76,7 @@ COMMAND (diff)
   struct svc svc = { .cs = { .fd = -1 } };
   struct svc_container ctr = { 0 };
   struct changes ch = { 0 };
+  _cleanup_strv_ char **skip = strv_dup (runtime_made);
   int upper = -1, r, ret = -1;
 
   r = command_no_options (argc, argv, usage_text, err);
@@ -93,9 +95,10 @@ COMMAND (diff)
       err_set (err, 0, "container '%s' has no writable layer", argv[optind]);
       goto out;
     }
-  if (layer_changes (upper, ctr.rec.plan.lower_dirs, runtime_made, add, &ch,
-                     err)
-      < 0)
+  /* docker: volumes and bind mounts are not part of it */
+  for (size_t i = 0; i < ctr.rec.plan.n_mounts; i++)
+    strv_push (&skip, xstrdup (ctr.rec.plan.mounts[i].destination + 1));
+  if (layer_changes (upper, ctr.rec.plan.lower_dirs, skip, add, &ch, err) < 0)
     goto out;
   if (ch.n)
     qsort (ch.v, ch.n, sizeof *ch.v, by_walk);

@@ -72,7 +72,8 @@ bind_mounts (int root, const struct rt_plan *p, struct err **err)
 /* A stopped container's overlay (and bind mounts), mounted in a private
  * mount namespace of this process. */
 static int
-stopped_root (struct svc *s, const struct rt_record *rec, struct err **err)
+stopped_root (struct svc *s, const struct rt_record *rec, char **mounted,
+              struct err **err)
 {
   const struct rt_plan *p = &rec->plan;
   _cleanup_free_ char *dir = xasprintf ("%s/tmp/cp-XXXXXX", s->root);
@@ -101,7 +102,13 @@ stopped_root (struct svc *s, const struct rt_record *rec, struct err **err)
           close (fd);
           fd = -1;
         }
-      /* the fd keeps the tree; the directory can go at once */
+      /* mounted until svc_files_close (a lazy unmount now would cut the
+       * bind mounts off the tree the fd holds) */
+      if (fd >= 0)
+        {
+          *mounted = steal_pointer (&dir);
+          return fd;
+        }
       umount2 (dir, MNT_DETACH);
     }
   rmdir (dir);
@@ -114,6 +121,7 @@ svc_files_open (struct svc *s, struct svc_container *c, struct svc_files *f,
 {
   struct rt_record *rec = &c->rec;
   f->root = f->lock = -1;
+  f->mounted = NULL;
   f->running = rec->state.status == RT_RUNNING;
   if (f->running)
     {
@@ -131,7 +139,7 @@ svc_files_open (struct svc *s, struct svc_container *c, struct svc_files *f,
       return err_set (err, 0, "container '%s' is starting: try again",
                       rec->name);
     }
-  f->root = stopped_root (s, rec, err);
+  f->root = stopped_root (s, rec, &f->mounted, err);
   if (f->root < 0)
     {
       svc_files_close (f);
@@ -145,6 +153,15 @@ svc_files_close (struct svc_files *f)
 {
   if (f->root >= 0)
     close (f->root);
+  if (f->mounted)
+    {
+      /* the mount dies with this process's namespace anyway; the empty
+       * directory would stay */
+      umount2 (f->mounted, MNT_DETACH);
+      rmdir (f->mounted);
+      free (f->mounted);
+      f->mounted = NULL;
+    }
   if (f->lock >= 0)
     close (f->lock);
   f->root = f->lock = -1;

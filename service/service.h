@@ -131,8 +131,9 @@ void svc_net_gc (struct svc *s);
  * held meanwhile so that it does not start. */
 struct svc_files
 {
-  int root; /* the root directory */
-  int lock; /* monitor.lock, or -1 */
+  int root;      /* the root directory */
+  int lock;      /* monitor.lock, or -1 */
+  char *mounted; /* where a stopped one's overlay is, or NULL */
   bool running;
 };
 int svc_files_open (struct svc *s, struct svc_container *c, struct svc_files *f,
