@@ -219,4 +219,36 @@ ok "a foreground container's checks run" wait_for health_is hfg healthy
 img stop -t 1 hfg >/dev/null
 wait $fgpid
 
+# --- around a running container: top, stats, port ----------------------------------
+img run -d --name around -p 8080:80 -p 127.0.0.1:5353:53/udp $IMG sh -c 'sleep 1000 & exec sleep 999' >/dev/null
+wait_for test "$(img exec around sh -c 'ls /proc | grep -c "^[0-9]"' 2>/dev/null)" -ge 2
+top=$(img top around)
+like "top: ps -ef's columns, docker's layout" "$(echo "$top" | head -1)" \
+  '^UID {17,}PID {17,}PPID {16,}C {19,}STIME {15,}TTY {17,}TIME {16,}CMD$'
+like "top: the container's processes" "$top" $'\nroot +[0-9]+ +[0-9]+ +[0-9]+ +[0-9:A-Za-z]+ +[?] +00:00:0[0-9] +sleep 999'
+like "top: every one of them" "$top" 'sleep 1000'
+is "top: nothing of the host" "$(echo "$top" | grep -vc 'sleep\|^UID')" 0
+pid1=$(img inspect -f '{{.State.Pid}}' around)
+like "top: host pids, as docker shows them" "$top" $'\nroot +'"$pid1"' '
+is "top -o pid,comm" "$(img top around -o pid,comm | awk 'NR>1 {print $2}' | sort | tr '\n' ' ')" "sleep sleep "
+is "top -o: its titles" "$(img top around -o pid,comm | head -1 | tr -s ' ')" "PID COMMAND"
+fails "top: an option it does not know" img top around aux
+fails "top of a stopped container" img top fg
+like "  says it is not running" "$LAST_OUT" "is not running"
+st=$(img stats --no-stream around)
+like "stats: docker's columns" "$(echo "$st" | head -1)" \
+  '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$'
+like "stats: a row with numbers from the cgroup" "$(echo "$st" | sed -n 2p)" \
+  '^[0-9a-f]{12} +around +[0-9]+\.[0-9]{2}% +[0-9.]+(B|KiB|MiB|GiB) / [0-9.]+(B|KiB|MiB|GiB) +[0-9]+\.[0-9]{2}% +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B +2$'
+is "stats --format" "$(img stats --no-stream --format '{{.Name}}:{{.PIDs}}' around)" "around:2"
+is "stats: running containers only by default" "$(img stats --no-stream --format '{{.Name}}' | sort | tr '\n' ' ')" "around "
+like "stats -a: a stopped one shows --" "$(img stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}}')" $'(^|\n)fg -- --(\n|$)'
+is "port: docker's form, sorted" "$(img port around)" "$(printf '53/udp -> 127.0.0.1:5353\n80/tcp -> 0.0.0.0:8080')"
+is "port PRIVATE" "$(img port around 80)" "0.0.0.0:8080"
+is "port PRIVATE/PROTO" "$(img port around 53/udp)" "127.0.0.1:5353"
+fails "port of one not published" img port around 81
+like "  docker's message" "$LAST_OUT" "no public port '81/tcp' published for 'around'"
+is "port of a stopped container: nothing" "$(img port fg)" ""
+img rm -f around >/dev/null
+
 done_testing
