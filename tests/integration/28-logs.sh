@@ -24,11 +24,13 @@ probes_at_least () { [ "$(img inspect -f '{{len .State.Health.Log}}' "$1" 2>/dev
 
 # --- a foreground run keeps a log ---------------------------------------------
 out=$(img run --name fg $NET $IMG sh -c 'echo out; echo err >&2' 2>"$T_TMP/err")
+# doc:logs-foreground
 is "foreground: stdout still reaches the caller's stdout" "$out" "out"
 is "foreground: stderr the caller's stderr" "$(cat "$T_TMP/err")" "err"
 is "logs of a foreground run: stdout" "$(img logs fg 2>/dev/null)" "out"
 is "logs of a foreground run: stderr kept apart" "$(img logs fg 2>&1 >/dev/null)" "err"
 log=$(dir_of fg)/container.log
+# doc:logs-json-file
 like "the log is docker's json-file form" "$(head -1 "$log")" \
   '^\{"log":"out\\n","stream":"stdout","time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]*[1-9])?Z"\}$'
 like "stderr entries say so" "$(sed -n 2p "$log")" '^\{"log":"err\\n","stream":"stderr","time":"[^"]+"\}$'
@@ -68,6 +70,7 @@ is "the container's exit is recorded (not a killed monitor)" \
 
 # --- --tail, --since, --until ----------------------------------------------
 img run --name ten $NET $IMG sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; done' >/dev/null
+# doc:logs-since
 is "--tail 3" "$(img logs --tail 3 ten | tr '\n' ' ')" "8 9 10 "
 is "-n 1" "$(img logs -n 1 ten)" "10"
 is "--tail 0" "$(img logs --tail 0 ten)" ""
@@ -104,6 +107,7 @@ img rm -f "$id" >/dev/null
 # --- rotation -------------------------------------------------------------------
 img run --name rot $NET --log-opt max-size=1k --log-opt max-file=3 $IMG sh -c 'i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); done' >/dev/null
 d=$(dir_of rot)
+# doc:logs-rotation
 ok "max-file=3: the current file and two rotated ones" test -f "$d/container.log.2"
 fails "no third" test -e "$d/container.log.3"
 big=0
@@ -139,6 +143,7 @@ like "max-file 0: docker's message" "$(img run --rm $NET --log-opt max-file=0 $I
 img run -d --name hc $NET --health-cmd 'test -f /tmp/ok' --health-interval 1s \
   --health-retries 2 $IMG sleep 1000 >/dev/null
 like "ps: (health: starting) before a probe ran" "$(img ps)" 'Up .* \(health: starting\) +hc'
+# doc:health-states
 ok "failing probes: unhealthy" wait_for health_is hc unhealthy
 like "ps says (unhealthy)" "$(img ps)" 'Up .* \(unhealthy\) +hc'
 streak=$(img inspect -f '{{.State.Health.FailingStreak}}' hc)
@@ -223,6 +228,7 @@ wait $fgpid
 img run -d --name around -p 8080:80 -p 127.0.0.1:5353:53/udp $IMG sh -c 'sleep 1000 & exec sleep 999' >/dev/null
 wait_for test "$(img exec around sh -c 'ls /proc | grep -c "^[0-9]"' 2>/dev/null)" -ge 2
 top=$(img top around)
+# doc:top-columns
 like "top: ps -ef's columns, docker's layout" "$(echo "$top" | head -1)" \
   '^UID {17,}PID {17,}PPID {16,}C {19,}STIME {15,}TTY {17,}TIME {16,}CMD$'
 like "top: the container's processes" "$top" $'\nroot +[0-9]+ +[0-9]+ +[0-9]+ +[0-9:A-Za-z]+ +[?] +00:00:0[0-9] +sleep 999'
@@ -236,6 +242,7 @@ fails "top: an option it does not know" img top around aux
 fails "top of a stopped container" img top fg
 like "  says it is not running" "$LAST_OUT" "is not running"
 st=$(img stats --no-stream around)
+# doc:stats-columns
 like "stats: docker's columns" "$(echo "$st" | head -1)" \
   '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$'
 like "stats: a row with numbers from the cgroup" "$(echo "$st" | sed -n 2p)" \
@@ -243,6 +250,7 @@ like "stats: a row with numbers from the cgroup" "$(echo "$st" | sed -n 2p)" \
 is "stats --format" "$(img stats --no-stream --format '{{.Name}}:{{.PIDs}}' around)" "around:2"
 is "stats: running containers only by default" "$(img stats --no-stream --format '{{.Name}}' | sort | tr '\n' ' ')" "around "
 like "stats -a: a stopped one shows --" "$(img stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}}')" $'(^|\n)fg -- --(\n|$)'
+# doc:port-output
 is "port: docker's form, sorted" "$(img port around)" "$(printf '53/udp -> 127.0.0.1:5353\n80/tcp -> 0.0.0.0:8080')"
 is "port PRIVATE" "$(img port around 80)" "0.0.0.0:8080"
 is "port PRIVATE/PROTO" "$(img port around 53/udp)" "127.0.0.1:5353"

@@ -28,6 +28,7 @@ for _ in $(seq 600); do img exec run test -e /tmp/ready 2>/dev/null && break; sl
 cname=$(img exec run cat /etc/hostname)
 
 # --- path rules -----------------------------------------------------------------
+# doc:cp-rules
 ok "a directory into an existing one goes in under its name" img cp "$H/src" run:/tmp/
 is "  its files there" "$(img exec -u 0 run cat /tmp/src/a /tmp/src/sub/b | tr '\n' ' ')" "hello deep "
 is "  a link stays a link" "$(img exec run readlink /tmp/src/link)" "a"
@@ -59,6 +60,7 @@ ok "a relative container path is from its root" img cp run:tmp/f "$H/out/rel"
 is "  the same file" "$(cat "$H/out/rel")" "inside"
 
 # --- owners (docker's code, lifecycle.md §9.6) -------------------------------------
+# doc:cp-owners
 is "in: the source's numeric owners are kept" "$(img exec run stat -c %u:%g /tmp/src/a)" "1234:5678"
 is "in: and its mode" "$(img exec run stat -c %a /tmp/src/a)" "640"
 ok "in -a" img cp -a "$H/src/a" run:/tmp/archived
@@ -66,6 +68,7 @@ is "in -a: the container's user owns it" "$(img exec run stat -c %u:%g /tmp/arch
 is "out: the caller owns what it writes" "$(stat -c %u:%g "$H/out/f")" "$(id -u):$(id -g)"
 
 # --- links of the container stay in it ---------------------------------------------
+# doc:cp-links-in-root
 ok "out through an absolute link" img cp run:/tmp/escape/hostname "$H/out/hn1"
 is "  is the container's file, not the host's" "$(cat "$H/out/hn1")" "$cname"
 ok "out through a link climbing past the root" img cp run:/tmp/up/hostname "$H/out/hn2"
@@ -116,6 +119,7 @@ is "nor a temp dir" "$(ls "$R/tmp" | grep -c '^cp-')" 0
 # --- read-only roots and volumes -----------------------------------------------------
 mkdir -p "$T_TMP/vol" "$T_TMP/rovol"
 img run -d --name ro $NET --read-only -v "$T_TMP/vol:/vol" -v "$T_TMP/rovol:/rovol:ro" $IMG sleep 1000 >/dev/null
+# doc:cp-readonly
 fails "a read-only root: cp in fails" img cp "$H/a2" ro:/tmp/x
 like "  with docker's message" "$LAST_OUT" "container rootfs is marked read-only"
 fails "a read-only volume: cp in fails" img cp "$H/a2" ro:/rovol/x
@@ -144,6 +148,7 @@ C /root
 C /tmp
 A /tmp/d
 A /tmp/d/e'
+# doc:diff-output
 is "diff: A/C/D in docker's order" "$(img diff df)" "$want"
 img run --name clean $NET $IMG true
 is "diff: nothing for a container that changed nothing (the runtime's mount points are left out)" \
