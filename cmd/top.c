@@ -352,27 +352,38 @@ COMMAND (top)
   size_t n = 0;
   int ret = -1;
 
-  if (argc >= 2 && !strcmp (argv[1], "--help"))
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+  };
+  const char *key;
+  int c;
+  /* options stop at CONTAINER: what follows is ps's, as docker passes
+   * it on */
+  c = command_getopt (argc, argv, "+", opts);
+  if (c == 'h')
     {
       printf ("usage: %s\n", usage_text);
       return 0;
     }
-  /* everything after CONTAINER is ps's, as docker passes it on */
-  if (argc < 2 || argv[1][0] == '-')
+  if (c != -1)
+    return command_bad_option (err);
+  if (optind >= argc)
     return command_usage_error (usage_text, err);
-  if (columns (argv + 2, &names, &titles, err) < 0)
+  key = argv[optind];
+  if (columns (argv + optind + 1, &names, &titles, err) < 0)
     return err_exit (err, 1);
-  if (containers_load (&svc, g->root, g->config_path, argv[1], &ctr, err) < 0)
+  if (containers_load (&svc, g->root, g->config_path, key, &ctr, err) < 0)
     goto out;
   if (ctr.rec.state.status != RT_RUNNING || ctr.rec.state.pid <= 0)
     {
-      err_set (err, 0, "container '%s' is not running", argv[1]);
+      err_set (err, 0, "container '%s' is not running", key);
       goto out;
     }
   procs = container_procs (ctr.rec.state.pid, &n);
   if (!n)
     {
-      err_set (err, 0, "container '%s' is not running", argv[1]);
+      err_set (err, 0, "container '%s' is not running", key);
       goto out;
     }
   qsort (procs, n, sizeof *procs, by_pid);
@@ -380,10 +391,10 @@ COMMAND (top)
   for (size_t i = 0; i < n; i++)
     {
       rows[i] = xcalloc (1, sizeof *rows[i]);
-      for (size_t c = 0; names[c]; c++)
+      for (size_t k = 0; names[k]; k++)
         {
           struct strbuf sb = STRBUF_INIT;
-          field (names[c], &procs[i], &cx, &sb);
+          field (names[k], &procs[i], &cx, &sb);
           strv_push (&rows[i], strbuf_detach (&sb, NULL));
         }
     }
