@@ -407,10 +407,9 @@ svc_health_json (const struct rt_record *rec)
   err_free (e);
   if (!json_is_object (o))
     {
-      /* never started: docker's State.Health of a created container */
+      /* never started: docker sets State.Health at the first start */
       json_decref (o);
-      o = json_pack ("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak",
-                     0, "Log");
+      return NULL;
     }
   return o;
 }

@@ -63,7 +63,7 @@ struct svc_health *svc_health_start (struct svc *s, const struct rt_record *rec,
 void svc_health_stop (struct svc_health *h);
 
 /* The container's State.Health as docker's inspect shows it (a new
- * reference), or NULL when it has no healthcheck. */
+ * reference), or NULL when it has no healthcheck or never started. */
 json_t *svc_health_json (const struct rt_record *rec);
 
 #endif
