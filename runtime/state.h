@@ -13,6 +13,7 @@
  *       hostname hosts resolv.conf
  *       container.log[.N]  its output (runtime/logfile.h)
  *       health.json   its monitor's health checks (service/health.h)
+ *       cp-root/      where cp mounts it while it does not run
  *
  * Every state change is written atomically (temp + rename). This is the
  * record store only: the container service (service/service.h) decides

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,8 +77,10 @@ stopped_root (struct svc *s, const struct rt_record *rec, char **mounted,
               struct err **err)
 {
   const struct rt_plan *p = &rec->plan;
-  _cleanup_free_ char *dir = xasprintf ("%s/tmp/cp-XXXXXX", s->root);
-  _cleanup_free_ char *tmp = xasprintf ("%s/tmp", s->root);
+  /* in the container's directory, one at a time (the caller holds its
+   * monitor.lock): a cp killed midway leaves an empty directory that the
+   * next one uses and rm deletes */
+  _cleanup_free_ char *dir = rt_record_path (&s->cs, rec->id, "cp-root");
   int fd = -1;
   if (!p->upper_dir || !p->work_dir)
     return err_set (err, 0, "container '%s' has no writable layer", rec->name);
@@ -86,9 +89,7 @@ stopped_root (struct svc *s, const struct rt_record *rec, char **mounted,
   /* why: nothing mounted here may propagate back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return err_set (err, errno, "make mounts private");
-  if (fs_mkdir_p (AT_FDCWD, tmp, 0700, err) < 0)
-    return -1;
-  if (!mkdtemp (dir))
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
     return err_set (err, errno, "create '%s'", dir);
   if (layer_overlay_mount (p->lower_dirs, p->upper_dir, p->work_dir, dir, 0,
                            err)

@@ -114,7 +114,7 @@ ok "into a stopped one through its absolute link" img cp "$H/a2" stopped:/escape
 fails "  not the host's /etc" test -e /etc/stopped-written
 like "  its diff has it under /etc" "$(img diff stopped)" $'C /etc\nA /etc/stopped-written'
 is "no mount is left behind" "$(grep -c "$R" /proc/self/mountinfo)" 0
-is "nor a temp dir" "$(ls "$R/tmp" | grep -c '^cp-')" 0
+is "nor its mount point" "$(ls "$R/containers/$(img inspect -f '{{.Id}}' stopped)" | grep -c '^cp-root')" 0
 
 # --- read-only roots and volumes -----------------------------------------------------
 mkdir -p "$T_TMP/vol" "$T_TMP/rovol"
