@@ -4,6 +4,7 @@
 #include "builder/buildfile.h"
 #include "builder/shlex.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 
@@ -563,51 +564,6 @@ parse_arg (struct parser *P, struct bf_instr *in, const char *rest,
   return 0;
 }
 
-/* A Go duration ("30s", "1m30s", "1.5h", "500ms") in nanoseconds. */
-static int
-parse_duration (const char *s, int64_t *out)
-{
-  static const struct
-  {
-    const char *unit;
-    double ns;
-  } units[] = { { "ns", 1 },  { "us", 1e3 }, { "µs", 1e3 },  { "ms", 1e6 },
-                { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
-  double total = 0;
-  if (!strcmp (s, "0"))
-    {
-      *out = 0;
-      return 0;
-    }
-  if (!*s)
-    return -1;
-  while (*s)
-    {
-      char *end;
-      if (!isdigit ((unsigned char)*s) && *s != '.')
-        return -1;
-      double v = strtod (s, &end);
-      if (end == s)
-        return -1;
-      s = end;
-      size_t best = 0, best_len = 0;
-      for (size_t i = 0; i < ARRAY_SIZE (units); i++)
-        {
-          size_t l = strlen (units[i].unit);
-          if (!strncmp (s, units[i].unit, l) && l > best_len)
-            best = i, best_len = l;
-        }
-      if (!best_len)
-        return -1;
-      total += v * units[best].ns;
-      s += best_len;
-    }
-  if (total > 9.2e18)
-    return -1;
-  *out = (int64_t)total;
-  return 0;
-}
-
 static int parse_instruction (struct parser *P, const char *line, int lineno,
                               struct bf_instr *in, bool in_onbuild,
                               struct err **err);
@@ -639,7 +595,7 @@ parse_healthcheck (struct parser *P, struct bf_instr *in, const char *rest,
   for (size_t i = 0; i < ARRAY_SIZE (durs); i++)
     {
       const char *v = bf_flag (in, durs[i]);
-      if (v && (parse_duration (v, fields[i]) < 0 || *fields[i] < 0))
+      if (v && (human_duration_parse (v, fields[i]) < 0 || *fields[i] < 0))
         return PERR (P, in->line, "HEALTHCHECK --%s: bad duration '%s'",
                      durs[i], v);
       if (v && *fields[i] != 0 && *fields[i] < 1000000)

@@ -76,6 +76,11 @@ COMMAND (rename);
 COMMAND (pause);
 COMMAND (unpause);
 COMMAND (attach);
+COMMAND (top);
+COMMAND (stats);
+COMMAND (port);
+COMMAND (diff);
+COMMAND (cp);
 
 /* A boolean option value: NULL (bare flag), "true"/"1", "false"/"0".
  * Returns -1 for anything else. */

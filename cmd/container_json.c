@@ -7,6 +7,7 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/rlimits.h"
+#include "service/health.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +177,51 @@ add_everyday (json_t *o, const struct rt_record *rec)
   json_object_set_new (config, "ExposedPorts", exposed);
 }
 
+/* What the monitor keeps: State.Health, Config.Healthcheck, the log's
+ * path and HostConfig.LogConfig. */
+static void
+containers_monitor_json (const struct rt_record *rec, json_t *o)
+{
+  const struct rt_healthcheck *hc = &rec->health;
+  json_t *health = svc_health_json (rec), *lc = json_object ();
+  if (health)
+    json_object_set_new (json_object_get (o, "State"), "Health", health);
+  if (hc->test && hc->test[0])
+    {
+      json_t *h = json_pack ("{s:o}", "Test", strv_to_json (hc->test));
+      const struct
+      {
+        const char *key;
+        int64_t v;
+      } d[] = { { "Interval", hc->interval },
+                { "Timeout", hc->timeout },
+                { "StartPeriod", hc->start_period },
+                { "StartInterval", hc->start_interval },
+                { "Retries", hc->retries } };
+      for (size_t i = 0; i < ARRAY_SIZE (d); i++)
+        if (d[i].v)
+          json_object_set_new (h, d[i].key, json_integer (d[i].v));
+      json_object_set_new (json_object_get (o, "Config"), "Healthcheck", h);
+    }
+  if (rec->log.max_size)
+    {
+      json_object_set_new (lc, "max-size",
+                           json_sprintf ("%lld", (long long)rec->log.max_size));
+      json_object_set_new (lc, "max-file",
+                           json_sprintf ("%d", rec->log.max_file));
+    }
+  json_object_set_new (
+      json_object_get (o, "HostConfig"), "LogConfig",
+      json_pack ("{s:s, s:o}", "Type",
+                 rec->log.driver ? rec->log.driver : "json-file", "Config",
+                 lc));
+  json_object_set_new (
+      o, "LogPath",
+      rt_log_config_readable (&rec->log) && rec->plan.state_dir
+          ? json_sprintf ("%s/container.log", rec->plan.state_dir)
+          : json_string (""));
+}
+
 json_t *
 containers_inspect_json (const struct rt_record *rec)
 {
@@ -238,6 +284,7 @@ containers_inspect_json (const struct rt_record *rec)
                                   "Networks", networks));
   json_object_set_new (o, "Mounts", mounts);
   add_everyday (o, rec);
+  containers_monitor_json (rec, o);
   return o;
 }
 

@@ -399,7 +399,7 @@ build_record (const struct run_flags *f, struct run_image *ri,
   rec->created = time (NULL);
   rt_process_release (&proc);
   rt_user_info_release (&ui);
-  return 0;
+  return run_monitor_apply (&f->monitor, ic ? ic->json : NULL, rec, err);
 }
 
 /* -p as given, then with -P each EXPOSEd port of the image that no -p

@@ -84,7 +84,7 @@ const char run_flags_usage[]
       "  --ipc private|shareable|host|container:NAME\n"
       "  --security-opt apparmor=PROFILE|label=LABEL (no policy applies "
       "here)\n"
-      "  --restart no|always|unless-stopped|on-failure[:N]";
+      "  --restart no|always|unless-stopped|on-failure[:N]\n" RUN_MONITOR_USAGE;
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -214,6 +214,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     { "cidfile", required_argument, NULL, OPT_CIDFILE },
     { "pid", required_argument, NULL, OPT_PID },
     { "ipc", required_argument, NULL, OPT_IPC },
+    RUN_MONITOR_OPTS,
     { 0 },
   };
   const char *memory = NULL, *swap = NULL;
@@ -440,6 +441,10 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
         if (run_flags_everyday (f, c - OPT_ULIMIT, optarg, err) < 0)
           return -1;
         break;
+      case RUN_OPT_LOG_DRIVER ... RUN_OPT_MONITOR_LAST:
+        if (run_monitor_option (&f->monitor, c, optarg, err) < 0)
+          return -1;
+        break;
       default: /* --platform, --tls-verify; else exit 125 */
         if (regflags_option (&f->reg, c, optarg, err) < 0)
           return -1;
@@ -541,6 +546,7 @@ run_flags_release (struct run_flags *f)
   free (f->ipc_mode);
   free (f->net_container);
   free (f->restart);
+  run_monitor_release (&f->monitor);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cmd/regflags.h"
+#include "cmd/runflags_monitor.h"
 #include "network/net.h"
 #include "runtime/plan.h"
 
@@ -44,7 +45,8 @@ struct run_flags
   struct regflags reg; /* --platform, --tls-verify (for the pull) */
   char *rootfs;        /* --rootfs DIR: run a directory, not an image */
   char *stop_signal;
-  int stop_timeout; /* -1 = default */
+  int stop_timeout;                 /* -1 = default */
+  struct run_monitor_flags monitor; /* --log-*, --health-* */
   /* the everyday flags (docker's) */
   char **ulimits, **sysctls; /* checked (runtime/sysopts.h) */
   int64_t shm_size;          /* 0 = default */

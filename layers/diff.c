@@ -22,6 +22,7 @@ struct level
   struct stat st;
   bool emitted; /* header written (the root never is) */
   bool opaque_marker;
+  char kind;      /* as a change: 'A' new, 'C' changed, 'D' opaque */
   size_t *lowers; /* indices of lower dirs holding this dir, top first */
   size_t n_lowers;
 };
@@ -30,6 +31,9 @@ struct differ
 {
   struct tarfs tf;
   const struct layer_diff_skip *skip;
+  /* layer_changes: each change goes here instead of the tar */
+  layer_change_fn change;
+  void *change_data;
   int *lower_fds;
   size_t n_lower;
   struct level *lv;
@@ -85,6 +89,14 @@ child_lowers (struct differ *d, const struct level *lv, const char *name,
   *n_out = n;
 }
 
+/* Report one change ("/" + path) to layer_changes' callback. */
+static void
+report (struct differ *d, char kind, const char *path)
+{
+  _cleanup_free_ char *abs = xasprintf ("/%s", path);
+  d->change (d->change_data, kind, abs);
+}
+
 /* Write the headers of the directories above the entry about to be
  * written that were held back as unchanged. */
 static int
@@ -95,11 +107,16 @@ flush_parents (struct differ *d, struct err **err)
       struct level *lv = &d->lv[i];
       if (lv->emitted)
         continue;
+      lv->emitted = true;
+      if (d->change)
+        {
+          report (d, lv->kind, lv->tar_path);
+          continue;
+        }
       if (tarfs_add (&d->tf, d->lv[i - 1].fd, lv->name, &lv->st, lv->tar_path,
                      NULL, err)
           < 0)
         return -1;
-      lv->emitted = true;
       if (lv->opaque_marker)
         {
           _cleanup_free_ char *wh = ovl_join (lv->tar_path, ".wh..wh..opq");
@@ -130,6 +147,8 @@ visit (struct differ *d, const char *name, struct err **err)
       _cleanup_free_ char *wh = ovl_join (lv->tar_path, whname);
       if (flush_parents (d, err) < 0)
         return -1;
+      if (d->change)
+        return report (d, 'D', path), 0;
       return tarfs_add_whiteout (&d->tf, wh, err);
     }
 
@@ -151,6 +170,15 @@ visit (struct differ *d, const char *name, struct err **err)
 
   if (!S_ISDIR (st.st_mode))
     {
+      if (d->change)
+        {
+          /* docker's rule: a changed file does not bring its held-back
+           * parents along, a new one does */
+          char kind = lower_lookup (d, lv, name, &lst) ? 'C' : 'A';
+          if (kind == 'A' && flush_parents (d, err) < 0)
+            return -1;
+          return report (d, kind, path), 0;
+        }
       if (flush_parents (d, err) < 0)
         return -1;
       return tarfs_add (&d->tf, lv->fd, name, &st, path, NULL, err);
@@ -170,7 +198,10 @@ visit (struct differ *d, const char *name, struct err **err)
                        .tar_path = steal_pointer (&path),
                        .name = xstrdup (name),
                        .st = st,
-                       .opaque_marker = below && opaque };
+                       .opaque_marker = below && opaque,
+                       .kind = !below   ? 'A'
+                               : opaque ? 'D'
+                                        : 'C' };
   if (below && !opaque)
     child_lowers (d, lv, name, &c->lowers, &c->n_lowers);
 
@@ -209,6 +240,34 @@ walk (struct differ *d, struct err **err)
   return r;
 }
 
+/* The differ's lower dirs and its root level. */
+static int
+differ_init (struct differ *d, int upper_fd, char *const *lower_dirs,
+             struct err **err)
+{
+  if (ovl_open_dirs (lower_dirs, &d->lower_fds, &d->n_lower, err) < 0)
+    return -1;
+  d->lv = xgrow (NULL, &d->alloc, 8, sizeof *d->lv);
+  d->depth = 1;
+  d->lv[0] = (struct level){ .fd = upper_fd,
+                             .tar_path = (char *)"",
+                             .emitted = true };
+  d->lv[0].lowers = xcalloc (d->n_lower + 1, sizeof *d->lv[0].lowers);
+  for (size_t i = 0; i < d->n_lower; i++)
+    d->lv[0].lowers[d->lv[0].n_lowers++] = i;
+  return 0;
+}
+
+static void
+differ_release (struct differ *d)
+{
+  if (d->lv)
+    free (d->lv[0].lowers);
+  free (d->lv);
+  if (d->lower_fds)
+    ovl_close_dirs (d->lower_fds, d->n_lower);
+}
+
 int
 layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                     const struct layer_opts *o,
@@ -220,22 +279,12 @@ layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
   struct tar_writer *tw = NULL;
   int r = -1;
 
-  if (ovl_open_dirs (lower_dirs, &d.lower_fds, &d.n_lower, err) < 0)
+  if (differ_init (&d, upper_fd, lower_dirs, err) < 0)
     goto out;
   tw = tarw_new (o->compression, o->level, sink, err);
   if (!tw)
     goto out;
   tarfs_init (&d.tf, tw, o);
-
-  d.lv = xgrow (NULL, &d.alloc, 8, sizeof *d.lv);
-  d.depth = 1;
-  d.lv[0] = (struct level){ .fd = upper_fd,
-                            .tar_path = (char *)"",
-                            .emitted = true };
-  d.lv[0].lowers = xcalloc (d.n_lower + 1, sizeof *d.lv[0].lowers);
-  for (size_t i = 0; i < d.n_lower; i++)
-    d.lv[0].lowers[d.lv[0].n_lowers++] = i;
-
   if (walk (&d, err) < 0 || tarw_finish (tw, out, err) < 0)
     {
       err_wrap (err, "diff upper dir");
@@ -243,13 +292,22 @@ layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
     }
   r = 0;
 out:
-  if (d.lv)
-    free (d.lv[0].lowers);
-  free (d.lv);
   tarfs_release (&d.tf);
   tarw_free (tw);
-  if (d.lower_fds)
-    ovl_close_dirs (d.lower_fds, d.n_lower);
+  differ_release (&d);
+  return r;
+}
+
+int
+layer_changes (int upper_fd, char *const *lower_dirs,
+               const struct layer_diff_skip *skip, layer_change_fn fn,
+               void *data, struct err **err)
+{
+  struct differ d = { .change = fn, .change_data = data, .skip = skip };
+  int r = differ_init (&d, upper_fd, lower_dirs, err);
+  if (r == 0 && (r = walk (&d, err)) < 0)
+    err_wrap (err, "diff upper dir");
+  differ_release (&d);
   return r;
 }
 

@@ -50,6 +50,19 @@ int layer_diff_to_sink (int upper_fd, char *const *lower_dirs,
                         const struct layer_sink *sink, struct layer_result *out,
                         struct err **err);
 
+/* The same walk as a list of changes, as docker diff shows them (moby
+ * pkg/archive/changes.go): fn gets 'A' (new), 'C' (changed: a file that
+ * exists below, or a directory whose mode or owner changed or above a new
+ * or deleted entry) or 'D' (a whiteout, an opaque directory) and the
+ * absolute path, depth first with each directory's names in byte order
+ * (whiteouts sorted as ".wh." names: callers sort). What skip (may be
+ * NULL) says is not the container's is left out, and brings no parent
+ * along. */
+typedef void (*layer_change_fn) (void *data, char kind, const char *path);
+int layer_changes (int upper_fd, char *const *lower_dirs,
+                   const struct layer_diff_skip *skip, layer_change_fn fn,
+                   void *data, struct err **err);
+
 /* Write the layer into the store as a new blob; out->digest names it. */
 int layer_diff (int upper_fd, char *const *lower_dirs,
                 const struct layer_opts *o, const struct layer_diff_skip *skip,

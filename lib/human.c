@@ -125,3 +125,129 @@ human_size_parse (const char *s, int64_t *out)
     return -1;
   return __builtin_mul_overflow ((int64_t)v, mul, out) ? -1 : 0;
 }
+
+int
+human_duration_parse (const char *s, int64_t *ns)
+{
+  static const struct
+  {
+    const char *unit;
+    double ns;
+  } units[] = { { "ns", 1 },  { "us", 1e3 }, { "µs", 1e3 },  { "ms", 1e6 },
+                { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+  double total = 0;
+  if (!strcmp (s, "0"))
+    {
+      *ns = 0;
+      return 0;
+    }
+  if (!*s)
+    return -1;
+  while (*s)
+    {
+      char *end;
+      size_t best = 0, best_len = 0;
+      double v;
+      if (!isdigit ((unsigned char)*s) && *s != '.')
+        return -1;
+      v = strtod (s, &end);
+      if (end == s)
+        return -1;
+      s = end;
+      for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        {
+          size_t l = strlen (units[i].unit);
+          if (!strncmp (s, units[i].unit, l) && l > best_len)
+            best = i, best_len = l;
+        }
+      if (!best_len)
+        return -1;
+      total += v * units[best].ns;
+      s += best_len;
+    }
+  if (total > 9.2e18)
+    return -1;
+  *ns = (int64_t)total;
+  return 0;
+}
+
+/* The nanoseconds of ".123" (at most 9 digits); p after it. */
+static int64_t
+fraction_ns (const char **p)
+{
+  int64_t ns = 0, scale = 100000000;
+  if (**p != '.')
+    return 0;
+  for ((*p)++; isdigit ((unsigned char)**p); (*p)++)
+    {
+      ns += (**p - '0') * scale;
+      scale /= 10;
+    }
+  return ns;
+}
+
+int
+human_time_parse (const char *s, int64_t now_ns, int64_t *ns)
+{
+  static const char *const layouts[]
+      = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d" };
+  int64_t d;
+  if (!s || !*s)
+    return -1;
+  if (human_duration_parse (s, &d) == 0 && strcmp (s, "0"))
+    {
+      *ns = now_ns - d;
+      return 0;
+    }
+  for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+    {
+      struct tm tm = { 0 };
+      const char *p = strptime (s, layouts[i], &tm);
+      int64_t frac;
+      time_t t;
+      if (!p)
+        continue;
+      frac = i == 0 ? fraction_ns (&p) : 0;
+      if (*p == 'Z' || *p == 'z')
+        {
+          if (p[1])
+            continue;
+          t = timegm (&tm);
+        }
+      else if (*p == '+' || *p == '-')
+        {
+          int h, m, n = 0;
+          if (sscanf (p + 1, "%2d:%2d%n", &h, &m, &n) != 2 || p[1 + n])
+            continue;
+          t = timegm (&tm) - (h * 3600L + m * 60L) * (*p == '-' ? -1 : 1);
+        }
+      else if (!*p)
+        {
+          tm.tm_isdst = -1; /* no zone: the local one, as docker's */
+          t = mktime (&tm);
+        }
+      else
+        continue;
+      /* int64 nanoseconds end in 2262: later is "never" */
+      *ns = t > 9000000000 ? INT64_MAX : (int64_t)t * 1000000000 + frac;
+      return 0;
+    }
+  {
+    /* Unix seconds[.nanoseconds] */
+    const char *p = s;
+    char *end;
+    long long sec;
+    errno = 0;
+    sec = strtoll (p, &end, 10);
+    if (end == p || errno)
+      return -1;
+    if (sec > 9000000000 || sec < -9000000000)
+      sec = sec > 0 ? 9000000000 : -9000000000;
+    p = end;
+    d = fraction_ns (&p);
+    if (*p)
+      return -1;
+    *ns = (int64_t)sec * 1000000000 + d;
+    return 0;
+  }
+}

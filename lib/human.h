@@ -18,6 +18,15 @@ void human_ago (time_t then, time_t now, char *buf, size_t len);
 /* Parse an RFC 3339 time ("2024-01-02T03:04:05.123Z", "+01:00" offsets).
  * Returns 0 and the UTC time, -1 if it is not one. */
 int rfc3339_parse (const char *s, time_t *out);
+/* A Go duration ("30s", "1m30s", "1.5h", "500ms", "0") in nanoseconds.
+ * Returns 0, or -1 if it is not one. */
+int human_duration_parse (const char *s, int64_t *ns);
+/* A point in time as docker's --since/--until read it (GetTimestamp): a
+ * Go duration before now ("10m"), RFC 3339 with or without fraction and
+ * zone ("2024-01-02T03:04:05Z", "2024-01-02T03:04", "2024-01-02": the
+ * local zone when none is given), or Unix seconds[.nanoseconds].
+ * now_ns is the current time. Returns 0 and *ns since the epoch, or -1. */
+int human_time_parse (const char *s, int64_t now_ns, int64_t *ns);
 /* Format a UTC time as RFC 3339 with a Z. */
 void rfc3339_format (time_t t, char *buf, size_t len);
 /* "2024-01-02 15:04:05 +0000 UTC": Go's time.Time String() in the local

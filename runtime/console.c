@@ -134,9 +134,27 @@ copy_once (struct rt_pump *p, int from, int to, int stream)
     return 0;
   if (p->sink)
     p->sink (p->sink_data, stream, buf, (size_t)n);
-  else if (to >= 0)
-    fs_write_all (to, buf, (size_t)n); /* a closed reader is not ours */
+  if (to >= 0 && fs_write_all (to, buf, (size_t)n) < 0 && errno == EPIPE)
+    {
+      /* the reader left: the container's next write gets EPIPE (and
+       * SIGPIPE) as with the reader's own pipe */
+      errno = EPIPE;
+      return -2;
+    }
   return n;
+}
+
+/* Close what fd reads (the container's side then gets EPIPE or a hang
+ * up) while fd itself stays open for its owner to close. */
+static void
+hang_up (int fd)
+{
+  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null >= 0)
+    {
+      dup3 (null, fd, O_CLOEXEC);
+      close (null);
+    }
 }
 
 static void
@@ -219,13 +237,17 @@ rt_pump_run (struct rt_pump *p, struct err **err)
       if (i_out >= 0 && fds[i_out].revents)
         {
           ssize_t r = copy_once (p, out_from, p->out, 1);
-          if (r == 0)
+          if (r == -2)
+            hang_up (out_from);
+          if (r == 0 || r == -2)
             out_from = -1;
         }
       if (i_err >= 0 && fds[i_err].revents)
         {
           ssize_t r = copy_once (p, err_from, p->err, 2);
-          if (r == 0)
+          if (r == -2)
+            hang_up (err_from);
+          if (r == 0 || r == -2)
             err_from = -1;
         }
       if (i_in >= 0 && fds[i_in].revents)
@@ -263,10 +285,23 @@ int
 rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
                    bool interactive, struct err **err)
 {
+  return rt_console_attach_logged (c, sg, interactive, -1, -1, NULL, NULL, err);
+}
+
+int
+rt_console_attach_logged (struct rt_container *c, const struct rt_signals *sg,
+                          bool interactive, int out_from, int err_from,
+                          void (*sink) (void *, int, const char *, size_t),
+                          void *sink_data, struct err **err)
+{
   struct rt_pump pump = rt_pump_for (c->pidfd, sg ? sg->fd : -1);
   int r;
   pump.out = 1;
   pump.err = 2;
+  pump.out_from = out_from;
+  pump.err_from = err_from;
+  pump.sink = sink;
+  pump.sink_data = sink_data;
   if (c->console >= 0)
     {
       if (interactive && rt_term_raw (0, err) < 0)

@@ -62,8 +62,8 @@ struct rt_pump
   int err_from; /* container stderr (a pipe) ... */
   int err;      /* ... copied here */
   int winch_to; /* pty master to resize on SIGWINCH, or -1 */
-  /* Called for each chunk instead of writing to out/err, when set
-   * (the -d monitor logs through it); stream is 1 or 2. */
+  /* Called for each chunk before it is written to out/err, when set
+   * (the monitors log through it); stream is 1 or 2. */
   void (*sink) (void *data, int stream, const char *buf, size_t len);
   void *sink_data;
   /* One more fd to watch while the process runs (the -d monitor's
@@ -94,5 +94,14 @@ int rt_pump_run (struct rt_pump *p, struct err **err);
 struct rt_container;
 int rt_console_attach (struct rt_container *c, const struct rt_signals *sg,
                        bool interactive, struct err **err);
+/* The same with the output also given to sink (the foreground run's log):
+ * without a console, the container's stdout and stderr are the pipes
+ * out_from and err_from (read ends; closed by the caller) instead of the
+ * user's. */
+int rt_console_attach_logged (struct rt_container *c,
+                              const struct rt_signals *sg, bool interactive,
+                              int out_from, int err_from,
+                              void (*sink) (void *, int, const char *, size_t),
+                              void *sink_data, struct err **err);
 
 #endif

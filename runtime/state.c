@@ -145,6 +145,18 @@ static const struct json_field state_fields[] = {
   F (rt_record, JF_STRV, labels),    F (rt_record, JF_STRV, exposed),
   F (rt_record, JF_STR, restart),    F (rt_record, JF_INT, restart_max),
   F (rt_record, JF_STRV, publish),
+  JSON_FIELD (JF_STR, struct rt_record, log.driver, "log_driver"),
+  JSON_FIELD (JF_I64, struct rt_record, log.max_size, "log_max_size"),
+  JSON_FIELD (JF_INT, struct rt_record, log.max_file, "log_max_file"),
+  JSON_FIELD (JF_STRV, struct rt_record, health.test, "health_test"),
+  JSON_FIELD (JF_STRV, struct rt_record, health.shell, "health_shell"),
+  JSON_FIELD (JF_I64, struct rt_record, health.interval, "health_interval"),
+  JSON_FIELD (JF_I64, struct rt_record, health.timeout, "health_timeout"),
+  JSON_FIELD (JF_I64, struct rt_record, health.start_period,
+              "health_start_period"),
+  JSON_FIELD (JF_I64, struct rt_record, health.start_interval,
+              "health_start_interval"),
+  JSON_FIELD (JF_INT, struct rt_record, health.retries, "health_retries"),
 };
 #undef F
 
@@ -679,6 +691,9 @@ rt_record_release (struct rt_record *rec)
   strv_free (rec->command);
   strv_free (rec->labels);
   strv_free (rec->exposed);
+  rt_log_config_release (&rec->log);
+  strv_free (rec->health.test);
+  strv_free (rec->health.shell);
   rt_plan_release (&rec->plan);
   free (rec->state.error);
   free (rec->state.ip);

@@ -12,7 +12,10 @@
  *                     waits for the container (`run`, or the -d monitor):
  *                     when nobody holds it, nobody will record the exit
  *       upper/ work/  the overlay's writable layer
- *       hostname hosts resolv.conf container.log
+ *       hostname hosts resolv.conf
+ *       container.log[.N]  its output (runtime/logfile.h)
+ *       health.json   its monitor's health checks (service/health.h)
+ *       cp-root/      where cp mounts it while it does not run
  *       stopped       the stop the user asked for, until the next start
  *                     (service/restart.c)
  *       attach.sock   the -d monitor's attach socket (service/attach.c)
@@ -28,6 +31,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "runtime/logfile.h"
 #include "runtime/plan.h"
 
 struct err;
@@ -68,6 +72,16 @@ struct rt_state
                         when loaded (service/freeze.c), never stored */
 };
 
+/* The healthcheck (docker's Config.Healthcheck, durations in ns, 0 =
+ * docker's default); test NULL = none. service/health.c runs it. */
+struct rt_healthcheck
+{
+  char **test;  /* ["CMD", arg...], ["CMD-SHELL", "string"], ["NONE"] */
+  char **shell; /* the image's SHELL for CMD-SHELL, NULL: /bin/sh -c */
+  int64_t interval, timeout, start_period, start_interval;
+  int retries;
+};
+
 struct rt_record
 {
   char *id;
@@ -87,6 +101,8 @@ struct rt_record
   char *restart;    /* restart policy: "always", "on-failure", ...; NULL no */
   int restart_max;  /* on-failure:N */
   char **publish;   /* -p as given (and -P's), for each start */
+  struct rt_log_config log;
+  struct rt_healthcheck health;
   struct rt_plan plan;
   struct rt_state state;
 };

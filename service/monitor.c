@@ -1,11 +1,13 @@
 /* The monitor of a container: the process that starts it, holds its
  * monitor.lock, waits for it and records its exit (service.h). In the
  * foreground that is the `run` command itself; with -d it is a process of
- * its own session (double fork), which also logs the container's output
- * and is where restart policies, health checks and rootless networking
- * will live. Both call rt_start on their main thread: the container's
- * parent-death signal fires when the thread that cloned it ends, so a
- * short-lived thread must never start one. */
+ * its own session (double fork). Both log the container's output
+ * (runtime/logfile.h: the foreground's passes through pipes on its way to
+ * the user, or is copied from the pty) and run its health checks
+ * (health.c); the -d one is where restart policies and rootless
+ * networking will live. Both call rt_start on their main thread: the
+ * container's parent-death signal fires when the thread that cloned it ends, so
+ * a short-lived thread must never start one. */
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -13,16 +15,27 @@
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
+#include "runtime/logfile.h"
+#include "service/health.h"
 #include "service/service.h"
 #include "service/service_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static void
+close_pair (int p[2])
+{
+  for (int i = 0; i < 2; i++)
+    if (p[i] >= 0)
+      close (steal_fd (&p[i]));
+}
 
 /* The exit status of a failed start: the error's own (126, 127, ...) or
  * 125 (imgtool failed). */
@@ -45,6 +58,32 @@ busy (const struct rt_record *rec, struct err **err)
 static void spawn_monitor (struct svc *s, struct svc_container *c, int report,
                            int lock, int64_t delay, int64_t backoff);
 
+struct log_sink
+{
+  struct rt_log *log;
+  struct svc_attach_server *att; /* attached clients get it too, or NULL */
+};
+
+static void
+log_chunk (void *data, int stream, const char *buf, size_t len)
+{
+  struct log_sink *sink = data;
+  rt_log_write (sink->log, stream, buf, len);
+  if (sink->att)
+    svc_attach_output (sink->att, stream, buf, len);
+}
+
+/* The container's log (none with --log-driver none). */
+static struct rt_log *
+open_log (struct svc *s, const struct rt_record *rec, struct err **err)
+{
+  _cleanup_free_ char *path = NULL;
+  if (!rt_log_config_readable (&rec->log))
+    return NULL;
+  path = rt_record_path (&s->cs, rec->id, "container.log");
+  return rt_log_open (path, &rec->log, err);
+}
+
 int
 svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
                     struct err **err)
@@ -54,6 +93,9 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   struct rt_signals sg = { .fd = -1 };
   struct rt_stdio io = RT_STDIO_INIT;
   struct rt_container ct = { 0 };
+  struct log_sink sink = { 0 };
+  struct svc_health *health = NULL;
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
   int status = 0, ret;
   int64_t began, delay, backoff = 0;
   long oom;
@@ -69,6 +111,22 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   if (!interactive)
     io.in = -1; /* docker: without -i the container reads EOF */
   io.winsize_from = rt_user_terminal ();
+  if (!(sink.log = open_log (s, rec, err)) && *err)
+    goto failed;
+  if (sink.log && !rec->plan.tty)
+    {
+      /* its output passes through here on the way to ours, to be logged */
+      if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+        {
+          err_set (err, errno, "pipe");
+          goto failed;
+        }
+      io.out = out[1];
+      io.err = errp[1];
+      /* a reader of ours that leaves is the container's EPIPE, not our
+       * death (the container's signals are reset to default) */
+      signal (SIGPIPE, SIG_IGN);
+    }
   fflush (stdout);
   /* blocked before the start: a Ctrl-C from now on goes to the container,
    * never kills imgtool while it runs unwatched (the core unblocks them
@@ -83,9 +141,20 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   log_debug ("run: container started");
   svc_started (s, c, &ct);
   began = svc_clock_ms ();
+  if (out[1] >= 0)
+    {
+      close (steal_fd (&out[1]));
+      close (steal_fd (&errp[1]));
+    }
   if (rec->plan.limits.memory)
     oomfd = rt_oom_open (ct.cgroup);
-  rt_console_attach (&ct, &sg, interactive, err);
+  health = svc_health_start (s, rec, ct.pid);
+  rt_console_attach_logged (&ct, &sg, interactive, out[0], errp[0],
+                            sink.log ? log_chunk : NULL, &sink, err);
+  svc_health_stop (health);
+  rt_log_close (steal_pointer (&sink.log));
+  close_pair (out);
+  close_pair (errp);
   oom = rt_oom_count (oomfd);
   ret = rt_wait (&ct, &status, err);
   log_debug ("run: container ended");
@@ -109,23 +178,13 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
   return status;
 
 failed:
+  rt_log_close (sink.log);
+  close_pair (out);
+  close_pair (errp);
   rt_signals_restore (&sg);
   svc_finished (s, c, true, failed_status (*err), false,
                 *err ? (*err)->msg : NULL);
   return *err && (*err)->exit != 1 ? -1 : err_exit (err, 125);
-}
-
-struct log_sink
-{
-  struct rt_log *log;
-  struct svc_attach_server *att; /* attached clients get it too */
-};
-
-static void
-log_chunk (void *data, int stream, const char *buf, size_t len)
-{
-  rt_log_write (((struct log_sink *)data)->log, stream, buf, len);
-  svc_attach_output (((struct log_sink *)data)->att, stream, buf, len);
 }
 
 /* The detached monitor (a grandchild, setsid). Reports "ok" or
@@ -148,10 +207,9 @@ monitor (struct svc *s, struct svc_container *c, int report, int lock,
     .listen = -1, .epoll = -1, .in_to = -1, .winch_to = -1, .status = -1
   };
   struct log_sink sink = { .att = &att };
+  struct svc_health *health = NULL;
   struct rt_pump pump;
   struct err *err = NULL;
-  _cleanup_free_ char *log_path
-      = rt_record_path (&s->cs, rec->id, "container.log");
   int status = 0, ret;
   int64_t began;
   bool again = delay >= 0;
@@ -167,8 +225,7 @@ monitor (struct svc *s, struct svc_container *c, int report, int lock,
       err_free (err);
       return 1;
     }
-  sink.log = rt_log_open (log_path, &err);
-  if (!sink.log)
+  if (!(sink.log = open_log (s, rec, &err)) && err)
     goto failed;
   /* attach is a convenience: the container runs without it */
   if (svc_attach_listen (s, rec->id, &att, &err) < 0)
@@ -238,8 +295,9 @@ restart:
   if (again && svc_stop_request_get (s, rec->id) >= SVC_STOP_CANCEL)
     rt_kill (&ct, SIGKILL, NULL);
 
+  health = svc_health_start (s, rec, ct.pid);
   pump = rt_pump_for (ct.pidfd, sg.fd);
-  pump.sink = log_chunk;
+  pump.sink = sink.log ? log_chunk : NULL;
   pump.sink_data = &sink;
   pump.out_from = rec->plan.tty ? ct.console : out[0];
   pump.err_from = rec->plan.tty ? -1 : errp[0];
@@ -247,6 +305,9 @@ restart:
   pump.on_extra = svc_attach_ready;
   pump.extra_data = &att;
   rt_pump_run (&pump, &err);
+  /* the log goes on across restarts; the health checks are this run's */
+  svc_health_stop (health);
+  health = NULL;
   oom = rt_oom_count (oomfd);
   ret = rt_wait (&ct, &status, &err);
   rt_signals_restore (&sg);

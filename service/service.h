@@ -152,6 +152,21 @@ void svc_net_gc (struct svc *s);
  * The record is not changed. */
 int svc_freeze (struct svc *s, struct svc_container *c, struct err **err);
 int svc_unfreeze (struct svc *s, struct svc_container *c, struct err **err);
+/* A container's root file system for cp (files.c): a running one's own
+ * (/proc/<pid>/root: its overlay and volumes as its processes see them);
+ * for one that does not run, its overlay and bind mounts mounted in a
+ * private mount namespace this process enters for good, its monitor.lock
+ * held meanwhile so that it does not start. */
+struct svc_files
+{
+  int root;      /* the root directory */
+  int lock;      /* monitor.lock, or -1 */
+  char *mounted; /* where a stopped one's overlay is, or NULL */
+  bool running;
+};
+int svc_files_open (struct svc *s, struct svc_container *c, struct svc_files *f,
+                    struct err **err);
+void svc_files_close (struct svc_files *f);
 
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (docker ps). */
 void svc_status_text (const struct rt_record *rec, time_t now, char *buf,

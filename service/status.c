@@ -1,9 +1,27 @@
 /* A container's state as docker ps's STATUS column says it. */
 #include "lib/human.h"
+#include "lib/json.h"
+#include "service/health.h"
 #include "service/service.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* " (healthy)", " (unhealthy)", " (health: starting)" or "" */
+static const char *
+health_suffix (const struct rt_record *rec)
+{
+  json_t *h = svc_health_json (rec);
+  const char *st = json_peek_str (h, "Status"), *r = "";
+  if (st && !strcmp (st, "healthy"))
+    r = " (healthy)";
+  else if (st && !strcmp (st, "unhealthy"))
+    r = " (unhealthy)";
+  else if (st)
+    r = " (health: starting)";
+  json_decref (h);
+  return r;
+}
 
 void
 svc_status_text (const struct rt_record *rec, time_t now, char *buf, size_t len)
@@ -27,10 +45,11 @@ svc_status_text (const struct rt_record *rec, time_t now, char *buf, size_t len)
       n = strlen (ago);
       if (n > 4 && !strcmp (ago + n - 4, " ago"))
         ago[n - 4] = '\0';
-      snprintf (buf, len, "Up %s%s", ago,
+      snprintf (buf, len, "Up %s%s%s", ago,
                 rec->state.paused || rec->state.status == RT_PAUSED
                     ? " (Paused)"
-                    : "");
+                    : "",
+                health_suffix (rec));
       return;
     case RT_EXITED:
       human_ago (rec->state.finished ? rec->state.finished : now, now, ago,
