@@ -417,7 +417,7 @@ COMMAND (cp)
       goto out;
     }
   name = src.container ? src.container : dst.container;
-  if (command_needs_root ("cp", 1, err) < 0
+  if (command_rootless ("cp", 1, err) < 0
       || containers_load (&svc, g->root, g->config_path, name, &ctr, err) < 0
       || svc_files_open (&svc, &ctr, &files, err) < 0)
     goto out;
