@@ -16,6 +16,8 @@
 #include "layers/tarfs.h"
 
 struct store;
+struct strbuf;
+struct rt_plan;
 
 /* One layer of a stage's image. */
 struct build_layer
@@ -177,6 +179,65 @@ int build_copy_layer (struct build *b, struct build_state *st,
 int build_workdir_layer (struct build *b, struct build_state *st,
                          const char *dir, struct build_layer *layer,
                          bool *has_layer, struct err **err);
+
+/* ---- mounts.c: RUN --mount ---- */
+enum build_mount_type
+{
+  BM_BIND,
+  BM_CACHE,
+  BM_TMPFS,
+  BM_SECRET,
+  BM_SSH,
+};
+enum build_mount_sharing
+{
+  BM_SHARED,
+  BM_PRIVATE,
+  BM_LOCKED,
+};
+struct build_mount
+{
+  enum build_mount_type type;
+  char *target; /* absolute, clean; NULL for a secret given as env only */
+  char *id, *from, *source, *env;
+  bool rw, rw_set, required;
+  enum build_mount_sharing sharing;
+  int mode;           /* -1: the type's default */
+  long long uid, gid; /* -1: 0 */
+  int64_t size;       /* tmpfs, 0: no limit */
+  /* while the step runs */
+  int lock_fd;
+  struct build_view view;
+  bool view_open;
+  struct build_state img;
+  bool have_img;
+};
+struct build_mounts
+{
+  struct build_mount *v; /* sorted by target: parents first */
+  size_t n;
+  char **mounted; /* what setup mounted in the builder (tmpfs, overlays) */
+  size_t n_secret_files;
+};
+/* The RUN's --mount flags (already expanded). */
+int build_mounts_parse (const struct build_state *st, const struct bf_instr *x,
+                        struct build_mounts *ms, struct err **err);
+/* Append the mounts' definitions (and bind sources' content) to the key. */
+int build_mounts_key (struct build *b, struct build_mounts *ms,
+                      struct strbuf *sb, struct err **err);
+/* Add the mounts to the step's plan; step_dir is the step's temp dir. */
+int build_mounts_setup (struct build *b, struct build_mounts *ms,
+                        struct rt_plan *p, const char *step_dir,
+                        struct err **err);
+/* Remove what the runtime made in the upper dir as mount points. */
+void build_mounts_clean (const struct build_mounts *ms, int upper_fd,
+                         char *const *lowers);
+void build_mounts_release (struct build_mounts *ms);
+/* The from= values of an instruction's --mount flags, unexpanded. */
+void build_mounts_froms (const struct bf_instr *x, char ***out);
+/* A context path's checksum, as COPY keys its sources (copy.c). */
+int build_context_checksum (struct build *b, const char *path,
+                            char out[DIGEST_STR_LEN + 1], struct err **err);
 
 /* An interrupt of the build (SIGINT, SIGTERM, SIGHUP): exit 130 and
  * "build interrupted (signal N)" once one came. */

@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
 #include "registry/ref.h"
@@ -234,10 +235,23 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
     {
       /* the network a RUN gets is part of what it does */
       const char *net = bf_flag (x, "network");
-      char *t = xasprintf ("%s\nnetwork=%s/%d", text, net ? net : "",
-                           (int)b->o->network);
+      struct strbuf sb = STRBUF_INIT;
+      struct build_mounts ms;
+      strbuf_addf (&sb, "%s\nnetwork=%s/%d", text, net ? net : "",
+                   (int)b->o->network);
       free (text);
-      text = t;
+      text = NULL;
+      /* the mounts' definitions, never a cache's or a secret's content */
+      if (build_mounts_parse (st, x, &ms, err) < 0
+          || build_mounts_key (b, &ms, &sb, err) < 0)
+        {
+          build_mounts_release (&ms);
+          strbuf_release (&sb);
+          err_wrap (err, "%s:%d", b->plan->file, x->line);
+          goto out;
+        }
+      build_mounts_release (&ms);
+      text = strbuf_detach (&sb, NULL);
     }
   if (x->kind == BF_WORKDIR)
     workdir = build_workdir_path (st, x->args[0]);
@@ -414,8 +428,13 @@ mark_needed (struct build *b, size_t idx)
   for (size_t i = 0; i < sg->n_instrs; i++)
     {
       const char *f = bf_flag (&sg->instrs[i], "from");
+      _cleanup_strv_ char **froms = xcalloc (1, sizeof (char *));
       if (f && (s = build_from_stage (b, f, idx)))
         mark_needed (b, (size_t)s->index);
+      build_mounts_froms (&sg->instrs[i], &froms);
+      for (size_t j = 0; froms[j]; j++)
+        if ((s = build_from_stage (b, froms[j], idx)))
+          mark_needed (b, (size_t)s->index);
     }
 }
 

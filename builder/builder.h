@@ -30,6 +30,15 @@ enum build_pull
   BUILD_PULL_NEVER,   /* --pull=never */
 };
 
+/* --secret id=ID,src=FILE|env=VAR: the value, held only in memory and on
+ * a step's tmpfs. */
+struct build_secret
+{
+  char *id;
+  char *data;
+  size_t len;
+};
+
 struct build_opts
 {
   const char *root;           /* store root (for temp dirs and caches) */
@@ -50,8 +59,11 @@ struct build_opts
   enum layer_compression compression;
   bool have_epoch; /* --source-date-epoch / SOURCE_DATE_EPOCH */
   int64_t source_date_epoch;
-  bool quiet; /* -q: only the image id on stdout */
-  FILE *out;  /* progress (stdout) */
+  bool quiet;                   /* -q: only the image id on stdout */
+  struct build_secret *secrets; /* --secret */
+  size_t n_secrets;
+  struct bf_kvs ssh; /* --ssh id -> agent socket */
+  FILE *out;         /* progress (stdout) */
 };
 
 /* Where an image built without -t is kept (with its ID prefix as tag). */
@@ -92,5 +104,10 @@ int build_apply_changes (json_t *doc, char *const *changes, struct err **err);
  * reaches any more (store_gc then removes the blobs). *removed counts
  * them. */
 int build_cache_prune (struct store *s, size_t *removed, struct err **err);
+/* builder prune -a: remove every build cache record. */
+int build_cache_clear (struct store *s, size_t *removed, struct err **err);
+/* builder prune: remove RUN --mount=type=cache directories no step holds. */
+int build_cache_mounts_prune (struct store *s, size_t *removed,
+                              struct err **err);
 
 #endif

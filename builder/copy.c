@@ -344,6 +344,15 @@ source_checksum (struct srcs *s, const char *path, char out[DIGEST_STR_LEN + 1],
   return r;
 }
 
+int
+build_context_checksum (struct build *b, const char *path,
+                        char out[DIGEST_STR_LEN + 1], struct err **err)
+{
+  struct srcs s = { .root_fd = b->context_fd, .ig = b->ignore };
+  _cleanup_free_ char *p = clean_source (path);
+  return source_checksum (&s, p, out, err);
+}
+
 /* ---- --from, --chown, --chmod ---- */
 
 struct copy_src_root

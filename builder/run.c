@@ -153,6 +153,7 @@ build_run_layer (struct build *b, struct build_state *st,
 {
   char **lowers;
   struct rt_plan plan;
+  struct build_mounts ms = { 0 };
   struct svc svc;
   bool svc_opened = false;
   struct rt_stdio io = { .in = -1, .out = 1, .err = 2, .winsize_from = -1 };
@@ -168,6 +169,12 @@ build_run_layer (struct build *b, struct build_state *st,
   memset (&plan, 0, sizeof plan);
   if (fill_plan (b, st, x, lowers, dir, &plan, err) < 0)
     goto out;
+  if (build_mounts_parse (st, x, &ms, err) < 0
+      || build_mounts_setup (b, &ms, &plan, dir, err) < 0)
+    {
+      err_wrap (err, "%s:%d", b->plan->file, x->line);
+      goto out;
+    }
   if (mkdir (plan.upper_dir, 0755) < 0 || mkdir (plan.work_dir, 0700) < 0
       || mkdir (plan.state_dir, 0700) < 0)
     {
@@ -205,6 +212,7 @@ build_run_layer (struct build *b, struct build_state *st,
       goto out;
     }
   drop_mount_points (upper_fd, st->n_layers ? lowers : NULL);
+  build_mounts_clean (&ms, upper_fd, st->n_layers ? lowers : NULL);
   struct layer_result res;
   if (layer_diff (upper_fd, st->n_layers ? lowers : NULL, &b->lopts, b->store,
                   &res, err)
@@ -233,6 +241,7 @@ out:
   if (svc_opened)
     svc_close (&svc);
   rt_plan_release (&plan);
+  build_mounts_release (&ms);
   if (dir)
     {
       struct err *e = NULL;

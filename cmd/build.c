@@ -26,7 +26,8 @@ static const char usage_text[]
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
       "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
       "gzip|zstd] "
-      "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
+      "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
+      "[--ssh default|ID=SOCKET]... " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -115,6 +116,116 @@ read_buildfile (const char *file, const char *context, char **path, char **name,
                   context);
 }
 
+/* Secrets bigger than this are refused, as BuildKit does (500 KiB). */
+#define SECRET_MAX (500u << 10)
+
+/* --secret id=ID[,src=FILE|,env=VAR][,type=file|env]: the value is read
+ * now and kept in memory only; without src or env, the variable ID. */
+static int
+add_secret (struct build_opts *o, const char *arg, struct err **err)
+{
+  _cleanup_free_ char *copy = xstrdup (arg), *id = NULL, *src = NULL,
+                      *env = NULL, *type = NULL;
+  char *save = NULL;
+  for (char *f = strtok_r (copy, ",", &save); f;
+       f = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (f, '=');
+      char **slot = NULL;
+      if (eq)
+        *eq++ = '\0';
+      if (!strcmp (f, "id"))
+        slot = &id;
+      else if (!strcmp (f, "src") || !strcmp (f, "source"))
+        slot = &src;
+      else if (!strcmp (f, "env"))
+        slot = &env;
+      else if (!strcmp (f, "type"))
+        slot = &type;
+      if (!slot || !eq || !*eq)
+        return err_set (err, 0,
+                        "invalid --secret '%s': use id=ID,src=FILE "
+                        "or id=ID,env=VAR",
+                        arg);
+      free (*slot);
+      *slot = xstrdup (eq);
+    }
+  if (type && strcmp (type, "file") && strcmp (type, "env"))
+    return err_set (err, 0, "invalid --secret '%s': type is file or env", arg);
+  if (!id)
+    id = xstrdup (src ? src : env ? env : "");
+  if (!*id || (src && env))
+    return err_set (err, 0,
+                    "invalid --secret '%s': use id=ID,src=FILE "
+                    "or id=ID,env=VAR",
+                    arg);
+  if (type && !strcmp (type, "env") && src)
+    {
+      env = src;
+      src = NULL;
+    }
+  if (!src && !env && !(type && !strcmp (type, "file")))
+    env = xstrdup (id);
+  else if (!src && !env)
+    src = xstrdup (id);
+  struct build_secret sec = { .id = steal_pointer (&id) };
+  if (src)
+    {
+      if (fs_read_file (AT_FDCWD, src, SECRET_MAX, &sec.data, &sec.len, err)
+          < 0)
+        {
+          err_wrap (err, "secret '%s'", sec.id);
+          free (sec.id);
+          return -1;
+        }
+    }
+  else
+    {
+      const char *v = getenv (env);
+      if (!v)
+        {
+          err_set (err, 0, "secret '%s': environment variable '%s' is not set",
+                   sec.id, env);
+          free (sec.id);
+          return -1;
+        }
+      sec.data = xstrdup (v);
+      sec.len = strlen (v);
+    }
+  o->secrets = xrealloc (o->secrets, (o->n_secrets + 1) * sizeof *o->secrets);
+  o->secrets[o->n_secrets++] = sec;
+  return 0;
+}
+
+/* --ssh default | ID=SOCKET: "default" alone is $SSH_AUTH_SOCK. */
+static int
+add_ssh (struct build_opts *o, const char *arg, struct err **err)
+{
+  const char *eq = strchr (arg, '=');
+  _cleanup_free_ char *id
+      = eq ? xstrndup (arg, (size_t)(eq - arg)) : xstrdup (arg);
+  const char *path = eq ? eq + 1 : getenv ("SSH_AUTH_SOCK");
+  if (!*id || (eq && !*path) || strchr (id, ','))
+    return err_set (err, 0, "invalid --ssh '%s': use default or ID=SOCKET",
+                    arg);
+  if (!path)
+    return err_set (err, 0, "--ssh %s: SSH_AUTH_SOCK is not set", id);
+  bf_kvs_set (&o->ssh, id, path);
+  return 0;
+}
+
+static void
+secrets_release (struct build_opts *o)
+{
+  for (size_t i = 0; i < o->n_secrets; i++)
+    {
+      explicit_bzero (o->secrets[i].data, o->secrets[i].len);
+      free (o->secrets[i].data);
+      free (o->secrets[i].id);
+    }
+  free (o->secrets);
+}
+
 COMMAND (build)
 {
   static const struct option opts[] = {
@@ -128,6 +239,8 @@ COMMAND (build)
     REGFLAGS_OPT_PLATFORM,
     { "compression", required_argument, NULL, 'c' },
     { "source-date-epoch", required_argument, NULL, 'e' },
+    { "secret", required_argument, NULL, 'S' },
+    { "ssh", required_argument, NULL, 'H' },
     REGFLAGS_OPT_TLS_VERIFY,
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
@@ -201,6 +314,14 @@ COMMAND (build)
         break;
       case 'c':
         if (layer_compression_parse (optarg, &o.compression, err) < 0)
+          goto out;
+        break;
+      case 'S':
+        if (add_secret (&o, optarg, err) < 0)
+          goto out;
+        break;
+      case 'H':
+        if (add_ssh (&o, optarg, err) < 0)
           goto out;
         break;
       case 'e':
@@ -282,6 +403,8 @@ COMMAND (build)
 out:
   build_result_release (&res);
   bf_kvs_release (&o.build_args);
+  bf_kvs_release (&o.ssh);
+  secrets_release (&o);
   if (store_open_ok)
     {
       snapshot_flush_later (&s);
