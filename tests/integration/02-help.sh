@@ -77,6 +77,7 @@ for c in "" $cmds; do
   case $c in run | exec) want=125 ;; esac
   bad=""
   sub=""; [ "$c" = network ] && sub=ls # its options follow a subcommand
+  [ "$c" = builder ] && sub=prune
   for p in "${prefixes[@]}"; do
     err=$(img $c $sub "--$p" </dev/null 2>&1 >/dev/null); rc=$?
     if [ $rc -ne $want ] || [[ "$err" != *"unknown option '--$p'"* ]] ||
