@@ -39,6 +39,7 @@ struct build_state
   struct bf_scope scope;
   bool cmd_set;       /* CMD given in this stage (ENTRYPOINT keeps it) */
   bool history_added; /* a step of this build added history */
+  bool no_cache;      /* --no-cache-filter names this stage */
   char **lowers;      /* snapshot dirs, top first; NULL: not made yet */
   bool done;
 };
@@ -238,6 +239,10 @@ void build_mounts_froms (const struct bf_instr *x, char ***out);
 /* A context path's checksum, as COPY keys its sources (copy.c). */
 int build_context_checksum (struct build *b, const char *path,
                             char out[DIGEST_STR_LEN + 1], struct err **err);
+
+/* ---- output.c: --output ---- */
+int build_export (struct build *b, struct build_state *st,
+                  const struct build_result *res, struct err **err);
 
 /* An interrupt of the build (SIGINT, SIGTERM, SIGHUP): exit 130 and
  * "build interrupted (signal N)" once one came. */

@@ -257,7 +257,7 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
     workdir = build_workdir_path (st, x->args[0]);
   build_cache_key (st->key, text, key);
 
-  hit = build_cache_get (b, key, &rec, err);
+  hit = st->no_cache ? 1 : build_cache_get (b, key, &rec, err);
   if (hit < 0)
     goto out;
   if (hit == 0)
@@ -366,6 +366,10 @@ build_stage (struct build *b, size_t idx, struct err **err)
   b->step++;
   say (b, "STEP %d/%d: ", b->step, b->n_steps);
   say_step (b, "", sg->from->raw);
+  /* --no-cache-filter names stages by name or index */
+  _cleanup_free_ char *idx_s = xasprintf ("%zu", idx);
+  bool no_cache = strv_has (b->o->no_cache_stages, idx_s)
+                  || (sg->name && strv_has (b->o->no_cache_stages, sg->name));
   if (from)
     {
       build_state_copy (st, &b->stages[from->index]);
@@ -399,6 +403,7 @@ build_stage (struct build *b, size_t idx, struct err **err)
   memcpy (base_key, st->key, sizeof base_key);
   build_cache_key (base_key, opts, st->key);
   st->cmd_set = false;
+  st->no_cache = no_cache;
   if (run_triggers (b, st, err) < 0)
     return -1;
   for (size_t i = 0; i < sg->n_instrs; i++)
@@ -459,6 +464,37 @@ set_builtin_args (struct build *b)
   for (size_t i = 0; i < b->o->build_args.n; i++)
     bf_kvs_set (&b->args, b->o->build_args.v[i].key,
                 b->o->build_args.v[i].value);
+}
+
+static bool
+declares (const struct bf_instr *in, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; in[i].kind == BF_ARG && j < in[i].n_kvs; j++)
+      if (!strcmp (in[i].kvs[j].key, name))
+        return true;
+  return false;
+}
+
+/* The --build-arg names no ARG of the built stages (or before the first
+ * FROM) declares; the proxy ARGs are always consumed (docker). */
+static char **
+unused_args (struct build *b)
+{
+  char **v = xcalloc (1, sizeof (char *));
+  for (size_t i = 0; i < b->o->build_args.n; i++)
+    {
+      const char *k = b->o->build_args.v[i].key;
+      bool used = bf_is_proxy_arg (k)
+                  || declares (b->plan->meta_args, b->plan->n_meta_args, k);
+      for (size_t s = 0; !used && s < b->plan->n_stages; s++)
+        used = b->needed[s]
+               && declares (b->plan->stages[s].instrs,
+                            b->plan->stages[s].n_instrs, k);
+      if (!used && !strv_has (v, k))
+        strv_push (&v, xstrdup (k));
+    }
+  return v;
 }
 
 /* Every mount the build makes (views of stages) lives in a mount
@@ -589,8 +625,24 @@ build_run (struct store *s, const struct build_opts *o,
   for (size_t i = 0; i <= (size_t)target->index; i++)
     if (b.needed[i] && build_stage (&b, i, err) < 0)
       goto out;
+  for (size_t i = 0; i < o->labels.n; i++)
+    {
+      json_t *cfg = build_config_obj (b.stages[target->index].doc);
+      json_t *l = json_object_get (cfg, "Labels");
+      if (!json_is_object (l))
+        json_object_set_new (cfg, "Labels", l = json_object ());
+      json_object_set_new (l, o->labels.v[i].key,
+                           json_string (o->labels.v[i].value));
+    }
   if (build_write_image (&b, &b.stages[target->index], out, err) < 0)
     goto out;
+  out->unused_args = unused_args (&b);
+  if (o->output.type != BUILD_OUT_NONE)
+    {
+      /* exported, not named in the store */
+      ret = build_export (&b, &b.stages[target->index], out, err);
+      goto out;
+    }
   for (size_t i = 0; o->tags && o->tags[i]; i++)
     if (store_ref_set (s, o->tags[i], MT_OCI_MANIFEST, out->manifest_digest,
                        out->manifest_size, err)
@@ -622,5 +674,6 @@ build_result_release (struct build_result *r)
 {
   free (r->image_id);
   free (r->manifest_digest);
+  strv_free (r->unused_args);
   memset (r, 0, sizeof *r);
 }

@@ -39,6 +39,23 @@ struct build_secret
   size_t len;
 };
 
+/* --output: export the result instead of naming it in the store. */
+enum build_output_type
+{
+  BUILD_OUT_NONE,
+  BUILD_OUT_LOCAL, /* type=local,dest=DIR (also -o DIR) */
+  BUILD_OUT_TAR,   /* type=tar,dest=FILE|- (also -o -) */
+  BUILD_OUT_OCI,   /* type=oci,dest=FILE|- */
+};
+struct build_output
+{
+  enum build_output_type type;
+  char *dest;
+};
+int build_output_parse (const char *spec, struct build_output *out,
+                        struct err **err);
+void build_output_release (struct build_output *out);
+
 struct build_opts
 {
   const char *root;           /* store root (for temp dirs and caches) */
@@ -62,8 +79,11 @@ struct build_opts
   bool quiet;                   /* -q: only the image id on stdout */
   struct build_secret *secrets; /* --secret */
   size_t n_secrets;
-  struct bf_kvs ssh; /* --ssh id -> agent socket */
-  FILE *out;         /* progress (stdout) */
+  struct bf_kvs ssh;      /* --ssh id -> agent socket */
+  struct bf_kvs labels;   /* --label: set on the result's config */
+  char **no_cache_stages; /* --no-cache-filter: stages not looked up */
+  struct build_output output;
+  FILE *out; /* progress (stdout) */
 };
 
 /* Where an image built without -t is kept (with its ID prefix as tag). */
@@ -74,6 +94,7 @@ struct build_result
   char *image_id; /* config digest */
   char *manifest_digest;
   int64_t manifest_size;
+  char **unused_args; /* --build-arg names no ARG consumed */
 };
 
 /* Run the build. On failure nothing is tagged; blobs and cache records

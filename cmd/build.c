@@ -27,7 +27,10 @@ static const char usage_text[]
       "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
       "gzip|zstd] "
       "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
-      "[--ssh default|ID=SOCKET]... " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
+      "[--ssh default|ID=SOCKET]... [--label K=V]... [--iidfile FILE] "
+      "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
+      "[--no-cache-filter STAGE[,...]] " REGFLAGS_USAGE_TLS_VERIFY
+      " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -240,6 +243,11 @@ COMMAND (build)
     { "compression", required_argument, NULL, 'c' },
     { "source-date-epoch", required_argument, NULL, 'e' },
     { "secret", required_argument, NULL, 'S' },
+    { "label", required_argument, NULL, 'L' },
+    { "iidfile", required_argument, NULL, 'I' },
+    { "progress", required_argument, NULL, 'P' },
+    { "output", required_argument, NULL, 'o' },
+    { "no-cache-filter", required_argument, NULL, 'F' },
     { "ssh", required_argument, NULL, 'H' },
     REGFLAGS_OPT_TLS_VERIFY,
     REGFLAGS_OPT_QUIET,
@@ -257,12 +265,13 @@ COMMAND (build)
   bool store_open_ok = false, epoch_given = false;
   _cleanup_strv_ char **tags = xcalloc (1, sizeof (char *));
   _cleanup_free_ char *path = NULL, *name = NULL, *text = NULL;
-  const char *file = NULL;
+  const char *file = NULL, *iidfile = NULL;
+  _cleanup_strv_ char **no_cache_stages = xcalloc (1, sizeof (char *));
   size_t len = 0;
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "t:f:qh", opts)) != -1)
+  while ((c = command_getopt (argc, argv, "t:f:o:qh", opts)) != -1)
     switch (c)
       {
       case 't':
@@ -320,6 +329,48 @@ COMMAND (build)
         if (add_secret (&o, optarg, err) < 0)
           goto out;
         break;
+      case 'L':
+        {
+          const char *eq = strchr (optarg, '=');
+          _cleanup_free_ char *k = eq ? xstrndup (optarg, (size_t)(eq - optarg))
+                                      : xstrdup (optarg);
+          if (!*k)
+            {
+              err_set (err, 0, "invalid --label '%s'", optarg);
+              goto out;
+            }
+          bf_kvs_set (&o.labels, k, eq ? eq + 1 : "");
+        }
+        break;
+      case 'I':
+        iidfile = optarg;
+        break;
+      case 'P':
+        /* auto and tty print as plain does; quiet is -q */
+        if (!strcmp (optarg, "quiet"))
+          rf.quiet = true;
+        else if (strcmp (optarg, "plain") && strcmp (optarg, "tty")
+                 && strcmp (optarg, "auto"))
+          {
+            err_set (err, 0, "--progress '%s': use auto, plain, tty or quiet",
+                     optarg);
+            goto out;
+          }
+        break;
+      case 'o':
+        build_output_release (&o.output);
+        if (build_output_parse (optarg, &o.output, err) < 0)
+          goto out;
+        break;
+      case 'F':
+        {
+          _cleanup_free_ char *copy = xstrdup (optarg);
+          char *save = NULL;
+          for (char *f = strtok_r (copy, ",", &save); f;
+               f = strtok_r (NULL, ",", &save))
+            strv_push (&no_cache_stages, xstrdup (f));
+        }
+        break;
       case 'H':
         if (add_ssh (&o, optarg, err) < 0)
           goto out;
@@ -344,6 +395,10 @@ COMMAND (build)
   if (command_needs_root ("build", 1, err) < 0)
     goto out;
   o.platform = rf.platform;
+  o.no_cache_stages = no_cache_stages;
+  /* a tar or layout on stdout: the progress goes to stderr (buildx) */
+  if (o.output.dest && !strcmp (o.output.dest, "-"))
+    o.out = stderr;
   o.no_tls_verify = !rf.tls_verify;
   o.quiet = rf.quiet;
   o.context_dir = argv[optind];
@@ -380,7 +435,28 @@ COMMAND (build)
   store_open_ok = true;
   if (build_run (&s, &o, &res, err) < 0)
     goto out;
-  if (o.quiet)
+  if (res.unused_args && res.unused_args[0])
+    {
+      /* docker's classic builder's words */
+      fprintf (stderr, "[Warning] One or more build-args [");
+      for (size_t i = 0; res.unused_args[i]; i++)
+        fprintf (stderr, "%s%s", i ? " " : "", res.unused_args[i]);
+      fprintf (stderr, "] were not consumed\n");
+    }
+  if (iidfile
+      && fs_write_file_atomic (AT_FDCWD, iidfile, res.image_id,
+                               strlen (res.image_id), 0644, err)
+             < 0)
+    {
+      err_wrap (err, "--iidfile");
+      goto out;
+    }
+  if (o.output.type != BUILD_OUT_NONE)
+    {
+      if (o.quiet && o.out == stdout)
+        printf ("%s\n", res.image_id);
+    }
+  else if (o.quiet)
     printf ("%s\n", res.image_id);
   else
     {
@@ -404,6 +480,8 @@ out:
   build_result_release (&res);
   bf_kvs_release (&o.build_args);
   bf_kvs_release (&o.ssh);
+  bf_kvs_release (&o.labels);
+  build_output_release (&o.output);
   secrets_release (&o);
   if (store_open_ok)
     {
