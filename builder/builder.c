@@ -239,6 +239,15 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
       struct build_mounts ms;
       strbuf_addf (&sb, "%s\nnetwork=%s/%d", text, net ? net : "",
                    (int)b->o->network);
+      /* what the step's process gets, as BuildKit's ExecOp meta */
+      for (size_t i = 0; b->o->add_hosts && b->o->add_hosts[i]; i++)
+        strbuf_addf (&sb, "\nhost=%s", b->o->add_hosts[i]);
+      for (size_t i = 0; i < b->o->n_ulimits; i++)
+        strbuf_addf (&sb, "\nulimit=%d:%llu:%llu", b->o->ulimits[i].resource,
+                     (unsigned long long)b->o->ulimits[i].soft,
+                     (unsigned long long)b->o->ulimits[i].hard);
+      if (b->o->shm_size)
+        strbuf_addf (&sb, "\nshm=%lld", (long long)b->o->shm_size);
       free (text);
       text = NULL;
       /* the mounts' definitions, never a cache's or a secret's content */

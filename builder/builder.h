@@ -83,6 +83,10 @@ struct build_opts
   struct bf_kvs labels;   /* --label: set on the result's config */
   char **no_cache_stages; /* --no-cache-filter: stages not looked up */
   struct build_output output;
+  char **add_hosts;          /* --add-host, as /etc/hosts lines for RUN */
+  int64_t shm_size;          /* --shm-size for RUN, 0: the default */
+  struct rt_rlimit *ulimits; /* --ulimit for RUN */
+  size_t n_ulimits;
   FILE *out; /* progress (stdout) */
 };
 

@@ -11,6 +11,7 @@
 #include "lib/xalloc.h"
 #include "runtime/container.h"
 #include "runtime/names.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
 #include "runtime/user.h"
 #include "service/service.h"
@@ -131,6 +132,10 @@ fill_plan (struct build *b, struct build_state *st, const struct bf_instr *x,
   /* why: compiling the seccomp profile costs ~25 ms a step; the core
    * caches the BPF program, as `run` does */
   p->seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", b->o->root);
+  p->extra_hosts = strv_dup (b->o->add_hosts);
+  p->shm_size = b->o->shm_size;
+  for (size_t i = 0; i < b->o->n_ulimits; i++)
+    rt_rlimit_add (p, &b->o->ulimits[i]);
   if (!p->argv || !p->argv[0])
     return err_set (err, 0, "RUN has no command");
   if (rt_user_resolve (lowers, user, &ui, err) < 0)

@@ -10,9 +10,12 @@
 #include "layers/tarwriter.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/human.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"
+#include "runtime/rlimits.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,8 +32,9 @@ static const char usage_text[]
       "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
       "[--ssh default|ID=SOCKET]... [--label K=V]... [--iidfile FILE] "
       "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
-      "[--no-cache-filter STAGE[,...]] " REGFLAGS_USAGE_TLS_VERIFY
-      " [-q] CONTEXT";
+      "[--no-cache-filter STAGE[,...]] [--add-host NAME:IP]... "
+      "[--shm-size SIZE] [--ulimit "
+      "NAME=SOFT[:HARD]]... " REGFLAGS_USAGE_TLS_VERIFY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -217,6 +221,21 @@ add_ssh (struct build_opts *o, const char *arg, struct err **err)
   return 0;
 }
 
+/* --add-host NAME:IP (or NAME=IP): a line of the RUN steps' /etc/hosts. */
+static int
+add_host (char ***hosts, const char *arg, struct err **err)
+{
+  size_t n = strcspn (arg, ":=");
+  const char *ip = arg[n] ? arg + n + 1 : NULL;
+  unsigned char buf[sizeof (struct in6_addr)];
+  if (!n || !ip
+      || (inet_pton (AF_INET, ip, buf) != 1
+          && inet_pton (AF_INET6, ip, buf) != 1))
+    return err_set (err, 0, "invalid --add-host '%s': use NAME:IP", arg);
+  strv_push (hosts, xasprintf ("%s\t%.*s", ip, (int)n, arg));
+  return 0;
+}
+
 static void
 secrets_release (struct build_opts *o)
 {
@@ -248,6 +267,9 @@ COMMAND (build)
     { "progress", required_argument, NULL, 'P' },
     { "output", required_argument, NULL, 'o' },
     { "no-cache-filter", required_argument, NULL, 'F' },
+    { "add-host", required_argument, NULL, 'X' },
+    { "shm-size", required_argument, NULL, 'M' },
+    { "ulimit", required_argument, NULL, 'U' },
     { "ssh", required_argument, NULL, 'H' },
     REGFLAGS_OPT_TLS_VERIFY,
     REGFLAGS_OPT_QUIET,
@@ -267,6 +289,7 @@ COMMAND (build)
   _cleanup_free_ char *path = NULL, *name = NULL, *text = NULL;
   const char *file = NULL, *iidfile = NULL;
   _cleanup_strv_ char **no_cache_stages = xcalloc (1, sizeof (char *));
+  _cleanup_strv_ char **add_hosts = xcalloc (1, sizeof (char *));
   size_t len = 0;
   int c, rc, ret = -1;
 
@@ -359,8 +382,29 @@ COMMAND (build)
         break;
       case 'o':
         build_output_release (&o.output);
+        free (o.ulimits);
         if (build_output_parse (optarg, &o.output, err) < 0)
           goto out;
+        break;
+      case 'X':
+        if (add_host (&add_hosts, optarg, err) < 0)
+          goto out;
+        break;
+      case 'M':
+        if (human_size_parse (optarg, &o.shm_size) < 0 || o.shm_size <= 0)
+          {
+            err_set (err, 0, "invalid --shm-size '%s'", optarg);
+            goto out;
+          }
+        break;
+      case 'U':
+        {
+          struct rt_rlimit l;
+          if (rt_rlimit_parse (optarg, &l, err) < 0)
+            goto out;
+          o.ulimits = xrealloc (o.ulimits, (o.n_ulimits + 1) * sizeof l);
+          o.ulimits[o.n_ulimits++] = l;
+        }
         break;
       case 'F':
         {
@@ -396,6 +440,7 @@ COMMAND (build)
     goto out;
   o.platform = rf.platform;
   o.no_cache_stages = no_cache_stages;
+  o.add_hosts = add_hosts;
   /* a tar or layout on stdout: the progress goes to stderr (buildx) */
   if (o.output.dest && !strcmp (o.output.dest, "-"))
     o.out = stderr;
@@ -482,6 +527,7 @@ out:
   bf_kvs_release (&o.ssh);
   bf_kvs_release (&o.labels);
   build_output_release (&o.output);
+  free (o.ulimits);
   secrets_release (&o);
   if (store_open_ok)
     {

@@ -166,7 +166,10 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
               struct err **err)
 {
   _cleanup_close_ int dev = -1, devfd = -1;
-  char p[32];
+  char p[32], shm_opts[64];
+  snprintf (shm_opts, sizeof shm_opts, "mode=1777,size=%lldk",
+            pl->shm_size > 0 ? (long long)(pl->shm_size + 1023) / 1024
+                             : 65536LL);
   if (rt_ensure_dir (rootfd, "dev", err) < 0)
     return -1;
   dev = openat (rootfd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -198,8 +201,7 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
                    "newinstance,ptmxmode=0666,mode=0620,gid=5", err)
           < 0
       || rt_mount_at (devfd, "/dev", "shm", "tmpfs",
-                      MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
-                      err)
+                      MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, err)
              < 0
       || rt_mount_at (devfd, "/dev", "mqueue", "mqueue",
                       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)

@@ -143,6 +143,24 @@ rt_write_etc_host (const char *dir, struct err **err)
   return 0;
 }
 
+/* --add-host lines at the end of the container's hosts file. */
+static int
+append_extra_hosts (const struct rt_plan *p, struct err **err)
+{
+  if (!p->extra_hosts || !p->extra_hosts[0])
+    return 0;
+  _cleanup_free_ char *path = xasprintf ("%s/hosts", p->state_dir);
+  _cleanup_close_ int fd
+      = open (path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_set (err, errno, "open '%s'", path);
+  for (size_t i = 0; p->extra_hosts[i]; i++)
+    if (fs_write_all (fd, p->extra_hosts[i], strlen (p->extra_hosts[i])) < 0
+        || fs_write_all (fd, "\n", 1) < 0)
+      return err_set (err, errno, "write '%s'", path);
+  return 0;
+}
+
 int
 rt_write_etc_files (const struct rt_plan *p, struct err **err)
 {
@@ -164,7 +182,9 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
     return -1;
   /* the host's own with its network (docker) */
   if (host_net)
-    return rt_write_etc_host (p->state_dir, err);
+    return rt_write_etc_host (p->state_dir, err) < 0
+               ? -1
+               : append_extra_hosts (p, err);
   hosts = xasprintf ("127.0.0.1\tlocalhost\n"
                      "::1\tlocalhost ip6-localhost ip6-loopback\n"
                      "fe00::0\tip6-localnet\n"
@@ -173,7 +193,8 @@ rt_write_etc_files (const struct rt_plan *p, struct err **err)
                      "ff02::2\tip6-allrouters\n"
                      "127.0.1.1\t%s\n",
                      host);
-  if (write_file (p->state_dir, "hosts", hosts, strlen (hosts), err) < 0)
+  if (write_file (p->state_dir, "hosts", hosts, strlen (hosts), err) < 0
+      || append_extra_hosts (p, err) < 0)
     return -1;
   /* the host's, without the nameservers the container cannot reach; a
    * bridge network hook rewrites it */

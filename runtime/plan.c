@@ -51,5 +51,7 @@ rt_plan_release (struct rt_plan *p)
   free (p->seccomp_profile);
   free (p->seccomp_cache_dir);
   free (p->stop_signal);
+  strv_free (p->extra_hosts);
+  free (p->rlimits);
   memset (p, 0, sizeof *p);
 }

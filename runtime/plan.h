@@ -108,6 +108,12 @@ struct rt_device
   unsigned access; /* RT_DEV_* bits */
 };
 
+struct rt_rlimit
+{
+  int resource; /* RLIMIT_* */
+  uint64_t soft, hard;
+};
+
 struct rt_user
 {
   uid_t uid;
@@ -169,6 +175,14 @@ struct rt_plan
   char *seccomp_cache_dir; /* compiled filters (<store>/cache/seccomp);
                               NULL = compile on every start (~25 ms) */
   char *stop_signal;
+
+  /* Lines added to /etc/hosts ("IP\tNAME", --add-host), /dev/shm's size
+   * in bytes (0: 64 MiB, --shm-size) and resource limits set before exec
+   * (--ulimit, runtime/rlimits.h). Builds set them; not in plan_json. */
+  char **extra_hosts;
+  int64_t shm_size;
+  struct rt_rlimit *rlimits;
+  size_t n_rlimits;
 };
 
 void rt_plan_init (struct rt_plan *p);

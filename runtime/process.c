@@ -7,6 +7,7 @@
 #include "runtime/child.h"
 #include "runtime/container.h"
 #include "runtime/plan.h"
+#include "runtime/rlimits.h"
 #include "runtime/security.h"
 
 #include <errno.h>
@@ -363,7 +364,7 @@ rt_process_start (const struct rt_plan *p, const struct rt_seccomp_prog *prog,
   if (tty >= 0)
     close (tty);
   umask (022);
-  if (process_cwd (p, err) < 0)
+  if (process_cwd (p, err) < 0 || rt_rlimits_apply (p, err) < 0)
     return -1;
   /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the
    * effective set: seccomp goes before the switch to a non-root uid,

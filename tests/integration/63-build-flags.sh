@@ -70,4 +70,36 @@ ok "--output type=oci: an OCI layout tar skopeo reads" skopeo inspect "oci:$T_TM
 fails "--output with another type fails" img build -o type=registry,dest=x "$T_TMP/ctx"
 fails "--output without dest fails" img build -o type=local "$T_TMP/ctx"
 
+# --- what RUN steps get -------------------------------------------------------
+mkdir -p "$T_TMP/run"
+cat > "$T_TMP/run/Buildfile" <<'EOF2'
+FROM busybox
+RUN grep -E 'myhost|v6host' /etc/hosts > /hosts; ulimit -n > /nofile; ulimit -Hn >> /nofile; \
+    df -k /dev/shm | awk 'NR==2{print $2}' > /shm
+EOF2
+# doc:build-add-host doc:build-ulimit doc:build-shm-size
+out=$(img build --add-host myhost:10.1.2.3 --add-host v6host=fd00::1 --ulimit nofile=100:200 --shm-size 2m -t runflags "$T_TMP/run" 2>&1); rc=$?
+is "--add-host, --ulimit, --shm-size build" "$rc" 0
+is "--add-host NAME:IP and NAME=IP: lines of the step's /etc/hosts" "$(img run --rm runflags cat /hosts)" "10.1.2.3	myhost
+fd00::1	v6host"
+is "--ulimit nofile=SOFT:HARD" "$(img run --rm runflags cat /nofile)" "100
+200"
+is "--shm-size: /dev/shm's size" "$(img run --rm runflags cat /shm)" 2048
+out=$(img build --add-host myhost:10.1.2.4 --ulimit nofile=100:200 --shm-size 2m -t runflags "$T_TMP/run" 2>&1)
+is "... they are part of the RUN's key (BuildKit's ExecOp meta)" "$(ran "$out")" "ran "
+fails "--add-host without an IP" img build --add-host myhost -t x "$T_TMP/run"
+fails "--ulimit with an unknown name" img build --ulimit nofiles=1 -t x "$T_TMP/run"
+fails "--shm-size not a size" img build --shm-size lots -t x "$T_TMP/run"
+# doc:build-network
+cat > "$T_TMP/run/Buildfile" <<'EOF2'
+FROM busybox
+RUN ls /sys/class/net | sort | tr '\n' ' ' > /net-default
+RUN --network=none ls /sys/class/net | sort | tr '\n' ' ' > /net-none
+EOF2
+img build -q --network none -t netnone "$T_TMP/run" > /dev/null
+is "--network none: RUN sees only lo" "$(img run --rm netnone cat /net-default)" "lo "
+img build -q --network host -t nethost "$T_TMP/run" > /dev/null
+is "--network host: RUN sees the host's interfaces" "$(img run --rm nethost cat /net-default)" "$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')"
+is "RUN --network=none overrides it" "$(img run --rm nethost cat /net-none)" "lo "
+
 done_testing
