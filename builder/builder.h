@@ -39,6 +39,21 @@ struct build_secret
   size_t len;
 };
 
+/* The build context: a directory as given, or one made from "-" (a tar,
+ * or a Buildfile then in text), a tar file or an http(s) URL of a tar
+ * (builder/context.c). */
+struct build_context
+{
+  const char *dir; /* the context directory */
+  char *tmp;       /* the directory made for it, removed by release */
+  char *text;      /* stdin was a Buildfile: its text (len bytes) */
+  size_t len;
+};
+int build_context_open (const char *root, const char *spec, bool tls_verify,
+                        struct build_context *c, struct err **err);
+void build_context_release (struct build_context *c);
+bool build_context_is_url (const char *spec);
+
 /* --output: export the result instead of naming it in the store. */
 enum build_output_type
 {

@@ -282,6 +282,7 @@ COMMAND (build)
                           .compression = LAYER_GZIP,
                           .out = stdout };
   struct build_result res = { 0 };
+  struct build_context ctx = { 0 };
   struct store s;
   struct regflags rf;
   bool store_open_ok = false, epoch_given = false;
@@ -446,15 +447,16 @@ COMMAND (build)
     o.out = stderr;
   o.no_tls_verify = !rf.tls_verify;
   o.quiet = rf.quiet;
-  o.context_dir = argv[optind];
-  if (!strcmp (o.context_dir, "-"))
+  if (!strcmp (argv[optind], "-") && file && !strcmp (file, "-"))
     {
-      /* docker reads a Buildfile or a tar from stdin here: not yet */
       err_set (err, 0,
-               "build context from stdin ('-') is not supported yet: "
-               "give a directory");
+               "stdin cannot be both the build context and the "
+               "Buildfile");
       goto out;
     }
+  if (build_context_open (g->root, argv[optind], rf.tls_verify, &ctx, err) < 0)
+    goto out;
+  o.context_dir = ctx.dir;
   if (!epoch_given)
     {
       const char *e = getenv ("SOURCE_DATE_EPOCH");
@@ -468,7 +470,24 @@ COMMAND (build)
           o.have_epoch = true;
         }
     }
-  if (read_buildfile (file, o.context_dir, &path, &name, &text, &len, err) < 0)
+  if (ctx.text)
+    {
+      /* stdin was the Buildfile; the context is empty */
+      name = xstrdup ("-");
+      text = steal_pointer (&ctx.text);
+      len = ctx.len;
+    }
+  else if (ctx.tmp && file)
+    {
+      /* -f names a file inside a context that came as a tar (docker) */
+      _cleanup_free_ char *in = xasprintf ("%s/%s", ctx.dir, file);
+      if (read_buildfile (in, ctx.dir, &path, &name, &text, &len, err) < 0)
+        goto out;
+      free (name);
+      name = xstrdup (file);
+    }
+  else if (read_buildfile (file, o.context_dir, &path, &name, &text, &len, err)
+           < 0)
     goto out;
   o.buildfile = path;
   o.buildfile_name = name;
@@ -528,6 +547,7 @@ out:
   bf_kvs_release (&o.labels);
   build_output_release (&o.output);
   free (o.ulimits);
+  build_context_release (&ctx);
   secrets_release (&o);
   if (store_open_ok)
     {

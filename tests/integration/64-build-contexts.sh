@@ -1,0 +1,58 @@
+#!/bin/bash
+# Build contexts that are not a directory: `-` with a Buildfile or a tar
+# (plain, gzip, zstd) on stdin, a tar file, an http(s) URL of a tar (a
+# local http.server on 127.0.0.1, in the tests' private network).
+. "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" = 0 ] || { skip "needs root"; done_testing; exit; }
+"$TESTS_DIR/fixtures/busybox-oci.sh" "$IMGTOOL_ROOT" >/dev/null 2>&1
+ok "fixture busybox in the store" test -f "$IMGTOOL_ROOT/oci/index.json"
+mkdir -p "$T_TMP/ctx/sub"
+echo hello > "$T_TMP/ctx/sub/file"
+cat > "$T_TMP/ctx/Buildfile" <<'EOF2'
+FROM busybox
+COPY sub/file /file
+EOF2
+cat > "$T_TMP/ctx/Other" <<'EOF2'
+FROM busybox
+COPY sub /other/
+EOF2
+tar -C "$T_TMP/ctx" -cf "$T_TMP/ctx.tar" .
+gzip -c "$T_TMP/ctx.tar" > "$T_TMP/ctx.tar.gz"
+zstd -q -c "$T_TMP/ctx.tar" > "$T_TMP/ctx.tar.zst"
+
+# doc:context-stdin
+out=$(printf 'FROM busybox\nRUN echo from-stdin > /s\n' | img build -t s1 - 2>&1); rc=$?
+is "build - with a Buildfile on stdin" "$rc:$(img run --rm s1 cat /s)" "0:from-stdin"
+out=$(printf 'FROM busybox\nCOPY x /x\n' | img build -t s1 - 2>&1); rc=$?
+is "... its context is empty: COPY finds nothing" "$rc" 1
+for f in ctx.tar ctx.tar.gz ctx.tar.zst; do
+  out=$(img build -t "s-$f" - < "$T_TMP/$f" 2>&1); rc=$?
+  is "build - with a tar on stdin ($f)" "$rc:$(img run --rm "s-$f" cat /file)" "0:hello"
+done
+out=$(img build -f Other -t s2 - < "$T_TMP/ctx.tar.gz" 2>&1); rc=$?
+is "-f names a Buildfile inside the tar" "$rc:$(img run --rm s2 cat /other/file)" "0:hello"
+out=$(img build -f - -t s3 - < /dev/null 2>&1); rc=$?
+is "-f - with - as the context is refused" "$rc:$out" "1:imgtool: stdin cannot be both the build context and the Buildfile"
+
+# doc:context-tar
+out=$(img build -t t1 "$T_TMP/ctx.tar.gz" 2>&1); rc=$?
+is "a tar file as the context" "$rc:$(img run --rm t1 cat /file)" "0:hello"
+ls "$IMGTOOL_ROOT/tmp" | grep -c '^context-' > "$T_TMP/n"
+is "... its unpacked copy is gone after the build" "$(cat "$T_TMP/n")" 0
+echo 'not a tar' > "$T_TMP/bad.tar"
+fails "a file that is not a tar fails" img build -t t2 "$T_TMP/bad.tar"
+
+# doc:context-url
+mkdir -p "$T_TMP/www" && cp "$T_TMP/ctx.tar.gz" "$T_TMP/www/"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 -m http.server -b 127.0.0.1 -d "$T_TMP/www" "$port" > /dev/null 2>&1 &
+web=$!
+trap 'kill $web 2>/dev/null' EXIT
+for _ in $(seq 100); do /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$port))" 2>/dev/null && break; sleep 0.1; done
+out=$(img build -t u1 "http://127.0.0.1:$port/ctx.tar.gz" 2>&1); rc=$?
+is "an http URL of a tar as the context" "$rc:$(img run --rm u1 cat /file)" "0:hello"
+out=$(img build -t u2 "http://127.0.0.1:$port/missing.tar" 2>&1); rc=$?
+like "a URL that answers 404 fails, naming it" "$out" "build context 'http://127.0.0.1:$port/missing.tar'"
+
+done_testing
