@@ -240,6 +240,25 @@ void build_mounts_froms (const struct bf_instr *x, char ***out);
 int build_context_checksum (struct build *b, const char *path,
                             char out[DIGEST_STR_LEN + 1], struct err **err);
 
+/* ---- addurl.c: ADD <URL> ---- */
+/* The file (downloaded once per build) and its cache text. */
+int build_url_fetch (struct build *b, const char *url, const char *checksum,
+                     char **path, char **key, struct err **err);
+/* The file name a URL gives (its last path segment), or NULL. */
+char *build_url_name (const char *url);
+
+/* ---- unxz.c: bzip2 and xz archives for ADD ---- */
+enum build_legacy_comp
+{
+  BUILD_COMP_NONE,
+  BUILD_COMP_BZIP2,
+  BUILD_COMP_XZ,
+};
+enum build_legacy_comp build_legacy_sniff (const unsigned char *p, size_t n);
+/* in (from its start) decompressed into out. */
+int build_legacy_decompress (enum build_legacy_comp c, int in, int out,
+                             struct err **err);
+
 /* ---- output.c: --output ---- */
 int build_export (struct build *b, struct build_state *st,
                   const struct build_result *res, struct err **err);

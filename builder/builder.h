@@ -53,6 +53,13 @@ int build_context_open (const char *root, const char *spec, bool tls_verify,
                         struct build_context *c, struct err **err);
 void build_context_release (struct build_context *c);
 bool build_context_is_url (const char *spec);
+/* GET url, its body to write(ctx, ...); a non-2xx status is an error.
+ * etag and last_modified (may be NULL) get those headers, or NULL. */
+int build_fetch_url (const char *url, bool tls_verify,
+                     int (*write) (void *ctx, const void *data, size_t len,
+                                   struct err **err),
+                     void *ctx, char **etag, char **last_modified,
+                     struct err **err);
 
 /* --output: export the result instead of naming it in the store. */
 enum build_output_type

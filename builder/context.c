@@ -174,26 +174,36 @@ from_stdin (const char *root, struct build_context *c, struct err **err)
   return 0;
 }
 
+int
+build_fetch_url (const char *url, bool tls_verify,
+                 int (*write) (void *ctx, const void *data, size_t len,
+                               struct err **err),
+                 void *ctx, char **etag, char **last_modified, struct err **err)
+{
+  struct reg_http *h = http_new (NULL, tls_verify, NULL);
+  struct http_response resp = { 0 };
+  struct http_request req = { .url = url, .write = write, .ctx = ctx };
+  int r = http_do (h, &req, &resp, err);
+  if (r == 0 && (resp.status < 200 || resp.status > 299))
+    r = err_set (err, 0, "'%s': status %ld", url, resp.status);
+  if (r == 0 && etag)
+    *etag = steal_pointer (&resp.etag);
+  if (r == 0 && last_modified)
+    *last_modified = steal_pointer (&resp.last_modified);
+  http_response_release (&resp);
+  http_free (h);
+  return r;
+}
+
 static int
 from_url (const char *root, const char *url, bool tls_verify,
           struct build_context *c, struct err **err)
 {
-  struct reg_http *h = http_new (NULL, tls_verify, NULL);
-  struct http_response resp = { 0 };
   struct layer_unpacker *u;
-  int r;
   if (make_dir (root, c, err) < 0 || !(u = unpacker (c, err)))
-    {
-      http_free (h);
-      return -1;
-    }
-  struct http_request req = { .url = url, .write = feed, .ctx = u };
-  r = http_do (h, &req, &resp, err);
-  if (r == 0 && (resp.status < 200 || resp.status > 299))
-    r = err_set (err, 0, "%ld", resp.status);
+    return -1;
+  int r = build_fetch_url (url, tls_verify, feed, u, NULL, NULL, err);
   r = finish (u, r, err);
-  http_response_release (&resp);
-  http_free (h);
   return r < 0 ? err_wrap (err, "build context '%s'", url) : 0;
 }
 

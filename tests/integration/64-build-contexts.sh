@@ -55,4 +55,54 @@ is "an http URL of a tar as the context" "$rc:$(img run --rm u1 cat /file)" "0:h
 out=$(img build -t u2 "http://127.0.0.1:$port/missing.tar" 2>&1); rc=$?
 like "a URL that answers 404 fails, naming it" "$out" "build context 'http://127.0.0.1:$port/missing.tar'"
 
+# --- ADD <URL> ------------------------------------------------------------------
+# doc:add-url
+echo "remote content" > "$T_TMP/www/remote.txt"
+touch -d '2020-01-02 03:04:05 UTC' "$T_TMP/www/remote.txt"
+sum=$(sha256sum "$T_TMP/www/remote.txt" | cut -c1-64)
+mkdir -p "$T_TMP/add"
+cat > "$T_TMP/add/Buildfile" <<EOF2
+FROM busybox
+ADD http://127.0.0.1:$port/remote.txt /dl/
+ADD --checksum=sha256:$sum http://127.0.0.1:$port/remote.txt /named
+RUN stat -c '%a %u %Y' /dl/remote.txt /named > /meta
+EOF2
+ran () { grep -A1 '^STEP' <<< "$1" | grep '^-->' | sed 's/^--> //; s/^[0-9.]*s.*/ran/' | tr '\n' ' '; }
+out=$(img build -t addurl "$T_TMP/add" 2>&1); rc=$?
+is "ADD of an http URL (into a dir, to a name; --checksum matching)" "$rc:$(img run --rm addurl cat /dl/remote.txt /named)" "0:remote content
+remote content"
+is "... mode 0600, root's, the mtime of Last-Modified" "$(img run --rm addurl cat /meta)" "600 0 1577934245
+600 0 1577934245"
+out=$(img build -t addurl "$T_TMP/add" 2>&1)
+is "the same URL and answer: CACHED" "$(ran "$out")" "CACHED CACHED CACHED "
+touch -d '2021-01-02 03:04:05 UTC' "$T_TMP/www/remote.txt"
+out=$(img build -t addurl "$T_TMP/add" 2>&1)
+is "a new Last-Modified (same bytes) is a miss: it is in the key" "$(ran "$out")" "ran ran ran "
+sed -i "s/sha256:$sum/sha256:$(printf '0%.0s' $(seq 64))/" "$T_TMP/add/Buildfile"
+out=$(img build -t addurl "$T_TMP/add" 2>&1); rc=$?
+like "ADD --checksum that does not match fails" "$rc:$out" "^1:.*checksum mismatch: expected sha256:0000"
+printf 'FROM busybox\nADD --checksum=sha256:%s sub/file /x\n' "$sum" > "$T_TMP/ctx/Bad"
+out=$(img build -f "$T_TMP/ctx/Bad" -t x "$T_TMP/ctx" 2>&1)
+like "--checksum with a local source fails" "$out" "--checksum needs http\(s\) sources"
+printf 'FROM busybox\nCOPY http://127.0.0.1:%s/remote.txt /x\n' "$port" > "$T_TMP/ctx/Bad"
+like "COPY of a URL fails" "$(img build -f "$T_TMP/ctx/Bad" -t x "$T_TMP/ctx" 2>&1)" "COPY does not take URLs"
+
+# --- ADD of bzip2 and xz archives ---------------------------------------------------
+# doc:add-bzip2-xz
+mkdir -p "$T_TMP/arch/src" "$T_TMP/archctx"
+echo in-bz2-xz > "$T_TMP/arch/src/f"
+tar -C "$T_TMP/arch" -cjf "$T_TMP/archctx/a.tar.bz2" src
+tar -C "$T_TMP/arch" -cJf "$T_TMP/archctx/a.tar.xz" src
+echo plain | xz > "$T_TMP/archctx/notatar.xz"
+cat > "$T_TMP/archctx/Buildfile" <<'EOF2'
+FROM busybox
+ADD a.tar.bz2 /bz/
+ADD a.tar.xz /xz/
+ADD notatar.xz /raw/
+EOF2
+out=$(img build -t arch "$T_TMP/archctx" 2>&1); rc=$?
+is "ADD extracts bzip2 and xz tars" "$rc:$(img run --rm arch cat /bz/src/f /xz/src/f)" "0:in-bz2-xz
+in-bz2-xz"
+is "... and copies an xz file that is no tar as it is" "$(img run --rm arch sh -c 'xzcat /raw/notatar.xz')" plain
+
 done_testing
