@@ -68,7 +68,15 @@ struct build
   int interrupt_fd;
   int interrupted;
   sigset_t saved_mask;
+  bool replay; /* building again what a child built: quiet, cache on */
 };
+
+/* ---- builder.c, parallel.c: stages ---- */
+int build_stage (struct build *b, size_t idx, struct err **err);
+/* Mark in deps (n_stages) the stages idx needs built first. */
+void build_stage_deps (struct build *b, size_t idx, bool *deps);
+/* Build the needed stages up to target, independent ones at once. */
+int build_stages (struct build *b, size_t target, struct err **err);
 
 /* A copy of src for a stage built FROM it. */
 void build_state_copy (struct build_state *dst, const struct build_state *src);

@@ -190,7 +190,7 @@ static void
 say (struct build *b, const char *fmt, ...)
 {
   va_list ap;
-  if (b->o->quiet)
+  if (b->o->quiet || b->replay)
     return;
   va_start (ap, fmt);
   vfprintf (b->out, fmt, ap);
@@ -266,7 +266,8 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
     workdir = build_workdir_path (st, x->args[0]);
   build_cache_key (st->key, text, key);
 
-  hit = st->no_cache ? 1 : build_cache_get (b, key, &rec, err);
+  /* a replay reads what a stage's own process just wrote (parallel.c) */
+  hit = st->no_cache && !b->replay ? 1 : build_cache_get (b, key, &rec, err);
   if (hit < 0)
     goto out;
   if (hit == 0)
@@ -364,7 +365,7 @@ run_triggers (struct build *b, struct build_state *st, struct err **err)
   return ret;
 }
 
-static int
+int
 build_stage (struct build *b, size_t idx, struct err **err)
 {
   struct bf_stage *sg = &b->plan->stages[idx];
@@ -435,21 +436,11 @@ mark_needed (struct build *b, size_t idx)
   if (b->needed[idx])
     return;
   b->needed[idx] = true;
-  struct bf_stage *sg = &b->plan->stages[idx];
-  struct bf_stage *s = build_from_stage (b, sg->base, idx);
-  if (s)
-    mark_needed (b, (size_t)s->index);
-  for (size_t i = 0; i < sg->n_instrs; i++)
-    {
-      const char *f = bf_flag (&sg->instrs[i], "from");
-      _cleanup_strv_ char **froms = xcalloc (1, sizeof (char *));
-      if (f && (s = build_from_stage (b, f, idx)))
-        mark_needed (b, (size_t)s->index);
-      build_mounts_froms (&sg->instrs[i], &froms);
-      for (size_t j = 0; froms[j]; j++)
-        if ((s = build_from_stage (b, froms[j], idx)))
-          mark_needed (b, (size_t)s->index);
-    }
+  _cleanup_free_ bool *deps = xcalloc (b->plan->n_stages, sizeof *deps);
+  build_stage_deps (b, idx, deps);
+  for (size_t i = 0; i < b->plan->n_stages; i++)
+    if (deps[i])
+      mark_needed (b, i);
 }
 
 static void
@@ -631,9 +622,8 @@ build_run (struct store *s, const struct build_opts *o,
   guard = store_writer_guard (s, err);
   if (guard < 0)
     goto out;
-  for (size_t i = 0; i <= (size_t)target->index; i++)
-    if (b.needed[i] && build_stage (&b, i, err) < 0)
-      goto out;
+  if (build_stages (&b, (size_t)target->index, err) < 0)
+    goto out;
   for (size_t i = 0; i < o->labels.n; i++)
     {
       json_t *cfg = build_config_obj (b.stages[target->index].doc);

@@ -105,6 +105,7 @@ struct build_opts
   struct bf_kvs labels;   /* --label: set on the result's config */
   char **no_cache_stages; /* --no-cache-filter: stages not looked up */
   struct build_output output;
+  int jobs;                  /* stages built at once; 0: the CPU count */
   char **add_hosts;          /* --add-host, as /etc/hosts lines for RUN */
   int64_t shm_size;          /* --shm-size for RUN, 0: the default */
   struct rt_rlimit *ulimits; /* --ulimit for RUN */

@@ -73,7 +73,7 @@ build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
                  struct err **err)
 {
   memset (rec, 0, sizeof *rec);
-  if (b->o->no_cache)
+  if (b->o->no_cache && !b->replay)
     return 1;
   _cleanup_close_ int dfd = open_cache_dir (b->store, false, err);
   if (dfd < 0)

@@ -272,6 +272,7 @@ COMMAND (build)
     { "ulimit", required_argument, NULL, 'U' },
     { "ssh", required_argument, NULL, 'H' },
     REGFLAGS_OPT_TLS_VERIFY,
+    REGFLAGS_OPT_JOBS,
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
     { 0 },
@@ -440,6 +441,7 @@ COMMAND (build)
   if (command_needs_root ("build", 1, err) < 0)
     goto out;
   o.platform = rf.platform;
+  o.jobs = rf.jobs;
   o.no_cache_stages = no_cache_stages;
   o.add_hosts = add_hosts;
   /* a tar or layout on stdout: the progress goes to stderr (buildx) */
