@@ -528,17 +528,24 @@ source_path (const char *dir, int root_fd, const char *source, bool *is_dir,
   return strcmp (res, "/") ? xasprintf ("%s%s", dir, res) : xstrdup (dir);
 }
 
+/* The host path of the mount's source= in its from= (or the context). */
+static char *
+from_source (struct build *b, struct build_mount *m, bool *is_dir,
+             struct err **err)
+{
+  const char *dir, *key;
+  int root_fd;
+  if (open_from (b, m, &dir, &root_fd, &key, err) < 0)
+    return NULL;
+  return source_path (dir, root_fd, m->source, is_dir, err);
+}
+
 static int
 setup_bind (struct build *b, struct build_mounts *ms, struct build_mount *m,
             struct rt_plan *p, const char *step_dir, struct err **err)
 {
-  const char *dir, *key;
-  int root_fd;
   bool is_dir;
-  if (open_from (b, m, &dir, &root_fd, &key, err) < 0)
-    return -1;
-  _cleanup_free_ char *src
-      = source_path (dir, root_fd, m->source, &is_dir, err);
+  _cleanup_free_ char *src = from_source (b, m, &is_dir, err);
   if (!src)
     return -1;
   if (m->rw && is_dir)
@@ -616,13 +623,8 @@ setup_cache (struct build *b, struct build_mount *m, struct rt_plan *p,
         return err_set (err, errno, "create cache '%s'", m->id);
       if (m->from)
         {
-          const char *dir, *key;
-          int root_fd;
           bool is_dir;
-          if (open_from (b, m, &dir, &root_fd, &key, err) < 0)
-            return -1;
-          _cleanup_free_ char *src
-              = source_path (dir, root_fd, m->source, &is_dir, err);
+          _cleanup_free_ char *src = from_source (b, m, &is_dir, err);
           _cleanup_close_ int sfd
               = src ? open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
           _cleanup_close_ int tfd
@@ -774,40 +776,6 @@ build_mounts_setup (struct build *b, struct build_mounts *ms, struct rt_plan *p,
 
 /* ---- what the mounts leave in the upper dir ---- */
 
-/* The lower dirs' entry at rel, if any (a whiteout counts as none). */
-static bool
-lower_stat (char *const *lowers, const char *rel, struct stat *st)
-{
-  for (size_t i = 0; lowers && lowers[i]; i++)
-    {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
-      if (lstat (p, st) < 0)
-        continue;
-      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
-    }
-  return false;
-}
-
-static bool
-dir_empty (int fd, const char *rel)
-{
-  char v[2];
-  _cleanup_close_ int d
-      = openat (fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (d < 0 || fgetxattr (d, "trusted.overlay.opaque", v, sizeof v) > 0)
-    return false;
-  DIR *dir = fdopendir (fcntl (d, F_DUPFD_CLOEXEC, 0));
-  struct dirent *de;
-  bool empty = true;
-  if (!dir)
-    return false;
-  while (empty && (de = readdir (dir)))
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      empty = false;
-  closedir (dir);
-  return empty;
-}
-
 void
 build_mounts_clean (const struct build_mounts *ms, int upper_fd,
                     char *const *lowers)
@@ -822,12 +790,12 @@ build_mounts_clean (const struct build_mounts *ms, int upper_fd,
       while (*rel)
         {
           struct stat up, lo;
-          bool in_lower = lower_stat (lowers, rel, &lo);
+          bool in_lower = build_in_lowers (lowers, rel, &lo);
           if (fstatat (upper_fd, rel, &up, AT_SYMLINK_NOFOLLOW) < 0)
             break;
           if (S_ISREG (up.st_mode) && leaf && up.st_size == 0 && !in_lower)
             unlinkat (upper_fd, rel, 0);
-          else if (S_ISDIR (up.st_mode) && dir_empty (upper_fd, rel)
+          else if (S_ISDIR (up.st_mode) && build_empty_plain_dir (upper_fd, rel)
                    && (!in_lower
                        || (S_ISDIR (lo.st_mode) && lo.st_mode == up.st_mode
                            && lo.st_uid == up.st_uid

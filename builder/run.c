@@ -27,23 +27,24 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* Is name (a top-level entry) in the stack of lower dirs? */
-static bool
-in_lowers (char *const *lowers, const char *name)
+bool
+build_in_lowers (char *const *lowers, const char *rel, struct stat *st)
 {
+  struct stat tmp;
+  if (!st)
+    st = &tmp;
   for (size_t i = 0; lowers && lowers[i]; i++)
     {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], name);
-      struct stat st;
-      if (lstat (p, &st) < 0)
+      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
+      if (lstat (p, st) < 0)
         continue;
-      return !(S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0));
+      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
     }
   return false;
 }
 
-static bool
-empty_plain_dir (int dirfd, const char *name)
+bool
+build_empty_plain_dir (int dirfd, const char *name)
 {
   char v[2];
   _cleanup_close_ int fd
@@ -83,7 +84,8 @@ drop_mount_points (int upper_fd, char *const *lowers)
         unlinkat (upper_fd, files[i], 0);
     }
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
-    if (!in_lowers (lowers, dirs[i]) && empty_plain_dir (upper_fd, dirs[i]))
+    if (!build_in_lowers (lowers, dirs[i], NULL)
+        && build_empty_plain_dir (upper_fd, dirs[i]))
       unlinkat (upper_fd, dirs[i], AT_REMOVEDIR);
 }
 
