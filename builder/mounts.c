@@ -352,6 +352,15 @@ open_from (struct build *b, struct build_mount *m, const char **dir,
   return 0;
 }
 
+static const struct build_secret *
+find_secret (const struct build_opts *o, const char *id)
+{
+  for (size_t i = o->n_secrets; i-- > 0;)
+    if (!strcmp (o->secrets[i].id, id))
+      return &o->secrets[i];
+  return NULL;
+}
+
 int
 build_mounts_key (struct build *b, struct build_mounts *ms, struct strbuf *sb,
                   struct err **err)
@@ -665,15 +674,6 @@ secrets_dir (struct build_mounts *ms, const char *step_dir, struct err **err)
     }
   strv_push (&ms->mounted, xstrdup (d));
   return d;
-}
-
-static const struct build_secret *
-find_secret (const struct build_opts *o, const char *id)
-{
-  for (size_t i = o->n_secrets; i-- > 0;)
-    if (!strcmp (o->secrets[i].id, id))
-      return &o->secrets[i];
-  return NULL;
 }
 
 static int

@@ -82,6 +82,7 @@ RUN --mount=type=secret,id=tok,target=/root/.npmrc,mode=0440,uid=7,gid=8 \
     stat -c '%a %u %g' /root/.npmrc > /mode2 && wc -c < /root/.npmrc > /len2
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'test -n "$TOKEN" && echo ${#TOKEN} > /len3'
 RUN --mount=type=secret,id=missing ls /run/secrets > /list 2>/dev/null; true
+RUN --mount=type=secret,id=tok awk '$2 == "/run/secrets/tok" {print $3}' /proc/mounts > /fstype
 EOF2
 out=$(img build --secret id=tok,src="$T_TMP/secret.txt" -t secret "$T_TMP/secret" 2>&1); rc=$?
 is "secret mounts build" "$rc" 0 || echo "$out" | sed 's/^/#   /'
@@ -91,6 +92,7 @@ is "target, mode, uid, gid" "$(img run --rm secret cat /mode2 /len2)" "440 7 8
 ${#SECRET}"
 is "env= gives it as a variable" "$(img run --rm secret cat /len3)" "${#SECRET}"
 is "a secret not given and not required: no file" "$(img run --rm secret cat /list)" ""
+is "the secret file is on a tmpfs (never on a disk)" "$(img run --rm secret cat /fstype)" tmpfs
 paths=$(layer_paths secret)
 is "no secret file or mount point in any layer" "$(grep -E '^(run|root/.npmrc)' <<< "$paths")" ""
 is "the secret's bytes are in no file of the store" \
@@ -99,7 +101,7 @@ is "the secret's bytes are in no file of the store" \
 is "... nor in the build's output" "$(grep -cF "$SECRET" <<< "$out")" 0
 printf %s "other-$SECRET" > "$T_TMP/secret.txt"
 out=$(img build --secret id=tok,src="$T_TMP/secret.txt" -t secret "$T_TMP/secret" 2>&1)
-is "a changed secret value: still CACHED (not in the key)" "$(ran "$out")" "CACHED CACHED CACHED CACHED "
+is "a changed secret value: still CACHED (not in the key)" "$(ran "$out")" "CACHED CACHED CACHED CACHED CACHED "
 TOKENVAR=$SECRET
 export TOKENVAR
 out=$(img build --secret id=tok,env=TOKENVAR --no-cache -t secret "$T_TMP/secret" 2>&1)
