@@ -82,7 +82,7 @@ RUN --mount=type=secret,id=tok,target=/root/.npmrc,mode=0440,uid=7,gid=8 \
     stat -c '%a %u %g' /root/.npmrc > /mode2 && wc -c < /root/.npmrc > /len2
 RUN --mount=type=secret,id=tok,env=TOKEN sh -c 'test -n "$TOKEN" && echo ${#TOKEN} > /len3'
 RUN --mount=type=secret,id=missing ls /run/secrets > /list 2>/dev/null; true
-RUN --mount=type=secret,id=tok awk '$2 == "/run/secrets/tok" {print $3}' /proc/mounts > /fstype
+RUN --mount=type=secret,id=tok awk '$5 == "/run/secrets/tok" { for (i = 6; i <= NF; i++) if ($i == "-") print $4, $(i + 1) }' /proc/self/mountinfo > /fstype
 EOF2
 out=$(img build --secret id=tok,src="$T_TMP/secret.txt" -t secret "$T_TMP/secret" 2>&1); rc=$?
 is "secret mounts build" "$rc" 0 || echo "$out" | sed 's/^/#   /'
@@ -92,7 +92,9 @@ is "target, mode, uid, gid" "$(img run --rm secret cat /mode2 /len2)" "440 7 8
 ${#SECRET}"
 is "env= gives it as a variable" "$(img run --rm secret cat /len3)" "${#SECRET}"
 is "a secret not given and not required: no file" "$(img run --rm secret cat /list)" ""
-is "the secret file is on a tmpfs (never on a disk)" "$(img run --rm secret cat /fstype)" tmpfs
+# (its root in its file system is /0: a tmpfs of the step's own, not a
+# file somewhere in the store's directory, even when /tmp is a tmpfs)
+is "the secret file is on a tmpfs of its own (never on a disk)" "$(img run --rm secret cat /fstype)" "/0 tmpfs"
 paths=$(layer_paths secret)
 is "no secret file or mount point in any layer" "$(grep -E '^(run|root/.npmrc)' <<< "$paths")" ""
 is "the secret's bytes are in no file of the store" \
