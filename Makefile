@@ -37,7 +37,7 @@ ALL_CFLAGS := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wformat=2 -Wvla -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lm
+LIBS := $(PKG_LIBS) -lbz2 -llzma -lpthread -lm
 
 # V=1 shows the full commands.
 ifeq ($(V),1)

@@ -15,7 +15,10 @@
 #include "layers/digest.h"
 #include "layers/tarfs.h"
 
+struct stat;
 struct store;
+struct strbuf;
+struct rt_plan;
 
 /* One layer of a stage's image. */
 struct build_layer
@@ -37,6 +40,7 @@ struct build_state
   struct bf_scope scope;
   bool cmd_set;       /* CMD given in this stage (ENTRYPOINT keeps it) */
   bool history_added; /* a step of this build added history */
+  bool no_cache;      /* --no-cache-filter names this stage */
   char **lowers;      /* snapshot dirs, top first; NULL: not made yet */
   bool done;
 };
@@ -65,7 +69,15 @@ struct build
   int interrupt_fd;
   int interrupted;
   sigset_t saved_mask;
+  bool replay; /* building again what a child built: quiet, cache on */
 };
+
+/* ---- builder.c, parallel.c: stages ---- */
+int build_stage (struct build *b, size_t idx, struct err **err);
+/* Mark in deps (n_stages) the stages idx needs built first. */
+void build_stage_deps (struct build *b, size_t idx, bool *deps);
+/* Build the needed stages up to target, independent ones at once. */
+int build_stages (struct build *b, size_t target, struct err **err);
 
 /* A copy of src for a stage built FROM it. */
 void build_state_copy (struct build_state *dst, const struct build_state *src);
@@ -165,6 +177,12 @@ int build_run_layer (struct build *b, struct build_state *st,
                      const struct bf_instr *x, struct build_layer *layer,
                      bool *has_layer, struct err **err);
 
+/* Is rel in the stack of lower dirs (a whiteout is not)? st (may be NULL)
+ * gets its stat. */
+bool build_in_lowers (char *const *lowers, const char *rel, struct stat *st);
+/* An empty directory, not opaque, at name in dirfd? */
+bool build_empty_plain_dir (int dirfd, const char *name);
+
 /* ---- copy.c ---- */
 /* The cache text of a COPY/ADD (with its sources' checksums). */
 int build_copy_key (struct build *b, struct build_state *st,
@@ -177,6 +195,88 @@ int build_copy_layer (struct build *b, struct build_state *st,
 int build_workdir_layer (struct build *b, struct build_state *st,
                          const char *dir, struct build_layer *layer,
                          bool *has_layer, struct err **err);
+
+/* ---- mounts.c: RUN --mount ---- */
+enum build_mount_type
+{
+  BM_BIND,
+  BM_CACHE,
+  BM_TMPFS,
+  BM_SECRET,
+  BM_SSH,
+};
+enum build_mount_sharing
+{
+  BM_SHARED,
+  BM_PRIVATE,
+  BM_LOCKED,
+};
+struct build_mount
+{
+  enum build_mount_type type;
+  char *target; /* absolute, clean; NULL for a secret given as env only */
+  char *id, *from, *source, *env;
+  bool rw, rw_set, required;
+  enum build_mount_sharing sharing;
+  int mode;           /* -1: the type's default */
+  long long uid, gid; /* -1: 0 */
+  int64_t size;       /* tmpfs, 0: no limit */
+  /* while the step runs */
+  int lock_fd;
+  struct build_view view;
+  bool view_open;
+  struct build_state img;
+  bool have_img;
+};
+struct build_mounts
+{
+  struct build_mount *v; /* sorted by target: parents first */
+  size_t n;
+  char **mounted; /* what setup mounted in the builder (tmpfs, overlays) */
+  size_t n_secret_files;
+};
+/* The RUN's --mount flags (already expanded). */
+int build_mounts_parse (const struct build_state *st, const struct bf_instr *x,
+                        struct build_mounts *ms, struct err **err);
+/* Append the mounts' definitions (and bind sources' content) to the key. */
+int build_mounts_key (struct build *b, struct build_mounts *ms,
+                      struct strbuf *sb, struct err **err);
+/* Add the mounts to the step's plan; step_dir is the step's temp dir. */
+int build_mounts_setup (struct build *b, struct build_mounts *ms,
+                        struct rt_plan *p, const char *step_dir,
+                        struct err **err);
+/* Remove what the runtime made in the upper dir as mount points. */
+void build_mounts_clean (const struct build_mounts *ms, int upper_fd,
+                         char *const *lowers);
+void build_mounts_release (struct build_mounts *ms);
+/* The from= values of an instruction's --mount flags, unexpanded. */
+void build_mounts_froms (const struct bf_instr *x, char ***out);
+/* A context path's checksum, as COPY keys its sources (copy.c). */
+int build_context_checksum (struct build *b, const char *path,
+                            char out[DIGEST_STR_LEN + 1], struct err **err);
+
+/* ---- addurl.c: ADD <URL> ---- */
+/* The file (downloaded once per build) and its cache text. */
+int build_url_fetch (struct build *b, const char *url, const char *checksum,
+                     char **path, char **key, struct err **err);
+/* The file name a URL gives (its last path segment), or NULL. */
+char *build_url_name (const char *url);
+
+/* ---- unxz.c: bzip2 and xz archives for ADD ---- */
+enum build_legacy_comp
+{
+  BUILD_COMP_NONE,
+  BUILD_COMP_BZIP2,
+  BUILD_COMP_XZ,
+};
+enum build_legacy_comp build_legacy_sniff (const unsigned char *p, size_t n);
+/* in (from its start) decompressed into out. */
+int build_legacy_decompress (enum build_legacy_comp c, int in, int out,
+                             struct err **err);
+
+/* ---- output.c: --output ---- */
+int build_export (struct build *b, struct build_state *st,
+                  const struct build_result *res, struct err **err);
 
 /* An interrupt of the build (SIGINT, SIGTERM, SIGHUP): exit 130 and
  * "build interrupted (signal N)" once one came. */

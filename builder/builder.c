@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
 #include "registry/ref.h"
@@ -195,7 +196,7 @@ static void
 say (struct build *b, const char *fmt, ...)
 {
   va_list ap;
-  if (b->o->quiet)
+  if (b->o->quiet || b->replay)
     return;
   va_start (ap, fmt);
   vfprintf (b->out, fmt, ap);
@@ -240,16 +241,39 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
     {
       /* the network a RUN gets is part of what it does */
       const char *net = bf_flag (x, "network");
-      char *t = xasprintf ("%s\nnetwork=%s/%d", text, net ? net : "",
-                           (int)b->o->network);
+      struct strbuf sb = STRBUF_INIT;
+      struct build_mounts ms;
+      strbuf_addf (&sb, "%s\nnetwork=%s/%d", text, net ? net : "",
+                   (int)b->o->network);
+      /* what the step's process gets, as BuildKit's ExecOp meta */
+      for (size_t i = 0; b->o->add_hosts && b->o->add_hosts[i]; i++)
+        strbuf_addf (&sb, "\nhost=%s", b->o->add_hosts[i]);
+      for (size_t i = 0; i < b->o->n_ulimits; i++)
+        strbuf_addf (&sb, "\nulimit=%d:%llu:%llu", b->o->ulimits[i].resource,
+                     (unsigned long long)b->o->ulimits[i].soft,
+                     (unsigned long long)b->o->ulimits[i].hard);
+      if (b->o->shm_size)
+        strbuf_addf (&sb, "\nshm=%lld", (long long)b->o->shm_size);
       free (text);
-      text = t;
+      text = NULL;
+      /* the mounts' definitions, never a cache's or a secret's content */
+      if (build_mounts_parse (st, x, &ms, err) < 0
+          || build_mounts_key (b, &ms, &sb, err) < 0)
+        {
+          build_mounts_release (&ms);
+          strbuf_release (&sb);
+          err_wrap (err, "%s:%d", b->plan->file, x->line);
+          goto out;
+        }
+      build_mounts_release (&ms);
+      text = strbuf_detach (&sb, NULL);
     }
   if (x->kind == BF_WORKDIR)
     workdir = build_workdir_path (st, x->args[0]);
   build_cache_key (st->key, text, key);
 
-  hit = build_cache_get (b, key, &rec, err);
+  /* a replay reads what a stage's own process just wrote (parallel.c) */
+  hit = st->no_cache && !b->replay ? 1 : build_cache_get (b, key, &rec, err);
   if (hit < 0)
     goto out;
   if (hit == 0)
@@ -347,7 +371,7 @@ run_triggers (struct build *b, struct build_state *st, struct err **err)
   return ret;
 }
 
-static int
+int
 build_stage (struct build *b, size_t idx, struct err **err)
 {
   struct bf_stage *sg = &b->plan->stages[idx];
@@ -358,6 +382,10 @@ build_stage (struct build *b, size_t idx, struct err **err)
   b->step++;
   say (b, "STEP %d/%d: ", b->step, b->n_steps);
   say_step (b, "", sg->from->raw);
+  /* --no-cache-filter names stages by name or index */
+  _cleanup_free_ char *idx_s = xasprintf ("%zu", idx);
+  bool no_cache = strv_has (b->o->no_cache_stages, idx_s)
+                  || (sg->name && strv_has (b->o->no_cache_stages, sg->name));
   if (from)
     {
       build_state_copy (st, &b->stages[from->index]);
@@ -391,6 +419,7 @@ build_stage (struct build *b, size_t idx, struct err **err)
   memcpy (base_key, st->key, sizeof base_key);
   build_cache_key (base_key, opts, st->key);
   st->cmd_set = false;
+  st->no_cache = no_cache;
   if (run_triggers (b, st, err) < 0)
     return -1;
   for (size_t i = 0; i < sg->n_instrs; i++)
@@ -413,16 +442,11 @@ mark_needed (struct build *b, size_t idx)
   if (b->needed[idx])
     return;
   b->needed[idx] = true;
-  struct bf_stage *sg = &b->plan->stages[idx];
-  struct bf_stage *s = build_from_stage (b, sg->base, idx);
-  if (s)
-    mark_needed (b, (size_t)s->index);
-  for (size_t i = 0; i < sg->n_instrs; i++)
-    {
-      const char *f = bf_flag (&sg->instrs[i], "from");
-      if (f && (s = build_from_stage (b, f, idx)))
-        mark_needed (b, (size_t)s->index);
-    }
+  _cleanup_free_ bool *deps = xcalloc (b->plan->n_stages, sizeof *deps);
+  build_stage_deps (b, idx, deps);
+  for (size_t i = 0; i < b->plan->n_stages; i++)
+    if (deps[i])
+      mark_needed (b, i);
 }
 
 static void
@@ -446,6 +470,37 @@ set_builtin_args (struct build *b)
   for (size_t i = 0; i < b->o->build_args.n; i++)
     bf_kvs_set (&b->args, b->o->build_args.v[i].key,
                 b->o->build_args.v[i].value);
+}
+
+static bool
+declares (const struct bf_instr *in, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; in[i].kind == BF_ARG && j < in[i].n_kvs; j++)
+      if (!strcmp (in[i].kvs[j].key, name))
+        return true;
+  return false;
+}
+
+/* The --build-arg names no ARG of the built stages (or before the first
+ * FROM) declares; the proxy ARGs are always consumed (docker). */
+static char **
+unused_args (struct build *b)
+{
+  char **v = xcalloc (1, sizeof (char *));
+  for (size_t i = 0; i < b->o->build_args.n; i++)
+    {
+      const char *k = b->o->build_args.v[i].key;
+      bool used = bf_is_proxy_arg (k)
+                  || declares (b->plan->meta_args, b->plan->n_meta_args, k);
+      for (size_t s = 0; !used && s < b->plan->n_stages; s++)
+        used = b->needed[s]
+               && declares (b->plan->stages[s].instrs,
+                            b->plan->stages[s].n_instrs, k);
+      if (!used && !strv_has (v, k))
+        strv_push (&v, xstrdup (k));
+    }
+  return v;
 }
 
 /* Every mount the build makes (views of stages) lives in a mount
@@ -573,11 +628,26 @@ build_run (struct store *s, const struct build_opts *o,
   guard = store_writer_guard (s, err);
   if (guard < 0)
     goto out;
-  for (size_t i = 0; i <= (size_t)target->index; i++)
-    if (b.needed[i] && build_stage (&b, i, err) < 0)
-      goto out;
+  if (build_stages (&b, (size_t)target->index, err) < 0)
+    goto out;
+  for (size_t i = 0; i < o->labels.n; i++)
+    {
+      json_t *cfg = build_config_obj (b.stages[target->index].doc);
+      json_t *l = json_object_get (cfg, "Labels");
+      if (!json_is_object (l))
+        json_object_set_new (cfg, "Labels", l = json_object ());
+      json_object_set_new (l, o->labels.v[i].key,
+                           json_string (o->labels.v[i].value));
+    }
   if (build_write_image (&b, &b.stages[target->index], out, err) < 0)
     goto out;
+  out->unused_args = unused_args (&b);
+  if (o->output.type != BUILD_OUT_NONE)
+    {
+      /* exported, not named in the store */
+      ret = build_export (&b, &b.stages[target->index], out, err);
+      goto out;
+    }
   for (size_t i = 0; o->tags && o->tags[i]; i++)
     if (store_ref_set (s, o->tags[i], MT_OCI_MANIFEST, out->manifest_digest,
                        out->manifest_size, err)
@@ -609,5 +679,6 @@ build_result_release (struct build_result *r)
 {
   free (r->image_id);
   free (r->manifest_digest);
+  strv_free (r->unused_args);
   memset (r, 0, sizeof *r);
 }

@@ -30,6 +30,54 @@ enum build_pull
   BUILD_PULL_NEVER,   /* --pull=never */
 };
 
+/* --secret id=ID,src=FILE|env=VAR: the value, held only in memory and on
+ * a step's tmpfs. */
+struct build_secret
+{
+  char *id;
+  char *data;
+  size_t len;
+};
+
+/* The build context: a directory as given, or one made from "-" (a tar,
+ * or a Buildfile then in text), a tar file or an http(s) URL of a tar
+ * (builder/context.c). */
+struct build_context
+{
+  const char *dir; /* the context directory */
+  char *tmp;       /* the directory made for it, removed by release */
+  char *text;      /* stdin was a Buildfile: its text (len bytes) */
+  size_t len;
+};
+int build_context_open (const char *root, const char *spec, bool tls_verify,
+                        struct build_context *c, struct err **err);
+void build_context_release (struct build_context *c);
+bool build_context_is_url (const char *spec);
+/* GET url, its body to write(ctx, ...); a non-2xx status is an error.
+ * etag and last_modified (may be NULL) get those headers, or NULL. */
+int build_fetch_url (const char *url, bool tls_verify,
+                     int (*write) (void *ctx, const void *data, size_t len,
+                                   struct err **err),
+                     void *ctx, char **etag, char **last_modified,
+                     struct err **err);
+
+/* --output: export the result instead of naming it in the store. */
+enum build_output_type
+{
+  BUILD_OUT_NONE,
+  BUILD_OUT_LOCAL, /* type=local,dest=DIR (also -o DIR) */
+  BUILD_OUT_TAR,   /* type=tar,dest=FILE|- (also -o -) */
+  BUILD_OUT_OCI,   /* type=oci,dest=FILE|- */
+};
+struct build_output
+{
+  enum build_output_type type;
+  char *dest;
+};
+int build_output_parse (const char *spec, struct build_output *out,
+                        struct err **err);
+void build_output_release (struct build_output *out);
+
 struct build_opts
 {
   const char *root;           /* store root (for temp dirs and caches) */
@@ -51,8 +99,19 @@ struct build_opts
   enum layer_compression compression;
   bool have_epoch; /* --source-date-epoch / SOURCE_DATE_EPOCH */
   int64_t source_date_epoch;
-  bool quiet; /* -q: only the image id on stdout */
-  FILE *out;  /* progress (stdout) */
+  bool quiet;                   /* -q: only the image id on stdout */
+  struct build_secret *secrets; /* --secret */
+  size_t n_secrets;
+  struct bf_kvs ssh;      /* --ssh id -> agent socket */
+  struct bf_kvs labels;   /* --label: set on the result's config */
+  char **no_cache_stages; /* --no-cache-filter: stages not looked up */
+  struct build_output output;
+  int jobs;                  /* stages built at once; 0: the CPU count */
+  char **add_hosts;          /* --add-host, as /etc/hosts lines for RUN */
+  int64_t shm_size;          /* --shm-size for RUN, 0: the default */
+  struct rt_rlimit *ulimits; /* --ulimit for RUN */
+  size_t n_ulimits;
+  FILE *out; /* progress (stdout) */
 };
 
 /* Where an image built without -t is kept (with its ID prefix as tag). */
@@ -63,6 +122,7 @@ struct build_result
   char *image_id; /* config digest */
   char *manifest_digest;
   int64_t manifest_size;
+  char **unused_args; /* --build-arg names no ARG consumed */
 };
 
 /* Run the build. On failure nothing is tagged; blobs and cache records
@@ -93,5 +153,10 @@ int build_apply_changes (json_t *doc, char *const *changes, struct err **err);
  * reaches any more (store_gc then removes the blobs). *removed counts
  * them. */
 int build_cache_prune (struct store *s, size_t *removed, struct err **err);
+/* builder prune -a: remove every build cache record. */
+int build_cache_clear (struct store *s, size_t *removed, struct err **err);
+/* builder prune: remove RUN --mount=type=cache directories no step holds. */
+int build_cache_mounts_prune (struct store *s, size_t *removed,
+                              struct err **err);
 
 #endif

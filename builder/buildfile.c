@@ -48,7 +48,7 @@ allowed_flags (enum bf_kind k)
 {
   static const char *const from[] = { "platform", NULL };
   static const char *const run[]
-      = { "network", "-mount", "-security", "-device", NULL };
+      = { "network", "mount", "-security", "-device", NULL };
   static const char *const copy[]
       = { "from", "chown", "chmod", "!link", "-parents", "-exclude", NULL };
   static const char *const add[]

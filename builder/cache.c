@@ -73,7 +73,7 @@ build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
                  struct err **err)
 {
   memset (rec, 0, sizeof *rec);
-  if (b->o->no_cache)
+  if (b->o->no_cache && !b->replay)
     return 1;
   _cleanup_close_ int dfd = open_cache_dir (b->store, false, err);
   if (dfd < 0)
@@ -150,8 +150,25 @@ build_cache_put (struct build *b, const char *key,
   return r < 0 ? err_wrap (err, "write the build cache") : 0;
 }
 
+static int prune_records (struct store *s, bool only_unused, size_t *removed,
+                          struct err **err);
+
+int
+build_cache_clear (struct store *s, size_t *removed, struct err **err)
+{
+  return prune_records (s, false, removed, err);
+}
+
 int
 build_cache_prune (struct store *s, size_t *removed, struct err **err)
+{
+  return prune_records (s, true, removed, err);
+}
+
+/* Drop every record, or (only_unused) those whose layers no image keeps. */
+static int
+prune_records (struct store *s, bool only_unused, size_t *removed,
+               struct err **err)
 {
   _cleanup_close_ int dfd = open_cache_dir (s, false, err);
   _cleanup_strv_ char **keep = NULL;
@@ -162,7 +179,7 @@ build_cache_prune (struct store *s, size_t *removed, struct err **err)
   *removed = 0;
   if (dfd < 0)
     return *err ? -1 : 0;
-  if (store_ref_list (s, &refs, &n, err) < 0)
+  if (only_unused && store_ref_list (s, &refs, &n, err) < 0)
     return -1;
   for (size_t i = 0; i < n && ret == 0; i++)
     ret = image_reachable_blobs (s, refs[i].digest, &keep, err);
@@ -186,7 +203,7 @@ build_cache_prune (struct store *s, size_t *removed, struct err **err)
         {
           json_t *j = json_loadb (text, len, 0, NULL);
           const char *top = json_string_value (json_object_get (j, "top"));
-          drop = !top || !strv_has (keep, top);
+          drop = !only_unused || !top || !strv_has (keep, top);
           json_decref (j);
         }
       err_free (e);

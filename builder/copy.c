@@ -67,6 +67,7 @@ struct srcs
   int root_fd;                /* context, or another stage's view */
   const struct bf_ignore *ig; /* the context's .dockerignore, or NULL */
   char **paths;               /* matched, relative to root_fd */
+  char **urls;                /* ADD's http(s) sources */
   size_t n_args;              /* sources named (heredocs included) */
   bool wild;                  /* a wildcard was used */
 };
@@ -155,18 +156,24 @@ match_sources (const struct bf_instr *x, struct srcs *s, struct err **err)
 {
   size_t n = strv_len (x->args);
   s->paths = xcalloc (1, sizeof (char *));
+  s->urls = xcalloc (1, sizeof (char *));
   s->n_args = n - 1;
   for (size_t i = 0; i + 1 < n; i++)
     {
       const char *arg = x->args[i];
       if (is_heredoc_src (x, arg))
         continue;
-      if (!strncmp (arg, "http://", 7) || !strncmp (arg, "https://", 8)
-          || !strncmp (arg, "git@", 4))
-        return err_set (err, 0,
-                        "%s '%s': sources from URLs are not "
-                        "supported yet",
-                        bf_kind_name (x->kind), arg);
+      bool http = !strncmp (arg, "http://", 7) || !strncmp (arg, "https://", 8);
+      if (http && x->kind == BF_ADD && !strstr (arg, ".git"))
+        {
+          strv_push (&s->urls, xstrdup (arg));
+          continue;
+        }
+      if (http || !strncmp (arg, "git@", 4))
+        return err_set (err, 0, "%s '%s': %s", bf_kind_name (x->kind), arg,
+                        x->kind == BF_COPY
+                            ? "COPY does not take URLs: use ADD"
+                            : "git sources are not supported yet");
       _cleanup_free_ char *p = clean_source (arg);
       if (has_meta (p))
         {
@@ -195,7 +202,9 @@ static void
 srcs_release (struct srcs *s)
 {
   strv_free (s->paths);
+  strv_free (s->urls);
   s->paths = NULL;
+  s->urls = NULL;
 }
 
 /* ---- checksums for the cache ---- */
@@ -344,6 +353,15 @@ source_checksum (struct srcs *s, const char *path, char out[DIGEST_STR_LEN + 1],
   return r;
 }
 
+int
+build_context_checksum (struct build *b, const char *path,
+                        char out[DIGEST_STR_LEN + 1], struct err **err)
+{
+  struct srcs s = { .root_fd = b->context_fd, .ig = b->ignore };
+  _cleanup_free_ char *p = clean_source (path);
+  return source_checksum (&s, p, out, err);
+}
+
 /* ---- --from, --chown, --chmod ---- */
 
 struct copy_src_root
@@ -442,6 +460,15 @@ build_copy_key (struct build *b, struct build_state *st,
       if (source_checksum (&s, s.paths[i], sum, err) < 0)
         goto out;
       strbuf_addf (&sb, "src=%s %s\n", s.paths[i], sum);
+    }
+  for (size_t i = 0; s.urls[i]; i++)
+    {
+      _cleanup_free_ char *path = NULL, *key = NULL;
+      if (build_url_fetch (b, s.urls[i], bf_flag (x, "checksum"), &path, &key,
+                           err)
+          < 0)
+        goto out;
+      strbuf_addf (&sb, "%s\n", key);
     }
   for (size_t i = 0; i < x->n_heredocs; i++)
     {
@@ -615,10 +642,10 @@ build_copy_layer (struct build *b, struct build_state *st,
   cc.dview.fd = -1;
   r.view.fd = -1;
   r.have_img = false;
-  if (bf_flag (x, "checksum") || bf_flag (x, "keep-git-dir"))
+  if (bf_flag (x, "keep-git-dir"))
     return err_set (err, 0,
-                    "%s:%d: ADD --checksum and --keep-git-dir need "
-                    "URL sources, which are not supported yet",
+                    "%s:%d: ADD --keep-git-dir needs git sources, which are "
+                    "not supported yet",
                     b->plan->file, x->line);
   if (parse_chmod (bf_flag (x, "chmod"), &cc.ov, err) < 0)
     return err_wrap (err, "%s:%d", b->plan->file, x->line);
@@ -683,6 +710,34 @@ build_copy_layer (struct build *b, struct build_state *st,
           err_set (err, errno, "open '%s'", p);
           goto out;
         }
+      unsigned char head[8];
+      enum build_legacy_comp lc
+          = x->kind == BF_ADD && S_ISREG (sst.st_mode)
+                    && pread (fd, head, sizeof head, 0) == (ssize_t)sizeof head
+                ? build_legacy_sniff (head, sizeof head)
+                : BUILD_COMP_NONE;
+      if (lc != BUILD_COMP_NONE)
+        {
+          /* a bzip2 or xz file: extracted when it holds a tar */
+          _cleanup_free_ char *tp = xasprintf ("%s/plain-%u", b->tmp, b->seq++);
+          _cleanup_close_ int tfd
+              = open (tp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+          if (tfd < 0)
+            {
+              err_set (err, errno, "create '%s'", tp);
+              goto out;
+            }
+          unlink (tp);
+          struct err *de = NULL;
+          if (build_legacy_decompress (lc, fd, tfd, &de) == 0
+              && is_tar_archive (tfd))
+            {
+              if (add_archive (&cc, tfd, p, rdest, err) < 0)
+                goto out;
+              continue;
+            }
+          err_free (de);
+        }
       if (x->kind == BF_ADD && S_ISREG (sst.st_mode) && is_tar_archive (fd))
         {
           if (add_archive (&cc, fd, p, rdest, err) < 0)
@@ -709,6 +764,53 @@ build_copy_layer (struct build *b, struct build_state *st,
         }
       if (layer_copy_add_path (cc.c, s.root_fd, p, target, &cc.ov,
                                s.ig ? ignore_filter : NULL, (void *)s.ig, err)
+          < 0)
+        goto out;
+    }
+  if (bf_flag (x, "checksum") && (s.paths[0] || !s.urls[0]))
+    {
+      err_set (err, 0, "--checksum needs http(s) sources only");
+      goto out;
+    }
+  for (size_t i = 0; s.urls[i]; i++)
+    {
+      /* mode 0600 and root's unless --chmod/--chown (BuildKit) */
+      _cleanup_free_ char *path = NULL, *key = NULL, *name = NULL;
+      _cleanup_free_ char *target = NULL;
+      struct tarfs_override ov = cc.ov;
+      if (build_url_fetch (b, s.urls[i], bf_flag (x, "checksum"), &path, &key,
+                           err)
+          < 0)
+        goto out;
+      if (into_dir && !(name = build_url_name (s.urls[i])))
+        {
+          err_set (err, 0, "cannot tell a file name from '%s': give one",
+                   s.urls[i]);
+          goto out;
+        }
+      target = into_dir ? join (rdest, name) : xstrdup (rdest);
+      if (!ov.chmod)
+        ov.chmod = true, ov.mode = 0600;
+      ov.chown = true;
+      char *sl = strrchr (target, '/');
+      if (sl && sl != target)
+        {
+          *sl = '\0';
+          int rr = ensure_dirs (cc.dview.fd, cc.c, target, cc.uid, cc.gid,
+                                cc.now, err);
+          *sl = '/';
+          if (rr < 0)
+            goto out;
+        }
+      _cleanup_close_ int tfd
+          = open (b->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (tfd < 0)
+        {
+          err_set (err, errno, "open '%s'", b->tmp);
+          goto out;
+        }
+      if (layer_copy_add_path (cc.c, tfd, base_name (path), target, &ov, NULL,
+                               NULL, err)
           < 0)
         goto out;
     }

@@ -11,6 +11,7 @@
 #include "lib/xalloc.h"
 #include "runtime/container.h"
 #include "runtime/names.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
 #include "runtime/user.h"
 #include "service/service.h"
@@ -22,6 +23,45 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+bool
+build_in_lowers (char *const *lowers, const char *rel, struct stat *st)
+{
+  struct stat tmp;
+  if (!st)
+    st = &tmp;
+  for (size_t i = 0; lowers && lowers[i]; i++)
+    {
+      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
+      if (lstat (p, st) < 0)
+        continue;
+      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
+    }
+  return false;
+}
+
+bool
+build_empty_plain_dir (int dirfd, const char *name)
+{
+  char v[2];
+  _cleanup_close_ int fd
+      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  if (fgetxattr (fd, "trusted.overlay.opaque", v, sizeof v) > 0)
+    return false;
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  if (!d)
+    return false;
+  struct dirent *de;
+  bool empty = true;
+  while (empty && (de = readdir (d)))
+    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+      empty = false;
+  closedir (d);
+  return empty;
+}
 
 static char *
 command_text (const struct bf_instr *x)
@@ -68,6 +108,10 @@ fill_plan (struct build *b, struct build_state *st, const struct bf_instr *x,
   /* why: compiling the seccomp profile costs ~25 ms a step; the core
    * caches the BPF program, as `run` does */
   p->seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", b->o->root);
+  p->extra_hosts = strv_dup (b->o->add_hosts);
+  p->shm_size = b->o->shm_size;
+  for (size_t i = 0; i < b->o->n_ulimits; i++)
+    rt_rlimit_add (p, &b->o->ulimits[i]);
   if (!p->argv || !p->argv[0])
     return err_set (err, 0, "RUN has no command");
   if (rt_user_resolve (lowers, user, &ui, err) < 0)
@@ -90,6 +134,7 @@ build_run_layer (struct build *b, struct build_state *st,
 {
   char **lowers;
   struct rt_plan plan;
+  struct build_mounts ms = { 0 };
   struct svc svc;
   bool svc_opened = false;
   struct rt_stdio io = { .in = -1, .out = 1, .err = 2, .winsize_from = -1 };
@@ -105,6 +150,12 @@ build_run_layer (struct build *b, struct build_state *st,
   memset (&plan, 0, sizeof plan);
   if (fill_plan (b, st, x, lowers, dir, &plan, err) < 0)
     goto out;
+  if (build_mounts_parse (st, x, &ms, err) < 0
+      || build_mounts_setup (b, &ms, &plan, dir, err) < 0)
+    {
+      err_wrap (err, "%s:%d", b->plan->file, x->line);
+      goto out;
+    }
   if (mkdir (plan.upper_dir, 0755) < 0 || mkdir (plan.work_dir, 0700) < 0
       || mkdir (plan.state_dir, 0700) < 0)
     {
@@ -141,6 +192,7 @@ build_run_layer (struct build *b, struct build_state *st,
       err_set (err, errno, "open '%s'", plan.upper_dir);
       goto out;
     }
+  build_mounts_clean (&ms, upper_fd, st->n_layers ? lowers : NULL);
   struct layer_result res;
   /* the mount points the runtime made are not the command's changes */
   struct layer_diff_skip skip
@@ -172,6 +224,7 @@ out:
   if (svc_opened)
     svc_close (&svc);
   rt_plan_release (&plan);
+  build_mounts_release (&ms);
   if (dir)
     {
       struct err *e = NULL;

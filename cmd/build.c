@@ -10,9 +10,12 @@
 #include "layers/tarwriter.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/human.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"
+#include "runtime/rlimits.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,7 +29,12 @@ static const char usage_text[]
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
       "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
       "gzip|zstd] "
-      "[--source-date-epoch N] " REGFLAGS_USAGE_TLS_VERIFY
+      "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
+      "[--ssh default|ID=SOCKET]... [--label K=V]... [--iidfile FILE] "
+      "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
+      "[--no-cache-filter STAGE[,...]] [--add-host NAME:IP]... "
+      "[--shm-size SIZE] [--ulimit "
+      "NAME=SOFT[:HARD]]... " REGFLAGS_USAGE_TLS_VERIFY
       " " REGFLAGS_USAGE_SIGNATURE_POLICY " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
@@ -104,6 +112,131 @@ read_buildfile (const char *file, const char *context, char **path, char **name,
                   context);
 }
 
+/* Secrets bigger than this are refused, as BuildKit does (500 KiB). */
+#define SECRET_MAX (500u << 10)
+
+/* --secret id=ID[,src=FILE|,env=VAR][,type=file|env]: the value is read
+ * now and kept in memory only; without src or env, the variable ID. */
+static int
+add_secret (struct build_opts *o, const char *arg, struct err **err)
+{
+  _cleanup_free_ char *copy = xstrdup (arg), *id = NULL, *src = NULL,
+                      *env = NULL, *type = NULL;
+  char *save = NULL;
+  for (char *f = strtok_r (copy, ",", &save); f;
+       f = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (f, '=');
+      char **slot = NULL;
+      if (eq)
+        *eq++ = '\0';
+      if (!strcmp (f, "id"))
+        slot = &id;
+      else if (!strcmp (f, "src") || !strcmp (f, "source"))
+        slot = &src;
+      else if (!strcmp (f, "env"))
+        slot = &env;
+      else if (!strcmp (f, "type"))
+        slot = &type;
+      if (!slot || !eq || !*eq)
+        return err_set (err, 0,
+                        "invalid --secret '%s': use id=ID,src=FILE "
+                        "or id=ID,env=VAR",
+                        arg);
+      free (*slot);
+      *slot = xstrdup (eq);
+    }
+  if (type && strcmp (type, "file") && strcmp (type, "env"))
+    return err_set (err, 0, "invalid --secret '%s': type is file or env", arg);
+  if (!id)
+    id = xstrdup (src ? src : env ? env : "");
+  if (!*id || (src && env))
+    return err_set (err, 0,
+                    "invalid --secret '%s': use id=ID,src=FILE "
+                    "or id=ID,env=VAR",
+                    arg);
+  if (type && !strcmp (type, "env") && src)
+    {
+      env = src;
+      src = NULL;
+    }
+  if (!src && !env && !(type && !strcmp (type, "file")))
+    env = xstrdup (id);
+  else if (!src && !env)
+    src = xstrdup (id);
+  struct build_secret sec = { .id = steal_pointer (&id) };
+  if (src)
+    {
+      if (fs_read_file (AT_FDCWD, src, SECRET_MAX, &sec.data, &sec.len, err)
+          < 0)
+        {
+          err_wrap (err, "secret '%s'", sec.id);
+          free (sec.id);
+          return -1;
+        }
+    }
+  else
+    {
+      const char *v = getenv (env);
+      if (!v)
+        {
+          err_set (err, 0, "secret '%s': environment variable '%s' is not set",
+                   sec.id, env);
+          free (sec.id);
+          return -1;
+        }
+      sec.data = xstrdup (v);
+      sec.len = strlen (v);
+    }
+  o->secrets = xrealloc (o->secrets, (o->n_secrets + 1) * sizeof *o->secrets);
+  o->secrets[o->n_secrets++] = sec;
+  return 0;
+}
+
+/* --ssh default | ID=SOCKET: "default" alone is $SSH_AUTH_SOCK. */
+static int
+add_ssh (struct build_opts *o, const char *arg, struct err **err)
+{
+  const char *eq = strchr (arg, '=');
+  _cleanup_free_ char *id
+      = eq ? xstrndup (arg, (size_t)(eq - arg)) : xstrdup (arg);
+  const char *path = eq ? eq + 1 : getenv ("SSH_AUTH_SOCK");
+  if (!*id || (eq && !*path) || strchr (id, ','))
+    return err_set (err, 0, "invalid --ssh '%s': use default or ID=SOCKET",
+                    arg);
+  if (!path)
+    return err_set (err, 0, "--ssh %s: SSH_AUTH_SOCK is not set", id);
+  bf_kvs_set (&o->ssh, id, path);
+  return 0;
+}
+
+/* --add-host NAME:IP (or NAME=IP): a line of the RUN steps' /etc/hosts. */
+static int
+add_host (char ***hosts, const char *arg, struct err **err)
+{
+  size_t n = strcspn (arg, ":=");
+  const char *ip = arg[n] ? arg + n + 1 : NULL;
+  unsigned char buf[sizeof (struct in6_addr)];
+  if (!n || !ip
+      || (inet_pton (AF_INET, ip, buf) != 1
+          && inet_pton (AF_INET6, ip, buf) != 1))
+    return err_set (err, 0, "invalid --add-host '%s': use NAME:IP", arg);
+  strv_push (hosts, xasprintf ("%s\t%.*s", ip, (int)n, arg));
+  return 0;
+}
+
+static void
+secrets_release (struct build_opts *o)
+{
+  for (size_t i = 0; i < o->n_secrets; i++)
+    {
+      explicit_bzero (o->secrets[i].data, o->secrets[i].len);
+      free (o->secrets[i].data);
+      free (o->secrets[i].id);
+    }
+  free (o->secrets);
+}
+
 COMMAND (build)
 {
   static const struct option opts[] = {
@@ -117,8 +250,19 @@ COMMAND (build)
     REGFLAGS_OPT_PLATFORM,
     { "compression", required_argument, NULL, 'c' },
     { "source-date-epoch", required_argument, NULL, 'e' },
+    { "secret", required_argument, NULL, 'S' },
+    { "label", required_argument, NULL, 'L' },
+    { "iidfile", required_argument, NULL, 'I' },
+    { "progress", required_argument, NULL, 'P' },
+    { "output", required_argument, NULL, 'o' },
+    { "no-cache-filter", required_argument, NULL, 'F' },
+    { "add-host", required_argument, NULL, 'X' },
+    { "shm-size", required_argument, NULL, 'M' },
+    { "ulimit", required_argument, NULL, 'U' },
+    { "ssh", required_argument, NULL, 'H' },
     REGFLAGS_OPT_TLS_VERIFY,
     REGFLAGS_OPT_SIGNATURE_POLICY,
+    REGFLAGS_OPT_JOBS,
     REGFLAGS_OPT_QUIET,
     REGFLAGS_OPT_HELP,
     { 0 },
@@ -129,17 +273,20 @@ COMMAND (build)
                           .compression = LAYER_GZIP,
                           .out = stdout };
   struct build_result res = { 0 };
+  struct build_context ctx = { 0 };
   struct store s;
   struct regflags rf;
   bool store_open_ok = false;
   _cleanup_strv_ char **tags = xcalloc (1, sizeof (char *));
   _cleanup_free_ char *path = NULL, *name = NULL, *text = NULL;
-  const char *file = NULL;
+  const char *file = NULL, *iidfile = NULL;
+  _cleanup_strv_ char **no_cache_stages = xcalloc (1, sizeof (char *));
+  _cleanup_strv_ char **add_hosts = xcalloc (1, sizeof (char *));
   size_t len = 0;
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "t:f:qh", opts)) != -1)
+  while ((c = command_getopt (argc, argv, "t:f:o:qh", opts)) != -1)
     switch (c)
       {
       case 't':
@@ -193,6 +340,77 @@ COMMAND (build)
         if (layer_compression_parse (optarg, &o.compression, err) < 0)
           goto out;
         break;
+      case 'S':
+        if (add_secret (&o, optarg, err) < 0)
+          goto out;
+        break;
+      case 'L':
+        {
+          const char *eq = strchr (optarg, '=');
+          _cleanup_free_ char *k = eq ? xstrndup (optarg, (size_t)(eq - optarg))
+                                      : xstrdup (optarg);
+          if (!*k)
+            {
+              err_set (err, 0, "invalid --label '%s'", optarg);
+              goto out;
+            }
+          bf_kvs_set (&o.labels, k, eq ? eq + 1 : "");
+        }
+        break;
+      case 'I':
+        iidfile = optarg;
+        break;
+      case 'P':
+        /* auto and tty print as plain does; quiet is -q */
+        if (!strcmp (optarg, "quiet"))
+          rf.quiet = true;
+        else if (strcmp (optarg, "plain") && strcmp (optarg, "tty")
+                 && strcmp (optarg, "auto"))
+          {
+            err_set (err, 0, "--progress '%s': use auto, plain, tty or quiet",
+                     optarg);
+            goto out;
+          }
+        break;
+      case 'o':
+        build_output_release (&o.output);
+        free (o.ulimits);
+        if (build_output_parse (optarg, &o.output, err) < 0)
+          goto out;
+        break;
+      case 'X':
+        if (add_host (&add_hosts, optarg, err) < 0)
+          goto out;
+        break;
+      case 'M':
+        if (human_size_parse (optarg, &o.shm_size) < 0 || o.shm_size <= 0)
+          {
+            err_set (err, 0, "invalid --shm-size '%s'", optarg);
+            goto out;
+          }
+        break;
+      case 'U':
+        {
+          struct rt_rlimit l;
+          if (rt_rlimit_parse (optarg, &l, err) < 0)
+            goto out;
+          o.ulimits = xrealloc (o.ulimits, (o.n_ulimits + 1) * sizeof l);
+          o.ulimits[o.n_ulimits++] = l;
+        }
+        break;
+      case 'F':
+        {
+          _cleanup_free_ char *copy = xstrdup (optarg);
+          char *save = NULL;
+          for (char *f = strtok_r (copy, ",", &save); f;
+               f = strtok_r (NULL, ",", &save))
+            strv_push (&no_cache_stages, xstrdup (f));
+        }
+        break;
+      case 'H':
+        if (add_ssh (&o, optarg, err) < 0)
+          goto out;
+        break;
       case 'e':
         if (command_parse_epoch (optarg, &o.source_date_epoch, err) < 0)
           goto out;
@@ -213,21 +431,45 @@ COMMAND (build)
   if (command_rootless ("build", 1, err) < 0)
     goto out;
   o.platform = rf.platform;
+  o.jobs = rf.jobs;
+  o.no_cache_stages = no_cache_stages;
+  o.add_hosts = add_hosts;
+  /* a tar or layout on stdout: the progress goes to stderr (buildx) */
+  if (o.output.dest && !strcmp (o.output.dest, "-"))
+    o.out = stderr;
   o.no_tls_verify = !rf.tls_verify;
   o.signature_policy = rf.signature_policy;
   o.quiet = rf.quiet;
-  o.context_dir = argv[optind];
-  if (!strcmp (o.context_dir, "-"))
+  if (!strcmp (argv[optind], "-") && file && !strcmp (file, "-"))
     {
-      /* docker reads a Buildfile or a tar from stdin here: not yet */
       err_set (err, 0,
-               "build context from stdin ('-') is not supported yet: "
-               "give a directory");
+               "stdin cannot be both the build context and the "
+               "Buildfile");
       goto out;
     }
+  if (build_context_open (g->root, argv[optind], rf.tls_verify, &ctx, err) < 0)
+    goto out;
+  o.context_dir = ctx.dir;
   if (command_epoch_from_env (&o.have_epoch, &o.source_date_epoch, err) < 0)
     goto out;
-  if (read_buildfile (file, o.context_dir, &path, &name, &text, &len, err) < 0)
+  if (ctx.text)
+    {
+      /* stdin was the Buildfile; the context is empty */
+      name = xstrdup ("-");
+      text = steal_pointer (&ctx.text);
+      len = ctx.len;
+    }
+  else if (ctx.tmp && file)
+    {
+      /* -f names a file inside a context that came as a tar (docker) */
+      _cleanup_free_ char *in = xasprintf ("%s/%s", ctx.dir, file);
+      if (read_buildfile (in, ctx.dir, &path, &name, &text, &len, err) < 0)
+        goto out;
+      free (name);
+      name = xstrdup (file);
+    }
+  else if (read_buildfile (file, o.context_dir, &path, &name, &text, &len, err)
+           < 0)
     goto out;
   o.buildfile = path;
   o.buildfile_name = name;
@@ -239,7 +481,28 @@ COMMAND (build)
   store_open_ok = true;
   if (build_run (&s, &o, &res, err) < 0)
     goto out;
-  if (o.quiet)
+  if (res.unused_args && res.unused_args[0])
+    {
+      /* docker's classic builder's words */
+      fprintf (stderr, "[Warning] One or more build-args [");
+      for (size_t i = 0; res.unused_args[i]; i++)
+        fprintf (stderr, "%s%s", i ? " " : "", res.unused_args[i]);
+      fprintf (stderr, "] were not consumed\n");
+    }
+  if (iidfile
+      && fs_write_file_atomic (AT_FDCWD, iidfile, res.image_id,
+                               strlen (res.image_id), 0644, err)
+             < 0)
+    {
+      err_wrap (err, "--iidfile");
+      goto out;
+    }
+  if (o.output.type != BUILD_OUT_NONE)
+    {
+      if (o.quiet && o.out == stdout)
+        printf ("%s\n", res.image_id);
+    }
+  else if (o.quiet)
     printf ("%s\n", res.image_id);
   else
     {
@@ -262,6 +525,12 @@ COMMAND (build)
 out:
   build_result_release (&res);
   bf_kvs_release (&o.build_args);
+  bf_kvs_release (&o.ssh);
+  bf_kvs_release (&o.labels);
+  build_output_release (&o.output);
+  free (o.ulimits);
+  build_context_release (&ctx);
+  secrets_release (&o);
   if (store_open_ok)
     {
       snapshot_flush_later (&s);

@@ -40,6 +40,7 @@ COMMAND (inspect);
 COMMAND (tag);
 COMMAND (rmi);
 COMMAND (prune);
+COMMAND (builder);
 COMMAND (pull);
 COMMAND (login);
 COMMAND (logout);

@@ -39,6 +39,7 @@ static const struct command commands[] = {
   { "inspect", cmd_inspect, "Show an image's manifest and config as JSON" },
   { "tag", cmd_tag, "Give an image another name" },
   { "build", cmd_build, "Build an image from a Buildfile" },
+  { "builder", cmd_builder, "Manage the build cache (builder prune)" },
   { "history", cmd_history, "Show the history of an image" },
   { "rmi", cmd_rmi, "Remove images" },
   { "prune", cmd_prune, "Remove blobs no image uses" },

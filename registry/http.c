@@ -131,6 +131,8 @@ http_response_release (struct http_response *r)
   free (r->content_range);
   free (r->range);
   free (r->retry_after);
+  free (r->etag);
+  free (r->last_modified);
   free (r->link_next);
   strv_free (r->www_authenticate);
   memset (r, 0, sizeof *r);
@@ -336,6 +338,10 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
     free (r->range), r->range = steal_pointer (&v);
   else if (IS ("retry-after"))
     free (r->retry_after), r->retry_after = steal_pointer (&v);
+  else if (IS ("etag"))
+    free (r->etag), r->etag = steal_pointer (&v);
+  else if (IS ("last-modified"))
+    free (r->last_modified), r->last_modified = steal_pointer (&v);
   else if (IS ("www-authenticate"))
     strv_push (&r->www_authenticate, steal_pointer (&v));
   else if (IS ("link") && !r->link_next)

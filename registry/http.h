@@ -64,6 +64,7 @@ struct http_response
   char *content_range; /* Content-Range */
   char *range;         /* Range (upload status) */
   char *retry_after;
+  char *etag, *last_modified; /* ETag, Last-Modified (build's ADD URL) */
   char *link_next;         /* the URL of Link: <URL>; rel="next" (pagination) */
   char **www_authenticate; /* every WWW-Authenticate header */
   int64_t content_length;  /* -1 when unknown */

@@ -167,7 +167,10 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
               struct err **err)
 {
   _cleanup_close_ int dev = -1, devfd = -1;
-  char p[32];
+  char p[32], shm_opts[64];
+  snprintf (shm_opts, sizeof shm_opts, "mode=1777,size=%lldk",
+            pl->shm_size > 0 ? (long long)(pl->shm_size + 1023) / 1024
+                             : 65536LL);
   if (rt_ensure_dir (rootfd, "dev", err) < 0)
     return -1;
   dev = openat (rootfd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -190,7 +190,8 @@ struct rt_plan
                               NULL = compile on every start (~25 ms) */
   char *stop_signal;
 
-  /* run's everyday flags, with docker's meaning */
+  /* run's everyday flags, with docker's meaning (builds set the first
+   * four for their RUN steps too) */
   /* Lines added to /etc/hosts ("IP\tNAME", --add-host), /dev/shm's size
    * in bytes (0: 64 MiB, --shm-size) and resource limits set before exec
    * (--ulimit, runtime/rlimits.h). */
@@ -198,7 +199,7 @@ struct rt_plan
   int64_t shm_size;
   struct rt_rlimit *rlimits;
   size_t n_rlimits;
-  char **sysctls; /* "net.ipv4.ip_forward=1" (runtime/sysopts.h) */
+  char **sysctls; /* "net.ipv4.ip_forward=1" (runtime/sysctl.h) */
   bool init;      /* --init: a minimal init as PID 1 (runtime/init.c) */
   char **dns;     /* --dns, --dns-search, --dns-option: resolv.conf */
   char **dns_search;

@@ -15,7 +15,7 @@
 #   tests/doc-coverage.sh -l     list every tag with the files naming it
 set -u
 cd "$(dirname "$0")/.." || exit 2
-DOCS="docs/security.md docs/commands.md"
+DOCS="docs/security.md docs/commands.md docs/buildfile.md"
 # "file:section title": every table row there must be tagged.
 SECTIONS=("docs/security.md:Defaults" "docs/security.md:Devices" "docs/commands.md:Exit status")
 TEST_FILES=$(ls tests/unit/*.c tests/integration/*.sh)

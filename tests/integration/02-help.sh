@@ -77,7 +77,7 @@ for c in "" $cmds; do
   case $c in run | exec | create) want=125 ;; esac
   bad=""
   sub="" # their options follow a subcommand
-  case $c in network | volume) sub=ls ;; system) sub=prune ;; esac
+  case $c in network | volume) sub=ls ;; system | builder) sub=prune ;; esac
   for p in "${prefixes[@]}"; do
     err=$(img $c $sub "--$p" </dev/null 2>&1 >/dev/null); rc=$?
     if [ $rc -ne $want ] || [[ "$err" != *"unknown option '--$p'"* ]] ||

@@ -4,11 +4,14 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
+#include "runtime/rlimits.h"
 #include "runtime/runopts.h"
 #include "tests/unit/test.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int64_t
@@ -304,9 +307,46 @@ test_process (void)
   err_clear (&err);
 }
 
+/* --ulimit NAME=SOFT[:HARD] (runtime/rlimits.c) */
+static void
+test_rlimits (void)
+{
+  struct rt_rlimit l;
+  struct err *err = NULL;
+  struct rt_plan p;
+  CHECK (rt_rlimit_parse ("nofile=100:200", &l, &err) == 0
+             && l.resource == RLIMIT_NOFILE && l.soft == 100 && l.hard == 200,
+         "nofile=100:200");
+  CHECK (rt_rlimit_parse ("nproc=50", &l, &err) == 0 && l.soft == 50
+             && l.hard == 50,
+         "one value is soft and hard");
+  CHECK (rt_rlimit_parse ("core=-1", &l, &err) == 0 && l.soft == RLIM_INFINITY
+             && l.hard == RLIM_INFINITY,
+         "-1 is unlimited");
+  CHECK (rt_rlimit_parse ("nofile=200:100", &l, &err) < 0
+             && strstr (err->msg, "soft limit above hard"),
+         "soft above hard refused");
+  err_clear (&err);
+  CHECK (rt_rlimit_parse ("nofiles=1", &l, &err) < 0, "unknown name refused");
+  err_clear (&err);
+  CHECK (rt_rlimit_parse ("nofile=x", &l, &err) < 0, "bad number refused");
+  err_clear (&err);
+  CHECK (rt_rlimit_parse ("nofile", &l, &err) < 0, "no value refused");
+  err_clear (&err);
+  rt_plan_init (&p);
+  rt_rlimit_parse ("nofile=1:2", &l, &err);
+  rt_rlimit_add (&p, &l);
+  rt_rlimit_parse ("nofile=3:4", &l, &err);
+  rt_rlimit_add (&p, &l);
+  CHECK (p.n_rlimits == 1 && p.rlimits[0].soft == 3,
+         "the same resource twice: the last wins");
+  rt_plan_release (&p);
+}
+
 int
 main (void)
 {
+  test_rlimits ();
   test_sizes ();
   test_memory ();
   test_cpus ();
