@@ -177,12 +177,6 @@ int build_run_layer (struct build *b, struct build_state *st,
                      const struct bf_instr *x, struct build_layer *layer,
                      bool *has_layer, struct err **err);
 
-/* Is rel in the stack of lower dirs (a whiteout is not)? st (may be NULL)
- * gets its stat. */
-bool build_in_lowers (char *const *lowers, const char *rel, struct stat *st);
-/* An empty directory, not opaque, at name in dirfd? */
-bool build_empty_plain_dir (int dirfd, const char *name);
-
 /* ---- copy.c ---- */
 /* The cache text of a COPY/ADD (with its sources' checksums). */
 int build_copy_key (struct build *b, struct build_state *st,

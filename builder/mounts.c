@@ -776,6 +776,48 @@ build_mounts_setup (struct build *b, struct build_mounts *ms, struct rt_plan *p,
 
 /* ---- what the mounts leave in the upper dir ---- */
 
+/* Is rel in the stack of lower dirs (a whiteout is not)? st (may be NULL)
+ * gets its stat. */
+static bool
+build_in_lowers (char *const *lowers, const char *rel, struct stat *st)
+{
+  struct stat tmp;
+  if (!st)
+    st = &tmp;
+  for (size_t i = 0; lowers && lowers[i]; i++)
+    {
+      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
+      if (lstat (p, st) < 0)
+        continue;
+      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
+    }
+  return false;
+}
+
+/* An empty directory, not opaque, at name in dirfd? */
+static bool
+build_empty_plain_dir (int dirfd, const char *name)
+{
+  char v[2];
+  _cleanup_close_ int fd
+      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  if (fgetxattr (fd, "trusted.overlay.opaque", v, sizeof v) > 0)
+    return false;
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  if (!d)
+    return false;
+  struct dirent *de;
+  bool empty = true;
+  while (empty && (de = readdir (d)))
+    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+      empty = false;
+  closedir (d);
+  return empty;
+}
+
 void
 build_mounts_clean (const struct build_mounts *ms, int upper_fd,
                     char *const *lowers)

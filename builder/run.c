@@ -24,45 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-bool
-build_in_lowers (char *const *lowers, const char *rel, struct stat *st)
-{
-  struct stat tmp;
-  if (!st)
-    st = &tmp;
-  for (size_t i = 0; lowers && lowers[i]; i++)
-    {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
-      if (lstat (p, st) < 0)
-        continue;
-      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
-    }
-  return false;
-}
-
-bool
-build_empty_plain_dir (int dirfd, const char *name)
-{
-  char v[2];
-  _cleanup_close_ int fd
-      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  if (fgetxattr (fd, "trusted.overlay.opaque", v, sizeof v) > 0)
-    return false;
-  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 0);
-  DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
-  if (!d)
-    return false;
-  struct dirent *de;
-  bool empty = true;
-  while (empty && (de = readdir (d)))
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      empty = false;
-  closedir (d);
-  return empty;
-}
-
 static char *
 command_text (const struct bf_instr *x)
 {

@@ -12,6 +12,8 @@
 #include "lib/fs.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
+#include "network/net.h"
+#include "runtime/etcfiles.h"
 #include "registry/ref.h"
 #include "runtime/rlimits.h"
 
@@ -210,18 +212,24 @@ add_ssh (struct build_opts *o, const char *arg, struct err **err)
   return 0;
 }
 
-/* --add-host NAME:IP (or NAME=IP): a line of the RUN steps' /etc/hosts. */
+/* --add-host NAME:IP (or NAME=IP, or NAME:host-gateway): a line of the
+ * RUN steps' /etc/hosts, parsed as run's (runtime/etcfiles.h). */
 static int
-add_host (char ***hosts, const char *arg, struct err **err)
+build_add_host (struct global *g, char ***hosts, const char *arg,
+                struct err **err)
 {
-  size_t n = strcspn (arg, ":=");
-  const char *ip = arg[n] ? arg + n + 1 : NULL;
-  unsigned char buf[sizeof (struct in6_addr)];
-  if (!n || !ip
-      || (inet_pton (AF_INET, ip, buf) != 1
-          && inet_pton (AF_INET6, ip, buf) != 1))
-    return err_set (err, 0, "invalid --add-host '%s': use NAME:IP", arg);
-  strv_push (hosts, xasprintf ("%s\t%.*s", ip, (int)n, arg));
+  struct net_config cfg;
+  char gw[INET_ADDRSTRLEN] = "";
+  char *line;
+  if (strstr (arg, "host-gateway"))
+    {
+      if (net_config_load (g->config_path, NULL, &cfg, err) < 0)
+        return -1;
+      inet_ntop (AF_INET, &cfg.gateway, gw, sizeof gw);
+    }
+  if (rt_extra_host_parse (arg, gw, &line, err) < 0)
+    return -1;
+  strv_push (hosts, line);
   return 0;
 }
 
@@ -379,7 +387,7 @@ COMMAND (build)
           goto out;
         break;
       case 'X':
-        if (add_host (&add_hosts, optarg, err) < 0)
+        if (build_add_host (g, &add_hosts, optarg, err) < 0)
           goto out;
         break;
       case 'M':

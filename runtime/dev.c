@@ -197,11 +197,6 @@ rt_dev_setup (int rootfd, const struct rt_plan *pl, struct rt_pty *pty,
   for (size_t i = 0; i < ARRAY_SIZE (links); i++)
     if (symlinkat (links[i].target, devfd, links[i].name) < 0)
       return err_set (err, errno, "create '/dev/%s'", links[i].name);
-  /* docker's /dev/shm: 64 MiB unless --shm-size says */
-  char shm_opts[64];
-  snprintf (
-      shm_opts, sizeof shm_opts, "mode=1777,size=%lldk",
-      (long long)(pl->shm_size > 0 ? (pl->shm_size + 1023) / 1024 : 65536));
   /* newinstance: the container's ptys are not the host's */
   /* gid 5 (tty) exists only when the user namespace maps it */
   if (rt_mount_at (devfd, "/dev", "pts", "devpts", MS_NOSUID | MS_NOEXEC,
