@@ -87,6 +87,11 @@ COMMAND (cp);
  * Returns -1 for anything else. */
 int command_parse_bool (const char *arg, bool *out);
 
+/* What save and export say rather than write a tar to a terminal
+ * (docker's words). */
+#define COMMAND_TTY_REFUSED                                                    \
+  "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+
 /* --source-date-epoch N: seconds since 1970, not negative ("invalid
  * source date epoch 'x'"). command_epoch_from_env takes
  * $SOURCE_DATE_EPOCH when no option gave one (*have false). */

@@ -51,9 +51,7 @@ COMMAND (export)
   if (optind != argc - 1)
     return command_usage_error (usage_text, err);
   if (!output && isatty (1))
-    return err_set (err, 0,
-                    "cowardly refusing to save to a terminal. Use "
-                    "the -o flag or redirect");
+    return err_set (err, 0, COMMAND_TTY_REFUSED);
   if (svc_open (&svc, g->root, g->config_path, err) < 0)
     return -1;
   opened = true;

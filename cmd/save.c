@@ -158,9 +158,7 @@ COMMAND (save)
   if (optind == argc)
     return command_usage_error (usage_text, err);
   if (!output && isatty (1))
-    return err_set (err, 0,
-                    "cowardly refusing to save to a terminal. Use "
-                    "the -o flag or redirect");
+    return err_set (err, 0, COMMAND_TTY_REFUSED);
   if (store_open (&s, g->root, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++)
