@@ -13,8 +13,8 @@
 #include "lib/human.h"
 #include "lib/xalloc.h"
 #include "network/net.h"
-#include "runtime/etcfiles.h"
 #include "registry/ref.h"
+#include "runtime/etcfiles.h"
 #include "runtime/rlimits.h"
 
 #include <arpa/inet.h>

@@ -109,11 +109,11 @@ mount_json (const struct rt_mount *m)
 static const char *
 network_word (enum rt_network_mode m)
 {
-  return m == RT_NET_HOST        ? "host"
-         : m == RT_NET_NONE      ? "none"
-         : m == RT_NET_CONTAINER ? "container"
+  return m == RT_NET_HOST                                  ? "host"
+         : m == RT_NET_NONE                                ? "none"
+         : m == RT_NET_CONTAINER                           ? "container"
          : m == RT_NET_SLIRP || m == RT_NET_SLIRP_LOOPBACK ? "slirp4netns"
-                                                          : "bridge";
+                                                           : "bridge";
 }
 
 /* "k=v" strings as a JSON object (docker's Labels, Sysctls). */

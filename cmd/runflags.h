@@ -60,9 +60,9 @@ struct run_flags
   char *pid_mode, *ipc_mode; /* as plan.h's, "container:NAME" until run
                                 resolves NAME */
   char *net_container;       /* --network container:NAME */
-  char *restart; /* --restart as given (checked), NULL for none */
-  char *image;   /* the first argument (or the rootfs dir) */
-  char **args;   /* the command after the image */
+  char *restart;             /* --restart as given (checked), NULL for none */
+  char *image;               /* the first argument (or the rootfs dir) */
+  char **args;               /* the command after the image */
 };
 
 extern const char run_flags_usage[];
