@@ -103,7 +103,8 @@ check: all unit
 install: all
 	install -D -m 0755 $(BUILD)/imgtool $(DESTDIR)$(PREFIX)/bin/imgtool
 
-FMT_SRC = $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(HELPER_SRC) $(wildcard bench/*.c */*.h tests/*/*.h)
+FMT_SRC = $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(HELPER_SRC) \
+	$(filter-out build%,$(wildcard bench/*.c */*.h tests/*/*.h))
 
 fmt:
 	clang-format -i $(FMT_SRC)
