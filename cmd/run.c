@@ -369,6 +369,7 @@ build_record (const struct run_flags *f, struct run_image *ri,
   p->pid_mode = f->pid_mode ? xstrdup (f->pid_mode) : NULL;
   p->ipc_mode = f->ipc_mode ? xstrdup (f->ipc_mode) : NULL;
   p->net_container = f->net_container ? xstrdup (f->net_container) : NULL;
+  p->net_name = f->net_name ? xstrdup (f->net_name) : NULL;
   rec->labels = config_labels (ic, f->labels);
   rec->exposed = strv_dup_or_null (ic ? ic->exposed_ports : NULL);
   for (char **e = f->expose; e && *e; e++)

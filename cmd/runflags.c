@@ -342,13 +342,21 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           {
             f->network = RT_NET_CONTAINER;
             free (f->net_container);
+            free (f->net_name);
             f->net_container = xstrdup (optarg + 10);
+          }
+        else if (net_name_valid (optarg))
+          {
+            /* a user network: its existence is checked at create */
+            f->network = RT_NET_BRIDGE;
+            free (f->net_name);
+            f->net_name = xstrdup (optarg);
           }
         else
           {
             err_set (err, 0,
                      "invalid --network '%s': expected none, host, "
-                     "bridge or container:NAME",
+                     "bridge, container:NAME or a network's name",
                      optarg);
             return err_exit (err, 125);
           }

@@ -58,6 +58,7 @@ struct run_flags
   char *pid_mode, *ipc_mode; /* as plan.h's, "container:NAME" until run
                                 resolves NAME */
   char *net_container;       /* --network container:NAME */
+  char *net_name;            /* --network NAME: a user network */
   char *image;               /* the first argument (or the rootfs dir) */
   char **args;               /* the command after the image */
 };

@@ -37,8 +37,10 @@ struct net_nft
   }
 void net_nft_release (struct net_nft *n);
 
-int net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
-                    struct err **err);
+/* The table with the rules of every network in cfgs (all of them: the
+ * base chains are rewritten whole). */
+int net_nft_ensure (struct net_nft *n, const struct net_config *cfgs,
+                    size_t ncfg, struct err **err);
 
 /* Add the DNAT rules of a container's ports to ip. */
 int net_nft_add_ports (struct net_nft *n, const char *container_id,
