@@ -63,7 +63,7 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host|container:NAME -p "
+      "  --network bridge|none|host|container:NAME|NETWORK -p "
       "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
       "  --pull missing|never|always --tls-verify[=BOOL]\n"
