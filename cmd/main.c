@@ -44,7 +44,7 @@ static const struct command commands[] = {
   { "stop", cmd_stop, "Stop running containers" },
   { "kill", cmd_kill, "Send a signal to running containers" },
   { "rm", cmd_rm, "Remove containers" },
-  { "network", cmd_network, "List and inspect container networks" },
+  { "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
   { "version", cmd_version, "Show the version" },
   { "info", cmd_info, "Show the store, registries, cgroups and host" },
   { "system", cmd_system, "Prune containers, images and the build cache" },
