@@ -332,6 +332,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         break;
       case OPT_NETWORK:
+        free (steal_pointer (&f->net_name)); /* the last --network wins */
         if (!strcmp (optarg, "none"))
           f->network = RT_NET_NONE;
         else if (!strcmp (optarg, "host"))
@@ -342,14 +343,12 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           {
             f->network = RT_NET_CONTAINER;
             free (f->net_container);
-            free (f->net_name);
             f->net_container = xstrdup (optarg + 10);
           }
         else if (net_name_valid (optarg))
           {
             /* a user network: its existence is checked at create */
             f->network = RT_NET_BRIDGE;
-            free (f->net_name);
             f->net_name = xstrdup (optarg);
           }
         else
@@ -509,6 +508,7 @@ run_flags_release (struct run_flags *f)
   free (f->pid_mode);
   free (f->ipc_mode);
   free (f->net_container);
+  free (f->net_name);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);
