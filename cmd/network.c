@@ -32,6 +32,13 @@ help (void)
   return 0;
 }
 
+/* The end of every option switch: --help, or an option not known. */
+static int
+other_option (int c, struct err **err)
+{
+  return c == 'H' ? help () : command_bad_option (err);
+}
+
 /* "k=v" strings as a JSON object */
 static json_t *
 labels_object (char **labels)
@@ -105,10 +112,8 @@ network_create (struct global *g, int argc, char **argv, struct err **err)
       case 'd':
         o.driver = optarg;
         break;
-      case 'H':
-        return help ();
       default:
-        return command_bad_option (err);
+        return other_option (c, err);
       }
   if (optind + 1 != argc)
     return command_usage_error (usage_text, err);
@@ -136,10 +141,8 @@ network_rm (struct global *g, int argc, char **argv, struct err **err)
       {
       case 'f':
         break; /* docker's: a missing network is no error then */
-      case 'H':
-        return help ();
       default:
-        return command_bad_option (err);
+        return other_option (c, err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
@@ -303,17 +306,14 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
       case 'F':
         format = optarg;
         break;
-      case 'H':
-        filters_release (&f);
-        return help ();
       default:
-        filters_release (&f);
-        return command_bad_option (err);
+        r = other_option (c, err);
+        goto out;
       }
   if (optind != argc)
     {
-      filters_release (&f);
-      return command_usage_error (usage_text, err);
+      r = command_usage_error (usage_text, err);
+      goto out;
     }
   if (filters_check (&f, "type", check_type, err) < 0
       || net_list (g->root, g->config_path, &nets, &n, err) < 0)
@@ -403,10 +403,8 @@ network_inspect (struct global *g, int argc, char **argv, struct err **err)
       case 'f':
         format = optarg;
         break;
-      case 'H':
-        return help ();
       default:
-        return command_bad_option (err);
+        return other_option (c, err);
       }
   out = json_array ();
   /* no name: the default network (imgtool's own short form) */
@@ -467,17 +465,14 @@ network_prune (struct global *g, int argc, char **argv, struct err **err)
         if (filters_add (&f, optarg, prune_keys, err) < 0)
           goto out;
         break;
-      case 'H':
-        filters_release (&f);
-        return help ();
       default:
-        filters_release (&f);
-        return command_bad_option (err);
+        r = other_option (c, err);
+        goto out;
       }
   if (optind != argc)
     {
-      filters_release (&f);
-      return command_usage_error (usage_text, err);
+      r = command_usage_error (usage_text, err);
+      goto out;
     }
   if (filters_has (&f, "until"))
     {
