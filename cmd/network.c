@@ -520,21 +520,35 @@ out:
   return r;
 }
 
+/* Subcommand fn with argv[0] "network SUB", as its errors name it. */
+static int
+run_sub (int (*fn) (struct global *, int, char **, struct err **),
+         struct global *g, int argc, char **argv, struct err **err)
+{
+  _cleanup_free_ char *name = xasprintf ("network %s", argv[1]);
+  char *saved = argv[1];
+  int r;
+  argv[1] = name;
+  r = fn (g, argc - 1, argv + 1, err);
+  argv[1] = saved;
+  return r;
+}
+
 COMMAND (network)
 {
   const char *sub = argc >= 2 ? argv[1] : NULL;
   if (!sub)
     return command_usage_error (usage_text, err);
   if (!strcmp (sub, "ls") || !strcmp (sub, "list"))
-    return network_ls (g, argc - 1, argv + 1, err);
+    return run_sub (network_ls, g, argc, argv, err);
   if (!strcmp (sub, "inspect"))
-    return network_inspect (g, argc - 1, argv + 1, err);
+    return run_sub (network_inspect, g, argc, argv, err);
   if (!strcmp (sub, "create"))
-    return network_create (g, argc - 1, argv + 1, err);
+    return run_sub (network_create, g, argc, argv, err);
   if (!strcmp (sub, "rm") || !strcmp (sub, "remove"))
-    return network_rm (g, argc - 1, argv + 1, err);
+    return run_sub (network_rm, g, argc, argv, err);
   if (!strcmp (sub, "prune"))
-    return network_prune (g, argc - 1, argv + 1, err);
+    return run_sub (network_prune, g, argc, argv, err);
   if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
     return help ();
   if (!strcmp (sub, "connect") || !strcmp (sub, "disconnect"))

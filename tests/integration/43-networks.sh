@@ -83,6 +83,8 @@ like "... saying so" "$LAST_OUT" "^imgtool: invalid network name 'a/b'"
 fails "a predefined name is refused" img network create host
 fails "the default network cannot be removed" img network rm bridge
 like "... as docker says it" "$LAST_OUT" "^imgtool: bridge is a pre-defined network and cannot be removed$"
+fails "an unknown option is refused" img network create --bogus x7
+is "... naming the subcommand" "$LAST_OUT" "imgtool: network create: unknown option '--bogus'; see 'imgtool network create --help'"
 is "none of them left a network behind" "$(img network ls -q | wc -l)" 4
 
 # --- ls ---
