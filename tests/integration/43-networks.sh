@@ -61,6 +61,8 @@ is "doc:network-subnet --subnet and --gateway" \
 ok "--internal" img network create --internal sealed
 is "... is recorded, with the next free subnet" \
   "$(img network inspect sealed | jq -r '.[0] | "\(.Internal) \(.IPAM.Config[0].Subnet)"')" "true 10.90.1.0/24"
+like "--add-host host-gateway is the network's gateway" \
+  "$(img run --rm --network back --add-host h:host-gateway busybox grep -w h /etc/hosts)" '^10\.91\.5\.254[[:space:]]+h$'
 is "inspect by id prefix" "$(img network inspect -f '{{.Name}}' "${bid:0:12}")" back
 
 # --- bad input: one line, nothing made ---
