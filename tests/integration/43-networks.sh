@@ -138,6 +138,7 @@ is "... but its containers reach each other" "$(get sealed inside 80)" "hi from 
 fails "doc:network-rm-in-use rm of a network with a running container is refused" img network rm front
 is "... with docker's message" "$LAST_OUT" "imgtool: error while removing network: network front id $fid has active endpoints"
 ok "the container goes" img rm -f alpha
+is "... and its lease in the network with it" "$(ls "$R/networks/user/front/leases")" ""
 is "rm prints the name" "$(img network rm front)" front
 fails "the bridge went with it" ip link show "imgbr${fid:0:10}"
 fails "inspect of the removed network fails" img network inspect front
