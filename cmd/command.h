@@ -133,6 +133,10 @@ const char *global_default_root (void);
  * Unix tools for flag errors, 125 only for run/exec, see docs). */
 int command_usage_error (const char *usage, struct err **err);
 
+/* docker's "WARNING! ...\nAre you sure you want to continue? [y/N] " on
+ * stderr; true for an answer starting with y. */
+bool command_confirm (const char *warning);
+
 /* Print rows (a JSON array of objects) through a --format template as
  * docker's CLI does: "table ..." adds a header, the template applied to
  * header (an object of the same fields holding column titles), and

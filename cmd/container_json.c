@@ -170,6 +170,8 @@ add_everyday (json_t *o, const struct rt_record *rec)
                        json_string (p->pid_mode ? p->pid_mode : ""));
   json_object_set_new (host, "IpcMode",
                        json_string (p->ipc_mode ? p->ipc_mode : "private"));
+  if (p->network == RT_NET_BRIDGE && p->net_name)
+    json_object_set_new (host, "NetworkMode", json_string (p->net_name));
   if (p->network == RT_NET_CONTAINER && p->net_container)
     json_object_set_new (host, "NetworkMode",
                          json_sprintf ("container:%s", p->net_container));
@@ -236,7 +238,7 @@ containers_inspect_json (const struct rt_record *rec)
     json_array_append_new (mounts, mount_json (&p->mounts[i]));
   if (p->network == RT_NET_BRIDGE)
     json_object_set_new (
-        networks, "bridge",
+        networks, p->net_name ? p->net_name : "bridge",
         json_pack ("{s:s}", "IPAddress", running && st->ip ? st->ip : ""));
   o = json_pack ("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s}", "Id", rec->id,
                  "Created", time_json (rec->created), "Path",
@@ -352,7 +354,9 @@ containers_ps_json (const struct rt_record *rec, const char *command,
       no_trunc ? strlen (rec->id) : (size_t)RT_SHORT_ID, "Image",
       rec->image ? rec->image : "", "Labels", labels.buf ? labels.buf : "",
       "LocalVolumes", volumes, "Mounts", mounts.buf, "Names",
-      rec->name ? rec->name : "", "Networks", network_word (rec->plan.network),
+      rec->name ? rec->name : "", "Networks",
+      rec->plan.net_name ? rec->plan.net_name
+                         : network_word (rec->plan.network),
       "Ports",
       rec->state.status == RT_RUNNING && rec->state.ports ? rec->state.ports
                                                           : "",

@@ -63,7 +63,7 @@ static const struct command commands[] = {
   { "port", cmd_port, "Show a container's published ports" },
   { "diff", cmd_diff, "Show what changed in a container's files" },
   { "cp", cmd_cp, "Copy files into or out of a container" },
-  { "network", cmd_network, "List and inspect container networks" },
+  { "network", cmd_network, "Manage networks: create, ls, inspect, rm, prune" },
   { "volume", cmd_volume, "Manage volumes" },
   { "version", cmd_version, "Show the version" },
   { "info", cmd_info, "Show the store, registries, cgroups and host" },

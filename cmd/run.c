@@ -169,18 +169,18 @@ config_labels (const struct image_config *ic, char *const *flags)
   return out;
 }
 
-/* --add-host as /etc/hosts lines; host-gateway is the default network's
- * gateway, the host's address as the containers on it reach it (docker:
- * its bridge's). */
+/* --add-host as /etc/hosts lines; host-gateway is the network's (net:
+ * NULL = the default one) gateway, the host's address as the containers
+ * on it reach it (docker: its bridge's). */
 static int
-extra_host_lines (struct global *g, char *const *args, char ***lines,
-                  struct err **err)
+extra_host_lines (struct global *g, const char *net, char *const *args,
+                  char ***lines, struct err **err)
 {
   struct net_config cfg;
   char gw[INET_ADDRSTRLEN];
   if (!args || !*args)
     return 0;
-  if (net_config_load (g->config_path, NULL, &cfg, err) < 0)
+  if (net_config_find (g->root, g->config_path, net, &cfg, NULL, NULL, err) < 0)
     return err_exit (err, 125);
   inet_ntop (AF_INET, &cfg.gateway, gw, sizeof gw);
   for (char *const *a = args; *a; a++)
@@ -369,6 +369,7 @@ build_record (const struct run_flags *f, struct run_image *ri,
   p->pid_mode = f->pid_mode ? xstrdup (f->pid_mode) : NULL;
   p->ipc_mode = f->ipc_mode ? xstrdup (f->ipc_mode) : NULL;
   p->net_container = f->net_container ? xstrdup (f->net_container) : NULL;
+  p->net_name = f->net_name ? xstrdup (f->net_name) : NULL;
   rec->labels = config_labels (ic, f->labels);
   rec->exposed = strv_dup_or_null (ic ? ic->exposed_ports : NULL);
   for (char **e = f->expose; e && *e; e++)
@@ -498,7 +499,9 @@ run_or_create (struct global *g, int argc, char **argv, bool create,
   /* why: compiling the seccomp profile costs ~25 ms; the core caches the
    * BPF program here, keyed by profile, caps, arch and kernel */
   c.rec.plan.seccomp_cache_dir = xasprintf ("%s/tmp/seccomp", g->root);
-  if (extra_host_lines (g, f.add_hosts, &c.rec.plan.extra_hosts, err) < 0)
+  if (extra_host_lines (g, f.net_name, f.add_hosts, &c.rec.plan.extra_hosts,
+                        err)
+      < 0)
     goto out;
   if (svc_open (&svc, g->root, g->config_path, err) < 0
       || resolve_joins (&svc, &c.rec.plan, err) < 0

@@ -69,7 +69,7 @@ const char run_flags_usage[]
       "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
       "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
       "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host|container:NAME|"
+      "  --network bridge|none|host|container:NAME|NETWORK|"
       "slirp4netns[:allow_host_loopback=true]\n  -p "
       "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
       "  --platform OS/ARCH[/VARIANT]\n"
@@ -219,7 +219,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   };
   const char *memory = NULL, *swap = NULL;
   bool rootfs = false;
-  int c;
+  int c, r;
   int64_t v;
 
   memset (f, 0, sizeof *f);
@@ -348,6 +348,7 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
           return -1;
         break;
       case OPT_NETWORK:
+        free (steal_pointer (&f->net_name)); /* the last --network wins */
         if (!strcmp (optarg, "none"))
           f->network = RT_NET_NONE;
         else if (!strcmp (optarg, "host"))
@@ -360,11 +361,20 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
             free (f->net_container);
             f->net_container = xstrdup (optarg + 10);
           }
-        else if (net_slirp_parse (optarg, &f->network, err) <= 0)
+        else if ((r = net_slirp_parse (optarg, &f->network, err)) > 0)
+          ; /* rootless networking */
+        else if (r == 0 && net_name_valid (optarg))
+          {
+            /* a user network: its existence is checked at create */
+            f->network = RT_NET_BRIDGE;
+            f->net_name = xstrdup (optarg);
+          }
+        else
           {
             err_set (err, 0,
                      "invalid --network '%s': expected none, host, "
-                     "bridge, container:NAME or slirp4netns",
+                     "bridge, container:NAME, slirp4netns or a network's "
+                     "name",
                      optarg);
             return err_exit (err, 125);
           }
@@ -547,6 +557,7 @@ run_flags_release (struct run_flags *f)
   free (f->net_container);
   free (f->restart);
   run_monitor_release (&f->monitor);
+  free (f->net_name);
   free (f->image);
   strv_free (f->args);
   memset (f, 0, sizeof *f);

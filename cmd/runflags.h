@@ -61,6 +61,7 @@ struct run_flags
                                 resolves NAME */
   char *net_container;       /* --network container:NAME */
   char *restart;             /* --restart as given (checked), NULL for none */
+  char *net_name;            /* --network NAME: a user network */
   char *image;               /* the first argument (or the rootfs dir) */
   char **args;               /* the command after the image */
 };

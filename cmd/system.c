@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool
-confirm (const char *warning)
+bool
+command_confirm (const char *warning)
 {
   char line[16] = "";
   fprintf (stderr, "WARNING! %s\nAre you sure you want to continue? [y/N] ",
@@ -125,7 +125,7 @@ container_prune (struct global *g, int argc, char **argv, struct err **err)
   int r = prune_flags (argc, argv, usage, &force, NULL, NULL, err);
   if (r)
     return r < 0 ? -1 : 0;
-  if (!force && !confirm ("This will remove all stopped containers."))
+  if (!force && !command_confirm ("This will remove all stopped containers."))
     return 0;
   return prune_containers (g, err);
 }
@@ -140,11 +140,12 @@ system_prune (struct global *g, int argc, char **argv, struct err **err)
   if (r)
     return r < 0 ? -1 : 0;
   if (!force
-      && !confirm (all ? "This will remove:\n  - all stopped containers\n"
-                         "  - all images without at least one container "
-                         "associated to them\n  - all build cache"
-                       : "This will remove:\n  - all stopped containers\n"
-                         "  - all dangling images\n  - all build cache"))
+      && !command_confirm (
+          all ? "This will remove:\n  - all stopped containers\n"
+                "  - all images without at least one container "
+                "associated to them\n  - all build cache"
+              : "This will remove:\n  - all stopped containers\n"
+                "  - all dangling images\n  - all build cache"))
     return 0;
   if (prune_containers (g, err) < 0)
     return -1;

@@ -67,10 +67,19 @@ net_ipam_lock (const char *root, struct err **err)
   return fd;
 }
 
+char *
+net_dir_path (const char *root, const char *net)
+{
+  if (!strcmp (net, NET_DEFAULT_NETWORK))
+    return xasprintf ("%s/networks/%s", root, net);
+  return xasprintf ("%s/networks/" NET_USER_DIR "/%s", root, net);
+}
+
 int
 net_ipam_open_net (const char *root, const char *net, struct err **err)
 {
-  _cleanup_free_ char *dir = xasprintf ("%s/networks/%s/leases", root, net);
+  _cleanup_free_ char *top = net_dir_path (root, net);
+  _cleanup_free_ char *dir = xasprintf ("%s/leases", top);
   if (fs_mkdir_p (AT_FDCWD, dir, 0700, err) < 0)
     return -1;
   dir[strlen (dir) - strlen ("/leases")] = '\0';
@@ -219,13 +228,14 @@ read_lease (int netfd, const char *path, struct net_lease *l)
   return lease_from_json (text, l);
 }
 
-/* The usable host range of a subnet: gateway+1 .. broadcast-1 (host order). */
+/* The host range of a subnet: net+1 .. broadcast-1 (host order); the
+ * allocation skips the gateway. */
 static void
 subnet_range (const struct net_config *cfg, uint32_t *lo, uint32_t *hi)
 {
   uint32_t net = ntohl (cfg->subnet.s_addr);
   uint32_t size = cfg->prefix >= 32 ? 1 : (uint32_t)1 << (32 - cfg->prefix);
-  *lo = net + 2;
+  *lo = net + 1;
   *hi = net + size - 2;
 }
 
@@ -265,7 +275,9 @@ net_ipam_allocate (int netfd, const struct net_config *cfg, struct net_lease *l,
     {
       a.s_addr = htonl (cur);
       net_ip_str (a, ip);
-      if (faccessat (lfd, ip, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+      if (a.s_addr != cfg->gateway.s_addr
+          && faccessat (lfd, ip, F_OK, AT_SYMLINK_NOFOLLOW) < 0
+          && errno == ENOENT)
         {
           l->ip = a;
           text = lease_to_json (l);

@@ -37,7 +37,12 @@ void net_leases_free (struct net_lease *l, size_t n);
 /* Create <root>/networks and take its lock; returns the lock fd. */
 int net_ipam_lock (const char *root, struct err **err);
 
-/* Open (creating) <root>/networks/<net>, returns a dir fd. */
+/* A network's directory: <root>/networks/bridge for the default one,
+ * <root>/networks/user/<net> for the user-defined ones (apart, so that no
+ * name clashes with lock or ports). Allocated. */
+char *net_dir_path (const char *root, const char *net);
+
+/* Open (creating) net_dir_path, returns a dir fd. */
 int net_ipam_open_net (const char *root, const char *net, struct err **err);
 
 /* Pick a free address in cfg's subnet (gateway and broadcast excluded),

@@ -3,6 +3,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "network/ipam.h"
@@ -126,9 +127,9 @@ net_ports_text (const struct port_map *ports, size_t n)
 
 /* ---- config ---- */
 
-static int
-parse_subnet (const char *text, struct net_config *cfg, const char *where,
-              struct err **err)
+int
+net_parse_subnet (const char *text, struct net_config *cfg, const char *where,
+                  struct err **err)
 {
   _cleanup_free_ char *s = xstrdup (text);
   char *slash = strchr (s, '/');
@@ -150,6 +151,20 @@ parse_subnet (const char *text, struct net_config *cfg, const char *where,
   return 0;
 }
 
+/* The default network's id: a hash of its name, the same everywhere. */
+static void
+default_id (char out[65])
+{
+  struct sha256 s;
+  uint8_t d[32];
+  sha256_init (&s);
+  sha256_update (&s, "imgtool network " NET_DEFAULT_NETWORK,
+                 strlen ("imgtool network " NET_DEFAULT_NETWORK));
+  sha256_final (&s, d);
+  for (int i = 0; i < 32; i++)
+    snprintf (out + 2 * i, 3, "%02x", d[i]);
+}
+
 int
 net_config_load (const char *config_path, const char *name,
                  struct net_config *out, struct err **err)
@@ -162,7 +177,8 @@ net_config_load (const char *config_path, const char *name,
     return err_set (err, 0, "network '%s' not found", name);
   snprintf (out->name, sizeof out->name, "%s", NET_DEFAULT_NETWORK);
   snprintf (out->bridge, sizeof out->bridge, "%s", NET_DEFAULT_BRIDGE);
-  if (parse_subnet (NET_DEFAULT_SUBNET, out, "default", err) < 0)
+  default_id (out->id);
+  if (net_parse_subnet (NET_DEFAULT_SUBNET, out, "default", err) < 0)
     return -1;
   if (!config_path || access (config_path, F_OK) < 0)
     return 0;
@@ -182,7 +198,7 @@ net_config_load (const char *config_path, const char *name,
       else if (sub)
         {
           _cleanup_free_ char *where = xasprintf ("config '%s'", config_path);
-          r = parse_subnet (json_string_value (sub), out, where, err);
+          r = net_parse_subnet (json_string_value (sub), out, where, err);
         }
     }
   json_decref (root);
@@ -222,7 +238,7 @@ saved_config (const char *root, struct net_config *cfg, struct err **err)
       return 0;
     }
   text[strcspn (text, "\n")] = '\0';
-  return parse_subnet (text, cfg, path, err);
+  return net_parse_subnet (text, cfg, path, err);
 }
 
 /* ---- helpers ---- */
@@ -438,32 +454,55 @@ fail:
  * hosts line, port records. Found through the lease's index entry, so
  * the cost does not grow with the other containers. Errors are
  * collected, the rest still runs. */
+static int teardown_in (const char *root, struct net_nft *nft,
+                        struct net_nl *nl, const char *net, const char *id,
+                        bool *found, struct err **err);
+
+/* The container's lease may be in any network: the default one first (one
+ * lookup), then each user-defined one. */
 static int
 teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
                  const char *id, struct err **err)
 {
-  struct net_config cfg;
+  _cleanup_strv_ char **names = net_def_names (root);
+  bool found = false;
+  int r = 0;
+  if (teardown_in (root, nft, nl, NET_DEFAULT_NETWORK, id, &found, err) < 0)
+    r = -1;
+  for (char **p = names; *p && !found; p++)
+    if (teardown_in (root, nft, nl, *p, id, &found, err) < 0)
+      r = -1;
+  /* Rules without a lease (gc found them) are deleted. */
+  if (!found && net_nft_del_container (nft, id, err) < 0)
+    r = -1;
+  if (!found)
+    net_ports_release_owner (root, id);
+  return r;
+}
+
+/* The part of teardown_locked in network net: *found set when the
+ * container has a lease there. */
+static int
+teardown_in (const char *root, struct net_nft *nft, struct net_nl *nl,
+             const char *net, const char *id, bool *found, struct err **err)
+{
+  _cleanup_free_ char *dir = net_dir_path (root, net);
   _cleanup_close_ int netfd = -1;
   struct net_lease l;
   bool leased;
   int r = 0;
 
-  if (saved_config (root, &cfg, err) < 0)
-    return -1;
-  netfd = net_ipam_open_net (root, cfg.name, err);
+  netfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (netfd < 0)
-    return -1;
+    return errno == ENOENT ? 0 : err_set (err, errno, "open '%s'", dir);
   leased = net_ipam_find (netfd, id, &l) == 1;
-  /* Rules exist only for published ports, and only once the lease that
-   * lists them is written: without either, no need to load libnftables.
-   * Rules without a lease (gc found them) are deleted. */
-  if ((!leased || l.n_ports) && net_nft_del_container (nft, id, err) < 0)
-    r = -1;
   if (!leased)
-    {
-      net_ports_release_owner (root, id);
-      return r;
-    }
+    return 0;
+  *found = true;
+  /* Rules exist only for published ports, and only once the lease that
+   * lists them is written: without either, no need to load libnftables. */
+  if (l.n_ports && net_nft_del_container (nft, id, err) < 0)
+    r = -1;
   net_hosts_del (netfd, l.ip);
   /* Only the veth its lease names: another container's may share the
    * name derived from a common id prefix. When the container's process
@@ -533,7 +572,9 @@ int
 net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
            struct err **err)
 {
-  struct net_config cfg;
+  struct net_config cfg = { 0 };
+  _cleanup_free_ struct net_config *all = NULL;
+  size_t n_all = 0;
   struct net_nl host = { 0 }, ctr = { 0 };
   struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1, netfd = -1, nsfd = -1;
@@ -547,14 +588,32 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
   memset (out, 0, sizeof *out);
   if (check_id (req->container_id, err) < 0)
     return -1;
-  if (net_config_load (req->config_path, req->network, &cfg, err) < 0)
-    return -1;
   snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
   nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
   if (nsfd < 0)
     return err_set (err, errno, "open '%s'", nspath);
   lock = net_ipam_lock (req->root, err);
   if (lock < 0)
+    return -1;
+  /* under the lock: a network being removed is either gone or stays */
+  if (net_config_find (req->root, req->config_path, req->network, &cfg, NULL,
+                       NULL, err)
+      < 0)
+    return -1;
+  /* the firewall holds every network's rules; only the default one
+   * needs no listing of the others */
+  if (!req->network || !strcmp (req->network, NET_DEFAULT_NETWORK))
+    {
+      _cleanup_strv_ char **names = net_def_names (req->root);
+      if (!names[0])
+        {
+          all = xcalloc (1, sizeof *all);
+          all[0] = cfg;
+          n_all = 1;
+        }
+    }
+  if (!all
+      && net_all_configs (req->root, req->config_path, &all, &n_all, err) < 0)
     return -1;
   netfd = net_ipam_open_net (req->root, cfg.name, err);
   if (netfd < 0)
@@ -564,7 +623,7 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
 
   save_subnet (netfd, &cfg);
   if (ensure_bridge (&host, &cfg, &br, err) < 0
-      || net_nft_ensure (&nft, &cfg, err) < 0
+      || net_nft_ensure (&nft, all, n_all, err) < 0
       || pick_veth (req->root, netfd, &host, &nft, req->container_id, veth, err)
              < 0)
     goto out;
@@ -618,7 +677,8 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
   if (net_nl_addr_add (&ctr, eth0, lease.ip, cfg.prefix, err) < 0
       || net_nl_link_up (&ctr, lo, err) < 0
       || net_nl_link_up (&ctr, eth0, err) < 0
-      || net_nl_route_default (&ctr, cfg.gateway, eth0, err) < 0)
+      || (!cfg.internal
+          && net_nl_route_default (&ctr, cfg.gateway, eth0, err) < 0))
     {
       err_wrap (err, "container network");
       goto out;
@@ -685,50 +745,118 @@ net_teardown (const char *root, const char *container_id, struct err **err)
   return r < 0 ? err_wrap (err, "tear down network of '%s'", container_id) : 0;
 }
 
+/* One network as gc sees it: its settings, leases and directory. */
+struct gc_net
+{
+  struct net_config cfg;
+  int netfd;
+  struct net_lease *all;
+  size_t n;
+};
+
+/* Every network's leases (lock held): the default one, then the
+ * user-defined ones; a network removed meanwhile is skipped. */
+static int
+gc_load (const char *root, struct gc_net **out, size_t *n_out, struct err **err)
+{
+  _cleanup_strv_ char **names = net_def_names (root);
+  struct gc_net *v = xcalloc (strv_len (names) + 1, sizeof *v);
+  size_t n = 0;
+  if (saved_config (root, &v[0].cfg, err) < 0)
+    goto fail;
+  v[0].netfd = net_ipam_open_net (root, v[0].cfg.name, err);
+  if (v[0].netfd < 0)
+    goto fail;
+  n = 1;
+  for (char **p = names; *p; p++)
+    {
+      struct err *e = NULL;
+      _cleanup_free_ char *dir = net_dir_path (root, *p);
+      if (net_config_find (root, NULL, *p, &v[n].cfg, NULL, NULL, &e) < 0
+          || (v[n].netfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        {
+          err_free (e);
+          continue;
+        }
+      n++;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (net_ipam_load_all (v[i].netfd, &v[i].all, &v[i].n, err) < 0)
+      {
+        *out = v;
+        *n_out = n;
+        return -1;
+      }
+  *out = v;
+  *n_out = n;
+  return 0;
+fail:
+  free (v);
+  *out = NULL;
+  *n_out = 0;
+  return -1;
+}
+
+static void
+gc_free (struct gc_net *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      net_leases_free (v[i].all, v[i].n);
+      if (v[i].netfd >= 0)
+        close (v[i].netfd);
+    }
+  free (v);
+}
+
 int
 net_gc (const char *root, struct err **err)
 {
-  struct net_config cfg;
   struct net_nl nl = { 0 };
   struct net_nft nft = NET_NFT_INIT;
-  _cleanup_close_ int lock = -1, netfd = -1;
-  struct net_lease *all = NULL;
-  size_t n = 0;
+  _cleanup_close_ int lock = -1;
+  struct gc_net *nets = NULL;
+  size_t n_nets = 0, n = 0;
   _cleanup_strv_ char **live = xcalloc (1, sizeof *live);
   _cleanup_strv_ char **live_veths = xcalloc (1, sizeof *live_veths);
   _cleanup_strv_ char **dead = xcalloc (1, sizeof *dead);
   _cleanup_strv_ char **owners = NULL;
-  _cleanup_strv_ char **links = NULL;
-  int br, r = -1;
+  int r = -1;
 
   lock = net_ipam_lock (root, err);
-  if (lock < 0 || saved_config (root, &cfg, err) < 0)
+  if (lock < 0)
     return -1;
-  netfd = net_ipam_open_net (root, cfg.name, err);
-  if (netfd < 0 || net_ipam_load_all (netfd, &all, &n, err) < 0)
-    return -1;
+  if (gc_load (root, &nets, &n_nets, err) < 0)
+    goto out;
+  for (size_t k = 0; k < n_nets; k++)
+    n += nets[k].n;
   /* Nothing recorded, nothing to reclaim: a lease is written before its
    * veth and rules exist and removed after they are gone. This keeps gc
    * free of netlink and nftables (and root) when networking is unused. */
   owners = net_ports_owners (root);
   if (n == 0 && !owners[0])
-    return 0;
+    {
+      r = 0;
+      goto out;
+    }
   strv_free (steal_pointer (&owners));
   if (net_nl_open (&nl, err) < 0)
     goto out;
 
-  for (size_t i = 0; i < n; i++)
-    {
-      if (net_lease_alive (root, &all[i]))
-        {
-          strv_push (&live, xstrdup (all[i].container_id));
-          if (all[i].host_veth)
-            strv_push (&live_veths, xstrdup (all[i].host_veth));
-          continue;
-        }
-      if (all[i].container_id && !strv_has (dead, all[i].container_id))
-        strv_push (&dead, xstrdup (all[i].container_id));
-    }
+  for (size_t k = 0; k < n_nets; k++)
+    for (size_t i = 0; i < nets[k].n; i++)
+      {
+        struct net_lease *l = &nets[k].all[i];
+        if (net_lease_alive (root, l))
+          {
+            strv_push (&live, xstrdup (l->container_id));
+            if (l->host_veth)
+              strv_push (&live_veths, xstrdup (l->host_veth));
+            continue;
+          }
+        if (l->container_id && !strv_has (dead, l->container_id))
+          strv_push (&dead, xstrdup (l->container_id));
+      }
   /* Rules and port records whose container has no live lease. */
   if (net_nft_owners (&nft, &owners, err) < 0)
     goto out;
@@ -753,23 +881,27 @@ net_gc (const char *root, struct err **err)
         log_warn ("network gc: %s", e->msg);
       err_free (e);
     }
-  /* leases that no index entry named (the teardowns above took the
-   * others): just the file and the hosts line */
-  for (size_t i = 0; i < n; i++)
-    if (!all[i].container_id || !net_lease_alive (root, &all[i]))
-      {
-        struct err *e = NULL;
-        net_hosts_del (netfd, all[i].ip);
-        net_ipam_release (netfd, all[i].ip, &e);
-        err_free (e);
-      }
-
-  /* imgtool veths on the bridge that no live lease names. */
-  br = net_nl_link_index (&nl, cfg.bridge, NULL, err);
-  if (br < 0)
-    goto out;
-  if (br > 0)
+  for (size_t k = 0; k < n_nets; k++)
     {
+      _cleanup_strv_ char **links = NULL;
+      int br;
+      /* leases that no index entry named (the teardowns above took the
+       * others): just the file and the hosts line */
+      for (size_t i = 0; i < nets[k].n; i++)
+        if (!nets[k].all[i].container_id
+            || !net_lease_alive (root, &nets[k].all[i]))
+          {
+            struct err *e = NULL;
+            net_hosts_del (nets[k].netfd, nets[k].all[i].ip);
+            net_ipam_release (nets[k].netfd, nets[k].all[i].ip, &e);
+            err_free (e);
+          }
+      /* imgtool veths on the bridge that no live lease names. */
+      br = net_nl_link_index (&nl, nets[k].cfg.bridge, NULL, err);
+      if (br < 0)
+        goto out;
+      if (br == 0)
+        continue;
       if (net_nl_links_of (&nl, br, &links, err) < 0)
         goto out;
       for (char **l = links; *l; l++)
@@ -779,7 +911,7 @@ net_gc (const char *root, struct err **err)
     }
   r = 0;
 out:
-  net_leases_free (all, n);
+  gc_free (nets, n_nets);
   net_nft_release (&nft);
   net_nl_close (&nl);
   return r < 0 ? err_wrap (err, "network gc") : 0;
@@ -838,7 +970,9 @@ net_bridge_init (struct net_bridge *b, const struct net_request *req,
   memset (b, 0, sizeof *b);
   b->base.ops = &bridge_ops;
   b->req = *req;
-  if (net_config_load (req->config_path, req->network, &cfg, err) < 0
+  if (net_config_find (req->root, req->config_path, req->network, &cfg, NULL,
+                       NULL, err)
+          < 0
       || net_hosts_ensure (req->root, &cfg, err) < 0)
     return -1;
   b->base.hosts_path = net_hosts_path (req->root, cfg.name);
@@ -869,6 +1003,7 @@ net_info_release (struct net_info *info)
       free (l->ports);
     }
   free (info->leases);
+  strv_free (info->labels);
   memset (info, 0, sizeof *info);
 }
 
@@ -882,7 +1017,9 @@ net_inspect (const char *root, const char *config_path, const char *name,
   size_t n = 0;
   int idx;
   memset (out, 0, sizeof *out);
-  if (net_config_load (config_path, name, &out->net, err) < 0)
+  if (net_config_find (root, config_path, name, &out->net, &out->labels,
+                       &out->created, err)
+      < 0)
     return -1;
   if (net_nl_open (&nl, err) < 0)
     return -1;
@@ -921,13 +1058,28 @@ int
 net_list (const char *root, const char *config_path, struct net_info **out,
           size_t *n_out, struct err **err)
 {
-  struct net_info *v = xcalloc (1, sizeof *v);
-  if (net_inspect (root, config_path, NULL, v, err) < 0)
+  _cleanup_strv_ char **names = net_def_names (root);
+  size_t n = 0, cap = strv_len (names) + 1;
+  struct net_info *v = xcalloc (cap, sizeof *v);
+  for (size_t i = 0; i < cap; i++)
     {
-      free (v);
-      return -1;
+      struct err *e = NULL;
+      if (net_inspect (root, config_path, i ? names[i - 1] : NULL, &v[n], &e)
+          == 0)
+        n++;
+      else if (i == 0)
+        {
+          free (v);
+          if (err)
+            *err = e;
+          else
+            err_free (e);
+          return -1;
+        }
+      else /* removed meanwhile */
+        err_free (e);
     }
   *out = v;
-  *n_out = 1;
+  *n_out = n;
   return 0;
 }

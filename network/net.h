@@ -43,6 +43,8 @@ struct err;
 #define NET_DEFAULT_BRIDGE "imgtool0"
 #define NET_DEFAULT_SUBNET "10.89.0.0/16"
 #define NET_NFT_TABLE "imgtool" /* family inet */
+#define NET_USER_DIR "user"     /* <root>/networks/user/<name> */
+#define NET_USER_BRIDGE "imgbr" /* + 10 hex digits of the network's id */
 
 enum net_proto
 {
@@ -59,11 +61,14 @@ struct port_map
   enum net_proto proto;
 };
 
-/* A network: today only the default one, from the config file's
- * "default-network": {"subnet": "10.89.0.0/16"}. */
+/* A network: the default one, from the config file's "default-network":
+ * {"subnet": "10.89.0.0/16"}, or a user-defined one (network create,
+ * netdef.c). */
 struct net_config
 {
   char name[64];
+  char id[65];   /* 64 hex digits */
+  bool internal; /* no route or NAT beyond the subnet */
   char bridge[IFNAMSIZ];
   struct in_addr subnet;  /* network address */
   struct in_addr gateway; /* subnet + 1, on the bridge */
@@ -110,6 +115,10 @@ int net_check_host_port (struct port_map *p, struct err **err);
 /* docker ps's PORTS text: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"
  * ("" for none). Allocated. */
 char *net_ports_text (const struct port_map *ports, size_t n);
+
+/* "A.B.C.D/N" into cfg's subnet, prefix and gateway (subnet + 1). */
+int net_parse_subnet (const char *text, struct net_config *cfg,
+                      const char *where, struct err **err);
 
 /* Read the network's settings: defaults, overridden by the config file's
  * "default-network". name NULL = default. */
@@ -175,6 +184,42 @@ int net_hosts_add (int netfd, const struct net_config *cfg, struct in_addr ip,
                    const char *hostname, const char *name, struct err **err);
 void net_hosts_del (int netfd, struct in_addr ip);
 
+/* ---- user-defined networks (netdef.c) ----
+ * <root>/networks/user/<name>/network.json: name, id, driver, subnet,
+ * gateway, bridge, internal, labels, created. Their leases and hosts
+ * file live beside it, as the default network's do in networks/bridge. */
+struct net_create_opts
+{
+  const char *name;
+  const char *driver;  /* NULL or "bridge" */
+  const char *subnet;  /* NULL: a free 10.90.N.0/24 */
+  const char *gateway; /* NULL: subnet + 1 */
+  bool internal;
+  char **labels; /* "k=v" */
+};
+
+/* A name docker accepts for a network: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool net_name_valid (const char *name);
+/* Create one; *id_out gets its id (allocated). */
+int net_def_create (const char *root, const char *config_path,
+                    const struct net_create_opts *o, char **id_out,
+                    struct err **err);
+/* The settings of the network called name_or_id (name, full id or a
+ * unique id prefix), default or user-defined. labels/created may be
+ * NULL. */
+int net_config_find (const char *root, const char *config_path,
+                     const char *name_or_id, struct net_config *out,
+                     char ***labels, long long *created, struct err **err);
+/* The user-defined networks' names, sorted; NULL-terminated. */
+char **net_def_names (const char *root);
+/* Remove a user network: refused while a live container is on it. */
+int net_def_remove (const char *root, const char *config_path,
+                    const char *name_or_id, struct err **err);
+/* Every network's settings, the default one first (as net_setup's
+ * firewall needs them all). */
+int net_all_configs (const char *root, const char *config_path,
+                     struct net_config **out, size_t *n, struct err **err);
+
 /* `imgtool network ls|inspect`. */
 struct net_lease_info
 {
@@ -192,6 +237,8 @@ struct net_info
 {
   struct net_config net;
   bool bridge_exists;
+  char **labels; /* "k=v" */
+  long long created;
   struct net_lease_info *leases;
   size_t n_leases;
 };

@@ -88,7 +88,8 @@ net_hosts_entry (struct in_addr ip, const char *hostname, const char *name)
 char *
 net_hosts_path (const char *root, const char *net)
 {
-  return xasprintf ("%s/networks/%s/" HOSTS_FILE, root, net);
+  _cleanup_free_ char *dir = net_dir_path (root, net);
+  return xasprintf ("%s/" HOSTS_FILE, dir);
 }
 
 /* The shared file, created with its fixed head when missing. */

@@ -155,18 +155,57 @@ delete_stamps (struct nft_ctx *ctx, struct strbuf *s, struct err **err)
   return 0;
 }
 
-int
-net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
-                struct err **err)
+/* One network's rules. Isolation between networks: rawpre drops what is
+ * addressed to a network's subnet and does not come from its bridge, so a
+ * container reaches no other network's containers. An internal network
+ * gets no masquerade and no forwarding beyond its bridge. */
+static void
+network_rules (struct strbuf *s, const struct net_config *cfg)
 {
-  struct nft_ctx *ctx;
-  int present;
-  _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
   char net[INET_ADDRSTRLEN];
   _cleanup_free_ char *sub = NULL;
   const char *br = cfg->bridge;
   net_ip_str (cfg->subnet, net);
   sub = xasprintf ("%s/%u", net, cfg->prefix);
+  /* Containers are reached through published ports, not directly from
+   * other hosts (docker 28's raw-PREROUTING drop). */
+  strbuf_addf (s, "add rule " T " rawpre iifname != \"%s\" ip daddr %s drop\n",
+               br, sub);
+  if (!cfg->internal)
+    strbuf_addf (s,
+                 "add rule " T " postrouting ip saddr %s oifname != \"%s\" "
+                 "masquerade\n",
+                 sub, br);
+  strbuf_addf (s,
+               "add rule " T " postrouting oifname \"%s\" ip saddr "
+               "127.0.0.0/8 masquerade\n"
+               "add rule " T " postrouting oifname \"%s\" ip saddr %s "
+               "ct status dnat masquerade\n",
+               br, br, sub);
+  if (cfg->internal)
+    strbuf_addf (s,
+                 "add rule " T " forward iifname \"%s\" oifname != \"%s\" "
+                 "drop\n"
+                 "add rule " T " forward oifname \"%s\" iifname != \"%s\" "
+                 "drop\n",
+                 br, br, br, br);
+  else
+    strbuf_addf (s,
+                 "add rule " T " forward oifname \"%s\" ct state "
+                 "established,related accept\n"
+                 "add rule " T " forward oifname \"%s\" ct status dnat "
+                 "accept\n"
+                 "add rule " T " forward iifname \"%s\" ip saddr %s accept\n",
+                 br, br, br, sub);
+}
+
+int
+net_nft_ensure (struct net_nft *n, const struct net_config *cfgs, size_t ncfg,
+                struct err **err)
+{
+  struct nft_ctx *ctx;
+  int present;
+  _cleanup_strbuf_ struct strbuf s = STRBUF_INIT;
 
   /* The base chains are stamped with a chain named after a hash of their
    * script: when it is there nothing is rewritten. Rewriting (a flush)
@@ -196,28 +235,12 @@ net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
    * same for ports published on 127.0.0.1). */
   strbuf_addstr (&s, "add rule " T " rawpre iifname != \"lo\" ip daddr "
                      "127.0.0.0/8 drop\n");
-  /* Containers are reached through published ports, not directly from
-   * other hosts (docker 28's raw-PREROUTING drop). */
-  strbuf_addf (&s, "add rule " T " rawpre iifname != \"%s\" ip daddr %s drop\n",
-               br, sub);
   strbuf_addstr (&s, "add rule " T " prerouting fib daddr type local "
                      "jump hostports\n"
                      "add rule " T " output fib daddr type local "
                      "jump hostports\n");
-  strbuf_addf (&s,
-               "add rule " T " postrouting ip saddr %s oifname != \"%s\" "
-               "masquerade\n"
-               "add rule " T " postrouting oifname \"%s\" ip saddr "
-               "127.0.0.0/8 masquerade\n"
-               "add rule " T " postrouting oifname \"%s\" ip saddr %s "
-               "ct status dnat masquerade\n",
-               sub, br, br, br, sub);
-  strbuf_addf (&s,
-               "add rule " T " forward oifname \"%s\" ct state "
-               "established,related accept\n"
-               "add rule " T " forward oifname \"%s\" ct status dnat accept\n"
-               "add rule " T " forward iifname \"%s\" ip saddr %s accept\n",
-               br, br, br, sub);
+  for (size_t i = 0; i < ncfg; i++)
+    network_rules (&s, &cfgs[i]);
   for (size_t i = 0; i < s.len; i++)
     h = (h ^ (uint8_t)s.buf[i]) * 1099511628211ull;
   stamp = xasprintf ("stamp-%016llx", (unsigned long long)h);

@@ -3,16 +3,20 @@
  *
  *   rawpre      (filter, prerouting, raw)   drop 127.0.0.0/8 not from lo
  *                                           (route_localnet is on for the
- *                                           bridge); drop traffic to the
- *                                           subnet that does not come from
- *                                           the bridge (no direct access)
+ *                                           bridge); per network, drop
+ *                                           traffic to its subnet that does
+ *                                           not come from its bridge (no
+ *                                           direct access, no other
+ *                                           network)
  *   prerouting  (nat, dstnat)     fib daddr type local jump hostports
  *   output      (nat, -100)       fib daddr type local jump hostports
  *   hostports   (regular)         per container: DNAT rules, comment = id
  *   postrouting (nat, srcnat)     masquerade the subnet going out not via
  *                                 the bridge; loopback-sourced and hairpin
  *                                 (ct status dnat) traffic onto the bridge
- *   forward     (filter, filter)  accept the subnet's traffic
+ *   forward     (filter, filter)  accept each subnet's traffic; an
+ *                                 internal network's leaving or entering
+ *                                 its bridge is dropped
  *
  * The base chains are flushed and refilled by net_nft_ensure (one atomic
  * batch, so it is idempotent); hostports is never flushed. */
@@ -37,8 +41,10 @@ struct net_nft
   }
 void net_nft_release (struct net_nft *n);
 
-int net_nft_ensure (struct net_nft *n, const struct net_config *cfg,
-                    struct err **err);
+/* The table with the rules of every network in cfgs (all of them: the
+ * base chains are rewritten whole). */
+int net_nft_ensure (struct net_nft *n, const struct net_config *cfgs,
+                    size_t ncfg, struct err **err);
 
 /* Add the DNAT rules of a container's ports to ip. */
 int net_nft_add_ports (struct net_nft *n, const char *container_id,

@@ -95,6 +95,7 @@ rt_plan_release (struct rt_plan *p)
   free (p->pid_mode);
   free (p->ipc_mode);
   free (p->net_container);
+  free (p->net_name);
   free (p->join_hosts);
   free (p->join_resolv);
   memset (p, 0, sizeof *p);

@@ -212,6 +212,9 @@ struct rt_plan
   char *pid_mode;
   char *ipc_mode;
   char *net_container;
+  /* With RT_NET_BRIDGE: a user-defined network's name (network
+   * create); NULL = the default network. */
+  char *net_name;
   /* Not in the record: what the container service opened for one start
    * (service/join.c): the namespaces to join (-1: none), and, with
    * RT_NET_CONTAINER, the files whose copies are the container's

@@ -39,6 +39,7 @@ static const struct json_field plan_fields[] = {
   P (JF_STR, pid_mode),
   P (JF_STR, ipc_mode),
   P (JF_STR, net_container),
+  P (JF_STR, net_name),
 };
 #undef P
 

@@ -188,7 +188,8 @@ state_from_json (json_t *o, struct rt_state *s)
 
 /* What ps shows of the plan: these members of its JSON are also kept in
  * state.json's summary (record_state_json). */
-static const char *const summary_plan_keys[] = { "network", "mounts" };
+static const char *const summary_plan_keys[]
+    = { "network", "mounts", "net_name" };
 
 /* state.json: the state, and a summary of config.json (its own members
  * and the plan's that ps shows), so that a listing reads one small file

@@ -69,7 +69,9 @@ svc_join_open (struct svc *s, struct rt_plan *p, struct err **err)
       free (p->join_hosts);
       free (p->join_resolv);
       p->join_hosts = t.rec.plan.network == RT_NET_BRIDGE
-                          ? net_hosts_path (s->root, NET_DEFAULT_NETWORK)
+                          ? net_hosts_path (s->root, t.rec.plan.net_name
+                                                         ? t.rec.plan.net_name
+                                                         : NET_DEFAULT_NETWORK)
                           : rt_record_path (&s->cs, t.rec.id, "hosts");
       p->join_resolv = rt_record_path (&s->cs, t.rec.id, "resolv.conf");
       svc_container_release (&t);

@@ -58,6 +58,7 @@ svc_make_net (struct svc *s, struct svc_container *c,
 {
   struct net_request req = { .root = s->root,
                              .config_path = s->config_path,
+                             .network = c->rec.plan.net_name,
                              .ports = ports,
                              .n_ports = n_ports };
   c->net = xcalloc (1, sizeof *c->net);

@@ -104,7 +104,11 @@ is "bridge MAC stays pinned as ports come" "$(mac_of imgtool0)" "$mac1"
 like "bridge MAC is locally administered" "$mac1" '^02:'
 
 # imgtool network ls / inspect
-like "network ls shows the default network with 2 containers" "$(img network ls)" 'bridge +bridge +10\.89\.0\.0/16 +10\.89\.0\.1 +imgtool0 +2'
+like "network ls shows the default network with 2 containers" \
+  "$(img network ls --format '{{.Name}} {{.Driver}} {{.Subnet}} {{.Gateway}} {{.Bridge}} {{.Containers}}')" \
+  'bridge +bridge +10\.89\.0\.0/16 +10\.89\.0\.1 +imgtool0 +2'
+like "network ls prints docker's columns" "$(img network ls)" '^NETWORK ID +NAME +DRIVER +SCOPE
+[0-9a-f]{12} +bridge +bridge +local$'
 insp=$(img network inspect bridge)
 like "network inspect lists the first container" "$insp" "\"$ID1\": \\{[^}]*\"Name\": \"web\",[^}]*\"IPv4Address\": \"10\\.89\\.0\\.2/16\""
 like "network inspect shows published ports" "$insp" '"0\.0\.0\.0:8080->80/tcp"'
