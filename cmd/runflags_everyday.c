@@ -14,24 +14,9 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int __attribute__ ((format (printf, 2, 3)))
-bad (struct err **err, const char *fmt, ...)
-{
-  va_list ap;
-  char *msg;
-  va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  err_set (err, 0, "%s", msg);
-  free (msg);
-  return err_exit (err, 125);
-}
 
 static bool
 ip_address (const char *s)
@@ -51,7 +36,8 @@ dns_search (struct run_flags *f, const char *arg, struct err **err)
           || strspn (arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                           "0123456789-.")
                  != n))
-    return bad (err, "invalid --dns-search '%s': not a domain name", arg);
+    return err_fail (err, 125, "invalid --dns-search '%s': not a domain name",
+                     arg);
   strv_push (&f->dns_search, xstrdup (arg));
   return 0;
 }
@@ -60,7 +46,7 @@ static int
 label (char ***labels, const char *arg, struct err **err)
 {
   if (!*arg || *arg == '=')
-    return bad (err, "invalid label '%s': the key is empty", arg);
+    return err_fail (err, 125, "invalid label '%s': the key is empty", arg);
   /* docker: "k" alone is "k=" */
   strv_push (labels,
              strchr (arg, '=') ? xstrdup (arg) : xasprintf ("%s=", arg));
@@ -112,8 +98,9 @@ expose (struct run_flags *f, const char *arg, struct err **err)
       || hi < lo
       || (strcmp (proto, "tcp") && strcmp (proto, "udp")
           && strcmp (proto, "sctp")))
-    return bad (
-        err, "invalid --expose '%s': expected PORT[-END][/tcp|udp|sctp]", arg);
+    return err_fail (
+        err, 125, "invalid --expose '%s': expected PORT[-END][/tcp|udp|sctp]",
+        arg);
   if (hi - lo > 65535)
     return -1;
   for (long p = lo; p <= hi; p++)
@@ -139,8 +126,9 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       if (rt_parse_size (arg, &f->shm_size, err) < 0 || f->shm_size <= 0)
         {
           err_clear (err);
-          return bad (err, "invalid --shm-size '%s': expected a size above 0",
-                      arg);
+          return err_fail (err, 125,
+                           "invalid --shm-size '%s': expected a size above 0",
+                           arg);
         }
       return 0;
     case RUN_SYSCTL:
@@ -149,7 +137,8 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       return 0;
     case RUN_INIT:
       if (command_parse_bool (arg, &f->init) < 0)
-        return bad (err, "invalid --init '%s': expected true or false", arg);
+        return err_fail (err, 125,
+                         "invalid --init '%s': expected true or false", arg);
       return 0;
     case RUN_ADD_HOST:
       if (rt_extra_host_parse (arg, NULL, NULL, err) < 0)
@@ -158,7 +147,8 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       return 0;
     case RUN_DNS:
       if (!ip_address (arg))
-        return bad (err, "invalid --dns '%s': not an IP address", arg);
+        return err_fail (err, 125, "invalid --dns '%s': not an IP address",
+                         arg);
       strv_push (&f->dns, xstrdup (arg));
       return 0;
     case RUN_DNS_SEARCH:
@@ -174,7 +164,7 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       return expose (f, arg, err);
     case RUN_GROUP_ADD:
       if (!*arg)
-        return bad (err, "invalid --group-add '%s': empty", arg);
+        return err_fail (err, 125, "invalid --group-add '%s': empty", arg);
       strv_push (&f->group_add, xstrdup (arg));
       return 0;
     case RUN_CIDFILE:
@@ -184,8 +174,9 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
     case RUN_PID:
       if (strcmp (arg, "host")
           && !(!strncmp (arg, "container:", 10) && arg[10]))
-        return bad (err, "invalid --pid '%s': expected host or container:NAME",
-                    arg);
+        return err_fail (err, 125,
+                         "invalid --pid '%s': expected host or container:NAME",
+                         arg);
       free (f->pid_mode);
       f->pid_mode = xstrdup (arg);
       return 0;
@@ -193,15 +184,16 @@ run_flags_everyday (struct run_flags *f, int which, const char *arg,
       if (strcmp (arg, "private") && strcmp (arg, "shareable")
           && strcmp (arg, "host")
           && !(!strncmp (arg, "container:", 10) && arg[10]))
-        return bad (err,
-                    "invalid --ipc '%s': expected private, shareable, host or "
-                    "container:NAME",
-                    arg);
+        return err_fail (
+            err, 125,
+            "invalid --ipc '%s': expected private, shareable, host or "
+            "container:NAME",
+            arg);
       free (f->ipc_mode);
       f->ipc_mode = xstrdup (arg);
       return 0;
     }
-  return bad (err, "unknown run flag '%s'", arg ? arg : "");
+  return err_fail (err, 125, "unknown run flag '%s'", arg ? arg : "");
 }
 
 /* docker's validateNetContainerMode: what another container's network
@@ -212,24 +204,28 @@ run_flags_conflicts (const struct run_flags *f, struct err **err)
   if (f->network != RT_NET_CONTAINER)
     return 0;
   if (f->hostname)
-    return bad (err, "conflicting options: hostname and the network mode");
+    return err_fail (err, 125,
+                     "conflicting options: hostname and the network mode");
   if (f->dns || f->dns_search || f->dns_options)
-    return bad (err, "conflicting options: dns and the network mode");
+    return err_fail (err, 125, "conflicting options: dns and the network mode");
   if (f->add_hosts)
-    return bad (err, "conflicting options: custom host-to-IP mapping and the "
+    return err_fail (err, 125,
+                     "conflicting options: custom host-to-IP mapping and the "
                      "network mode");
   if (f->n_ports || f->publish_all)
-    return bad (err, "conflicting options: port publishing and the container "
+    return err_fail (err, 125,
+                     "conflicting options: port publishing and the container "
                      "type network mode");
   if (f->expose)
-    return bad (err,
-                "conflicting options: port exposing and the container type "
-                "network mode");
+    return err_fail (
+        err, 125,
+        "conflicting options: port exposing and the container type "
+        "network mode");
   for (char **k = f->sysctls; k && *k; k++)
     if (!strncmp (*k, "net.", 4))
-      return bad (err,
-                  "sysctl '%s' is not allowed: the network namespace is "
-                  "another container's",
-                  *k);
+      return err_fail (err, 125,
+                       "sysctl '%s' is not allowed: the network namespace is "
+                       "another container's",
+                       *k);
   return 0;
 }

@@ -48,6 +48,22 @@ err_wrap (struct err **err, const char *fmt, ...)
 }
 
 int
+err_fail (struct err **err, int status, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+  if (!err || *err)
+    return -1;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  err_set (err, 0, "%s", msg);
+  free (msg);
+  return err_exit (err, status);
+}
+
+int
 err_exit (struct err **err, int status)
 {
   if (err && *err)

@@ -29,6 +29,11 @@ int err_set (struct err **err, int errnum, const char *fmt, ...)
 int err_wrap (struct err **err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* err_set (no errno) and err_exit in one: *err set to fmt, the program
+ * to end with status. Returns -1. */
+int err_fail (struct err **err, int status, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 /* Set the exit status the error should end the program with. Returns -1. */
 int err_exit (struct err **err, int status);
 

@@ -16,20 +16,6 @@
 /* Bigger env files are not plausible. */
 #define ENV_FILE_MAX (4u << 20)
 
-static int __attribute__ ((format (printf, 2, 3)))
-bad (struct err **err, const char *fmt, ...)
-{
-  va_list ap;
-  char *msg;
-  va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  err_set (err, 0, "%s", msg);
-  free (msg);
-  return err_exit (err, 125);
-}
-
 int
 rt_parse_size (const char *s, int64_t *out, struct err **err)
 {
@@ -45,12 +31,12 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
       digits = true;
     }
   if (!digits)
-    return bad (err, "invalid size '%s'", s);
+    return err_fail (err, 125, "invalid size '%s'", s);
   if (*p == '.')
     {
       p++;
       if (!isdigit ((unsigned char)*p))
-        return bad (err, "invalid size '%s'", s);
+        return err_fail (err, 125, "invalid size '%s'", s);
       while (isdigit ((unsigned char)*p))
         {
           v += frac * (*p++ - '0');
@@ -75,10 +61,10 @@ rt_parse_size (const char *s, int64_t *out, struct err **err)
   if (*p == 'b' || *p == 'B')
     p++;
   if (*p)
-    return bad (err, "invalid size '%s'", s);
+    return err_fail (err, 125, "invalid size '%s'", s);
   v *= scale;
   if (v >= (long double)INT64_MAX)
-    return bad (err, "invalid size '%s': too large", s);
+    return err_fail (err, 125, "invalid size '%s': too large", s);
   *out = (int64_t)v;
   return 0;
 }
@@ -111,7 +97,8 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
   while (isdigit ((unsigned char)*p))
     {
       if (whole > 1000000)
-        return bad (err, "invalid value '%s' for --cpus: too large", s);
+        return err_fail (err, 125, "invalid value '%s' for --cpus: too large",
+                         s);
       whole = whole * 10 + (*p++ - '0');
       digits = true;
     }
@@ -122,13 +109,15 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
         if (decimals >= 9)
           {
             if (*p != '0')
-              return bad (err, "invalid value '%s' for --cpus: too precise", s);
+              return err_fail (err, 125,
+                               "invalid value '%s' for --cpus: too precise", s);
             continue;
           }
         nano = nano * 10 + (*p - '0');
       }
   if (!digits || *p)
-    return bad (err, "invalid value '%s' for --cpus: not a number", s);
+    return err_fail (err, 125, "invalid value '%s' for --cpus: not a number",
+                     s);
   for (int i = decimals < 9 ? decimals : 9; i < 9; i++)
     nano *= 10;
   nano += whole * 1000000000;
@@ -146,10 +135,10 @@ rt_parse_cpus (const char *s, long ncpu, int64_t *quota, int64_t *period,
     }
   *quota = nano * *period / 1000000000;
   if (*quota < 1000)
-    return bad (err,
-                "invalid value '%s' for --cpus: the smallest value is "
-                "0.01",
-                s);
+    return err_fail (err, 125,
+                     "invalid value '%s' for --cpus: the smallest value is "
+                     "0.01",
+                     s);
   return 0;
 }
 
@@ -163,10 +152,10 @@ rt_parse_memory (const char *memory, const char *swap, struct rt_limits *limits,
       if (rt_parse_size (memory, &v, err) < 0)
         return err_wrap (err, "--memory");
       if (v != 0 && v < RT_MIN_MEMORY)
-        return bad (err,
-                    "invalid value '%s' for --memory: the minimum "
-                    "allowed memory is 6MB",
-                    memory);
+        return err_fail (err, 125,
+                         "invalid value '%s' for --memory: the minimum "
+                         "allowed memory is 6MB",
+                         memory);
       limits->memory = v;
     }
   if (swap)
@@ -176,15 +165,15 @@ rt_parse_memory (const char *memory, const char *swap, struct rt_limits *limits,
       else if (rt_parse_size (swap, &v, err) < 0)
         return err_wrap (err, "--memory-swap");
       if (!limits->memory && v != 0)
-        return bad (err,
-                    "--memory-swap '%s' needs --memory: set the memory "
-                    "limit too",
-                    swap);
+        return err_fail (err, 125,
+                         "--memory-swap '%s' needs --memory: set the memory "
+                         "limit too",
+                         swap);
       if (v > 0 && v < limits->memory)
-        return bad (err,
-                    "invalid value '%s' for --memory-swap: it must be "
-                    "larger than or equal to --memory",
-                    swap);
+        return err_fail (err, 125,
+                         "invalid value '%s' for --memory-swap: it must be "
+                         "larger than or equal to --memory",
+                         swap);
       limits->memory_swap = v;
     }
   return 0;
@@ -237,7 +226,8 @@ rt_env_arg (const char *arg, char ***env, struct err **err)
 {
   const char *val;
   if (!*arg || *arg == '=')
-    return bad (err, "invalid environment variable '%s': no name", arg);
+    return err_fail (err, 125, "invalid environment variable '%s': no name",
+                     arg);
   if (strchr (arg, '=') || !(val = getenv (arg)))
     strv_push (env, xstrdup (arg));
   else
