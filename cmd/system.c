@@ -6,14 +6,23 @@
  *                                    image prune [-a] does, and the build
  *                                    cache (volumes with --volumes)
  *   imgtool system info              info
+ *   imgtool system df [-v] [--format T]
+ *                                    the space images, containers, volumes
+ *                                    and the build cache take
  * docker asks before it removes anything unless -f; so does this, and
  * without a terminal an empty answer is no. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "layers/image_store.h"
+#include "lib/du.h"
 #include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/human.h"
 #include "lib/xalloc.h"
+#include "runtime/volume.h"
 #include "service/service.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,6 +169,258 @@ system_prune (struct global *g, int argc, char **argv, struct err **err)
   return r;
 }
 
+/* One line of system df: docker's fields (TotalCount, Active, Size,
+ * Reclaimable). */
+struct df_row
+{
+  const char *type;
+  int64_t total, active, size, reclaimable;
+};
+
+static json_t *
+df_json (const struct df_row *r)
+{
+  char size[32], rec[64], hs[32];
+  human_size (r->size, size, sizeof size);
+  human_size (r->reclaimable, hs, sizeof hs);
+  if (r->size > 0)
+    snprintf (rec, sizeof rec, "%s (%d%%)", hs,
+              (int)(r->reclaimable * 100 / r->size));
+  else
+    snprintf (rec, sizeof rec, "%s", hs);
+  return json_pack ("{s:s, s:I, s:I, s:s, s:s}", "Type", r->type, "TotalCount",
+                    (json_int_t)r->total, "Active", (json_int_t)r->active,
+                    "Size", size, "Reclaimable", rec);
+}
+
+/* Images: distinct image IDs; active when a container was made from it;
+ * sizes compressed, as images shows them. */
+static void
+df_images (struct global *g, const struct container_use *u, size_t n_uses,
+           struct df_row *r, json_t *verbose)
+{
+  struct store s;
+  struct store_ref *refs = NULL;
+  size_t n = 0;
+  struct err *e = NULL;
+  json_t *seen = json_object ();
+  if (store_open (&s, g->root, &e) == 0
+      && store_ref_list (&s, &refs, &n, &e) == 0)
+    for (size_t i = 0; i < n; i++)
+      {
+        struct image img;
+        bool used = false;
+        int64_t size;
+        if (image_load_ref (&s, &refs[i], NULL, &img, &e) < 0)
+          {
+            err_clear (&e);
+            continue;
+          }
+        if (!json_object_get (seen, img.manifest.config.digest))
+          {
+            json_object_set_new (seen, img.manifest.config.digest,
+                                 json_true ());
+            for (size_t k = 0; k < n_uses && !used; k++)
+              used = u[k].image_id
+                     && !strcmp (u[k].image_id, img.manifest.config.digest);
+            size = image_size (&img);
+            r->total++;
+            r->active += used;
+            r->size += size;
+            r->reclaimable += used ? 0 : size;
+          }
+        if (verbose)
+          json_array_append_new (verbose,
+                                 json_pack ("{s:s, s:s, s:I}", "Type", "image",
+                                            "Name", refs[i].name, "Size",
+                                            (json_int_t)image_size (&img)));
+        image_release (&img);
+      }
+  store_refs_free (refs, n);
+  store_release (&s);
+  err_free (e);
+  json_decref (seen);
+}
+
+/* Containers: their writable layers (docker's SizeRw); active = running. */
+static void
+df_containers (struct global *g, struct df_row *r, json_t *verbose)
+{
+  struct svc svc;
+  struct err *e = NULL;
+  _cleanup_strv_ char **ids = NULL;
+  if (svc_open (&svc, g->root, g->config_path, &e) < 0)
+    {
+      err_free (e);
+      return;
+    }
+  if (rt_record_list (&svc.cs, &ids, &e) == 0)
+    for (char **id = ids; *id; id++)
+      {
+        struct rt_record rec;
+        memset (&rec, 0, sizeof rec);
+        if (svc_load_id (&svc, *id, &rec, &e) == 0)
+          {
+            bool up = rec.state.status == RT_RUNNING
+                      || rec.state.status == RT_RESTARTING;
+            int64_t size = rec.plan.upper_dir
+                               ? fs_tree_size (AT_FDCWD, rec.plan.upper_dir)
+                               : 0;
+            r->total++;
+            r->active += up;
+            r->size += size;
+            r->reclaimable += up ? 0 : size;
+            if (verbose)
+              json_array_append_new (
+                  verbose, json_pack ("{s:s, s:s, s:I}", "Type", "container",
+                                      "Name", rec.name ? rec.name : *id, "Size",
+                                      (json_int_t)size));
+          }
+        err_clear (&e);
+        rt_record_release (&rec);
+      }
+  err_free (e);
+  svc_close (&svc);
+}
+
+/* Local volumes: active when a container (running or not) uses one. */
+static void
+df_volumes (struct global *g, struct df_row *r, json_t *verbose)
+{
+  struct rt_volumes vs = { .fd = -1 };
+  struct rt_containers cs = { .fd = -1 };
+  struct rt_volume_users users = { 0 };
+  _cleanup_strv_ char **names = NULL;
+  struct err *e = NULL;
+  if (rt_volumes_open (&vs, g->root, &e) == 0
+      && rt_containers_open (&cs, g->root, &e) == 0
+      && rt_volume_users_scan (&cs, &users, &e) == 0
+      && rt_volume_list (&vs, &names, &e) == 0)
+    for (char **n = names; *n; n++)
+      {
+        struct rt_volume v;
+        _cleanup_free_ char *by = rt_volume_users_of (&users, *n);
+        int64_t size;
+        if (rt_volume_load (&vs, *n, &v, &e) < 0)
+          {
+            err_clear (&e);
+            continue;
+          }
+        size = fs_tree_size (AT_FDCWD, v.mountpoint);
+        r->total++;
+        r->active += *by != '\0';
+        r->size += size;
+        r->reclaimable += *by ? 0 : size;
+        if (verbose)
+          json_array_append_new (verbose, json_pack ("{s:s, s:s, s:I}", "Type",
+                                                     "volume", "Name", *n,
+                                                     "Size", (json_int_t)size));
+        rt_volume_release (&v);
+      }
+  err_free (e);
+  rt_volume_users_release (&users);
+  rt_containers_release (&cs);
+  rt_volumes_release (&vs);
+}
+
+static int
+count_entry (void *ctx, int dirfd, const char *name, struct err **err)
+{
+  (void)dirfd;
+  (void)name;
+  (void)err;
+  ++*(int64_t *)ctx;
+  return 0;
+}
+
+/* The build cache: its records and cache mounts, all reclaimable. */
+static void
+df_build_cache (struct global *g, struct df_row *r)
+{
+  _cleanup_free_ char *records = xasprintf ("%s/cache/build", g->root);
+  _cleanup_free_ char *cache = xasprintf ("%s/cache", g->root);
+  struct err *e = NULL;
+  if (fs_dir_each (AT_FDCWD, records, count_entry, &r->total, &e) < 0)
+    err_free (e);
+  r->size = r->reclaimable = fs_tree_size (AT_FDCWD, cache);
+}
+
+static int
+system_df (struct global *g, int argc, char **argv, struct err **err)
+{
+  static const char usage[] = "imgtool system df [-v] [--format TEMPLATE]";
+  static const struct option opts[] = {
+    { "verbose", no_argument, NULL, 'v' },
+    { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'H' },
+    { 0 },
+  };
+  struct df_row rows[4] = { { .type = "Images" },
+                            { .type = "Containers" },
+                            { .type = "Local Volumes" },
+                            { .type = "Build Cache" } };
+  struct container_use *uses = NULL;
+  size_t n_uses = 0;
+  const char *format = NULL;
+  bool verbose = false;
+  json_t *list, *items, *header;
+  int c, r;
+  while ((c = command_getopt (argc, argv, "vf:", opts)) != -1)
+    switch (c)
+      {
+      case 'v':
+        verbose = true;
+        break;
+      case 'f':
+        format = optarg;
+        break;
+      case 'H':
+        printf ("usage: %s\n", usage);
+        return 0;
+      default:
+        return command_bad_option (err);
+      }
+  if (optind != argc)
+    return command_usage_error (usage, err);
+  items = verbose ? json_array () : NULL;
+  if (containers_uses (g->root, &uses, &n_uses, err) < 0)
+    return -1;
+  df_images (g, uses, n_uses, &rows[0], items);
+  containers_uses_free (uses, n_uses);
+  df_containers (g, &rows[1], items);
+  df_volumes (g, &rows[2], items);
+  df_build_cache (g, &rows[3]);
+  list = json_array ();
+  for (size_t i = 0; i < 4; i++)
+    json_array_append_new (list, df_json (&rows[i]));
+  header = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE", "TotalCount",
+                      "TOTAL", "Active", "ACTIVE", "Size", "SIZE",
+                      "Reclaimable", "RECLAIMABLE");
+  r = command_print_format (format,
+                            "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t"
+                            "{{.Size}}\t{{.Reclaimable}}",
+                            header, list, err);
+  json_decref (header);
+  json_decref (list);
+  if (r == 0 && items)
+    {
+      size_t i;
+      json_t *it;
+      printf ("\nSpace used by each:\n");
+      json_array_foreach (items, i, it)
+      {
+        char size[32];
+        human_size (json_integer_value (json_object_get (it, "Size")), size,
+                    sizeof size);
+        printf ("%-10s %-40s %s\n",
+                json_string_value (json_object_get (it, "Type")),
+                json_string_value (json_object_get (it, "Name")), size);
+      }
+    }
+  json_decref (items);
+  return r;
+}
+
 COMMAND (system)
 {
   static const char usage[] = "imgtool system df|info|prune [OPTIONS]";
@@ -176,6 +437,8 @@ COMMAND (system)
     return container_prune (g, argc - 1, argv + 1, err);
   if (!strcmp (argv[1], "info"))
     return cmd_info (g, argc - 1, argv + 1, err);
+  if (!strcmp (argv[1], "df"))
+    return system_df (g, argc - 1, argv + 1, err);
   err_set (err, 0,
            "system: unknown subcommand '%s'; see 'imgtool system --help'",
            argv[1]);

@@ -42,6 +42,17 @@ like "with docker's total" "$out" "Total reclaimed space: "
 like "the image of a container stays" "$(img images --format '{{.Repository}}')" "busybox"
 is "its other names stay (an image ID in use, as docker)" "$(img images --format "{{.Repository}}:{{.Tag}}" | grep -c unused)" 1
 
+# system df: what each kind holds, and what a prune would give back
+img run --network none --name dfc -v dfvol:/data busybox sh -c 'head -c 100000 /dev/zero > /data/x; head -c 5000 /dev/zero > /y' >/dev/null
+out=$(img system df)
+like "doc:system-df docker's columns" "$out" '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE'
+like "the images, one in use" "$out" $'\nImages +[0-9]+ +1 '
+like "the stopped container's layer, all reclaimable" "$out" $'\nContainers +[0-9]+ +[0-9]+ +[0-9.]+kB +[0-9.]+kB \\(100%\\)'
+like "the volume it uses, not reclaimable" "$out" $'\nLocal Volumes +1 +1 +100kB +0B \\(0%\\)'
+like "-v names each" "$(img system df -v)" $'\nvolume +dfvol +100kB'
+is "--format" "$(img system df --format '{{.Type}}:{{.TotalCount}}' | sed -n 3p)" "Local Volumes:1"
+img rm -v dfc >/dev/null; img volume rm dfvol >/dev/null 2>&1
+
 # system prune: stopped containers, dangling images, build cache; -a unused images
 img stop -t 0 up >/dev/null
 out=$(echo | img system prune 2>&1)
