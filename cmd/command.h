@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct err;
 
@@ -35,6 +36,8 @@ typedef int (*command_fn) (struct global *g, int argc, char **argv,
 COMMAND (version);
 COMMAND (info);
 COMMAND (system);
+COMMAND (completion);
+COMMAND (help);
 COMMAND (images);
 COMMAND (inspect);
 COMMAND (tag);
@@ -62,6 +65,13 @@ COMMAND (build);
 COMMAND (history);
 COMMAND (export);
 COMMAND (commit);
+
+/* fn on each command of the table, in its order. */
+void command_each (void (*fn) (const char *name, const char *summary,
+                               void *data),
+                   void *data);
+/* The list of commands, as `imgtool --help` prints it. */
+void command_usage (FILE *out);
 
 /* Run the command name of the table (cmd/main.c) as if typed; -1 with
  * *err when there is none. */

@@ -67,6 +67,8 @@ static const struct command commands[] = {
   { "volume", cmd_volume, "Manage volumes" },
   { "version", cmd_version, "Show the version" },
   { "info", cmd_info, "Show the store, registries, cgroups and host" },
+  { "help", cmd_help, "Show the commands, or a command's options" },
+  { "completion", cmd_completion, "Print a shell completion script" },
   { "system", cmd_system, "Prune containers, images and the build cache" },
 };
 
@@ -165,12 +167,20 @@ command_run (const char *name, struct global *g, int argc, char **argv,
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (!strcmp (name, commands[i].name))
       return commands[i].fn (g, argc, argv, err);
-  err_set (err, 0, "unknown command '%s'", name);
-  return -1;
+  err_set (err, 0, "unknown command '%s'; see 'imgtool --help'", name);
+  return err_exit (err, 2);
 }
 
-static void
-usage (FILE *out)
+void
+command_each (void (*fn) (const char *name, const char *summary, void *data),
+              void *data)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fn (commands[i].name, commands[i].summary, data);
+}
+
+void
+command_usage (FILE *out)
 {
   fprintf (out, "usage: imgtool [--root DIR] [--config FILE] [-q] [-v|--debug] "
                 "COMMAND [ARGS]\n\ncommands:\n");
@@ -266,7 +276,7 @@ main (int argc, char **argv)
         log_level = LOG_DEBUG;
         break;
       case 'h':
-        usage (stdout);
+        command_usage (stdout);
         return 0;
       case 'V':
         {
@@ -292,7 +302,7 @@ main (int argc, char **argv)
     g.config_path = default_config = reg_config_default_path ();
   if (optind >= argc)
     {
-      usage (stderr);
+      command_usage (stderr);
       return 2;
     }
 

@@ -1,0 +1,34 @@
+#!/bin/bash
+# imgtool help and imgtool completion: the completion script loaded in
+# bash completes commands, a command's options, image names and container
+# names, asking imgtool itself.
+. "$(dirname "$0")/../lib.sh"
+
+R=$IMGTOOL_ROOT
+trap kill_recorded_containers EXIT
+"$TESTS_DIR/fixtures/busybox-oci.sh" "$R" >/dev/null 2>&1
+img run --network none --name compl busybox true >/dev/null
+bindir=$(dirname "$IMGTOOL")
+
+complete_words () { # the words typed; completes the last
+  PATH="$bindir:$PATH" bash -c 'source <(imgtool completion bash) || exit 1
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _imgtool; echo "${COMPREPLY[*]}"' _ "$@"
+}
+[ "$(basename "$IMGTOOL")" = imgtool ] || skip "the binary is not named imgtool"
+is "doc:completion a command" "$(complete_words imgtool ru)" "run"
+sorted () { tr ' ' '\n' | sort | tr '\n' ' '; }
+is "several commands" "$(complete_words imgtool st | sorted)" "start stats stop "
+like "a command's options" "$(complete_words imgtool run --dn)" "^--dns --dns-option --dns-search$"
+is "an image name" "$(complete_words imgtool run bu)" "busybox:latest"
+is "a container name" "$(complete_words imgtool logs com)" "compl"
+is "after a global option" "$(complete_words imgtool --root "$R" ima | sorted)" "image images "
+like "zsh's runs bash's through bashcompinit" "$(img completion zsh)" "bashcompinit"
+like "fish's lists the commands" "$(img completion fish)" "complete -c imgtool .*-a '.*pull"
+fails "an unknown shell" img completion tcsh
+like "says which" "$LAST_OUT" "unknown shell 'tcsh'"
+is "doc:help the commands" "$(img help)" "$(img --help)"
+is "help CMD is CMD --help" "$(img help ps)" "$(img ps --help)"
+fails "help of no such command" img help nosuch
+is "exits 2" "$(img help nosuch >/dev/null 2>&1; echo $?)" 2
+img rm compl >/dev/null
+done_testing
