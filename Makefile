@@ -2,7 +2,7 @@
 #   make              build build/imgtool
 #   make check        unit + integration tests; last line "N passed, N failed"
 #   make check SAN=1  the same with ASan+UBSan (objects in build-san/)
-#   make install      install to $(DESTDIR)$(PREFIX)/bin
+#   make install      install to $(DESTDIR)$(PREFIX)/bin and share/man/man1
 #   make fmt          clang-format the sources
 #   make fmt-check    fail if a source file differs from clang-format's output
 #   make clean
@@ -100,8 +100,14 @@ unit: $(UNIT_BIN) $(HELPER_BIN)
 check: all unit
 	@BUILD=$(BUILD) tests/run.sh
 
-install: all
+# imgtool(1) and imgtool-COMMAND(1), from the binary's own tables.
+man: $(BUILD)/imgtool
+	@scripts/man-pages $(BUILD)/imgtool $(BUILD)/man
+
+install: all man
 	install -D -m 0755 $(BUILD)/imgtool $(DESTDIR)$(PREFIX)/bin/imgtool
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 FMT_SRC = $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) $(HELPER_SRC) \
 	$(filter-out build%,$(wildcard bench/*.c */*.h tests/*/*.h))
@@ -116,5 +122,5 @@ fmt-check:
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit check install fmt fmt-check clean
+.PHONY: all unit check man install fmt fmt-check clean
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -30,5 +30,16 @@ is "doc:help the commands" "$(img help)" "$(img --help)"
 is "help CMD is CMD --help" "$(img help ps)" "$(img ps --help)"
 fails "help of no such command" img help nosuch
 is "exits 2" "$(img help nosuch >/dev/null 2>&1; echo $?)" 2
+
+# man pages: make install puts them in PREFIX/share/man/man1 (DESTDIR too)
+make -s -C "$TESTS_DIR/.." install DESTDIR="$T_TMP/inst" PREFIX=/usr \
+  BUILD="$(basename "$(dirname "$IMGTOOL")")" >/dev/null 2>&1
+m="$T_TMP/inst/usr/share/man/man1"
+ok "doc:man-pages imgtool(1) installed" test -f "$m/imgtool.1"
+ok "and a page per command" test -f "$m/imgtool-run.1"
+is "as many as commands, plus imgtool(1)" "$(ls "$m" | wc -l)" "$(( $(img --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/' | wc -l) + 1 ))"
+warn=$(for f in "$m"/*.1; do LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$f" 2>&1 >/dev/null; done)
+is "man --warnings finds nothing to say" "$warn" ""
+like "imgtool-ps(1) has ps's usage" "$(man -l "$m/imgtool-ps.1" 2>/dev/null)" "imgtool ps \\[-a\\]"
 img rm compl >/dev/null
 done_testing
