@@ -5,20 +5,16 @@
 #include <stdarg.h>
 #include <string.h>
 
-int
-err_set (struct err **err, int errnum, const char *fmt, ...)
+/* *err from fmt and ap (err_set, err_fail). */
+static void
+set_v (struct err **err, int errnum, int status, const char *fmt, va_list ap)
 {
-  va_list ap;
   char *msg;
-  if (!err || *err)
-    return -1;
-  va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)
     abort ();
-  va_end (ap);
   *err = xcalloc (1, sizeof **err);
   (*err)->errnum = errnum;
-  (*err)->exit = 1;
+  (*err)->exit = status;
   if (errnum)
     {
       (*err)->msg = xasprintf ("%s: %s", msg, strerror (errnum));
@@ -26,6 +22,17 @@ err_set (struct err **err, int errnum, const char *fmt, ...)
     }
   else
     (*err)->msg = msg;
+}
+
+int
+err_set (struct err **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  if (!err || *err)
+    return -1;
+  va_start (ap, fmt);
+  set_v (err, errnum, 1, fmt, ap);
+  va_end (ap);
   return -1;
 }
 
@@ -51,16 +58,12 @@ int
 err_fail (struct err **err, int status, const char *fmt, ...)
 {
   va_list ap;
-  char *msg;
   if (!err || *err)
     return -1;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  set_v (err, 0, status, fmt, ap);
   va_end (ap);
-  err_set (err, 0, "%s", msg);
-  free (msg);
-  return err_exit (err, status);
+  return -1;
 }
 
 int
