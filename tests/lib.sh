@@ -102,6 +102,8 @@ kill_recorded_containers () {
 
 done_testing () {
   echo "1..$_t_n"
+  # before the store goes with T_TMP: an EXIT trap would find no record
+  kill_recorded_containers
   cd /
   rm -rf "$T_TMP" 2>/dev/null
   [ "$_t_failed" -eq 0 ]
