@@ -183,6 +183,18 @@ rt_exec_start (pid_t target, const struct rt_plan *p, const struct rt_stdio *io,
         }
       if (!err || !*err || (*err)->exit <= 1)
         err_exit (err, 125);
+      /* a process that failed at once may report before the helper said
+       * who it is: the helper is gone, so its "P<pid>" waits behind the
+       * report. Reap it, or it stays a zombie in the container's pid
+       * namespace, whose end then waits for it forever. */
+      while (pid <= 0 && (n = fs_recv_fd (sv[0], msg, sizeof msg - 1, &fd)) > 0)
+        {
+          msg[n] = '\0';
+          if (fd >= 0)
+            close (fd);
+          if (msg[0] == 'P')
+            pid = atoi (msg + 1);
+        }
       if (pid > 0)
         while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
           ;

@@ -72,7 +72,7 @@ if [ -z "$filter" ] || [ "$filter" = unit ]; then
     [ -x "$t" ] || continue
     name=unit/$(basename "$t")
     out="$log_dir/$(basename "$t").tap"
-    timeout 300 "$t" > "$out" 2>&1; rc=$?
+    timeout -k 10 300 "$t" > "$out" 2>&1; rc=$?
     count "$name" "$out" "$rc"
   done
 fi
@@ -94,7 +94,7 @@ if [ "$filter" != unit ]; then
     case "$t" in *"$filter"*) ;; *) continue ;; esac
     name=integration/$(basename "$t" .sh)
     out="$log_dir/$(basename "$t" .sh).tap"
-    timeout 900 bash "$t" > "$out" 2>&1; rc=$?
+    timeout -k 10 900 bash "$t" > "$out" 2>&1; rc=$?
     count "$name" "$out" "$rc"
   done
   if [ -n "${started_lab:-}" ] && [ -z "${KEEP_LAB:-}" ]; then
