@@ -156,4 +156,7 @@ bool command_confirm (const char *warning);
 int command_print_format (const char *format, const char *default_table,
                           json_t *header, json_t *rows, struct err **err);
 
+/* One object (version, info) through --format TEMPLATE|json. */
+int command_print_object (const char *format, json_t *obj, struct err **err);
+
 #endif

@@ -50,3 +50,13 @@ command_print_format (const char *format, const char *default_table,
   gotmpl_free (t);
   return r;
 }
+
+int
+command_print_object (const char *format, json_t *obj, struct err **err)
+{
+  json_t *rows = json_pack ("[O]", obj), *header = json_object ();
+  int r = command_print_format (format, format, header, rows, err);
+  json_decref (header);
+  json_decref (rows);
+  return r;
+}

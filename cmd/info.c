@@ -312,7 +312,7 @@ COMMAND (info)
     { 0 },
   };
   const char *format = NULL;
-  json_t *info, *rows;
+  json_t *info;
   int c, r = 0;
   while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
     switch (c)
@@ -339,9 +339,7 @@ COMMAND (info)
     print_text (info);
   else
     {
-      rows = json_pack ("[O]", info);
-      r = command_print_format (format, format, json_object (), rows, err);
-      json_decref (rows);
+      r = command_print_object (format, info, err);
     }
   json_decref (info);
   return r;

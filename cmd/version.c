@@ -107,7 +107,7 @@ COMMAND (version)
     { 0 },
   };
   const char *format = NULL;
-  json_t *v, *rows;
+  json_t *v;
   int c, r = 0;
   (void)g;
   while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
@@ -131,9 +131,7 @@ COMMAND (version)
     {
       /* docker's template sees the client's facts under .Client */
       json_object_set_new (v, "Client", json_deep_copy (v));
-      rows = json_pack ("[O]", v);
-      r = command_print_format (format, format, json_object (), rows, err);
-      json_decref (rows);
+      r = command_print_object (format, v, err);
     }
   json_decref (v);
   return r;
