@@ -522,17 +522,6 @@ out:
   return status;
 }
 
-static bool
-confirm (const char *warning)
-{
-  char line[64] = "";
-  printf ("WARNING! %s\nAre you sure you want to continue? [y/N] ", warning);
-  fflush (stdout);
-  if (!fgets (line, sizeof line, stdin))
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 static int
 volume_prune (struct global *g, int argc, char **argv, struct err **err)
 {
@@ -582,10 +571,11 @@ volume_prune (struct global *g, int argc, char **argv, struct err **err)
       return command_usage_error (usage_text, err);
     }
   if (!force
-      && !confirm (f.all ? "This will remove all local volumes not used by at "
-                           "least one container."
-                         : "This will remove anonymous local volumes not used "
-                           "by at least one container."))
+      && !command_confirm (
+          stdout, f.all ? "This will remove all local volumes not used by at "
+                          "least one container."
+                        : "This will remove anonymous local volumes not used "
+                          "by at least one container."))
     {
       filter_release (&f);
       return 0;
