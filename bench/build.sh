@@ -33,22 +33,10 @@ BENCH_RUNS=${BENCH_RUNS:-10}
 . "$ROOT/bench/lib.sh"
 IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
 
-if [ -z "${PEERS_IN_NS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "bench/build.sh: needs root" >&2; exit 1; }
-  peers_env || exit 1
-  trap peers_cleanup EXIT
-  peers_ns bash "$0" "$@"
-  exit
-fi
-[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/build.sh: not inside peers_ns" >&2; exit 1; }
+peers_enter "$0" "$@"
 
 set -e
-layout=$PEERS_DIR/busybox-layout
-peers_busybox_layout "$layout" latest
-peers_podman_load "$layout" latest docker.io/library/busybox:latest
-export IMGTOOL_ROOT=$PEERS_DIR/imgtool
-mkdir -p "$IMGTOOL_ROOT"
-skopeo copy --quiet "oci:$layout:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+peers_busybox_stores
 IMGTOOL_BASE=${IMGTOOL_BASE:-}
 if [ -n "$IMGTOOL_BASE" ]; then
   base_root=$PEERS_DIR/imgtool-base

@@ -12,24 +12,12 @@ BENCH_RUNS=${BENCH_RUNS:-7}
 . "$ROOT/bench/lib.sh"
 IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
 
-if [ -z "${PEERS_IN_NS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "bench/cp.sh: needs root" >&2; exit 1; }
-  peers_env || exit 1
-  trap peers_cleanup EXIT
-  peers_ns bash "$0" "$@"
-  exit
-fi
+peers_enter "$0" "$@"
 
 set -e
 W=$PEERS_DIR/cp
 mkdir -p "$W/trash"
-layout=$PEERS_DIR/busybox-layout
-peers_busybox_layout "$layout" latest
-peers_podman_load "$layout" latest docker.io/library/busybox:latest
-export IMGTOOL_ROOT=$PEERS_DIR/imgtool
-mkdir -p "$IMGTOOL_ROOT"
-skopeo copy --quiet "oci:$layout:latest" \
-  "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest" > /dev/null
+peers_busybox_stores
 # the tree, put into each container by its own cp
 mkdir -p "$W/data"
 for d in $(seq 0 9); do

@@ -26,16 +26,9 @@ BENCH_GAP=${BENCH_GAP:-0.05}
 . "$ROOT/bench/lib.sh"
 IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
 
-if [ -z "${PEERS_IN_NS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
-  peers_env || exit 1
-  trap peers_cleanup EXIT
-  peers_ns bash "$0" "$@"
-  exit   # with peers_ns's status; the rest runs only inside the namespaces
-fi
+peers_enter "$0" "$@"
 
 # From here on: inside the private namespaces, with PEERS_DIR set up.
-[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/run.sh: not inside peers_ns" >&2; exit 1; }
 set -e
 layout=$PEERS_DIR/busybox-layout
 peers_busybox_layout "$layout" latest

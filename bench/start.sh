@@ -17,23 +17,9 @@ BENCH_GAP=${BENCH_GAP:-0.05}
 . "$ROOT/bench/lib.sh"
 IMGTOOL=${IMGTOOL:-$ROOT/build/imgtool}
 
-if [ -z "${PEERS_IN_NS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "bench/start.sh: needs root" >&2; exit 1; }
-  peers_env || exit 1
-  trap peers_cleanup EXIT
-  peers_ns bash "$0" "$@"
-  exit
-fi
-
-[ "${PEERS_IN_NS:-}" = 1 ] || { echo "bench/start.sh: not inside peers_ns" >&2; exit 1; }
+peers_enter "$0" "$@"
 set -e
-layout=$PEERS_DIR/busybox-layout
-peers_busybox_layout "$layout" latest
-peers_podman_load "$layout" latest docker.io/library/busybox:latest
-export IMGTOOL_ROOT=$PEERS_DIR/imgtool
-mkdir -p "$IMGTOOL_ROOT"
-skopeo copy --quiet "oci:$layout:latest" \
-  "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest" > /dev/null
+peers_busybox_stores
 "$IMGTOOL" create --name bench-start --network none busybox true > /dev/null
 podman create --name bench-start --cgroup-parent "/$PEERS_CGROUP" \
   --network=none busybox true > /dev/null

@@ -240,6 +240,20 @@ peers_podman_load () {
     _peers_die "skopeo copy 'oci:$layout:$tag' to podman's storage"
 }
 
+# peers_busybox_stores: busybox:latest (peers_busybox_layout, at $layout)
+# in podman's private storage and in an imgtool store at
+# IMGTOOL_ROOT=$PEERS_DIR/imgtool (exported): what a benchmark that times
+# both sides on busybox starts from.
+peers_busybox_stores () {
+  layout=$PEERS_DIR/busybox-layout
+  peers_busybox_layout "$layout" latest
+  peers_podman_load "$layout" latest docker.io/library/busybox:latest
+  export IMGTOOL_ROOT=$PEERS_DIR/imgtool
+  mkdir -p "$IMGTOOL_ROOT"
+  skopeo copy --quiet "oci:$layout:latest" \
+    "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest" > /dev/null
+}
+
 # Remove the peers' cgroups (deepest first; only empty ones go) and
 # PEERS_DIR. Safe to call twice.
 peers_cleanup () {
