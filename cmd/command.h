@@ -144,10 +144,9 @@ const char *global_default_root (void);
 int command_usage_error (const char *usage, struct err **err);
 
 /* docker's "WARNING! ...\nAre you sure you want to continue? [y/N] " on
- * out; true for an answer on stdin starting with y (none, or an empty
- * line, is no). volume prune prompts on stdout as docker does; container,
- * system and network prune still on stderr. */
-bool command_confirm (FILE *out, const char *warning);
+ * stdout, as docker's prunes all ask; true for an answer on stdin starting
+ * with y (none, or an empty line, is no). */
+bool command_confirm (const char *warning);
 
 /* Print rows (a JSON array of objects) through a --format template as
  * docker's CLI does: "table ..." adds a header, the template applied to

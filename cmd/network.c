@@ -481,7 +481,6 @@ network_prune (struct global *g, int argc, char **argv, struct err **err)
     }
   if (!force
       && !command_confirm (
-          stderr,
           "This will remove all custom networks not used by at least one "
           "container."))
     {

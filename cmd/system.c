@@ -28,12 +28,11 @@
 #include <unistd.h>
 
 bool
-command_confirm (FILE *out, const char *warning)
+command_confirm (const char *warning)
 {
   char line[16] = "";
-  fprintf (out, "WARNING! %s\nAre you sure you want to continue? [y/N] ",
-           warning);
-  fflush (out);
+  printf ("WARNING! %s\nAre you sure you want to continue? [y/N] ", warning);
+  fflush (stdout);
   if (!fgets (line, sizeof line, stdin))
     return false;
   return line[0] == 'y' || line[0] == 'Y';
@@ -134,8 +133,7 @@ container_prune (struct global *g, int argc, char **argv, struct err **err)
   int r = prune_flags (argc, argv, usage, &force, NULL, NULL, err);
   if (r)
     return r < 0 ? -1 : 0;
-  if (!force
-      && !command_confirm (stderr, "This will remove all stopped containers."))
+  if (!force && !command_confirm ("This will remove all stopped containers."))
     return 0;
   return prune_containers (g, err);
 }
@@ -151,11 +149,11 @@ system_prune (struct global *g, int argc, char **argv, struct err **err)
     return r < 0 ? -1 : 0;
   if (!force
       && !command_confirm (
-          stderr, all ? "This will remove:\n  - all stopped containers\n"
-                        "  - all images without at least one container "
-                        "associated to them\n  - all build cache"
-                      : "This will remove:\n  - all stopped containers\n"
-                        "  - all dangling images\n  - all build cache"))
+          all ? "This will remove:\n  - all stopped containers\n"
+                "  - all images without at least one container "
+                "associated to them\n  - all build cache"
+              : "This will remove:\n  - all stopped containers\n"
+                "  - all dangling images\n  - all build cache"))
     return 0;
   if (prune_containers (g, err) < 0)
     return -1;

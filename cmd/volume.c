@@ -572,10 +572,10 @@ volume_prune (struct global *g, int argc, char **argv, struct err **err)
     }
   if (!force
       && !command_confirm (
-          stdout, f.all ? "This will remove all local volumes not used by at "
-                          "least one container."
-                        : "This will remove anonymous local volumes not used "
-                          "by at least one container."))
+          f.all ? "This will remove all local volumes not used by at "
+                  "least one container."
+                : "This will remove anonymous local volumes not used "
+                  "by at least one container."))
     {
       filter_release (&f);
       return 0;

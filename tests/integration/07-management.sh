@@ -28,8 +28,8 @@ like "--help lists the forms" "$(img image --help)" "ls +imgtool images"
 img run -d --network none --name up busybox sleep 1000 >/dev/null
 img run --network none --name down1 busybox true >/dev/null
 img run --network none --name down2 busybox false >/dev/null
-out=$(echo n | img container prune 2>&1)
-like "doc:container-prune asks first" "$out" "Are you sure you want to continue"
+out=$(echo n | img container prune 2>/dev/null)
+like "doc:container-prune asks first, on stdout as docker" "$out" "Are you sure you want to continue"
 is "and no is no" "$(img ps -a -q | wc -l)" 3
 out=$(img container prune -f)
 like "-f removes the stopped ones" "$out" "^Deleted Containers:"
@@ -57,8 +57,8 @@ img rm -v dfc >/dev/null; img volume rm dfvol >/dev/null 2>&1
 
 # system prune: stopped containers, dangling images, build cache; -a unused images
 img stop -t 0 up >/dev/null
-out=$(echo | img system prune 2>&1)
-like "doc:system-prune asks first" "$out" "WARNING! This will remove"
+out=$(echo | img system prune 2>/dev/null)
+like "doc:system-prune asks first, on stdout as docker" "$out" "WARNING! This will remove"
 is "nothing removed on no" "$(img ps -a -q | wc -l)" 1
 ok "system prune -a -f" img system prune -a -f
 is "the stopped container is gone" "$(img ps -a -q | wc -l)" 0

@@ -147,8 +147,9 @@ fails "run on a missing network fails" img run --rm --network front busybox true
 like "... clearly" "$LAST_OUT" "network 'front' not found"
 
 # --- prune ---
-is "prune asks first (no answer: nothing removed)" \
-  "$(img network prune </dev/null 2>/dev/null; img network ls -q | wc -l)" 3
+like "prune asks first, on stdout as docker" "$(img network prune </dev/null 2>/dev/null)" \
+  "^WARNING! This will remove all custom networks not used by at least one container."
+is "no answer: nothing removed" "$(img network ls -q | wc -l)" 3
 is "doc:network-prune prune -f removes the unused networks" "$(img network prune -f)" "Deleted Networks:
 back"
 is "... keeping one in use and the default" "$(img network ls --format '{{.Name}}' | tr '\n' ' ')" "bridge sealed "
