@@ -2,6 +2,7 @@
  * longer runs (restarts by its policy included) and print its exit code,
  * one line each, in the order given. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
 
@@ -9,10 +10,13 @@
 
 static const char usage_text[] = "imgtool wait CONTAINER...";
 
+const struct cmd_spec cmd_wait_spec
+    = { .name = "wait", .usage = usage_text, .opts = cmd_opts_help_only };
+
 COMMAND (wait)
 {
   int r, status = 0;
-  if ((r = command_no_options (argc, argv, usage_text, err)) != 0)
+  if ((r = cmd_no_options (argc, argv, &cmd_wait_spec, err)) != 0)
     return r < 0 ? -1 : 0;
   if (optind >= argc)
     return command_usage_error (usage_text, err);
