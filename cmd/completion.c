@@ -1,7 +1,7 @@
 /* imgtool completion bash|zsh|fish: a script that completes imgtool's
  * commands (from the command table), each command's options (from its
- * option table, cmd/opttable.h), image names for the commands that take an image and
- * container names for those that take a container (asked of imgtool
+ * option table, cmd/opttable.h), image names for the commands that take an
+ * image and container names for those that take a container (asked of imgtool
  * itself as one types). Load it with `source <(imgtool completion bash)`.
  * imgtool help [COMMAND]: the list of commands, or COMMAND --help. */
 #include "cmd/command.h"
@@ -17,7 +17,9 @@ static const char usage_text[] = "imgtool completion bash|zsh|fish";
 const struct cmd_spec cmd_completion_spec
     = { .name = "completion", .usage = usage_text, .opts = cmd_opts_help_only };
 const struct cmd_spec cmd_help_spec
-    = { .name = "help", .usage = "imgtool help [COMMAND [SUBCOMMAND]]", .opts = cmd_opts_help_only };
+    = { .name = "help",
+        .usage = "imgtool help [COMMAND [SUBCOMMAND]]",
+        .opts = cmd_opts_help_only };
 
 /* The commands whose arguments are images, and those whose are
  * containers. */

@@ -8,8 +8,8 @@
  * or stopped containers alike. */
 #include "layers/diff.h"
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 

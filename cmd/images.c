@@ -4,9 +4,9 @@
  * docker's ("table ..." for aligned columns). */
 #include "builder/builder.h"
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/filter.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -195,12 +195,17 @@ by_created (const void *a, const void *b)
 }
 
 static const struct cmd_opt images_opts[] = {
-  CMD_OPT ("all", 'a', NULL, 0, "Show all images (nothing is hidden: the store keeps no intermediate images)", "--all"),
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Show all images (nothing is hidden: the store keeps no "
+           "intermediate images)",
+           "--all"),
   CMD_OPT ("quiet", 'q', NULL, 0, "Only show image IDs", "--quiet"),
   CMD_OPT ("digests", 0, NULL, 'D', "Show digests", "--digests"),
   CMD_OPT ("no-trunc", 0, NULL, 'T', "Don't truncate output", "--no-trunc"),
-  CMD_OPT ("filter", 'f', "KEY=VALUE", 0, "Filter output based on conditions provided", "--filter"),
-  CMD_OPT ("format", 0, "FORMAT", 'F', "Format output: table, json or a Go template", "--format"),
+  CMD_OPT ("filter", 'f', "KEY=VALUE", 0,
+           "Filter output based on conditions provided", "--filter"),
+  CMD_OPT ("format", 0, "FORMAT", 'F',
+           "Format output: table, json or a Go template", "--format"),
   CMD_OPT_HELP_H,
   CMD_OPT_END,
 };

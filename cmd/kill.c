@@ -1,7 +1,7 @@
 /* imgtool kill [-s SIGNAL] CONTAINER...: send a signal (default KILL). */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "runtime/lifecycle.h"
 
@@ -19,7 +19,7 @@ kill_one (struct svc *s, struct svc_container *c, void *data, struct err **err)
 
 static const struct cmd_opt opts[] = {
   CMD_OPT ("signal", 's', "SIGNAL", 0, "Signal to send to the container (KILL)",
-    "--signal"),
+           "--signal"),
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

@@ -45,14 +45,13 @@ cmd_getopt (int argc, char **argv, const struct cmd_spec *spec)
   for (o = spec->opts; o && o->name && nl + 1 < ARRAY_SIZE (longs); o++)
     {
       /* a flag is --name or --name=BOOL, docker's booleans */
-      longs[nl++] = (struct option){
-        o->name,
-        o->flags & CMD_OPT_OPTVALUE    ? optional_argument
-        : o->arg                       ? required_argument
-        : o->flags & CMD_OPT_NOVALUE   ? no_argument
-                                       : optional_argument,
-        NULL, opt_id (o)
-      };
+      longs[nl++]
+          = (struct option){ o->name,
+                             o->flags & CMD_OPT_OPTVALUE  ? optional_argument
+                             : o->arg                     ? required_argument
+                             : o->flags & CMD_OPT_NOVALUE ? no_argument
+                                                          : optional_argument,
+                             NULL, opt_id (o) };
       if (o->short_name && ns + 3 < sizeof shorts)
         {
           shorts[ns++] = o->short_name;
@@ -72,8 +71,9 @@ cmd_getopt (int argc, char **argv, const struct cmd_spec *spec)
   if (!o->arg && !(o->flags & CMD_OPT_OPTVALUE) && optarg
       && command_parse_bool (optarg, &cmd_optbool) < 0)
     {
-      command_refuse_value (argv, "invalid --%s '%.64s': expected true or false",
-                             o->name, optarg);
+      command_refuse_value (argv,
+                            "invalid --%s '%.64s': expected true or false",
+                            o->name, optarg);
       return '?';
     }
   if (c == CMD_OPT_HELP_ID)
@@ -165,6 +165,10 @@ cmd_help_print (const struct cmd_spec *spec, FILE *out)
   fprintf (out, "usage: %s\n", spec->usage);
   if (f.summary)
     fprintf (out, "\n%s\n", f.summary);
+  for (size_t k = 0; spec->subs && spec->subs[k]; k++)
+    fprintf (out, "%s  %-10s %s\n", k ? "" : "\ncommands:\n",
+             spec->subs[k]->name + strlen (spec->name) + 1,
+             spec->subs[k]->summary ? spec->subs[k]->summary : "");
   if (!spec->opts || !spec->opts->name)
     return;
   for (const struct cmd_opt *o = spec->opts; o->name; o++)

@@ -30,11 +30,11 @@ typedef int (*cmd_opt_fn) (void *target, const struct cmd_opt *o,
 
 struct cmd_opt
 {
-  const char *name; /* the long name, without "--"; NULL ends the table */
-  char short_name;  /* its one-letter form, 0 for none */
-  const char *arg;  /* the value's name ("SECONDS"); NULL: a flag */
-  int id;           /* what cmd_getopt returns for it; 0: short_name */
-  const char *help; /* one line for --help and the man page */
+  const char *name;   /* the long name, without "--"; NULL ends the table */
+  char short_name;    /* its one-letter form, 0 for none */
+  const char *arg;    /* the value's name ("SECONDS"); NULL: a flag */
+  int id;             /* what cmd_getopt returns for it; 0: short_name */
+  const char *help;   /* one line for --help and the man page */
   const char *docker; /* docker's flag it mirrors ("--time"), NULL: none */
   cmd_opt_fn set;     /* cmd_parse: the handler, NULL: none */
   size_t off;         /* for a generic handler: the field's offset */
@@ -43,15 +43,15 @@ struct cmd_opt
 
 /* An entry: CMD_OPT (name, short_name, arg, id, help, docker); with a
  * handler, CMD_OPT_SET (..., set, off). */
-#define CMD_OPT(name_, short_, arg_, id_, help_, docker_)                     \
+#define CMD_OPT(name_, short_, arg_, id_, help_, docker_)                      \
   {                                                                            \
-    .name = (name_), .short_name = (short_), .arg = (arg_), .id = (id_),      \
+    .name = (name_), .short_name = (short_), .arg = (arg_), .id = (id_),       \
     .help = (help_), .docker = (docker_)                                       \
   }
-#define CMD_OPT_SET(name_, short_, arg_, help_, docker_, set_, off_)          \
+#define CMD_OPT_SET(name_, short_, arg_, help_, docker_, set_, off_)           \
   {                                                                            \
-    .name = (name_), .short_name = (short_), .arg = (arg_), .help = (help_),  \
-    .docker = (docker_), .set = (set_), .off = (off_)                         \
+    .name = (name_), .short_name = (short_), .arg = (arg_), .help = (help_),   \
+    .docker = (docker_), .set = (set_), .off = (off_)                          \
   }
 #define CMD_OPT_END                                                            \
   {                                                                            \
@@ -84,10 +84,10 @@ struct cmd_spec
   const char *name;  /* "stop", "network create" */
   const char *usage; /* the synopsis after "usage: " */
   const struct cmd_opt *opts;
-  bool posix;            /* options end at the first operand (run, exec) */
-  int bad_exit;          /* exit status for a bad option; 0: 2 */
-  const char *summary;   /* one line; NULL: the command table's */
-  cmd_opt_fn other;      /* cmd_parse: for the entries without a handler */
+  bool posix;          /* options end at the first operand (run, exec) */
+  int bad_exit;        /* exit status for a bad option; 0: 2 */
+  const char *summary; /* one line; NULL: the command table's */
+  cmd_opt_fn other;    /* cmd_parse: for the entries without a handler */
   const struct cmd_spec *const *subs; /* subcommands, NULL-ended */
 };
 
@@ -104,8 +104,8 @@ int cmd_getopt (int argc, char **argv, const struct cmd_spec *spec);
 /* Every option through its entry's handler (cmd_opt.set) into target:
  * 0 with optind at the first operand, 1 when --help was printed, -1 with
  * *err set (a bad option: exit spec->bad_exit). */
-int cmd_parse (int argc, char **argv, const struct cmd_spec *spec,
-               void *target, struct err **err);
+int cmd_parse (int argc, char **argv, const struct cmd_spec *spec, void *target,
+               struct err **err);
 
 /* Generic handlers: the field at o->off is a bool (the flag's value), a
  * char * (replaced by a copy of arg), or a char ** list (arg appended). */

@@ -1,8 +1,8 @@
 /* imgtool pause CONTAINER... / imgtool unpause CONTAINER...: docker's,
  * through the cgroup freezer (service/freeze.c). */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 #include <stdio.h>
@@ -22,10 +22,13 @@ unpause_one (struct svc *s, struct svc_container *c, void *data,
   return svc_unpause (s, c, err);
 }
 
-const struct cmd_spec cmd_pause_spec
-    = { .name = "pause", .usage = "imgtool pause CONTAINER...", .opts = cmd_opts_help_only };
+const struct cmd_spec cmd_pause_spec = { .name = "pause",
+                                         .usage = "imgtool pause CONTAINER...",
+                                         .opts = cmd_opts_help_only };
 const struct cmd_spec cmd_unpause_spec
-    = { .name = "unpause", .usage = "imgtool unpause CONTAINER...", .opts = cmd_opts_help_only };
+    = { .name = "unpause",
+        .usage = "imgtool unpause CONTAINER...",
+        .opts = cmd_opts_help_only };
 
 static int
 freeze_command (struct global *g, int argc, char **argv,
@@ -39,6 +42,12 @@ freeze_command (struct global *g, int argc, char **argv,
   return containers_each_serial (g, argv[0], argv + optind, fn, NULL);
 }
 
-COMMAND (pause) { return freeze_command (g, argc, argv, &cmd_pause_spec, pause_one, err); }
+COMMAND (pause)
+{
+  return freeze_command (g, argc, argv, &cmd_pause_spec, pause_one, err);
+}
 
-COMMAND (unpause) { return freeze_command (g, argc, argv, &cmd_unpause_spec, unpause_one, err); }
+COMMAND (unpause)
+{
+  return freeze_command (g, argc, argv, &cmd_unpause_spec, unpause_one, err);
+}

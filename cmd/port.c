@@ -2,8 +2,8 @@
  * published ports as docker prints them, "80/tcp -> 0.0.0.0:8080" sorted
  * by port and protocol; with PRIVATE only its "0.0.0.0:8080" lines. */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 

@@ -54,37 +54,37 @@ enum
 
 /* Their entries in a command's option table (cmd/opttable.h). */
 #define REGFLAGS_OPT_PLATFORM                                                  \
-  CMD_OPT ("platform", 0, "OS/ARCH[/VARIANT]", REGFLAG_PLATFORM,              \
+  CMD_OPT ("platform", 0, "OS/ARCH[/VARIANT]", REGFLAG_PLATFORM,               \
            "Set platform if the image is multi-platform", "--platform")
 #define REGFLAGS_OPT_ALL                                                       \
-  CMD_OPT ("all", 'a', NULL, REGFLAG_ALL, "All the platforms of an image",    \
+  CMD_OPT ("all", 'a', NULL, REGFLAG_ALL, "All the platforms of an image",     \
            "--all")
 #define REGFLAGS_OPT_ALL_PLATFORMS                                             \
-  CMD_OPT ("all-platforms", 0, NULL, REGFLAG_ALL_PLATFORMS,                   \
+  CMD_OPT ("all-platforms", 0, NULL, REGFLAG_ALL_PLATFORMS,                    \
            "All the platforms of an image", "--all-platforms")
 #define REGFLAGS_OPT_TLS_VERIFY                                                \
-  CMD_OPT ("tls-verify", 0, NULL, REGFLAG_TLS_VERIFY,                         \
+  CMD_OPT ("tls-verify", 0, NULL, REGFLAG_TLS_VERIFY,                          \
            "Verify the registry's TLS certificate (true)", NULL)
 /* copy's: one side's verification each. */
 #define REGFLAGS_OPT_SRC_DEST_TLS_VERIFY                                       \
-  CMD_OPT ("src-tls-verify", 0, NULL, REGFLAG_SRC_TLS_VERIFY,                 \
-           "Verify the source registry's TLS certificate (true)", NULL),      \
-      CMD_OPT ("dest-tls-verify", 0, NULL, REGFLAG_DEST_TLS_VERIFY,           \
-               "Verify the destination registry's TLS certificate (true)",    \
+  CMD_OPT ("src-tls-verify", 0, NULL, REGFLAG_SRC_TLS_VERIFY,                  \
+           "Verify the source registry's TLS certificate (true)", NULL),       \
+      CMD_OPT ("dest-tls-verify", 0, NULL, REGFLAG_DEST_TLS_VERIFY,            \
+               "Verify the destination registry's TLS certificate (true)",     \
                NULL)
 #define REGFLAGS_OPT_CERT_DIR                                                  \
-  CMD_OPT ("cert-dir", 0, "DIR", REGFLAG_CERT_DIR,                            \
+  CMD_OPT ("cert-dir", 0, "DIR", REGFLAG_CERT_DIR,                             \
            "Certificates for the registry (*.crt, *.cert, *.key)", NULL)
 #define REGFLAGS_OPT_JOBS                                                      \
-  CMD_OPT ("jobs", 'j', "N", REGFLAG_JOBS,                                    \
+  CMD_OPT ("jobs", 'j', "N", REGFLAG_JOBS,                                     \
            "Blobs transferred at once, 1 to 64", NULL)
 #define REGFLAGS_OPT_QUIET                                                     \
-  CMD_OPT ("quiet", 'q', NULL, REGFLAG_QUIET, "Suppress progress output",     \
+  CMD_OPT ("quiet", 'q', NULL, REGFLAG_QUIET, "Suppress progress output",      \
            "--quiet")
 #define REGFLAGS_OPT_HELP CMD_OPT_HELP_H
 /* The containers-policy.json to enforce (trust/policy.h), as podman's. */
 #define REGFLAGS_OPT_SIGNATURE_POLICY                                          \
-  CMD_OPT ("signature-policy", 0, "FILE", REGFLAG_SIGNATURE_POLICY,           \
+  CMD_OPT ("signature-policy", 0, "FILE", REGFLAG_SIGNATURE_POLICY,            \
            "The signature policy to enforce (containers-policy.json)", NULL)
 #define REGFLAGS_USAGE_SIGNATURE_POLICY "[--signature-policy FILE]"
 /* How pull and push reach a registry (copy has no --cert-dir). */

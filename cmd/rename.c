@@ -1,7 +1,7 @@
 /* imgtool rename CONTAINER NEW_NAME: docker rename, in any state. */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 static const char usage_text[] = "imgtool rename CONTAINER NEW_NAME";

@@ -95,7 +95,7 @@ bad:
 
 #define F(t) ((struct run_flags *)(t))
 #define HANDLER(fn)                                                            \
-  static int fn (void *target, const struct cmd_opt *o, const char *arg,      \
+  static int fn (void *target, const struct cmd_opt *o, const char *arg,       \
                  struct err **err)
 
 HANDLER (set_name)
@@ -341,8 +341,8 @@ static const struct cmd_opt run_opts[] = {
                "--cap-add", set_cap, OFF (cap_add)),
   CMD_OPT_SET ("cap-drop", 0, "CAP", "Drop a Linux capability (or ALL)",
                "--cap-drop", set_cap, OFF (cap_drop)),
-  STR ("cidfile", 0, "FILE", "Write the container ID to the file",
-       "--cidfile", cidfile),
+  STR ("cidfile", 0, "FILE", "Write the container ID to the file", "--cidfile",
+       cidfile),
   SET ("cpu-shares", 'c', "N", "CPU shares (relative weight)", "--cpu-shares",
        set_cpu_shares),
   SET ("cpus", 0, "N", "Number of CPUs", "--cpus", set_cpus),
@@ -382,8 +382,7 @@ static const struct cmd_opt run_opts[] = {
            "Maximum time to allow one check to run",
            run_monitor_health_timeout),
   CMD_OPT_HELP,
-  STR ("hostname", 'h', "NAME", "Container host name", "--hostname",
-       hostname),
+  STR ("hostname", 'h', "NAME", "Container host name", "--hostname", hostname),
   BOOL ("init", 0,
         "Run an init inside the container that forwards signals and reaps "
         "processes",
@@ -403,12 +402,11 @@ static const struct cmd_opt run_opts[] = {
   CMD_OPT_SET ("memory", 'm', "SIZE", "Memory limit", "--memory", set_arg,
                OFF (memory_arg)),
   CMD_OPT_SET ("memory-swap", 0, "SIZE",
-               "Memory plus swap limit: -1 for unlimited swap",
-               "--memory-swap", set_arg, OFF (swap_arg)),
+               "Memory plus swap limit: -1 for unlimited swap", "--memory-swap",
+               set_arg, OFF (swap_arg)),
   SET ("mount", 0, "type=bind|volume|tmpfs,...",
        "Attach a filesystem mount to the container", "--mount", set_mount),
-  SET ("name", 0, "NAME", "Assign a name to the container", "--name",
-       set_name),
+  SET ("name", 0, "NAME", "Assign a name to the container", "--name", set_name),
   SET ("net", 0, "NETWORK", "The same as --network", "--net", set_network),
   SET ("network", 0, "NETWORK",
        "Connect the container to a network: bridge, none, host, "
@@ -438,8 +436,8 @@ static const struct cmd_opt run_opts[] = {
                "--restart", set_restart, OFF (restart)),
   BOOL ("rm", 0, "Automatically remove the container when it exits", "--rm",
         rm),
-  BOOL ("rootfs", 0, "IMAGE is a directory to run as the root filesystem",
-        NULL, rootfs_flag),
+  BOOL ("rootfs", 0, "IMAGE is a directory to run as the root filesystem", NULL,
+        rootfs_flag),
   SET ("security-opt", 0, "OPT",
        "Security options: seccomp=FILE|unconfined, no-new-privileges, "
        "apparmor=, label= (no policy applies here)",

@@ -64,8 +64,8 @@ struct run_flags
   char *net_name;            /* --network NAME: a user network */
   const char *memory_arg, *swap_arg; /* -m, --memory-swap as given */
   bool rootfs_flag;                  /* --rootfs */
-  char *image;               /* the first argument (or the rootfs dir) */
-  char **args;               /* the command after the image */
+  char *image; /* the first argument (or the rootfs dir) */
+  char **args; /* the command after the image */
 };
 
 /* Parse argv (argv[0] is the command name). Errors exit 125. */
@@ -78,7 +78,7 @@ void run_flags_release (struct run_flags *f);
  * 125. */
 struct cmd_opt;
 #define RUN_HANDLER(name)                                                      \
-  int run_set_##name (void *target, const struct cmd_opt *o, const char *arg, \
+  int run_set_##name (void *target, const struct cmd_opt *o, const char *arg,  \
                       struct err **err)
 RUN_HANDLER (ulimit);
 RUN_HANDLER (shm_size);

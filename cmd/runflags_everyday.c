@@ -173,9 +173,8 @@ RUN_HANDLER (pid)
   struct run_flags *f = target;
   (void)o;
   if (strcmp (arg, "host") && !(!strncmp (arg, "container:", 10) && arg[10]))
-    return err_fail (err, 125,
-                     "invalid --pid '%s': expected host or container:NAME",
-                     arg);
+    return err_fail (
+        err, 125, "invalid --pid '%s': expected host or container:NAME", arg);
   free (f->pid_mode);
   f->pid_mode = xstrdup (arg);
   return 0;

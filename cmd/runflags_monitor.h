@@ -27,7 +27,7 @@ struct run_monitor_flags
  * run_monitor_flags. Errors exit 125. */
 struct cmd_opt;
 #define RUN_MONITOR_HANDLER(name)                                              \
-  int run_monitor_##name (void *target, const struct cmd_opt *o,              \
+  int run_monitor_##name (void *target, const struct cmd_opt *o,               \
                           const char *arg, struct err **err)
 RUN_MONITOR_HANDLER (log_driver);
 RUN_MONITOR_HANDLER (log_opt);

@@ -20,13 +20,13 @@ enum
 };
 
 #define SIGNKEY_OPTS                                                           \
-  CMD_OPT ("key", 0, "FILE", SIGNKEY_KEY, "The private key to sign with",     \
+  CMD_OPT ("key", 0, "FILE", SIGNKEY_KEY, "The private key to sign with",      \
            NULL),                                                              \
-      CMD_OPT ("sign-by-sigstore-private-key", 0, "FILE", SIGNKEY_KEY,        \
+      CMD_OPT ("sign-by-sigstore-private-key", 0, "FILE", SIGNKEY_KEY,         \
                "The same as --key (podman's)", NULL),                          \
-      CMD_OPT ("passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,         \
-               "Read the key's passphrase from the file", NULL),              \
-      CMD_OPT ("sign-passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,    \
+      CMD_OPT ("passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,          \
+               "Read the key's passphrase from the file", NULL),               \
+      CMD_OPT ("sign-passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,     \
                "The same as --passphrase-file (podman's)", NULL)
 
 struct signkey

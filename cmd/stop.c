@@ -5,8 +5,8 @@
  * stop then a start, one container after the other (cmd/containers.h
  * says why). */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "runtime/runopts.h"
 
@@ -29,16 +29,20 @@ restart_one (struct svc *s, struct svc_container *c, void *data,
 
 static const struct cmd_opt opts[] = {
   CMD_OPT ("time", 't', "SECONDS", 0,
-    "Seconds to wait before killing the container (10)", "--time"),
+           "Seconds to wait before killing the container (10)", "--time"),
   CMD_OPT ("timeout", 0, "SECONDS", 't', "The same as --time (podman's)", NULL),
   CMD_OPT_HELP,
   CMD_OPT_END,
 };
 
 const struct cmd_spec cmd_stop_spec
-    = { .name = "stop", .usage = "imgtool stop [-t SECONDS] CONTAINER...", .opts = opts };
+    = { .name = "stop",
+        .usage = "imgtool stop [-t SECONDS] CONTAINER...",
+        .opts = opts };
 const struct cmd_spec cmd_restart_spec
-    = { .name = "restart", .usage = "imgtool restart [-t SECONDS] CONTAINER...", .opts = opts };
+    = { .name = "restart",
+        .usage = "imgtool restart [-t SECONDS] CONTAINER...",
+        .opts = opts };
 
 /* stop's and restart's options: -t; 1 when --help was printed */
 static int

@@ -1,7 +1,7 @@
 /* imgtool tag SOURCE TARGET: another name for the same image. */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"

@@ -2,8 +2,8 @@
  * longer runs (restarts by its policy included) and print its exit code,
  * one line each, in the order given. */
 #include "cmd/command.h"
-#include "cmd/opttable.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 #include <stdio.h>
