@@ -14,17 +14,21 @@ bool cmd_optbool;
 /* The entry cmd_getopt last returned, for cmd_parse. */
 static const struct cmd_opt *last_opt;
 
+/* Its id, else its short form, else one of its own from its place (the
+ * entries with a handler need none). */
 static int
-opt_id (const struct cmd_opt *o)
+opt_id (const struct cmd_spec *spec, const struct cmd_opt *o)
 {
-  return o->id ? o->id : o->short_name;
+  return o->id           ? o->id
+         : o->short_name ? o->short_name
+                         : CMD_OPT_AUTO_ID + (int)(o - spec->opts);
 }
 
 static const struct cmd_opt *
 by_id (const struct cmd_spec *spec, int id)
 {
   for (const struct cmd_opt *o = spec->opts; o && o->name; o++)
-    if (opt_id (o) == id)
+    if (opt_id (spec, o) == id)
       return o;
   return NULL;
 }
@@ -51,7 +55,7 @@ cmd_getopt (int argc, char **argv, const struct cmd_spec *spec)
                              : o->arg                     ? required_argument
                              : o->flags & CMD_OPT_NOVALUE ? no_argument
                                                           : optional_argument,
-                             NULL, opt_id (o) };
+                             NULL, opt_id (spec, o) };
       if (o->short_name && ns + 3 < sizeof shorts)
         {
           shorts[ns++] = o->short_name;

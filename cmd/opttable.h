@@ -65,6 +65,9 @@ struct cmd_opt
  * as --name=VALUE, and not checked as a boolean. */
 #define CMD_OPT_OPTVALUE 2u
 
+/* The ids of entries without id or short form: this plus their index. */
+#define CMD_OPT_AUTO_ID 0x6000
+
 /* The id of --help: cmd_getopt has printed the help when it returns it. */
 #define CMD_OPT_HELP_ID 0x7f00
 #define CMD_OPT_HELP                                                           \

@@ -6,7 +6,8 @@
 
 #define SPECS(X)                                                               \
   X (pull)                                                                     \
-  X (login) X (logout) X (push) X (copy) X (sign) X (verify) X (save) X (load) \
+  X (login)                                                                    \
+  X (logout) X (push) X (copy) X (sign) X (verify) X (save) X (load)           \
       X (import) X (export) X (commit) X (images) X (inspect) X (tag)          \
           X (build) X (builder) X (history) X (rmi) X (prune) X (run)          \
               X (create) X (start) X (restart) X (wait) X (attach) X (rename)  \
