@@ -16,10 +16,17 @@ static const char usage_text[] = "imgtool completion bash|zsh|fish";
 
 const struct cmd_spec cmd_completion_spec
     = { .name = "completion", .usage = usage_text, .opts = cmd_opts_help_only };
+static const struct cmd_opt help_opts[] = {
+  CMD_OPT ("markdown", 0, NULL, 'M',
+           "Print every command's options as Markdown (docs/options.md)", NULL),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
 const struct cmd_spec cmd_help_spec
     = { .name = "help",
-        .usage = "imgtool help [COMMAND [SUBCOMMAND]]",
-        .opts = cmd_opts_help_only };
+        .usage = "imgtool help [--markdown] [COMMAND [SUBCOMMAND]]",
+        .opts = help_opts };
 
 /* The commands whose arguments are images, and those whose are
  * containers. */
@@ -203,13 +210,43 @@ COMMAND (completion)
   return 0;
 }
 
+static void
+markdown_each (const char *name, const char *summary, void *data)
+{
+  const struct cmd_spec *spec = cmd_spec_find (name);
+  (void)summary, (void)data;
+  if (spec)
+    cmd_markdown_print (spec, stdout);
+}
+
 COMMAND (help)
 {
   char *sub[] = { NULL, (char *)"--help", NULL };
   const struct cmd_spec *spec;
-  int r = cmd_no_options (argc, argv, &cmd_help_spec, err);
-  if (r != 0)
-    return r < 0 ? -1 : 0;
+  bool markdown = false;
+  int c;
+  while ((c = cmd_getopt (argc, argv, &cmd_help_spec)) != -1)
+    switch (c)
+      {
+      case 'M':
+        markdown = cmd_optbool;
+        break;
+      case CMD_OPT_HELP_ID:
+        return 0;
+      default:
+        return command_bad_option (err);
+      }
+  if (markdown && optind == argc)
+    {
+      printf ("# The options of every command\n\n"
+              "Generated from the commands' option tables (cmd/opttable.h) "
+              "by\n`imgtool help --markdown > docs/options.md`; "
+              "tests/integration/09-opttable.sh\nchecks that it is "
+              "current. docs/commands.md says what the commands do.\n"
+              "A flag (no value) takes `--flag=false` too.\n\n");
+      command_each (markdown_each, NULL);
+      return 0;
+    }
   if (optind == argc)
     {
       command_usage (stdout);
@@ -223,11 +260,19 @@ COMMAND (help)
       if (!(spec = cmd_spec_find (name)))
         return err_fail (err, 2, "unknown command '%s'; see 'imgtool --help'",
                          name);
-      cmd_help_print (spec, stdout);
+      (markdown ? cmd_markdown_print : cmd_help_print) (spec, stdout);
       return 0;
     }
   if (argc - optind != 1)
     return command_usage_error (cmd_help_spec.usage, err);
+  if (markdown)
+    {
+      if (!(spec = cmd_spec_find (argv[optind])))
+        return err_fail (err, 2, "unknown command '%s'; see 'imgtool --help'",
+                         argv[optind]);
+      cmd_markdown_print (spec, stdout);
+      return 0;
+    }
   sub[0] = argv[optind];
   optind = 0;
   return command_run (sub[0], g, 2, sub, err);

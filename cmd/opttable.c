@@ -216,3 +216,44 @@ cmd_spec_find (const char *name)
     }
   return NULL;
 }
+
+/* A table cell: '|' escaped, the rest as it is. */
+static void
+md_cell (FILE *out, const char *s, bool code)
+{
+  bool tick = code && *s;
+  fputs (tick ? " `" : " ", out);
+  for (; *s; s++)
+    fprintf (out, *s == '|' ? "\\|" : "%c", *s);
+  fputs (tick ? "` |" : " |", out);
+}
+
+void
+cmd_markdown_print (const struct cmd_spec *spec, FILE *out)
+{
+  struct summary_find f = { spec->name, spec->summary };
+  char left[96];
+  if (!f.summary)
+    command_each (summary_of, &f);
+  fprintf (out, "## %s\n\n", spec->name);
+  if (f.summary)
+    fprintf (out, "%s.\n\n", f.summary);
+  fprintf (out, "    %s\n\n", spec->usage);
+  fprintf (out, "| option | value | docker's | description |\n"
+                "|---|---|---|---|\n");
+  for (const struct cmd_opt *o = spec->opts; o && o->name; o++)
+    {
+      if (o->short_name)
+        snprintf (left, sizeof left, "`-%c`, `--%s`", o->short_name, o->name);
+      else
+        snprintf (left, sizeof left, "`--%s`", o->name);
+      fprintf (out, "| %s |", left);
+      md_cell (out, o->arg ? o->arg : "", true);
+      md_cell (out, o->docker ? o->docker : "", true);
+      md_cell (out, o->help, false);
+      fputc ('\n', out);
+    }
+  fputc ('\n', out);
+  for (size_t k = 0; spec->subs && spec->subs[k]; k++)
+    cmd_markdown_print (spec->subs[k], out);
+}

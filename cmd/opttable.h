@@ -129,6 +129,10 @@ extern const struct cmd_opt cmd_opts_help_only[];
 /* "usage: ...", the summary and one line per option, docker's --help. */
 void cmd_help_print (const struct cmd_spec *spec, FILE *out);
 
+/* spec's options as a Markdown section (docs/options.md), its
+ * subcommands' after it. */
+void cmd_markdown_print (const struct cmd_spec *spec, FILE *out);
+
 /* The spec of command name ("run", "network create"), NULL for none. */
 const struct cmd_spec *cmd_spec_find (const char *name);
 

@@ -29,6 +29,17 @@ for c in $cmds network\ create volume\ ls system\ prune; do
 done
 like "run's table is the whole of run's options" "$(table_opts run | wc -w)" '^[5-9][0-9]$'
 
+# docs/options.md is made from the tables: it cannot drift from them
+out=$(img help --markdown)
+if [ "$out" = "$(cat "$TESTS_DIR/../docs/options.md")" ]; then
+  _t_report 0 "doc:opt-docs docs/options.md is current"
+else
+  _t_report 1 "doc:opt-docs docs/options.md is current"
+  echo "#   run: build/imgtool help --markdown > docs/options.md"
+  diff <(printf '%s\n' "$out") "$TESTS_DIR/../docs/options.md" | head -5 | sed 's/^/#   /'
+fi
+like "it lists run's --hostname with docker's flag" "$out" '\| `-h`, `--hostname` \| `NAME` \| `--hostname` \| Container host name \|'
+
 is "doc:opt-help help run is run --help" "$(img help run)" "$(img run --help)"
 is "help network create is network create's --help" \
   "$(img help network create)" "$(img network create --help 2>&1)"
