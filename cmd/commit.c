@@ -363,7 +363,7 @@ COMMAND (commit)
           }
         break;
       case 'P':
-        o.pause = false;
+        o.pause = !cmd_optbool;
         break;
       case 'e':
         if (command_parse_epoch (optarg, &o.epoch, err) < 0)

@@ -57,7 +57,8 @@ static void
 print_opts (const struct cmd_spec *spec)
 {
   for (const struct cmd_opt *o = spec->opts; o && o->name; o++)
-    printf (" --%s", o->name);
+    if (cmd_opt_offered (spec, o))
+      printf (" --%s", o->name);
 }
 
 /* The case arms of _imgtool_opts: "CMD" or "CMD SUB") the options. */
@@ -152,6 +153,8 @@ fish_opts (const char *name, const char *summary, void *data)
   (void)summary, (void)data;
   for (const struct cmd_opt *o = spec ? spec->opts : NULL; o && o->name; o++)
     {
+      if (!cmd_opt_offered (spec, o))
+        continue;
       printf ("complete -c imgtool -n '__fish_seen_subcommand_from %s' -l %s",
               name, o->name);
       if (o->short_name)

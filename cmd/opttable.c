@@ -33,6 +33,15 @@ by_id (const struct cmd_spec *spec, int id)
   return NULL;
 }
 
+bool
+cmd_opt_offered (const struct cmd_spec *spec, const struct cmd_opt *o)
+{
+  for (const char *const *n = spec->omit; n && *n; n++)
+    if (!strcmp (*n, o->name))
+      return false;
+  return true;
+}
+
 int
 cmd_getopt (int argc, char **argv, const struct cmd_spec *spec)
 {
@@ -48,6 +57,8 @@ cmd_getopt (int argc, char **argv, const struct cmd_spec *spec)
     shorts[ns++] = '+';
   for (o = spec->opts; o && o->name && nl + 1 < ARRAY_SIZE (longs); o++)
     {
+      if (!cmd_opt_offered (spec, o))
+        continue;
       /* a flag is --name or --name=BOOL, docker's booleans */
       longs[nl++]
           = (struct option){ o->name,
@@ -177,13 +188,15 @@ cmd_help_print (const struct cmd_spec *spec, FILE *out)
     return;
   for (const struct cmd_opt *o = spec->opts; o->name; o++)
     {
-      int n = left_column (o, buf, sizeof buf);
+      int n = cmd_opt_offered (spec, o) ? left_column (o, buf, sizeof buf) : 0;
       if (n > width && n <= 34)
         width = n;
     }
   fprintf (out, "\noptions:\n");
   for (const struct cmd_opt *o = spec->opts; o->name; o++)
     {
+      if (!cmd_opt_offered (spec, o))
+        continue;
       left_column (o, buf, sizeof buf);
       fprintf (out, "  %-*s  %s\n", width, buf, o->help);
     }
@@ -243,6 +256,8 @@ cmd_markdown_print (const struct cmd_spec *spec, FILE *out)
                 "|---|---|---|---|\n");
   for (const struct cmd_opt *o = spec->opts; o && o->name; o++)
     {
+      if (!cmd_opt_offered (spec, o))
+        continue;
       if (o->short_name)
         snprintf (left, sizeof left, "`-%c`, `--%s`", o->short_name, o->name);
       else

@@ -87,10 +87,11 @@ struct cmd_spec
   const char *name;  /* "stop", "network create" */
   const char *usage; /* the synopsis after "usage: " */
   const struct cmd_opt *opts;
-  bool posix;          /* options end at the first operand (run, exec) */
-  int bad_exit;        /* exit status for a bad option; 0: 2 */
-  const char *summary; /* one line; NULL: the command table's */
-  cmd_opt_fn other;    /* cmd_parse: for the entries without a handler */
+  bool posix;              /* options end at the first operand (run, exec) */
+  int bad_exit;            /* exit status for a bad option; 0: 2 */
+  const char *summary;     /* one line; NULL: the command table's */
+  cmd_opt_fn other;        /* cmd_parse: for the entries without a handler */
+  const char *const *omit; /* names of opts this command does not take */
   const struct cmd_spec *const *subs; /* subcommands, NULL-ended */
 };
 
@@ -132,6 +133,9 @@ void cmd_help_print (const struct cmd_spec *spec, FILE *out);
 /* spec's options as a Markdown section (docs/options.md), its
  * subcommands' after it. */
 void cmd_markdown_print (const struct cmd_spec *spec, FILE *out);
+
+/* Whether spec takes o (an entry of spec->opts not in spec->omit). */
+bool cmd_opt_offered (const struct cmd_spec *spec, const struct cmd_opt *o);
 
 /* The spec of command name ("run", "network create"), NULL for none. */
 const struct cmd_spec *cmd_spec_find (const char *name);

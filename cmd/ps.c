@@ -464,8 +464,9 @@ COMMAND (ps)
             }
         }
         break;
-      case 'l':
-        last = 1;
+      case 'l': /* --latest=false: no limit but a --last before */
+        if (cmd_optbool || last == 1)
+          last = cmd_optbool ? 1 : -1;
         break;
       case 'T':
         no_trunc = cmd_optbool;

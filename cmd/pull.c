@@ -155,7 +155,7 @@ COMMAND (pull)
     switch (c)
       {
       case 'U':
-        unpack = false;
+        unpack = !cmd_optbool;
         break;
       case 'a':
         all_tags = cmd_optbool;

@@ -463,14 +463,6 @@ run_or_create (struct global *g, int argc, char **argv, bool create,
       status = 0;
       goto out;
     }
-  if (create && f.detach)
-    {
-      err_set (err, 0,
-               "create: unknown option '-d'; see 'imgtool create "
-               "--help'");
-      err_exit (err, 2);
-      goto out;
-    }
   if (command_rootless (argv[0], 125, err) < 0)
     goto out;
   /* no sweep of the other containers' leftovers here: a start costs the

@@ -475,10 +475,13 @@ const struct cmd_spec cmd_run_spec = {
   .bad_exit = 125,
   .other = set_regflag,
 };
+/* docker create has no -d: it starts nothing */
+static const char *const create_omits[] = { "detach", NULL };
 const struct cmd_spec cmd_create_spec = {
   .name = "create",
   .usage = "imgtool create [OPTIONS] IMAGE [COMMAND [ARG...]]",
   .opts = run_opts,
+  .omit = create_omits,
   .posix = true,
   .bad_exit = 125,
   .other = set_regflag,
