@@ -61,9 +61,10 @@ is "a bad global option exits 2" "$?" 2
 # (from the option tables in cmd/, cmd/opttable.h), cut short, is refused by every command
 # and by the global options, naming what was typed.
 src="$TESTS_DIR/../cmd"
-names=$( (grep -ohE '"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$src"/*.c "$src"/*.h
-  tr -d '\n' < <(cat "$src"/*.c "$src"/*.h) | grep -oE '(CMD_OPT|CMD_OPT_SET|SET|STR|BOOL|MONITOR) *\( *"[a-z][a-z0-9-]*"' |
-  grep -oE '"[a-z][a-z0-9-]*"') | sed -E 's/^"([^"]*)".*/\1/' | sort -u)
+# every command's table (docs/options.md's words), and the global options
+names=$( (img help --markdown | grep -oE '`--[a-z][a-z0-9-]*`' | sed 's/^`--//; s/`$//'
+  grep -ohE '"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$src"/*.c |
+  sed -E 's/^"([^"]*)".*/\1/') | sort -u)
 like "the option tables are found" "$(echo $names | wc -w)" '^([4-9][0-9]|[1-9][0-9][0-9])$'
 declare -A full=()
 for o in $names; do full[$o]=1; done
