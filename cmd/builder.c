@@ -17,7 +17,7 @@ static const char usage_text[] = "imgtool builder prune [-a] [-f]";
 static const struct cmd_opt builder_prune_opts[] = {
   CMD_OPT ("all", 'a', NULL, 0,
            "Remove all unused build cache, not just dangling ones", "--all"),
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

@@ -31,7 +31,7 @@ trunc_text (const char *s, size_t n, bool no_trunc)
 }
 
 static const struct cmd_opt history_opts[] = {
-  CMD_OPT ("no-trunc", 0, NULL, 'n', "Don't truncate output", "--no-trunc"),
+  CMD_OPT_NO_TRUNC ('n'),
   CMD_OPT_HELP_H,
   CMD_OPT_END,
 };

@@ -134,7 +134,7 @@ network_create (struct global *g, int argc, char **argv, struct err **err)
 }
 
 static const struct cmd_opt network_rm_opts[] = {
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };
@@ -290,11 +290,9 @@ ls_row_json (const struct net_info *info, bool no_trunc)
 
 static const struct cmd_opt network_ls_opts[] = {
   CMD_OPT ("quiet", 'q', NULL, 0, "Only show IDs", "--quiet"),
-  CMD_OPT ("no-trunc", 0, NULL, 'T', "Don't truncate output", "--no-trunc"),
-  CMD_OPT ("filter", 'f', "KEY=VALUE", 0,
-           "Filter output based on conditions provided", "--filter"),
-  CMD_OPT ("format", 0, "FORMAT", 'F',
-           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT_NO_TRUNC ('T'),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
   CMD_OPT_HELP,
   CMD_OPT_END,
 };
@@ -477,7 +475,7 @@ network_inspect (struct global *g, int argc, char **argv, struct err **err)
 static const char *const prune_keys[] = { "label", "until", NULL };
 
 static const struct cmd_opt network_prune_opts[] = {
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT ("filter", 0, "KEY=VALUE", 'F',
            "Filter output based on conditions provided", "--filter"),
   CMD_OPT_HELP,

@@ -68,6 +68,18 @@ struct cmd_opt
 /* The ids of entries without id or short form: this plus their index. */
 #define CMD_OPT_AUTO_ID 0x6000
 
+/* Entries several commands share, in docker's words. */
+#define CMD_OPT_FILTER                                                         \
+  CMD_OPT ("filter", 'f', "KEY=VALUE", 0,                                      \
+           "Filter output based on conditions provided", "--filter")
+#define CMD_OPT_FORMAT(id)                                                     \
+  CMD_OPT ("format", 0, "FORMAT", (id),                                        \
+           "Format output: table, json or a Go template", "--format")
+#define CMD_OPT_NO_TRUNC(id)                                                   \
+  CMD_OPT ("no-trunc", 0, NULL, (id), "Don't truncate output", "--no-trunc")
+#define CMD_OPT_FORCE                                                          \
+  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force")
+
 /* The id of --help: cmd_getopt has printed the help when it returns it. */
 #define CMD_OPT_HELP_ID 0x7f00
 #define CMD_OPT_HELP                                                           \

@@ -106,7 +106,7 @@ sweep_removed_containers (const char *root)
 static const struct cmd_opt prune_opts[] = {
   CMD_OPT ("all", 'a', NULL, 0,
            "Remove all unused images, not just dangling ones", "--all"),
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

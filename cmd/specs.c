@@ -9,14 +9,14 @@
   X (login)                                                                    \
   X (logout)                                                                   \
   X (push)                                                                     \
-  X (copy) X (sign) X (verify) X (save) X (load) X (import) X (export)         \
-      X (commit) X (images) X (inspect) X (tag) X (build) X (builder)          \
-          X (history) X (rmi) X (prune) X (run) X (create) X (start)           \
-              X (restart) X (wait) X (attach) X (rename) X (pause) X (unpause) \
-                  X (ps) X (logs) X (exec) X (stop) X (kill) X (rm) X (top)    \
-                      X (stats) X (port) X (diff) X (cp) X (network)           \
-                          X (volume) X (version) X (info) X (help)             \
-                              X (completion) X (system)
+  X (copy)                                                                     \
+  X (sign) X (verify) X (save) X (load) X (import) X (export) X (commit)       \
+      X (images) X (inspect) X (tag) X (build) X (builder) X (history) X (rmi) \
+          X (prune) X (run) X (create) X (start) X (restart) X (wait)          \
+              X (attach) X (rename) X (pause) X (unpause) X (ps) X (logs)      \
+                  X (exec) X (stop) X (kill) X (rm) X (top) X (stats) X (port) \
+                      X (diff) X (cp) X (network) X (volume) X (version)       \
+                          X (info) X (help) X (completion) X (system)
 
 #define DECLARE(name) extern const struct cmd_spec cmd_##name##_spec;
 SPECS (DECLARE)

@@ -171,8 +171,7 @@ static const struct cmd_opt start_opts[] = {
            "--detach-keys"),
   CMD_OPT ("all", 0, NULL, 'A', "Start all containers that match --filter",
            NULL),
-  CMD_OPT ("filter", 'f', "KEY=VALUE", 0,
-           "Filter output based on conditions provided", "--filter"),
+  CMD_OPT_FILTER,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

@@ -173,10 +173,8 @@ static const struct cmd_opt stats_opts[] = {
   CMD_OPT ("no-stream", 0, NULL, OPT_NO_STREAM,
            "Disable streaming stats and only pull the first result",
            "--no-stream"),
-  CMD_OPT ("no-trunc", 0, NULL, OPT_NO_TRUNC, "Don't truncate output",
-           "--no-trunc"),
-  CMD_OPT ("format", 0, "FORMAT", OPT_FORMAT,
-           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT_NO_TRUNC (OPT_NO_TRUNC),
+  CMD_OPT_FORMAT (OPT_FORMAT),
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

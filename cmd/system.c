@@ -91,11 +91,8 @@ prune_containers (struct global *g, struct err **err)
   return status;
 }
 
-#define FORCE_OPT                                                              \
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force")
-
 static const struct cmd_opt system_prune_opts[] = {
-  FORCE_OPT,
+  CMD_OPT_FORCE,
   CMD_OPT ("all", 'a', NULL, 0,
            "Remove all unused images not just dangling ones", "--all"),
   CMD_OPT ("volumes", 0, NULL, 'V', "Prune anonymous volumes", "--volumes"),
@@ -104,7 +101,7 @@ static const struct cmd_opt system_prune_opts[] = {
 };
 
 static const struct cmd_opt container_prune_opts[] = {
-  FORCE_OPT,
+  CMD_OPT_FORCE,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };

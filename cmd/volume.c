@@ -289,10 +289,8 @@ ls_row (const struct rt_volume *v)
 
 static const struct cmd_opt volume_ls_opts[] = {
   CMD_OPT ("quiet", 'q', NULL, 0, "Only show IDs", "--quiet"),
-  CMD_OPT ("filter", 'f', "KEY=VALUE", 0,
-           "Filter output based on conditions provided", "--filter"),
-  CMD_OPT ("format", 0, "FORMAT", 'F',
-           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
   CMD_OPT_HELP,
   CMD_OPT_END,
 };
@@ -481,7 +479,7 @@ remove_unused (struct vol_ctx *x, const struct rt_volume_users *u,
 }
 
 static const struct cmd_opt volume_rm_opts[] = {
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT_HELP,
   CMD_OPT_END,
 };
@@ -558,7 +556,7 @@ out:
 static const struct cmd_opt volume_prune_opts[] = {
   CMD_OPT ("all", 'a', NULL, 0,
            "Remove all unused volumes, not just anonymous ones", "--all"),
-  CMD_OPT ("force", 'f', NULL, 0, "Do not prompt for confirmation", "--force"),
+  CMD_OPT_FORCE,
   CMD_OPT ("filter", 0, "KEY=VALUE", 'F',
            "Filter output based on conditions provided", "--filter"),
   CMD_OPT_HELP,
