@@ -96,7 +96,7 @@ bash_script (void)
           "_imgtool_opts () {\n"
           "  case $1 in\n");
   command_each (bash_opts_case, NULL);
-  printf ("    *) echo --help ;;\n"
+  printf ("    *) ;;\n"
           "  esac\n"
           "}\n"
           "_imgtool () {\n"
@@ -122,7 +122,7 @@ bash_script (void)
           "  fi\n"
           "  if [[ $cur == -* ]]; then\n"
           "    local o=$(_imgtool_opts \"$cmd $sub\")\n"
-          "    [ \"$o\" = --help ] && o=$(_imgtool_opts \"$cmd\")\n"
+          "    [ -z \"$o\" ] && o=$(_imgtool_opts \"$cmd\")\n"
           "    COMPREPLY=($(compgen -W \"$o\" -- \"$cur\"))\n"
           "    return\n"
           "  fi\n"

@@ -28,7 +28,7 @@ enum
 };
 
 static const struct cmd_opt exec_opts[] = {
-  CMD_OPT ("interactive", 'i', NULL, 0, "Attach the container's STDIN",
+  CMD_OPT ("interactive", 'i', NULL, 0, "Keep STDIN open even if not attached",
            "--interactive"),
   CMD_OPT ("tty", 't', NULL, 0, "Allocate a pseudo-TTY", "--tty"),
   CMD_OPT ("env", 'e', "K=V", 0, "Set an environment variable", "--env"),

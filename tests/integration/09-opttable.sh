@@ -18,6 +18,7 @@ table_opts () { # a command's options, as its table lists them (completion)
 cmds=$(img --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 for c in $cmds network\ create volume\ ls system\ prune; do
   opts=$(table_opts "$c")
+  like "$c has a table (cmd/specs.c)" " $opts " " --help "
   help=$(img help $c 2>&1)
   missing=""
   for o in $opts; do
@@ -60,6 +61,9 @@ is "--tty=false --interactive=false" \
 img run --rm=false --name keep --network none busybox true >/dev/null
 like "--rm=false keeps the container" "$(img ps -a --format '{{.Names}}')" "keep"
 img rm keep >/dev/null
+like "short flags bundle: -dit" \
+  "$(img run -dit --rm --network none busybox true)" '^[0-9a-f]{64}$'
+ok "and a flag with its value last: ps -an1" img ps -an1
 fails "--detach=maybe is refused" img run --detach=maybe busybox true
 is "one line naming it" "$LAST_OUT" "imgtool: invalid --detach 'maybe': expected true or false"
 img run --detach=maybe busybox true >/dev/null 2>&1
