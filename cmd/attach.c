@@ -4,6 +4,7 @@
  * detach keys (default ctrl-p,ctrl-q, with a pty) leave it running. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 #include <getopt.h>
@@ -13,21 +14,31 @@ static const char usage_text[]
     = "imgtool attach [--no-stdin] [--sig-proxy[=BOOL]] [--detach-keys KEYS] "
       "CONTAINER";
 
+static const struct cmd_opt attach_opts[] = {
+  CMD_OPT ("no-stdin", 0, NULL, 'n', "Do not attach STDIN", "--no-stdin"),
+  CMD_OPT ("sig-proxy", 0, NULL, 's',
+           "Proxy all received signals to the process (true)", "--sig-proxy"),
+  CMD_OPT ("detach-keys", 0, "KEYS", 'k',
+           "Override the key sequence for detaching a container",
+           "--detach-keys"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_attach_spec = {
+  .name = "attach",
+  .usage = usage_text,
+  .opts = attach_opts,
+};
+
 COMMAND (attach)
 {
-  static const struct option opts[] = {
-    { "no-stdin", optional_argument, NULL, 'n' },
-    { "sig-proxy", optional_argument, NULL, 's' },
-    { "detach-keys", required_argument, NULL, 'k' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct svc_attach_opts o = { .sig_proxy = true };
   struct svc s = { .cs = { .fd = -1 } };
   struct svc_container c = { 0 };
   int opt, r;
 
-  while ((opt = command_getopt (argc, argv, "", opts)) != -1)
+  while ((opt = cmd_getopt (argc, argv, &cmd_attach_spec)) != -1)
     switch (opt)
       {
       case 'n':
@@ -42,8 +53,7 @@ COMMAND (attach)
       case 'k':
         o.detach_keys = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -4,6 +4,7 @@
  * CONTEXT */
 #include "builder/builder.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "layers/snapshot.h"
 #include "layers/store.h"
@@ -245,36 +246,72 @@ secrets_release (struct build_opts *o)
   free (o->secrets);
 }
 
+static const struct cmd_opt build_opts[] = {
+  CMD_OPT ("tag", 't', "NAME[:TAG]", 0,
+           "Name and optionally a tag for the image", "--tag"),
+  CMD_OPT ("file", 'f', "FILE", 0,
+           "Name of the Buildfile (PATH/Buildfile, else PATH/Dockerfile)",
+           "--file"),
+  CMD_OPT ("build-arg", 0, "K=V", 'A', "Set a build-time variable",
+           "--build-arg"),
+  CMD_OPT ("target", 0, "STAGE", 'T', "Set the target build stage to build",
+           "--target"),
+  CMD_OPT ("no-cache", 0, NULL, 'n', "Do not use cache when building the image",
+           "--no-cache"),
+  { .name = "pull",
+    .short_name = 0,
+    .arg = "[POLICY]",
+    .id = 'p',
+    .help = "Always pull the base images: always, missing or never",
+    .docker = "--pull",
+    .flags = CMD_OPT_OPTVALUE },
+  CMD_OPT ("network", 0, "MODE", 'N',
+           "Networking mode for the RUN instructions: bridge, none or host",
+           "--network"),
+  REGFLAGS_OPT_PLATFORM,
+  CMD_OPT ("compression", 0, "ALGO", 'c',
+           "Compression of the layers: gzip or zstd", NULL),
+  CMD_OPT ("source-date-epoch", 0, "SECONDS", 'e',
+           "Timestamps set to this time, for reproducible output "
+           "($SOURCE_DATE_EPOCH)",
+           NULL),
+  CMD_OPT ("secret", 0, "id=ID,src=FILE", 'S', "Secret to expose to the build",
+           "--secret"),
+  CMD_OPT ("label", 0, "K=V", 'L', "Set metadata", "--label"),
+  CMD_OPT ("iidfile", 0, "FILE", 'I', "Write the image ID to the file",
+           "--iidfile"),
+  CMD_OPT ("progress", 0, "TYPE", 'P',
+           "Type of progress output: auto, plain, tty, quiet", "--progress"),
+  CMD_OPT ("output", 'o', "type=TYPE,dest=PATH", 0,
+           "Output destination (oci, docker, tar, local)", "--output"),
+  CMD_OPT ("no-cache-filter", 0, "STAGE", 'F',
+           "Do not cache the specified stages", "--no-cache-filter"),
+  CMD_OPT ("add-host", 0, "HOST:IP", 'X',
+           "Add a custom host-to-IP mapping (IP or host-gateway)",
+           "--add-host"),
+  CMD_OPT ("shm-size", 0, "SIZE", 'M',
+           "Size of /dev/shm for the RUN instructions", "--shm-size"),
+  CMD_OPT ("ulimit", 0, "NAME=SOFT[:HARD]", 'U',
+           "Ulimit options for the RUN instructions", "--ulimit"),
+  CMD_OPT ("ssh", 0, "default|ID[=SOCKET]", 'H',
+           "SSH agent socket to expose to the build", "--ssh"),
+  REGFLAGS_OPT_TLS_VERIFY,
+  REGFLAGS_OPT_SIGNATURE_POLICY,
+  CMD_OPT ("jobs", 0, "N", REGFLAG_JOBS, "Blobs transferred at once, 1 to 64",
+           NULL),
+  REGFLAGS_OPT_QUIET,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_build_spec = {
+  .name = "build",
+  .usage = usage_text,
+  .opts = build_opts,
+};
+
 COMMAND (build)
 {
-  static const struct option opts[] = {
-    { "tag", required_argument, NULL, 't' },
-    { "file", required_argument, NULL, 'f' },
-    { "build-arg", required_argument, NULL, 'A' },
-    { "target", required_argument, NULL, 'T' },
-    { "no-cache", no_argument, NULL, 'n' },
-    { "pull", optional_argument, NULL, 'p' },
-    { "network", required_argument, NULL, 'N' },
-    REGFLAGS_OPT_PLATFORM,
-    { "compression", required_argument, NULL, 'c' },
-    { "source-date-epoch", required_argument, NULL, 'e' },
-    { "secret", required_argument, NULL, 'S' },
-    { "label", required_argument, NULL, 'L' },
-    { "iidfile", required_argument, NULL, 'I' },
-    { "progress", required_argument, NULL, 'P' },
-    { "output", required_argument, NULL, 'o' },
-    { "no-cache-filter", required_argument, NULL, 'F' },
-    { "add-host", required_argument, NULL, 'X' },
-    { "shm-size", required_argument, NULL, 'M' },
-    { "ulimit", required_argument, NULL, 'U' },
-    { "ssh", required_argument, NULL, 'H' },
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_SIGNATURE_POLICY,
-    REGFLAGS_OPT_JOBS,
-    REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct build_opts o = { .root = g->root,
                           .config_path = g->config_path,
                           .network = RT_NET_HOST,
@@ -294,7 +331,7 @@ COMMAND (build)
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "t:f:o:qh", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_build_spec)) != -1)
     switch (c)
       {
       case 't':
@@ -312,7 +349,7 @@ COMMAND (build)
         o.target = optarg;
         break;
       case 'n':
-        o.no_cache = true;
+        o.no_cache = cmd_optbool;
         break;
       case 'p':
         if (!optarg || !strcmp (optarg, "always") || !strcmp (optarg, "true"))

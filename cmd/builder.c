@@ -4,6 +4,7 @@
  * next build runs every step again). The blobs go at the next prune. */
 #include "builder/builder.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "layers/store.h"
 #include "lib/err.h"
 
@@ -13,29 +14,37 @@
 
 static const char usage_text[] = "imgtool builder prune [-a] [-f]";
 
+static const struct cmd_opt builder_prune_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Remove all unused build cache, not just dangling ones", "--all"),
+  CMD_OPT_FORCE,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_builder_prune_spec = {
+  .name = "builder prune",
+  .summary = "Remove the build cache and cache mounts",
+  .usage = usage_text,
+  .opts = builder_prune_opts,
+};
+
 static int
 builder_prune (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct store s;
   size_t records = 0, mounts = 0;
   bool all = false;
   int c, ret;
-  while ((c = command_getopt (argc, argv, "af", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_builder_prune_spec)) != -1)
     switch (c)
       {
       case 'a':
-        all = true;
+        all = cmd_optbool;
         break;
       case 'f': /* nothing is asked: docker's flag is accepted */
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);
@@ -57,13 +66,23 @@ builder_prune (struct global *g, int argc, char **argv, struct err **err)
   return 0;
 }
 
+static const struct cmd_spec *const builder_subs[]
+    = { &cmd_builder_prune_spec, NULL };
+
+const struct cmd_spec cmd_builder_spec = {
+  .name = "builder",
+  .usage = usage_text,
+  .opts = cmd_opts_help_only,
+  .subs = builder_subs,
+};
+
 COMMAND (builder)
 {
   if (argc >= 2 && !strcmp (argv[1], "prune"))
     return builder_prune (g, argc - 1, argv + 1, err);
   if (argc >= 2 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")))
     {
-      printf ("usage: %s\n", usage_text);
+      cmd_help_print (&cmd_builder_spec, stdout);
       return 0;
     }
   if (argc < 2)

@@ -112,6 +112,10 @@ int command_epoch_from_env (bool *have, int64_t *out, struct err **err);
  * '?' and remembers one line about it for command_bad_option. */
 int command_getopt (int argc, char **argv, const char *shortopts,
                     const struct option *longopts);
+/* Remember a line about a bad value of an option for command_bad_option,
+ * which says it as it is. */
+void command_refuse_value (char **argv, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 /* Set *err to that line ("pull: unknown option '--x'; see 'imgtool pull
  * --help'") with exit status 2. Returns -1. */
 int command_bad_option (struct err **err);

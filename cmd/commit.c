@@ -13,6 +13,7 @@
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/diff.h"
 #include "layers/image.h"
 #include "layers/image_store.h"
@@ -309,24 +310,39 @@ out:
   return ret;
 }
 
+static const struct cmd_opt commit_opts[] = {
+  CMD_OPT ("author", 'a', "AUTHOR", 0,
+           "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")",
+           "--author"),
+  CMD_OPT ("message", 'm', "MESSAGE", 0, "Commit message", "--message"),
+  CMD_OPT ("change", 'c', "INSTRUCTION", 0,
+           "Apply Dockerfile instruction to the created image", "--change"),
+  CMD_OPT ("pause", 'p', NULL, 0, "Pause the container during commit (true)",
+           "--pause"),
+  CMD_OPT ("no-pause", 0, NULL, 'P', "Do not pause the container during commit",
+           NULL),
+  CMD_OPT ("source-date-epoch", 0, "SECONDS", 'e',
+           "Timestamps set to this time, for reproducible output "
+           "($SOURCE_DATE_EPOCH)",
+           NULL),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_commit_spec = {
+  .name = "commit",
+  .usage = usage_text,
+  .opts = commit_opts,
+};
+
 COMMAND (commit)
 {
-  static const struct option opts[] = {
-    { "author", required_argument, NULL, 'a' },
-    { "message", required_argument, NULL, 'm' },
-    { "change", required_argument, NULL, 'c' },
-    { "pause", optional_argument, NULL, 'p' },
-    { "no-pause", no_argument, NULL, 'P' },
-    { "source-date-epoch", required_argument, NULL, 'e' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct commit_opts o = { .pause = true };
   _cleanup_strv_ char **changes = NULL;
   _cleanup_free_ char *name = NULL;
   int c;
 
-  while ((c = command_getopt (argc, argv, "a:m:c:ph", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_commit_spec)) != -1)
     switch (c)
       {
       case 'a':
@@ -347,15 +363,14 @@ COMMAND (commit)
           }
         break;
       case 'P':
-        o.pause = false;
+        o.pause = !cmd_optbool;
         break;
       case 'e':
         if (command_parse_epoch (optarg, &o.epoch, err) < 0)
           return err_exit (err, 2);
         o.have_epoch = true;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -8,6 +8,7 @@
  * mounted instead of uploaded. Without --all, the platform's image of an
  * index is copied (as skopeo does). */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "layers/image_store.h"
 #include "layers/ocidir.h"
@@ -175,20 +176,28 @@ out:
   return ret;
 }
 
+static const struct cmd_opt copy_opts[] = {
+  REGFLAGS_OPT_ALL,
+  REGFLAGS_OPT_PLATFORM,
+  REGFLAGS_OPT_TLS_VERIFY,
+  REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
+  REGFLAGS_OPT_JOBS,
+  REGFLAGS_OPT_QUIET,
+  REGFLAGS_OPT_HELP,
+  REGFLAGS_OPT_SIGNATURE_POLICY,
+  CMD_OPT ("remove-signatures", 0, NULL, 'S', "Do not copy the signatures",
+           NULL),
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_copy_spec = {
+  .name = "copy",
+  .usage = usage_text,
+  .opts = copy_opts,
+};
+
 COMMAND (copy)
 {
-  static const struct option opts[] = {
-    REGFLAGS_OPT_ALL,
-    REGFLAGS_OPT_PLATFORM,
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_SRC_DEST_TLS_VERIFY,
-    REGFLAGS_OPT_JOBS,
-    REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,
-    REGFLAGS_OPT_SIGNATURE_POLICY,
-    { "remove-signatures", no_argument, NULL, 'S' },
-    { 0 },
-  };
   struct endpoint src = { 0 }, dst = { 0 };
   struct store s = { .root_fd = -1 }, scratch = { .root_fd = -1 };
   struct reg_push_source psrc = { 0 };
@@ -203,11 +212,11 @@ COMMAND (copy)
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_copy_spec)) != -1)
     switch (c)
       {
       case 'S':
-        remove_sigs = true;
+        remove_sigs = cmd_optbool;
         break;
       default:
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)

@@ -16,6 +16,7 @@
  * the caller's. -L follows a symlink SRC. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "layers/apply.h"
 #include "layers/tarfs.h"
 #include "layers/tarwriter.h"
@@ -366,14 +367,23 @@ tar_in (const struct place *dst, const char *dst_path, struct err **err)
   return r;
 }
 
+static const struct cmd_opt cp_opts[] = {
+  CMD_OPT ("archive", 'a', NULL, 0,
+           "Archive mode (copy all uid/gid information)", "--archive"),
+  CMD_OPT ("follow-link", 'L', NULL, 0, "Always follow symbol link in SRC_PATH",
+           "--follow-link"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_cp_spec = {
+  .name = "cp",
+  .usage = usage_text,
+  .opts = cp_opts,
+};
+
 COMMAND (cp)
 {
-  static const struct option opts[] = {
-    { "archive", no_argument, NULL, 'a' },
-    { "follow-link", no_argument, NULL, 'L' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct svc svc = { .cs = { .fd = -1 } };
   struct svc_container ctr = { 0 };
   struct svc_files files = { .root = -1, .lock = -1 };
@@ -384,17 +394,16 @@ COMMAND (cp)
   const char *name;
   int c, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "aL", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_cp_spec)) != -1)
     switch (c)
       {
       case 'a':
-        archive = true;
+        archive = cmd_optbool;
         break;
       case 'L':
-        follow = true;
+        follow = cmd_optbool;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

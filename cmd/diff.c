@@ -9,6 +9,7 @@
 #include "layers/diff.h"
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -19,6 +20,9 @@
 #include <unistd.h>
 
 static const char usage_text[] = "imgtool diff CONTAINER";
+
+const struct cmd_spec cmd_diff_spec
+    = { .name = "diff", .usage = usage_text, .opts = cmd_opts_help_only };
 
 /* docker's init layer and podman's initInodes (libpod/diff.go): the
  * mount points the runtime makes */
@@ -93,7 +97,7 @@ COMMAND (diff)
   _cleanup_strv_ char **skip = strv_dup (runtime_made);
   int upper = -1, r, ret = -1;
 
-  r = command_no_options (argc, argv, usage_text, err);
+  r = cmd_no_options (argc, argv, &cmd_diff_spec, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
   if (argc - optind != 1)

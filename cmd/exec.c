@@ -4,6 +4,7 @@
  * seccomp filter and capabilities (the runtime core's rt_exec). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "runtime/console.h"
@@ -26,18 +27,30 @@ enum
   OPT_ENV_FILE = 256,
 };
 
+static const struct cmd_opt exec_opts[] = {
+  CMD_OPT ("interactive", 'i', NULL, 0, "Keep STDIN open even if not attached",
+           "--interactive"),
+  CMD_OPT ("tty", 't', NULL, 0, "Allocate a pseudo-TTY", "--tty"),
+  CMD_OPT ("env", 'e', "K=V", 0, "Set an environment variable", "--env"),
+  CMD_OPT ("env-file", 0, "FILE", OPT_ENV_FILE,
+           "Read in a file of environment variables", "--env-file"),
+  CMD_OPT ("workdir", 'w', "DIR", 0, "Working directory inside the container",
+           "--workdir"),
+  CMD_OPT ("user", 'u', "USER[:GROUP]", 0,
+           "Username or UID (format: name|uid[:group|gid])", "--user"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_exec_spec = {
+  .name = "exec",
+  .usage = usage_text,
+  .opts = exec_opts,
+  .posix = true,
+};
+
 COMMAND (exec)
 {
-  static const struct option opts[] = {
-    { "interactive", no_argument, NULL, 'i' },
-    { "tty", no_argument, NULL, 't' },
-    { "env", required_argument, NULL, 'e' },
-    { "env-file", required_argument, NULL, OPT_ENV_FILE },
-    { "workdir", required_argument, NULL, 'w' },
-    { "user", required_argument, NULL, 'u' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct svc svc = { .cs = { .fd = -1 } };
   struct svc_container ctr = { 0 };
   _cleanup_strv_ char **env = NULL;
@@ -48,14 +61,14 @@ COMMAND (exec)
   struct rt_container proc;
   int c, status = -1;
 
-  while ((c = command_getopt (argc, argv, "+ite:w:u:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_exec_spec)) != -1)
     switch (c)
       {
       case 'i':
-        interactive = true;
+        interactive = cmd_optbool;
         break;
       case 't':
-        tty = true;
+        tty = cmd_optbool;
         break;
       case 'e':
         if (rt_env_arg (optarg, &env, err) < 0)
@@ -71,8 +84,7 @@ COMMAND (exec)
       case 'u':
         user = optarg;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         /* docker: 125 for exec's own errors, bad options included */

@@ -7,6 +7,7 @@
  * appears only when complete. */
 #include "layers/export.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "layers/tarwriter.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -20,13 +21,21 @@
 
 static const char usage_text[] = "imgtool export [-o FILE] CONTAINER";
 
+static const struct cmd_opt export_opts[] = {
+  CMD_OPT ("output", 'o', "FILE", 0, "Write to a file, instead of STDOUT",
+           "--output"),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_export_spec = {
+  .name = "export",
+  .usage = usage_text,
+  .opts = export_opts,
+};
+
 COMMAND (export)
 {
-  static const struct option opts[] = {
-    { "output", required_argument, NULL, 'o' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   static char *const empty_dirs[] = { "proc", "sys", NULL };
   const char *output = NULL;
   struct fs_output out = { .fd = -1 };
@@ -36,14 +45,13 @@ COMMAND (export)
   int c_, fd = 1, ret = -1;
   _cleanup_close_ int upper = -1;
 
-  while ((c_ = command_getopt (argc, argv, "o:h", opts)) != -1)
+  while ((c_ = cmd_getopt (argc, argv, &cmd_export_spec)) != -1)
     switch (c_)
       {
       case 'o':
         output = optarg;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -3,6 +3,7 @@
  * shows the unpacked size). */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -29,27 +30,33 @@ trunc_text (const char *s, size_t n, bool no_trunc)
   return t;
 }
 
+static const struct cmd_opt history_opts[] = {
+  CMD_OPT_NO_TRUNC ('n'),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_history_spec = {
+  .name = "history",
+  .usage = usage_text,
+  .opts = history_opts,
+};
+
 COMMAND (history)
 {
-  static const struct option opts[] = {
-    { "no-trunc", no_argument, NULL, 'n' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   bool no_trunc = false;
   struct store s;
   struct store_ref ref;
   struct image img;
   int c, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "h", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_history_spec)) != -1)
     switch (c)
       {
       case 'n':
-        no_trunc = true;
+        no_trunc = cmd_optbool;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

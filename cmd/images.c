@@ -6,6 +6,7 @@
 #include "cmd/command.h"
 #include "cmd/filter.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -193,18 +194,28 @@ by_created (const void *a, const void *b)
   return x->created_t < y->created_t ? 1 : x->created_t > y->created_t ? -1 : 0;
 }
 
+static const struct cmd_opt images_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Show all images (nothing is hidden: the store keeps no "
+           "intermediate images)",
+           "--all"),
+  CMD_OPT ("quiet", 'q', NULL, 0, "Only show image IDs", "--quiet"),
+  CMD_OPT ("digests", 0, NULL, 'D', "Show digests", "--digests"),
+  CMD_OPT_NO_TRUNC ('T'),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_images_spec = {
+  .name = "images",
+  .usage = usage_text,
+  .opts = images_opts,
+};
+
 COMMAND (images)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "digests", no_argument, NULL, 'D' },
-    { "no-trunc", no_argument, NULL, 'T' },
-    { "filter", required_argument, NULL, 'f' },
-    { "format", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct store s;
   struct store_ref *refs;
   struct filters f = FILTERS_INIT;
@@ -217,20 +228,20 @@ COMMAND (images)
   int c, ret = -1;
   time_t now = time (NULL);
 
-  while ((c = command_getopt (argc, argv, "aqf:h", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_images_spec)) != -1)
     switch (c)
       {
       case 'a':
         /* nothing is hidden: the store keeps no intermediate images */
         break;
       case 'q':
-        quiet = true;
+        quiet = cmd_optbool;
         break;
       case 'D':
-        digests = true;
+        digests = cmd_optbool;
         break;
       case 'T':
-        no_trunc = true;
+        no_trunc = cmd_optbool;
         break;
       case 'f':
         if (filters_add (&f, optarg, filter_keys, err) < 0)
@@ -239,8 +250,7 @@ COMMAND (images)
       case 'F':
         format = optarg;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         filters_release (&f);

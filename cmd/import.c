@@ -8,6 +8,7 @@
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image.h"
 #include "layers/image_store.h"
 #include "layers/ingest.h"
@@ -100,15 +101,24 @@ import_config (const struct platform *p, const char *msg)
   return doc;
 }
 
+static const struct cmd_opt import_opts[] = {
+  CMD_OPT ("change", 'c', "INSTRUCTION", 0,
+           "Apply Dockerfile instruction to the created image", "--change"),
+  CMD_OPT ("message", 'm', "MESSAGE", 0, "Commit message", "--message"),
+  CMD_OPT ("platform", 0, "OS/ARCH[/VARIANT]", 'P', "Set platform of the image",
+           "--platform"),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_import_spec = {
+  .name = "import",
+  .usage = usage_text,
+  .opts = import_opts,
+};
+
 COMMAND (import)
 {
-  static const struct option opts[] = {
-    { "change", required_argument, NULL, 'c' },
-    { "message", required_argument, NULL, 'm' },
-    { "platform", required_argument, NULL, 'P' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   _cleanup_strv_ char **changes = NULL;
   _cleanup_free_ char *msg = NULL, *name = NULL, *cfg = NULL;
   _cleanup_free_ char *cfg_digest = NULL, *man_digest = NULL;
@@ -121,7 +131,7 @@ COMMAND (import)
   int64_t man_size;
   int c, guard = -1, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "c:m:h", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_import_spec)) != -1)
     switch (c)
       {
       case 'c':
@@ -133,8 +143,7 @@ COMMAND (import)
       case 'P':
         platform = optarg;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -3,6 +3,7 @@
  * the store root and its size, the config file and its registries, the
  * storage driver, cgroups, security options, the kernel and the host. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "layers/store.h"
 #include "lib/err.h"
@@ -304,24 +305,31 @@ print_text (json_t *info)
           (long long)num (info, "NCPU"), size);
 }
 
+static const struct cmd_opt info_opts[] = {
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output using a Go template, or json", "--format"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_info_spec = {
+  .name = "info",
+  .usage = usage_text,
+  .opts = info_opts,
+};
+
 COMMAND (info)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   const char *format = NULL;
   json_t *info;
   int c, r = 0;
-  while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_info_spec)) != -1)
     switch (c)
       {
       case 'f':
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -6,6 +6,7 @@
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/gotmpl.h"
@@ -110,15 +111,25 @@ inspect_one (struct store *s, const char *name, const struct platform *want,
   return o;
 }
 
+static const struct cmd_opt inspect_opts[] = {
+  CMD_OPT ("platform", 0, "OS/ARCH[/VARIANT]", 'p',
+           "The platform of an index to show", NULL),
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT ("type", 0, "TYPE", 't', "Return JSON for the specified type",
+           "--type"),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_inspect_spec = {
+  .name = "inspect",
+  .usage = usage_text,
+  .opts = inspect_opts,
+};
+
 COMMAND (inspect)
 {
-  static const struct option opts[] = {
-    { "platform", required_argument, NULL, 'p' },
-    { "format", required_argument, NULL, 'f' },
-    { "type", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct store s;
   struct platform plat = { 0 }, *want = NULL;
   struct gotmpl *tmpl = NULL;
@@ -126,7 +137,7 @@ COMMAND (inspect)
   json_t *out;
   int c, ret = 0;
 
-  while ((c = command_getopt (argc, argv, "hf:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_inspect_spec)) != -1)
     switch (c)
       {
       case 'f':
@@ -160,9 +171,8 @@ COMMAND (inspect)
           return -1;
         want = &plat;
         break;
-      case 'h':
+      case CMD_OPT_HELP_ID:
         gotmpl_free (tmpl);
-        printf ("usage: %s\n", usage_text);
         return 0;
       default:
         gotmpl_free (tmpl);

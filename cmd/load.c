@@ -5,6 +5,7 @@
  * that moved from another image. */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/archive.h"
 #include "layers/image_store.h"
 #include "layers/snapshot.h"
@@ -80,15 +81,24 @@ fail:
   return -1;
 }
 
+static const struct cmd_opt load_opts[] = {
+  CMD_OPT ("input", 'i', "FILE", 0,
+           "Read from tar archive file, instead of STDIN", "--input"),
+  CMD_OPT ("quiet", 'q', NULL, 0, "Suppress the load output", "--quiet"),
+  CMD_OPT ("signature-policy", 0, "FILE", 'P',
+           "The signature policy to enforce (containers-policy.json)", NULL),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_load_spec = {
+  .name = "load",
+  .usage = usage_text,
+  .opts = load_opts,
+};
+
 COMMAND (load)
 {
-  static const struct option opts[] = {
-    { "input", required_argument, NULL, 'i' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "signature-policy", required_argument, NULL, 'P' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   const char *input = NULL, *policy = NULL;
   struct trust_pull tp;
   struct store s;
@@ -96,7 +106,7 @@ COMMAND (load)
   size_t n = 0;
   int c, fd = 0, guard = -1, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "i:qh", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_load_spec)) != -1)
     switch (c)
       {
       case 'i':
@@ -107,8 +117,7 @@ COMMAND (load)
         break;
       case 'q':
         break; /* no progress is shown: the lines stay, as docker's */
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

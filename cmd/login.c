@@ -4,6 +4,7 @@
  * The credentials are checked against the registry (GET /v2/ and the
  * token exchange it asks for) before they are written. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -101,17 +102,25 @@ read_stdin_secret (void)
   return strbuf_detach (&sb, NULL);
 }
 
+static const struct cmd_opt login_opts[] = {
+  CMD_OPT ("username", 'u', "USER", 0, "Username", "--username"),
+  CMD_OPT ("password", 'p', "PASSWORD", 0, "Password", "--password"),
+  CMD_OPT ("password-stdin", 0, NULL, 'S', "Take the password from stdin",
+           "--password-stdin"),
+  REGFLAGS_OPT_TLS_VERIFY,
+  REGFLAGS_OPT_CERT_DIR,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_login_spec = {
+  .name = "login",
+  .usage = usage_text,
+  .opts = login_opts,
+};
+
 COMMAND (login)
 {
-  static const struct option opts[] = {
-    { "username", required_argument, NULL, 'u' },
-    { "password", required_argument, NULL, 'p' },
-    { "password-stdin", no_argument, NULL, 'S' },
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_CERT_DIR,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct reg_client_opts co = { .config_path = g->config_path };
   struct reg_cred cred = { 0 };
   struct reg_client client;
@@ -125,7 +134,7 @@ COMMAND (login)
   int c, rc, ret = -1;
 
   regflags_init (&rf, usage_text, false);
-  while ((c = command_getopt (argc, argv, "u:p:h", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_login_spec)) != -1)
     switch (c)
       {
       case 'u':
@@ -137,7 +146,7 @@ COMMAND (login)
         cred.password = xstrdup (optarg);
         break;
       case 'S':
-        pw_stdin = true;
+        pw_stdin = cmd_optbool;
         break;
       default:
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)

@@ -1,5 +1,6 @@
 /* imgtool logout [SERVER]: forget the credentials for a registry. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "registry/credentials.h"
@@ -10,13 +11,16 @@
 
 static const char usage_text[] = "imgtool logout [SERVER]";
 
+const struct cmd_spec cmd_logout_spec
+    = { .name = "logout", .usage = usage_text, .opts = cmd_opts_help_only };
+
 COMMAND (logout)
 {
   const char *server = REF_DEFAULT_DOMAIN, *p;
   _cleanup_free_ char *domain = NULL;
   bool found;
   int r;
-  if ((r = command_no_options (argc, argv, usage_text, err)) != 0)
+  if ((r = cmd_no_options (argc, argv, &cmd_logout_spec, err)) != 0)
     return r < 0 ? -1 : 0;
   if (optind < argc - 1)
     return command_usage_error (usage_text, err);

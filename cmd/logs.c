@@ -4,6 +4,7 @@
  * on until the container is no longer running (or --until passes). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/human.h"
@@ -225,18 +226,29 @@ follow (struct printer *p, struct svc *svc, const char *id, const char *path,
   return ret;
 }
 
+static const struct cmd_opt logs_opts[] = {
+  CMD_OPT ("follow", 'f', NULL, 0, "Follow log output", "--follow"),
+  CMD_OPT ("timestamps", 't', NULL, 0, "Show timestamps", "--timestamps"),
+  CMD_OPT ("tail", 'n', "N", 0,
+           "Number of lines to show from the end of the logs", "--tail"),
+  CMD_OPT ("since", 0, "TIME", OPT_SINCE,
+           "Show logs since a timestamp or relative time (42m)", "--since"),
+  CMD_OPT ("until", 0, "TIME", OPT_UNTIL,
+           "Show logs before a timestamp or relative time (42m)", "--until"),
+  CMD_OPT ("details", 0, NULL, OPT_DETAILS,
+           "Show extra details provided to logs", "--details"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_logs_spec = {
+  .name = "logs",
+  .usage = usage_text,
+  .opts = logs_opts,
+};
+
 COMMAND (logs)
 {
-  static const struct option opts[] = {
-    { "follow", no_argument, NULL, 'f' },
-    { "timestamps", no_argument, NULL, 't' },
-    { "tail", required_argument, NULL, 'n' },
-    { "since", required_argument, NULL, OPT_SINCE },
-    { "until", required_argument, NULL, OPT_UNTIL },
-    { "details", no_argument, NULL, OPT_DETAILS },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct svc svc = { .cs = { .fd = -1 } };
   struct svc_container ctr = { 0 };
   struct printer p = { .line_start = { true, true, true }, .tail = -1 };
@@ -246,14 +258,14 @@ COMMAND (logs)
   bool follow_on = false;
   int c, ret = -1, fd = -1;
 
-  while ((c = command_getopt (argc, argv, "ftn:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_logs_spec)) != -1)
     switch (c)
       {
       case 'f':
-        follow_on = true;
+        follow_on = cmd_optbool;
         break;
       case 't':
-        p.timestamps = true;
+        p.timestamps = cmd_optbool;
         break;
       case 'n':
         {
@@ -271,10 +283,9 @@ COMMAND (logs)
           return -1;
         break;
       case OPT_DETAILS:
-        p.details = true;
+        p.details = cmd_optbool;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

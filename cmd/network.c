@@ -2,6 +2,7 @@
  * user-defined ones (network/netdef.c), as docker's network commands. */
 #include "cmd/command.h"
 #include "cmd/filter.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
@@ -25,18 +26,12 @@ ip_s (struct in_addr a, char buf[INET_ADDRSTRLEN])
   return inet_ntop (AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static int
-help (void)
-{
-  printf ("usage: %s\n", usage_text);
-  return 0;
-}
-
-/* The end of every option switch: --help, or an option not known. */
+/* The end of every option switch: --help (printed), or an option not
+ * known. */
 static int
 other_option (int c, struct err **err)
 {
-  return c == 'H' ? help () : command_bad_option (err);
+  return c == CMD_OPT_HELP_ID ? 0 : command_bad_option (err);
 }
 
 /* "k=v" strings as a JSON object */
@@ -72,23 +67,36 @@ enum
   OPT_LABEL,
 };
 
+static const struct cmd_opt network_create_opts[] = {
+  CMD_OPT ("subnet", 0, "CIDR", OPT_SUBNET, "Subnet in CIDR format",
+           "--subnet"),
+  CMD_OPT ("gateway", 0, "IP", OPT_GATEWAY, "IPv4 gateway for the subnet",
+           "--gateway"),
+  CMD_OPT ("internal", 0, NULL, OPT_INTERNAL,
+           "Restrict external access to the network", "--internal"),
+  CMD_OPT ("label", 0, "K=V", OPT_LABEL, "Set metadata on a network",
+           "--label"),
+  CMD_OPT ("driver", 'd', "DRIVER", 0, "Driver to manage the network (bridge)",
+           "--driver"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_network_create_spec = {
+  .name = "network create",
+  .summary = "Create a network",
+  .usage = usage_text,
+  .opts = network_create_opts,
+};
+
 static int
 network_create (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "subnet", required_argument, NULL, OPT_SUBNET },
-    { "gateway", required_argument, NULL, OPT_GATEWAY },
-    { "internal", optional_argument, NULL, OPT_INTERNAL },
-    { "label", required_argument, NULL, OPT_LABEL },
-    { "driver", required_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct net_create_opts o = { 0 };
   _cleanup_strv_ char **labels = xcalloc (1, sizeof *labels);
   _cleanup_free_ char *id = NULL;
   int c;
-  while ((c = command_getopt (argc, argv, "d:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_network_create_spec)) != -1)
     switch (c)
       {
       case OPT_SUBNET:
@@ -102,7 +110,7 @@ network_create (struct global *g, int argc, char **argv, struct err **err)
         o.gateway = optarg;
         break;
       case OPT_INTERNAL:
-        o.internal = true;
+        o.internal = cmd_optbool;
         if (optarg && command_parse_bool (optarg, &o.internal) < 0)
           return err_set (err, 0, "invalid --internal '%s'", optarg);
         break;
@@ -125,18 +133,26 @@ network_create (struct global *g, int argc, char **argv, struct err **err)
   return 0;
 }
 
+static const struct cmd_opt network_rm_opts[] = {
+  CMD_OPT_FORCE,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_network_rm_spec = {
+  .name = "network rm",
+  .summary = "Remove networks",
+  .usage = usage_text,
+  .opts = network_rm_opts,
+};
+
 /* ---- rm ---- */
 
 static int
 network_rm (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   int c, r = 0;
-  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_network_rm_spec)) != -1)
     switch (c)
       {
       case 'f':
@@ -272,17 +288,25 @@ ls_row_json (const struct net_info *info, bool no_trunc)
   return o;
 }
 
+static const struct cmd_opt network_ls_opts[] = {
+  CMD_OPT ("quiet", 'q', NULL, 0, "Only show IDs", "--quiet"),
+  CMD_OPT_NO_TRUNC ('T'),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_network_ls_spec = {
+  .name = "network ls",
+  .summary = "List networks",
+  .usage = usage_text,
+  .opts = network_ls_opts,
+};
+
 static int
 network_ls (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "quiet", no_argument, NULL, 'q' },
-    { "no-trunc", no_argument, NULL, 'T' },
-    { "filter", required_argument, NULL, 'f' },
-    { "format", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct filters f = FILTERS_INIT;
   struct net_info *nets = NULL;
   const char *format = NULL;
@@ -290,14 +314,14 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
   bool quiet = false, no_trunc = false;
   json_t *rows = NULL, *header = NULL;
   int c, r = -1;
-  while ((c = command_getopt (argc, argv, "qf:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_network_ls_spec)) != -1)
     switch (c)
       {
       case 'q':
-        quiet = true;
+        quiet = cmd_optbool;
         break;
       case 'T':
-        no_trunc = true;
+        no_trunc = cmd_optbool;
         break;
       case 'f':
         if (filters_add (&f, optarg, ls_keys, err) < 0)
@@ -385,19 +409,28 @@ info_json (const struct net_info *info)
       info->bridge_exists);
 }
 
+static const struct cmd_opt network_inspect_opts[] = {
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_network_inspect_spec = {
+  .name = "network inspect",
+  .summary = "Show networks as JSON",
+  .usage = usage_text,
+  .opts = network_inspect_opts,
+};
+
 static int
 network_inspect (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   const char *format = NULL;
   json_t *out;
   char *text;
   int c, r = 0;
-  while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_network_inspect_spec)) != -1)
     switch (c)
       {
       case 'f':
@@ -441,25 +474,34 @@ network_inspect (struct global *g, int argc, char **argv, struct err **err)
 
 static const char *const prune_keys[] = { "label", "until", NULL };
 
+static const struct cmd_opt network_prune_opts[] = {
+  CMD_OPT_FORCE,
+  CMD_OPT ("filter", 0, "KEY=VALUE", 'F',
+           "Filter output based on conditions provided", "--filter"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_network_prune_spec = {
+  .name = "network prune",
+  .summary = "Remove all unused networks",
+  .usage = usage_text,
+  .opts = network_prune_opts,
+};
+
 static int
 network_prune (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "filter", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct filters f = FILTERS_INIT;
   struct net_info *nets = NULL;
   size_t n = 0;
   bool force = false, printed = false;
   int c, r = -1;
-  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_network_prune_spec)) != -1)
     switch (c)
       {
       case 'f':
-        force = true;
+        force = cmd_optbool;
         break;
       case 'F':
         if (filters_add (&f, optarg, prune_keys, err) < 0)
@@ -534,6 +576,18 @@ run_sub (int (*fn) (struct global *, int, char **, struct err **),
   return r;
 }
 
+static const struct cmd_spec *const network_subs[]
+    = { &cmd_network_create_spec, &cmd_network_inspect_spec,
+        &cmd_network_ls_spec,     &cmd_network_prune_spec,
+        &cmd_network_rm_spec,     NULL };
+
+const struct cmd_spec cmd_network_spec = {
+  .name = "network",
+  .usage = usage_text,
+  .opts = cmd_opts_help_only,
+  .subs = network_subs,
+};
+
 COMMAND (network)
 {
   const char *sub = argc >= 2 ? argv[1] : NULL;
@@ -550,7 +604,10 @@ COMMAND (network)
   if (!strcmp (sub, "prune"))
     return run_sub (network_prune, g, argc, argv, err);
   if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
-    return help ();
+    {
+      cmd_help_print (&cmd_network_spec, stdout);
+      return 0;
+    }
   if (!strcmp (sub, "connect") || !strcmp (sub, "disconnect"))
     return err_set (err, 0,
                     "network %s: not supported yet: run the container with "

@@ -1,9 +1,11 @@
 /* Option helpers shared by commands. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "runtime/rootless.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,8 @@ command_epoch_from_env (bool *have, int64_t *out, struct err **err)
 /* What command_getopt last refused, for command_bad_option. */
 static char bad_option[160];
 static const char *bad_option_cmd;
+/* It is a value's, which names the option itself: said as it is. */
+static bool bad_value;
 
 /* The long option arg ("--name[=value]") names, spelled out in full:
  * options are matched exactly, never by a prefix. */
@@ -129,11 +133,23 @@ abbreviated (int argc, char **argv, const struct option *o)
   return true;
 }
 
+void
+command_refuse_value (char **argv, const char *fmt, ...)
+{
+  va_list ap;
+  bad_option_cmd = argv[0];
+  bad_value = true;
+  va_start (ap, fmt);
+  vsnprintf (bad_option, sizeof bad_option, fmt, ap);
+  va_end (ap);
+}
+
 int
 command_getopt (int argc, char **argv, const char *shortopts,
                 const struct option *longopts)
 {
   int c, index = -1;
+  bad_value = false;
   opterr = 0; /* only cmd/main.c prints: the error travels in struct err */
   c = getopt_long (argc, argv, shortopts, longopts, &index);
   opterr = 1; /* callers of plain getopt_long keep its messages */
@@ -150,7 +166,9 @@ command_bad_option (struct err **err)
   const char *cmd = bad_option_cmd ? bad_option_cmd : "imgtool";
   const char *base = strrchr (cmd, '/');
   base = base ? base + 1 : cmd;
-  if (!strcmp (base, "imgtool"))
+  if (bad_value)
+    err_set (err, 0, "%s", bad_option);
+  else if (!strcmp (base, "imgtool"))
     err_set (err, 0, "%s; see 'imgtool --help'", bad_option);
   else
     err_set (err, 0, "%s: %s; see 'imgtool %s --help'", cmd, bad_option, cmd);
@@ -160,19 +178,9 @@ command_bad_option (struct err **err)
 int
 command_no_options (int argc, char **argv, const char *usage, struct err **err)
 {
-  static const struct option opts[] = {
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
-  int c = command_getopt (argc, argv, "", opts);
-  if (c == -1)
-    return 0;
-  if (c == 'h')
-    {
-      printf ("usage: %s\n", usage);
-      return 1;
-    }
-  return command_bad_option (err);
+  const struct cmd_spec spec
+      = { .name = argv[0], .usage = usage, .opts = cmd_opts_help_only };
+  return cmd_no_options (argc, argv, &spec, err);
 }
 
 int

@@ -3,6 +3,7 @@
  * by port and protocol; with PRIVATE only its "0.0.0.0:8080" lines. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 
@@ -11,6 +12,9 @@
 #include <string.h>
 
 static const char usage_text[] = "imgtool port CONTAINER [PRIVATE[/PROTO]]";
+
+const struct cmd_spec cmd_port_spec
+    = { .name = "port", .usage = usage_text, .opts = cmd_opts_help_only };
 
 struct binding
 {
@@ -65,7 +69,7 @@ COMMAND (port)
   size_t n = 0, shown = 0;
   int r, ret = -1;
 
-  r = command_no_options (argc, argv, usage_text, err);
+  r = cmd_no_options (argc, argv, &cmd_port_spec, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
   if (argc - optind < 1 || argc - optind > 2)

@@ -6,6 +6,7 @@
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "layers/snapshot.h"
 #include "lib/err.h"
@@ -102,6 +103,20 @@ sweep_removed_containers (const char *root)
   rt_containers_release (&cs);
 }
 
+static const struct cmd_opt prune_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Remove all unused images, not just dangling ones", "--all"),
+  CMD_OPT_FORCE,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_prune_spec = {
+  .name = "prune",
+  .usage = usage_text,
+  .opts = prune_opts,
+};
+
 COMMAND (prune)
 {
   struct store s;
@@ -111,24 +126,17 @@ COMMAND (prune)
   struct container_use *uses = NULL;
   size_t n_uses = 0;
   char size[32];
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   bool all = false;
   int ret, c;
-  while ((c = command_getopt (argc, argv, "af", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_prune_spec)) != -1)
     switch (c)
       {
       case 'a':
-        all = true;
+        all = cmd_optbool;
         break;
       case 'f': /* docker asks first; imgtool's prune never did */
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -6,6 +6,7 @@
 #include "cmd/containers.h"
 #include "cmd/filter.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/du.h"
 #include "lib/err.h"
@@ -397,20 +398,31 @@ set_size (struct ps_ctx *c, const struct rt_record *rec, json_t *row)
   json_object_set_new (row, "Size", json_sprintf ("%s (virtual %s)", rw, virt));
 }
 
+static const struct cmd_opt ps_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Show all containers (default shows just running)", "--all"),
+  CMD_OPT ("quiet", 'q', NULL, 0, "Only display container IDs", "--quiet"),
+  CMD_OPT ("size", 's', NULL, 0, "Display total file sizes", "--size"),
+  CMD_OPT ("last", 'n', "N", 0,
+           "Show n last created containers (includes all states)", "--last"),
+  CMD_OPT ("latest", 'l', NULL, 0,
+           "Show the latest created container (includes all states)",
+           "--latest"),
+  CMD_OPT_NO_TRUNC ('T'),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_ps_spec = {
+  .name = "ps",
+  .usage = usage_text,
+  .opts = ps_opts,
+};
+
 COMMAND (ps)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "size", no_argument, NULL, 's' },
-    { "last", required_argument, NULL, 'n' },
-    { "latest", no_argument, NULL, 'l' },
-    { "no-trunc", no_argument, NULL, 'T' },
-    { "filter", required_argument, NULL, 'f' },
-    { "format", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   bool all = false, quiet = false, no_trunc = false, size = false;
   long last = -1;
   const char *format = NULL;
@@ -426,17 +438,17 @@ COMMAND (ps)
   int c;
   time_t now = time (NULL);
 
-  while ((c = command_getopt (argc, argv, "aqsn:lf:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_ps_spec)) != -1)
     switch (c)
       {
       case 'a':
-        all = true;
+        all = cmd_optbool;
         break;
       case 'q':
-        quiet = true;
+        quiet = cmd_optbool;
         break;
       case 's':
-        size = true;
+        size = cmd_optbool;
         break;
       case 'n':
         {
@@ -450,11 +462,12 @@ COMMAND (ps)
             }
         }
         break;
-      case 'l':
-        last = 1;
+      case 'l': /* --latest=false: no limit but a --last before */
+        if (cmd_optbool || last == 1)
+          last = cmd_optbool ? 1 : -1;
         break;
       case 'T':
-        no_trunc = true;
+        no_trunc = cmd_optbool;
         break;
       case 'f':
         if (filters_add (&f, optarg, filter_keys, err) < 0)
@@ -463,8 +476,7 @@ COMMAND (ps)
       case 'F':
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         ret = 0;
         goto out;
       default:

@@ -7,6 +7,7 @@
  * every tag of the repository, as docker's --all-tags. */
 #include "trust/pull.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "layers/snapshot.h"
 #include "layers/store.h"
@@ -119,19 +120,28 @@ pull_all_tags (struct store *s, struct reg_pull_opts *o,
   return ret;
 }
 
+static const struct cmd_opt pull_opts[] = {
+  REGFLAGS_OPT_PLATFORM,
+  REGFLAGS_OPT_ALL_PLATFORMS,
+  CMD_OPT ("all-tags", 'a', NULL, 0,
+           "Download all tagged images in the repository", "--all-tags"),
+  REGFLAGS_OPTS_TRANSFER,
+  REGFLAGS_OPT_SIGNATURE_POLICY,
+  CMD_OPT ("no-unpack", 0, NULL, 'U',
+           "Store the blobs, do not unpack the layers", NULL),
+  REGFLAGS_OPT_QUIET,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_pull_spec = {
+  .name = "pull",
+  .usage = usage_text,
+  .opts = pull_opts,
+};
+
 COMMAND (pull)
 {
-  static const struct option opts[] = {
-    REGFLAGS_OPT_PLATFORM,
-    REGFLAGS_OPT_ALL_PLATFORMS,
-    { "all-tags", no_argument, NULL, 'a' },
-    REGFLAGS_OPTS_TRANSFER,
-    REGFLAGS_OPT_SIGNATURE_POLICY,
-    { "no-unpack", no_argument, NULL, 'U' },
-    REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct reg_pull_opts o = { .config_path = g->config_path, .out = stdout };
   struct regflags rf;
   struct store s;
@@ -141,14 +151,14 @@ COMMAND (pull)
   int c, rc, ret;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_pull_spec)) != -1)
     switch (c)
       {
       case 'U':
-        unpack = false;
+        unpack = !cmd_optbool;
         break;
       case 'a':
-        all_tags = true;
+        all_tags = cmd_optbool;
         break;
       default:
         if ((rc = regflags_option (&rf, c, optarg, err)) != 0)

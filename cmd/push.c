@@ -7,6 +7,7 @@
 #include "registry/push.h"
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "cmd/signkey.h"
 #include "layers/store.h"
@@ -26,21 +27,31 @@ static const char usage_text[]
       " [--chunk-size SIZE] [--sign-with KEY [--passphrase-file FILE]]"
       " [-q] IMAGE [DESTINATION]";
 
+static const struct cmd_opt push_opts[] = {
+  REGFLAGS_OPT_ALL,
+  REGFLAGS_OPT_ALL_PLATFORMS,
+  REGFLAGS_OPT_PLATFORM,
+  REGFLAGS_OPTS_TRANSFER,
+  CMD_OPT ("chunk-size", 0, "SIZE", 'c', "Upload blobs in chunks of this size",
+           NULL),
+  CMD_OPT ("sign-with", 0, "KEY", SIGNKEY_KEY,
+           "Sign the pushed image with this private key", NULL),
+  SIGNKEY_OPTS,
+  CMD_OPT ("sign-identity", 0, "REF", 'i',
+           "The identity to sign for, instead of the image reference", NULL),
+  REGFLAGS_OPT_QUIET,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_push_spec = {
+  .name = "push",
+  .usage = usage_text,
+  .opts = push_opts,
+};
+
 COMMAND (push)
 {
-  static const struct option opts[] = {
-    REGFLAGS_OPT_ALL,
-    REGFLAGS_OPT_ALL_PLATFORMS,
-    REGFLAGS_OPT_PLATFORM,
-    REGFLAGS_OPTS_TRANSFER,
-    { "chunk-size", required_argument, NULL, 'c' },
-    { "sign-with", required_argument, NULL, SIGNKEY_KEY },
-    SIGNKEY_OPTS,
-    { "sign-identity", required_argument, NULL, 'i' },
-    REGFLAGS_OPT_QUIET,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct reg_push_opts o = { .config_path = g->config_path, .out = stdout };
   struct reg_push_result res;
   struct reg_push_source src;
@@ -54,7 +65,7 @@ COMMAND (push)
   int c, rc, ret;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((c = command_getopt (argc, argv, "aj:qh", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_push_spec)) != -1)
     switch (c)
       {
       case 'c':

@@ -74,12 +74,9 @@ regflags_option (struct regflags *f, int c, const char *arg, struct err **err)
     case REGFLAG_ALL:
     case REGFLAG_ALL_PLATFORMS:
     case REGFLAG_QUIET:
-      *(c == REGFLAG_QUIET ? &f->quiet : &f->all) = true;
+      *(c == REGFLAG_QUIET ? &f->quiet : &f->all) = cmd_optbool;
       return 0;
-    case REGFLAG_HELP:
-      if (!f->usage) /* run's -h is its own */
-        break;
-      printf ("usage: %s\n", f->usage);
+    case CMD_OPT_HELP_ID: /* printed by cmd_getopt */
       return 1;
     default:
       break;

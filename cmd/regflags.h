@@ -4,13 +4,14 @@
  * command's table, one handler for their codes, usage fragments, and the
  * fill-in of the registry's option structs.
  *
- *   static const struct option opts[] = {
+ *   static const struct cmd_opt opts[] = {
  *     REGFLAGS_OPT_PLATFORM, REGFLAGS_OPTS_TRANSFER, REGFLAGS_OPT_QUIET,
- *     { "no-unpack", no_argument, NULL, 'U' }, REGFLAGS_OPT_HELP, { 0 },
+ *     CMD_OPT ("no-unpack", 0, NULL, 'U', "...", NULL), REGFLAGS_OPT_HELP,
+ *     CMD_OPT_END,
  *   };
  *   struct regflags rf;
  *   regflags_init (&rf, usage_text, g->quiet);
- *   while ((c = command_getopt (argc, argv, "j:qh", opts)) != -1)
+ *   while ((c = cmd_getopt (argc, argv, &spec)) != -1)
  *     switch (c)
  *       {
  *       case 'U': ...           (the command's own options first)
@@ -19,10 +20,12 @@
  *           return rc < 0 ? -1 : 0;
  *       }
  *
- * A command offers only the entries it splices in; -a, -j and -q are its
- * short options when its getopt string names them. */
+ * A command offers only the entries it splices in; -a, -j, -q and -h
+ * come with them. */
 #ifndef IMGTOOL_REGFLAGS_H
 #define IMGTOOL_REGFLAGS_H
+
+#include "cmd/opttable.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -38,7 +41,6 @@ struct reg_push_opts;
 enum
 {
   REGFLAG_ALL = 'a',
-  REGFLAG_HELP = 'h',
   REGFLAG_JOBS = 'j',
   REGFLAG_QUIET = 'q',
   REGFLAG_PLATFORM = 0x1000,
@@ -50,49 +52,40 @@ enum
   REGFLAG_SIGNATURE_POLICY,
 };
 
+/* Their entries in a command's option table (cmd/opttable.h). */
 #define REGFLAGS_OPT_PLATFORM                                                  \
-  {                                                                            \
-    "platform", required_argument, NULL, REGFLAG_PLATFORM                      \
-  }
+  CMD_OPT ("platform", 0, "OS/ARCH[/VARIANT]", REGFLAG_PLATFORM,               \
+           "Set platform if the image is multi-platform", "--platform")
 #define REGFLAGS_OPT_ALL                                                       \
-  {                                                                            \
-    "all", no_argument, NULL, REGFLAG_ALL                                      \
-  }
+  CMD_OPT ("all", 'a', NULL, REGFLAG_ALL, "All the platforms of an image",     \
+           "--all")
 #define REGFLAGS_OPT_ALL_PLATFORMS                                             \
-  {                                                                            \
-    "all-platforms", no_argument, NULL, REGFLAG_ALL_PLATFORMS                  \
-  }
+  CMD_OPT ("all-platforms", 0, NULL, REGFLAG_ALL_PLATFORMS,                    \
+           "All the platforms of an image", "--all-platforms")
 #define REGFLAGS_OPT_TLS_VERIFY                                                \
-  {                                                                            \
-    "tls-verify", optional_argument, NULL, REGFLAG_TLS_VERIFY                  \
-  }
+  CMD_OPT ("tls-verify", 0, NULL, REGFLAG_TLS_VERIFY,                          \
+           "Verify the registry's TLS certificate (true)", NULL)
 /* copy's: one side's verification each. */
 #define REGFLAGS_OPT_SRC_DEST_TLS_VERIFY                                       \
-  { "src-tls-verify", optional_argument, NULL, REGFLAG_SRC_TLS_VERIFY },       \
-  {                                                                            \
-    "dest-tls-verify", optional_argument, NULL, REGFLAG_DEST_TLS_VERIFY        \
-  }
+  CMD_OPT ("src-tls-verify", 0, NULL, REGFLAG_SRC_TLS_VERIFY,                  \
+           "Verify the source registry's TLS certificate (true)", NULL),       \
+      CMD_OPT ("dest-tls-verify", 0, NULL, REGFLAG_DEST_TLS_VERIFY,            \
+               "Verify the destination registry's TLS certificate (true)",     \
+               NULL)
 #define REGFLAGS_OPT_CERT_DIR                                                  \
-  {                                                                            \
-    "cert-dir", required_argument, NULL, REGFLAG_CERT_DIR                      \
-  }
+  CMD_OPT ("cert-dir", 0, "DIR", REGFLAG_CERT_DIR,                             \
+           "Certificates for the registry (*.crt, *.cert, *.key)", NULL)
 #define REGFLAGS_OPT_JOBS                                                      \
-  {                                                                            \
-    "jobs", required_argument, NULL, REGFLAG_JOBS                              \
-  }
+  CMD_OPT ("jobs", 'j', "N", REGFLAG_JOBS,                                     \
+           "Blobs transferred at once, 1 to 64", NULL)
 #define REGFLAGS_OPT_QUIET                                                     \
-  {                                                                            \
-    "quiet", no_argument, NULL, REGFLAG_QUIET                                  \
-  }
-#define REGFLAGS_OPT_HELP                                                      \
-  {                                                                            \
-    "help", no_argument, NULL, REGFLAG_HELP                                    \
-  }
+  CMD_OPT ("quiet", 'q', NULL, REGFLAG_QUIET, "Suppress progress output",      \
+           "--quiet")
+#define REGFLAGS_OPT_HELP CMD_OPT_HELP_H
 /* The containers-policy.json to enforce (trust/policy.h), as podman's. */
 #define REGFLAGS_OPT_SIGNATURE_POLICY                                          \
-  {                                                                            \
-    "signature-policy", required_argument, NULL, REGFLAG_SIGNATURE_POLICY      \
-  }
+  CMD_OPT ("signature-policy", 0, "FILE", REGFLAG_SIGNATURE_POLICY,            \
+           "The signature policy to enforce (containers-policy.json)", NULL)
 #define REGFLAGS_USAGE_SIGNATURE_POLICY "[--signature-policy FILE]"
 /* How pull and push reach a registry (copy has no --cert-dir). */
 #define REGFLAGS_OPTS_TRANSFER                                                 \

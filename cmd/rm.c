@@ -3,6 +3,7 @@
  * with -v their anonymous volumes too. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 #include <fcntl.h>
@@ -30,28 +31,38 @@ remove_one (struct svc *s, struct svc_container *c, void *data,
   return 0;
 }
 
+static const struct cmd_opt rm_opts[] = {
+  CMD_OPT ("force", 'f', NULL, 0,
+           "Force the removal of a running container (uses SIGKILL)",
+           "--force"),
+  CMD_OPT ("volumes", 'v', NULL, 0,
+           "Remove anonymous volumes associated with the container",
+           "--volumes"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_rm_spec = {
+  .name = "rm",
+  .usage = usage_text,
+  .opts = rm_opts,
+};
+
 COMMAND (rm)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "volumes", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct rm_opts o = { 0 };
   int c;
 
-  while ((c = command_getopt (argc, argv, "fv", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_rm_spec)) != -1)
     switch (c)
       {
       case 'f':
-        o.force = true;
+        o.force = cmd_optbool;
         break;
       case 'v':
-        o.volumes = true;
+        o.volumes = cmd_optbool;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

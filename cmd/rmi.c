@@ -7,6 +7,7 @@
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -167,26 +168,32 @@ out:
   return ret;
 }
 
+static const struct cmd_opt rmi_opts[] = {
+  CMD_OPT ("force", 'f', NULL, 0, "Force removal of the image", "--force"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_rmi_spec = {
+  .name = "rmi",
+  .usage = usage_text,
+  .opts = rmi_opts,
+};
+
 COMMAND (rmi)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   struct rmi x = { .force = false };
   uint64_t freed_bytes;
   size_t freed_blobs;
   int c, ret = 0;
 
-  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_rmi_spec)) != -1)
     switch (c)
       {
       case 'f':
-        x.force = true;
+        x.force = cmd_optbool;
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -458,23 +458,9 @@ run_or_create (struct global *g, int argc, char **argv, bool create,
 
   if (run_flags_parse (argc, argv, &f, err) < 0)
     goto out;
-  if (f.help)
+  if (f.help) /* printed */
     {
-      if (create) /* run's options, under create's name */
-        printf ("usage: imgtool create [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-                "%s\n",
-                strchr (run_flags_usage, '\n') + 1);
-      else
-        printf ("usage: %s\n", run_flags_usage);
       status = 0;
-      goto out;
-    }
-  if (create && f.detach)
-    {
-      err_set (err, 0,
-               "create: unknown option '-d'; see 'imgtool create "
-               "--help'");
-      err_exit (err, 2);
       goto out;
     }
   if (command_rootless (argv[0], 125, err) < 0)

@@ -1,6 +1,7 @@
 /* docker run's options (see runflags.h). */
 #include "cmd/runflags.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -13,78 +14,11 @@
 #include "runtime/sysctl.h"
 #include "service/service.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-enum
-{
-  OPT_RM = 256,
-  OPT_NAME,
-  OPT_ENV_FILE,
-  OPT_ENTRYPOINT,
-  OPT_TMPFS,
-  OPT_READ_ONLY,
-  OPT_MEMORY_SWAP,
-  OPT_CPUS,
-  OPT_PIDS_LIMIT,
-  OPT_CAP_ADD,
-  OPT_CAP_DROP,
-  OPT_PRIVILEGED,
-  OPT_DEVICE,
-  OPT_SECURITY_OPT,
-  OPT_NETWORK,
-  OPT_PULL,
-  OPT_ROOTFS,
-  OPT_STOP_SIGNAL,
-  OPT_STOP_TIMEOUT,
-  OPT_MOUNT,
-  OPT_RESTART,
-  OPT_HELP,
-  OPT_ULIMIT,
-  OPT_SHM_SIZE,
-  OPT_SYSCTL,
-  OPT_INIT,
-  OPT_ADD_HOST,
-  OPT_DNS,
-  OPT_DNS_SEARCH,
-  OPT_DNS_OPTION,
-  OPT_LABEL,
-  OPT_LABEL_FILE,
-  OPT_EXPOSE,
-  OPT_GROUP_ADD,
-  OPT_CIDFILE,
-  OPT_PID,
-  OPT_IPC,
-};
-
-const char run_flags_usage[]
-    = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-      "  --rm -i -t -d --name NAME -e K=V --env-file FILE -w DIR -u USER\n"
-      "  --entrypoint CMD -v [SRC:]DST[:OPTS] --tmpfs DST[:OPTS] --read-only\n"
-      "  --mount type=bind|volume|tmpfs,source=SRC,target=DST[,...]\n"
-      "  -h HOSTNAME -m SIZE --memory-swap SIZE --cpus N --cpu-shares N\n"
-      "  --pids-limit N --cap-add CAP --cap-drop CAP --privileged\n"
-      "  --device HOST[:CONTAINER][:PERMISSIONS]\n"
-      "  --security-opt seccomp=FILE|unconfined|no-new-privileges[=BOOL]\n"
-      "  --network bridge|none|host|container:NAME|NETWORK|"
-      "slirp4netns[:allow_host_loopback=true]\n  -p "
-      "[IP:][HOST:]CONTAINER[/tcp|udp] -P\n"
-      "  --platform OS/ARCH[/VARIANT]\n"
-      "  --pull missing|never|always --tls-verify[=BOOL]\n"
-      "  --signature-policy FILE\n"
-      "  --stop-signal SIG --stop-timeout SECONDS --rootfs (IMAGE is a "
-      "directory)\n"
-      "  --ulimit NAME=SOFT[:HARD] --shm-size SIZE --sysctl KEY=VALUE --init\n"
-      "  --add-host HOST:IP|host-gateway --dns IP --dns-search DOMAIN\n"
-      "  --dns-option OPT --label K=V --label-file FILE --expose PORT[/PROTO]\n"
-      "  --group-add GROUP --cidfile FILE --pid host|container:NAME\n"
-      "  --ipc private|shareable|host|container:NAME\n"
-      "  --security-opt apparmor=PROFILE|label=LABEL (no policy applies "
-      "here)\n"
-      "  --restart no|always|unless-stopped|on-failure[:N]\n" RUN_MONITOR_USAGE;
 
 int
 run_flags_cap (const char *name, uint64_t *mask, struct err **err)
@@ -157,70 +91,408 @@ bad:
   return err_exit (err, 125);
 }
 
+/* ---- the options' handlers ---- */
+
+#define F(t) ((struct run_flags *)(t))
+#define HANDLER(fn)                                                            \
+  static int fn (void *target, const struct cmd_opt *o, const char *arg,       \
+                 struct err **err)
+
+HANDLER (set_name)
+{
+  (void)o, (void)err;
+  free (F (target)->name);
+  F (target)->name = xstrdup (*arg == '/' ? arg + 1 : arg);
+  return 0;
+}
+
+HANDLER (set_env)
+{
+  (void)o;
+  return rt_env_arg (arg, &F (target)->env, err);
+}
+
+HANDLER (set_env_file)
+{
+  (void)o;
+  return rt_env_file_read (arg, &F (target)->env, err);
+}
+
+HANDLER (set_entrypoint)
+{
+  F (target)->entrypoint_set = true;
+  return cmd_set_string (target, o, arg, err);
+}
+
+/* -v, --tmpfs, --mount: one more mount, its destination not taken yet */
+static int
+add_mount (struct run_flags *f, const char *arg,
+           int (*parse) (const char *, struct rt_mount *, struct err **),
+           struct err **err)
+{
+  f->mounts = xrealloc (f->mounts, (f->n_mounts + 1) * sizeof *f->mounts);
+  if (parse (arg, &f->mounts[f->n_mounts], err) < 0)
+    return -1;
+  for (size_t i = 0; i < f->n_mounts; i++)
+    if (!strcmp (f->mounts[i].destination, f->mounts[f->n_mounts].destination))
+      {
+        err_set (err, 0, "duplicate mount point: '%s'",
+                 f->mounts[i].destination);
+        rt_mount_release (&f->mounts[f->n_mounts]);
+        return err_exit (err, 125);
+      }
+  f->n_mounts++;
+  return 0;
+}
+
+HANDLER (set_volume)
+{
+  (void)o;
+  return add_mount (F (target), arg, rt_volume_parse, err);
+}
+
+HANDLER (set_tmpfs)
+{
+  (void)o;
+  return add_mount (F (target), arg, rt_tmpfs_parse, err);
+}
+
+HANDLER (set_mount)
+{
+  (void)o;
+  return add_mount (F (target), arg, rt_mount_opt_parse, err);
+}
+
+/* -m and --memory-swap are read together, once all are parsed */
+HANDLER (set_arg)
+{
+  (void)err;
+  *(const char **)(void *)((char *)target + o->off) = arg;
+  return 0;
+}
+
+HANDLER (set_cpus)
+{
+  (void)o;
+  return rt_parse_cpus (arg, sysconf (_SC_NPROCESSORS_ONLN),
+                        &F (target)->limits.cpu_quota,
+                        &F (target)->limits.cpu_period, err);
+}
+
+HANDLER (set_cpu_shares)
+{
+  int64_t v;
+  (void)o;
+  if (rt_parse_int (arg, "--cpu-shares", &v, err) < 0)
+    return -1;
+  if (v < 0 || v > 262144)
+    return err_fail (err, 125,
+                     "invalid value '%s' for --cpu-shares: the range "
+                     "is 2 to 262144",
+                     arg);
+  F (target)->limits.cpu_shares = v;
+  return 0;
+}
+
+HANDLER (set_pids_limit)
+{
+  int64_t v;
+  (void)o;
+  if (rt_parse_int (arg, "--pids-limit", &v, err) < 0)
+    return -1;
+  /* docker: 0 or -1 is unlimited */
+  F (target)->limits.pids = v <= 0 ? -1 : v;
+  return 0;
+}
+
+HANDLER (set_cap)
+{
+  return run_flags_cap (arg, (uint64_t *)(void *)((char *)target + o->off),
+                        err);
+}
+
+HANDLER (set_device)
+{
+  (void)o;
+  return rt_device_parse (arg, &F (target)->devices, &F (target)->n_devices,
+                          err);
+}
+
+HANDLER (set_security_opt)
+{
+  (void)o;
+  return security_opt (F (target), arg, err);
+}
+
+HANDLER (set_network)
+{
+  struct run_flags *f = target;
+  int r;
+  (void)o;
+  free (steal_pointer (&f->net_name)); /* the last --network wins */
+  if (!strcmp (arg, "none"))
+    f->network = RT_NET_NONE;
+  else if (!strcmp (arg, "host"))
+    f->network = RT_NET_HOST;
+  else if (!strcmp (arg, "bridge") || !strcmp (arg, "default"))
+    f->network = RT_NET_BRIDGE;
+  else if (!strncmp (arg, "container:", 10) && arg[10])
+    {
+      f->network = RT_NET_CONTAINER;
+      free (f->net_container);
+      f->net_container = xstrdup (arg + 10);
+    }
+  else if ((r = net_slirp_parse (arg, &f->network, err)) > 0)
+    ; /* rootless networking */
+  else if (r == 0 && net_name_valid (arg))
+    {
+      /* a user network: its existence is checked at create */
+      f->network = RT_NET_BRIDGE;
+      f->net_name = xstrdup (arg);
+    }
+  else
+    return err_fail (err, 125,
+                     "invalid --network '%s': expected none, host, "
+                     "bridge, container:NAME, slirp4netns or a network's "
+                     "name",
+                     arg);
+  return 0;
+}
+
+HANDLER (set_publish)
+{
+  struct run_flags *f = target;
+  (void)o;
+  f->ports = xrealloc (f->ports, (f->n_ports + 1) * sizeof *f->ports);
+  if (net_parse_publish (arg, &f->ports[f->n_ports], err) < 0)
+    return err_exit (err, 125);
+  f->n_ports++;
+  return 0;
+}
+
+HANDLER (set_pull)
+{
+  (void)o;
+  if (!strcmp (arg, "missing"))
+    F (target)->pull = RUN_PULL_MISSING;
+  else if (!strcmp (arg, "never"))
+    F (target)->pull = RUN_PULL_NEVER;
+  else if (!strcmp (arg, "always"))
+    F (target)->pull = RUN_PULL_ALWAYS;
+  else
+    return err_fail (err, 125,
+                     "invalid --pull '%s': expected missing, never or always",
+                     arg);
+  return 0;
+}
+
+HANDLER (set_stop_signal)
+{
+  int sig;
+  if (rt_signal_parse (arg, &sig, err) < 0)
+    return -1;
+  return cmd_set_string (target, o, arg, err);
+}
+
+HANDLER (set_stop_timeout)
+{
+  int64_t v;
+  (void)o;
+  if (rt_parse_int (arg, "--stop-timeout", &v, err) < 0)
+    return -1;
+  F (target)->stop_timeout = v < 0 ? -1 : (int)v;
+  return 0;
+}
+
+HANDLER (set_restart)
+{
+  struct svc_restart_policy rp;
+  if (svc_restart_parse (arg, &rp, err) < 0)
+    return err_exit (err, 125);
+  return cmd_set_string (target, o, arg, err);
+}
+
+/* --platform, --tls-verify, --signature-policy (exit 125): the entries
+ * without a handler of their own */
+HANDLER (set_regflag)
+{
+  return regflags_option (&F (target)->reg, o->id, arg, err);
+}
+
+/* One line per option: name, short form, the value's name, help, the
+ * docker flag it mirrors, its handler (and the field a generic handler
+ * sets). */
+#define OFF(field) offsetof (struct run_flags, field)
+#define BOOL(name, s, help, docker, field)                                     \
+  CMD_OPT_SET (name, s, NULL, help, docker, cmd_set_bool, OFF (field))
+#define STR(name, s, arg, help, docker, field)                                 \
+  CMD_OPT_SET (name, s, arg, help, docker, cmd_set_string, OFF (field))
+#define SET(name, s, arg, help, docker, fn)                                    \
+  CMD_OPT_SET (name, s, arg, help, docker, fn, 0)
+#define MONITOR(name, arg, help, fn)                                           \
+  CMD_OPT_SET (name, 0, arg, help, "--" name, fn, OFF (monitor))
+
+/* docker run's options, and podman's that imgtool has; create's too. */
+static const struct cmd_opt run_opts[] = {
+  SET ("add-host", 0, "HOST:IP",
+       "Add a custom host-to-IP mapping (IP or host-gateway)", "--add-host",
+       run_set_add_host),
+  CMD_OPT_SET ("cap-add", 0, "CAP", "Add a Linux capability (or ALL)",
+               "--cap-add", set_cap, OFF (cap_add)),
+  CMD_OPT_SET ("cap-drop", 0, "CAP", "Drop a Linux capability (or ALL)",
+               "--cap-drop", set_cap, OFF (cap_drop)),
+  STR ("cidfile", 0, "FILE", "Write the container ID to the file", "--cidfile",
+       cidfile),
+  SET ("cpu-shares", 'c', "N", "CPU shares (relative weight)", "--cpu-shares",
+       set_cpu_shares),
+  SET ("cpus", 0, "N", "Number of CPUs", "--cpus", set_cpus),
+  BOOL ("detach", 'd', "Run the container in the background, print its ID",
+        "--detach", detach),
+  SET ("device", 0, "HOST[:CONTAINER][:PERMS]",
+       "Add a host device to the container", "--device", set_device),
+  SET ("dns", 0, "IP", "Set a custom DNS server", "--dns", run_set_dns),
+  CMD_OPT_SET ("dns-option", 0, "OPT", "Set a DNS option", "--dns-option",
+               cmd_set_strv, OFF (dns_options)),
+  SET ("dns-search", 0, "DOMAIN", "Set a custom DNS search domain",
+       "--dns-search", run_set_dns_search),
+  CMD_OPT_SET ("entrypoint", 0, "CMD", "Overwrite the image's ENTRYPOINT",
+               "--entrypoint", set_entrypoint, OFF (entrypoint)),
+  SET ("env", 'e', "K=V", "Set an environment variable", "--env", set_env),
+  SET ("env-file", 0, "FILE", "Read in a file of environment variables",
+       "--env-file", set_env_file),
+  SET ("expose", 0, "PORT[-END][/PROTO]", "Expose a port or a range of ports",
+       "--expose", run_set_expose),
+  SET ("group-add", 0, "GROUP", "Add an additional group to join",
+       "--group-add", run_set_group_add),
+  MONITOR ("health-cmd", "CMD", "Command to run to check health",
+           run_monitor_health_cmd),
+  MONITOR ("health-interval", "DURATION", "Time between running the check",
+           run_monitor_health_interval),
+  MONITOR ("health-retries", "N",
+           "Consecutive failures needed to report unhealthy",
+           run_monitor_health_retries),
+  MONITOR ("health-start-interval", "DURATION",
+           "Time between running the check during the start period",
+           run_monitor_health_start_interval),
+  MONITOR ("health-start-period", "DURATION",
+           "Start period for the container to initialize before the retries "
+           "count",
+           run_monitor_health_start_period),
+  MONITOR ("health-timeout", "DURATION",
+           "Maximum time to allow one check to run",
+           run_monitor_health_timeout),
+  CMD_OPT_HELP,
+  STR ("hostname", 'h', "NAME", "Container host name", "--hostname", hostname),
+  BOOL ("init", 0,
+        "Run an init inside the container that forwards signals and reaps "
+        "processes",
+        "--init", init),
+  BOOL ("interactive", 'i', "Keep STDIN open even if not attached",
+        "--interactive", interactive),
+  SET ("ipc", 0, "MODE", "IPC mode: private, shareable, host, container:NAME",
+       "--ipc", run_set_ipc),
+  SET ("label", 0, "K=V", "Set meta data on the container", "--label",
+       run_set_label),
+  SET ("label-file", 0, "FILE", "Read in a line delimited file of labels",
+       "--label-file", run_set_label_file),
+  MONITOR ("log-driver", "DRIVER", "Logging driver: json-file, k8s-file, none",
+           run_monitor_log_driver),
+  MONITOR ("log-opt", "K=V", "Log driver options (max-size=N, max-file=N)",
+           run_monitor_log_opt),
+  CMD_OPT_SET ("memory", 'm', "SIZE", "Memory limit", "--memory", set_arg,
+               OFF (memory_arg)),
+  CMD_OPT_SET ("memory-swap", 0, "SIZE",
+               "Memory plus swap limit: -1 for unlimited swap", "--memory-swap",
+               set_arg, OFF (swap_arg)),
+  SET ("mount", 0, "type=bind|volume|tmpfs,...",
+       "Attach a filesystem mount to the container", "--mount", set_mount),
+  SET ("name", 0, "NAME", "Assign a name to the container", "--name", set_name),
+  SET ("net", 0, "NETWORK", "The same as --network", "--net", set_network),
+  SET ("network", 0, "NETWORK",
+       "Connect the container to a network: bridge, none, host, "
+       "container:NAME, slirp4netns or a network's name",
+       "--network", set_network),
+  MONITOR ("no-healthcheck", NULL,
+           "Disable any container-specified HEALTHCHECK",
+           run_monitor_no_healthcheck),
+  SET ("pid", 0, "MODE", "PID namespace to use: host or container:NAME",
+       "--pid", run_set_pid),
+  SET ("pids-limit", 0, "N", "Tune the container's pids limit (-1 unlimited)",
+       "--pids-limit", set_pids_limit),
+  REGFLAGS_OPT_PLATFORM,
+  BOOL ("privileged", 0, "Give extended privileges to this container",
+        "--privileged", privileged),
+  SET ("publish", 'p', "[IP:][HOST:]CONTAINER[/PROTO]",
+       "Publish a container's port to the host", "--publish", set_publish),
+  BOOL ("publish-all", 'P', "Publish all exposed ports to random ports",
+        "--publish-all", publish_all),
+  SET ("pull", 0, "POLICY",
+       "Pull the image before running: missing, never, always", "--pull",
+       set_pull),
+  BOOL ("read-only", 0, "Mount the container's root filesystem as read only",
+        "--read-only", read_only),
+  CMD_OPT_SET ("restart", 0, "POLICY",
+               "Restart policy: no, always, unless-stopped, on-failure[:N]",
+               "--restart", set_restart, OFF (restart)),
+  BOOL ("rm", 0, "Automatically remove the container when it exits", "--rm",
+        rm),
+  BOOL ("rootfs", 0, "IMAGE is a directory to run as the root filesystem", NULL,
+        rootfs_flag),
+  SET ("security-opt", 0, "OPT",
+       "Security options: seccomp=FILE|unconfined, no-new-privileges, "
+       "apparmor=, label= (no policy applies here)",
+       "--security-opt", set_security_opt),
+  SET ("shm-size", 0, "SIZE", "Size of /dev/shm", "--shm-size",
+       run_set_shm_size),
+  REGFLAGS_OPT_SIGNATURE_POLICY,
+  CMD_OPT_SET ("stop-signal", 0, "SIGNAL", "Signal to stop the container",
+               "--stop-signal", set_stop_signal, OFF (stop_signal)),
+  SET ("stop-timeout", 0, "SECONDS",
+       "Timeout (in seconds) to stop the container", "--stop-timeout",
+       set_stop_timeout),
+  CMD_OPT_SET ("sysctl", 0, "KEY=VALUE", "Set a namespaced kernel parameter",
+               "--sysctl", cmd_set_strv, OFF (sysctls)),
+  REGFLAGS_OPT_TLS_VERIFY,
+  SET ("tmpfs", 0, "DST[:OPTS]", "Mount a tmpfs directory", "--tmpfs",
+       set_tmpfs),
+  BOOL ("tty", 't', "Allocate a pseudo-TTY", "--tty", tty),
+  SET ("ulimit", 0, "NAME=SOFT[:HARD]", "Set a resource limit", "--ulimit",
+       run_set_ulimit),
+  STR ("user", 'u', "USER[:GROUP]", "Username or UID, and group", "--user",
+       user),
+  SET ("volume", 'v', "[SRC:]DST[:OPTS]", "Bind mount a volume", "--volume",
+       set_volume),
+  STR ("workdir", 'w', "DIR", "Working directory inside the container",
+       "--workdir", workdir),
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_run_spec = {
+  .name = "run",
+  .usage = "imgtool run [OPTIONS] IMAGE [COMMAND [ARG...]]",
+  .opts = run_opts,
+  .posix = true,
+  .bad_exit = 125,
+  .other = set_regflag,
+};
+/* docker create has no -d: it starts nothing */
+static const char *const create_omits[] = { "detach", NULL };
+const struct cmd_spec cmd_create_spec = {
+  .name = "create",
+  .usage = "imgtool create [OPTIONS] IMAGE [COMMAND [ARG...]]",
+  .opts = run_opts,
+  .omit = create_omits,
+  .posix = true,
+  .bad_exit = 125,
+  .other = set_regflag,
+};
+
 int
 run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
 {
-  static const struct option opts[] = {
-    { "rm", no_argument, NULL, OPT_RM },
-    { "interactive", no_argument, NULL, 'i' },
-    { "tty", no_argument, NULL, 't' },
-    { "detach", no_argument, NULL, 'd' },
-    { "name", required_argument, NULL, OPT_NAME },
-    { "env", required_argument, NULL, 'e' },
-    { "env-file", required_argument, NULL, OPT_ENV_FILE },
-    { "workdir", required_argument, NULL, 'w' },
-    { "user", required_argument, NULL, 'u' },
-    { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-    { "volume", required_argument, NULL, 'v' },
-    { "tmpfs", required_argument, NULL, OPT_TMPFS },
-    { "mount", required_argument, NULL, OPT_MOUNT },
-    { "read-only", no_argument, NULL, OPT_READ_ONLY },
-    { "hostname", required_argument, NULL, 'h' },
-    { "memory", required_argument, NULL, 'm' },
-    { "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
-    { "cpus", required_argument, NULL, OPT_CPUS },
-    { "cpu-shares", required_argument, NULL, 'c' },
-    { "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
-    { "cap-add", required_argument, NULL, OPT_CAP_ADD },
-    { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
-    { "privileged", no_argument, NULL, OPT_PRIVILEGED },
-    { "device", required_argument, NULL, OPT_DEVICE },
-    { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
-    { "network", required_argument, NULL, OPT_NETWORK },
-    { "net", required_argument, NULL, OPT_NETWORK },
-    { "publish", required_argument, NULL, 'p' },
-    { "publish-all", no_argument, NULL, 'P' },
-    REGFLAGS_OPT_PLATFORM,
-    { "pull", required_argument, NULL, OPT_PULL },
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_SIGNATURE_POLICY,
-    { "rootfs", no_argument, NULL, OPT_ROOTFS },
-    { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
-    { "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
-    { "restart", required_argument, NULL, OPT_RESTART },
-    { "help", no_argument, NULL, OPT_HELP },
-    { "ulimit", required_argument, NULL, OPT_ULIMIT },
-    { "shm-size", required_argument, NULL, OPT_SHM_SIZE },
-    { "sysctl", required_argument, NULL, OPT_SYSCTL },
-    { "init", optional_argument, NULL, OPT_INIT },
-    { "add-host", required_argument, NULL, OPT_ADD_HOST },
-    { "dns", required_argument, NULL, OPT_DNS },
-    { "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
-    { "dns-option", required_argument, NULL, OPT_DNS_OPTION },
-    { "label", required_argument, NULL, OPT_LABEL },
-    { "label-file", required_argument, NULL, OPT_LABEL_FILE },
-    { "expose", required_argument, NULL, OPT_EXPOSE },
-    { "group-add", required_argument, NULL, OPT_GROUP_ADD },
-    { "cidfile", required_argument, NULL, OPT_CIDFILE },
-    { "pid", required_argument, NULL, OPT_PID },
-    { "ipc", required_argument, NULL, OPT_IPC },
-    RUN_MONITOR_OPTS,
-    { 0 },
-  };
-  const char *memory = NULL, *swap = NULL;
-  bool rootfs = false;
-  int c, r;
-  int64_t v;
+  const struct cmd_spec *spec
+      = strcmp (argv[0], "create") ? &cmd_run_spec : &cmd_create_spec;
+  int r;
 
   memset (f, 0, sizeof *f);
   f->no_new_privs = true;
@@ -229,238 +501,12 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
   f->network = RT_NET_BRIDGE;
   f->pull = RUN_PULL_MISSING;           /* docker's default */
   regflags_init (&f->reg, NULL, false); /* bad values: exit 125 */
-  while ((c = command_getopt (argc, argv, "+itde:w:u:v:h:m:c:p:P", opts)) != -1)
-    switch (c)
-      {
-      case OPT_RM:
-        f->rm = true;
-        break;
-      case 'i':
-        f->interactive = true;
-        break;
-      case 't':
-        f->tty = true;
-        break;
-      case 'd':
-        f->detach = true;
-        break;
-      case OPT_NAME:
-        free (f->name);
-        f->name = xstrdup (*optarg == '/' ? optarg + 1 : optarg);
-        break;
-      case 'e':
-        if (rt_env_arg (optarg, &f->env, err) < 0)
-          return -1;
-        break;
-      case OPT_ENV_FILE:
-        if (rt_env_file_read (optarg, &f->env, err) < 0)
-          return -1;
-        break;
-      case 'w':
-        free (f->workdir);
-        f->workdir = xstrdup (optarg);
-        break;
-      case 'u':
-        free (f->user);
-        f->user = xstrdup (optarg);
-        break;
-      case OPT_ENTRYPOINT:
-        free (f->entrypoint);
-        f->entrypoint = xstrdup (optarg);
-        f->entrypoint_set = true;
-        break;
-      case 'v':
-      case OPT_TMPFS:
-      case OPT_MOUNT:
-        f->mounts = xrealloc (f->mounts, (f->n_mounts + 1) * sizeof *f->mounts);
-        if ((c == 'v' ? rt_volume_parse (optarg, &f->mounts[f->n_mounts], err)
-             : c == OPT_MOUNT
-                 ? rt_mount_opt_parse (optarg, &f->mounts[f->n_mounts], err)
-                 : rt_tmpfs_parse (optarg, &f->mounts[f->n_mounts], err))
-            < 0)
-          return -1;
-        for (size_t i = 0; i < f->n_mounts; i++)
-          if (!strcmp (f->mounts[i].destination,
-                       f->mounts[f->n_mounts].destination))
-            {
-              err_set (err, 0, "duplicate mount point: '%s'",
-                       f->mounts[i].destination);
-              rt_mount_release (&f->mounts[f->n_mounts]);
-              return err_exit (err, 125);
-            }
-        f->n_mounts++;
-        break;
-      case OPT_READ_ONLY:
-        f->read_only = true;
-        break;
-      case 'h':
-        free (f->hostname);
-        f->hostname = xstrdup (optarg);
-        break;
-      case 'm':
-        memory = optarg;
-        break;
-      case OPT_MEMORY_SWAP:
-        swap = optarg;
-        break;
-      case OPT_CPUS:
-        if (rt_parse_cpus (optarg, sysconf (_SC_NPROCESSORS_ONLN),
-                           &f->limits.cpu_quota, &f->limits.cpu_period, err)
-            < 0)
-          return -1;
-        break;
-      case 'c':
-        if (rt_parse_int (optarg, "--cpu-shares", &v, err) < 0)
-          return -1;
-        if (v < 0 || v > 262144)
-          {
-            err_set (err, 0,
-                     "invalid value '%s' for --cpu-shares: the range "
-                     "is 2 to 262144",
-                     optarg);
-            return err_exit (err, 125);
-          }
-        f->limits.cpu_shares = v;
-        break;
-      case OPT_PIDS_LIMIT:
-        if (rt_parse_int (optarg, "--pids-limit", &v, err) < 0)
-          return -1;
-        /* docker: 0 or -1 is unlimited */
-        f->limits.pids = v <= 0 ? -1 : v;
-        break;
-      case OPT_CAP_ADD:
-        if (run_flags_cap (optarg, &f->cap_add, err) < 0)
-          return -1;
-        break;
-      case OPT_CAP_DROP:
-        if (run_flags_cap (optarg, &f->cap_drop, err) < 0)
-          return -1;
-        break;
-      case OPT_PRIVILEGED:
-        f->privileged = true;
-        break;
-      case OPT_DEVICE:
-        if (rt_device_parse (optarg, &f->devices, &f->n_devices, err) < 0)
-          return -1;
-        break;
-      case OPT_SECURITY_OPT:
-        if (security_opt (f, optarg, err) < 0)
-          return -1;
-        break;
-      case OPT_NETWORK:
-        free (steal_pointer (&f->net_name)); /* the last --network wins */
-        if (!strcmp (optarg, "none"))
-          f->network = RT_NET_NONE;
-        else if (!strcmp (optarg, "host"))
-          f->network = RT_NET_HOST;
-        else if (!strcmp (optarg, "bridge") || !strcmp (optarg, "default"))
-          f->network = RT_NET_BRIDGE;
-        else if (!strncmp (optarg, "container:", 10) && optarg[10])
-          {
-            f->network = RT_NET_CONTAINER;
-            free (f->net_container);
-            f->net_container = xstrdup (optarg + 10);
-          }
-        else if ((r = net_slirp_parse (optarg, &f->network, err)) > 0)
-          ; /* rootless networking */
-        else if (r == 0 && net_name_valid (optarg))
-          {
-            /* a user network: its existence is checked at create */
-            f->network = RT_NET_BRIDGE;
-            f->net_name = xstrdup (optarg);
-          }
-        else
-          {
-            err_set (err, 0,
-                     "invalid --network '%s': expected none, host, "
-                     "bridge, container:NAME, slirp4netns or a network's "
-                     "name",
-                     optarg);
-            return err_exit (err, 125);
-          }
-        break;
-      case 'p':
-        f->ports = xrealloc (f->ports, (f->n_ports + 1) * sizeof *f->ports);
-        if (net_parse_publish (optarg, &f->ports[f->n_ports], err) < 0)
-          return err_exit (err, 125);
-        f->n_ports++;
-        break;
-      case 'P':
-        f->publish_all = true;
-        break;
-      case OPT_PULL:
-        if (!strcmp (optarg, "missing"))
-          f->pull = RUN_PULL_MISSING;
-        else if (!strcmp (optarg, "never"))
-          f->pull = RUN_PULL_NEVER;
-        else if (!strcmp (optarg, "always"))
-          f->pull = RUN_PULL_ALWAYS;
-        else
-          {
-            err_set (err, 0,
-                     "invalid --pull '%s': expected missing, never "
-                     "or always",
-                     optarg);
-            return err_exit (err, 125);
-          }
-        break;
-      case OPT_ROOTFS:
-        rootfs = true;
-        break;
-      case OPT_STOP_SIGNAL:
-        {
-          int sig;
-          if (rt_signal_parse (optarg, &sig, err) < 0)
-            return -1;
-          free (f->stop_signal);
-          f->stop_signal = xstrdup (optarg);
-        }
-        break;
-      case OPT_STOP_TIMEOUT:
-        if (rt_parse_int (optarg, "--stop-timeout", &v, err) < 0)
-          return -1;
-        f->stop_timeout = v < 0 ? -1 : (int)v;
-        break;
-      case OPT_RESTART:
-        {
-          struct svc_restart_policy rp;
-          if (svc_restart_parse (optarg, &rp, err) < 0)
-            return err_exit (err, 125);
-          free (f->restart);
-          f->restart = xstrdup (optarg);
-        }
-        break;
-      case OPT_HELP:
-        f->help = true;
-        return 0;
-      case OPT_ULIMIT:
-      case OPT_SHM_SIZE:
-      case OPT_SYSCTL:
-      case OPT_INIT:
-      case OPT_ADD_HOST:
-      case OPT_DNS:
-      case OPT_DNS_SEARCH:
-      case OPT_DNS_OPTION:
-      case OPT_LABEL:
-      case OPT_LABEL_FILE:
-      case OPT_EXPOSE:
-      case OPT_GROUP_ADD:
-      case OPT_CIDFILE:
-      case OPT_PID:
-      case OPT_IPC:
-        if (run_flags_everyday (f, c - OPT_ULIMIT, optarg, err) < 0)
-          return -1;
-        break;
-      case RUN_OPT_LOG_DRIVER ... RUN_OPT_MONITOR_LAST:
-        if (run_monitor_option (&f->monitor, c, optarg, err) < 0)
-          return -1;
-        break;
-      default: /* --platform, --tls-verify; else exit 125 */
-        if (regflags_option (&f->reg, c, optarg, err) < 0)
-          return -1;
-        break;
-      }
-  if (rt_parse_memory (memory, swap, &f->limits, err) < 0)
+  if ((r = cmd_parse (argc, argv, spec, f, err)) != 0)
+    {
+      f->help = r > 0;
+      return r < 0 ? -1 : 0;
+    }
+  if (rt_parse_memory (f->memory_arg, f->swap_arg, &f->limits, err) < 0)
     return -1;
   /* rootless: no bridge without root; slirp4netns is the default (podman) */
   if (f->network == RT_NET_BRIDGE && userns_rootless ())
@@ -503,11 +549,11 @@ run_flags_parse (int argc, char **argv, struct run_flags *f, struct err **err)
     }
   if (optind >= argc)
     {
-      err_set (err, 0, "%s needs an image: %s", argv[0], run_flags_usage);
+      err_set (err, 0, "%s needs an image: %s", argv[0], spec->usage);
       return err_exit (err, 125);
     }
   f->image = xstrdup (argv[optind]);
-  if (rootfs)
+  if (f->rootfs_flag)
     {
       if (*f->image != '/')
         {

@@ -62,41 +62,35 @@ struct run_flags
   char *net_container;       /* --network container:NAME */
   char *restart;             /* --restart as given (checked), NULL for none */
   char *net_name;            /* --network NAME: a user network */
-  char *image;               /* the first argument (or the rootfs dir) */
-  char **args;               /* the command after the image */
+  const char *memory_arg, *swap_arg; /* -m, --memory-swap as given */
+  bool rootfs_flag;                  /* --rootfs */
+  char *image; /* the first argument (or the rootfs dir) */
+  char **args; /* the command after the image */
 };
-
-extern const char run_flags_usage[];
 
 /* Parse argv (argv[0] is the command name). Errors exit 125. */
 int run_flags_parse (int argc, char **argv, struct run_flags *f,
                      struct err **err);
 void run_flags_release (struct run_flags *f);
 
-/* The everyday flags, in cmd/runflags_everyday.c: which is the flag's
- * index in order --ulimit, --shm-size, --sysctl, --init, --add-host, --dns,
- * --dns-search, --dns-option, --label, --label-file, --expose, --group-add,
- * --cidfile, --pid, --ipc. Errors exit 125. */
-enum run_everyday
-{
-  RUN_ULIMIT,
-  RUN_SHM_SIZE,
-  RUN_SYSCTL,
-  RUN_INIT,
-  RUN_ADD_HOST,
-  RUN_DNS,
-  RUN_DNS_SEARCH,
-  RUN_DNS_OPTION,
-  RUN_LABEL,
-  RUN_LABEL_FILE,
-  RUN_EXPOSE,
-  RUN_GROUP_ADD,
-  RUN_CIDFILE,
-  RUN_PID,
-  RUN_IPC,
-};
-int run_flags_everyday (struct run_flags *f, int which, const char *arg,
-                        struct err **err);
+/* The everyday flags' handlers (cmd/opttable.h), in
+ * cmd/runflags_everyday.c, checked as docker checks them. Errors exit
+ * 125. */
+struct cmd_opt;
+#define RUN_HANDLER(name)                                                      \
+  int run_set_##name (void *target, const struct cmd_opt *o, const char *arg,  \
+                      struct err **err)
+RUN_HANDLER (ulimit);
+RUN_HANDLER (shm_size);
+RUN_HANDLER (add_host);
+RUN_HANDLER (dns);
+RUN_HANDLER (dns_search);
+RUN_HANDLER (label);
+RUN_HANDLER (label_file);
+RUN_HANDLER (expose);
+RUN_HANDLER (group_add);
+RUN_HANDLER (pid);
+RUN_HANDLER (ipc);
 
 /* docker's conflicts with --network container:NAME (exit 125). */
 int run_flags_conflicts (const struct run_flags *f, struct err **err);

@@ -27,9 +27,10 @@ ip_address (const char *s)
 
 /* docker's ValidateDNSSearch: a domain name of at most 255 characters, or
  * "." for none. */
-static int
-dns_search (struct run_flags *f, const char *arg, struct err **err)
+RUN_HANDLER (dns_search)
 {
+  struct run_flags *f = target;
+  (void)o;
   size_t n = strlen (arg);
   if (strcmp (arg, ".")
       && (!n || n > 255 || arg[0] == '-' || arg[0] == '.' || arg[n - 1] == '-'
@@ -55,9 +56,11 @@ label (char ***labels, const char *arg, struct err **err)
 
 /* docker's label file: one label a line, '#' comments and blank lines
  * skipped. */
-static int
-label_file (struct run_flags *f, const char *path, struct err **err)
+RUN_HANDLER (label_file)
 {
+  struct run_flags *f = target;
+  const char *path = arg;
+  (void)o;
   _cleanup_free_ char *text = NULL;
   char *save = NULL;
   if (fs_read_file (AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0)
@@ -83,9 +86,10 @@ label_file (struct run_flags *f, const char *path, struct err **err)
 }
 
 /* docker's --expose: PORT[/PROTO] or a range START-END[/PROTO]. */
-static int
-expose (struct run_flags *f, const char *arg, struct err **err)
+RUN_HANDLER (expose)
 {
+  struct run_flags *f = target;
+  (void)o;
   char *end;
   const char *slash = strchr (arg, '/');
   const char *proto = slash ? slash + 1 : "tcp";
@@ -108,92 +112,87 @@ expose (struct run_flags *f, const char *arg, struct err **err)
   return 0;
 }
 
-int
-run_flags_everyday (struct run_flags *f, int which, const char *arg,
-                    struct err **err)
+RUN_HANDLER (label)
 {
-  switch (which)
+  (void)o;
+  return label (&((struct run_flags *)target)->labels, arg, err);
+}
+
+RUN_HANDLER (ulimit)
+{
+  struct rt_rlimit l;
+  (void)o;
+  if (rt_rlimit_parse (arg, &l, err) < 0)
+    return err_exit (err, 125);
+  strv_push (&((struct run_flags *)target)->ulimits, xstrdup (arg));
+  return 0;
+}
+
+RUN_HANDLER (shm_size)
+{
+  struct run_flags *f = target;
+  (void)o;
+  if (rt_parse_size (arg, &f->shm_size, err) < 0 || f->shm_size <= 0)
     {
-    case RUN_ULIMIT:
-      {
-        struct rt_rlimit l;
-        if (rt_rlimit_parse (arg, &l, err) < 0)
-          return err_exit (err, 125);
-        strv_push (&f->ulimits, xstrdup (arg));
-        return 0;
-      }
-    case RUN_SHM_SIZE:
-      if (rt_parse_size (arg, &f->shm_size, err) < 0 || f->shm_size <= 0)
-        {
-          err_clear (err);
-          return err_fail (err, 125,
-                           "invalid --shm-size '%s': expected a size above 0",
-                           arg);
-        }
-      return 0;
-    case RUN_SYSCTL:
-      /* checked once the network is known (run_flags_parse) */
-      strv_push (&f->sysctls, xstrdup (arg));
-      return 0;
-    case RUN_INIT:
-      if (command_parse_bool (arg, &f->init) < 0)
-        return err_fail (err, 125,
-                         "invalid --init '%s': expected true or false", arg);
-      return 0;
-    case RUN_ADD_HOST:
-      if (rt_extra_host_parse (arg, NULL, NULL, err) < 0)
-        return -1;
-      strv_push (&f->add_hosts, xstrdup (arg));
-      return 0;
-    case RUN_DNS:
-      if (!ip_address (arg))
-        return err_fail (err, 125, "invalid --dns '%s': not an IP address",
-                         arg);
-      strv_push (&f->dns, xstrdup (arg));
-      return 0;
-    case RUN_DNS_SEARCH:
-      return dns_search (f, arg, err);
-    case RUN_DNS_OPTION:
-      strv_push (&f->dns_options, xstrdup (arg));
-      return 0;
-    case RUN_LABEL:
-      return label (&f->labels, arg, err);
-    case RUN_LABEL_FILE:
-      return label_file (f, arg, err);
-    case RUN_EXPOSE:
-      return expose (f, arg, err);
-    case RUN_GROUP_ADD:
-      if (!*arg)
-        return err_fail (err, 125, "invalid --group-add '%s': empty", arg);
-      strv_push (&f->group_add, xstrdup (arg));
-      return 0;
-    case RUN_CIDFILE:
-      free (f->cidfile);
-      f->cidfile = xstrdup (arg);
-      return 0;
-    case RUN_PID:
-      if (strcmp (arg, "host")
-          && !(!strncmp (arg, "container:", 10) && arg[10]))
-        return err_fail (err, 125,
-                         "invalid --pid '%s': expected host or container:NAME",
-                         arg);
-      free (f->pid_mode);
-      f->pid_mode = xstrdup (arg);
-      return 0;
-    case RUN_IPC:
-      if (strcmp (arg, "private") && strcmp (arg, "shareable")
-          && strcmp (arg, "host")
-          && !(!strncmp (arg, "container:", 10) && arg[10]))
-        return err_fail (
-            err, 125,
-            "invalid --ipc '%s': expected private, shareable, host or "
-            "container:NAME",
-            arg);
-      free (f->ipc_mode);
-      f->ipc_mode = xstrdup (arg);
-      return 0;
+      err_clear (err);
+      return err_fail (err, 125,
+                       "invalid --shm-size '%s': expected a size above 0", arg);
     }
-  return err_fail (err, 125, "unknown run flag '%s'", arg ? arg : "");
+  return 0;
+}
+
+RUN_HANDLER (add_host)
+{
+  (void)o;
+  if (rt_extra_host_parse (arg, NULL, NULL, err) < 0)
+    return -1;
+  strv_push (&((struct run_flags *)target)->add_hosts, xstrdup (arg));
+  return 0;
+}
+
+RUN_HANDLER (dns)
+{
+  (void)o;
+  if (!ip_address (arg))
+    return err_fail (err, 125, "invalid --dns '%s': not an IP address", arg);
+  strv_push (&((struct run_flags *)target)->dns, xstrdup (arg));
+  return 0;
+}
+
+RUN_HANDLER (group_add)
+{
+  (void)o;
+  if (!*arg)
+    return err_fail (err, 125, "invalid --group-add '%s': empty", arg);
+  strv_push (&((struct run_flags *)target)->group_add, xstrdup (arg));
+  return 0;
+}
+
+RUN_HANDLER (pid)
+{
+  struct run_flags *f = target;
+  (void)o;
+  if (strcmp (arg, "host") && !(!strncmp (arg, "container:", 10) && arg[10]))
+    return err_fail (
+        err, 125, "invalid --pid '%s': expected host or container:NAME", arg);
+  free (f->pid_mode);
+  f->pid_mode = xstrdup (arg);
+  return 0;
+}
+
+RUN_HANDLER (ipc)
+{
+  struct run_flags *f = target;
+  (void)o;
+  if (strcmp (arg, "private") && strcmp (arg, "shareable")
+      && strcmp (arg, "host") && !(!strncmp (arg, "container:", 10) && arg[10]))
+    return err_fail (err, 125,
+                     "invalid --ipc '%s': expected private, shareable, host or "
+                     "container:NAME",
+                     arg);
+  free (f->ipc_mode);
+  f->ipc_mode = xstrdup (arg);
+  return 0;
 }
 
 /* docker's validateNetContainerMode: what another container's network

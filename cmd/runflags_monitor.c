@@ -1,5 +1,6 @@
 /* run's log and healthcheck options (runflags_monitor.h). */
 #include "cmd/runflags_monitor.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/json.h"
@@ -27,71 +28,75 @@ duration (const char *name, const char *arg, int64_t *out, struct err **err)
   return err_exit (err, 125);
 }
 
-int
-run_monitor_option (struct run_monitor_flags *m, int c, const char *arg,
-                    struct err **err)
+#define M(target, o) ((struct run_monitor_flags *)((char *)(target) + (o)->off))
+
+RUN_MONITOR_HANDLER (log_driver)
 {
-  switch (c)
+  struct run_monitor_flags *m = M (target, o);
+  (void)err;
+  free (m->log_driver);
+  m->log_driver = xstrdup (arg);
+  return 0;
+}
+
+RUN_MONITOR_HANDLER (log_opt)
+{
+  struct run_monitor_flags *m = M (target, o);
+  (void)err;
+  /* one k=v per option as docker's, or several split by commas */
+  for (const char *p = arg;; p++)
     {
-    case RUN_OPT_LOG_DRIVER:
-      free (m->log_driver);
-      m->log_driver = xstrdup (arg);
-      return 0;
-    case RUN_OPT_LOG_OPT:
-      /* one k=v per option as docker's, or several split by commas */
-      for (const char *p = arg;; p++)
-        {
-          const char *end = strchrnul (p, ',');
-          strv_push (&m->log_opts, xstrndup (p, (size_t)(end - p)));
-          if (!*end)
-            return 0;
-          p = end;
-        }
-    case RUN_OPT_HEALTH_CMD:
-      free (m->health_cmd);
-      m->health_cmd = xstrdup (arg);
-      break;
-    case RUN_OPT_HEALTH_INTERVAL:
-      if (duration ("health-interval", arg, &m->interval, err) < 0)
-        return -1;
-      break;
-    case RUN_OPT_HEALTH_TIMEOUT:
-      if (duration ("health-timeout", arg, &m->timeout, err) < 0)
-        return -1;
-      break;
-    case RUN_OPT_HEALTH_START_PERIOD:
-      if (duration ("health-start-period", arg, &m->start_period, err) < 0)
-        return -1;
-      break;
-    case RUN_OPT_HEALTH_START_INTERVAL:
-      if (duration ("health-start-interval", arg, &m->start_interval, err) < 0)
-        return -1;
-      break;
-    case RUN_OPT_HEALTH_RETRIES:
-      {
-        char *end;
-        long n = strtol (arg, &end, 10);
-        if (!*arg || *end || n > 1000000000L)
-          {
-            err_set (err, 0,
+      const char *end = strchrnul (p, ',');
+      strv_push (&m->log_opts, xstrndup (p, (size_t)(end - p)));
+      if (!*end)
+        return 0;
+      p = end;
+    }
+}
+
+RUN_MONITOR_HANDLER (health_cmd)
+{
+  struct run_monitor_flags *m = M (target, o);
+  (void)err;
+  free (m->health_cmd);
+  m->health_cmd = xstrdup (arg);
+  m->any_health = true;
+  return 0;
+}
+
+#define DURATION(field)                                                        \
+  RUN_MONITOR_HANDLER (health_##field)                                         \
+  {                                                                            \
+    struct run_monitor_flags *m = M (target, o);                               \
+    m->any_health = true;                                                      \
+    return duration (o->name, arg, &m->field, err);                            \
+  }
+DURATION (interval)
+DURATION (timeout)
+DURATION (start_period)
+DURATION (start_interval)
+
+RUN_MONITOR_HANDLER (health_retries)
+{
+  struct run_monitor_flags *m = M (target, o);
+  char *end;
+  long n = strtol (arg, &end, 10);
+  if (!*arg || *end || n > 1000000000L)
+    return err_fail (err, 125,
                      "invalid argument '%s' for --health-retries: not a "
                      "number",
                      arg);
-            return err_exit (err, 125);
-          }
-        if (n < 0)
-          {
-            err_set (err, 0, "--health-retries cannot be negative");
-            return err_exit (err, 125);
-          }
-        m->retries = (int)n;
-      }
-      break;
-    case RUN_OPT_NO_HEALTHCHECK:
-      m->no_healthcheck = true;
-      return 0;
-    }
+  if (n < 0)
+    return err_fail (err, 125, "--health-retries cannot be negative");
+  m->retries = (int)n;
   m->any_health = true;
+  return 0;
+}
+
+RUN_MONITOR_HANDLER (no_healthcheck)
+{
+  (void)arg, (void)err;
+  M (target, o)->no_healthcheck = cmd_optbool;
   return 0;
 }
 

@@ -5,6 +5,7 @@
  * names of one image share its entry. FILE appears only when complete. */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "layers/archive.h"
 #include "layers/store.h"
 #include "lib/err.h"
@@ -124,14 +125,23 @@ add_image (struct store *s, const char *user, struct items *it,
   return 0;
 }
 
+static const struct cmd_opt save_opts[] = {
+  CMD_OPT ("output", 'o', "FILE", 0, "Write to a file, instead of STDOUT",
+           "--output"),
+  CMD_OPT ("format", 0, "FORMAT", 'F',
+           "Archive format: docker-archive or oci-archive", NULL),
+  CMD_OPT_HELP_H,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_save_spec = {
+  .name = "save",
+  .usage = usage_text,
+  .opts = save_opts,
+};
+
 COMMAND (save)
 {
-  static const struct option opts[] = {
-    { "output", required_argument, NULL, 'o' },
-    { "format", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   const char *output = NULL;
   enum archive_format f = ARCHIVE_DOCKER;
   struct items it = { 0 };
@@ -139,7 +149,7 @@ COMMAND (save)
   struct fs_output out = { .fd = -1 };
   int c, fd = 1, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "o:h", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_save_spec)) != -1)
     switch (c)
       {
       case 'o':
@@ -149,8 +159,7 @@ COMMAND (save)
         if (archive_format_parse (optarg, &f, err) < 0)
           return err_exit (err, 2);
         break;
-      case 'h':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -8,6 +8,7 @@
 #include "trust/sign.h"
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "cmd/signkey.h"
 #include "layers/store.h"
@@ -50,17 +51,25 @@ advise_push (struct global *g, const char *image, struct err **err)
   store_release (&s);
 }
 
+static const struct cmd_opt sign_opts[] = {
+  SIGNKEY_OPTS,
+  CMD_OPT ("sign-identity", 0, "REF", 'i',
+           "The identity to sign for, instead of the image reference", NULL),
+  CMD_OPT ("recursive", 0, NULL, 'R', "Sign every image of an index too", NULL),
+  REGFLAGS_OPT_TLS_VERIFY,
+  REGFLAGS_OPT_CERT_DIR,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_sign_spec = {
+  .name = "sign",
+  .usage = usage_text,
+  .opts = sign_opts,
+};
+
 COMMAND (sign)
 {
-  static const struct option opts[] = {
-    SIGNKEY_OPTS,
-    { "sign-identity", required_argument, NULL, 'i' },
-    { "recursive", no_argument, NULL, 'R' },
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_CERT_DIR,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct signkey sk = { 0 };
   struct regflags rf;
   struct reg_client c;
@@ -72,14 +81,14 @@ COMMAND (sign)
   int ch, rc, ret;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((ch = command_getopt (argc, argv, "h", opts)) != -1)
+  while ((ch = cmd_getopt (argc, argv, &cmd_sign_spec)) != -1)
     switch (ch)
       {
       case 'i':
         identity = optarg;
         break;
       case 'R':
-        recursive = true;
+        recursive = cmd_optbool;
         break;
       default:
         if ((rc = signkey_option (&sk, ch, optarg)) > 0)

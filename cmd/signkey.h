@@ -6,7 +6,7 @@
 #ifndef IMGTOOL_SIGNKEY_H
 #define IMGTOOL_SIGNKEY_H
 
-#include <getopt.h>
+#include "cmd/opttable.h"
 
 struct err;
 struct trust_key;
@@ -20,13 +20,14 @@ enum
 };
 
 #define SIGNKEY_OPTS                                                           \
-  { "key", required_argument, NULL, SIGNKEY_KEY },                             \
-      { "sign-by-sigstore-private-key", required_argument, NULL,               \
-        SIGNKEY_KEY },                                                         \
-      { "passphrase-file", required_argument, NULL, SIGNKEY_PASSPHRASE_FILE }, \
-  {                                                                            \
-    "sign-passphrase-file", required_argument, NULL, SIGNKEY_PASSPHRASE_FILE   \
-  }
+  CMD_OPT ("key", 0, "FILE", SIGNKEY_KEY, "The private key to sign with",      \
+           NULL),                                                              \
+      CMD_OPT ("sign-by-sigstore-private-key", 0, "FILE", SIGNKEY_KEY,         \
+               "The same as --key (podman's)", NULL),                          \
+      CMD_OPT ("passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,          \
+               "Read the key's passphrase from the file", NULL),               \
+      CMD_OPT ("sign-passphrase-file", 0, "FILE", SIGNKEY_PASSPHRASE_FILE,     \
+               "The same as --passphrase-file (podman's)", NULL)
 
 struct signkey
 {

@@ -7,6 +7,7 @@
  * restart-policy=always` is the boot hook (docs/lifecycle.md). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "service/service.h"
@@ -160,44 +161,55 @@ start_attached (struct svc *s, struct svc_container *c, bool interactive,
   return svc_start (s, c, true, interactive, err);
 }
 
+static const struct cmd_opt start_opts[] = {
+  CMD_OPT ("attach", 'a', NULL, 0, "Attach STDOUT/STDERR and forward signals",
+           "--attach"),
+  CMD_OPT ("interactive", 'i', NULL, 0, "Attach the container's STDIN",
+           "--interactive"),
+  CMD_OPT ("detach-keys", 0, "KEYS", 'K',
+           "Override the key sequence for detaching a container",
+           "--detach-keys"),
+  CMD_OPT ("all", 0, NULL, 'A', "Start all containers that match --filter",
+           NULL),
+  CMD_OPT_FILTER,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_start_spec = {
+  .name = "start",
+  .usage = usage_text,
+  .opts = start_opts,
+};
+
 COMMAND (start)
 {
-  static const struct option opts[] = {
-    { "attach", no_argument, NULL, 'a' },
-    { "interactive", no_argument, NULL, 'i' },
-    { "detach-keys", required_argument, NULL, 'K' },
-    { "all", no_argument, NULL, 'A' },
-    { "filter", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   bool attach = false, interactive = false, all = false;
   const char *keys = NULL;
   struct filter f = { 0 };
   _cleanup_strv_ char **names = NULL;
   int c, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "aif:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_start_spec)) != -1)
     switch (c)
       {
       case 'a':
-        attach = true;
+        attach = cmd_optbool;
         break;
       case 'i':
-        interactive = true;
+        interactive = cmd_optbool;
         break;
       case 'K':
         keys = optarg;
         break;
       case 'A':
-        all = true;
+        all = cmd_optbool;
         break;
       case 'f':
         if (filter_add (&f, optarg, err) < 0)
           goto out;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         ret = 0;
         goto out;
       default:

@@ -8,6 +8,7 @@
 #include "runtime/stats.h"
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/human.h"
 #include "lib/xalloc.h"
@@ -166,16 +167,26 @@ collect (struct global *g, struct svc *svc, char **names, bool all,
   return 0;
 }
 
+static const struct cmd_opt stats_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Show all containers (default shows just running)", "--all"),
+  CMD_OPT ("no-stream", 0, NULL, OPT_NO_STREAM,
+           "Disable streaming stats and only pull the first result",
+           "--no-stream"),
+  CMD_OPT_NO_TRUNC (OPT_NO_TRUNC),
+  CMD_OPT_FORMAT (OPT_FORMAT),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_stats_spec = {
+  .name = "stats",
+  .usage = usage_text,
+  .opts = stats_opts,
+};
+
 COMMAND (stats)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "no-stream", no_argument, NULL, OPT_NO_STREAM },
-    { "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
-    { "format", required_argument, NULL, OPT_FORMAT },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct svc svc = { .cs = { .fd = -1 } };
   struct rt_record *recs = NULL;
   _cleanup_strv_ char **keys = NULL;
@@ -186,23 +197,22 @@ COMMAND (stats)
   size_t n = 0;
   int c, ret = -1;
 
-  while ((c = command_getopt (argc, argv, "a", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_stats_spec)) != -1)
     switch (c)
       {
       case 'a':
-        all = true;
+        all = cmd_optbool;
         break;
       case OPT_NO_STREAM:
-        no_stream = true;
+        no_stream = cmd_optbool;
         break;
       case OPT_NO_TRUNC:
-        no_trunc = true;
+        no_trunc = cmd_optbool;
         break;
       case OPT_FORMAT:
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

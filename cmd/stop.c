@@ -6,6 +6,7 @@
  * says why). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "runtime/runopts.h"
 
@@ -26,42 +27,51 @@ restart_one (struct svc *s, struct svc_container *c, void *data,
   return svc_restart (s, c, (int)*(const int64_t *)data, err);
 }
 
+static const struct cmd_opt opts[] = {
+  CMD_OPT ("time", 't', "SECONDS", 0,
+           "Seconds to wait before killing the container (10)", "--time"),
+  CMD_OPT ("timeout", 0, "SECONDS", 't', "The same as --time (podman's)", NULL),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_stop_spec
+    = { .name = "stop",
+        .usage = "imgtool stop [-t SECONDS] CONTAINER...",
+        .opts = opts };
+const struct cmd_spec cmd_restart_spec
+    = { .name = "restart",
+        .usage = "imgtool restart [-t SECONDS] CONTAINER...",
+        .opts = opts };
+
 /* stop's and restart's options: -t; 1 when --help was printed */
 static int
-parse_time (int argc, char **argv, const char *usage, int64_t *t,
+parse_time (int argc, char **argv, const struct cmd_spec *spec, int64_t *t,
             struct err **err)
 {
-  static const struct option opts[] = {
-    { "time", required_argument, NULL, 't' },
-    { "timeout", required_argument, NULL, 't' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   int c;
   *t = -1;
-  while ((c = command_getopt (argc, argv, "t:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, spec)) != -1)
     switch (c)
       {
       case 't':
         if (rt_parse_int (optarg, "-t", t, err) < 0)
           return err_exit (err, 1); /* 125 is for run/exec (as kill) */
         break;
-      case 'H':
-        printf ("usage: %s\n", usage);
+      case CMD_OPT_HELP_ID:
         return 1;
       default:
         return command_bad_option (err);
       }
   if (optind >= argc)
-    return command_usage_error (usage, err);
+    return command_usage_error (spec->usage, err);
   return 0;
 }
 
 COMMAND (stop)
 {
   int64_t t;
-  int r = parse_time (argc, argv, "imgtool stop [-t SECONDS] CONTAINER...", &t,
-                      err);
+  int r = parse_time (argc, argv, &cmd_stop_spec, &t, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
   return containers_each (g, "stop", argv + optind, stop_one, &t);
@@ -70,8 +80,7 @@ COMMAND (stop)
 COMMAND (restart)
 {
   int64_t t;
-  int r = parse_time (argc, argv, "imgtool restart [-t SECONDS] CONTAINER...",
-                      &t, err);
+  int r = parse_time (argc, argv, &cmd_restart_spec, &t, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
   if (command_rootless ("restart", 1, err) < 0)

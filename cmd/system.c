@@ -13,6 +13,7 @@
  * without a terminal an empty answer is no. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "layers/image_store.h"
 #include "lib/du.h"
 #include "lib/err.h"
@@ -89,48 +90,69 @@ prune_containers (struct global *g, struct err **err)
   return status;
 }
 
+static const struct cmd_opt system_prune_opts[] = {
+  CMD_OPT_FORCE,
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Remove all unused images not just dangling ones", "--all"),
+  CMD_OPT ("volumes", 0, NULL, 'V', "Prune anonymous volumes", "--volumes"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+static const struct cmd_opt container_prune_opts[] = {
+  CMD_OPT_FORCE,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_system_prune_spec = {
+  .name = "system prune",
+  .usage = "imgtool system prune [-a] [-f] [--volumes]",
+  .opts = system_prune_opts,
+  .summary = "Remove stopped containers, unused images and the build cache",
+};
+
+const struct cmd_spec cmd_container_prune_spec = {
+  .name = "container prune",
+  .usage = "imgtool container prune [-f]",
+  .opts = container_prune_opts,
+  .summary = "Remove all stopped containers",
+};
+
 /* -f/--force, and the flags each form takes; returns 1 for --help. */
 static int
-prune_flags (int argc, char **argv, const char *usage, bool *force, bool *all,
-             bool *volumes, struct err **err)
+prune_flags (int argc, char **argv, const struct cmd_spec *spec, bool *force,
+             bool *all, bool *volumes, struct err **err)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "all", no_argument, NULL, 'a' },
-    { "volumes", no_argument, NULL, 'V' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   int c;
-  while ((c = command_getopt (argc, argv, "fa", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, spec)) != -1)
     switch (c)
       {
       case 'f':
-        *force = true;
+        *force = cmd_optbool;
         break;
       case 'a':
-      case 'V':
-        if (!(c == 'a' ? all : volumes))
-          return command_bad_option (err);
-        *(c == 'a' ? all : volumes) = true;
+        *all = cmd_optbool;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage);
+      case 'V':
+        *volumes = cmd_optbool;
+        break;
+      case CMD_OPT_HELP_ID:
         return 1;
       default:
         return command_bad_option (err);
       }
   if (optind != argc)
-    return command_usage_error (usage, err);
+    return command_usage_error (spec->usage, err);
   return 0;
 }
 
 static int
 container_prune (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const char usage[] = "imgtool container prune [-f]";
   bool force = false;
-  int r = prune_flags (argc, argv, usage, &force, NULL, NULL, err);
+  int r = prune_flags (argc, argv, &cmd_container_prune_spec, &force, NULL,
+                       NULL, err);
   if (r)
     return r < 0 ? -1 : 0;
   if (!force && !command_confirm ("This will remove all stopped containers."))
@@ -141,10 +163,10 @@ container_prune (struct global *g, int argc, char **argv, struct err **err)
 static int
 system_prune (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const char usage[] = "imgtool system prune [-a] [-f] [--volumes]";
   bool force = false, all = false, volumes = false;
   char *prune_argv[] = { (char *)"prune", (char *)"--all", NULL };
-  int r = prune_flags (argc, argv, usage, &force, &all, &volumes, err);
+  int r = prune_flags (argc, argv, &cmd_system_prune_spec, &force, &all,
+                       &volumes, err);
   if (r)
     return r < 0 ? -1 : 0;
   if (!force
@@ -344,16 +366,26 @@ df_build_cache (struct global *g, struct df_row *r)
   r->size = r->reclaimable = fs_tree_size (AT_FDCWD, cache);
 }
 
+static const struct cmd_opt system_df_opts[] = {
+  CMD_OPT ("verbose", 'v', NULL, 0, "Show detailed information on space usage",
+           "--verbose"),
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output using a Go template, or json", "--format"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_system_df_spec = {
+  .name = "system df",
+  .usage = "imgtool system df [-v] [--format TEMPLATE]",
+  .opts = system_df_opts,
+  .summary = "Show the disk space used by images, containers, volumes and "
+             "the build cache",
+};
+
 static int
 system_df (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const char usage[] = "imgtool system df [-v] [--format TEMPLATE]";
-  static const struct option opts[] = {
-    { "verbose", no_argument, NULL, 'v' },
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct df_row rows[4] = { { .type = "Images" },
                             { .type = "Containers" },
                             { .type = "Local Volumes" },
@@ -364,23 +396,22 @@ system_df (struct global *g, int argc, char **argv, struct err **err)
   bool verbose = false;
   json_t *list, *items, *header;
   int c, r;
-  while ((c = command_getopt (argc, argv, "vf:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_system_df_spec)) != -1)
     switch (c)
       {
       case 'v':
-        verbose = true;
+        verbose = cmd_optbool;
         break;
       case 'f':
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);
       }
   if (optind != argc)
-    return command_usage_error (usage, err);
+    return command_usage_error (cmd_system_df_spec.usage, err);
   items = verbose ? json_array () : NULL;
   if (containers_uses (g->root, &uses, &n_uses, err) < 0)
     return -1;
@@ -420,14 +451,23 @@ system_df (struct global *g, int argc, char **argv, struct err **err)
   return r;
 }
 
+static const struct cmd_spec *const system_subs[]
+    = { &cmd_system_df_spec, &cmd_system_prune_spec, NULL };
+
+const struct cmd_spec cmd_system_spec = {
+  .name = "system",
+  .usage = "imgtool system df|info|prune [OPTIONS]",
+  .opts = cmd_opts_help_only,
+  .subs = system_subs,
+};
+
 COMMAND (system)
 {
-  static const char usage[] = "imgtool system df|info|prune [OPTIONS]";
   if (argc < 2 || !strcmp (argv[1], "--help"))
     {
       if (argc < 2)
-        return command_usage_error (usage, err);
-      printf ("usage: %s\n", usage);
+        return command_usage_error (cmd_system_spec.usage, err);
+      cmd_help_print (&cmd_system_spec, stdout);
       return 0;
     }
   if (!strcmp (argv[1], "prune"))

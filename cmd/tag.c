@@ -1,6 +1,7 @@
 /* imgtool tag SOURCE TARGET: another name for the same image. */
 #include "cmd/command.h"
 #include "cmd/lookup.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
 #include "registry/ref.h"
@@ -10,6 +11,9 @@
 
 static const char usage_text[] = "imgtool tag SOURCE_IMAGE TARGET_IMAGE[:TAG]";
 
+const struct cmd_spec cmd_tag_spec
+    = { .name = "tag", .usage = usage_text, .opts = cmd_opts_help_only };
+
 COMMAND (tag)
 {
   struct store s;
@@ -17,7 +21,7 @@ COMMAND (tag)
   struct ref dst;
   _cleanup_free_ char *name = NULL;
   int ret;
-  if ((ret = command_no_options (argc, argv, usage_text, err)) != 0)
+  if ((ret = cmd_no_options (argc, argv, &cmd_tag_spec, err)) != 0)
     return ret < 0 ? -1 : 0;
   argc -= optind - 1;
   argv += optind - 1;

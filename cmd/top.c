@@ -7,6 +7,7 @@
  * Printed as docker's CLI prints it (columns of at least 20). */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
@@ -338,6 +339,18 @@ print_table (char **titles, char ***rows, size_t n)
   free (w);
 }
 
+static const struct cmd_opt top_opts[] = {
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_top_spec = {
+  .name = "top",
+  .usage = usage_text,
+  .opts = top_opts,
+  .posix = true,
+};
+
 COMMAND (top)
 {
   struct svc svc = { .cs = { .fd = -1 } };
@@ -352,20 +365,13 @@ COMMAND (top)
   size_t n = 0;
   int ret = -1;
 
-  static const struct option opts[] = {
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-  };
   const char *key;
   int c;
   /* options stop at CONTAINER: what follows is ps's, as docker passes
    * it on */
-  c = command_getopt (argc, argv, "+", opts);
-  if (c == 'h')
-    {
-      printf ("usage: %s\n", usage_text);
-      return 0;
-    }
+  c = cmd_getopt (argc, argv, &cmd_top_spec);
+  if (c == CMD_OPT_HELP_ID)
+    return 0;
   if (c != -1)
     return command_bad_option (err);
   if (optind >= argc)

@@ -7,6 +7,7 @@
  * a JSON array of them, as cosign verify prints). Exits 1 when none
  * verifies, with the reason of each. */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "cmd/regflags.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -21,16 +22,23 @@ static const char usage_text[]
     = "imgtool verify --key PUB [--format json] " REGFLAGS_USAGE_TLS_VERIFY
       " " REGFLAGS_USAGE_CERT_DIR " IMAGE";
 
+static const struct cmd_opt verify_opts[] = {
+  CMD_OPT ("key", 0, "FILE", 'k', "The public key (cosign format)", NULL),
+  CMD_OPT ("format", 0, "FORMAT", 'f', "Output format: text or json", NULL),
+  REGFLAGS_OPT_TLS_VERIFY,
+  REGFLAGS_OPT_CERT_DIR,
+  REGFLAGS_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_verify_spec = {
+  .name = "verify",
+  .usage = usage_text,
+  .opts = verify_opts,
+};
+
 COMMAND (verify)
 {
-  static const struct option opts[] = {
-    { "key", required_argument, NULL, 'k' },
-    { "format", required_argument, NULL, 'f' },
-    REGFLAGS_OPT_TLS_VERIFY,
-    REGFLAGS_OPT_CERT_DIR,
-    REGFLAGS_OPT_HELP,
-    { 0 },
-  };
   struct regflags rf;
   struct reg_client c;
   struct reg_client_opts co = { .config_path = g->config_path };
@@ -42,7 +50,7 @@ COMMAND (verify)
   int ch, rc, ret;
 
   regflags_init (&rf, usage_text, g->quiet);
-  while ((ch = command_getopt (argc, argv, "h", opts)) != -1)
+  while ((ch = cmd_getopt (argc, argv, &cmd_verify_spec)) != -1)
     switch (ch)
       {
       case 'k':

@@ -5,6 +5,7 @@
  * --format takes docker's templates ({{.Version}}, or docker's own
  * {{.Client.Version}}). */
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "layers/image.h"
 #include "lib/xalloc.h"
 
@@ -99,25 +100,32 @@ print_text (json_t *v)
       printf ("  %-12s %s\n", k, json_string_value (lib));
 }
 
+static const struct cmd_opt version_opts[] = {
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output using a Go template, or json", "--format"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_version_spec = {
+  .name = "version",
+  .usage = usage_text,
+  .opts = version_opts,
+};
+
 COMMAND (version)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   const char *format = NULL;
   json_t *v;
   int c, r = 0;
   (void)g;
-  while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_version_spec)) != -1)
     switch (c)
       {
       case 'f':
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);

@@ -3,6 +3,7 @@
  * is never removed. */
 #include "runtime/volume.h"
 #include "cmd/command.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/gotmpl.h"
 #include "lib/human.h"
@@ -63,26 +64,35 @@ volume_json (const struct rt_volume *v)
                     "Scope", "local");
 }
 
+static const struct cmd_opt volume_create_opts[] = {
+  CMD_OPT ("driver", 'd', "DRIVER", 0, "Specify volume driver name (local)",
+           "--driver"),
+  CMD_OPT ("label", 0, "K=V", 'l', "Set metadata for a volume", "--label"),
+  CMD_OPT ("opt", 'o', "K=V", 0, "Set driver specific options", "--opt"),
+  CMD_OPT ("name", 0, "NAME", 'n', "Name", "--name"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_volume_create_spec = {
+  .name = "volume create",
+  .summary = "Create a volume",
+  .usage = usage_text,
+  .opts = volume_create_opts,
+};
+
 /* -------- create -------- */
 
 static int
 volume_create (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "driver", required_argument, NULL, 'd' },
-    { "label", required_argument, NULL, 'l' },
-    { "opt", required_argument, NULL, 'o' },
-    { "name", required_argument, NULL, 'n' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   _cleanup_strv_ char **labels = xcalloc (1, sizeof (char *));
   const char *name = NULL;
   struct vol_ctx x;
   struct rt_volume v;
   bool made;
   int c, lock, r;
-  while ((c = command_getopt (argc, argv, "d:o:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_volume_create_spec)) != -1)
     switch (c)
       {
       case 'd':
@@ -103,8 +113,7 @@ volume_create (struct global *g, int argc, char **argv, struct err **err)
       case 'n':
         name = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);
@@ -278,16 +287,24 @@ ls_row (const struct rt_volume *v)
   return o;
 }
 
+static const struct cmd_opt volume_ls_opts[] = {
+  CMD_OPT ("quiet", 'q', NULL, 0, "Only show IDs", "--quiet"),
+  CMD_OPT_FILTER,
+  CMD_OPT_FORMAT ('F'),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_volume_ls_spec = {
+  .name = "volume ls",
+  .summary = "List volumes",
+  .usage = usage_text,
+  .opts = volume_ls_opts,
+};
+
 static int
 volume_ls (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "quiet", no_argument, NULL, 'q' },
-    { "filter", required_argument, NULL, 'f' },
-    { "format", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct vol_filter f = { 0 };
   struct vol_ctx x;
   struct rt_volume_users u = { 0 };
@@ -296,11 +313,11 @@ volume_ls (struct global *g, int argc, char **argv, struct err **err)
   bool quiet = false;
   json_t *rows, *header;
   int c, r = -1;
-  while ((c = command_getopt (argc, argv, "qf:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_volume_ls_spec)) != -1)
     switch (c)
       {
       case 'q':
-        quiet = true;
+        quiet = cmd_optbool;
         break;
       case 'f':
         if (filter_add (&f, optarg, " dangling name label driver ", err) < 0)
@@ -312,9 +329,8 @@ volume_ls (struct global *g, int argc, char **argv, struct err **err)
       case 'F':
         format = optarg;
         break;
-      case 'H':
+      case CMD_OPT_HELP_ID:
         filter_release (&f);
-        printf ("usage: %s\n", usage_text);
         return 0;
       default:
         filter_release (&f);
@@ -360,28 +376,36 @@ out:
   return r;
 }
 
+static const struct cmd_opt volume_inspect_opts[] = {
+  CMD_OPT ("format", 'f', "FORMAT", 0,
+           "Format output: table, json or a Go template", "--format"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_volume_inspect_spec = {
+  .name = "volume inspect",
+  .summary = "Show volumes as JSON",
+  .usage = usage_text,
+  .opts = volume_inspect_opts,
+};
+
 /* -------- inspect -------- */
 
 static int
 volume_inspect (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   const char *format = NULL;
   struct vol_ctx x;
   json_t *out;
   int c, status = 0;
-  while ((c = command_getopt (argc, argv, "f:", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_volume_inspect_spec)) != -1)
     switch (c)
       {
       case 'f':
         format = optarg;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);
@@ -454,26 +478,33 @@ remove_unused (struct vol_ctx *x, const struct rt_volume_users *u,
   return rt_volume_remove (&x->vs, name, bytes, err);
 }
 
+static const struct cmd_opt volume_rm_opts[] = {
+  CMD_OPT_FORCE,
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_volume_rm_spec = {
+  .name = "volume rm",
+  .summary = "Remove volumes",
+  .usage = usage_text,
+  .opts = volume_rm_opts,
+};
+
 static int
 volume_rm (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct vol_ctx x;
   struct rt_volume_users u = { 0 };
   bool force = false;
   int c, lock = -1, status = 0;
-  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_volume_rm_spec)) != -1)
     switch (c)
       {
       case 'f':
-        force = true;
+        force = cmd_optbool;
         break;
-      case 'H':
-        printf ("usage: %s\n", usage_text);
+      case CMD_OPT_HELP_ID:
         return 0;
       default:
         return command_bad_option (err);
@@ -522,16 +553,26 @@ out:
   return status;
 }
 
+static const struct cmd_opt volume_prune_opts[] = {
+  CMD_OPT ("all", 'a', NULL, 0,
+           "Remove all unused volumes, not just anonymous ones", "--all"),
+  CMD_OPT_FORCE,
+  CMD_OPT ("filter", 0, "KEY=VALUE", 'F',
+           "Filter output based on conditions provided", "--filter"),
+  CMD_OPT_HELP,
+  CMD_OPT_END,
+};
+
+const struct cmd_spec cmd_volume_prune_spec = {
+  .name = "volume prune",
+  .summary = "Remove unused volumes",
+  .usage = usage_text,
+  .opts = volume_prune_opts,
+};
+
 static int
 volume_prune (struct global *g, int argc, char **argv, struct err **err)
 {
-  static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "force", no_argument, NULL, 'f' },
-    { "filter", required_argument, NULL, 'F' },
-    { "help", no_argument, NULL, 'H' },
-    { 0 },
-  };
   struct vol_filter f = { 0 };
   struct vol_ctx x;
   struct rt_volume_users u = { 0 };
@@ -541,14 +582,14 @@ volume_prune (struct global *g, int argc, char **argv, struct err **err)
   bool force = false;
   char size[32];
   int c, lock = -1, status = -1;
-  while ((c = command_getopt (argc, argv, "af", opts)) != -1)
+  while ((c = cmd_getopt (argc, argv, &cmd_volume_prune_spec)) != -1)
     switch (c)
       {
       case 'a':
-        f.all = true;
+        f.all = cmd_optbool;
         break;
       case 'f':
-        force = true;
+        force = cmd_optbool;
         break;
       case 'F':
         if (filter_add (&f, optarg, " label label! all ", err) < 0)
@@ -557,9 +598,8 @@ volume_prune (struct global *g, int argc, char **argv, struct err **err)
             return -1;
           }
         break;
-      case 'H':
+      case CMD_OPT_HELP_ID:
         filter_release (&f);
-        printf ("usage: %s\n", usage_text);
         return 0;
       default:
         filter_release (&f);
@@ -628,6 +668,17 @@ done:
   return status;
 }
 
+static const struct cmd_spec *const volume_subs[]
+    = { &cmd_volume_create_spec, &cmd_volume_inspect_spec, &cmd_volume_ls_spec,
+        &cmd_volume_prune_spec,  &cmd_volume_rm_spec,      NULL };
+
+const struct cmd_spec cmd_volume_spec = {
+  .name = "volume",
+  .usage = usage_text,
+  .opts = cmd_opts_help_only,
+  .subs = volume_subs,
+};
+
 COMMAND (volume)
 {
   static const struct
@@ -646,7 +697,7 @@ COMMAND (volume)
       return subs[i].fn (g, argc - 1, argv + 1, err);
   if (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
     {
-      printf ("usage: %s\n", usage_text);
+      cmd_help_print (&cmd_volume_spec, stdout);
       return 0;
     }
   err_set (err, 0, "volume: unknown command '%s'", argv[1]);

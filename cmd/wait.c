@@ -3,16 +3,20 @@
  * one line each, in the order given. */
 #include "cmd/command.h"
 #include "cmd/containers.h"
+#include "cmd/opttable.h"
 #include "lib/err.h"
 
 #include <stdio.h>
 
 static const char usage_text[] = "imgtool wait CONTAINER...";
 
+const struct cmd_spec cmd_wait_spec
+    = { .name = "wait", .usage = usage_text, .opts = cmd_opts_help_only };
+
 COMMAND (wait)
 {
   int r, status = 0;
-  if ((r = command_no_options (argc, argv, usage_text, err)) != 0)
+  if ((r = cmd_no_options (argc, argv, &cmd_wait_spec, err)) != 0)
     return r < 0 ? -1 : 0;
   if (optind >= argc)
     return command_usage_error (usage_text, err);

@@ -84,14 +84,16 @@ takes "pull takes -a, --all-tags, --all-platforms, -q, --quiet" pull -a --all-ta
 takes "push takes -a, --all, --all-platforms, -q, --quiet" push -a --all --all-platforms -q --quiet
 takes "copy takes -a, --all, -q, --quiet" copy -a --all -q --quiet
 takes "build takes -q, --quiet" build -q --quiet
-bad "push --all=1: takes no value" 2 "^imgtool: push: option '--all' takes no value" \
-  push --all=1 a
-bad "pull --all-platforms=x: takes no value" 2 \
-  "^imgtool: pull: option '--all-platforms' takes no value" pull --all-platforms=x a
+# a flag is a boolean, as docker's: --flag=true|false|1|0, nothing else
+takes "push takes --all=1, --all=false, --quiet=0" push --all=1 --all=false --quiet=0
+bad "push --all=x: names it, exit 2" 2 "^imgtool: invalid --all 'x': expected true or false$" \
+  push --all=x a
+bad "pull --all-platforms=x: names it, exit 2" 2 \
+  "^imgtool: invalid --all-platforms 'x': expected true or false$" pull --all-platforms=x a
 bad "copy has no --all-platforms" 2 "^imgtool: copy: unknown option '--all-platforms'" \
   copy --all-platforms a b
-bad "build --quiet=1: takes no value" 2 "^imgtool: build: option '--quiet' takes no value" \
-  build --quiet=1 .
+bad "build --quiet=maybe: names it, exit 2" 2 \
+  "^imgtool: invalid --quiet 'maybe': expected true or false$" build --quiet=maybe .
 bad "run has no --jobs (exit 125)" 125 "^imgtool: run: unknown option '--jobs'" \
   run --jobs 2 busybox
 done_testing
