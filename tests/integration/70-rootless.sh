@@ -63,6 +63,10 @@ is "pull as the user" "$rc:$out" "0:$BB:latest"
 ok "the store is ~/.local/share/imgtool" test -f "$STORE/oci/index.json"
 is "the runtime dir is /tmp/imgtool-run-UID, 0700, the user's" \
   "$(stat -c '%a %U' "/tmp/imgtool-run-$RL_UID" 2>&1)" "700 $RL_USER"
+# (doc:rootless-run-files)
+is "without XDG_RUNTIME_DIR the store's locks are in /tmp/imgtool-run-UID" \
+  "$(cd "/tmp/imgtool-run-$RL_UID" && ls | grep -c -- '-lock$')" 1
+is "... not in the store" "$(ls "$STORE/lock" "$STORE/gc.lock" 2>/dev/null)" ""
 RL_XDG=$RL_HOME/xdg
 mkdir -p "$RL_XDG"; chown "$RL_USER:" "$RL_XDG"
 as_user images -q > /dev/null 2>&1
@@ -75,6 +79,13 @@ is "a runtime dir another user owns is refused: exit 125" "$rc" 125
 is "... in one line naming it" "$out" \
   "imgtool: run: runtime directory '$RL_HOME/xdg2/imgtool' is not a directory owned by you (uid $RL_UID)"
 rm -rf "$RL_HOME/xdg2"
+mkdir -p "$RL_HOME/xdg3/imgtool"; chmod 0755 "$RL_HOME/xdg3/imgtool"
+chown -R "$RL_USER:" "$RL_HOME/xdg3"
+out=$(RL_XDG=$RL_HOME/xdg3 as_user run --rm --network none "$BB" true 2>&1); rc=$?
+is "a runtime dir of mode 0755 is refused: exit 125" "$rc" 125
+is "... in one line naming it" "$out" \
+  "imgtool: run: runtime directory '$RL_HOME/xdg3/imgtool' has mode 0755: others may use it (chmod 0700 it, or remove it)"
+rm -rf "$RL_HOME/xdg3"
 
 # ---- the user namespace and unpacked layers (doc:rootless-userns
 # doc:rootless-limits)
@@ -99,6 +110,12 @@ is "... one line naming the reason" "$out" \
 ok "run -d" as_user run -d --name rl1 --network none "$BB" sh -c 'echo started; sleep 300'
 ok "run -d --user 42" as_user run -d --name rl42 --user 42 --network none "$BB" sleep 300
 is "ps lists them" "$(as_user ps --format '{{.Names}}' | sort | tr '\n' ' ')" "rl1 rl42 "
+id1=$(as_user inspect -f '{{.Id}}' rl1 2>/dev/null)
+is "monitor.lock and attach.sock are in \$XDG_RUNTIME_DIR/imgtool" \
+  "$(cd "$RL_XDG/imgtool" && ls | grep -c -- '-monitor.lock$'):$(cd "$RL_XDG/imgtool" && find . -name '*-attach.sock' -type s | wc -l)" "2:2"
+is "... not in the container's record" \
+  "$(ls "$STORE/containers/$id1/monitor.lock" "$STORE/containers/$id1/attach.sock" 2>/dev/null)" ""
+is "the store's locks too" "$(ls "$STORE/containers/lock" "$STORE/lock" 2>/dev/null)" ""
 is "exec joins the container's namespaces" "$(as_user exec rl1 sh -c 'id -u; cat /proc/1/cmdline' 2>&1 | tr '\0\n' '  ')" "0 sleep 300 "
 is "exec into a --user 42 container" "$(as_user exec rl42 id -u 2>&1)" 42
 is "logs" "$(as_user logs rl1 2>&1)" started
@@ -109,6 +126,8 @@ ok "kill" as_user kill rl1
 for _ in $(seq 100); do [ -z "$(as_user ps -q)" ] && break; sleep 0.1; done
 ok "rm" as_user rm rl1 rl42
 is "nothing left" "$(as_user ps -aq)" ""
+is "... nor their run files" \
+  "$(cd "$RL_XDG/imgtool" && ls | grep -c -- '-monitor.lock$\|-attach.sock$')" 0
 "$TESTS_DIR/fixtures/busybox-oci.sh" "$IMGTOOL_ROOT" > /dev/null 2>&1
 img run -d --name rootbox --network none busybox sleep 300 > /dev/null
 is "the user does not see root's container" "$(as_user ps -aq)" ""
