@@ -317,26 +317,3 @@ rt_rootless_enter (struct err **err)
     return err_set (err, errno, "rootless: make mounts private");
   return 0;
 }
-
-/* ---- cgroups -------------------------------------------------------- */
-
-int
-rt_rootless_limits (const struct rt_limits *l, struct err **err)
-{
-  const char *asked = l->memory > 0        ? "--memory"
-                      : l->memory_swap > 0 ? "--memory-swap"
-                      : l->cpu_quota > 0   ? "--cpus"
-                      : l->cpu_shares > 0  ? "--cpu-shares"
-                      : l->pids > 0        ? "--pids-limit"
-                                           : NULL;
-  if (asked)
-    return err_set (err, 0,
-                    "%s: rootless containers get no cgroup here (a "
-                    "delegated cgroup v2 subtree is needed, "
-                    "docs/rootless.md)",
-                    asked);
-  rt_rootless_warn_once ("cgroup",
-                         "rootless: containers run without resource limits "
-                         "(no delegated cgroup v2 subtree, docs/rootless.md)");
-  return 0;
-}

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 struct err;
-struct rt_limits;
 
 /* For an ordinary user: move this process into a new user namespace
  * mapped with the user's subordinate ids (newuidmap/newgidmap), or, with
@@ -20,10 +19,5 @@ int rt_rootless_enter (struct err **err);
  * so a user sees it at the first command, not at every one. */
 void rt_rootless_warn_once (const char *key, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
-
-/* A rootless container gets no cgroup (cgroup v1, or no delegated v2
- * subtree): an error naming the reason when limits asks for one, else
- * a warning once. */
-int rt_rootless_limits (const struct rt_limits *limits, struct err **err);
 
 #endif

@@ -25,6 +25,7 @@ cleanup () {
   # what the test user still runs (podman's pause process, a remover)
   local p
   [ -n "$RL_UID" ] && for p in $(pgrep -u "$RL_UID"); do kill -9 "$p" 2>/dev/null; done
+  [ -n "${DELEG:-}" ] && rmdir "$DELEG"/imgtool/* "$DELEG/imgtool" "$DELEG/login" "$DELEG" 2> /dev/null
   userdel "$RL_USER" > /dev/null 2>&1
   rm -rf "$RL_HOME"
   [ -n "$RL_UID" ] && rm -rf "/tmp/imgtool-run-$RL_UID"
@@ -55,6 +56,7 @@ as_user () {
     "$IMGTOOL" "$@"
 }
 STORE=$RL_HOME/.local/share/imgtool
+CG2=$(grep ' - cgroup2 ' /proc/self/mountinfo | awk '$4 == "/" {print $5; exit}')
 BB=$LAB_HTTP/library/busybox
 
 # ---- paths (doc:rootless-store doc:rootless-runtime-dir)
@@ -103,7 +105,44 @@ is "snapshots: root's files belong to the user on disk" \
 out=$(as_user run --rm --memory 64m --network none "$BB" true 2>&1); rc=$?
 is "--memory without a cgroup: exit 125" "$rc" 125
 is "... one line naming the reason" "$out" \
-  "imgtool: --memory: rootless containers get no cgroup here (a delegated cgroup v2 subtree is needed, docs/rootless.md)"
+  "imgtool: --memory: rootless containers get no cgroup here (no cgroup that holds this process ('$CG2/') is delegated to you; a delegated cgroup v2 subtree is needed, docs/rootless.md)"
+
+# ---- a delegated cgroup v2 subtree (doc:rootless-cgroup-delegated): made
+# as docs/rootless.md says, on this host's cgroup2 hierarchy; the user's
+# commands run in a child of it (as a login would)
+if [ -n "$CG2" ]; then
+  DELEG=$CG2/imgtool-rl$$
+  mkdir "$DELEG" "$DELEG/login"
+  chown "$RL_USER:" "$DELEG" "$DELEG/cgroup.procs" "$DELEG/cgroup.subtree_control" "$DELEG/cgroup.threads"
+  in_deleg () { ( echo "$BASHPID" > "$DELEG/login/cgroup.procs" && "$@" ); }
+  is "run: the container is at the root of a cgroup of its own" \
+    "$(in_deleg as_user run --rm --network none "$BB" cat /proc/self/cgroup 2>&1 | grep '^0::')" "0::/"
+  is "... removed with the container" "$(find "$DELEG/imgtool" -mindepth 1 -type d 2>&1)" ""
+  ok "run -d in the delegated cgroup" in_deleg as_user run -d --name rlcg --network none "$BB" sleep 300
+  cid=$(as_user inspect -f '{{.Id}}' rlcg 2>/dev/null)
+  pid=$(as_user inspect -f '{{.State.Pid}}' rlcg 2>/dev/null)
+  is "its cgroup is <delegated>/imgtool/<id>" \
+    "$(grep '^0::' "/proc/$pid/cgroup" 2>&1)" "0::/imgtool-rl$$/imgtool/$cid"
+  is "exec joins the container's cgroup" \
+    "$(in_deleg as_user exec rlcg cat /proc/self/cgroup 2>&1 | grep '^0::')" "0::/"
+  as_user rm -f rlcg > /dev/null 2>&1
+  is "rm removes its cgroup" "$(find "$DELEG/imgtool" -mindepth 1 -type d 2>&1)" ""
+  for c in memory pids cpu; do
+    flag=$(case $c in memory) echo "--memory 64m";; pids) echo "--pids-limit 10";; cpu) echo "--cpus 0.5";; esac)
+    if grep -qw $c "$DELEG/cgroup.controllers"; then
+      ok "$flag works in the delegated cgroup" in_deleg as_user run --rm --network none $flag "$BB" true
+    else
+      out=$(in_deleg as_user run --rm --network none $flag "$BB" true 2>&1); rc=$?
+      is "$flag: the $c controller is not delegated here: exit 125" "$rc" 125
+      is "... one line naming the cgroup and the controller" "$out" \
+        "imgtool: ${flag% *}: the delegated cgroup '$DELEG' has no '$c' controller (its parent's cgroup.subtree_control must enable it, docs/rootless.md)"
+    fi
+  done
+  out=$(as_user run --rm --memory 64m --network none "$BB" true 2>&1)
+  like "outside the delegated subtree there is none" "$out" "no cgroup that holds this process"
+else
+  skip "no cgroup2 hierarchy mounted"
+fi
 
 # ---- lifecycle of the user's own containers; root sees none of them
 # (doc:rootless-lifecycle)
