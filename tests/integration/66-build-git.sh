@@ -24,6 +24,7 @@ printf 'FROM busybox\nCOPY hello /hello\n' > "$T_TMP/src/Buildfile"
 printf 'FROM busybox\nCOPY . /ctx/\n' > "$T_TMP/src/Whole"
 printf 'FROM busybox\nCOPY f /f\n' > "$T_TMP/src/sub/Buildfile"
 echo in-sub > "$T_TMP/src/sub/f"
+ln -s /etc "$T_TMP/src/out"
 echo v1 > "$T_TMP/src/hello"
 g add . && g commit -qm one && g tag v1
 c1=$(g rev-parse HEAD)
@@ -53,11 +54,13 @@ is "#ref:subdir: the subdirectory is the context" "$rc:$(img run --rm g4 cat /f)
 out=$(img build -t g5 "file://$T_TMP/www/repo.git#v1" 2>&1); rc=$?
 is "a file:// URL" "$rc:$(img run --rm g5 cat /hello)" "0:v1"
 out=$(img build -f Whole -t g6 "$URL" 2>&1); rc=$?
-is "the checkout has no .git" "$rc:$(img run --rm g6 sh -c 'ls -a /ctx | tr "\n" " "')" "0:. .. Buildfile Whole hello sub "
+is "the checkout has no .git" "$rc:$(img run --rm g6 sh -c 'ls -a /ctx | tr "\n" " "')" "0:. .. Buildfile Whole hello out sub "
 out=$(img build -t g7 "$URL#nope" 2>&1); rc=$?
 is "a missing ref: one clear error" "$rc:$out" "1:imgtool: build context '$URL#nope': git ref 'nope' not found"
 out=$(img build -t g7 "$URL#main:../x" 2>&1); rc=$?
 is "a subdir that climbs out is refused" "$rc:$out" "1:imgtool: build context '$URL#main:../x': subdirectory '../x' must be relative, without '..'"
+out=$(img build -t g7 "$URL#main:out" 2>&1); rc=$?
+is "a subdir that is a symlink out of the checkout is refused" "$rc:$out" "1:imgtool: build context '$URL#main:out': subdirectory 'out' leads out of the repository"
 out=$(img build -t g7 "$URL#main:nosuch" 2>&1); rc=$?
 like "a subdir that is not there fails, naming it" "$rc:$out" "^1:imgtool: build context '$URL#main:nosuch': subdirectory 'nosuch': "
 out=$(img build -t g7 "http://127.0.0.1:$port/absent.git" 2>&1); rc=$?
