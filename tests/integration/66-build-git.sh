@@ -41,18 +41,17 @@ for _ in $(seq 100); do /usr/bin/python3 -c "import socket; socket.create_connec
 URL=http://127.0.0.1:$port/repo.git
 
 # ---- the build context (doc:context-git)
-out=$(img build -t g0 "$URL" 2>&1); rc=$?
-is "a git URL over http: the remote's HEAD (main)" "$rc:$(img run --rm g0 cat /hello)" "0:v2"
-out=$(img build -t g1 "$URL#v1" 2>&1); rc=$?
-is "#tag" "$rc:$(img run --rm g1 cat /hello)" "0:v1"
-out=$(img build -t g2 "$URL#other" 2>&1); rc=$?
-is "#branch" "$rc:$(img run --rm g2 cat /hello)" "0:on-other"
-out=$(img build -t g3 "$URL#$c1" 2>&1); rc=$?
-is "#commit" "$rc:$(img run --rm g3 cat /hello)" "0:v1"
-out=$(img build -t g4 "$URL#main:sub" 2>&1); rc=$?
-is "#ref:subdir: the subdirectory is the context" "$rc:$(img run --rm g4 cat /f)" "0:in-sub"
-out=$(img build -t g5 "file://$T_TMP/www/repo.git#v1" 2>&1); rc=$?
-is "a file:// URL" "$rc:$(img run --rm g5 cat /hello)" "0:v1"
+# built TAG SPEC FILE: the build's status, then FILE of the image built
+built () {
+  img build -t "$1" "$2" > "$T_TMP/out" 2>&1
+  echo "$?:$(img run --rm "$1" cat "$3" 2> /dev/null)"
+}
+is "a git URL over http: the remote's HEAD (main)" "$(built g0 "$URL" /hello)" "0:v2"
+is "#tag" "$(built g1 "$URL#v1" /hello)" "0:v1"
+is "#branch" "$(built g2 "$URL#other" /hello)" "0:on-other"
+is "#commit" "$(built g3 "$URL#$c1" /hello)" "0:v1"
+is "#ref:subdir: the subdirectory is the context" "$(built g4 "$URL#main:sub" /f)" "0:in-sub"
+is "a file:// URL" "$(built g5 "file://$T_TMP/www/repo.git#v1" /hello)" "0:v1"
 out=$(img build -f Whole -t g6 "$URL" 2>&1); rc=$?
 is "the checkout has no .git" "$rc:$(img run --rm g6 sh -c 'ls -a /ctx | tr "\n" " "')" "0:. .. Buildfile Whole hello out sub "
 out=$(img build -t g7 "$URL#nope" 2>&1); rc=$?
