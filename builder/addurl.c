@@ -3,8 +3,12 @@
  * --checksum=sha256:<hex>, given mode 0600 and the mtime of its
  * Last-Modified (BuildKit, reference/buildfile.md "ADD"); it is not
  * extracted. Its cache text is the URL, the content's digest and the
- * answer's ETag and Last-Modified. */
+ * answer's ETag and Last-Modified.
+ *
+ * ADD <git URL>: cloned once per build into git-<sha256 of the URL and
+ * --keep-git-dir> (builder/git.h); its cache text names the commit. */
 #include "builder/build_int.h"
+#include "builder/git.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -115,4 +119,34 @@ build_url_name (const char *url)
     if (p[i] == '/')
       start = i + 1;
   return start ? xstrndup (p + start, end - start) : NULL;
+}
+
+int
+build_git_fetch (struct build *b, const char *spec, bool keep_git_dir,
+                 char **path, char **key, struct err **err)
+{
+  _cleanup_free_ char *id = xasprintf ("%s\n%d", spec, keep_git_dir);
+  char h[DIGEST_STR_LEN + 1];
+  digest_buf (id, strlen (id), h);
+  _cleanup_free_ char *dir = xasprintf ("%s/git-%s", b->tmp, digest_hex (h));
+  _cleanup_free_ char *meta = xasprintf ("%s.key", dir);
+  _cleanup_free_ char *text = NULL;
+  struct err *e = NULL;
+  char *nl;
+  /* cloned already by this build (the key, then the layer): "path\nkey" */
+  if (fs_read_file (AT_FDCWD, meta, 1 << 16, &text, NULL, &e) == 0
+      && (nl = strchr (text, '\n')))
+    {
+      *path = xstrndup (text, (size_t)(nl - text));
+      *key = xstrdup (nl + 1);
+      return 0;
+    }
+  err_free (e);
+  if (build_git_checkout (spec, dir, keep_git_dir, !b->o->no_tls_verify, path,
+                          key, err)
+      < 0)
+    return err_wrap (err, "ADD '%s'", spec);
+  free (text);
+  text = xasprintf ("%s\n%s", *path, *key);
+  return fs_write_file_replace (AT_FDCWD, meta, text, strlen (text), 0600, err);
 }

@@ -255,6 +255,10 @@ int build_url_fetch (struct build *b, const char *url, const char *checksum,
                      char **path, char **key, struct err **err);
 /* The file name a URL gives (its last path segment), or NULL. */
 char *build_url_name (const char *url);
+/* ADD <git URL>: the checkout (cloned once per build; its #subdir) and
+ * its cache text (builder/git.h: with the resolved commit). */
+int build_git_fetch (struct build *b, const char *spec, bool keep_git_dir,
+                     char **path, char **key, struct err **err);
 
 /* ---- unxz.c: bzip2 and xz archives for ADD ---- */
 enum build_legacy_comp

@@ -40,12 +40,13 @@ struct build_secret
 };
 
 /* The build context: a directory as given, or one made from "-" (a tar,
- * or a Buildfile then in text), a tar file or an http(s) URL of a tar
- * (builder/context.c). */
+ * or a Buildfile then in text), a tar file, an http(s) URL of a tar or a
+ * git URL (builder/context.c, builder/git.h). */
 struct build_context
 {
   const char *dir; /* the context directory */
   char *tmp;       /* the directory made for it, removed by release */
+  char *git_dir;   /* a git context's checkout (#ref:subdir): dir */
   char *text;      /* stdin was a Buildfile: its text (len bytes) */
   size_t len;
 };

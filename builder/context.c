@@ -6,9 +6,11 @@
  *              stdin is the Buildfile and the context is empty (buildx)
  *   FILE       a tar file (plain, gzip, zstd)
  *   http(s)://  a tar downloaded (streamed into the directory)
+ *   git URL    a checkout of its #ref:subdir (builder/git.h)
  *
  * The tar is unpacked by layers/apply.c: never outside the directory. */
 #include "builder/builder.h"
+#include "builder/git.h"
 #include "layers/apply.h"
 #include "layers/decompress.h"
 #include "lib/err.h"
@@ -36,6 +38,7 @@ build_context_release (struct build_context *c)
       err_free (e);
     }
   free (c->tmp);
+  free (c->git_dir);
   free (c->text);
   memset (c, 0, sizeof *c);
 }
@@ -196,6 +199,20 @@ build_fetch_url (const char *url, bool tls_verify,
 }
 
 static int
+from_git (const char *root, const char *spec, bool tls_verify,
+          struct build_context *c, struct err **err)
+{
+  _cleanup_free_ char *key = NULL;
+  if (make_dir (root, c, err) < 0
+      || build_git_checkout (spec, c->tmp, false, tls_verify, &c->git_dir, &key,
+                             err)
+             < 0)
+    return err_wrap (err, "build context '%s'", spec);
+  c->dir = c->git_dir;
+  return 0;
+}
+
+static int
 from_url (const char *root, const char *url, bool tls_verify,
           struct build_context *c, struct err **err)
 {
@@ -215,6 +232,8 @@ build_context_open (const char *root, const char *spec, bool tls_verify,
   memset (c, 0, sizeof *c);
   if (!strcmp (spec, "-"))
     return from_stdin (root, c, err);
+  if (build_git_is_url (spec))
+    return from_git (root, spec, tls_verify, c, err);
   if (build_context_is_url (spec))
     return from_url (root, spec, tls_verify, c, err);
   if (stat (spec, &st) < 0)

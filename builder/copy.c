@@ -9,6 +9,7 @@
  * the checksums of its sources' contents and modes, never their mtimes. */
 #include "layers/copy.h"
 #include "builder/build_int.h"
+#include "builder/git.h"
 #include "layers/apply.h"
 #include "layers/decompress.h"
 #include "lib/err.h"
@@ -68,6 +69,7 @@ struct srcs
   const struct bf_ignore *ig; /* the context's .dockerignore, or NULL */
   char **paths;               /* matched, relative to root_fd */
   char **urls;                /* ADD's http(s) sources */
+  char **gits;                /* ADD's git sources (builder/git.h) */
   size_t n_args;              /* sources named (heredocs included) */
   bool wild;                  /* a wildcard was used */
 };
@@ -151,12 +153,21 @@ heredoc_of (const struct bf_instr *x, const char *arg)
   return NULL;
 }
 
+/* ADD --keep-git-dir[=true] */
+static bool
+keep_git_dir (const struct bf_instr *x)
+{
+  const char *v = bf_flag (x, "keep-git-dir");
+  return v && !strcmp (v, "true");
+}
+
 static int
 match_sources (const struct bf_instr *x, struct srcs *s, struct err **err)
 {
   size_t n = strv_len (x->args);
   s->paths = xcalloc (1, sizeof (char *));
   s->urls = xcalloc (1, sizeof (char *));
+  s->gits = xcalloc (1, sizeof (char *));
   s->n_args = n - 1;
   for (size_t i = 0; i + 1 < n; i++)
     {
@@ -164,16 +175,19 @@ match_sources (const struct bf_instr *x, struct srcs *s, struct err **err)
       if (is_heredoc_src (x, arg))
         continue;
       bool http = !strncmp (arg, "http://", 7) || !strncmp (arg, "https://", 8);
-      if (http && x->kind == BF_ADD && !strstr (arg, ".git"))
+      if (x->kind == BF_ADD && build_git_is_url (arg))
+        {
+          strv_push (&s->gits, xstrdup (arg));
+          continue;
+        }
+      if (http && x->kind == BF_ADD)
         {
           strv_push (&s->urls, xstrdup (arg));
           continue;
         }
-      if (http || !strncmp (arg, "git@", 4))
-        return err_set (err, 0, "%s '%s': %s", bf_kind_name (x->kind), arg,
-                        x->kind == BF_COPY
-                            ? "COPY does not take URLs: use ADD"
-                            : "git sources are not supported yet");
+      if (http || build_git_is_url (arg))
+        return err_set (err, 0, "COPY '%s': COPY does not take URLs: use ADD",
+                        arg);
       _cleanup_free_ char *p = clean_source (arg);
       if (has_meta (p))
         {
@@ -203,8 +217,10 @@ srcs_release (struct srcs *s)
 {
   strv_free (s->paths);
   strv_free (s->urls);
+  strv_free (s->gits);
   s->paths = NULL;
   s->urls = NULL;
+  s->gits = NULL;
 }
 
 /* ---- checksums for the cache ---- */
@@ -470,6 +486,14 @@ build_copy_key (struct build *b, struct build_state *st,
         goto out;
       strbuf_addf (&sb, "%s\n", key);
     }
+  for (size_t i = 0; s.gits[i]; i++)
+    {
+      _cleanup_free_ char *path = NULL, *key = NULL;
+      if (build_git_fetch (b, s.gits[i], keep_git_dir (x), &path, &key, err)
+          < 0)
+        goto out;
+      strbuf_addf (&sb, "%s\n", key);
+    }
   for (size_t i = 0; i < x->n_heredocs; i++)
     {
       char sum[DIGEST_STR_LEN + 1];
@@ -642,15 +666,16 @@ build_copy_layer (struct build *b, struct build_state *st,
   cc.dview.fd = -1;
   r.view.fd = -1;
   r.have_img = false;
-  if (bf_flag (x, "keep-git-dir"))
-    return err_set (err, 0,
-                    "%s:%d: ADD --keep-git-dir needs git sources, which are "
-                    "not supported yet",
-                    b->plan->file, x->line);
   if (parse_chmod (bf_flag (x, "chmod"), &cc.ov, err) < 0)
     return err_wrap (err, "%s:%d", b->plan->file, x->line);
   if (open_src_root (b, x, &r, &s, err) < 0 || match_sources (x, &s, err) < 0)
     goto out;
+  if (bf_flag (x, "keep-git-dir") && !s.gits[0])
+    {
+      err_set (err, 0, "%s:%d: ADD --keep-git-dir needs a git source",
+               b->plan->file, x->line);
+      goto out;
+    }
   if (chown)
     {
       if (build_user_ids (b, st, chown, &cc.uid, &cc.gid, err) < 0)
@@ -811,6 +836,25 @@ build_copy_layer (struct build *b, struct build_state *st,
         }
       if (layer_copy_add_path (cc.c, tfd, base_name (path), target, &ov, NULL,
                                NULL, err)
+          < 0)
+        goto out;
+    }
+  for (size_t i = 0; s.gits[i]; i++)
+    {
+      /* the checkout's files into the destination, as a directory's */
+      _cleanup_free_ char *path = NULL, *key = NULL;
+      _cleanup_close_ int gfd = -1;
+      if (build_git_fetch (b, s.gits[i], keep_git_dir (x), &path, &key, err) < 0
+          || ensure_dirs (cc.dview.fd, cc.c, rdest, cc.uid, cc.gid, cc.now, err)
+                 < 0)
+        goto out;
+      gfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (gfd < 0)
+        {
+          err_set (err, errno, "open '%s'", path);
+          goto out;
+        }
+      if (layer_copy_add_path (cc.c, gfd, ".", rdest, &cc.ov, NULL, NULL, err)
           < 0)
         goto out;
     }

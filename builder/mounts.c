@@ -19,6 +19,7 @@
 #include "lib/fs.h"
 #include "lib/human.h"
 #include "lib/path.h"
+#include "lib/rundir.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/plan.h"
@@ -602,9 +603,9 @@ setup_cache (struct build *b, struct build_mount *m, struct rt_plan *p,
   if (dfd < 0)
     return err_set (err, errno, "open '%s/" MOUNTS_DIR "'", b->o->root);
   /* the lock file sits beside the cache, never in it */
-  m->lock_fd = openat (dfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  m->lock_fd = rundir_open (dfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600, err);
   if (m->lock_fd < 0)
-    return err_set (err, errno, "open the cache's lock");
+    return err_wrap (err, "the cache's lock");
   /* shared users hold it shared (prune waits for none of them); locked
    * ones one at a time */
   if ((m->sharing == BM_LOCKED || m->sharing == BM_SHARED)
@@ -876,8 +877,10 @@ build_cache_mounts_prune (struct store *s, size_t *removed, struct err **err)
         continue;
       /* a cache a running step holds is left alone */
       _cleanup_free_ char *lock = xasprintf ("%s.lock", de->d_name);
+      struct err *e = NULL;
       _cleanup_close_ int lfd
-          = openat (dfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+          = rundir_open (dfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600, &e);
+      err_free (e);
       if (lfd < 0 || flock (lfd, LOCK_EX | LOCK_NB) < 0)
         continue;
       r = fs_rm_rf (dfd, de->d_name, err);

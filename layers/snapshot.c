@@ -7,6 +7,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/rundir.h"
 #include "lib/userns.h"
 #include "lib/xalloc.h"
 
@@ -564,8 +565,9 @@ static void
 empty_trash (int snap_fd)
 {
   struct err *e = NULL;
-  int gc_fd = openat (snap_fd, "../gc.lock", O_RDWR | O_CLOEXEC);
+  int gc_fd = rundir_open (snap_fd, "../gc.lock", O_RDWR | O_CLOEXEC, 0, &e);
   unsigned n = 0;
+  err_clear (&e);
   setpriority (PRIO_PROCESS, 0, 19);
   /* IOPRIO_CLASS_IDLE (3) << IOPRIO_CLASS_SHIFT (13), for this process */
   syscall (SYS_ioprio_set, 1, 0, 3 << 13);

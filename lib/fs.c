@@ -1,5 +1,6 @@
 #include "lib/fs.h"
 #include "lib/err.h"
+#include "lib/rundir.h"
 #include "lib/xalloc.h"
 
 #include <dirent.h>
@@ -309,9 +310,10 @@ fs_rm_rf (int dirfd, const char *path, struct err **err)
 int
 fs_lock (int dirfd, const char *path, int op, struct err **err)
 {
-  int fd = openat (dirfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* a rootless user's locks are in its runtime directory */
+  int fd = rundir_open (dirfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600, err);
   if (fd < 0)
-    return err_set (err, errno, "open lock '%s'", path);
+    return -1;
   while (flock (fd, op) < 0)
     {
       if (errno == EINTR)

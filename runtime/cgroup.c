@@ -5,6 +5,7 @@
 #include "lib/fs.h"
 #include "lib/userns.h"
 #include "lib/xalloc.h"
+#include "runtime/cgroup_deleg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +26,12 @@ rt_cgroup_detect (const char *root, enum rt_cgroup_mode *mode, struct err **err)
 {
   struct statfs sfs;
   /* why: the hierarchy belongs to the initial namespace's root; rootless
-   * containers run in their caller's cgroup (runtime/rootless.h) */
-  if (userns_rootless ())
+   * containers get cgroups only in a delegated v2 subtree
+   * (runtime/cgroup_deleg.h), else run in their caller's */
+  if (userns_rootless () && !strcmp (root, RT_CGROUP_ROOT))
     {
-      *mode = RT_CGROUP_NONE;
+      const char *why;
+      *mode = rt_cgroup_delegated (&why) ? RT_CGROUP_V2 : RT_CGROUP_NONE;
       return 0;
     }
   if (statfs (root, &sfs) < 0)
@@ -128,8 +131,15 @@ rt_cgroup_new (const char *root, enum rt_cgroup_mode mode, const char *parent,
                const char *id)
 {
   struct rt_cgroup *cg = xcalloc (1, sizeof *cg);
+  const char *why, *deleg;
+  if (!root)
+    root = RT_CGROUP_ROOT;
+  /* rootless: the delegated subtree stands for the root */
+  if (mode == RT_CGROUP_V2 && userns_rootless ()
+      && !strcmp (root, RT_CGROUP_ROOT) && (deleg = rt_cgroup_delegated (&why)))
+    root = deleg;
   cg->mode = mode;
-  cg->root = xstrdup (root ? root : RT_CGROUP_ROOT);
+  cg->root = xstrdup (root);
   cg->path = xasprintf ("%s/%s", parent && *parent ? parent : "imgtool", id);
   cg->fd = -1;
   return cg;
@@ -293,6 +303,10 @@ rt_cgroup_join_pid (const char *root, pid_t target, struct err **err)
   file = mode == RT_CGROUP_V1 ? "tasks" : "cgroup.procs";
   if (fs_read_file (AT_FDCWD, list, 1 << 16, &buf, NULL, err) < 0)
     return -1;
+  /* rootless: /proc's v2 paths are from the cgroup2 mount, wherever it is
+   * (/sys/fs/cgroup/unified on a hybrid host) */
+  if (mode == RT_CGROUP_V2 && userns_rootless () && rt_cgroup2_mount ())
+    root = rt_cgroup2_mount ();
   rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return err_set (err, errno, "open '%s'", root);

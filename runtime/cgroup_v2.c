@@ -3,6 +3,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/strbuf.h"
+#include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/cgroup.h"
 #include "runtime/devices.h"
@@ -143,8 +144,10 @@ rt_cgroup_v2_create (struct rt_cgroup *cg, const struct rt_cgroup_setting *s,
         break;
       *slash = c;
     }
-  /* the device rules first, before anything can join the cgroup */
-  if (!rt_device_rules_allow_all (rules, n_rules))
+  /* the device rules first, before anything can join the cgroup; not
+   * rootless: no device program can be loaded there, and mknod is
+   * refused in a user namespace (devices are bound from the host) */
+  if (!rt_device_rules_allow_all (rules, n_rules) && !userns_rootless ())
     {
       /* bpf() takes no O_PATH fd */
       _cleanup_close_ int fd

@@ -23,6 +23,7 @@
 #include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_deleg.h"
 #include "runtime/child.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
@@ -339,7 +340,7 @@ rt_start (const struct rt_plan *p, const struct rt_stdio *io,
     io = &def;
   if (check_plan (p, err) < 0)
     return err_exit (err, 125);
-  if (userns_rootless () && rt_rootless_limits (&p->limits, err) < 0)
+  if (userns_rootless () && rt_cgroup_rootless_check (&p->limits, err) < 0)
     return err_exit (err, 125);
   if (mode != RT_CGROUP_NONE)
     {

@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/rundir.h"
 #include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "runtime/idmap.h"
@@ -34,68 +35,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *run_dir;
-
-char *
-rt_rootless_run_dir_for (const char *xdg, uid_t uid, struct err **err)
-{
-  struct stat st;
-  char *path;
-  path = xdg && *xdg ? xasprintf ("%s/imgtool", xdg)
-                     : xasprintf ("/tmp/imgtool-run-%u", (unsigned)uid);
-  if (mkdir (path, 0700) < 0 && errno != EEXIST)
-    {
-      /* a $XDG_RUNTIME_DIR that is gone (logged out, su without a
-       * session): /tmp, as containers/storage falls back */
-      if (errno == ENOENT && xdg && *xdg)
-        {
-          free (path);
-          return rt_rootless_run_dir_for (NULL, uid, err);
-        }
-      err_set (err, errno, "runtime directory '%s'", path);
-      free (path);
-      return NULL;
-    }
-  /* why: /tmp is shared; a directory someone else made (or a symlink)
-   * would let them read or replace our pids and sockets */
-  if (lstat (path, &st) < 0)
-    {
-      err_set (err, errno, "runtime directory '%s'", path);
-      free (path);
-      return NULL;
-    }
-  if (!S_ISDIR (st.st_mode) || st.st_uid != uid)
-    {
-      err_set (err, 0,
-               "runtime directory '%s' is not a directory owned by you "
-               "(uid %u)",
-               path, (unsigned)uid);
-      free (path);
-      return NULL;
-    }
-  if ((st.st_mode & 07777) != 0700 && chmod (path, 0700) < 0)
-    {
-      err_set (err, errno, "chmod 0700 '%s'", path);
-      free (path);
-      return NULL;
-    }
-  return path;
-}
-
-const char *
-rt_rootless_run_dir (struct err **err)
-{
-  if (!run_dir)
-    run_dir
-        = rt_rootless_run_dir_for (getenv ("XDG_RUNTIME_DIR"), geteuid (), err);
-  return run_dir;
-}
-
 void
 rt_rootless_warn_once (const char *key, const char *fmt, ...)
 {
   struct err *e = NULL;
-  const char *dir = rt_rootless_run_dir (&e);
+  const char *dir = rundir_path (&e);
   _cleanup_free_ char *marker = NULL, *msg = NULL;
   va_list ap;
   int fd;
@@ -329,7 +273,8 @@ rt_rootless_enter (struct err **err)
    * it needs; any other user (even inside a user namespace) goes on */
   if (uid == 0)
     return 0;
-  if (!rt_rootless_run_dir (err))
+  /* found (and checked) while this is still the user's own uid */
+  if (!rundir_path (err))
     return -1;
   pw = getpwuid (uid);
   if ((nu = rt_subid_ranges ("/etc/subuid", pw ? pw->pw_name : NULL, uid, &ur,
@@ -370,28 +315,5 @@ rt_rootless_enter (struct err **err)
     return err_set (err, errno, "rootless: mount namespace");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return err_set (err, errno, "rootless: make mounts private");
-  return 0;
-}
-
-/* ---- cgroups -------------------------------------------------------- */
-
-int
-rt_rootless_limits (const struct rt_limits *l, struct err **err)
-{
-  const char *asked = l->memory > 0        ? "--memory"
-                      : l->memory_swap > 0 ? "--memory-swap"
-                      : l->cpu_quota > 0   ? "--cpus"
-                      : l->cpu_shares > 0  ? "--cpu-shares"
-                      : l->pids > 0        ? "--pids-limit"
-                                           : NULL;
-  if (asked)
-    return err_set (err, 0,
-                    "%s: rootless containers get no cgroup here (a "
-                    "delegated cgroup v2 subtree is needed, "
-                    "docs/rootless.md)",
-                    asked);
-  rt_rootless_warn_once ("cgroup",
-                         "rootless: containers run without resource limits "
-                         "(no delegated cgroup v2 subtree, docs/rootless.md)");
   return 0;
 }

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 struct err;
-struct rt_limits;
 
 /* For an ordinary user: move this process into a new user namespace
  * mapped with the user's subordinate ids (newuidmap/newgidmap), or, with
@@ -16,23 +15,9 @@ struct rt_limits;
  * any user namespace). The process must be single-threaded. */
 int rt_rootless_enter (struct err **err);
 
-/* The user's runtime directory for pids, sockets, locks and markers:
- * $XDG_RUNTIME_DIR/imgtool, else (unset, or a directory that is gone)
- * /tmp/imgtool-run-UID; made mode 0700,
- * refused when another user owns it. Cached; NULL with *err set. */
-const char *rt_rootless_run_dir (struct err **err);
-/* The same for a given $XDG_RUNTIME_DIR (NULL: unset) and uid, not
- * cached; allocated. */
-char *rt_rootless_run_dir_for (const char *xdg, uid_t uid, struct err **err);
-
 /* log_warn once per runtime directory (a marker file named key in it),
  * so a user sees it at the first command, not at every one. */
 void rt_rootless_warn_once (const char *key, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
-
-/* A rootless container gets no cgroup (cgroup v1, or no delegated v2
- * subtree): an error naming the reason when limits asks for one, else
- * a warning once. */
-int rt_rootless_limits (const struct rt_limits *limits, struct err **err);
 
 #endif

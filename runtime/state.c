@@ -5,6 +5,7 @@
 #include "lib/fs.h"
 #include "lib/human.h"
 #include "lib/json.h"
+#include "lib/rundir.h"
 #include "lib/strbuf.h"
 #include "lib/userns.h"
 #include "lib/xalloc.h"
@@ -505,10 +506,10 @@ rt_record_monitor_lock (struct rt_containers *cs, const char *id,
 {
   _cleanup_free_ char *path = xasprintf ("%s/monitor.lock", id);
   /* relative to the containers dir: ps probes every running one */
-  int fd
-      = openat (cs->fd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = rundir_open (cs->fd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                        0600, err);
   if (fd < 0)
-    return err_set (err, errno, "open '%s/%s'", cs->path, path);
+    return err_wrap (err, "'%s'", cs->path);
   if (flock (fd, LOCK_EX | LOCK_NB) < 0)
     {
       err_set (err, errno, "lock '%s'", path);
@@ -622,6 +623,18 @@ remove_detached (int dirfd, const char *name)
   _exit (0);
 }
 
+/* a rootless container's files in the runtime directory */
+static void
+remove_run_files (struct rt_containers *cs, const char *id)
+{
+  static const char *const files[] = { "monitor.lock", "attach.sock" };
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+    {
+      _cleanup_free_ char *path = xasprintf ("%s/%s", id, files[i]);
+      rundir_unlink (cs->fd, path);
+    }
+}
+
 int
 rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
                   bool detach, struct err **err)
@@ -640,6 +653,7 @@ rt_record_remove (struct rt_containers *cs, const struct rt_record *rec,
       if (n == RT_ID_HEX && !memcmp (target, rec->id, RT_ID_HEX))
         unlinkat (cs->fd, link, 0);
     }
+  remove_run_files (cs, rec->id);
   /* out of every reader's sight first: the id is free once this returns */
   if (renameat (cs->fd, rec->id, cs->fd, trash) < 0)
     return errno == ENOENT

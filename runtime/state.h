@@ -19,6 +19,8 @@
  *       stopped       the stop the user asked for, until the next start
  *                     (service/restart.c)
  *       attach.sock   the -d monitor's attach socket (service/attach.c)
+ *   (monitor.lock, attach.sock and lock: in the runtime directory for an
+ *   ordinary user, lib/rundir.h)
  *
  * Every state change is written atomically (temp + rename). This is the
  * record store only: the container service (service/service.h) decides

@@ -13,6 +13,7 @@
  * the container's process itself. */
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/rundir.h"
 #include "lib/xalloc.h"
 #include "runtime/console.h"
 #include "service/service.h"
@@ -46,14 +47,19 @@ enum
   PKT_EXIT = 3,
 };
 
-/* "/proc/self/fd/N/attach.sock" for the container's directory dirfd */
-static void
-sock_addr (int dirfd, struct sockaddr_un *a)
+/* "/proc/self/fd/N/attach.sock" for the container's directory dirfd (or
+ * its name in the runtime directory N, rootless: lib/rundir.h) */
+static int
+sock_addr (int dirfd, struct sockaddr_un *a, struct err **err)
 {
+  int at;
+  _cleanup_free_ char *name = rundir_at (dirfd, SOCK_FILE, &at, err);
+  if (!name)
+    return -1;
   memset (a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
-  snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/" SOCK_FILE,
-            dirfd);
+  snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s", at, name);
+  return 0;
 }
 
 /* ------------------------------------------------------------ server */
@@ -69,8 +75,9 @@ svc_attach_listen (struct svc *s, const char *id, struct svc_attach_server *a,
   a->listen = a->epoll = a->in_to = a->winch_to = a->status = -1;
   if (dir < 0)
     return -1;
-  unlinkat (dir, SOCK_FILE, 0);
-  sock_addr (dir, &addr);
+  rundir_unlink (dir, SOCK_FILE);
+  if (sock_addr (dir, &addr, err) < 0)
+    return -1;
   a->listen
       = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   a->epoll = epoll_create1 (EPOLL_CLOEXEC);
@@ -289,9 +296,8 @@ connect_to (struct svc *s, const struct rt_record *rec, struct err **err)
   _cleanup_close_ int dir = fs_open_dir (s->cs.fd, rec->id, err);
   struct sockaddr_un addr;
   int fd;
-  if (dir < 0)
+  if (dir < 0 || sock_addr (dir, &addr, err) < 0)
     return -1;
-  sock_addr (dir, &addr);
   fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return err_set (err, errno, "socket");

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/rundir.h"
 #include "lib/xalloc.h"
 #include "runtime/container.h"
 #include "runtime/lifecycle.h"
@@ -320,8 +321,11 @@ svc_load (struct svc *s, const char *key, struct svc_container *c,
 void
 svc_wait_monitor (struct svc *s, const char *id)
 {
-  _cleanup_free_ char *path = rt_record_path (&s->cs, id, "monitor.lock");
-  _cleanup_close_ int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  _cleanup_free_ char *path = xasprintf ("%s/monitor.lock", id);
+  struct err *e = NULL;
+  _cleanup_close_ int fd
+      = rundir_open (s->cs.fd, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0, &e);
+  err_free (e);
   if (fd < 0)
     return;
   while (flock (fd, LOCK_EX) < 0 && errno == EINTR)

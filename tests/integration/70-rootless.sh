@@ -25,6 +25,7 @@ cleanup () {
   # what the test user still runs (podman's pause process, a remover)
   local p
   [ -n "$RL_UID" ] && for p in $(pgrep -u "$RL_UID"); do kill -9 "$p" 2>/dev/null; done
+  [ -n "${DELEG:-}" ] && rmdir "$DELEG"/imgtool/* "$DELEG/imgtool" "$DELEG/login" "$DELEG" 2> /dev/null
   userdel "$RL_USER" > /dev/null 2>&1
   rm -rf "$RL_HOME"
   [ -n "$RL_UID" ] && rm -rf "/tmp/imgtool-run-$RL_UID"
@@ -55,6 +56,7 @@ as_user () {
     "$IMGTOOL" "$@"
 }
 STORE=$RL_HOME/.local/share/imgtool
+CG2=$(grep ' - cgroup2 ' /proc/self/mountinfo | awk '$4 == "/" {print $5; exit}')
 BB=$LAB_HTTP/library/busybox
 
 # ---- paths (doc:rootless-store doc:rootless-runtime-dir)
@@ -63,6 +65,10 @@ is "pull as the user" "$rc:$out" "0:$BB:latest"
 ok "the store is ~/.local/share/imgtool" test -f "$STORE/oci/index.json"
 is "the runtime dir is /tmp/imgtool-run-UID, 0700, the user's" \
   "$(stat -c '%a %U' "/tmp/imgtool-run-$RL_UID" 2>&1)" "700 $RL_USER"
+# (doc:rootless-run-files)
+is "without XDG_RUNTIME_DIR the store's locks are in /tmp/imgtool-run-UID" \
+  "$(cd "/tmp/imgtool-run-$RL_UID" && ls | grep -c -- '-lock$')" 1
+is "... not in the store" "$(ls "$STORE/lock" "$STORE/gc.lock" 2>/dev/null)" ""
 RL_XDG=$RL_HOME/xdg
 mkdir -p "$RL_XDG"; chown "$RL_USER:" "$RL_XDG"
 as_user images -q > /dev/null 2>&1
@@ -75,6 +81,13 @@ is "a runtime dir another user owns is refused: exit 125" "$rc" 125
 is "... in one line naming it" "$out" \
   "imgtool: run: runtime directory '$RL_HOME/xdg2/imgtool' is not a directory owned by you (uid $RL_UID)"
 rm -rf "$RL_HOME/xdg2"
+mkdir -p "$RL_HOME/xdg3/imgtool"; chmod 0755 "$RL_HOME/xdg3/imgtool"
+chown -R "$RL_USER:" "$RL_HOME/xdg3"
+out=$(RL_XDG=$RL_HOME/xdg3 as_user run --rm --network none "$BB" true 2>&1); rc=$?
+is "a runtime dir of mode 0755 is refused: exit 125" "$rc" 125
+is "... in one line naming it" "$out" \
+  "imgtool: run: runtime directory '$RL_HOME/xdg3/imgtool' has mode 0755: others may use it (chmod 0700 it, or remove it)"
+rm -rf "$RL_HOME/xdg3"
 
 # ---- the user namespace and unpacked layers (doc:rootless-userns
 # doc:rootless-limits)
@@ -92,13 +105,56 @@ is "snapshots: root's files belong to the user on disk" \
 out=$(as_user run --rm --memory 64m --network none "$BB" true 2>&1); rc=$?
 is "--memory without a cgroup: exit 125" "$rc" 125
 is "... one line naming the reason" "$out" \
-  "imgtool: --memory: rootless containers get no cgroup here (a delegated cgroup v2 subtree is needed, docs/rootless.md)"
+  "imgtool: --memory: rootless containers get no cgroup here (no cgroup that holds this process ('$CG2/') is delegated to you; a delegated cgroup v2 subtree is needed, docs/rootless.md)"
+
+# ---- a delegated cgroup v2 subtree (doc:rootless-cgroup-delegated): made
+# as docs/rootless.md says, on this host's cgroup2 hierarchy; the user's
+# commands run in a child of it (as a login would)
+if [ -n "$CG2" ]; then
+  DELEG=$CG2/imgtool-rl$$
+  mkdir "$DELEG" "$DELEG/login"
+  chown "$RL_USER:" "$DELEG" "$DELEG/cgroup.procs" "$DELEG/cgroup.subtree_control" "$DELEG/cgroup.threads"
+  in_deleg () { ( echo "$BASHPID" > "$DELEG/login/cgroup.procs" && "$@" ); }
+  is "run: the container is at the root of a cgroup of its own" \
+    "$(in_deleg as_user run --rm --network none "$BB" cat /proc/self/cgroup 2>&1 | grep '^0::')" "0::/"
+  is "... removed with the container" "$(find "$DELEG/imgtool" -mindepth 1 -type d 2>&1)" ""
+  ok "run -d in the delegated cgroup" in_deleg as_user run -d --name rlcg --network none "$BB" sleep 300
+  cid=$(as_user inspect -f '{{.Id}}' rlcg 2>/dev/null)
+  pid=$(as_user inspect -f '{{.State.Pid}}' rlcg 2>/dev/null)
+  is "its cgroup is <delegated>/imgtool/<id>" \
+    "$(grep '^0::' "/proc/$pid/cgroup" 2>&1)" "0::/imgtool-rl$$/imgtool/$cid"
+  is "exec joins the container's cgroup" \
+    "$(in_deleg as_user exec rlcg cat /proc/self/cgroup 2>&1 | grep '^0::')" "0::/"
+  as_user rm -f rlcg > /dev/null 2>&1
+  is "rm removes its cgroup" "$(find "$DELEG/imgtool" -mindepth 1 -type d 2>&1)" ""
+  for c in memory pids cpu; do
+    flag=$(case $c in memory) echo "--memory 64m";; pids) echo "--pids-limit 10";; cpu) echo "--cpus 0.5";; esac)
+    if grep -qw $c "$DELEG/cgroup.controllers"; then
+      ok "$flag works in the delegated cgroup" in_deleg as_user run --rm --network none $flag "$BB" true
+    else
+      out=$(in_deleg as_user run --rm --network none $flag "$BB" true 2>&1); rc=$?
+      is "$flag: the $c controller is not delegated here: exit 125" "$rc" 125
+      is "... one line naming the cgroup and the controller" "$out" \
+        "imgtool: ${flag% *}: the delegated cgroup '$DELEG' has no '$c' controller (its parent's cgroup.subtree_control must enable it, docs/rootless.md)"
+    fi
+  done
+  out=$(as_user run --rm --memory 64m --network none "$BB" true 2>&1)
+  like "outside the delegated subtree there is none" "$out" "no cgroup that holds this process"
+else
+  skip "no cgroup2 hierarchy mounted"
+fi
 
 # ---- lifecycle of the user's own containers; root sees none of them
 # (doc:rootless-lifecycle)
 ok "run -d" as_user run -d --name rl1 --network none "$BB" sh -c 'echo started; sleep 300'
 ok "run -d --user 42" as_user run -d --name rl42 --user 42 --network none "$BB" sleep 300
 is "ps lists them" "$(as_user ps --format '{{.Names}}' | sort | tr '\n' ' ')" "rl1 rl42 "
+id1=$(as_user inspect -f '{{.Id}}' rl1 2>/dev/null)
+is "monitor.lock and attach.sock are in \$XDG_RUNTIME_DIR/imgtool" \
+  "$(cd "$RL_XDG/imgtool" && ls | grep -c -- '-monitor.lock$'):$(cd "$RL_XDG/imgtool" && find . -name '*-attach.sock' -type s | wc -l)" "2:2"
+is "... not in the container's record" \
+  "$(ls "$STORE/containers/$id1/monitor.lock" "$STORE/containers/$id1/attach.sock" 2>/dev/null)" ""
+is "the store's locks too" "$(ls "$STORE/containers/lock" "$STORE/lock" 2>/dev/null)" ""
 is "exec joins the container's namespaces" "$(as_user exec rl1 sh -c 'id -u; cat /proc/1/cmdline' 2>&1 | tr '\0\n' '  ')" "0 sleep 300 "
 is "exec into a --user 42 container" "$(as_user exec rl42 id -u 2>&1)" 42
 is "logs" "$(as_user logs rl1 2>&1)" started
@@ -109,6 +165,8 @@ ok "kill" as_user kill rl1
 for _ in $(seq 100); do [ -z "$(as_user ps -q)" ] && break; sleep 0.1; done
 ok "rm" as_user rm rl1 rl42
 is "nothing left" "$(as_user ps -aq)" ""
+is "... nor their run files" \
+  "$(cd "$RL_XDG/imgtool" && ls | grep -c -- '-monitor.lock$\|-attach.sock$')" 0
 "$TESTS_DIR/fixtures/busybox-oci.sh" "$IMGTOOL_ROOT" > /dev/null 2>&1
 img run -d --name rootbox --network none busybox sleep 300 > /dev/null
 is "the user does not see root's container" "$(as_user ps -aq)" ""

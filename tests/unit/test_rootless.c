@@ -3,6 +3,7 @@
  * directory (runtime/rootless.c), --network slirp4netns (network/slirp.c). */
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/rundir.h"
 #include "lib/userns.h"
 #include "lib/xalloc.h"
 #include "network/slirp.h"
@@ -105,17 +106,22 @@ test_run_dir (void)
   struct err *err = NULL;
   struct stat st;
   mkdir (xdg, 0755);
-  dir = rt_rootless_run_dir_for (xdg, geteuid (), &err);
+  dir = rundir_for (xdg, geteuid (), geteuid (), &err);
   CHECK_STR (dir, want, "$XDG_RUNTIME_DIR/imgtool");
   CHECK (stat (want, &st) == 0 && (st.st_mode & 07777) == 0700,
          "made mode 0700");
   chmod (want, 0755);
   free (dir);
-  dir = rt_rootless_run_dir_for (xdg, geteuid (), &err);
+  dir = rundir_for (xdg, geteuid (), geteuid (), &err);
+  CHECK (!dir && err && strstr (err->msg, "has mode 0755"),
+         "a wider mode is refused");
+  err_clear (&err);
+  chmod (want, 0500);
+  dir = rundir_for (xdg, geteuid (), geteuid (), &err);
   CHECK (dir && stat (want, &st) == 0 && (st.st_mode & 07777) == 0700,
-         "a looser mode is put back to 0700");
+         "a narrower mode is put back to 0700");
   free (dir);
-  dir = rt_rootless_run_dir_for (xdg, geteuid () + 12345, &err);
+  dir = rundir_for (xdg, geteuid (), geteuid () + 12345, &err);
   CHECK (!dir && err && strstr (err->msg, "is not a directory owned by you"),
          "another user's directory is refused");
   err_clear (&err);
@@ -125,16 +131,16 @@ test_run_dir (void)
   rmdir (want);
   if (symlink (other, want) == 0)
     {
-      dir = rt_rootless_run_dir_for (xdg, geteuid (), &err);
+      dir = rundir_for (xdg, geteuid (), geteuid (), &err);
       CHECK (!dir && err, "a symlink is refused");
       err_clear (&err);
     }
-  tmpdir = rt_rootless_run_dir_for (NULL, 4000000000u, &err);
+  tmpdir = rundir_for (NULL, 4000000000u, 4000000000u, &err);
   CHECK (!tmpdir && err && strstr (err->msg, "/tmp/imgtool-run-4000000000"),
          "without $XDG_RUNTIME_DIR: /tmp/imgtool-run-UID");
   err_clear (&err);
   tmpdir
-      = rt_rootless_run_dir_for ("/nonexistent/run/user/1", 4000000000u, &err);
+      = rundir_for ("/nonexistent/run/user/1", 4000000000u, 4000000000u, &err);
   CHECK (!tmpdir && err && strstr (err->msg, "/tmp/imgtool-run-4000000000"),
          "a $XDG_RUNTIME_DIR that is gone: /tmp/imgtool-run-UID");
   err_clear (&err);
