@@ -587,6 +587,8 @@ build_run (struct store *s, const struct build_opts *o,
   struct bf_stage *target;
   int ret = -1;
 
+  if (build_platform_is_list (o->platform))
+    return build_run_platforms (s, o, out, err);
   memset (out, 0, sizeof *out);
   b.out = o->out ? o->out : stdout;
   b.lopts = (struct layer_opts){ .compression = o->compression,
@@ -646,6 +648,11 @@ build_run (struct store *s, const struct build_opts *o,
     {
       /* exported, not named in the store */
       ret = build_export (&b, &b.stages[target->index], out, err);
+      goto out;
+    }
+  if (o->platform_part)
+    {
+      ret = 0; /* the index names it (platform.c) */
       goto out;
     }
   for (size_t i = 0; o->tags && o->tags[i]; i++)
