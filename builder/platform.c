@@ -167,3 +167,30 @@ out:
     }
   return ret;
 }
+
+bool
+build_platform_in_store (struct store *s, const struct store_ref *ref,
+                         const struct platform *want)
+{
+  _cleanup_free_ char *raw = NULL;
+  struct image_index ix;
+  struct err *e = NULL;
+  size_t len, chosen;
+  bool in = true;
+  if (strcmp (ref->media_type, MT_OCI_INDEX)
+      && strcmp (ref->media_type, MT_DOCKER_LIST))
+    return true; /* one image: image_load_ref judges its platform */
+  if (store_blob_read (s, ref->digest, MANIFEST_MAX_SIZE, &raw, &len, &e) < 0
+      || image_index_parse (raw, len, &ix, &e) < 0)
+    {
+      err_free (e);
+      return true; /* image_load_ref says what is wrong */
+    }
+  /* a platform the index does not list: image_load_ref's error lists
+     those it does */
+  if (image_index_choose (&ix, want, &chosen, &e) == 0)
+    in = store_has_blob (s, ix.manifests[chosen].digest);
+  err_free (e);
+  image_index_release (&ix);
+  return in;
+}
