@@ -174,27 +174,72 @@ else
 fi
 
 # --- (2) as root: the handler in the host's instance, removed afterwards -----
+# buildah 1.28 (as root, crun in the initial user namespace: the host's
+# handlers too) builds the same Buildfile for linux/arm64 as the oracle.
 host_bm () { # in a private mount namespace: binfmt_misc of the host's instance
   unshare -m --propagation private bash -c "
     mountpoint -q $BM || mount -t binfmt_misc binfmt_misc $BM || exit 3
     $1" 2>&1
 }
+bf peer <<'EOF'
+FROM busybox
+ARG TARGETARCH
+RUN uname -m > /arch && echo "$TARGETARCH" > /ta && cat /arch
+EOF
 if ! [ -f "$CONF" ] || ! [ -x /usr/bin/qemu-aarch64-static ]; then
   skip "qemu-user-static is not installed"
 elif [ "$(host_bm "[ -e $BM/qemu-aarch64 ] && echo there")" = there ]; then
   skip "the host has a qemu-aarch64 handler of its own: not touched"
 else
-  cleanup () { host_bm "[ -e $BM/qemu-aarch64 ] && echo -1 > $BM/qemu-aarch64" > /dev/null; }
+  peers=0
+  if command -v buildah > /dev/null && command -v umoci > /dev/null; then
+    . "$TESTS_DIR/peers/env.sh"
+    peers_env "$T_TMP/peers" > /dev/null && peers=1
+  fi
+  cleanup () {
+    host_bm "[ -e $BM/qemu-aarch64 ] && echo -1 > $BM/qemu-aarch64" > /dev/null
+    [ "$peers" = 0 ] || peers_cleanup
+  }
   trap cleanup EXIT
-  out=$(host_bm "cat $CONF > $BM/register &&
-    $IMGTOOL build --tls-verify=false --platform linux/arm64 -t rootful $T_TMP/uname &&
-    $IMGTOOL run --rm --network none --platform linux/arm64 rootful cat /arch;
-    echo rc=\$?; echo -1 > $BM/qemu-aarch64")
+  # the base both build FROM: the fixture's index, put in by skopeo
+  skopeo copy -q --all "oci:$LAB_FIXTURES/busybox:latest" "oci:$IMGTOOL_ROOT/oci:docker.io/library/busybox:latest"
+  cat > "$T_TMP/host.sh" <<'EOF'
+# as root in a private mount namespace; the host's instance mounted
+cat "$CONF" > "$BM/register" || exit 1
+"$IMGTOOL" build --tls-verify=false --platform linux/arm64 -t rootful "$T_TMP/uname" &&
+  "$IMGTOOL" run --rm --network none --platform linux/arm64 rootful cat /arch
+echo rc=$?
+"$IMGTOOL" build -q --platform linux/arm64 -t peer "$T_TMP/peer" > /dev/null; echo imgtool-peer=$?
+if [ "$PEERS" = 1 ]; then
+  . "$TESTS_DIR/peers/env.sh"
+  peers_ns skopeo copy -q "oci:$LAB_FIXTURES/busybox:arm64" containers-storage:docker.io/library/busybox:latest &&
+    peers_buildah bud -q --platform linux/arm64 --pull-never -t peer -f "$T_TMP/peer/Buildfile" "$T_TMP/peer" > /dev/null
+  echo buildah-peer=$?
+  peers_ns skopeo copy -q containers-storage:localhost/peer:latest "oci:$T_TMP/peer-layout:buildah"
+fi
+echo -1 > "$BM/qemu-aarch64"
+EOF
+  out=$(T_TMP=$T_TMP PEERS=$peers TESTS_DIR=$TESTS_DIR LAB_FIXTURES=$LAB_FIXTURES BM=$BM CONF=$CONF \
+    IMGTOOL=$IMGTOOL host_bm "bash $T_TMP/host.sh")
   like "(2) as root, with the host's handler: the arm64 RUN runs under qemu" "$out" \
     $'\n'"aarch64"$'\n'".*Successfully tagged rootful:latest"
-  like "(2) ... and run --platform linux/arm64 runs it" "$out" $'\n'"aarch64"$'\n'"rc=0$"
+  like "(2) ... and run --platform linux/arm64 runs it" "$out" $'\n'"aarch64"$'\n'"rc=0"
   is "(2) the handler is gone again" "$(host_bm "ls $BM | grep -c qemu-aarch64")" 0
+  like "(2) imgtool builds the peers' Buildfile for linux/arm64" "$out" "imgtool-peer=0"
+  if [ "$peers" = 1 ]; then
+    like "(2) buildah bud --platform linux/arm64 builds it too" "$out" "buildah-peer=0"
+    skopeo copy -q "oci:$IMGTOOL_ROOT/oci:docker.io/library/peer:latest" "oci:$T_TMP/peer-layout:imgtool"
+    for t in imgtool buildah; do umoci unpack --image "$T_TMP/peer-layout:$t" "$T_TMP/peer-$t" > /dev/null 2>&1; done
+    got () { echo "$(cat "$T_TMP/peer-$1/rootfs/arch") $(cat "$T_TMP/peer-$1/rootfs/ta")"; }
+    is "(2) imgtool: uname -m, TARGETARCH in the arm64 RUN" "$(got imgtool)" "aarch64 arm64"
+    is "(2) ... the same as buildah's" "$(got imgtool)" "$(got buildah)"
+    arch_of () { skopeo inspect --config "oci:$T_TMP/peer-layout:$1" | jq -r '"\(.os)/\(.architecture)"'; }
+    is "(2) both configs say linux/arm64" "$(arch_of imgtool) $(arch_of buildah)" "linux/arm64 linux/arm64"
+  else
+    skip "buildah or umoci not installed: no peer comparison"
+  fi
   trap - EXIT
+  cleanup
 fi
 
 done_testing
