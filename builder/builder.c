@@ -125,11 +125,11 @@ find_image (struct build *b, const char *name, const char *platform,
             : store_ref_get (b->store, full, &ref, err);
   if (got < 0)
     return -1;
-  if (plat && platform_parse (plat, &want, err) < 0)
+  if (plat ? platform_parse (plat, &want, err) < 0 : (platform_host (&want), 0))
     goto out;
   /* an index pulled for another platform lacks this one's image: pull it
      (platform.c's builds of a multi-arch base) */
-  if (got == 0 && plat && b->o->pull == BUILD_PULL_MISSING
+  if (got == 0 && b->o->pull == BUILD_PULL_MISSING
       && !build_platform_in_store (b->store, &ref, &want))
     {
       store_ref_release (&ref);
@@ -163,8 +163,7 @@ find_image (struct build *b, const char *name, const char *platform,
     }
   ret = image_load_ref (b->store, &ref, plat ? &want : NULL, img, err);
 out:
-  if (plat)
-    platform_release (&want);
+  platform_release (&want);
   store_ref_release (&ref);
   return ret;
 }

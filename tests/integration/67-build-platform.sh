@@ -96,6 +96,16 @@ is "... two manifests in the copy" \
  img pull -q --tls-verify=false --platform linux/arm64 "$H/$R/multi:1" > /dev/null &&
    img inspect "$H/$R/multi:1" --platform linux/arm64 | jq -r '.[0].Architecture') > "$T_TMP/pulled"
 is "pull --platform linux/arm64 of the pushed index" "$(cat "$T_TMP/pulled")" arm64
+# an index in the store with only another platform's image: FROM pulls this one's
+bf native <<EOF
+FROM $BB
+COPY Buildfile /bf
+EOF
+(export IMGTOOL_ROOT=$T_TMP/root-arm-only
+ img pull -q --tls-verify=false --platform linux/arm64 "$BB" > /dev/null &&
+   img build -q --tls-verify=false -t native "$T_TMP/native" > /dev/null &&
+   img inspect native | jq -r '.[0].Architecture') > "$T_TMP/native.out" 2>&1
+is "FROM an index pulled for arm64 only: a host build pulls the amd64 image" "$(cat "$T_TMP/native.out")" amd64
 
 # --- no handler: one error that says how to get one --------------------------
 bf uname <<EOF
