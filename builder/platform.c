@@ -8,7 +8,6 @@
 #include "layers/image_store.h"
 #include "layers/store.h"
 #include "lib/err.h"
-#include "lib/fs.h"
 #include "lib/xalloc.h"
 #include "runtime/binfmt.h"
 
