@@ -17,6 +17,7 @@
 
 struct stat;
 struct store;
+struct store_ref;
 struct strbuf;
 struct rt_plan;
 
@@ -105,6 +106,22 @@ int build_write_image (struct build *b, struct build_state *st,
 /* The text for history's created_by and the STEP line. */
 char *build_instr_text (const struct bf_instr *x, char *const *shell);
 char *build_json_argv (char *const *argv);
+
+/* ---- platform.c: several platforms, emulation ---- */
+/* --platform names several platforms (a,b). */
+bool build_platform_is_list (const char *spec);
+/* The build once per platform, then an OCI index of the results, named
+ * with the tags (or localhost/untagged:<ID>); out's IDs are the index's. */
+int build_run_platforms (struct store *s, const struct build_opts *o,
+                         struct build_result *out, struct err **err);
+/* ref's image for want is in the store (an index may name platforms
+ * whose images were never pulled). */
+bool build_platform_in_store (struct store *s, const struct store_ref *ref,
+                              const struct platform *want);
+/* Before a RUN: the kernel can exec the stage's architecture (natively,
+ * or through a binfmt_misc handler with the F flag); else why not. */
+int build_platform_check_run (const struct build_state *st,
+                              struct err **err);
 
 /* ---- steps.c ---- */
 /* Apply a metadata instruction (already expanded) to the config. */

@@ -125,11 +125,25 @@ find_image (struct build *b, const char *name, const char *platform,
             : store_ref_get (b->store, full, &ref, err);
   if (got < 0)
     return -1;
+  if (plat ? platform_parse (plat, &want, err) < 0 : (platform_host (&want), 0))
+    goto out;
+  /* an index pulled for another platform lacks this one's image: pull it
+     (platform.c's builds of a multi-arch base) */
+  if (got == 0 && b->o->pull == BUILD_PULL_MISSING
+      && !build_platform_in_store (b->store, &ref, &want))
+    {
+      store_ref_release (&ref);
+      memset (&ref, 0, sizeof ref);
+      got = 1;
+    }
   if (got == 1)
     {
       if (b->o->pull == BUILD_PULL_NEVER)
-        return err_set (err, 0, "image '%s' is not in the store (--pull=never)",
-                        name);
+        {
+          err_set (err, 0, "image '%s' is not in the store (--pull=never)",
+                   name);
+          goto out;
+        }
       struct reg_pull_opts po = { .config_path = b->o->config_path,
                                   .platform = plat,
                                   .no_tls_verify = b->o->no_tls_verify,
@@ -142,17 +156,14 @@ find_image (struct build *b, const char *name, const char *platform,
       pulled = reg_pull (b->store, &po, full, &res, err);
       trust_pull_release (&tp);
       if (pulled < 0)
-        return -1;
+        goto out;
       reg_pull_result_release (&res);
       if (store_ref_get (b->store, full, &ref, err) != 0)
-        return -1;
+        goto out;
     }
-  if (plat && platform_parse (plat, &want, err) < 0)
-    goto out;
   ret = image_load_ref (b->store, &ref, plat ? &want : NULL, img, err);
 out:
-  if (plat)
-    platform_release (&want);
+  platform_release (&want);
   store_ref_release (&ref);
   return ret;
 }
@@ -587,6 +598,8 @@ build_run (struct store *s, const struct build_opts *o,
   struct bf_stage *target;
   int ret = -1;
 
+  if (build_platform_is_list (o->platform))
+    return build_run_platforms (s, o, out, err);
   memset (out, 0, sizeof *out);
   b.out = o->out ? o->out : stdout;
   b.lopts = (struct layer_opts){ .compression = o->compression,
@@ -646,6 +659,11 @@ build_run (struct store *s, const struct build_opts *o,
     {
       /* exported, not named in the store */
       ret = build_export (&b, &b.stages[target->index], out, err);
+      goto out;
+    }
+  if (o->platform_part)
+    {
+      ret = 0; /* the index names it (platform.c) */
       goto out;
     }
   for (size_t i = 0; o->tags && o->tags[i]; i++)

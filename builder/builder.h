@@ -113,6 +113,7 @@ struct build_opts
   struct rt_rlimit *ulimits; /* --ulimit for RUN */
   size_t n_ulimits;
   FILE *out; /* progress (stdout) */
+  bool platform_part; /* one platform of several: the index is named */
 };
 
 /* Where an image built without -t is kept (with its ID prefix as tag). */

@@ -111,6 +111,11 @@ build_run_layer (struct build *b, struct build_state *st,
   memset (&plan, 0, sizeof plan);
   if (fill_plan (b, st, x, lowers, dir, &plan, err) < 0)
     goto out;
+  if (build_platform_check_run (st, err) < 0)
+    {
+      err_wrap (err, "%s:%d: RUN", b->plan->file, x->line);
+      goto out;
+    }
   if (build_mounts_parse (st, x, &ms, err) < 0
       || build_mounts_setup (b, &ms, &plan, dir, err) < 0)
     {

@@ -30,7 +30,7 @@
 static const char usage_text[]
     = "imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... "
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
-      "[--network host|none|bridge] [--platform OS/ARCH] [--compression "
+      "[--network host|none|bridge] [--platform OS/ARCH[,...]] [--compression "
       "gzip|zstd] "
       "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
       "[--ssh default|ID=SOCKET]... [--label K=V]... [--iidfile FILE] "

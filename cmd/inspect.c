@@ -68,7 +68,24 @@ repo_names (const char *name, const char *digest, json_t *tags, json_t *digests)
  * templates written for docker work, and imgtool's own: Reference,
  * Digest, MediaType, ManifestDigest, Manifest, ImageConfig (the whole
  * config document as stored), Signature (trust/pull.h: when a policy's
- * signature check let the image in, which key verified it). */
+ * signature check let the image in, which key verified it), Index (the
+ * index document when the name points at one). */
+/* A name that points at an index: the index too, as Index (podman's
+ * manifest inspect: one entry per platform). */
+static void
+add_index (struct store *s, json_t *o, const struct image *img)
+{
+  _cleanup_free_ char *raw = NULL;
+  size_t len;
+  struct err *e = NULL;
+  if (!strcmp (img->top_digest, img->manifest_digest))
+    return;
+  if (store_blob_read (s, img->top_digest, MANIFEST_MAX_SIZE, &raw, &len, &e)
+      == 0)
+    json_object_set_new (o, "Index", json_loadb (raw, len, 0, NULL));
+  err_free (e);
+}
+
 static json_t *
 inspect_one (struct store *s, const char *name, const struct platform *want,
              struct err **err)
@@ -106,6 +123,7 @@ inspect_one (struct store *s, const char *name, const struct platform *want,
       img.top_digest, "MediaType", img.top_media_type, "ManifestDigest",
       img.manifest_digest, "Manifest", manifest, "ImageConfig", doc);
   trust_inspect (s, o, img.top_digest, img.manifest_digest);
+  add_index (s, o, &img);
   image_release (&img);
   store_ref_release (&ref);
   return o;

@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
+#include "runtime/binfmt.h"
 #include "runtime/etcfiles.h"
 #include "runtime/names.h"
 #include "runtime/rlimits.h"
@@ -81,6 +82,21 @@ pull_image (struct global *g, const struct run_flags *f, struct store *st,
   return 0;
 }
 
+/* An image of another architecture with no emulator for it: docker runs
+ * it anyway (exec then fails: exit 126) after a warning; ours says what
+ * is missing and how to get it (runtime/binfmt.h). */
+static void
+warn_emulation (const struct image_config *c)
+{
+  struct err *e = NULL;
+  if (rt_binfmt_check (c->os, c->arch, &e) < 0)
+    {
+      _cleanup_free_ char *line = err_line (e->msg);
+      fprintf (stderr, "WARNING: %s\n", line);
+    }
+  err_free (e);
+}
+
 static int
 load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
             struct err **err)
@@ -120,6 +136,7 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
     }
   if (image_load_ref (&st, &ref, pwant, &ri->img, err) < 0)
     goto out;
+  warn_emulation (&ri->img.config);
   ri->loaded = true;
   ri->ref = xstrdup (ref.name);
   if (snapshot_prepare_image (&st, &ri->img.manifest, &ri->img.config,
