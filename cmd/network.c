@@ -17,7 +17,8 @@ static const char usage_text[]
     = "imgtool network create [--subnet CIDR] [--gateway IP] [--internal] "
       "[--label K=V] [-d bridge] NAME | rm NAME... | ls [-q] [--no-trunc] "
       "[--filter K=V] [--format F] | inspect [-f F] [NAME...] | prune [-f] "
-      "[--filter label=K]";
+      "[--filter label=K] | connect [--alias A] [--ip IP] NETWORK CONTAINER | "
+      "disconnect [-f] NETWORK CONTAINER";
 
 static const char *
 ip_s (struct in_addr a, char buf[INET_ADDRSTRLEN])
@@ -521,6 +522,11 @@ out:
   return r;
 }
 
+/* cmd/network_connect.c */
+int network_connect (struct global *g, int argc, char **argv, struct err **err);
+int network_disconnect (struct global *g, int argc, char **argv,
+                        struct err **err);
+
 /* Subcommand fn with argv[0] "network SUB", as its errors name it. */
 static int
 run_sub (int (*fn) (struct global *, int, char **, struct err **),
@@ -552,11 +558,10 @@ COMMAND (network)
     return run_sub (network_prune, g, argc, argv, err);
   if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
     return help ();
-  if (!strcmp (sub, "connect") || !strcmp (sub, "disconnect"))
-    return err_set (err, 0,
-                    "network %s: not supported yet: run the container with "
-                    "--network NAME",
-                    sub);
+  if (!strcmp (sub, "connect"))
+    return run_sub (network_connect, g, argc, argv, err);
+  if (!strcmp (sub, "disconnect"))
+    return run_sub (network_disconnect, g, argc, argv, err);
   err_set (err, 0, "network: unknown command '%s'", sub);
   return err_exit (err, 2);
 }

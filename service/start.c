@@ -93,5 +93,7 @@ svc_rename (struct svc *s, struct svc_container *c, const char *name,
     return err_set (err, 0,
                     "renaming a container with the same name as its current "
                     "name");
-  return rt_record_rename (&s->cs, &c->rec, n, err);
+  if (rt_record_rename (&s->cs, &c->rec, n, err) < 0)
+    return -1;
+  return svc_rename_network (s, &c->rec, err);
 }

@@ -1,0 +1,115 @@
+/* imgtool network connect [--alias A] [--ip IP] NETWORK CONTAINER and
+ * network disconnect [-f] NETWORK CONTAINER: a running container on one
+ * more user-defined network, or off one (service/netconn.c). */
+#include "cmd/command.h"
+#include "cmd/containers.h"
+#include "lib/err.h"
+#include "lib/xalloc.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int network_connect (struct global *g, int argc, char **argv, struct err **err);
+int network_disconnect (struct global *g, int argc, char **argv,
+                        struct err **err);
+
+static const char connect_usage[]
+    = "imgtool network connect [--alias A] [--ip IP] NETWORK CONTAINER";
+static const char disconnect_usage[]
+    = "imgtool network disconnect [-f] NETWORK CONTAINER";
+
+enum
+{
+  OPT_ALIAS = 256,
+  OPT_IP,
+};
+
+/* --ip: a dotted IPv4 address */
+static int
+parse_ip (const char *s, struct in_addr *out, struct err **err)
+{
+  if (inet_pton (AF_INET, s, out) != 1 || !out->s_addr)
+    return err_set (err, 0, "invalid IPv4 address '%s'", s);
+  return 0;
+}
+
+/* Load CONTAINER and run fn's part: connect (aliases, ip) or disconnect
+ * (force). */
+static int
+on_container (struct global *g, const char *net, const char *key,
+              char **aliases, struct in_addr ip, int force, struct err **err)
+{
+  struct svc s = { .cs = { .fd = -1 } };
+  struct svc_container c = { 0 };
+  int r = containers_load (&s, g->root, g->config_path, key, &c, err);
+  if (r == 0)
+    r = force < 0 ? svc_network_connect (&s, &c, net, aliases, ip, err)
+                  : svc_network_disconnect (&s, &c, net, force, err);
+  svc_container_release (&c);
+  svc_close (&s);
+  return r;
+}
+
+int
+network_connect (struct global *g, int argc, char **argv, struct err **err)
+{
+  static const struct option opts[] = {
+    { "alias", required_argument, NULL, OPT_ALIAS },
+    { "ip", required_argument, NULL, OPT_IP },
+    { "help", no_argument, NULL, 'H' },
+    { 0 },
+  };
+  _cleanup_strv_ char **aliases = xcalloc (1, sizeof *aliases);
+  struct in_addr ip = { 0 };
+  int c;
+  while ((c = command_getopt (argc, argv, "", opts)) != -1)
+    switch (c)
+      {
+      case OPT_ALIAS:
+        strv_push (&aliases, xstrdup (optarg));
+        break;
+      case OPT_IP:
+        if (parse_ip (optarg, &ip, err) < 0)
+          return -1;
+        break;
+      case 'H':
+        printf ("usage: %s\n", connect_usage);
+        return 0;
+      default:
+        return command_bad_option (err);
+      }
+  if (optind + 2 != argc)
+    return command_usage_error (connect_usage, err);
+  return on_container (g, argv[optind], argv[optind + 1], aliases, ip, -1, err);
+}
+
+int
+network_disconnect (struct global *g, int argc, char **argv, struct err **err)
+{
+  static const struct option opts[] = {
+    { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'H' },
+    { 0 },
+  };
+  struct in_addr none = { 0 };
+  bool force = false;
+  int c;
+  while ((c = command_getopt (argc, argv, "f", opts)) != -1)
+    switch (c)
+      {
+      case 'f':
+        force = true;
+        break;
+      case 'H':
+        printf ("usage: %s\n", disconnect_usage);
+        return 0;
+      default:
+        return command_bad_option (err);
+      }
+  if (optind + 2 != argc)
+    return command_usage_error (disconnect_usage, err);
+  return on_container (g, argv[optind], argv[optind + 1], NULL, none, force,
+                       err);
+}
