@@ -47,10 +47,10 @@ state_json (const struct rt_record *rec, json_t *health)
       "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
       status_word (rec), "Running", running || restarting, "Paused",
       running && st->paused, "Restarting", restarting, "OOMKilled",
-      st->oom_killed, "Dead", 0, "Pid", running ? (int)st->pid : 0, "ExitCode",
-      running ? 0 : st->exit_code, "Error", st->error ? st->error : "",
-      "StartedAt", time_json (st->started), "FinishedAt",
-      time_json (st->finished));
+      st->oom_killed, "Dead", st->status == RT_DEAD, "Pid",
+      running ? (int)st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
+      "Error", st->error ? st->error : "", "StartedAt", time_json (st->started),
+      "FinishedAt", time_json (st->finished));
   if (health)
     json_object_set_new (o, "Health", health);
   return o;

@@ -52,7 +52,8 @@ static void
 stopped_one (struct svc *s, const struct rt_record *rec, void *data)
 {
   (void)s;
-  if (rec->state.status == RT_EXITED || rec->state.status == RT_CREATED)
+  if (rec->state.status == RT_EXITED || rec->state.status == RT_CREATED
+      || rec->state.status == RT_DEAD)
     strv_push (data, xstrdup (rec->id));
 }
 

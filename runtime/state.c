@@ -125,7 +125,7 @@ read_json (int dirfd, const char *file, struct err **err)
 static const char *const status_names[] = {
   [RT_CREATED] = "created", [RT_RUNNING] = "running",
   [RT_PAUSED] = "paused",   [RT_RESTARTING] = "restarting",
-  [RT_EXITED] = "exited",
+  [RT_EXITED] = "exited",   [RT_DEAD] = "dead",
 };
 
 /* state.json and config.json's own members (the plan is plan_json.c's) */
