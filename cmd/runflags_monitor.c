@@ -27,6 +27,28 @@ duration (const char *name, const char *arg, int64_t *out, struct err **err)
   return err_exit (err, 125);
 }
 
+/* One k=v per --log-opt as docker's, or several split by commas; a comma
+ * not followed by a KEY= is the value's own (labels=a,b, env=X,Y). */
+static void
+log_opt_split (char ***opts, const char *arg)
+{
+  const char *start = arg;
+  for (const char *p = arg;; p++)
+    {
+      const char *end = strchrnul (p, ',');
+      const char *next = *end ? end + 1 : end;
+      size_t key = strcspn (next, ",=");
+      if (!*end || (next[key] == '=' && key > 0))
+        {
+          strv_push (opts, xstrndup (start, (size_t)(end - start)));
+          if (!*end)
+            return;
+          start = next;
+        }
+      p = end;
+    }
+}
+
 int
 run_monitor_option (struct run_monitor_flags *m, int c, const char *arg,
                     struct err **err)
@@ -38,15 +60,8 @@ run_monitor_option (struct run_monitor_flags *m, int c, const char *arg,
       m->log_driver = xstrdup (arg);
       return 0;
     case RUN_OPT_LOG_OPT:
-      /* one k=v per option as docker's, or several split by commas */
-      for (const char *p = arg;; p++)
-        {
-          const char *end = strchrnul (p, ',');
-          strv_push (&m->log_opts, xstrndup (p, (size_t)(end - p)));
-          if (!*end)
-            return 0;
-          p = end;
-        }
+      log_opt_split (&m->log_opts, arg);
+      return 0;
     case RUN_OPT_HEALTH_CMD:
       free (m->health_cmd);
       m->health_cmd = xstrdup (arg);
