@@ -26,6 +26,16 @@ enum
   OPT_IP,
 };
 
+/* The end of each option switch: --help (0), or an option not known. */
+static int
+other_option (int c, const char *usage, struct err **err)
+{
+  if (c != 'H')
+    return command_bad_option (err);
+  printf ("usage: %s\n", usage);
+  return 0;
+}
+
 /* --ip: a dotted IPv4 address */
 static int
 parse_ip (const char *s, struct in_addr *out, struct err **err)
@@ -74,11 +84,8 @@ network_connect (struct global *g, int argc, char **argv, struct err **err)
         if (parse_ip (optarg, &ip, err) < 0)
           return -1;
         break;
-      case 'H':
-        printf ("usage: %s\n", connect_usage);
-        return 0;
       default:
-        return command_bad_option (err);
+        return other_option (c, connect_usage, err);
       }
   if (optind + 2 != argc)
     return command_usage_error (connect_usage, err);
@@ -102,11 +109,8 @@ network_disconnect (struct global *g, int argc, char **argv, struct err **err)
       case 'f':
         force = true;
         break;
-      case 'H':
-        printf ("usage: %s\n", disconnect_usage);
-        return 0;
       default:
-        return command_bad_option (err);
+        return other_option (c, disconnect_usage, err);
       }
   if (optind + 2 != argc)
     return command_usage_error (disconnect_usage, err);

@@ -565,6 +565,31 @@ done:
 /* ---- setup / teardown / gc ---- */
 
 int
+net_netns_open (pid_t pid, struct err **err)
+{
+  char path[64];
+  int fd;
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  return fd >= 0 ? fd : err_set (err, errno, "open '%s'", path);
+}
+
+int
+net_lease_fill (struct net_lease *l, const struct net_request *req,
+                const char *veth, pid_t pid, struct err **err)
+{
+  l->container_id = xstrdup (req->container_id);
+  l->name = req->name ? xstrdup (req->name) : NULL;
+  l->hostname = req->hostname && *req->hostname ? xstrdup (req->hostname)
+                : req->name && *req->name       ? xstrdup (req->name)
+                                          : xstrndup (req->container_id, 12);
+  l->host_veth = xstrdup (veth);
+  l->state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
+  l->ip = req->prefer_ip;
+  return net_lease_set_process (l, pid, err);
+}
+
+int
 net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
            struct err **err)
 {
@@ -576,18 +601,15 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
   _cleanup_close_ int lock = -1, netfd = -1, nsfd = -1;
   struct net_lease lease = { 0 };
   struct port_map *ports = NULL;
-  char veth[IFNAMSIZ], nspath[64];
+  char veth[IFNAMSIZ];
   int br = 0, eth0, lo;
   bool leased = false, reserved = false, linked = false;
   int r = -1;
 
   memset (out, 0, sizeof *out);
-  if (net_check_id (req->container_id, err) < 0)
+  if (net_check_id (req->container_id, err) < 0
+      || (nsfd = net_netns_open (pid, err)) < 0)
     return -1;
-  snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
-  nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0)
-    return err_set (err, errno, "open '%s'", nspath);
   lock = net_ipam_lock (req->root, err);
   if (lock < 0)
     return -1;
@@ -636,21 +658,8 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
       reserved = true;
     }
 
-  lease.container_id = xstrdup (req->container_id);
-  lease.name = req->name ? xstrdup (req->name) : NULL;
-  lease.hostname = xstrdup (req->hostname ? req->hostname
-                            : req->name   ? req->name
-                                          : "");
-  if (!*lease.hostname)
-    {
-      free (lease.hostname);
-      lease.hostname = xstrndup (req->container_id, 12);
-    }
-  lease.host_veth = xstrdup (veth);
-  lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
   lease.n_ports = req->n_ports;
-  lease.ip = req->prefer_ip;
-  if (net_lease_set_process (&lease, pid, err) < 0
+  if (net_lease_fill (&lease, req, veth, pid, err) < 0
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
     goto out;
   leased = true;

@@ -6,6 +6,7 @@
 
 struct net_nl;
 struct net_nft;
+struct net_lease;
 
 #define VETH_PREFIX "imgv"
 
@@ -18,6 +19,13 @@ void net_veth_name (const char *id, unsigned attempt, char out[IFNAMSIZ]);
  * up) and its sysctls; *index gets its ifindex. Lock held. */
 int net_ensure_bridge (struct net_nl *nl, const struct net_config *cfg,
                        int *index, struct err **err);
+/* /proc/<pid>/ns/net, opened. */
+int net_netns_open (pid_t pid, struct err **err);
+/* A new lease of req's container (its id, name, hostname: the name's or
+ * the id's 12 digits when none; state dir, req->prefer_ip) with its host
+ * veth, its process pid. */
+int net_lease_fill (struct net_lease *l, const struct net_request *req,
+                    const char *veth, pid_t pid, struct err **err);
 /* Remove what container id holds in network net (lock held): rules,
  * veth, lease, hosts line, port records; *found set when it had a lease
  * there. */

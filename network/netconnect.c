@@ -150,16 +150,13 @@ net_connect (const struct net_request *req, pid_t pid, char **aliases,
   struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1, netfd = -1, nsfd = -1;
   struct net_lease lease = { 0 };
-  char veth[IFNAMSIZ], ifname[IFNAMSIZ], nspath[64];
+  char veth[IFNAMSIZ], ifname[IFNAMSIZ];
   int br = 0, idx, r = -1;
   bool leased = false, linked = false;
 
-  if (net_check_id (req->container_id, err) < 0)
+  if (net_check_id (req->container_id, err) < 0
+      || (nsfd = net_netns_open (pid, err)) < 0)
     return -1;
-  snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
-  nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0)
-    return err_set (err, errno, "open '%s'", nspath);
   lock = net_ipam_lock (req->root, err);
   if (lock < 0
       || net_config_find (req->root, req->config_path, req->network, &cfg, NULL,
@@ -191,16 +188,8 @@ net_connect (const struct net_request *req, pid_t pid, char **aliases,
       || free_ifname (&ctr, ifname, err) < 0)
     goto out;
 
-  lease.container_id = xstrdup (req->container_id);
-  lease.name = req->name ? xstrdup (req->name) : NULL;
-  lease.hostname = xstrdup (req->hostname ? req->hostname
-                            : req->name   ? req->name
-                                          : req->container_id);
-  lease.host_veth = xstrdup (veth);
-  lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
   lease.aliases = aliases ? strv_dup (aliases) : NULL;
-  lease.ip = req->prefer_ip;
-  if (net_lease_set_process (&lease, pid, err) < 0
+  if (net_lease_fill (&lease, req, veth, pid, err) < 0
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
     goto out;
   leased = true;

@@ -117,16 +117,12 @@ test_escape (void)
              "read back");
 }
 
-static void
-test_rotation (void)
+/* "line 0" .. "line 99" logged with c; the files it made */
+static char **
+log_100_lines (const char *path, const struct rt_log_config *c)
 {
-  _cleanup_free_ char *path = xasprintf ("%s/rot.log", tmp);
-  struct rt_log_config c = { .max_size = 300, .max_file = 3 };
   struct err *e = NULL;
-  struct rt_log *l = rt_log_open (path, &c, &e);
-  _cleanup_strv_ char **files = NULL;
-  struct strbuf all = STRBUF_INIT;
-  bool small = true;
+  struct rt_log *l = rt_log_open (path, c, &e);
   for (int i = 0; i < 100; i++)
     {
       char line[32];
@@ -134,7 +130,18 @@ test_rotation (void)
       rt_log_write (l, 1, line, (size_t)len);
     }
   rt_log_close (l);
-  files = rt_log_files (path);
+  err_free (e);
+  return rt_log_files (path);
+}
+
+static void
+test_rotation (void)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/rot.log", tmp);
+  struct rt_log_config c = { .max_size = 300, .max_file = 3 };
+  _cleanup_strv_ char **files = log_100_lines (path, &c);
+  struct strbuf all = STRBUF_INIT;
+  bool small = true;
   CHECK (strv_len (files) == 3, "max-file 3: three files (got %zu)",
          strv_len (files));
   CHECK (files[0] && !strcmp (files[0] + strlen (files[0]) - 2, ".2")
@@ -187,17 +194,8 @@ test_compress (void)
   _cleanup_free_ char *path = xasprintf ("%s/gz.log", tmp);
   struct rt_log_config c = { .max_size = 300, .max_file = 3, .compress = true };
   struct err *e = NULL;
-  struct rt_log *l = rt_log_open (path, &c, &e);
-  _cleanup_strv_ char **files = NULL;
+  _cleanup_strv_ char **files = log_100_lines (path, &c);
   struct strbuf all = STRBUF_INIT;
-  for (int i = 0; i < 100; i++)
-    {
-      char line[32];
-      int len = snprintf (line, sizeof line, "line %d\n", i);
-      rt_log_write (l, 1, line, (size_t)len);
-    }
-  rt_log_close (l);
-  files = rt_log_files (path);
   CHECK (strv_len (files) == 3 && strstr (files[0], ".2.gz")
              && strstr (files[1], ".1.gz") && !strcmp (files[2], path),
          "compress: .2.gz, .1.gz, then the current one");
