@@ -139,6 +139,7 @@ test_rotation (void)
 {
   _cleanup_free_ char *path = xasprintf ("%s/rot.log", tmp);
   struct rt_log_config c = { .max_size = 300, .max_file = 3 };
+  struct err *e = NULL;
   _cleanup_strv_ char **files = log_100_lines (path, &c);
   struct strbuf all = STRBUF_INIT;
   bool small = true;
