@@ -240,6 +240,7 @@ containers_inspect_json (const struct rt_record *rec)
     json_object_set_new (
         networks, p->net_name ? p->net_name : "bridge",
         json_pack ("{s:s}", "IPAddress", running && st->ip ? st->ip : ""));
+  containers_connected_json (rec, networks);
   o = json_pack ("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s}", "Id", rec->id,
                  "Created", time_json (rec->created), "Path",
                  p->argv && p->argv[0] ? p->argv[0] : "", "Args",

@@ -4,7 +4,9 @@
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/xalloc.h"
+#include "network/net.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -116,4 +118,34 @@ network_disconnect (struct global *g, int argc, char **argv, struct err **err)
     return command_usage_error (disconnect_usage, err);
   return on_container (g, argv[optind], argv[optind + 1], NULL, none, force,
                        err);
+}
+
+void
+containers_connected_json (const struct rt_record *rec, json_t *networks)
+{
+  const char *first
+      = rec->plan.net_name ? rec->plan.net_name : NET_DEFAULT_NETWORK;
+  const char *sd = rec->plan.state_dir;
+  _cleanup_free_ char *tail = xasprintf ("/containers/%s", rec->id);
+  _cleanup_free_ char *root = NULL;
+  struct net_endpoint *v = NULL;
+  size_t n, len = sd ? strlen (sd) : 0;
+  if (rec->plan.network != RT_NET_BRIDGE
+      || (rec->state.status != RT_RUNNING && rec->state.status != RT_PAUSED)
+      || len <= strlen (tail) || strcmp (sd + len - strlen (tail), tail))
+    return;
+  /* the store root, whose networks/ holds the leases */
+  root = xstrndup (sd, len - strlen (tail));
+  n = net_endpoints (root, rec->id, &v);
+  for (size_t i = 0; i < n; i++)
+    {
+      char ip[INET_ADDRSTRLEN];
+      if (!strcmp (v[i].network, first))
+        continue;
+      inet_ntop (AF_INET, &v[i].ip, ip, sizeof ip);
+      json_object_set_new (networks, v[i].network,
+                           json_pack ("{s:s, s:o}", "IPAddress", ip, "Aliases",
+                                      strv_to_json (v[i].aliases)));
+    }
+  net_endpoints_free (v, n);
 }

@@ -239,6 +239,18 @@ int net_disconnect (const char *root, const char *config_path,
                     const char *network, const char *id, struct err **err);
 int net_rename (const char *root, const char *config_path, const char *id,
                 const char *name, struct err **err);
+/* The networks container id has a lease on (inspect after connect): the
+ * default one first, then the user-defined ones by name. *out is
+ * allocated (net_endpoints_free); returns how many. */
+struct net_endpoint
+{
+  char *network;
+  struct in_addr ip;
+  char **aliases; /* NULL or NULL-terminated */
+};
+size_t net_endpoints (const char *root, const char *id,
+                      struct net_endpoint **out);
+void net_endpoints_free (struct net_endpoint *v, size_t n);
 
 /* `imgtool network ls|inspect`. */
 struct net_lease_info

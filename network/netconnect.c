@@ -260,3 +260,37 @@ net_disconnect (const char *root, const char *config_path, const char *network,
                     id, cfg.name);
   return r;
 }
+
+void
+net_endpoints_free (struct net_endpoint *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].network);
+      strv_free (v[i].aliases);
+    }
+  free (v);
+}
+
+size_t
+net_endpoints (const char *root, const char *id, struct net_endpoint **out)
+{
+  _cleanup_strv_ char **nets = all_networks (root);
+  size_t n = 0;
+  *out = xcalloc (strv_len (nets) + 1, sizeof **out);
+  for (char **net = nets; *net; net++)
+    {
+      _cleanup_free_ char *dir = net_dir_path (root, *net);
+      _cleanup_close_ int netfd
+          = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      struct net_lease l;
+      if (netfd < 0 || net_ipam_find (netfd, id, &l) != 1)
+        continue;
+      (*out)[n].network = xstrdup (*net);
+      (*out)[n].ip = l.ip;
+      (*out)[n].aliases = steal_pointer (&l.aliases);
+      n++;
+      net_lease_release (&l);
+    }
+  return n;
+}

@@ -156,6 +156,9 @@ is "... containers there reach it by name" "$(get front delta 80)" "hi from ${d:
 is "... and by its alias" "$(get front dee 80)" "hi from ${d:0:12}"
 is "... it reaches them" "$(img exec delta sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $aip 80 | tail -n 1")" "hi from ${a:0:12}"
 like "... network inspect lists it" "$(img network inspect front | jq -r ".[0].Containers[\"$d\"].Name")" delta
+is "... container inspect lists both networks, the alias too" \
+  "$(img inspect delta | jq -r '.[0].NetworkSettings.Networks | "\(keys | join(" ")) \(.front.Aliases[0])"')" "back front dee"
+like "... with its address there" "$(img inspect -f '{{.NetworkSettings.Networks.front.IPAddress}}' delta)" '^10\.90\.0\.[0-9]+$'
 fails "doc:network-connect-errors connecting twice is refused" img network connect front delta
 is "... as docker says it" "$LAST_OUT" "imgtool: endpoint with name delta already exists in network front"
 ok "--ip picks the address" img network connect --ip 10.91.5.77 back charlie
@@ -173,6 +176,7 @@ ok "doc:network-disconnect disconnect" img network disconnect front delta
 fails "... the interface is gone" img exec delta ip link show eth1
 like "... the name no longer resolves there" "$(get front delta 80 x)" "timed out|bad address"
 is "... its lease is gone" "$(img network inspect front | jq -r ".[0].Containers[\"$d\"]")" null
+is "... container inspect no longer lists it" "$(img inspect delta | jq -r '.[0].NetworkSettings.Networks | keys | join(" ")')" "back"
 is "... its first network still works" "$(get back delta 80)" "hi from ${d:0:12}"
 fails "disconnecting again is refused" img network disconnect front delta
 is "... as docker says it" "$LAST_OUT" "imgtool: container $d is not connected to the network front"
