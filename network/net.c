@@ -452,10 +452,9 @@ fail:
 /* Remove everything of container id (lock held): rules, veth, lease,
  * hosts line, port records. Found through the lease's index entry, so
  * the cost does not grow with the other containers. Errors are
- * collected, the rest still runs. */
-
-/* The container's leases may be in any network: the default one (one
- * lookup), then each user-defined one (network connect adds more). */
+ * collected, the rest still runs. The container's leases may be in any
+ * network: the default one (one lookup), then each user-defined one
+ * (network connect adds more). */
 static int
 teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
                  const char *id, struct err **err)
