@@ -47,10 +47,10 @@ state_json (const struct rt_record *rec, json_t *health)
       "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
       status_word (rec), "Running", running || restarting, "Paused",
       running && st->paused, "Restarting", restarting, "OOMKilled",
-      st->oom_killed, "Dead", 0, "Pid", running ? (int)st->pid : 0, "ExitCode",
-      running ? 0 : st->exit_code, "Error", st->error ? st->error : "",
-      "StartedAt", time_json (st->started), "FinishedAt",
-      time_json (st->finished));
+      st->oom_killed, "Dead", st->status == RT_DEAD, "Pid",
+      running ? (int)st->pid : 0, "ExitCode", running ? 0 : st->exit_code,
+      "Error", st->error ? st->error : "", "StartedAt", time_json (st->started),
+      "FinishedAt", time_json (st->finished));
   if (health)
     json_object_set_new (o, "Health", health);
   return o;
@@ -240,6 +240,7 @@ containers_inspect_json (const struct rt_record *rec)
     json_object_set_new (
         networks, p->net_name ? p->net_name : "bridge",
         json_pack ("{s:s}", "IPAddress", running && st->ip ? st->ip : ""));
+  containers_connected_json (rec, networks);
   o = json_pack ("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s}", "Id", rec->id,
                  "Created", time_json (rec->created), "Path",
                  p->argv && p->argv[0] ? p->argv[0] : "", "Args",

@@ -53,6 +53,10 @@ int containers_store_gc (struct store *s, const struct container_use *u,
                          size_t n, uint64_t *freed_bytes, size_t *freed_blobs,
                          struct err **err);
 
+/* inspect after `network connect`: the networks a running container was
+ * connected to beyond its first, added to docker's
+ * NetworkSettings.Networks (network_connect.c). */
+void containers_connected_json (const struct rt_record *rec, json_t *networks);
 /* docker's JSON for `inspect` of a container (container_json.c). */
 json_t *containers_inspect_json (const struct rt_record *rec);
 /* The fields of one `ps --format` line, docker's (--format json prints

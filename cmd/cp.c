@@ -336,12 +336,18 @@ tar_out (const struct place *src, const char *src_path, struct err **err)
   return r;
 }
 
-/* cp - CONTAINER:DIR: a tar (maybe compressed) from stdin into DIR. */
+/* cp [-a] - CONTAINER:DIR: a tar (maybe compressed) from stdin into DIR. */
 static int
-tar_in (const struct place *dst, const char *dst_path, struct err **err)
+tar_in (const struct place *dst, const char *dst_path,
+        const struct treecopy_opts *o, struct err **err)
 {
-  struct apply_opts ao
-      = { .whiteouts = APPLY_WHITEOUT_DELETE, .keep_owner = true };
+  /* docker: the tar's owners, or with -a the container's user */
+  struct apply_opts ao = { .whiteouts = APPLY_WHITEOUT_DELETE,
+                           .keep_owner = true,
+                           .set_owner = o->owner == TREECOPY_OWNER_SET,
+                           .atomic_files = true,
+                           .uid = o->uid,
+                           .gid = o->gid };
   char diff_id[DIGEST_STR_LEN + 1], buf[1 << 16];
   struct layer_unpacker *u;
   _cleanup_close_ int dir = -1;
@@ -455,7 +461,7 @@ COMMAND (cp)
           || check_writable (&ctr.rec.plan, dp.path, err) < 0)
         goto wrap;
       if (src.stream)
-        ret = tar_in (&dp, dst.path, err);
+        ret = tar_in (&dp, dst.path, &o, err);
       else if (local_place (src.path, follow, false, &sp, err) == 0)
         ret = copy_places (&sp, src.path, &dp, dst.path, &o, err);
     }

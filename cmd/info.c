@@ -29,41 +29,29 @@ static const char usage_text[] = "imgtool info [--format TEMPLATE|json]";
 /* Containers by state, as docker info counts them (created and exited
  * are "stopped"); a dead monitor is applied on the way, as ps does. */
 static void
+count_one (struct svc *s, const struct rt_record *rec, void *data)
+{
+  json_int_t *n = data; /* running, paused, stopped */
+  (void)s;
+  if (rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING)
+    n[0]++;
+  else if (rec->state.status == RT_PAUSED)
+    n[1]++;
+  else
+    n[2]++;
+}
+
+static void
 count_containers (struct global *g, json_t *info)
 {
-  struct svc svc;
   struct err *e = NULL;
-  char **ids = NULL;
-  json_int_t running = 0, paused = 0, stopped = 0;
-  if (svc_open (&svc, g->root, g->config_path, &e) == 0)
-    {
-      if (rt_record_list (&svc.cs, &ids, &e) == 0)
-        for (size_t i = 0; ids[i]; i++)
-          {
-            struct rt_record rec;
-            memset (&rec, 0, sizeof rec);
-            if (svc_load_id (&svc, ids[i], &rec, &e) == 0)
-              {
-                if (rec.state.status == RT_RUNNING
-                    || rec.state.status == RT_RESTARTING)
-                  running++;
-                else if (rec.state.status == RT_PAUSED)
-                  paused++;
-                else
-                  stopped++;
-              }
-            err_clear (&e);
-            rt_record_release (&rec);
-          }
-      strv_free (ids);
-      svc_close (&svc);
-    }
+  json_int_t n[3] = { 0 };
+  svc_each_record (g->root, g->config_path, count_one, n, &e);
   err_free (e);
-  json_object_set_new (info, "Containers",
-                       json_integer (running + paused + stopped));
-  json_object_set_new (info, "ContainersRunning", json_integer (running));
-  json_object_set_new (info, "ContainersPaused", json_integer (paused));
-  json_object_set_new (info, "ContainersStopped", json_integer (stopped));
+  json_object_set_new (info, "Containers", json_integer (n[0] + n[1] + n[2]));
+  json_object_set_new (info, "ContainersRunning", json_integer (n[0]));
+  json_object_set_new (info, "ContainersPaused", json_integer (n[1]));
+  json_object_set_new (info, "ContainersStopped", json_integer (n[2]));
 }
 
 /* Images: the distinct image IDs (configs) the store's names point to. */

@@ -310,7 +310,9 @@ COMMAND (logs)
   for (size_t i = 0; files[i]; i++)
     {
       bool current = !strcmp (files[i], path);
-      int f = open (files[i], O_RDONLY | O_CLOEXEC);
+      struct err *e = NULL;
+      int f = rt_log_open_read (files[i], &e); /* .gz ones decompressed */
+      err_free (e);
       if (f < 0)
         continue; /* rotated away meanwhile */
       strbuf_reset (&pending);

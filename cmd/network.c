@@ -1,5 +1,6 @@
-/* imgtool network create|rm|ls|inspect|prune: the default network and the
- * user-defined ones (network/netdef.c), as docker's network commands. */
+/* imgtool network create|rm|ls|inspect|prune|connect|disconnect: the default
+ * network and the user-defined ones (network/netdef.c), as docker's network
+ * commands. */
 #include "cmd/command.h"
 #include "cmd/filter.h"
 #include "cmd/opttable.h"
@@ -18,7 +19,8 @@ static const char usage_text[]
     = "imgtool network create [--subnet CIDR] [--gateway IP] [--internal] "
       "[--label K=V] [-d bridge] NAME | rm NAME... | ls [-q] [--no-trunc] "
       "[--filter K=V] [--format F] | inspect [-f F] [NAME...] | prune [-f] "
-      "[--filter label=K]";
+      "[--filter label=K] | connect [--alias A] [--ip IP] NETWORK CONTAINER | "
+      "disconnect [-f] NETWORK CONTAINER";
 
 static const char *
 ip_s (struct in_addr a, char buf[INET_ADDRSTRLEN])
@@ -562,6 +564,13 @@ out:
   return r;
 }
 
+/* cmd/network_connect.c */
+int network_connect (struct global *g, int argc, char **argv, struct err **err);
+int network_disconnect (struct global *g, int argc, char **argv,
+                        struct err **err);
+extern const struct cmd_spec cmd_network_connect_spec,
+    cmd_network_disconnect_spec;
+
 /* Subcommand fn with argv[0] "network SUB", as its errors name it. */
 static int
 run_sub (int (*fn) (struct global *, int, char **, struct err **),
@@ -577,9 +586,10 @@ run_sub (int (*fn) (struct global *, int, char **, struct err **),
 }
 
 static const struct cmd_spec *const network_subs[]
-    = { &cmd_network_create_spec, &cmd_network_inspect_spec,
-        &cmd_network_ls_spec,     &cmd_network_prune_spec,
-        &cmd_network_rm_spec,     NULL };
+    = { &cmd_network_connect_spec,    &cmd_network_create_spec,
+        &cmd_network_disconnect_spec, &cmd_network_inspect_spec,
+        &cmd_network_ls_spec,         &cmd_network_prune_spec,
+        &cmd_network_rm_spec,         NULL };
 
 const struct cmd_spec cmd_network_spec = {
   .name = "network",
@@ -608,11 +618,10 @@ COMMAND (network)
       cmd_help_print (&cmd_network_spec, stdout);
       return 0;
     }
-  if (!strcmp (sub, "connect") || !strcmp (sub, "disconnect"))
-    return err_set (err, 0,
-                    "network %s: not supported yet: run the container with "
-                    "--network NAME",
-                    sub);
+  if (!strcmp (sub, "connect"))
+    return run_sub (network_connect, g, argc, argv, err);
+  if (!strcmp (sub, "disconnect"))
+    return run_sub (network_disconnect, g, argc, argv, err);
   err_set (err, 0, "network: unknown command '%s'", sub);
   return err_exit (err, 2);
 }

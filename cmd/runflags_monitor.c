@@ -39,19 +39,34 @@ RUN_MONITOR_HANDLER (log_driver)
   return 0;
 }
 
+/* One k=v per --log-opt as docker's, or several split by commas; a comma
+ * not followed by a KEY= is the value's own (labels=a,b, env=X,Y). */
+static void
+log_opt_split (char ***opts, const char *arg)
+{
+  const char *start = arg;
+  for (const char *p = arg;; p++)
+    {
+      const char *end = strchrnul (p, ',');
+      const char *next = *end ? end + 1 : end;
+      size_t key = strcspn (next, ",=");
+      if (!*end || (next[key] == '=' && key > 0))
+        {
+          strv_push (opts, xstrndup (start, (size_t)(end - start)));
+          if (!*end)
+            return;
+          start = next;
+        }
+      p = end;
+    }
+}
+
 RUN_MONITOR_HANDLER (log_opt)
 {
   struct run_monitor_flags *m = M (target, o);
   (void)err;
-  /* one k=v per option as docker's, or several split by commas */
-  for (const char *p = arg;; p++)
-    {
-      const char *end = strchrnul (p, ',');
-      strv_push (&m->log_opts, xstrndup (p, (size_t)(end - p)));
-      if (!*end)
-        return 0;
-      p = end;
-    }
+  log_opt_split (&m->log_opts, arg);
+  return 0;
 }
 
 RUN_MONITOR_HANDLER (health_cmd)

@@ -48,32 +48,20 @@ remove_one (struct svc *s, struct svc_container *c, void *data,
 }
 
 /* The ids of the containers that do not run. */
+static void
+stopped_one (struct svc *s, const struct rt_record *rec, void *data)
+{
+  (void)s;
+  if (rec->state.status == RT_EXITED || rec->state.status == RT_CREATED
+      || rec->state.status == RT_DEAD)
+    strv_push (data, xstrdup (rec->id));
+}
+
 static int
 stopped_ids (struct global *g, char ***out, struct err **err)
 {
-  struct svc svc;
-  _cleanup_strv_ char **ids = NULL;
   *out = NULL;
-  if (svc_open (&svc, g->root, g->config_path, err) < 0)
-    return -1;
-  if (rt_record_list (&svc.cs, &ids, err) < 0)
-    {
-      svc_close (&svc);
-      return -1;
-    }
-  for (char **id = ids; *id; id++)
-    {
-      struct rt_record rec;
-      struct err *e = NULL;
-      memset (&rec, 0, sizeof rec);
-      if (svc_load_id (&svc, *id, &rec, &e) == 0
-          && (rec.state.status == RT_EXITED || rec.state.status == RT_CREATED))
-        strv_push (out, xstrdup (*id));
-      err_free (e);
-      rt_record_release (&rec);
-    }
-  svc_close (&svc);
-  return 0;
+  return svc_each_record (g->root, g->config_path, stopped_one, out, err);
 }
 
 static int
@@ -264,44 +252,39 @@ df_images (struct global *g, const struct container_use *u, size_t n_uses,
 }
 
 /* Containers: their writable layers (docker's SizeRw); active = running. */
+struct df_containers_acc
+{
+  struct df_row *r;
+  json_t *verbose;
+};
+
+static void
+df_container (struct svc *s, const struct rt_record *rec, void *data)
+{
+  struct df_containers_acc *a = data;
+  bool up
+      = rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING;
+  int64_t size
+      = rec->plan.upper_dir ? fs_tree_size (AT_FDCWD, rec->plan.upper_dir) : 0;
+  (void)s;
+  a->r->total++;
+  a->r->active += up;
+  a->r->size += size;
+  a->r->reclaimable += up ? 0 : size;
+  if (a->verbose)
+    json_array_append_new (a->verbose,
+                           json_pack ("{s:s, s:s, s:I}", "Type", "container",
+                                      "Name", rec->name ? rec->name : rec->id,
+                                      "Size", (json_int_t)size));
+}
+
 static void
 df_containers (struct global *g, struct df_row *r, json_t *verbose)
 {
-  struct svc svc;
+  struct df_containers_acc a = { r, verbose };
   struct err *e = NULL;
-  _cleanup_strv_ char **ids = NULL;
-  if (svc_open (&svc, g->root, g->config_path, &e) < 0)
-    {
-      err_free (e);
-      return;
-    }
-  if (rt_record_list (&svc.cs, &ids, &e) == 0)
-    for (char **id = ids; *id; id++)
-      {
-        struct rt_record rec;
-        memset (&rec, 0, sizeof rec);
-        if (svc_load_id (&svc, *id, &rec, &e) == 0)
-          {
-            bool up = rec.state.status == RT_RUNNING
-                      || rec.state.status == RT_RESTARTING;
-            int64_t size = rec.plan.upper_dir
-                               ? fs_tree_size (AT_FDCWD, rec.plan.upper_dir)
-                               : 0;
-            r->total++;
-            r->active += up;
-            r->size += size;
-            r->reclaimable += up ? 0 : size;
-            if (verbose)
-              json_array_append_new (
-                  verbose, json_pack ("{s:s, s:s, s:I}", "Type", "container",
-                                      "Name", rec.name ? rec.name : *id, "Size",
-                                      (json_int_t)size));
-          }
-        err_clear (&e);
-        rt_record_release (&rec);
-      }
+  svc_each_record (g->root, g->config_path, df_container, &a, &e);
   err_free (e);
-  svc_close (&svc);
 }
 
 /* Local volumes: active when a container (running or not) uses one. */

@@ -135,8 +135,12 @@ struct layer_unpacker
 
   /* the entry being written */
   const struct tar_entry *cur;
-  char *cur_path; /* cleaned */
+  struct tar_entry owned; /* cur with o.uid/o.gid (o.set_owner) */
+  char *cur_path;         /* cleaned */
   int file_fd;
+  int tmp_dir;    /* o.atomic_files: the file's parent, its name below */
+  char *tmp_name; /* the temporary name, or NULL */
+  char *tmp_base; /* the name it gets once whole */
   struct applyq_job *job; /* or the file goes to a writer thread */
   bool skip_data;
 
@@ -585,12 +589,79 @@ make_symlink (struct layer_unpacker *u, const struct tar_entry *e, int pfd,
   return 0;
 }
 
+/* o.atomic_files: a hidden name beside base, which rename_tmp_file
+ * moves over base once the file is whole. */
+static int
+open_tmp_file (struct layer_unpacker *u, int pfd, const char *base,
+               const char *path, struct err **err)
+{
+  for (unsigned i = 0; i < 100; i++)
+    {
+      char *name = xasprintf (".imgtool-part-%d-%u", (int)getpid (), i);
+      int fd
+          = openat (pfd, name,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        {
+          u->tmp_dir = fcntl (pfd, F_DUPFD_CLOEXEC, 3);
+          u->tmp_name = name;
+          u->tmp_base = xstrdup (base);
+          u->file_fd = fd;
+          return u->tmp_dir < 0 ? err_set (err, errno, "dup") : 0;
+        }
+      free (name);
+      if (errno != EEXIST)
+        break;
+    }
+  return err_set (err, errno, "create '%s'", path);
+}
+
+static void
+drop_tmp_file (struct layer_unpacker *u)
+{
+  if (u->tmp_name)
+    unlinkat (u->tmp_dir, u->tmp_name, 0);
+  if (u->tmp_dir >= 0)
+    close (u->tmp_dir);
+  u->tmp_dir = -1;
+  free (u->tmp_name);
+  free (u->tmp_base);
+  u->tmp_name = u->tmp_base = NULL;
+}
+
+/* The whole file under its own name: rename replaces a file there; a
+ * directory there is removed first, as open_file would. */
+static int
+rename_tmp_file (struct layer_unpacker *u, struct err **err)
+{
+  int pfd = u->tmp_dir, r;
+  const char *base = u->tmp_base, *path = u->cur_path;
+  if (!u->tmp_name)
+    return 0;
+  r = renameat (pfd, u->tmp_name, pfd, base);
+  if (r < 0 && (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST))
+    {
+      if (remove_at (u, pfd, base, path, err) < 0)
+        return -1;
+      r = renameat (pfd, u->tmp_name, pfd, base);
+    }
+  if (r < 0)
+    return err_set (err, errno, "rename to '%s'", path);
+  free (u->tmp_name);
+  u->tmp_name = NULL;
+  drop_tmp_file (u);
+  return 0;
+}
+
 static int
 open_file (struct layer_unpacker *u, int pfd, const char *base,
            const char *path, struct err **err)
 {
+  int fd;
+  if (u->o.atomic_files)
+    return open_tmp_file (u, pfd, base, path, err);
   /* O_EXCL: never write through whatever was at the name */
-  int fd = CREATE_OR_REPLACE (openat (
+  fd = CREATE_OR_REPLACE (openat (
       pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd < 0)
     return err_set (err, errno, "create '%s'", path);
@@ -630,6 +701,13 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
   const char *base;
   int pfd, rc = 0;
 
+  if (u->o.set_owner)
+    {
+      u->owned = *e;
+      u->owned.uid = u->o.uid;
+      u->owned.gid = u->o.gid;
+      e = &u->owned;
+    }
   u->cur = e;
   u->skip_data = true;
   free (u->cur_path);
@@ -737,7 +815,7 @@ on_entry_end (void *arg, struct err **err)
   entry_times (e, ts);
   if (futimens (fd, ts) < 0)
     return err_set (err, errno, "set times of '%s'", u->cur_path);
-  return 0;
+  return rename_tmp_file (u, err);
 }
 
 static const struct tar_callbacks tar_cb = {
@@ -772,6 +850,7 @@ layer_unpacker_new (int dir_fd, const struct apply_opts *o, struct err **err)
   u->root_fd = fd;
   u->o = *o;
   u->file_fd = -1;
+  u->tmp_dir = -1;
   /* only into a new directory (a snapshot): where lower layers' files are
    * (delete mode), every name may need the serial path's care */
   if (o->writers && o->whiteouts == APPLY_WHITEOUT_OVERLAY)
@@ -869,6 +948,7 @@ layer_unpacker_free (struct layer_unpacker *u)
 {
   if (!u)
     return;
+  drop_tmp_file (u);
   if (u->file_fd >= 0)
     close (u->file_fd);
   applyq_job_free (u->job);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "layers/digest.h"
 
@@ -41,6 +42,15 @@ struct apply_opts
   /* Keep the uids/gids of the tar (needs CAP_CHOWN); otherwise files
    * belong to the caller. */
   bool keep_owner;
+  /* With keep_owner: every entry owned by uid:gid instead of the tar's
+   * (cp -a: the container's user). */
+  bool set_owner;
+  uid_t uid;
+  gid_t gid;
+  /* Regular files are written under a temporary name beside their own
+   * and renamed over it once whole (cp: a copy killed halfway leaves no
+   * half-written file under a real name). Without writer threads. */
+  bool atomic_files;
   /* Use user.overlay.* instead of trusted.overlay.* for opaque dirs (for
    * overlay mounts with the userxattr option, in a user namespace). */
   bool userxattr;

@@ -39,6 +39,7 @@ net_lease_release (struct net_lease *l)
   free (l->state_dir);
   free (l->boot_id);
   free (l->ports);
+  strv_free (l->aliases);
   memset (l, 0, sizeof *l);
 }
 
@@ -146,6 +147,8 @@ lease_to_json (const struct net_lease *l)
       "hostname", l->hostname, "host_veth", l->host_veth, "state_dir",
       l->state_dir, "pid", (int)l->pid, "start_time", (json_int_t)l->start_time,
       "boot_id", l->boot_id, "ports", ports_to_json (l->ports, l->n_ports));
+  if (l->aliases && l->aliases[0])
+    json_object_set_new (o, "aliases", strv_to_json (l->aliases));
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   if (!s)
@@ -178,6 +181,8 @@ lease_from_json (const char *text, struct net_lease *l)
   l->host_veth = json_get_str (o, "host_veth");
   l->state_dir = json_get_str (o, "state_dir");
   l->boot_id = json_get_str (o, "boot_id");
+  if (json_is_array (json_object_get (o, "aliases")))
+    l->aliases = json_to_strv (json_object_get (o, "aliases"));
   l->pid = (pid_t)json_integer_value (json_object_get (o, "pid"));
   l->start_time = (unsigned long long)json_integer_value (
       json_object_get (o, "start_time"));
@@ -302,6 +307,15 @@ net_ipam_allocate (int netfd, const struct net_config *cfg, struct net_lease *l,
   while (cur != start);
   return err_set (err, 0, "network '%s': no free address in %s/%u", cfg->name,
                   net_ip_str (cfg->subnet, ip), cfg->prefix);
+}
+
+int
+net_ipam_update (int netfd, const struct net_lease *l, struct err **err)
+{
+  char ip[INET_ADDRSTRLEN];
+  _cleanup_free_ char *path = xasprintf ("leases/%s", net_ip_str (l->ip, ip));
+  _cleanup_free_ char *text = lease_to_json (l);
+  return write_small (netfd, path, text, false, err);
 }
 
 int

@@ -29,6 +29,7 @@ struct net_lease
   unsigned long long start_time; /* /proc/<pid>/stat field 22 */
   struct port_map *ports;
   size_t n_ports;
+  char **aliases; /* network connect --alias; NULL or NULL-terminated */
 };
 
 void net_lease_release (struct net_lease *l);
@@ -50,6 +51,9 @@ int net_ipam_open_net (const char *root, const char *net, struct err **err);
  * address is tried first). Lock held. */
 int net_ipam_allocate (int netfd, const struct net_config *cfg,
                        struct net_lease *l, struct err **err);
+
+/* Rewrite lease l (its address names it): a rename. Lock held. */
+int net_ipam_update (int netfd, const struct net_lease *l, struct err **err);
 
 /* Remove the lease of ip (and its ids/ entry); a missing one is fine. */
 int net_ipam_release (int netfd, struct in_addr ip, struct err **err);

@@ -7,6 +7,7 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "network/ipam.h"
+#include "network/net_int.h"
 #include "network/netlink.h"
 #include "network/nft.h"
 #include "runtime/plan.h"
@@ -22,8 +23,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define VETH_PREFIX "imgv"
 
 void
 net_attachment_release (struct net_attachment *a)
@@ -243,8 +242,8 @@ saved_config (const char *root, struct net_config *cfg, struct err **err)
 
 /* ---- helpers ---- */
 
-static int
-check_id (const char *id, struct err **err)
+int
+net_check_id (const char *id, struct err **err)
 {
   size_t n = id ? strlen (id) : 0;
   if (n < 12 || n > 64 || strspn (id, "0123456789abcdef") != n)
@@ -255,8 +254,8 @@ check_id (const char *id, struct err **err)
 /* The host end: imgv + the id's first 11 hex digits (docker-like, easy to
  * match by eye); attempt > 0 gives a hash of the id instead, for ids that
  * share a prefix with a running container's. */
-static void
-veth_name (const char *id, unsigned attempt, char out[IFNAMSIZ])
+void
+net_veth_name (const char *id, unsigned attempt, char out[IFNAMSIZ])
 {
   uint64_t h = 1469598103934665603ull;
   if (attempt == 0)
@@ -306,9 +305,9 @@ sysctl_set (const char *path, const char *value, struct err **err)
   return 0;
 }
 
-static int
-ensure_bridge (struct net_nl *nl, const struct net_config *cfg, int *index,
-               struct err **err)
+int
+net_ensure_bridge (struct net_nl *nl, const struct net_config *cfg, int *index,
+                   struct err **err)
 {
   _cleanup_free_ char *rl = NULL;
   int idx = net_nl_link_index (nl, cfg->bridge, NULL, err);
@@ -414,7 +413,7 @@ reserve_ports (const char *root, int netfd, struct net_nft *nft,
             break;
           if (!random && !reclaimed
               && (owner = net_ports_owner (root, &ports[i]))
-              && strcmp (owner, id) && check_id (owner, NULL) == 0
+              && strcmp (owner, id) && net_check_id (owner, NULL) == 0
               && !owner_alive (root, netfd, owner))
             {
               struct err *e2 = NULL;
@@ -453,13 +452,9 @@ fail:
 /* Remove everything of container id (lock held): rules, veth, lease,
  * hosts line, port records. Found through the lease's index entry, so
  * the cost does not grow with the other containers. Errors are
- * collected, the rest still runs. */
-static int teardown_in (const char *root, struct net_nft *nft,
-                        struct net_nl *nl, const char *net, const char *id,
-                        bool *found, struct err **err);
-
-/* The container's lease may be in any network: the default one first (one
- * lookup), then each user-defined one. */
+ * collected, the rest still runs. The container's leases may be in any
+ * network: the default one (one lookup), then each user-defined one
+ * (network connect adds more). */
 static int
 teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
                  const char *id, struct err **err)
@@ -467,10 +462,10 @@ teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
   _cleanup_strv_ char **names = net_def_names (root);
   bool found = false;
   int r = 0;
-  if (teardown_in (root, nft, nl, NET_DEFAULT_NETWORK, id, &found, err) < 0)
+  if (net_teardown_in (root, nft, nl, NET_DEFAULT_NETWORK, id, &found, err) < 0)
     r = -1;
-  for (char **p = names; *p && !found; p++)
-    if (teardown_in (root, nft, nl, *p, id, &found, err) < 0)
+  for (char **p = names; *p; p++)
+    if (net_teardown_in (root, nft, nl, *p, id, &found, err) < 0)
       r = -1;
   /* Rules without a lease (gc found them) are deleted. */
   if (!found && net_nft_del_container (nft, id, err) < 0)
@@ -482,9 +477,9 @@ teardown_locked (const char *root, struct net_nft *nft, struct net_nl *nl,
 
 /* The part of teardown_locked in network net: *found set when the
  * container has a lease there. */
-static int
-teardown_in (const char *root, struct net_nft *nft, struct net_nl *nl,
-             const char *net, const char *id, bool *found, struct err **err)
+int
+net_teardown_in (const char *root, struct net_nft *nft, struct net_nl *nl,
+                 const char *net, const char *id, bool *found, struct err **err)
 {
   _cleanup_free_ char *dir = net_dir_path (root, net);
   _cleanup_close_ int netfd = -1;
@@ -536,7 +531,7 @@ pick_veth (const char *root, int netfd, struct net_nl *nl, struct net_nft *nft,
     {
       struct net_lease *owner = NULL;
       int idx;
-      veth_name (id, attempt, out);
+      net_veth_name (id, attempt, out);
       idx = net_nl_link_index (nl, out, NULL, err);
       if (idx <= 0)
         {
@@ -569,6 +564,31 @@ done:
 /* ---- setup / teardown / gc ---- */
 
 int
+net_netns_open (pid_t pid, struct err **err)
+{
+  char path[64];
+  int fd;
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  return fd >= 0 ? fd : err_set (err, errno, "open '%s'", path);
+}
+
+int
+net_lease_fill (struct net_lease *l, const struct net_request *req,
+                const char *veth, pid_t pid, struct err **err)
+{
+  l->container_id = xstrdup (req->container_id);
+  l->name = req->name ? xstrdup (req->name) : NULL;
+  l->hostname = req->hostname && *req->hostname ? xstrdup (req->hostname)
+                : req->name && *req->name       ? xstrdup (req->name)
+                                          : xstrndup (req->container_id, 12);
+  l->host_veth = xstrdup (veth);
+  l->state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
+  l->ip = req->prefer_ip;
+  return net_lease_set_process (l, pid, err);
+}
+
+int
 net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
            struct err **err)
 {
@@ -580,18 +600,15 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
   _cleanup_close_ int lock = -1, netfd = -1, nsfd = -1;
   struct net_lease lease = { 0 };
   struct port_map *ports = NULL;
-  char veth[IFNAMSIZ], nspath[64];
+  char veth[IFNAMSIZ];
   int br = 0, eth0, lo;
   bool leased = false, reserved = false, linked = false;
   int r = -1;
 
   memset (out, 0, sizeof *out);
-  if (check_id (req->container_id, err) < 0)
+  if (net_check_id (req->container_id, err) < 0
+      || (nsfd = net_netns_open (pid, err)) < 0)
     return -1;
-  snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
-  nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0)
-    return err_set (err, errno, "open '%s'", nspath);
   lock = net_ipam_lock (req->root, err);
   if (lock < 0)
     return -1;
@@ -622,7 +639,7 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
     return -1;
 
   save_subnet (netfd, &cfg);
-  if (ensure_bridge (&host, &cfg, &br, err) < 0
+  if (net_ensure_bridge (&host, &cfg, &br, err) < 0
       || net_nft_ensure (&nft, all, n_all, err) < 0
       || pick_veth (req->root, netfd, &host, &nft, req->container_id, veth, err)
              < 0)
@@ -640,21 +657,8 @@ net_setup (const struct net_request *req, pid_t pid, struct net_attachment *out,
       reserved = true;
     }
 
-  lease.container_id = xstrdup (req->container_id);
-  lease.name = req->name ? xstrdup (req->name) : NULL;
-  lease.hostname = xstrdup (req->hostname ? req->hostname
-                            : req->name   ? req->name
-                                          : "");
-  if (!*lease.hostname)
-    {
-      free (lease.hostname);
-      lease.hostname = xstrndup (req->container_id, 12);
-    }
-  lease.host_veth = xstrdup (veth);
-  lease.state_dir = req->state_dir ? xstrdup (req->state_dir) : NULL;
   lease.n_ports = req->n_ports;
-  lease.ip = req->prefer_ip;
-  if (net_lease_set_process (&lease, pid, err) < 0
+  if (net_lease_fill (&lease, req, veth, pid, err) < 0
       || net_ipam_allocate (netfd, &cfg, &lease, err) < 0)
     goto out;
   leased = true;
@@ -734,7 +738,7 @@ net_teardown (const char *root, const char *container_id, struct err **err)
   struct net_nft nft = NET_NFT_INIT;
   _cleanup_close_ int lock = -1;
   int r;
-  if (check_id (container_id, err) < 0)
+  if (net_check_id (container_id, err) < 0)
     return -1;
   lock = net_ipam_lock (root, err);
   if (lock < 0 || net_nl_open (&nl, err) < 0)
@@ -873,7 +877,7 @@ net_gc (const char *root, struct err **err)
     {
       struct err *e = NULL;
       log_debug ("network: reclaiming container %s", *d);
-      if (check_id (*d, &e) == 0)
+      if (net_check_id (*d, &e) == 0)
         teardown_locked (root, &nft, &nl, *d, &e);
       else
         net_ports_release_owner (root, *d);

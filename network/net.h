@@ -182,6 +182,10 @@ char *net_hosts_entry (struct in_addr ip, const char *hostname,
                        const char *name);
 int net_hosts_add (int netfd, const struct net_config *cfg, struct in_addr ip,
                    const char *hostname, const char *name, struct err **err);
+/* The same with any names (hostname, name, aliases), NULL-terminated. */
+int net_hosts_add_names (int netfd, const struct net_config *cfg,
+                         struct in_addr ip, const char *const *names,
+                         struct err **err);
 void net_hosts_del (int netfd, struct in_addr ip);
 
 /* ---- user-defined networks (netdef.c) ----
@@ -219,6 +223,34 @@ int net_def_remove (const char *root, const char *config_path,
  * firewall needs them all). */
 int net_all_configs (const char *root, const char *config_path,
                      struct net_config **out, size_t *n, struct err **err);
+
+/* A running container's networks after its start (netconnect.c).
+ * net_connect: one more interface (eth1, eth2...) in the container whose
+ * init is pid, on req->network's bridge; req->prefer_ip, when set, is
+ * the address it must get (--ip); its hostname, name and aliases go into
+ * that network's hosts file. "endpoint with name X already exists in
+ * network N" when it is on it already. net_disconnect undoes one (the
+ * first network's too); "container ID is not connected to the network N"
+ * when it is not. net_rename: the container's leases and hosts lines on
+ * every network name the new name. */
+int net_connect (const struct net_request *req, pid_t pid, char **aliases,
+                 struct err **err);
+int net_disconnect (const char *root, const char *config_path,
+                    const char *network, const char *id, struct err **err);
+int net_rename (const char *root, const char *config_path, const char *id,
+                const char *name, struct err **err);
+/* The networks container id has a lease on (inspect after connect): the
+ * default one first, then the user-defined ones by name. *out is
+ * allocated (net_endpoints_free); returns how many. */
+struct net_endpoint
+{
+  char *network;
+  struct in_addr ip;
+  char **aliases; /* NULL or NULL-terminated */
+};
+size_t net_endpoints (const char *root, const char *id,
+                      struct net_endpoint **out);
+void net_endpoints_free (struct net_endpoint *v, size_t n);
 
 /* `imgtool network ls|inspect`. */
 struct net_lease_info

@@ -41,26 +41,27 @@ host_name_ok (const char *n)
                 == len;
 }
 
-/* Append "ip\ta[ b]" with the names that are fit and distinct. */
+/* Append "ip\tname1 name2..." with the names (NULL-terminated) that are
+ * fit and distinct. */
 static void
-hosts_line (struct strbuf *s, struct in_addr ip, const char *a, const char *b)
+hosts_line (struct strbuf *s, struct in_addr ip, const char *const *names)
 {
   char buf[INET_ADDRSTRLEN];
-  if (!host_name_ok (a))
-    a = NULL;
-  if (!host_name_ok (b))
-    b = NULL;
-  if (!a || !*a)
+  size_t start = s->len;
+  for (size_t i = 0; names[i]; i++)
     {
-      a = b;
-      b = NULL;
+      bool dup = !host_name_ok (names[i]);
+      for (size_t j = 0; j < i && !dup; j++)
+        dup = host_name_ok (names[j]) && !strcmp (names[i], names[j]);
+      if (dup)
+        continue;
+      if (s->len == start)
+        strbuf_addf (s, "%s\t%s", net_ip_str (ip, buf), names[i]);
+      else
+        strbuf_addf (s, " %s", names[i]);
     }
-  if (!a || !*a)
-    return;
-  strbuf_addf (s, "%s\t%s", net_ip_str (ip, buf), a);
-  if (b && *b && strcmp (a, b))
-    strbuf_addf (s, " %s", b);
-  strbuf_addch (s, '\n');
+  if (s->len != start)
+    strbuf_addch (s, '\n');
 }
 
 char *
@@ -73,15 +74,18 @@ net_hosts_render (struct in_addr gateway)
                      "ff00::\tip6-mcastprefix\n"
                      "ff02::1\tip6-allnodes\n"
                      "ff02::2\tip6-allrouters\n");
-  hosts_line (&s, gateway, "host.containers.internal", "host.docker.internal");
+  const char *gw[]
+      = { "host.containers.internal", "host.docker.internal", NULL };
+  hosts_line (&s, gateway, gw);
   return strbuf_detach (&s, NULL);
 }
 
 char *
 net_hosts_entry (struct in_addr ip, const char *hostname, const char *name)
 {
+  const char *names[] = { hostname ? hostname : "", name ? name : "", NULL };
   struct strbuf s = STRBUF_INIT;
-  hosts_line (&s, ip, hostname, name);
+  hosts_line (&s, ip, names);
   return strbuf_detach (&s, NULL);
 }
 
@@ -134,17 +138,30 @@ int
 net_hosts_add (int netfd, const struct net_config *cfg, struct in_addr ip,
                const char *hostname, const char *name, struct err **err)
 {
-  _cleanup_free_ char *line = net_hosts_entry (ip, hostname, name);
+  const char *names[] = { hostname ? hostname : "", name ? name : "", NULL };
+  return net_hosts_add_names (netfd, cfg, ip, names, err);
+}
+
+int
+net_hosts_add_names (int netfd, const struct net_config *cfg, struct in_addr ip,
+                     const char *const *names, struct err **err)
+{
+  struct strbuf line = STRBUF_INIT;
   _cleanup_close_ int fd = -1;
-  if (!*line)
-    return 0; /* no name fit for a hosts line */
+  int r = 0;
+  hosts_line (&line, ip, names);
+  if (!line.len)
+    goto out; /* no name fit for a hosts line */
   fd = hosts_open (netfd, cfg, err);
   if (fd < 0)
-    return -1;
+    r = -1;
   /* one write at the end: a reader sees the line whole or not at all */
-  if (lseek (fd, 0, SEEK_END) < 0 || fs_write_all (fd, line, strlen (line)) < 0)
-    return err_set (err, errno, "write '" HOSTS_FILE "'");
-  return 0;
+  else if (lseek (fd, 0, SEEK_END) < 0
+           || fs_write_all (fd, line.buf, line.len) < 0)
+    r = err_set (err, errno, "write '" HOSTS_FILE "'");
+out:
+  strbuf_release (&line);
+  return r;
 }
 
 /* Rewrite fd's text without its blanked lines, in place (the inode is

@@ -53,6 +53,44 @@ decimal_size (const char *s, int64_t *out)
   return 0;
 }
 
+/* Go's strconv.ParseBool */
+static int
+parse_bool (const char *v, bool *out)
+{
+  static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True" };
+  static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False" };
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+    if (!strcmp (v, t[i]) || !strcmp (v, f[i]))
+      {
+        *out = !strcmp (v, t[i]);
+        return 0;
+      }
+  return -1;
+}
+
+/* labels, labels-regex, env, env-regex, tag: kept as given */
+static bool
+attr_opt (struct rt_log_config *c, const char *kv, size_t klen, const char *v)
+{
+  struct
+  {
+    const char *key;
+    char **to;
+  } keys[] = { { "labels", &c->labels },
+               { "labels-regex", &c->labels_regex },
+               { "env", &c->env },
+               { "env-regex", &c->env_regex },
+               { "tag", &c->tag } };
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (strlen (keys[i].key) == klen && !strncmp (kv, keys[i].key, klen))
+      {
+        free (*keys[i].to);
+        *keys[i].to = xstrdup (v);
+        return true;
+      }
+  return false;
+}
+
 int
 rt_log_config_parse (const char *driver, char *const *opts,
                      struct rt_log_config *out, struct err **err)
@@ -116,13 +154,31 @@ rt_log_config_parse (const char *driver, char *const *opts,
             }
           out->max_file = n > LOG_MAX_FILES ? LOG_MAX_FILES : (int)n;
         }
-      else
+      else if (klen == 8 && !strncmp (opts[i], "compress", 8))
+        {
+          if (parse_bool (v, &out->compress) < 0)
+            {
+              err_set (err, 0, "invalid log opt compress '%s'", v);
+              goto fail;
+            }
+        }
+      else if (!attr_opt (out, opts[i], klen, v))
         {
           err_set (err, 0, "unknown log opt '%.*s' for %s log driver",
                    (int)klen, opts[i], out->driver);
           goto fail;
         }
     }
+  /* docker's words */
+  if (out->compress && (out->max_file < 2 || !out->max_size))
+    {
+      err_set (err, 0,
+               "compress cannot be true when max-file is less than 2 "
+               "or max-size is not set");
+      goto fail;
+    }
+  if (rt_log_attrs_check (out, err) < 0)
+    goto fail;
   return 0;
 fail:
   rt_log_config_release (out);
@@ -133,6 +189,11 @@ void
 rt_log_config_release (struct rt_log_config *c)
 {
   free (c->driver);
+  free (c->labels);
+  free (c->labels_regex);
+  free (c->env);
+  free (c->env_regex);
+  free (c->tag);
   memset (c, 0, sizeof *c);
 }
 
@@ -151,6 +212,8 @@ struct rt_log
   int64_t size;     /* of the current file */
   int64_t max_size; /* 0: no cap */
   int max_file;
+  bool compress;
+  char *attrs;           /* ",\"attrs\":{...}" or NULL */
   struct strbuf part[2]; /* unterminated line of stdout, stderr */
   int64_t part_time[2];  /* when its first part came (docker's rule) */
   bool cont[2];          /* a long line's parts are being logged */
@@ -175,6 +238,7 @@ rt_log_open (const char *path, const struct rt_log_config *c, struct err **err)
   l->path = xstrdup (path);
   l->max_size = c ? c->max_size : 0;
   l->max_file = c && c->max_file > 0 ? c->max_file : 1;
+  l->compress = c && c->compress;
   strbuf_init (&l->part[0], 0);
   strbuf_init (&l->part[1], 0);
   if (open_current (l, err) < 0)
@@ -198,16 +262,24 @@ rotate (struct rt_log *l)
   else
     {
       _cleanup_free_ char *last = xasprintf ("%s.%d", l->path, l->max_file - 1);
+      _cleanup_free_ char *last_gz = xasprintf ("%s.gz", last);
       unlink (last);
+      unlink (last_gz);
       for (int i = l->max_file - 2; i >= 1; i--)
-        {
-          _cleanup_free_ char *from = xasprintf ("%s.%d", l->path, i);
-          _cleanup_free_ char *to = xasprintf ("%s.%d", l->path, i + 1);
-          rename (from, to);
-        }
+        for (int gz = 0; gz < 2; gz++)
+          {
+            const char *x = gz ? ".gz" : "";
+            _cleanup_free_ char *from = xasprintf ("%s.%d%s", l->path, i, x);
+            _cleanup_free_ char *to = xasprintf ("%s.%d%s", l->path, i + 1, x);
+            rename (from, to);
+          }
       {
         _cleanup_free_ char *to = xasprintf ("%s.1", l->path);
         rename (l->path, to);
+        /* docker compresses .1 into .1.gz then removes .1 (here at
+         * once: the monitor is between two entries) */
+        if (l->compress && rt_log_gzip (to, &e) < 0)
+          err_clear (&e); /* kept uncompressed: still read back */
       }
     }
   if (open_current (l, &e) < 0)
@@ -331,8 +403,8 @@ log_entry (struct rt_log *l, int stream, int64_t when, const char *text,
   rt_log_time_format (when, false, t, sizeof t);
   strbuf_addstr (&sb, "{\"log\":");
   json_quote (&sb, text, len);
-  strbuf_addf (&sb, ",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-               stream == 2 ? "stderr" : "stdout", t);
+  strbuf_addf (&sb, ",\"stream\":\"%s\"%s,\"time\":\"%s\"}\n",
+               stream == 2 ? "stderr" : "stdout", l->attrs ? l->attrs : "", t);
   if (fs_write_all (l->fd, sb.buf, sb.len) == 0)
     l->size += (int64_t)sb.len;
   strbuf_release (&sb);
@@ -366,6 +438,13 @@ rt_log_write (struct rt_log *l, int stream, const char *buf, size_t len)
 }
 
 void
+rt_log_set_attrs (struct rt_log *l, const char *attrs)
+{
+  free (l->attrs);
+  l->attrs = attrs ? xasprintf (",\"attrs\":%s", attrs) : NULL;
+}
+
+void
 rt_log_close (struct rt_log *l)
 {
   if (!l)
@@ -378,6 +457,7 @@ rt_log_close (struct rt_log *l)
     }
   if (l->fd >= 0)
     close (l->fd);
+  free (l->attrs);
   free (l->path);
   free (l);
 }
@@ -416,12 +496,22 @@ rt_log_files (const char *path)
   for (;;)
     {
       _cleanup_free_ char *p = xasprintf ("%s.%d", path, n + 1);
-      if (access (p, F_OK) < 0 || n >= LOG_MAX_FILES)
+      _cleanup_free_ char *gz = xasprintf ("%s.gz", p);
+      if ((access (p, F_OK) < 0 && access (gz, F_OK) < 0) || n >= LOG_MAX_FILES)
         break;
       n++;
     }
   for (int i = n; i >= 1; i--)
-    strv_push (&v, xasprintf ("%s.%d", path, i));
+    {
+      char *p = xasprintf ("%s.%d", path, i);
+      if (access (p, F_OK) < 0)
+        {
+          char *gz = xasprintf ("%s.gz", p);
+          free (p);
+          p = gz;
+        }
+      strv_push (&v, p);
+    }
   if (access (path, F_OK) == 0)
     strv_push (&v, xstrdup (path));
   return v;

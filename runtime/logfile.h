@@ -23,6 +23,10 @@ struct rt_log_config
   char *driver;     /* "json-file" (NULL is the same) or "none" */
   int64_t max_size; /* bytes, 0 = no cap */
   int max_file;     /* files kept with max_size, >= 1 */
+  bool compress;    /* rotated files gzip-compressed: <path>.N.gz */
+  /* docker's attrs options (logattrs.c): label keys, env keys (comma
+   * lists), regexes over them, the tag template; NULL when not given */
+  char *labels, *labels_regex, *env, *env_regex, *tag;
 };
 
 /* Parse --log-driver (NULL: json-file) and the --log-opt k=v vector
@@ -41,6 +45,9 @@ struct rt_log *rt_log_open (const char *path, const struct rt_log_config *c,
                             struct err **err);
 /* Log a chunk of the container's output; stream 1 stdout, 2 stderr. */
 void rt_log_write (struct rt_log *l, int stream, const char *buf, size_t len);
+/* Each entry's "attrs" from now on: a JSON object's text (rt_log_attrs),
+ * or NULL for none. */
+void rt_log_set_attrs (struct rt_log *l, const char *attrs);
 /* Flush unterminated lines and close. NULL is fine. */
 void rt_log_close (struct rt_log *l);
 
@@ -57,9 +64,25 @@ struct rt_log_entry
 bool rt_log_entry_parse (const char *line, size_t len, struct rt_log_entry *e,
                          struct strbuf *buf);
 
-/* The files of the log at path, oldest first (path.N ... path.1, path),
- * those that exist. NULL-terminated, allocated. */
+/* The files of the log at path, oldest first (path.N ... path.1, path;
+ * a rotated one compressed as path.N.gz), those that exist.
+ * NULL-terminated, allocated. */
 char **rt_log_files (const char *path);
+/* Compress path into path.gz and remove path (loggz.c). */
+int rt_log_gzip (const char *path, struct err **err);
+/* Open one of them for reading: a .gz one decompressed (into a memfd). */
+int rt_log_open_read (const char *file, struct err **err);
+
+/* The attrs of a container's entries (logattrs.c): docker's json-file
+ * ExtraAttributes for --log-opt labels, labels-regex, env, env-regex,
+ * plus "tag" rendered from the tag template ({{.ID}} {{.FullID}}
+ * {{.Name}} {{.ImageID}} {{.ImageFullID}} {{.ImageName}} {{.DaemonName}}
+ * {{.Hostname}} {{.Command}}). The JSON object's text with sorted keys,
+ * or NULL when there are none. */
+struct rt_record;
+char *rt_log_attrs (const struct rt_record *rec);
+/* Check what parse took: the regexes compile, the tag template parses. */
+int rt_log_attrs_check (const struct rt_log_config *c, struct err **err);
 
 /* "2024-05-01T10:00:00.1234Z" (RFC3339Nano: trailing zeros trimmed) or
  * with fixed nine digits (docker logs -t); buf of 40 bytes. */

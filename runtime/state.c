@@ -126,7 +126,7 @@ read_json (int dirfd, const char *file, struct err **err)
 static const char *const status_names[] = {
   [RT_CREATED] = "created", [RT_RUNNING] = "running",
   [RT_PAUSED] = "paused",   [RT_RESTARTING] = "restarting",
-  [RT_EXITED] = "exited",
+  [RT_EXITED] = "exited",   [RT_DEAD] = "dead",
 };
 
 /* state.json and config.json's own members (the plan is plan_json.c's) */
@@ -149,6 +149,12 @@ static const struct json_field state_fields[] = {
   JSON_FIELD (JF_STR, struct rt_record, log.driver, "log_driver"),
   JSON_FIELD (JF_I64, struct rt_record, log.max_size, "log_max_size"),
   JSON_FIELD (JF_INT, struct rt_record, log.max_file, "log_max_file"),
+  JSON_FIELD (JF_BOOL, struct rt_record, log.compress, "log_compress"),
+  JSON_FIELD (JF_STR, struct rt_record, log.labels, "log_labels"),
+  JSON_FIELD (JF_STR, struct rt_record, log.labels_regex, "log_labels_regex"),
+  JSON_FIELD (JF_STR, struct rt_record, log.env, "log_env"),
+  JSON_FIELD (JF_STR, struct rt_record, log.env_regex, "log_env_regex"),
+  JSON_FIELD (JF_STR, struct rt_record, log.tag, "log_tag"),
   JSON_FIELD (JF_STRV, struct rt_record, health.test, "health_test"),
   JSON_FIELD (JF_STRV, struct rt_record, health.shell, "health_shell"),
   JSON_FIELD (JF_I64, struct rt_record, health.interval, "health_interval"),

@@ -49,6 +49,7 @@ enum rt_status
   RT_PAUSED,     /* not stored: running, with its freezer frozen */
   RT_RESTARTING, /* its monitor waits to start it again (restart policy) */
   RT_EXITED,
+  RT_DEAD, /* its removal failed halfway (svc_remove): rm finishes it */
 };
 
 /* "created", "running", ... as state.json and docker's State.Status say. */

@@ -80,3 +80,30 @@ svc_each (const char *root, const char *config_path, char **names, svc_fn fn,
     failed += errs[i] != NULL;
   return failed;
 }
+
+int
+svc_each_record (const char *root, const char *config_path, svc_record_fn fn,
+                 void *data, struct err **err)
+{
+  struct svc s;
+  _cleanup_strv_ char **ids = NULL;
+  if (svc_open (&s, root, config_path, err) < 0)
+    return -1;
+  if (rt_record_list (&s.cs, &ids, err) < 0)
+    {
+      svc_close (&s);
+      return -1;
+    }
+  for (char **id = ids; *id; id++)
+    {
+      struct rt_record rec;
+      struct err *e = NULL;
+      memset (&rec, 0, sizeof rec);
+      if (svc_load_id (&s, *id, &rec, &e) == 0)
+        fn (&s, &rec, data);
+      err_free (e);
+      rt_record_release (&rec);
+    }
+  svc_close (&s);
+  return 0;
+}

@@ -77,11 +77,15 @@ log_chunk (void *data, int stream, const char *buf, size_t len)
 static struct rt_log *
 open_log (struct svc *s, const struct rt_record *rec, struct err **err)
 {
-  _cleanup_free_ char *path = NULL;
+  _cleanup_free_ char *path = NULL, *attrs = NULL;
+  struct rt_log *l;
   if (!rt_log_config_readable (&rec->log))
     return NULL;
   path = rt_record_path (&s->cs, rec->id, "container.log");
-  return rt_log_open (path, &rec->log, err);
+  l = rt_log_open (path, &rec->log, err);
+  if (l && (attrs = rt_log_attrs (rec)))
+    rt_log_set_attrs (l, attrs); /* --log-opt labels, env, tag... */
+  return l;
 }
 
 int

@@ -483,7 +483,8 @@ svc_remove (struct svc *s, struct svc_container *c, bool force,
     }
   /* a foreground run may still be writing the exit: wait for it */
   settle (s, c);
-  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0)
+  if (rt_cleanup (rec->id, rec->plan.cgroup_parent, err) < 0
+      || svc_remove_files (s, rec, err) < 0)
     return -1;
   return rt_record_remove (&s->cs, rec, false, err);
 }

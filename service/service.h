@@ -131,6 +131,14 @@ typedef int (*svc_fn) (struct svc *s, struct svc_container *c, void *data,
                        struct err **err);
 size_t svc_each (const char *root, const char *config_path, char **names,
                  svc_fn fn, void *data, struct err **errs);
+/* Run fn on every container's record in turn (counts, lists: info,
+ * system df, prune's choice), each loaded as ps loads it (a dead
+ * monitor applied); one that cannot be loaded is skipped. -1 with *err
+ * when the store cannot be opened or listed. */
+typedef void (*svc_record_fn) (struct svc *s, const struct rt_record *rec,
+                               void *data);
+int svc_each_record (const char *root, const char *config_path,
+                     svc_record_fn fn, void *data, struct err **err);
 
 /* A container without a record: a build's RUN step. Starts p (its
  * network, when p->network is RT_NET_BRIDGE, attached through the same
@@ -238,6 +246,17 @@ int svc_wait (struct svc *s, struct svc_container *c, struct err **err);
 /* docker rename. */
 int svc_rename (struct svc *s, struct svc_container *c, const char *name,
                 struct err **err);
+/* rename of a running one: its names on its networks (netconn.c). */
+int svc_rename_network (struct svc *s, const struct rt_record *rec,
+                        struct err **err);
+/* docker network connect [--alias A] [--ip IP] / disconnect [-f] of a
+ * running container on a bridge network (netconn.c): ip 0 = from the
+ * network's IPAM; aliases NULL or NULL-terminated. */
+int svc_network_connect (struct svc *s, struct svc_container *c,
+                         const char *network, char **aliases, struct in_addr ip,
+                         struct err **err);
+int svc_network_disconnect (struct svc *s, struct svc_container *c,
+                            const char *network, bool force, struct err **err);
 /* docker pause / unpause through the cgroup freezer (freeze.c): v1
  * freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0, each waited for. */
 int svc_pause (struct svc *s, struct svc_container *c, struct err **err);

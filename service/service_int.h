@@ -89,4 +89,8 @@ void svc_attach_output (struct svc_attach_server *a, int stream,
 void svc_attach_exit (struct svc_attach_server *a, int status);
 void svc_attach_close (struct svc_attach_server *a);
 
+/* rm's removal of the container's files (dead.c): on failure the
+ * container is marked dead and *err says why. */
+int svc_remove_files (struct svc *s, struct rt_record *rec, struct err **err);
+
 #endif

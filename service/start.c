@@ -49,7 +49,11 @@ svc_start (struct svc *s, struct svc_container *c, bool attach,
   struct rt_record *rec = &c->rec;
   size_t n_ports = 0;
   if (rec->state.status == RT_RUNNING || rec->state.status == RT_RESTARTING)
-    return 0; /* docker: not modified */
+    return 0;                       /* docker: not modified */
+  if (rec->state.status == RT_DEAD) /* docker's words */
+    return err_set (err, 0,
+                    "container is marked for removal and cannot be "
+                    "started");
   /* a manual start: the policy starts over (docker's
    * ResetRestartManager) and the stop the user asked for is forgotten */
   svc_stop_request_clear (s, rec->id);
@@ -93,5 +97,7 @@ svc_rename (struct svc *s, struct svc_container *c, const char *name,
     return err_set (err, 0,
                     "renaming a container with the same name as its current "
                     "name");
-  return rt_record_rename (&s->cs, &c->rec, n, err);
+  if (rt_record_rename (&s->cs, &c->rec, n, err) < 0)
+    return -1;
+  return svc_rename_network (s, &c->rec, err);
 }

@@ -51,6 +51,9 @@ svc_status_text (const struct rt_record *rec, time_t now, char *buf, size_t len)
                     : "",
                 health_suffix (rec));
       return;
+    case RT_DEAD:
+      snprintf (buf, len, "Dead");
+      return;
     case RT_EXITED:
       human_ago (rec->state.finished ? rec->state.finished : now, now, ago,
                  sizeof ago);

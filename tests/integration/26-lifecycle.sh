@@ -82,6 +82,23 @@ fails "an invalid name is refused" img rename rs2 'a b'
 ok "the old name is free again" img run --rm --name rs --network none busybox true
 img rm -f rs2 >/dev/null
 
+# --- dead: a removal that failed halfway -------------------------------------------
+dd=$(img create --name deadone --network none busybox true)
+echo x > "$R/containers/$dd/upper/stuck"
+chattr +i "$R/containers/$dd/upper/stuck"   # the kernel will not unlink it
+fails "doc:dead rm that cannot remove the container's files fails" img rm deadone
+like "... saying why" "$LAST_OUT" "unable to remove filesystem for $dd"
+is "... the container is dead" "$(field deadone '{{.State.Status}} {{.State.Dead}} {{.State.Running}}')" "dead true false"
+is "... ps -a shows it Dead" "$(img ps -a --filter name=deadone --format '{{.Names}} {{.Status}}')" "deadone Dead"
+is "... ps --filter status=dead finds it" "$(img ps -a --filter status=dead --format '{{.Names}}')" deadone
+is "... ps without -a does not" "$(img ps --filter name=deadone -q)" ""
+fails "... start refuses it" img start deadone
+like "... as docker says" "$LAST_OUT" "container is marked for removal and cannot be started"
+chattr -i "$R/containers/$dd/upper/stuck"
+ok "... rm of the dead container finishes the removal" img rm deadone
+fails "... it is gone" img inspect deadone
+is "... with its directory" "$(ls -d "$R/containers/$dd" 2>/dev/null)" ""
+
 # --- pause / unpause ---------------------------------------------------------------
 # doc:pause-freezer
 img run -d --name pz --network none busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i > /n; done' >/dev/null

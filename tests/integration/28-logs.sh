@@ -127,6 +127,38 @@ like "inspect shows the log config" "$(img inspect -f '{{json .HostConfig.LogCon
 is "inspect shows LogPath" "$(img inspect -f '{{.LogPath}}' rot)" "$(dir_of rot)/container.log"
 ok "--log-driver k8s-file is taken (a file too)" img run --rm $NET --log-driver k8s-file $IMG true
 
+# --- compress, attrs (labels, env, env-regex, tag) -----------------------------------
+# doc:logs-compress
+img run --name gz $NET --log-opt max-size=1k --log-opt max-file=3 --log-opt compress=true \
+  $IMG sh -c 'i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); done' >/dev/null
+d=$(dir_of gz)
+ok "compress=true: the rotated files are gzip files" gzip -t "$d/container.log.1.gz" "$d/container.log.2.gz"
+fails "... with no plain copy left" test -e "$d/container.log.1"
+like "... of the json-file entries" "$(gzip -dc "$d/container.log.1.gz" | head -1)" '^\{"log":"line-[0-9]+\\n","stream":"stdout","time":"[^"]+"\}$'
+out=$(img logs gz)
+is "logs reads them back: the last line last" "$(echo "$out" | tail -1)" "line-300"
+first=$(echo "$out" | head -1 | cut -d- -f2)
+is "... every line from the oldest kept, without a gap" "$(echo "$out" | tr '\n' ' ')" "$(seq -f 'line-%g' "$first" 300 | tr '\n' ' ')"
+ok "... the oldest kept is in a compressed file" test "$first" -lt "$(gzip -dc "$d/container.log.1.gz" | tail -1 | sed 's/.*line-\([0-9]*\).*/\1/')"
+like "compress without max-file >= 2 is refused, as docker says" \
+  "$(img run --rm $NET --log-opt max-size=1k --log-opt compress=true $IMG true 2>&1)" \
+  "compress cannot be true when max-file is less than 2 or max-size is not set"
+# doc:logs-attrs
+img run --name at $NET --label team=blue --label other=x -e APP_MODE=prod -e APP_X=1 -e OTHER=2 \
+  --log-opt labels=team,missing --log-opt env=OTHER --log-opt env-regex='^APP_' \
+  --log-opt tag='{{.Name}}/{{.ID}}/{{.ImageName}}' $IMG echo hi >/dev/null
+is "labels, env, env-regex and tag: docker's attrs on each entry" \
+  "$(jq -c .attrs "$(dir_of at)/container.log")" \
+  "{\"APP_MODE\":\"prod\",\"APP_X\":\"1\",\"OTHER\":\"2\",\"tag\":\"at/$(img inspect -f '{{.Id}}' at | cut -c1-12)/$IMG\",\"team\":\"blue\"}"
+like "... between stream and time, as docker writes them" "$(cat "$(dir_of at)/container.log")" '^\{"log":"hi\\n","stream":"stdout","attrs":\{.*\},"time":"'
+is "logs prints the line as it is" "$(img logs at)" hi
+img run --name noat $NET $IMG echo hi >/dev/null
+is "no attrs without those options" "$(jq -c .attrs "$(dir_of noat)/container.log")" null
+fails "a tag that is not a template is refused" img run --rm $NET --log-opt tag='{{.Name' $IMG true
+like "... saying so" "$LAST_OUT" "invalid log opt tag"
+fails "an unknown log opt is refused" img create $NET --log-opt colour=red $IMG true
+is "... with one clear line" "$LAST_OUT" "imgtool: unknown log opt 'colour' for json-file log driver"
+
 # --- --log-driver none and bad options -------------------------------------------
 img run --name nolog $NET --log-driver none $IMG echo quiet >/dev/null
 fails "--log-driver none: no log file" test -e "$(dir_of nolog)/container.log"

@@ -26,6 +26,12 @@ img run -d --name run $NET -u 1000:1000 $IMG sh -c \
    mkdir /tmp/d; echo x > /tmp/d/x; touch /tmp/ready; sleep 1000' >/dev/null
 for _ in $(seq 600); do img exec run test -e /tmp/ready 2>/dev/null && break; sleep 0.1; done
 cname=$(img exec run cat /etc/hostname)
+# a file appeared in the container's /tmp/k (cp's partial work)
+wait_for_file_in_k () {
+  for _ in $(seq 600); do
+    [ -n "$(img exec run ls -A /tmp/k 2>/dev/null)" ] && return 0; sleep 0.1
+  done; return 1
+}
 
 # --- path rules -----------------------------------------------------------------
 # doc:cp-rules
@@ -101,6 +107,32 @@ ok "in from -: a compressed tar" img cp - run:/tmp/d < "$H/t.tgz"
 is "  extracted too" "$(img exec run cat /tmp/d/sub/b)" "deep"
 fails "in from - onto a file" img cp - run:/tmp/f < "$H/t.tar"
 like "  says the extraction point is not a directory" "$LAST_OUT" "is not a directory"
+
+# doc:cp-tar-owners: a tar on stdin keeps its owners; -a gives them to the
+# container's user (docker's code: applyTarCopyUserOptions, not its docs)
+tar -C "$H/src" --owner=4321 --group=8765 -cf "$H/own.tar" sub
+img exec run mkdir /tmp/t1 /tmp/t2
+ok "in from - as it is" img cp - run:/tmp/t1 < "$H/own.tar"
+is "  the tar's owners are kept" "$(img exec run stat -c %u:%g /tmp/t1/sub/b)" "4321:8765"
+ok "in from - with -a" img cp -a - run:/tmp/t2 < "$H/own.tar"
+is "  the container's user owns the files" "$(img exec run stat -c %u:%g /tmp/t2/sub/b)" "1000:1000"
+is "  and the directories" "$(img exec run stat -c %u:%g /tmp/t2/sub)" "1000:1000"
+
+# --- kill -9 of cp halfway: no half-written file under its name ------------------
+# doc:cp-kill9
+mkdir -p "$H/big"; head -c 30000000 /dev/urandom > "$H/big/big"
+tar -C "$H/big" -cf "$H/big.tar" big
+img exec run mkdir /tmp/k
+mkfifo "$H/fifo"
+"$IMGTOOL" cp - run:/tmp/k < "$H/fifo" & cpid=$!
+exec 7>"$H/fifo"
+head -c 10000000 "$H/big.tar" >&7   # a third of it, and the pipe stays open
+ok "cp is writing the file" wait_for_file_in_k
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null; exec 7>&-
+fails "  no half-written file under its name" img exec run test -e /tmp/k/big
+ok "  the container still runs" img exec run true
+ok "  a new cp of the same tar works" img cp - run:/tmp/k < "$H/big.tar"
+is "  with the whole file" "$(img exec run md5sum /tmp/k/big | cut -d' ' -f1)" "$(md5sum < "$H/big/big" | cut -d' ' -f1)"
 
 # --- a stopped container ---------------------------------------------------------
 img run --name stopped $NET $IMG sh -c 'echo was-here > /kept; rm /bin/ls; ln -s /etc /escape'

@@ -134,6 +134,56 @@ like "... nor the default network's gateway" "$(get sealed 10.89.0.1 80 x)" "unr
 s=$(img run -d --name inside --network sealed busybox sh -c "$HTTPD")
 is "... but its containers reach each other" "$(get sealed inside 80)" "hi from ${s:0:12}"
 
+# --- rename: the network knows the new name (its hosts file, which is
+# how containers on a network find each other here) ---
+b=$(img run -d --name bravo --network front busybox sh -c "$HTTPD")
+is "a second container is reached by name" "$(get front bravo 80)" "hi from ${b:0:12}"
+ok "doc:rename-network rename of a running container" img rename bravo charlie
+is "... its /etc/hosts line names it" "$(img exec charlie grep -c "[[:space:]]${b:0:12} charlie\$" /etc/hosts)" 1
+unlike "... not the old name" "$(img exec charlie cat /etc/hosts)" bravo
+is "... another container reaches it by the new name" "$(get front charlie 80)" "hi from ${b:0:12}"
+like "... and no longer by the old one" "$(get front bravo 80 x)" "timed out|bad address"
+is "... network inspect names it" \
+  "$(img network inspect front | jq -r ".[0].Containers[\"$b\"].Name")" charlie
+
+# --- connect / disconnect ---
+d=$(img run -d --name delta --network back busybox sh -c "$HTTPD")
+ok "doc:network-connect connect a running container to another network" \
+  img network connect --alias dee front delta
+like "... it has an interface there" "$(img exec delta ip -4 addr show eth1)" 'inet 10\.90\.0\.[0-9]+/24'
+like "... its first network keeps the default route" "$(img exec delta ip route | grep '^default')" '^default via 10\.91\.5\.254 dev eth0 *$'
+is "... containers there reach it by name" "$(get front delta 80)" "hi from ${d:0:12}"
+is "... and by its alias" "$(get front dee 80)" "hi from ${d:0:12}"
+is "... it reaches them" "$(img exec delta sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $aip 80 | tail -n 1")" "hi from ${a:0:12}"
+like "... network inspect lists it" "$(img network inspect front | jq -r ".[0].Containers[\"$d\"].Name")" delta
+is "... container inspect lists both networks, the alias too" \
+  "$(img inspect delta | jq -r '.[0].NetworkSettings.Networks | "\(keys | join(" ")) \(.front.Aliases[0])"')" "back front dee"
+like "... with its address there" "$(img inspect -f '{{.NetworkSettings.Networks.front.IPAddress}}' delta)" '^10\.90\.0\.[0-9]+$'
+fails "doc:network-connect-errors connecting twice is refused" img network connect front delta
+is "... as docker says it" "$LAST_OUT" "imgtool: endpoint with name delta already exists in network front"
+ok "--ip picks the address" img network connect --ip 10.91.5.77 back charlie
+like "... which the container has" "$(img exec charlie ip -4 addr show eth1)" 'inet 10\.91\.5\.77/24'
+fails "an address outside the subnet is refused" img network connect --ip 10.1.1.1 sealed charlie
+is "... saying so" "$LAST_OUT" "imgtool: no configured subnet contains IP address 10.1.1.1"
+fails "a taken address is refused" img network connect --ip 10.91.5.77 sealed delta
+fails "a missing network is refused" img network connect nowhere delta
+like "... clearly" "$LAST_OUT" "network 'nowhere' not found"
+img create --name echo busybox true >/dev/null
+fails "a container that does not run is refused" img network connect front echo
+is "... saying so" "$LAST_OUT" "imgtool: container 'echo' is not running"
+fails "bad usage" img network connect front
+ok "doc:network-disconnect disconnect" img network disconnect front delta
+fails "... the interface is gone" img exec delta ip link show eth1
+like "... the name no longer resolves there" "$(get front delta 80 x)" "timed out|bad address"
+is "... its lease is gone" "$(img network inspect front | jq -r ".[0].Containers[\"$d\"]")" null
+is "... container inspect no longer lists it" "$(img inspect delta | jq -r '.[0].NetworkSettings.Networks | keys | join(" ")')" "back"
+is "... its first network still works" "$(get back delta 80)" "hi from ${d:0:12}"
+fails "disconnecting again is refused" img network disconnect front delta
+is "... as docker says it" "$LAST_OUT" "imgtool: container $d is not connected to the network front"
+ok "rm of a container on two networks" img rm -f charlie
+unlike "... frees its lease on both" "$(ls "$R/networks/user/back/leases" "$R/networks/user/front/leases")" '10\.91\.5\.77'
+ok "the others go" img rm -f delta echo
+
 # --- rm ---
 fails "doc:network-rm-in-use rm of a network with a running container is refused" img network rm front
 is "... with docker's message" "$LAST_OUT" "imgtool: error while removing network: network front id $fid has active endpoints"

@@ -7,6 +7,7 @@
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "runtime/logfile.h"
+#include "runtime/state.h"
 #include "tests/unit/test.h"
 
 #include <fcntl.h>
@@ -116,16 +117,12 @@ test_escape (void)
              "read back");
 }
 
-static void
-test_rotation (void)
+/* "line 0" .. "line 99" logged with c; the files it made */
+static char **
+log_100_lines (const char *path, const struct rt_log_config *c)
 {
-  _cleanup_free_ char *path = xasprintf ("%s/rot.log", tmp);
-  struct rt_log_config c = { .max_size = 300, .max_file = 3 };
   struct err *e = NULL;
-  struct rt_log *l = rt_log_open (path, &c, &e);
-  _cleanup_strv_ char **files = NULL;
-  struct strbuf all = STRBUF_INIT;
-  bool small = true;
+  struct rt_log *l = rt_log_open (path, c, &e);
   for (int i = 0; i < 100; i++)
     {
       char line[32];
@@ -133,7 +130,19 @@ test_rotation (void)
       rt_log_write (l, 1, line, (size_t)len);
     }
   rt_log_close (l);
-  files = rt_log_files (path);
+  err_free (e);
+  return rt_log_files (path);
+}
+
+static void
+test_rotation (void)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/rot.log", tmp);
+  struct rt_log_config c = { .max_size = 300, .max_file = 3 };
+  struct err *e = NULL;
+  _cleanup_strv_ char **files = log_100_lines (path, &c);
+  struct strbuf all = STRBUF_INIT;
+  bool small = true;
   CHECK (strv_len (files) == 3, "max-file 3: three files (got %zu)",
          strv_len (files));
   CHECK (files[0] && !strcmp (files[0] + strlen (files[0]) - 2, ".2")
@@ -179,6 +188,92 @@ test_rotation (void)
   }
 }
 
+/* compress: the rotated files are .gz, read back whole and in order */
+static void
+test_compress (void)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/gz.log", tmp);
+  struct rt_log_config c = { .max_size = 300, .max_file = 3, .compress = true };
+  struct err *e = NULL;
+  _cleanup_strv_ char **files = log_100_lines (path, &c);
+  struct strbuf all = STRBUF_INIT;
+  CHECK (strv_len (files) == 3 && strstr (files[0], ".2.gz")
+             && strstr (files[1], ".1.gz") && !strcmp (files[2], path),
+         "compress: .2.gz, .1.gz, then the current one");
+  for (size_t i = 0; files[i]; i++)
+    {
+      int fd = rt_log_open_read (files[i], &e);
+      _cleanup_free_ char *text = NULL;
+      CHECK (fd >= 0 && fs_read_fd (fd, 1 << 20, &text, NULL, &e) == 0,
+             "%s reads back", files[i]);
+      if (text)
+        strbuf_addstr (&all, text);
+      if (fd >= 0)
+        close (fd);
+      err_clear (&e);
+    }
+  CHECK (strstr (all.buf, "\"log\":\"line 99\\n\"")
+             && strstr (all.buf, "\"log\":\"line 90\\n\""),
+         "the compressed files hold json-file entries");
+  strbuf_release (&all);
+}
+
+/* attrs: after rt_log_set_attrs, between stream and time */
+static void
+test_attrs (void)
+{
+  _cleanup_free_ char *path = xasprintf ("%s/attrs.log", tmp);
+  _cleanup_free_ char *text = NULL;
+  struct err *e = NULL;
+  struct rt_log *l = rt_log_open (path, NULL, &e);
+  rt_log_set_attrs (l, "{\"tag\":\"web\"}");
+  rt_log_write (l, 2, "x\n", 2);
+  rt_log_close (l);
+  fs_read_file (AT_FDCWD, path, 4096, &text, NULL, &e);
+  CHECK (text
+             && !strncmp (text,
+                          "{\"log\":\"x\\n\",\"stream\":\"stderr\","
+                          "\"attrs\":{\"tag\":\"web\"},\"time\":\"",
+                          57),
+         "attrs between stream and time, as docker's");
+  err_free (e);
+}
+
+/* docker's ExtraAttributes and tag over a record */
+static void
+test_attrs_of_record (void)
+{
+  struct rt_record rec = { 0 };
+  char *labels[] = { (char *)"team=blue", (char *)"x=1", NULL };
+  char *env[] = { (char *)"APP_A=1", (char *)"OTHER=2", (char *)"NO=3",
+                  (char *)"PATH=/bin", NULL };
+  char *cmd[] = { (char *)"sh", (char *)"-c", (char *)"true", NULL };
+  _cleanup_free_ char *a = NULL, *none = NULL;
+  rec.id = (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789a"
+                   "bcdef";
+  rec.name = (char *)"web";
+  rec.image = (char *)"busybox:1";
+  rec.image_id = (char *)"sha256:fedcba9876543210fedcba9876543210fedcba98"
+                         "76543210fedcba9876543210";
+  rec.labels = labels;
+  rec.command = cmd;
+  rec.plan.env = env;
+  none = rt_log_attrs (&rec);
+  CHECK (!none, "no attrs without the options");
+  rec.log.labels = (char *)"team,missing";
+  rec.log.env = (char *)"OTHER";
+  rec.log.env_regex = (char *)"^APP_";
+  rec.log.tag = (char *)"{{.Name}}/{{.ID}}/{{.ImageID}}/{{.ImageName}}/"
+                        "{{.Command}}";
+  a = rt_log_attrs (&rec);
+  CHECK (a
+             && !strcmp (a, "{\"APP_A\":\"1\",\"OTHER\":\"2\",\"tag\":"
+                            "\"web/0123456789ab/fedcba987654/busybox:1/sh -c "
+                            "true\",\"team\":\"blue\"}"),
+         "labels, env, env-regex and the tag, keys sorted (got %s)",
+         a ? a : "NULL");
+}
+
 static void
 test_config (void)
 {
@@ -214,6 +309,40 @@ test_config (void)
   CHECK (rt_log_config_parse ("syslog", NULL, &c, &e) < 0,
          "an unknown driver is refused");
   err_clear (&e);
+  {
+    char *gz[] = { (char *)"max-size=1k", (char *)"max-file=2",
+                   (char *)"compress=true", NULL };
+    char *gz1[] = { (char *)"max-size=1k", (char *)"compress=true", NULL };
+    char *gzbad[] = { (char *)"compress=yes", NULL };
+    char *attrs[] = { (char *)"labels=a,b", (char *)"env-regex=^A",
+                      (char *)"tag={{.Name}}", NULL };
+    char *badre[] = { (char *)"env-regex=(", NULL };
+    char *badtag[] = { (char *)"tag={{.Name", NULL };
+    CHECK (rt_log_config_parse (NULL, gz, &c, &e) == 0 && c.compress,
+           "compress=true with max-size and max-file 2");
+    rt_log_config_release (&c);
+    CHECK (rt_log_config_parse (NULL, gz1, &c, &e) < 0
+               && strstr (e->msg, "compress cannot be true when max-file is "
+                                  "less than 2"),
+           "compress with one file: docker's message");
+    err_clear (&e);
+    CHECK (rt_log_config_parse (NULL, gzbad, &c, &e) < 0,
+           "compress must be a bool");
+    err_clear (&e);
+    CHECK (rt_log_config_parse (NULL, attrs, &c, &e) == 0
+               && !strcmp (c.labels, "a,b") && !strcmp (c.env_regex, "^A")
+               && !strcmp (c.tag, "{{.Name}}"),
+           "labels, env-regex and tag kept as given");
+    rt_log_config_release (&c);
+    CHECK (rt_log_config_parse (NULL, badre, &c, &e) < 0 && e->exit == 125
+               && strstr (e->msg, "env-regex"),
+           "a regex that does not compile is refused");
+    err_clear (&e);
+    CHECK (rt_log_config_parse (NULL, badtag, &c, &e) < 0
+               && strstr (e->msg, "invalid log opt tag"),
+           "a tag that does not parse is refused");
+    err_clear (&e);
+  }
 }
 
 static void
@@ -275,6 +404,9 @@ main (void)
   test_long_line ();
   test_escape ();
   test_rotation ();
+  test_compress ();
+  test_attrs ();
+  test_attrs_of_record ();
   test_config ();
   test_times ();
   {

@@ -358,6 +358,18 @@ test_hosts (void)
     CHECK (n < len + 40 * 20 && strstr (t, "10.89.0.4\tbox1 cache\n"),
            "blanked lines are squeezed out, the live ones kept");
   }
+  {
+    /* network connect --alias: more names on the line, each once */
+    const char *names[] = { "abc123", "web", "www", "web", "bad name", NULL };
+    _cleanup_free_ char *t = NULL;
+    struct in_addr x = { htonl (0x0a590009u) };
+    CHECK (net_hosts_add_names (fd, &cfg, x, names, &e) == 0,
+           "a line with aliases is added");
+    fs_read_file (fd, "hosts", 1 << 20, &t, NULL, &e);
+    CHECK (t && strstr (t, "10.89.0.9\tabc123 web www\n"),
+           "aliases follow the hostname and name, each once, unfit ones "
+           "left out");
+  }
   err_free (e);
   fs_rm_rf (AT_FDCWD, dir, &e);
   err_free (e);
