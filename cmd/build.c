@@ -36,8 +36,9 @@ static const char usage_text[]
       "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
       "[--no-cache-filter STAGE[,...]] [--add-host NAME:IP]... "
       "[--shm-size SIZE] [--ulimit "
-      "NAME=SOFT[:HARD]]... " REGFLAGS_USAGE_TLS_VERIFY
-      " " REGFLAGS_USAGE_SIGNATURE_POLICY " [-q] CONTEXT";
+      "NAME=SOFT[:HARD]]... [--cache-from SPEC]... [--cache-to "
+      "SPEC]... " REGFLAGS_USAGE_TLS_VERIFY " " REGFLAGS_USAGE_SIGNATURE_POLICY
+      " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -268,6 +269,8 @@ COMMAND (build)
     { "shm-size", required_argument, NULL, 'M' },
     { "ulimit", required_argument, NULL, 'U' },
     { "ssh", required_argument, NULL, 'H' },
+    { "cache-from", required_argument, NULL, 'C' },
+    { "cache-to", required_argument, NULL, 'D' },
     REGFLAGS_OPT_TLS_VERIFY,
     REGFLAGS_OPT_SIGNATURE_POLICY,
     REGFLAGS_OPT_JOBS,
@@ -419,6 +422,17 @@ COMMAND (build)
         if (add_ssh (&o, optarg, err) < 0)
           goto out;
         break;
+      case 'C':
+        if (build_cache_spec_add (&o.cache_from, &o.n_cache_from, optarg, false,
+                                  err)
+            < 0)
+          goto out;
+        break;
+      case 'D':
+        if (build_cache_spec_add (&o.cache_to, &o.n_cache_to, optarg, true, err)
+            < 0)
+          goto out;
+        break;
       case 'e':
         if (command_parse_epoch (optarg, &o.source_date_epoch, err) < 0)
           goto out;
@@ -537,6 +551,8 @@ out:
   bf_kvs_release (&o.labels);
   build_output_release (&o.output);
   free (o.ulimits);
+  build_cache_specs_free (o.cache_from, o.n_cache_from);
+  build_cache_specs_free (o.cache_to, o.n_cache_to);
   build_context_release (&ctx);
   secrets_release (&o);
   if (store_open_ok)
