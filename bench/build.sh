@@ -8,6 +8,10 @@
 #     `tar -c | zstd -3` of the same files (the target is >= 90% of its
 #     speed, so imgtool's step should take at most ~1.1x its time plus the
 #     RUN itself).
+#   - a second machine building from the registry cache (--cache-from,
+#     an empty store but the base image) against a cold build of the same
+#     Buildfile (issue 16: target <= 0.2x); a docker-registry of its own
+#     on 127.0.0.1 inside the namespace;
 #   - a pip-style RUN --mount=type=cache rebuilt after a requirements
 #     change (issue 16): with the cache mount only the new package is
 #     "downloaded" (a 0.3 s sleep stands for the network), without it
@@ -111,6 +115,48 @@ bench_pip_cache () {
 }
 [ "${BENCH_ONLY:-}" != pip-cache ] || { bench_pip_cache; exit 0; }
 
+# --- a second machine from the registry cache (issue 16);
+# BENCH_ONLY=registry-cache runs only it
+bench_registry_cache () {
+  local reg=127.0.0.1:5999 rdir=$PEERS_DIR/registry rpid
+  mkdir -p "$rdir/storage"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+    "$rdir/storage" "$reg" > "$rdir/config.yml"
+  /usr/bin/docker-registry serve "$rdir/config.yml" > "$rdir/log" 2>&1 &
+  rpid=$!
+  for _ in $(seq 50); do curl -fs "http://$reg/v2/" > /dev/null && break; sleep 0.1; done
+  export IMGTOOL_CONFIG=$PEERS_DIR/imgtool-config.json
+  echo "{\"insecure-registries\": [\"$reg\"]}" > "$IMGTOOL_CONFIG"
+  # the issue's Buildfile plus a step that works (~1 s of gzip), as a
+  # compile or a package install would
+  mkdir -p "$PEERS_DIR/rc"
+  cp -a "$ctx/files" "$PEERS_DIR/rc/"
+  sed 's|^CMD|RUN head -c 60000000 /dev/urandom \| gzip -1 \| wc -c > /size\nCMD|' \
+    "$ctx/Dockerfile" > "$PEERS_DIR/rc/Dockerfile"
+  # machine 1 exports the cache; each side then starts from a store with
+  # only the base image (a copy of this template)
+  local tmpl=$PEERS_DIR/rc-template
+  mkdir -p "$tmpl"
+  skopeo copy --quiet "oci:$layout:latest" "oci:$tmpl/oci:docker.io/library/busybox:latest"
+  "$IMGTOOL" build -q -t bench --cache-to "type=registry,ref=$reg/bench/cache,mode=max" \
+    "$PEERS_DIR/rc" > /dev/null
+  fresh () { rm -rf "$PEERS_DIR/rc-m2"; cp -a "$tmpl" "$PEERS_DIR/rc-m2"; }
+  rc_cold () { fresh && IMGTOOL_ROOT=$PEERS_DIR/rc-m2 "$IMGTOOL" build -q -t bench --no-cache "$PEERS_DIR/rc"; }
+  rc_cache () { fresh && IMGTOOL_ROOT=$PEERS_DIR/rc-m2 "$IMGTOOL" build -q -t bench --cache-from "$reg/bench/cache" "$PEERS_DIR/rc"; }
+  rc_fresh () { fresh; }
+  bench_begin build-registry-cache "a second machine (empty store but the base) from the registry cache vs a cold build"
+  bench_side imgtool-cold rc_cold
+  bench_side imgtool-cache-from rc_cache
+  bench_side store-copy rc_fresh
+  bench_measure
+  bench_report imgtool-cold
+  bench_note "target: imgtool-cache-from/imgtool-cold <= 0.2 (each side includes store-copy, the fresh store's cp -a)"
+  kill "$rpid" 2> /dev/null
+  wait "$rpid" 2> /dev/null
+  rm -rf "$PEERS_DIR/rc-m2" "$tmpl"
+}
+[ "${BENCH_ONLY:-}" != registry-cache ] || { bench_registry_cache; exit 0; }
+
 bench_begin build-cold "build, cold (--no-cache): 8 instructions, COPY of 1,000 files"
 bench_side imgtool img_build --no-cache "$ctx"
 [ -z "$IMGTOOL_BASE" ] || bench_side imgtool-base base_build --no-cache "$ctx"
@@ -159,4 +205,5 @@ snap_ratio imgtool
 snap_ratio imgtool-base
 
 bench_pip_cache
+bench_registry_cache
 exit 0

@@ -120,6 +120,7 @@ char *build_workdir_path (const struct build_state *st, const char *arg);
 /* ---- cache.c ---- */
 struct build_cache_rec
 {
+  bool remote; /* a --cache-from hit: written to this store's cache too */
   bool has_layer;
   struct build_layer layer;
   json_t *history;

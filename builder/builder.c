@@ -319,7 +319,10 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
     goto out;
   build_state_add (st, rec.history, rec.has_layer ? &rec.layer : NULL);
   build_cache_note (b, st, key, &rec);
-  if (hit != 0 && build_cache_put (b, key, &rec, top_layer (st), err) < 0)
+  /* a --cache-from hit too: the next build here hits without it (a
+     record is a miss until its layer blob is in the store) */
+  if ((hit != 0 || rec.remote)
+      && build_cache_put (b, key, &rec, top_layer (st), err) < 0)
     goto out;
   memcpy (st->key, key, sizeof key);
   ret = 0;

@@ -264,7 +264,9 @@ int
 build_remote_get (struct build *b, const char *key, struct build_cache_rec *rec)
 {
   json_t *v = json_object_get (b->remote->records, key);
-  return v ? build_cache_rec_parse (v, rec) : 1;
+  int r = v ? build_cache_rec_parse (v, rec) : 1;
+  rec->remote = r == 0;
+  return r;
 }
 
 /* A blob of a layout into the store, verified on the way. */

@@ -85,6 +85,9 @@ ok "... skopeo copies it out (every blob is there)" \
 is "... and it runs" "$(on m2 run --rm app:1 cat /both /file.txt)" "v1
 tool
 data"
+out=$(on m2 build -t app:1 "$T_TMP/ctx" 2>&1)
+is "... a build there without --cache-from then hits its own cache" \
+  "$(grep -c -- '--> CACHED' <<< "$out"):$(ran m2)" "6:"
 
 machine m3
 out=$(on m3 build -t app:1 --cache-from "type=registry,ref=$REG_MIN" "$T_TMP/ctx" 2>&1); rc=$?
