@@ -71,6 +71,14 @@ ok "skopeo copies the cache artifact out of the registry (every blob verified)" 
   skopeo copy -q --src-tls-verify=false "docker://$REG_MAX" "oci:$T_TMP/skcopy:c"
 ok "... and reads the local export (an OCI layout)" skopeo inspect --raw "oci:$T_TMP/layout:latest"
 
+# The layers already in another repository of the registry are mounted,
+# not uploaded again.
+img push -q app:1 "$LAB_HTTP/$R/app:1" > /dev/null
+img build -q -t app:1 --cache-to "type=registry,ref=$LAB_HTTP/$R/other:max,mode=max" "$T_TMP/ctx" > /dev/null
+mounts=$(grep -v 'level=' "$LAB_LOG_HTTP" | grep -cE "\"POST /v2/$R/other/blobs/uploads/\?mount=sha256:[0-9a-f]{64}&from=$R/(app|cache) HTTP/1.1\" 201")
+is "--cache-to mounts what the registry has in another repository (4 layers, the same config)" "$mounts" 5
+is "... and uploads nothing" "$(grep -v 'level=' "$LAB_LOG_HTTP" | grep -c "PUT /v2/$R/other/blobs/")" 0
+
 # doc:build-cache-from
 machine m2
 out=$(on m2 build -t app:1 --cache-from "$REG_MAX" "$T_TMP/ctx" 2>&1); rc=$?
