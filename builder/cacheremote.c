@@ -132,9 +132,10 @@ src_read (struct src *s, const char *digest, size_t max, char **out,
   _cleanup_free_ char *path
       = digest ? xasprintf ("/v2/%s/blobs/%s", s->repo.path, digest)
                : xasprintf ("/v2/%s/manifests/%s", s->repo.path, reference);
-  struct http_request req = { .url = path,
-                              .accept = digest ? NULL : MT_OCI_MANIFEST,
-                              .max_body = max };
+  struct http_request req
+      = { .url = path,
+          .accept = digest ? NULL : MT_OCI_MANIFEST ", " MT_OCI_INDEX,
+          .max_body = max };
   struct http_response resp = { 0 };
   int ret = -1;
   if (reg_repo_do (&s->repo, &req, &resp, err) < 0)
@@ -181,13 +182,21 @@ load_source (struct build *b, size_t i, struct build_remote *r,
   json_t *cfg = json_object_get (m, "config");
   const char *mt = json_string_value (json_object_get (cfg, "mediaType"));
   const char *cd = json_string_value (json_object_get (cfg, "digest"));
-  if (!mt || !cd || !digest_is_sha256 (cd))
+  size_t k;
+  json_t *e;
+  bool buildkit = mt && !strcmp (mt, BUILDKIT_CACHE_MT);
+  /* BuildKit's legacy form: an index with the cache config among blobs */
+  json_array_foreach (json_object_get (m, "manifests"), k, e)
+  {
+    const char *emt = json_string_value (json_object_get (e, "mediaType"));
+    buildkit |= emt && !strcmp (emt, BUILDKIT_CACHE_MT);
+  }
+  if (!buildkit && (!mt || !cd || !digest_is_sha256 (cd)))
     {
-      /* BuildKit's legacy form is an index; anything else is not ours */
       err_set (err, 0, "not an imgtool build cache");
       goto out;
     }
-  if (!strcmp (mt, BUILDKIT_CACHE_MT))
+  if (buildkit)
     {
       err_set (err, 0,
                "a BuildKit cache, whose keys imgtool cannot compute "

@@ -120,6 +120,19 @@ out=$(on m6 build -t app:1 --cache-from "$LAB_HTTP/$R/nothere" --cache-from 127.
 is "a missing or unreachable --cache-from is a warning: the build goes on" "$rc:$(ran m6)" "0:tools main last "
 like "... the warning names the missing ref" "$out" "--cache-from '$LAB_HTTP/$R/nothere:latest': .*building without it"
 like "... and the unreachable one" "$out" "--cache-from '127.0.0.1:1/no/where:latest': .*building without it"
+# A BuildKit cache (image-manifest=true, put there with curl) is told apart.
+echo '{"layers":[],"records":[]}' > "$T_TMP/bk.json"
+bkd="sha256:$(sha256sum "$T_TMP/bk.json" | cut -d' ' -f1)"
+loc=$(curl -fsS -X POST -D - -o /dev/null "http://$LAB_HTTP/v2/$R/bk/blobs/uploads/" | tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')
+case $loc in http*) ;; *) loc="http://$LAB_HTTP$loc" ;; esac
+case $loc in *\?*) loc="$loc&digest=$bkd" ;; *) loc="$loc?digest=$bkd" ;; esac
+curl -fsS -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$T_TMP/bk.json" "$loc" > /dev/null
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.buildkit.cacheconfig.v0","digest":"%s","size":%d},"layers":[]}' \
+  "$bkd" "$(stat -c %s "$T_TMP/bk.json")" |
+  curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @- "http://$LAB_HTTP/v2/$R/bk/manifests/latest" > /dev/null
+out=$(on m6 build -q -t app:bk --cache-from "$LAB_HTTP/$R/bk" "$T_TMP/ctx" 2>&1); rc=$?
+like "a BuildKit cache: a warning that says why, and the build goes on" "$rc:$out" "^0:.*--cache-from '$LAB_HTTP/$R/bk:latest': a BuildKit cache, whose keys imgtool cannot compute"
+
 out=$(img build -q -t tagged:1 --cache-to type=registry,ref=127.0.0.1:1/no/where "$T_TMP/ctx" 2>&1); rc=$?
 is "an unreachable --cache-to fails after the build" "$rc" 1
 like "... with one line naming it" "$(tail -1 <<< "$out")" "^imgtool: --cache-to '127.0.0.1:1/no/where:latest': "
