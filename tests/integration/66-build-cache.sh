@@ -87,6 +87,12 @@ is "machine 2 (empty store) builds from the registry cache" "$rc" 0
 is "... no RUN step ran" "$(ran m2)" ""
 is "... every step CACHED" "$(grep -c -- '--> CACHED' <<< "$out")" 6
 is "... the same image ID as machine 1" "$(on m2 inspect --format '{{.Id}}' app:1)" "$ID1"
+# layers come only when needed: the tools stage's when COPY --from hashes
+# its files, the others when the image is written (the progress says
+# "Pull complete" for each, in order with the steps)
+is "... no layer fetched before a step needs files" "$(sed -n '1,/^STEP 5\/8/p' <<< "$out" | grep -c 'Pull complete')" 0
+is "... COPY --from fetches the tools stage's one" "$(sed -n '/^STEP 5\/8/,/^STEP 6\/8/p' <<< "$out" | grep -c 'Pull complete')" 1
+is "... the other three when the image is written" "$(sed -n '/^STEP 8\/8/,$p' <<< "$out" | grep -c 'Pull complete')" 3
 ok "... umoci reads the image in machine 2's store" umoci stat --image "$T_TMP/m2/oci:docker.io/library/app:1"
 ok "... skopeo copies it out (every blob is there)" \
   skopeo copy -q "oci:$T_TMP/m2/oci:docker.io/library/app:1" "oci:$T_TMP/m2copy:x"
