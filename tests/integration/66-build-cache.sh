@@ -113,6 +113,15 @@ out=$(on m4 build -t app:1 --cache-from "type=local,src=$T_TMP/layout" "$T_TMP/c
 is "type=local: machine 4 hits every step from the layout" "$rc:$(ran m4)" "0:"
 is "... the same image ID" "$(on m4 inspect --format '{{.Id}}' app:1)" "$ID1"
 
+# A layout whose records were changed after the export is not used.
+cp -a "$T_TMP/layout" "$T_TMP/tampered"
+cfgd=$(jq -r .config.digest "$T_TMP/tampered/blobs/sha256/$(jq -r '.manifests[0].digest' "$T_TMP/tampered/index.json" | cut -d: -f2)")
+rm -f "$T_TMP/tampered/blobs/sha256/${cfgd#sha256:}"
+echo '{"records":{}}' > "$T_TMP/tampered/blobs/sha256/${cfgd#sha256:}"
+machine m7
+out=$(on m7 build -q -t app:1 --cache-from "type=local,src=$T_TMP/tampered" "$T_TMP/ctx" 2>&1); rc=$?
+like "a cache whose config does not match its digest: a warning, not used" "$rc:$out" "^0:.*--cache-from '$T_TMP/tampered': blob $cfgd is corrupt; building without it"
+
 # A changed line misses from that step on; the steps before it still hit.
 machine m5
 sed 's/echo main >>/echo main2 >>/' "$T_TMP/ctx/Buildfile" > "$T_TMP/changed"
