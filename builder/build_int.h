@@ -71,6 +71,10 @@ struct build
   int interrupted;
   sigset_t saved_mask;
   bool replay; /* building again what a child built: quiet, cache on */
+  struct build_remote *remote; /* --cache-from's records (cacheremote.c) */
+  json_t *export_all;          /* --cache-to: key -> record, every stage */
+  json_t *export_min;          /* ... the final image's stages only */
+  bool *min_stage;             /* stages of the final image (FROM chain) */
 };
 
 /* ---- builder.c, parallel.c: stages ---- */
@@ -133,6 +137,7 @@ char *build_workdir_path (const struct build_state *st, const char *arg);
 /* ---- cache.c ---- */
 struct build_cache_rec
 {
+  bool remote; /* a --cache-from hit: written to this store's cache too */
   bool has_layer;
   struct build_layer layer;
   json_t *history;
@@ -148,6 +153,35 @@ int build_cache_put (struct build *b, const char *key,
                      const struct build_cache_rec *rec, const char *top,
                      struct err **err);
 void build_cache_rec_release (struct build_cache_rec *rec);
+/* A record as JSON ({"history", "layer"}) and back (1: not a record). */
+json_t *build_cache_rec_json (const struct build_cache_rec *rec);
+int build_cache_rec_parse (json_t *j, struct build_cache_rec *rec);
+
+/* ---- cacheremote.c: --cache-from ---- */
+/* What a shared cache is: an OCI image manifest whose config (of this
+ * media type, also its artifactType) is {"records": {key: record}} and
+ * whose layers are the blobs the records name. */
+#define BUILD_CACHE_MT "application/vnd.imgtool.build.cache.v1+json"
+#define BUILDKIT_CACHE_MT "application/vnd.buildkit.cacheconfig.v0"
+struct build_remote;
+/* Read each --cache-from's manifest and records (no layer): one that
+ * cannot be read is a warning, as BuildKit's. */
+void build_remote_open (struct build *b);
+void build_remote_close (struct build *b);
+/* 0 hit (rec filled; its layer blob may not be in the store yet), 1 miss. */
+int build_remote_get (struct build *b, const char *key,
+                      struct build_cache_rec *rec);
+/* Fetch the layers the store lacks from the caches that have them (the
+ * others are left for the caller to find missing). */
+int build_remote_fetch (struct build *b, const struct build_layer *layers,
+                        size_t n, struct err **err);
+
+/* ---- cacheexport.c: --cache-to ---- */
+/* Note a step's record for the export (stage of st, mode=min or max). */
+void build_cache_note (struct build *b, const struct build_state *st,
+                       const char *key, const struct build_cache_rec *rec);
+/* Write every --cache-to after the build. */
+int build_cache_export (struct build *b, struct err **err);
 
 /* ---- rootfs.c: a stage's file system ---- */
 /* Snapshot dirs of the state's layers, top first; for an empty image the

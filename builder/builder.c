@@ -329,7 +329,11 @@ exec_step (struct build *b, struct build_state *st, const struct bf_instr *in,
   if (build_apply_meta (b, st, x, err) < 0)
     goto out;
   build_state_add (st, rec.history, rec.has_layer ? &rec.layer : NULL);
-  if (hit != 0 && build_cache_put (b, key, &rec, top_layer (st), err) < 0)
+  build_cache_note (b, st, key, &rec);
+  /* a --cache-from hit too: the next build here hits without it (a
+     record is a miss until its layer blob is in the store) */
+  if ((hit != 0 || rec.remote)
+      && build_cache_put (b, key, &rec, top_layer (st), err) < 0)
     goto out;
   memcpy (st->key, key, sizeof key);
   ret = 0;
@@ -529,6 +533,22 @@ private_mounts (struct err **err)
   return 0;
 }
 
+/* --cache-from's records, and what --cache-to will note: the stages of
+ * the final image for mode=min (target and its FROM chain). */
+static void
+cache_setup (struct build *b, size_t target)
+{
+  build_remote_open (b);
+  if (!b->o->n_cache_to)
+    return;
+  b->export_all = json_object ();
+  b->export_min = json_object ();
+  b->min_stage = xcalloc (b->plan->n_stages, sizeof *b->min_stage);
+  for (struct bf_stage *s = &b->plan->stages[target]; s;
+       s = build_from_stage (b, s->base, (size_t)s->index))
+    b->min_stage[s->index] = true;
+}
+
 static int
 setup (struct build *b, struct err **err)
 {
@@ -585,6 +605,10 @@ teardown (struct build *b)
   bf_kvs_release (&b->args);
   bf_kvs_release (&b->builtin);
   platform_release (&b->target);
+  build_remote_close (b);
+  json_decref (b->export_all);
+  json_decref (b->export_min);
+  free (b->min_stage);
 }
 
 int
@@ -637,6 +661,7 @@ build_run (struct store *s, const struct build_opts *o,
       b.n_steps += 1 + (int)b.plan->stages[i].n_instrs;
   if (setup (&b, err) < 0)
     goto out;
+  cache_setup (&b, (size_t)target->index);
   /* held until the tags are set: prune keeps the blobs written here */
   guard = store_writer_guard (s, err);
   if (guard < 0)
@@ -652,13 +677,19 @@ build_run (struct store *s, const struct build_opts *o,
       json_object_set_new (l, o->labels.v[i].key,
                            json_string (o->labels.v[i].value));
     }
-  if (build_write_image (&b, &b.stages[target->index], out, err) < 0)
+  /* every blob of the stored image in the store, --cache-from's too */
+  if (build_remote_fetch (&b, b.stages[target->index].layers,
+                          b.stages[target->index].n_layers, err)
+          < 0
+      || build_write_image (&b, &b.stages[target->index], out, err) < 0)
     goto out;
   out->unused_args = unused_args (&b);
   if (o->output.type != BUILD_OUT_NONE)
     {
       /* exported, not named in the store */
       ret = build_export (&b, &b.stages[target->index], out, err);
+      if (ret == 0)
+        ret = build_cache_export (&b, err);
       goto out;
     }
   if (o->platform_part)
@@ -682,6 +713,8 @@ build_run (struct store *s, const struct build_opts *o,
           < 0)
         goto out;
     }
+  if (build_cache_export (&b, err) < 0)
+    goto out;
   ret = 0;
 out:
   if (ret < 0 && *err && (*err)->exit != 130)

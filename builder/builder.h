@@ -79,6 +79,30 @@ int build_output_parse (const char *spec, struct build_output *out,
                         struct err **err);
 void build_output_release (struct build_output *out);
 
+/* --cache-from / --cache-to: where a build cache is shared
+ * (builder/cacheopt.c parses, builder/cacheremote.c reads, cacheexport.c
+ * writes). */
+enum build_cache_type
+{
+  BUILD_CACHE_REGISTRY, /* type=registry,ref=R (also a bare R) */
+  BUILD_CACHE_LOCAL,    /* type=local,src=DIR / dest=DIR (OCI layout) */
+};
+struct build_cache_spec
+{
+  enum build_cache_type type;
+  char *ref;         /* registry: the reference, normalised */
+  char *dir;         /* local: the layout directory */
+  char *tag;         /* local: its tag (default latest) */
+  bool max;          /* --cache-to mode=max: every stage's steps */
+  bool ignore_error; /* --cache-to ignore-error=true: a failure warns */
+};
+/* Append one --cache-from (to false) or --cache-to (to true) value to
+ * *v; a bad one is a usage error (exit 2). */
+int build_cache_spec_add (struct build_cache_spec **v, size_t *n,
+                          const char *arg, bool to, struct err **err);
+/* Free the n specs and the array. */
+void build_cache_specs_free (struct build_cache_spec *v, size_t n);
+
 struct build_opts
 {
   const char *root;           /* store root (for temp dirs and caches) */
@@ -112,6 +136,10 @@ struct build_opts
   int64_t shm_size;          /* --shm-size for RUN, 0: the default */
   struct rt_rlimit *ulimits; /* --ulimit for RUN */
   size_t n_ulimits;
+  struct build_cache_spec *cache_from; /* --cache-from, in order */
+  size_t n_cache_from;
+  struct build_cache_spec *cache_to; /* --cache-to */
+  size_t n_cache_to;
   FILE *out; /* progress (stdout) */
   bool platform_part; /* one platform of several: the index is named */
 };

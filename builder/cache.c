@@ -11,7 +11,8 @@
  * "layer" is absent for steps without one; "top" is the topmost layer
  * blob of the stage after the step, which prune uses to drop records
  * whose layers no image keeps (build_cache_prune). A record whose layer
- * blob has gone is a miss. */
+ * blob has gone is a miss, unless a --cache-from has the step
+ * (builder/cacheremote.c). */
 #include "builder/build_int.h"
 #include "layers/image_store.h"
 #include "layers/store.h"
@@ -69,12 +70,49 @@ build_cache_rec_release (struct build_cache_rec *rec)
 }
 
 int
-build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
-                 struct err **err)
+build_cache_rec_parse (json_t *j, struct build_cache_rec *rec)
 {
+  json_t *h = json_object_get (j, "history");
+  json_t *l = json_object_get (j, "layer");
   memset (rec, 0, sizeof *rec);
-  if (b->o->no_cache && !b->replay)
+  if (!json_is_object (h))
     return 1;
+  if (json_is_object (l))
+    {
+      const char *dg = json_string_value (json_object_get (l, "digest"));
+      const char *id = json_string_value (json_object_get (l, "diff_id"));
+      const char *mt = json_string_value (json_object_get (l, "mediaType"));
+      json_t *sz = json_object_get (l, "size");
+      if (!dg || !id || !mt || !json_is_integer (sz) || !digest_is_sha256 (dg)
+          || !digest_is_sha256 (id))
+        return 1;
+      rec->has_layer = true;
+      rec->layer
+          = (struct build_layer){ xstrdup (dg), xstrdup (id), xstrdup (mt),
+                                  json_integer_value (sz) };
+    }
+  rec->history = json_incref (h);
+  return 0;
+}
+
+json_t *
+build_cache_rec_json (const struct build_cache_rec *rec)
+{
+  json_t *j = json_pack ("{s:O}", "history", rec->history);
+  if (rec->has_layer)
+    json_object_set_new (
+        j, "layer",
+        json_pack ("{s:s,s:s,s:s,s:I}", "digest", rec->layer.digest, "diff_id",
+                   rec->layer.diff_id, "mediaType", rec->layer.media_type,
+                   "size", (json_int_t)rec->layer.size));
+  return j;
+}
+
+/* This store's record: 0 hit, 1 miss, -1 error. */
+static int
+local_get (struct build *b, const char *key, struct build_cache_rec *rec,
+           struct err **err)
+{
   _cleanup_close_ int dfd = open_cache_dir (b->store, false, err);
   if (dfd < 0)
     return *err ? -1 : 1;
@@ -93,34 +131,28 @@ build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
       return -1;
     }
   json_t *j = json_loadb (text, len, 0, NULL);
-  json_t *h = json_object_get (j, "history");
-  json_t *l = json_object_get (j, "layer");
-  if (!json_is_object (h))
-    {
-      /* a damaged record is a miss; the next put replaces it */
-      json_decref (j);
-      return 1;
-    }
-  if (json_is_object (l))
-    {
-      const char *dg = json_string_value (json_object_get (l, "digest"));
-      const char *id = json_string_value (json_object_get (l, "diff_id"));
-      const char *mt = json_string_value (json_object_get (l, "mediaType"));
-      json_t *sz = json_object_get (l, "size");
-      if (!dg || !id || !mt || !json_is_integer (sz) || !digest_is_sha256 (dg)
-          || !digest_is_sha256 (id) || !store_has_blob (b->store, dg))
-        {
-          json_decref (j);
-          return 1;
-        }
-      rec->has_layer = true;
-      rec->layer
-          = (struct build_layer){ xstrdup (dg), xstrdup (id), xstrdup (mt),
-                                  json_integer_value (sz) };
-    }
-  rec->history = json_incref (h);
+  /* a damaged record is a miss; the next put replaces it */
+  int r = build_cache_rec_parse (j, rec);
   json_decref (j);
-  return 0;
+  if (r == 0 && rec->has_layer && !store_has_blob (b->store, rec->layer.digest))
+    {
+      build_cache_rec_release (rec);
+      r = 1;
+    }
+  return r;
+}
+
+int
+build_cache_get (struct build *b, const char *key, struct build_cache_rec *rec,
+                 struct err **err)
+{
+  memset (rec, 0, sizeof *rec);
+  if (b->o->no_cache && !b->replay)
+    return 1;
+  int r = local_get (b, key, rec, err);
+  if (r == 1 && b->remote)
+    r = build_remote_get (b, key, rec);
+  return r;
 }
 
 int
@@ -131,13 +163,7 @@ build_cache_put (struct build *b, const char *key,
   _cleanup_close_ int dfd = open_cache_dir (b->store, true, err);
   if (dfd < 0)
     return -1;
-  json_t *j = json_pack ("{s:O}", "history", rec->history);
-  if (rec->has_layer)
-    json_object_set_new (
-        j, "layer",
-        json_pack ("{s:s,s:s,s:s,s:I}", "digest", rec->layer.digest, "diff_id",
-                   rec->layer.diff_id, "mediaType", rec->layer.media_type,
-                   "size", (json_int_t)rec->layer.size));
+  json_t *j = build_cache_rec_json (rec);
   if (top)
     json_object_set_new (j, "top", json_string (top));
   char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);

@@ -14,6 +14,7 @@
  * layer (build_mounts_clean). */
 #include "builder/build_int.h"
 #include "layers/overlay.h"
+#include "layers/ovl.h"
 #include "layers/store.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -34,7 +35,6 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -777,24 +777,6 @@ build_mounts_setup (struct build *b, struct build_mounts *ms, struct rt_plan *p,
 
 /* ---- what the mounts leave in the upper dir ---- */
 
-/* Is rel in the stack of lower dirs (a whiteout is not)? st (may be NULL)
- * gets its stat. */
-static bool
-build_in_lowers (char *const *lowers, const char *rel, struct stat *st)
-{
-  struct stat tmp;
-  if (!st)
-    st = &tmp;
-  for (size_t i = 0; lowers && lowers[i]; i++)
-    {
-      _cleanup_free_ char *p = xasprintf ("%s/%s", lowers[i], rel);
-      if (lstat (p, st) < 0)
-        continue;
-      return !(S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0));
-    }
-  return false;
-}
-
 /* An empty directory, not opaque, at name in dirfd? */
 static bool
 build_empty_plain_dir (int dirfd, const char *name)
@@ -833,7 +815,7 @@ build_mounts_clean (const struct build_mounts *ms, int upper_fd,
       while (*rel)
         {
           struct stat up, lo;
-          bool in_lower = build_in_lowers (lowers, rel, &lo);
+          bool in_lower = ovl_lower_kind (lowers, rel, &lo) != 0;
           if (fstatat (upper_fd, rel, &up, AT_SYMLINK_NOFOLLOW) < 0)
             break;
           if (S_ISREG (up.st_mode) && leaf && up.st_size == 0 && !in_lower)

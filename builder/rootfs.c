@@ -49,6 +49,9 @@ build_lowers (struct build *b, struct build_state *st, char ***out,
       *out = st->lowers;
       return 0;
     }
+  /* the files are needed now: a --cache-from hit's layers come here */
+  if (build_remote_fetch (b, st->layers, st->n_layers, err) < 0)
+    return -1;
   char **diff_ids = xcalloc (st->n_layers + 1, sizeof (char *));
   for (size_t i = 0; i < st->n_layers; i++)
     diff_ids[i] = st->layers[i].diff_id;

@@ -37,8 +37,9 @@ static const char usage_text[]
       "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
       "[--no-cache-filter STAGE[,...]] [--add-host NAME:IP]... "
       "[--shm-size SIZE] [--ulimit "
-      "NAME=SOFT[:HARD]]... " REGFLAGS_USAGE_TLS_VERIFY
-      " " REGFLAGS_USAGE_SIGNATURE_POLICY " [-q] CONTEXT";
+      "NAME=SOFT[:HARD]]... [--cache-from SPEC]... [--cache-to "
+      "SPEC]... " REGFLAGS_USAGE_TLS_VERIFY " " REGFLAGS_USAGE_SIGNATURE_POLICY
+      " [-q] CONTEXT";
 
 /* Buildfiles bigger than this are not plausible. */
 #define BUILDFILE_MAX (8u << 20)
@@ -295,6 +296,11 @@ static const struct cmd_opt build_opts[] = {
            "Ulimit options for the RUN instructions", "--ulimit"),
   CMD_OPT ("ssh", 0, "default|ID[=SOCKET]", 'H',
            "SSH agent socket to expose to the build", "--ssh"),
+  CMD_OPT ("cache-from", 0, "type=registry,ref=R|type=local,src=DIR", 'C',
+           "External cache sources", "--cache-from"),
+  CMD_OPT ("cache-to", 0,
+           "type=registry,ref=R[,mode=min|max]|type=local,dest=DIR", 'D',
+           "Cache export destinations", "--cache-to"),
   REGFLAGS_OPT_TLS_VERIFY,
   REGFLAGS_OPT_SIGNATURE_POLICY,
   CMD_OPT ("jobs", 0, "N", REGFLAG_JOBS, "Blobs transferred at once, 1 to 64",
@@ -456,6 +462,17 @@ COMMAND (build)
         if (add_ssh (&o, optarg, err) < 0)
           goto out;
         break;
+      case 'C':
+        if (build_cache_spec_add (&o.cache_from, &o.n_cache_from, optarg, false,
+                                  err)
+            < 0)
+          goto out;
+        break;
+      case 'D':
+        if (build_cache_spec_add (&o.cache_to, &o.n_cache_to, optarg, true, err)
+            < 0)
+          goto out;
+        break;
       case 'e':
         if (command_parse_epoch (optarg, &o.source_date_epoch, err) < 0)
           goto out;
@@ -574,6 +591,8 @@ out:
   bf_kvs_release (&o.labels);
   build_output_release (&o.output);
   free (o.ulimits);
+  build_cache_specs_free (o.cache_from, o.n_cache_from);
+  build_cache_specs_free (o.cache_to, o.n_cache_to);
   build_context_release (&ctx);
   secrets_release (&o);
   if (store_open_ok)

@@ -167,3 +167,19 @@ ovl_close_dirs (int *fds, size_t n)
     close (fds[i]);
   free (fds);
 }
+
+char
+ovl_lower_kind (char *const *lowers, const char *name, struct stat *st)
+{
+  for (size_t i = 0; lowers && lowers[i]; i++)
+    {
+      _cleanup_close_ int fd
+          = open (lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 || fstatat (fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (ovl_is_whiteout (st))
+        return 0;
+      return S_ISDIR (st->st_mode) ? 'd' : 'o';
+    }
+  return 0;
+}

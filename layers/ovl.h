@@ -30,6 +30,11 @@ enum
 int ovl_xattrs (int dirfd, const char *name, const char *what, int *flags,
                 struct err **err);
 
+/* What the top-most of lowers (overlay lower dirs, top first; may be
+ * NULL) that has name holds there: 'd' a directory, 'o' something else, 0
+ * nothing (absent, or a whiteout). st gets its stat. */
+char ovl_lower_kind (char *const *lowers, const char *name, struct stat *st);
+
 /* "a" + "/" + "b", or "b" when dir is "". */
 char *ovl_join (const char *dir, const char *name);
 

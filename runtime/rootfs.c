@@ -2,6 +2,7 @@
  * private mount namespace, then pivot_root into it with the old root
  * detached. */
 #include "layers/overlay.h"
+#include "layers/ovl.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -16,27 +17,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-/* What the top-most layer that has name holds there: 'd' a directory,
- * 'o' something else, 0 nothing (absent, or a whiteout). */
-static char
-lower_kind (char *const *lowers, const char *name, struct stat *st)
-{
-  for (size_t i = 0; lowers[i]; i++)
-    {
-      _cleanup_close_ int fd
-          = open (lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0 || fstatat (fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
-        continue;
-      if (S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0))
-        return 0;
-      return S_ISDIR (st->st_mode) ? 'd' : 'o';
-    }
-  return 0;
-}
 
 static bool
 dir_empty (int fd)
@@ -85,7 +67,8 @@ seed_upper (char *const *lowers, const char *upper)
     return;
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     mkdirat (up, dirs[i], 0755);
-  if (lower_kind (lowers, "etc", &st) != 'd' || mkdirat (up, "etc", 0755) < 0)
+  if (ovl_lower_kind (lowers, "etc", &st) != 'd'
+      || mkdirat (up, "etc", 0755) < 0)
     return;
   /* as a copy-up would: the image's owner and mode */
   etc = openat (up, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -132,7 +115,7 @@ rt_rootfs_made_by_runtime (void *lower_dirs, int dirfd, const char *name,
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     listed |= !strcmp (path, dirs[i]);
   if (!S_ISDIR (st->st_mode) || !listed
-      || (lowers && lower_kind (lowers, path, &lst)))
+      || (lowers && ovl_lower_kind (lowers, path, &lst)))
     return false;
   _cleanup_close_ int fd
       = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -222,6 +222,61 @@ test_changes (void)
   json_decref (doc);
 }
 
+/* --cache-from / --cache-to values (builder/cacheopt.c). */
+static void
+cache_spec (const char *arg, bool to, const char *want)
+{
+  struct build_cache_spec *v = NULL;
+  size_t n = 0;
+  struct err *err = NULL;
+  char got[512];
+  if (build_cache_spec_add (&v, &n, arg, to, &err) < 0)
+    snprintf (got, sizeof got, "error %d: %s", err->exit, err->msg);
+  else
+    snprintf (got, sizeof got, "%s %s %s%s%s",
+              v[0].type == BUILD_CACHE_LOCAL ? "local" : "registry",
+              v[0].ref ? v[0].ref : v[0].dir, v[0].tag ? v[0].tag : "-",
+              v[0].max ? " max" : "", v[0].ignore_error ? " ignore" : "");
+  CHECK_STR (got, want, "%s '%s'", to ? "--cache-to" : "--cache-from", arg);
+  err_free (err);
+  build_cache_specs_free (v, n);
+}
+
+static void
+test_cache_specs (void)
+{
+  cache_spec ("reg.example/app/cache", false,
+              "registry reg.example/app/cache:latest -");
+  cache_spec ("type=registry,ref=r.io/c:b,mode=max,ignore-error=true", true,
+              "registry r.io/c:b - max ignore");
+  cache_spec ("type=registry,ref=r.io/c,image-manifest=true", true,
+              "registry r.io/c:latest -");
+  cache_spec ("type=local,dest=/tmp/x", true, "local /tmp/x latest");
+  cache_spec ("src=/tmp/x,tag=v1", false, "local /tmp/x v1");
+  cache_spec ("type=registry,ref=r.io/c,mode=all", true,
+              "error 2: invalid --cache-to 'type=registry,ref=r.io/c,mode=all':"
+              " mode is min or max, not 'all'");
+  cache_spec ("type=local,src=/x", true,
+              "error 2: invalid --cache-to 'type=local,src=/x': unknown key "
+              "'src'");
+  cache_spec ("type=registry,ref=r.io/c,mode=max", false,
+              "error 2: invalid --cache-from "
+              "'type=registry,ref=r.io/c,mode=max': unknown key 'mode'");
+  cache_spec ("type=registry", false,
+              "error 2: invalid --cache-from 'type=registry': type=registry "
+              "needs ref=REFERENCE (only)");
+  cache_spec ("type=s3,ref=x", true,
+              "error 2: invalid --cache-to 'type=s3,ref=x': type 's3' is not "
+              "supported (registry and local are)");
+  cache_spec ("type=registry,ref=r.io/c,oci-mediatypes=false", true,
+              "error 2: invalid --cache-to "
+              "'type=registry,ref=r.io/c,oci-mediatypes=false': only true is "
+              "supported for 'oci-mediatypes'");
+  cache_spec ("type=registry,ref=,x", true,
+              "error 2: invalid --cache-to 'type=registry,ref=,x': expected "
+              "KEY=VALUE, got 'ref='");
+}
+
 int
 main (void)
 {
@@ -230,5 +285,6 @@ main (void)
   test_text ();
   test_config ();
   test_changes ();
+  test_cache_specs ();
   return test_done ();
 }

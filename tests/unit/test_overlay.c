@@ -3,6 +3,7 @@
  * overlayfs in a private mount namespace; the merged view is checked. */
 #include "layers/apply.h"
 #include "layers/overlay.h"
+#include "layers/ovl.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define N_LAYERS 120
@@ -92,6 +94,42 @@ make_layer (int i, const char *dir, struct err **err)
   return rc;
 }
 
+/* ovl_lower_kind: the top-most lower dir that has a name decides, a
+ * whiteout hides what is below it (the runtime's mount points and the
+ * builder's RUN --mount clean-up both ask it). */
+static void
+test_lower_kind (void)
+{
+  char dir[] = "/tmp/test-ovl-kind.XXXXXX";
+  struct stat st;
+  CHECK (mkdtemp (dir) != NULL, "mkdtemp");
+  _cleanup_free_ char *top = xasprintf ("%s/top", dir);
+  _cleanup_free_ char *low = xasprintf ("%s/low", dir);
+  _cleanup_free_ char *p1 = xasprintf ("%s/low/d", dir);
+  _cleanup_free_ char *p2 = xasprintf ("%s/top/d", dir);
+  _cleanup_free_ char *p3 = xasprintf ("%s/low/f", dir);
+  _cleanup_free_ char *p4 = xasprintf ("%s/top/gone", dir);
+  _cleanup_free_ char *p5 = xasprintf ("%s/low/gone", dir);
+  mkdir (top, 0755);
+  mkdir (low, 0755);
+  mkdir (p1, 0755);
+  CHECK (mknod (p2, S_IFREG | 0644, 0) == 0, "a file over a dir");
+  CHECK (mknod (p3, S_IFREG | 0644, 0) == 0, "a file");
+  CHECK (mknod (p4, S_IFCHR | 0, makedev (0, 0)) == 0, "a whiteout");
+  mkdir (p5, 0755);
+  char *lowers[] = { top, low, NULL };
+  CHECK (ovl_lower_kind (lowers, "d", &st) == 'o', "the top layer decides");
+  CHECK (ovl_lower_kind (lowers + 1, "d", &st) == 'd', "a directory");
+  CHECK (ovl_lower_kind (lowers, "f", &st) == 'o' && S_ISREG (st.st_mode),
+         "a file below, with its stat");
+  CHECK (ovl_lower_kind (lowers, "gone", &st) == 0, "a whiteout hides");
+  CHECK (ovl_lower_kind (lowers, "none", &st) == 0, "absent");
+  CHECK (ovl_lower_kind (NULL, "d", &st) == 0, "no lowers");
+  struct err *err = NULL;
+  fs_rm_rf (AT_FDCWD, dir, &err);
+  err_free (err);
+}
+
 int
 main (void)
 {
@@ -103,6 +141,7 @@ main (void)
       SKIP ("test_overlay needs root (mount namespace, overlayfs)");
       return test_done ();
     }
+  test_lower_kind ();
   if (unshare (CLONE_NEWNS) < 0
       || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     {
