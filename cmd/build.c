@@ -299,9 +299,10 @@ static const struct cmd_opt build_opts[] = {
   CMD_OPT ("cache-from", 0, "SPEC", 'C',
            "External cache sources (type=registry,ref=R or type=local,src=DIR)",
            "--cache-from"),
-  CMD_OPT ("cache-to", 0,
-           "type=registry,ref=R[,mode=min|max]|type=local,dest=DIR", 'D',
-           "Cache export destinations", "--cache-to"),
+  CMD_OPT ("cache-to", 0, "SPEC", 'D',
+           "Cache export destination (type=registry,ref=R[,mode=max] or "
+           "type=local,dest=DIR)",
+           "--cache-to"),
   REGFLAGS_OPT_TLS_VERIFY,
   REGFLAGS_OPT_SIGNATURE_POLICY,
   CMD_OPT ("jobs", 0, "N", REGFLAG_JOBS, "Blobs transferred at once, 1 to 64",
