@@ -53,7 +53,9 @@ is "machine 1 builds and exports the cache three ways" "$rc" 0
 is "... its RUN steps ran" "$(ran1)" "tools main last "
 like "... says where the cache went" "$out" "cache exported to $LAB_HTTP/$R/cache:max \\(6 steps, 4 layers\\)"
 ID1=$(img inspect --format '{{.Id}}' app:1)
-D1=$(img inspect --format '{{.Digest}}' app:1 2>/dev/null || true)
+# the manifest digest app:1 has in a store's index.json
+mdig () { jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "docker.io/library/app:1") | .digest' "$1/oci/index.json"; }
+MD1=$(mdig "$M1")
 
 # The artifact is valid OCI: skopeo reads it, copies it (verifying every
 # blob) and sees its own types.
@@ -87,6 +89,8 @@ is "machine 2 (empty store) builds from the registry cache" "$rc" 0
 is "... no RUN step ran" "$(ran m2)" ""
 is "... every step CACHED" "$(grep -c -- '--> CACHED' <<< "$out")" 6
 is "... the same image ID as machine 1" "$(on m2 inspect --format '{{.Id}}' app:1)" "$ID1"
+is "... and the same manifest digest" "$(mdig "$T_TMP/m2")" "$MD1"
+ok "... (a real one)" test -n "$MD1"
 # layers come only when needed: the tools stage's when COPY --from hashes
 # its files, the others when the image is written (the progress says
 # "Pull complete" for each, in order with the steps)
