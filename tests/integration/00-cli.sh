@@ -35,10 +35,10 @@ is "nor libcrypto" \
 # Without --config or IMGTOOL_CONFIG every reader uses the default file
 # ($XDG_CONFIG_HOME/imgtool/config.json for a user), the network's too.
 d="$T_TMP/user"
-mkdir -p "$d/xdg/imgtool" "$d/root"
+mkdir -p "$d/xdg/imgtool" "$d/root" "$d/run"
 echo '{"default-network": {"subnet": "10.66.0.0/24"}}' > "$d/xdg/imgtool/config.json"
 chmod -R a+rwX "$d"; chmod a+x "$T_TMP"
-out=$(env -u IMGTOOL_CONFIG XDG_CONFIG_HOME="$d/xdg" IMGTOOL_ROOT="$d/root" \
+out=$(env -u IMGTOOL_CONFIG XDG_RUNTIME_DIR="$d/run" XDG_CONFIG_HOME="$d/xdg" IMGTOOL_ROOT="$d/root" \
   setpriv --reuid=65534 --regid=65534 --clear-groups "$IMGTOOL" network ls --format '{{.Name}} {{.Subnet}}' 2>&1)
 like "the default config file gives the network's subnet" "$out" '10\.66\.0\.0/24'
 # An error is one short line whatever users or registries wrote into it:
