@@ -400,12 +400,11 @@ estargz_json (const struct strbuf *tarbytes, struct strbuf *json,
 
 static int
 check_digest (const char *what, const void *buf, size_t len, const char *want,
-              struct err **err)
+              char got[DIGEST_STR_LEN + 1], struct err **err)
 {
-  char got[DIGEST_STR_LEN + 1];
+  digest_buf (buf, len, got);
   if (!want[0])
     return 0;
-  digest_buf (buf, len, got);
   if (strcmp (got, want) != 0)
     return err_set (err, 0, "toc: %s digest mismatch: %s, expected %s", what,
                     got, want);
@@ -418,6 +417,7 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
 {
   struct strbuf plain = STRBUF_INIT, json = STRBUF_INIT;
   struct toc *t = NULL;
+  char got[DIGEST_STR_LEN + 1];
   if (loc->format == TOC_NONE || loc->length == 0)
     {
       err_set (err, 0, "toc: location unknown");
@@ -435,7 +435,8 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
   if (loc->format == TOC_ZSTD_CHUNKED)
     {
       /* zstd:chunked's digest is of the compressed bytes */
-      if (check_digest ("zstd:chunked manifest", buf, len, loc->digest, err)
+      if (check_digest ("zstd:chunked manifest", buf, len, loc->digest, got,
+                        err)
           < 0)
         return NULL;
       if (decompress_all (LAYER_ZSTD, buf, len, TOC_MAX_SIZE, &json, err) < 0)
@@ -463,11 +464,14 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
       if (estargz_json (&plain, &json, err) < 0)
         goto out;
       /* eStargz's digest is of the JSON */
-      if (check_digest (TOC_ESTARGZ_NAME, json.buf, json.len, loc->digest, err)
+      if (check_digest (TOC_ESTARGZ_NAME, json.buf, json.len, loc->digest, got,
+                        err)
           < 0)
         goto out;
     }
   t = toc_parse_json (loc, json.buf, json.len, blob_size, err);
+  if (t)
+    memcpy (t->toc_digest, got, sizeof got);
 out:
   strbuf_release (&plain);
   strbuf_release (&json);
