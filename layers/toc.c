@@ -640,7 +640,7 @@ add_chunk (struct toc_entry *e, json_t *o, enum toc_format fmt, uint64_t limit)
 {
   struct toc_chunk c = { 0 };
   uint64_t chunk_size;
-  if (get_u64 (o, "offset", limit, &c.offset) < 0
+  if (get_u64 (o, "offset", INT64_MAX, &c.offset) < 0
       || get_u64 (o, "chunkOffset", e->size, &c.file_offset) < 0
       || get_u64 (o, "chunkSize", e->size, &chunk_size) < 0
       || get_u64 (o, "innerOffset", UINT32_MAX, &c.inner_offset) < 0
@@ -730,7 +730,7 @@ parse_entry (json_t *o, struct toc *t, uint64_t limit, struct err **err)
   if (e->size == 0)
     return 0;
   if (add_chunk (e, o, t->format, limit) < 0
-      || get_u64 (o, "endOffset", limit, &end) < 0)
+      || get_u64 (o, "endOffset", INT64_MAX, &end) < 0)
     return err_set (err, 0, "toc: '%s' has a malformed field", norm);
   /* zstd:chunked gives the file's end in its first entry: keep it in the
    * first chunk's end until all chunks are known */
