@@ -137,17 +137,28 @@ ranges=$(grep -v 'level=' "$LAB_LOG_HTTP" | grep -c "GET /v2/$R/zc/blobs/.* 206 
 ok "podman fetched the zstd:chunked layers by Range (206 answers: $ranges)" [ "$ranges" -gt 0 ]
 
 # --- buildah's zstd:chunked layers, read by imgtool ---------------------------
-c=$(peers_buildah from scratch 2>/dev/null)
-peers_buildah copy "$c" "$ctx" / >/dev/null 2>&1
+ok "busybox layout (made without imgtool)" peers_busybox_layout "$T_TMP/bbl" latest
+ok "busybox into the peers' storage" peers_podman_load "$T_TMP/bbl" latest
+c=$(peers_buildah from docker.io/library/busybox:latest 2>/dev/null)
+peers_buildah copy "$c" "$ctx" /data >/dev/null 2>&1
 peers_buildah commit -q "$c" bh:1 >/dev/null 2>&1
 rm -rf "$T_TMP/bh"
-ok "buildah pushes zstd:chunked" peers_buildah push -q --compression-format zstd:chunked bh:1 "oci:$T_TMP/bh:1"
-is "buildah's zstd:chunked layer: TOC parsed, every file verified" \
-  "$(layers_check "$T_TMP/bh" 1)" "zstd:chunked same 1"
+ok "buildah pushes zstd:chunked to a layout" peers_buildah push -q --compression-format zstd:chunked bh:1 "oci:$T_TMP/bh:1"
+is "buildah's zstd:chunked layers: TOC parsed, every file verified" \
+  "$(layers_check "$T_TMP/bh" 1 | sort -u)" "zstd:chunked same 1"
 man=$(blob "$T_TMP/bh" "$(jq -r '.manifests[0].digest' "$T_TMP/bh/index.json")")
-d=$(jq -r '.layers[0].digest' "$man")
+d=$(jq -r '.layers[1].digest' "$man")
 like "buildah's layer: the big file and its chunks" \
-  "$("$TOCDUMP" "$(blob "$T_TMP/bh" "$d")" | grep '^reg big ')" "^reg big mode 644 uid 0 gid 0 size 3000000 chunks [0-9]+ sha256:${big_sum%% *}$"
+  "$("$TOCDUMP" "$(blob "$T_TMP/bh" "$d")" | grep '^reg data/big ')" "^reg data/big mode 644 uid 0 gid 0 size 3000000 chunks [0-9]+ sha256:${big_sum%% *}$"
+ok "buildah pushes zstd:chunked to the registry" \
+  peers_ns --host-net "${_peers_env[@]}" buildah push -q --tls-verify=false --compression-format zstd:chunked bh:1 "docker://$LAB_HTTP/$R/bh:1"
+
+# --- imgtool pulls them (ordinary readers: skippable frames, TOC entry) ------
+for t in zc sgz bh; do
+  ok "imgtool pulls the $t image into a new store" env IMGTOOL_ROOT="$T_TMP/root-$t" "$IMGTOOL" pull -q "$LAB_HTTP/$R/$t:1"
+  is "imgtool runs the pulled $t image" \
+    "$(IMGTOOL_ROOT="$T_TMP/root-$t" "$IMGTOOL" run --rm --network none "$LAB_HTTP/$R/$t:1" sha256sum /data/big | cut -d' ' -f1)" "${big_sum%% *}"
+done
 
 # --- containerd's ctr ------------------------------------------------------
 # containerd with a private root, state and socket, in the peers' mount
