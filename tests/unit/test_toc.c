@@ -393,6 +393,30 @@ test_zstd_chunked (void)
   CHECK (lt && !data && why && strstr (why, "digest mismatch"),
          "zstd:chunked: a wrong digest is refused on read: %s", why ? why : "");
   free (data), free (why), free (lie), free (d), toc_free (lt);
+  /* big's digest wrong, its chunks' right: the whole file's check */
+  d = xasprintf ("\"digest\":\"%s\"", eb->digest);
+  lie = replace (json, d,
+                 "\"digest\":\"sha256:"
+                 "1111111111111111111111111111111111111111111111111111111111111"
+                 "111\"");
+  lt = parse_lie (lie, &loc, b.len, &why);
+  data = lt ? read_file (lt, &b, "big", &len, &why) : NULL;
+  CHECK (lt && !data && why && strstr (why, "'big' digest mismatch"),
+         "zstd:chunked: a wrong file digest (chunks right) is refused: %s",
+         why ? why : "");
+  free (data), free (why), free (lie), free (d), toc_free (lt);
+  /* one chunk's digest wrong, the file's right: refused at that chunk,
+     before its bytes are passed on (a lazy read serves chunks) */
+  d = xasprintf ("\"chunkDigest\":\"%s\"", eb->chunks[1].digest);
+  lie = replace (json, d,
+                 "\"chunkDigest\":\"sha256:"
+                 "2222222222222222222222222222222222222222222222222222222222222"
+                 "222\"");
+  lt = parse_lie (lie, &loc, b.len, &why);
+  data = lt ? read_file (lt, &b, "big", &len, &why) : NULL;
+  CHECK (lt && !data && why && strstr (why, "toc: chunk at offset"),
+         "zstd:chunked: a wrong chunk digest is refused: %s", why ? why : "");
+  free (data), free (why), free (lie), free (d), toc_free (lt);
   /* a name that climbs out */
   lie = replace (json, "\"name\":\"d/a\"", "\"name\":\"../../etc/passwd\"");
   lt = parse_lie (lie, &loc, b.len, &why);
