@@ -355,6 +355,23 @@ modtime (int64_t sec, uint32_t nsec, bool frac)
   return json_string (buf);
 }
 
+/* The mode as the header block (just fed to the reader) holds it, file
+ * type bits included when a writer put them there: containers/storage
+ * checks the TOC's mode against Go's tar reader's, which keeps them. */
+static uint64_t
+header_mode (const uint8_t *h, uint32_t fallback)
+{
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < 8 && h[100 + i] == ' ')
+    i++;
+  if (i == 8 || h[100 + i] < '0' || h[100 + i] > '7')
+    return fallback;
+  for (; i < 8 && h[100 + i] >= '0' && h[100 + i] <= '7'; i++)
+    v = v << 3 | (uint64_t)(h[100 + i] - '0');
+  return v;
+}
+
 static int
 on_entry (void *arg, const struct tar_entry *e, struct err **err)
 {
@@ -378,7 +395,7 @@ on_entry (void *arg, const struct tar_entry *e, struct err **err)
     }
   if (e->linkpath)
     json_object_set_new (o, "linkName", json_string (e->linkpath));
-  set_u64 (o, "mode", e->mode, false);
+  set_u64 (o, "mode", header_mode (w->block, e->mode), false);
   set_u64 (o, "size", e->size, false);
   set_u64 (o, "uid", e->uid, !z);
   set_u64 (o, "gid", e->gid, !z);
