@@ -634,6 +634,16 @@ toc_free (struct toc *t)
   free (t);
 }
 
+/* Room for element n of an array that holds n: the capacity doubles at
+ * each power of two (a TOC may list a million chunks). */
+static void *
+grow (void *p, size_t n, size_t elem)
+{
+  if (n == 0 || (n & (n - 1)) == 0)
+    p = xrealloc (p, (n ? 2 * n : 1) * elem);
+  return p;
+}
+
 /* A chunk as the JSON gives it, before its end is known. */
 static int
 add_chunk (struct toc_entry *e, json_t *o, enum toc_format fmt, uint64_t limit)
@@ -655,7 +665,7 @@ add_chunk (struct toc_entry *e, json_t *o, enum toc_format fmt, uint64_t limit)
     c.size = chunk_size ? chunk_size : e->size - c.file_offset;
   else
     c.size = chunk_size; /* fixed up once all chunks are known */
-  e->chunks = xrealloc (e->chunks, (e->n_chunks + 1) * sizeof *e->chunks);
+  e->chunks = grow (e->chunks, e->n_chunks, sizeof *e->chunks);
   e->chunks[e->n_chunks++] = c;
   return 0;
 }
@@ -690,7 +700,7 @@ parse_entry (json_t *o, struct toc *t, uint64_t limit, struct err **err)
       free (norm);
       return rc;
     }
-  t->entries = xrealloc (t->entries, (t->n_entries + 1) * sizeof *t->entries);
+  t->entries = grow (t->entries, t->n_entries, sizeof *t->entries);
   struct toc_entry *e = &t->entries[t->n_entries++];
   memset (e, 0, sizeof *e);
   e->type = ty;
