@@ -304,7 +304,7 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
   int r = 0;
   if (tw->failed)
     return err_set (err, 0, "layer writer already failed");
-  if (!tw->no_digest)
+  if (!tw->no_digest && !tw->seek) /* seekable.c hashes what it writes */
     digester_update (&tw->diff_id, tw->ibuf, tw->ilen);
   tw->tar_size += tw->ilen;
   if (!tw->cpipe && tw->comp != LAYER_UNCOMPRESSED && tw->tar_size > PIPE_AFTER
