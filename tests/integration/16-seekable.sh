@@ -160,6 +160,15 @@ for t in zc sgz bh; do
     "$(IMGTOOL_ROOT="$T_TMP/root-$t" "$IMGTOOL" run --rm --network none "$LAB_HTTP/$R/$t:1" sha256sum /data/big | cut -d' ' -f1)" "${big_sum%% *}"
 done
 
+# --- and loads them from an archive ------------------------------------------
+for t in zc sgz; do
+  rm -f "$T_TMP/$t.tar"
+  sk copy -q --src-tls-verify=false "docker://$LAB_HTTP/$R/$t:1" "oci-archive:$T_TMP/$t.tar:l/$t:1" >/dev/null 2>&1
+  ok "imgtool loads the $t image from an OCI archive" env IMGTOOL_ROOT="$T_TMP/rootl-$t" "$IMGTOOL" load -q -i "$T_TMP/$t.tar"
+  is "imgtool runs the loaded $t image" \
+    "$(IMGTOOL_ROOT="$T_TMP/rootl-$t" "$IMGTOOL" run --rm --network none "l/$t:1" sha256sum /data/big | cut -d' ' -f1)" "${big_sum%% *}"
+done
+
 # --- containerd's ctr ------------------------------------------------------
 # containerd with a private root, state and socket, in the peers' mount
 # namespace (its /run is private there, so ctr runs in it too); runc's
