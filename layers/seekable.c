@@ -8,6 +8,7 @@
  * tar entry stargz.index.json, then the end blocks. */
 #include "layers/seekable.h"
 #include "layers/tar.h"
+#include "layers/tarsplit.h"
 #include "lib/base64.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -17,6 +18,7 @@
 #include <inttypes.h>
 #include <isa-l/igzip_lib.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,9 +86,7 @@ struct seekw
   bool in_chunk;
   /* the TOC and (zstd:chunked) the tar-split */
   json_t *entries;
-  struct strbuf seg; /* raw bytes of the tar-split segment being gathered */
-  struct strbuf ts;  /* tar-split JSON lines */
-  int64_t ts_pos;
+  struct tarsplit_writer ts;
   bool failed;
 };
 
@@ -221,85 +221,6 @@ comp_end (struct seekw *w, struct err **err)
   w->open = false;
   return w->f == TOC_ESTARGZ ? gz_run (w, NULL, 0, true, err)
                              : zs_run (w, NULL, 0, true, err);
-}
-
-/* ---- tar-split (zstd:chunked) ----------------------------------------- */
-
-static void
-ts_line (struct seekw *w, json_t *o)
-{
-  json_object_set_new (o, "position", json_integer (w->ts_pos++));
-  char *s = json_dumps (o, JSON_COMPACT);
-  strbuf_addstr (&w->ts, s);
-  strbuf_addch (&w->ts, '\n');
-  free (s);
-  json_decref (o);
-}
-
-static void
-ts_segment (struct seekw *w)
-{
-  if (w->f != TOC_ZSTD_CHUNKED || !w->seg.len)
-    return;
-  char *b64 = base64_encode (w->seg.buf, w->seg.len);
-  ts_line (w, json_pack ("{s:i,s:s}", "type", 2, "payload", b64));
-  free (b64);
-  strbuf_reset (&w->seg);
-}
-
-/* tar-split checks a file's content with CRC-64/ISO, big-endian. */
-static uint64_t crc_table[256];
-
-static void
-crc_init (void)
-{
-  for (unsigned i = 0; i < 256; i++)
-    {
-      uint64_t c = i;
-      for (int k = 0; k < 8; k++)
-        c = c & 1 ? (c >> 1) ^ 0xd800000000000000ULL : c >> 1;
-      crc_table[i] = c;
-    }
-}
-
-static uint64_t
-crc_update (uint64_t crc, const uint8_t *p, size_t n)
-{
-  crc = ~crc;
-  while (n--)
-    crc = crc_table[(uint8_t)crc ^ *p++] ^ (crc >> 8);
-  return ~crc;
-}
-
-static void
-ts_file (struct seekw *w, const char *name, uint64_t size)
-{
-  if (w->f != TOC_ZSTD_CHUNKED)
-    return;
-  json_t *o = json_object ();
-  json_object_set_new (o, "type", json_integer (1));
-  json_t *n = json_string (name);
-  if (n)
-    json_object_set_new (o, "name", n);
-  else
-    {
-      char *b64 = base64_encode (name, strlen (name));
-      json_object_set_new (o, "name_raw", json_string (b64));
-      free (b64);
-    }
-  if (size)
-    {
-      uint8_t be[8];
-      for (int i = 0; i < 8; i++)
-        be[i] = (uint8_t)(w->crc >> (56 - 8 * i));
-      char *b64 = base64_encode (be, 8);
-      json_object_set_new (o, "size", json_integer ((json_int_t)size));
-      json_object_set_new (o, "payload", json_string (b64));
-      free (b64);
-    }
-  else
-    json_object_set_new (o, "payload", json_null ());
-  ts_line (w, o);
 }
 
 /* ---- TOC entries ------------------------------------------------------ */
@@ -464,6 +385,7 @@ chunk_finish (struct seekw *w, struct err **err)
 }
 
 static uint64_t gear_table[256];
+static pthread_once_t gear_once = PTHREAD_ONCE_INIT;
 
 static void
 gear_init (void)
@@ -521,7 +443,7 @@ content (struct seekw *w, const uint8_t *p, size_t n, struct err **err)
       digester_update (&w->file_d, p, k);
       digester_update (&w->chunk_d, p, k);
       if (w->f == TOC_ZSTD_CHUNKED)
-        w->crc = crc_update (w->crc, p, k);
+        w->crc = tarsplit_crc64 (w->crc, p, k);
       if (comp_write (w, p, k, err) < 0)
         return -1;
       w->written += k;
@@ -608,7 +530,8 @@ file_end (struct seekw *w, struct err **err)
   w->entry = NULL;
   char *name = xstrdup (json_string_value (json_object_get (main, "name")));
   file_entries (w, main);
-  ts_file (w, name, w->size);
+  if (w->f == TOC_ZSTD_CHUNKED)
+    tarsplit_file (&w->ts, name, w->size, w->crc);
   free (name);
   w->pad = (BLOCK - w->size % BLOCK) % BLOCK;
   w->st = w->pad ? ST_PAD : ST_HDR;
@@ -633,7 +556,7 @@ static int
 between (struct seekw *w, const uint8_t *p, size_t n, struct err **err)
 {
   if (w->f == TOC_ZSTD_CHUNKED)
-    strbuf_add (&w->seg, p, n);
+    tarsplit_raw (&w->ts, p, n);
   return comp_write (w, p, n, err);
 }
 
@@ -655,7 +578,6 @@ header_block (struct seekw *w, struct err **err)
     return -1;
   if (!w->entry)
     return 0; /* a pax or long-name header: its entry comes next */
-  ts_segment (w);
   w->hdr_blocks = 0;
   if (w->size == 0)
     {
@@ -761,9 +683,9 @@ finish_zstd_chunked (struct seekw *w, int level, struct err **err)
 {
   _cleanup_strbuf_ struct strbuf ts = STRBUF_INIT, man = STRBUF_INIT;
   char ts_digest[DIGEST_STR_LEN + 1];
-  ts_segment (w);
+  tarsplit_end (&w->ts);
   if (comp_end (w, err) < 0
-      || zstd_compress (level, w->ts.buf, w->ts.len, &ts, err) < 0)
+      || zstd_compress (level, w->ts.lines.buf, w->ts.lines.len, &ts, err) < 0)
     return -1;
   digest_buf (ts.buf, ts.len, ts_digest);
   json_t *toc = json_pack ("{s:i,s:O,s:s}", "version", 1, "entries", w->entries,
@@ -784,7 +706,7 @@ finish_zstd_chunked (struct seekw *w, int level, struct err **err)
   put_le64 (footer + 24, 1);
   put_le64 (footer + 32, ts_off);
   put_le64 (footer + 40, ts.len);
-  put_le64 (footer + 48, w->ts.len);
+  put_le64 (footer + 48, w->ts.lines.len);
   memcpy (footer + 56, "GNUlInUx", 8);
   if (skippable (w, man.buf, man.len, err) < 0
       || skippable (w, ts.buf, ts.len, err) < 0
@@ -875,10 +797,7 @@ seekw_new (enum toc_format f, int level, const struct layer_sink *sink,
       err_set (err, 0, "not a seekable layer format");
       return NULL;
     }
-  if (!crc_table[1])
-    crc_init ();
-  if (!gear_table[0])
-    gear_init ();
+  pthread_once (&gear_once, gear_init);
   struct seekw *w = xcalloc (1, sizeof *w);
   w->f = f;
   w->level = level > 0 ? level : f == TOC_ZSTD_CHUNKED ? 3 : 1;
@@ -891,8 +810,7 @@ seekw_new (enum toc_format f, int level, const struct layer_sink *sink,
   w->cbuf = xmalloc (OUT_BUF);
   w->tr = tar_reader_new (&cb, w);
   w->entries = json_array ();
-  strbuf_init (&w->seg, 0);
-  strbuf_init (&w->ts, 0);
+  tarsplit_init (&w->ts);
   if (f == TOC_ZSTD_CHUNKED)
     {
       w->zc = ZSTD_createCCtx ();
@@ -931,7 +849,6 @@ seekw_free (struct seekw *w)
   json_decref (w->entries);
   json_decref (w->entry);
   free (w->chunks);
-  strbuf_release (&w->seg);
-  strbuf_release (&w->ts);
+  tarsplit_release (&w->ts);
   free (w);
 }

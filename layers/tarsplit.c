@@ -6,6 +6,7 @@
  *    "position":N}                                         a file's content
  * ("name_raw" holds the name in base64 when it is not UTF-8). With the
  * files' contents it rebuilds the exact tar, so the diff_id. */
+#include "layers/tarsplit.h"
 #include "layers/decompress.h"
 #include "layers/toc.h"
 #include "lib/base64.h"
@@ -15,6 +16,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <string.h>
 
 /* One line may hold a segment of headers: a few KiB, at most a pax header
@@ -135,4 +137,106 @@ toc_tarsplit_walk (const struct toc *t, const uint8_t *buf, size_t len,
   layer_decomp_free (d);
   strbuf_release (&w.line);
   return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+void
+tarsplit_init (struct tarsplit_writer *w)
+{
+  strbuf_init (&w->lines, 0);
+  strbuf_init (&w->seg, 0);
+  w->pos = 0;
+}
+
+void
+tarsplit_release (struct tarsplit_writer *w)
+{
+  strbuf_release (&w->lines);
+  strbuf_release (&w->seg);
+}
+
+static void
+put_line (struct tarsplit_writer *w, json_t *o)
+{
+  json_object_set_new (o, "position", json_integer (w->pos++));
+  char *s = json_dumps (o, JSON_COMPACT);
+  strbuf_addstr (&w->lines, s);
+  strbuf_addch (&w->lines, '\n');
+  free (s);
+  json_decref (o);
+}
+
+void
+tarsplit_raw (struct tarsplit_writer *w, const void *p, size_t n)
+{
+  strbuf_add (&w->seg, p, n);
+}
+
+void
+tarsplit_end (struct tarsplit_writer *w)
+{
+  if (!w->seg.len)
+    return;
+  char *b64 = base64_encode (w->seg.buf, w->seg.len);
+  put_line (w, json_pack ("{s:i,s:s}", "type", 2, "payload", b64));
+  free (b64);
+  strbuf_reset (&w->seg);
+}
+
+void
+tarsplit_file (struct tarsplit_writer *w, const char *name, uint64_t size,
+               uint64_t crc)
+{
+  tarsplit_end (w);
+  json_t *o = json_object ();
+  json_object_set_new (o, "type", json_integer (1));
+  json_t *n = json_string (name);
+  if (n)
+    json_object_set_new (o, "name", n);
+  else
+    {
+      /* not UTF-8 */
+      char *b64 = base64_encode (name, strlen (name));
+      json_object_set_new (o, "name_raw", json_string (b64));
+      free (b64);
+    }
+  if (size)
+    {
+      uint8_t be[8];
+      for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(crc >> (56 - 8 * i));
+      char *b64 = base64_encode (be, 8);
+      json_object_set_new (o, "size", json_integer ((json_int_t)size));
+      json_object_set_new (o, "payload", json_string (b64));
+      free (b64);
+    }
+  else
+    json_object_set_new (o, "payload", json_null ());
+  put_line (w, o);
+}
+
+static uint64_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init (void)
+{
+  for (unsigned i = 0; i < 256; i++)
+    {
+      uint64_t c = i;
+      for (int k = 0; k < 8; k++)
+        c = c & 1 ? (c >> 1) ^ 0xd800000000000000ULL : c >> 1;
+      crc_table[i] = c;
+    }
+}
+
+uint64_t
+tarsplit_crc64 (uint64_t crc, const uint8_t *p, size_t n)
+{
+  pthread_once (&crc_once, crc_init);
+  crc = ~crc;
+  while (n--)
+    crc = crc_table[(uint8_t)crc ^ *p++] ^ (crc >> 8);
+  return ~crc;
 }
