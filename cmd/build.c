@@ -1,7 +1,7 @@
 /* imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... [--target S]
  * [--no-cache] [--pull[=always|missing|never]] [--network host|none|bridge]
- * [--platform P] [--compression gzip|zstd] [--source-date-epoch N] [-q]
- * CONTEXT */
+ * [--platform P] [--compression gzip|zstd|zstd:chunked|estargz]
+ * [--source-date-epoch N] [-q] CONTEXT */
 #include "builder/builder.h"
 #include "cmd/command.h"
 #include "cmd/opttable.h"
@@ -31,7 +31,7 @@ static const char usage_text[]
     = "imgtool build [-t NAME]... [-f FILE|-] [--build-arg K=V]... "
       "[--target STAGE] [--no-cache] [--pull[=always|missing|never]] "
       "[--network host|none|bridge] [--platform OS/ARCH[,...]] [--compression "
-      "gzip|zstd] "
+      "gzip|zstd|zstd:chunked|estargz] "
       "[--source-date-epoch N] [--secret id=ID,src=FILE|env=VAR]... "
       "[--ssh default|ID=SOCKET]... [--label K=V]... [--iidfile FILE] "
       "[--progress auto|plain|tty|quiet] [-o|--output SPEC] "
@@ -270,8 +270,11 @@ static const struct cmd_opt build_opts[] = {
            "Networking mode for the RUN instructions: bridge, none or host",
            "--network"),
   REGFLAGS_OPT_PLATFORM,
-  CMD_OPT ("compression", 0, "ALGO", 'c',
-           "Compression of the layers: gzip or zstd", NULL),
+  CMD_OPT ("compression", 0, "FORMAT", 'c',
+           "Compression of the layers: gzip, zstd, zstd:chunked or estargz",
+           NULL),
+  CMD_OPT ("compression-format", 0, "FORMAT", 'c',
+           "The same as --compression (podman's)", NULL),
   CMD_OPT ("source-date-epoch", 0, "SECONDS", 'e',
            "Timestamps set to this time, for reproducible output "
            "($SOURCE_DATE_EPOCH)",
