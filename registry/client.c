@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/xalloc.h"
+#include "registry/partial.h"
 #include "registry/ref.h"
 #include "registry/session.h"
 #include "registry/sources.h"
@@ -285,6 +286,46 @@ open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
   return 0;
 }
 
+/* Layers with a zstd:chunked TOC, in part (registry/partial.h), when the
+ * caller unpacks: those made leave the job list. With the reverse set,
+ * after the pull: the files of the layers pulled whole go into the file
+ * cache. */
+static int
+partial_layers (struct pull *pl, struct reg_repo *repo,
+                const struct image_config *c, bool after, struct err **err)
+{
+  const struct image_manifest *m = &pl->parsed[0];
+  _cleanup_strv_ char **chain = NULL;
+  size_t k = 0;
+  if (!pl->o->layers_done || strv_len (c->diff_ids) != m->n_layers)
+    return 0;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
+      return 0;
+  chain = image_chain_ids (c->diff_ids);
+  if (after)
+    {
+      for (size_t i = 0; i < m->n_layers; i++)
+        reg_partial_remember (pl->s, &m->layers[i], chain[i]);
+      return 0;
+    }
+  for (size_t i = 0; i < pl->n_jobs; i++)
+    {
+      size_t at = (size_t)(pl->job_layer[i] - m->layers);
+      int r = reg_partial_layer (repo, pl->s, pl->job_layer[i],
+                                 c->diff_ids[at], chain[at], pl->p, err);
+      if (r < 0)
+        return err_wrap (err, "layer %zu (%s)", at + 1,
+                         pl->job_layer[i]->digest);
+      if (r == 0)
+        continue;
+      pl->jobs[k] = pl->jobs[i];
+      pl->job_layer[k++] = pl->job_layer[i];
+    }
+  pl->n_jobs = k;
+  return 0;
+}
+
 /* Configs first (small; their diff_ids name the snapshots), then the
  * layers, each watched by its sink, then the layers_done hook. */
 static int
@@ -299,6 +340,8 @@ fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
     return -1;
   if ((have_config = load_config (pl, &c, err)) < 0)
     return -1;
+  if (have_config == 0 && partial_layers (pl, repo, &c, false, err) < 0)
+    goto out;
   if (have_config == 0 && open_sinks (pl, &c, err) < 0)
     goto out;
   if (reg_blobs_fetch (repo, pl->s, pl->jobs, pl->n_jobs, jobs, pl->p, err) < 0)
@@ -306,6 +349,8 @@ fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
   if (have_config == 0 && pl->o->layers_done
       && pl->o->layers_done (pl->o->sink_ud, &pl->parsed[0], &c, err) < 0)
     goto out;
+  if (have_config == 0)
+    partial_layers (pl, repo, &c, true, err);
   ret = 0;
 out:
   image_config_release (&c);
