@@ -18,8 +18,12 @@
 #include <string.h>
 
 static const uint8_t zstd_skippable_magic[4] = { 0x50, 0x2a, 0x4d, 0x18 };
+/* The footer's last 8 bytes: "GNUlInUx" since containers/storage 1.45,
+ * "GnUlInUx" before. */
 static const uint8_t zstd_chunked_magic[8]
-    = { 0x47, 0x4e, 0x55, 0x6c, 0x49, 0x6e, 0x55, 0x78 }; /* "GNUlInUx" */
+    = { 0x47, 0x4e, 0x55, 0x6c, 0x49, 0x6e, 0x55, 0x78 };
+static const uint8_t zstd_chunked_magic_old[8]
+    = { 0x47, 0x6e, 0x55, 0x6c, 0x49, 0x6e, 0x55, 0x78 };
 
 const char *
 toc_format_name (enum toc_format f)
@@ -96,16 +100,19 @@ toc_locate_annotations (const char *annotations_json, struct toc_location *loc,
       json_decref (a);
       return err_set (err, 0, "toc: layer annotations are not a json object");
     }
-  const char *zpos
-      = json_string_value (json_object_get (a, TOC_ANN_ZSTD_POSITION));
-  const char *zsum
-      = json_string_value (json_object_get (a, TOC_ANN_ZSTD_CHECKSUM));
-  const char *zts
-      = json_string_value (json_object_get (a, TOC_ANN_ZSTD_TARSPLIT));
-  const char *sdig
-      = json_string_value (json_object_get (a, TOC_ANN_ESTARGZ_DIGEST));
-  const char *susz
-      = json_string_value (json_object_get (a, TOC_ANN_ESTARGZ_USIZE));
+#define ANN(key) json_string_value (json_object_get (a, key))
+  const char *zpos = ANN (TOC_ANN_ZSTD_POSITION);
+  const char *zsum = ANN (TOC_ANN_ZSTD_CHECKSUM);
+  const char *zts = ANN (TOC_ANN_ZSTD_TARSPLIT);
+  const char *ztsum = ANN (TOC_ANN_ZSTD_TARSPLIT_CHECKSUM);
+  const char *sdig = ANN (TOC_ANN_ESTARGZ_DIGEST);
+  const char *susz = ANN (TOC_ANN_ESTARGZ_USIZE);
+  if (!zpos && !zsum)
+    {
+      zpos = ANN (TOC_ANN_ZSTD_POSITION_OLD);
+      zsum = ANN (TOC_ANN_ZSTD_CHECKSUM_OLD);
+    }
+#undef ANN
   int rc = 0;
   if (zpos || zsum)
     {
@@ -120,12 +127,18 @@ toc_locate_annotations (const char *annotations_json, struct toc_location *loc,
       else if (zts && parse_fields (zts, ts, 3) < 0)
         rc = err_set (err, 0, "toc: bad annotation %s '%s'",
                       TOC_ANN_ZSTD_TARSPLIT, zts);
+      else if (ztsum && !digest_is_sha256 (ztsum))
+        rc = err_set (err, 0, "toc: bad annotation %s '%s'",
+                      TOC_ANN_ZSTD_TARSPLIT_CHECKSUM, ztsum);
       else
         {
           loc->offset = f[0];
           loc->length = f[1];
           loc->uncompressed_length = f[2];
           snprintf (loc->digest, sizeof loc->digest, "%s", zsum);
+          if (ztsum)
+            snprintf (loc->tarsplit_digest, sizeof loc->tarsplit_digest, "%s",
+                      ztsum);
           if (zts)
             {
               loc->tarsplit_offset = ts[0];
@@ -158,20 +171,40 @@ toc_locate_annotations (const char *annotations_json, struct toc_location *loc,
   return rc;
 }
 
-/* The 64-byte payload of zstd:chunked's footer frame. */
+/* zstd:chunked's footer: a skippable frame at the end of the blob whose
+ * payload (64 bytes; 40 in the older layout, without the tar-split) ends
+ * with the magic. 1 found, 0 not one. */
 static int
-footer_zstd (const uint8_t *p, uint64_t blob_size, struct toc_location *f,
-             struct err **err)
+footer_zstd (const uint8_t *tail, size_t n, uint64_t blob_size,
+             struct toc_location *f, struct err **err)
 {
-  uint64_t limit = blob_size - TOC_ZSTD_FOOTER_SIZE;
+  size_t psize = 0;
+  for (size_t i = 0; i < 2 && !psize; i++)
+    {
+      size_t ps = i == 0 ? 64 : 40;
+      if (n < ps + 8)
+        continue;
+      const uint8_t *h = tail + n - ps - 8, *m = tail + n - 8;
+      if (memcmp (h, zstd_skippable_magic, 4) == 0 && le32 (h + 4) == ps
+          && (memcmp (m, zstd_chunked_magic, 8) == 0
+              || memcmp (m, zstd_chunked_magic_old, 8) == 0))
+        psize = ps;
+    }
+  if (!psize)
+    return 0;
+  const uint8_t *p = tail + n - psize;
+  uint64_t limit = blob_size - psize - 8;
   f->format = TOC_ZSTD_CHUNKED;
   f->offset = le64 (p);
   f->length = le64 (p + 8);
   f->uncompressed_length = le64 (p + 16);
   uint64_t type = le64 (p + 24);
-  f->tarsplit_offset = le64 (p + 32);
-  f->tarsplit_length = le64 (p + 40);
-  f->tarsplit_uncompressed_length = le64 (p + 48);
+  if (psize == 64)
+    {
+      f->tarsplit_offset = le64 (p + 32);
+      f->tarsplit_length = le64 (p + 40);
+      f->tarsplit_uncompressed_length = le64 (p + 48);
+    }
   if (type != 1)
     return err_set (
         err, 0, "toc: zstd:chunked footer has manifest type %" PRIu64 ", not 1",
@@ -233,13 +266,7 @@ toc_locate_footer (const uint8_t *tail, size_t n, uint64_t blob_size,
   int rc = 0;
   if (n > blob_size)
     return err_set (err, 0, "toc: footer longer than the blob");
-  if (n >= TOC_ZSTD_FOOTER_SIZE)
-    {
-      const uint8_t *p = tail + n - TOC_ZSTD_FOOTER_SIZE;
-      if (memcmp (p, zstd_skippable_magic, 4) == 0 && le32 (p + 4) == 64
-          && memcmp (p + 8 + 56, zstd_chunked_magic, 8) == 0)
-        rc = footer_zstd (p + 8, blob_size, &f, err);
-    }
+  rc = footer_zstd (tail, n, blob_size, &f, err);
   if (rc == 0)
     rc = footer_estargz (tail, n, blob_size, &f);
   if (rc <= 0)
@@ -260,6 +287,7 @@ toc_locate_footer (const uint8_t *tail, size_t n, uint64_t blob_size,
   if (!f.uncompressed_length)
     f.uncompressed_length = loc->uncompressed_length;
   memcpy (f.digest, loc->digest, sizeof f.digest);
+  memcpy (f.tarsplit_digest, loc->tarsplit_digest, sizeof f.tarsplit_digest);
   *loc = f;
   return 1;
 }
@@ -818,6 +846,9 @@ toc_parse_json (const struct toc_location *loc, const char *json, size_t len,
       }
       if (finish_chunks (t, limit, err) < 0)
         goto fail;
+      if (!t->tarsplit_digest[0])
+        memcpy (t->tarsplit_digest, loc->tarsplit_digest,
+                sizeof t->tarsplit_digest);
       t->by_name = xmalloc ((t->n_entries + 1) * sizeof *t->by_name);
       for (i = 0; i < t->n_entries; i++)
         t->by_name[i] = i;

@@ -40,6 +40,13 @@ enum toc_format
   "io.github.containers.zstd-chunked.manifest-position"
 #define TOC_ANN_ZSTD_TARSPLIT                                                  \
   "io.github.containers.zstd-chunked.tarsplit-position"
+/* Read too: the names before containers/storage 1.45 (buildah 1.28,
+ * podman 4.3 write and read these), and the tar-split digest of the
+ * versions before the TOC's tarSplitDigest. */
+#define TOC_ANN_ZSTD_CHECKSUM_OLD "io.containers.zstd-chunked.manifest-checksum"
+#define TOC_ANN_ZSTD_POSITION_OLD "io.containers.zstd-chunked.manifest-position"
+#define TOC_ANN_ZSTD_TARSPLIT_CHECKSUM                                         \
+  "io.github.containers.zstd-chunked.tarsplit-checksum"
 #define TOC_ANN_ESTARGZ_DIGEST "containerd.io/snapshot/stargz/toc.digest"
 #define TOC_ANN_ESTARGZ_USIZE "io.containers.estargz.uncompressed-size"
 
@@ -47,8 +54,9 @@ enum toc_format
 #define TOC_ESTARGZ_NAME "stargz.index.json"
 
 /* Footer sizes: zstd:chunked's skippable frame (8-byte frame header + 64
- * bytes), eStargz's gzip member (51; 47 for the legacy stargz one). Fetch
- * the last TOC_FOOTER_MAX bytes of a blob to give toc_locate_footer. */
+ * bytes; 40 before containers/storage 1.45), eStargz's gzip member (51; 47
+ * for the legacy stargz one). Fetch the last TOC_FOOTER_MAX bytes of a blob
+ * to give toc_locate_footer. */
 #define TOC_ZSTD_FOOTER_SIZE 72
 #define TOC_ESTARGZ_FOOTER_SIZE 51
 #define TOC_FOOTER_MAX TOC_ZSTD_FOOTER_SIZE
@@ -141,6 +149,9 @@ struct toc_location
   uint64_t tarsplit_offset;
   uint64_t tarsplit_length;
   uint64_t tarsplit_uncompressed_length;
+  /* zstd:chunked: the tar-split's digest from the older annotation
+   * (toc->tarsplit_digest takes it when the TOC gives none). */
+  char tarsplit_digest[DIGEST_STR_LEN + 1];
   /* eStargz: uncompressed size of the layer, from the annotation; 0 when
    * not given. */
   uint64_t uncompressed_size;
