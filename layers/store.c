@@ -524,8 +524,8 @@ blob_writer_absorb (struct blob_writer *w, uint64_t end,
   _cleanup_free_ char *buf = NULL;
   while (w->size < end)
     {
-      size_t want = end - w->size < IO_CHUNK ? (size_t)(end - w->size)
-                                             : IO_CHUNK;
+      size_t want
+          = end - w->size < IO_CHUNK ? (size_t)(end - w->size) : IO_CHUNK;
       ssize_t n;
       if (!buf)
         buf = xmalloc (IO_CHUNK);
@@ -576,8 +576,8 @@ store_blob_commit (struct store *s, struct blob_writer *w, char **out_digest,
     ret = 0; /* someone else stored it first; ours is a duplicate */
   else if (w->dbuf && direct_finish (w, err) < 0)
     ;
-  else if (w->holes && fremovexattr (w->fd, HOLES_XATTR) < 0
-           && errno != ENODATA && errno != ENOTSUP)
+  else if (w->holes && fremovexattr (w->fd, HOLES_XATTR) < 0 && errno != ENODATA
+           && errno != ENOTSUP)
     err_set (err, errno, "unmark '%s'", w->tmp_name);
   else if (fsync (w->fd) < 0)
     err_set (err, errno, "sync '%s'", w->tmp_name);

@@ -233,8 +233,7 @@ run (struct par *pa, struct err **err)
       while ((msg = curl_multi_info_read (pa->multi, &running)))
         {
           struct part *p;
-          if (msg->msg != CURLMSG_DONE
-              || !(p = part_of (pa, msg->easy_handle)))
+          if (msg->msg != CURLMSG_DONE || !(p = part_of (pa, msg->easy_handle)))
             continue;
           if (part_end (p, msg->data.result, err) < 0)
             return -1;

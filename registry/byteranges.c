@@ -5,8 +5,8 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,8 +95,7 @@ byteranges_content_range (const char *v, struct byterange *r, int64_t *total)
     return -1;
   if (!strcmp (end + 1, "*"))
     *total = -1;
-  else if (parse_u64 (end + 1, &end, &t) < 0 || *end || b >= t
-           || t > INT64_MAX)
+  else if (parse_u64 (end + 1, &end, &t) < 0 || *end || b >= t || t > INT64_MAX)
     return -1;
   else
     *total = (int64_t)t;
@@ -169,8 +168,9 @@ on_line (struct byteranges_parser *p, const char *l, struct err **err)
   if (!*l)
     {
       if (!p->have_range)
-        return err_set (err, 0, "multipart answer: a part has no "
-                                "Content-Range");
+        return err_set (err, 0,
+                        "multipart answer: a part has no "
+                        "Content-Range");
       p->st = S_BODY;
       p->done = 0;
       return 0;
@@ -182,8 +182,7 @@ on_line (struct byteranges_parser *p, const char *l, struct err **err)
       while (*v == ' ' || *v == '\t')
         v++;
       if (byteranges_content_range (v, &p->part, &total) < 0)
-        return err_set (err, 0, "multipart answer: bad Content-Range '%s'",
-                        v);
+        return err_set (err, 0, "multipart answer: bad Content-Range '%s'", v);
       p->have_range = true;
     }
   return 0;

@@ -312,8 +312,8 @@ partial_layers (struct pull *pl, struct reg_repo *repo,
   for (size_t i = 0; i < pl->n_jobs; i++)
     {
       size_t at = (size_t)(pl->job_layer[i] - m->layers);
-      int r = reg_partial_layer (repo, pl->s, pl->job_layer[i],
-                                 c->diff_ids[at], chain[at], pl->p, err);
+      int r = reg_partial_layer (repo, pl->s, pl->job_layer[i], c->diff_ids[at],
+                                 chain[at], pl->p, err);
       if (r < 0)
         return err_wrap (err, "layer %zu (%s)", at + 1,
                          pl->job_layer[i]->digest);

@@ -58,8 +58,9 @@ fetch_meta (struct reg_repo *repo, const struct descriptor *d,
       || rs[1].off + rs[1].len > (uint64_t)d->size
       || (swap ? rs[1].off + rs[1].len > rs[0].off
                : rs[0].off + rs[0].len > rs[1].off))
-    return err_set (err, 0, "toc: annotations place the toc or the tar-split "
-                            "outside the blob");
+    return err_set (err, 0,
+                    "toc: annotations place the toc or the tar-split "
+                    "outside the blob");
   if (swap)
     {
       struct byterange t = rs[0];
@@ -118,8 +119,8 @@ make_plan (struct store *s, const struct toc *t, struct plan *pl)
       for (size_t k = 0; k < e->n_chunks; k++)
         {
           if (pl->n_rs == cap)
-            pl->rs = xrealloc (pl->rs, (cap = cap ? 2 * cap : 64)
-                                           * sizeof *pl->rs);
+            pl->rs = xrealloc (pl->rs,
+                               (cap = cap ? 2 * cap : 64) * sizeof *pl->rs);
           pl->rs[pl->n_rs++]
               = (struct byterange){ e->chunks[k].offset,
                                     e->chunks[k].end - e->chunks[k].offset };
@@ -349,8 +350,8 @@ reg_partial_layer (struct reg_repo *repo, struct store *s,
   if (snapshot_exists (s, chain_id))
     return 0; /* pulled in part before: its blob is not kept */
   rc = fetch_meta (repo, d, &loc, &m, err);
-  if (rc == 0 && !(t = toc_parse (&loc, m.buf[0], m.r[0].len,
-                                  (uint64_t)d->size, err)))
+  if (rc == 0
+      && !(t = toc_parse (&loc, m.buf[0], m.r[0].len, (uint64_t)d->size, err)))
     rc = -1;
   if (rc == 0)
     {

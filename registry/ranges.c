@@ -50,9 +50,8 @@ deliver (void *ctx, uint64_t off, const void *data, size_t len,
             hi = mid;
         }
       if (lo == q->n)
-        return err_set (err, 0,
-                        "registry sent bytes at %" PRIu64 " not asked for",
-                        off);
+        return err_set (
+            err, 0, "registry sent bytes at %" PRIu64 " not asked for", off);
       const struct byterange *r = &q->rs[lo];
       if (off < r->off) /* a gap between ranges */
         {
@@ -121,10 +120,8 @@ one_request (struct reg_repo *repo, const char *path, struct rq *q,
              struct err **err)
 {
   _cleanup_free_ char *range = byteranges_header (q->rs, q->n);
-  struct http_request req = { .url = path,
-                              .range = range,
-                              .write = on_body,
-                              .ctx = q };
+  struct http_request req
+      = { .url = path, .range = range, .write = on_body, .ctx = q };
   struct http_response resp = { .content_length = -1 };
   int ret = -1;
   q->resp = &resp;
@@ -168,18 +165,17 @@ reg_blob_ranges (struct reg_repo *repo, const char *digest,
                  const struct byterange *rs, size_t n, reg_range_fn fn,
                  void *ctx, struct err **err)
 {
-  _cleanup_free_ char *path
-      = xasprintf ("/v2/%s/blobs/%s", repo->path, digest);
+  _cleanup_free_ char *path = xasprintf ("/v2/%s/blobs/%s", repo->path, digest);
   _cleanup_free_ uint64_t *got = xcalloc (n + 1, sizeof *got);
   for (size_t i = 0; i < n; i += RANGES_PER_REQUEST)
     {
-      struct rq q = { .rs = rs + i,
-                      .n = n - i < RANGES_PER_REQUEST ? n - i
-                                                      : RANGES_PER_REQUEST,
-                      .base = i,
-                      .got = got + i,
-                      .fn = fn,
-                      .ctx = ctx };
+      struct rq q
+          = { .rs = rs + i,
+              .n = n - i < RANGES_PER_REQUEST ? n - i : RANGES_PER_REQUEST,
+              .base = i,
+              .got = got + i,
+              .fn = fn,
+              .ctx = ctx };
       int rc = one_request (repo, path, &q, err);
       if (rc == 1 && i > 0)
         return err_set (err, 0, "registry stopped answering Range requests");

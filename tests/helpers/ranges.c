@@ -7,10 +7,10 @@
  * Prints "OFF LEN sha256:<hex>" per range; exit 0, 3 when the registry
  * ignores Range, 1 on an error (its message on stderr). The host is
  * reached with --tls-verify=false semantics (plain HTTP allowed). */
+#include "registry/ranges.h"
 #include "layers/digest.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
-#include "registry/ranges.h"
 #include "registry/session.h"
 
 #include <inttypes.h>

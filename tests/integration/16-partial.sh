@@ -5,6 +5,10 @@
 # fault proxy's ignore-range); a large layer fetched over several
 # connections at once, each a Range part, its digest checked over the
 # joined whole; faults on one part (a cut, a corrupt byte, ignored Range).
+# Then partial pulls of zstd:chunked layers (made by
+# tests/helpers/zstd-chunked.py, an independent writer of the format): v2
+# of an image with v1 in the store fetches the changed file only, and its
+# tree is a full pull's; a registry that ignores Range, a TOC that lies.
 . "$(dirname "$0")/../lib.sh"
 
 if [ -z "${LAB_HTTP:-}" ] || [ -z "${LAB_FAULT:-}" ]; then
@@ -85,5 +89,86 @@ is "... no blob kept" "$(ls "$IMGTOOL_ROOT/oci/blobs/sha256" | grep -c "${LAYER#
 is "... nothing left in tmp" "$(ls "$IMGTOOL_ROOT/tmp")" ""
 "$F" reset
 ok "... and the next pull works" img pull -q --jobs 4 "$LAB_FAULT/$REPO:big"
+
+# --- partial pulls of zstd:chunked layers --------------------------------------
+ZC=$T_TMP/zc
+mkdir -p "$ZC/src/data/sub"
+for i in $(seq 1 400); do head -c 20000 /dev/urandom > "$ZC/src/data/f$i"; done
+echo small > "$ZC/src/data/sub/x"
+chmod 0750 "$ZC/src/data/sub"; chmod 0755 "$ZC/src/data/f7"
+ln -s f1 "$ZC/src/data/link"
+mkzc () { /usr/bin/python3 "$TESTS_DIR/helpers/zstd-chunked.py" "$@" >/dev/null; }
+push_zc () { skopeo copy -q --dest-tls-verify=false "oci:$ZC/layout:$1" "docker://$LAB_HTTP/$REPO:$1" >/dev/null; }
+ok "make v1 (400 files of 20 KB, zstd:chunked)" mkzc "$ZC/src" "$ZC/layout" zc1
+head -c 20000 /dev/urandom > "$ZC/src/data/f200"
+ok "make v2: one file differs" mkzc "$ZC/src" "$ZC/layout" zc2
+# v3, v4: f200 changed again (so their layers' snapshots are new ones)
+head -c 20000 /dev/urandom > "$ZC/src/data/f200"
+ok "... v3: its TOC gives the new file another file's digest" mkzc --lie-digest data/f200 "$ZC/src" "$ZC/layout" zc3
+head -c 20000 /dev/urandom > "$ZC/src/data/f200"
+ok "... v4: its TOC points the new file at another file's bytes" mkzc --lie-offset data/f200 "$ZC/src" "$ZC/layout" zc4
+for t in zc1 zc2 zc3 zc4; do push_zc $t || echo "push $t failed"; done
+layer_of () { skopeo inspect --tls-verify=false "docker://$LAB_HTTP/$REPO:$1" | jq -r '.Layers[0]'; }
+L2=$(layer_of zc2)
+L2SIZE=$(skopeo inspect --tls-verify=false --raw "docker://$LAB_HTTP/$REPO:zc2" | jq '.layers[0].size')
+tree_sum () {
+  (cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | sort &&
+    find . -type f -exec sha256sum {} + | sort -k2) | sha256sum | cut -c1-16
+}
+snap_of () { # root ref: the image's top snapshot dir
+  local c
+  c=$("$IMGTOOL" --root "$1" image inspect --format '{{json .RootFS.Layers}}' "$2" | jq -r '.[0]')
+  echo "$1/snapshots/${c#sha256:}"
+}
+
+ORACLE=$T_TMP/oracle-zc
+ok "oracle: v2 pulled whole into an empty store" "$IMGTOOL" --root "$ORACLE" pull -q "$LAB_FAULT/$REPO:zc2"
+fresh
+"$F" reset
+ok "pull v1 (nothing local: a full pull)" img pull -q "$LAB_FAULT/$REPO:zc1"
+is "... the file cache holds its 401 files" "$(ls "$IMGTOOL_ROOT/files/sha256" | wc -l)" 401
+"$F" reset
+out=$(img --debug pull -q "$LAB_FAULT/$REPO:zc2" 2>&1); rc=$?
+is "pull v2 with v1 in the store" "$rc" 0
+like "... in part: 400 files from the store, 1 fetched" "$out" "400 files from the store, 1 fetched"
+sent=$("$F" sent "/blobs/$L2" GET)
+like "... fetched $sent of $L2SIZE bytes of the layer (< 5%)" "$((sent * 100 / L2SIZE))" '^[0-4]$'
+is "... the layer's blob is not stored" "$(ls "$IMGTOOL_ROOT/oci/blobs/sha256" | grep -c "${L2#sha256:}")" 0
+is "... its tree is the full pull's" "$(tree_sum "$(snap_of "$IMGTOOL_ROOT" "$LAB_FAULT/$REPO:zc2")")" \
+  "$(tree_sum "$(snap_of "$ORACLE" "$LAB_FAULT/$REPO:zc2")")"
+is "... nothing left in tmp" "$(ls "$IMGTOOL_ROOT/tmp")" ""
+"$F" reset
+ok "pull v2 again: up to date" img pull -q "$LAB_FAULT/$REPO:zc2"
+is "... without fetching its layer" "$("$F" count "/blobs/$L2" GET)" 0
+
+"$F" reset
+"$F" add ignore-range path=/blobs/ >/dev/null
+rm -rf "$T_TMP/r2"
+ok "ignored Range: v1" "$IMGTOOL" --root "$T_TMP/r2" pull -q "$LAB_FAULT/$REPO:zc1"
+ok "... then v2: a full pull" "$IMGTOOL" --root "$T_TMP/r2" pull -q "$LAB_FAULT/$REPO:zc2"
+is "... its tree is the full pull's" "$(tree_sum "$(snap_of "$T_TMP/r2" "$LAB_FAULT/$REPO:zc2")")" \
+  "$(tree_sum "$(snap_of "$ORACLE" "$LAB_FAULT/$REPO:zc2")")"
+"$F" reset
+
+before=$(ls "$IMGTOOL_ROOT/snapshots" | sort)
+fails "a TOC that gives a file another's digest: the pull fails" img pull -q "$LAB_FAULT/$REPO:zc3"
+like "... on the layer's diff_id" "$LAST_OUT" "^imgtool: pull .*layer 1 .*diff_id|^imgtool: pull .*layer 1 .*digest mismatch"
+fails "a TOC that points a file at other bytes: the pull fails" img pull -q "$LAB_FAULT/$REPO:zc4"
+like "... on that file's digest" "$LAST_OUT" "^imgtool: pull .*layer 1 .*data/f200.*digest mismatch"
+is "... no snapshot made" "$(ls "$IMGTOOL_ROOT/snapshots" | sort)" "$before"
+is "... nothing left in tmp" "$(ls "$IMGTOOL_ROOT/tmp")" ""
+is "... no reference set" "$(img images --format '{{.Tag}}' | sort | tr '\n' ' ')" "zc1 zc2 "
+ok "... and the store still pulls" img pull -q "$LAB_FAULT/$REPO:zc1"
+
+ok "rmi both images" img rmi "$LAB_FAULT/$REPO:zc1" "$LAB_FAULT/$REPO:zc2"
+ok "prune" img prune
+# prune empties removed snapshots in the background: once that is done,
+# the next prune finds their files' cache entries alone (link count 1)
+for _ in $(seq 100); do
+  [ -z "$(ls -A "$IMGTOOL_ROOT/snapshots/.trash" 2>/dev/null)" ] && break
+  flock "$IMGTOOL_ROOT/snapshots/.locks/trash" true; sleep 0.1
+done
+ok "prune again" img prune
+is "... empties the file cache" "$(ls "$IMGTOOL_ROOT/files/sha256" | wc -l)" 0
 
 done_testing

@@ -45,9 +45,9 @@ test_content_range (void)
          "Content-Range");
   CHECK (byteranges_content_range ("bytes 0-0/*", &r, &t) == 0 && t == -1,
          "... with an unknown total");
-  static const char *const bad[] = { "bytes 5-4/10", "bytes 0-10/10",
-                                     "bytes -1-3/10", "items 0-1/2",
-                                     "bytes 0-1/2x", "bytes 0-/2" };
+  static const char *const bad[]
+      = { "bytes 5-4/10", "bytes 0-10/10", "bytes -1-3/10",
+          "items 0-1/2",  "bytes 0-1/2x",  "bytes 0-/2" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     CHECK (byteranges_content_range (bad[i], &r, &t) < 0, "refused: '%s'",
            bad[i]);
