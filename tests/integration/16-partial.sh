@@ -54,7 +54,7 @@ is "a registry that ignores Range is told apart" "$rc" 3
 # --- a large layer over several connections -------------------------------------
 fresh
 "$F" reset
-ok "pull --jobs 4 of the large layer" img pull -q --jobs 4 "$LAB_FAULT/$REPO:big"
+ok "doc:pull-parallel-ranges pull --jobs 4 of the large layer" img pull -q --jobs 4 "$LAB_FAULT/$REPO:big"
 nr=$("$F" requests | jq --arg d "$LAYER" '[.[] | select(.method == "GET" and (.path | endswith($d)) and .range != null)] | length')
 is "... in 4 Range parts" "$nr" 4
 is "... every byte fetched once" "$("$F" sent "/blobs/$LAYER" GET)" "$size"
@@ -129,7 +129,7 @@ ok "pull v1 (nothing local: a full pull)" img pull -q "$LAB_FAULT/$REPO:zc1"
 is "... the file cache holds its 401 files" "$(ls "$IMGTOOL_ROOT/files/sha256" | wc -l)" 401
 "$F" reset
 out=$(img --debug pull -q "$LAB_FAULT/$REPO:zc2" 2>&1); rc=$?
-is "pull v2 with v1 in the store" "$rc" 0
+is "doc:pull-partial pull v2 with v1 in the store" "$rc" 0
 like "... in part: 400 files from the store, 1 fetched" "$out" "400 files from the store, 1 fetched"
 sent=$("$F" sent "/blobs/$L2" GET)
 like "... fetched $sent of $L2SIZE bytes of the layer (< 5%)" "$((sent * 100 / L2SIZE))" '^[0-4]$'
@@ -151,7 +151,7 @@ is "... its tree is the full pull's" "$(tree_sum "$(snap_of "$T_TMP/r2" "$LAB_FA
 "$F" reset
 
 before=$(ls "$IMGTOOL_ROOT/snapshots" | sort)
-fails "a TOC that gives a file another's digest: the pull fails" img pull -q "$LAB_FAULT/$REPO:zc3"
+fails "doc:pull-partial-lie a TOC that gives a file another's digest: the pull fails" img pull -q "$LAB_FAULT/$REPO:zc3"
 like "... on the layer's diff_id" "$LAST_OUT" "^imgtool: pull .*layer 1 .*diff_id|^imgtool: pull .*layer 1 .*digest mismatch"
 fails "a TOC that points a file at other bytes: the pull fails" img pull -q "$LAB_FAULT/$REPO:zc4"
 like "... on that file's digest" "$LAST_OUT" "^imgtool: pull .*layer 1 .*data/f200.*digest mismatch"
