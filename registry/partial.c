@@ -126,7 +126,8 @@ make_plan (struct store *s, const struct toc *t, struct plan *pl)
                                     e->chunks[k].end - e->chunks[k].offset };
         }
     }
-  qsort (pl->rs, pl->n_rs, sizeof *pl->rs, cmp_range);
+  if (pl->n_rs)
+    qsort (pl->rs, pl->n_rs, sizeof *pl->rs, cmp_range);
   /* chunks of one file may share a frame (eStargz); overlaps merge too */
   for (size_t i = 1; i < pl->n_rs; i++)
     if (pl->rs[i].off < pl->rs[i - 1].off + pl->rs[i - 1].len)
