@@ -9,6 +9,7 @@
 # tests/helpers/zstd-chunked.py, an independent writer of the format): v2
 # of an image with v1 in the store fetches the changed file only, and its
 # tree is a full pull's; a registry that ignores Range, a TOC that lies.
+# buildah 1.28's zstd:chunked (no tar-split) is pulled whole.
 . "$(dirname "$0")/../lib.sh"
 
 if [ -z "${LAB_HTTP:-}" ] || [ -z "${LAB_FAULT:-}" ]; then
@@ -159,6 +160,37 @@ is "... no snapshot made" "$(ls "$IMGTOOL_ROOT/snapshots" | sort)" "$before"
 is "... nothing left in tmp" "$(ls "$IMGTOOL_ROOT/tmp")" ""
 is "... no reference set" "$(img images --format '{{.Tag}}' | sort | tr '\n' ' ')" "zc1 zc2 "
 ok "... and the store still pulls" img pull -q "$LAB_FAULT/$REPO:zc1"
+
+# --- buildah's zstd:chunked (1.28: no tar-split): the full pull ----------------
+. "$TESTS_DIR/peers/env.sh"
+if peers_env "$T_TMP/peers" >/dev/null 2>&1 && command -v buildah >/dev/null; then
+  trap 'peers_cleanup; "$F" reset' EXIT
+  bpush () { # dir tag
+    _peers_auth_env
+    peers_ns --host-net "${_peers_env[@]}" bash -c '
+      c=$(buildah from scratch) && buildah copy -q "$c" "$1" /data >/dev/null &&
+      buildah commit -q "$c" "$2" >/dev/null && buildah rm "$c" >/dev/null &&
+      buildah push -q --tls-verify=false --compression-format zstd:chunked "$2" "docker://$3:$2"' \
+      _ "$1" "$2" "$LAB_HTTP/$REPO"
+  }
+  ok "buildah pushes v1 as zstd:chunked" bpush "$ZC/src/data" b1
+  head -c 20000 /dev/urandom > "$ZC/src/data/f300"
+  ok "... and v2" bpush "$ZC/src/data" b2
+  like "... with its TOC annotations" \
+    "$(skopeo inspect --tls-verify=false --raw "docker://$LAB_HTTP/$REPO:b2" | jq -r '.layers[0].annotations | keys[]')" 'zstd-chunked.manifest-position'
+  LB2=$(layer_of b2)
+  "$F" reset
+  ok "pull buildah's v1" img pull -q "$LAB_FAULT/$REPO:b1"
+  ok "... then v2" img pull -q "$LAB_FAULT/$REPO:b2"
+  is "... whole: without a tar-split its diff_id could only be checked so" \
+    "$("$F" sent "/blobs/$LB2" GET)" "$(skopeo inspect --tls-verify=false --raw "docker://$LAB_HTTP/$REPO:b2" | jq '.layers[0].size')"
+  is "... its files are buildah's" \
+    "$(cd "$(snap_of "$IMGTOOL_ROOT" "$LAB_FAULT/$REPO:b2")/data" && find . -type f -exec sha256sum {} + | sort -k2 | sha256sum)" \
+    "$(cd "$ZC/src/data" && find . -type f -exec sha256sum {} + | sort -k2 | sha256sum)"
+  img rmi -f "$LAB_FAULT/$REPO:b1" "$LAB_FAULT/$REPO:b2" >/dev/null 2>&1
+else
+  skip "buildah's zstd:chunked: no buildah or peers environment"
+fi
 
 ok "rmi both images" img rmi "$LAB_FAULT/$REPO:zc1" "$LAB_FAULT/$REPO:zc2"
 ok "prune" img prune
