@@ -161,6 +161,18 @@ is "... nothing left in tmp" "$(ls "$IMGTOOL_ROOT/tmp")" ""
 is "... no reference set" "$(img images --format '{{.Tag}}' | sort | tr '\n' ' ')" "zc1 zc2 "
 ok "... and the store still pulls" img pull -q "$LAB_FAULT/$REPO:zc1"
 
+# a file cache entry that does not hash to its name is not passed on
+head -c 20000 /dev/urandom > "$ZC/src/data/f200"
+ok "make v5: the new file differs again" mkzc "$ZC/src" "$ZC/layout" zc5
+push_zc zc5
+f5=$IMGTOOL_ROOT/files/sha256/$(sha256sum < "$ZC/src/data/f5" | cut -c1-64)
+rm -f "$f5"; head -c 20000 /dev/urandom > "$f5"
+fails "a damaged file cache entry fails the pull" img pull -q "$LAB_FAULT/$REPO:zc5"
+like "... saying which" "$LAST_OUT" "file cache entry sha256:[0-9a-f]{64} is damaged"
+is "... and removes it" "$(ls "$f5" 2>/dev/null)" ""
+ok "... the next pull fetches that file" img pull -q "$LAB_FAULT/$REPO:zc5"
+img rmi "$LAB_FAULT/$REPO:zc5" >/dev/null
+
 # --- buildah's zstd:chunked (1.28: no tar-split): the full pull ----------------
 . "$TESTS_DIR/peers/env.sh"
 if peers_env "$T_TMP/peers" >/dev/null 2>&1 && command -v buildah >/dev/null; then
