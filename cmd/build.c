@@ -257,6 +257,7 @@ COMMAND (build)
     { "network", required_argument, NULL, 'N' },
     REGFLAGS_OPT_PLATFORM,
     { "compression", required_argument, NULL, 'c' },
+    { "compression-format", required_argument, NULL, 'c' }, /* podman */
     { "source-date-epoch", required_argument, NULL, 'e' },
     { "secret", required_argument, NULL, 'S' },
     { "label", required_argument, NULL, 'L' },

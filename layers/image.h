@@ -64,6 +64,9 @@ enum layer_compression
   LAYER_GZIP,
   LAYER_ZSTD,
   LAYER_UNKNOWN,
+  /* Written only (--compression): seekable zstd and gzip (layers/toc.h). */
+  LAYER_ZSTD_CHUNKED,
+  LAYER_ESTARGZ,
 };
 
 enum doc_kind

@@ -1,5 +1,6 @@
 /* Images as the store holds them (see image_store.h) and store gc. */
 #include "layers/image_store.h"
+#include "layers/seekable.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -320,6 +321,31 @@ oci_layer_type (const char *mt)
   return strcmp (mt, MT_DOCKER_LAYER_GZIP) ? mt : MT_OCI_LAYER_GZIP;
 }
 
+/* A seekable layer's annotations (zstd:chunked, eStargz), as given or read
+ * from the blob: without them no client finds its TOC. */
+static void
+layer_annotate (struct store *s, const struct descriptor *d, json_t *l)
+{
+  _cleanup_free_ char *derived = NULL;
+  const char *ann = d->annotations_json;
+  enum layer_compression c = layer_compression_of (d->media_type);
+  if (!ann && (c == LAYER_GZIP || c == LAYER_ZSTD))
+    {
+      struct err *e = NULL;
+      int fd = store_blob_open (s, d->digest, &e);
+      struct stat st;
+      if (fd >= 0 && fstat (fd, &st) == 0)
+        ann = derived = seekable_annotations (fd, (uint64_t)st.st_size, &e);
+      if (fd >= 0)
+        close (fd);
+      err_free (e); /* a blob we cannot read is just not seekable here */
+    }
+  json_t *a = ann ? json_loads (ann, 0, NULL) : NULL;
+  if (json_is_object (a) && json_object_size (a))
+    json_object_set (l, "annotations", a);
+  json_decref (a);
+}
+
 int
 image_store_manifest (struct store *s, const char *config_digest,
                       int64_t config_size, const struct descriptor *layers,
@@ -327,10 +353,13 @@ image_store_manifest (struct store *s, const char *config_digest,
 {
   json_t *ls = json_array ();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new (ls, json_pack ("{s:s,s:s,s:I}", "mediaType",
-                                          oci_layer_type (layers[i].media_type),
-                                          "digest", layers[i].digest, "size",
-                                          (json_int_t)layers[i].size));
+    {
+      json_t *l = json_pack (
+          "{s:s,s:s,s:I}", "mediaType", oci_layer_type (layers[i].media_type),
+          "digest", layers[i].digest, "size", (json_int_t)layers[i].size);
+      layer_annotate (s, &layers[i], l);
+      json_array_append_new (ls, l);
+    }
   json_t *m = json_pack ("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2,
                          "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
                          MT_OCI_CONFIG, "digest", config_digest, "size",

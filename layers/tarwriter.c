@@ -5,6 +5,7 @@
  * output has changed between versions. libarchive reads our output back in
  * the tests, as an independent check. */
 #include "layers/tarwriter.h"
+#include "layers/seekable.h"
 #include "lib/bytepipe.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -70,6 +71,8 @@ struct tar_writer
   bool raw;       /* fed tar bytes as they are (tarw_raw): no end marker */
   bool no_digest; /* not a layer (tarw_no_diff_id): no diff_id */
   bool type_bits; /* tarw_mode_type_bits */
+  /* zstd:chunked, estargz: the tar goes uncompressed into this writer */
+  struct seekw *seek;
 };
 
 int
@@ -82,9 +85,15 @@ layer_compression_parse (const char *s, enum layer_compression *out,
     *out = LAYER_ZSTD;
   else if (!strcmp (s, "none") || !strcmp (s, "uncompressed"))
     *out = LAYER_UNCOMPRESSED;
+  else if (!strcmp (s, "zstd:chunked"))
+    *out = LAYER_ZSTD_CHUNKED;
+  else if (!strcmp (s, "estargz"))
+    *out = LAYER_ESTARGZ;
   else
     return err_set (err, 0,
-                    "unknown compression '%s' (want gzip, zstd or none)", s);
+                    "unknown compression '%s' (want gzip, zstd, zstd:chunked, "
+                    "estargz or none)",
+                    s);
   return 0;
 }
 
@@ -94,6 +103,7 @@ layer_media_type (enum layer_compression c)
   switch (c)
     {
     case LAYER_ZSTD:
+    case LAYER_ZSTD_CHUNKED:
       return MT_OCI_LAYER_ZSTD;
     case LAYER_UNCOMPRESSED:
       return MT_OCI_LAYER;
@@ -294,7 +304,7 @@ flush_input (struct tar_writer *tw, bool final, struct err **err)
   int r = 0;
   if (tw->failed)
     return err_set (err, 0, "layer writer already failed");
-  if (!tw->no_digest)
+  if (!tw->no_digest && !tw->seek) /* seekable.c hashes what it writes */
     digester_update (&tw->diff_id, tw->ibuf, tw->ilen);
   tw->tar_size += tw->ilen;
   if (!tw->cpipe && tw->comp != LAYER_UNCOMPRESSED && tw->tar_size > PIPE_AFTER
@@ -374,7 +384,16 @@ struct tar_writer *
 tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
           struct err **err)
 {
-  if (c != LAYER_GZIP && c != LAYER_ZSTD && c != LAYER_UNCOMPRESSED)
+  struct seekw *seek = NULL;
+  if (c == LAYER_ZSTD_CHUNKED || c == LAYER_ESTARGZ)
+    {
+      seek = seekw_new (c == LAYER_ESTARGZ ? TOC_ESTARGZ : TOC_ZSTD_CHUNKED,
+                        level, sink, err);
+      if (!seek)
+        return NULL;
+      c = LAYER_UNCOMPRESSED;
+    }
+  else if (c != LAYER_GZIP && c != LAYER_ZSTD && c != LAYER_UNCOMPRESSED)
     {
       err_set (err, 0, "cannot write layers with this compression");
       return NULL;
@@ -382,6 +401,11 @@ tarw_new (enum layer_compression c, int level, const struct layer_sink *sink,
   struct tar_writer *tw = xcalloc (1, sizeof *tw);
   tw->comp = c;
   tw->sink = *sink;
+  if (seek)
+    {
+      tw->seek = seek;
+      tw->sink = (struct layer_sink){ seekw_feed, seek, false };
+    }
   digester_init (&tw->diff_id);
   digester_init (&tw->blob);
   tw->ibuf = tw->ibuf_own = xmalloc (IBUF_SIZE);
@@ -457,6 +481,7 @@ tarw_free (struct tar_writer *tw)
       bytepipe_join (tw->pipe, &e);
       err_free (e);
     }
+  seekw_free (tw->seek);
   digester_release (&tw->diff_id);
   digester_release (&tw->blob);
   free (tw->ibuf_own);
@@ -801,6 +826,8 @@ tarw_finish (struct tar_writer *tw, struct layer_result *out, struct err **err)
       return -1;
     }
   tw->finished = true;
+  if (tw->seek)
+    return seekw_finish (tw->seek, out, err);
   digester_final (&tw->diff_id, out->diff_id);
   if (tw->comp == LAYER_UNCOMPRESSED)
     memcpy (out->digest, out->diff_id, sizeof out->digest);

@@ -400,12 +400,11 @@ estargz_json (const struct strbuf *tarbytes, struct strbuf *json,
 
 static int
 check_digest (const char *what, const void *buf, size_t len, const char *want,
-              struct err **err)
+              char got[DIGEST_STR_LEN + 1], struct err **err)
 {
-  char got[DIGEST_STR_LEN + 1];
+  digest_buf (buf, len, got);
   if (!want[0])
     return 0;
-  digest_buf (buf, len, got);
   if (strcmp (got, want) != 0)
     return err_set (err, 0, "toc: %s digest mismatch: %s, expected %s", what,
                     got, want);
@@ -418,6 +417,7 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
 {
   struct strbuf plain = STRBUF_INIT, json = STRBUF_INIT;
   struct toc *t = NULL;
+  char got[DIGEST_STR_LEN + 1];
   if (loc->format == TOC_NONE || loc->length == 0)
     {
       err_set (err, 0, "toc: location unknown");
@@ -435,7 +435,8 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
   if (loc->format == TOC_ZSTD_CHUNKED)
     {
       /* zstd:chunked's digest is of the compressed bytes */
-      if (check_digest ("zstd:chunked manifest", buf, len, loc->digest, err)
+      if (check_digest ("zstd:chunked manifest", buf, len, loc->digest, got,
+                        err)
           < 0)
         return NULL;
       if (decompress_all (LAYER_ZSTD, buf, len, TOC_MAX_SIZE, &json, err) < 0)
@@ -463,11 +464,14 @@ toc_parse (const struct toc_location *loc, const uint8_t *buf, size_t len,
       if (estargz_json (&plain, &json, err) < 0)
         goto out;
       /* eStargz's digest is of the JSON */
-      if (check_digest (TOC_ESTARGZ_NAME, json.buf, json.len, loc->digest, err)
+      if (check_digest (TOC_ESTARGZ_NAME, json.buf, json.len, loc->digest, got,
+                        err)
           < 0)
         goto out;
     }
   t = toc_parse_json (loc, json.buf, json.len, blob_size, err);
+  if (t)
+    memcpy (t->toc_digest, got, sizeof got);
 out:
   strbuf_release (&plain);
   strbuf_release (&json);
@@ -630,13 +634,23 @@ toc_free (struct toc *t)
   free (t);
 }
 
+/* Room for element n of an array that holds n: the capacity doubles at
+ * each power of two (a TOC may list a million chunks). */
+static void *
+grow (void *p, size_t n, size_t elem)
+{
+  if (n == 0 || (n & (n - 1)) == 0)
+    p = xrealloc (p, (n ? 2 * n : 1) * elem);
+  return p;
+}
+
 /* A chunk as the JSON gives it, before its end is known. */
 static int
 add_chunk (struct toc_entry *e, json_t *o, enum toc_format fmt, uint64_t limit)
 {
   struct toc_chunk c = { 0 };
   uint64_t chunk_size;
-  if (get_u64 (o, "offset", limit, &c.offset) < 0
+  if (get_u64 (o, "offset", INT64_MAX, &c.offset) < 0
       || get_u64 (o, "chunkOffset", e->size, &c.file_offset) < 0
       || get_u64 (o, "chunkSize", e->size, &chunk_size) < 0
       || get_u64 (o, "innerOffset", UINT32_MAX, &c.inner_offset) < 0
@@ -651,7 +665,7 @@ add_chunk (struct toc_entry *e, json_t *o, enum toc_format fmt, uint64_t limit)
     c.size = chunk_size ? chunk_size : e->size - c.file_offset;
   else
     c.size = chunk_size; /* fixed up once all chunks are known */
-  e->chunks = xrealloc (e->chunks, (e->n_chunks + 1) * sizeof *e->chunks);
+  e->chunks = grow (e->chunks, e->n_chunks, sizeof *e->chunks);
   e->chunks[e->n_chunks++] = c;
   return 0;
 }
@@ -686,7 +700,7 @@ parse_entry (json_t *o, struct toc *t, uint64_t limit, struct err **err)
       free (norm);
       return rc;
     }
-  t->entries = xrealloc (t->entries, (t->n_entries + 1) * sizeof *t->entries);
+  t->entries = grow (t->entries, t->n_entries, sizeof *t->entries);
   struct toc_entry *e = &t->entries[t->n_entries++];
   memset (e, 0, sizeof *e);
   e->type = ty;
@@ -726,7 +740,7 @@ parse_entry (json_t *o, struct toc *t, uint64_t limit, struct err **err)
   if (e->size == 0)
     return 0;
   if (add_chunk (e, o, t->format, limit) < 0
-      || get_u64 (o, "endOffset", limit, &end) < 0)
+      || get_u64 (o, "endOffset", INT64_MAX, &end) < 0)
     return err_set (err, 0, "toc: '%s' has a malformed field", norm);
   /* zstd:chunked gives the file's end in its first entry: keep it in the
    * first chunk's end until all chunks are known */

@@ -162,6 +162,10 @@ struct toc
   enum toc_format format;
   struct toc_location loc;
   uint64_t blob_size; /* as given to toc_parse */
+  /* The TOC's digest as the annotations name it (zstd:chunked: of the
+   * compressed bytes; eStargz: of the JSON), computed by toc_parse; "" from
+   * toc_parse_json. */
+  char toc_digest[DIGEST_STR_LEN + 1];
   /* zstd:chunked: the TOC's tarSplitDigest (of the compressed tar-split);
    * "" when none. */
   char tarsplit_digest[DIGEST_STR_LEN + 1];
