@@ -260,6 +260,20 @@ load_config (struct pull *pl, struct image_config *c, struct err **err)
   return 0;
 }
 
+/* The chain IDs of the one manifest's layers, or NULL when the config
+ * does not match it (layers_done reports that) or a layer is foreign. */
+static char **
+layer_chain (struct pull *pl, const struct image_config *c)
+{
+  const struct image_manifest *m = &pl->parsed[0];
+  if (strv_len (c->diff_ids) != m->n_layers)
+    return NULL;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
+      return NULL;
+  return image_chain_ids (c->diff_ids);
+}
+
 /* Open a sink for each layer job (all of one manifest). Nothing is opened
  * when the config does not match the manifest: layers_done reports it. */
 static int
@@ -267,12 +281,8 @@ open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
 {
   const struct image_manifest *m = &pl->parsed[0];
   _cleanup_strv_ char **chain = NULL;
-  if (!pl->o->sink_open || strv_len (c->diff_ids) != m->n_layers)
+  if (!pl->o->sink_open || !(chain = layer_chain (pl, c)))
     return 0;
-  for (size_t i = 0; i < m->n_layers; i++)
-    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
-      return 0;
-  chain = image_chain_ids (c->diff_ids);
   for (size_t i = 0; i < pl->n_jobs; i++)
     {
       size_t at = (size_t)(pl->job_layer[i] - m->layers);
@@ -297,12 +307,8 @@ partial_layers (struct pull *pl, struct reg_repo *repo,
   const struct image_manifest *m = &pl->parsed[0];
   _cleanup_strv_ char **chain = NULL;
   size_t k = 0;
-  if (!pl->o->layers_done || strv_len (c->diff_ids) != m->n_layers)
+  if (!pl->o->layers_done || !(chain = layer_chain (pl, c)))
     return 0;
-  for (size_t i = 0; i < m->n_layers; i++)
-    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
-      return 0;
-  chain = image_chain_ids (c->diff_ids);
   if (after)
     {
       for (size_t i = 0; i < m->n_layers; i++)
