@@ -167,20 +167,29 @@ reg_blob_ranges (struct reg_repo *repo, const char *digest,
 {
   _cleanup_free_ char *path = xasprintf ("/v2/%s/blobs/%s", repo->path, digest);
   _cleanup_free_ uint64_t *got = xcalloc (n + 1, sizeof *got);
-  for (size_t i = 0; i < n; i += RANGES_PER_REQUEST)
+  size_t per = RANGES_PER_REQUEST;
+  for (size_t i = 0; i < n;)
     {
-      struct rq q
-          = { .rs = rs + i,
-              .n = n - i < RANGES_PER_REQUEST ? n - i : RANGES_PER_REQUEST,
-              .base = i,
-              .got = got + i,
-              .fn = fn,
-              .ctx = ctx };
+      struct rq q = { .rs = rs + i,
+                      .n = n - i < per ? n - i : per,
+                      .base = i,
+                      .got = got + i,
+                      .fn = fn,
+                      .ctx = ctx };
       int rc = one_request (repo, path, &q, err);
+      if (rc == 1 && q.n > 1)
+        {
+          /* The whole blob for many ranges (S3 answers so, and serves the
+           * blobs of many registries): one range per request. */
+          log_debug ("%s: no multi-range answer; one range at a time", digest);
+          per = 1;
+          continue;
+        }
       if (rc == 1 && i > 0)
         return err_set (err, 0, "registry stopped answering Range requests");
       if (rc != 0)
         return rc;
+      i += q.n;
     }
   return 0;
 }

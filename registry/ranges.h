@@ -1,8 +1,9 @@
 /* Pieces of a blob by Range requests (a partial pull's TOC and missing
  * files): many ranges per request as multipart/byteranges (Debian's
  * docker-registry serves them through Go's http.ServeContent), a single
- * range answered as such, and a registry that ignores Range (a 200 with
- * the whole blob) told apart so the caller can fall back to a full pull.
+ * range answered as such, one range per request where many get the whole
+ * blob (S3 answers so), and a registry that ignores Range (a 200 with the
+ * whole blob) told apart so the caller can fall back to a full pull.
  * The bytes are not verified here: the caller checks each piece's digest. */
 #ifndef IMGTOOL_REG_RANGES_H
 #define IMGTOOL_REG_RANGES_H

@@ -52,6 +52,12 @@ like "... answered as multipart/byteranges" "$(curl -s -D - -o /dev/null -H 'Ran
 "$F" add ignore-range path=/blobs/ >/dev/null
 "$RANGES" "$LAB_FAULT" "$REPO" "$LAYER" 0:10 4096:100 >/dev/null; rc=$?
 is "a registry that ignores Range is told apart" "$rc" 3
+"$F" reset
+"$F" add single-range path=/blobs/ >/dev/null
+out=$("$RANGES" "$LAB_FAULT" "$REPO" "$LAYER" 0:10 4096:100 70000:65536 $((size - 7)):7); rc=$?
+is "a registry that answers one range only (S3)" "$rc" 0
+is "... the bytes are the blob's" "$out" "$want"
+is "... one request per range after the multi-range one" "$("$F" count "/blobs/$LAYER" GET)" 5
 # --- a large layer over several connections -------------------------------------
 fresh
 "$F" reset
@@ -148,6 +154,15 @@ rm -rf "$T_TMP/r2"
 ok "ignored Range: v1" "$IMGTOOL" --root "$T_TMP/r2" pull -q "$LAB_FAULT/$REPO:zc1"
 ok "... then v2: a full pull" "$IMGTOOL" --root "$T_TMP/r2" pull -q "$LAB_FAULT/$REPO:zc2"
 is "... its tree is the full pull's" "$(tree_sum "$(snap_of "$T_TMP/r2" "$LAB_FAULT/$REPO:zc2")")" \
+  "$(tree_sum "$(snap_of "$ORACLE" "$LAB_FAULT/$REPO:zc2")")"
+"$F" reset
+"$F" add single-range path=/blobs/ >/dev/null
+rm -rf "$T_TMP/r3"
+ok "one range per request: v1" "$IMGTOOL" --root "$T_TMP/r3" pull -q "$LAB_FAULT/$REPO:zc1"
+out=$("$IMGTOOL" --root "$T_TMP/r3" --debug pull -q "$LAB_FAULT/$REPO:zc2" 2>&1); rc=$?
+is "... then v2" "$rc" 0
+like "... in part all the same" "$out" "400 files from the store, 1 fetched"
+is "... its tree is the full pull's" "$(tree_sum "$(snap_of "$T_TMP/r3" "$LAB_FAULT/$REPO:zc2")")" \
   "$(tree_sum "$(snap_of "$ORACLE" "$LAB_FAULT/$REPO:zc2")")"
 "$F" reset
 

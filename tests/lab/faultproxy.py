@@ -64,6 +64,8 @@ Actions:
   ignore-range [rate=B]         forward without the Range header: a registry
                                 that ignores Range (200 and the whole blob);
                                 with rate=B, throttled as above
+  single-range                  like ignore-range, only for a Range of
+                                several ranges (as S3 answers them)
 """
 import argparse
 import http.client
@@ -80,7 +82,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
        "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
 ACTIONS = {"pass", "status", "drop", "hang", "delay", "cut", "truncate", "corrupt", "slow",
-           "redirect", "relocate", "throttle", "ignore-range"}
+           "redirect", "relocate", "throttle", "ignore-range", "single-range"}
 BODY_ACTIONS = {"cut", "truncate", "corrupt", "slow", "throttle"}
 PACED = {"slow", "throttle", "ignore-range"}
 KEYS = {"action", "path", "method", "range", "count", "skip", "code", "retry_after",
@@ -342,7 +344,8 @@ class Proxy(BaseHTTPRequestHandler):
                     lk = k.lower()
                     if lk in HOP or lk == "expect" or (chunked and lk == "content-length"):
                         continue
-                    if lk == "range" and action == "ignore-range":
+                    if lk == "range" and (action == "ignore-range" or
+                                          (action == "single-range" and "," in v)):
                         continue
                     up.putheader(k, v)
                 if chunked:
