@@ -7,6 +7,7 @@
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "cmd/opttable.h"
+#include "layers/filecache.h"
 #include "layers/image_store.h"
 #include "layers/snapshot.h"
 #include "lib/err.h"
@@ -162,7 +163,8 @@ COMMAND (prune)
       strv_push (&keep, xstrdup (*snap));
   if (ret == 0
       && (keep_image_snapshots (&s, &keep, err) < 0
-          || snapshot_remove_unused (&s, keep, &snapshots, err) < 0))
+          || snapshot_remove_unused (&s, keep, &snapshots, err) < 0
+          || filecache_prune (&s, NULL, err) < 0))
     ret = -1;
   containers_uses_free (uses, n_uses);
   if (ret == 0)

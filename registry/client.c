@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/xalloc.h"
+#include "registry/partial.h"
 #include "registry/ref.h"
 #include "registry/session.h"
 #include "registry/sources.h"
@@ -259,6 +260,20 @@ load_config (struct pull *pl, struct image_config *c, struct err **err)
   return 0;
 }
 
+/* The chain IDs of the one manifest's layers, or NULL when the config
+ * does not match it (layers_done reports that) or a layer is foreign. */
+static char **
+layer_chain (struct pull *pl, const struct image_config *c)
+{
+  const struct image_manifest *m = &pl->parsed[0];
+  if (strv_len (c->diff_ids) != m->n_layers)
+    return NULL;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
+      return NULL;
+  return image_chain_ids (c->diff_ids);
+}
+
 /* Open a sink for each layer job (all of one manifest). Nothing is opened
  * when the config does not match the manifest: layers_done reports it. */
 static int
@@ -266,12 +281,8 @@ open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
 {
   const struct image_manifest *m = &pl->parsed[0];
   _cleanup_strv_ char **chain = NULL;
-  if (!pl->o->sink_open || strv_len (c->diff_ids) != m->n_layers)
+  if (!pl->o->sink_open || !(chain = layer_chain (pl, c)))
     return 0;
-  for (size_t i = 0; i < m->n_layers; i++)
-    if (layer_is_foreign (&m->layers[i]) || !digest_is_sha256 (c->diff_ids[i]))
-      return 0;
-  chain = image_chain_ids (c->diff_ids);
   for (size_t i = 0; i < pl->n_jobs; i++)
     {
       size_t at = (size_t)(pl->job_layer[i] - m->layers);
@@ -282,6 +293,42 @@ open_sinks (struct pull *pl, const struct image_config *c, struct err **err)
       if (pl->o->sink_open (pl->o->sink_ud, &l, &pl->jobs[i].sink, err) < 0)
         return -1;
     }
+  return 0;
+}
+
+/* Layers with a zstd:chunked TOC, in part (registry/partial.h), when the
+ * caller unpacks: those made leave the job list. With the reverse set,
+ * after the pull: the files of the layers pulled whole go into the file
+ * cache. */
+static int
+partial_layers (struct pull *pl, struct reg_repo *repo,
+                const struct image_config *c, bool after, struct err **err)
+{
+  const struct image_manifest *m = &pl->parsed[0];
+  _cleanup_strv_ char **chain = NULL;
+  size_t k = 0;
+  if (!pl->o->layers_done || !(chain = layer_chain (pl, c)))
+    return 0;
+  if (after)
+    {
+      for (size_t i = 0; i < m->n_layers; i++)
+        reg_partial_remember (pl->s, &m->layers[i], chain[i]);
+      return 0;
+    }
+  for (size_t i = 0; i < pl->n_jobs; i++)
+    {
+      size_t at = (size_t)(pl->job_layer[i] - m->layers);
+      int r = reg_partial_layer (repo, pl->s, pl->job_layer[i], c->diff_ids[at],
+                                 chain[at], pl->p, err);
+      if (r < 0)
+        return err_wrap (err, "layer %zu (%s)", at + 1,
+                         pl->job_layer[i]->digest);
+      if (r == 0)
+        continue;
+      pl->jobs[k] = pl->jobs[i];
+      pl->job_layer[k++] = pl->job_layer[i];
+    }
+  pl->n_jobs = k;
   return 0;
 }
 
@@ -299,6 +346,8 @@ fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
     return -1;
   if ((have_config = load_config (pl, &c, err)) < 0)
     return -1;
+  if (have_config == 0 && partial_layers (pl, repo, &c, false, err) < 0)
+    goto out;
   if (have_config == 0 && open_sinks (pl, &c, err) < 0)
     goto out;
   if (reg_blobs_fetch (repo, pl->s, pl->jobs, pl->n_jobs, jobs, pl->p, err) < 0)
@@ -306,6 +355,8 @@ fetch_blobs (struct pull *pl, struct reg_repo *repo, struct err **err)
   if (have_config == 0 && pl->o->layers_done
       && pl->o->layers_done (pl->o->sink_ud, &pl->parsed[0], &c, err) < 0)
     goto out;
+  if (have_config == 0)
+    partial_layers (pl, repo, &c, true, err);
   ret = 0;
 out:
   image_config_release (&c);

@@ -124,6 +124,48 @@ test_direct (struct store *s)
   err_clear (&err);
 }
 
+static int
+count_bytes (void *ctx, const void *data, size_t len, struct err **err)
+{
+  *(size_t *)ctx += len;
+  return 0;
+}
+
+/* Parts written out of order (registry/blobpar.c): the digest is the
+ * joined whole's, and a file left with holes is never resumed. */
+static void
+test_pwrite (struct store *s)
+{
+  struct err *err = NULL;
+  struct blob_writer *w;
+  char data[3000], want[DIGEST_STR_LEN + 1], *got = NULL;
+  size_t seen = 0;
+  for (size_t i = 0; i < sizeof data; i++)
+    data[i] = (char)(i * 7);
+  digest_buf (data, sizeof data, want);
+  CHECK (store_blob_begin (s, want, &w, &err) == 0, "begin a writer");
+  CHECK (blob_writer_pwrite (w, 2000, data + 2000, 1000, &err) == 0,
+         "write the last part first");
+  store_blob_abort (w, true); /* as a kill would leave it */
+  CHECK (store_blob_begin (s, want, &w, &err) == 0
+             && blob_writer_offset (w) == 0,
+         "a partial file with holes is started over, not resumed (%s)",
+         err ? err->msg : "ok");
+  blob_writer_pwrite (w, 2000, data + 2000, 1000, &err);
+  blob_writer_pwrite (w, 1000, data + 1000, 1000, &err);
+  blob_writer_pwrite (w, 0, data, 1000, &err);
+  CHECK (blob_writer_absorb (w, 3000, count_bytes, &seen, &err) == 0
+             && seen == 3000 && blob_writer_offset (w) == 3000,
+         "then the whole, in order");
+  CHECK (blob_writer_pwrite (w, 10, data, 10, &err) < 0,
+         "no write before the digest's offset");
+  err_clear (&err);
+  CHECK (store_blob_commit (s, w, &got, &err) == 0 && !strcmp (got, want),
+         "the joined whole's digest (%s)", err ? err->msg : "ok");
+  free (got);
+  err_clear (&err);
+}
+
 /* Is pid blocked in flock(2) right now? */
 static bool
 blocked_in_flock (pid_t pid)
@@ -349,6 +391,7 @@ main (void)
   test_topdirs ();
   test_blobs (&s);
   test_direct (&s);
+  test_pwrite (&s);
   test_writer_race (&s);
   test_refs (&s);
   store_release (&s);
