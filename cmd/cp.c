@@ -453,10 +453,13 @@ COMMAND (cp)
     }
   else
     {
-      /* docker: numeric owners of the source, or -a the container's user */
-      o.owner = archive ? TREECOPY_OWNER_SET : TREECOPY_OWNER_KEEP;
+      /* docker: numeric owners of the source, or -a the container's user;
+       * its daemon chowns only for a configured User (tarCopyOptions),
+       * so -a in a container that runs as root keeps them too */
       o.uid = ctr.rec.plan.user.uid;
       o.gid = ctr.rec.plan.user.gid;
+      o.owner = archive && (o.uid || o.gid) ? TREECOPY_OWNER_SET
+                                            : TREECOPY_OWNER_KEEP;
       if (container_place (files.root, dst.path, true, &dp, err) < 0
           || check_writable (&ctr.rec.plan, dp.path, err) < 0)
         goto wrap;

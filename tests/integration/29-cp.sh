@@ -140,6 +140,9 @@ ok "out of a stopped container" img cp stopped:/kept "$H/out/kept"
 is "  its file" "$(cat "$H/out/kept")" "was-here"
 fails "a file it deleted stays deleted (whiteout)" img cp stopped:/bin/ls "$H/out/ls"
 ok "into a stopped container" img cp "$H/a2" stopped:/bin/ls
+# doc:cp-tar-owners: docker's daemon chowns only for a configured User
+ok "-a into a container that runs as root" img cp -a - stopped:/ < "$H/own.tar"
+is "  keeps the tar's owners" "$(img cp stopped:/sub/b - | tar --numeric-owner -tvf - | awk '{print $2}')" "4321/8765"
 ok "  and back out" img cp stopped:/bin/ls "$H/out/ls2"
 is "  the file it wrote" "$(cat "$H/out/ls2")" "changed"
 ok "into a stopped one through its absolute link" img cp "$H/a2" stopped:/escape/stopped-written
