@@ -39,6 +39,12 @@ else
   echo "#   run: build/imgtool help --markdown > docs/options.md"
   diff <(printf '%s\n' "$out") "$TESTS_DIR/../docs/options.md" | head -5 | sed 's/^/#   /'
 fi
+# and docs/commands.md names no option that no table has: the global
+# options, a Buildfile's COPY --chown and the examples of bad options aside
+stray=$(grep -o -- '--[a-z][a-z0-9-]*[a-z0-9]' "$TESTS_DIR/../docs/commands.md" | sort -u |
+  grep -v -x -e --root -e --config -e --debug -e --version -e --verbose -e --chown -e --priv -e --x -e --health |
+  while read -r o; do grep -q -- "\`$o\`" "$TESTS_DIR/../docs/options.md" || echo "$o"; done)
+is "doc:opt-docs-names docs/commands.md names only options the tables have" "$stray" ""
 like "it lists run's --hostname with docker's flag" "$out" '\| `-h`, `--hostname` \| `NAME` \| `--hostname` \| Container host name \|'
 
 is "doc:opt-help help run is run --help" "$(img help run)" "$(img run --help)"
