@@ -8,12 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +48,12 @@ struct blob_writer
   struct bytepipe *io; /* O_DIRECT mode: the I/O thread, once started */
   uint64_t doff;       /* the I/O thread's file offset */
   struct digester d;
+  bool holes; /* bytes were written past size (blob_writer_pwrite) */
 };
+
+/* Marks a partial file written out of order: it may have holes, so a
+ * later writer must not resume from its end (writer_rehash). */
+#define HOLES_XATTR "user.imgtool.holes"
 
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 static const char empty_index[] = "{\"schemaVersion\":2,\"mediaType\":\""
@@ -203,6 +210,13 @@ writer_rehash (struct blob_writer *w, struct err **err)
 {
   _cleanup_free_ char *buf = xmalloc (IO_CHUNK);
   ssize_t n;
+  if (fgetxattr (w->fd, HOLES_XATTR, NULL, 0) >= 0)
+    {
+      /* left by a parallel download that was killed: start over */
+      if (ftruncate (w->fd, 0) < 0)
+        return err_set (err, errno, "truncate '%s'", w->tmp_name);
+      fremovexattr (w->fd, HOLES_XATTR);
+    }
   if (lseek (w->fd, 0, SEEK_SET) < 0)
     return err_set (err, errno, "seek '%s'", w->tmp_name);
   while ((n = fs_read_full (w->fd, buf, IO_CHUNK)) > 0)
@@ -483,6 +497,50 @@ blob_writer_write (struct blob_writer *w, const void *data, size_t len,
 }
 
 int
+blob_writer_pwrite (struct blob_writer *w, uint64_t off, const void *data,
+                    size_t len, struct err **err)
+{
+  if (w->dbuf || off < w->size)
+    return err_set (err, EINVAL, "write '%s' at %" PRIu64, w->tmp_name, off);
+  if (!w->holes && off > w->size)
+    {
+      /* Where user xattrs are refused, a killed download's file fails its
+       * digest once at the next commit, and is fetched again after. */
+      if (fsetxattr (w->fd, HOLES_XATTR, "1", 1, 0) < 0)
+        log_debug ("mark '%s': %s", w->tmp_name, strerror (errno));
+      w->holes = true;
+    }
+  if (pwrite_all (w->fd, data, len, off) < 0)
+    return err_set (err, errno, "write '%s'", w->tmp_name);
+  return 0;
+}
+
+int
+blob_writer_absorb (struct blob_writer *w, uint64_t end,
+                    int (*fn) (void *ctx, const void *data, size_t len,
+                               struct err **err),
+                    void *ctx, struct err **err)
+{
+  _cleanup_free_ char *buf = NULL;
+  while (w->size < end)
+    {
+      size_t want = end - w->size < IO_CHUNK ? (size_t)(end - w->size)
+                                             : IO_CHUNK;
+      ssize_t n;
+      if (!buf)
+        buf = xmalloc (IO_CHUNK);
+      n = pread (w->fd, buf, want, (off_t)w->size);
+      if (n <= 0)
+        return err_set (err, n < 0 ? errno : EIO, "read '%s'", w->tmp_name);
+      digester_update (&w->d, buf, (size_t)n);
+      w->size += (uint64_t)n;
+      if (fn && fn (ctx, buf, (size_t)n, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
 blob_writer_reset (struct blob_writer *w, struct err **err)
 {
   char discard[DIGEST_STR_LEN + 1];
@@ -492,6 +550,9 @@ blob_writer_reset (struct blob_writer *w, struct err **err)
   if (ftruncate (w->fd, 0) < 0 || lseek (w->fd, 0, SEEK_SET) < 0)
     return err_set (err, errno, "truncate '%s'", w->tmp_name);
   digester_final (&w->d, discard); /* also resets the context */
+  if (w->holes)
+    fremovexattr (w->fd, HOLES_XATTR);
+  w->holes = false;
   w->size = 0;
   w->dlen = 0;
   w->flushed = 0;
@@ -515,6 +576,9 @@ store_blob_commit (struct store *s, struct blob_writer *w, char **out_digest,
     ret = 0; /* someone else stored it first; ours is a duplicate */
   else if (w->dbuf && direct_finish (w, err) < 0)
     ;
+  else if (w->holes && fremovexattr (w->fd, HOLES_XATTR) < 0
+           && errno != ENODATA && errno != ENOTSUP)
+    err_set (err, errno, "unmark '%s'", w->tmp_name);
   else if (fsync (w->fd) < 0)
     err_set (err, errno, "sync '%s'", w->tmp_name);
   else if (renameat (s->tmp_fd, w->tmp_name, s->blobs_fd, digest_hex (got)) < 0)

@@ -80,6 +80,17 @@ int blob_writer_write (struct blob_writer *w, const void *data, size_t len,
  * the commit. Only on a new, empty writer; where the file system refuses
  * O_DIRECT, writes stay buffered. */
 void blob_writer_direct (struct blob_writer *w);
+/* Out of order (parts of a blob fetched at once, registry/blobpar.c):
+ * write bytes at off, past the writer's offset, unhashed; then
+ * blob_writer_absorb takes the file's bytes from the offset up to end into
+ * the digest (and hands them to fn, if set, in order), so the digest is
+ * still the joined whole's. Not with blob_writer_direct. */
+int blob_writer_pwrite (struct blob_writer *w, uint64_t off, const void *data,
+                        size_t len, struct err **err);
+int blob_writer_absorb (struct blob_writer *w, uint64_t end,
+                        int (*fn) (void *ctx, const void *data, size_t len,
+                                   struct err **err),
+                        void *ctx, struct err **err);
 /* Start over (the server ignored a Range request). */
 int blob_writer_reset (struct blob_writer *w, struct err **err);
 /* Verify against the expected digest (if any), fsync and rename into

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/xalloc.h"
+#include "registry/blobpar.h"
 #include "registry/http.h"
 #include "registry/session.h"
 
@@ -55,7 +56,20 @@ struct fetch
   size_t n_wait;
   struct xf **act;
   size_t n_act, max;
+  struct reg_blob_job *jobs;
+  int *pids; /* a job's progress item made already, else -1 */
 };
+
+/* The job's progress item: the one made before (a large blob that went
+ * back to one connection), else a new one. */
+static int
+job_pid (struct fetch *fe, struct reg_blob_job *job, const char *label)
+{
+  int *pid = &fe->pids[job - fe->jobs];
+  if (*pid < 0)
+    *pid = progress_add (fe->p, label, job->size);
+  return *pid;
+}
 
 static void
 sink_fail (struct xf *f)
@@ -252,13 +266,10 @@ xf_start (struct fetch *fe, struct reg_blob_job *job, bool wait,
     {
       free (f);
       if (rc == 1)
-        {
-          int id = progress_add (fe->p, label, job->size);
-          progress_done (fe->p, id, "Already exists");
-        }
+        progress_done (fe->p, job_pid (fe, job, label), "Already exists");
       return rc;
     }
-  f->pid = progress_add (fe->p, label, job->size);
+  f->pid = job_pid (fe, job, label);
   off = blob_writer_offset (f->w);
   if (off > (uint64_t)job->size && blob_writer_reset (f->w, err) < 0)
     {
@@ -377,6 +388,74 @@ xf_done (struct xf *f, int rc, struct err **err)
   return -1;
 }
 
+/* A large blob over several connections (blobpar.h): 1 stored, 0 left
+ * to the one-connection loop (a resume, a blob stored or being written by
+ * another process, a registry without Range: *no_range), -1 error. */
+static int
+fetch_parallel (struct fetch *fe, struct reg_blob_job *job, bool *no_range,
+                struct err **err)
+{
+  struct blob_writer *w = NULL;
+  const struct reg_blob_sink *sink = job->sink.write ? &job->sink : NULL;
+  char label[20];
+  int pid, rc = store_blob_try_begin (fe->s, job->digest, &w, err);
+  if (rc != 0)
+    return rc < 0 ? -1 : 0;
+  if (blob_writer_offset (w) > 0)
+    {
+      store_blob_abort (w, true);
+      return 0;
+    }
+  snprintf (label, sizeof label, "%.12s", digest_hex (job->digest));
+  pid = job_pid (fe, job, label);
+  rc = reg_blob_parallel (fe->repo, job->digest, job->size, w, (int)fe->max,
+                          sink, fe->p, pid, err);
+  if (rc == 0)
+    rc = store_blob_commit (fe->s, steal_pointer (&w), NULL, err);
+  /* ignored Range (1): the sink saw nothing, and the loop feeds it */
+  if (sink && sink->finish && rc == 0)
+    rc = sink->finish (sink->ctx, true, err);
+  else if (sink && sink->finish && rc < 0)
+    {
+      struct err *ignored = NULL;
+      sink->finish (sink->ctx, false, &ignored);
+      err_free (ignored);
+    }
+  store_blob_abort (w, false);
+  if (rc == 1)
+    *no_range = true;
+  if (rc != 0)
+    return rc < 0 ? -1 : 0;
+  job->sink_ok = sink != NULL;
+  job->fetched = true;
+  progress_done (fe->p, pid, "Pull complete");
+  return 1;
+}
+
+/* Large blobs first, one at a time, each over every connection; the
+ * others stay in fe->order for the loop. */
+static int
+fetch_large (struct fetch *fe, struct err **err)
+{
+  bool no_range = false;
+  size_t k = 0;
+  char sbuf[20];
+  for (size_t i = 0; i < fe->n; i++)
+    {
+      struct reg_blob_job *job = fe->order[i];
+      int r = 0;
+      if (!no_range && job->size >= PAR_MIN_SIZE)
+        r = fetch_parallel (fe, job, &no_range, err);
+      if (r < 0)
+        return err_wrap (err, "fetch blob %s",
+                         digest_short (job->digest, sbuf));
+      if (r == 0)
+        fe->order[k++] = job;
+    }
+  fe->n = k;
+  return 0;
+}
+
 static int
 cmp_job (const void *a, const void *b)
 {
@@ -461,6 +540,16 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
   fe.waiting = waiting;
   fe.act = act;
   fe.max = (size_t)max_parallel;
+  fe.jobs = jobs;
+  fe.pids = xcalloc (n + 1, sizeof *fe.pids);
+  for (size_t i = 0; i < n; i++)
+    fe.pids[i] = -1;
+  if (fe.max > 1 && fetch_large (&fe, err) < 0)
+    {
+      free (fe.pids);
+      return -1;
+    }
+  n = fe.n;
   fe.multi = http_multi_new (repo->c->http);
 
   while (ret == 0 && (fe.next < n || fe.n_act || fe.n_wait))
@@ -540,5 +629,6 @@ reg_blobs_fetch (struct reg_repo *repo, struct store *s,
   for (size_t i = 0; i < fe.n_act; i++)
     xf_abort (act[i], true);
   curl_multi_cleanup (fe.multi);
+  free (fe.pids);
   return ret;
 }

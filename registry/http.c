@@ -126,6 +126,7 @@ http_response_release (struct http_response *r)
   free (r->url);
   strbuf_release (&r->body);
   free (r->content_type);
+  free (r->boundary);
   free (r->digest);
   free (r->location);
   free (r->content_range);
@@ -301,6 +302,27 @@ http_link_next (const char *v)
   return NULL;
 }
 
+/* A parameter's value in a header value ("type/sub; a=1; b=\"x\""), or
+ * NULL. Caller frees. */
+static char *
+http_param (const char *v, const char *name)
+{
+  size_t nl = strlen (name);
+  for (const char *p = strchr (v, ';'); p; p = strchr (p + 1, ';'))
+    {
+      const char *q = p + 1;
+      while (isspace ((unsigned char)*q))
+        q++;
+      if (strncasecmp (q, name, nl) || q[nl] != '=')
+        continue;
+      q += nl + 1;
+      if (*q == '"')
+        return xstrndup (q + 1, strcspn (q + 1, "\""));
+      return trim (q, strcspn (q, ";"));
+    }
+  return NULL;
+}
+
 static size_t
 header_cb (char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -325,6 +347,8 @@ header_cb (char *buf, size_t size, size_t nitems, void *ud)
   if (IS ("content-type"))
     {
       free (r->content_type);
+      free (r->boundary);
+      r->boundary = http_param (v, "boundary");
       v[strcspn (v, ";")] = '\0';
       r->content_type = trim (v, strlen (v));
     }
@@ -629,10 +653,12 @@ http_xfer_prepare (struct http_xfer *x, struct err **err)
     }
   for (char *const *p = req->headers; p && *p; p++)
     add_header (x, *p);
-  if (req->range_start > 0)
+  if (req->range_start > 0 || req->range)
     {
       _cleanup_free_ char *l
-          = xasprintf ("Range: bytes=%lld-", (long long)req->range_start);
+          = req->range_start > 0
+                ? xasprintf ("Range: bytes=%lld-", (long long)req->range_start)
+                : xasprintf ("Range: %s", req->range);
       add_header (x, l);
     }
   add_header (x, "Expect:"); /* no 100-continue round trip */

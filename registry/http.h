@@ -49,6 +49,7 @@ struct http_request
   int (*write) (void *ctx, const void *data, size_t len, struct err **err);
   void *ctx;
   int64_t range_start; /* > 0: "Range: bytes=N-" */
+  const char *range;   /* else a Range value of its own ("bytes=0-9,20-29") */
   size_t max_body;     /* cap on a buffered body; 0: 1 MiB */
   bool no_retry;       /* fail on the first 429/5xx/broken connection */
 };
@@ -59,6 +60,7 @@ struct http_response
   char *url; /* the URL that answered (after redirects) */
   struct strbuf body;
   char *content_type;  /* without parameters */
+  char *boundary;      /* its boundary parameter (multipart/byteranges) */
   char *digest;        /* Docker-Content-Digest */
   char *location;      /* Location (as sent, unresolved) */
   char *content_range; /* Content-Range */

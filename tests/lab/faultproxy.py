@@ -20,8 +20,9 @@ port=N.
                                              and end any hang in progress
   GET  /_fault/rules                         rules with their hit counters
   GET  /_fault/requests                      requests seen since the last reset
-  GET  /_fault/count[?path=RE][&method=M][&port=N]
-                                             how many of them match
+  GET  /_fault/count[?path=RE][&method=M][&port=N][&sum=sent]
+                                             how many of them match (with
+                                             sum=sent: their body bytes sent)
 
 Rule keys (all optional except action):
   path=RE       Python regex searched in the request target (path + query)
@@ -57,6 +58,12 @@ Actions:
   corrupt  offset=O             flip every bit of the body byte at offset O
                                 (default: the middle byte)
   slow     rate=B               send the body at B bytes per second
+  throttle rate=B               send bodies at B bytes per second per client
+                                connection (a slow link: several connections
+                                get several times the bandwidth)
+  ignore-range [rate=B]         forward without the Range header: a registry
+                                that ignores Range (200 and the whole blob);
+                                with rate=B, throttled as above
 """
 import argparse
 import http.client
@@ -73,8 +80,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
        "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
 ACTIONS = {"pass", "status", "drop", "hang", "delay", "cut", "truncate", "corrupt", "slow",
-           "redirect", "relocate"}
-BODY_ACTIONS = {"cut", "truncate", "corrupt", "slow"}
+           "redirect", "relocate", "throttle", "ignore-range"}
+BODY_ACTIONS = {"cut", "truncate", "corrupt", "slow", "throttle"}
+PACED = {"slow", "throttle", "ignore-range"}
 KEYS = {"action", "path", "method", "range", "count", "skip", "code", "retry_after",
         "body", "seconds", "bytes", "offset", "rate", "auth", "port", "www_authenticate", "to"}
 ERROR_CODES = {429: "TOOMANYREQUESTS", 503: "UNAVAILABLE", 401: "UNAUTHORIZED",
@@ -121,7 +129,7 @@ class Rule:
         self.seconds = float(q["seconds"]) if q.get("seconds") else (600.0 if self.action == "hang" else 0.0)
         self.bytes = int(q["bytes"]) if q.get("bytes", "") != "" else None
         self.offset = int(q["offset"]) if q.get("offset", "") != "" else None
-        self.rate = int(q.get("rate") or 65536)
+        self.rate = int(q.get("rate") or (0 if self.action == "ignore-range" else 65536))
         self.seen = 0
         self.hits = 0
 
@@ -145,7 +153,7 @@ class Rule:
             d["bytes"] = self.bytes
         if self.action == "corrupt":
             d["offset"] = self.offset
-        if self.action == "slow":
+        if self.action in PACED:
             d["rate"] = self.rate
         return d
 
@@ -334,6 +342,8 @@ class Proxy(BaseHTTPRequestHandler):
                     lk = k.lower()
                     if lk in HOP or lk == "expect" or (chunked and lk == "content-length"):
                         continue
+                    if lk == "range" and action == "ignore-range":
+                        continue
                     up.putheader(k, v)
                 if chunked:
                     up.putheader("Transfer-Encoding", "chunked")
@@ -412,7 +422,8 @@ class Proxy(BaseHTTPRequestHandler):
                 limit = 1024
         sent = 0
         while True:
-            want = 65536 if action != "slow" else max(1, min(65536, rule.rate // 10))
+            paced = action in PACED and rule.rate > 0
+            want = 65536 if not paced else max(1, min(65536, rule.rate // 10))
             if limit is not None:
                 want = min(want, limit - sent)
                 if want <= 0:
@@ -429,6 +440,8 @@ class Proxy(BaseHTTPRequestHandler):
             sent += len(data)
             if action == "slow":
                 time.sleep(len(data) / rule.rate)
+            elif paced:
+                self.pace(len(data), rule.rate)
         entry["sent"] = sent
         if action == "cut":
             try:
@@ -439,6 +452,15 @@ class Proxy(BaseHTTPRequestHandler):
             return
         if use_chunks and not self.close_connection:
             self.wfile.write(b"0\r\n\r\n")
+
+    def pace(self, n, rate):
+        """Keep this connection (across its keep-alive requests) at rate B/s."""
+        now = time.monotonic()
+        due = getattr(self, "pace_due", 0.0)
+        due = max(due, now) + n / rate
+        self.pace_due = due
+        if due > now:
+            time.sleep(due - now)
 
     # -- control -----------------------------------------------------------
     def control(self, url):
@@ -481,7 +503,7 @@ class Proxy(BaseHTTPRequestHandler):
             methods = {m.upper() for m in q.get("method", "").split(",") if m}
             port = int(q["port"]) if q.get("port") else None
             with st.lock:
-                n = sum(1 for r in st.requests
+                n = sum(r["sent"] if q.get("sum") == "sent" else 1 for r in st.requests
                         if rx.search(r["path"]) and (not methods or r["method"] in methods)
                         and (port is None or r["port"] == port))
             body = b"%d\n" % n
