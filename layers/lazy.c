@@ -5,6 +5,7 @@
 #include "layers/lazy.h"
 #include "layers/decompress.h"
 #include "layers/digest.h"
+#include "layers/toc.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/xalloc.h"
@@ -29,10 +30,9 @@ struct node
   uint64_t size;
   int64_t mtime;
   dev_t rdev;
-  char *link, *digest;
-  struct lazy_chunk *chunks;
-  size_t nchunks;
-  size_t target; /* a hardlink's node, else itself */
+  const char *link;          /* in the TOC */
+  const struct toc_entry *e; /* a regular file's, for its contents */
+  size_t target;             /* a hardlink's node, else itself */
   uint32_t nlink;
   bool opaque;
   size_t *kids; /* directories: children, sorted at seal */
@@ -47,6 +47,7 @@ struct lazy_layer
   size_t len, cap;
   size_t *hash; /* index + 1, 0 = empty; cap is a power of 2 */
   size_t hcap;
+  struct toc *toc;
   int tmp_fd;
   lazy_fetch_fn fetch;
   void *fetch_arg;
@@ -129,31 +130,6 @@ node_new (struct lazy_layer *l, size_t parent, const char *name)
   return l->len - 1;
 }
 
-struct lazy_layer *
-lazy_layer_new (int tmp_fd, lazy_fetch_fn fetch, void *fetch_arg)
-{
-  struct lazy_layer *l = xcalloc (1, sizeof *l);
-  l->tmp_fd = tmp_fd;
-  l->fetch = fetch;
-  l->fetch_arg = fetch_arg;
-  pthread_mutex_init (&l->lock, NULL);
-  pthread_cond_init (&l->done, NULL);
-  node_new (l, 0, "");
-  hash_grow (l);
-  return l;
-}
-
-static void
-node_clear (struct node *c)
-{
-  free (c->link);
-  free (c->digest);
-  free (c->chunks);
-  c->link = c->digest = NULL;
-  c->chunks = NULL;
-  c->nchunks = 0;
-}
-
 void
 lazy_layer_free (struct lazy_layer *l)
 {
@@ -161,7 +137,6 @@ lazy_layer_free (struct lazy_layer *l)
     return;
   for (size_t i = 0; i < l->len; i++)
     {
-      node_clear (&l->n[i]);
       free (l->n[i].name);
       free (l->n[i].kids);
       if (l->n[i].fd >= 0)
@@ -169,6 +144,7 @@ lazy_layer_free (struct lazy_layer *l)
     }
   free (l->n);
   free (l->hash);
+  toc_free (l->toc);
   pthread_mutex_destroy (&l->lock);
   pthread_cond_destroy (&l->done);
   free (l);
@@ -208,20 +184,20 @@ walk (struct lazy_layer *l, const char *path, size_t *parent, char **last,
   return 0;
 }
 
-static bool
-type_ok (char t)
-{
-  return t && strchr ("fdlhcbp", t);
-}
+/* toc_type -> the letter nodes use */
+static const char type_letter[] = {
+  [TOC_REG] = 'f',      [TOC_DIR] = 'd',  [TOC_SYMLINK] = 'l',
+  [TOC_HARDLINK] = 'h', [TOC_CHAR] = 'c', [TOC_BLOCK] = 'b',
+  [TOC_FIFO] = 'p',
+};
 
-int
-lazy_layer_add (struct lazy_layer *l, const struct lazy_entry *e,
-                struct err **err)
+static int
+add_entry (struct lazy_layer *l, const struct toc_entry *e, struct err **err)
 {
   _cleanup_free_ char *name = NULL;
   size_t parent, idx;
   struct node *c;
-  if (!type_ok (e->type))
+  if ((size_t)e->type >= sizeof type_letter || !type_letter[e->type])
     return err_set (err, 0, "TOC entry '%s' has an unknown type", e->name);
   if (walk (l, e->name, &parent, &name, err) < 0)
     return -1;
@@ -230,9 +206,8 @@ lazy_layer_add (struct lazy_layer *l, const struct lazy_entry *e,
       l->n[parent].opaque = true;
       return 0;
     }
-  if (!name)
-    idx = 0;
-  else
+  idx = 0;
+  if (name)
     {
       bool wh = !strncmp (name, WH_PREFIX, strlen (WH_PREFIX));
       const char *real = wh ? name + strlen (WH_PREFIX) : name;
@@ -241,57 +216,34 @@ lazy_layer_add (struct lazy_layer *l, const struct lazy_entry *e,
       idx = find (l, parent, real);
       if (!idx)
         idx = node_new (l, parent, real);
-      c = &l->n[idx];
-      node_clear (c);
       if (wh)
         {
           /* as layers/apply.c makes it for overlay */
+          c = &l->n[idx];
           c->type = 'c';
           c->mode = 0600;
           c->uid = c->gid = 0;
           c->rdev = makedev (0, 0);
           c->size = 0;
+          c->e = NULL;
+          c->link = NULL;
           return 0;
         }
     }
   c = &l->n[idx];
-  if (c->type == 'd' && e->type != 'd' && c->nkids)
-    return err_set (err, 0, "TOC entry '%s' replaces a directory", e->name);
-  node_clear (c);
-  c->type = e->type;
+  c->type = type_letter[e->type];
   c->mode = e->mode & 07777;
   c->uid = e->uid;
   c->gid = e->gid;
-  c->size = e->type == 'f' ? e->size : 0;
-  c->mtime = e->mtime;
+  c->size = e->type == TOC_REG ? e->size : 0;
+  c->mtime = e->mtime_sec;
   c->rdev = makedev (e->dev_major, e->dev_minor);
-  if ((e->type == 'l' || e->type == 'h') && !e->link)
+  c->link = e->link_name;
+  c->e = e->type == TOC_REG ? e : NULL;
+  if ((e->type == TOC_SYMLINK || e->type == TOC_HARDLINK) && !e->link_name)
     return err_set (err, 0, "TOC entry '%s' has no link target", e->name);
-  c->link = e->link ? xstrdup (e->link) : NULL;
-  if (e->type == 'f' && c->size)
-    {
-      uint64_t at = 0;
-      if (!e->digest || digest_check (e->digest, err) < 0 || !e->nchunks)
-        {
-          err_clear (err);
-          return err_set (err, 0, "TOC entry '%s' has no content digest",
-                          e->name);
-        }
-      for (size_t i = 0; i < e->nchunks; i++)
-        {
-          if (e->chunks[i].uoff != at || !e->chunks[i].len)
-            return err_set (err, 0, "TOC entry '%s' has chunks out of order",
-                            e->name);
-          at += e->chunks[i].ulen;
-        }
-      if (at != c->size)
-        return err_set (err, 0, "TOC entry '%s': chunks do not add up to %llu",
-                        e->name, (unsigned long long)c->size);
-      c->digest = xstrdup (e->digest);
-      c->chunks = xmalloc (e->nchunks * sizeof *e->chunks);
-      memcpy (c->chunks, e->chunks, e->nchunks * sizeof *e->chunks);
-      c->nchunks = e->nchunks;
-    }
+  if (e->type == TOC_REG && e->size && !e->digest[0])
+    return err_set (err, 0, "TOC entry '%s' has no content digest", e->name);
   return 0;
 }
 
@@ -302,8 +254,8 @@ cmp_kid (const void *a, const void *b, void *arg)
   return strcmp (l->n[*(const size_t *)a].name, l->n[*(const size_t *)b].name);
 }
 
-int
-lazy_layer_seal (struct lazy_layer *l, struct err **err)
+static int
+seal (struct lazy_layer *l, struct err **err)
 {
   size_t *caps = xcalloc (l->len, sizeof *caps);
   for (size_t i = 1; i < l->len; i++)
@@ -338,6 +290,30 @@ lazy_layer_seal (struct lazy_layer *l, struct err **err)
       l->n[t].nlink++;
     }
   return 0;
+}
+
+struct lazy_layer *
+lazy_layer_new (struct toc *t, int tmp_fd, lazy_fetch_fn fetch, void *fetch_arg,
+                struct err **err)
+{
+  struct lazy_layer *l = xcalloc (1, sizeof *l);
+  l->toc = t;
+  l->tmp_fd = tmp_fd;
+  l->fetch = fetch;
+  l->fetch_arg = fetch_arg;
+  pthread_mutex_init (&l->lock, NULL);
+  pthread_cond_init (&l->done, NULL);
+  node_new (l, 0, "");
+  hash_grow (l);
+  for (size_t i = 0; i < t->n_entries; i++)
+    if (add_entry (l, &t->entries[i], err) < 0)
+      goto fail;
+  if (seal (l, err) < 0)
+    goto fail;
+  return l;
+fail:
+  lazy_layer_free (l);
+  return NULL;
 }
 
 static const struct node *
@@ -432,123 +408,124 @@ lazy_fetched_files (const struct lazy_layer *l)
 
 /* --- fetching one file's contents --- */
 
-struct fill
+/* Compressed bytes fetched at once: a run of a file's chunks up to this
+ * (a bigger chunk alone), so memory stays bounded for a big file. */
+#define RUN_MAX (16u << 20)
+
+struct chunk_out
 {
-  const struct node *c;
-  size_t chunk;  /* the chunk being fed */
-  uint64_t at;   /* blob offset of the next byte the fetch sends */
-  uint64_t out;  /* uncompressed bytes written */
-  uint64_t want; /* uncompressed bytes the current chunk must make */
-  struct layer_decomp *dec;
-  struct digester dg;
-  int fd;
+  uint64_t skip, left; /* inner offset still to drop; bytes still wanted */
+  uint8_t *out;
 };
 
 static int
-fill_out (void *arg, const uint8_t *buf, size_t len, struct err **err)
+chunk_sink (void *arg, const uint8_t *buf, size_t len, struct err **err)
 {
-  struct fill *f = arg;
-  if (len > f->want || f->out + len > f->c->size)
-    return err_set (err, 0, "chunk is longer than the TOC says");
-  f->want -= len;
-  if (fs_write_all (f->fd, buf, len) < 0)
-    return err_set (err, errno, "write the cache");
-  digester_update (&f->dg, buf, len);
-  f->out += len;
+  struct chunk_out *o = arg;
+  size_t n;
+  if (o->skip)
+    {
+      n = len < o->skip ? len : (size_t)o->skip;
+      o->skip -= n, buf += n, len -= n;
+    }
+  n = len < o->left ? len : (size_t)o->left;
+  memcpy (o->out, buf, n);
+  o->out += n, o->left -= n;
   return 0;
 }
 
+/* One chunk's bytes -> its c->size uncompressed bytes in out, its digest
+ * checked when the TOC gives one. */
 static int
-chunk_end (struct fill *f, struct err **err)
+chunk_decompress (const struct toc_chunk *c, const uint8_t *comp, size_t len,
+                  uint8_t *out, struct err **err)
 {
-  int r = layer_decomp_finish (f->dec, err);
-  layer_decomp_free (steal_pointer (&f->dec));
+  struct chunk_out o = { c->inner_offset, c->size, out };
+  struct layer_decomp *d = layer_decomp_new (chunk_sink, &o);
+  char got[DIGEST_STR_LEN + 1];
+  int r = layer_decomp_feed (d, comp, len, err) < 0
+                  || layer_decomp_finish (d, err) < 0
+              ? -1
+              : 0;
+  layer_decomp_free (d);
   if (r < 0)
     return -1;
-  if (f->want)
-    return err_set (err, 0, "chunk is shorter than the TOC says");
-  f->chunk++;
+  if (o.left)
+    return err_set (err, 0, "chunk at %llu is shorter than the TOC says",
+                    (unsigned long long)c->offset);
+  digest_buf (out, c->size, got);
+  if (c->digest[0] && strcmp (got, c->digest))
+    return err_set (err, 0, "chunk at %llu: digest is %s, the TOC says %s",
+                    (unsigned long long)c->offset, got, c->digest);
   return 0;
 }
 
-static int
-fill_in (void *arg, const void *data, size_t len, struct err **err)
+/* The last chunk of the run that starts at first. */
+static size_t
+run_end (const struct toc_entry *e, size_t first)
 {
-  struct fill *f = arg;
-  const char *p = data;
-  while (len && f->chunk < f->c->nchunks)
-    {
-      const struct lazy_chunk *k = &f->c->chunks[f->chunk];
-      uint64_t end = k->off + k->len;
-      size_t n;
-      if (f->at < k->off) /* a gap between chunks: skipped */
-        {
-          n = (size_t)(k->off - f->at < len ? k->off - f->at : len);
-          f->at += n, p += n, len -= n;
-          continue;
-        }
-      if (!f->dec)
-        {
-          f->dec = layer_decomp_new (fill_out, f);
-          f->want = k->ulen;
-        }
-      n = (size_t)(end - f->at < len ? end - f->at : len);
-      if (layer_decomp_feed (f->dec, p, n, err) < 0)
-        return -1;
-      f->at += n, p += n, len -= n;
-      if (f->at == end && chunk_end (f, err) < 0)
-        return -1;
-    }
-  return 0;
+  size_t last = first;
+  while (last + 1 < e->n_chunks && !e->chunks[first].zeros
+         && !e->chunks[last + 1].zeros
+         && e->chunks[last + 1].offset >= e->chunks[last].end
+         && e->chunks[last + 1].end - e->chunks[first].offset <= RUN_MAX)
+    last++;
+  return last;
 }
 
-/* Fetch, decompress and check c's contents into a new O_TMPFILE. The
- * chunks of a file usually follow each other: one fetch covers a run of
- * them, gaps included. */
+/* Fetch, decompress and check e's contents into a new O_TMPFILE. */
 static int
-fill (struct lazy_layer *l, const struct node *c, struct err **err)
+fill (struct lazy_layer *l, const struct toc_entry *e, struct err **err)
 {
-  struct fill f = { .c = c };
+  _cleanup_close_ int fd = -1;
+  struct digester dg;
   char got[DIGEST_STR_LEN + 1];
+  uint8_t *comp = NULL, *out = NULL;
   int ret = -1;
-  f.fd = openat (l->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (f.fd < 0)
+  fd = openat (l->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
     return err_set (err, errno, "make a cache file");
-  digester_init (&f.dg);
-  while (f.chunk < c->nchunks)
+  digester_init (&dg);
+  for (size_t first = 0, last; first < e->n_chunks; first = last + 1)
     {
-      size_t first = f.chunk, last = first;
-      while (last + 1 < c->nchunks
-             && c->chunks[last + 1].off
-                    >= c->chunks[last].off + c->chunks[last].len
-             && c->chunks[last + 1].off
-                        - (c->chunks[last].off + c->chunks[last].len)
-                    < (64u << 10))
-        last++;
-      f.at = c->chunks[first].off;
-      if (l->fetch (l->fetch_arg, f.at,
-                    c->chunks[last].off + c->chunks[last].len - f.at, fill_in,
-                    &f, err)
-          < 0)
-        goto out;
-      if (f.chunk != last + 1)
+      uint64_t off = e->chunks[first].offset;
+      last = run_end (e, first);
+      if (!e->chunks[first].zeros)
         {
-          err_set (err, 0, "fetch ended early");
-          goto out;
+          comp = xrealloc (comp, e->chunks[last].end - off);
+          if (l->fetch (l->fetch_arg, off, e->chunks[last].end - off, comp, err)
+              < 0)
+            goto out;
+        }
+      for (size_t i = first; i <= last; i++)
+        {
+          const struct toc_chunk *c = &e->chunks[i];
+          out = xrealloc (out, c->size ? c->size : 1);
+          if (c->zeros)
+            memset (out, 0, c->size);
+          else if (chunk_decompress (c, comp + (c->offset - off),
+                                     c->end - c->offset, out, err)
+                   < 0)
+            goto out;
+          digester_update (&dg, out, c->size);
+          if (fs_write_all (fd, out, c->size) < 0)
+            {
+              err_set (err, errno, "write the cache");
+              goto out;
+            }
         }
     }
-  digester_final (&f.dg, got);
-  if (f.out != c->size || strcmp (got, c->digest))
+  digester_final (&dg, got);
+  if (strcmp (got, e->digest))
     {
-      err_set (err, 0, "content digest is %s, the TOC says %s", got, c->digest);
+      err_set (err, 0, "content digest is %s, the TOC says %s", got, e->digest);
       goto out;
     }
-  ret = steal_fd (&f.fd);
+  ret = steal_fd (&fd);
 out:
-  layer_decomp_free (f.dec);
-  digester_release (&f.dg);
-  if (f.fd >= 0)
-    close (f.fd);
+  free (comp);
+  free (out);
+  digester_release (&dg);
   return ret;
 }
 
@@ -565,7 +542,7 @@ lazy_content_fd (struct lazy_layer *l, uint64_t ino, struct err **err)
   pthread_mutex_lock (&l->lock);
   while (c->fetching)
     pthread_cond_wait (&l->done, &l->lock);
-  if (c->fd >= 0 || !c->size)
+  if (c->fd >= 0 || !c->e || !c->e->n_chunks)
     {
       if (c->fd < 0) /* empty: nothing to fetch */
         c->fd = openat (l->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -575,7 +552,7 @@ lazy_content_fd (struct lazy_layer *l, uint64_t ino, struct err **err)
     }
   c->fetching = true;
   pthread_mutex_unlock (&l->lock);
-  fd = fill (l, c, err);
+  fd = fill (l, c->e, err);
   pthread_mutex_lock (&l->lock);
   c->fetching = false;
   if (fd >= 0)

@@ -23,50 +23,22 @@
 
 struct err;
 
-/* Where a compressed chunk of a file lies in the blob, and which part of
- * the file it holds. */
-struct lazy_chunk
-{
-  uint64_t off, len;   /* compressed bytes in the blob */
-  uint64_t uoff, ulen; /* uncompressed range of the file */
-};
+struct toc;
 
-/* One TOC entry, as a TOC reader hands it over (strings are copied). */
-struct lazy_entry
-{
-  const char *name; /* path in the layer, "./" or "/" prefix allowed */
-  char type;        /* 'f' 'd' 'l' (symlink) 'h' (hardlink) 'c' 'b' 'p' */
-  uint32_t mode;    /* permission bits (and suid/sgid/sticky) */
-  uint32_t uid, gid;
-  uint64_t size;
-  int64_t mtime;
-  const char *link;   /* symlink target, or the hardlink's target name */
-  const char *digest; /* content digest of a regular file */
-  uint32_t dev_major, dev_minor;
-  const struct lazy_chunk *chunks;
-  size_t nchunks;
-};
-
-/* Calls sink with the blob's bytes [off, off+len), in order, in pieces.
- * Returns 0, or -1 with *err set (a sink error is passed on). */
-typedef int (*lazy_sink_fn) (void *sink_arg, const void *buf, size_t len,
-                             struct err **err);
+/* Fill buf with the blob's bytes [off, off+len). Returns 0, or -1 with
+ * *err set. */
 typedef int (*lazy_fetch_fn) (void *arg, uint64_t off, uint64_t len,
-                              lazy_sink_fn sink, void *sink_arg,
-                              struct err **err);
+                              uint8_t *buf, struct err **err);
 
 struct lazy_layer;
 
-/* tmp_fd: a directory for the cache (O_TMPFILE files). */
-struct lazy_layer *lazy_layer_new (int tmp_fd, lazy_fetch_fn fetch,
-                                   void *fetch_arg);
+/* The layer of TOC t (the layer keeps t and frees it). tmp_fd: a
+ * directory for the cache (O_TMPFILE files). A TOC the tree cannot be
+ * made from (a file below a file, a hardlink to nothing) is an error. */
+struct lazy_layer *lazy_layer_new (struct toc *t, int tmp_fd,
+                                   lazy_fetch_fn fetch, void *fetch_arg,
+                                   struct err **err);
 void lazy_layer_free (struct lazy_layer *l);
-/* Add an entry; a bad name or type is an error naming it. */
-int lazy_layer_add (struct lazy_layer *l, const struct lazy_entry *e,
-                    struct err **err);
-/* After the last add: missing parent directories are made (0755 root),
- * hardlinks resolved, whiteouts translated. */
-int lazy_layer_seal (struct lazy_layer *l, struct err **err);
 
 /* Inodes: 1 is the root directory (FUSE's FUSE_ROOT_ID). */
 #define LAZY_ROOT_INO 1
