@@ -5,9 +5,14 @@
  * container starts. Contents come by Range requests on first read; a
  * thread downloads the whole blob meanwhile (resumable, as a pull does)
  * and unpacks it as the layer's ordinary snapshot for the next container.
- * Nothing outlives the monitor: its threads end with it, the mounts are
- * detached at exit (a kill -9 leaves a dead mount, which the next lazy
- * start removes). */
+ *
+ * The serving runs in a forked process of the monitor (the same binary,
+ * no exec), not in its threads: the monitor clones the container with
+ * clone3, which runs no atfork handlers, so a FUSE thread inside malloc
+ * at that instant left the child waiting for the lock forever (seen).
+ * Nothing outlives the monitor: the server dies with it (PDEATHSIG), the
+ * mounts are detached at its exit; a kill -9 leaves a dead mount, which
+ * the next lazy start removes. */
 #include "service/lazy.h"
 #include "layers/lazy.h"
 #include "layers/lazystore.h"
@@ -34,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A connection to the layer's registry, one per concurrent fetch. */
@@ -53,11 +60,12 @@ struct served
   char *snap, *mnt; /* the lower dir it stands for; its mount */
   struct lazy_layer *layer;
   struct lazyfs *fs;
+  pid_t server; /* the process serving it */
   pthread_mutex_t lock;
   struct conn *idle;
 };
 
-static struct served *served; /* this process's, for the exit handler */
+static struct served *served; /* the monitor's, for its exit handler */
 static pid_t owner;
 
 static int
@@ -150,6 +158,7 @@ complete (void *arg)
   return NULL;
 }
 
+/* At the monitor's exit: the servers end, their mounts go. */
 static void
 stop_all (void)
 {
@@ -157,7 +166,9 @@ stop_all (void)
     return;
   for (struct served *sv = served; sv; sv = sv->next)
     {
-      lazyfs_stop (sv->fs);
+      kill (sv->server, SIGKILL);
+      waitpid (sv->server, NULL, 0);
+      umount2 (sv->mnt, MNT_DETACH);
       rmdir (sv->mnt);
     }
 }
@@ -174,8 +185,7 @@ remove_dead_mounts (int dir)
     {
       const char *dot = strrchr (de->d_name, '.');
       long pid = dot ? strtol (dot + 1, NULL, 10) : 0;
-      if (pid <= 0 || (kill ((pid_t)pid, 0) < 0 && errno == EPERM)
-          || kill ((pid_t)pid, 0) == 0)
+      if (pid <= 0 || kill ((pid_t)pid, 0) == 0 || errno == EPERM)
         continue;
       _cleanup_free_ char *path
           = xasprintf ("/proc/self/fd/%d/%s", dir, de->d_name);
@@ -185,56 +195,111 @@ remove_dead_mounts (int dir)
   closedir (d);
 }
 
+/* The server process: the layer mounted and served, its blob downloaded,
+ * until the monitor kills it (or dies: PDEATHSIG). Reports "ok" or the
+ * error on ready. */
+static void
+server (struct svc *s, struct served *sv, const char *hex, pid_t monitor,
+        int ready)
+{
+  struct err *err = NULL;
+  _cleanup_free_ char *blob = NULL;
+  struct toc *t;
+  pthread_t bg;
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != monitor)
+    _exit (1);
+  pthread_mutex_init (&sv->lock, NULL);
+  if (store_open (&sv->st, s->root, &err) < 0)
+    goto fail;
+  if (lazy_chain_get (&sv->st, hex, &blob, &sv->diff_id, &err) != 0
+      || lazy_record_get (&sv->st, blob, &sv->rec, &err) != 0)
+    {
+      if (!err)
+        err_set (&err, 0, "lazy layer %s has no record", hex);
+      goto fail;
+    }
+  sv->chain_id = xasprintf ("sha256:%s", hex);
+  if (!(t = lazy_record_toc (&sv->st, &sv->rec, &err))
+      || !(sv->layer = lazy_layer_new (t, sv->st.tmp_fd, fetch, sv, &err)))
+    {
+      err_wrap (&err, "lazy layer %s", blob);
+      goto fail;
+    }
+  if (lazyfs_start (sv->layer, sv->mnt, fetch_failed, sv, &sv->fs, &err) < 0)
+    goto fail;
+  fs_write_all (ready, "ok", 2);
+  close (ready);
+  if (pthread_create (&bg, NULL, complete, sv) != 0)
+    log_info ("lazy layer %s: no background download", hex);
+  for (;;)
+    pause ();
+fail:
+  fs_write_all (ready, err->msg, strlen (err->msg));
+  _exit (1);
+}
+
 static int
 serve (struct svc *s, char **lower, const char *hex, struct err **err)
 {
   struct served *sv = xcalloc (1, sizeof *sv);
   _cleanup_close_ int mdir = -1;
-  _cleanup_free_ char *blob = NULL;
-  struct toc *t;
-  pthread_t bg;
-  pthread_attr_t attr;
-  sigset_t all, old;
-  pthread_mutex_init (&sv->lock, NULL);
-  if (store_open (&sv->st, s->root, err) < 0)
-    return -1; /* sv leaks on this rare path: the start fails */
-  if (lazy_chain_get (&sv->st, hex, &blob, &sv->diff_id, err) != 0
-      || lazy_record_get (&sv->st, blob, &sv->rec, err) != 0)
-    return *err ? -1 : err_set (err, 0, "lazy layer %s has no record", hex);
-  sv->chain_id = xasprintf ("sha256:%s", hex);
-  if (!(t = lazy_record_toc (&sv->st, &sv->rec, err))
-      || !(sv->layer = lazy_layer_new (t, sv->st.tmp_fd, fetch, sv, err)))
-    return err_wrap (err, "lazy layer %s", blob);
-  if ((mdir = lazy_dir_open (&sv->st, "mnt", err)) < 0)
-    return -1;
+  int ready[2];
+  char msg[1024];
+  ssize_t n;
+  pid_t monitor = getpid ();
+  struct store st;
+  if (store_open (&st, s->root, err) < 0)
+    goto fail;
+  mdir = lazy_dir_open (&st, "mnt", err);
+  store_release (&st);
+  if (mdir < 0)
+    goto fail;
   remove_dead_mounts (mdir);
-  sv->mnt = xasprintf ("%s/lazy/mnt/%s.%d", s->root, hex, (int)getpid ());
+  sv->mnt = xasprintf ("%s/lazy/mnt/%s.%d", s->root, hex, (int)monitor);
   if (mkdir (sv->mnt, 0700) < 0 && errno != EEXIST)
-    return err_set (err, errno, "make '%s'", sv->mnt);
-  if (lazyfs_start (sv->layer, sv->mnt, fetch_failed, sv, &sv->fs, err) < 0)
     {
+      err_set (err, errno, "make '%s'", sv->mnt);
+      goto fail;
+    }
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    {
+      err_set (err, errno, "pipe");
+      goto fail;
+    }
+  fflush (NULL);
+  sv->server = fork ();
+  if (sv->server == 0)
+    {
+      close (ready[0]);
+      server (s, sv, hex, monitor, ready[1]);
+    }
+  close (ready[1]);
+  n = sv->server < 0 ? -1 : read (ready[0], msg, sizeof msg - 1);
+  close (ready[0]);
+  if (n != 2 || memcmp (msg, "ok", 2))
+    {
+      if (sv->server > 0)
+        waitpid (sv->server, NULL, 0);
+      msg[n > 0 ? n : 0] = 0;
+      err_set (err, n < 0 ? errno : 0, "%s",
+               n > 0 ? msg : "the lazy layer's server failed");
       rmdir (sv->mnt);
-      return -1;
+      goto fail;
     }
   if (!served)
     {
-      owner = getpid ();
+      owner = monitor;
       atexit (stop_all);
     }
   sv->next = served;
   served = sv;
   sv->snap = *lower;
   *lower = xstrdup (sv->mnt);
-  /* its signals are the main thread's */
-  pthread_attr_init (&attr);
-  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-  sigfillset (&all);
-  pthread_sigmask (SIG_SETMASK, &all, &old);
-  if (pthread_create (&bg, &attr, complete, sv) != 0)
-    log_info ("lazy layer %s: no background download", hex);
-  pthread_sigmask (SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy (&attr);
   return 0;
+fail:
+  free (sv->mnt);
+  free (sv);
+  return -1;
 }
 
 /* The plan's lower dirs back as they were (the record keeps those). */

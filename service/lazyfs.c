@@ -42,7 +42,6 @@ struct lazyfs
   pthread_mutex_t lock;
   pthread_cond_t more;
   struct job *head, **tail;
-  bool stopping;
 };
 
 static struct lazyfs *
@@ -202,7 +201,7 @@ serve_read (struct lazyfs *fs, struct job *j)
     fuse_reply_buf (j->req, buf, (size_t)n);
 }
 
-static void *
+static __attribute__ ((noreturn)) void *
 worker (void *arg)
 {
   struct lazyfs *fs = arg;
@@ -210,13 +209,9 @@ worker (void *arg)
     {
       struct job *j;
       pthread_mutex_lock (&fs->lock);
-      while (!fs->head && !fs->stopping)
+      while (!fs->head)
         pthread_cond_wait (&fs->more, &fs->lock);
-      if (!(j = fs->head))
-        {
-          pthread_mutex_unlock (&fs->lock);
-          return NULL;
-        }
+      j = fs->head;
       fs->head = j->next;
       if (!fs->head)
         fs->tail = &fs->head;
@@ -293,23 +288,4 @@ fail:
   free (fs->mnt);
   free (fs);
   return -1;
-}
-
-void
-lazyfs_stop (struct lazyfs *fs)
-{
-  if (!fs)
-    return;
-  pthread_mutex_lock (&fs->lock);
-  fs->stopping = true;
-  pthread_cond_broadcast (&fs->more);
-  pthread_mutex_unlock (&fs->lock);
-  fuse_session_exit (fs->se);
-  /* as root: umount2 MNT_DETACH; the loop ends once the kernel drops the
-   * connection (the last container holding the mount is gone) */
-  fuse_session_unmount (fs->se);
-  pthread_detach (fs->loop);
-  log_debug ("lazy: stopped serving '%s'", fs->mnt);
-  /* fs stays: the loop and a worker in a fetch may still use it until
-   * the process ends */
 }

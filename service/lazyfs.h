@@ -16,12 +16,10 @@ struct lazyfs;
 
 typedef void (*lazyfs_error_fn) (void *arg, const char *msg);
 
-/* Mount l at the directory mnt and serve it until lazyfs_stop. l must
- * outlive the mount. */
+/* Mount l at the directory mnt and serve it from threads of this process
+ * until it ends (then the mount is dead until someone detaches it). */
 int lazyfs_start (struct lazy_layer *l, const char *mnt,
                   lazyfs_error_fn on_error, void *arg, struct lazyfs **out,
                   struct err **err);
-/* Unmount (lazily: a container may still hold it) and stop serving. */
-void lazyfs_stop (struct lazyfs *fs);
 
 #endif
