@@ -34,6 +34,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -206,8 +207,19 @@ server (struct svc *s, struct served *sv, const char *hex, pid_t monitor,
   _cleanup_free_ char *blob = NULL;
   struct toc *t;
   pthread_t bg;
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != monitor)
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != monitor
+      || null < 0)
     _exit (1);
+  /* nothing of the monitor's: its container's pipes (their EOF ends its
+   * output), its monitor.lock, the user's stdout; stderr stays for the
+   * fetch errors */
+  dup2 (null, 0);
+  dup2 (null, 1);
+  if (dup2 (ready, 3) < 0)
+    _exit (1);
+  ready = 3;
+  close_range (4, ~0U, 0);
   pthread_mutex_init (&sv->lock, NULL);
   if (store_open (&sv->st, s->root, &err) < 0)
     goto fail;
