@@ -93,6 +93,16 @@ conn_open (struct served *sv, struct conn **out, struct err **err)
   return 0;
 }
 
+/* Back to the idle ones. */
+static void
+conn_put (struct served *sv, struct conn *k)
+{
+  pthread_mutex_lock (&sv->lock);
+  k->next = sv->idle;
+  sv->idle = k;
+  pthread_mutex_unlock (&sv->lock);
+}
+
 /* lazy_fetch_fn: a Range request on an idle connection (or a new one). */
 static int
 fetch (void *arg, uint64_t off, uint64_t len, uint8_t *buf, struct err **err)
@@ -107,10 +117,7 @@ fetch (void *arg, uint64_t off, uint64_t len, uint8_t *buf, struct err **err)
   if (!k && conn_open (sv, &k, err) < 0)
     return -1;
   r = reg_lazy_fetch (&k->r, sv->rec.digest, off, len, buf, err);
-  pthread_mutex_lock (&sv->lock);
-  k->next = sv->idle;
-  sv->idle = k;
-  pthread_mutex_unlock (&sv->lock);
+  conn_put (sv, k);
   return r;
 }
 
@@ -150,12 +157,7 @@ complete (void *arg)
     log_debug ("lazy layer %s: complete", digest_short (sv->rec.digest, sbuf));
   progress_free (p);
   if (k)
-    {
-      pthread_mutex_lock (&sv->lock);
-      k->next = sv->idle;
-      sv->idle = k;
-      pthread_mutex_unlock (&sv->lock);
-    }
+    conn_put (sv, k);
   return NULL;
 }
 
