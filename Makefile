@@ -9,7 +9,7 @@
 
 CC ?= cc
 PREFIX ?= /usr/local
-PKGS := libcurl jansson libseccomp libmnl libnftables libzstd libcrypto libisal libsodium
+PKGS := libcurl jansson libseccomp libmnl libnftables libzstd libcrypto libisal libsodium fuse3
 # Only the tests link these: libarchive as an independent tar reader, zlib
 # to make gzip test data (the product inflates with ISA-L).
 TEST_PKGS := libarchive zlib
@@ -25,10 +25,10 @@ OPT := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl, libnftables and libcrypto are not linked: registry/curl_lazy.c,
-# network/nft_lazy.c and lib/crypto_lazy.c load them on first use
+# libcurl, libnftables, libcrypto and libfuse3 are not linked: registry/curl_lazy.c,
+# network/nft_lazy.c, lib/crypto_lazy.c and service/fuse_lazy.c load them on first use
 # (lib/dynlib.h says why); their headers still come from PKG_CFLAGS.
-LAZY_PKGS := libcurl libnftables libcrypto libsodium
+LAZY_PKGS := libcurl libnftables libcrypto libsodium fuse3
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 

@@ -9,6 +9,7 @@
 #include "cmd/lookup.h"
 #include "cmd/runflags.h"
 #include "layers/image_store.h"
+#include "layers/lazystore.h"
 #include "layers/snapshot.h"
 #include "layers/store.h"
 #include "lib/err.h"
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "registry/client.h"
+#include "registry/lazypull.h"
 #include "runtime/binfmt.h"
 #include "runtime/etcfiles.h"
 #include "runtime/names.h"
@@ -71,6 +73,10 @@ pull_image (struct global *g, const struct run_flags *f, struct store *st,
   struct reg_pull_result res;
   struct trust_pull tp;
   int r;
+  struct reg_lazy lz = { .s = st, .o = &o };
+  if (reg_lazy_possible ())
+    o.defer = reg_lazy_defer, o.defer_ud = &lz;
+  log_debug ("run: lazy start %s", o.defer ? "possible" : "not possible");
   trust_pull_init (&tp, &o, st, f->reg.signature_policy);
   if (f->pull == RUN_PULL_MISSING && !g->quiet)
     fprintf (stderr, "Unable to find image '%s' locally\n", f->image);
@@ -139,8 +145,9 @@ load_image (struct global *g, const struct run_flags *f, struct run_image *ri,
   warn_emulation (&ri->img.config);
   ri->loaded = true;
   ri->ref = xstrdup (ref.name);
-  if (snapshot_prepare_image (&st, &ri->img.manifest, &ri->img.config,
-                              &ri->lower_dirs, err)
+  size_t lazy;
+  if (lazy_prepare_image (&st, &ri->img.manifest, &ri->img.config,
+                          &ri->lower_dirs, &lazy, err)
       < 0)
     {
       err_wrap (err, "prepare the layers of '%s'", f->image);

@@ -137,10 +137,14 @@ zs_feed (struct layer_decomp *d, const uint8_t *p, size_t len, struct err **err)
   for (;;)
     {
       ZSTD_outBuffer out = { d->out, LAYER_DECOMP_CHUNK, 0 };
+      size_t was = in.pos;
       size_t r = ZSTD_decompressStream (d->zs, &out, &in);
       if (ZSTD_isError (r))
         return err_set (err, 0, "invalid zstd data: %s", ZSTD_getErrorName (r));
-      d->zs_last = r;
+      /* a call after a frame that ended on a full output buffer reads
+       * nothing and returns the next frame's header hint: not a cut */
+      if (out.pos || in.pos != was)
+        d->zs_last = r;
       if (out.pos && d->sink (d->arg, d->out, out.pos, err) < 0)
         return -1;
       if (in.pos == in.size && out.pos < out.size)

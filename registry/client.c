@@ -138,8 +138,9 @@ struct pull
   size_t n_cfg_jobs;
   struct reg_blob_job *jobs; /* layers */
   size_t n_jobs;
-  struct descriptor **job_layer; /* the layer each job is */
-  size_t chosen;                 /* index in mans of the platform's one */
+  struct descriptor **job_layer;      /* the layer each job is */
+  size_t chosen;                      /* index in mans of the platform's one */
+  const char *endpoint, *cred_domain; /* of the source being tried */
 };
 
 static void
@@ -234,7 +235,14 @@ add_manifest (struct pull *pl, struct reg_repo *repo, const char *reference,
       if (digest_check (m->layers[i].digest, err) < 0)
         return err_wrap (err, "layer %zu of manifest %s", i,
                          digest_short (d->digest, sbuf));
-      add_layer_job (pl, &m->layers[i]);
+      int deferred = pl->o->defer
+                         ? pl->o->defer (pl->o->defer_ud, repo, pl->endpoint,
+                                         pl->cred_domain, &m->layers[i], err)
+                         : 0;
+      if (deferred < 0)
+        return -1;
+      if (!deferred)
+        add_layer_job (pl, &m->layers[i]);
     }
   return 0;
 }
@@ -377,6 +385,8 @@ pull_from (struct pull *pl, struct reg_client *c, const char *endpoint,
   if (reg_repo_init (&repo, c, endpoint, cred_domain, pl->r->path, "pull", err)
       < 0)
     return -1;
+  pl->endpoint = endpoint;
+  pl->cred_domain = cred_domain;
   have_ref = store_ref_get (pl->s, pl->name, &existing, err);
   if (have_ref < 0)
     goto out;

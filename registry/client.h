@@ -72,6 +72,12 @@ struct reg_pull_opts
   void *sink_ud;
   reg_verify_fn verify; /* NULL: none */
   void *verify_ud;
+  /* Lazy start (registry/lazypull.h): 1 leaves the layer's blob out of
+   * the pull (a run serves it from its TOC); NULL: none */
+  int (*defer) (void *ud, struct reg_repo *repo, const char *endpoint,
+                const char *cred_domain, const struct descriptor *layer,
+                struct err **err);
+  void *defer_ud;
 };
 
 struct reg_pull_result

@@ -17,6 +17,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/logfile.h"
 #include "service/health.h"
+#include "service/lazy.h"
 #include "service/service.h"
 #include "service/service_int.h"
 
@@ -136,7 +137,7 @@ svc_run_foreground (struct svc *s, struct svc_container *c, bool interactive,
    * never kills imgtool while it runs unwatched (the core unblocks them
    * in the container) */
   if (rt_signals_block (&sg, err) < 0 || svc_join_open (s, &rec->plan, err) < 0
-      || rt_start (&rec->plan, &io, &ct, err) < 0)
+      || svc_lazy_rt_start (s, &rec->plan, &io, &ct, err) < 0)
     {
       svc_join_close (&rec->plan);
       goto failed;
@@ -269,7 +270,7 @@ restart:
     }
   if (rt_signals_block (&sg, &err) < 0
       || svc_join_open (s, &rec->plan, &err) < 0
-      || rt_start (&rec->plan, &io, &ct, &err) < 0)
+      || svc_lazy_rt_start (s, &rec->plan, &io, &ct, &err) < 0)
     {
       svc_join_close (&rec->plan);
       goto failed;
