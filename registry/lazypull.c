@@ -53,42 +53,16 @@ reg_lazy_fetch (struct reg_repo *repo, const char *digest, uint64_t off,
   return rc;
 }
 
-/* The TOC's place: from the annotations, eStargz's from its footer. 1
- * with *loc, 0 when the layer has none. */
-/* containers/image before 5.25 (buildah 1.28 here) wrote the zstd:chunked
- * annotations under io.containers.: their new names, for layers/toc.c. */
-static char *
-annotations_of (const struct descriptor *layer)
-{
-  static const char *const names[][2] = {
-    { "io.containers.zstd-chunked.manifest-checksum", TOC_ANN_ZSTD_CHECKSUM },
-    { "io.containers.zstd-chunked.manifest-position", TOC_ANN_ZSTD_POSITION },
-  };
-  json_t *a;
-  char *out;
-  if (!layer->annotations_json
-      || !strstr (layer->annotations_json, "\"io.containers.zstd-chunked."))
-    return layer->annotations_json ? xstrdup (layer->annotations_json) : NULL;
-  a = json_loads (layer->annotations_json, 0, NULL);
-  for (size_t i = 0; a && i < sizeof names / sizeof *names; i++)
-    {
-      json_t *v = json_object_get (a, names[i][0]);
-      if (v && !json_object_get (a, names[i][1]))
-        json_object_set (a, names[i][1], v);
-    }
-  out = a ? json_dumps (a, JSON_COMPACT) : NULL;
-  json_decref (a);
-  return out;
-}
-
+/* The TOC's place: from the annotations (layers/toc.c reads both the
+ * current and buildah 1.28's io.containers.* names), eStargz's from its
+ * footer. 1 with *loc, 0 when the layer has none. */
 static int
 locate (struct reg_repo *repo, const struct descriptor *layer,
         struct toc_location *loc, struct err **err)
 {
   uint8_t tail[TOC_FOOTER_MAX];
   size_t n = TOC_FOOTER_MAX;
-  _cleanup_free_ char *ann = annotations_of (layer);
-  int r = toc_locate_annotations (ann, loc, err);
+  int r = toc_locate_annotations (layer->annotations_json, loc, err);
   if (r <= 0 || loc->length)
     return r;
   if ((uint64_t)layer->size < n)
