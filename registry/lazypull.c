@@ -12,7 +12,6 @@
 #include "registry/ranges.h"
 #include "registry/session.h"
 
-#include <jansson.h>
 #include <string.h>
 #include <unistd.h>
 
