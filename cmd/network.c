@@ -3,6 +3,7 @@
  * commands. */
 #include "cmd/command.h"
 #include "cmd/filter.h"
+#include "cmd/network_connect.h"
 #include "cmd/opttable.h"
 #include "lib/err.h"
 #include "lib/human.h"
@@ -26,14 +27,6 @@ static const char *
 ip_s (struct in_addr a, char buf[INET_ADDRSTRLEN])
 {
   return inet_ntop (AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-/* The end of every option switch: --help (printed), or an option not
- * known. */
-static int
-other_option (int c, struct err **err)
-{
-  return c == CMD_OPT_HELP_ID ? 0 : command_bad_option (err);
 }
 
 /* "k=v" strings as a JSON object */
@@ -123,7 +116,7 @@ network_create (struct global *g, int argc, char **argv, struct err **err)
         o.driver = optarg;
         break;
       default:
-        return other_option (c, err);
+        return cmd_other_option (c, err);
       }
   if (optind + 1 != argc)
     return command_usage_error (usage_text, err);
@@ -160,7 +153,7 @@ network_rm (struct global *g, int argc, char **argv, struct err **err)
       case 'f':
         break; /* docker's: a missing network is no error then */
       default:
-        return other_option (c, err);
+        return cmd_other_option (c, err);
       }
   if (optind >= argc)
     return command_usage_error (usage_text, err);
@@ -333,7 +326,7 @@ network_ls (struct global *g, int argc, char **argv, struct err **err)
         format = optarg;
         break;
       default:
-        r = other_option (c, err);
+        r = cmd_other_option (c, err);
         goto out;
       }
   if (optind != argc)
@@ -439,7 +432,7 @@ network_inspect (struct global *g, int argc, char **argv, struct err **err)
         format = optarg;
         break;
       default:
-        return other_option (c, err);
+        return cmd_other_option (c, err);
       }
   out = json_array ();
   /* no name: the default network (imgtool's own short form) */
@@ -510,7 +503,7 @@ network_prune (struct global *g, int argc, char **argv, struct err **err)
           goto out;
         break;
       default:
-        r = other_option (c, err);
+        r = cmd_other_option (c, err);
         goto out;
       }
   if (optind != argc)
@@ -563,13 +556,6 @@ out:
   filters_release (&f);
   return r;
 }
-
-/* cmd/network_connect.c */
-int network_connect (struct global *g, int argc, char **argv, struct err **err);
-int network_disconnect (struct global *g, int argc, char **argv,
-                        struct err **err);
-extern const struct cmd_spec cmd_network_connect_spec,
-    cmd_network_disconnect_spec;
 
 /* Subcommand fn with argv[0] "network SUB", as its errors name it. */
 static int

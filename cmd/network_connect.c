@@ -1,6 +1,7 @@
 /* imgtool network connect [--alias A] [--ip IP] NETWORK CONTAINER and
  * network disconnect [-f] NETWORK CONTAINER: a running container on one
  * more user-defined network, or off one (service/netconn.c). */
+#include "cmd/network_connect.h"
 #include "cmd/command.h"
 #include "cmd/containers.h"
 #include "cmd/opttable.h"
@@ -12,10 +13,6 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-
-int network_connect (struct global *g, int argc, char **argv, struct err **err);
-int network_disconnect (struct global *g, int argc, char **argv,
-                        struct err **err);
 
 static const char connect_usage[]
     = "imgtool network connect [--alias A] [--ip IP] NETWORK CONTAINER";
@@ -57,14 +54,6 @@ const struct cmd_spec cmd_network_disconnect_spec = {
   .usage = disconnect_usage,
   .opts = disconnect_opts,
 };
-
-/* The end of each option switch: --help (0, printed), or an option not
- * known. */
-static int
-other_option (int c, struct err **err)
-{
-  return c == CMD_OPT_HELP_ID ? 0 : command_bad_option (err);
-}
 
 /* --ip: a dotted IPv4 address */
 static int
@@ -109,7 +98,7 @@ network_connect (struct global *g, int argc, char **argv, struct err **err)
           return -1;
         break;
       default:
-        return other_option (c, err);
+        return cmd_other_option (c, err);
       }
   if (optind + 2 != argc)
     return command_usage_error (connect_usage, err);
@@ -129,7 +118,7 @@ network_disconnect (struct global *g, int argc, char **argv, struct err **err)
         force = cmd_optbool;
         break;
       default:
-        return other_option (c, err);
+        return cmd_other_option (c, err);
       }
   if (optind + 2 != argc)
     return command_usage_error (disconnect_usage, err);

@@ -202,6 +202,12 @@ cmd_help_print (const struct cmd_spec *spec, FILE *out)
     }
 }
 
+int
+cmd_other_option (int c, struct err **err)
+{
+  return c == CMD_OPT_HELP_ID ? 0 : command_bad_option (err);
+}
+
 const struct cmd_opt cmd_opts_help_only[] = { CMD_OPT_HELP, { 0 } };
 
 int

@@ -132,6 +132,10 @@ int cmd_set_string (void *target, const struct cmd_opt *o, const char *arg,
 int cmd_set_strv (void *target, const struct cmd_opt *o, const char *arg,
                   struct err **err);
 
+/* The default case of an option switch over cmd_getopt: 0 for --help
+ * (printed already), else command_bad_option's -1. */
+int cmd_other_option (int c, struct err **err);
+
 /* For a command whose only option is --help: 0 to go on with
  * argv[optind..], 1 when the help was printed (exit 0), -1 with *err set
  * for any other option. */
